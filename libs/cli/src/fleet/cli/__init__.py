@@ -1,0 +1,1 @@
+"""The fleet command: up, down, status, projections, admin and service sub-commands."""

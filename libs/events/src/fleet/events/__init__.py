@@ -1,0 +1,1 @@
+"""Event envelope, event registry, upcasting and every domain event type."""

@@ -1,0 +1,1 @@
+"""Event store on NATS JetStream: append with optimistic concurrency, load, subscribe, aggregates."""

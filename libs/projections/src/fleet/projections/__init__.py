@@ -1,0 +1,1 @@
+"""Read-model projections in PostgreSQL with transactional checkpoints, migrations and rebuild."""

@@ -1,0 +1,1 @@
+"""Typed settings base for every Fleet service."""

@@ -1,0 +1,1 @@
+"""Launchers for the real parts: nats-server, PostgreSQL, OpenBao (pip-installed binaries)."""

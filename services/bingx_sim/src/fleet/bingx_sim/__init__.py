@@ -1,0 +1,1 @@
+"""Fleet bingx_sim service."""
