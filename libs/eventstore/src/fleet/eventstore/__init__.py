@@ -1,1 +1,30 @@
-"""Event store on NATS JetStream: append with optimistic concurrency, load, subscribe, aggregates."""
+"""Event store on NATS JetStream: the append-only log every Fleet state is rebuilt from.
+
+nats-py is used directly here (stream admin, expected-sequence headers, atomic batches,
+ordered replay): FastStream has no API for those. Services use FastStream for their own
+subscribers and publishers.
+"""
+
+from fleet.eventstore.aggregate import Aggregate, Repository
+from fleet.eventstore.errors import (
+    AppendRejected,
+    ConcurrencyError,
+    EventStoreError,
+    StreamMisconfigured,
+)
+from fleet.eventstore.store import EventStore, StoredEvent
+from fleet.eventstore.stream import StreamSpec, ensure_domain_stream, ensure_stream
+
+__all__ = [
+    "Aggregate",
+    "AppendRejected",
+    "ConcurrencyError",
+    "EventStore",
+    "EventStoreError",
+    "Repository",
+    "StoredEvent",
+    "StreamMisconfigured",
+    "StreamSpec",
+    "ensure_domain_stream",
+    "ensure_stream",
+]

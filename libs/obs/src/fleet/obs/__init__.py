@@ -1,1 +1,14 @@
-"""Observability: structured logging with secret redaction, Prometheus metrics."""
+"""Observability shared by every service: structured logs that never carry a secret,
+Prometheus metrics, and the ``/healthz`` + ``/metrics`` HTTP endpoint."""
+
+from fleet.obs.health import HealthCheck, health_app, serve_health
+from fleet.obs.logging import configure_logging, get_logger, register_secret
+
+__all__ = [
+    "HealthCheck",
+    "configure_logging",
+    "get_logger",
+    "health_app",
+    "register_secret",
+    "serve_health",
+]

@@ -1,0 +1,88 @@
+"""The one envelope every event travels in, and the identifier types it uses."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any, NewType
+
+import uuid6
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from fleet.events.errors import InvalidAggregateId
+
+EventId = NewType("EventId", str)
+AggregateId = NewType("AggregateId", str)
+CorrelationId = NewType("CorrelationId", str)
+ActorId = NewType("ActorId", str)
+
+SYSTEM_ACTOR = ActorId("system")
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+def new_event_id() -> EventId:
+    """A new UUIDv7 (time-ordered) event id."""
+    return EventId(str(uuid6.uuid7()))
+
+
+def check_token(value: str, what: str) -> str:
+    """Ensure ``value`` is usable as one NATS subject token (no dots, spaces or wildcards)."""
+    if not _TOKEN.match(value):
+        raise InvalidAggregateId(
+            f"{what} {value!r} must be 1-128 characters of letters, digits, '-' or '_'"
+        )
+    return value
+
+
+class AggregateRef(BaseModel):
+    """Which aggregate instance an event belongs to: its type (``user``) and id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str
+    id: AggregateId
+
+    @field_validator("type")
+    @classmethod
+    def _type_is_token(cls, value: str) -> str:
+        return check_token(value, "aggregate type")
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_token(cls, value: str) -> str:
+        return check_token(value, "aggregate id")
+
+
+class Envelope(BaseModel):
+    """A stored (or about to be stored) event: metadata plus the raw ``data`` of its type.
+
+    ``sequence`` is the JetStream stream sequence, known once the event is stored; it is
+    also the aggregate's version after this event.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: EventId = Field(default_factory=new_event_id)
+    type: str
+    schema_version: int = Field(ge=1)
+    aggregate: AggregateRef
+    sequence: int | None = None
+    occurred_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+    causation_id: EventId | None = None
+    correlation_id: CorrelationId | None = None
+    actor: ActorId = SYSTEM_ACTOR
+    data: dict[str, Any]
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    def to_wire(self) -> bytes:
+        """JSON bytes as stored in the log (the sequence is the log's, not the payload's)."""
+        return self.model_dump_json(exclude={"sequence"}).encode()
+
+    @classmethod
+    def from_wire(cls, payload: bytes, sequence: int) -> Envelope:
+        """Parse a stored payload and attach its stream sequence."""
+        return cls.model_validate_json(payload).model_copy(update={"sequence": sequence})

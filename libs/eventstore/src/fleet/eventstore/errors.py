@@ -1,0 +1,30 @@
+"""Errors of the event store, grouped by what the caller must do."""
+
+from __future__ import annotations
+
+from fleet.events import AggregateRef
+
+
+class EventStoreError(Exception):
+    """Root of every event-store error."""
+
+
+class ConcurrencyError(EventStoreError):
+    """Someone appended to the aggregate since it was read: re-read, decide again, retry."""
+
+    def __init__(self, aggregate: AggregateRef, expected: int, actual: int | None) -> None:
+        super().__init__(
+            f"{aggregate.type}/{aggregate.id}: expected version {expected}, "
+            f"the log is at {actual if actual is not None else 'an unknown version'}"
+        )
+        self.aggregate = aggregate
+        self.expected = expected
+        self.actual = actual
+
+
+class AppendRejected(EventStoreError):
+    """JetStream refused the append for a reason a retry will not fix."""
+
+
+class StreamMisconfigured(EventStoreError):
+    """The stream exists but with settings that break the log's guarantees."""

@@ -1,0 +1,97 @@
+"""Publishing envelopes to JetStream: one event, or an atomic batch (ADR-50, server >= 2.12).
+
+nats-py has no API for atomic batches, so the batch protocol is spoken here with core
+publishes plus a final request that carries the commit and receives the PubAck.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from nats.aio.client import Client
+from nats.js.errors import APIError
+
+from fleet.events import Envelope
+
+EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence"
+MSG_ID = "Nats-Msg-Id"
+EVENT_TYPE_HEADER = "Fleet-Event-Type"
+SCHEMA_VERSION_HEADER = "Fleet-Schema-Version"
+BATCH_ID = "Nats-Batch-Id"
+BATCH_SEQUENCE = "Nats-Batch-Sequence"
+BATCH_COMMIT = "Nats-Batch-Commit"
+MAX_BATCH = 1000
+
+ERR_WRONG_LAST_SEQUENCE = 10071
+ERR_BATCH_DUPLICATE_MSG_ID = 10201
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    """What JetStream answered: the last stored sequence, or an error code and text."""
+
+    last_sequence: int | None
+    duplicate: bool = False
+    error_code: int | None = None
+    error: str = ""
+
+
+def headers_for(envelope: Envelope, expected: int | None) -> dict[str, str]:
+    """Headers of one event message: id for de-duplication, type, version, expected seq."""
+    headers = {
+        MSG_ID: envelope.id,
+        EVENT_TYPE_HEADER: envelope.type,
+        SCHEMA_VERSION_HEADER: str(envelope.schema_version),
+    }
+    if expected is not None:
+        headers[EXPECTED_LAST_SUBJECT_SEQ] = str(expected)
+    return headers
+
+
+async def publish_one(
+    nc: Client, subject: str, envelope: Envelope, expected: int | None, timeout: float
+) -> PublishOutcome:
+    """Publish a single event and wait for its PubAck."""
+    js = nc.jetstream(timeout=timeout)
+    try:
+        ack = await js.publish(subject, envelope.to_wire(), headers=headers_for(envelope, expected))
+    except APIError as exc:
+        return PublishOutcome(None, error_code=exc.err_code, error=exc.description or str(exc))
+    return PublishOutcome(ack.seq, duplicate=bool(ack.duplicate))
+
+
+async def publish_batch(
+    nc: Client,
+    subject: str,
+    envelopes: Sequence[Envelope],
+    expected: int | None,
+    timeout: float,
+) -> PublishOutcome:
+    """Publish several events of one aggregate as one atomic batch: all stored or none."""
+    if not 1 < len(envelopes) <= MAX_BATCH:
+        raise ValueError(f"an atomic batch holds 2..{MAX_BATCH} events, not {len(envelopes)}")
+    batch_id = envelopes[0].id
+    last = len(envelopes)
+    for position, envelope in enumerate(envelopes, start=1):
+        headers = headers_for(envelope, expected if position == 1 else None)
+        headers[BATCH_ID] = batch_id
+        headers[BATCH_SEQUENCE] = str(position)
+        if position < last:
+            await nc.publish(subject, envelope.to_wire(), headers=headers)
+            continue
+        headers[BATCH_COMMIT] = "1"
+        reply = await nc.request(subject, envelope.to_wire(), timeout=timeout, headers=headers)
+        return _batch_outcome(json.loads(reply.data))
+    raise AssertionError("unreachable")
+
+
+def _batch_outcome(answer: dict[str, Any]) -> PublishOutcome:
+    error = answer.get("error")
+    if error:
+        return PublishOutcome(
+            None, error_code=error.get("err_code"), error=str(error.get("description", error))
+        )
+    return PublishOutcome(int(answer["seq"]), duplicate=bool(answer.get("duplicate")))

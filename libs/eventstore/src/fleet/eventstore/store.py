@@ -1,0 +1,169 @@
+"""The event store: append with optimistic concurrency and idempotency, load, subscribe."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+
+from fleet.events import AggregateRef, Envelope, aggregate_subject
+from fleet.events.subjects import all_events_subject
+from fleet.eventstore.errors import AppendRejected, ConcurrencyError
+from fleet.eventstore.publish import (
+    ERR_BATCH_DUPLICATE_MSG_ID,
+    ERR_WRONG_LAST_SEQUENCE,
+    PublishOutcome,
+    publish_batch,
+    publish_one,
+)
+from fleet.eventstore.stream import StreamSpec
+
+_LAST_SEQUENCE = re.compile(r"wrong last sequence: (\d+)")
+_RETRY_SIGNS = {ERR_WRONG_LAST_SEQUENCE, ERR_BATCH_DUPLICATE_MSG_ID}
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An envelope read from a subscription, with how many events remain after it."""
+
+    envelope: Envelope
+    pending: int
+
+
+class EventStore:
+    """Append-only event log on one JetStream stream, one subject per aggregate."""
+
+    def __init__(self, nc: Client, spec: StreamSpec, *, timeout: float = 5.0) -> None:
+        self._nc = nc
+        self._js = nc.jetstream(timeout=timeout)
+        self._spec = spec
+        self._timeout = timeout
+
+    @property
+    def spec(self) -> StreamSpec:
+        """The stream this store writes to."""
+        return self._spec
+
+    def subject(self, aggregate: AggregateRef) -> str:
+        """The subject of one aggregate instance."""
+        return aggregate_subject(self._spec.prefix, aggregate)
+
+    async def append(
+        self,
+        aggregate: AggregateRef,
+        envelopes: Sequence[Envelope],
+        expected_version: int | None,
+    ) -> list[Envelope]:
+        """Store ``envelopes`` atomically after ``expected_version`` (the stream sequence of
+        the aggregate's last event, 0 for a new one; ``None`` skips the check).
+
+        Re-sending events whose ids are already stored is a success and returns the stored
+        copies, whether the server answers ``duplicate`` (cluster) or "wrong last
+        sequence" (single server). Raises :class:`ConcurrencyError` on a real conflict.
+        """
+        if not envelopes:
+            return []
+        for envelope in envelopes:
+            if envelope.aggregate != aggregate:
+                raise ValueError(f"event {envelope.id} belongs to {envelope.aggregate}")
+        subject = self.subject(aggregate)
+        if len(envelopes) == 1:
+            outcome = await publish_one(
+                self._nc, subject, envelopes[0], expected_version, self._timeout
+            )
+        else:
+            outcome = await publish_batch(
+                self._nc, subject, envelopes, expected_version, self._timeout
+            )
+        return await self._settle(aggregate, envelopes, expected_version, outcome)
+
+    async def _settle(
+        self,
+        aggregate: AggregateRef,
+        envelopes: Sequence[Envelope],
+        expected: int | None,
+        outcome: PublishOutcome,
+    ) -> list[Envelope]:
+        if outcome.last_sequence is not None and not outcome.duplicate:
+            first = outcome.last_sequence - len(envelopes) + 1
+            return [e.model_copy(update={"sequence": first + i}) for i, e in enumerate(envelopes)]
+        if outcome.duplicate or outcome.error_code in _RETRY_SIGNS:
+            stored = await self._already_stored(aggregate, envelopes, expected)
+            if stored is not None:
+                return stored
+            if outcome.error_code == ERR_WRONG_LAST_SEQUENCE and expected is not None:
+                raise ConcurrencyError(aggregate, expected, _actual(outcome.error))
+        raise AppendRejected(f"append to {self.subject(aggregate)} refused: {outcome.error}")
+
+    async def _already_stored(
+        self, aggregate: AggregateRef, envelopes: Sequence[Envelope], expected: int | None
+    ) -> list[Envelope] | None:
+        wanted = [e.id for e in envelopes]
+        stored = await self.load(aggregate, after=expected or 0)
+        by_id = {e.id: e for e in stored}
+        if all(event_id in by_id for event_id in wanted):
+            return [by_id[event_id] for event_id in wanted]
+        return None
+
+    async def version(self, aggregate: AggregateRef) -> int:
+        """The stream sequence of the aggregate's last event, 0 if it has none."""
+        try:
+            last = await self._js.get_last_msg(self._spec.name, self.subject(aggregate))
+        except NotFoundError:
+            return 0
+        return int(last.seq or 0)
+
+    async def load(self, aggregate: AggregateRef, *, after: int = 0) -> list[Envelope]:
+        """Every event of ``aggregate`` with a sequence above ``after``, in order."""
+        last = await self.version(aggregate)
+        if last <= after:
+            return []
+        events = []
+        async for stored in self._read(self.subject(aggregate), after + 1):
+            events.append(stored.envelope)
+            if stored.envelope.sequence is not None and stored.envelope.sequence >= last:
+                break
+        return events
+
+    async def last_sequence(self) -> int:
+        """The stream's last sequence (0 when empty)."""
+        info = await self._js.stream_info(self._spec.name)
+        return int(info.state.last_seq)
+
+    def subscribe(
+        self, *, from_sequence: int = 1, subject: str | None = None
+    ) -> AsyncIterator[StoredEvent]:
+        """Every event from ``from_sequence`` on (optionally of one subject filter), in
+        order, then new ones as they are appended. Ends only when the caller stops."""
+        return self._read(subject or all_events_subject(self._spec.prefix), from_sequence)
+
+    async def _read(self, subject: str, start: int) -> AsyncIterator[StoredEvent]:
+        sub = await self._js.subscribe(
+            subject,
+            stream=self._spec.name,
+            ordered_consumer=True,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            config=ConsumerConfig(opt_start_seq=max(start, 1)),
+            pending_msgs_limit=65536,
+        )
+        try:
+            async for msg in sub.messages:
+                yield _stored(msg)
+        finally:
+            await sub.unsubscribe()
+
+
+def _stored(msg: Msg) -> StoredEvent:
+    meta = msg.metadata
+    envelope = Envelope.from_wire(msg.data, sequence=meta.sequence.stream)
+    return StoredEvent(envelope, pending=int(meta.num_pending))
+
+
+def _actual(error: str) -> int | None:
+    match = _LAST_SEQUENCE.search(error)
+    return int(match.group(1)) if match else None

@@ -1,0 +1,88 @@
+"""Creating and verifying the one JetStream stream that holds every domain event.
+
+Durability (written down, see the README): the stream is file-backed; nats-server flushes
+to disk every 2 minutes by default (``sync_interval``) and relies on replication (R3) to
+survive a node loss; on a single box ``sync_interval: always`` trades throughput for
+fsync-per-write safety. That is a server setting, chosen per deployment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import nats
+from nats.js import JetStreamContext
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig, StreamInfo
+from nats.js.errors import NotFoundError
+
+from fleet.eventstore.errors import StreamMisconfigured
+
+DEFAULT_STREAM = "FLEET_EVENTS"
+DEFAULT_PREFIX = "ev"
+# Nats-Msg-Id de-duplication window. Beyond it, append() still recognises a retried
+# batch by reading the aggregate, so this only bounds server memory.
+DUPLICATE_WINDOW_S = 15 * 60.0
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """What the domain stream must look like."""
+
+    name: str = DEFAULT_STREAM
+    prefix: str = DEFAULT_PREFIX
+    replicas: int = 1
+
+    def config(self) -> StreamConfig:
+        """The JetStream configuration: file storage, no delete, no purge, atomic batches."""
+        return StreamConfig(
+            name=self.name,
+            subjects=[f"{self.prefix}.>"],
+            storage=StorageType.FILE,
+            retention=RetentionPolicy.LIMITS,
+            discard=DiscardPolicy.NEW,
+            num_replicas=self.replicas,
+            deny_delete=True,
+            deny_purge=True,
+            allow_direct=True,
+            allow_atomic=True,
+            duplicate_window=DUPLICATE_WINDOW_S,
+        )
+
+
+async def ensure_stream(js: JetStreamContext, spec: StreamSpec) -> StreamInfo:
+    """Create the stream if missing; otherwise verify it keeps the log's guarantees."""
+    try:
+        info = await js.stream_info(spec.name)
+    except NotFoundError:
+        return await js.add_stream(spec.config())
+    verify_stream(info, spec)
+    return info
+
+
+def verify_stream(info: StreamInfo, spec: StreamSpec) -> None:
+    """Raise :class:`StreamMisconfigured` naming every guarantee the stream breaks."""
+    config = info.config
+    problems = []
+    if config.storage != StorageType.FILE:
+        problems.append("storage must be file")
+    if not config.deny_delete:
+        problems.append("deny_delete must be true")
+    if not config.deny_purge:
+        problems.append("deny_purge must be true")
+    if not config.allow_atomic:
+        problems.append("allow_atomic must be true")
+    if f"{spec.prefix}.>" not in (config.subjects or []):
+        problems.append(f"subjects must include {spec.prefix}.>")
+    if problems:
+        raise StreamMisconfigured(f"stream {spec.name}: " + "; ".join(problems))
+
+
+async def ensure_domain_stream(
+    nats_url: str, *, replicas: int = 1, name: str = DEFAULT_STREAM, prefix: str = DEFAULT_PREFIX
+) -> None:
+    """Connect, create or verify the domain stream, disconnect (used by ``fleet up``)."""
+    nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=3)
+    try:
+        await ensure_stream(nc.jetstream(), StreamSpec(name=name, prefix=prefix, replicas=replicas))
+    finally:
+        await nc.close()

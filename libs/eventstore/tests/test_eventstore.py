@@ -1,0 +1,184 @@
+"""The event store against a real nats-server (JetStream, file storage)."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import nats
+import pytest
+from nats.aio.client import Client
+from nats.js.errors import APIError
+
+from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, EventRegistry, wrap
+from fleet.eventstore import (
+    Aggregate,
+    ConcurrencyError,
+    EventStore,
+    Repository,
+    StreamMisconfigured,
+    StreamSpec,
+    ensure_stream,
+)
+from fleet.eventstore.publish import headers_for
+
+pytestmark = pytest.mark.integration
+
+
+class Deposited(DomainEvent):
+    event_type = "test.deposited"
+    amount: int
+
+
+registry = EventRegistry([Deposited])
+
+
+class Account(Aggregate):
+    aggregate_type = "account"
+
+    def __init__(self, aggregate_id: AggregateId) -> None:
+        super().__init__(aggregate_id)
+        self.balance = 0
+
+    def deposit(self, amount: int) -> None:
+        self.record(Deposited(amount=amount))
+
+    def apply(self, event: DomainEvent) -> None:
+        if isinstance(event, Deposited):
+            self.balance += event.amount
+
+
+@pytest.fixture
+async def nc(nats_url: str) -> AsyncIterator[Client]:
+    client = await nats.connect(nats_url)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def store(nc: Client, namespace: str) -> EventStore:
+    spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
+    await ensure_stream(nc.jetstream(), spec)
+    return EventStore(nc, spec)
+
+
+def ref(name: str = "a1") -> AggregateRef:
+    return AggregateRef(type="account", id=AggregateId(name))
+
+
+def deposit(amount: int, aggregate: AggregateRef | None = None) -> Envelope:
+    return wrap(Deposited(amount=amount), aggregate or ref())
+
+
+async def test_append_then_load_in_order(store: EventStore) -> None:
+    stored = await store.append(ref(), [deposit(1)], expected_version=0)
+    more = await store.append(ref(), [deposit(2), deposit(3)], expected_version=stored[-1].sequence)
+    loaded = await store.load(ref())
+    assert [registry.decode(e) for e in loaded] == [Deposited(amount=n) for n in (1, 2, 3)]
+    assert [e.sequence for e in loaded] == [stored[0].sequence] + [e.sequence for e in more]
+    assert await store.version(ref()) == loaded[-1].sequence
+
+
+async def test_two_writers_same_expected_version_exactly_one_wins(store: EventStore) -> None:
+    base = await store.append(ref(), [deposit(1)], expected_version=0)
+    version = base[-1].sequence
+    results = await asyncio.gather(
+        store.append(ref(), [deposit(10)], expected_version=version),
+        store.append(ref(), [deposit(20)], expected_version=version),
+        return_exceptions=True,
+    )
+    failures = [r for r in results if isinstance(r, BaseException)]
+    assert len(failures) == 1
+    assert isinstance(failures[0], ConcurrencyError)
+    assert failures[0].actual is not None and failures[0].actual > (version or 0)
+    # the loser re-reads and retries: it succeeds
+    retried = await store.append(ref(), [deposit(20)], expected_version=await store.version(ref()))
+    assert retried
+    assert len(await store.load(ref())) == 3
+
+
+async def test_same_event_twice_is_stored_once(store: EventStore) -> None:
+    event = deposit(5)
+    first = await store.append(ref(), [event], expected_version=0)
+    again = await store.append(ref(), [event], expected_version=0)  # the retry trap
+    unchecked = await store.append(ref(), [event], expected_version=None)
+    assert first[0].sequence == again[0].sequence == unchecked[0].sequence
+    assert len(await store.load(ref())) == 1
+
+
+async def test_retried_atomic_batch_is_stored_once(store: EventStore) -> None:
+    batch = [deposit(1), deposit(2), deposit(3)]
+    first = await store.append(ref(), batch, expected_version=0)
+    again = await store.append(ref(), batch, expected_version=0)
+    assert [e.sequence for e in first] == [e.sequence for e in again]
+    assert len(await store.load(ref())) == 3
+
+
+async def test_conflicting_batch_stores_nothing(store: EventStore) -> None:
+    await store.append(ref(), [deposit(1)], expected_version=0)
+    with pytest.raises(ConcurrencyError):
+        await store.append(ref(), [deposit(2), deposit(3)], expected_version=0)
+    assert len(await store.load(ref())) == 1
+
+
+async def test_aggregates_are_isolated_by_subject(store: EventStore) -> None:
+    await store.append(ref("a"), [deposit(1, ref("a"))], expected_version=0)
+    await store.append(ref("b"), [deposit(2, ref("b"))], expected_version=0)
+    assert [e.data["amount"] for e in await store.load(ref("b"))] == [2]
+
+
+async def test_subscribe_from_a_position_then_live(store: EventStore) -> None:
+    for amount in range(1, 6):
+        await store.append(ref(), [deposit(amount)], expected_version=None)
+    seen: list[Any] = []
+
+    async def consume() -> None:
+        async for stored in store.subscribe(from_sequence=3):
+            seen.append(stored.envelope.data["amount"])
+            if len(seen) == 4:
+                return
+
+    task = asyncio.create_task(consume())
+    await asyncio.sleep(0.2)
+    await store.append(ref(), [deposit(6)], expected_version=None)
+    await asyncio.wait_for(task, 5)
+    assert seen == [3, 4, 5, 6]
+
+
+async def test_repository_retries_a_conflict_by_rereading(store: EventStore) -> None:
+    repo = Repository(store, registry, Account)
+    stale = await repo.load(AggregateId("a1"))
+    await repo.execute(AggregateId("a1"), lambda acc: acc.deposit(7))
+    stale.deposit(1)
+    with pytest.raises(ConcurrencyError):
+        await repo.save(stale)
+    await repo.execute(AggregateId("a1"), lambda acc: acc.deposit(1))
+    assert (await repo.load(AggregateId("a1"))).balance == 8
+
+
+async def test_stream_forbids_delete_and_purge(store: EventStore, nc: Client) -> None:
+    await store.append(ref(), [deposit(1)], expected_version=0)
+    js = nc.jetstream()
+    with pytest.raises(APIError):
+        await js.delete_msg(store.spec.name, 1)
+    with pytest.raises(APIError):
+        await js.purge_stream(store.spec.name)
+    assert len(await store.load(ref())) == 1
+
+
+async def test_a_stream_that_allows_purge_is_refused(nc: Client, namespace: str) -> None:
+    from nats.js.api import StreamConfig
+
+    spec = StreamSpec(name=f"BAD_{namespace}", prefix=f"{namespace}b")
+    await nc.jetstream().add_stream(StreamConfig(name=spec.name, subjects=[f"{spec.prefix}.>"]))
+    with pytest.raises(StreamMisconfigured, match="deny_purge"):
+        await ensure_stream(nc.jetstream(), spec)
+
+
+async def test_event_type_travels_in_a_header(store: EventStore, nc: Client) -> None:
+    event = deposit(1)
+    assert headers_for(event, None)["Fleet-Event-Type"] == "test.deposited"
+    await store.append(ref(), [event], expected_version=0)
+    msg = await nc.jetstream().get_last_msg(store.spec.name, store.subject(ref()))
+    assert msg.headers is not None
+    assert msg.headers["Fleet-Event-Type"] == "test.deposited"
+    assert msg.headers["Nats-Msg-Id"] == event.id

@@ -1,0 +1,96 @@
+"""structlog configuration with redaction of secrets, by key name and by known value."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import threading
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+REDACTED = "[redacted]"
+_SENSITIVE_KEY = re.compile(
+    r"(secret|password|passwd|token|api_?key|signature|authorization)", re.I
+)
+_known_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+def register_secret(value: str) -> None:
+    """Remember a secret value so that any log line containing it is scrubbed.
+
+    Call it as soon as a secret enters the process (e.g. a connect request) so that even
+    an accidental ``log.info("...", body=request)`` cannot leak it.
+    """
+    if len(value) >= 6:
+        with _lock:
+            _known_secrets.add(value)
+
+
+def forget_secret(value: str) -> None:
+    """Drop a value registered with :func:`register_secret`."""
+    with _lock:
+        _known_secrets.discard(value)
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        for secret in _known_secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {key: _redact_item(str(key), item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(item) for item in value]
+    return value
+
+
+def _redact_item(key: str, value: Any) -> Any:
+    if _SENSITIVE_KEY.search(key) and value not in (None, "", False):
+        return REDACTED
+    return _scrub(value)
+
+
+def redact_secrets(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: hide values of sensitive keys and every registered secret."""
+    for key in list(event_dict):
+        event_dict[key] = _redact_item(key, event_dict[key])
+    return event_dict
+
+
+def configure_logging(service: str, level: str = "info", fmt: str = "json") -> None:
+    """Configure structlog (and stdlib logging) once, at a service's composition root."""
+    numeric = logging.getLevelName(level.upper())
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            redact_secrets,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    structlog.contextvars.bind_contextvars(service=service)
+    logging.basicConfig(
+        level=numeric, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s"
+    )
+
+
+def get_logger(name: str | None = None) -> Any:
+    """A bound structlog logger."""
+    return structlog.get_logger(name)

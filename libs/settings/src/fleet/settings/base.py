@@ -1,0 +1,55 @@
+"""The settings base class shared by every service, and the loader that reports bad input."""
+
+from __future__ import annotations
+
+from typing import Literal, TypeVar
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "FLEET_"
+
+LogLevel = Literal["debug", "info", "warning", "error"]
+LogFormat = Literal["json", "console"]
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+class ServiceSettings(BaseSettings):
+    """What every Fleet service needs: where NATS is, where it serves health, how it logs."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    service_name: str = Field(default="fleet", description="Name used in logs and metrics.")
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222", description="NATS server URL, with this service's user."
+    )
+    http_host: str = Field(default="127.0.0.1", description="Address of the health/metrics server.")
+    http_port: int = Field(default=0, ge=0, le=65535, description="Port of the health server.")
+    log_level: LogLevel = Field(default="info", description="debug, info, warning or error.")
+    log_format: LogFormat = Field(default="json", description="json (machines) or console.")
+    stream_name: str = Field(default="FLEET_EVENTS", description="JetStream stream of events.")
+    subject_prefix: str = Field(default="ev", description="First token of every event subject.")
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+def load_settings(cls: type[SettingsT]) -> SettingsT:
+    """Read ``cls`` from the environment; raise :class:`SettingsError` naming the bad variable."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        raise SettingsError(_describe(cls, exc)) from None
+
+
+def _describe(cls: type[BaseSettings], exc: ValidationError) -> str:
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    problems = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"])
+        variable = f"{prefix}{field}".upper()
+        problems.append(f"{variable}: {error['msg']}")
+    return "invalid settings: " + "; ".join(problems)
