@@ -1,0 +1,107 @@
+"""Synchronous PostgreSQL work of a projection: schemas, batches with checkpoint, swap."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Engine, text
+
+from fleet.events import Envelope, EventRegistry
+from fleet.projections.checkpoint import (
+    checkpoint_metadata,
+    checkpoint_table,
+    read_checkpoint,
+    schema_exists,
+    write_checkpoint,
+)
+from fleet.projections.errors import CheckpointMoved, ProjectionFailed
+from fleet.projections.projection import PROJECTION_SCHEMA, Projection, ProjectionTx
+
+
+def _in_schema(connection: Connection, schema: str) -> Connection:
+    return connection.execution_options(schema_translate_map={PROJECTION_SCHEMA: schema})
+
+
+class ProjectionTables:
+    """Applies events of one projection to the tables of one PostgreSQL schema."""
+
+    def __init__(self, engine: Engine, projection: Projection, registry: EventRegistry) -> None:
+        self.engine = engine
+        self.projection = projection
+        self.registry = registry
+
+    def create(self, schema: str) -> None:
+        """Create ``schema`` with the projection's tables and a checkpoint at 0."""
+        with self.engine.begin() as raw:
+            raw.execute(text(f'CREATE SCHEMA "{schema}"'))
+            connection = _in_schema(raw, schema)
+            checkpoint_metadata.create_all(connection)
+            self.projection.metadata.create_all(connection)
+            connection.execute(
+                checkpoint_table.insert().values(
+                    id=1, projection_version=self.projection.version, last_sequence=0
+                )
+            )
+
+    def drop(self, schema: str) -> None:
+        """Drop ``schema`` and everything in it, if it exists."""
+        with self.engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+    def checkpoint(self, schema: str) -> tuple[int, int] | None:
+        """``(projection_version, last_sequence)`` of ``schema``, ``None`` if absent."""
+        with self.engine.connect() as raw:
+            if not schema_exists(raw, schema):
+                return None
+            return read_checkpoint(_in_schema(raw, schema))
+
+    def apply(self, schema: str, batch: Sequence[Envelope]) -> int:
+        """Apply ``batch`` and move the checkpoint in one transaction; return the checkpoint.
+
+        If a handler fails, the batch is rolled back and replayed one event per
+        transaction, so the tables and checkpoint end exactly before the failing event.
+        """
+        try:
+            return self._apply(schema, batch)
+        except ProjectionFailed:
+            if len(batch) == 1:
+                raise
+        for envelope in batch:
+            self._apply(schema, [envelope])
+        raise AssertionError("a batch that failed as a whole succeeded event by event")
+
+    def _apply(self, schema: str, batch: Sequence[Envelope]) -> int:
+        with self.engine.begin() as raw:
+            connection = _in_schema(raw, schema)
+            stored = read_checkpoint(connection, lock=True)
+            last = stored[1] if stored else 0
+            todo = [e for e in batch if (e.sequence or 0) > last]
+            if not todo:
+                return last
+            if todo[0].sequence != last + 1:
+                raise CheckpointMoved(last)
+            tx = ProjectionTx(connection)
+            for envelope in todo:
+                self._apply_one(tx, envelope)
+            tx.flush()
+            write_checkpoint(connection, todo[-1].sequence or last)
+            return todo[-1].sequence or last
+
+    def _apply_one(self, tx: ProjectionTx, envelope: Envelope) -> None:
+        try:
+            event = self.registry.decode(envelope)
+            self.projection.apply(tx, event, envelope)
+        except Exception as exc:
+            raise ProjectionFailed(
+                self.projection.name, envelope.sequence, envelope.type, f"{exc}"
+            ) from exc
+
+    def swap(self, shadow: str, live: str) -> None:
+        """Make ``shadow`` the live schema in one transaction; drop the old one."""
+        retired = f"{live}__retired"
+        with self.engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{retired}" CASCADE'))
+            if schema_exists(connection, live):
+                connection.execute(text(f'ALTER SCHEMA "{live}" RENAME TO "{retired}"'))
+            connection.execute(text(f'ALTER SCHEMA "{shadow}" RENAME TO "{live}"'))
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{retired}" CASCADE'))

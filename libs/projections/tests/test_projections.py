@@ -1,0 +1,171 @@
+"""Projection runner against real NATS JetStream and a real PostgreSQL."""
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, ClassVar
+
+import nats
+import pytest
+from nats.aio.client import Client
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    text,
+)
+from sqlalchemy.dialects.postgresql import insert
+
+from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, EventRegistry, wrap
+from fleet.eventstore import EventStore, StreamSpec, ensure_stream
+from fleet.projections import (
+    PROJECTION_SCHEMA,
+    Projection,
+    ProjectionFailed,
+    ProjectionRunner,
+    ProjectionTx,
+)
+
+pytestmark = pytest.mark.integration
+
+
+class Deposited(DomainEvent):
+    event_type = "test.deposited"
+    amount: int
+
+
+registry = EventRegistry([Deposited])
+metadata = MetaData(schema=PROJECTION_SCHEMA)
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("sequence", BigInteger, primary_key=True),
+    Column("account", String, nullable=False),
+    Column("amount", Integer, nullable=False),
+)
+balances = Table(
+    "balances",
+    metadata,
+    Column("account", String, primary_key=True),
+    Column("balance", Integer, nullable=False),
+)
+
+
+class Balances(Projection):
+    name = "balances"
+    metadata: ClassVar[MetaData] = metadata
+
+    def __init__(self, fail_on: int | None = None) -> None:
+        self.fail_on = fail_on
+
+    def apply(self, tx: ProjectionTx, event: DomainEvent, envelope: Envelope) -> None:
+        if not isinstance(event, Deposited):
+            return
+        if event.amount == self.fail_on:
+            raise RuntimeError("injected fault")
+        account = envelope.aggregate.id
+        tx.insert(
+            ledger, {"sequence": envelope.sequence, "account": account, "amount": event.amount}
+        )
+        upsert = insert(balances).values(account=account, balance=event.amount)
+        tx.execute(
+            upsert.on_conflict_do_update(
+                index_elements=["account"], set_={"balance": balances.c.balance + event.amount}
+            )
+        )
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+async def nc(nats_url: str) -> AsyncIterator[Client]:
+    client = await nats.connect(nats_url)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def store(nc: Client, namespace: str) -> EventStore:
+    spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
+    await ensure_stream(nc.jetstream(), spec)
+    return EventStore(nc, spec)
+
+
+async def fill(store: EventStore, count: int) -> int:
+    last = 0
+    for n in range(1, count + 1):
+        account = AggregateRef(type="acct", id=AggregateId(f"a{n % 7}"))
+        stored = await store.append(account, [wrap(Deposited(amount=n), account)], None)
+        last = stored[-1].sequence or last
+    return last
+
+
+def rows(engine: Engine, schema: str) -> dict[str, list[Any]]:
+    with engine.connect() as conn:
+        return {
+            "ledger": list(conn.execute(text(f'SELECT * FROM "{schema}".ledger ORDER BY 1'))),
+            "balances": list(conn.execute(text(f'SELECT * FROM "{schema}".balances ORDER BY 1'))),
+            "checkpoint": list(conn.execute(text(f'SELECT * FROM "{schema}"._checkpoint'))),
+        }
+
+
+async def test_live_run_applies_every_event_once(engine: Engine, store: EventStore) -> None:
+    last = await fill(store, 120)
+    runner = ProjectionRunner(engine, store, registry, Balances(), batch_size=50)
+    assert await runner.run(until=last) == last
+    assert await runner.run(until=last) == last  # running again applies nothing twice
+    state = rows(engine, "rm_balances")
+    assert len(state["ledger"]) == 120
+    assert sum(balance for _, balance in state["balances"]) == sum(range(1, 121))
+
+
+async def test_fault_mid_batch_keeps_state_before_that_event_then_resumes(
+    engine: Engine, store: EventStore
+) -> None:
+    last = await fill(store, 100)
+    faulty = ProjectionRunner(engine, store, registry, Balances(fail_on=57), batch_size=40)
+    with pytest.raises(ProjectionFailed) as caught:
+        await faulty.run(until=last)
+    failed_at = caught.value.sequence
+    assert failed_at is not None
+    state = rows(engine, "rm_balances")
+    assert state["checkpoint"][0][2] == failed_at - 1
+    assert [row[2] for row in state["ledger"]] == list(range(1, 57))
+    assert sum(balance for _, balance in state["balances"]) == sum(range(1, 57))
+    healed = ProjectionRunner(engine, store, registry, Balances(), batch_size=40)
+    await healed.run(until=last)
+    resumed = rows(engine, "rm_balances")
+    clean = ProjectionRunner(engine, store, registry, Balances(), batch_size=40)
+    await clean.rebuild()
+    assert rows(engine, "rm_balances") == resumed
+
+
+async def test_rebuild_yields_identical_rows(engine: Engine, store: EventStore) -> None:
+    last = await fill(store, 300)
+    runner = ProjectionRunner(engine, store, registry, Balances(), batch_size=1)
+    await runner.run(until=last)
+    live = rows(engine, "rm_balances")
+    progress: list[int] = []
+    done = await runner.rebuild(on_progress=lambda p: progress.append(p.done))
+    assert done == last
+    assert progress[-1] == last
+    assert rows(engine, "rm_balances") == live
+
+
+async def test_unknown_event_type_stops_the_projection(engine: Engine, store: EventStore) -> None:
+    account = AggregateRef(type="acct", id=AggregateId("x"))
+    await store.append(account, [wrap(Deposited(amount=1), account)], None)
+    stranger = Envelope(type="test.from_the_future", schema_version=1, aggregate=account, data={})
+    stored = await store.append(account, [stranger], None)
+    runner = ProjectionRunner(engine, store, registry, Balances())
+    with pytest.raises(ProjectionFailed, match=r"unknown event type 'test\.from_the_future'"):
+        await runner.run(until=stored[-1].sequence)
+    assert rows(engine, "rm_balances")["checkpoint"][0][2] == (stored[-1].sequence or 0) - 1

@@ -1,0 +1,3 @@
+from fleet.auth.main import run
+
+run()

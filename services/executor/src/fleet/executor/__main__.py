@@ -1,0 +1,3 @@
+from fleet.executor.main import run
+
+run()

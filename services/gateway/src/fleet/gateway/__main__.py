@@ -1,0 +1,3 @@
+from fleet.gateway.main import run
+
+run()

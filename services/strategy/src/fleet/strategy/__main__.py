@@ -1,0 +1,3 @@
+from fleet.strategy.main import run
+
+run()

@@ -1,0 +1,3 @@
+from fleet.vault.main import run
+
+run()

@@ -1,0 +1,33 @@
+"""Composition root of the vault service: ``create_app`` builds everything, ``run`` reads
+settings and serves. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import sys
+
+from faststream.asgi import AsgiFastStream
+
+from fleet.bus import ServiceRuntime, make_broker, run_asgi
+from fleet.settings import SettingsError, load_settings
+from fleet.vault.settings import VaultSettings
+
+NOTE = (
+    "skeleton: connects to NATS and verifies the event stream; "
+    "credential storage and signing arrive with issue 6"
+)
+
+
+def create_app(settings: VaultSettings) -> AsgiFastStream:
+    """Build the vault service: its NATS broker, subscribers and health endpoints."""
+    runtime = ServiceRuntime(settings, make_broker(settings), note=NOTE)
+    return runtime.asgi()
+
+
+def run() -> None:
+    """Entry point: read settings (one clear line on bad input), then serve."""
+    try:
+        settings = load_settings(VaultSettings)
+    except SettingsError as exc:
+        print(f"fleet-vault: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    run_asgi(create_app(settings), settings)
