@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any, NewType
 
-import uuid6
+import uuid_utils
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from fleet.events.errors import InvalidAggregateId
@@ -22,7 +22,7 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 def new_event_id() -> EventId:
     """A new UUIDv7 (time-ordered) event id."""
-    return EventId(str(uuid6.uuid7()))
+    return EventId(str(uuid_utils.uuid7()))
 
 
 def check_token(value: str, what: str) -> str:
@@ -81,6 +81,10 @@ class Envelope(BaseModel):
     def to_wire(self) -> bytes:
         """JSON bytes as stored in the log (the sequence is the log's, not the payload's)."""
         return self.model_dump_json(exclude={"sequence"}).encode()
+
+    def with_sequence(self, sequence: int) -> Envelope:
+        """This envelope as stored at ``sequence`` (no re-validation: nothing else changes)."""
+        return self.model_copy(update={"sequence": sequence})
 
     @classmethod
     def from_wire(cls, payload: bytes, sequence: int) -> Envelope:

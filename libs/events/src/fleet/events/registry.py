@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -105,8 +106,12 @@ def wrap(
     correlation_id: CorrelationId | None = None,
     event_id: EventId | None = None,
 ) -> Envelope:
-    """Put a typed event in a new envelope (pass ``event_id`` for deterministic ids)."""
-    return Envelope(
+    """Put a typed event in a new envelope (pass ``event_id`` for deterministic ids).
+
+    Every field is already typed and validated (the event by its model, the aggregate by
+    :class:`AggregateRef`), so the envelope is constructed without re-validation.
+    """
+    return Envelope.model_construct(
         id=event_id or new_event_id(),
         type=event.event_type,
         schema_version=event.schema_version,
@@ -115,4 +120,6 @@ def wrap(
         correlation_id=correlation_id,
         actor=actor,
         data=event.model_dump(mode="json"),
+        sequence=None,
+        occurred_at=datetime.now(UTC),
     )

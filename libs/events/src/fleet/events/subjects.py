@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from fleet.events.envelope import AggregateRef, check_token
 
 _FNV_OFFSET = 0x811C9DC5
@@ -10,7 +12,13 @@ _FNV_PRIME = 0x01000193
 
 def aggregate_subject(prefix: str, aggregate: AggregateRef) -> str:
     """``<prefix>.<aggregate type>.<aggregate id>``: one subject per aggregate instance."""
-    return f"{check_token(prefix, 'subject prefix')}.{aggregate.type}.{aggregate.id}"
+    return _subject(prefix, aggregate.type, aggregate.id)
+
+
+@lru_cache(maxsize=65536)
+def _subject(prefix: str, aggregate_type: str, aggregate_id: str) -> str:
+    # type and id were validated by AggregateRef; the prefix comes from configuration.
+    return f"{check_token(prefix, 'subject prefix')}.{aggregate_type}.{aggregate_id}"
 
 
 def all_events_subject(prefix: str) -> str:

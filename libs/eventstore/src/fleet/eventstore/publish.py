@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nats.aio.client import Client
+from nats.js import JetStreamContext
 from nats.js.errors import APIError
 
 from fleet.events import Envelope
@@ -52,10 +53,9 @@ def headers_for(envelope: Envelope, expected: int | None) -> dict[str, str]:
 
 
 async def publish_one(
-    nc: Client, subject: str, envelope: Envelope, expected: int | None, timeout: float
+    js: JetStreamContext, subject: str, envelope: Envelope, expected: int | None
 ) -> PublishOutcome:
     """Publish a single event and wait for its PubAck."""
-    js = nc.jetstream(timeout=timeout)
     try:
         ack = await js.publish(subject, envelope.to_wire(), headers=headers_for(envelope, expected))
     except APIError as exc:

@@ -73,9 +73,7 @@ class EventStore:
                 raise ValueError(f"event {envelope.id} belongs to {envelope.aggregate}")
         subject = self.subject(aggregate)
         if len(envelopes) == 1:
-            outcome = await publish_one(
-                self._nc, subject, envelopes[0], expected_version, self._timeout
-            )
+            outcome = await publish_one(self._js, subject, envelopes[0], expected_version)
         else:
             outcome = await publish_batch(
                 self._nc, subject, envelopes, expected_version, self._timeout
@@ -91,7 +89,7 @@ class EventStore:
     ) -> list[Envelope]:
         if outcome.last_sequence is not None and not outcome.duplicate:
             first = outcome.last_sequence - len(envelopes) + 1
-            return [e.model_copy(update={"sequence": first + i}) for i, e in enumerate(envelopes)]
+            return [e.with_sequence(first + i) for i, e in enumerate(envelopes)]
         if outcome.duplicate or outcome.error_code in _RETRY_SIGNS:
             stored = await self._already_stored(aggregate, envelopes, expected)
             if stored is not None:

@@ -1,0 +1,48 @@
+"""Which projections exist: services declare theirs as entry points, libs never import them.
+
+A service adds, in its pyproject.toml::
+
+    [project.entry-points."fleet.projections"]
+    users = "fleet.gateway.read_models:users_projection"
+
+where the object is a zero-argument callable returning a :class:`ProjectionSpec`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+
+from fleet.events import EventRegistry
+from fleet.projections.projection import Projection
+
+GROUP = "fleet.projections"
+
+
+@dataclass(frozen=True)
+class ProjectionSpec:
+    """A projection and the registry of the events it reads."""
+
+    projection: Projection
+    registry: EventRegistry
+
+
+class UnknownProjection(LookupError):
+    """No projection of that name is installed."""
+
+
+def installed_projections() -> dict[str, Callable[[], ProjectionSpec]]:
+    """Every installed projection factory, by name."""
+    return {ep.name: ep.load() for ep in entry_points(group=GROUP)}
+
+
+def select_projections(names: list[str]) -> list[ProjectionSpec]:
+    """The named projections (all when ``names`` is empty), or :class:`UnknownProjection`."""
+    factories = installed_projections()
+    unknown = sorted(set(names) - set(factories))
+    if unknown:
+        known = ", ".join(sorted(factories)) or "none installed"
+        raise UnknownProjection(f"unknown projection(s): {', '.join(unknown)} (known: {known})")
+    chosen = names or sorted(factories)
+    return [factories[name]() for name in chosen]
