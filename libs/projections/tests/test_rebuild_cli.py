@@ -60,7 +60,7 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         "[fleet.projections]\nplugin_notes = fleet_plugin_notes:spec\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    import fleet_plugin_notes
+    import fleet_plugin_notes  # type: ignore[import-not-found]
 
     yield fleet_plugin_notes
     sys.modules.pop("fleet_plugin_notes", None)
