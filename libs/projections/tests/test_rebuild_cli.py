@@ -109,3 +109,26 @@ def test_unknown_projection_is_a_clear_usage_error(plugin: Any) -> None:
     assert result.exit_code == 2
     assert "unknown projection(s): nope" in result.output
     assert "plugin_notes" in result.output
+
+
+def test_rebuilds_are_recorded_by_the_migrated_meta_schema(
+    plugin: Any, nats_url: str, database_url: str, namespace: str
+) -> None:
+    from fleet.projections.meta import migrate
+
+    spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
+    asyncio.run(build_live(plugin, nats_url, database_url, spec))
+    engine = create_engine(database_url)
+    migrate(engine)
+    migrate(engine)  # idempotent
+    args = ["rebuild", "--database-url", database_url, "--nats-url", nats_url]
+    result = CliRunner().invoke(app, [*args, "--stream", spec.name, "--prefix", spec.prefix])
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        history = list(
+            conn.execute(text("SELECT projection, events FROM fleet_meta.projection_rebuilds"))
+        )
+        revision = conn.execute(text("SELECT version_num FROM fleet_meta.alembic_version")).scalar()
+    engine.dispose()
+    assert history == [("plugin_notes", 250)]
+    assert revision == "0001"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import nats
 from rich.console import Console
 from rich.progress import (
@@ -15,6 +17,7 @@ from sqlalchemy import create_engine
 
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.projections.catalog import ProjectionSpec
+from fleet.projections.meta import migrate, record_rebuild
 from fleet.projections.runner import Progress as ReplayProgress
 from fleet.projections.runner import ProjectionRunner
 
@@ -27,10 +30,14 @@ async def rebuild_all(
     nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=1)
     engine = create_engine(database_url)
     try:
+        migrate(engine)
         store = EventStore(nc, StreamSpec(name=stream, prefix=prefix))
         for spec in specs:
             runner = ProjectionRunner(engine, store, spec.registry, spec.projection)
+            started = time.monotonic()
             done = await _rebuild_one(runner, spec.projection.name, console)
+            elapsed = time.monotonic() - started
+            record_rebuild(engine, spec.projection.name, spec.projection.version, done, elapsed)
             console.print(f"{spec.projection.name}: rebuilt from {done:,} events")
     finally:
         engine.dispose()
