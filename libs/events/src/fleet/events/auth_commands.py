@@ -1,0 +1,118 @@
+"""Commands the auth service answers (``cmd.auth.*``). Only auth writes user events."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from fleet.events.commands import Command
+from fleet.events.users import Role
+
+
+class AuthCommand(Command):
+    service: ClassVar[str] = "auth"
+
+
+class CreateUser(AuthCommand):
+    name: ClassVar[str] = "create_user"
+    username: str
+    password: str
+    email: str
+    role: Role
+
+
+class Authenticate(AuthCommand):
+    """Check a username and password; reply data: user_id, username, role."""
+
+    name: ClassVar[str] = "authenticate"
+    username: str
+    password: str
+    user_agent: str = ""
+
+
+class ChangePassword(AuthCommand):
+    name: ClassVar[str] = "change_password"
+    user_id: str
+    current_password: str
+    new_password: str
+
+
+class ResetPassword(AuthCommand):
+    name: ClassVar[str] = "reset_password"
+    user_id: str
+    new_password: str
+
+
+class ChangeRole(AuthCommand):
+    name: ClassVar[str] = "change_role"
+    user_id: str
+    role: Role
+
+
+class SetActive(AuthCommand):
+    name: ClassVar[str] = "set_active"
+    user_id: str
+    active: bool
+    reason: str = ""
+
+
+class DeleteUser(AuthCommand):
+    name: ClassVar[str] = "delete_user"
+    user_id: str
+
+
+class UnlockUser(AuthCommand):
+    name: ClassVar[str] = "unlock_user"
+    user_id: str
+
+
+class ChangeEmail(AuthCommand):
+    name: ClassVar[str] = "change_email"
+    user_id: str
+    email: str
+
+
+class ChangeViewerGrant(AuthCommand):
+    name: ClassVar[str] = "change_viewer_grant"
+    viewer_id: str
+    trader_id: str
+    granted: bool
+
+
+class UpdateTradingSettings(AuthCommand):
+    """Partial update: only the given fields change; the whole result is validated."""
+
+    name: ClassVar[str] = "update_trading_settings"
+    user_id: str
+    changes: dict[str, Any]
+
+
+class CreateAccessToken(AuthCommand):
+    """Reply data: token_id and the token itself, shown to its owner once."""
+
+    name: ClassVar[str] = "create_access_token"
+    user_id: str
+    token_name: str
+    scope: Literal["read", "write", "admin"]
+
+
+class RevokeAccessToken(AuthCommand):
+    name: ClassVar[str] = "revoke_access_token"
+    user_id: str
+    token_id: str
+
+
+AUTH_COMMANDS: tuple[type[AuthCommand], ...] = (
+    CreateUser,
+    Authenticate,
+    ChangePassword,
+    ResetPassword,
+    ChangeRole,
+    SetActive,
+    DeleteUser,
+    UnlockUser,
+    ChangeEmail,
+    ChangeViewerGrant,
+    UpdateTradingSettings,
+    CreateAccessToken,
+    RevokeAccessToken,
+)

@@ -1,0 +1,13 @@
+"""Every domain event type Fleet knows, in one registry (built on demand, not at import)."""
+
+from __future__ import annotations
+
+from fleet.events.registry import DomainEvent, EventRegistry
+from fleet.events.users import USER_EVENTS
+
+ALL_EVENTS: tuple[type[DomainEvent], ...] = (*USER_EVENTS,)
+
+
+def domain_registry() -> EventRegistry:
+    """A registry of every declared event type, with their upcasters."""
+    return EventRegistry(ALL_EVENTS)

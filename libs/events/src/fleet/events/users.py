@@ -1,0 +1,167 @@
+"""Events of the user aggregate (``ev.user.<user id>``), owned by the auth service.
+
+A password hash (argon2id) is part of the user's state and so of its events: it is not
+the password, and no plaintext password, token or BingX secret ever enters the log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from fleet.events.registry import DomainEvent
+
+USER_AGGREGATE = "user"
+
+Role = Literal["admin", "trader", "viewer"]
+PositionMode = Literal["hedge", "one_way"]
+Timeframe = Literal["1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d"]
+PasswordReason = Literal["initial", "changed", "reset", "rehashed"]
+
+
+def _symbol(value: str) -> str:
+    base, _, quote = value.partition("-")
+    if not base.isalnum() or quote != "USDT" or value != value.upper():
+        raise ValueError(f"{value!r} is not a USDT-M perpetual symbol like BTC-USDT")
+    return value
+
+
+Symbol = Annotated[str, AfterValidator(_symbol)]
+
+
+class TradingSettings(BaseModel):
+    """A trader's own settings; the executor applies them to every shared signal.
+
+    Percentages are in percent (``2.0`` means 2 %). Ranges are the product's limits.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    trading_enabled: bool = False
+    max_positions: int = Field(default=2, ge=1, le=50)
+    risk_per_trade: Decimal = Field(default=Decimal("2.0"), ge=Decimal("0.1"), le=Decimal(10))
+    daily_loss_limit: Decimal = Field(default=Decimal("5.0"), ge=Decimal("0.5"), le=Decimal(50))
+    max_drawdown: Decimal = Field(default=Decimal("15.0"), ge=Decimal(1), le=Decimal(90))
+    leverage: int = Field(default=5, ge=1, le=125)
+    position_mode: PositionMode = "hedge"
+    symbols: tuple[Symbol, ...] = Field(default=("BTC-USDT",), min_length=1, max_length=50)
+    timeframe: Timeframe = "5m"
+    adx_threshold: Decimal = Field(default=Decimal(25), ge=Decimal(5), le=Decimal(60))
+    min_confidence: Decimal = Field(default=Decimal(60), ge=Decimal(0), le=Decimal(100))
+    flatten_on_stop: bool = False
+
+
+class UserCreated(DomainEvent):
+    event_type = "user.created"
+    username: str
+    email: str
+    role: Role
+    created_by: str | None = None
+
+
+class UserRoleChanged(DomainEvent):
+    event_type = "user.role_changed"
+    role: Role
+    previous_role: Role
+
+
+class UserActivated(DomainEvent):
+    event_type = "user.activated"
+
+
+class UserDeactivated(DomainEvent):
+    event_type = "user.deactivated"
+    reason: str = ""
+
+
+class UserDeleted(DomainEvent):
+    event_type = "user.deleted"
+
+
+class PasswordSet(DomainEvent):
+    event_type = "user.password_set"
+    password_hash: str
+    reason: PasswordReason
+
+
+class LoginSucceeded(DomainEvent):
+    event_type = "user.login_succeeded"
+    ip: str
+    user_agent: str = ""
+
+
+class LoginFailed(DomainEvent):
+    event_type = "user.login_failed"
+    ip: str
+    consecutive_failures: int
+
+
+class UserLocked(DomainEvent):
+    event_type = "user.locked"
+    until: datetime
+    consecutive_failures: int
+
+
+class UserUnlocked(DomainEvent):
+    event_type = "user.unlocked"
+
+
+class EmailChanged(DomainEvent):
+    event_type = "user.email_changed"
+    email: str
+
+
+class ViewerGrantGiven(DomainEvent):
+    """On the viewer's aggregate: this viewer may read ``trader_id``."""
+
+    event_type = "user.viewer_grant_given"
+    trader_id: str
+
+
+class ViewerGrantRevoked(DomainEvent):
+    event_type = "user.viewer_grant_revoked"
+    trader_id: str
+
+
+class TradingSettingsChanged(DomainEvent):
+    event_type = "user.trading_settings_changed"
+    settings: TradingSettings
+
+
+class AccessTokenCreated(DomainEvent):
+    """A personal access token; only its SHA-256 is stored, never the token."""
+
+    event_type = "user.access_token_created"
+    token_id: str
+    name: str
+    scope: Literal["read", "write", "admin"]
+    token_sha256: str
+    expires_at: datetime | None = None
+
+
+class AccessTokenRevoked(DomainEvent):
+    event_type = "user.access_token_revoked"
+    token_id: str
+
+
+USER_EVENTS: tuple[type[DomainEvent], ...] = (
+    UserCreated,
+    UserRoleChanged,
+    UserActivated,
+    UserDeactivated,
+    UserDeleted,
+    PasswordSet,
+    LoginSucceeded,
+    LoginFailed,
+    UserLocked,
+    UserUnlocked,
+    EmailChanged,
+    ViewerGrantGiven,
+    ViewerGrantRevoked,
+    TradingSettingsChanged,
+    AccessTokenCreated,
+    AccessTokenRevoked,
+)
