@@ -150,3 +150,52 @@ def postgres_server() -> Iterator[_Postgres]:
 @pytest.fixture
 def database_url(postgres_server: _Postgres, namespace: str) -> str:
     return postgres_server.create_database(namespace)
+
+
+class _OpenBao:
+    def __init__(self) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.addr = f"http://127.0.0.1:{self.port}"
+        self.root_token = "root-" + uuid.uuid4().hex
+        exe = Path(sys.executable).parent / "bao"
+        self.proc = subprocess.Popen(
+            [
+                str(exe),
+                "server",
+                "-dev",
+                f"-dev-root-token-id={self.root_token}",
+                f"-dev-listen-address=127.0.0.1:{self.port}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        import hvac
+
+        client = hvac.Client(url=self.addr, token=self.root_token)
+        for _ in range(200):
+            try:
+                if client.sys.is_initialized():
+                    break
+            except Exception:
+                time.sleep(0.05)
+        client.sys.enable_secrets_engine("transit")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def openbao_server() -> Iterator[_OpenBao]:
+    server = _OpenBao()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def vault_client(openbao_server: _OpenBao):  # type: ignore[no-untyped-def]
+    import hvac
+
+    return hvac.Client(url=openbao_server.addr, token=openbao_server.root_token)

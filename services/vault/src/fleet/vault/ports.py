@@ -1,0 +1,34 @@
+"""What the vault service needs from the outside world, named by capability."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class SecretKeeper(Protocol):
+    """Holds each user's BingX secret as a non-exportable HMAC key and their API key as
+    ciphertext bound to the user; computes signatures without ever returning the secret."""
+
+    async def import_secret(self, user_id: str, secret: str) -> int:
+        """Import (or add a new version of) the user's signing key; returns its version."""
+        ...
+
+    async def sign(self, user_id: str, payload: str) -> str:
+        """Lowercase hex HMAC-SHA256 of ``payload`` with the user's secret."""
+        ...
+
+    async def seal_api_key(self, user_id: str, api_key: str) -> str:
+        """Ciphertext of the API key, decryptable only with this user's context."""
+        ...
+
+    async def open_api_key(self, user_id: str, ciphertext: str) -> str:
+        """The API key back from its ciphertext (refused for another user's ciphertext)."""
+        ...
+
+    async def rotate_api_key_key(self, user_id: str, ciphertext: str) -> str:
+        """Rotate the key that seals API keys and rewrap ``ciphertext`` under the new version."""
+        ...
+
+    async def shred(self, user_id: str) -> None:
+        """Destroy every key of the user: their ciphertexts become unreadable for ever."""
+        ...

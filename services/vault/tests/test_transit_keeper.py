@@ -1,0 +1,91 @@
+"""The transit adapter against a real OpenBao: BYOK HMAC keys, derived API-key sealing,
+rotation, crypto-shredding."""
+
+import hashlib
+import hmac
+import uuid
+
+import hvac
+import pytest
+
+from fleet.vault.adapters.transit import TransitKeeper, signing_key_name
+from fleet.vault.errors import KeeperUnavailable, KeyNotFound, KeyRefused
+
+pytestmark = pytest.mark.integration
+
+# BingX's documented example secret (spec §2.6) and a short one that gets zero-padded.
+SECRETS = [
+    "mheO6dR8ovSsxZQCOYEFCtelpuxcWGTfHw7te326y6jOwq5WpvFQ9JNljoTwBXZGv5It07m9RXSPpDQEK2w",
+    "short-secret",
+]
+PAYLOAD = "quantity=1&side=BUY&symbol=BTC-USDT&timestamp=1700000000000&type=MARKET"
+
+
+def user() -> str:
+    return "u" + uuid.uuid4().hex[:12]
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+async def test_signature_equals_plain_hmac_sha256(vault_client: hvac.Client, secret: str) -> None:
+    keeper = TransitKeeper(vault_client)
+    user_id = user()
+    assert await keeper.import_secret(user_id, secret) == 1
+    expected = hmac.new(secret.encode(), PAYLOAD.encode(), hashlib.sha256).hexdigest()
+    assert await keeper.sign(user_id, PAYLOAD) == expected
+
+
+async def test_imported_key_is_not_exportable(vault_client: hvac.Client) -> None:
+    keeper = TransitKeeper(vault_client)
+    user_id = user()
+    await keeper.import_secret(user_id, SECRETS[0])
+    info = vault_client.adapter.get(f"/v1/transit/keys/{signing_key_name(user_id)}")["data"]
+    assert info["exportable"] is False
+    assert SECRETS[0] not in str(info)
+
+
+async def test_new_credentials_become_a_new_key_version(vault_client: hvac.Client) -> None:
+    keeper = TransitKeeper(vault_client)
+    user_id = user()
+    await keeper.import_secret(user_id, SECRETS[0])
+    assert await keeper.import_secret(user_id, "another-secret-of-the-same-user") == 2
+    expected = hmac.new(b"another-secret-of-the-same-user", PAYLOAD.encode(), hashlib.sha256)
+    assert await keeper.sign(user_id, PAYLOAD) == expected.hexdigest()
+
+
+async def test_api_key_ciphertext_is_bound_to_its_user(vault_client: hvac.Client) -> None:
+    keeper = TransitKeeper(vault_client)
+    alice, bob = user(), user()
+    sealed = await keeper.seal_api_key(alice, "ALICE-API-KEY-1234")
+    await keeper.seal_api_key(bob, "BOB-API-KEY-5678")
+    assert "ALICE" not in sealed
+    assert await keeper.open_api_key(alice, sealed) == "ALICE-API-KEY-1234"
+    with pytest.raises((KeyRefused, KeyNotFound)):
+        await keeper.open_api_key(bob, sealed)
+
+
+async def test_rotation_rewraps_and_old_ciphertext_still_opens(vault_client: hvac.Client) -> None:
+    keeper = TransitKeeper(vault_client)
+    user_id = user()
+    sealed = await keeper.seal_api_key(user_id, "KEY-TO-ROTATE")
+    rewrapped = await keeper.rotate_api_key_key(user_id, sealed)
+    assert rewrapped.startswith("vault:v2:")
+    assert await keeper.open_api_key(user_id, rewrapped) == "KEY-TO-ROTATE"
+
+
+async def test_shredding_makes_everything_of_the_user_unusable(vault_client: hvac.Client) -> None:
+    keeper = TransitKeeper(vault_client)
+    user_id = user()
+    await keeper.import_secret(user_id, SECRETS[0])
+    sealed = await keeper.seal_api_key(user_id, "KEY-TO-SHRED")
+    await keeper.shred(user_id)
+    with pytest.raises((KeyNotFound, KeyRefused)):
+        await keeper.sign(user_id, PAYLOAD)
+    with pytest.raises((KeyNotFound, KeyRefused)):
+        await keeper.open_api_key(user_id, sealed)
+    await keeper.shred(user_id)  # idempotent
+
+
+async def test_unreachable_vault_fails_closed() -> None:
+    keeper = TransitKeeper(hvac.Client(url="http://127.0.0.1:9", token="x", timeout=1))
+    with pytest.raises(KeeperUnavailable):
+        await keeper.sign("someone", PAYLOAD)
