@@ -1,0 +1,55 @@
+"""Commands the vault service answers (``cmd.vault.*``)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from fleet.events.commands import Command
+
+
+class VaultCommand(Command):
+    service: ClassVar[str] = "vault"
+
+
+class ConnectCredential(VaultCommand):
+    """Verify with BingX, then store. Reply data: account_type, balance, api_key_last4,
+    warnings (e.g. no IP whitelist). The secret is used for the verification only."""
+
+    name: ClassVar[str] = "connect"
+    user_id: str
+    api_key: str
+    api_secret: str
+
+
+class TestCredential(VaultCommand):
+    name: ClassVar[str] = "test"
+    user_id: str
+
+
+class DisconnectCredential(VaultCommand):
+    name: ClassVar[str] = "disconnect"
+    user_id: str
+    reason: str = "disconnected by the user"
+
+
+class RotateCredential(VaultCommand):
+    name: ClassVar[str] = "rotate"
+    user_id: str
+
+
+class SignPayload(VaultCommand):
+    """Only executor identities may send it. Reply data: signature (lowercase hex) and
+    api_key (the X-BX-APIKEY header value) — never the secret."""
+
+    name: ClassVar[str] = "sign"
+    user_id: str
+    payload: str
+
+
+VAULT_COMMANDS: tuple[type[VaultCommand], ...] = (
+    ConnectCredential,
+    TestCredential,
+    DisconnectCredential,
+    RotateCredential,
+    SignPayload,
+)
