@@ -21,8 +21,8 @@ class ConnectCredential(VaultCommand):
     api_secret: str
 
 
-class TestCredential(VaultCommand):
-    name: ClassVar[str] = "test"
+class VerifyCredential(VaultCommand):
+    name: ClassVar[str] = "verify"
     user_id: str
 
 
@@ -48,7 +48,7 @@ class SignPayload(VaultCommand):
 
 VAULT_COMMANDS: tuple[type[VaultCommand], ...] = (
     ConnectCredential,
-    TestCredential,
+    VerifyCredential,
     DisconnectCredential,
     RotateCredential,
     SignPayload,

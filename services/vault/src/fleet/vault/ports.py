@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Protocol
+
+from fleet.vault.domain.policy import AccountSnapshot
+
+Sign = Callable[[str], Awaitable[str]]
 
 
 class SecretKeeper(Protocol):
@@ -13,8 +18,8 @@ class SecretKeeper(Protocol):
         """Import (or add a new version of) the user's signing key; returns its version."""
         ...
 
-    async def sign(self, user_id: str, payload: str) -> str:
-        """Lowercase hex HMAC-SHA256 of ``payload`` with the user's secret."""
+    async def sign(self, user_id: str, payload: str, key_version: int | None = None) -> str:
+        """Lowercase hex HMAC-SHA256 of ``payload`` with the user's secret (a given version)."""
         ...
 
     async def seal_api_key(self, user_id: str, api_key: str) -> str:
@@ -31,4 +36,24 @@ class SecretKeeper(Protocol):
 
     async def shred(self, user_id: str) -> None:
         """Destroy every key of the user: their ciphertexts become unreadable for ever."""
+        ...
+
+
+class ProbeRefused(Exception):
+    """BingX refused the key (bad key, bad signature, no permission): not stored."""
+
+    def __init__(self, message: str, bingx_code: int | None = None) -> None:
+        super().__init__(message)
+        self.bingx_code = bingx_code
+
+
+class ProbeUnavailable(Exception):
+    """BingX could not be reached: try again later."""
+
+
+class AccountProbe(Protocol):
+    """Asks BingX what a key can see and do, signing with ``sign``."""
+
+    async def probe(self, api_key: str, sign: Sign) -> AccountSnapshot:
+        """Balance, account type, permissions and IP whitelist of the key's account."""
         ...

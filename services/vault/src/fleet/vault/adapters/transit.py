@@ -97,8 +97,10 @@ class TransitKeeper:
             return False
         return True
 
-    async def sign(self, user_id: str, payload: str) -> str:
-        body = {"input": base64.b64encode(payload.encode()).decode()}
+    async def sign(self, user_id: str, payload: str, key_version: int | None = None) -> str:
+        body: dict[str, Any] = {"input": base64.b64encode(payload.encode()).decode()}
+        if key_version is not None:
+            body["key_version"] = key_version
         path = self._path(f"hmac/{signing_key_name(user_id)}/sha2-256")
         answer = await self._call(lambda: self._client.adapter.post(path, json=body))
         return base64.b64decode(answer["data"]["hmac"].split(":", 2)[2]).hex()

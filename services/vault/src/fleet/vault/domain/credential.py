@@ -1,0 +1,103 @@
+"""The credential aggregate: one per user, ``ev.cred.<user id>``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+from fleet.events import AggregateId, DomainEvent
+from fleet.events.credentials import (
+    CREDENTIAL_AGGREGATE,
+    CredentialApiKeyRewrapped,
+    CredentialConnected,
+    CredentialDisconnected,
+    CredentialVerificationFailed,
+    CredentialVerified,
+)
+from fleet.eventstore import Aggregate
+from fleet.vault.domain.policy import AccountSnapshot
+
+Status = Literal["none", "verified", "failed", "disconnected"]
+
+
+@dataclass
+class CredentialState:
+    status: Status = "none"
+    api_key_ciphertext: str = ""
+    api_key_last4: str = ""
+    signing_key_version: int = 0
+    account_type: str = ""
+    balance: Decimal = Decimal(0)
+    permissions: tuple[int, ...] = field(default_factory=tuple)
+
+
+class Credential(Aggregate):
+    """Decides what happens to a user's stored BingX key pair."""
+
+    aggregate_type = CREDENTIAL_AGGREGATE
+
+    def __init__(self, aggregate_id: AggregateId) -> None:
+        super().__init__(aggregate_id)
+        self.state = CredentialState()
+
+    @property
+    def connected(self) -> bool:
+        """A key pair is stored and its transit keys exist."""
+        return self.state.status in ("verified", "failed")
+
+    def connect(
+        self, snapshot: AccountSnapshot, ciphertext: str, last4: str, key_version: int
+    ) -> None:
+        self.record(
+            CredentialConnected(
+                api_key_ciphertext=ciphertext,
+                api_key_last4=last4,
+                signing_key_version=key_version,
+                account_type=snapshot.account_type,
+                permissions=snapshot.permissions,
+                ip_addresses=snapshot.ip_addresses,
+                balance=snapshot.balance,
+                replaced_previous=self.connected,
+            )
+        )
+
+    def verified(self, snapshot: AccountSnapshot) -> None:
+        self.record(
+            CredentialVerified(
+                balance=snapshot.balance,
+                permissions=snapshot.permissions,
+                ip_addresses=snapshot.ip_addresses,
+                recovered=self.state.status == "failed",
+            )
+        )
+
+    def failed(self, reason: str, bingx_code: int | None) -> None:
+        if self.state.status != "failed":
+            self.record(CredentialVerificationFailed(reason=reason, bingx_code=bingx_code))
+
+    def disconnect(self, reason: str) -> None:
+        if self.connected:
+            self.record(CredentialDisconnected(reason=reason))
+
+    def rewrapped(self, ciphertext: str) -> None:
+        self.record(CredentialApiKeyRewrapped(api_key_ciphertext=ciphertext))
+
+    def apply(self, event: DomainEvent) -> None:
+        state = self.state
+        if isinstance(event, CredentialConnected):
+            state.status = "verified"
+            state.api_key_ciphertext = event.api_key_ciphertext
+            state.api_key_last4 = event.api_key_last4
+            state.signing_key_version = event.signing_key_version
+            state.account_type = event.account_type
+            state.balance = event.balance
+            state.permissions = event.permissions
+        elif isinstance(event, CredentialVerified):
+            state.status, state.balance = "verified", event.balance
+        elif isinstance(event, CredentialVerificationFailed):
+            state.status = "failed"
+        elif isinstance(event, CredentialDisconnected):
+            self.state = CredentialState(status="disconnected")
+        elif isinstance(event, CredentialApiKeyRewrapped):
+            state.api_key_ciphertext = event.api_key_ciphertext
