@@ -106,13 +106,13 @@ def test_sizing_example_matches_the_formula() -> None:
     signal, user, account, rules = base()
     decision = decide_entry(signal, user, account, rules)
     assert isinstance(decision, Entry)
-    # 10,000 × 2 % / 500 = 0.4 BTC; margin cap 10,000 × 5 / 50,000 = 1.0 BTC
+    # 10,000 * 2 % / 500 = 0.4 BTC; margin cap 10,000 * 5 / 50,000 = 1.0 BTC
     assert decision.quantity == Decimal("0.400")
     assert decision.stop_price == Decimal(49500)
 
 
 def test_daily_loss_skip_explains_itself() -> None:
-    signal, user, account, rules = base()
+    signal, user, _, rules = base()
     losing = AccountView(Decimal(9470), Decimal(10000), Decimal(10000), Decimal(-530))
     decision = decide_entry(signal, user, losing, rules)
     assert isinstance(decision, Skip)
@@ -120,7 +120,7 @@ def test_daily_loss_skip_explains_itself() -> None:
 
 
 def test_drawdown_pauses_the_bot() -> None:
-    signal, user, account, rules = base()
+    signal, user, _, rules = base()
     deep = AccountView(Decimal(8400), Decimal(8400), Decimal(10000), Decimal(0))
     decision = decide_entry(signal, user, deep, rules)
     assert isinstance(decision, Skip) and decision.pause_bot and decision.code == "max_drawdown"
@@ -136,13 +136,13 @@ def test_drawdown_pauses_the_bot() -> None:
 )
 def test_account_gates(change: dict[str, object], code: str) -> None:
     signal, user, account, rules = base()
-    gated = AccountView(**{**account.__dict__, **change})  # type: ignore[arg-type]
+    gated = AccountView(**{**account.__dict__, **change})
     decision = decide_entry(signal, user, gated, rules)
     assert isinstance(decision, Skip) and decision.code == code
 
 
 def test_too_small_to_trade_is_skipped_with_numbers() -> None:
-    signal, user, account, rules = base()
+    signal, user, _, rules = base()
     tiny = AccountView(Decimal(1), Decimal(1), Decimal(1), Decimal(0))
     decision = decide_entry(signal, user, tiny, rules)
     assert isinstance(decision, Skip) and decision.code == "below_minimum"
