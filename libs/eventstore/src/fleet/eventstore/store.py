@@ -73,7 +73,9 @@ class EventStore:
                 raise ValueError(f"event {envelope.id} belongs to {envelope.aggregate}")
         subject = self.subject(aggregate)
         if len(envelopes) == 1:
-            outcome = await publish_one(self._js, subject, envelopes[0], expected_version)
+            outcome = await publish_one(
+                self._nc, subject, envelopes[0], expected_version, self._timeout
+            )
         else:
             outcome = await publish_batch(
                 self._nc, subject, envelopes, expected_version, self._timeout
