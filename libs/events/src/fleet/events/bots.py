@@ -1,0 +1,43 @@
+"""Events of a trader's bot (aggregate ``bot``, id = user id), owned by the executor.
+
+A trading session runs from ``BotStarted`` to ``BotStopped``; pauses happen inside it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fleet.events.registry import DomainEvent
+from fleet.events.users import TradingSettings
+
+BOT_AGGREGATE = "bot"
+
+
+class BotStarted(DomainEvent):
+    event_type = "bot.started"
+    session_id: str
+    settings: TradingSettings
+    initial_balance: Decimal
+    by: str
+
+
+class BotPaused(DomainEvent):
+    event_type = "bot.paused"
+    reason: str
+    by: str
+    automatic: bool = False
+
+
+class BotResumed(DomainEvent):
+    event_type = "bot.resumed"
+    by: str
+
+
+class BotStopped(DomainEvent):
+    event_type = "bot.stopped"
+    reason: str
+    by: str
+    flatten: bool
+
+
+BOT_EVENTS: tuple[type[DomainEvent], ...] = (BotStarted, BotPaused, BotResumed, BotStopped)

@@ -1,0 +1,86 @@
+"""The bot aggregate: one per trader; its decisions are the trading session's life."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from fleet.events import AggregateId, DomainEvent
+from fleet.events.bots import BOT_AGGREGATE, BotPaused, BotResumed, BotStarted, BotStopped
+from fleet.events.users import TradingSettings
+from fleet.eventstore import Aggregate
+
+BotStatus = Literal["stopped", "active", "paused"]
+
+
+class BotRefused(Exception):
+    """The command does not fit the bot's state or the user's situation; says why."""
+
+
+@dataclass(frozen=True)
+class StartConditions:
+    """What must hold for a bot to start, read from the log by the handler."""
+
+    role: str
+    credential_verified: bool
+    settings: TradingSettings
+    balance: Decimal
+
+
+class Bot(Aggregate):
+    """start / pause / resume / stop, by the owner or an admin."""
+
+    aggregate_type = BOT_AGGREGATE
+
+    def __init__(self, aggregate_id: AggregateId) -> None:
+        super().__init__(aggregate_id)
+        self.status: BotStatus = "stopped"
+        self.session_id: str | None = None
+        self.settings: TradingSettings | None = None
+        self.pause_reason = ""
+
+    def start(self, session_id: str, conditions: StartConditions, by: str) -> None:
+        if conditions.role != "trader":
+            raise BotRefused("only traders have bots (admins and viewers cannot trade)")
+        if not conditions.credential_verified:
+            raise BotRefused("connect and verify a BingX API key first")
+        if not conditions.settings.trading_enabled:
+            raise BotRefused("enable trading in your settings first")
+        if self.status != "stopped":
+            raise BotRefused(f"the bot is already {self.status}")
+        self.record(
+            BotStarted(
+                session_id=session_id,
+                settings=conditions.settings,
+                initial_balance=conditions.balance,
+                by=by,
+            )
+        )
+
+    def pause(self, reason: str, by: str, *, automatic: bool = False) -> None:
+        if self.status == "active":
+            self.record(BotPaused(reason=reason, by=by, automatic=automatic))
+        elif not automatic:
+            raise BotRefused(f"the bot is {self.status}, not running")
+
+    def resume(self, by: str) -> None:
+        if self.status != "paused":
+            raise BotRefused(f"the bot is {self.status}, not paused")
+        self.record(BotResumed(by=by))
+
+    def stop(self, reason: str, by: str) -> None:
+        if self.status == "stopped":
+            raise BotRefused("the bot is already stopped")
+        flatten = bool(self.settings and self.settings.flatten_on_stop)
+        self.record(BotStopped(reason=reason, by=by, flatten=flatten))
+
+    def apply(self, event: DomainEvent) -> None:
+        if isinstance(event, BotStarted):
+            self.status, self.session_id, self.settings = "active", event.session_id, event.settings
+        elif isinstance(event, BotPaused):
+            self.status, self.pause_reason = "paused", event.reason
+        elif isinstance(event, BotResumed):
+            self.status, self.pause_reason = "active", ""
+        elif isinstance(event, BotStopped):
+            self.status, self.session_id = "stopped", None

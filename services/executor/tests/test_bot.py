@@ -1,0 +1,58 @@
+from decimal import Decimal
+
+import pytest
+
+from fleet.events import AggregateId
+from fleet.events.bots import BotPaused, BotStarted, BotStopped
+from fleet.events.users import TradingSettings
+from fleet.executor.domain.bot import Bot, BotRefused, StartConditions
+
+pytestmark = pytest.mark.unit
+
+READY = StartConditions("trader", True, TradingSettings(trading_enabled=True), Decimal(1000))
+
+
+def test_lifecycle_records_one_event_per_decision() -> None:
+    bot = Bot(AggregateId("u1"))
+    bot.start("s1", READY, by="u1")
+    bot.pause("drawdown 15 % reached", by="system", automatic=True)
+    bot.resume(by="u1")
+    bot.stop("user asked", by="admin-1")
+    kinds = [type(e) for e in bot.pending]
+    assert kinds[0] is BotStarted and kinds[1] is BotPaused and kinds[-1] is BotStopped
+    assert bot.status == "stopped"
+
+
+@pytest.mark.parametrize(
+    ("conditions", "message"),
+    [
+        (StartConditions("admin", True, READY.settings, Decimal(1)), "only traders"),
+        (StartConditions("trader", False, READY.settings, Decimal(1)), "verify a BingX API key"),
+        (StartConditions("trader", True, TradingSettings(), Decimal(1)), "enable trading"),
+    ],
+)
+def test_start_requires_a_trader_a_verified_key_and_trading_enabled(
+    conditions: StartConditions, message: str
+) -> None:
+    with pytest.raises(BotRefused, match=message):
+        Bot(AggregateId("u1")).start("s1", conditions, by="u1")
+
+
+def test_stop_flattens_when_the_user_chose_it() -> None:
+    bot = Bot(AggregateId("u1"))
+    flattening = TradingSettings(trading_enabled=True, flatten_on_stop=True)
+    bot.start("s1", StartConditions("trader", True, flattening, Decimal(5)), by="u1")
+    bot.stop("done", by="u1")
+    stopped = bot.pending[-1]
+    assert isinstance(stopped, BotStopped) and stopped.flatten
+
+
+def test_automatic_pause_of_a_paused_bot_is_a_no_op() -> None:
+    bot = Bot(AggregateId("u1"))
+    bot.start("s1", READY, by="u1")
+    bot.pause("by hand", by="u1")
+    bot.pause("kill switch", by="admin", automatic=True)
+    assert len(bot.pending) == 2
+    bot.resume(by="u1")
+    with pytest.raises(BotRefused, match="not paused"):
+        bot.resume(by="u1")
