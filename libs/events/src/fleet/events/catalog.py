@@ -5,9 +5,15 @@ from __future__ import annotations
 from fleet.events.bots import BOT_EVENTS
 from fleet.events.credentials import CREDENTIAL_EVENTS
 from fleet.events.registry import DomainEvent, EventRegistry
+from fleet.events.trading import TRADING_EVENTS
 from fleet.events.users import USER_EVENTS
 
-ALL_EVENTS: tuple[type[DomainEvent], ...] = (*USER_EVENTS, *CREDENTIAL_EVENTS, *BOT_EVENTS)
+ALL_EVENTS: tuple[type[DomainEvent], ...] = (
+    *USER_EVENTS,
+    *CREDENTIAL_EVENTS,
+    *BOT_EVENTS,
+    *TRADING_EVENTS,
+)
 
 
 def domain_registry() -> EventRegistry:
