@@ -1,0 +1,112 @@
+"""nats-server with JetStream, per-service users, and a chosen fsync policy."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from fleet.stack.process import ManagedProcess, bin_dir, free_port, port_answers
+
+SERVICE_USERS = ("auth", "vault", "strategy", "executor", "gateway")
+# Services may use JetStream but never change or erase the log.
+DENIED_TO_SERVICES = (
+    "$JS.API.STREAM.CREATE.>",
+    "$JS.API.STREAM.UPDATE.>",
+    "$JS.API.STREAM.DELETE.>",
+    "$JS.API.STREAM.PURGE.>",
+    "$JS.API.STREAM.MSG.DELETE.>",
+)
+# Only executors may ask vault for signatures.
+SIGN_SUBJECT = "cmd.vault.sign"
+SyncInterval = Literal["default", "always"]
+
+
+class NatsServer:
+    """A nats-server whose data (store, passwords, config) lives in ``data_dir``."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        sync_interval: SyncInterval = "default",
+    ) -> None:
+        self.data_dir = data_dir
+        self.sync_interval = sync_interval
+        self.store_dir = data_dir / "jetstream"
+        self.port = port or self._saved("port") or free_port()
+        self.monitor_port = self._saved("monitor_port") or free_port()
+        self.passwords = self._passwords()
+        self.process = ManagedProcess(
+            "nats-server",
+            [str(bin_dir() / "nats-server"), "-c", str(self._write_config())],
+            data_dir / "nats.log",
+        )
+
+    def _saved(self, key: str) -> int | None:
+        path = self.data_dir / "ports.json"
+        return int(json.loads(path.read_text())[key]) if path.exists() else None
+
+    def _passwords(self) -> dict[str, str]:
+        path = self.data_dir / "users.json"
+        if path.exists():
+            return dict(json.loads(path.read_text()))
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        users = {name: secrets.token_urlsafe(24) for name in ("admin", *SERVICE_USERS)}
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(users))
+        return users
+
+    def _write_config(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        ports = {"port": self.port, "monitor_port": self.monitor_port}
+        (self.data_dir / "ports.json").write_text(json.dumps(ports))
+        sync = ', sync_interval: "always"' if self.sync_interval == "always" else ""
+        users = [f'{{ user: "admin", password: "{self.passwords["admin"]}" }}']
+        users += [self._service_user(name) for name in SERVICE_USERS]
+        config = (
+            f'listen: "127.0.0.1:{self.port}"\nhttp: "127.0.0.1:{self.monitor_port}"\n'
+            f'jetstream {{ store_dir: "{self.store_dir}"{sync} }}\n'
+            "authorization { users = [\n  " + "\n  ".join(users) + "\n] }\n"
+        )
+        path = self.data_dir / "nats.conf"
+        path.touch(mode=0o600)
+        path.write_text(config)
+        return path
+
+    def _service_user(self, name: str) -> str:
+        denied = list(DENIED_TO_SERVICES) + ([] if name == "executor" else [SIGN_SUBJECT])
+        deny = ", ".join(json.dumps(subject) for subject in denied)
+        return (
+            f'{{ user: "{name}", password: "{self.passwords[name]}", permissions: {{ '
+            f'publish: {{ allow: [">"], deny: [{deny}] }}, subscribe: {{ allow: [">"] }} }} }}'
+        )
+
+    def url_for(self, user: str) -> str:
+        """Connection URL with ``user``'s credentials."""
+        return f"nats://{user}:{self.passwords[user]}@127.0.0.1:{self.port}"
+
+    @property
+    def admin_url(self) -> str:
+        """Connection URL of the admin user (stream administration)."""
+        return self.url_for("admin")
+
+    @property
+    def public_url(self) -> str:
+        """The server address without credentials (for status output)."""
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start and wait until the monitoring endpoint and client port answer."""
+        self.process.start()
+        self.process.wait_until(lambda: port_answers(self.port) and port_answers(self.monitor_port))
+
+    def stop(self) -> None:
+        """Stop gracefully."""
+        self.process.stop()
+
+    def kill(self) -> None:
+        """SIGKILL (crash tests); ``start()`` again resumes on the same store."""
+        self.process.kill()

@@ -1,0 +1,145 @@
+"""OpenBao: persistent on-disk storage (integrated raft; OpenBao 2.x has no ``file``
+backend), initialised and unsealed by Fleet, transit enabled,
+a least-privilege token for the vault service; or dev mode (tests).
+
+The unseal key and root token are kept in the data dir with 0600 permissions: fine for
+one machine, not how production runs (see deploy/RUNBOOK.md).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+import httpx
+import hvac
+
+from fleet.stack.process import ManagedProcess, StackError, bin_dir, free_port, port_answers
+
+VAULT_POLICY = "fleet-vault"
+VAULT_POLICY_HCL = """
+path "transit/keys/fleet-*" { capabilities = ["create", "read", "update", "delete"] }
+path "transit/keys/fleet-*/*" { capabilities = ["create", "read", "update"] }
+path "transit/hmac/fleet-*" { capabilities = ["update"] }
+path "transit/hmac/fleet-*/*" { capabilities = ["update"] }
+path "transit/encrypt/fleet-*" { capabilities = ["update"] }
+path "transit/decrypt/fleet-*" { capabilities = ["update"] }
+path "transit/rewrap/fleet-*" { capabilities = ["update"] }
+path "transit/wrapping_key" { capabilities = ["read"] }
+"""
+
+
+def _write_secret(path: Path, content: str) -> None:
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(content)
+
+
+class OpenBaoServer:
+    """An OpenBao server; ``dev=True`` keeps everything in memory (tests only)."""
+
+    def __init__(self, data_dir: Path, *, port: int | None = None, dev: bool = False) -> None:
+        self.data_dir = data_dir
+        self.dev = dev
+        self.port = port or self._saved_port("port") or free_port()
+        self.cluster_port = self._saved_port("cluster_port") or free_port()
+        self.addr = f"http://127.0.0.1:{self.port}"
+        self.root_token = secrets.token_urlsafe(16) if dev else ""
+        self.process = ManagedProcess("openbao", self._argv(), data_dir / "openbao.log")
+
+    def _saved_port(self, key: str) -> int | None:
+        path = self.data_dir / "openbao.json"
+        return int(json.loads(path.read_text())[key]) if path.exists() else None
+
+    def _argv(self) -> list[str]:
+        exe = str(bin_dir() / "bao")
+        if self.dev:
+            return [
+                exe,
+                "server",
+                "-dev",
+                f"-dev-root-token-id={self.root_token}",
+                f"-dev-listen-address=127.0.0.1:{self.port}",
+            ]
+        return [exe, "server", f"-config={self.data_dir / 'openbao.hcl'}"]
+
+    def _write_config(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "openbao.json").write_text(
+            json.dumps({"port": self.port, "cluster_port": self.cluster_port})
+        )
+        storage = self.data_dir / "storage"
+        storage.mkdir(mode=0o700, exist_ok=True)
+        (self.data_dir / "openbao.hcl").write_text(
+            f'storage "raft" {{\n  path = "{storage}"\n  node_id = "fleet-1"\n}}\n'
+            f'listener "tcp" {{\n  address = "127.0.0.1:{self.port}"\n'
+            f'  cluster_address = "127.0.0.1:{self.cluster_port}"\n  tls_disable = true\n}}\n'
+            f'api_addr = "{self.addr}"\ncluster_addr = "http://127.0.0.1:{self.cluster_port}"\n'
+            "ui = false\n"
+        )
+
+    def client(self, token: str | None = None) -> hvac.Client:
+        """An hvac client (root token unless another is given)."""
+        return hvac.Client(url=self.addr, token=token or self.root_token, timeout=60)
+
+    def start(self) -> None:
+        """Start; in persistent mode initialise once, unseal, enable transit, write policy."""
+        if not self.dev:
+            self._write_config()
+        self.process.start()
+        self.process.wait_until(lambda: port_answers(self.port))
+        if not self.dev:
+            self._init_and_unseal()
+        self._enable_transit()
+
+    def _init_and_unseal(self) -> None:
+        keys_path = self.data_dir / "openbao-keys.json"
+        client = self.client()
+        if not client.sys.is_initialized():
+            answer = client.sys.initialize(secret_shares=1, secret_threshold=1)
+            _write_secret(
+                keys_path,
+                json.dumps(
+                    {"unseal_key": answer["keys_base64"][0], "root_token": answer["root_token"]}
+                ),
+            )
+        if not keys_path.exists():
+            raise StackError(f"OpenBao in {self.data_dir} is initialised but its keys are missing")
+        saved = json.loads(keys_path.read_text())
+        self.root_token = saved["root_token"]
+        client = self.client()
+        if client.sys.is_sealed():
+            client.sys.submit_unseal_key(saved["unseal_key"])
+
+    def _active(self) -> bool:
+        try:
+            return httpx.get(f"{self.addr}/v1/sys/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def _enable_transit(self) -> None:
+        # After an unseal, raft elects its (single) leader before writes are accepted.
+        self.process.wait_until(self._active, timeout=60)
+        client = self.client()
+        mounts = client.sys.list_mounted_secrets_engines()
+        if "transit/" not in mounts.get("data", mounts):
+            client.sys.enable_secrets_engine("transit")
+        client.sys.create_or_update_policy(VAULT_POLICY, VAULT_POLICY_HCL)
+
+    def vault_service_token(self) -> str:
+        """A token with only the ``fleet-vault`` policy (created once, kept 0600)."""
+        path = self.data_dir / "vault-service-token"
+        if path.exists():
+            return path.read_text().strip()
+        answer = self.client().auth.token.create(
+            policies=[VAULT_POLICY], no_parent=True, period="768h", display_name="fleet-vault"
+        )
+        token = str(answer["auth"]["client_token"])
+        if not self.dev:
+            _write_secret(path, token)
+        return token
+
+    def stop(self) -> None:
+        """Stop the server (persistent mode seals itself by stopping)."""
+        self.process.stop()

@@ -1,0 +1,128 @@
+"""Child processes that never outlive their parent, with logs and readiness waits."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+PR_SET_PDEATHSIG = 1
+RESERVED_PORTS = {4222, 5432, 8200}  # the machine's own NATS / PostgreSQL / Vault
+
+
+class StackError(RuntimeError):
+    """A part could not start or answer; the message says which and why, in one line."""
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (never one of the machine's own services')."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port not in RESERVED_PORTS:
+            return port
+
+
+def bin_dir() -> Path:
+    """Where pip put the console binaries of this environment."""
+    return Path(sys.executable).parent
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    os.setsid()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def port_answers(port: int) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:port."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
+
+
+class ManagedProcess:
+    """One child process in its own session, killed with its parent (PDEATHSIG)."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        log_path: Path,
+        *,
+        env: dict[str, str] | None = None,
+        user: int | None = None,
+    ) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.log_path = log_path
+        self.env = env
+        self.user = user
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The child's pid while it runs."""
+        return self.proc.pid if self.proc and self.proc.poll() is None else None
+
+    def start(self) -> None:
+        """Start the child; its output goes to the log file."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.env,
+                user=self.user,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - setsid + PDEATHSIG only
+            )
+
+    def wait_until(self, ready: Callable[[], bool], timeout: float = 30.0) -> None:
+        """Wait for ``ready()``; raise :class:`StackError` with the log's tail otherwise."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise StackError(f"{self.name} exited with {self.proc.returncode}: {self.tail()}")
+            if ready():
+                return
+            time.sleep(0.05)
+        raise StackError(f"{self.name} did not become ready in {timeout:.0f} s: {self.tail()}")
+
+    def tail(self, lines: int = 3) -> str:
+        """The last lines of the log, on one line."""
+        try:
+            text = self.log_path.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return "(no log)"
+        return " | ".join(text[-lines:]) or "(empty log)"
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, wait, then SIGKILL: the child and its process group are gone."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL at once (crash tests)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()

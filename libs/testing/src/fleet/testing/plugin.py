@@ -1,0 +1,125 @@
+"""The pytest plugin: real servers, started lazily once per session, cleaned up always."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import hvac
+import pytest
+
+from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, free_port
+from fleet.stack.process import ManagedProcess, StackError
+from fleet.testing.containers import NatsContainer, PostgresContainer, docker_answers
+
+
+@pytest.fixture(scope="session")
+def _docker() -> bool:
+    return os.environ.get("FLEET_TESTS_USE_BINARIES") != "1" and docker_answers()
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory, _docker: bool) -> Iterator[Any]:
+    """A nats-server with JetStream and Fleet's per-service users."""
+    server: Any = NatsContainer() if _docker else NatsServer(tmp_path_factory.mktemp("nats"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory, _docker: bool) -> Iterator[Any]:
+    """A PostgreSQL cluster (fsync off: tests need speed, not durability)."""
+    if _docker:
+        server: Any = PostgresContainer()
+    else:
+        server = PostgresServer(tmp_path_factory.mktemp("postgres"), fast_unsafe=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def openbao_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBaoServer]:
+    """OpenBao in dev mode with transit enabled (persistent mode is tested in tests/stack)."""
+    server = OpenBaoServer(tmp_path_factory.mktemp("openbao"), dev=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+class SimulatorProcess:
+    """The BingX simulator as a subprocess on a free port."""
+
+    def __init__(self, log_dir: Path, speed: float = 60.0) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/swap-market"
+        argv = [
+            sys.executable,
+            "-m",
+            "fleet.bingx_sim",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--speed",
+            str(speed),
+        ]
+        self.process = ManagedProcess("bingx-sim", argv, log_dir / "bingx-sim.log")
+
+    def _answers(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/openApi/swap/v2/server/time", timeout=1).is_success
+        except httpx.HTTPError:
+            return False
+
+    def start(self) -> None:
+        self.process.start()
+        self.process.wait_until(self._answers, timeout=30)
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+@pytest.fixture(scope="session")
+def bingx_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorProcess]:
+    """The BingX simulator (``python -m fleet.bingx_sim``) over real sockets."""
+    simulator = SimulatorProcess(tmp_path_factory.mktemp("bingx-sim"))
+    try:
+        simulator.start()
+    except StackError as exc:
+        simulator.stop()
+        pytest.fail(f"the BingX simulator did not start: {exc}")
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def namespace() -> str:
+    """A unique lowercase token: stream names, subject prefixes, database names."""
+    return "t" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def nats_url(nats_server: Any) -> str:
+    """The admin user's URL (tests create their own streams)."""
+    return str(nats_server.admin_url)
+
+
+@pytest.fixture
+def database_url(postgres_server: Any, namespace: str) -> str:
+    """A fresh database for this test."""
+    return str(postgres_server.create_database(namespace))
+
+
+@pytest.fixture
+def vault_client(openbao_server: OpenBaoServer) -> hvac.Client:
+    """An hvac client with the dev server's root token."""
+    return openbao_server.client()
+
