@@ -1,1 +1,2 @@
-"""The fleet command: up, down, status, projections, admin and service sub-commands."""
+"""The ``fleet`` command: ``up``, ``status``, ``down``, plus the sub-commands services
+register through the ``fleet.commands`` entry-point group (``backtest``, ``admin``, ...)."""

@@ -1,0 +1,3 @@
+from fleet.cli.main import app
+
+app()

@@ -1,0 +1,165 @@
+"""Starting every part of the platform in order, and stopping it in reverse."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine
+
+from fleet.cli.state import Part, StackState
+from fleet.eventstore import ensure_domain_stream
+from fleet.projections.meta import migrate
+from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, free_port
+from fleet.stack.process import ManagedProcess, StackError
+
+# Every service process `fleet up` starts, in start order (one table, data-driven).
+SERVICES = ("auth", "vault", "strategy", "executor", "gateway")
+
+
+@dataclass
+class PlatformOptions:
+    """What ``fleet up`` was asked for."""
+
+    data_dir: Path
+    http_port: int = 8080
+    sim_speed: float = 60.0
+    log_level: str = "info"
+
+
+def _http_ok(url: str) -> Callable[[], bool]:
+    def probe() -> bool:
+        try:
+            return httpx.get(url, timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    return probe
+
+
+@dataclass
+class Platform:
+    """The running parts, in start order."""
+
+    options: PlatformOptions
+    nats: NatsServer | None = None
+    postgres: PostgresServer | None = None
+    openbao: OpenBaoServer | None = None
+    processes: list[ManagedProcess] = field(default_factory=list)
+    parts: dict[str, Part] = field(default_factory=dict)
+
+    def start(self, report: Callable[[str], None]) -> None:
+        """Start everything; on any failure stop what started and re-raise."""
+        try:
+            self._start_servers(report)
+            self._start_simulator(report)
+            for name in SERVICES:
+                self._start_service(name, report)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_servers(self, report: Callable[[str], None]) -> None:
+        root = self.options.data_dir
+        self.nats = NatsServer(root / "nats")
+        self.nats.start()
+        self.parts["nats"] = Part(
+            url=self.nats.public_url,
+            pid=self.nats.process.pid,
+            health_url=f"http://127.0.0.1:{self.nats.monitor_port}/healthz",
+        )
+        report("nats")
+        self.postgres = PostgresServer(root / "postgres")
+        self.postgres.start()
+        database_url = self.postgres.create_database("fleet")
+        migrate(create_engine(database_url))
+        self.parts["postgres"] = Part(
+            url=self.postgres.dsn("fleet"),
+            pid=self.postgres.process.pid,
+            health_url=f"tcp://127.0.0.1:{self.postgres.port}",
+        )
+        report("postgres")
+        self.openbao = OpenBaoServer(root / "openbao")
+        self.openbao.start()
+        self.parts["vault"] = Part(
+            url=self.openbao.addr,
+            pid=self.openbao.process.pid,
+            health_url=f"{self.openbao.addr}/v1/sys/health",
+        )
+        report("vault")
+        asyncio.run(ensure_domain_stream(self.nats.admin_url))
+        report("event stream")
+
+    def _start_simulator(self, report: Callable[[str], None]) -> None:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        argv = [
+            sys.executable,
+            "-m",
+            "fleet.bingx_sim",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--speed",
+            str(self.options.sim_speed),
+        ]
+        self._launch("bingx_sim", argv, os.environ.copy(), url, f"{url}/healthz")
+        report("bingx_sim")
+
+    def _start_service(self, name: str, report: Callable[[str], None]) -> None:
+        port = self.options.http_port if name == "gateway" else free_port()
+        url = f"http://127.0.0.1:{port}"
+        part = "vault_service" if name == "vault" else name  # "vault" is OpenBao itself
+        argv = [sys.executable, "-m", f"fleet.{name}"]
+        self._launch(part, argv, self._env(name, port), url, f"{url}/healthz")
+        report(part)
+
+    def _env(self, name: str, port: int) -> dict[str, str]:
+        assert self.nats and self.postgres and self.openbao
+        env = os.environ.copy()
+        env |= {
+            "FLEET_NATS_URL": self.nats.url_for(name),
+            "FLEET_DATABASE_URL": self.postgres.url("fleet"),
+            "FLEET_BINGX_BASE_URL": self.parts["bingx_sim"].url,
+            "FLEET_HTTP_HOST": "127.0.0.1",
+            "FLEET_HTTP_PORT": str(port),
+            "FLEET_LOG_LEVEL": self.options.log_level,
+        }
+        if name == "vault":
+            env |= {
+                "FLEET_VAULT_ADDR": self.openbao.addr,
+                "FLEET_VAULT_TOKEN": self.openbao.vault_service_token(),
+            }
+        return env
+
+    def _launch(
+        self, name: str, argv: list[str], env: dict[str, str], url: str, health: str
+    ) -> None:
+        process = ManagedProcess(
+            name, argv, self.options.data_dir / "logs" / f"{name}.log", env=env
+        )
+        self.processes.append(process)
+        process.start()
+        process.wait_until(_http_ok(health), timeout=60)
+        self.parts[name] = Part(url=url, pid=process.pid, health_url=health)
+
+    def state(self) -> StackState:
+        """What to write to stack.json."""
+        return StackState(supervisor_pid=os.getpid(), parts=self.parts)
+
+    def stop(self) -> None:
+        """Stop in reverse order; never leave a process behind."""
+        for process in reversed(self.processes):
+            process.stop()
+        for server in (self.openbao, self.postgres, self.nats):
+            if server is not None:
+                server.stop()
+
+
+__all__ = ["SERVICES", "Platform", "PlatformOptions", "StackError"]

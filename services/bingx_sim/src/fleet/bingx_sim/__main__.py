@@ -1,0 +1,3 @@
+from fleet.bingx_sim.main import run
+
+run()

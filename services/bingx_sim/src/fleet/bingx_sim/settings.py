@@ -1,0 +1,59 @@
+"""Command-line settings of the simulator (``bingx-sim --help``)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_SYMBOLS = ("BTC-USDT", "ETH-USDT", "XRP-USDT", "SOL-USDT", "DOGE-USDT")
+
+
+@dataclass(frozen=True)
+class SimSettings:
+    """How the simulator runs."""
+
+    host: str = "127.0.0.1"
+    port: int = 8090
+    seed: int = 1
+    speed: float = 60.0  # simulated seconds per real second
+    symbols: tuple[str, ...] = DEFAULT_SYMBOLS
+    candles: tuple[Path, ...] = ()
+    rate_limits: bool = True
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError("must be > 0")
+    return number
+
+
+def parse_args(argv: list[str] | None = None) -> SimSettings:
+    """Parse the command line; bad input exits with a usage message and code 2."""
+    parser = argparse.ArgumentParser(prog="bingx-sim", description="A local BingX.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--speed",
+        type=_positive,
+        default=60.0,
+        help="simulated seconds per real second (60: a 5m candle every 5 s)",
+    )
+    parser.add_argument("--symbols", default=",".join(DEFAULT_SYMBOLS))
+    parser.add_argument("--candles", type=Path, nargs="*", default=[])
+    parser.add_argument("--no-rate-limits", action="store_true")
+    args = parser.parse_args(argv)
+    if not 0 < args.port < 65536:
+        parser.error("--port must be 1-65535")
+    symbols = tuple(s.strip() for s in args.symbols.split(",") if s.strip())
+    return SimSettings(
+        args.host,
+        args.port,
+        args.seed,
+        args.speed,
+        symbols,
+        tuple(args.candles),
+        not args.no_rate_limits,
+    )

@@ -1,0 +1,128 @@
+"""``fleet up`` on a fresh data dir, ``fleet status``, Ctrl-C, and a second ``fleet up``
+that finds the events, the read models and the Vault transit keys of the first."""
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import hvac
+import nats
+import psutil
+import psycopg
+import pytest
+
+from fleet.events import AggregateId, AggregateRef, Envelope
+from fleet.eventstore import EventStore, StreamSpec
+from fleet.stack import free_port
+
+pytestmark = pytest.mark.e2e
+FLEET = [sys.executable, "-m", "fleet.cli"]
+
+
+def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    argv = [*FLEET, "up", "--data-dir", str(data_dir), "--http-port", str(port)]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_until_up(data_dir: Path, fleet_up: subprocess.Popen[bytes]) -> dict[str, object]:
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline:
+        assert fleet_up.poll() is None, fleet_up.stderr.read().decode() if fleet_up.stderr else ""
+        if (data_dir / "stack.json").exists():
+            done = subprocess.run(
+                [*FLEET, "status", "--data-dir", str(data_dir), "--json"],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            return dict(json.loads(done.stdout))
+        time.sleep(0.5)
+    raise AssertionError("fleet up did not come up in 150 s")
+
+
+def stop(fleet_up: subprocess.Popen[bytes], pids: list[int]) -> None:
+    fleet_up.send_signal(signal.SIGINT)
+    assert fleet_up.wait(60) == 0
+    time.sleep(0.5)
+    alive = [
+        pid
+        for pid in pids
+        if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    ]
+    assert alive == [], f"processes left behind: {alive}"
+
+
+def admin_nats_url(data_dir: Path) -> str:
+    users = json.loads((data_dir / "nats" / "users.json").read_text())
+    port = json.loads((data_dir / "nats" / "ports.json").read_text())["port"]
+    return f"nats://admin:{users['admin']}@127.0.0.1:{port}"
+
+
+def root_vault(data_dir: Path, addr: str) -> hvac.Client:
+    keys = json.loads((data_dir / "openbao" / "openbao-keys.json").read_text())
+    return hvac.Client(url=addr, token=keys["root_token"])
+
+
+async def append_marker(url: str) -> str:
+    nc = await nats.connect(url)
+    store = EventStore(nc, StreamSpec())
+    aggregate = AggregateRef(type="e2e", id=AggregateId("marker"))
+    event = Envelope(type="e2e.marker", schema_version=1, aggregate=aggregate, data={"n": 1})
+    await store.append(aggregate, [event], expected_version=0)
+    await nc.close()
+    return event.id
+
+
+async def load_markers(url: str) -> list[str]:
+    nc = await nats.connect(url)
+    events = await EventStore(nc, StreamSpec()).load(
+        AggregateRef(type="e2e", id=AggregateId("marker"))
+    )
+    await nc.close()
+    return [e.id for e in events]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "fleet-data"
+
+
+def test_fleet_up_status_ctrl_c_and_resume(data_dir: Path) -> None:
+    port = free_port()
+    first = start(data_dir, port)
+    status = wait_until_up(data_dir, first)
+    for part in ("gateway", "bingx_sim", "nats", "postgres", "vault"):
+        assert part in status, part
+    parts = status["parts"]
+    assert isinstance(parts, dict)
+    assert all(p["health"] == "ok" for p in parts.values()), parts
+    assert status["gateway"] == f"http://127.0.0.1:{port}"
+    pids = [p["pid"] for p in parts.values()]
+
+    marker = asyncio.run(append_marker(admin_nats_url(data_dir)))
+    with psycopg.connect(str(status["postgres"]), autocommit=True) as conn:
+        conn.execute("CREATE TABLE e2e_marker (note text)")
+        conn.execute("INSERT INTO e2e_marker VALUES ('kept')")
+    root_vault(data_dir, str(status["vault"])).adapter.post("/v1/transit/keys/fleet-e2e", json={})
+    stop(first, pids)
+
+    second = start(data_dir, port)
+    status = wait_until_up(data_dir, second)
+    try:
+        assert asyncio.run(load_markers(admin_nats_url(data_dir))) == [marker]
+        with psycopg.connect(str(status["postgres"])) as conn:
+            assert conn.execute("SELECT note FROM e2e_marker").fetchall() == [("kept",)]
+        keys = root_vault(data_dir, str(status["vault"])).adapter.list("/v1/transit/keys")
+        assert "fleet-e2e" in keys["data"]["keys"]
+    finally:
+        parts = status["parts"]
+        assert isinstance(parts, dict)
+        stop(second, [p["pid"] for p in parts.values()])
+    assert not (data_dir / "stack.json").exists()
+    assert os.stat(data_dir / "openbao" / "openbao-keys.json").st_mode & 0o077 == 0
