@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
+import nats.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from fleet.events import AggregateRef, Envelope, aggregate_subject
@@ -25,6 +28,9 @@ from fleet.eventstore.stream import StreamSpec
 
 _LAST_SEQUENCE = re.compile(r"wrong last sequence: (\d+)")
 _RETRY_SIGNS = {ERR_WRONG_LAST_SEQUENCE, ERR_BATCH_DUPLICATE_MSG_ID}
+FETCH_BATCH = 1000
+FETCH_WAIT_S = 2.0
+READER_IDLE_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -143,19 +149,42 @@ class EventStore:
         return self._read(subject or all_events_subject(self._spec.prefix), from_sequence)
 
     async def _read(self, subject: str, start: int) -> AsyncIterator[StoredEvent]:
-        sub = await self._js.subscribe(
-            subject,
-            stream=self._spec.name,
-            ordered_consumer=True,
-            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-            config=ConsumerConfig(opt_start_seq=max(start, 1)),
-            pending_msgs_limit=65536,
-        )
+        # A pull consumer: the reader fetches only what it can take, so a slow projection
+        # applies back-pressure instead of overflowing the client (push consumers drop
+        # messages as "slow consumer" when PostgreSQL lags during a large replay).
+        position = max(start, 1)
+        while True:
+            sub = await self._js.pull_subscribe(
+                subject,
+                stream=self._spec.name,
+                config=ConsumerConfig(
+                    deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                    opt_start_seq=position,
+                    ack_policy=AckPolicy.NONE,
+                    mem_storage=True,
+                    num_replicas=1,
+                    inactive_threshold=READER_IDLE_S,
+                ),
+            )
+            try:
+                async for stored in _fetch_forever(sub):
+                    position = (stored.envelope.sequence or position) + 1
+                    yield stored
+            except NotFoundError:
+                continue  # the ephemeral consumer vanished (server restart): recreate it
+            finally:
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
+
+
+async def _fetch_forever(sub: JetStreamContext.PullSubscription) -> AsyncIterator[StoredEvent]:
+    while True:
         try:
-            async for msg in sub.messages:
-                yield _stored(msg)
-        finally:
-            await sub.unsubscribe()
+            messages = await sub.fetch(batch=FETCH_BATCH, timeout=FETCH_WAIT_S)
+        except nats.errors.TimeoutError:
+            continue
+        for msg in messages:
+            yield _stored(msg)
 
 
 def _stored(msg: Msg) -> StoredEvent:

@@ -1,0 +1,224 @@
+"""Event-store benchmark: JetStream ceiling vs ``append`` vs projection rebuild.
+
+Prints, in one run, for N events (default 100,000):
+  * raw JetStream publish-with-ack rate (the ceiling), 1 and 16 concurrent publishers;
+  * ``EventStore.append`` with the expected-sequence check, 1 and 16 concurrent writers on
+    distinct aggregates;
+  * projection rebuild into PostgreSQL (events/s);
+and the same append figures with nats-server ``sync_interval: always`` beside them.
+
+Usage: ``.venv/bin/python bench/eventstore.py [--events N]``. It starts its own
+nats-server and PostgreSQL on free 127.0.0.1 ports and removes them afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import nats
+import uvloop
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, create_engine
+
+from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, EventRegistry, wrap
+from fleet.eventstore import EventStore, StreamSpec, ensure_stream
+from fleet.projections import PROJECTION_SCHEMA, Projection, ProjectionRunner, ProjectionTx
+from fleet.stack import NatsServer, PostgresServer
+
+
+class OrderPlaced(DomainEvent):
+    event_type = "bench.order_placed"
+    symbol: str
+    quantity: str
+
+
+REGISTRY = EventRegistry([OrderPlaced])
+METADATA = MetaData(schema=PROJECTION_SCHEMA)
+ORDERS = Table(
+    "orders",
+    METADATA,
+    Column("sequence", BigInteger, primary_key=True),
+    Column("aggregate_id", String, nullable=False),
+    Column("symbol", String, nullable=False),
+    Column("quantity", String, nullable=False),
+)
+
+
+class OrdersProjection(Projection):
+    name = "bench_orders"
+    metadata: ClassVar[MetaData] = METADATA
+
+    def apply(self, tx: ProjectionTx, event: DomainEvent, envelope: Envelope) -> None:
+        if isinstance(event, OrderPlaced):
+            row = {
+                "sequence": envelope.sequence,
+                "aggregate_id": envelope.aggregate.id,
+                "symbol": event.symbol,
+                "quantity": event.quantity,
+            }
+            tx.insert(ORDERS, row)
+
+
+@dataclass
+class Figure:
+    label: str
+    events: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+async def timed(label: str, events: int, work: Callable[[], Awaitable[None]]) -> Figure:
+    started = time.perf_counter()
+    await work()
+    figure = Figure(label, events, time.perf_counter() - started)
+    print(f"  {label:<58} {figure.rate:>10,.0f} events/s  ({events:,} in {figure.seconds:.2f} s)")
+    return figure
+
+
+def split(total: int, writers: int) -> list[int]:
+    return [total // writers + (1 if i < total % writers else 0) for i in range(writers)]
+
+
+async def raw_publish(url: str, prefix: str, total: int, writers: int, checked: bool) -> None:
+    """nats-py ``js.publish`` of a ready payload; ``checked`` adds the same id and
+    expected-sequence headers ``append`` sends (the issue's "raw appends" baseline)."""
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    payload = wrap(OrderPlaced(symbol="BTC-USDT", quantity="0.001"), ref(0)).to_wire()
+    tag = "c" if checked else "r"
+
+    async def one(writer: int, count: int) -> None:
+        subject, last = f"{prefix}.raw{tag}{writers}.w{writer}", 0
+        for _ in range(count):
+            headers = None
+            if checked:
+                headers = {
+                    "Nats-Msg-Id": uuid.uuid4().hex,
+                    "Nats-Expected-Last-Subject-Sequence": str(last),
+                }
+            last = (await js.publish(subject, payload, headers=headers)).seq
+
+    await asyncio.gather(*(one(w, n) for w, n in enumerate(split(total, writers))))
+    await nc.close()
+
+
+def ref(writer: int) -> AggregateRef:
+    return AggregateRef(type="order", id=AggregateId(f"w{writer}"))
+
+
+async def appends(store: EventStore, total: int, writers: int, offset: int) -> None:
+    async def one(writer: int, count: int) -> None:
+        aggregate = ref(offset + writer)
+        version = await store.version(aggregate)
+        for _ in range(count):
+            event = wrap(OrderPlaced(symbol="BTC-USDT", quantity="0.001"), aggregate)
+            stored = await store.append(aggregate, [event], expected_version=version)
+            version = stored[-1].sequence or version
+
+    await asyncio.gather(*(one(w, n) for w, n in enumerate(split(total, writers))))
+
+
+async def append_figures(url: str, total: int, tag: str) -> tuple[StreamSpec, list[Figure]]:
+    nc = await nats.connect(url)
+    spec = StreamSpec(name=f"BENCH_{tag}", prefix=f"b{tag.lower()}")
+    await ensure_stream(nc.jetstream(), spec)
+    store = EventStore(nc, spec)
+    single = max(total // 5, 1000)
+    runs = [
+        (
+            "raw js.publish, no headers, 1 publisher",
+            single,
+            lambda: raw_publish(url, spec.prefix, single, 1, False),
+        ),
+        (
+            "raw js.publish, no headers, 16 publishers",
+            total,
+            lambda: raw_publish(url, spec.prefix, total, 16, False),
+        ),
+        (
+            "raw js.publish + id/expected-seq, 1 publisher",
+            single,
+            lambda: raw_publish(url, spec.prefix, single, 1, True),
+        ),
+        (
+            "raw js.publish + id/expected-seq, 16 publishers",
+            total,
+            lambda: raw_publish(url, spec.prefix, total, 16, True),
+        ),
+        ("EventStore.append (checked), 1 writer", single, lambda: appends(store, single, 1, 0)),
+        ("EventStore.append (checked), 16 writers", total, lambda: appends(store, total, 16, 100)),
+    ]
+    figures = [await timed(f"{label} [{tag}]", count, work) for label, count, work in runs]
+    await nc.close()
+    return spec, figures
+
+
+async def rebuild_figure(url: str, database_url: str, spec: StreamSpec) -> Figure:
+    nc = await nats.connect(url)
+    store = EventStore(nc, spec)
+    total = await store.last_sequence()
+    engine = create_engine(database_url)
+    runner = ProjectionRunner(engine, store, REGISTRY, OrdersProjection(), batch_size=2000)
+    await runner.prepare()
+
+    async def replay_only() -> None:
+        async for stored in store.subscribe(from_sequence=1):
+            if stored.envelope.sequence == total:
+                return
+
+    async def rebuild() -> None:
+        await runner.rebuild()
+
+    # Baseline: the same replay without decoding or PostgreSQL (ordered consumer only).
+    await timed("ordered-consumer replay, no projection (baseline)", total, replay_only)
+    # The raw-publish messages share the stream; they are events of this type too.
+    figure = await timed("projection rebuild into PostgreSQL (whole stream)", total, rebuild)
+    await nc.close()
+    engine.dispose()
+    return figure
+
+
+async def main(events: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        postgres = PostgresServer(root / "pg")
+        postgres.start()
+        try:
+            database_url = postgres.create_database("bench")
+            for sync in ("default", "always"):
+                nats_server = NatsServer(root / f"nats-{sync}", sync_interval=sync)
+                nats_server.start()
+                try:
+                    print(f"\nnats-server sync_interval={sync}:")
+                    spec, figures = await append_figures(nats_server.admin_url, events, sync)
+                    raw_checked, ours = figures[3].rate, figures[5].rate
+                    print(
+                        f"  -> append with 16 writers: {ours:,.0f} events/s = "
+                        f"{ours / raw_checked:.0%} of raw checked publishes; goal >= 15,000"
+                    )
+                    if sync == "default":
+                        rebuild = await rebuild_figure(nats_server.admin_url, database_url, spec)
+                        print(
+                            f"  -> rebuild goal >= 30,000 events/s: "
+                            f"{'met' if rebuild.rate >= 30_000 else 'MISSED'}"
+                        )
+                finally:
+                    nats_server.stop()
+        finally:
+            postgres.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    uvloop.run(main(parser.parse_args().events))
