@@ -122,4 +122,3 @@ def database_url(postgres_server: Any, namespace: str) -> str:
 def vault_client(openbao_server: OpenBaoServer) -> hvac.Client:
     """An hvac client with the dev server's root token."""
     return openbao_server.client()
-
