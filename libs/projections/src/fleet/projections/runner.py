@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,17 +104,51 @@ class ProjectionRunner:
         on_progress: ProgressCallback | None,
         started: float,
     ) -> int:
-        batch: list[Envelope] = []
-        async for stored in self.store.subscribe(from_sequence=last + 1):
-            batch.append(stored.envelope)
-            sequence = stored.envelope.sequence or 0
-            reached = until is not None and sequence >= until
-            if len(batch) >= self.batch_size or stored.pending == 0 or reached:
-                last = await asyncio.to_thread(self.tables.apply, schema, batch)
-                batch = []
+        # Reading the log and writing PostgreSQL overlap: the reader fills at most two
+        # batches ahead while the previous batch commits in a worker thread.
+        batches: asyncio.Queue[_Batch] = asyncio.Queue(maxsize=2)
+        reader = asyncio.create_task(self._read_batches(last, until, batches))
+        try:
+            while True:
+                batch = await _next_batch(batches, reader)
+                last = await asyncio.to_thread(self.tables.apply, schema, batch.events)
                 if on_progress is not None:
-                    total = until if until is not None else last + stored.pending
+                    total = until if until is not None else last + batch.pending
                     on_progress(Progress(last, total, time.monotonic() - started))
-                if reached:
+                if batch.final:
                     return last
-        return last
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+    async def _read_batches(
+        self, last: int, until: int | None, batches: asyncio.Queue[_Batch]
+    ) -> None:
+        events: list[Envelope] = []
+        async for stored in self.store.subscribe(from_sequence=last + 1):
+            events.append(stored.envelope)
+            reached = until is not None and (stored.envelope.sequence or 0) >= until
+            if len(events) >= self.batch_size or stored.pending == 0 or reached:
+                await batches.put(_Batch(events, stored.pending, final=reached))
+                events = []
+                if reached:
+                    return
+
+
+async def _next_batch(batches: asyncio.Queue[_Batch], reader: asyncio.Task[None]) -> _Batch:
+    """The next batch, or the reader's exception if it failed first (never hang)."""
+    waiter = asyncio.ensure_future(batches.get())
+    done, _ = await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED)
+    if waiter in done:
+        return waiter.result()
+    waiter.cancel()
+    reader.result()  # raises the reader's error
+    raise RuntimeError("the event reader stopped without reaching its target")
+
+
+@dataclass(frozen=True)
+class _Batch:
+    events: list[Envelope]
+    pending: int
+    final: bool

@@ -80,7 +80,7 @@ class ProjectionTables:
                 return last
             if todo[0].sequence != last + 1:
                 raise CheckpointMoved(last)
-            tx = ProjectionTx(connection)
+            tx = ProjectionTx(connection, schema)
             for envelope in todo:
                 self._apply_one(tx, envelope)
             tx.flush()
