@@ -94,23 +94,7 @@ class OpenBaoServer:
         self._enable_transit()
 
     def _init_and_unseal(self) -> None:
-        keys_path = self.data_dir / "openbao-keys.json"
-        client = self.client()
-        if not client.sys.is_initialized():
-            answer = client.sys.initialize(secret_shares=1, secret_threshold=1)
-            _write_secret(
-                keys_path,
-                json.dumps(
-                    {"unseal_key": answer["keys_base64"][0], "root_token": answer["root_token"]}
-                ),
-            )
-        if not keys_path.exists():
-            raise StackError(f"OpenBao in {self.data_dir} is initialised but its keys are missing")
-        saved = json.loads(keys_path.read_text())
-        self.root_token = saved["root_token"]
-        client = self.client()
-        if client.sys.is_sealed():
-            client.sys.submit_unseal_key(saved["unseal_key"])
+        self.root_token = initialise_and_unseal(self.client(), self.data_dir / "openbao-keys.json")
 
     def _active(self) -> bool:
         try:
@@ -121,25 +105,49 @@ class OpenBaoServer:
     def _enable_transit(self) -> None:
         # After an unseal, raft elects its (single) leader before writes are accepted.
         self.process.wait_until(self._active, timeout=60)
-        client = self.client()
-        mounts = client.sys.list_mounted_secrets_engines()
-        if "transit/" not in mounts.get("data", mounts):
-            client.sys.enable_secrets_engine("transit")
-        client.sys.create_or_update_policy(VAULT_POLICY, VAULT_POLICY_HCL)
+        enable_transit(self.client())
 
     def vault_service_token(self) -> str:
         """A token with only the ``fleet-vault`` policy (created once, kept 0600)."""
-        path = self.data_dir / "vault-service-token"
-        if path.exists():
-            return path.read_text().strip()
-        answer = self.client().auth.token.create(
-            policies=[VAULT_POLICY], no_parent=True, period="768h", display_name="fleet-vault"
-        )
-        token = str(answer["auth"]["client_token"])
-        if not self.dev:
-            _write_secret(path, token)
-        return token
+        path = None if self.dev else self.data_dir / "vault-service-token"
+        return vault_service_token(self.client(), path)
 
     def stop(self) -> None:
         """Stop the server (persistent mode seals itself by stopping)."""
         self.process.stop()
+
+
+def initialise_and_unseal(client: hvac.Client, keys_path: Path) -> str:
+    """Initialise once (1 key share), keep the keys in ``keys_path`` (0600), unseal;
+    return the root token."""
+    if not client.sys.is_initialized():
+        answer = client.sys.initialize(secret_shares=1, secret_threshold=1)
+        keys = {"unseal_key": answer["keys_base64"][0], "root_token": answer["root_token"]}
+        _write_secret(keys_path, json.dumps(keys))
+    if not keys_path.exists():
+        raise StackError(f"OpenBao is initialised but its keys are not in {keys_path}")
+    saved = json.loads(keys_path.read_text())
+    if client.sys.is_sealed():
+        client.sys.submit_unseal_key(saved["unseal_key"])
+    return str(saved["root_token"])
+
+
+def enable_transit(client: hvac.Client) -> None:
+    """Mount transit if missing and write the ``fleet-vault`` policy (idempotent)."""
+    mounts = client.sys.list_mounted_secrets_engines()
+    if "transit/" not in mounts.get("data", mounts):
+        client.sys.enable_secrets_engine("transit")
+    client.sys.create_or_update_policy(VAULT_POLICY, VAULT_POLICY_HCL)
+
+
+def vault_service_token(client: hvac.Client, path: Path | None) -> str:
+    """The vault service's token (only the ``fleet-vault`` policy), kept in ``path``."""
+    if path is not None and path.exists():
+        return path.read_text().strip()
+    answer = client.auth.token.create(
+        policies=[VAULT_POLICY], no_parent=True, period="768h", display_name="fleet-vault"
+    )
+    token = str(answer["auth"]["client_token"])
+    if path is not None:
+        _write_secret(path, token)
+    return token
