@@ -1,0 +1,85 @@
+"""Signing exactly as BingX does it (API.md §2).
+
+The signed string is the request's parameters sorted by name, ``k=v`` joined by ``&``,
+with **raw** values (JSON values such as ``stopLoss`` as their compact JSON text);
+on the wire only the values are percent-encoded. The signature is the lowercase hex
+HMAC-SHA256 of that string with the secret key, sent as the ``signature`` parameter.
+
+Who holds the secret is pluggable (:class:`Signer`): a local HMAC for tests and tools, or
+the vault service for executors, so the client itself never needs the secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+from urllib.parse import quote
+
+ParamValue = str | int | float | Decimal | bool | dict[str, object] | list[object]
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What a signer returns: the hex signature and the ``X-BX-APIKEY`` header value."""
+
+    signature: str
+    api_key: str = field(repr=False)
+
+
+class Signer(Protocol):
+    """Signs the exact string a request will carry."""
+
+    async def sign(self, payload: str) -> Signature:
+        """Lowercase hex HMAC-SHA256 of ``payload`` plus the API key to send."""
+        ...
+
+
+class LocalHmacSigner:
+    """Holds a key pair in memory: for tests, the simulator's tools and one-off checks."""
+
+    def __init__(self, api_key: str, secret_key: str) -> None:
+        self._api_key = api_key
+        self._secret = secret_key.encode()
+
+    def __repr__(self) -> str:
+        return f"LocalHmacSigner(api_key=...{self._api_key[-4:]})"
+
+    async def sign(self, payload: str) -> Signature:
+        digest = hmac.new(self._secret, payload.encode(), hashlib.sha256).hexdigest()
+        return Signature(digest, self._api_key)
+
+
+def render(value: ParamValue) -> str:
+    """A parameter value as BingX signs it: JSON compactly, booleans lower-case,
+    decimals without exponent."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"), default=_json_number)
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def _json_number(value: object) -> object:
+    if isinstance(value, Decimal):  # JSON numbers, as BingX's own examples send them
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"cannot render {type(value).__name__} in a BingX JSON parameter")
+
+
+def payload(params: Mapping[str, ParamValue]) -> str:
+    """The string that is signed: sorted ``k=v`` pairs with raw values."""
+    return "&".join(f"{key}={render(params[key])}" for key in sorted(params))
+
+
+def query(params: Mapping[str, ParamValue], signature: str | None = None) -> str:
+    """The query string sent on the wire: same order, values percent-encoded."""
+    parts = [f"{key}={quote(render(params[key]), safe='')}" for key in sorted(params)]
+    if signature is not None:
+        parts.append(f"signature={signature}")
+    return "&".join(parts)
