@@ -1,0 +1,239 @@
+"""The async BingX USDT-M perpetual client: every endpoint Fleet needs (API.md §4, §6.1)."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import Any
+
+from fleet.bingx.models import (
+    ApiPermissions,
+    Balance,
+    Contract,
+    Depth,
+    Fill,
+    Kline,
+    Leverage,
+    Order,
+    OrderType,
+    Position,
+    PositionSide,
+    Side,
+)
+from fleet.bingx.signing import ParamValue
+from fleet.bingx.transport import Transport
+
+SWAP = "/openApi/swap"
+
+
+class BingxClient:
+    """One BingX account (or none, for market data), over one :class:`Transport`."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+    # -- market data -------------------------------------------------------------------
+    async def server_time_ms(self) -> int:
+        data = await self.transport.public(f"{SWAP}/v2/server/time")
+        return int(data["serverTime"])
+
+    async def sync_clock(self) -> int:
+        """Measure the offset to BingX's clock (half the round trip) and use it; returns it."""
+        sent = time.time()
+        server = await self.server_time_ms()
+        received = time.time()
+        self.transport.clock_offset_ms = server - int((sent + received) / 2 * 1000)
+        return self.transport.clock_offset_ms
+
+    async def contracts(self, symbol: str | None = None) -> list[Contract]:
+        params: dict[str, ParamValue] = {"symbol": symbol} if symbol else {}
+        data = await self.transport.public(f"{SWAP}/v2/quote/contracts", params)
+        return [Contract.model_validate(item) for item in data]
+
+    async def klines(
+        self,
+        symbol: str,
+        interval: str,
+        *,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int | None = None,
+    ) -> list[Kline]:
+        """Candles ascending by open time (sorted here: the order is not guaranteed)."""
+        params: dict[str, ParamValue] = {"symbol": symbol, "interval": interval}
+        for key, value in (("startTime", start_ms), ("endTime", end_ms), ("limit", limit)):
+            if value is not None:
+                params[key] = value
+        data = await self.transport.public(f"{SWAP}/v3/quote/klines", params)
+        return sorted((Kline.model_validate(item) for item in data), key=lambda k: k.open_time_ms)
+
+    async def latest_price(self, symbol: str) -> Decimal:
+        data = await self.transport.public(f"{SWAP}/v1/ticker/price", {"symbol": symbol})
+        return Decimal(str(data["price"]))
+
+    async def mark_price(self, symbol: str) -> Decimal:
+        data = await self.transport.public(f"{SWAP}/v2/quote/premiumIndex", {"symbol": symbol})
+        return Decimal(str(data["markPrice"]))
+
+    async def depth(self, symbol: str, limit: int = 20) -> Depth:
+        data = await self.transport.public(
+            f"{SWAP}/v2/quote/depth", {"symbol": symbol, "limit": limit}
+        )
+        return Depth.parse(data)
+
+    # -- account -----------------------------------------------------------------------
+    async def balance(self, asset: str = "USDT") -> Balance:
+        data = await self.transport.signed("GET", f"{SWAP}/v3/user/balance")
+        rows = [Balance.model_validate(row) for row in data]
+        return next(row for row in rows if row.asset == asset)
+
+    async def positions(self, symbol: str | None = None) -> list[Position]:
+        params: dict[str, ParamValue] = {"symbol": symbol} if symbol else {}
+        data = await self.transport.signed("GET", f"{SWAP}/v2/user/positions", params)
+        return [Position.model_validate(row) for row in data]
+
+    async def api_permissions(self) -> ApiPermissions:
+        data = await self.transport.signed("GET", "/openApi/v1/account/apiPermissions")
+        return ApiPermissions.model_validate(data)
+
+    # -- trading -----------------------------------------------------------------------
+    async def place_order(  # noqa: PLR0913 - BingX's order has this many independent fields
+        self,
+        symbol: str,
+        side: Side,
+        position_side: PositionSide,
+        order_type: OrderType,
+        quantity: Decimal,
+        *,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        client_order_id: str | None = None,
+        stop_loss: Decimal | None = None,
+        take_profit: Decimal | None = None,
+        reduce_only: bool | None = None,
+    ) -> Order:
+        """Place one order. Raises :class:`UnknownOutcome` when no answer came back: query
+        the clientOrderID before anything else."""
+        params: dict[str, ParamValue] = {
+            "symbol": symbol,
+            "side": side,
+            "positionSide": position_side,
+            "type": order_type,
+            "quantity": quantity,
+        }
+        optional: dict[str, ParamValue | None] = {
+            "price": price,
+            "stopPrice": stop_price,
+            "clientOrderID": client_order_id,
+            "reduceOnly": reduce_only,
+            "stopLoss": _attached("STOP_MARKET", stop_loss, quantity),
+            "takeProfit": _attached("TAKE_PROFIT_MARKET", take_profit, quantity),
+        }
+        params |= {key: value for key, value in optional.items() if value is not None}
+        data = await self.transport.signed("POST", f"{SWAP}/v2/trade/order", params)
+        return Order.parse(data["order"])
+
+    async def cancel_order(
+        self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Order:
+        params = _order_ref(symbol, order_id, client_order_id)
+        data = await self.transport.signed("DELETE", f"{SWAP}/v2/trade/order", params)
+        return Order.parse(data["order"])
+
+    async def cancel_all(self, symbol: str | None = None) -> list[Order]:
+        params: dict[str, ParamValue] = {"symbol": symbol} if symbol else {}
+        data = await self.transport.signed("DELETE", f"{SWAP}/v2/trade/allOpenOrders", params)
+        return [Order.parse(order) for order in data.get("success") or []]
+
+    async def open_orders(self, symbol: str | None = None) -> list[Order]:
+        params: dict[str, ParamValue] = {"symbol": symbol} if symbol else {}
+        data = await self.transport.signed("GET", f"{SWAP}/v2/trade/openOrders", params)
+        return [Order.parse(order) for order in data["orders"]]
+
+    async def query_order(
+        self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Order:
+        params = _order_ref(symbol, order_id, client_order_id)
+        data = await self.transport.signed("GET", f"{SWAP}/v2/trade/order", params)
+        return Order.parse(data["order"])
+
+    async def order_history(self, symbol: str, limit: int = 500) -> list[Order]:
+        params: dict[str, ParamValue] = {"symbol": symbol, "limit": limit}
+        data = await self.transport.signed("GET", f"{SWAP}/v2/trade/allOrders", params)
+        return [Order.parse(order) for order in data["orders"]]
+
+    async def fills(self, symbol: str, start_ms: int, end_ms: int) -> list[Fill]:
+        params: dict[str, ParamValue] = {
+            "symbol": symbol,
+            "tradingUnit": "COIN",
+            "startTs": start_ms,
+            "endTs": end_ms,
+        }
+        data = await self.transport.signed("GET", f"{SWAP}/v2/trade/allFillOrders", params)
+        return [Fill.model_validate(row) for row in data["fill_orders"]]
+
+    async def leverage(self, symbol: str) -> Leverage:
+        data = await self.transport.signed("GET", f"{SWAP}/v2/trade/leverage", {"symbol": symbol})
+        return Leverage.model_validate(data)
+
+    async def set_leverage(self, symbol: str, side: PositionSide, leverage: int) -> int:
+        params: dict[str, ParamValue] = {"symbol": symbol, "side": side, "leverage": leverage}
+        data = await self.transport.signed("POST", f"{SWAP}/v2/trade/leverage", params)
+        return int(data["leverage"])
+
+    async def margin_type(self, symbol: str) -> str:
+        params: dict[str, ParamValue] = {"symbol": symbol}
+        data = await self.transport.signed("GET", f"{SWAP}/v2/trade/marginType", params)
+        return str(data["marginType"])
+
+    async def set_margin_type(self, symbol: str, margin_type: str) -> None:
+        params: dict[str, ParamValue] = {"symbol": symbol, "marginType": margin_type}
+        await self.transport.signed("POST", f"{SWAP}/v2/trade/marginType", params)
+
+    async def hedge_mode(self) -> bool:
+        data = await self.transport.signed("GET", f"{SWAP}/v1/positionSide/dual")
+        return str(data["dualSidePosition"]).lower() == "true"
+
+    async def set_hedge_mode(self, hedge: bool) -> None:
+        params: dict[str, ParamValue] = {"dualSidePosition": hedge}
+        await self.transport.signed("POST", f"{SWAP}/v1/positionSide/dual", params)
+
+    # -- user data stream (listenKey) ------------------------------------------------------
+    async def create_listen_key(self) -> str:
+        data = await self.transport.signed("POST", "/openApi/user/auth/userDataStream")
+        return str(data["listenKey"])
+
+    async def keep_alive_listen_key(self, listen_key: str) -> None:
+        params: dict[str, ParamValue] = {"listenKey": listen_key}
+        await self.transport.signed("PUT", "/openApi/user/auth/userDataStream", params)
+
+    async def delete_listen_key(self, listen_key: str) -> None:
+        params: dict[str, ParamValue] = {"listenKey": listen_key}
+        await self.transport.signed("DELETE", "/openApi/user/auth/userDataStream", params)
+
+
+def _attached(kind: str, stop_price: Decimal | None, quantity: Decimal) -> Any:
+    if stop_price is None:
+        return None
+    return {
+        "stopPrice": stop_price,
+        "workingType": "MARK_PRICE",
+        "type": kind,
+        "quantity": quantity,
+    }
+
+
+def _order_ref(
+    symbol: str, order_id: str | None, client_order_id: str | None
+) -> dict[str, ParamValue]:
+    if (order_id is None) == (client_order_id is None):
+        raise ValueError("give exactly one of order_id and client_order_id")
+    if order_id is not None:
+        return {"symbol": symbol, "orderId": order_id}
+    return {"symbol": symbol, "clientOrderID": str(client_order_id)}
+
+
+__all__ = ["BingxClient"]

@@ -1,0 +1,86 @@
+"""Token buckets for BingX's limits (API.md §7): per UID per endpoint, per IP per group.
+
+Behind a Protocol so executors can later share one IP budget across processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+
+class TokenBucket:
+    """``rate`` tokens per second, at most ``capacity`` saved up."""
+
+    def __init__(
+        self, rate: float, capacity: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.capacity = capacity
+        self._clock = clock
+        self._tokens = capacity
+        self._stamp = clock()
+        self._lock = asyncio.Lock()
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    def try_take(self, tokens: float = 1.0) -> float:
+        """Take tokens now if possible (returns 0) else the seconds to wait."""
+        self._refill()
+        if self._tokens >= tokens:
+            self._tokens -= tokens
+            return 0.0
+        return (tokens - self._tokens) / self.rate
+
+    async def take(self, tokens: float = 1.0) -> None:
+        """Wait until ``tokens`` are available, then take them (fair: one waiter at a time)."""
+        async with self._lock:
+            while (wait := self.try_take(tokens)) > 0:  # noqa: ASYNC110 - computed wait
+                await asyncio.sleep(wait)
+
+
+class RateBudget(Protocol):
+    """Waits until a request to ``endpoint`` fits every limit that applies to it."""
+
+    async def acquire(self, endpoint: str) -> None:
+        """Block until the request may go."""
+        ...
+
+
+# Group 3 (§7): trading endpoints counted together per IP; others are group 2 or market.
+TRADING_GROUP = {
+    "/openApi/swap/v2/trade/order:POST",
+    "/openApi/swap/v2/trade/order:DELETE",
+    "/openApi/swap/v2/trade/openOrders:GET",
+    "/openApi/swap/v2/trade/allOrders:GET",
+    "/openApi/swap/v3/user/balance:GET",
+    "/openApi/swap/v2/user/positions:GET",
+}
+
+
+class LocalRateBudget:
+    """One process's view: 5/s per endpoint for this UID, 300/10 s per endpoint and
+    2000/10 s per group for the IP, 500/10 s for market data."""
+
+    def __init__(self, per_uid_per_s: float = 5.0) -> None:
+        self._per_uid = per_uid_per_s
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def _bucket(self, key: str, rate: float, capacity: float) -> TokenBucket:
+        if key not in self._buckets:
+            self._buckets[key] = TokenBucket(rate, capacity)
+        return self._buckets[key]
+
+    async def acquire(self, endpoint: str) -> None:
+        if "/quote/" in endpoint or "/server/" in endpoint or "/ticker/" in endpoint:
+            await self._bucket("ip:market", 50.0, 500.0).take()
+            return
+        await self._bucket(f"uid:{endpoint}", self._per_uid, self._per_uid).take()
+        await self._bucket(f"ip:{endpoint}", 30.0, 300.0).take()
+        group = "ip:group3" if endpoint in TRADING_GROUP else "ip:group2"
+        await self._bucket(group, 200.0, 2000.0).take()
