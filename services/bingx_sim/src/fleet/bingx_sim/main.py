@@ -1,24 +1,52 @@
 """Composition root of the simulator: ``create_app(settings)`` builds it, ``run()`` serves.
 
-Today: ``GET /healthz`` and BingX's server time on the simulated clock. Market data,
-accounts, trading and WebSockets arrive with issue 3.
+REST at BingX's paths (market data, account, trading, listenKey) and the ``/sim/`` admin
+API. Still to come (issue 3): the market and user-data WebSockets, rate limits, the
+remaining fault kinds, snapshots.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
+from fleet.bingx_sim.api import admin, market, trading
+from fleet.bingx_sim.api.signed import error
 from fleet.bingx_sim.clock import SimClock
+from fleet.bingx_sim.domain.accounts import SimError
+from fleet.bingx_sim.domain.market import CsvPath, Market, PricePath
 from fleet.bingx_sim.settings import SimSettings, parse_args
+from fleet.bingx_sim.state import SimState
+
+HISTORY_MINUTES = 3 * 24 * 60  # klines exist from three simulated days before start
+
+
+def build_state(settings: SimSettings, start_ms: int | None = None) -> SimState:
+    """The simulator's in-memory world."""
+    clock = SimClock(settings.speed, start_ms)
+    origin = clock.now_ms() - HISTORY_MINUTES * 60_000
+    paths: dict[str, PricePath] = {s: PricePath(s, settings.seed, origin) for s in settings.symbols}
+    for csv_path in settings.candles:
+        symbol = csv_path.stem.split("_")[0]
+        paths[symbol] = CsvPath(symbol, csv_path, origin)
+    return SimState(clock, Market(paths))
 
 
 def create_app(settings: SimSettings) -> FastAPI:
     """The simulator's HTTP application."""
-    clock = SimClock(settings.speed)
-    app = FastAPI(title="BingX simulator", version="0.1.0")
+    app = FastAPI(title="BingX simulator", version="0.2.0")
+    app.state.sim = build_state(settings)
+    app.include_router(market.router)
+    app.include_router(trading.router)
+    app.include_router(admin.router)
+
+    @app.exception_handler(SimError)
+    async def bingx_error(_request: Request, exc: SimError) -> JSONResponse:
+        return error(exc.code, exc.message)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, object]:
@@ -27,11 +55,8 @@ def create_app(settings: SimSettings) -> FastAPI:
             "status": "ok",
             "symbols": list(settings.symbols),
             "speed": settings.speed,
+            "time": int(time.time() * 1000),
         }
-
-    @app.get("/openApi/swap/v2/server/time")
-    async def server_time() -> dict[str, object]:
-        return {"code": 0, "msg": "", "data": {"serverTime": clock.now_ms()}}
 
     return app
 

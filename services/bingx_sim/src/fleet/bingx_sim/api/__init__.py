@@ -1,0 +1,1 @@
+"""The simulator's HTTP and WebSocket surface (BingX paths, plus /sim/ for tests)."""

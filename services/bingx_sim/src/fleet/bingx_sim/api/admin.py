@@ -1,0 +1,116 @@
+"""The simulator's own admin API under ``/sim/`` (not part of BingX)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from fleet.bingx_sim.domain.accounts import SimError
+from fleet.bingx_sim.state import SimState
+
+router = APIRouter(prefix="/sim", tags=["simulator"])
+
+
+class NewAccount(BaseModel):
+    balance: Decimal = Field(default=Decimal(10000), ge=0)
+    permissions: list[str] = Field(default_factory=lambda: ["read", "trade"])
+    ip_addresses: list[str] = Field(default_factory=list)
+
+
+class ClockChange(BaseModel):
+    advance_ms: int | None = Field(default=None, ge=0)
+    set_ms: int | None = Field(default=None, gt=0)
+
+
+class ManualPosition(BaseModel):
+    api_key: str = Field(alias="apiKey")
+    symbol: str
+    side: str = Field(pattern="^(LONG|SHORT)$")
+    quantity: Decimal = Field(gt=0)
+
+
+class FaultPlan(BaseModel):
+    latency_ms: int = Field(default=0, ge=0, le=60_000)
+    error_rate: float = Field(default=0.0, ge=0, le=1)
+    timeout_after_accept: int = Field(default=0, ge=0)
+    rate_limit_storm: int = Field(default=0, ge=0)
+
+
+def _state(request: Request) -> SimState:
+    state: SimState = request.app.state.sim
+    return state
+
+
+@router.post("/accounts", status_code=201)
+async def create_account(request: Request, body: NewAccount) -> dict[str, str]:
+    try:
+        account = _state(request).accounts.create(body.balance, body.permissions, body.ip_addresses)
+    except SimError as exc:
+        raise HTTPException(422, exc.message) from None
+    return {"apiKey": account.api_key, "secretKey": account.secret, "uid": account.uid}
+
+
+@router.get("/accounts/{api_key}")
+async def account_state(request: Request, api_key: str) -> dict[str, Any]:
+    account = _state(request).accounts.by_key.get(api_key)
+    if account is None:
+        raise HTTPException(404, "no such account")
+    return {
+        "uid": account.uid,
+        "balance": str(account.wallet),
+        "hedgeMode": account.hedge_mode,
+        "positions": [
+            {
+                "symbol": p.symbol,
+                "side": p.side,
+                "quantity": str(p.quantity),
+                "entryPrice": str(p.entry_price),
+                "manual": p.manual,
+            }
+            for p in account.open_positions()
+        ],
+        "orders": [o.wire() for o in account.orders.values()],
+        "fills": account.fills,
+    }
+
+
+@router.get("/clock")
+async def read_clock(request: Request) -> dict[str, float]:
+    clock = _state(request).clock
+    return {"now_ms": clock.now_ms(), "speed": clock.speed}
+
+
+@router.post("/clock")
+async def move_clock(request: Request, body: ClockChange) -> dict[str, int]:
+    clock = _state(request).clock
+    if body.set_ms is not None:
+        clock.set_ms(body.set_ms)
+    if body.advance_ms is not None:
+        clock.advance_ms(body.advance_ms)
+    return {"now_ms": clock.now_ms()}
+
+
+@router.post("/positions", status_code=201)
+async def open_by_hand(request: Request, body: ManualPosition) -> dict[str, str]:
+    state = _state(request)
+    account = state.accounts.by_key.get(body.api_key)
+    if account is None or not state.market.has(body.symbol):
+        raise HTTPException(404, "no such account or symbol")
+    position = account.position(body.symbol, body.side)
+    mark = state.mark(body.symbol)
+    total = position.quantity + body.quantity
+    position.entry_price = (position.entry_price * position.quantity + mark * body.quantity) / total
+    position.quantity, position.manual = total, True
+    return {"symbol": body.symbol, "side": body.side, "quantity": str(total)}
+
+
+@router.post("/faults")
+async def inject_faults(request: Request, body: FaultPlan) -> dict[str, Any]:
+    faults = _state(request).faults
+    faults.latency_ms, faults.error_rate = body.latency_ms, body.error_rate
+    faults.timeout_after_accept = body.timeout_after_accept
+    faults.rate_limit_storm = body.rate_limit_storm
+    return body.model_dump()

@@ -1,0 +1,285 @@
+"""Signed account and trading endpoints (§4.2, §4.3, §6.1)."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from fleet.bingx_sim.api.market import SWAP, ok
+from fleet.bingx_sim.api.signed import params_of, signed_account
+from fleet.bingx_sim.domain.accounts import Account, SimError, SimOrder
+from fleet.bingx_sim.domain.contracts import spec_for
+from fleet.bingx_sim.domain.engine import OrderParams
+from fleet.bingx_sim.state import SimState
+
+router = APIRouter()
+
+
+async def _context(request: Request) -> tuple[SimState, Account, dict[str, str]]:
+    state: SimState = request.app.state.sim
+    account = await signed_account(request, state)
+    state.tick()
+    return state, account, params_of(request, (await request.body()).decode())
+
+
+@router.get(f"{SWAP}/v3/user/balance")
+async def balance(request: Request) -> dict[str, Any]:
+    state, account, _ = await _context(request)
+    marks = state.marks()
+    unrealised, used = account.unrealised(marks), account.used_margin(marks)
+    equity = account.wallet + unrealised
+    row = {
+        "userId": account.uid,
+        "asset": "USDT",
+        "balance": f"{account.wallet:.4f}",
+        "equity": f"{equity:.4f}",
+        "unrealizedProfit": f"{unrealised:.4f}",
+        "realisedProfit": f"{sum(p.realised for p in account.positions.values()):.4f}",
+        "availableMargin": f"{equity - used:.4f}",
+        "usedMargin": f"{used:.4f}",
+        "freezedMargin": "0.0000",
+        "shortUid": account.uid,
+    }
+    return ok([row])
+
+
+@router.get(f"{SWAP}/v2/user/positions")
+async def positions(request: Request) -> dict[str, Any]:
+    state, account, params = await _context(request)
+    rows = []
+    for p in account.open_positions():
+        if params.get("symbol") not in (None, p.symbol):
+            continue
+        mark = state.mark(p.symbol)
+        direction = 1 if p.side == "LONG" else -1
+        rows.append(
+            {
+                "positionId": f"{account.uid}{p.symbol}{p.side}",
+                "symbol": p.symbol,
+                "currency": "USDT",
+                "positionAmt": str(p.quantity),
+                "availableAmt": str(p.quantity),
+                "positionSide": p.side,
+                "isolated": False,
+                "avgPrice": str(p.entry_price),
+                "leverage": p.leverage,
+                "unrealizedProfit": f"{(mark - p.entry_price) * p.quantity * direction:.4f}",
+                "realisedProfit": f"{p.realised:.4f}",
+                "markPrice": str(mark),
+                "initialMargin": f"{p.quantity * p.entry_price / p.leverage:.4f}",
+                "liquidationPrice": 0,
+                "onlyOnePosition": not account.hedge_mode,
+                "updateTime": state.clock.now_ms(),
+            }
+        )
+    return ok(rows)
+
+
+@router.get("/openApi/v1/account/apiPermissions")
+async def api_permissions(request: Request) -> dict[str, Any]:
+    _, account, _ = await _context(request)
+    return {
+        "apiKey": account.api_key,
+        "permissions": list(account.permissions),
+        "ipAddresses": list(account.ip_addresses),
+        "note": "simulator",
+    }
+
+
+@router.post(f"{SWAP}/v2/trade/order")
+async def place_order(request: Request) -> Any:
+    state, account, params = await _context(request)
+    symbol = params.get("symbol", "")
+    if not state.market.has(symbol):
+        raise SimError(109425, f"{symbol} not exist, please verify it")
+    order = state.engine.place(
+        account,
+        OrderParams.parse(params, account.hedge_mode),
+        state.mark(symbol),
+        state.clock.now_ms(),
+    )
+    if state.faults.timeout_after_accept > 0:
+        state.faults.timeout_after_accept -= 1
+        await asyncio.sleep(30)  # the order exists; the answer never comes in time
+    body = {
+        "order": {
+            "symbol": order.symbol,
+            "orderId": order.order_id,
+            "side": order.side,
+            "positionSide": order.position_side,
+            "type": order.type,
+            "clientOrderID": order.client_order_id,
+            "workingType": "MARK_PRICE",
+            "status": order.status,
+            "avgPrice": str(order.avg_price),
+            "executedQty": str(order.executed),
+        }
+    }
+    return ok(body)
+
+
+def _find(account: Account, params: dict[str, str]) -> SimOrder:
+    client_id = (params.get("clientOrderID") or params.get("clientOrderId") or "").lower()
+    order_id = params.get("orderId")
+    if client_id:
+        order_id = str(account.client_ids.get(client_id, ""))
+    order = account.orders.get(int(order_id)) if order_id and order_id.isdigit() else None
+    if order is None or order.symbol != params.get("symbol", order.symbol):
+        raise SimError(80016, "order does not exist")
+    return order
+
+
+@router.get(f"{SWAP}/v2/trade/order")
+async def query_order(request: Request) -> dict[str, Any]:
+    _, account, params = await _context(request)
+    return ok({"order": _find(account, params).wire()})
+
+
+@router.delete(f"{SWAP}/v2/trade/order")
+async def cancel_order(request: Request) -> dict[str, Any]:
+    _, account, params = await _context(request)
+    order = _find(account, params)
+    if order.status not in ("NEW", "PENDING"):
+        raise SimError(80018, "order already filled or cancelled")
+    order.status = "CANCELLED"
+    return ok({"order": order.wire()})
+
+
+@router.delete(f"{SWAP}/v2/trade/allOpenOrders")
+async def cancel_all(request: Request) -> dict[str, Any]:
+    _, account, params = await _context(request)
+    cancelled = []
+    for order in account.orders.values():
+        if order.status in ("NEW", "PENDING") and params.get("symbol") in (None, order.symbol):
+            order.status = "CANCELLED"
+            cancelled.append(order.wire())
+    return ok({"success": cancelled, "failed": None})
+
+
+@router.get(f"{SWAP}/v2/trade/openOrders")
+async def open_orders(request: Request) -> dict[str, Any]:
+    _, account, params = await _context(request)
+    return ok(
+        {
+            "orders": [
+                o.wire()
+                for o in account.orders.values()
+                if o.status in ("NEW", "PENDING") and params.get("symbol") in (None, o.symbol)
+            ]
+        }
+    )
+
+
+@router.get(f"{SWAP}/v2/trade/allOrders")
+async def all_orders(request: Request) -> dict[str, Any]:
+    _, account, params = await _context(request)
+    return ok(
+        {
+            "orders": [
+                o.wire()
+                for o in account.orders.values()
+                if params.get("symbol") in (None, o.symbol)
+            ]
+        }
+    )
+
+
+@router.get(f"{SWAP}/v2/trade/allFillOrders")
+async def fills(request: Request) -> dict[str, Any]:
+    _, account, params = await _context(request)
+    return ok(
+        {"fill_orders": [f for f in account.fills if params.get("symbol") in (None, f["symbol"])]}
+    )
+
+
+@router.get(f"{SWAP}/v2/trade/leverage")
+async def get_leverage(request: Request) -> dict[str, Any]:
+    _, account, params = await _context(request)
+    symbol = params.get("symbol", "")
+    top = spec_for(symbol).max_leverage
+    return ok(
+        {
+            "longLeverage": account.leverage_for(symbol, "LONG"),
+            "shortLeverage": account.leverage_for(symbol, "SHORT"),
+            "maxLongLeverage": top,
+            "maxShortLeverage": top,
+        }
+    )
+
+
+@router.post(f"{SWAP}/v2/trade/leverage")
+async def set_leverage(request: Request) -> dict[str, Any]:
+    _, account, params = await _context(request)
+    symbol, side = params.get("symbol", ""), params.get("side", "")
+    leverage = int(params.get("leverage", "0") or 0)
+    if leverage < 1 or leverage > spec_for(symbol).max_leverage:
+        raise SimError(101414, f"leverage {leverage} exceeds the maximum for {symbol}")
+    allowed = ("LONG", "SHORT") if account.hedge_mode else ("BOTH",)
+    if side not in allowed:
+        raise SimError(109400, f"side must be one of {allowed} in this position mode")
+    for book_side in ("LONG", "SHORT") if side == "BOTH" else (side,):
+        account.leverage[(symbol, book_side)] = leverage
+    return ok({"leverage": leverage, "symbol": symbol})
+
+
+@router.get(f"{SWAP}/v2/trade/marginType")
+async def get_margin_type(request: Request) -> dict[str, Any]:
+    _, account, params = await _context(request)
+    return ok({"marginType": account.margin_type.get(params.get("symbol", ""), "CROSSED")})
+
+
+@router.post(f"{SWAP}/v2/trade/marginType")
+async def set_margin_type(request: Request) -> dict[str, Any]:
+    _, account, params = await _context(request)
+    kind = params.get("marginType", "")
+    if kind not in ("ISOLATED", "CROSSED", "SEPARATE_ISOLATED"):
+        raise SimError(80014, "Invalid parameters, marginType")
+    account.margin_type[params.get("symbol", "")] = kind
+    return {"code": 0, "msg": ""}
+
+
+@router.get(f"{SWAP}/v1/positionSide/dual")
+async def get_position_mode(request: Request) -> dict[str, Any]:
+    _, account, _ = await _context(request)
+    return ok({"dualSidePosition": "true" if account.hedge_mode else "false"})
+
+
+@router.post(f"{SWAP}/v1/positionSide/dual")
+async def set_position_mode(request: Request) -> dict[str, Any]:
+    _, account, params = await _context(request)
+    busy = account.open_positions() or any(
+        o.status in ("NEW", "PENDING") for o in account.orders.values()
+    )
+    if busy:
+        raise SimError(109400, "the account has positions or pending orders")
+    account.hedge_mode = params.get("dualSidePosition") == "true"
+    return ok({"dualSidePosition": "true" if account.hedge_mode else "false"})
+
+
+@router.post("/openApi/user/auth/userDataStream")
+async def create_listen_key(request: Request) -> dict[str, Any]:
+    state: SimState = request.app.state.sim
+    account = state.accounts.by_key.get(request.headers.get("X-BX-APIKEY", ""))
+    if account is None:
+        raise SimError(100413, "Incorrect apiKey, please check your valid api key")
+    return {"listenKey": state.accounts.new_listen_key(account)}
+
+
+@router.put("/openApi/user/auth/userDataStream")
+@router.delete("/openApi/user/auth/userDataStream")
+async def touch_listen_key(request: Request, listenKey: str = "") -> Any:
+    state: SimState = request.app.state.sim
+    account = state.accounts.by_listen_key.get(listenKey)
+    if account is None:
+        return JSONResponse({"code": 404, "msg": "listenKey not found"}, status_code=404)
+    if request.method == "DELETE":
+        account.listen_keys.discard(listenKey)
+        state.accounts.by_listen_key.pop(listenKey, None)
+    return {"code": 0, "msg": ""}
+
+
+__all__ = ["Decimal", "router"]

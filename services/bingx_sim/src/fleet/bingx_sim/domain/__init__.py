@@ -1,0 +1,1 @@
+"""The simulator's pure domain: market data, accounts, matching, signatures, limits."""

@@ -1,0 +1,62 @@
+"""Everything the simulator holds in memory, wired once by ``create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from fleet.bingx_sim.clock import SimClock
+from fleet.bingx_sim.domain.accounts import Account, Accounts, SimOrder
+from fleet.bingx_sim.domain.contracts import spec_for
+from fleet.bingx_sim.domain.engine import Engine
+from fleet.bingx_sim.domain.market import Market, quantise
+
+
+@dataclass
+class Faults:
+    """Injected misbehaviour (``POST /sim/faults``)."""
+
+    latency_ms: int = 0
+    error_rate: float = 0.0
+    timeout_after_accept: int = 0  # the next N orders are stored but their answer is dropped
+    rate_limit_storm: int = 0  # the next N signed requests are refused with 100410
+
+
+@dataclass
+class SimState:
+    clock: SimClock
+    market: Market
+    accounts: Accounts = field(default_factory=Accounts)
+    engine: Engine = field(default_factory=Engine)
+    faults: Faults = field(default_factory=Faults)
+
+    def mark(self, symbol: str) -> Decimal:
+        """Current mark price (the last price here), quantised to the contract's tick."""
+        spec = spec_for(symbol)
+        return quantise(self.market.price(symbol, self.clock.now_ms()), spec.price_precision)
+
+    def marks(self) -> dict[str, Decimal]:
+        return {symbol: self.mark(symbol) for symbol in self.market.paths}
+
+    def tick(self) -> None:
+        """Fill resting limit orders that the price crossed; fire triggered stops."""
+        now = self.clock.now_ms()
+        for account in self.accounts.by_key.values():
+            for order in [o for o in account.orders.values() if o.status in ("NEW", "PENDING")]:
+                self._maybe_fill(account, order, now)
+
+    def _maybe_fill(self, account: Account, order: SimOrder, now: int) -> None:
+        mark = self.mark(order.symbol)
+        buy = order.side == "BUY"
+        if order.type == "LIMIT":
+            hit = mark <= order.price if buy else mark >= order.price
+        elif order.type == "STOP_MARKET":
+            hit = mark >= order.stop_price if buy else mark <= order.stop_price
+        else:  # TAKE_PROFIT_MARKET
+            hit = mark <= order.stop_price if buy else mark >= order.stop_price
+        if hit:
+            price = order.price if order.type == "LIMIT" else mark
+            try:
+                self.engine._fill(account, order, price, spec_for(order.symbol), now)
+            except Exception:
+                order.status = "CANCELLED"
