@@ -1,8 +1,8 @@
 """Composition root of the simulator: ``create_app(settings)`` builds it, ``run()`` serves.
 
 REST at BingX's paths (market data, account, trading, listenKey) and the ``/sim/`` admin
-API. Still to come (issue 3): the market and user-data WebSockets, rate limits, the
-remaining fault kinds, snapshots.
+API, the market WebSocket (klines) and the user-data stream. Still to come (issue 3):
+per-UID/per-IP rate limits, latency/error-rate faults, snapshots, trade/depth topics.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from fleet.bingx_sim.api import admin, market, trading
+from fleet.bingx_sim.api import admin, market, trading, ws
 from fleet.bingx_sim.api.signed import error
 from fleet.bingx_sim.clock import SimClock
 from fleet.bingx_sim.domain.accounts import SimError
@@ -43,6 +43,7 @@ def create_app(settings: SimSettings) -> FastAPI:
     app.include_router(market.router)
     app.include_router(trading.router)
     app.include_router(admin.router)
+    app.include_router(ws.router)
 
     @app.exception_handler(SimError)
     async def bingx_error(_request: Request, exc: SimError) -> JSONResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from fleet.bingx_sim.clock import SimClock
 from fleet.bingx_sim.domain.accounts import Account, Accounts, SimOrder
@@ -29,6 +30,65 @@ class SimState:
     accounts: Accounts = field(default_factory=Accounts)
     engine: Engine = field(default_factory=Engine)
     faults: Faults = field(default_factory=Faults)
+    sockets: set[Any] = field(default_factory=set)  # open WebSockets (for injected drops)
+    user_streams: dict[str, list[Any]] = field(default_factory=dict)  # api key -> queues
+
+    def publish_order(self, account: Account, order: SimOrder) -> None:
+        """Push ORDER_TRADE_UPDATE (and ACCOUNT_UPDATE on a fill) to the user's streams."""
+        now = self.clock.now_ms()
+        event = {
+            "e": "ORDER_TRADE_UPDATE",
+            "E": now,
+            "T": now,
+            "o": {
+                "s": order.symbol,
+                "c": order.client_order_id,
+                "i": order.order_id,
+                "S": order.side,
+                "o": order.type,
+                "q": str(order.quantity),
+                "p": str(order.price),
+                "ap": str(order.avg_price),
+                "x": "TRADE" if order.status == "FILLED" else "NEW",
+                "X": order.status,
+                "N": "USDT",
+                "n": str(-order.commission),
+                "T": now,
+                "wt": "MARK_PRICE",
+                "ps": order.position_side,
+                "rp": "0",
+                "z": str(order.executed),
+            },
+        }
+        for queue in self.user_streams.get(account.api_key, []):
+            queue.put_nowait(event)
+            if order.status == "FILLED":
+                queue.put_nowait(self._account_update(account, now))
+
+    def _account_update(self, account: Account, now: int) -> dict[str, Any]:
+        positions = [
+            {
+                "s": p.symbol,
+                "pa": str(p.quantity),
+                "ep": str(p.entry_price),
+                "up": "0",
+                "mt": "cross",
+                "iw": "0",
+                "ps": p.side,
+            }
+            for p in account.positions.values()
+        ]
+        return {
+            "e": "ACCOUNT_UPDATE",
+            "E": now,
+            "a": {
+                "m": "ORDER",
+                "B": [
+                    {"a": "USDT", "wb": str(account.wallet), "cw": str(account.wallet), "bc": "0"}
+                ],
+                "P": positions,
+            },
+        }
 
     def mark(self, symbol: str) -> Decimal:
         """Current mark price (the last price here), quantised to the contract's tick."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +38,7 @@ class FaultPlan(BaseModel):
     error_rate: float = Field(default=0.0, ge=0, le=1)
     timeout_after_accept: int = Field(default=0, ge=0)
     rate_limit_storm: int = Field(default=0, ge=0)
+    drop_websockets: bool = False
 
 
 def _state(request: Request) -> SimState:
@@ -113,4 +115,8 @@ async def inject_faults(request: Request, body: FaultPlan) -> dict[str, Any]:
     faults.latency_ms, faults.error_rate = body.latency_ms, body.error_rate
     faults.timeout_after_accept = body.timeout_after_accept
     faults.rate_limit_storm = body.rate_limit_storm
+    if body.drop_websockets:
+        for socket in list(_state(request).sockets):
+            with contextlib.suppress(Exception):
+                await socket.close(code=1011, reason="injected drop")
     return body.model_dump()

@@ -102,6 +102,7 @@ async def place_order(request: Request) -> Any:
         state.mark(symbol),
         state.clock.now_ms(),
     )
+    state.publish_order(account, order)
     if state.faults.timeout_after_accept > 0:
         state.faults.timeout_after_accept -= 1
         await asyncio.sleep(30)  # the order exists; the answer never comes in time

@@ -1,0 +1,162 @@
+"""``/swap-market``: the market WebSocket, or the user-data stream with ``?listenKey=``.
+
+Every server frame is binary gzip JSON (or gzip ``Ping``); the client answers ``Pong``.
+Kline pushes repeat the forming candle; when a candle closes its final state is pushed
+before the first push of the next one (API.md §5.3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import json
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from fleet.bingx_sim.domain.contracts import spec_for
+from fleet.bingx_sim.domain.market import INTERVALS_MS, quantise
+from fleet.bingx_sim.state import SimState
+
+router = APIRouter()
+PUSH_EVERY_S = 0.25
+PING_EVERY_S = 5.0
+
+
+async def send(ws: WebSocket, message: dict[str, Any] | str) -> None:
+    text = message if isinstance(message, str) else json.dumps(message)
+    await ws.send_bytes(gzip.compress(text.encode()))
+
+
+@router.websocket("/swap-market")
+async def swap_market(ws: WebSocket) -> None:
+    state: SimState = ws.app.state.sim
+    await ws.accept()
+    state.sockets.add(ws)
+    listen_key = ws.query_params.get("listenKey")
+    try:
+        if listen_key is not None:
+            await _user_stream(ws, state, listen_key)
+        else:
+            await _market_stream(ws, state)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        state.sockets.discard(ws)
+
+
+async def _market_stream(ws: WebSocket, state: SimState) -> None:
+    topics: dict[str, int] = {}  # topic -> open time of the candle last pushed
+    pusher = asyncio.create_task(_push_klines(ws, state, topics))
+    try:
+        while True:
+            text = await ws.receive_text()
+            if text == "Pong":
+                continue
+            await _handle_request(ws, state, topics, text)
+    finally:
+        pusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pusher
+
+
+async def _handle_request(
+    ws: WebSocket, state: SimState, topics: dict[str, int], text: str
+) -> None:
+    try:
+        request = json.loads(text)
+        topic, kind = str(request["dataType"]), request["reqType"]
+    except (ValueError, KeyError, TypeError):
+        await send(
+            ws, {"id": "", "code": 80014, "msg": "invalid request", "dataType": "", "data": None}
+        )
+        return
+    symbol, _, stream = topic.partition("@")
+    interval = stream.removeprefix("kline_")
+    if (
+        not state.market.has(symbol)
+        or not stream.startswith("kline_")
+        or interval not in INTERVALS_MS
+    ):
+        await send(
+            ws,
+            {
+                "id": request.get("id", ""),
+                "code": 80015,
+                "msg": f"unsupported dataType {topic}",
+                "dataType": "",
+                "data": None,
+            },
+        )
+        return
+    if kind == "sub":
+        topics[topic] = 0
+    else:
+        topics.pop(topic, None)
+    await send(
+        ws, {"id": request.get("id", ""), "code": 0, "msg": "", "dataType": "", "data": None}
+    )
+
+
+async def _push_klines(ws: WebSocket, state: SimState, topics: dict[str, int]) -> None:
+    since_ping = 0.0
+    while True:
+        await asyncio.sleep(PUSH_EVERY_S)
+        since_ping += PUSH_EVERY_S
+        if since_ping >= PING_EVERY_S:
+            since_ping = 0.0
+            await send(ws, "Ping")
+        for topic in list(topics):
+            await _push_topic(ws, state, topics, topic)
+
+
+async def _push_topic(ws: WebSocket, state: SimState, topics: dict[str, int], topic: str) -> None:
+    symbol, _, stream = topic.partition("@")
+    interval = stream.removeprefix("kline_")
+    now = state.clock.now_ms()
+    [current] = state.market.klines(symbol, interval, now, None, None, 1)
+    last = topics.get(topic, 0)
+    if last and current.open_ms > last:  # the previous candle closed: its final state first
+        for bar in state.market.klines(symbol, interval, now, last, current.open_ms - 1, 1):
+            await send(ws, _kline_push(topic, symbol, bar))
+    topics[topic] = current.open_ms
+    await send(ws, _kline_push(topic, symbol, current))
+
+
+def _kline_push(topic: str, symbol: str, bar: Any) -> dict[str, Any]:
+    decimals = spec_for(symbol).price_precision
+    return {
+        "code": 0,
+        "dataType": topic,
+        "s": symbol,
+        "data": [
+            {
+                "o": str(quantise(bar.open, decimals)),
+                "h": str(quantise(bar.high, decimals)),
+                "l": str(quantise(bar.low, decimals)),
+                "c": str(quantise(bar.close, decimals)),
+                "v": f"{bar.volume:.4f}",
+                "T": bar.open_ms,
+            }
+        ],
+    }
+
+
+async def _user_stream(ws: WebSocket, state: SimState, listen_key: str) -> None:
+    account = state.accounts.by_listen_key.get(listen_key)
+    if account is None:
+        await ws.close(code=4004, reason="unknown listenKey")
+        return
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    state.user_streams.setdefault(account.api_key, []).append(queue)
+    try:
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), PING_EVERY_S)
+            except TimeoutError:
+                await send(ws, "Ping")
+                continue
+            await send(ws, event)
+    finally:
+        state.user_streams[account.api_key].remove(queue)
