@@ -99,15 +99,17 @@ async def test_orders_lifecycle(client: BingxClient) -> None:
     resting = await client.place_order(
         "BTC-USDT", "BUY", "LONG", "LIMIT", Decimal("0.01"), price=Decimal(1000)
     )
-    assert [o.order_id for o in await client.open_orders("BTC-USDT")] == [resting.order_id]
+    open_orders = await client.open_orders("BTC-USDT")
+    assert [o.order_id for o in open_orders if o.type == "LIMIT"] == [resting.order_id]
+    assert [o.type for o in open_orders if o.order_id != resting.order_id] == ["STOP_MARKET"]
     cancelled = await client.cancel_order("BTC-USDT", order_id=resting.order_id)
     assert cancelled.status == "CANCELLED"
-    assert len(await client.order_history("BTC-USDT")) == 2
+    assert len(await client.order_history("BTC-USDT")) == 3  # with the attached stop
     now = client.transport.now_ms()
     assert len(await client.fills("BTC-USDT", now - 60_000, now)) == 1
     closed = await client.place_order("BTC-USDT", "SELL", "LONG", "MARKET", Decimal("0.01"))
     assert closed.status == "FILLED" and await client.positions("BTC-USDT") == []
-    assert await client.cancel_all("BTC-USDT") == []
+    assert [o.type for o in await client.cancel_all("BTC-USDT")] == ["STOP_MARKET"]
 
 
 async def test_order_error_paths(client: BingxClient, bingx_sim: Any) -> None:

@@ -7,8 +7,11 @@ per-UID/per-IP rate limits, latency/error-rate faults, snapshots, trade/depth to
 
 from __future__ import annotations
 
+import asyncio
+import random
 import sys
 import time
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -18,6 +21,7 @@ from fleet.bingx_sim.api import admin, market, trading, ws
 from fleet.bingx_sim.api.signed import error
 from fleet.bingx_sim.clock import SimClock
 from fleet.bingx_sim.domain.accounts import SimError
+from fleet.bingx_sim.domain.limits import RateLimits
 from fleet.bingx_sim.domain.market import CsvPath, Market, PricePath
 from fleet.bingx_sim.settings import SimSettings, parse_args
 from fleet.bingx_sim.state import SimState
@@ -33,7 +37,7 @@ def build_state(settings: SimSettings, start_ms: int | None = None) -> SimState:
     for csv_path in settings.candles:
         symbol = csv_path.stem.split("_")[0]
         paths[symbol] = CsvPath(symbol, csv_path, origin)
-    return SimState(clock, Market(paths))
+    return SimState(clock, Market(paths), limits=RateLimits(settings.rate_limits))
 
 
 def create_app(settings: SimSettings) -> FastAPI:
@@ -44,6 +48,22 @@ def create_app(settings: SimSettings) -> FastAPI:
     app.include_router(trading.router)
     app.include_router(admin.router)
     app.include_router(ws.router)
+
+    @app.middleware("http")
+    async def faults_and_market_limits(request: Request, call_next: Any) -> Any:
+        state: SimState = app.state.sim
+        if request.url.path.startswith("/openApi/"):
+            if state.faults.latency_ms:
+                await asyncio.sleep(state.faults.latency_ms / 1000)
+            if state.faults.error_rate and random.random() < state.faults.error_rate:  # noqa: S311
+                return error(100500, "The current system is busy, please try again later")
+            if "/quote/" in request.url.path or "/ticker/" in request.url.path:
+                ip = request.client.host if request.client else ""
+                try:
+                    state.limits.check(request.url.path, "GET", ip, None, int(time.time() * 1000))
+                except SimError as exc:
+                    return error(exc.code, exc.message)
+        return await call_next(request)
 
     @app.exception_handler(SimError)
     async def bingx_error(_request: Request, exc: SimError) -> JSONResponse:

@@ -9,7 +9,8 @@ from typing import Any
 from fleet.bingx_sim.clock import SimClock
 from fleet.bingx_sim.domain.accounts import Account, Accounts, SimOrder
 from fleet.bingx_sim.domain.contracts import spec_for
-from fleet.bingx_sim.domain.engine import Engine
+from fleet.bingx_sim.domain.engine import MAINTENANCE, Engine
+from fleet.bingx_sim.domain.limits import RateLimits
 from fleet.bingx_sim.domain.market import Market, quantise
 
 
@@ -30,6 +31,7 @@ class SimState:
     accounts: Accounts = field(default_factory=Accounts)
     engine: Engine = field(default_factory=Engine)
     faults: Faults = field(default_factory=Faults)
+    limits: RateLimits = field(default_factory=RateLimits)
     sockets: set[Any] = field(default_factory=set)  # open WebSockets (for injected drops)
     user_streams: dict[str, list[Any]] = field(default_factory=dict)  # api key -> queues
 
@@ -99,11 +101,25 @@ class SimState:
         return {symbol: self.mark(symbol) for symbol in self.market.paths}
 
     def tick(self) -> None:
-        """Fill resting limit orders that the price crossed; fire triggered stops."""
+        """Fill resting limit orders that the price crossed; fire triggered stops;
+        liquidate accounts whose equity no longer covers maintenance margin."""
         now = self.clock.now_ms()
+        marks = self.marks()
         for account in self.accounts.by_key.values():
             for order in [o for o in account.orders.values() if o.status in ("NEW", "PENDING")]:
                 self._maybe_fill(account, order, now)
+            self._maybe_liquidate(account, marks)
+
+    def _maybe_liquidate(self, account: Account, marks: dict[str, Decimal]) -> None:
+        positions = account.open_positions()
+        if not positions:
+            return
+        notional = sum((p.quantity * marks[p.symbol] for p in positions), Decimal(0))
+        if account.wallet + account.unrealised(marks) > notional * MAINTENANCE:
+            return
+        account.wallet = max(account.wallet + account.unrealised(marks), Decimal(0))
+        for position in positions:
+            position.quantity = Decimal(0)
 
     def _maybe_fill(self, account: Account, order: SimOrder, now: int) -> None:
         mark = self.mark(order.symbol)

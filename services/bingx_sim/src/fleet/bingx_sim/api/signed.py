@@ -32,6 +32,9 @@ async def signed_account(request: Request, state: SimState) -> Account:
     refusal = verify(request.url.query, body, account.secret, int(time.time() * 1000))
     if refusal is not None:
         raise SimError(refusal.code, refusal.message)
+    state.limits.check(
+        request.url.path, request.method, client_ip, account.uid, int(time.time() * 1000)
+    )
     if READ not in account.permissions:
         raise SimError(100004, "Permission denied, the API key was created without read permission")
     if state.faults.rate_limit_storm > 0:

@@ -93,12 +93,35 @@ class Engine:
         )
         if sim.type == "MARKET":
             self._fill(account, sim, self._market_price(sim.side, mark), spec, now_ms)
+            self._attach(account, sim, now_ms)
         else:
             sim.status = "PENDING" if sim.type == "LIMIT" else "NEW"
         account.orders[sim.order_id] = sim
         if sim.client_order_id:
             account.client_ids[sim.client_order_id] = sim.order_id
         return sim
+
+    def _attach(self, account: Account, parent: SimOrder, now_ms: int) -> None:
+        """Attached stopLoss/takeProfit become conditional orders closing the position."""
+        closing_side = "SELL" if parent.side == "BUY" else "BUY"
+        for kind, spec in parent.attached.items():
+            child = SimOrder(
+                next_order_id(),
+                "",
+                parent.symbol,
+                closing_side,
+                parent.position_side,
+                str(spec.get("type", "STOP_MARKET")),
+                Decimal(str(spec.get("quantity", parent.quantity))),
+                stop_price=Decimal(str(spec["stopPrice"])),
+                time_ms=now_ms,
+                update_ms=now_ms,
+                reduce_only=parent.position_side == "BOTH",
+                leverage=parent.leverage,
+            )
+            if kind == "takeProfit" and child.type == "STOP_MARKET":
+                child.type = "TAKE_PROFIT_MARKET"
+            account.orders[child.order_id] = child
 
     def _validate(self, account: Account, order: OrderParams, mark: Decimal) -> ContractSpec:
         if PERPETUAL not in account.permissions:

@@ -1,0 +1,73 @@
+"""BingX's request limits (API.md §7), counted in sliding windows by UID and by the source
+address the simulator sees (tests use 127.0.0.2, 127.0.0.3... as distinct egress IPs)."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from fleet.bingx_sim.domain.accounts import SimError
+
+# (per-UID per second) for the endpoints Fleet uses; the rest get the default.
+UID_PER_SECOND = {"/openApi/swap/v2/trade/marginType": 2, "/openApi/swap/v1/positionSide/dual": 2}
+DEFAULT_UID_PER_SECOND = 5
+IP_PER_ENDPOINT_10S = 300
+IP_PER_GROUP_10S = 2000
+MARKET_PER_10S = 500
+GROUP3 = (
+    "/trade/order",
+    "/trade/batchOrders",
+    "/trade/openOrders",
+    "/trade/allOrders",
+    "/user/balance",
+    "/user/positions",
+)
+
+
+class Window:
+    """Events in the last ``span_ms``."""
+
+    def __init__(self, span_ms: int, limit: int) -> None:
+        self.span_ms, self.limit = span_ms, limit
+        self.times: deque[int] = deque()
+
+    def admit(self, now_ms: int) -> bool:
+        while self.times and self.times[0] <= now_ms - self.span_ms:
+            self.times.popleft()
+        if len(self.times) >= self.limit:
+            return False
+        self.times.append(now_ms)
+        return True
+
+
+class RateLimits:
+    """Refuses with 100410 what BingX would refuse; ``enabled=False`` for benchmarks."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._windows: dict[str, Window] = {}
+        self.refused = 0
+
+    def _window(self, key: str, span_ms: int, limit: int) -> Window:
+        if key not in self._windows:
+            self._windows[key] = Window(span_ms, limit)
+        return self._windows[key]
+
+    def check(self, path: str, method: str, ip: str, uid: str | None, now_ms: int) -> None:
+        """Raise :class:`SimError` 100410 when any applicable window is full."""
+        if not self.enabled:
+            return
+        endpoint = f"{method} {path}"
+        if uid is None:
+            windows = [self._window(f"ip:{ip}:market", 10_000, MARKET_PER_10S)]
+        else:
+            per_second = UID_PER_SECOND.get(path, DEFAULT_UID_PER_SECOND)
+            group = "g3" if path.endswith(GROUP3) else "g2"
+            windows = [
+                self._window(f"uid:{uid}:{endpoint}", 1_000, per_second),
+                self._window(f"ip:{ip}:{endpoint}", 10_000, IP_PER_ENDPOINT_10S),
+                self._window(f"ip:{ip}:{group}", 10_000, IP_PER_GROUP_10S),
+            ]
+        for window in windows:
+            if not window.admit(now_ms):
+                self.refused += 1
+                raise SimError(100410, "rate limit exceeded, please try again later")
