@@ -11,10 +11,9 @@ import asyncio
 import random
 import sys
 import time
-from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from fleet.bingx_sim.api import admin, market, trading, ws
@@ -40,30 +39,28 @@ def build_state(settings: SimSettings, start_ms: int | None = None) -> SimState:
     return SimState(clock, Market(paths), limits=RateLimits(settings.rate_limits))
 
 
+async def apply_faults_and_market_limits(request: Request) -> None:
+    """Injected latency and errors, and the per-IP market-data limit (a dependency rather
+    than an HTTP middleware: Starlette's middleware cost as much as signature checks)."""
+    state: SimState = request.app.state.sim
+    if state.faults.latency_ms:
+        await asyncio.sleep(state.faults.latency_ms / 1000)
+    if state.faults.error_rate and random.random() < state.faults.error_rate:  # noqa: S311
+        raise SimError(100500, "The current system is busy, please try again later")
+    if "/quote/" in request.url.path or "/ticker/" in request.url.path:
+        ip = request.client.host if request.client else ""
+        state.limits.check(request.url.path, "GET", ip, None, int(time.time() * 1000))
+
+
 def create_app(settings: SimSettings) -> FastAPI:
     """The simulator's HTTP application."""
     app = FastAPI(title="BingX simulator", version="0.2.0")
     app.state.sim = build_state(settings)
-    app.include_router(market.router)
-    app.include_router(trading.router)
+    bingx_paths = [Depends(apply_faults_and_market_limits)]
+    app.include_router(market.router, dependencies=bingx_paths)
+    app.include_router(trading.router, dependencies=bingx_paths)
     app.include_router(admin.router)
     app.include_router(ws.router)
-
-    @app.middleware("http")
-    async def faults_and_market_limits(request: Request, call_next: Any) -> Any:
-        state: SimState = app.state.sim
-        if request.url.path.startswith("/openApi/"):
-            if state.faults.latency_ms:
-                await asyncio.sleep(state.faults.latency_ms / 1000)
-            if state.faults.error_rate and random.random() < state.faults.error_rate:  # noqa: S311
-                return error(100500, "The current system is busy, please try again later")
-            if "/quote/" in request.url.path or "/ticker/" in request.url.path:
-                ip = request.client.host if request.client else ""
-                try:
-                    state.limits.check(request.url.path, "GET", ip, None, int(time.time() * 1000))
-                except SimError as exc:
-                    return error(exc.code, exc.message)
-        return await call_next(request)
 
     @app.exception_handler(SimError)
     async def bingx_error(_request: Request, exc: SimError) -> JSONResponse:
