@@ -21,14 +21,8 @@ async def account(sim: Any) -> dict[str, str]:
 def client_from(
     sim: Any, keys: dict[str, str], source_ip: str = "127.0.0.1", timeout: float = 10.0
 ) -> BingxClient:
-    http = httpx.AsyncClient(
-        base_url=sim.url,
-        timeout=timeout,
-        transport=httpx.AsyncHTTPTransport(local_address=source_ip),
-    )
-    return BingxClient(
-        Transport(sim.url, LocalHmacSigner(keys["apiKey"], keys["secretKey"]), http=http)
-    )
+    signer = LocalHmacSigner(keys["apiKey"], keys["secretKey"])
+    return BingxClient(Transport(sim.url, signer, source_address=source_ip, timeout_s=timeout))
 
 
 async def faults(sim: Any, **plan: Any) -> None:
