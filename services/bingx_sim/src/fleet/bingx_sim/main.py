@@ -11,11 +11,14 @@ import asyncio
 import random
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from fleet.bingx_sim import snapshot
 from fleet.bingx_sim.api import admin, market, trading, ws
 from fleet.bingx_sim.api.signed import error
 from fleet.bingx_sim.clock import SimClock
@@ -54,8 +57,18 @@ async def apply_faults_and_market_limits(request: Request) -> None:
 
 def create_app(settings: SimSettings) -> FastAPI:
     """The simulator's HTTP application."""
-    app = FastAPI(title="BingX simulator", version="0.2.0")
-    app.state.sim = build_state(settings)
+    state = build_state(settings)
+    if settings.snapshot is not None and settings.snapshot.exists():
+        snapshot.load(state, settings.snapshot)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if settings.snapshot is not None:
+            snapshot.save(state, settings.snapshot)
+
+    app = FastAPI(title="BingX simulator", version="0.2.0", lifespan=lifespan)
+    app.state.sim = state
     bingx_paths = [Depends(apply_faults_and_market_limits)]
     app.include_router(market.router, dependencies=bingx_paths)
     app.include_router(trading.router, dependencies=bingx_paths)

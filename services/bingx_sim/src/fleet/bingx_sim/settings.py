@@ -20,6 +20,7 @@ class SimSettings:
     symbols: tuple[str, ...] = DEFAULT_SYMBOLS
     candles: tuple[Path, ...] = ()
     rate_limits: bool = True
+    snapshot: Path | None = None
 
 
 def _positive(value: str) -> float:
@@ -44,10 +45,19 @@ def parse_args(argv: list[str] | None = None) -> SimSettings:
     parser.add_argument("--symbols", default=",".join(DEFAULT_SYMBOLS))
     parser.add_argument("--candles", type=Path, nargs="*", default=[])
     parser.add_argument("--no-rate-limits", action="store_true")
+    parser.add_argument(
+        "--snapshot",
+        type=Path,
+        default=None,
+        help="load accounts from this JSON file at start, save them at exit",
+    )
     args = parser.parse_args(argv)
     if not 0 < args.port < 65536:
         parser.error("--port must be 1-65535")
     symbols = tuple(s.strip() for s in args.symbols.split(",") if s.strip())
+    for candles in args.candles:
+        if not candles.is_file():
+            parser.error(f"--candles {candles}: no such file")
     return SimSettings(
         args.host,
         args.port,
@@ -56,4 +66,5 @@ def parse_args(argv: list[str] | None = None) -> SimSettings:
         symbols,
         tuple(args.candles),
         not args.no_rate_limits,
+        args.snapshot,
     )

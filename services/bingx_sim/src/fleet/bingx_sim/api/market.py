@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 
 from fleet.bingx_sim.domain.accounts import SimError
 from fleet.bingx_sim.domain.contracts import spec_for
-from fleet.bingx_sim.domain.market import INTERVALS_MS, quantise
+from fleet.bingx_sim.domain.market import INTERVALS_MS, quantise, trades
 from fleet.bingx_sim.state import SimState
 
 router = APIRouter()
@@ -120,3 +120,21 @@ async def depth(request: Request, symbol: str, limit: int = 20) -> dict[str, Any
         for i in range(limit, 0, -1)
     ]  # BingX: asks descending, best ask last
     return ok({"T": state.clock.now_ms(), "bids": bids, "asks": asks})
+
+
+@router.get(f"{SWAP}/v2/quote/trades")
+async def recent_trades(request: Request, symbol: str, limit: int = 100) -> dict[str, Any]:
+    state = _state(request)
+    decimals = spec_for(_symbol(state, symbol)).price_precision
+    rows = trades(state.market, symbol, state.clock.now_ms(), max(1, min(limit, 1000)))
+    return ok(
+        [
+            {
+                "time": r["time"],
+                "isBuyerMaker": r["isBuyerMaker"],
+                "price": str(quantise(float(str(r["price"])), decimals)),
+                "qty": f"{float(str(r['qty'])):.4f}",
+            }
+            for r in rows
+        ]
+    )

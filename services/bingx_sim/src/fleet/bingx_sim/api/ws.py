@@ -16,12 +16,13 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from fleet.bingx_sim.domain.contracts import spec_for
-from fleet.bingx_sim.domain.market import INTERVALS_MS, quantise
+from fleet.bingx_sim.domain.market import INTERVALS_MS, quantise, trades
 from fleet.bingx_sim.state import SimState
 
 router = APIRouter()
 PUSH_EVERY_S = 0.25
 PING_EVERY_S = 5.0
+PRICE_TOPICS = {"trade", "lastPrice", "markPrice"}
 
 
 async def send(ws: WebSocket, message: dict[str, Any] | str) -> None:
@@ -113,6 +114,9 @@ async def _push_klines(ws: WebSocket, state: SimState, topics: dict[str, int]) -
 
 async def _push_topic(ws: WebSocket, state: SimState, topics: dict[str, int], topic: str) -> None:
     symbol, _, stream = topic.partition("@")
+    if stream in PRICE_TOPICS:
+        await send(ws, _price_push(state, topic, symbol, stream))
+        return
     interval = stream.removeprefix("kline_")
     now = state.clock.now_ms()
     [current] = state.market.klines(symbol, interval, now, None, None, 1)
@@ -122,6 +126,28 @@ async def _push_topic(ws: WebSocket, state: SimState, topics: dict[str, int], to
             await send(ws, _kline_push(topic, symbol, bar))
     topics[topic] = current.open_ms
     await send(ws, _kline_push(topic, symbol, current))
+
+
+def _price_push(state: SimState, topic: str, symbol: str, stream: str) -> dict[str, Any]:
+    now, price = state.clock.now_ms(), str(state.mark(symbol))
+    if stream == "trade":
+        [row] = trades(state.market, symbol, now, 1)
+        return {
+            "code": 0,
+            "dataType": topic,
+            "data": [
+                {
+                    "q": f"{float(str(row['qty'])):.4f}",
+                    "p": price,
+                    "T": now,
+                    "m": row["isBuyerMaker"],
+                    "s": symbol,
+                }
+            ],
+        }
+    event = "lastPriceUpdate" if stream == "lastPrice" else "markPriceUpdate"
+    key = "c" if stream == "lastPrice" else "p"
+    return {"code": 0, "dataType": topic, "data": {"e": event, "E": now, "s": symbol, key: price}}
 
 
 def _kline_push(topic: str, symbol: str, bar: Any) -> dict[str, Any]:

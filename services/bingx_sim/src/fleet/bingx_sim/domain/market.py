@@ -205,6 +205,29 @@ class Market:
         return bar.open + (bar.close - bar.open) * progress
 
 
+def trades(market: Market, symbol: str, now_ms: int, count: int) -> list[dict[str, object]]:
+    """Recent public trades, drawn from the forming minute bar so they agree with the
+    last price and the klines (deterministic for a given time)."""
+    path = market.paths[symbol]
+    bar = path.minute((now_ms - path.origin_ms) // MINUTE_MS)
+    rng = random.Random(bar.open_ms)  # noqa: S311 - simulation, not crypto
+    span = max(now_ms - bar.open_ms, 1)
+    rows: list[dict[str, object]] = []
+    for i in range(count):
+        at = now_ms - int(span * i / max(count, 1))
+        progress = (at - bar.open_ms) / MINUTE_MS
+        price = bar.open + (bar.close - bar.open) * progress
+        rows.append(
+            {
+                "time": at,
+                "price": price,
+                "qty": rng.uniform(0.01, 2.0),
+                "isBuyerMaker": rng.random() < 0.5,
+            }
+        )
+    return rows
+
+
 def quantise(value: float, decimals: int) -> Decimal:
     """A float price or size as a Decimal with ``decimals`` places (truncated)."""
     return Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding="ROUND_DOWN")

@@ -1,0 +1,121 @@
+"""The simulator's pure parts: market, matching and PnL, signatures, limits, snapshots."""
+
+import hashlib
+import hmac
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from fleet.bingx_sim.domain.accounts import Accounts, SimError
+from fleet.bingx_sim.domain.engine import Engine, OrderParams
+from fleet.bingx_sim.domain.limits import RateLimits
+from fleet.bingx_sim.domain.market import CsvPath, Market, PricePath
+from fleet.bingx_sim.domain.signatures import verify
+from fleet.bingx_sim.main import create_app
+from fleet.bingx_sim.settings import parse_args
+
+pytestmark = pytest.mark.unit
+T0 = 1_700_000_000_000
+
+
+def order(**fields: str) -> OrderParams:
+    base = {
+        "symbol": "BTC-USDT",
+        "side": "BUY",
+        "positionSide": "LONG",
+        "type": "MARKET",
+        "quantity": "0.1",
+    }
+    return OrderParams.parse(base | fields, hedge_mode=True)
+
+
+def test_same_seed_same_market_and_regimes_move_prices() -> None:
+    one = Market({"BTC-USDT": PricePath("BTC-USDT", 7, T0)})
+    two = Market({"BTC-USDT": PricePath("BTC-USDT", 7, T0)})
+    now = T0 + 3 * 24 * 3_600_000
+    a = one.klines("BTC-USDT", "5m", now, None, None, 500)
+    assert a == two.klines("BTC-USDT", "5m", now, None, None, 500)
+    closes = [bar.close for bar in a]
+    assert max(closes) / min(closes) > 1.02  # trends, not noise around one price
+    assert all(
+        bar.low <= min(bar.open, bar.close) <= max(bar.open, bar.close) <= bar.high for bar in a
+    )
+
+
+def test_csv_replay(tmp_path: Path) -> None:
+    csv = tmp_path / "XRP-USDT_5m.csv"
+    csv.write_text("open_time_ms,open,high,low,close,volume\n1,1.0,1.2,0.9,1.1,100\n")
+    market = Market({"XRP-USDT": CsvPath("XRP-USDT", csv, T0)})
+    [bar] = market.klines("XRP-USDT", "1m", T0 + 90_000, T0 + 60_000, None, 1)
+    assert (bar.open, bar.high, bar.low, bar.close) == (1.0, 1.2, 0.9, 1.1)
+
+
+def test_pnl_fees_and_close() -> None:
+    account = Accounts().create(Decimal(10000), ["read", "trade"], [])
+    engine = Engine(slippage=Decimal(0))
+    engine.place(account, order(), Decimal(50000), T0)
+    engine.place(account, order(side="SELL"), Decimal(51000), T0)
+    fees = Decimal("0.1") * (Decimal(50000) + Decimal(51000)) * Decimal("0.0005")
+    assert account.wallet == Decimal(10000) + Decimal(100) - fees
+    assert account.open_positions() == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"positionSide": "BOTH"}, 109400),
+        ({"quantity": "0.00001"}, 101400),
+        ({"quantity": "100"}, 101204),
+        ({"type": "LIMIT"}, 80014),
+        ({"symbol": "BTC-USDT", "side": "SELL", "positionSide": "LONG"}, 101205),
+    ],
+)
+def test_refusals_carry_bingx_codes(fields: dict[str, str], code: int) -> None:
+    account = Accounts().create(Decimal(1000), ["read", "trade"], [])
+    with pytest.raises(SimError) as caught:
+        Engine().place(account, order(**fields), Decimal(50000), T0)
+    assert caught.value.code == code
+
+
+def test_signature_verification_and_window() -> None:
+    text = "symbol=BTC-USDT&timestamp=1000"
+    good = hmac.new(b"s3cret", text.encode(), hashlib.sha256).hexdigest()
+    assert verify(f"{text}&signature={good}", "", "s3cret", 2000) is None
+    assert verify(f"{text}&signature={'0' * 64}", "", "s3cret", 2000).code == 100001  # type: ignore[union-attr]
+    assert verify(f"{text}&signature={good}", "", "s3cret", 7000).code == 100421  # type: ignore[union-attr]
+    assert verify(text, "", "s3cret", 2000).code == 100412  # type: ignore[union-attr]
+
+
+def test_rate_limit_window_by_uid_and_ip() -> None:
+    limits = RateLimits()
+    for _ in range(5):
+        limits.check("/openApi/swap/v2/trade/order", "POST", "127.0.0.2", "u1", 1000)
+    with pytest.raises(SimError):
+        limits.check("/openApi/swap/v2/trade/order", "POST", "127.0.0.2", "u1", 1500)
+    limits.check("/openApi/swap/v2/trade/order", "POST", "127.0.0.2", "u1", 2001)
+    assert limits.refused == 1
+
+
+def test_snapshot_round_trip(tmp_path: Path) -> None:
+    snapshot = tmp_path / "sim.json"
+    settings = parse_args(["--snapshot", str(snapshot)])
+    with TestClient(create_app(settings)) as client:
+        keys = client.post("/sim/accounts", json={"balance": "123"}).json()
+        opened = client.post(
+            "/sim/positions",
+            json={"apiKey": keys["apiKey"], "symbol": "ETH-USDT", "side": "LONG", "quantity": "2"},
+        )
+        assert opened.status_code == 201
+    with TestClient(create_app(settings)) as client:
+        state = client.get(f"/sim/accounts/{keys['apiKey']}").json()
+    assert state["balance"] == "123"
+    assert state["positions"][0]["quantity"] == "2"
+
+
+def test_bad_command_line_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        parse_args(["--candles", "/no/such/file.csv"])
+    assert caught.value.code == 2
+    assert "no such file" in capsys.readouterr().err
