@@ -119,3 +119,19 @@ def test_bad_command_line_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         parse_args(["--candles", "/no/such/file.csv"])
     assert caught.value.code == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_isolated_position_is_liquidated_alone() -> None:
+    from fleet.bingx_sim.clock import SimClock
+    from fleet.bingx_sim.state import SimState
+
+    market = Market({"BTC-USDT": PricePath("BTC-USDT", 1, T0)})
+    state = SimState(SimClock(1.0, T0 + 60_000), market)
+    account = state.accounts.create(Decimal(10000), ["read", "trade"], [])
+    account.margin_type["BTC-USDT"] = "ISOLATED"
+    position = account.position("BTC-USDT", "LONG")
+    position.quantity, position.entry_price, position.leverage = Decimal(1), Decimal(10**6), 10
+    state._last_tick = 0
+    state.tick()
+    assert account.open_positions() == []
+    assert account.wallet == Decimal(10000) - Decimal(10**5)  # lost exactly its margin

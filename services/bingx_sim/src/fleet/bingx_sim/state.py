@@ -122,7 +122,17 @@ class SimState:
             self._maybe_liquidate(account, marks)
 
     def _maybe_liquidate(self, account: Account, marks: dict[str, Decimal]) -> None:
-        positions = account.open_positions()
+        isolated = [
+            p for p in account.open_positions() if account.margin_type.get(p.symbol) == "ISOLATED"
+        ]
+        for position in isolated:  # each stands alone: its loss is capped at its margin
+            margin = position.quantity * position.entry_price / position.leverage
+            direction = 1 if position.side == "LONG" else -1
+            loss = (position.entry_price - marks[position.symbol]) * position.quantity * direction
+            if loss >= margin * (1 - MAINTENANCE * position.leverage):
+                account.wallet -= margin
+                position.quantity = Decimal(0)
+        positions = [p for p in account.open_positions() if p not in isolated]
         if not positions:
             return
         notional = sum((p.quantity * marks[p.symbol] for p in positions), Decimal(0))
