@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fleet.events.users import TradingSettings
-from fleet.executor.domain.risk import (
+from fleet.risk import (
     AccountView,
     Entry,
     SignalView,
