@@ -11,23 +11,26 @@ def values(plus: float, minus: float, adx: float = 30.0) -> DmiValues:
 
 
 def test_cross_direction_stop_and_confidence() -> None:
-    signal = signal_values(100.0, values(20, 25), values(30, 20, adx=40))
+    signal = signal_values(100.0, values(20, 25, adx=35), values(30, 20, adx=40))
     assert signal is not None
     assert (signal.cross, signal.direction, signal.stop_distance) == ("up", "long", 4.0)
-    assert signal.confidence == pytest.approx(0.6 * 40 / 50 + 0.4 * min((10 / 50) / 0.5, 1))
+    # strength 40/40, sharpness |10 - (-5)| = 15 -> full, ADX rising
+    assert signal.confidence == pytest.approx(0.5 + 0.3 + 0.2)
     assert signal_values(100.0, None, DmiValues(atr=1.0)) is None  # warming up
 
 
 def test_confidence_is_bounded() -> None:
-    assert confidence_of(500, 100, 0) == 1.0
-    assert confidence_of(0, 0, 0) == 0.0
+    assert confidence_of(values(0, 100, adx=10), values(100, 0, adx=500)) == 1.0
+    assert confidence_of(None, DmiValues(adx=0.0, plus_di=0.0, minus_di=0.0)) == 0.0
+    weak = confidence_of(values(24, 25, adx=22), values(26, 25, adx=21))
+    assert weak == pytest.approx(0.5 * 21 / 40 + 0.3 * 0.2)
 
 
 @pytest.mark.parametrize(
     ("plus_before", "plus_now", "adx", "min_conf", "position", "action"),
     [
-        (20, 30, 30, 40, None, "long"),  # confidence 43 %
-        (30, 20, 30, 40, None, "short"),
+        (20, 30, 30, 60, None, "long"),  # confidence 0.5*0.75 + 0.3*1 = 67.5 %
+        (30, 20, 30, 60, None, "short"),
         (20, 30, 20, 60, None, "none"),  # ADX below the user's threshold
         (20, 30, 30, 95, None, "none"),  # confidence below the user's minimum
         (30, 20, 10, 99, "long", "exit"),  # exits are never gated

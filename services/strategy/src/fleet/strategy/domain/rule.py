@@ -17,8 +17,8 @@ Cross = Literal["up", "down", "none"]
 Direction = Literal["long", "short", "none"]
 Action = Literal["long", "short", "exit", "none"]
 STOP_ATR_MULTIPLE = 2.0
-ADX_FULL = 50.0  # ADX at which trend strength counts fully
-SPREAD_FULL = 0.5  # DI spread (|+DI - -DI| / (+DI + -DI)) at which it counts fully
+ADX_FULL = 40.0  # ADX at which trend strength counts fully
+SHARPNESS_FULL = 10.0  # change of (+DI - -DI) over the candle, in DI points, counted fully
 SIGNAL_NAMESPACE = uuid.UUID("6f0a3c5e-2f52-4e8a-9a51-0c3d9b7f6a10")
 
 
@@ -55,11 +55,25 @@ def cross_of(previous: DmiValues | None, current: DmiValues) -> Cross:
     return "none"
 
 
-def confidence_of(adx: float, plus_di: float, minus_di: float) -> float:
-    """0.6 x min(ADX / 50, 1) + 0.4 x min(spread / 0.5, 1), spread = |+DI - -DI| / (+DI + -DI)."""
-    total = plus_di + minus_di
-    spread = abs(plus_di - minus_di) / total if total > 0 else 0.0
-    value = 0.6 * min(adx / ADX_FULL, 1.0) + 0.4 * min(spread / SPREAD_FULL, 1.0)
+def confidence_of(previous: DmiValues | None, current: DmiValues) -> float:
+    """0.5 x min(ADX / 40, 1) + 0.3 x min(|change of (+DI - -DI)| / 10, 1) + 0.2 x [ADX rising].
+
+    Trend strength, how decisively the DIs moved on this candle (at a cross their spread
+    is ~0 by definition, so the spread itself cannot measure it), and whether the trend
+    is strengthening."""
+    adx = current.adx or 0.0
+    spread_now = (current.plus_di or 0.0) - (current.minus_di or 0.0)
+    spread_before = spread_now
+    rising = False
+    if previous is not None and previous.plus_di is not None and previous.minus_di is not None:
+        spread_before = previous.plus_di - previous.minus_di
+        rising = previous.adx is not None and adx > previous.adx
+    sharpness = abs(spread_now - spread_before)
+    value = (
+        0.5 * min(adx / ADX_FULL, 1.0)
+        + 0.3 * min(sharpness / SHARPNESS_FULL, 1.0)
+        + (0.2 if rising else 0.0)
+    )
     return max(0.0, min(1.0, value))
 
 
@@ -85,7 +99,7 @@ def signal_values(
         cross_of(previous, current),
         direction,
         STOP_ATR_MULTIPLE * atr,
-        confidence_of(current.adx, current.plus_di, current.minus_di),
+        confidence_of(previous, current),
     )
 
 
