@@ -39,7 +39,12 @@ def build_state(settings: SimSettings, start_ms: int | None = None) -> SimState:
     for csv_path in settings.candles:
         symbol = csv_path.stem.split("_")[0]
         paths[symbol] = CsvPath(symbol, csv_path, origin)
-    return SimState(clock, Market(paths), limits=RateLimits(settings.rate_limits))
+    return SimState(
+        clock,
+        Market(paths),
+        limits=RateLimits(settings.rate_limits),
+        push_interval_s=settings.push_interval_s,
+    )
 
 
 async def apply_faults_and_market_limits(request: Request) -> None:

@@ -21,6 +21,7 @@ class SimSettings:
     candles: tuple[Path, ...] = ()
     rate_limits: bool = True
     snapshot: Path | None = None
+    push_interval_s: float = 0.25
 
 
 def _positive(value: str) -> float:
@@ -46,6 +47,12 @@ def parse_args(argv: list[str] | None = None) -> SimSettings:
     parser.add_argument("--candles", type=Path, nargs="*", default=[])
     parser.add_argument("--no-rate-limits", action="store_true")
     parser.add_argument(
+        "--push-interval",
+        type=_positive,
+        default=0.25,
+        help="seconds between market WebSocket pushes per topic",
+    )
+    parser.add_argument(
         "--snapshot",
         type=Path,
         default=None,
@@ -67,4 +74,5 @@ def parse_args(argv: list[str] | None = None) -> SimSettings:
         tuple(args.candles),
         not args.no_rate_limits,
         args.snapshot,
+        args.push_interval,
     )

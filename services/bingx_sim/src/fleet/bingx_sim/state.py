@@ -36,6 +36,7 @@ class SimState:
     faults: Faults = field(default_factory=Faults)
     limits: RateLimits = field(default_factory=RateLimits)
     _last_tick: float = 0.0
+    push_interval_s: float = 0.25
     sockets: set[Any] = field(default_factory=set)  # open WebSockets (for injected drops)
     user_streams: dict[str, list[Any]] = field(default_factory=dict)  # api key -> queues
 

@@ -20,7 +20,6 @@ from fleet.bingx_sim.domain.market import INTERVALS_MS, quantise, trades
 from fleet.bingx_sim.state import SimState
 
 router = APIRouter()
-PUSH_EVERY_S = 0.25
 PING_EVERY_S = 5.0
 PRICE_TOPICS = {"trade", "lastPrice", "markPrice"}
 
@@ -101,10 +100,10 @@ async def _handle_request(
 
 
 async def _push_klines(ws: WebSocket, state: SimState, topics: dict[str, int]) -> None:
-    since_ping = 0.0
+    since_ping, every = 0.0, state.push_interval_s
     while True:
-        await asyncio.sleep(PUSH_EVERY_S)
-        since_ping += PUSH_EVERY_S
+        await asyncio.sleep(every)
+        since_ping += every
         if since_ping >= PING_EVERY_S:
             since_ping = 0.0
             await send(ws, "Ping")
