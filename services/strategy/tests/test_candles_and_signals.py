@@ -1,0 +1,41 @@
+import pytest
+
+from fleet.strategy.domain.candles import Candle, CandleAssembler
+from fleet.strategy.domain.signals import SignalEngine
+
+pytestmark = pytest.mark.unit
+M5 = 300_000
+
+
+def candle(open_ms: int, close: float = 1.0) -> Candle:
+    return Candle(open_ms, close, close + 1, close - 1, close, 10.0)
+
+
+def test_a_later_push_closes_the_forming_candle_once() -> None:
+    assembler = CandleAssembler(M5)
+    assert assembler.push(candle(0, 1.0)) == []
+    assert assembler.push(candle(0, 2.0)) == []  # same candle, updated
+    closed = assembler.push(candle(M5))
+    assert closed == [candle(0, 2.0)]
+    assert assembler.push(candle(0, 9.0)) == []  # stale: already closed
+    assert assembler.push(candle(M5)) == []  # duplicate of the forming one
+
+
+def test_the_clock_closes_a_candle_no_push_followed() -> None:
+    assembler = CandleAssembler(M5)
+    assembler.push(candle(0))
+    assert assembler.close_due(M5 - 1) == []
+    assert assembler.close_due(M5) == [candle(0)]
+    assert assembler.gap_after(3 * M5)
+
+
+def test_engine_emits_one_signal_per_closed_candle_after_warm_up() -> None:
+    engine = SignalEngine("BTC-USDT", "5m", period=3)
+    signals = [engine.close(candle(i * M5, 100 + (i % 7))) for i in range(20)]
+    assert signals[:5] == [None] * 5  # ADX needs 2n - 1 = 5 candles first
+    assert all(s is not None for s in signals[5:])
+    assert engine.close(candle(10 * M5)) is None  # a candle already seen never signals again
+    ids = [s[0] for s in signals if s is not None]
+    assert len(set(ids)) == len(ids) == 15
+    first = signals[5]
+    assert first is not None and first[1].candle_open_ms == 5 * M5
