@@ -124,6 +124,14 @@ class EventStore:
             return 0
         return int(last.seq or 0)
 
+    async def last(self, aggregate: AggregateRef) -> Envelope | None:
+        """The aggregate's last event, or ``None`` (one direct get, no replay)."""
+        try:
+            message = await self._js.get_last_msg(self._spec.name, self.subject(aggregate))
+        except NotFoundError:
+            return None
+        return Envelope.from_wire(message.data or b"", int(message.seq or 0))
+
     async def load(self, aggregate: AggregateRef, *, after: int = 0) -> list[Envelope]:
         """Every event of ``aggregate`` with a sequence above ``after``, in order."""
         last = await self.version(aggregate)

@@ -1,0 +1,177 @@
+"""The live loop: market data in once, candles out, signals into the event log."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from fleet.bingx import BingxClient
+from fleet.bingx.ws import MarketStream
+from fleet.events import AggregateId, AggregateRef, EventId, wrap
+from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated, signal_stream_id
+from fleet.eventstore import EventStore
+from fleet.strategy.domain.candles import Candle, CandleAssembler
+from fleet.strategy.domain.demand import Stream
+from fleet.strategy.domain.signals import SignalEngine
+
+INTERVAL_MS = {
+    "1m": 60_000,
+    "3m": 180_000,
+    "5m": 300_000,
+    "15m": 900_000,
+    "30m": 1_800_000,
+    "1h": 3_600_000,
+    "2h": 7_200_000,
+    "4h": 14_400_000,
+    "6h": 21_600_000,
+    "12h": 43_200_000,
+    "1d": 86_400_000,
+}
+HISTORY = 300
+LATENCY = Histogram("strategy_close_to_signal_seconds", "Candle close to signal appended")
+RECONNECTS = Counter("strategy_ws_reconnects_total", "Market WebSocket reconnects")
+BACKFILLED = Counter("strategy_backfilled_candles_total", "Closed candles fetched over REST")
+ACTIVE = Gauge("strategy_active_streams", "(symbol, timeframe) streams subscribed")
+CandleSink = Callable[[Stream, Candle], Any]
+
+
+@dataclass
+class Tracked:
+    assembler: CandleAssembler
+    engine: SignalEngine
+
+
+class LiveStrategy:
+    """One connection set for every user: subscribe what the demand needs, close candles,
+    backfill gaps, publish candles and signals."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        rest: BingxClient,
+        ws_url: str,
+        publish_candle: CandleSink | None = None,
+    ) -> None:
+        self.store = store
+        self.rest = rest
+        self.stream = MarketStream(ws_url, self._on_message, on_gap=self._on_gap)
+        self.tracked: dict[Stream, Tracked] = {}
+        self._publish_candle = publish_candle
+        self._lock = asyncio.Lock()
+
+    async def want(self, streams: set[Stream]) -> None:
+        """Track exactly ``streams`` (subscribe new ones, drop the rest)."""
+        for stream in sorted(streams - set(self.tracked)):
+            await self._track(stream)
+        for stream in sorted(set(self.tracked) - streams):
+            await self.stream.unsubscribe(_topic(stream))
+            del self.tracked[stream]
+        ACTIVE.set(len(self.tracked))
+
+    async def _track(self, stream: Stream) -> None:
+        symbol, timeframe = stream
+        last = await self.store.last(_aggregate(stream))
+        resume_after = last.data["candle_open_ms"] if last is not None else None
+        tracked = Tracked(CandleAssembler(INTERVAL_MS[timeframe]), SignalEngine(symbol, timeframe))
+        self.tracked[stream] = tracked
+        history = await self._closed_history(stream, None)
+        for candle in history:  # warm-up; publish only what comes after the last signal
+            if resume_after is None or candle.open_ms <= resume_after:
+                tracked.engine.close(candle)
+                tracked.assembler.last_closed_ms = candle.open_ms
+            else:
+                await self._closed(stream, tracked, candle)
+        await self.stream.subscribe(_topic(stream))
+
+    async def _closed_history(self, stream: Stream, after_ms: int | None) -> list[Candle]:
+        symbol, timeframe = stream
+        now = await self.rest.server_time_ms()
+        start = after_ms + INTERVAL_MS[timeframe] if after_ms is not None else None
+        klines = await self.rest.klines(
+            symbol, timeframe, start_ms=start, limit=None if start else HISTORY
+        )
+        return [
+            Candle(
+                k.open_time_ms,
+                float(k.open),
+                float(k.high),
+                float(k.low),
+                float(k.close),
+                float(k.volume),
+            )
+            for k in klines
+            if k.open_time_ms + INTERVAL_MS[timeframe] <= now
+        ]
+
+    async def _on_message(self, message: dict[str, Any]) -> None:
+        topic = str(message.get("dataType", ""))
+        symbol, _, kind = topic.partition("@")
+        stream = (symbol, kind.removeprefix("kline_"))
+        tracked = self.tracked.get(stream)
+        if tracked is None:
+            return
+        for raw in message.get("data") or []:
+            push = Candle(
+                int(raw["T"]),
+                float(raw["o"]),
+                float(raw["h"]),
+                float(raw["l"]),
+                float(raw["c"]),
+                float(raw["v"]),
+            )
+            async with self._lock:
+                if tracked.assembler.gap_after(push.open_ms):
+                    await self._backfill(stream, tracked)
+                for candle in tracked.assembler.push(push):
+                    await self._closed(stream, tracked, candle)
+
+    async def _on_gap(self, _since_ms: int) -> None:
+        RECONNECTS.inc()
+        async with self._lock:
+            for stream, tracked in list(self.tracked.items()):
+                await self._backfill(stream, tracked)
+
+    async def _backfill(self, stream: Stream, tracked: Tracked) -> None:
+        missing = await self._closed_history(stream, tracked.assembler.last_closed_ms)
+        for candle in missing:
+            if tracked.assembler.last_closed_ms is None or (
+                candle.open_ms > tracked.assembler.last_closed_ms
+            ):
+                BACKFILLED.inc()
+                tracked.assembler.last_closed_ms = candle.open_ms
+                await self._closed(stream, tracked, candle)
+        assembler = tracked.assembler
+        if (
+            assembler.forming is not None
+            and assembler.last_closed_ms is not None
+            and (assembler.forming.open_ms <= assembler.last_closed_ms)
+        ):
+            assembler.forming = None  # the REST backfill already closed it
+
+    async def _closed(self, stream: Stream, tracked: Tracked, candle: Candle) -> None:
+        if self._publish_candle is not None:
+            await self._publish_candle(stream, candle)
+        produced = tracked.engine.close(candle)
+        if produced is None:
+            return
+        ident, event = produced
+        await self._append(stream, ident, event)
+        LATENCY.observe(max(0.0, time.time() - (candle.open_ms + INTERVAL_MS[stream[1]]) / 1000))
+
+    async def _append(self, stream: Stream, ident: str, event: SignalGenerated) -> None:
+        aggregate = _aggregate(stream)
+        envelope = wrap(event, aggregate, event_id=EventId(ident))
+        await self.store.append(aggregate, [envelope], expected_version=None)
+
+
+def _topic(stream: Stream) -> str:
+    return f"{stream[0]}@kline_{stream[1]}"
+
+
+def _aggregate(stream: Stream) -> AggregateRef:
+    return AggregateRef(type=SIGNAL_AGGREGATE, id=AggregateId(signal_stream_id(*stream)))
