@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 import nats
 from nats.js import JetStreamContext
-from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig, StreamInfo
+from nats.js.api import (
+    DiscardPolicy,
+    KeyValueConfig,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+    StreamInfo,
+)
 from nats.js.errors import NotFoundError
 
 from fleet.eventstore.errors import StreamMisconfigured
@@ -77,12 +84,52 @@ def verify_stream(info: StreamInfo, spec: StreamSpec) -> None:
         raise StreamMisconfigured(f"stream {spec.name}: " + "; ".join(problems))
 
 
+MARKET_STREAM = "FLEET_MARKET"
+MARKET_PREFIX = "md"
+MARKET_MAX_AGE_S = 7 * 24 * 3600.0
+LEASE_BUCKET = "fleet_leases"
+LEASE_TTL_S = 3.0
+
+
+def market_stream_config(replicas: int = 1) -> StreamConfig:
+    """Market data (candles): its own stream with a retention limit, not the domain log."""
+    return StreamConfig(
+        name=MARKET_STREAM,
+        subjects=[f"{MARKET_PREFIX}.>"],
+        storage=StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        discard=DiscardPolicy.OLD,
+        max_age=MARKET_MAX_AGE_S,
+        num_replicas=replicas,
+        duplicate_window=DUPLICATE_WINDOW_S,
+        allow_direct=True,
+    )
+
+
+async def ensure_platform(js: JetStreamContext, spec: StreamSpec) -> None:
+    """The domain stream, the market-data stream and the lease bucket (admin only)."""
+    await ensure_stream(js, spec)
+    try:
+        await js.stream_info(MARKET_STREAM)
+    except NotFoundError:
+        await js.add_stream(market_stream_config(spec.replicas))
+    try:
+        await js.key_value(LEASE_BUCKET)
+    except NotFoundError:
+        await js.create_key_value(
+            KeyValueConfig(bucket=LEASE_BUCKET, ttl=LEASE_TTL_S, replicas=spec.replicas)
+        )
+
+
 async def ensure_domain_stream(
     nats_url: str, *, replicas: int = 1, name: str = DEFAULT_STREAM, prefix: str = DEFAULT_PREFIX
 ) -> None:
-    """Connect, create or verify the domain stream, disconnect (used by ``fleet up``)."""
+    """Connect, create or verify the platform's streams and buckets, disconnect (used by
+    ``fleet up`` and the ``stream-init`` job)."""
     nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=3)
     try:
-        await ensure_stream(nc.jetstream(), StreamSpec(name=name, prefix=prefix, replicas=replicas))
+        await ensure_platform(
+            nc.jetstream(), StreamSpec(name=name, prefix=prefix, replicas=replicas)
+        )
     finally:
         await nc.close()

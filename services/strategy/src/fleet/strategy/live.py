@@ -33,6 +33,7 @@ INTERVAL_MS = {
     "1d": 86_400_000,
 }
 HISTORY = 300
+BACKFILL_LIMIT = 1440  # BingX's maximum per request
 LATENCY = Histogram("strategy_close_to_signal_seconds", "Candle close to signal appended")
 RECONNECTS = Counter("strategy_ws_reconnects_total", "Market WebSocket reconnects")
 BACKFILLED = Counter("strategy_backfilled_candles_total", "Closed candles fetched over REST")
@@ -89,11 +90,13 @@ class LiveStrategy:
         await self.stream.subscribe(_topic(stream))
 
     async def _closed_history(self, stream: Stream, after_ms: int | None) -> list[Candle]:
+        """Closed candles from REST: every one but the newest, which is still forming (a
+        candle is closed once the next one opens - no clock comparison, so a simulator
+        whose market runs faster than the wall clock is handled like BingX)."""
         symbol, timeframe = stream
-        now = await self.rest.server_time_ms()
         start = after_ms + INTERVAL_MS[timeframe] if after_ms is not None else None
         klines = await self.rest.klines(
-            symbol, timeframe, start_ms=start, limit=None if start else HISTORY
+            symbol, timeframe, start_ms=start, limit=BACKFILL_LIMIT if start else HISTORY
         )
         return [
             Candle(
@@ -104,8 +107,7 @@ class LiveStrategy:
                 float(k.close),
                 float(k.volume),
             )
-            for k in klines
-            if k.open_time_ms + INTERVAL_MS[timeframe] <= now
+            for k in klines[:-1]
         ]
 
     async def _on_message(self, message: dict[str, Any]) -> None:

@@ -10,17 +10,23 @@ from faststream.asgi import AsgiFastStream
 from fleet.bus import ServiceRuntime, make_broker, run_asgi
 from fleet.settings import SettingsError, load_settings
 from fleet.strategy.settings import StrategySettings
+from fleet.strategy.worker import StrategyWorker
 
 NOTE = (
-    "skeleton: connects to NATS and verifies the event stream; "
-    "market data, indicators and signals arrive with issue 4"
+    "market data in once for every running bot, candles out, signals into the event log; "
+    "active/standby by a lease in NATS KV"
 )
 
 
 def create_app(settings: StrategySettings) -> AsgiFastStream:
     """Build the strategy service: its NATS broker, subscribers and health endpoints."""
     runtime = ServiceRuntime(settings, make_broker(settings), note=NOTE)
-    return runtime.asgi()
+    worker = StrategyWorker(settings)
+
+    app = runtime.asgi()
+    app.after_startup(worker.start)
+    app.on_shutdown(worker.stop)
+    return app
 
 
 def run() -> None:

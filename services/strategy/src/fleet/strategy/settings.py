@@ -1,11 +1,30 @@
-"""Settings of the strategy service (environment variables, prefix `FLEET_`)."""
+"""Settings of the strategy service (environment variables, prefix ``FLEET_``)."""
 
 from __future__ import annotations
+
+import os
+import socket
+
+from pydantic import Field
 
 from fleet.settings import ServiceSettings
 
 
 class StrategySettings(ServiceSettings):
-    """Every variable of :class:`ServiceSettings`; the service adds its own as it grows."""
+    """The strategy reads BingX market data once for everyone."""
 
     service_name: str = "strategy"
+    bingx_base_url: str = Field(default="https://open-api.bingx.com", description="BingX REST.")
+    bingx_ws_url: str = Field(default="", description="Market WebSocket; derived if empty.")
+    instance_id: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
+        description="Who holds the active lease.",
+    )
+
+    @property
+    def market_ws_url(self) -> str:
+        if self.bingx_ws_url:
+            return self.bingx_ws_url
+        if "open-api.bingx.com" in self.bingx_base_url:
+            return "wss://open-api-swap.bingx.com/swap-market"
+        return self.bingx_base_url.replace("http", "ws", 1).rstrip("/") + "/swap-market"

@@ -1,0 +1,97 @@
+"""The strategy process: follow the log for demand, hold the lease, run the live loop
+only while active (a standby waits and takes over when the lease expires)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+import nats
+from nats.aio.client import Client
+
+from fleet.bingx import BingxClient, Transport
+from fleet.bus.lease import LEASE_BUCKET, Lease, hold
+from fleet.events.catalog import domain_registry
+from fleet.eventstore import EventStore, StreamSpec
+from fleet.eventstore.stream import MARKET_PREFIX
+from fleet.obs import get_logger
+from fleet.strategy.domain.candles import Candle
+from fleet.strategy.domain.demand import Demand, Stream
+from fleet.strategy.live import LiveStrategy
+from fleet.strategy.settings import StrategySettings
+
+DEMAND_TYPES = {"bot.started", "bot.stopped", "user.trading_settings_changed"}
+
+
+class StrategyWorker:
+    def __init__(self, settings: StrategySettings) -> None:
+        self.settings = settings
+        self.demand = Demand()
+        self.active = False
+        self._nc: Client | None = None
+        self._live: LiveStrategy | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._live_task: asyncio.Task[None] | None = None
+        self._lease: Lease | None = None
+
+    async def start(self) -> None:
+        self._nc = await nats.connect(self.settings.nats_url, max_reconnect_attempts=-1)
+        spec = StreamSpec(name=self.settings.stream_name, prefix=self.settings.subject_prefix)
+        self.store = EventStore(self._nc, spec)
+        self.rest = BingxClient(Transport(self.settings.bingx_base_url, None))
+        kv = await self._nc.jetstream().key_value(LEASE_BUCKET)
+        self._lease = Lease(kv, "strategy", self.settings.instance_id)
+        self._tasks = [
+            asyncio.create_task(self._follow_demand()),
+            asyncio.create_task(hold(self._lease, self._activate, self._stand_by)),
+        ]
+
+    async def _follow_demand(self) -> None:
+        registry = domain_registry()
+        async for stored in self.store.subscribe(from_sequence=1):
+            envelope = stored.envelope
+            if envelope.type in DEMAND_TYPES:
+                self.demand.apply(registry.decode(envelope), envelope)
+                if self.active and self._live is not None:
+                    await self._live.want(self.demand.streams)
+
+    async def _activate(self) -> None:
+        get_logger().info("strategy active", instance=self.settings.instance_id)
+        self.active = True
+        self._live = LiveStrategy(
+            self.store, self.rest, self.settings.market_ws_url, publish_candle=self._publish_candle
+        )
+        self._live_task = asyncio.create_task(self._live.stream.run())
+        await self._live.want(self.demand.streams)
+
+    async def _stand_by(self) -> None:
+        get_logger().warning("strategy lost the lease; standing by")
+        self.active = False
+        if self._live is not None:
+            await self._live.stream.close()
+        if self._live_task is not None:
+            self._live_task.cancel()
+        self._live = None
+
+    async def _publish_candle(self, stream: Stream, candle: Candle) -> None:
+        assert self._nc is not None
+        symbol, timeframe = stream
+        body = json.dumps(candle.__dict__).encode()
+        await self._nc.jetstream().publish(
+            f"{MARKET_PREFIX}.candle.{symbol}.{timeframe}",
+            body,
+            headers={"Nats-Msg-Id": f"{symbol}:{timeframe}:{candle.open_ms}"},
+        )
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self._live is not None:
+            await self._live.stream.close()
+        if self._lease is not None:
+            await self._lease.release()
+        with contextlib.suppress(Exception):
+            await self.rest.close()
+        if self._nc is not None:
+            await self._nc.close()
