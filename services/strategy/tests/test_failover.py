@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import nats
 import pytest
 
@@ -47,15 +48,19 @@ async def test_standby_takes_over_without_gap_or_duplicate(
     spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
     await ensure_platform(nc.jetstream(), spec)
     store = EventStore(nc, spec)
-    bot = AggregateRef(type="bot", id=AggregateId("u1"))
     settings = TradingSettings(trading_enabled=True, symbols=("BTC-USDT",), timeframe="1m")
-    started = BotStarted(session_id="s1", settings=settings, initial_balance=Decimal(1), by="u1")
-    await store.append(bot, [wrap(started, bot)], expected_version=0)
+    for user in range(5):  # five bots on the same symbol and timeframe
+        bot = AggregateRef(type="bot", id=AggregateId(f"u{user}"))
+        started = BotStarted(session_id="s", settings=settings, initial_balance=Decimal(1), by="u")
+        await store.append(bot, [wrap(started, bot)], expected_version=0)
     signals = AggregateRef(type="signal", id=AggregateId("BTC-USDT_1m"))
     processes = {name: strategy(name, nats_url, spec, bingx_sim, tmp_path) for name in ("a", "b")}
     kv = await nc.jetstream().key_value(LEASE_BUCKET)
     try:
         await _until(lambda: _count(store, signals), 4)
+        async with httpx.AsyncClient(base_url=bingx_sim.url) as http:
+            open_topics = (await http.get("/sim/subscriptions")).json()
+        assert open_topics == {"BTC-USDT@kline_1m": 1}  # one subscription for all five bots
         active = (await kv.get("strategy")).value.decode()  # type: ignore[union-attr]
         before = len(await store.load(signals))
         processes[active].kill()

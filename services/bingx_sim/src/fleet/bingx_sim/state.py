@@ -37,6 +37,7 @@ class SimState:
     limits: RateLimits = field(default_factory=RateLimits)
     _last_tick: float = 0.0
     push_interval_s: float = 0.25
+    subscriptions: dict[str, int] = field(default_factory=dict)  # topic -> open subscriptions
     sockets: set[Any] = field(default_factory=set)  # open WebSockets (for injected drops)
     user_streams: dict[str, list[Any]] = field(default_factory=dict)  # api key -> queues
 

@@ -109,6 +109,12 @@ async def open_by_hand(request: Request, body: ManualPosition) -> dict[str, str]
     return {"symbol": body.symbol, "side": body.side, "quantity": str(total)}
 
 
+@router.get("/subscriptions")
+async def subscriptions(request: Request) -> dict[str, int]:
+    """Open market-data subscriptions per topic, over every connection."""
+    return {topic: n for topic, n in _state(request).subscriptions.items() if n > 0}
+
+
 @router.post("/faults")
 async def inject_faults(request: Request, body: FaultPlan) -> dict[str, Any]:
     faults = _state(request).faults

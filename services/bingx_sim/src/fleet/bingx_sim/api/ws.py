@@ -56,6 +56,8 @@ async def _market_stream(ws: WebSocket, state: SimState) -> None:
                 continue
             await _handle_request(ws, state, topics, text)
     finally:
+        for topic in topics:
+            state.subscriptions[topic] -= 1
         pusher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await pusher
@@ -90,10 +92,12 @@ async def _handle_request(
             },
         )
         return
-    if kind == "sub":
+    if kind == "sub" and topic not in topics:
         topics[topic] = 0
-    else:
-        topics.pop(topic, None)
+        state.subscriptions[topic] = state.subscriptions.get(topic, 0) + 1
+    elif kind != "sub" and topic in topics:
+        topics.pop(topic)
+        state.subscriptions[topic] -= 1
     await send(
         ws, {"id": request.get("id", ""), "code": 0, "msg": "", "dataType": "", "data": None}
     )
