@@ -20,20 +20,27 @@ import pytest
 from fleet.events import AggregateId, AggregateRef, Envelope
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.stack import free_port
+from fleet.stack.process import ManagedProcess
 
 pytestmark = pytest.mark.e2e
 FLEET = [sys.executable, "-m", "fleet.cli"]
 
 
-def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start(data_dir: Path, port: int, started: list[ManagedProcess]) -> subprocess.Popen[bytes]:
+    """``fleet up`` in its own session, dying with this test process (PDEATHSIG), and
+    recorded so that a failing test still stops it (a failure once leaked two stacks)."""
     argv = [*FLEET, "up", "--data-dir", str(data_dir), "--http-port", str(port)]
-    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = ManagedProcess("fleet-up", argv, data_dir.parent / f"fleet-up-{len(started)}.log")
+    process.start()
+    started.append(process)
+    assert process.proc is not None
+    return process.proc
 
 
 def wait_until_up(data_dir: Path, fleet_up: subprocess.Popen[bytes]) -> dict[str, object]:
     deadline = time.monotonic() + 150
     while time.monotonic() < deadline:
-        assert fleet_up.poll() is None, fleet_up.stderr.read().decode() if fleet_up.stderr else ""
+        assert fleet_up.poll() is None, f"fleet up exited with {fleet_up.returncode}"
         if (data_dir / "stack.json").exists():
             done = subprocess.run(
                 [*FLEET, "status", "--data-dir", str(data_dir), "--json"],
@@ -93,9 +100,18 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path / "fleet-data"
 
 
-def test_fleet_up_status_ctrl_c_and_resume(data_dir: Path) -> None:
+@pytest.fixture
+def started() -> Iterator[list[ManagedProcess]]:
+    processes: list[ManagedProcess] = []
+    yield processes
+    for process in processes:
+        process.stop(timeout=60)  # SIGTERM: fleet up stops every part, then exits
+
+
+def test_fleet_up_status_ctrl_c_and_resume(data_dir: Path, started: list[ManagedProcess]) -> None:
     port = free_port()
-    first = start(data_dir, port)
+    data_dir.mkdir(parents=True)
+    first = start(data_dir, port, started)
     status = wait_until_up(data_dir, first)
     for part in ("gateway", "bingx_sim", "nats", "postgres", "vault"):
         assert part in status, part
@@ -112,7 +128,7 @@ def test_fleet_up_status_ctrl_c_and_resume(data_dir: Path) -> None:
     root_vault(data_dir, str(status["vault"])).adapter.post("/v1/transit/keys/fleet-e2e", json={})
     stop(first, pids)
 
-    second = start(data_dir, port)
+    second = start(data_dir, port, started)
     status = wait_until_up(data_dir, second)
     try:
         assert asyncio.run(load_markers(admin_nats_url(data_dir))) == [marker]
