@@ -11,46 +11,17 @@ import argparse
 import asyncio
 import hashlib
 import hmac
-import sys
 import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
 import aiohttp
-import httpx
 import uvloop
 
 from fleet.bingx import BingxClient, LocalHmacSigner, Transport
 from fleet.bingx.signing import payload, query
-from fleet.stack import free_port
-from fleet.stack.process import ManagedProcess
-
-
-def start_simulator(log_dir: Path) -> tuple[ManagedProcess, str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    argv = [
-        sys.executable,
-        "-m",
-        "fleet.bingx_sim",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-rate-limits",
-    ]
-    process = ManagedProcess("bingx-sim", argv, log_dir / "sim.log")
-    process.start()
-
-    def ready() -> bool:
-        try:
-            return httpx.get(f"{url}/healthz", timeout=1).is_success
-        except httpx.HTTPError:
-            return False
-
-    process.wait_until(ready)
-    return process, url
+from fleet.stack import SimulatorServer
 
 
 async def rate(label: str, count: int, concurrency: int, work: object) -> float:
@@ -71,11 +42,12 @@ async def rate(label: str, count: int, concurrency: int, work: object) -> float:
 
 async def main(orders: int, concurrency: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        process, url = start_simulator(Path(tmp))
+        simulator = SimulatorServer(Path(tmp), extra=["--no-rate-limits"])
+        simulator.start()
         try:
-            await measure(url, orders, concurrency)
+            await measure(simulator.url, orders, concurrency)
         finally:
-            process.stop()
+            simulator.stop()
 
 
 async def measure(url: str, orders: int, concurrency: int) -> None:

@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import polars as pl
 import talib
 import uvloop
 
 from fleet.bingx.ws import MarketStream
-from fleet.stack import free_port
-from fleet.stack.process import ManagedProcess
+from fleet.stack import SimulatorServer
 from fleet.strategy.domain.incremental import DmiState, update
 from fleet.strategy.domain.indicators import dmi
 
@@ -69,35 +66,15 @@ def indicators(symbols: int, history: int) -> None:
 
 
 async def ingest(topics: int, seconds: float) -> None:
-    port = free_port()
     symbols = ",".join(f"S{i}-USDT" for i in range(topics))
-    argv = [
-        sys.executable,
-        "-m",
-        "fleet.bingx_sim",
-        "--port",
-        str(port),
-        "--symbols",
-        symbols,
-        "--push-interval",
-        "0.002",
-        "--no-rate-limits",
-    ]
+    extra = ["--symbols", symbols, "--push-interval", "0.002", "--no-rate-limits"]
     with tempfile.TemporaryDirectory() as tmp:
-        process = ManagedProcess("bingx-sim", argv, Path(tmp) / "sim.log")
-        process.start()
-        process.wait_until(lambda: _answers(port))
+        simulator = SimulatorServer(Path(tmp), extra=extra)
+        simulator.start()
         try:
-            await _count(f"ws://127.0.0.1:{port}/swap-market", topics, seconds)
+            await _count(simulator.ws_url, topics, seconds)
         finally:
-            process.stop()
-
-
-def _answers(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success
-    except httpx.HTTPError:
-        return False
+            simulator.stop()
 
 
 async def _count(url: str, topics: int, seconds: float) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine
 from fleet.cli.state import Part, StackState
 from fleet.eventstore import ensure_domain_stream
 from fleet.projections.meta import migrate
-from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, free_port
+from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, SimulatorServer, free_port
 from fleet.stack.process import ManagedProcess, StackError
 
 # Every service process `fleet up` starts, in start order (one table, data-driven).
@@ -96,20 +96,12 @@ class Platform:
         report("event stream")
 
     def _start_simulator(self, report: Callable[[str], None]) -> None:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        argv = [
-            sys.executable,
-            "-m",
-            "fleet.bingx_sim",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--speed",
-            str(self.options.sim_speed),
-        ]
-        self._launch("bingx_sim", argv, os.environ.copy(), url, f"{url}/healthz")
+        simulator = SimulatorServer(self.options.data_dir / "logs", speed=self.options.sim_speed)
+        self.processes.append(simulator.process)
+        simulator.start()
+        self.parts["bingx_sim"] = Part(
+            url=simulator.url, pid=simulator.process.pid, health_url=f"{simulator.url}/healthz"
+        )
         report("bingx_sim")
 
     def _start_service(self, name: str, report: Callable[[str], None]) -> None:

@@ -6,6 +6,7 @@ from fleet.stack.nats import SERVICE_USERS, NatsServer
 from fleet.stack.openbao import OpenBaoServer
 from fleet.stack.postgres import PostgresServer
 from fleet.stack.process import ManagedProcess, StackError, free_port
+from fleet.stack.simulator import SimulatorServer
 
 __all__ = [
     "SERVICE_USERS",
@@ -13,6 +14,7 @@ __all__ = [
     "NatsServer",
     "OpenBaoServer",
     "PostgresServer",
+    "SimulatorServer",
     "StackError",
     "free_port",
 ]

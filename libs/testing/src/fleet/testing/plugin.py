@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import hvac
 import pytest
 
-from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, free_port
-from fleet.stack.process import ManagedProcess, StackError
+from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, SimulatorServer
+from fleet.stack.process import StackError
 from fleet.testing.containers import NatsContainer, PostgresContainer, docker_answers
 
 
@@ -53,44 +50,10 @@ def openbao_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao
     server.stop()
 
 
-class SimulatorProcess:
-    """The BingX simulator as a subprocess on a free port."""
-
-    def __init__(self, log_dir: Path, speed: float = 60.0) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}/swap-market"
-        argv = [
-            sys.executable,
-            "-m",
-            "fleet.bingx_sim",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--speed",
-            str(speed),
-        ]
-        self.process = ManagedProcess("bingx-sim", argv, log_dir / "bingx-sim.log")
-
-    def _answers(self) -> bool:
-        try:
-            return httpx.get(f"{self.url}/openApi/swap/v2/server/time", timeout=1).is_success
-        except httpx.HTTPError:
-            return False
-
-    def start(self) -> None:
-        self.process.start()
-        self.process.wait_until(self._answers, timeout=30)
-
-    def stop(self) -> None:
-        self.process.stop()
-
-
 @pytest.fixture(scope="session")
-def bingx_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorProcess]:
+def bingx_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorServer]:
     """The BingX simulator (``python -m fleet.bingx_sim``) over real sockets."""
-    simulator = SimulatorProcess(tmp_path_factory.mktemp("bingx-sim"))
+    simulator = SimulatorServer(tmp_path_factory.mktemp("bingx-sim"))
     try:
         simulator.start()
     except StackError as exc:
