@@ -54,13 +54,6 @@ async def nc(nats_url: str) -> AsyncIterator[Client]:
     await client.close()
 
 
-@pytest.fixture
-async def store(nc: Client, namespace: str) -> EventStore:
-    spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
-    await ensure_stream(nc.jetstream(), spec)
-    return EventStore(nc, spec)
-
-
 def ref(name: str = "a1") -> AggregateRef:
     return AggregateRef(type="account", id=AggregateId(name))
 
@@ -69,21 +62,23 @@ def deposit(amount: int, aggregate: AggregateRef | None = None) -> Envelope:
     return wrap(Deposited(amount=amount), aggregate or ref())
 
 
-async def test_append_then_load_in_order(store: EventStore) -> None:
-    stored = await store.append(ref(), [deposit(1)], expected_version=0)
-    more = await store.append(ref(), [deposit(2), deposit(3)], expected_version=stored[-1].sequence)
-    loaded = await store.load(ref())
+async def test_append_then_load_in_order(event_store: EventStore) -> None:
+    stored = await event_store.append(ref(), [deposit(1)], expected_version=0)
+    more = await event_store.append(
+        ref(), [deposit(2), deposit(3)], expected_version=stored[-1].sequence
+    )
+    loaded = await event_store.load(ref())
     assert [registry.decode(e) for e in loaded] == [Deposited(amount=n) for n in (1, 2, 3)]
     assert [e.sequence for e in loaded] == [stored[0].sequence] + [e.sequence for e in more]
-    assert await store.version(ref()) == loaded[-1].sequence
+    assert await event_store.version(ref()) == loaded[-1].sequence
 
 
-async def test_two_writers_same_expected_version_exactly_one_wins(store: EventStore) -> None:
-    base = await store.append(ref(), [deposit(1)], expected_version=0)
+async def test_two_writers_same_expected_version_exactly_one_wins(event_store: EventStore) -> None:
+    base = await event_store.append(ref(), [deposit(1)], expected_version=0)
     version = base[-1].sequence
     results = await asyncio.gather(
-        store.append(ref(), [deposit(10)], expected_version=version),
-        store.append(ref(), [deposit(20)], expected_version=version),
+        event_store.append(ref(), [deposit(10)], expected_version=version),
+        event_store.append(ref(), [deposit(20)], expected_version=version),
         return_exceptions=True,
     )
     failures = [r for r in results if isinstance(r, BaseException)]
@@ -91,61 +86,63 @@ async def test_two_writers_same_expected_version_exactly_one_wins(store: EventSt
     assert isinstance(failures[0], ConcurrencyError)
     assert failures[0].actual is not None and failures[0].actual > (version or 0)
     # the loser re-reads and retries: it succeeds
-    retried = await store.append(ref(), [deposit(20)], expected_version=await store.version(ref()))
+    retried = await event_store.append(
+        ref(), [deposit(20)], expected_version=await event_store.version(ref())
+    )
     assert retried
-    assert len(await store.load(ref())) == 3
+    assert len(await event_store.load(ref())) == 3
 
 
-async def test_same_event_twice_is_stored_once(store: EventStore) -> None:
+async def test_same_event_twice_is_stored_once(event_store: EventStore) -> None:
     event = deposit(5)
-    first = await store.append(ref(), [event], expected_version=0)
-    again = await store.append(ref(), [event], expected_version=0)  # the retry trap
-    unchecked = await store.append(ref(), [event], expected_version=None)
+    first = await event_store.append(ref(), [event], expected_version=0)
+    again = await event_store.append(ref(), [event], expected_version=0)  # the retry trap
+    unchecked = await event_store.append(ref(), [event], expected_version=None)
     assert first[0].sequence == again[0].sequence == unchecked[0].sequence
-    assert len(await store.load(ref())) == 1
+    assert len(await event_store.load(ref())) == 1
 
 
-async def test_retried_atomic_batch_is_stored_once(store: EventStore) -> None:
+async def test_retried_atomic_batch_is_stored_once(event_store: EventStore) -> None:
     batch = [deposit(1), deposit(2), deposit(3)]
-    first = await store.append(ref(), batch, expected_version=0)
-    again = await store.append(ref(), batch, expected_version=0)
+    first = await event_store.append(ref(), batch, expected_version=0)
+    again = await event_store.append(ref(), batch, expected_version=0)
     assert [e.sequence for e in first] == [e.sequence for e in again]
-    assert len(await store.load(ref())) == 3
+    assert len(await event_store.load(ref())) == 3
 
 
-async def test_conflicting_batch_stores_nothing(store: EventStore) -> None:
-    await store.append(ref(), [deposit(1)], expected_version=0)
+async def test_conflicting_batch_stores_nothing(event_store: EventStore) -> None:
+    await event_store.append(ref(), [deposit(1)], expected_version=0)
     with pytest.raises(ConcurrencyError):
-        await store.append(ref(), [deposit(2), deposit(3)], expected_version=0)
-    assert len(await store.load(ref())) == 1
+        await event_store.append(ref(), [deposit(2), deposit(3)], expected_version=0)
+    assert len(await event_store.load(ref())) == 1
 
 
-async def test_aggregates_are_isolated_by_subject(store: EventStore) -> None:
-    await store.append(ref("a"), [deposit(1, ref("a"))], expected_version=0)
-    await store.append(ref("b"), [deposit(2, ref("b"))], expected_version=0)
-    assert [e.data["amount"] for e in await store.load(ref("b"))] == [2]
+async def test_aggregates_are_isolated_by_subject(event_store: EventStore) -> None:
+    await event_store.append(ref("a"), [deposit(1, ref("a"))], expected_version=0)
+    await event_store.append(ref("b"), [deposit(2, ref("b"))], expected_version=0)
+    assert [e.data["amount"] for e in await event_store.load(ref("b"))] == [2]
 
 
-async def test_subscribe_from_a_position_then_live(store: EventStore) -> None:
+async def test_subscribe_from_a_position_then_live(event_store: EventStore) -> None:
     for amount in range(1, 6):
-        await store.append(ref(), [deposit(amount)], expected_version=None)
+        await event_store.append(ref(), [deposit(amount)], expected_version=None)
     seen: list[Any] = []
 
     async def consume() -> None:
-        async for stored in store.subscribe(from_sequence=3):
+        async for stored in event_store.subscribe(from_sequence=3):
             seen.append(stored.envelope.data["amount"])
             if len(seen) == 4:
                 return
 
     task = asyncio.create_task(consume())
     await asyncio.sleep(0.2)
-    await store.append(ref(), [deposit(6)], expected_version=None)
+    await event_store.append(ref(), [deposit(6)], expected_version=None)
     await asyncio.wait_for(task, 5)
     assert seen == [3, 4, 5, 6]
 
 
-async def test_repository_retries_a_conflict_by_rereading(store: EventStore) -> None:
-    repo = Repository(store, registry, Account)
+async def test_repository_retries_a_conflict_by_rereading(event_store: EventStore) -> None:
+    repo = Repository(event_store, registry, Account)
     stale = await repo.load(AggregateId("a1"))
     await repo.execute(AggregateId("a1"), lambda acc: acc.deposit(7))
     stale.deposit(1)
@@ -155,14 +152,14 @@ async def test_repository_retries_a_conflict_by_rereading(store: EventStore) -> 
     assert (await repo.load(AggregateId("a1"))).balance == 8
 
 
-async def test_stream_forbids_delete_and_purge(store: EventStore, nc: Client) -> None:
-    await store.append(ref(), [deposit(1)], expected_version=0)
+async def test_stream_forbids_delete_and_purge(event_store: EventStore, nc: Client) -> None:
+    await event_store.append(ref(), [deposit(1)], expected_version=0)
     js = nc.jetstream()
     with pytest.raises(APIError):
-        await js.delete_msg(store.spec.name, 1)
+        await js.delete_msg(event_store.spec.name, 1)
     with pytest.raises(APIError):
-        await js.purge_stream(store.spec.name)
-    assert len(await store.load(ref())) == 1
+        await js.purge_stream(event_store.spec.name)
+    assert len(await event_store.load(ref())) == 1
 
 
 async def test_a_stream_that_allows_purge_is_refused(nc: Client, namespace: str) -> None:
@@ -174,11 +171,11 @@ async def test_a_stream_that_allows_purge_is_refused(nc: Client, namespace: str)
         await ensure_stream(nc.jetstream(), spec)
 
 
-async def test_event_type_travels_in_a_header(store: EventStore, nc: Client) -> None:
+async def test_event_type_travels_in_a_header(event_store: EventStore, nc: Client) -> None:
     event = deposit(1)
     assert headers_for(event, None)["Fleet-Event-Type"] == "test.deposited"
-    await store.append(ref(), [event], expected_version=0)
-    msg = await nc.jetstream().get_last_msg(store.spec.name, store.subject(ref()))
+    await event_store.append(ref(), [event], expected_version=0)
+    msg = await nc.jetstream().get_last_msg(event_store.spec.name, event_store.subject(ref()))
     assert msg.headers is not None
     assert msg.headers["Fleet-Event-Type"] == "test.deposited"
     assert msg.headers["Nats-Msg-Id"] == event.id

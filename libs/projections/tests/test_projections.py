@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 
 from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, EventRegistry, wrap
-from fleet.eventstore import EventStore, StreamSpec, ensure_stream
+from fleet.eventstore import EventStore
 from fleet.projections import (
     PROJECTION_SCHEMA,
     Projection,
@@ -92,18 +92,11 @@ async def nc(nats_url: str) -> AsyncIterator[Client]:
     await client.close()
 
 
-@pytest.fixture
-async def store(nc: Client, namespace: str) -> EventStore:
-    spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
-    await ensure_stream(nc.jetstream(), spec)
-    return EventStore(nc, spec)
-
-
-async def fill(store: EventStore, count: int) -> int:
+async def fill(event_store: EventStore, count: int) -> int:
     last = 0
     for n in range(1, count + 1):
         account = AggregateRef(type="acct", id=AggregateId(f"a{n % 7}"))
-        stored = await store.append(account, [wrap(Deposited(amount=n), account)], None)
+        stored = await event_store.append(account, [wrap(Deposited(amount=n), account)], None)
         last = stored[-1].sequence or last
     return last
 
@@ -117,9 +110,9 @@ def rows(engine: Engine, schema: str) -> dict[str, list[Any]]:
         }
 
 
-async def test_live_run_applies_every_event_once(engine: Engine, store: EventStore) -> None:
-    last = await fill(store, 120)
-    runner = ProjectionRunner(engine, store, registry, Balances(), batch_size=50)
+async def test_live_run_applies_every_event_once(engine: Engine, event_store: EventStore) -> None:
+    last = await fill(event_store, 120)
+    runner = ProjectionRunner(engine, event_store, registry, Balances(), batch_size=50)
     assert await runner.run(until=last) == last
     assert await runner.run(until=last) == last  # running again applies nothing twice
     state = rows(engine, "rm_balances")
@@ -128,10 +121,10 @@ async def test_live_run_applies_every_event_once(engine: Engine, store: EventSto
 
 
 async def test_fault_mid_batch_keeps_state_before_that_event_then_resumes(
-    engine: Engine, store: EventStore
+    engine: Engine, event_store: EventStore
 ) -> None:
-    last = await fill(store, 100)
-    faulty = ProjectionRunner(engine, store, registry, Balances(fail_on=57), batch_size=40)
+    last = await fill(event_store, 100)
+    faulty = ProjectionRunner(engine, event_store, registry, Balances(fail_on=57), batch_size=40)
     with pytest.raises(ProjectionFailed) as caught:
         await faulty.run(until=last)
     failed_at = caught.value.sequence
@@ -140,17 +133,17 @@ async def test_fault_mid_batch_keeps_state_before_that_event_then_resumes(
     assert state["checkpoint"][0][2] == failed_at - 1
     assert [row[2] for row in state["ledger"]] == list(range(1, 57))
     assert sum(balance for _, balance in state["balances"]) == sum(range(1, 57))
-    healed = ProjectionRunner(engine, store, registry, Balances(), batch_size=40)
+    healed = ProjectionRunner(engine, event_store, registry, Balances(), batch_size=40)
     await healed.run(until=last)
     resumed = rows(engine, "rm_balances")
-    clean = ProjectionRunner(engine, store, registry, Balances(), batch_size=40)
+    clean = ProjectionRunner(engine, event_store, registry, Balances(), batch_size=40)
     await clean.rebuild()
     assert rows(engine, "rm_balances") == resumed
 
 
-async def test_rebuild_yields_identical_rows(engine: Engine, store: EventStore) -> None:
-    last = await fill(store, 300)
-    runner = ProjectionRunner(engine, store, registry, Balances(), batch_size=1)
+async def test_rebuild_yields_identical_rows(engine: Engine, event_store: EventStore) -> None:
+    last = await fill(event_store, 300)
+    runner = ProjectionRunner(engine, event_store, registry, Balances(), batch_size=1)
     await runner.run(until=last)
     live = rows(engine, "rm_balances")
     progress: list[int] = []
@@ -160,12 +153,14 @@ async def test_rebuild_yields_identical_rows(engine: Engine, store: EventStore) 
     assert rows(engine, "rm_balances") == live
 
 
-async def test_unknown_event_type_stops_the_projection(engine: Engine, store: EventStore) -> None:
+async def test_unknown_event_type_stops_the_projection(
+    engine: Engine, event_store: EventStore
+) -> None:
     account = AggregateRef(type="acct", id=AggregateId("x"))
-    await store.append(account, [wrap(Deposited(amount=1), account)], None)
+    await event_store.append(account, [wrap(Deposited(amount=1), account)], None)
     stranger = Envelope(type="test.from_the_future", schema_version=1, aggregate=account, data={})
-    stored = await store.append(account, [stranger], None)
-    runner = ProjectionRunner(engine, store, registry, Balances())
+    stored = await event_store.append(account, [stranger], None)
+    runner = ProjectionRunner(engine, event_store, registry, Balances())
     with pytest.raises(ProjectionFailed, match=r"unknown event type 'test\.from_the_future'"):
         await runner.run(until=stored[-1].sequence)
     assert rows(engine, "rm_balances")["checkpoint"][0][2] == (stored[-1].sequence or 0) - 1

@@ -2,20 +2,17 @@
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import httpx
-import nats
 import pytest
-from nats.aio.client import Client
 
 from fleet.bingx import BingxClient, Transport
 from fleet.events import AggregateId, AggregateRef, wrap
 from fleet.events.bots import BotStarted
 from fleet.events.users import TradingSettings
-from fleet.eventstore import EventStore, StreamSpec, ensure_stream
+from fleet.eventstore import EventStore
 from fleet.strategy.domain.demand import Demand
 from fleet.strategy.live import LiveStrategy
 
@@ -23,18 +20,9 @@ pytestmark = pytest.mark.integration
 STREAM = ("BTC-USDT", "1m")
 
 
-@pytest.fixture
-async def store(nats_url: str, namespace: str) -> AsyncIterator[EventStore]:
-    nc: Client = await nats.connect(nats_url)
-    spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
-    await ensure_stream(nc.jetstream(), spec)
-    yield EventStore(nc, spec)
-    await nc.close()
-
-
-async def signal_times(store: EventStore) -> list[int]:
+async def signal_times(event_store: EventStore) -> list[int]:
     aggregate = AggregateRef(type="signal", id=AggregateId("BTC-USDT_1m"))
-    return [int(e.data["candle_open_ms"]) for e in await store.load(aggregate)]
+    return [int(e.data["candle_open_ms"]) for e in await event_store.load(aggregate)]
 
 
 async def run_for(live: LiveStrategy, seconds: float, during: Any = None) -> None:
@@ -54,23 +42,23 @@ def assert_consecutive(times: list[int]) -> None:
     assert all(b - a == 60_000 for a, b in itertools.pairwise(times)), "a candle was skipped"
 
 
-async def test_one_signal_per_closed_candle(store: EventStore, bingx_sim: Any) -> None:
+async def test_one_signal_per_closed_candle(event_store: EventStore, bingx_sim: Any) -> None:
     rest = BingxClient(Transport(bingx_sim.url, None))
-    live = LiveStrategy(store, rest, bingx_sim.ws_url)
+    live = LiveStrategy(event_store, rest, bingx_sim.ws_url)
     await run_for(live, 6.0)
-    times = await signal_times(store)
+    times = await signal_times(event_store)
     assert_consecutive(times)
     assert live.stream.topics == {"BTC-USDT@kline_1m"}
     # a restart resumes after the last signal: nothing twice, nothing missing
-    again = LiveStrategy(store, rest, bingx_sim.ws_url)
+    again = LiveStrategy(event_store, rest, bingx_sim.ws_url)
     await run_for(again, 3.0)
-    assert_consecutive(await signal_times(store))
+    assert_consecutive(await signal_times(event_store))
     await rest.close()
 
 
-async def test_websocket_drop_loses_no_candle(store: EventStore, bingx_sim: Any) -> None:
+async def test_websocket_drop_loses_no_candle(event_store: EventStore, bingx_sim: Any) -> None:
     rest = BingxClient(Transport(bingx_sim.url, None))
-    live = LiveStrategy(store, rest, bingx_sim.ws_url)
+    live = LiveStrategy(event_store, rest, bingx_sim.ws_url)
 
     async def drop() -> None:
         async with httpx.AsyncClient(base_url=bingx_sim.url) as http:
@@ -79,7 +67,7 @@ async def test_websocket_drop_loses_no_candle(store: EventStore, bingx_sim: Any)
 
     await run_for(live, 8.0, during=drop)
     assert live.stream.reconnects >= 1
-    assert_consecutive(await signal_times(store))
+    assert_consecutive(await signal_times(event_store))
     await rest.close()
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import hvac
+import nats
 import pytest
 
+from fleet.eventstore import EventStore, StreamSpec, ensure_stream
 from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, SimulatorServer
 from fleet.stack.process import StackError
 from fleet.testing.containers import NatsContainer, PostgresContainer, docker_answers
@@ -85,3 +87,13 @@ def database_url(postgres_server: Any, namespace: str) -> str:
 def vault_client(openbao_server: OpenBaoServer) -> hvac.Client:
     """An hvac client with the dev server's root token."""
     return openbao_server.client()
+
+
+@pytest.fixture
+async def event_store(nats_url: str, namespace: str) -> AsyncIterator[EventStore]:
+    """An EventStore on a fresh stream of this test's namespace (admin connection)."""
+    connection = await nats.connect(nats_url)
+    spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
+    await ensure_stream(connection.jetstream(), spec)
+    yield EventStore(connection, spec)
+    await connection.close()
