@@ -10,17 +10,25 @@ from faststream.asgi import AsgiFastStream
 from fleet.bus import ServiceRuntime, make_broker, run_asgi
 from fleet.settings import SettingsError, load_settings
 from fleet.vault.settings import VaultSettings
+from fleet.vault.subscribers import register
+from fleet.vault.worker import VaultWorker
 
 NOTE = (
-    "skeleton: connects to NATS and verifies the event stream; "
-    "credential storage and signing arrive with issue 6"
+    "BingX credentials in Vault transit: connect, verify, sign, rotate, disconnect "
+    "(crypto-shredding), periodic health checks"
 )
 
 
 def create_app(settings: VaultSettings) -> AsgiFastStream:
     """Build the vault service: its NATS broker, subscribers and health endpoints."""
-    runtime = ServiceRuntime(settings, make_broker(settings), note=NOTE)
-    return runtime.asgi()
+    broker = make_broker(settings)
+    worker = VaultWorker(settings)
+    register(broker, worker.deps, worker.counter)
+    runtime = ServiceRuntime(settings, broker, note=NOTE)
+    app = runtime.asgi()
+    app.on_startup(worker.start)
+    app.on_shutdown(worker.stop)
+    return app
 
 
 def run() -> None:

@@ -1,11 +1,27 @@
-"""Settings of the vault service (environment variables, prefix `FLEET_`)."""
+"""Settings of the vault service (environment variables, prefix ``FLEET_``)."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 
 from fleet.settings import ServiceSettings
 
 
 class VaultSettings(ServiceSettings):
-    """Every variable of :class:`ServiceSettings`; the service adds its own as it grows."""
+    """The only Fleet service with a Vault token."""
 
     service_name: str = "vault"
+    vault_addr: str = Field(default="http://127.0.0.1:8200", description="OpenBao/Vault URL.")
+    vault_token: SecretStr = Field(default=SecretStr(""), description="Token (or use the file).")
+    vault_token_file: Path | None = Field(default=None, description="File holding the token.")
+    bingx_base_url: str = Field(default="https://open-api.bingx.com", description="BingX REST.")
+    egress_ips: list[str] = Field(default_factory=list, description="IPs users must whitelist.")
+    health_check_minutes: float = Field(default=10.0, gt=0, description="Re-verify every N min.")
+
+    def token(self) -> str:
+        """The Vault token, from the file when one is configured."""
+        if self.vault_token_file is not None:
+            return self.vault_token_file.read_text().strip()
+        return self.vault_token.get_secret_value()

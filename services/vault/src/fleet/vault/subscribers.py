@@ -29,7 +29,10 @@ Handler = Callable[[CommandT, VaultDeps], Awaitable[Any]]
 QUEUE = "vault"
 
 
-def register(broker: NatsBroker, deps: VaultDeps, counter: SignatureCounter) -> None:
+Deps = Callable[[], VaultDeps]  # built at startup, after the broker is defined
+
+
+def register(broker: NatsBroker, deps: Deps, counter: SignatureCounter) -> None:
     """Subscribe every vault command on the broker (queue group ``vault`` scales out)."""
     _route(broker, ConnectCredential, handlers.connect, deps)
     _route(broker, VerifyCredential, handlers.verify, deps)
@@ -38,18 +41,22 @@ def register(broker: NatsBroker, deps: VaultDeps, counter: SignatureCounter) -> 
 
     @broker.subscriber(command_subject(SignPayload), queue=QUEUE)
     async def on_sign(command: SignPayload) -> dict[str, Any]:
-        reply = await _guarded(handlers.sign, command, deps)
+        reply = await _guarded(handlers.sign, command, deps())
         if reply.get("ok"):
             counter.count(command.user_id)
         return reply
 
 
 def _route(
-    broker: NatsBroker, command_type: type[CommandT], handler: Handler[CommandT], deps: VaultDeps
+    broker: NatsBroker, command_type: type[CommandT], handler: Handler[CommandT], deps: Deps
 ) -> None:
-    @broker.subscriber(command_subject(command_type), queue=QUEUE)
-    async def on_command(command: command_type) -> dict[str, Any]:  # type: ignore[valid-type]
-        return await _guarded(handler, command, deps)
+    async def on_command(command: Any) -> dict[str, Any]:
+        return await _guarded(handler, command, deps())
+
+    # FastStream decodes by the annotation; with postponed annotations a local name would
+    # stay a string, so the real class is bound here.
+    on_command.__annotations__["command"] = command_type
+    broker.subscriber(command_subject(command_type), queue=QUEUE)(on_command)
 
 
 async def _guarded(
