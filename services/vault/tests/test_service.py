@@ -44,7 +44,7 @@ async def sim_account(sim: Any, permissions: list[str]) -> dict[str, str]:
 @pytest.fixture
 async def vault_service(
     nats_url: str, namespace: str, openbao_server: OpenBaoServer, bingx_sim: Any, tmp_path: Path
-) -> AsyncIterator[tuple[Client, EventStore]]:
+) -> AsyncIterator[tuple[Client, EventStore, Path]]:
     nc = await nats.connect(nats_url)
     spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
     await ensure_stream(nc.jetstream(), spec)
@@ -68,15 +68,15 @@ async def vault_service(
             break
         except (TimeoutError, nats.errors.NoRespondersError):
             await asyncio.sleep(0.2)
-    yield nc, EventStore(nc, spec)
+    yield nc, EventStore(nc, spec), tmp_path / "vault.log"
     process.stop()
     await nc.close()
 
 
 async def test_connect_sign_and_refusals(
-    vault_service: tuple[Client, EventStore], bingx_sim: Any
+    vault_service: tuple[Client, EventStore, Path], bingx_sim: Any
 ) -> None:
-    nc, store = vault_service
+    nc, store, service_log = vault_service
     keys = await sim_account(bingx_sim, ["read", "trade"])
     ok = await ask(
         nc, ConnectCredential(user_id="alice", api_key=keys["apiKey"], api_secret=keys["secretKey"])
@@ -122,3 +122,8 @@ async def test_connect_sign_and_refusals(
         ]
     )
     assert keys["secretKey"] not in log and keys["apiKey"] not in log
+    answers = json.dumps([ok, wrong, refused])  # the connect answers carry neither
+    assert keys["secretKey"] not in answers and keys["apiKey"] not in answers
+    logged = service_log.read_text()  # every line the service logged in this cycle
+    assert "cmd.vault.connect" in logged
+    assert keys["secretKey"] not in logged and keys["apiKey"] not in logged
