@@ -18,7 +18,7 @@ from fleet.events.vault_commands import (
 from fleet.eventstore import Repository
 from fleet.vault.domain.credential import Credential
 from fleet.vault.domain.policy import format_problem, judge, last4
-from fleet.vault.errors import KeeperUnavailable, KeyNotFound, KeyRefused
+from fleet.vault.errors import KeeperUnavailable, KeyNotFound, KeyRefused, VaultServiceError
 from fleet.vault.ports import AccountProbe, ProbeRefused, ProbeUnavailable, SecretKeeper
 
 
@@ -128,7 +128,7 @@ async def rotate(command: RotateCredential, deps: VaultDeps) -> CommandReply:
     return CommandReply.success(status="rotated")
 
 
-def vault_failure(exc: Exception) -> CommandReply:
+def vault_failure(exc: VaultServiceError) -> CommandReply:
     """Map keeper errors to replies (fail closed, never half-stored)."""
     if isinstance(exc, KeeperUnavailable):
         return CommandReply.failure("unavailable", "Vault is unavailable; nothing was changed")
@@ -136,7 +136,7 @@ def vault_failure(exc: Exception) -> CommandReply:
         return CommandReply.failure("not_found", "no signing key for this user")
     if isinstance(exc, KeyRefused):
         return CommandReply.failure("forbidden", "Vault refused the operation")
-    raise exc
+    return CommandReply.failure("unavailable", f"the vault service cannot sign now: {exc}")
 
 
 def _correlation(value: str | None) -> CorrelationId | None:
