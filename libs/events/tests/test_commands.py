@@ -21,3 +21,11 @@ def test_reply_shapes() -> None:
         "invalid",
         {"field": "password"},
     )
+
+
+def test_every_executor_command_has_its_own_subject() -> None:
+    from fleet.events.executor_commands import EXECUTOR_COMMANDS, StartBot
+
+    subjects = [command_subject(command) for command in EXECUTOR_COMMANDS]
+    assert len(set(subjects)) == len(subjects)
+    assert command_subject(StartBot) == "cmd.executor.start_bot"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from fleet.events.audit import AUDIT_EVENTS
 from fleet.events.bots import BOT_EVENTS
 from fleet.events.credentials import CREDENTIAL_EVENTS
 from fleet.events.registry import DomainEvent, EventRegistry
+from fleet.events.signals import SIGNAL_EVENTS
 from fleet.events.trading import TRADING_EVENTS
 from fleet.events.users import USER_EVENTS
 
@@ -13,6 +15,8 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     *CREDENTIAL_EVENTS,
     *BOT_EVENTS,
     *TRADING_EVENTS,
+    *SIGNAL_EVENTS,
+    *AUDIT_EVENTS,
 )
 
 

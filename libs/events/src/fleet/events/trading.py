@@ -7,6 +7,7 @@ outcome (a crash in between) is resolved at start by asking BingX for its client
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -60,9 +61,93 @@ class OrderRejected(DomainEvent):
     resolved_after_restart: bool = False
 
 
+PositionSide = Literal["LONG", "SHORT", "BOTH"]
+
+
+class OrderFilled(DomainEvent):
+    """A fill reported by BingX (user-data stream or reconciliation). ``manual`` when the
+    order was not placed by Fleet (no Fleet clientOrderID): the trader acted by hand."""
+
+    event_type = "trading.order_filled"
+    client_order_id: str
+    exchange_order_id: str
+    symbol: str
+    side: Literal["BUY", "SELL"]
+    position_side: PositionSide
+    price: Decimal
+    quantity: Decimal
+    fee: Decimal = Decimal(0)
+    realised_pnl: Decimal = Decimal(0)
+    filled_at: datetime
+    manual: bool = False
+
+
+class PositionOpened(DomainEvent):
+    """A position appeared: one trade begins (``trade_id`` follows it until closed)."""
+
+    event_type = "trading.position_opened"
+    trade_id: str
+    symbol: str
+    position_side: PositionSide
+    direction: Literal["long", "short"]
+    quantity: Decimal
+    entry_price: Decimal
+    leverage: int
+    stop_price: Decimal | None = None
+    opened_at: datetime
+    manual: bool = False
+    signal_id: str | None = None
+
+
+class PositionChanged(DomainEvent):
+    """Quantity or entry price of an open position changed (partial close, add, by hand)."""
+
+    event_type = "trading.position_changed"
+    trade_id: str
+    symbol: str
+    position_side: PositionSide
+    quantity: Decimal
+    entry_price: Decimal
+    manual: bool = False
+
+
+class PositionClosed(DomainEvent):
+    """The trade ended: realised PnL (fees included) is final."""
+
+    event_type = "trading.position_closed"
+    trade_id: str
+    symbol: str
+    position_side: PositionSide
+    quantity: Decimal
+    entry_price: Decimal
+    exit_price: Decimal
+    realised_pnl: Decimal
+    fees: Decimal = Decimal(0)
+    closed_at: datetime
+    reason: str  # "opposite signal", "stop-loss", "manual", "flatten", "liquidation", ...
+    manual: bool = False
+
+
+class AccountValued(DomainEvent):
+    """Balance and equity as BingX reports them; appended when they change materially
+    (not on every poll). ``unrealised_pnl`` is of the open positions at that moment."""
+
+    event_type = "trading.account_valued"
+    balance: Decimal
+    equity: Decimal
+    available_margin: Decimal
+    unrealised_pnl: Decimal
+    valued_at: datetime
+
+
 TRADING_EVENTS: tuple[type[DomainEvent], ...] = (
     SignalEvaluated,
     OrderIntended,
     OrderAccepted,
     OrderRejected,
+    OrderFilled,
+    PositionOpened,
+    PositionChanged,
+    PositionClosed,
+    AccountValued,
 )
