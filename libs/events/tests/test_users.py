@@ -4,7 +4,13 @@ import pytest
 from pydantic import ValidationError
 
 from fleet.events.catalog import domain_registry
-from fleet.events.users import TradingSettings, TradingSettingsChanged
+from fleet.events.users import (
+    LoginFailed,
+    PasswordSet,
+    TradingSettings,
+    TradingSettingsChanged,
+    UserLocked,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -46,3 +52,25 @@ def test_settings_round_trip_through_the_registry() -> None:
     event = TradingSettingsChanged(settings=TradingSettings(symbols=("XRP-USDT", "BTC-USDT")))
     data = event.model_dump(mode="json")
     assert registry.class_for("user.trading_settings_changed").model_validate(data) == event
+
+
+def test_events_stored_before_the_optional_fields_still_load() -> None:
+    registry = domain_registry()
+    password = registry.class_for("user.password_set").model_validate(
+        {"password_hash": "$argon2id$x", "reason": "initial"}
+    )
+    failed = registry.class_for("user.login_failed").model_validate(
+        {"ip": "203.0.113.9", "consecutive_failures": 2}
+    )
+    locked = registry.class_for("user.locked").model_validate(
+        {"until": "2026-01-01T00:15:00Z", "consecutive_failures": 10}
+    )
+    assert isinstance(password, PasswordSet) and not password.must_change
+    assert isinstance(failed, LoginFailed) and (failed.throttled, failed.failed_at) == (False, None)
+    assert isinstance(locked, UserLocked) and locked.ip == ""
+
+
+def test_claim_and_roster_events_are_registered() -> None:
+    registry = domain_registry()
+    for name in ("username.claimed", "username.released", "admin_roster.joined"):
+        assert name in registry

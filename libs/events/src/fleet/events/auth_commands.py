@@ -21,7 +21,11 @@ class CreateUser(AuthCommand):
 
 
 class Authenticate(AuthCommand):
-    """Check a username and password; reply data: user_id, username, role."""
+    """Check a username and password (``actor.ip`` = the client's IP).
+
+    Reply data: user_id, username, role, must_change_password. Failures: unauthenticated
+    (same for an unknown user and a wrong password), throttled (details.retry_after_s),
+    locked (details.until), forbidden (deactivated)."""
 
     name: ClassVar[str] = "authenticate"
     username: str
@@ -40,6 +44,7 @@ class ResetPassword(AuthCommand):
     name: ClassVar[str] = "reset_password"
     user_id: str
     new_password: str
+    must_change: bool = True  # the user must choose his own at the next login
 
 
 class ChangeRole(AuthCommand):
@@ -93,12 +98,25 @@ class CreateAccessToken(AuthCommand):
     user_id: str
     token_name: str
     scope: Literal["read", "write", "admin"]
+    expires_in_days: int | None = None  # None: until revoked
 
 
 class RevokeAccessToken(AuthCommand):
     name: ClassVar[str] = "revoke_access_token"
     user_id: str
     token_id: str
+
+
+class BootstrapAdmin(AuthCommand):
+    """Create the first admin, only when no active admin exists (``fleet up``).
+
+    ``password`` None: a one-time password is generated (must be changed at first login).
+    Reply data: created (bool), username, and password only when it was generated."""
+
+    name: ClassVar[str] = "bootstrap_admin"
+    username: str = "admin"
+    email: str = ""
+    password: str | None = None
 
 
 AUTH_COMMANDS: tuple[type[AuthCommand], ...] = (
@@ -115,4 +133,5 @@ AUTH_COMMANDS: tuple[type[AuthCommand], ...] = (
     UpdateTradingSettings,
     CreateAccessToken,
     RevokeAccessToken,
+    BootstrapAdmin,
 )

@@ -15,6 +15,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from fleet.events.registry import DomainEvent
 
 USER_AGGREGATE = "user"
+USERNAME_AGGREGATE = "username"  # one per normalized username: who holds it
+ADMIN_ROSTER_AGGREGATE = "admin_roster"  # one instance, ADMIN_ROSTER_ID: the active admins
+ADMIN_ROSTER_ID = "roster"
 
 Role = Literal["admin", "trader", "viewer"]
 PositionMode = Literal["hedge", "one_way"]
@@ -85,6 +88,7 @@ class PasswordSet(DomainEvent):
     event_type = "user.password_set"
     password_hash: str
     reason: PasswordReason
+    must_change: bool = False  # a generated or admin-reset password: change at next login
 
 
 class LoginSucceeded(DomainEvent):
@@ -97,12 +101,15 @@ class LoginFailed(DomainEvent):
     event_type = "user.login_failed"
     ip: str
     consecutive_failures: int
+    throttled: bool = False  # refused by back-off, the password was not even checked
+    failed_at: datetime | None = None  # when (the back-off is computed from it)
 
 
 class UserLocked(DomainEvent):
     event_type = "user.locked"
     until: datetime
     consecutive_failures: int
+    ip: str = ""  # the client IP of the failure that locked the account
 
 
 class UserUnlocked(DomainEvent):
@@ -147,6 +154,40 @@ class AccessTokenRevoked(DomainEvent):
     token_id: str
 
 
+class UsernameClaimed(DomainEvent):
+    """On ``ev.username.<normalized name as hex>``: ``user_id`` holds this username.
+
+    Appended with the claim's expected version, so two creators of one name cannot both
+    win (the log's optimistic concurrency is the lock)."""
+
+    event_type = "username.claimed"
+    username: str
+    user_id: str
+
+
+class UsernameReleased(DomainEvent):
+    """The holder was deleted: the username may be claimed again."""
+
+    event_type = "username.released"
+    user_id: str
+
+
+class AdminRosterJoined(DomainEvent):
+    """On ``ev.admin_roster.roster``: ``user_id`` became an active admin.
+
+    The roster is the auth service's guard for "the last active admin cannot be removed":
+    every removal appends to it with its expected version, so concurrent removals on
+    several auth instances are serialized by the log."""
+
+    event_type = "admin_roster.joined"
+    user_id: str
+
+
+class AdminRosterLeft(DomainEvent):
+    event_type = "admin_roster.left"
+    user_id: str
+
+
 USER_EVENTS: tuple[type[DomainEvent], ...] = (
     UserCreated,
     UserRoleChanged,
@@ -164,4 +205,8 @@ USER_EVENTS: tuple[type[DomainEvent], ...] = (
     TradingSettingsChanged,
     AccessTokenCreated,
     AccessTokenRevoked,
+    UsernameClaimed,
+    UsernameReleased,
+    AdminRosterJoined,
+    AdminRosterLeft,
 )
