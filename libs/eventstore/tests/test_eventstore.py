@@ -179,3 +179,30 @@ async def test_event_type_travels_in_a_header(event_store: EventStore, nc: Clien
     assert msg.headers is not None
     assert msg.headers["Fleet-Event-Type"] == "test.deposited"
     assert msg.headers["Nats-Msg-Id"] == event.id
+
+
+async def test_subscribe_to_several_subjects_or_from_a_time(event_store: EventStore) -> None:
+    from datetime import UTC, datetime
+
+    kinds = ("account", "user", "bot")
+    for n, kind in enumerate(kinds * 2):
+        aggregate = AggregateRef(type=kind, id=AggregateId(f"x{n}"))
+        await event_store.append(aggregate, [wrap(Deposited(amount=n), aggregate)], None)
+    middle = datetime.now(UTC)
+    await asyncio.sleep(0.05)
+    late = AggregateRef(type="user", id=AggregateId("late"))
+    await event_store.append(late, [wrap(Deposited(amount=99), late)], None)
+
+    async def first(count: int, **options: Any) -> list[Envelope]:
+        seen: list[Envelope] = []
+        async for stored in event_store.subscribe(**options):
+            seen.append(stored.envelope)
+            if len(seen) == count:
+                return seen
+        return seen
+
+    prefix = event_store.spec.prefix
+    picked = await first(5, subjects=[f"{prefix}.user.*", f"{prefix}.bot.*"])
+    assert [e.aggregate.type for e in picked] == ["user", "bot", "user", "bot", "user"]
+    assert [e.sequence for e in picked] == sorted(e.sequence or 0 for e in picked)
+    assert [e.data["amount"] for e in await first(1, from_time=middle)] == [99]

@@ -23,6 +23,18 @@ READ_RETRIES = 3
 BACKOFF_S = 0.2
 
 
+def open_session(
+    source_address: str | None = None, max_connections: int = 100, timeout_s: float = 10.0
+) -> aiohttp.ClientSession:
+    """An HTTP connection pool whose requests leave from ``source_address`` (the egress IP
+    BingX counts its per-IP limits by); many transports may share one."""
+    local = (source_address, 0) if source_address else None
+    connector = aiohttp.TCPConnector(limit=max_connections, local_addr=local)
+    return aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=timeout_s)
+    )
+
+
 class Transport:
     """Signed and public requests to one BingX base URL."""
 
@@ -37,6 +49,7 @@ class Transport:
         timeout_s: float = 10.0,
         source_address: str | None = None,
         max_connections: int = 100,
+        session: aiohttp.ClientSession | None = None,
     ) -> None:
         # aiohttp rather than httpx: at 32 concurrent requests httpx's pool reached ~240
         # orders/s here, aiohttp ~2,500 (bench/bingx_sim.py); executors fan out to many
@@ -45,7 +58,10 @@ class Transport:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._source_address = source_address
         self._max_connections = max_connections
-        self._session: aiohttp.ClientSession | None = None
+        # A shared ``session`` (one pool per egress address for many accounts) stays open
+        # on close(): its owner closes it.
+        self._session: aiohttp.ClientSession | None = session
+        self._owns_session = session is None
         self._signer = signer
         self._budget = budget
         self._recv_window_ms = recv_window_ms
@@ -53,15 +69,15 @@ class Transport:
         self.clock_offset_ms = 0
 
     def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            local = (self._source_address, 0) if self._source_address else None
-            connector = aiohttp.TCPConnector(limit=self._max_connections, local_addr=local)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+        if self._session is None or (self._session.closed and self._owns_session):
+            self._session = open_session(
+                self._source_address, self._max_connections, self._timeout.total or 10.0
+            )
         return self._session
 
     async def close(self) -> None:
-        """Close the HTTP connection pool."""
-        if self._session is not None:
+        """Close the HTTP connection pool (unless it was shared with this transport)."""
+        if self._session is not None and self._owns_session:
             await self._session.close()
 
     def now_ms(self) -> int:

@@ -40,4 +40,19 @@ class BotStopped(DomainEvent):
     flatten: bool
 
 
-BOT_EVENTS: tuple[type[DomainEvent], ...] = (BotStarted, BotPaused, BotResumed, BotStopped)
+class FlattenRequested(DomainEvent):
+    """Close every open position of this user (an admin's flatten, or stop with flatten);
+    the executor owning the user carries it out, even after a restart."""
+
+    event_type = "bot.flatten_requested"
+    reason: str
+    by: str
+
+
+BOT_EVENTS: tuple[type[DomainEvent], ...] = (
+    BotStarted,
+    BotPaused,
+    BotResumed,
+    BotStopped,
+    FlattenRequested,
+)

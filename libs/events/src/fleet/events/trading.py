@@ -41,6 +41,7 @@ class OrderIntended(DomainEvent):
     leverage: int
     stop_price: Decimal | None = None
     reduce_only: bool = False
+    stop_loss: Decimal | None = None  # attached STOP_MARKET (the strategy's suggested stop)
 
 
 class OrderAccepted(DomainEvent):
@@ -128,6 +129,16 @@ class PositionClosed(DomainEvent):
     manual: bool = False
 
 
+class ExchangeConfigured(DomainEvent):
+    """Leverage and position mode were set on BingX for a symbol, as the settings say
+    (done before the first order of that symbol, and again when the settings change)."""
+
+    event_type = "trading.exchange_configured"
+    symbol: str
+    leverage: int
+    position_mode: Literal["hedge", "one_way"]
+
+
 class AccountValued(DomainEvent):
     """Balance and equity as BingX reports them; appended when they change materially
     (not on every poll). ``unrealised_pnl`` is of the open positions at that moment."""
@@ -149,5 +160,6 @@ TRADING_EVENTS: tuple[type[DomainEvent], ...] = (
     PositionOpened,
     PositionChanged,
     PositionClosed,
+    ExchangeConfigured,
     AccountValued,
 )

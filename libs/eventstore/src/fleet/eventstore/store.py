@@ -6,6 +6,7 @@ import contextlib
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import nats.errors
 from nats.aio.client import Client
@@ -138,7 +139,7 @@ class EventStore:
         if last <= after:
             return []
         events = []
-        async for stored in self._read(self.subject(aggregate), after + 1):
+        async for stored in self._read([self.subject(aggregate)], after + 1):
             events.append(stored.envelope)
             if stored.envelope.sequence is not None and stored.envelope.sequence >= last:
                 break
@@ -150,39 +151,59 @@ class EventStore:
         return int(info.state.last_seq)
 
     def subscribe(
-        self, *, from_sequence: int = 1, subject: str | None = None
+        self,
+        *,
+        from_sequence: int = 1,
+        subject: str | None = None,
+        subjects: Sequence[str] = (),
+        from_time: datetime | None = None,
     ) -> AsyncIterator[StoredEvent]:
-        """Every event from ``from_sequence`` on (optionally of one subject filter), in
-        order, then new ones as they are appended. Ends only when the caller stops."""
-        return self._read(subject or all_events_subject(self._spec.prefix), from_sequence)
+        """Every event from ``from_sequence`` on (or from the first stored at or after
+        ``from_time``), optionally of one ``subject`` filter or several ``subjects``, in
+        stream order, then new ones as they are appended. Ends only when the caller stops."""
+        filters = list(subjects) or [subject or all_events_subject(self._spec.prefix)]
+        return self._read(filters, from_sequence, from_time)
 
-    async def _read(self, subject: str, start: int) -> AsyncIterator[StoredEvent]:
+    async def _read(
+        self, filters: list[str], start: int, from_time: datetime | None = None
+    ) -> AsyncIterator[StoredEvent]:
         # A pull consumer: the reader fetches only what it can take, so a slow projection
         # applies back-pressure instead of overflowing the client (push consumers drop
         # messages as "slow consumer" when PostgreSQL lags during a large replay).
         position = max(start, 1)
         while True:
             sub = await self._js.pull_subscribe(
-                subject,
+                filters[0] if len(filters) == 1 else "",
                 stream=self._spec.name,
-                config=ConsumerConfig(
-                    deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-                    opt_start_seq=position,
-                    ack_policy=AckPolicy.NONE,
-                    mem_storage=True,
-                    num_replicas=1,
-                    inactive_threshold=READER_IDLE_S,
-                ),
+                config=_reader_config(filters, position, from_time),
             )
             try:
                 async for stored in _fetch_forever(sub):
                     position = (stored.envelope.sequence or position) + 1
+                    from_time = None  # resume by sequence after a reconnect
                     yield stored
             except NotFoundError:
                 continue  # the ephemeral consumer vanished (server restart): recreate it
             finally:
                 with contextlib.suppress(Exception):
                     await sub.unsubscribe()
+
+
+def _reader_config(filters: list[str], start: int, from_time: datetime | None) -> ConsumerConfig:
+    config = ConsumerConfig(
+        deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+        opt_start_seq=start,
+        ack_policy=AckPolicy.NONE,
+        mem_storage=True,
+        num_replicas=1,
+        inactive_threshold=READER_IDLE_S,
+    )
+    if from_time is not None:
+        config.deliver_policy, config.opt_start_seq = DeliverPolicy.BY_START_TIME, None
+        config.opt_start_time = from_time.astimezone(UTC)
+    if len(filters) > 1:
+        config.filter_subjects = filters
+    return config
 
 
 async def _fetch_forever(sub: JetStreamContext.PullSubscription) -> AsyncIterator[StoredEvent]:

@@ -89,6 +89,9 @@ MARKET_PREFIX = "md"
 MARKET_MAX_AGE_S = 7 * 24 * 3600.0
 LEASE_BUCKET = "fleet_leases"
 LEASE_TTL_S = 3.0
+# Shared token buckets (an egress IP's BingX budget, used by every executor behind it).
+BUDGET_BUCKET = "fleet_budgets"
+BUDGET_TTL_S = 3600.0
 
 
 def market_stream_config(replicas: int = 1) -> StreamConfig:
@@ -107,7 +110,7 @@ def market_stream_config(replicas: int = 1) -> StreamConfig:
 
 
 async def ensure_platform(js: JetStreamContext, spec: StreamSpec) -> None:
-    """The domain stream, the market-data stream and the lease bucket (admin only)."""
+    """The domain stream, the market-data stream, the lease and budget buckets (admin only)."""
     await ensure_stream(js, spec)
     try:
         await js.stream_info(MARKET_STREAM)
@@ -118,6 +121,12 @@ async def ensure_platform(js: JetStreamContext, spec: StreamSpec) -> None:
     except NotFoundError:
         await js.create_key_value(
             KeyValueConfig(bucket=LEASE_BUCKET, ttl=LEASE_TTL_S, replicas=spec.replicas)
+        )
+    try:
+        await js.key_value(BUDGET_BUCKET)
+    except NotFoundError:
+        await js.create_key_value(
+            KeyValueConfig(bucket=BUDGET_BUCKET, ttl=BUDGET_TTL_S, replicas=spec.replicas)
         )
 
 

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
+from fleet.risk.rule import action_for
 from fleet.strategy.domain.incremental import DmiValues
 
 Cross = Literal["up", "down", "none"]
@@ -109,17 +110,12 @@ def decide(
     min_confidence_pct: float,
     position: Literal["long", "short"] | None,
 ) -> Action:
-    """One user's action: an opposite DI cross exits (never gated); an entry needs the
-    cross, ADX >= threshold and confidence >= the minimum, and no open position."""
-    if position == "long" and values.cross == "down":
-        return "exit"
-    if position == "short" and values.cross == "up":
-        return "exit"
-    if position is not None or values.cross == "none":
-        return "none"
-    if values.adx < adx_threshold or values.confidence * 100 < min_confidence_pct:
-        return "none"
-    return "long" if values.cross == "up" else "short"
+    """One user's action (the shared rule in :mod:`fleet.risk.rule`, which the executor
+    calls too): an opposite DI cross exits (never gated); an entry needs the cross,
+    ADX >= threshold and confidence >= the minimum, and no open position."""
+    return action_for(
+        values.cross, values.adx, values.confidence, adx_threshold, min_confidence_pct, position
+    )
 
 
 def signal_id(strategy: str, version: int, symbol: str, timeframe: str, open_ms: int) -> str:
