@@ -42,6 +42,7 @@ class OrderIntended(DomainEvent):
     stop_price: Decimal | None = None
     reduce_only: bool = False
     stop_loss: Decimal | None = None  # attached STOP_MARKET (the strategy's suggested stop)
+    intended_at: datetime | None = None  # an entry not sent by then + max age is never sent
 
 
 class OrderAccepted(DomainEvent):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Literal, Protocol
 
 from fleet.events.trading import OrderIntended
 
@@ -20,8 +20,39 @@ class ExchangeOrder:
     executed_quantity: Decimal
 
 
+@dataclass(frozen=True)
+class ExchangePosition:
+    """An open position as the exchange reports it."""
+
+    symbol: str
+    direction: Literal["long", "short"]
+    position_side: Literal["LONG", "SHORT", "BOTH"]
+    quantity: Decimal
+    entry_price: Decimal
+    leverage: int
+    unrealised_pnl: Decimal
+
+
+@dataclass(frozen=True)
+class ExchangeBalance:
+    balance: Decimal
+    equity: Decimal
+    available_margin: Decimal
+    unrealised_pnl: Decimal
+
+
+@dataclass(frozen=True)
+class ExchangeFill:
+    client_order_id: str
+    side: Literal["BUY", "SELL"]
+    price: Decimal
+    quantity: Decimal
+    fee: Decimal
+
+
 class OrderRefused(Exception):
-    """The exchange answered and refused the order (a final outcome)."""
+    """The exchange answered and refused the order (a final outcome), or it was never
+    sent because it could not be signed (``bingx_code`` is then ``None``)."""
 
     def __init__(self, message: str, bingx_code: int | None) -> None:
         super().__init__(message)
@@ -33,7 +64,7 @@ class OutcomeUnknown(Exception):
 
 
 class Exchange(Protocol):
-    """One user's BingX account, as the executor uses it."""
+    """One user's BingX account, as the order flow uses it."""
 
     async def place(self, intent: OrderIntended) -> ExchangeOrder:
         """Send the order; raise :class:`OrderRefused` or :class:`OutcomeUnknown`."""
@@ -41,4 +72,20 @@ class Exchange(Protocol):
 
     async def find(self, symbol: str, client_order_id: str) -> ExchangeOrder | None:
         """The order with this clientOrderID, or ``None`` if BingX never received it."""
+        ...
+
+
+class Account(Exchange, Protocol):
+    """Everything else the executor asks of one user's account."""
+
+    async def positions(self) -> list[ExchangePosition]:
+        """Every open position (raise :class:`OutcomeUnknown` when BingX cannot say)."""
+        ...
+
+    async def balance(self) -> ExchangeBalance: ...
+
+    async def fills(self, symbol: str, since_ms: int) -> list[ExchangeFill]: ...
+
+    async def configure(self, symbol: str, leverage: int, hedge: bool) -> None:
+        """Set the position mode and the symbol's leverage on both sides."""
         ...

@@ -1,20 +1,70 @@
-"""The trading-account aggregate: risk decisions, order intents and their outcomes."""
+"""The trading-account aggregate (one per trader): risk decisions, order intents and their
+outcomes, open trades, valuations and the day's and the peak's equity.
+
+Written only by the executor owning the user's partition; every number the risk engine
+uses is rebuilt from these events.
+"""
 
 from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Literal
 
 from fleet.events import AggregateId, DomainEvent
 from fleet.events.trading import (
     ACCOUNT_AGGREGATE,
+    AccountValued,
+    ExchangeConfigured,
     OrderAccepted,
     OrderIntended,
     OrderRejected,
+    PositionChanged,
+    PositionClosed,
+    PositionOpened,
     SignalEvaluated,
 )
 from fleet.eventstore import Aggregate
 
+Direction = Literal["long", "short"]
+REMEMBERED_SIGNALS = 512  # enough to de-duplicate every signal still inside the follow window
+
+
+@dataclass(frozen=True)
+class OpenTrade:
+    """A position Fleet knows to be open on the exchange."""
+
+    trade_id: str
+    symbol: str
+    direction: Direction
+    position_side: Literal["LONG", "SHORT", "BOTH"]
+    quantity: Decimal
+    entry_price: Decimal
+    manual: bool
+    stop_price: Decimal | None = None
+    opened_at: datetime = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Valuation:
+    """Equity bookkeeping for the daily-loss and drawdown limits."""
+
+    balance: Decimal = Decimal(0)
+    equity: Decimal = Decimal(0)
+    peak: Decimal = Decimal(0)
+    day: date | None = None
+    day_start: Decimal = Decimal(0)
+
+    def valued(self, event: AccountValued) -> Valuation:
+        day = event.valued_at.date()
+        day_start = self.day_start if day == self.day else event.equity
+        return Valuation(event.balance, event.equity, max(self.peak, event.equity), day, day_start)
+
 
 class TradingAccount(Aggregate):
-    """Knows which orders were intended and which have an outcome."""
+    """What the executor must know about one trader's account to decide and to resolve."""
 
     aggregate_type = ACCOUNT_AGGREGATE
 
@@ -22,16 +72,39 @@ class TradingAccount(Aggregate):
         super().__init__(aggregate_id)
         self.intents: dict[str, OrderIntended] = {}
         self.outcomes: dict[str, OrderAccepted | OrderRejected] = {}
-        self.evaluated_signals: set[str] = set()
+        self.trades: dict[tuple[str, Direction], OpenTrade] = {}
+        self.valuation = Valuation()
+        self.configured: dict[str, ExchangeConfigured] = {}
+        self._signals: set[str] = set()
+        self._signal_order: deque[str] = deque()
 
+    # -- what it knows ------------------------------------------------------------------
     @property
     def open_intents(self) -> list[OrderIntended]:
         """Intents whose outcome is unknown (a crash or timeout came in between)."""
         return [i for cid, i in self.intents.items() if cid not in self.outcomes]
 
-    def evaluate(self, event: SignalEvaluated) -> None:
-        if event.signal_id not in self.evaluated_signals:
-            self.record(event)
+    def evaluated(self, signal_id: str) -> bool:
+        """Whether this signal was already decided for this account."""
+        return signal_id in self._signals
+
+    def held(self, symbol: str) -> OpenTrade | None:
+        """The open trade on ``symbol``, if any (either direction)."""
+        return self.trades.get((symbol, "long")) or self.trades.get((symbol, "short"))
+
+    @property
+    def open_symbols(self) -> frozenset[str]:
+        return frozenset(symbol for symbol, _ in self.trades)
+
+    # -- decisions ----------------------------------------------------------------------
+    def evaluate(self, evaluation: SignalEvaluated, intents: tuple[OrderIntended, ...]) -> bool:
+        """Record a decision and the orders it intends, once per signal."""
+        if self.evaluated(evaluation.signal_id):
+            return False
+        self.record(evaluation)
+        for intent in intents:
+            self.intend(intent)
+        return True
 
     def intend(self, intent: OrderIntended) -> bool:
         """Record an intent once; False when this clientOrderID was already intended."""
@@ -50,4 +123,37 @@ class TradingAccount(Aggregate):
         elif isinstance(event, OrderAccepted | OrderRejected):
             self.outcomes[event.client_order_id] = event
         elif isinstance(event, SignalEvaluated):
-            self.evaluated_signals.add(event.signal_id)
+            self._remember(event.signal_id)
+        elif isinstance(event, PositionOpened):
+            self.trades[(event.symbol, event.direction)] = OpenTrade(
+                event.trade_id,
+                event.symbol,
+                event.direction,
+                event.position_side,
+                event.quantity,
+                event.entry_price,
+                event.manual,
+                event.stop_price,
+                event.opened_at,
+            )
+        elif isinstance(event, PositionChanged):
+            self._changed(event)
+        elif isinstance(event, PositionClosed):
+            self.trades = {k: t for k, t in self.trades.items() if t.trade_id != event.trade_id}
+        elif isinstance(event, AccountValued):
+            self.valuation = self.valuation.valued(event)
+        elif isinstance(event, ExchangeConfigured):
+            self.configured[event.symbol] = event
+
+    def _changed(self, event: PositionChanged) -> None:
+        for key, trade in self.trades.items():
+            if trade.trade_id == event.trade_id:
+                self.trades[key] = replace(
+                    trade, quantity=event.quantity, entry_price=event.entry_price
+                )
+
+    def _remember(self, signal_id: str) -> None:
+        self._signals.add(signal_id)
+        self._signal_order.append(signal_id)
+        if len(self._signal_order) > REMEMBERED_SIGNALS:
+            self._signals.discard(self._signal_order.popleft())

@@ -1,0 +1,162 @@
+"""BingX request budgets: per UID (this process owns the user) and per egress identity
+(shared by every executor process that sends from the same IP, through NATS KV).
+
+A bucket refills at ``rate`` tokens a second up to ``capacity``. Taking one token is a
+compare-and-set on the bucket's KV entry, so two processes can never both spend the last
+token. Inside a process, waiters queue FIFO on a lock, so users are served in the order
+they asked (the fan-out rotates that order from signal to signal).
+
+Why the numbers leave headroom: in any window of ``W`` seconds a bucket admits at most
+``capacity + rate x W`` requests, and BingX counts sliding windows at its end, after
+network jitter. 300 per 10 s becomes rate 28.8/s with capacity 4: at most 292 per 10 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+from fleet.bingx.ratelimit import TRADING_GROUP, TokenBucket
+
+HEADROOM = 0.96
+
+
+@dataclass(frozen=True)
+class Limit:
+    """``count`` requests per ``window_s`` seconds, spent as a token bucket."""
+
+    count: int
+    window_s: float
+    capacity: float
+
+    @property
+    def rate(self) -> float:
+        return self.count * HEADROOM / self.window_s
+
+
+IP_PER_ENDPOINT = Limit(300, 10.0, 4)
+IP_PER_GROUP = Limit(2000, 10.0, 20)
+IP_MARKET = Limit(500, 10.0, 10)
+UID_PER_ENDPOINT = Limit(5, 1.0, 1)
+UID_SLOW = Limit(2, 1.0, 1)  # marginType, positionSide/dual
+SLOW_ENDPOINTS = ("/trade/marginType", "/positionSide/dual")
+
+
+class KvTokenBucket:
+    """A token bucket stored in one NATS KV entry, shared across processes."""
+
+    def __init__(
+        self, kv: KeyValue, key: str, limit: Limit, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._kv = kv
+        self._key = key
+        self._limit = limit
+        self._clock = clock
+        self._lock = asyncio.Lock()
+
+    async def take(self) -> None:
+        """Wait for a token and spend it (FIFO among this process's waiters)."""
+        async with self._lock:
+            while (wait := await self._try_take()) > 0:  # noqa: ASYNC110 - waits for time
+                await asyncio.sleep(wait)
+
+    async def _try_take(self) -> float:
+        now = self._clock()
+        try:
+            entry = await self._kv.get(self._key)
+        except KeyNotFoundError:
+            return await self._create(now)
+        state = json.loads(entry.value or b"{}")
+        tokens = min(
+            self._limit.capacity,
+            float(state["tokens"]) + (now - float(state["at"])) * self._limit.rate,
+        )
+        if tokens < 1:
+            return (1 - tokens) / self._limit.rate
+        value = json.dumps({"tokens": tokens - 1, "at": now}).encode()
+        try:
+            await self._kv.update(self._key, value, last=entry.revision)
+        except KeyWrongLastSequenceError:
+            return 0.001  # another process took one first: look again
+        return 0.0
+
+    async def _create(self, now: float) -> float:
+        value = json.dumps({"tokens": self._limit.capacity - 1, "at": now}).encode()
+        try:
+            await self._kv.create(self._key, value)
+        except KeyWrongLastSequenceError:
+            return 0.001
+        return 0.0
+
+
+class EgressBudget:
+    """The per-IP limits of one egress identity, shared by every process using it."""
+
+    def __init__(self, kv: KeyValue, identity: str, scope: str) -> None:
+        self._kv = kv
+        self._prefix = f"{scope}.{identity}"
+        self._buckets: dict[str, KvTokenBucket] = {}
+
+    def _bucket(self, name: str, limit: Limit) -> KvTokenBucket:
+        if name not in self._buckets:
+            self._buckets[name] = KvTokenBucket(self._kv, f"{self._prefix}.{name}", limit)
+        return self._buckets[name]
+
+    async def acquire(self, endpoint: str) -> None:
+        """Wait until a request to ``endpoint`` (``path:METHOD``) fits the IP's limits."""
+        if _is_market(endpoint):
+            await self._bucket("market", IP_MARKET).take()
+            return
+        await self._bucket(_key(endpoint), IP_PER_ENDPOINT).take()
+        group = "group3" if endpoint in TRADING_GROUP else "group2"
+        await self._bucket(group, IP_PER_GROUP).take()
+
+
+class UserBudget:
+    """A :class:`fleet.bingx.ratelimit.RateBudget` for one user: per-UID buckets (local:
+    one process owns the user) in front of the egress identity's shared buckets. Without
+    an egress budget (rate limits switched off, for benchmarks) nothing waits."""
+
+    def __init__(self, egress: EgressBudget | None) -> None:
+        self._egress = egress
+        self._buckets: dict[str, TokenBucket] = {}
+        self._reserved: dict[str, int] = {}
+
+    async def reserve(self, endpoint: str) -> None:
+        """Wait for a request's turn now; the next :meth:`acquire` of ``endpoint`` then
+        passes at once (an order's turn is decided before its intent is recorded)."""
+        await self.acquire(endpoint)
+        self._reserved[endpoint] = self._reserved.get(endpoint, 0) + 1
+
+    async def acquire(self, endpoint: str) -> None:
+        if self._egress is None:
+            return
+        if self._reserved.get(endpoint, 0) > 0:
+            self._reserved[endpoint] -= 1
+            return
+        if not _is_market(endpoint):
+            limit = (
+                UID_SLOW
+                if endpoint.split(":", maxsplit=1)[0].endswith(SLOW_ENDPOINTS)
+                else UID_PER_ENDPOINT
+            )
+            bucket = self._buckets.get(endpoint)
+            if bucket is None:
+                bucket = self._buckets[endpoint] = TokenBucket(limit.rate, limit.capacity)
+            await bucket.take()
+        await self._egress.acquire(endpoint)
+
+
+def _is_market(endpoint: str) -> bool:
+    return any(part in endpoint for part in ("/quote/", "/server/", "/ticker/"))
+
+
+def _key(endpoint: str) -> str:
+    """A KV-safe token for an endpoint (``/openApi/swap/v2/trade/order:POST``)."""
+    return endpoint.strip("/").replace("/", "_").replace(":", "-")

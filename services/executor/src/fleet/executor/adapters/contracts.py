@@ -1,0 +1,44 @@
+"""The exchange's rules per symbol (quantity step, minimums, maximum leverage), read from
+BingX's public contracts list and kept for an hour."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+from fleet.bingx import BingxClient
+from fleet.bingx.models import Contract
+from fleet.risk import SymbolRules
+
+REFRESH_S = 3600.0
+
+
+class ContractBook:
+    """``rules(symbol)``: the :class:`SymbolRules` the risk engine sizes with."""
+
+    def __init__(self, client: BingxClient) -> None:
+        self._client = client
+        self._rules: dict[str, SymbolRules] = {}
+        self._loaded_at = 0.0
+
+    async def rules(self, symbol: str) -> SymbolRules:
+        if symbol not in self._rules or time.monotonic() - self._loaded_at > REFRESH_S:
+            await self.refresh()
+        found = self._rules.get(symbol)
+        if found is None:
+            raise LookupError(f"{symbol} is not a BingX perpetual contract")
+        return found
+
+    async def refresh(self) -> None:
+        contracts = await self._client.contracts()
+        self._rules = {c.symbol: _rules(c) for c in contracts}
+        self._loaded_at = time.monotonic()
+
+
+def _rules(contract: Contract) -> SymbolRules:
+    return SymbolRules(
+        quantity_step=contract.quantity_step,
+        min_quantity=contract.min_quantity,
+        min_notional=contract.min_notional or Decimal(0),
+        max_leverage=min(contract.max_long_leverage, contract.max_short_leverage),
+    )

@@ -1,0 +1,67 @@
+"""Egress identities: where an executor's BingX requests leave from. BingX counts its
+per-IP limits by source address, so each identity has its own HTTP pool (bound to its
+address) and its own shared budget; partitions are spread over the identities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+from nats.js.kv import KeyValue
+
+from fleet.bingx import open_session
+from fleet.executor.adapters.budget import EgressBudget
+
+MAX_CONNECTIONS = 256
+
+
+@dataclass(frozen=True)
+class EgressIdentity:
+    """``name`` keys the shared budget; ``source_address`` (None: the OS's choice) is the
+    local address requests are sent from."""
+
+    name: str
+    source_address: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> EgressIdentity:
+        """``name=address``, a bare address (named after itself) or a bare name."""
+        name, _, address = text.partition("=")
+        if address:
+            return cls(name.strip(), address.strip())
+        value = name.strip()
+        looks_like_address = value.replace(".", "").isdigit() or ":" in value
+        return cls(value.replace(".", "_").replace(":", "_"), value if looks_like_address else None)
+
+
+class EgressPool:
+    """One HTTP pool and one budget per identity; partition ``p`` uses identity
+    ``p mod len(identities)``."""
+
+    def __init__(self, identities: list[EgressIdentity], kv: KeyValue | None, scope: str) -> None:
+        if not identities:
+            raise ValueError("at least one egress identity is needed")
+        self.identities = identities
+        self._sessions: dict[str, aiohttp.ClientSession] = {}
+        self._budgets = {
+            i.name: EgressBudget(kv, i.name, scope) if kv is not None else None for i in identities
+        }
+
+    def identity(self, partition: int) -> EgressIdentity:
+        return self.identities[partition % len(self.identities)]
+
+    def session(self, identity: EgressIdentity) -> aiohttp.ClientSession:
+        """The shared pool of ``identity`` (created on first use, inside the event loop)."""
+        session = self._sessions.get(identity.name)
+        if session is None or session.closed:
+            session = open_session(identity.source_address, MAX_CONNECTIONS)
+            self._sessions[identity.name] = session
+        return session
+
+    def budget(self, identity: EgressIdentity) -> EgressBudget | None:
+        """The identity's shared budget; ``None`` when rate limits are switched off."""
+        return self._budgets[identity.name]
+
+    async def close(self) -> None:
+        for session in self._sessions.values():
+            await session.close()

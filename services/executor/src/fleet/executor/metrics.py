@@ -1,0 +1,21 @@
+"""The executor's Prometheus metrics (served on /metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+DECISIONS = Counter(
+    "executor_decisions_total", "Risk decisions by outcome and code.", ["decision", "code"]
+)
+ORDERS = Counter("executor_orders_total", "Orders by outcome.", ["outcome"])
+SIGNAL_TO_ORDER = Histogram(
+    "executor_signal_to_order_seconds",
+    "From the signal's publication to its order's outcome.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 1.5, 2.5, 5, 10, 30, 60, 120),
+)
+ORDER_SECONDS = Histogram(
+    "executor_order_request_seconds", "Signing and sending one order to BingX."
+)
+OWNED_PARTITIONS = Gauge("executor_owned_partitions", "Partitions this process owns.")
+OWNED_TRADERS = Gauge("executor_owned_traders", "Traders this process trades for.")
+OPEN_INTENTS = Gauge("executor_open_intents", "Intents still waiting for an outcome.")

@@ -1,0 +1,85 @@
+"""A trader as the owning executor holds them: their log-built account, their BingX
+account (signed by vault, sent from their partition's egress identity) and a lock that
+serialises everything done for them."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from nats.aio.client import Client
+
+from fleet.bingx import BingxClient, Transport
+from fleet.events import AggregateId, EventId
+from fleet.eventstore import ConcurrencyError, Repository
+from fleet.executor.adapters.bingx_account import BingxAccount
+from fleet.executor.adapters.budget import UserBudget
+from fleet.executor.adapters.egress import EgressPool
+from fleet.executor.adapters.vault_signer import VaultSigner
+from fleet.executor.domain.account import TradingAccount
+from fleet.executor.domain.directory import UserView
+from fleet.executor.ports import Account
+
+PLACE_ORDER = "/openApi/swap/v2/trade/order:POST"
+
+
+class Trader:
+    """One owned user."""
+
+    def __init__(
+        self,
+        view: UserView,
+        account: TradingAccount,
+        exchange: Account,
+        budget: UserBudget,
+        accounts: Repository[TradingAccount],
+    ) -> None:
+        self.view = view
+        self.account = account
+        self.exchange = exchange
+        self.budget = budget
+        self._accounts = accounts
+        self.lock = asyncio.Lock()
+
+    @property
+    def user_id(self) -> str:
+        return self.view.user_id
+
+    async def order_turn(self) -> None:
+        """Wait until this user's next order fits the UID and egress budgets."""
+        await self.budget.reserve(PLACE_ORDER)
+
+    async def save(self, causation_id: EventId | None = None) -> None:
+        """Append what the account recorded. If another writer got there first (this
+        process lost the partition), re-read the account and let the caller give up."""
+        try:
+            await self._accounts.save(self.account, causation_id=causation_id)
+        except ConcurrencyError:
+            self.account = await self._accounts.load(self.account.id)
+            raise
+
+
+@dataclass
+class TraderFactory:
+    """Builds :class:`Trader` objects for the partitions this process owns."""
+
+    nc: Client
+    accounts: Repository[TradingAccount]
+    egress: EgressPool
+    bingx_base_url: str
+
+    async def load(self, view: UserView, partition: int) -> Trader:
+        """Replay the user's account from the log and wire their exchange."""
+        account = await self.accounts.load(AggregateId(view.user_id))
+        return self.build(view, account, partition)
+
+    def build(self, view: UserView, account: TradingAccount, partition: int) -> Trader:
+        identity = self.egress.identity(partition)
+        budget = UserBudget(self.egress.budget(identity))
+        transport = Transport(
+            self.bingx_base_url,
+            VaultSigner(self.nc, view.user_id),
+            budget=budget,
+            session=self.egress.session(identity),
+        )
+        return Trader(view, account, BingxAccount(BingxClient(transport)), budget, self.accounts)
