@@ -4,23 +4,94 @@ settings and serves. Nothing is built at import time."""
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 
+import nats
 from faststream.asgi import AsgiFastStream
+from nats.aio.client import Client
 
+from fleet.auth.accounts import AuthDeps
+from fleet.auth.adapters.argon2_hasher import Argon2Hasher
+from fleet.auth.domain.admin_roster import AdminRoster
+from fleet.auth.domain.login_policy import FailureLedger
+from fleet.auth.domain.user import User
+from fleet.auth.domain.username_claim import UsernameClaim
+from fleet.auth.errors import Unavailable
+from fleet.auth.ports import Clock
 from fleet.auth.settings import AuthSettings
+from fleet.auth.subscribers import register
 from fleet.bus import ServiceRuntime, make_broker, run_asgi
+from fleet.events.catalog import domain_registry
+from fleet.eventstore import EventStore, Repository, StreamSpec
 from fleet.settings import SettingsError, load_settings
 
 NOTE = (
-    "skeleton: connects to NATS and verifies the event stream; "
-    "users, roles, sessions and grants arrive with issue 5"
+    "users, roles, passwords (argon2id), login throttling and lockout, viewer grants, "
+    "trading settings, personal access tokens"
 )
+
+
+def utc_now() -> datetime:
+    """The production clock."""
+    return datetime.now(UTC)
+
+
+def build_deps(settings: AuthSettings, nc: Client, clock: Clock = utc_now) -> AuthDeps:
+    """The handlers' dependencies on the event stream ``settings`` name."""
+    store = EventStore(nc, StreamSpec(name=settings.stream_name, prefix=settings.subject_prefix))
+    registry = domain_registry()
+    policy = settings.login_policy()
+    hasher = Argon2Hasher(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+        threads=settings.hash_threads,
+    )
+    return AuthDeps(
+        users=Repository(store, registry, User),
+        claims=Repository(store, registry, UsernameClaim),
+        roster=Repository(store, registry, AdminRoster),
+        hasher=hasher,
+        policy=policy,
+        ledger=FailureLedger(policy),
+        clock=clock,
+        symbols=settings.trading_symbols,
+    )
+
+
+class AuthWorker:
+    """Opens the event store's connection at startup and hands out the dependencies."""
+
+    def __init__(self, settings: AuthSettings) -> None:
+        self.settings = settings
+        self._nc: Client | None = None
+        self._deps: AuthDeps | None = None
+
+    def deps(self) -> AuthDeps:
+        if self._deps is None:
+            raise Unavailable("the auth service is still starting")
+        return self._deps
+
+    async def start(self) -> None:
+        self._nc = await nats.connect(self.settings.nats_url, max_reconnect_attempts=-1)
+        self._deps = build_deps(self.settings, self._nc)
+
+    async def stop(self) -> None:
+        if self._deps is not None and isinstance(self._deps.hasher, Argon2Hasher):
+            self._deps.hasher.close()
+        if self._nc is not None:
+            await self._nc.close()
 
 
 def create_app(settings: AuthSettings) -> AsgiFastStream:
     """Build the auth service: its NATS broker, subscribers and health endpoints."""
-    runtime = ServiceRuntime(settings, make_broker(settings), note=NOTE)
-    return runtime.asgi()
+    broker = make_broker(settings)
+    worker = AuthWorker(settings)
+    register(broker, worker.deps)
+    app = ServiceRuntime(settings, broker, note=NOTE).asgi()
+    app.on_startup(worker.start)
+    app.on_shutdown(worker.stop)
+    return app
 
 
 def run() -> None:

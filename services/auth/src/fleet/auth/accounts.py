@@ -1,0 +1,129 @@
+"""Loading and changing accounts through the log: users, username claims, the admin
+roster. Every change is load -> decide -> append via ``fleet.eventstore.Repository``,
+with the command's actor and correlation id on every event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from fleet.auth.domain.admin_roster import ROSTER_ID, AdminRoster
+from fleet.auth.domain.identity import UserId, claim_key, normalize_username
+from fleet.auth.domain.login_policy import FailureLedger, LoginPolicy
+from fleet.auth.domain.user import User
+from fleet.auth.domain.username_claim import HolderStatus, UsernameClaim
+from fleet.auth.errors import Conflict, NotFound
+from fleet.auth.ports import Clock, PasswordHasher
+from fleet.events import ActorId, AggregateId, CorrelationId, InvalidAggregateId
+from fleet.events.commands import Command
+from fleet.events.envelope import check_token
+from fleet.eventstore import Aggregate, ConcurrencyError, Repository
+
+AggregateT = TypeVar("AggregateT", bound=Aggregate)
+ResultT = TypeVar("ResultT")
+
+
+@dataclass
+class AuthDeps:
+    """Everything the handlers use, wired once by the composition root."""
+
+    users: Repository[User]
+    claims: Repository[UsernameClaim]
+    roster: Repository[AdminRoster]
+    hasher: PasswordHasher
+    policy: LoginPolicy
+    ledger: FailureLedger
+    clock: Clock
+    symbols: tuple[str, ...] = ()
+
+
+async def execute(
+    repository: Repository[AggregateT],
+    aggregate_id: str,
+    decide: Callable[[AggregateT], ResultT],
+    command: Command,
+) -> ResultT:
+    """Load, decide, append (re-deciding on a concurrent change); returns what the last
+    decision returned. Domain refusals raised by ``decide`` propagate unchanged."""
+    results: list[ResultT] = []
+
+    def run(aggregate: AggregateT) -> None:
+        results.append(decide(aggregate))
+
+    await repository.execute(
+        AggregateId(aggregate_id),
+        run,
+        actor=ActorId(command.actor.user_id),
+        correlation_id=CorrelationId(command.correlation_id) if command.correlation_id else None,
+    )
+    return results[-1]
+
+
+async def load_user(deps: AuthDeps, user_id: str, field: str = "user_id") -> User:
+    """The existing user ``user_id``, or :class:`NotFound` naming ``field``."""
+    try:
+        check_token(user_id, "user id")
+    except InvalidAggregateId:
+        raise NotFound("no such user", field) from None
+    user = await deps.users.load(AggregateId(user_id))
+    user.require(field)
+    return user
+
+
+async def find_by_username(deps: AuthDeps, username: str) -> User | None:
+    """The existing user holding ``username`` (any case), or ``None``."""
+    claim = await deps.claims.load(AggregateId(claim_key(normalize_username(username))))
+    if claim.holder is None:
+        return None
+    user = await deps.users.load(AggregateId(claim.holder))
+    return user if user.exists else None
+
+
+async def claim_username(deps: AuthDeps, username: str, user_id: UserId, command: Command) -> None:
+    """Make ``user_id`` the holder of ``username``; :class:`Conflict` when it is taken,
+    also when another instance claims it at the same moment (the log refuses one)."""
+    claim = await deps.claims.load(AggregateId(claim_key(normalize_username(username))))
+    holder = await _holder_status(deps, claim.holder)
+    claim.claim(username, user_id, deps.clock(), holder)
+    try:
+        await deps.claims.save(
+            claim, actor=ActorId(command.actor.user_id), correlation_id=_correlation(command)
+        )
+    except ConcurrencyError:
+        raise Conflict(f"the username {username!r} is taken") from None
+
+
+async def _holder_status(deps: AuthDeps, holder: str | None) -> HolderStatus | None:
+    if holder is None:
+        return None
+    user = await deps.users.load(AggregateId(holder))
+    if not user.state.created:
+        return "pending"
+    return "gone" if user.state.deleted else "present"
+
+
+async def release_username(deps: AuthDeps, user: User, command: Command) -> None:
+    """Free the deleted ``user``'s username for a new account."""
+    key = claim_key(normalize_username(user.state.username))
+    await execute(deps.claims, key, lambda claim: claim.release(user.id), command)
+
+
+async def leave_roster(deps: AuthDeps, user: User, action: str, command: Command) -> None:
+    """Before an active admin stops being one: :class:`Conflict` if he is the last."""
+    if user.is_active_admin:
+        await execute(deps.roster, ROSTER_ID, lambda roster: roster.leave(user.id, action), command)
+
+
+async def join_roster(deps: AuthDeps, user_id: str, command: Command) -> None:
+    """After a user became an active admin."""
+    await execute(deps.roster, ROSTER_ID, lambda roster: roster.join(user_id), command)
+
+
+async def active_admins(deps: AuthDeps) -> set[str]:
+    """The roster's active admins."""
+    return (await deps.roster.load(ROSTER_ID)).admins
+
+
+def _correlation(command: Command) -> CorrelationId | None:
+    return CorrelationId(command.correlation_id) if command.correlation_id else None

@@ -1,0 +1,1 @@
+"""The auth domain: users, usernames, passwords, login throttling, settings. No I/O."""

@@ -1,0 +1,53 @@
+"""Personal access tokens: ``flt_`` + 43 random URL-safe characters (256 bits). Only the
+SHA-256 (hex of the UTF-8 token) is ever stored; the token is shown to its owner once.
+
+A token never grants more than its owner's role: viewers get ``read``, traders ``read``
+or ``write``, admins any scope.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from typing import Literal, NewType
+
+from fleet.auth.errors import InvalidInput
+from fleet.events.users import Role
+
+TokenId = NewType("TokenId", str)
+Scope = Literal["read", "write", "admin"]
+TOKEN_PREFIX = "flt_"  # noqa: S105 - a prefix, not a secret
+MAX_NAME = 64
+MAX_DAYS = 3650
+SCOPES_OF: dict[Role, frozenset[Scope]] = {
+    "viewer": frozenset({"read"}),
+    "trader": frozenset({"read", "write"}),
+    "admin": frozenset({"read", "write", "admin"}),
+}
+
+
+def new_token() -> tuple[TokenId, str]:
+    """A fresh token id and token."""
+    return TokenId(uuid.uuid4().hex), TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_sha256(token: str) -> str:
+    """What is stored and looked up: the SHA-256 hex of the token's UTF-8 bytes."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_token_request(role: Role, scope: Scope, name: str, days: int | None) -> str:
+    """The trimmed token name, or :class:`InvalidInput` naming the bad field."""
+    if scope not in SCOPES_OF[role]:
+        raise InvalidInput("scope", f"a {role} may create tokens of scope {_scopes(role)} only")
+    label = name.strip()
+    if not label or len(label) > MAX_NAME or not label.isprintable():
+        raise InvalidInput("token_name", f"a token name has 1-{MAX_NAME} printable characters")
+    if days is not None and not 1 <= days <= MAX_DAYS:
+        raise InvalidInput("expires_in_days", f"expires_in_days must be between 1 and {MAX_DAYS}")
+    return label
+
+
+def _scopes(role: Role) -> str:
+    return " or ".join(sorted(SCOPES_OF[role]))

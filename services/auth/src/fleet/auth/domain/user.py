@@ -1,0 +1,316 @@
+"""The user aggregate (``ev.user.<user id>``): decides by recording events, changes state
+only in :meth:`User.apply`. Rules that span users (unique usernames, the last admin) live
+in their own aggregates; the ones here concern one account."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from fleet.auth.domain.access_tokens import Scope, check_token_request
+from fleet.auth.domain.login_policy import FailureRecord, LoginPolicy
+from fleet.auth.domain.trading_settings import merge_settings
+from fleet.auth.errors import Conflict, InvalidInput, NotFound
+from fleet.events import AggregateId, DomainEvent
+from fleet.events.users import (
+    USER_AGGREGATE,
+    AccessTokenCreated,
+    AccessTokenRevoked,
+    EmailChanged,
+    LoginFailed,
+    LoginSucceeded,
+    PasswordReason,
+    PasswordSet,
+    Role,
+    TradingSettings,
+    TradingSettingsChanged,
+    UserActivated,
+    UserCreated,
+    UserDeactivated,
+    UserDeleted,
+    UserLocked,
+    UserRoleChanged,
+    UserUnlocked,
+    ViewerGrantGiven,
+    ViewerGrantRevoked,
+)
+from fleet.eventstore import Aggregate
+
+
+@dataclass
+class UserState:
+    """What the log says about one account."""
+
+    created: bool = False
+    deleted: bool = False
+    username: str = ""
+    email: str = ""
+    role: Role = "viewer"
+    active: bool = True
+    password_hash: str = ""
+    must_change_password: bool = False
+    failures: FailureRecord = field(default_factory=FailureRecord)
+    grants: set[str] = field(default_factory=set)  # traders a viewer may read
+    settings: TradingSettings | None = None
+    tokens: set[str] = field(default_factory=set)  # ids of tokens not revoked
+
+
+class User(Aggregate):
+    """One account: identity, role, password, login failures, grants, settings, tokens."""
+
+    aggregate_type = USER_AGGREGATE
+
+    def __init__(self, aggregate_id: AggregateId) -> None:
+        super().__init__(aggregate_id)
+        self.state = UserState()
+
+    @property
+    def exists(self) -> bool:
+        """Created and not deleted."""
+        return self.state.created and not self.state.deleted
+
+    @property
+    def is_active_admin(self) -> bool:
+        """Counts for the last-admin rule."""
+        return self.exists and self.state.active and self.state.role == "admin"
+
+    def require(self, field_name: str = "user_id") -> None:
+        """:class:`NotFound` (naming ``field_name``) unless the user exists."""
+        if not self.exists:
+            raise NotFound("no such user", field_name)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def create(
+        self,
+        username: str,
+        email: str,
+        role: Role,
+        password_hash: str,
+        created_by: str,
+        *,
+        must_change: bool = False,
+    ) -> None:
+        if self.state.created:
+            raise Conflict("this user id is taken")
+        self.record(UserCreated(username=username, email=email, role=role, created_by=created_by))
+        self.set_password(password_hash, "initial", must_change=must_change)
+        if role == "trader":
+            self.record(TradingSettingsChanged(settings=TradingSettings()))
+
+    def change_role(self, role: Role) -> bool:
+        self.require()
+        previous = self.state.role
+        if role == previous:
+            return False
+        self.record(UserRoleChanged(role=role, previous_role=previous))
+        if previous == "viewer":  # grants only mean something on a viewer
+            for trader_id in sorted(self.state.grants):
+                self.record(ViewerGrantRevoked(trader_id=trader_id))
+        if role == "trader" and self.state.settings is None:
+            self.record(TradingSettingsChanged(settings=TradingSettings()))
+        return True
+
+    def set_active(self, active: bool, reason: str = "") -> bool:
+        self.require()
+        if active == self.state.active:
+            return False
+        self.record(UserActivated() if active else UserDeactivated(reason=reason))
+        return True
+
+    def delete(self) -> None:
+        self.require()
+        self.record(UserDeleted())
+        for token_id in sorted(self.state.tokens):
+            self.record(AccessTokenRevoked(token_id=token_id))
+
+    def change_email(self, email: str) -> bool:
+        self.require()
+        if email == self.state.email:
+            return False
+        self.record(EmailChanged(email=email))
+        return True
+
+    # -- passwords and logins ----------------------------------------------------------
+
+    def set_password(
+        self, password_hash: str, reason: PasswordReason, *, must_change: bool = False
+    ) -> None:
+        self.record(
+            PasswordSet(password_hash=password_hash, reason=reason, must_change=must_change)
+        )
+
+    def login_failed(self, ip: str, now: datetime, policy: LoginPolicy, *, throttled: bool) -> None:
+        """Count a failure (none while locked); the ``lockout_after``-th one locks."""
+        if policy.locked_until(self.state.failures, now) is not None:
+            return
+        after = policy.after_failure(self.state.failures, now)
+        self.record(
+            LoginFailed(ip=ip, consecutive_failures=after.count, throttled=throttled, failed_at=now)
+        )
+        if after.locked_until is not None:
+            self.record(
+                UserLocked(until=after.locked_until, consecutive_failures=after.count, ip=ip)
+            )
+
+    def login_succeeded(self, ip: str, user_agent: str) -> None:
+        self.record(LoginSucceeded(ip=ip, user_agent=user_agent))
+
+    def unlock(self, now: datetime, policy: LoginPolicy) -> bool:
+        """Lift a lock and forget the failures (also ends a back-off)."""
+        self.require()
+        failures = self.state.failures
+        if policy.locked_until(failures, now) is None and not policy.remembered(failures, now):
+            return False
+        self.record(UserUnlocked())
+        return True
+
+    # -- viewer grants, trading settings, tokens --------------------------------------
+
+    def change_grant(self, trader_id: str, granted: bool) -> bool:
+        self.require("viewer_id")
+        if self.state.role != "viewer":
+            raise InvalidInput("viewer_id", "grants are given to viewers; this user is not one")
+        if granted == (trader_id in self.state.grants):
+            return False
+        self.record(
+            ViewerGrantGiven(trader_id=trader_id)
+            if granted
+            else ViewerGrantRevoked(trader_id=trader_id)
+        )
+        return True
+
+    def update_settings(self, changes: Mapping[str, Any], known_symbols: Collection[str]) -> bool:
+        self.require()
+        if self.state.role != "trader":
+            raise InvalidInput(
+                "user_id", "trading settings belong to traders; this user is not one"
+            )
+        settings = merge_settings(self.state.settings, changes, known_symbols)
+        if settings == self.state.settings:
+            return False
+        self.record(TradingSettingsChanged(settings=settings))
+        return True
+
+    def create_token(
+        self,
+        token_id: str,
+        name: str,
+        scope: Scope,
+        sha256: str,
+        days: int | None,
+        now: datetime,
+    ) -> datetime | None:
+        """Record a new token (its hash only); returns when it expires (None: never)."""
+        self.require()
+        label = check_token_request(self.state.role, scope, name, days)
+        expires_at = None if days is None else now + timedelta(days=days)
+        self.record(
+            AccessTokenCreated(
+                token_id=token_id,
+                name=label,
+                scope=scope,
+                token_sha256=sha256,
+                expires_at=expires_at,
+            )
+        )
+        return expires_at
+
+    def revoke_token(self, token_id: str) -> None:
+        self.require()
+        if token_id not in self.state.tokens:
+            raise NotFound("no such token", "token_id")
+        self.record(AccessTokenRevoked(token_id=token_id))
+
+    # -- state -------------------------------------------------------------------------
+
+    def apply(self, event: DomainEvent) -> None:
+        applier = _APPLIERS.get(type(event))
+        if applier is not None:
+            applier(self.state, event)
+
+
+def _created(state: UserState, event: UserCreated) -> None:
+    state.created, state.username, state.email = True, event.username, event.email
+    state.role = event.role
+
+
+def _role_changed(state: UserState, event: UserRoleChanged) -> None:
+    state.role = event.role
+
+
+def _activated(state: UserState, _event: UserActivated) -> None:
+    state.active = True
+
+
+def _deactivated(state: UserState, _event: UserDeactivated) -> None:
+    state.active = False
+
+
+def _deleted(state: UserState, _event: UserDeleted) -> None:
+    state.deleted = True
+
+
+def _password_set(state: UserState, event: PasswordSet) -> None:
+    state.password_hash, state.must_change_password = event.password_hash, event.must_change
+
+
+def _login_failed(state: UserState, event: LoginFailed) -> None:
+    locked = state.failures.locked_until
+    state.failures = FailureRecord(event.consecutive_failures, event.failed_at, locked)
+
+
+def _locked(state: UserState, event: UserLocked) -> None:
+    last = state.failures.last_failure_at
+    state.failures = FailureRecord(event.consecutive_failures, last, event.until)
+
+
+def _failures_cleared(state: UserState, _event: LoginSucceeded | UserUnlocked) -> None:
+    state.failures = FailureRecord()
+
+
+def _email_changed(state: UserState, event: EmailChanged) -> None:
+    state.email = event.email
+
+
+def _grant_given(state: UserState, event: ViewerGrantGiven) -> None:
+    state.grants.add(event.trader_id)
+
+
+def _grant_revoked(state: UserState, event: ViewerGrantRevoked) -> None:
+    state.grants.discard(event.trader_id)
+
+
+def _settings_changed(state: UserState, event: TradingSettingsChanged) -> None:
+    state.settings = event.settings
+
+
+def _token_created(state: UserState, event: AccessTokenCreated) -> None:
+    state.tokens.add(event.token_id)
+
+
+def _token_revoked(state: UserState, event: AccessTokenRevoked) -> None:
+    state.tokens.discard(event.token_id)
+
+
+# One function per event type: replaying the log and deciding share them.
+_APPLIERS: dict[type[DomainEvent], Callable[[UserState, Any], None]] = {
+    UserCreated: _created,
+    UserRoleChanged: _role_changed,
+    UserActivated: _activated,
+    UserDeactivated: _deactivated,
+    UserDeleted: _deleted,
+    PasswordSet: _password_set,
+    LoginFailed: _login_failed,
+    UserLocked: _locked,
+    LoginSucceeded: _failures_cleared,
+    UserUnlocked: _failures_cleared,
+    EmailChanged: _email_changed,
+    ViewerGrantGiven: _grant_given,
+    ViewerGrantRevoked: _grant_revoked,
+    TradingSettingsChanged: _settings_changed,
+    AccessTokenCreated: _token_created,
+    AccessTokenRevoked: _token_revoked,
+}

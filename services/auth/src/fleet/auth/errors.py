@@ -1,0 +1,65 @@
+"""Errors of the auth service, grouped by what the caller must do.
+
+Domain code raises them and knows nothing of NATS; ``subscribers`` maps them once to
+``CommandReply`` failures.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class AuthError(Exception):
+    """Root of every auth-service error."""
+
+
+class Rejected(AuthError):
+    """The command is refused: the caller must change something before trying again."""
+
+
+class InvalidInput(Rejected):
+    """Bad input; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(Rejected):
+    """No such user (or token); ``field`` names the id that was looked up."""
+
+    def __init__(self, message: str, field: str = "user_id") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class Conflict(Rejected):
+    """The current state forbids it (username taken, last admin, concurrent change)."""
+
+
+class Forbidden(Rejected):
+    """The account may not do this (deactivated)."""
+
+
+class Unauthenticated(Rejected):
+    """Wrong username or password: never says which."""
+
+
+class Throttled(Rejected):
+    """Too many failures lately: retry after ``retry_after_s`` seconds."""
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__("too many failed attempts; try again later")
+        self.retry_after_s = retry_after_s
+
+
+class Locked(Rejected):
+    """The account is locked until ``until`` (or an admin's unlock)."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__("the account is locked after repeated failed logins")
+        self.until = until
+
+
+class Unavailable(AuthError):
+    """The service cannot answer now (still starting, the log unreachable): safe to retry."""

@@ -1,0 +1,211 @@
+"""One function per account command: load, decide, append, reply. Logins and password
+changes are in ``login.py``. Refusals are raised as ``fleet.auth.errors`` and become
+replies at the edge (``subscribers``)."""
+
+from __future__ import annotations
+
+from fleet.auth import accounts
+from fleet.auth.accounts import AuthDeps, execute, load_user
+from fleet.auth.domain.access_tokens import new_token, token_sha256
+from fleet.auth.domain.identity import UserId, check_email, check_username, new_user_id
+from fleet.auth.domain.password_policy import check_password, generate_password
+from fleet.auth.errors import Forbidden, InvalidInput
+from fleet.events.auth_commands import (
+    BootstrapAdmin,
+    ChangeEmail,
+    ChangeRole,
+    ChangeViewerGrant,
+    CreateAccessToken,
+    CreateUser,
+    DeleteUser,
+    ResetPassword,
+    RevokeAccessToken,
+    SetActive,
+    UnlockUser,
+    UpdateTradingSettings,
+)
+from fleet.events.commands import Command, CommandReply
+from fleet.events.users import Role
+
+
+def _status(changed: bool) -> CommandReply:
+    return CommandReply.success(status="changed" if changed else "unchanged")
+
+
+async def create_user(command: CreateUser, deps: AuthDeps) -> CommandReply:
+    """A new account; its username is claimed first, so it is unique across instances."""
+    user_id = await _register(
+        deps, command, (command.username, command.email, command.role), command.password
+    )
+    return CommandReply.success(user_id=user_id)
+
+
+async def _register(
+    deps: AuthDeps,
+    command: Command,
+    identity: tuple[str, str, Role],
+    password: str,
+    *,
+    must_change: bool = False,
+) -> UserId:
+    username, email, role = identity
+    display, address = check_username(username), check_email(email)
+    check_password(password, display)
+    user_id = new_user_id()
+    await accounts.claim_username(deps, display, user_id, command)
+    password_hash = await deps.hasher.hash(password)
+    actor = command.actor.user_id
+    await execute(
+        deps.users,
+        user_id,
+        lambda user: user.create(
+            display, address, role, password_hash, actor, must_change=must_change
+        ),
+        command,
+    )
+    if role == "admin":
+        await accounts.join_roster(deps, user_id, command)
+    return user_id
+
+
+async def bootstrap_admin(command: BootstrapAdmin, deps: AuthDeps) -> CommandReply:
+    """The first admin, only while no active admin exists (``fleet up`` on a fresh log)."""
+    if await accounts.active_admins(deps):
+        return CommandReply.success(created=False, username=command.username)
+    password = command.password or generate_password(command.username)
+    user_id = await _register(
+        deps,
+        command,
+        (command.username, command.email, "admin"),
+        password,
+        must_change=command.password is None,
+    )
+    data: dict[str, object] = {"created": True, "username": command.username, "user_id": user_id}
+    if command.password is None:
+        data["password"] = password  # generated: shown once, by fleet up
+    return CommandReply.success(**data)
+
+
+async def reset_password(command: ResetPassword, deps: AuthDeps) -> CommandReply:
+    """An admin sets a user's password (by default to be changed at the next login)."""
+    user = await load_user(deps, command.user_id)
+    check_password(command.new_password, user.state.username, "new_password")
+    password_hash = await deps.hasher.hash(command.new_password)
+    await execute(
+        deps.users,
+        user.id,
+        lambda u: u.set_password(password_hash, "reset", must_change=command.must_change),
+        command,
+    )
+    return _status(True)
+
+
+async def change_role(command: ChangeRole, deps: AuthDeps) -> CommandReply:
+    """Admin, trader or viewer; the last active admin cannot be demoted."""
+    user = await load_user(deps, command.user_id)
+    if command.role != "admin":
+        await accounts.leave_roster(deps, user, "demoted", command)
+    changed = await execute(deps.users, user.id, lambda u: u.change_role(command.role), command)
+    if command.role == "admin" and user.state.active:
+        await accounts.join_roster(deps, user.id, command)
+    return _status(changed)
+
+
+async def set_active(command: SetActive, deps: AuthDeps) -> CommandReply:
+    """Activate or deactivate; the last active admin cannot be deactivated."""
+    user = await load_user(deps, command.user_id)
+    if not command.active:
+        await accounts.leave_roster(deps, user, "deactivated", command)
+    changed = await execute(
+        deps.users, user.id, lambda u: u.set_active(command.active, command.reason), command
+    )
+    if command.active and user.state.role == "admin":
+        await accounts.join_roster(deps, user.id, command)
+    return _status(changed)
+
+
+async def delete_user(command: DeleteUser, deps: AuthDeps) -> CommandReply:
+    """Delete (tokens revoked, username freed); the last active admin cannot be deleted."""
+    user = await load_user(deps, command.user_id)
+    await accounts.leave_roster(deps, user, "deleted", command)
+    await execute(deps.users, user.id, lambda u: u.delete(), command)
+    await accounts.release_username(deps, user, command)
+    return _status(True)
+
+
+async def unlock_user(command: UnlockUser, deps: AuthDeps) -> CommandReply:
+    """Lift a lockout (and any back-off) before it expires."""
+    await load_user(deps, command.user_id)
+    now = deps.clock()
+    unlocked = await execute(
+        deps.users, command.user_id, lambda u: u.unlock(now, deps.policy), command
+    )
+    return CommandReply.success(status="unlocked" if unlocked else "not_locked")
+
+
+async def change_email(command: ChangeEmail, deps: AuthDeps) -> CommandReply:
+    address = check_email(command.email)
+    await load_user(deps, command.user_id)
+    changed = await execute(deps.users, command.user_id, lambda u: u.change_email(address), command)
+    return _status(changed)
+
+
+async def change_viewer_grant(command: ChangeViewerGrant, deps: AuthDeps) -> CommandReply:
+    """Viewer X may (no longer) read trader Y; only a viewer and a trader can be linked."""
+    await load_user(deps, command.viewer_id, "viewer_id")
+    if command.granted:
+        trader = await load_user(deps, command.trader_id, "trader_id")
+        if trader.state.role != "trader":
+            raise InvalidInput("trader_id", "a grant links a viewer to a trader; this is not one")
+    changed = await execute(
+        deps.users,
+        command.viewer_id,
+        lambda u: u.change_grant(command.trader_id, command.granted),
+        command,
+    )
+    return _status(changed)
+
+
+async def update_trading_settings(command: UpdateTradingSettings, deps: AuthDeps) -> CommandReply:
+    """Merge a partial change into the trader's settings; the whole result is validated."""
+    await load_user(deps, command.user_id)
+    changed = await execute(
+        deps.users,
+        command.user_id,
+        lambda u: u.update_settings(command.changes, deps.symbols),
+        command,
+    )
+    return _status(changed)
+
+
+async def create_access_token(command: CreateAccessToken, deps: AuthDeps) -> CommandReply:
+    """A personal access token: its SHA-256 is stored, the token is replied this once."""
+    user = await load_user(deps, command.user_id)
+    if not user.state.active:
+        raise Forbidden("a deactivated account cannot create tokens")
+    token_id, token = new_token()
+    now = deps.clock()
+    expires_at = await execute(
+        deps.users,
+        user.id,
+        lambda u: u.create_token(
+            token_id,
+            command.token_name,
+            command.scope,
+            token_sha256(token),
+            command.expires_in_days,
+            now,
+        ),
+        command,
+    )
+    return CommandReply.success(
+        token_id=token_id,
+        token=token,
+        expires_at=expires_at.isoformat() if expires_at else None,
+    )
+
+
+async def revoke_access_token(command: RevokeAccessToken, deps: AuthDeps) -> CommandReply:
+    await load_user(deps, command.user_id)
+    await execute(deps.users, command.user_id, lambda u: u.revoke_token(command.token_id), command)
+    return _status(True)

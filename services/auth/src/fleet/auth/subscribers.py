@@ -1,0 +1,163 @@
+"""Thin NATS request-reply subscribers, one per auth command (queue group ``auth``):
+decode, call the handler, reply. The one place errors become replies.
+
+Commands are decoded here, not by FastStream, so that malformed input becomes an
+``invalid`` reply naming the field (never a log line quoting the input, which could be a
+password). Passwords in a command are registered with the log redactor while it is
+handled. A handler bug is logged and answered ``unavailable``; the service lives on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import prometheus_client
+from faststream.nats import NatsBroker
+from faststream.nats.annotations import NatsMessage
+from pydantic import ValidationError
+
+from fleet.auth import handlers, login
+from fleet.auth.accounts import AuthDeps
+from fleet.auth.errors import (
+    AuthError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    Locked,
+    NotFound,
+    Throttled,
+    Unauthenticated,
+)
+from fleet.events.auth_commands import (
+    AuthCommand,
+    Authenticate,
+    BootstrapAdmin,
+    ChangeEmail,
+    ChangePassword,
+    ChangeRole,
+    ChangeViewerGrant,
+    CreateAccessToken,
+    CreateUser,
+    DeleteUser,
+    ResetPassword,
+    RevokeAccessToken,
+    SetActive,
+    UnlockUser,
+    UpdateTradingSettings,
+)
+from fleet.events.commands import CommandReply, command_subject
+from fleet.eventstore import ConcurrencyError
+from fleet.obs import get_logger
+from fleet.obs.logging import forget_secret, register_secret
+
+QUEUE = "auth"
+Handler = Callable[[Any, AuthDeps], Awaitable[CommandReply]]
+Deps = Callable[[], AuthDeps]  # built at startup, after the broker is defined
+SECRET_FIELDS = ("password", "current_password", "new_password")
+
+HANDLERS: dict[type[AuthCommand], Handler] = {
+    CreateUser: handlers.create_user,
+    Authenticate: login.authenticate,
+    ChangePassword: login.change_password,
+    ResetPassword: handlers.reset_password,
+    ChangeRole: handlers.change_role,
+    SetActive: handlers.set_active,
+    DeleteUser: handlers.delete_user,
+    UnlockUser: handlers.unlock_user,
+    ChangeEmail: handlers.change_email,
+    ChangeViewerGrant: handlers.change_viewer_grant,
+    UpdateTradingSettings: handlers.update_trading_settings,
+    CreateAccessToken: handlers.create_access_token,
+    RevokeAccessToken: handlers.revoke_access_token,
+    BootstrapAdmin: handlers.bootstrap_admin,
+}
+
+COMMANDS = prometheus_client.Counter(
+    "fleet_auth_commands", "Auth commands answered, by outcome.", ["command", "outcome"]
+)
+
+
+def register(broker: NatsBroker, deps: Deps) -> None:
+    """Subscribe every auth command on the broker (queue group ``auth`` scales out)."""
+    for command_type, handler in HANDLERS.items():
+        _route(broker, command_type, handler, deps)
+
+
+def _route(
+    broker: NatsBroker, command_type: type[AuthCommand], handler: Handler, deps: Deps
+) -> None:
+    async def on_command(message: NatsMessage) -> dict[str, Any]:
+        reply = await answer(command_type, handler, message.body, deps)
+        result: dict[str, Any] = reply.model_dump(mode="json")
+        return result
+
+    broker.subscriber(command_subject(command_type), queue=QUEUE)(on_command)
+
+
+async def answer(
+    command_type: type[AuthCommand], handler: Handler, body: bytes, deps: Deps
+) -> CommandReply:
+    """Decode ``body`` as ``command_type``, run ``handler``, map every error to a reply."""
+    try:
+        command = command_type.model_validate_json(body)
+    except ValidationError as exc:
+        reply = _malformed(exc)
+    else:
+        with _secrets_redacted(command):
+            reply = await _run(handler, command, deps)
+    COMMANDS.labels(command_type.name, reply.error.code if reply.error else "ok").inc()
+    return reply
+
+
+async def _run(handler: Handler, command: AuthCommand, deps: Deps) -> CommandReply:
+    try:
+        return await handler(command, deps())
+    except AuthError as exc:
+        return refusal(exc)
+    except ConcurrencyError:
+        return CommandReply.failure("conflict", "changed concurrently; try again")
+    except Exception as exc:  # a bug must cost one reply, never the service
+        get_logger().exception("command failed", command=command.name, error=type(exc).__name__)
+        return CommandReply.failure("unavailable", "the auth service could not answer; try again")
+
+
+def refusal(exc: AuthError) -> CommandReply:  # noqa: PLR0911 - one return per error kind
+    """The reply for a domain refusal (the edge's one mapping)."""
+    message = str(exc)
+    if isinstance(exc, InvalidInput):
+        return CommandReply.failure("invalid", message, field=exc.field)
+    if isinstance(exc, NotFound):
+        return CommandReply.failure("not_found", message, field=exc.field)
+    if isinstance(exc, Throttled):
+        return CommandReply.failure("throttled", message, retry_after_s=exc.retry_after_s)
+    if isinstance(exc, Locked):
+        until = exc.until.isoformat()
+        return CommandReply.failure("locked", message, until=until)
+    if isinstance(exc, Unauthenticated):
+        return CommandReply.failure("unauthenticated", message)
+    if isinstance(exc, Forbidden):
+        return CommandReply.failure("forbidden", message)
+    if isinstance(exc, Conflict):
+        return CommandReply.failure("conflict", message)
+    return CommandReply.failure("unavailable", message)
+
+
+def _malformed(exc: ValidationError) -> CommandReply:
+    error = exc.errors()[0]
+    field = ".".join(str(part) for part in error["loc"]) or "body"
+    return CommandReply.failure("invalid", f"{field}: {error['msg']}", field=field)
+
+
+@contextmanager
+def _secrets_redacted(command: AuthCommand) -> Iterator[None]:
+    values = [getattr(command, name, None) for name in SECRET_FIELDS]
+    secrets = [value for value in values if isinstance(value, str) and value]
+    for value in secrets:
+        register_secret(value)
+    try:
+        yield
+    finally:
+        for value in secrets:
+            forget_secret(value)
