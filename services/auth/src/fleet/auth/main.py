@@ -4,7 +4,6 @@ settings and serves. Nothing is built at import time."""
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 
 import nats
 from faststream.asgi import AsgiFastStream
@@ -12,6 +11,7 @@ from nats.aio.client import Client
 
 from fleet.auth.accounts import AuthDeps
 from fleet.auth.adapters.argon2_hasher import Argon2Hasher
+from fleet.auth.adapters.clock import utc_now
 from fleet.auth.domain.admin_roster import AdminRoster
 from fleet.auth.domain.login_policy import FailureLedger
 from fleet.auth.domain.user import User
@@ -29,11 +29,6 @@ NOTE = (
     "users, roles, passwords (argon2id), login throttling and lockout, viewer grants, "
     "trading settings, personal access tokens"
 )
-
-
-def utc_now() -> datetime:
-    """The production clock."""
-    return datetime.now(UTC)
 
 
 def build_deps(settings: AuthSettings, nc: Client, clock: Clock = utc_now) -> AuthDeps:

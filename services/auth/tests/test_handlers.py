@@ -1,0 +1,236 @@
+"""The handlers against a real NATS stream, with a clock the test moves; two sets of
+dependencies on one stream stand for two auth instances deciding at once."""
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from fleet.auth.accounts import AuthDeps
+from fleet.auth.adapters.clock import ManualClock
+from fleet.auth.domain.identity import claim_key
+from fleet.auth.subscribers import HANDLERS, answer
+from fleet.events import AggregateId, AggregateRef, wrap
+from fleet.events.auth_commands import (
+    AuthCommand,
+    Authenticate,
+    BootstrapAdmin,
+    ChangePassword,
+    ChangeRole,
+    ChangeViewerGrant,
+    CreateAccessToken,
+    CreateUser,
+    DeleteUser,
+    ResetPassword,
+    SetActive,
+    UnlockUser,
+)
+from fleet.events.catalog import domain_registry
+from fleet.events.commands import Actor, CommandReply
+from fleet.events.users import AccessTokenCreated, PasswordSet, Role, UsernameClaimed
+from fleet.eventstore import EventStore
+
+pytestmark = pytest.mark.integration
+PASSWORD = "correct horse battery"
+ADMIN = Actor(user_id="admin-1", role="admin", ip="198.51.100.1")
+MakeDeps = Callable[..., AuthDeps]  # the conftest factory
+
+
+async def send(deps: AuthDeps, command: AuthCommand) -> CommandReply:
+    body = command.model_dump_json().encode()
+    return await answer(type(command), HANDLERS[type(command)], body, lambda: deps)
+
+
+def login(username: str, password: str = PASSWORD, ip: str = "203.0.113.7") -> Authenticate:
+    return Authenticate(username=username, password=password, actor=Actor(ip=ip))
+
+
+async def new_user(deps: AuthDeps, username: str, role: Role = "trader") -> str:
+    command = CreateUser(username=username, password=PASSWORD, email="", role=role, actor=ADMIN)
+    reply = await send(deps, command)
+    assert reply.ok, reply
+    return str(reply.data["user_id"])
+
+
+def code(reply: CommandReply) -> str:
+    return reply.error.code if reply.error else "ok"
+
+
+async def stored(store: EventStore, aggregate: str, aggregate_id: str) -> list[Any]:
+    registry = domain_registry()
+    ref = AggregateRef(type=aggregate, id=AggregateId(aggregate_id))
+    return [registry.decode(envelope) for envelope in await store.load(ref)]
+
+
+async def test_a_lock_expires_with_time_and_the_right_password_works_again(
+    deps: AuthDeps, clock: ManualClock
+) -> None:
+    await new_user(deps, "alice")
+    codes = [code(await send(deps, login("alice", "wrong password!!"))) for _ in range(12)]
+    assert codes == ["unauthenticated"] * 3 + ["throttled"] * 6 + ["locked"] * 3
+    clock.advance(timedelta(minutes=14))
+    assert code(await send(deps, login("alice"))) == "locked"
+    clock.advance(timedelta(minutes=1, seconds=1))
+    reply = await send(deps, login("alice"))
+    assert reply.ok and reply.data["role"] == "trader", reply
+
+
+async def test_an_ip_in_back_off_is_throttled_without_counting_against_the_user(
+    deps: AuthDeps,
+) -> None:
+    await new_user(deps, "bob")
+    ip = "192.0.2.50"
+    for i in range(20):  # 20 unknown names, one wrong try each, from one IP
+        assert code(await send(deps, login(f"spray{i}", "wrong password!!", ip))) == (
+            "unauthenticated"
+        )
+    refused = await send(deps, login("bob", PASSWORD, ip))
+    assert code(refused) == "throttled" and refused.error is not None
+    assert refused.error.details["retry_after_s"] == 1.0
+    assert (await send(deps, login("bob", PASSWORD, "192.0.2.51"))).ok  # not bob's failure
+
+
+async def test_a_login_rehashes_a_password_hashed_with_old_parameters(
+    deps: AuthDeps, make_deps: MakeDeps, event_store: EventStore
+) -> None:
+    user_id = await new_user(deps, "carol")
+    stronger = make_deps(argon2_time_cost=2)
+    assert (await send(stronger, login("carol"))).ok
+    hashes = [e for e in await stored(event_store, "user", user_id) if isinstance(e, PasswordSet)]
+    assert [e.reason for e in hashes] == ["initial", "rehashed"]
+    assert "t=1" in hashes[0].password_hash and "t=2" in hashes[1].password_hash
+    assert (await send(stronger, login("carol"))).ok  # no second rehash needed
+    assert (
+        len([e for e in await stored(event_store, "user", user_id) if isinstance(e, PasswordSet)])
+        == 2
+    )
+
+
+async def test_one_username_created_at_once_on_two_instances_is_held_once(
+    deps: AuthDeps, make_deps: MakeDeps
+) -> None:
+    other = make_deps()
+    commands = [
+        CreateUser(username=name, password=PASSWORD, email="", role="trader", actor=ADMIN)
+        for name in ("Dave", "dave", "DAVE", "dave ")
+    ]
+    replies = await asyncio.gather(
+        *(send(deps if i % 2 else other, c) for i, c in enumerate(commands))
+    )
+    assert sorted(code(r) for r in replies) == ["conflict"] * 3 + ["ok"]
+
+
+async def test_an_abandoned_claim_is_taken_over(deps: AuthDeps, event_store: EventStore) -> None:
+    ref = AggregateRef(type="username", id=AggregateId(claim_key("erin")))
+    claimed_at = deps.clock() - timedelta(minutes=5)  # its creator died before the user
+    ghost = UsernameClaimed(username="erin", user_id="ghost", claimed_at=claimed_at)
+    await event_store.append(ref, [wrap(ghost, ref)], expected_version=0)
+    await new_user(deps, "erin")
+    assert (await send(deps, login("erin"))).ok
+
+
+async def test_the_last_active_admin_stays_even_against_two_instances(
+    deps: AuthDeps, make_deps: MakeDeps
+) -> None:
+    first = await send(deps, BootstrapAdmin(username="root", password=PASSWORD + "!"))
+    assert first.ok and first.data["created"] and "password" not in first.data
+    root = str(first.data["user_id"])
+    for refused in (
+        DeleteUser(user_id=root),
+        SetActive(user_id=root, active=False),
+        ChangeRole(user_id=root, role="trader"),
+    ):
+        reply = await send(deps, refused)
+        assert code(reply) == "conflict" and "last active admin" in str(reply.error), reply
+    second = await new_user(deps, "ops", role="admin")
+    other = make_deps()
+    replies = await asyncio.gather(
+        send(deps, SetActive(user_id=root, active=False)),
+        send(other, SetActive(user_id=second, active=False)),
+    )
+    assert sorted(code(r) for r in replies) == ["conflict", "ok"]
+
+
+async def test_bootstrap_generates_a_one_time_password_once(deps: AuthDeps) -> None:
+    first = await send(deps, BootstrapAdmin())
+    assert first.ok and first.data["created"] and first.data["username"] == "admin"
+    generated = str(first.data["password"])
+    reply = await send(deps, login("admin", generated))
+    assert reply.ok and reply.data["must_change_password"] is True
+    again = await send(deps, BootstrapAdmin(username="other", password=PASSWORD))
+    assert again.data == {"created": False, "username": "other"}
+    user_id = str(reply.data["user_id"])
+    change = ChangePassword(user_id=user_id, current_password=generated, new_password=PASSWORD)
+    assert (await send(deps, change)).ok
+    assert (await send(deps, login("admin"))).data["must_change_password"] is False
+
+
+async def test_deactivated_and_deleted_users_cannot_log_in(deps: AuthDeps) -> None:
+    frank = await new_user(deps, "frank")
+    assert (await send(deps, SetActive(user_id=frank, active=False, actor=ADMIN))).ok
+    assert code(await send(deps, login("frank"))) == "forbidden"
+    assert code(await send(deps, login("frank", "wrong password!!"))) == "unauthenticated"
+    assert (await send(deps, DeleteUser(user_id=frank, actor=ADMIN))).ok
+    assert code(await send(deps, login("frank"))) == "unauthenticated"
+    assert code(await send(deps, DeleteUser(user_id=frank))) == "not_found"
+    assert await new_user(deps, "Frank") != frank  # the name is free again
+
+
+async def test_password_changes_and_resets(deps: AuthDeps) -> None:
+    gina = await new_user(deps, "gina")
+    wrong = ChangePassword(user_id=gina, current_password="not it at all", new_password="x" * 14)
+    assert code(await send(deps, wrong)) == "unauthenticated"
+    same = ChangePassword(user_id=gina, current_password=PASSWORD, new_password=PASSWORD)
+    refused = await send(deps, same)
+    assert code(refused) == "invalid" and refused.error is not None
+    assert refused.error.details == {"field": "new_password"}
+    weak = await send(deps, ResetPassword(user_id=gina, new_password="gina-gina-gina"))
+    assert code(weak) == "invalid"
+    assert (await send(deps, ResetPassword(user_id=gina, new_password="n" * 16))).ok
+    reply = await send(deps, login("gina", "n" * 16))
+    assert reply.ok and reply.data["must_change_password"] is True
+
+
+async def test_grants_link_a_viewer_to_a_trader(deps: AuthDeps) -> None:
+    viewer, trader = await new_user(deps, "vic", "viewer"), await new_user(deps, "tess")
+    ok = await send(deps, ChangeViewerGrant(viewer_id=viewer, trader_id=trader, granted=True))
+    assert ok.data == {"status": "changed"}
+    for viewer_id, trader_id, field in [
+        (viewer, viewer, "trader_id"),
+        (trader, trader, "viewer_id"),
+        (viewer, "nobody", "trader_id"),
+    ]:
+        reply = await send(
+            deps, ChangeViewerGrant(viewer_id=viewer_id, trader_id=trader_id, granted=True)
+        )
+        assert reply.error is not None and reply.error.details["field"] == field, reply
+
+
+async def test_a_token_is_shown_once_and_only_its_hash_is_stored(
+    deps: AuthDeps, event_store: EventStore
+) -> None:
+    holly = await new_user(deps, "holly")
+    reply = await send(
+        deps, CreateAccessToken(user_id=holly, token_name="ci", scope="write", expires_in_days=7)
+    )
+    token = str(reply.data["token"])
+    assert token.startswith("flt_") and len(token) > 40
+    created = [
+        e for e in await stored(event_store, "user", holly) if isinstance(e, AccessTokenCreated)
+    ]
+    assert created[0].token_sha256 == hashlib.sha256(token.encode()).hexdigest()
+    assert created[0].token_id == reply.data["token_id"] and created[0].expires_at is not None
+    too_much = await send(deps, CreateAccessToken(user_id=holly, token_name="x", scope="admin"))
+    assert code(too_much) == "invalid"
+
+
+async def test_unlock_ends_a_lock_at_once(deps: AuthDeps) -> None:
+    ivan = await new_user(deps, "ivan")
+    for _ in range(10):
+        await send(deps, login("ivan", "wrong password!!"))
+    assert code(await send(deps, login("ivan"))) == "locked"
+    assert (await send(deps, UnlockUser(user_id=ivan, actor=ADMIN))).data == {"status": "unlocked"}
+    assert (await send(deps, login("ivan"))).ok
