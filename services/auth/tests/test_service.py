@@ -1,0 +1,255 @@
+"""The auth service as a process (``python -m fleet.auth``) over a real NATS server, with
+the service's own NATS user: every command answered, brute force throttled then locked,
+unknown names indistinguishable, state rebuilt from the log after a restart, and no
+password or token in any event or log line."""
+
+import asyncio
+import json
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+from nats.aio.client import Client
+
+from fleet.events.auth_commands import (
+    AuthCommand,
+    Authenticate,
+    BootstrapAdmin,
+    ChangeEmail,
+    ChangePassword,
+    ChangeRole,
+    ChangeViewerGrant,
+    CreateAccessToken,
+    CreateUser,
+    DeleteUser,
+    ResetPassword,
+    RevokeAccessToken,
+    SetActive,
+    UnlockUser,
+    UpdateTradingSettings,
+)
+from fleet.events.commands import Actor, command_subject
+from fleet.eventstore import EventStore, StreamSpec, ensure_stream
+from fleet.stack import ManagedProcess, free_port
+
+pytestmark = pytest.mark.integration
+PASSWORD = "correct horse battery staple"
+ADMIN = Actor(user_id="admin-1", role="admin", ip="198.51.100.1")
+Reply = dict[str, Any]
+
+
+class AuthProcess:
+    """One auth service process on a stream of its own; restartable."""
+
+    def __init__(self, nats_server: Any, spec: StreamSpec, log: Path) -> None:
+        env = os.environ | {
+            "FLEET_NATS_URL": nats_server.url_for("auth"),
+            "FLEET_STREAM_NAME": spec.name,
+            "FLEET_SUBJECT_PREFIX": spec.prefix,
+            "FLEET_HTTP_PORT": str(free_port()),
+            "FLEET_LOG_LEVEL": "debug",  # the most it would ever log
+            "FLEET_ARGON2_TIME_COST": "1",
+            "FLEET_ARGON2_MEMORY_KIB": "8192",
+            "FLEET_ARGON2_PARALLELISM": "1",
+        }
+        self.log = log
+        self.process = ManagedProcess("auth", [sys.executable, "-m", "fleet.auth"], log, env=env)
+
+    async def start(self, nc: Client) -> None:
+        self.process.start()
+        for _ in range(150):  # ready when it answers a command
+            try:
+                await ask(nc, UnlockUser(user_id="nobody"))
+                return
+            except (TimeoutError, nats.errors.NoRespondersError):
+                await asyncio.sleep(0.2)
+        raise AssertionError(f"auth did not answer: {self.process.tail()}")
+
+
+class Service:
+    def __init__(self, nc: Client, store: EventStore, process: AuthProcess) -> None:
+        self.nc, self.store, self.process = nc, store, process
+        self.secrets: list[str] = []  # every password and token the tests used
+
+    async def ask(self, command: AuthCommand) -> Reply:
+        for name in ("password", "current_password", "new_password"):
+            value = getattr(command, name, None)
+            if value:
+                self.secrets.append(value)
+        return await ask(self.nc, command)
+
+    async def new_user(self, username: str, role: str = "trader") -> str:
+        command = CreateUser.model_validate(
+            {"username": username, "password": PASSWORD, "email": "", "role": role, "actor": ADMIN}
+        )
+        reply = await self.ask(command)
+        assert reply["ok"], reply
+        return str(reply["data"]["user_id"])
+
+    async def assert_no_secret_stored_or_logged(self) -> None:
+        events = await all_events(self.store)
+        logged = self.process.log.read_text()
+        for secret in set(self.secrets):
+            assert secret not in events, "a secret is in the event log"
+            assert secret not in logged, "a secret is in the service log"
+
+
+async def ask(nc: Client, command: AuthCommand) -> Reply:
+    answer = await nc.request(
+        command_subject(command), command.model_dump_json().encode(), timeout=10
+    )
+    return dict(json.loads(answer.data))
+
+
+async def all_events(store: EventStore) -> str:
+    last = await store.last_sequence()
+    lines = []
+    async for stored in store.subscribe():
+        lines.append(stored.envelope.model_dump_json())
+        if stored.envelope.sequence == last:
+            break
+    return "\n".join(lines)
+
+
+def login(username: str, password: str, ip: str) -> Authenticate:
+    return Authenticate(username=username, password=password, actor=Actor(ip=ip))
+
+
+def code(reply: Reply) -> str:
+    return "ok" if reply["ok"] else str(reply["error"]["code"])
+
+
+@pytest.fixture(scope="module")
+async def service(
+    nats_server: Any, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Service]:
+    nc = await nats.connect(nats_server.admin_url)
+    namespace = "t" + uuid.uuid4().hex[:12]
+    spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
+    await ensure_stream(nc.jetstream(), spec)
+    process = AuthProcess(nats_server, spec, tmp_path_factory.mktemp("auth") / "auth.log")
+    await process.start(nc)
+    yield Service(nc, EventStore(nc, spec), process)
+    process.process.stop()
+    await nc.close()
+
+
+async def test_every_command_is_answered(service: Service) -> None:
+    admin = await service.ask(BootstrapAdmin(username="root", password="admin " + PASSWORD))
+    assert admin["ok"] and admin["data"]["created"], admin
+    trader = await service.new_user("Trader.One")
+    viewer = await service.new_user("viewer-one", "viewer")
+    token = await service.ask(CreateAccessToken(user_id=trader, token_name="ci", scope="read"))
+    service.secrets.append(token["data"]["token"])
+    expected: list[tuple[AuthCommand, str]] = [
+        (login("trader.one", PASSWORD, "192.0.2.1"), "ok"),
+        (ChangePassword(user_id=trader, current_password=PASSWORD, new_password="n" * 20), "ok"),
+        (ResetPassword(user_id=trader, new_password=PASSWORD), "ok"),
+        (ChangeEmail(user_id=trader, email="t1@example.com"), "ok"),
+        (ChangeEmail(user_id=trader, email="not an address"), "invalid"),
+        (UpdateTradingSettings(user_id=trader, changes={"leverage": 10}), "ok"),
+        (UpdateTradingSettings(user_id=trader, changes={"leverage": 500}), "invalid"),
+        (UpdateTradingSettings(user_id=viewer, changes={"leverage": 10}), "invalid"),
+        (ChangeViewerGrant(viewer_id=viewer, trader_id=trader, granted=True), "ok"),
+        (ChangeViewerGrant(viewer_id=viewer, trader_id=trader, granted=False), "ok"),
+        (RevokeAccessToken(user_id=trader, token_id=token["data"]["token_id"]), "ok"),
+        (RevokeAccessToken(user_id=trader, token_id="nope"), "not_found"),
+        (ChangeRole(user_id=viewer, role="trader"), "ok"),
+        (SetActive(user_id=viewer, active=False), "ok"),
+        (UnlockUser(user_id=viewer), "ok"),
+        (DeleteUser(user_id=viewer), "ok"),
+        (DeleteUser(user_id=viewer), "not_found"),
+        (ChangeRole(user_id="no.such.user", role="admin"), "not_found"),
+        (DeleteUser(user_id=admin["data"]["user_id"]), "conflict"),
+        (CreateUser(username="x", password=PASSWORD, email="", role="viewer"), "invalid"),
+        (CreateUser(username="TRADER.one", password=PASSWORD, email="", role="viewer"), "conflict"),
+        (BootstrapAdmin(), "ok"),
+    ]
+    for command, wanted in expected:
+        reply = await service.ask(command)
+        assert code(reply) == wanted, (command, reply)
+    await service.assert_no_secret_stored_or_logged()
+
+
+async def test_malformed_commands_get_an_invalid_reply_naming_the_field(
+    service: Service,
+) -> None:
+    subject = command_subject(CreateUser)
+    cases = [
+        (b"{not json", "body"),
+        (b'{"username": "zed", "password": "pw pw pw pw pw", "email": ""}', "role"),
+        (b'{"username": "zed", "password": 5, "email": "", "role": "trader"}', "password"),
+        (b'{"username": "z", "password": "p", "email": "", "role": "god"}', "role"),
+    ]
+    for body, field in cases:
+        reply = json.loads((await service.nc.request(subject, body, timeout=10)).data)
+        assert reply["error"]["code"] == "invalid" and reply["error"]["details"]["field"] == field
+    assert "pw pw pw pw pw" not in service.process.log.read_text()
+
+
+async def test_fifty_wrong_passwords_throttle_then_lock_until_unlocked(service: Service) -> None:
+    user_id = await service.new_user("brute.target")
+    ip = "203.0.113.66"
+    codes = [
+        code(await service.ask(login("brute.target", f"guess-{i:04}-wrong", ip))) for i in range(50)
+    ]
+    assert codes[:3] == ["unauthenticated"] * 3
+    assert "throttled" in codes and codes[-1] == "locked"
+    assert codes.index("locked") > codes.index("throttled")
+    refused = await service.ask(login("brute.target", PASSWORD, ip))
+    assert code(refused) == "locked" and refused["error"]["details"]["until"].endswith("+00:00")
+    assert (await service.ask(UnlockUser(user_id=user_id, actor=ADMIN)))["ok"]
+    welcome = await service.ask(login("brute.target", PASSWORD, ip))
+    assert welcome["ok"] and welcome["data"]["user_id"] == user_id
+    await service.assert_no_secret_stored_or_logged()
+
+
+async def test_unknown_usernames_and_wrong_passwords_get_identical_replies(
+    service: Service,
+) -> None:
+    await service.new_user("real.user")
+    real = [
+        await service.ask(login("real.user", "wrong password 1", "192.0.2.10")) for _ in range(14)
+    ]
+    fake = [
+        await service.ask(login("no.such.user", "wrong password 1", "192.0.2.11"))
+        for _ in range(14)
+    ]
+    assert (
+        real[0]
+        == fake[0]
+        == {
+            "ok": False,
+            "data": {},
+            "error": {
+                "code": "unauthenticated",
+                "message": "wrong username or password",
+                "details": {},
+            },
+        }
+    )
+
+    def shape(reply: Reply) -> tuple[str, str, list[str]]:
+        error = reply["error"]
+        return error["code"], error["message"], sorted(error["details"])
+
+    assert [shape(r) for r in real] == [shape(r) for r in fake]
+    assert {shape(r)[0] for r in real} == {"unauthenticated", "throttled", "locked"}
+
+
+async def test_a_restart_rebuilds_locks_and_names_from_the_log(service: Service) -> None:
+    await service.new_user("kept.name")
+    for i in range(10):
+        await service.ask(login("kept.name", f"wrong password {i}", "192.0.2.20"))
+    assert code(await service.ask(login("kept.name", PASSWORD, "192.0.2.21"))) == "locked"
+    service.process.process.stop()
+    await service.process.start(service.nc)
+    assert code(await service.ask(login("kept.name", PASSWORD, "192.0.2.22"))) == "locked"
+    taken = CreateUser(username="Kept.Name", password=PASSWORD, email="", role="viewer")
+    assert code(await service.ask(taken)) == "conflict"
+    await service.assert_no_secret_stored_or_logged()
