@@ -125,6 +125,15 @@ class EventStore:
             return 0
         return int(last.seq or 0)
 
+    async def last_sequence_of(self, subject: str) -> int:
+        """The stream sequence of the last event matching ``subject`` (wildcards allowed),
+        0 if none does."""
+        try:
+            last = await self._js.get_last_msg(self._spec.name, subject)
+        except NotFoundError:
+            return 0
+        return int(last.seq or 0)
+
     async def last(self, aggregate: AggregateRef) -> Envelope | None:
         """The aggregate's last event, or ``None`` (one direct get, no replay)."""
         try:

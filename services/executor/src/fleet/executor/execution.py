@@ -48,6 +48,9 @@ class Execution:
 
     async def on_signal(self, trader: Trader, received: SignalReceived) -> None:
         """Decide once for this (signal, user) and carry out what was decided."""
+        started = trader.view.started_at
+        if started is not None and received.published_at < started:
+            return  # published before this bot's session: not its signal
         async with trader.lock:
             if trader.account.evaluated(received.event_id):
                 return
@@ -126,6 +129,15 @@ class Execution:
         trader.account.settle(outcome)
         for event in consequences:
             trader.account.record(event)
+
+    async def prepare(self, trader: Trader) -> None:
+        """Set leverage and position mode for every symbol of the user's settings now, so
+        the first order of a signal does not wait for it (retried before an order if this
+        fails)."""
+        async with trader.lock:
+            for symbol in trader.view.settings.symbols:
+                await self._configured(trader, symbol)
+            await trader.save()
 
     async def flatten(self, trader: Trader, request_id: str) -> None:
         """Close every open trade of the user (idempotent per request)."""

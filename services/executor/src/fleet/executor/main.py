@@ -9,18 +9,30 @@ from faststream.asgi import AsgiFastStream
 
 from fleet.bus import ServiceRuntime, make_broker, run_asgi
 from fleet.executor.settings import ExecutorSettings
+from fleet.executor.subscribers import register
+from fleet.executor.worker import ExecutorWorker
 from fleet.settings import SettingsError, load_settings
 
-NOTE = (
-    "skeleton: connects to NATS and verifies the event stream; "
-    "bots, risk engine and orders arrive with issue 7"
-)
+NOTE = "per-user bots: risk decisions, orders never placed twice, positions, partitions"
 
 
 def create_app(settings: ExecutorSettings) -> AsgiFastStream:
-    """Build the executor service: its NATS broker, subscribers and health endpoints."""
-    runtime = ServiceRuntime(settings, make_broker(settings), note=NOTE)
-    return runtime.asgi()
+    """Build the executor: its NATS broker, command subscribers, worker and health."""
+    broker = make_broker(settings)
+    worker = ExecutorWorker(settings)
+    register(broker, worker.deps)
+    runtime = ServiceRuntime(settings, broker, note=NOTE)
+
+    async def caught_up() -> str | None:
+        if not worker.directory_caught_up.is_set():
+            return "still reading users, credentials and bots from the log"
+        return None
+
+    runtime.probes["directory"] = caught_up
+    app = runtime.asgi()
+    app.on_startup(worker.start)
+    app.on_shutdown(worker.stop)
+    return app
 
 
 def run() -> None:

@@ -1,11 +1,49 @@
-"""Settings of the executor service (environment variables, prefix `FLEET_`)."""
+"""Settings of the executor service (environment variables, prefix ``FLEET_``)."""
 
 from __future__ import annotations
+
+import os
+import re
+import socket
+
+from pydantic import Field
 
 from fleet.settings import ServiceSettings
 
 
+def _instance_id() -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "-", f"{socket.gethostname()}-{os.getpid()}")
+
+
 class ExecutorSettings(ServiceSettings):
-    """Every variable of :class:`ServiceSettings`; the service adds its own as it grows."""
+    """How the executor trades: partitions, egress identities, budgets, polling."""
 
     service_name: str = "executor"
+    bingx_base_url: str = Field(default="https://open-api.bingx.com", description="BingX REST.")
+    instance_id: str = Field(
+        default_factory=_instance_id, pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Lease owner."
+    )
+    partitions: int = Field(default=16, ge=1, le=1024, description="Users hash to P partitions.")
+    egress: list[str] = Field(
+        default_factory=lambda: ["default"],
+        description="Egress identities (name=address, an address, or a name); partition p "
+        "sends from identity p mod N. Each has its own per-IP BingX budget.",
+    )
+    rate_limits: bool = Field(
+        default=True, description="Respect BingX's limits (switch off only for benchmarks)."
+    )
+    poll_interval_s: float = Field(
+        default=30.0, gt=0, description="Reconcile positions and balance every N seconds."
+    )
+    resolve_interval_s: float = Field(
+        default=5.0, gt=0, description="Retry intents with no known outcome every N seconds."
+    )
+    max_signal_age_s: float | None = Field(
+        default=None, gt=0, description="Older signals are skipped (default: one candle)."
+    )
+    signal_lookback_s: float = Field(
+        default=900.0, gt=0, description="At start, read signals published this far back."
+    )
+    fanout_concurrency: int = Field(
+        default=512, ge=1, description="Users decided and ordered at the same time."
+    )

@@ -21,6 +21,10 @@ class NewAccount(BaseModel):
     ip_addresses: list[str] = Field(default_factory=list)
 
 
+class BalanceChange(BaseModel):
+    balance: Decimal = Field(ge=0)
+
+
 class ClockChange(BaseModel):
     advance_ms: int | None = Field(default=None, ge=0)
     set_ms: int | None = Field(default=None, gt=0)
@@ -77,6 +81,23 @@ async def account_state(request: Request, api_key: str) -> dict[str, Any]:
         "orders": [o.wire() for o in account.orders.values()],
         "fills": account.fills,
     }
+
+
+@router.put("/accounts/{api_key}/balance")
+async def set_balance(request: Request, api_key: str, body: BalanceChange) -> dict[str, str]:
+    """Move the wallet balance outside any order (a loss, deposit or withdrawal elsewhere)."""
+    account = _state(request).accounts.by_key.get(api_key)
+    if account is None:
+        raise HTTPException(404, "no such account")
+    account.wallet = body.balance
+    return {"balance": str(account.wallet)}
+
+
+@router.get("/limits")
+async def limits(request: Request) -> dict[str, Any]:
+    """Whether rate limits are enforced, and how many requests they refused so far."""
+    state = _state(request)
+    return {"enabled": state.limits.enabled, "refused": state.limits.refused}
 
 
 @router.get("/clock")

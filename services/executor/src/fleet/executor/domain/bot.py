@@ -7,7 +7,14 @@ from decimal import Decimal
 from typing import Literal
 
 from fleet.events import AggregateId, DomainEvent
-from fleet.events.bots import BOT_AGGREGATE, BotPaused, BotResumed, BotStarted, BotStopped
+from fleet.events.bots import (
+    BOT_AGGREGATE,
+    BotPaused,
+    BotResumed,
+    BotStarted,
+    BotStopped,
+    FlattenRequested,
+)
 from fleet.events.users import TradingSettings
 from fleet.eventstore import Aggregate
 
@@ -74,6 +81,10 @@ class Bot(Aggregate):
             raise BotRefused("the bot is already stopped")
         flatten = bool(self.settings and self.settings.flatten_on_stop)
         self.record(BotStopped(reason=reason, by=by, flatten=flatten))
+
+    def request_flatten(self, reason: str, by: str) -> None:
+        """Ask the owning executor to close every open position of this trader."""
+        self.record(FlattenRequested(reason=reason, by=by))
 
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, BotStarted):

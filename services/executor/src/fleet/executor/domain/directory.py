@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -44,14 +45,17 @@ class UserView:
     session_id: str | None = None
     initial_balance: Decimal = Decimal(0)
     pause_reason: str = ""
+    paused_automatically: bool = False
+    started_at: datetime | None = None  # signals published before the bot started are not its
+    credential_balance: Decimal = Decimal(0)  # as BingX reported it at the last verification
 
     @property
     def running(self) -> bool:
         """Active or paused: the bot's session is open and signals are evaluated."""
         return self.bot != "stopped"
 
-    def apply(self, event: DomainEvent) -> None:
-        """Fold one user, credential or bot event into this view."""
+    def apply(self, event: DomainEvent, at: datetime | None = None) -> None:
+        """Fold one user, credential or bot event (stored at ``at``) into this view."""
         if isinstance(event, UserCreated | UserRoleChanged):
             self.role = event.role
         elif isinstance(event, UserActivated | UserDeactivated | UserDeleted):
@@ -59,22 +63,23 @@ class UserView:
         elif isinstance(event, TradingSettingsChanged):
             self.settings = event.settings
         elif isinstance(event, CredentialConnected | CredentialVerified):
-            self.credential = "verified"
+            self.credential, self.credential_balance = "verified", event.balance
         elif isinstance(event, CredentialVerificationFailed):
             self.credential = "failed"
         elif isinstance(event, CredentialDisconnected):
             self.credential = "none"
         else:
-            self._apply_bot(event)
+            self._apply_bot(event, at)
 
-    def _apply_bot(self, event: DomainEvent) -> None:
+    def _apply_bot(self, event: DomainEvent, at: datetime | None) -> None:
         if isinstance(event, BotStarted):
-            self.bot, self.session_id = "active", event.session_id
+            self.bot, self.session_id, self.started_at = "active", event.session_id, at
             self.initial_balance, self.pause_reason = event.initial_balance, ""
         elif isinstance(event, BotPaused):
             self.bot, self.pause_reason = "paused", event.reason
+            self.paused_automatically = event.automatic
         elif isinstance(event, BotResumed):
-            self.bot, self.pause_reason = "active", ""
+            self.bot, self.pause_reason, self.paused_automatically = "active", "", False
         elif isinstance(event, BotStopped):
             self.bot, self.session_id = "stopped", None
 
@@ -93,11 +98,11 @@ class Directory:
             view = self.users[user_id] = UserView(user_id)
         return view
 
-    def apply(self, user_id: str, event: DomainEvent) -> None:
+    def apply(self, user_id: str, event: DomainEvent, at: datetime | None = None) -> None:
         """Apply a user/cred/bot event of ``user_id`` and keep the follower index current."""
         view = self.view(user_id)
         self._unindex(view)
-        view.apply(event)
+        view.apply(event, at)
         self._index(view)
 
     def followers(self, symbol: str, timeframe: str) -> list[UserView]:

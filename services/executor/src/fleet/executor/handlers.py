@@ -1,0 +1,135 @@
+"""One function per executor command: load what the decision needs from the log, decide
+on the bot aggregate, append, reply. Any executor instance may answer (queue group): the
+log, not the instance's memory, is read for the decision."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fleet.events import ActorId, AggregateId, AggregateRef, CorrelationId
+from fleet.events.catalog import domain_registry
+from fleet.events.commands import CommandReply
+from fleet.events.credentials import CREDENTIAL_AGGREGATE
+from fleet.events.executor_commands import (
+    FlattenPositions,
+    KillSwitch,
+    PauseBot,
+    ResumeBot,
+    StartBot,
+    StopBot,
+)
+from fleet.events.users import USER_AGGREGATE
+from fleet.eventstore import EventStore, Repository
+from fleet.executor.domain.bot import Bot, BotRefused, StartConditions
+from fleet.executor.domain.directory import Directory, UserView
+
+REGISTRY = domain_registry()
+
+
+@dataclass
+class ExecutorDeps:
+    """What the handlers use, wired once by the composition root."""
+
+    store: EventStore
+    bots: Repository[Bot]
+    directory: Directory  # this instance's view of every user (for the fleet-wide commands)
+
+
+async def user_view(store: EventStore, user_id: str) -> UserView | None:
+    """The user's role, settings and credential, read from the log now."""
+    view = UserView(user_id)
+    events = await store.load(AggregateRef(type=USER_AGGREGATE, id=AggregateId(user_id)))
+    if not events:
+        return None
+    events += await store.load(AggregateRef(type=CREDENTIAL_AGGREGATE, id=AggregateId(user_id)))
+    for envelope in events:
+        view.apply(REGISTRY.decode(envelope))
+    return view
+
+
+async def _on_bot(
+    deps: ExecutorDeps, user_id: str, actor: str, decide: Callable[[Bot], None]
+) -> CommandReply:
+    try:
+        stored = await deps.bots.execute(AggregateId(user_id), decide, actor=ActorId(actor))
+    except BotRefused as exc:
+        return CommandReply.failure("conflict", str(exc))
+    bot = await deps.bots.load(AggregateId(user_id))
+    return CommandReply.success(
+        status=bot.status, session_id=bot.session_id, events=[e.id for e in stored]
+    )
+
+
+async def start(command: StartBot, deps: ExecutorDeps) -> CommandReply:
+    view = await user_view(deps.store, command.user_id)
+    if view is None or not view.active:
+        return CommandReply.failure("not_found", "no such active user")
+    conditions = StartConditions(
+        role=view.role,
+        credential_verified=view.credential == "verified",
+        settings=view.settings,
+        balance=view.credential_balance,
+    )
+    session = uuid.uuid4().hex
+    actor = command.actor.user_id
+    return await _on_bot(
+        deps, command.user_id, actor, lambda b: b.start(session, conditions, actor)
+    )
+
+
+async def pause(command: PauseBot, deps: ExecutorDeps) -> CommandReply:
+    actor = command.actor.user_id
+    return await _on_bot(deps, command.user_id, actor, lambda b: b.pause(command.reason, actor))
+
+
+async def resume(command: ResumeBot, deps: ExecutorDeps) -> CommandReply:
+    actor = command.actor.user_id
+    return await _on_bot(deps, command.user_id, actor, lambda b: b.resume(actor))
+
+
+async def stop(command: StopBot, deps: ExecutorDeps) -> CommandReply:
+    actor = command.actor.user_id
+    return await _on_bot(deps, command.user_id, actor, lambda b: b.stop(command.reason, actor))
+
+
+async def kill_switch(command: KillSwitch, deps: ExecutorDeps) -> CommandReply:
+    """Pause every active bot now (each pause is its own event, by the admin)."""
+    actor = ActorId(command.actor.user_id)
+    paused = 0
+
+    def decide(bot: Bot) -> None:
+        if bot.status == "active":
+            bot.pause(command.reason, actor)
+
+    for view in [v for v in deps.directory.running() if v.bot == "active"]:
+        stored = await deps.bots.execute(
+            AggregateId(view.user_id),
+            decide,
+            actor=actor,
+            correlation_id=_correlation(command.correlation_id),
+        )
+        paused += bool(stored)
+    return CommandReply.success(paused=paused)
+
+
+async def flatten(command: FlattenPositions, deps: ExecutorDeps) -> CommandReply:
+    """Ask the owners to close every position of one user or of every trader."""
+    actor = ActorId(command.actor.user_id)
+    if command.user_id is not None:
+        targets = [command.user_id]
+    else:
+        targets = [v.user_id for v in deps.directory.users.values() if v.role == "trader"]
+    for user_id in targets:
+        await deps.bots.execute(
+            AggregateId(user_id), lambda b: b.request_flatten(command.reason, actor), actor=actor
+        )
+    return CommandReply.success(users=len(targets))
+
+
+def _correlation(value: str | None) -> CorrelationId | None:
+    return CorrelationId(value) if value else None
+
+
+Handler = Callable[..., Awaitable[CommandReply]]

@@ -1,0 +1,124 @@
+"""The traders this process trades for: the running bots of the partitions it owns.
+
+Gaining a partition replays its users' accounts from the log (one pass over every
+account subject when many users arrive at once), resolves their open intents by
+clientOrderID, then lets the fan-out replay the recent signals they have not decided
+yet (a crash mid-fan-out is finished by the next owner). Losing one drops its traders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+
+from fleet.events import AggregateId, EventRegistry, partition_of
+from fleet.events.trading import ACCOUNT_AGGREGATE
+from fleet.eventstore import EventStore
+from fleet.executor import metrics
+from fleet.executor.domain.account import TradingAccount
+from fleet.executor.domain.directory import Directory, UserView
+from fleet.executor.execution import Execution
+from fleet.executor.traders import Trader, TraderFactory
+
+BULK_LOAD = 16  # above this many users, one pass over all account events beats one load each
+RESOLVE_CONCURRENCY = 32
+Gained = Callable[[list[Trader]], Awaitable[None]]
+
+
+class Ownership:
+    def __init__(
+        self,
+        directory: Directory,
+        factory: TraderFactory,
+        execution: Execution,
+        store: EventStore,
+        registry: EventRegistry,
+        partitions: int,
+    ) -> None:
+        self.directory = directory
+        self.factory = factory
+        self.execution = execution
+        self.store = store
+        self.registry = registry
+        self.partitions = partitions
+        self.owned: set[int] = set()
+        self.traders: dict[str, Trader] = {}
+        self.on_gained: Gained | None = None
+
+    def partition(self, user_id: str) -> int:
+        return partition_of(user_id, self.partitions)
+
+    def owns(self, user_id: str) -> bool:
+        return self.partition(user_id) in self.owned
+
+    def followers(self, symbol: str, timeframe: str) -> list[Trader]:
+        """Owned traders whose running bot follows this stream, in a stable order."""
+        views = self.directory.followers(symbol, timeframe)
+        return [self.traders[v.user_id] for v in views if v.user_id in self.traders]
+
+    async def gain(self, partitions: set[int]) -> None:
+        self.owned |= partitions
+        views = [v for v in self.directory.running() if self.partition(v.user_id) in partitions]
+        await self.add(views)
+
+    async def add(self, views: Iterable[UserView]) -> list[Trader]:
+        """Start trading for these (owned, running) users."""
+        fresh = [v for v in views if v.user_id not in self.traders and self.owns(v.user_id)]
+        if not fresh:
+            return []
+        accounts = await self._load([v.user_id for v in fresh])
+        traders = [
+            self.factory.build(v, accounts[v.user_id], self.partition(v.user_id)) for v in fresh
+        ]
+        for trader in traders:
+            self.traders[trader.user_id] = trader
+        await _bounded(self.execution.resolve_open, traders, RESOLVE_CONCURRENCY)
+        metrics.OWNED_TRADERS.set(len(self.traders))
+        metrics.OWNED_PARTITIONS.set(len(self.owned))
+        if self.on_gained is not None:
+            await self.on_gained(traders)
+        return traders
+
+    async def lose(self, partitions: set[int]) -> None:
+        self.owned -= partitions
+        for user_id in [u for u in self.traders if self.partition(u) in partitions]:
+            del self.traders[user_id]
+        metrics.OWNED_TRADERS.set(len(self.traders))
+        metrics.OWNED_PARTITIONS.set(len(self.owned))
+
+    def drop(self, user_id: str) -> None:
+        """The user's bot stopped: no more trading or reconciling for them."""
+        self.traders.pop(user_id, None)
+        metrics.OWNED_TRADERS.set(len(self.traders))
+
+    async def _load(self, user_ids: list[str]) -> dict[str, TradingAccount]:
+        accounts = {u: TradingAccount(AggregateId(u)) for u in user_ids}
+        if len(user_ids) <= BULK_LOAD:
+            for user_id in user_ids:
+                accounts[user_id] = await self.factory.accounts.load(AggregateId(user_id))
+            return accounts
+        subject = f"{self.store.spec.prefix}.{ACCOUNT_AGGREGATE}.*"
+        last = await self.store.last_sequence_of(subject)
+        if last == 0:
+            return accounts
+        async for stored in self.store.subscribe(subject=subject):
+            envelope = stored.envelope
+            account = accounts.get(envelope.aggregate.id)
+            if account is not None:
+                account.apply(self.registry.decode(envelope))
+                account.version = envelope.sequence or account.version
+            if (envelope.sequence or 0) >= last:
+                break
+        return accounts
+
+
+async def _bounded(
+    work: Callable[[Trader], Awaitable[object]], traders: list[Trader], limit: int
+) -> None:
+    gate = asyncio.Semaphore(limit)
+
+    async def one(trader: Trader) -> None:
+        async with gate:
+            await work(trader)
+
+    await asyncio.gather(*(one(t) for t in traders))

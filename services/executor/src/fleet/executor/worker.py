@@ -1,0 +1,162 @@
+"""What runs beside the command handlers: the directory followed from the log, the
+partition leases, the signal fan-out, and the periodic reconciliation and resolution of
+every owned trader. Built at startup (nothing at import time)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Coroutine
+from datetime import timedelta
+from typing import Any
+
+import nats
+from nats.aio.client import Client
+
+from fleet.bingx import BingxClient, Transport
+from fleet.bus.lease import LEASE_BUCKET
+from fleet.events import ActorId, AggregateId, Envelope
+from fleet.events.catalog import domain_registry
+from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated
+from fleet.eventstore import EventStore, Repository, StreamSpec
+from fleet.eventstore.stream import BUDGET_BUCKET
+from fleet.executor.adapters.contracts import ContractBook
+from fleet.executor.adapters.egress import EgressIdentity, EgressPool
+from fleet.executor.domain.account import TradingAccount
+from fleet.executor.domain.bot import Bot
+from fleet.executor.domain.directory import USER_TYPES, Directory
+from fleet.executor.errors import ExecutorError
+from fleet.executor.execution import Execution, SignalReceived, utc_now
+from fleet.executor.fanout import Fanout
+from fleet.executor.handlers import ExecutorDeps
+from fleet.executor.ownership import Ownership
+from fleet.executor.partitions import PartitionManager
+from fleet.executor.reactions import Reactions
+from fleet.executor.settings import ExecutorSettings
+from fleet.executor.traders import TraderFactory
+from fleet.obs import get_logger
+
+
+class ExecutorWorker:
+    """The executor's moving parts, started after the broker connects."""
+
+    def __init__(self, settings: ExecutorSettings) -> None:
+        self.settings = settings
+        self.registry = domain_registry()
+        self.directory = Directory()
+        self.directory_caught_up = asyncio.Event()
+        self._deps: ExecutorDeps | None = None
+        self._nc: Client | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def deps(self) -> ExecutorDeps:
+        if self._deps is None:
+            raise ExecutorError("the executor is still starting")
+        return self._deps
+
+    async def start(self) -> None:
+        settings = self.settings
+        self._nc = nc = await nats.connect(settings.nats_url, max_reconnect_attempts=-1)
+        spec = StreamSpec(name=settings.stream_name, prefix=settings.subject_prefix)
+        self.store = store = EventStore(nc, spec)
+        js = nc.jetstream()
+        budgets = await js.key_value(BUDGET_BUCKET) if settings.rate_limits else None
+        identities = [EgressIdentity.parse(text) for text in settings.egress]
+        self.egress = EgressPool(identities, budgets, scope=settings.stream_name)
+        self.market = BingxClient(Transport(settings.bingx_base_url, None))
+        bots = Repository(store, self.registry, Bot)
+        accounts = Repository(store, self.registry, TradingAccount)
+        self.execution = Execution(
+            ContractBook(self.market), self._auto_pause, max_signal_age=self._max_age()
+        )
+        factory = TraderFactory(nc, accounts, self.egress, settings.bingx_base_url)
+        self.ownership = Ownership(
+            self.directory, factory, self.execution, store, self.registry, settings.partitions
+        )
+        self.fanout = Fanout(self.execution, self.ownership, settings.fanout_concurrency)
+        self.ownership.on_gained = self.fanout.replay_for
+        self.reactions = Reactions(self.ownership, self.execution, bots)
+        self._deps = ExecutorDeps(store, bots, self.directory)
+        self.partitions = PartitionManager(
+            await js.key_value(LEASE_BUCKET),
+            settings.stream_name,
+            settings.instance_id,
+            settings.partitions,
+            self.ownership.gain,
+            self.ownership.lose,
+        )
+        self._spawn(self._follow_directory())
+        self._spawn(self._follow_signals())
+        self._spawn(self._own_partitions())
+        self._spawn(self._every(settings.poll_interval_s, self.execution.reconcile))
+        self._spawn(self._every(settings.resolve_interval_s, self._resolve))
+
+    def _max_age(self) -> timedelta | None:
+        age = self.settings.max_signal_age_s
+        return timedelta(seconds=age) if age is not None else None
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        self._tasks.append(asyncio.create_task(work))
+
+    async def _follow_directory(self) -> None:
+        prefix = self.store.spec.prefix
+        last = max([await self.store.last_sequence_of(f"{prefix}.{kind}.*") for kind in USER_TYPES])
+        if last == 0:
+            self.directory_caught_up.set()
+        subjects = [f"{prefix}.{kind}.*" for kind in USER_TYPES]
+        async for stored in self.store.subscribe(subjects=subjects):
+            envelope = stored.envelope
+            event = self.registry.decode(envelope)
+            self.directory.apply(envelope.aggregate.id, event, envelope.occurred_at)
+            if self.directory_caught_up.is_set():
+                await self.reactions.on_event(envelope, event)
+            elif (envelope.sequence or 0) >= last:
+                self.directory_caught_up.set()
+
+    async def _own_partitions(self) -> None:
+        await self.directory_caught_up.wait()
+        await self.partitions.run()
+
+    async def _follow_signals(self) -> None:
+        await self.directory_caught_up.wait()
+        since = utc_now() - timedelta(seconds=self.settings.signal_lookback_s)
+        subject = f"{self.store.spec.prefix}.{SIGNAL_AGGREGATE}.*"
+        async for stored in self.store.subscribe(subject=subject, from_time=since):
+            received = _received(stored.envelope, self.registry.decode(stored.envelope))
+            if received is not None:
+                self.fanout.dispatch(received)
+
+    async def _every(self, seconds: float, work: Any) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            for trader in list(self.ownership.traders.values()):
+                try:
+                    await work(trader)
+                except Exception:  # the next round tries again; one user never stops all
+                    get_logger().exception("periodic work failed", user=trader.user_id)
+
+    async def _resolve(self, trader: Any) -> None:
+        if trader.account.open_intents:
+            await self.execution.resolve_open(trader)
+
+    async def _auto_pause(self, user_id: str, reason: str) -> None:
+        def decide(bot: Bot) -> None:
+            bot.pause(reason, "system", automatic=True)
+
+        await self.deps().bots.execute(AggregateId(user_id), decide, actor=ActorId("system"))
+
+    async def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.partitions.release_all()
+        for task in self._tasks:
+            task.cancel()
+        await self.egress.close()
+        await self.market.close()
+        if self._nc is not None:
+            await self._nc.close()
+
+
+def _received(envelope: Envelope, event: object) -> SignalReceived | None:
+    if not isinstance(event, SignalGenerated):
+        return None
+    return SignalReceived(envelope.id, event, envelope.occurred_at)

@@ -1,0 +1,209 @@
+"""The trading path for real: NATS JetStream, OpenBao, the vault service, the executor and
+the BingX simulator, each a process on 127.0.0.1. Users are set up the way the log knows
+them (user and settings events appended as auth would), credentials go through vault,
+bots start through the executor's command, signals are appended as the strategy does."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nats
+import pytest
+from nats.aio.client import Client
+
+from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, wrap
+from fleet.events.catalog import domain_registry
+from fleet.events.commands import Command, command_subject
+from fleet.events.executor_commands import StartBot
+from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated, signal_stream_id
+from fleet.events.users import TradingSettings, TradingSettingsChanged, UserCreated
+from fleet.events.vault_commands import ConnectCredential, SignPayload
+from fleet.eventstore import EventStore, StreamSpec
+from fleet.eventstore.stream import ensure_platform
+from fleet.stack import OpenBaoServer, SimulatorServer
+from fleet.testing.services import ServiceProcess
+
+REGISTRY = domain_registry()
+
+
+@dataclass(frozen=True)
+class TraderKeys:
+    user_id: str
+    api_key: str
+    secret: str
+
+
+@dataclass
+class Trading:
+    """Handles on the running path, for one test module."""
+
+    nc: Client
+    store: EventStore
+    sim: SimulatorServer
+    vault: ServiceProcess
+    executor: ServiceProcess
+    executor_env: dict[str, str]
+    log_dir: Path
+
+    async def ask(self, command: Command, timeout: float = 20) -> dict[str, Any]:
+        answer = await self.nc.request(
+            command_subject(command), command.model_dump_json().encode(), timeout=timeout
+        )
+        return dict(json.loads(answer.data))
+
+    async def sim_api(self, method: str, path: str, body: Any = None) -> Any:
+        async with httpx.AsyncClient(base_url=self.sim.url, timeout=10) as http:
+            answer = await http.request(method, path, json=body)
+            answer.raise_for_status()
+            return answer.json()
+
+    async def append(self, kind: str, aggregate_id: str, *events: DomainEvent) -> list[Envelope]:
+        ref = AggregateRef(type=kind, id=AggregateId(aggregate_id))
+        return await self.store.append(ref, [wrap(e, ref) for e in events], None)
+
+    async def trader(
+        self, balance: str = "10000", start: bool = True, **settings: Any
+    ) -> TraderKeys:
+        """A trader with a simulator account, a verified credential and (by default) a
+        running bot, whose settings are ``settings`` over sensible test defaults."""
+        keys = await self.sim_api("POST", "/sim/accounts", {"balance": balance})
+        user = "u" + uuid.uuid4().hex[:12]
+        chosen = TradingSettings(trading_enabled=True, **settings)
+        await self.append(
+            "user",
+            user,
+            UserCreated(username=user, email=f"{user}@example.com", role="trader"),
+            TradingSettingsChanged(settings=chosen),
+        )
+        connect = ConnectCredential(
+            user_id=user, api_key=keys["apiKey"], api_secret=keys["secretKey"]
+        )
+        connected = await self.ask(connect)
+        assert connected["ok"], connected
+        if start:
+            started = await self.ask(StartBot(user_id=user))
+            assert started["ok"], started
+        return TraderKeys(user, keys["apiKey"], keys["secretKey"])
+
+    async def price(self, symbol: str) -> Decimal:
+        data = await self.sim_api("GET", f"/openApi/swap/v2/quote/price?symbol={symbol}")
+        return Decimal(str(data["data"]["price"]))
+
+    async def signal(self, symbol: str = "BTC-USDT", cross: str = "up", **changes: Any) -> str:
+        """Append a signal for the candle that just closed; returns its event id."""
+        close = await self.price(symbol)
+        timeframe = changes.pop("timeframe", "5m")
+        values: dict[str, Any] = {
+            "strategy": "adx_dmi",
+            "strategy_version": 1,
+            "symbol": symbol,
+            "timeframe": timeframe,
+            "candle_open_ms": int(time.time() * 1000) // 300_000 * 300_000 - 300_000,
+            "close": close,
+            "adx": 35.0,
+            "plus_di": 30.0 if cross == "up" else 10.0,
+            "minus_di": 10.0 if cross == "up" else 30.0,
+            "atr": float(close) * 0.005,
+            "cross": cross,
+            "direction": "long" if cross == "up" else "short",
+            "stop_distance": (close * Decimal("0.01")).quantize(Decimal("0.1")),
+            "confidence": 0.8,
+        }
+        values |= changes
+        stream = signal_stream_id(symbol, timeframe)
+        [stored] = await self.append(SIGNAL_AGGREGATE, stream, SignalGenerated(**values))
+        return stored.id
+
+    async def events(self, kind: str, user_id: str) -> list[DomainEvent]:
+        ref = AggregateRef(type=kind, id=AggregateId(user_id))
+        return [REGISTRY.decode(e) for e in await self.store.load(ref)]
+
+    async def account_state(self, keys: TraderKeys) -> dict[str, Any]:
+        return dict(await self.sim_api("GET", f"/sim/accounts/{keys.api_key}"))
+
+    def restart_executor(self, *, kill: bool) -> None:
+        (self.executor.kill if kill else self.executor.stop)()
+        self.executor = ServiceProcess("executor", self.executor_env, self.log_dir).start()
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]], timeout: float = 20.0, every: float = 0.2
+) -> Any:
+    """Poll ``check`` until it returns something truthy; fail with its last value."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(every)
+    raise AssertionError(f"not reached in {timeout} s (last: {last!r})")
+
+
+def executor_env(base: dict[str, str], **overrides: str) -> dict[str, str]:
+    return (
+        base
+        | {
+            "FLEET_PARTITIONS": "4",
+            "FLEET_POLL_INTERVAL_S": "1",
+            "FLEET_RESOLVE_INTERVAL_S": "1",
+            "FLEET_RATE_LIMITS": "false",
+        }
+        | overrides
+    )
+
+
+@pytest.fixture(scope="module")
+async def trading(
+    nats_server: Any, openbao_server: OpenBaoServer, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Trading]:
+    """A fresh stream, simulator, vault service and executor for the module."""
+    namespace = "t" + uuid.uuid4().hex[:10]
+    log_dir = tmp_path_factory.mktemp("trading")
+    sim = SimulatorServer(log_dir, speed=1.0)
+    sim.start()
+    nc = await nats.connect(nats_server.admin_url)
+    spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
+    await ensure_platform(nc.jetstream(), spec)
+    base = {
+        "FLEET_NATS_URL": nats_server.admin_url,
+        "FLEET_STREAM_NAME": spec.name,
+        "FLEET_SUBJECT_PREFIX": namespace,
+        "FLEET_BINGX_BASE_URL": sim.url,
+        "FLEET_LOG_FORMAT": "json",
+    }
+    vault_env = base | {
+        "FLEET_VAULT_ADDR": openbao_server.addr,
+        "FLEET_VAULT_TOKEN": openbao_server.root_token,
+        "FLEET_HEALTH_CHECK_MINUTES": "60",
+    }
+    vault = ServiceProcess("vault", vault_env, log_dir).start()
+    await _wait_for_vault(nc)
+    env = executor_env(base)
+    executor = ServiceProcess("executor", env, log_dir).start()
+    yield Trading(nc, EventStore(nc, spec), sim, vault, executor, env, log_dir)
+    executor.stop()
+    vault.stop()
+    sim.stop()
+    await nc.close()
+
+
+async def _wait_for_vault(nc: Client) -> None:
+    command = SignPayload(user_id="nobody", payload="x")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            await nc.request(command_subject(command), command.model_dump_json().encode(), 2)
+            return
+        except (TimeoutError, nats.errors.NoRespondersError):
+            await asyncio.sleep(0.2)
+    raise AssertionError("the vault service did not answer")
