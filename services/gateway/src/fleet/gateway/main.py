@@ -4,69 +4,126 @@ Nothing is built at import time."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 
-import prometheus_client
+import nats
 import uvicorn
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, Response
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine
 
-from fleet.bus import ServiceRuntime, make_broker
+from fleet.eventstore import EventStore, StreamSpec
+from fleet.gateway.adapters.audit_log import AuditLog
+from fleet.gateway.adapters.commands import CommandBus
+from fleet.gateway.adapters.database import Database
+from fleet.gateway.api import (
+    account,
+    admin_ops,
+    admin_users,
+    auth,
+    bingx,
+    bot,
+    ops,
+    tokens,
+    viewer,
+)
+from fleet.gateway.deps import Services, check_every_route_authorized
+from fleet.gateway.errors import install_error_handlers
+from fleet.gateway.read_models.runners import ReadModels
+from fleet.gateway.sessions import SessionPolicy, SessionStore
 from fleet.gateway.settings import GatewaySettings
-from fleet.obs import configure_logging
+from fleet.obs import configure_logging, get_logger
 from fleet.settings import SettingsError, load_settings
 
-NOTE = (
-    "skeleton: serves /healthz and /metrics, checks NATS, the event stream and PostgreSQL; "
-    "the HTTP API, web UI and read models arrive with issue 5"
-)
+ROUTERS = (ops, auth, tokens, account, bingx, bot, admin_users, admin_ops, viewer)
+DESCRIPTION = """The only door for people. Browser clients sign in with
+`POST /api/auth/login` (session cookie + `fleet_csrf` cookie, whose value every
+state-changing request repeats in `X-CSRF-Token`); API clients send
+`Authorization: Bearer flt_...` personal access tokens. Errors always have the shape
+`{"error": {"code", "message", "details"}}`."""
 
 
-def create_app(settings: GatewaySettings, *, engine: Engine | None = None) -> FastAPI:
-    """Build the gateway: NATS broker, database engine, routes."""
-    broker = make_broker(settings)
-    database = engine or create_engine(settings.database_url, pool_pre_ping=True)
-    runtime = ServiceRuntime(settings, broker, note=NOTE)
+@dataclass(frozen=True)
+class Overrides:
+    """What a test may replace: the database engine (the rest is real)."""
 
-    async def database_probe() -> str | None:
-        def ping() -> None:
-            with database.connect() as connection:
-                connection.execute(text("SELECT 1"))
+    engine: Engine | None = None
 
-        try:
-            await asyncio.to_thread(ping)
-        except Exception as exc:
-            return f"PostgreSQL unreachable: {type(exc).__name__}"
-        return None
 
-    runtime.probes["postgres"] = database_probe
+def create_app(settings: GatewaySettings, *, overrides: Overrides | None = None) -> FastAPI:
+    """Build the gateway: routes, error mapping, and a lifespan that connects NATS,
+    starts the read models and purges dead sessions."""
+    chosen = overrides or Overrides()
+    engine = chosen.engine or create_engine(
+        settings.database_url, pool_pre_ping=True, pool_size=20, max_overflow=20
+    )
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await broker.start()
-        try:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with _running(settings, engine) as found:
+            app.state.services = found
             yield
-        finally:
-            await broker.stop()
-            database.dispose()
 
-    app = FastAPI(title="Fleet gateway", version="0.1.0", lifespan=lifespan)
-
-    @app.get("/healthz", tags=["ops"], summary="Liveness and readiness of the gateway")
-    async def healthz() -> JSONResponse:
-        healthy, body = await runtime.health()
-        return JSONResponse(body, status_code=200 if healthy else 503)
-
-    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(
-            prometheus_client.generate_latest(), media_type=prometheus_client.CONTENT_TYPE_LATEST
-        )
-
+    app = FastAPI(
+        title="Fleet gateway", version="1.0.0", description=DESCRIPTION, lifespan=lifespan
+    )
+    install_error_handlers(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    check_every_route_authorized(app)
     return app
+
+
+@asynccontextmanager
+async def _running(settings: GatewaySettings, engine: Engine) -> AsyncIterator[Services]:
+    nc = await nats.connect(
+        settings.nats_url, connect_timeout=5, max_reconnect_attempts=-1, name="gateway"
+    )
+    stream = StreamSpec(name=settings.stream_name, prefix=settings.subject_prefix)
+    store = EventStore(nc, stream)
+    lifetimes = SessionPolicy(
+        ttl=timedelta(hours=settings.session_ttl_hours),
+        idle=timedelta(minutes=settings.session_idle_minutes),
+    )
+    found = Services(
+        settings=settings,
+        db=Database(engine),
+        sessions=SessionStore(engine, lifetimes),
+        commands=CommandBus(nc, timeout=settings.command_timeout_s),
+        audit=AuditLog(store),
+        read_models=ReadModels(engine, store),
+        nc=nc,
+        stream=stream,
+    )
+    await asyncio.to_thread(found.sessions.create_schema)
+    await found.read_models.start()
+    purger = asyncio.create_task(_purge_sessions(found))
+    try:
+        yield found
+    finally:
+        purger.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purger
+        await found.read_models.stop()
+        await nc.close()
+        engine.dispose()
+
+
+async def _purge_sessions(found: Services) -> None:
+    log = get_logger("fleet.gateway.sessions")
+    while True:
+        await asyncio.sleep(found.settings.session_purge_minutes * 60)
+        try:
+            purged = await asyncio.to_thread(found.sessions.purge)
+        except Exception as exc:  # housekeeping only: retried next round
+            log.warning("session purge failed", error=type(exc).__name__)
+            continue
+        if purged:
+            log.info("sessions purged", count=purged)
 
 
 def run() -> None:
@@ -77,6 +134,11 @@ def run() -> None:
         print(f"fleet-gateway: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
+    get_logger().info("starting", host=settings.http_host, port=settings.http_port)
     uvicorn.run(
-        create_app(settings), host=settings.http_host, port=settings.http_port, log_level="warning"
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        access_log=False,
     )

@@ -1,0 +1,142 @@
+"""A trader's own account: status, trading settings, positions, trades, sessions, stats
+and risk decisions (reads of the read models; settings changes go to the auth service)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Query
+from sqlalchemy import Connection
+
+from fleet.events.auth_commands import UpdateTradingSettings
+from fleet.gateway.api.common import ServicesDep, ask, make_router, settle
+from fleet.gateway.deps import Access, authorize
+from fleet.gateway.errors import not_found
+from fleet.gateway.read_models import views
+from fleet.gateway.read_models.trading import queries as trading
+from fleet.gateway.read_models.users.queries import settings_of, user_row
+from fleet.gateway.schemas.common import Page
+from fleet.gateway.schemas.queries import DecisionsQuery, PageQuery, TradesQuery
+from fleet.gateway.schemas.trading import (
+    DecisionOut,
+    PositionOut,
+    SessionOut,
+    SettingsOut,
+    SettingsUpdate,
+    StatsOut,
+    StatusOut,
+    TradeOut,
+)
+
+router = make_router("account")
+
+
+@router.get("/api/status", summary="My account, positions and bot", operation_id="status")
+async def status(
+    access: Annotated[Access, Depends(authorize("account.status"))], found: ServicesDep
+) -> StatusOut:
+    def read(connection: Connection) -> StatusOut:
+        row = user_row(connection, access.caller.user_id)
+        if row is None:
+            raise not_found("your account no longer exists")
+        return views.status_of(connection, row)
+
+    return await found.db.read(read)
+
+
+@router.get("/api/settings", summary="My trading settings", operation_id="settings_read")
+async def get_settings(
+    access: Annotated[Access, Depends(authorize("settings.read"))], found: ServicesDep
+) -> SettingsOut:
+    return await found.db.read(settings_of, access.caller.user_id)
+
+
+@router.put(
+    "/api/settings",
+    summary="Change my trading settings (only the fields given)",
+    operation_id="settings_update",
+)
+async def put_settings(
+    update: SettingsUpdate,
+    access: Annotated[Access, Depends(authorize("settings.update"))],
+    found: ServicesDep,
+) -> SettingsOut:
+    caller = access.caller
+    changes = update.model_dump(mode="json", exclude_none=True)
+    if changes:
+        await ask(
+            found,
+            UpdateTradingSettings(user_id=caller.user_id, changes=changes, actor=caller.actor()),
+        )
+        await settle(found, "users")
+    return await found.db.read(settings_of, caller.user_id)
+
+
+@router.get("/api/positions", summary="My open positions", operation_id="positions")
+async def positions(
+    access: Annotated[Access, Depends(authorize("trading.positions"))], found: ServicesDep
+) -> list[PositionOut]:
+    return await found.db.read(trading.positions_of, access.caller.user_id)
+
+
+@router.get(
+    "/api/trades",
+    summary="My closed trades, newest first (filter by symbol and close time)",
+    operation_id="trades",
+)
+async def trades(
+    access: Annotated[Access, Depends(authorize("trading.trades"))],
+    found: ServicesDep,
+    query: Annotated[TradesQuery, Query()],
+) -> Page[TradeOut]:
+    where = trading.TradeFilter(query.symbol, query.since, query.until)
+    return await found.db.read(
+        trading.trades_page, access.caller.user_id, where, query.limit, query.offset
+    )
+
+
+@router.get("/api/sessions", summary="My trading sessions", operation_id="sessions")
+async def sessions(
+    access: Annotated[Access, Depends(authorize("trading.sessions"))],
+    found: ServicesDep,
+    query: Annotated[PageQuery, Query()],
+) -> Page[SessionOut]:
+    return await found.db.read(
+        trading.sessions_page, access.caller.user_id, query.limit, query.offset
+    )
+
+
+@router.get(
+    "/api/sessions/{session_id}", summary="One of my trading sessions", operation_id="session"
+)
+async def session(
+    session_id: Annotated[str, Path(min_length=1, max_length=128)],
+    access: Annotated[Access, Depends(authorize("trading.session"))],
+    found: ServicesDep,
+) -> SessionOut:
+    found_session = await found.db.read(trading.session_of, access.caller.user_id, session_id)
+    if found_session is None:
+        raise not_found()
+    return found_session
+
+
+@router.get("/api/stats", summary="My trading statistics", operation_id="stats")
+async def stats(
+    access: Annotated[Access, Depends(authorize("trading.stats"))], found: ServicesDep
+) -> StatsOut:
+    return await found.db.read(trading.stats_of, access.caller.user_id)
+
+
+@router.get(
+    "/api/decisions",
+    summary="The risk engine's decisions for me, with reasons",
+    operation_id="decisions",
+)
+async def decisions(
+    access: Annotated[Access, Depends(authorize("trading.decisions"))],
+    found: ServicesDep,
+    query: Annotated[DecisionsQuery, Query()],
+) -> Page[DecisionOut]:
+    return await found.db.read(
+        trading.decisions_page, access.caller.user_id, query.symbol, query.limit, query.offset
+    )

@@ -1,0 +1,197 @@
+"""The admin API for trading (``/api/admin/*``): any trader's dashboard and bot, flatten,
+the kill switch, the overview of every account, and the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Query
+
+from fleet.events.executor_commands import FlattenPositions, KillSwitch
+from fleet.gateway.api.bot import BotVerb, run_bot_command
+from fleet.gateway.api.common import ServicesDep, audit, audited, make_router, settle
+from fleet.gateway.deps import Access, Services, authorize
+from fleet.gateway.read_models import views
+from fleet.gateway.read_models.audit.queries import AuditFilter, audit_page
+from fleet.gateway.schemas.admin import (
+    AuditEntry,
+    Dashboard,
+    FlattenResult,
+    KillSwitchResult,
+    Overview,
+    Reason,
+)
+from fleet.gateway.schemas.common import Page
+from fleet.gateway.schemas.queries import AuditQuery
+from fleet.gateway.schemas.trading import BotCommandResult
+
+router = make_router("admin: trading")
+UserIdPath = Annotated[str, Path(min_length=1, max_length=128, examples=["0193a5b0c1d2"])]
+
+
+@router.get(
+    "/api/admin/users/{user_id}/dashboard",
+    summary="A trader's dashboard (the view is audited)",
+    operation_id="admin_dashboard",
+)
+async def dashboard(
+    user_id: UserIdPath,
+    access: Annotated[Access, Depends(authorize("admin.dashboard"))],
+    found: ServicesDep,
+) -> Dashboard:
+    assert access.target is not None
+    await audit(found, access, "admin.dashboard.view", target=access.target_id)
+    return await found.db.read(views.dashboard_of, access.target)
+
+
+async def _bot(
+    found: Services, access: Access, verb: BotVerb, why: Reason | None
+) -> BotCommandResult:
+    reason = why.reason if why and why.reason else f"{verb} by an admin"
+    return await run_bot_command(found, access, verb, access.target_id, reason)
+
+
+@router.post(
+    "/api/admin/users/{user_id}/bot/start",
+    summary="Start a trader's bot",
+    operation_id="admin_bot_start",
+)
+async def start_bot(
+    user_id: UserIdPath,
+    access: Annotated[Access, Depends(authorize("admin.bot.start"))],
+    found: ServicesDep,
+) -> BotCommandResult:
+    return await _bot(found, access, "start", None)
+
+
+@router.post(
+    "/api/admin/users/{user_id}/bot/stop",
+    summary="Stop a trader's bot",
+    operation_id="admin_bot_stop",
+)
+async def stop_bot(
+    user_id: UserIdPath,
+    access: Annotated[Access, Depends(authorize("admin.bot.stop"))],
+    found: ServicesDep,
+    why: Reason | None = None,
+) -> BotCommandResult:
+    return await _bot(found, access, "stop", why)
+
+
+@router.post(
+    "/api/admin/users/{user_id}/bot/pause",
+    summary="Pause a trader's bot",
+    operation_id="admin_bot_pause",
+)
+async def pause_bot(
+    user_id: UserIdPath,
+    access: Annotated[Access, Depends(authorize("admin.bot.pause"))],
+    found: ServicesDep,
+    why: Reason | None = None,
+) -> BotCommandResult:
+    return await _bot(found, access, "pause", why)
+
+
+@router.post(
+    "/api/admin/users/{user_id}/bot/resume",
+    summary="Resume a trader's bot",
+    operation_id="admin_bot_resume",
+)
+async def resume_bot(
+    user_id: UserIdPath,
+    access: Annotated[Access, Depends(authorize("admin.bot.resume"))],
+    found: ServicesDep,
+) -> BotCommandResult:
+    return await _bot(found, access, "resume", None)
+
+
+@router.post(
+    "/api/admin/users/{user_id}/flatten",
+    summary="Close every position of one trader",
+    operation_id="admin_flatten",
+)
+async def flatten(
+    user_id: UserIdPath,
+    access: Annotated[Access, Depends(authorize("admin.flatten"))],
+    found: ServicesDep,
+    why: Reason | None = None,
+) -> FlattenResult:
+    command = FlattenPositions(
+        user_id=access.target_id,
+        reason=_reason(why, "flatten requested by an admin"),
+        actor=access.caller.actor(),
+        correlation_id=access.request_id,
+    )
+    data = await audited(found, access, "admin.flatten", command, target=access.target_id)
+    await settle(found, "trading")
+    return FlattenResult(users=int(data.get("users", 1)))
+
+
+@router.post(
+    "/api/admin/kill-switch",
+    summary="Pause every running bot at once",
+    operation_id="admin_kill_switch",
+)
+async def kill_switch(
+    access: Annotated[Access, Depends(authorize("admin.kill_switch"))],
+    found: ServicesDep,
+    why: Reason | None = None,
+) -> KillSwitchResult:
+    command = KillSwitch(
+        reason=_reason(why, "kill switch"),
+        actor=access.caller.actor(),
+        correlation_id=access.request_id,
+    )
+    data = await audited(found, access, "admin.kill_switch", command)
+    await settle(found, "bots")
+    return KillSwitchResult(paused=int(data.get("paused", 0)))
+
+
+@router.post(
+    "/api/admin/flatten-all",
+    summary="Close every position of every trader",
+    operation_id="admin_flatten_all",
+)
+async def flatten_all(
+    access: Annotated[Access, Depends(authorize("admin.flatten_all"))],
+    found: ServicesDep,
+    why: Reason | None = None,
+) -> FlattenResult:
+    command = FlattenPositions(
+        user_id=None,
+        reason=_reason(why, "flatten requested by an admin"),
+        actor=access.caller.actor(),
+        correlation_id=access.request_id,
+    )
+    data = await audited(found, access, "admin.flatten_all", command)
+    await settle(found, "trading")
+    return FlattenResult(users=int(data.get("users", 0)))
+
+
+@router.get(
+    "/api/admin/overview",
+    summary="Every trader's account: totals and one line each",
+    operation_id="admin_overview",
+)
+async def overview(
+    access: Annotated[Access, Depends(authorize("admin.overview"))], found: ServicesDep
+) -> Overview:
+    return await found.db.read(views.overview)
+
+
+@router.get(
+    "/api/admin/audit",
+    summary="The audit log, newest first (filter by actor, target, action, time)",
+    operation_id="admin_audit",
+)
+async def audit_log(
+    access: Annotated[Access, Depends(authorize("admin.audit"))],
+    found: ServicesDep,
+    query: Annotated[AuditQuery, Query()],
+) -> Page[AuditEntry]:
+    where = AuditFilter(query.actor, query.target, query.action, query.since, query.until)
+    return await found.db.read(audit_page, where, query.limit, query.offset)
+
+
+def _reason(why: Reason | None, default: str) -> str:
+    return why.reason if why and why.reason else default

@@ -1,0 +1,295 @@
+"""The admin API for accounts (``/api/admin/users*``): list, create, read, update,
+delete, role, activate, unlock, reset password, viewer grants. Every action on another
+account is an audit entry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Path, Query
+
+from fleet.events.auth_commands import (
+    ChangeEmail,
+    ChangeRole,
+    ChangeViewerGrant,
+    CreateUser,
+    DeleteUser,
+    ResetPassword,
+    SetActive,
+    UnlockUser,
+)
+from fleet.events.executor_commands import StopBot
+from fleet.events.vault_commands import DisconnectCredential
+from fleet.gateway.api.common import ServicesDep, audit, audited, make_router, send, settle
+from fleet.gateway.deps import Access, Services, authorize
+from fleet.gateway.errors import check, invalid, not_found
+from fleet.gateway.read_models.bots.queries import bot_of
+from fleet.gateway.read_models.credentials.queries import credential_of
+from fleet.gateway.read_models.users import queries as users
+from fleet.gateway.schemas import admin as body
+from fleet.gateway.schemas.common import Done, Page
+from fleet.gateway.schemas.queries import UsersQuery
+
+router = make_router("admin: users")
+UserIdPath = Annotated[str, Path(min_length=1, max_length=128, examples=["0193a5b0c1d2"])]
+
+
+async def _fresh_user(found: Services, user_id: str) -> body.UserOut:
+    await settle(found, "users")
+    user = await found.db.read(users.get_user, user_id)
+    if user is None:
+        raise not_found("user not found")
+    return user
+
+
+@router.get("/api/admin/users", summary="Every user", operation_id="admin_users_list")
+async def list_users(
+    access: Annotated[Access, Depends(authorize("admin.users.list"))],
+    found: ServicesDep,
+    query: Annotated[UsersQuery, Query()],
+) -> Page[body.UserOut]:
+    return await found.db.read(
+        users.list_users,
+        role=query.role,
+        active=query.active,
+        search=query.q,
+        limit=query.limit,
+        offset=query.offset,
+    )
+
+
+@router.post(
+    "/api/admin/users", status_code=201, summary="Create a user", operation_id="admin_users_create"
+)
+async def create_user(
+    new: body.UserCreate,
+    access: Annotated[Access, Depends(authorize("admin.users.create"))],
+    found: ServicesDep,
+) -> body.UserOut:
+    command = CreateUser(
+        username=new.username,
+        password=new.password,
+        email=new.email,
+        role=new.role,
+        actor=access.caller.actor(),
+        correlation_id=access.request_id,
+    )
+    reply = await send(found, command)
+    user_id = str(reply.data.get("user_id", "")) or None
+    details = {"username": new.username, "role": new.role}
+    if reply.error is not None:
+        details["reason"] = reply.error.code
+    await audit(
+        found,
+        access,
+        "admin.user.create",
+        target=user_id,
+        outcome="ok" if reply.ok else "failed",
+        details=details,
+    )
+    check(reply)
+    await settle(found, "users")
+    created = await found.db.read(users.get_user, user_id or "")
+    return created or body.UserOut(
+        id=user_id or "",
+        username=new.username,
+        email=new.email,
+        role=new.role,
+        active=True,
+        locked=False,
+        failed_logins=0,
+        created_at=datetime.now(UTC),
+        created_by=access.caller.user_id,
+    )
+
+
+@router.get("/api/admin/users/{user_id}", summary="One user", operation_id="admin_users_read")
+async def read_user(
+    user_id: UserIdPath,
+    access: Annotated[Access, Depends(authorize("admin.users.read"))],
+    found: ServicesDep,
+) -> body.UserOut:
+    assert access.target is not None
+    if access.target_id != access.caller.user_id:
+        await audit(found, access, "admin.user.view", target=access.target_id)
+    return users.user_out(access.target)
+
+
+@router.patch(
+    "/api/admin/users/{user_id}", summary="Change a user's email", operation_id="admin_users_update"
+)
+async def update_user(
+    user_id: UserIdPath,
+    change: body.UserUpdate,
+    access: Annotated[Access, Depends(authorize("admin.users.update"))],
+    found: ServicesDep,
+) -> body.UserOut:
+    command = ChangeEmail(user_id=access.target_id, email=change.email, actor=access.caller.actor())
+    await audited(found, access, "admin.user.update", command, target=access.target_id)
+    return await _fresh_user(found, access.target_id)
+
+
+@router.delete(
+    "/api/admin/users/{user_id}",
+    summary="Delete a user: the bot stops, the BingX keys are destroyed, the account ends",
+    operation_id="admin_users_delete",
+)
+async def delete_user(
+    user_id: UserIdPath,
+    access: Annotated[Access, Depends(authorize("admin.users.delete"))],
+    found: ServicesDep,
+) -> Done:
+    target, actor = access.target_id, access.caller.actor()
+    if (await found.db.read(bot_of, target)).status in ("running", "paused"):
+        stop = StopBot(user_id=target, reason="user deleted", actor=actor)
+        await audited(found, access, "admin.bot.stop", stop, target=target)
+    if (await found.db.read(credential_of, target)).status in ("verified", "failed", "pending"):
+        shred = DisconnectCredential(user_id=target, reason="user deleted", actor=actor)
+        await audited(found, access, "admin.bingx.disconnect", shred, target=target)
+    command = DeleteUser(user_id=target, actor=actor, correlation_id=access.request_id)
+    await audited(found, access, "admin.user.delete", command, target=target)
+    await settle(found, "users")
+    return Done(status="deleted", message=f"user {target} deleted")
+
+
+@router.put(
+    "/api/admin/users/{user_id}/role",
+    summary="Change a user's role",
+    operation_id="admin_users_role",
+)
+async def change_role(
+    user_id: UserIdPath,
+    change: body.RoleChange,
+    access: Annotated[Access, Depends(authorize("admin.users.role"))],
+    found: ServicesDep,
+) -> body.UserOut:
+    command = ChangeRole(user_id=access.target_id, role=change.role, actor=access.caller.actor())
+    await audited(
+        found,
+        access,
+        "admin.user.role",
+        command,
+        target=access.target_id,
+        details={"role": change.role},
+    )
+    return await _fresh_user(found, access.target_id)
+
+
+@router.put(
+    "/api/admin/users/{user_id}/active",
+    summary="Activate or deactivate a user (deactivation ends his sessions)",
+    operation_id="admin_users_active",
+)
+async def set_active(
+    user_id: UserIdPath,
+    change: body.ActiveChange,
+    access: Annotated[Access, Depends(authorize("admin.users.active"))],
+    found: ServicesDep,
+) -> body.UserOut:
+    command = SetActive(
+        user_id=access.target_id,
+        active=change.active,
+        reason=change.reason,
+        actor=access.caller.actor(),
+    )
+    action = "admin.user.activate" if change.active else "admin.user.deactivate"
+    await audited(found, access, action, command, target=access.target_id)
+    return await _fresh_user(found, access.target_id)
+
+
+@router.post(
+    "/api/admin/users/{user_id}/unlock",
+    summary="Unlock a user locked after failed logins",
+    operation_id="admin_users_unlock",
+)
+async def unlock(
+    user_id: UserIdPath,
+    access: Annotated[Access, Depends(authorize("admin.users.unlock"))],
+    found: ServicesDep,
+) -> body.UserOut:
+    command = UnlockUser(user_id=access.target_id, actor=access.caller.actor())
+    await audited(found, access, "admin.user.unlock", command, target=access.target_id)
+    return await _fresh_user(found, access.target_id)
+
+
+@router.post(
+    "/api/admin/users/{user_id}/password",
+    summary="Reset a user's password (his sessions end)",
+    operation_id="admin_users_reset_password",
+)
+async def reset_password(
+    user_id: UserIdPath,
+    reset: body.PasswordReset,
+    access: Annotated[Access, Depends(authorize("admin.users.reset_password"))],
+    found: ServicesDep,
+) -> Done:
+    command = ResetPassword(
+        user_id=access.target_id, new_password=reset.new_password, actor=access.caller.actor()
+    )
+    await audited(found, access, "admin.user.reset_password", command, target=access.target_id)
+    await settle(found, "users")
+    return Done(status="reset", message="password reset; the user's sessions ended")
+
+
+@router.get(
+    "/api/admin/users/{user_id}/grants",
+    summary="The traders a viewer may read",
+    operation_id="admin_grants_list",
+)
+async def list_grants(
+    user_id: UserIdPath,
+    access: Annotated[Access, Depends(authorize("admin.grants.list"))],
+    found: ServicesDep,
+) -> list[body.GrantOut]:
+    return await found.db.read(users.grants_of, access.target_id)
+
+
+async def _change_grant(found: Services, access: Access, trader_id: str, granted: bool) -> None:
+    assert access.target is not None
+    if access.target["role"] != "viewer":
+        raise invalid("user_id", "grants are given to viewers only")
+    trader = await found.db.read(users.user_row, trader_id)
+    if trader is None or trader["role"] != "trader":
+        raise invalid("trader_id", "no trader with this id")
+    command = ChangeViewerGrant(
+        viewer_id=access.target_id,
+        trader_id=trader_id,
+        granted=granted,
+        actor=access.caller.actor(),
+    )
+    action = "admin.grant.give" if granted else "admin.grant.revoke"
+    await audited(
+        found, access, action, command, target=access.target_id, details={"trader_id": trader_id}
+    )
+    await settle(found, "users")
+
+
+@router.put(
+    "/api/admin/users/{user_id}/grants/{trader_id}",
+    summary="Let a viewer read a trader",
+    operation_id="admin_grants_give",
+)
+async def give_grant(
+    user_id: UserIdPath,
+    trader_id: UserIdPath,
+    access: Annotated[Access, Depends(authorize("admin.grants.give"))],
+    found: ServicesDep,
+) -> list[body.GrantOut]:
+    await _change_grant(found, access, trader_id, granted=True)
+    return await found.db.read(users.grants_of, access.target_id)
+
+
+@router.delete(
+    "/api/admin/users/{user_id}/grants/{trader_id}",
+    summary="Stop a viewer reading a trader",
+    operation_id="admin_grants_revoke",
+)
+async def revoke_grant(
+    user_id: UserIdPath,
+    trader_id: UserIdPath,
+    access: Annotated[Access, Depends(authorize("admin.grants.revoke"))],
+    found: ServicesDep,
+) -> list[body.GrantOut]:
+    await _change_grant(found, access, trader_id, granted=False)
+    return await found.db.read(users.grants_of, access.target_id)

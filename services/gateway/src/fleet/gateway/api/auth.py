@@ -1,0 +1,215 @@
+"""Sign-in, sign-out and the caller's own account (``/api/auth/*``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+
+from fleet.events.audit import AuditRecorded
+from fleet.events.auth_commands import Authenticate, ChangeEmail, ChangePassword
+from fleet.events.commands import Actor, CommandReply
+from fleet.gateway.adapters.audit_log import ANONYMOUS
+from fleet.gateway.api.common import ServicesDep, ask, make_router, send, settle
+from fleet.gateway.deps import CSRF_COOKIE, SESSION_COOKIE, Access, Services, authorize
+from fleet.gateway.errors import from_reply, invalid, not_found
+from fleet.gateway.principal import Principal, UserId
+from fleet.gateway.read_models.users.queries import user_row
+from fleet.gateway.schemas import auth as body
+from fleet.gateway.sessions import NewSession
+
+router = make_router("auth")
+
+
+def _set_cookies(response: Response, found: Services, session: NewSession) -> None:
+    secure = found.settings.cookie_secure
+    max_age = int(found.settings.session_ttl_hours * 3600)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session.session_id,
+        max_age=max_age,
+        httponly=True,
+        secure=secure,
+        samesite="strict",
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        session.csrf_token,
+        max_age=max_age,
+        httponly=False,
+        secure=secure,
+        samesite="strict",
+    )
+
+
+def _clear_cookies(response: Response, found: Services) -> None:
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(
+            name,
+            secure=found.settings.cookie_secure,
+            samesite="strict",
+            httponly=name == SESSION_COOKIE,
+        )
+
+
+async def _audit_login(found: Services, access: Access, reply: CommandReply, username: str) -> None:
+    data = reply.data
+    entry = AuditRecorded(
+        action="auth.login",
+        actor_id=str(data.get("user_id", ANONYMOUS)) if reply.ok else ANONYMOUS,
+        actor_role=str(data.get("role", "anonymous")) if reply.ok else "anonymous",
+        ip=access.ip,
+        outcome="ok" if reply.ok else "failed",
+        details={"username": username[:64]} | ({"reason": reply.error.code} if reply.error else {}),
+    )
+    await found.audit.record(entry, access.request_id)
+
+
+@router.post(
+    "/api/auth/login",
+    summary="Sign in: sets the session cookie and the readable fleet_csrf cookie",
+    operation_id="auth_login",
+)
+async def login(
+    credentials: body.LoginRequest,
+    request: Request,
+    response: Response,
+    access: Annotated[Access, Depends(authorize("auth.login"))],
+    found: ServicesDep,
+) -> body.LoginResponse:
+    command = Authenticate(
+        username=credentials.username,
+        password=credentials.password,
+        user_agent=request.headers.get("user-agent", "")[:256],
+        actor=Actor(user_id=ANONYMOUS, role="system", ip=access.ip),
+    )
+    reply = await send(found, command)
+    await _audit_login(found, access, reply, credentials.username)
+    if not reply.ok:
+        raise from_reply(reply)
+    user_id = UserId(str(reply.data["user_id"]))
+    must_change = bool(reply.data.get("must_change_password", False))
+    if await found.db.read(user_row, user_id) is None:
+        await settle(found, "users")  # created a moment ago: sessions join the read model
+    session = await found.db.call(
+        lambda: found.sessions.create(
+            user_id,
+            ip=access.ip,
+            user_agent=request.headers.get("user-agent", ""),
+            must_change_password=must_change,
+        )
+    )
+    _set_cookies(response, found, session)
+    return body.LoginResponse(
+        user_id=user_id,
+        username=str(reply.data.get("username", credentials.username)),
+        role=reply.data["role"],
+        must_change_password=must_change,
+        csrf_token=session.csrf_token,
+    )
+
+
+@router.post("/api/auth/logout", summary="End this browser session", operation_id="auth_logout")
+async def logout(
+    response: Response,
+    access: Annotated[Access, Depends(authorize("auth.logout"))],
+    found: ServicesDep,
+) -> body.LoggedOut:
+    session = access.caller.session_hash
+    if session is not None:
+        await found.db.call(found.sessions.end, session)
+    _clear_cookies(response, found)
+    return body.LoggedOut(sessions_ended=1 if session else 0)
+
+
+@router.post(
+    "/api/auth/logout-all",
+    summary="End every browser session of the caller (tokens stay valid)",
+    operation_id="auth_logout_all",
+)
+async def logout_all(
+    response: Response,
+    access: Annotated[Access, Depends(authorize("auth.logout_all"))],
+    found: ServicesDep,
+) -> body.LoggedOut:
+    ended = await found.db.call(found.sessions.end_all, access.caller.user_id)
+    _clear_cookies(response, found)
+    return body.LoggedOut(sessions_ended=ended)
+
+
+async def _me(found: Services, caller: Principal) -> body.Me:
+    row = await found.db.read(user_row, caller.user_id)
+    if row is None:
+        raise not_found("your account no longer exists")
+    return body.Me(
+        user_id=caller.user_id,
+        username=row["username"],
+        email=row["email"],
+        role=row["role"],
+        must_change_password=caller.must_change_password,
+        authenticated_by=caller.via,
+        token_scope=caller.scope,
+        created_at=row["created_at"],
+    )
+
+
+@router.get("/api/auth/me", summary="Who am I", operation_id="auth_me")
+async def me(
+    access: Annotated[Access, Depends(authorize("auth.me"))], found: ServicesDep
+) -> body.Me:
+    return await _me(found, access.caller)
+
+
+@router.patch("/api/auth/me", summary="Change my email address", operation_id="auth_update_me")
+async def update_me(
+    change: body.UpdateMe,
+    access: Annotated[Access, Depends(authorize("auth.update_me"))],
+    found: ServicesDep,
+) -> body.Me:
+    caller = access.caller
+    await ask(found, ChangeEmail(user_id=caller.user_id, email=change.email, actor=caller.actor()))
+    await settle(found, "users")
+    return await _me(found, caller)
+
+
+@router.post(
+    "/api/auth/password",
+    summary="Change my password: every other session ends, this one is renewed",
+    operation_id="auth_change_password",
+)
+async def change_password(
+    change: body.ChangePassword,
+    request: Request,
+    response: Response,
+    access: Annotated[Access, Depends(authorize("auth.change_password"))],
+    found: ServicesDep,
+) -> body.PasswordChanged:
+    caller = access.caller
+    command = ChangePassword(
+        user_id=caller.user_id,
+        current_password=change.current_password,
+        new_password=change.new_password,
+        actor=caller.actor(),
+    )
+    reply = await send(found, command)
+    if not reply.ok and reply.error and reply.error.code == "unauthenticated":
+        raise invalid("current_password", "the current password is wrong")
+    if not reply.ok:
+        raise from_reply(reply)
+    await settle(found, "users")
+    if caller.session_hash is not None:
+        await found.db.call(found.sessions.end, caller.session_hash)
+    if caller.via != "session":
+        return body.PasswordChanged(message="password changed; every session ended")
+    session = await found.db.call(
+        lambda: found.sessions.create(
+            caller.user_id,
+            ip=access.ip,
+            user_agent=request.headers.get("user-agent", ""),
+            must_change_password=False,
+        )
+    )
+    _set_cookies(response, found, session)
+    return body.PasswordChanged(
+        message="password changed; other sessions ended", csrf_token=session.csrf_token
+    )

@@ -1,0 +1,151 @@
+"""A trader's BingX connection (``/api/bingx/*``), through the vault service.
+
+The API secret passes through this process on its way to vault and nowhere else: it is
+registered with the log scrubber for the request's duration, never logged, echoed or
+stored. Answers show only the last four characters of the API key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import Depends
+
+from fleet.events.commands import CommandReply
+from fleet.events.executor_commands import StopBot
+from fleet.events.vault_commands import ConnectCredential, DisconnectCredential, VerifyCredential
+from fleet.gateway.api.common import ServicesDep, audit, make_router, send, settle
+from fleet.gateway.deps import Access, Services, authorize
+from fleet.gateway.errors import GatewayError, from_reply
+from fleet.gateway.read_models.bots.queries import bot_of
+from fleet.gateway.read_models.credentials.queries import credential_of
+from fleet.gateway.schemas.trading import BingxResult, ConnectRequest
+from fleet.obs import register_secret
+from fleet.obs.logging import forget_secret
+
+router = make_router("bingx")
+
+
+@contextmanager
+def _scrubbed(*values: str) -> Iterator[None]:
+    for value in values:
+        register_secret(value)
+    try:
+        yield
+    finally:
+        for value in values:
+            forget_secret(value)
+
+
+def _refused(reply: CommandReply) -> GatewayError:
+    error = from_reply(reply)
+    error.extra = {"success": False}
+    return error
+
+
+async def _audited_reply(
+    found: Services, access: Access, action: str, reply: CommandReply, details: dict[str, str]
+) -> None:
+    if reply.error is not None:
+        details = details | {"reason": reply.error.code}
+    await audit(
+        found,
+        access,
+        action,
+        target=access.caller.user_id,
+        outcome="ok" if reply.ok else "failed",
+        details=details,
+    )
+
+
+@router.post(
+    "/api/bingx/connect",
+    summary="Connect my BingX account (verified with BingX before it is stored)",
+    operation_id="bingx_connect",
+)
+async def connect(
+    keys: ConnectRequest,
+    access: Annotated[Access, Depends(authorize("bingx.connect"))],
+    found: ServicesDep,
+) -> BingxResult:
+    caller = access.caller
+    with _scrubbed(keys.api_secret, keys.api_key):
+        command = ConnectCredential(
+            user_id=caller.user_id,
+            api_key=keys.api_key,
+            api_secret=keys.api_secret,
+            actor=caller.actor(),
+            correlation_id=access.request_id,
+        )
+        reply = await send(found, command, timeout=found.settings.connect_timeout_s)
+    last4 = str(reply.data.get("api_key_last4", "")) if reply.ok else ""
+    await _audited_reply(found, access, "bingx.connect", reply, {"api_key_last4": last4})
+    if not reply.ok:
+        raise _refused(reply)
+    await settle(found, "credentials")
+    return BingxResult(
+        success=True,
+        message="BingX account connected and verified",
+        account_type=reply.data.get("account_type"),
+        balance=reply.data.get("balance"),
+        api_key_last4=last4 or None,
+        warnings=[str(w) for w in reply.data.get("warnings", [])],
+    )
+
+
+@router.post(
+    "/api/bingx/test", summary="Verify my stored BingX connection now", operation_id="bingx_test"
+)
+async def test_connection(
+    access: Annotated[Access, Depends(authorize("bingx.test"))], found: ServicesDep
+) -> BingxResult:
+    caller = access.caller
+    command = VerifyCredential(
+        user_id=caller.user_id, actor=caller.actor(), correlation_id=access.request_id
+    )
+    reply = await send(found, command, timeout=found.settings.connect_timeout_s)
+    await _audited_reply(found, access, "bingx.test", reply, {})
+    if not reply.ok:
+        raise _refused(reply)
+    await settle(found, "credentials")
+    stored = await found.db.read(credential_of, caller.user_id)
+    return BingxResult(
+        success=True,
+        message="BingX connection verified",
+        account_type=stored.account_type,
+        balance=reply.data.get("balance", stored.balance),
+        api_key_last4=stored.api_key_last4,
+    )
+
+
+@router.post(
+    "/api/bingx/disconnect",
+    summary="Disconnect BingX: the bot stops, the keys are destroyed in Vault",
+    operation_id="bingx_disconnect",
+)
+async def disconnect(
+    access: Annotated[Access, Depends(authorize("bingx.disconnect"))], found: ServicesDep
+) -> BingxResult:
+    caller = access.caller
+    bot = await found.db.read(bot_of, caller.user_id)
+    if bot.status in ("running", "paused"):
+        stop = StopBot(
+            user_id=caller.user_id,
+            reason="BingX disconnected",
+            actor=caller.actor(),
+            correlation_id=access.request_id,
+        )
+        stopped = await send(found, stop)
+        if not stopped.ok:
+            raise _refused(stopped)
+    command = DisconnectCredential(
+        user_id=caller.user_id, actor=caller.actor(), correlation_id=access.request_id
+    )
+    reply = await send(found, command, timeout=found.settings.connect_timeout_s)
+    await _audited_reply(found, access, "bingx.disconnect", reply, {})
+    if not reply.ok:
+        raise _refused(reply)
+    await settle(found, "credentials", "bots")
+    return BingxResult(success=True, message="BingX disconnected; the keys are destroyed")

@@ -1,0 +1,89 @@
+"""What every router shares: the services, the documented error answers, audit entries
+and waiting for the read models after a write."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from fleet.events.audit import AuditOutcome, AuditRecorded
+from fleet.events.commands import Command, CommandReply
+from fleet.gateway.deps import Access, Services, services
+from fleet.gateway.errors import check
+from fleet.gateway.schemas.common import ERROR_RESPONSES
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def make_router(tag: str) -> APIRouter:
+    """A router whose every route documents the one error shape."""
+    return APIRouter(tags=[tag], responses=dict(ERROR_RESPONSES))
+
+
+async def ask(found: Services, command: Command, *, timeout: float | None = None) -> dict[str, Any]:
+    """Send a command; its data, or the mapped HTTP error raised."""
+    return check(await found.commands.send(command, timeout=timeout))
+
+
+async def send(found: Services, command: Command, *, timeout: float | None = None) -> CommandReply:
+    """Send a command and return the reply as it is (the caller maps it)."""
+    return await found.commands.send(command, timeout=timeout)
+
+
+async def settle(found: Services, *read_models: str, sequence: int | None = None) -> None:
+    """Read your writes: wait (bounded) until ``read_models`` have applied what the log
+    holds now, so the next read shows the change. Past the bound the answer goes out
+    anyway and the change appears a moment later."""
+    await found.read_models.caught_up(
+        read_models, sequence, timeout=found.settings.read_your_writes_s
+    )
+
+
+async def audit(
+    found: Services,
+    access: Access,
+    action: str,
+    *,
+    target: str | None = None,
+    outcome: AuditOutcome = "ok",
+    details: dict[str, str] | None = None,
+) -> int:
+    """Record an audit entry for the authenticated caller; returns its sequence."""
+    caller = access.caller
+    entry = AuditRecorded(
+        action=action,
+        actor_id=caller.user_id,
+        actor_role=caller.role,
+        ip=access.ip,
+        target_user_id=target,
+        outcome=outcome,
+        details=details or {},
+    )
+    return await found.audit.record(entry, access.request_id)
+
+
+async def audited(
+    found: Services,
+    access: Access,
+    action: str,
+    command: Command,
+    *,
+    target: str | None = None,
+    details: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Send a command and record the attempt and its outcome in the audit log; the
+    reply's data, or the mapped HTTP error raised."""
+    reply = await found.commands.send(command)
+    noted = dict(details or {})
+    if reply.error is not None:
+        noted["reason"] = reply.error.code
+    await audit(
+        found,
+        access,
+        action,
+        target=target,
+        outcome="ok" if reply.ok else "failed",
+        details=noted,
+    )
+    return check(reply)

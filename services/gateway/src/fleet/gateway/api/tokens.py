@@ -1,0 +1,71 @@
+"""Personal access tokens of the caller (``/api/tokens``): created and revoked by their
+owner, hashed at rest by the auth service, shown once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path
+
+from fleet.events.auth_commands import CreateAccessToken, RevokeAccessToken
+from fleet.gateway import policy
+from fleet.gateway.api.common import ServicesDep, ask, make_router, settle
+from fleet.gateway.deps import Access, authorize
+from fleet.gateway.errors import GatewayError
+from fleet.gateway.read_models.users.queries import tokens_of
+from fleet.gateway.schemas.auth import TokenCreate, TokenCreated, TokenOut
+from fleet.gateway.schemas.common import Done
+
+router = make_router("tokens")
+TokenIdPath = Annotated[str, Path(min_length=1, max_length=128, examples=["tok_0193a5b0"])]
+
+
+@router.get("/api/tokens", summary="My access tokens", operation_id="tokens_list")
+async def list_tokens(
+    access: Annotated[Access, Depends(authorize("tokens.list"))], found: ServicesDep
+) -> list[TokenOut]:
+    return await found.db.read(tokens_of, access.caller.user_id)
+
+
+@router.post(
+    "/api/tokens",
+    status_code=201,
+    summary="Create an access token (the token is in this answer only)",
+    operation_id="tokens_create",
+)
+async def create_token(
+    request: TokenCreate,
+    access: Annotated[Access, Depends(authorize("tokens.create"))],
+    found: ServicesDep,
+) -> TokenCreated:
+    caller = access.caller
+    decision = policy.may_create_token(caller.role, request.scope)
+    if not decision.allowed:
+        raise GatewayError(decision.status, decision.code, decision.message)
+    command = CreateAccessToken(
+        user_id=caller.user_id, token_name=request.name, scope=request.scope, actor=caller.actor()
+    )
+    data = await ask(found, command)
+    await settle(found, "users")  # usable at once
+    return TokenCreated(
+        token_id=str(data["token_id"]),
+        token=str(data["token"]),
+        name=request.name,
+        scope=request.scope,
+    )
+
+
+@router.delete(
+    "/api/tokens/{token_id}", summary="Revoke one of my tokens", operation_id="tokens_revoke"
+)
+async def revoke_token(
+    token_id: TokenIdPath,
+    access: Annotated[Access, Depends(authorize("tokens.revoke"))],
+    found: ServicesDep,
+) -> Done:
+    caller = access.caller
+    await ask(
+        found, RevokeAccessToken(user_id=caller.user_id, token_id=token_id, actor=caller.actor())
+    )
+    await settle(found, "users")
+    return Done(status="revoked", message=f"token {token_id} revoked")

@@ -1,0 +1,35 @@
+"""Viewers (``/api/viewer/*``): the traders an admin granted them, read-only."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path
+
+from fleet.gateway.api.common import ServicesDep, make_router
+from fleet.gateway.deps import Access, authorize
+from fleet.gateway.read_models import views
+from fleet.gateway.schemas.admin import Dashboard, GrantedTrader
+
+router = make_router("viewer")
+
+
+@router.get("/api/viewer/traders", summary="The traders I may read", operation_id="viewer_traders")
+async def traders(
+    access: Annotated[Access, Depends(authorize("viewer.traders"))], found: ServicesDep
+) -> list[GrantedTrader]:
+    return await found.db.read(views.granted_traders, access.caller.user_id)
+
+
+@router.get(
+    "/api/viewer/traders/{trader_id}/dashboard",
+    summary="A granted trader's dashboard, read-only",
+    operation_id="viewer_dashboard",
+)
+async def dashboard(
+    trader_id: Annotated[str, Path(min_length=1, max_length=128)],
+    access: Annotated[Access, Depends(authorize("viewer.dashboard"))],
+    found: ServicesDep,
+) -> Dashboard:
+    assert access.target is not None
+    return await found.db.read(views.dashboard_of, access.target)

@@ -1,0 +1,220 @@
+"""Request dependencies: the services, the caller (session cookie or bearer token), CSRF,
+and ``authorize(action)``, which asks the policy and gathers the facts it needs.
+
+Every route depends on ``authorize`` with its action; ``check_every_route_authorized``
+refuses to build an app where one does not.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
+from nats.aio.client import Client
+from sqlalchemy import Connection, RowMapping
+
+from fleet.eventstore import StreamSpec
+from fleet.gateway import policy
+from fleet.gateway.adapters.audit_log import AuditLog
+from fleet.gateway.adapters.commands import CommandBus
+from fleet.gateway.adapters.database import Database
+from fleet.gateway.errors import GatewayError
+from fleet.gateway.principal import Principal, UserId
+from fleet.gateway.read_models.runners import ReadModels
+from fleet.gateway.read_models.trading.queries import owns_session
+from fleet.gateway.read_models.users.queries import (
+    is_granted,
+    owns_live_token,
+    token_owner,
+    user_row,
+)
+from fleet.gateway.sessions import SessionStore, sha256
+from fleet.gateway.settings import GatewaySettings
+
+SESSION_COOKIE = "fleet_session"
+CSRF_COOKIE = "fleet_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+TOKEN_PREFIX = "flt_"  # noqa: S105 - a prefix, not a secret
+ACTION_ATTRIBUTE = "__fleet_action__"
+
+
+@dataclass
+class Services:
+    """What the routes use, built once by the composition root."""
+
+    settings: GatewaySettings
+    db: Database
+    sessions: SessionStore
+    commands: CommandBus
+    audit: AuditLog
+    read_models: ReadModels
+    nc: Client
+    stream: StreamSpec
+
+
+@dataclass(frozen=True)
+class Access:
+    """An authorized request: who (``principal``, ``None`` on public routes), the target
+    user's read-model row when the route names one, where from, and a request id."""
+
+    principal: Principal | None
+    ip: str
+    request_id: str
+    target: RowMapping | None = None
+
+    @property
+    def caller(self) -> Principal:
+        """The principal of an authenticated route."""
+        assert self.principal is not None, "public routes have no caller"
+        return self.principal
+
+    @property
+    def target_id(self) -> UserId:
+        """The target user's id of a route that names one."""
+        assert self.target is not None, "this route names no user"
+        return UserId(self.target["user_id"])
+
+
+def services(request: Request) -> Services:
+    """The app's services."""
+    found: Services = request.app.state.services
+    return found
+
+
+def client_ip(request: Request, trusted_proxies: list[str]) -> str:
+    """The peer address, or the first X-Forwarded-For entry when the peer is a trusted
+    proxy (the header is never believed from anyone else)."""
+    peer = request.client.host if request.client else ""
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded and peer in trusted_proxies:
+        candidate = forwarded.split(",")[0].strip()
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            return peer
+    return peer
+
+
+async def current_principal(request: Request, found: Services, ip: str) -> Principal | None:
+    """The caller from a bearer token, else from the session cookie, else ``None``.
+
+    A bearer token that is not valid is refused (401) rather than treated as anonymous.
+    A cookie-authenticated state-changing request must carry the CSRF token (403).
+    """
+    header = request.headers.get("authorization", "")
+    if header:
+        return await _token_principal(header, found, ip)
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        return None
+    user = await found.db.call(found.sessions.resolve, session_id)
+    if user is None:
+        return None
+    if request.method.upper() not in policy.READ_METHODS:
+        _check_csrf(request, user.csrf_sha256)
+    return Principal(
+        user_id=user.user_id,
+        username=user.username,
+        role=user.role,
+        ip=ip,
+        via="session",
+        session_hash=user.session_hash,
+        must_change_password=user.must_change_password,
+    )
+
+
+async def _token_principal(header: str, found: Services, ip: str) -> Principal:
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.startswith(TOKEN_PREFIX):
+        raise GatewayError(401, "unauthenticated", "expected Authorization: Bearer flt_...")
+    owner = await found.db.read(token_owner, sha256(token.strip()))
+    if owner is None:
+        raise GatewayError(401, "unauthenticated", "this token is not valid (revoked or expired?)")
+    return Principal(owner.user_id, owner.username, owner.role, ip, "token", owner.scope)
+
+
+def _check_csrf(request: Request, csrf_sha256: str) -> None:
+    sent = request.headers.get(CSRF_HEADER, "")
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if not sent or not hmac.compare_digest(sent, cookie):
+        raise GatewayError(403, "csrf", f"missing or wrong {CSRF_HEADER} header")
+    if not hmac.compare_digest(sha256(sent), csrf_sha256):
+        raise GatewayError(403, "csrf", f"the {CSRF_HEADER} does not belong to this session")
+
+
+def authorize(action: str) -> Callable[[Request], Awaitable[Access]]:
+    """The dependency of a route taking ``action``: the caller, checked by the policy."""
+    policy.rule_for(action)  # an action without a rule fails at import, not at request
+
+    async def dependency(request: Request) -> Access:
+        found = services(request)
+        ip = client_ip(request, found.settings.trusted_proxies)
+        principal = await current_principal(request, found, ip)
+        _enforce(policy.check_caller(action, principal, request.method))
+        access = Access(principal, ip, uuid.uuid4().hex)
+        if principal is None or policy.rule_for(action).target is policy.Target.NONE:
+            return access
+        facts, target = await found.db.read(_facts, action, principal, dict(request.path_params))
+        _enforce(policy.check_target(action, principal, facts))
+        return Access(principal, ip, access.request_id, target)
+
+    setattr(dependency, ACTION_ATTRIBUTE, action)
+    return dependency
+
+
+def _enforce(decision: policy.Decision) -> None:
+    if not decision.allowed:
+        raise GatewayError(decision.status, decision.code, decision.message)
+
+
+def _facts(
+    connection: Connection, action: str, principal: Principal, path: dict[str, Any]
+) -> tuple[policy.TargetFacts, RowMapping | None]:
+    target = policy.rule_for(action).target
+    if target is policy.Target.OWN_TOKEN:
+        owned = owns_live_token(connection, principal.user_id, str(path.get("token_id", "")))
+        return policy.TargetFacts(found=owned), None
+    if target is policy.Target.OWN_TRADING_SESSION:
+        owned = owns_session(connection, principal.user_id, str(path.get("session_id", "")))
+        return policy.TargetFacts(found=owned), None
+    if target is policy.Target.GRANTED_TRADER:
+        trader_id = str(path.get("trader_id", ""))
+        if not is_granted(connection, principal.user_id, trader_id):
+            return policy.TargetFacts(found=False), None
+        return _user_facts(connection, trader_id)
+    return _user_facts(connection, str(path.get("user_id", "")))
+
+
+def _user_facts(
+    connection: Connection, user_id: str
+) -> tuple[policy.TargetFacts, RowMapping | None]:
+    row = user_row(connection, user_id)
+    if row is None:
+        return policy.TargetFacts(found=False), None
+    return policy.TargetFacts(True, UserId(row["user_id"]), row["role"]), row
+
+
+def route_action(route: APIRoute) -> str | None:
+    """The action a route authorizes with, if any."""
+    for dependency in route.dependant.dependencies:
+        action = getattr(dependency.call, ACTION_ATTRIBUTE, None)
+        if action is not None:
+            return str(action)
+    return None
+
+
+def check_every_route_authorized(app: FastAPI) -> None:
+    """Refuse an app with an API route that names no policy action."""
+    missing = [
+        f"{sorted(route.methods or ())} {route.path}"
+        for route in app.routes
+        if isinstance(route, APIRoute) and route_action(route) is None
+    ]
+    if missing:
+        raise RuntimeError(f"routes without a policy action: {', '.join(missing)}")

@@ -1,0 +1,59 @@
+"""Readiness of the gateway: NATS, the event stream, PostgreSQL, the read models."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from nats.aio.client import Client
+from sqlalchemy import Engine, text
+
+from fleet.eventstore import StreamSpec
+from fleet.eventstore.stream import verify_stream
+from fleet.gateway.read_models.runners import ReadModels
+
+NOTE = "HTTP API, admin API, read models (users, credentials, bots, trading, audit)"
+
+
+async def _nats(nc: Client, spec: StreamSpec) -> str | None:
+    if not nc.is_connected:
+        return "not connected to NATS"
+    try:
+        verify_stream(await nc.jetstream().stream_info(spec.name), spec)
+    except Exception as exc:
+        return f"event stream {spec.name}: {exc}"
+    return None
+
+
+async def _postgres(engine: Engine) -> str | None:
+    def ping() -> None:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    try:
+        await asyncio.to_thread(ping)
+    except Exception as exc:
+        return f"PostgreSQL unreachable: {type(exc).__name__}"
+    return None
+
+
+async def health(
+    nc: Client, spec: StreamSpec, engine: Engine, read_models: ReadModels
+) -> tuple[bool, dict[str, Any]]:
+    """``(healthy, body)``: every check, and how far behind the log each read model is."""
+    checks = {"nats": await _nats(nc, spec), "postgres": await _postgres(engine)}
+    for name, failure in read_models.failures.items():
+        checks[f"read_model.{name}"] = failure
+    body: dict[str, Any] = {
+        "service": "gateway",
+        "checks": {name: reason or "ok" for name, reason in checks.items()},
+        "note": NOTE,
+    }
+    if checks["nats"] is None and checks["postgres"] is None:
+        try:
+            body["read_model_lag"] = await read_models.lag()
+        except Exception as exc:  # a schema not created yet, a rebuild swapping
+            body["read_model_lag"] = {"error": type(exc).__name__}
+    healthy = all(reason is None for reason in checks.values())
+    body["status"] = "ok" if healthy else "fail"
+    return healthy, body

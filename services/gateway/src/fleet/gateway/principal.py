@@ -1,0 +1,36 @@
+"""Who is asking: the authenticated user behind a request, and typed identifiers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, NewType
+
+from fleet.events.commands import Actor
+
+UserId = NewType("UserId", str)
+TokenId = NewType("TokenId", str)
+SessionHash = NewType("SessionHash", str)  # SHA-256 of a session id, never the id itself
+
+Role = Literal["admin", "trader", "viewer"]
+Scope = Literal["read", "write", "admin"]
+Via = Literal["session", "token"]
+ROLES: tuple[Role, ...] = ("admin", "trader", "viewer")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller. ``scope`` is set for a personal access token only; a
+    browser session carries the full rights of the role."""
+
+    user_id: UserId
+    username: str
+    role: Role
+    ip: str
+    via: Via
+    scope: Scope | None = None
+    session_hash: SessionHash | None = None
+    must_change_password: bool = False
+
+    def actor(self) -> Actor:
+        """The actor every command sent on this caller's behalf carries."""
+        return Actor(user_id=self.user_id, role=self.role, ip=self.ip)

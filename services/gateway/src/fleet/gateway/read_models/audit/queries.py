@@ -1,0 +1,69 @@
+"""Reads of the audit read model."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select
+
+from fleet.gateway.read_models.audit import projection as p
+from fleet.gateway.read_models.live import live
+from fleet.gateway.schemas.admin import AuditEntry
+from fleet.gateway.schemas.common import Page
+
+entries = live(p.entries, "audit")
+_FIELDS = tuple(name for name in AuditEntry.model_fields if name != "details")
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which entries to show: by actor, target user, action (``auth.`` = a prefix when it
+    ends with a dot) and time."""
+
+    actor_id: str | None = None
+    target_user_id: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _conditions(where: AuditFilter) -> list[Any]:
+    conditions: list[Any] = []
+    if where.actor_id:
+        conditions.append(entries.c.actor_id == where.actor_id)
+    if where.target_user_id:
+        conditions.append(entries.c.target_user_id == where.target_user_id)
+    if where.action and where.action.endswith("."):
+        conditions.append(entries.c.action.startswith(where.action, autoescape=True))
+    elif where.action:
+        conditions.append(entries.c.action == where.action)
+    if where.since:
+        conditions.append(entries.c.occurred_at >= where.since)
+    if where.until:
+        conditions.append(entries.c.occurred_at < where.until)
+    return conditions
+
+
+def audit_page(
+    connection: Connection, where: AuditFilter, limit: int, offset: int
+) -> Page[AuditEntry]:
+    """Entries, newest first."""
+    condition = and_(True, *_conditions(where))
+    total = connection.execute(
+        select(func.count()).select_from(entries).where(condition)
+    ).scalar_one()
+    rows = connection.execute(
+        select(entries)
+        .where(condition)
+        .order_by(entries.c.sequence.desc())
+        .limit(limit)
+        .offset(offset)
+    ).mappings()
+    items = [
+        AuditEntry(**{name: row[name] for name in _FIELDS}, details=json.loads(row["details"]))
+        for row in rows
+    ]
+    return Page[AuditEntry](items=items, total=total, limit=limit, offset=offset)

@@ -1,0 +1,32 @@
+"""Reads of the credentials read model."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select
+
+from fleet.gateway.read_models.credentials import projection as p
+from fleet.gateway.read_models.live import live
+from fleet.gateway.schemas.trading import CredentialOut
+
+credentials = live(p.credentials, "credentials")
+NOT_CONNECTED = CredentialOut(status="not_connected")
+
+
+def credential_of(connection: Connection, user_id: str) -> CredentialOut:
+    """The user's BingX connection (``not_connected`` if he never connected)."""
+    query = select(credentials).where(credentials.c.user_id == user_id)
+    row = connection.execute(query).mappings().first()
+    if row is None:
+        return NOT_CONNECTED
+    return CredentialOut(
+        status=row["status"],
+        api_key_last4=row["api_key_last4"],
+        account_type=row["account_type"],
+        balance=row["balance"],
+        permissions=list(row["permissions"]),
+        ip_addresses=list(row["ip_addresses"]),
+        connected_at=row["connected_at"],
+        updated_at=row["updated_at"],
+        last_verified_at=row["last_verified_at"],
+        last_failure_reason=row["last_failure_reason"],
+    )

@@ -1,0 +1,98 @@
+"""The gateway's projection runners, in its own process: started at startup, followed
+forever, restarted after a failure, and waited for after a write (read your writes)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Iterable
+
+from sqlalchemy import Engine, text
+
+from fleet.eventstore import EventStore
+from fleet.gateway.read_models import ALL
+from fleet.obs import get_logger
+from fleet.projections import ProjectionRunner
+
+RESTART_DELAY_S = 2.0
+_FIRST_POLL_S = 0.002
+_MAX_POLL_S = 0.025
+_CHECKPOINT = "SELECT '{name}' AS name, last_sequence FROM rm_{name}._checkpoint"
+
+
+class ReadModels:
+    """Every read model of the gateway and its runner."""
+
+    def __init__(self, engine: Engine, store: EventStore) -> None:
+        self.engine = engine
+        self.store = store
+        self.runners: dict[str, ProjectionRunner] = {}
+        for factory in ALL:
+            spec = factory()
+            runner = ProjectionRunner(engine, store, spec.registry, spec.projection)
+            self.runners[spec.projection.name] = runner
+        self._checkpoints_query = text(
+            " UNION ALL ".join(_CHECKPOINT.format(name=name) for name in self.runners)
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self.failures: dict[str, str] = {}
+        self._log = get_logger("fleet.gateway.read_models")
+
+    async def start(self) -> None:
+        """Create (or rebuild, on a version change) every schema, then follow the log."""
+        for runner in self.runners.values():
+            await runner.prepare()
+        for name, runner in self.runners.items():
+            self._tasks.append(asyncio.create_task(self._follow(name, runner), name=name))
+
+    async def _follow(self, name: str, runner: ProjectionRunner) -> None:
+        while True:
+            try:
+                await runner.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # logged, shown by /healthz, retried
+                self.failures[name] = f"{type(exc).__name__}: {exc}"
+                self._log.error("read model stopped", read_model=name, error=self.failures[name])
+                await asyncio.sleep(RESTART_DELAY_S)
+                self.failures.pop(name, None)  # set again at once if it fails again
+
+    async def stop(self) -> None:
+        """Cancel every runner."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+
+    def checkpoints(self) -> dict[str, int]:
+        """The last applied stream sequence of each read model."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(self._checkpoints_query)
+            return {row.name: int(row.last_sequence) for row in rows}
+
+    async def caught_up(
+        self, names: Iterable[str], sequence: int | None = None, *, timeout: float = 2.0
+    ) -> bool:
+        """Wait until the named read models have applied ``sequence`` (default: the log's
+        last sequence now); ``False`` if ``timeout`` passed first."""
+        wanted = set(names)
+        target = sequence if sequence is not None else await self.store.last_sequence()
+        deadline = time.monotonic() + timeout
+        pause = _FIRST_POLL_S
+        while True:
+            reached = await asyncio.to_thread(self.checkpoints)
+            if all(reached.get(name, 0) >= target for name in wanted):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, _MAX_POLL_S)
+
+    async def lag(self) -> dict[str, int]:
+        """How many events each read model is behind the log."""
+        last = await self.store.last_sequence()
+        reached = await asyncio.to_thread(self.checkpoints)
+        return {name: max(0, last - reached.get(name, 0)) for name in self.runners}

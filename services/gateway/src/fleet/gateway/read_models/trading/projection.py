@@ -1,0 +1,264 @@
+"""The trading read model (schema ``rm_trading``), from the executor's events: trades
+(a position from opened to closed; open ones are the positions), trading sessions (from
+``bot.started`` to ``bot.stopped``), balance and equity, and every risk decision."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert
+
+from fleet.events import DomainEvent, Envelope
+from fleet.events import bots as bot_ev
+from fleet.events import trading as ev
+from fleet.gateway.read_models.dispatch import DispatchingProjection, Handler
+from fleet.projections import PROJECTION_SCHEMA, ProjectionTx
+
+MONEY = Numeric()  # PostgreSQL numeric keeps the scale each event gave
+metadata = MetaData(schema=PROJECTION_SCHEMA)
+trades = Table(
+    "trades",
+    metadata,
+    Column("user_id", String(128), primary_key=True),
+    Column("trade_id", String(128), primary_key=True),
+    Column("session_id", String(128)),
+    Column("symbol", String(32), nullable=False),
+    Column("position_side", String(8), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("status", String(8), nullable=False),  # open | closed
+    Column("quantity", MONEY, nullable=False),
+    Column("entry_price", MONEY, nullable=False),
+    Column("exit_price", MONEY),
+    Column("leverage", Integer, nullable=False),
+    Column("stop_price", MONEY),
+    Column("realised_pnl", MONEY),
+    Column("fees", MONEY),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("close_reason", String(128)),
+    Column("manual", Boolean, nullable=False),
+    Column("signal_id", String(256)),
+    Index("trades_by_user_closed", "user_id", "status", "closed_at"),
+)
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("session_id", String(128), primary_key=True),
+    Column("user_id", String(128), nullable=False, index=True),
+    Column("status", String(8), nullable=False),  # active | paused | stopped
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("initial_balance", MONEY, nullable=False),
+    Column("current_balance", MONEY, nullable=False),
+    Column("trades", Integer, nullable=False),
+    Column("wins", Integer, nullable=False),
+    Column("losses", Integer, nullable=False),
+    Column("total_pnl", MONEY, nullable=False),
+    Column("config", JSON, nullable=False),
+    Column("started_by", String(128), nullable=False),
+    Column("stop_reason", String(512)),
+)
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("user_id", String(128), primary_key=True),
+    Column("balance", MONEY, nullable=False),
+    Column("equity", MONEY, nullable=False),
+    Column("available_margin", MONEY, nullable=False),
+    Column("unrealised_pnl", MONEY, nullable=False),
+    Column("valued_at", DateTime(timezone=True), nullable=False),
+)
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("user_id", String(128), nullable=False),
+    Column("signal_id", String(256), nullable=False),
+    Column("symbol", String(32), nullable=False),
+    Column("decision", String(8), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("numbers", Text, nullable=False),  # JSON object of strings
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Index("decisions_by_user", "user_id", "decided_at"),
+)
+
+
+def _live_session(user_id: str) -> Any:
+    """The user's session that has not stopped (the one a new trade belongs to)."""
+    return (
+        select(sessions.c.session_id)
+        .where(sessions.c.user_id == user_id, sessions.c.status != "stopped")
+        .order_by(sessions.c.started_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _session_status(tx: ProjectionTx, envelope: Envelope, **values: Any) -> None:
+    tx.execute(
+        update(sessions)
+        .where(sessions.c.user_id == envelope.aggregate.id, sessions.c.status != "stopped")
+        .values(**values)
+    )
+
+
+def _bot_started(tx: ProjectionTx, event: bot_ev.BotStarted, envelope: Envelope) -> None:
+    _session_status(tx, envelope, status="stopped", ended_at=envelope.occurred_at)
+    row = {
+        "session_id": event.session_id,
+        "user_id": envelope.aggregate.id,
+        "status": "active",
+        "started_at": envelope.occurred_at,
+        "initial_balance": event.initial_balance,
+        "current_balance": event.initial_balance,
+        "trades": 0,
+        "wins": 0,
+        "losses": 0,
+        "total_pnl": 0,
+        "config": event.settings.model_dump(mode="json"),
+        "started_by": event.by,
+    }
+    tx.execute(insert(sessions).values(row).on_conflict_do_nothing())
+
+
+def _bot_paused(tx: ProjectionTx, _event: bot_ev.BotPaused, envelope: Envelope) -> None:
+    _session_status(tx, envelope, status="paused")
+
+
+def _bot_resumed(tx: ProjectionTx, _event: bot_ev.BotResumed, envelope: Envelope) -> None:
+    _session_status(tx, envelope, status="active")
+
+
+def _bot_stopped(tx: ProjectionTx, event: bot_ev.BotStopped, envelope: Envelope) -> None:
+    _session_status(
+        tx, envelope, status="stopped", ended_at=envelope.occurred_at, stop_reason=event.reason
+    )
+
+
+def _opened(tx: ProjectionTx, event: ev.PositionOpened, envelope: Envelope) -> None:
+    user = envelope.aggregate.id
+    row = {
+        "user_id": user,
+        "trade_id": event.trade_id,
+        "session_id": _live_session(user),
+        "symbol": event.symbol,
+        "position_side": event.position_side,
+        "direction": event.direction,
+        "status": "open",
+        "quantity": event.quantity,
+        "entry_price": event.entry_price,
+        "leverage": event.leverage,
+        "stop_price": event.stop_price,
+        "opened_at": event.opened_at,
+        "manual": event.manual,
+        "signal_id": event.signal_id,
+    }
+    tx.execute(insert(trades).values(row).on_conflict_do_nothing())
+
+
+def _trade(envelope: Envelope, trade_id: str) -> Any:
+    return update(trades).where(
+        trades.c.user_id == envelope.aggregate.id, trades.c.trade_id == trade_id
+    )
+
+
+def _changed(tx: ProjectionTx, event: ev.PositionChanged, envelope: Envelope) -> None:
+    tx.execute(
+        _trade(envelope, event.trade_id).values(
+            quantity=event.quantity, entry_price=event.entry_price
+        )
+    )
+
+
+def _closed(tx: ProjectionTx, event: ev.PositionClosed, envelope: Envelope) -> None:
+    closing = _trade(envelope, event.trade_id).values(
+        status="closed",
+        quantity=event.quantity,
+        entry_price=event.entry_price,
+        exit_price=event.exit_price,
+        realised_pnl=event.realised_pnl,
+        fees=event.fees,
+        closed_at=event.closed_at,
+        close_reason=event.reason[:128],
+    )
+    session_id = tx.execute(closing.returning(trades.c.session_id)).scalar()
+    if session_id is None:
+        return
+    pnl = event.realised_pnl
+    tx.execute(
+        update(sessions)
+        .where(sessions.c.session_id == session_id)
+        .values(
+            trades=sessions.c.trades + 1,
+            wins=sessions.c.wins + (1 if pnl > 0 else 0),
+            losses=sessions.c.losses + (1 if pnl < 0 else 0),
+            total_pnl=sessions.c.total_pnl + pnl,
+        )
+    )
+
+
+def _valued(tx: ProjectionTx, event: ev.AccountValued, envelope: Envelope) -> None:
+    row = {
+        "user_id": envelope.aggregate.id,
+        "balance": event.balance,
+        "equity": event.equity,
+        "available_margin": event.available_margin,
+        "unrealised_pnl": event.unrealised_pnl,
+        "valued_at": event.valued_at,
+    }
+    upsert = insert(accounts).values(row)
+    tx.execute(upsert.on_conflict_do_update(index_elements=["user_id"], set_=row))
+    _session_status(tx, envelope, current_balance=event.balance)
+
+
+def _evaluated(tx: ProjectionTx, event: ev.SignalEvaluated, envelope: Envelope) -> None:
+    tx.insert(
+        decisions,
+        {
+            "event_id": envelope.id,
+            "user_id": envelope.aggregate.id,
+            "signal_id": event.signal_id,
+            "symbol": event.symbol,
+            "decision": event.decision,
+            "code": event.code,
+            "reason": event.reason,
+            "numbers": json.dumps(event.numbers, sort_keys=True),
+            "decided_at": envelope.occurred_at,
+        },
+    )
+
+
+class TradingProjection(DispatchingProjection):
+    """Positions, trades, trading sessions, account values and risk decisions."""
+
+    name = "trading"
+    version = 1
+    metadata: ClassVar[MetaData] = metadata
+    handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
+        bot_ev.BotStarted: _bot_started,
+        bot_ev.BotPaused: _bot_paused,
+        bot_ev.BotResumed: _bot_resumed,
+        bot_ev.BotStopped: _bot_stopped,
+        ev.PositionOpened: _opened,
+        ev.PositionChanged: _changed,
+        ev.PositionClosed: _closed,
+        ev.AccountValued: _valued,
+        ev.SignalEvaluated: _evaluated,
+    }

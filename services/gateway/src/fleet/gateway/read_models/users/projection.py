@@ -1,0 +1,226 @@
+"""The users read model (schema ``rm_users``): users, viewer grants, trading settings and
+access tokens, from the user aggregate's events (``ev.user.<id>``)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    or_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert
+
+from fleet.events import DomainEvent, Envelope
+from fleet.events import users as ev
+from fleet.gateway.read_models.dispatch import DispatchingProjection, Handler
+from fleet.projections import PROJECTION_SCHEMA, ProjectionTx
+
+metadata = MetaData(schema=PROJECTION_SCHEMA)
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", String(128), primary_key=True),
+    Column("username", String(128), nullable=False, index=True),
+    Column("email", String(320), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("failed_logins", Integer, nullable=False),
+    Column("last_login_at", DateTime(timezone=True)),
+    Column("last_login_ip", String(64)),
+    Column("password_changed_at", DateTime(timezone=True)),
+    Column("sessions_valid_after", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(128)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+grants = Table(
+    "grants",
+    metadata,
+    Column("viewer_id", String(128), primary_key=True),
+    Column("trader_id", String(128), primary_key=True, index=True),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    Column("granted_by", String(128), nullable=False),
+)
+trading_settings = Table(
+    "trading_settings",
+    metadata,
+    Column("user_id", String(128), primary_key=True),
+    Column("settings", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(128), nullable=False),
+)
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("token_id", String(128), nullable=False, unique=True),
+    Column("user_id", String(128), nullable=False, index=True),
+    Column("name", String(128), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+
+def _set(tx: ProjectionTx, envelope: Envelope, **values: Any) -> None:
+    tx.execute(
+        update(users)
+        .where(users.c.user_id == envelope.aggregate.id)
+        .values(updated_at=envelope.occurred_at, **values)
+    )
+
+
+def _ends_sessions(tx: ProjectionTx, envelope: Envelope, **values: Any) -> None:
+    """A change after which every earlier session of the user is dead."""
+    _set(tx, envelope, sessions_valid_after=envelope.occurred_at, **values)
+
+
+def _created(tx: ProjectionTx, event: ev.UserCreated, envelope: Envelope) -> None:
+    tx.execute(
+        insert(users)
+        .values(
+            user_id=envelope.aggregate.id,
+            username=event.username,
+            email=event.email,
+            role=event.role,
+            active=True,
+            deleted=False,
+            failed_logins=0,
+            created_at=envelope.occurred_at,
+            created_by=event.created_by,
+            updated_at=envelope.occurred_at,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+def _role(tx: ProjectionTx, event: ev.UserRoleChanged, envelope: Envelope) -> None:
+    _ends_sessions(tx, envelope, role=event.role)
+
+
+def _activated(tx: ProjectionTx, _event: ev.UserActivated, envelope: Envelope) -> None:
+    _set(tx, envelope, active=True)
+
+
+def _deactivated(tx: ProjectionTx, _event: ev.UserDeactivated, envelope: Envelope) -> None:
+    _ends_sessions(tx, envelope, active=False)
+
+
+def _deleted(tx: ProjectionTx, _event: ev.UserDeleted, envelope: Envelope) -> None:
+    _ends_sessions(tx, envelope, active=False, deleted=True)
+    user = envelope.aggregate.id
+    tx.execute(delete(grants).where(or_(grants.c.viewer_id == user, grants.c.trader_id == user)))
+
+
+def _password(tx: ProjectionTx, event: ev.PasswordSet, envelope: Envelope) -> None:
+    if event.reason in ("changed", "reset"):
+        _ends_sessions(tx, envelope, password_changed_at=envelope.occurred_at)
+
+
+def _login_ok(tx: ProjectionTx, event: ev.LoginSucceeded, envelope: Envelope) -> None:
+    _set(tx, envelope, last_login_at=envelope.occurred_at, last_login_ip=event.ip, failed_logins=0)
+
+
+def _login_failed(tx: ProjectionTx, event: ev.LoginFailed, envelope: Envelope) -> None:
+    _set(tx, envelope, failed_logins=event.consecutive_failures)
+
+
+def _locked(tx: ProjectionTx, event: ev.UserLocked, envelope: Envelope) -> None:
+    _ends_sessions(tx, envelope, locked_until=event.until)
+
+
+def _unlocked(tx: ProjectionTx, _event: ev.UserUnlocked, envelope: Envelope) -> None:
+    _set(tx, envelope, locked_until=None, failed_logins=0)
+
+
+def _email(tx: ProjectionTx, event: ev.EmailChanged, envelope: Envelope) -> None:
+    _set(tx, envelope, email=event.email)
+
+
+def _granted(tx: ProjectionTx, event: ev.ViewerGrantGiven, envelope: Envelope) -> None:
+    row = {
+        "viewer_id": envelope.aggregate.id,
+        "trader_id": event.trader_id,
+        "granted_at": envelope.occurred_at,
+        "granted_by": envelope.actor,
+    }
+    tx.execute(insert(grants).values(row).on_conflict_do_nothing())
+
+
+def _revoked(tx: ProjectionTx, event: ev.ViewerGrantRevoked, envelope: Envelope) -> None:
+    tx.execute(
+        delete(grants).where(
+            grants.c.viewer_id == envelope.aggregate.id, grants.c.trader_id == event.trader_id
+        )
+    )
+
+
+def _settings(tx: ProjectionTx, event: ev.TradingSettingsChanged, envelope: Envelope) -> None:
+    row = {
+        "user_id": envelope.aggregate.id,
+        "settings": event.settings.model_dump(mode="json"),
+        "updated_at": envelope.occurred_at,
+        "updated_by": envelope.actor,
+    }
+    upsert = insert(trading_settings).values(row)
+    tx.execute(upsert.on_conflict_do_update(index_elements=["user_id"], set_=row))
+
+
+def _token(tx: ProjectionTx, event: ev.AccessTokenCreated, envelope: Envelope) -> None:
+    row = {
+        "token_sha256": event.token_sha256,
+        "token_id": event.token_id,
+        "user_id": envelope.aggregate.id,
+        "name": event.name,
+        "scope": event.scope,
+        "created_at": envelope.occurred_at,
+        "expires_at": event.expires_at,
+    }
+    tx.execute(insert(tokens).values(row).on_conflict_do_nothing())
+
+
+def _token_revoked(tx: ProjectionTx, event: ev.AccessTokenRevoked, envelope: Envelope) -> None:
+    tx.execute(
+        update(tokens)
+        .where(tokens.c.token_id == event.token_id, tokens.c.user_id == envelope.aggregate.id)
+        .values(revoked_at=envelope.occurred_at)
+    )
+
+
+class UsersProjection(DispatchingProjection):
+    """Users, grants, trading settings and access tokens."""
+
+    name = "users"
+    version = 1
+    metadata: ClassVar[MetaData] = metadata
+    handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
+        ev.UserCreated: _created,
+        ev.UserRoleChanged: _role,
+        ev.UserActivated: _activated,
+        ev.UserDeactivated: _deactivated,
+        ev.UserDeleted: _deleted,
+        ev.PasswordSet: _password,
+        ev.LoginSucceeded: _login_ok,
+        ev.LoginFailed: _login_failed,
+        ev.UserLocked: _locked,
+        ev.UserUnlocked: _unlocked,
+        ev.EmailChanged: _email,
+        ev.ViewerGrantGiven: _granted,
+        ev.ViewerGrantRevoked: _revoked,
+        ev.TradingSettingsChanged: _settings,
+        ev.AccessTokenCreated: _token,
+        ev.AccessTokenRevoked: _token_revoked,
+    }

@@ -1,0 +1,127 @@
+"""Views that join several read models: a trader's status and dashboard, the admin
+overview, a viewer's list of traders."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, Select, and_, func, select
+
+from fleet.gateway.read_models.bots.queries import bot_of, bot_statuses, bots
+from fleet.gateway.read_models.credentials.queries import credential_of
+from fleet.gateway.read_models.trading import queries as trading
+from fleet.gateway.read_models.users import queries as users
+from fleet.gateway.schemas.admin import AccountSummary, Dashboard, GrantedTrader, Overview
+from fleet.gateway.schemas.trading import StatusOut
+
+ZERO = Decimal(0)
+
+
+def status_of(connection: Connection, user: RowMapping) -> StatusOut:
+    """``GET /api/status``: account, BingX connection, bot and open positions."""
+    user_id = user["user_id"]
+    return StatusOut(
+        user_id=user_id,
+        username=user["username"],
+        trading_enabled=users.settings_of(connection, user_id).trading_enabled,
+        credential=credential_of(connection, user_id),
+        account=trading.account_of(connection, user_id),
+        bot=bot_of(connection, user_id),
+        positions=trading.positions_of(connection, user_id),
+    )
+
+
+def dashboard_of(connection: Connection, user: RowMapping) -> Dashboard:
+    """Everything about one trader, read-only."""
+    user_id = user["user_id"]
+    return Dashboard(
+        user_id=user_id,
+        username=user["username"],
+        settings=users.settings_of(connection, user_id),
+        credential=credential_of(connection, user_id),
+        account=trading.account_of(connection, user_id),
+        bot=bot_of(connection, user_id),
+        positions=trading.positions_of(connection, user_id),
+        stats=trading.stats_of(connection, user_id),
+        current_session=trading.current_session(connection, user_id),
+        recent_trades=trading.recent_trades(connection, user_id),
+    )
+
+
+def granted_traders(connection: Connection, viewer_id: str) -> list[GrantedTrader]:
+    """The traders a viewer may read, with each bot's status."""
+    granted = users.grants_of(connection, viewer_id)
+    statuses = bot_statuses(connection, [grant.trader_id for grant in granted])
+    return [
+        GrantedTrader(
+            trader_id=grant.trader_id,
+            username=grant.trader_username,
+            granted_at=grant.granted_at,
+            bot_status=statuses.get(grant.trader_id, "never_started"),
+        )
+        for grant in granted
+    ]
+
+
+def overview(connection: Connection) -> Overview:
+    """Totals over every trader, and one line per trader."""
+    live_users = users.users.c.deleted.is_(False)
+    user_count = connection.execute(
+        select(func.count()).select_from(users.users).where(live_users)
+    ).scalar_one()
+    accounts = [_summary(row) for row in connection.execute(_accounts_query()).mappings()]
+    return Overview(
+        users=user_count,
+        traders=len(accounts),
+        active_bots=sum(1 for a in accounts if a.bot_status == "running"),
+        paused_bots=sum(1 for a in accounts if a.bot_status == "paused"),
+        total_balance=sum((a.balance or ZERO for a in accounts), ZERO),
+        total_equity=sum((a.equity or ZERO for a in accounts), ZERO),
+        pnl_today=sum((a.pnl_today for a in accounts), ZERO),
+        accounts=accounts,
+    )
+
+
+def _accounts_query() -> Select[Any]:
+    t, u, a = trading.trades, users.users, trading.accounts
+    today = (
+        select(
+            t.c.user_id,
+            func.sum(t.c.realised_pnl)
+            .filter(t.c.status == "closed", t.c.closed_at >= trading.start_of_day())
+            .label("pnl_today"),
+            func.count().filter(t.c.status == "open").label("open_positions"),
+        )
+        .group_by(t.c.user_id)
+        .subquery()
+    )
+    return (
+        select(
+            u.c.user_id,
+            u.c.username,
+            bots.c.status.label("bot_status"),
+            a.c.balance,
+            a.c.equity,
+            today.c.pnl_today,
+            today.c.open_positions,
+        )
+        .select_from(u)
+        .outerjoin(bots, bots.c.user_id == u.c.user_id)
+        .outerjoin(a, a.c.user_id == u.c.user_id)
+        .outerjoin(today, today.c.user_id == u.c.user_id)
+        .where(and_(u.c.role == "trader", u.c.deleted.is_(False)))
+        .order_by(u.c.username)
+    )
+
+
+def _summary(row: RowMapping) -> AccountSummary:
+    return AccountSummary(
+        user_id=row["user_id"],
+        username=row["username"],
+        bot_status=row["bot_status"] or "never_started",
+        balance=row["balance"],
+        equity=row["equity"],
+        pnl_today=row["pnl_today"] or ZERO,
+        open_positions=row["open_positions"] or 0,
+    )

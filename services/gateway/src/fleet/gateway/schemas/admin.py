@@ -1,0 +1,143 @@
+"""Bodies of the admin API and of viewers' read-only access."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import AwareDatetime, Field
+
+from fleet.gateway.schemas.auth import EMAIL, NEW_PASSWORD, USERNAME, RoleName
+from fleet.gateway.schemas.common import ApiModel
+from fleet.gateway.schemas.trading import (
+    AccountOut,
+    BotOut,
+    CredentialOut,
+    PositionOut,
+    SessionOut,
+    SettingsOut,
+    StatsOut,
+    TradeOut,
+)
+
+REASON = Field(default="", max_length=256, examples=["maintenance window"])
+
+
+class UserOut(ApiModel):
+    id: str = Field(examples=["0193a5b0c1d2"])
+    username: str = Field(examples=["alice"])
+    email: str = Field(examples=["alice@example.com"])
+    role: RoleName
+    active: bool
+    locked: bool
+    locked_until: AwareDatetime | None = None
+    failed_logins: int = Field(ge=0)
+    last_login_at: AwareDatetime | None = None
+    created_at: AwareDatetime
+    created_by: str | None = None
+
+
+class UserCreate(ApiModel):
+    username: str = USERNAME
+    password: str = NEW_PASSWORD
+    email: str = EMAIL
+    role: RoleName
+
+
+class UserUpdate(ApiModel):
+    email: str = EMAIL
+
+
+class RoleChange(ApiModel):
+    role: RoleName
+
+
+class ActiveChange(ApiModel):
+    active: bool = Field(examples=[False])
+    reason: str = REASON
+
+
+class PasswordReset(ApiModel):
+    new_password: str = NEW_PASSWORD
+
+
+class Reason(ApiModel):
+    reason: str = REASON
+
+
+class GrantOut(ApiModel):
+    """Viewer ``viewer_id`` may read trader ``trader_id``."""
+
+    viewer_id: str
+    trader_id: str
+    trader_username: str = Field(examples=["alice"])
+    granted_at: AwareDatetime
+    granted_by: str
+
+
+class Dashboard(ApiModel):
+    """Everything about one trader, read-only (for admins and granted viewers)."""
+
+    user_id: str
+    username: str
+    settings: SettingsOut
+    credential: CredentialOut
+    account: AccountOut | None = None
+    bot: BotOut
+    positions: list[PositionOut]
+    stats: StatsOut
+    current_session: SessionOut | None = None
+    recent_trades: list[TradeOut] = Field(description="The last 20 closed trades.")
+
+
+class AccountSummary(ApiModel):
+    user_id: str
+    username: str
+    bot_status: str = Field(examples=["running"])
+    balance: Decimal | None = Field(default=None, examples=["2500.00"])
+    equity: Decimal | None = None
+    pnl_today: Decimal = Field(examples=["12.30"])
+    open_positions: int = Field(ge=0)
+
+
+class Overview(ApiModel):
+    """Totals over every trader's account; PnL today = trades closed since 00:00 UTC."""
+
+    users: int = Field(ge=0, examples=[42])
+    traders: int = Field(ge=0, examples=[30])
+    active_bots: int = Field(ge=0, examples=[20])
+    paused_bots: int = Field(ge=0, examples=[3])
+    total_balance: Decimal = Field(examples=["75000.00"])
+    total_equity: Decimal = Field(examples=["75120.00"])
+    pnl_today: Decimal = Field(examples=["310.45"])
+    accounts: list[AccountSummary]
+
+
+class KillSwitchResult(ApiModel):
+    paused: int = Field(ge=0, examples=[20])
+
+
+class FlattenResult(ApiModel):
+    users: int = Field(ge=0, examples=[1])
+
+
+class AuditEntry(ApiModel):
+    event_id: str
+    sequence: int
+    occurred_at: AwareDatetime
+    action: str = Field(examples=["admin.user.create"])
+    actor_id: str
+    actor_role: str
+    ip: str = Field(examples=["203.0.113.7"])
+    target_user_id: str | None = None
+    outcome: str = Field(examples=["ok"])
+    details: dict[str, str]
+    source: str = Field(examples=["audit.recorded"])
+
+
+class GrantedTrader(ApiModel):
+    """A trader the calling viewer may read."""
+
+    trader_id: str
+    username: str
+    granted_at: AwareDatetime
+    bot_status: str = Field(examples=["running"])

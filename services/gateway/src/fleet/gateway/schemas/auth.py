@@ -1,0 +1,96 @@
+"""Bodies of sign-in, the caller's own account and personal access tokens."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from fleet.gateway.schemas.common import ApiModel
+
+RoleName = Literal["admin", "trader", "viewer"]
+ScopeName = Literal["read", "write", "admin"]
+USERNAME = Field(min_length=1, max_length=64, examples=["alice"])
+PASSWORD = Field(min_length=1, max_length=1024, examples=["correct horse battery staple"])
+NEW_PASSWORD = Field(
+    min_length=1,
+    max_length=1024,
+    description="At least 12 characters, not the username (checked by the auth service).",
+    examples=["a much longer passphrase"],
+)
+EMAIL = Field(
+    min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$", examples=["alice@example.com"]
+)
+
+
+class LoginRequest(ApiModel):
+    username: str = USERNAME
+    password: str = PASSWORD
+
+
+class LoginResponse(ApiModel):
+    """Signed in: the session cookie is set (HttpOnly), and the readable ``fleet_csrf``
+    cookie whose value every state-changing request sends back in ``X-CSRF-Token``."""
+
+    user_id: str = Field(examples=["0193a5b0c1d2"])
+    username: str = Field(examples=["alice"])
+    role: RoleName
+    must_change_password: bool = Field(examples=[False])
+    csrf_token: str = Field(description="Same value as the fleet_csrf cookie.")
+
+
+class Me(ApiModel):
+    user_id: str = Field(examples=["0193a5b0c1d2"])
+    username: str = Field(examples=["alice"])
+    email: str = Field(examples=["alice@example.com"])
+    role: RoleName
+    must_change_password: bool = False
+    authenticated_by: Literal["session", "token"]
+    token_scope: ScopeName | None = None
+    created_at: AwareDatetime | None = None
+
+
+class UpdateMe(ApiModel):
+    email: str = EMAIL
+
+
+class ChangePassword(ApiModel):
+    current_password: str = PASSWORD
+    new_password: str = NEW_PASSWORD
+
+
+class PasswordChanged(ApiModel):
+    """Every earlier session ended; a browser caller gets a new session (and CSRF token)."""
+
+    message: str = Field(examples=["password changed; other sessions ended"])
+    csrf_token: str | None = None
+
+
+class LoggedOut(ApiModel):
+    sessions_ended: int = Field(ge=0, examples=[1])
+
+
+class TokenCreate(ApiModel):
+    name: str = Field(min_length=1, max_length=64, examples=["ci deploy"])
+    scope: ScopeName = Field(
+        description="read: GET only; write: every non-admin endpoint; admin: also the admin "
+        "API (admins only)."
+    )
+
+
+class TokenOut(ApiModel):
+    token_id: str = Field(examples=["tok_0193a5b0"])
+    name: str = Field(examples=["ci deploy"])
+    scope: ScopeName
+    created_at: AwareDatetime
+    expires_at: AwareDatetime | None = None
+    revoked: bool = False
+
+
+class TokenCreated(ApiModel):
+    """The token itself is shown here, once; only its SHA-256 is kept."""
+
+    token_id: str = Field(examples=["tok_0193a5b0"])
+    token: str = Field(examples=["flt_3q2+7w..."], description="Send as Authorization: Bearer.")
+    name: str
+    scope: ScopeName

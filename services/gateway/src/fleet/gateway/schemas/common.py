@@ -1,0 +1,95 @@
+"""Shapes shared by every endpoint: the one error body, pages, plain acknowledgements."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ItemT = TypeVar("ItemT")
+
+USER_ID = Field(
+    min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$", examples=["0193a5b0c1d2"]
+)
+
+
+class ApiModel(BaseModel):
+    """Base of every request and response body: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(ApiModel):
+    code: str = Field(examples=["invalid"])
+    message: str = Field(examples=["username: String should have at least 3 characters"])
+    details: dict[str, Any] = Field(default_factory=dict, examples=[{"field": "username"}])
+
+
+class ErrorResponse(BaseModel):
+    """Every error the API answers with."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"error": {"code": "not_found", "message": "not found", "details": {}}}]
+        }
+    )
+
+    error: ErrorDetail
+    success: bool | None = Field(default=None, description="Only on /api/bingx/* answers.")
+
+
+class Page(BaseModel, Generic[ItemT]):
+    """One page of a longer list."""
+
+    items: list[ItemT]
+    total: int = Field(ge=0, examples=[42])
+    limit: int = Field(ge=1, examples=[50])
+    offset: int = Field(ge=0, examples=[0])
+
+
+class Done(ApiModel):
+    """An accepted request with nothing else to say."""
+
+    status: str = Field(examples=["ok"])
+    message: str = Field(default="", examples=["logged out"])
+
+
+class HealthOut(BaseModel):
+    """Readiness: every check and how many events each read model is behind."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "service": "gateway",
+                    "status": "ok",
+                    "checks": {"nats": "ok", "postgres": "ok"},
+                    "note": "HTTP API",
+                    "read_model_lag": {"users": 0},
+                }
+            ]
+        }
+    )
+
+    service: str
+    status: str
+    checks: dict[str, str]
+    note: str = ""
+    read_model_lag: dict[str, int | str] = Field(default_factory=dict)
+
+
+ERROR_STATUSES = (400, 401, 403, 404, 409, 422, 423, 429, 503)
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in (
+        (400, "Bad input (the field is named in details.field)"),
+        (401, "Not signed in"),
+        (403, "Forbidden action, or a missing CSRF token"),
+        (404, "Not found, or not yours to see"),
+        (409, "Conflict (e.g. a username already taken)"),
+        (422, "The request does not match the schema"),
+        (423, "Locked after too many failed logins"),
+        (429, "Too many attempts: retry after the Retry-After header"),
+        (503, "A service the gateway needs did not answer"),
+    )
+}

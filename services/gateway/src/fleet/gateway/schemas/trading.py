@@ -1,0 +1,194 @@
+"""Bodies of a trader's own account: settings, BingX connection, bot, positions, trades,
+trading sessions, statistics and risk decisions. Money is a decimal string."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field
+from pydantic.fields import FieldInfo
+
+from fleet.events.users import PositionMode, Symbol, Timeframe, TradingSettings
+from fleet.gateway.schemas.common import ApiModel
+
+MONEY_EXAMPLE = "2500.00"
+
+
+def _like(name: str, example: Any) -> Any:
+    """An optional field with the same limits as the trading settings' own field."""
+    source = TradingSettings.model_fields[name]
+    return FieldInfo.merge_field_infos(source, default=None, examples=[example])
+
+
+class SettingsOut(ApiModel):
+    """A trader's settings (percentages in percent: 2.0 means 2 %)."""
+
+    trading_enabled: bool = Field(examples=[True])
+    max_positions: int = Field(examples=[2])
+    risk_per_trade: Decimal = Field(examples=["2.0"])
+    daily_loss_limit: Decimal = Field(examples=["5.0"])
+    max_drawdown: Decimal = Field(examples=["15.0"])
+    leverage: int = Field(examples=[5])
+    position_mode: PositionMode
+    symbols: list[str] = Field(examples=[["BTC-USDT", "ETH-USDT"]])
+    timeframe: Timeframe
+    adx_threshold: Decimal = Field(examples=["25"])
+    min_confidence: Decimal = Field(examples=["60"])
+    flatten_on_stop: bool = Field(examples=[False])
+    updated_at: AwareDatetime | None = None
+
+
+class SettingsUpdate(ApiModel):
+    """Only the fields given change; the whole result is validated by the auth service."""
+
+    trading_enabled: bool | None = Field(default=None, examples=[True])
+    max_positions: int | None = _like("max_positions", 3)
+    risk_per_trade: Decimal | None = _like("risk_per_trade", "1.5")
+    daily_loss_limit: Decimal | None = _like("daily_loss_limit", "5.0")
+    max_drawdown: Decimal | None = _like("max_drawdown", "15.0")
+    leverage: int | None = _like("leverage", 5)
+    position_mode: PositionMode | None = Field(default=None, examples=["hedge"])
+    symbols: list[Symbol] | None = _like("symbols", ["BTC-USDT"])
+    timeframe: Timeframe | None = Field(default=None, examples=["15m"])
+    adx_threshold: Decimal | None = _like("adx_threshold", "25")
+    min_confidence: Decimal | None = _like("min_confidence", "60")
+    flatten_on_stop: bool | None = Field(default=None, examples=[False])
+
+
+class ConnectRequest(ApiModel):
+    """A BingX API key pair. The secret goes to the vault service and nowhere else."""
+
+    api_key: str = Field(min_length=1, max_length=256, examples=["vQ7...64 characters...Xk"])
+    api_secret: str = Field(min_length=1, max_length=256, examples=["(the secret)"])
+
+
+class BingxResult(ApiModel):
+    """The answer of connect, test and disconnect (refusals add ``error`` to the one
+    error shape, with ``success: false``)."""
+
+    success: bool = Field(examples=[True])
+    message: str = Field(examples=["BingX account connected and verified"])
+    account_type: str | None = Field(default=None, examples=["perpetual"])
+    balance: Decimal | None = Field(default=None, examples=[MONEY_EXAMPLE])
+    api_key_last4: str | None = Field(default=None, examples=["9XkQ"])
+    warnings: list[str] = Field(default_factory=list)
+
+
+CredentialStatus = Literal["not_connected", "pending", "verified", "failed", "disconnected"]
+
+
+class CredentialOut(ApiModel):
+    status: CredentialStatus
+    api_key_last4: str | None = Field(default=None, examples=["9XkQ"])
+    account_type: str | None = None
+    balance: Decimal | None = Field(default=None, examples=[MONEY_EXAMPLE])
+    permissions: list[int] = Field(default_factory=list)
+    ip_addresses: list[str] = Field(default_factory=list)
+    connected_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+    last_verified_at: AwareDatetime | None = None
+    last_failure_reason: str | None = None
+
+
+BotStatus = Literal["never_started", "running", "paused", "stopped"]
+
+
+class BotOut(ApiModel):
+    status: BotStatus
+    session_id: str | None = None
+    pause_reason: str | None = None
+    paused_automatically: bool = False
+    started_at: AwareDatetime | None = None
+    stopped_at: AwareDatetime | None = None
+    changed_by: str | None = None
+
+
+class BotCommandResult(ApiModel):
+    status: str = Field(examples=["running"])
+    session_id: str | None = None
+    message: str = Field(default="", examples=["bot started"])
+
+
+class AccountOut(ApiModel):
+    balance: Decimal = Field(examples=[MONEY_EXAMPLE])
+    equity: Decimal = Field(examples=["2512.40"])
+    available_margin: Decimal = Field(examples=["2100.00"])
+    unrealised_pnl: Decimal = Field(examples=["12.40"])
+    valued_at: AwareDatetime
+
+
+class PositionOut(ApiModel):
+    trade_id: str
+    symbol: str = Field(examples=["BTC-USDT"])
+    position_side: str = Field(examples=["LONG"])
+    direction: Literal["long", "short"]
+    quantity: Decimal = Field(examples=["0.010"])
+    entry_price: Decimal = Field(examples=["64000.5"])
+    leverage: int = Field(examples=[5])
+    stop_price: Decimal | None = None
+    opened_at: AwareDatetime
+    manual: bool = False
+    session_id: str | None = None
+
+
+class TradeOut(PositionOut):
+    status: Literal["open", "closed"]
+    exit_price: Decimal | None = None
+    realised_pnl: Decimal | None = Field(default=None, examples=["18.20"])
+    fees: Decimal | None = None
+    closed_at: AwareDatetime | None = None
+    close_reason: str | None = Field(default=None, examples=["opposite signal"])
+
+
+class SessionOut(ApiModel):
+    session_id: str
+    status: Literal["active", "paused", "stopped"]
+    started_at: AwareDatetime
+    ended_at: AwareDatetime | None = None
+    initial_balance: Decimal = Field(examples=[MONEY_EXAMPLE])
+    current_balance: Decimal = Field(examples=["2540.10"])
+    trades: int = Field(ge=0)
+    wins: int = Field(ge=0)
+    losses: int = Field(ge=0)
+    total_pnl: Decimal = Field(examples=["40.10"])
+    config: dict[str, Any] = Field(description="The trading settings when the session began.")
+    started_by: str
+    stop_reason: str | None = None
+
+
+class StatsOut(ApiModel):
+    """Closed trades only; PnL today counts trades closed since 00:00 UTC."""
+
+    trades: int = Field(ge=0, examples=[12])
+    wins: int = Field(ge=0, examples=[7])
+    losses: int = Field(ge=0, examples=[5])
+    win_rate: Decimal = Field(examples=["58.33"], description="Percent of closed trades won.")
+    pnl_today: Decimal = Field(examples=["-3.20"])
+    pnl_all_time: Decimal = Field(examples=["140.55"])
+    open_positions: int = Field(ge=0, examples=[1])
+
+
+class DecisionOut(ApiModel):
+    """One risk-engine decision for one signal, with its reason and numbers."""
+
+    event_id: str
+    signal_id: str
+    symbol: str
+    decision: Literal["entry", "exit", "skip"]
+    code: str = Field(examples=["daily_loss_limit"])
+    reason: str = Field(examples=["skipped: daily loss limit 5 % reached (-5.3 %)"])
+    numbers: dict[str, str] = Field(examples=[{"daily_pnl_pct": "-5.3"}])
+    decided_at: AwareDatetime
+
+
+class StatusOut(ApiModel):
+    """The caller's account at a glance (``GET /api/status``)."""
+
+    user_id: str
+    username: str
+    trading_enabled: bool
+    credential: CredentialOut
+    account: AccountOut | None = None
+    bot: BotOut
+    positions: list[PositionOut]

@@ -1,0 +1,278 @@
+"""The HTTP API as people use it: the auth service and the gateway as real processes on a
+real NATS (each with its own NATS user) and PostgreSQL, started once per test module.
+
+Test modules cannot import this file at run time (``--import-mode=importlib``); they use
+the ``stack`` fixture and import these classes under ``TYPE_CHECKING`` for annotations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nats
+import pytest
+from nats.aio.client import Client
+
+from fleet.events import ActorId, AggregateId, AggregateRef, DomainEvent, wrap
+from fleet.events.auth_commands import BootstrapAdmin, UnlockUser
+from fleet.events.commands import Command, command_subject
+from fleet.eventstore import EventStore, StreamSpec, ensure_stream
+from fleet.stack import ManagedProcess, free_port
+
+PASSWORD = "correct horse battery staple"
+CHEAP_ARGON2 = {
+    "FLEET_ARGON2_TIME_COST": "1",
+    "FLEET_ARGON2_MEMORY_KIB": "8192",
+    "FLEET_ARGON2_PARALLELISM": "1",
+}
+
+
+@dataclass
+class Account:
+    user_id: str
+    username: str
+    password: str
+    role: str
+
+
+class Session:
+    """A signed-in browser: cookies kept, the CSRF header sent on every request."""
+
+    def __init__(self, http: httpx.AsyncClient, account: Account, csrf: str) -> None:
+        self.http = http
+        self.account = account
+        self.csrf = csrf
+        http.headers["X-CSRF-Token"] = csrf
+
+    @property
+    def user_id(self) -> str:
+        return self.account.user_id
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.http.request(method, path, **kwargs)
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.http.get(path, **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.http.post(path, **kwargs)
+
+    async def put(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.http.put(path, **kwargs)
+
+    async def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.http.delete(path, **kwargs)
+
+
+@dataclass
+class Stack:
+    """The running auth service and gateway, and what the tests used (for secret scans)."""
+
+    base_url: str
+    nc: Client
+    store: EventStore
+    database_url: str
+    logs: dict[str, Path]
+    processes: dict[str, ManagedProcess]
+    admin: Account | None = None
+    secrets: set[str] = field(default_factory=set)
+    answers: list[str] = field(default_factory=list)
+    clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+    def client(self, ip: str = "127.0.0.1") -> httpx.AsyncClient:
+        """An HTTP client whose requests come from ``ip`` (127.0.0.x are all local)."""
+        transport = httpx.AsyncHTTPTransport(local_address=ip)
+        http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=30,
+            event_hooks={"response": [self._keep_answer]},
+        )
+        self.clients.append(http)
+        return http
+
+    async def _keep_answer(self, response: httpx.Response) -> None:
+        await response.aread()
+        self.answers.append(response.text)
+
+    async def ask(self, command: Command) -> dict[str, Any]:
+        """Send a command to a service directly (as an operator would)."""
+        answer = await self.nc.request(
+            command_subject(command), command.model_dump_json().encode(), timeout=15
+        )
+        reply: dict[str, Any] = json.loads(answer.data)
+        return reply
+
+    async def login(self, account: Account, ip: str = "127.0.0.1") -> Session:
+        """Sign in; a required password change is made at once (the new one is kept)."""
+        http = self.client(ip)
+        answer = await http.post(
+            "/api/auth/login", json={"username": account.username, "password": account.password}
+        )
+        assert answer.status_code == 200, answer.text
+        self._remember(http, answer)
+        account.user_id = answer.json()["user_id"]
+        session = Session(http, account, answer.json()["csrf_token"])
+        if answer.json()["must_change_password"]:
+            new = account.password + " renewed"
+            changed = await session.post(
+                "/api/auth/password",
+                json={"current_password": account.password, "new_password": new},
+            )
+            assert changed.status_code == 200, changed.text
+            account.password = new
+            self.secrets.add(new)
+            self._remember(http, changed)
+            session = Session(http, account, changed.json()["csrf_token"])
+        return session
+
+    def _remember(self, http: httpx.AsyncClient, answer: httpx.Response) -> None:
+        for name in ("fleet_session", "fleet_csrf"):
+            value = http.cookies.get(name)
+            if value:
+                self.secrets.add(value)
+        if name := answer.json().get("csrf_token"):
+            self.secrets.add(name)
+
+    async def create_user(self, admin: Session, role: str, name: str = "") -> Account:
+        """A new account created through the admin API."""
+        username = name or f"{role}-{uuid.uuid4().hex[:8]}"
+        password = f"{PASSWORD} {uuid.uuid4().hex[:6]}"
+        self.secrets.add(password)
+        answer = await admin.post(
+            "/api/admin/users",
+            json={
+                "username": username,
+                "password": password,
+                "role": role,
+                "email": f"{username}@example.com",
+            },
+        )
+        assert answer.status_code == 201, answer.text
+        return Account(answer.json()["id"], username, password, role)
+
+    async def new_session(self, admin: Session, role: str, ip: str = "127.0.0.1") -> Session:
+        return await self.login(await self.create_user(admin, role), ip)
+
+    async def append(self, kind: str, owner: str, *events: DomainEvent) -> int:
+        """Append events as the service owning them would (e.g. the executor's)."""
+        aggregate = AggregateRef(type=kind, id=AggregateId(owner))
+        envelopes = [wrap(event, aggregate, actor=ActorId(owner)) for event in events]
+        stored = await self.store.append(aggregate, envelopes, expected_version=None)
+        return stored[-1].sequence or 0
+
+    def logged(self) -> str:
+        return "\n".join(path.read_text(errors="replace") for path in self.logs.values())
+
+
+async def _wait_http(url: str, process: ManagedProcess) -> None:
+    async with httpx.AsyncClient(timeout=2) as http:
+        for _ in range(300):
+            if process.proc is not None and process.proc.poll() is not None:
+                raise AssertionError(f"{process.name} exited: {process.tail()}")
+            try:
+                if (await http.get(url)).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{process.name} not ready: {process.tail()}")
+
+
+async def _wait_auth(stack: Stack) -> None:
+    for _ in range(150):
+        try:
+            await stack.ask(UnlockUser(user_id="nobody"))
+            return
+        except (TimeoutError, nats.errors.NoRespondersError):
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"auth did not answer: {stack.processes['auth'].tail()}")
+
+
+def _env(nats_server: Any, spec: StreamSpec, user: str, extra: dict[str, str]) -> dict[str, str]:
+    return (
+        os.environ
+        | {
+            "FLEET_NATS_URL": nats_server.url_for(user),
+            "FLEET_STREAM_NAME": spec.name,
+            "FLEET_SUBJECT_PREFIX": spec.prefix,
+            "FLEET_HTTP_PORT": str(free_port()),
+            "FLEET_LOG_LEVEL": "debug",
+        }
+        | extra
+    )
+
+
+@pytest.fixture(scope="module")
+async def stack(
+    nats_server: Any, postgres_server: Any, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Stack]:
+    """Auth and the gateway on a stream and a database of their own, with an admin."""
+    namespace = "t" + uuid.uuid4().hex[:12]
+    nc = await nats.connect(nats_server.admin_url)
+    spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
+    await ensure_stream(nc.jetstream(), spec)
+    database_url = postgres_server.create_database(namespace)
+    logs_dir = tmp_path_factory.mktemp("api")
+    port = free_port()
+    gateway_env = {
+        "FLEET_DATABASE_URL": database_url,
+        "FLEET_HTTP_PORT": str(port),
+        "FLEET_COOKIE_SECURE": "false",
+    }
+    processes = {
+        "auth": ManagedProcess(
+            "auth",
+            [sys.executable, "-m", "fleet.auth"],
+            logs_dir / "auth.log",
+            env=_env(nats_server, spec, "auth", CHEAP_ARGON2),
+        ),
+        "gateway": ManagedProcess(
+            "gateway",
+            [sys.executable, "-m", "fleet.gateway"],
+            logs_dir / "gateway.log",
+            env=_env(nats_server, spec, "gateway", gateway_env),
+        ),
+    }
+    logs = {name: process.log_path for name, process in processes.items()}
+    running = Stack(
+        f"http://127.0.0.1:{port}", nc, EventStore(nc, spec), database_url, logs, processes
+    )
+    try:
+        for process in processes.values():
+            process.start()
+        await _wait_auth(running)
+        await _wait_http(f"{running.base_url}/healthz", processes["gateway"])
+        running.admin = await _bootstrap_admin(running)
+        yield running
+    finally:
+        for http in running.clients:
+            await http.aclose()
+        for process in reversed(processes.values()):
+            process.stop()
+        await nc.close()
+
+
+async def _bootstrap_admin(stack: Stack) -> Account:
+    reply = await stack.ask(
+        BootstrapAdmin(username="root", password=PASSWORD, email="root@example.com")
+    )
+    assert reply["ok"] and reply["data"]["created"], reply
+    stack.secrets.add(PASSWORD)
+    return Account(str(reply["data"].get("user_id", "")), "root", PASSWORD, "admin")
+
+
+@pytest.fixture(scope="module")
+async def admin(stack: Stack) -> Session:
+    """The bootstrap admin, signed in."""
+    assert stack.admin is not None
+    return await stack.login(stack.admin)
