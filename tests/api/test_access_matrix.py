@@ -178,8 +178,8 @@ async def call(
     path = template.format(**ids)
     caller = world.callers[subject]
     http = caller.http if caller else world.stack.client()
-    body = {"json": {}} if "requestBody" in operation else {}
-    return await http.request(method, path, **body)
+    body: dict[str, Any] | None = {} if "requestBody" in operation else None
+    return await http.request(method, path, json=body)
 
 
 async def test_every_route_for_every_caller(world: World, admin: "Session") -> None:
