@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -25,8 +23,10 @@ from nats.aio.client import Client
 from fleet.events import ActorId, AggregateId, AggregateRef, DomainEvent, wrap
 from fleet.events.auth_commands import BootstrapAdmin, UnlockUser
 from fleet.events.commands import Command, command_subject
-from fleet.eventstore import EventStore, StreamSpec, ensure_stream
-from fleet.stack import ManagedProcess, free_port
+from fleet.events.vault_commands import VerifyCredential
+from fleet.eventstore import EventStore, StreamSpec
+from fleet.eventstore.stream import ensure_platform
+from fleet.testing.services import ServiceProcess
 
 PASSWORD = "correct horse battery staple"
 CHEAP_ARGON2 = {
@@ -82,7 +82,7 @@ class Stack:
     store: EventStore
     database_url: str
     logs: dict[str, Path]
-    processes: dict[str, ManagedProcess]
+    processes: dict[str, ServiceProcess]
     admin: Account | None = None
     secrets: set[str] = field(default_factory=set)
     answers: list[str] = field(default_factory=list)
@@ -174,20 +174,6 @@ class Stack:
         return "\n".join(path.read_text(errors="replace") for path in self.logs.values())
 
 
-async def _wait_http(url: str, process: ManagedProcess) -> None:
-    async with httpx.AsyncClient(timeout=2) as http:
-        for _ in range(300):
-            if process.proc is not None and process.proc.poll() is not None:
-                raise AssertionError(f"{process.name} exited: {process.tail()}")
-            try:
-                if (await http.get(url)).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"{process.name} not ready: {process.tail()}")
-
-
 async def _wait_auth(stack: Stack) -> None:
     for _ in range(150):
         try:
@@ -195,63 +181,84 @@ async def _wait_auth(stack: Stack) -> None:
             return
         except (TimeoutError, nats.errors.NoRespondersError):
             await asyncio.sleep(0.2)
-    raise AssertionError(f"auth did not answer: {stack.processes['auth'].tail()}")
+    raise AssertionError(f"auth did not answer: {stack.processes['auth'].process.tail()}")
 
 
-def _env(nats_server: Any, spec: StreamSpec, user: str, extra: dict[str, str]) -> dict[str, str]:
-    return (
-        os.environ
-        | {
-            "FLEET_NATS_URL": nats_server.url_for(user),
-            "FLEET_STREAM_NAME": spec.name,
-            "FLEET_SUBJECT_PREFIX": spec.prefix,
-            "FLEET_HTTP_PORT": str(free_port()),
-            "FLEET_LOG_LEVEL": "debug",
+async def _wait_vault(stack: Stack) -> None:
+    for _ in range(150):
+        try:
+            await stack.ask(VerifyCredential(user_id="nobody"))
+            return
+        except (TimeoutError, nats.errors.NoRespondersError):
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"vault did not answer: {stack.processes['vault'].process.tail()}")
+
+
+@pytest.fixture(scope="module")
+def extra_services() -> tuple[str, ...]:
+    """Services besides auth and the gateway (a module overrides it: "vault", "executor")."""
+    return ()
+
+
+def _environments(
+    request: pytest.FixtureRequest, nats_server: Any, spec: StreamSpec, database_url: str
+) -> dict[str, dict[str, str]]:
+    common = {
+        "FLEET_STREAM_NAME": spec.name,
+        "FLEET_SUBJECT_PREFIX": spec.prefix,
+        "FLEET_LOG_LEVEL": "debug",
+    }
+    envs = {
+        "auth": CHEAP_ARGON2,
+        "gateway": {"FLEET_DATABASE_URL": database_url, "FLEET_COOKIE_SECURE": "false"},
+    }
+    extra = request.getfixturevalue("extra_services")
+    if extra:
+        sim = request.getfixturevalue("bingx_sim")
+        bao = request.getfixturevalue("openbao_server")
+        envs["vault"] = {
+            "FLEET_VAULT_ADDR": bao.addr,
+            "FLEET_VAULT_TOKEN": bao.root_token,
+            "FLEET_BINGX_BASE_URL": sim.url,
+            "FLEET_HEALTH_CHECK_MINUTES": "60",
         }
-        | extra
-    )
+        envs["executor"] = {
+            "FLEET_BINGX_BASE_URL": sim.url,
+            "FLEET_PARTITIONS": "2",
+            "FLEET_RATE_LIMITS": "false",
+        }
+    chosen = ("auth", *extra, "gateway")
+    return {
+        name: common | envs[name] | {"FLEET_NATS_URL": nats_server.url_for(name)} for name in chosen
+    }
 
 
 @pytest.fixture(scope="module")
 async def stack(
-    nats_server: Any, postgres_server: Any, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    nats_server: Any,
+    postgres_server: Any,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Stack]:
-    """Auth and the gateway on a stream and a database of their own, with an admin."""
+    """Auth, the gateway (and ``extra_services``) on a stream and a database of their own,
+    each a process with its own NATS user, and a bootstrapped admin."""
     namespace = "t" + uuid.uuid4().hex[:12]
     nc = await nats.connect(nats_server.admin_url)
     spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
-    await ensure_stream(nc.jetstream(), spec)
+    await ensure_platform(nc.jetstream(), spec)
     database_url = postgres_server.create_database(namespace)
     logs_dir = tmp_path_factory.mktemp("api")
-    port = free_port()
-    gateway_env = {
-        "FLEET_DATABASE_URL": database_url,
-        "FLEET_HTTP_PORT": str(port),
-        "FLEET_COOKIE_SECURE": "false",
-    }
-    processes = {
-        "auth": ManagedProcess(
-            "auth",
-            [sys.executable, "-m", "fleet.auth"],
-            logs_dir / "auth.log",
-            env=_env(nats_server, spec, "auth", CHEAP_ARGON2),
-        ),
-        "gateway": ManagedProcess(
-            "gateway",
-            [sys.executable, "-m", "fleet.gateway"],
-            logs_dir / "gateway.log",
-            env=_env(nats_server, spec, "gateway", gateway_env),
-        ),
-    }
+    envs = _environments(request, nats_server, spec, database_url)
+    processes = {name: ServiceProcess(name, env, logs_dir) for name, env in envs.items()}
+    gateway = processes["gateway"]
     logs = {name: process.log_path for name, process in processes.items()}
-    running = Stack(
-        f"http://127.0.0.1:{port}", nc, EventStore(nc, spec), database_url, logs, processes
-    )
+    running = Stack(gateway.url, nc, EventStore(nc, spec), database_url, logs, processes)
     try:
-        for process in processes.values():
+        for name, process in processes.items():
             process.start()
+            if name == "vault":
+                await _wait_vault(running)
         await _wait_auth(running)
-        await _wait_http(f"{running.base_url}/healthz", processes["gateway"])
         running.admin = await _bootstrap_admin(running)
         yield running
     finally:

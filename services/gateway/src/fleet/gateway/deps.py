@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from fleet.gateway.read_models.users.queries import (
     token_owner,
     user_row,
 )
+from fleet.gateway.schemas.common import ID_PATTERN
 from fleet.gateway.sessions import SessionStore, sha256
 from fleet.gateway.settings import GatewaySettings
 
@@ -42,6 +44,7 @@ CSRF_COOKIE = "fleet_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 TOKEN_PREFIX = "flt_"  # noqa: S105 - a prefix, not a secret
 ACTION_ATTRIBUTE = "__fleet_action__"
+_ID = re.compile(ID_PATTERN)
 
 
 @dataclass
@@ -176,6 +179,9 @@ def _enforce(decision: policy.Decision) -> None:
 def _facts(
     connection: Connection, action: str, principal: Principal, path: dict[str, Any]
 ) -> tuple[policy.TargetFacts, RowMapping | None]:
+    # runs before the path is validated: an id that cannot exist is simply not found
+    if not all(_ID.match(str(value)) for value in path.values()):
+        return policy.TargetFacts(found=False), None
     target = policy.rule_for(action).target
     if target is policy.Target.OWN_TOKEN:
         owned = owns_live_token(connection, principal.user_id, str(path.get("token_id", "")))

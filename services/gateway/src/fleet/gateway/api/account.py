@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Query
+from fastapi import Depends, Query
 from sqlalchemy import Connection
 
 from fleet.events.auth_commands import UpdateTradingSettings
@@ -15,7 +15,7 @@ from fleet.gateway.errors import not_found
 from fleet.gateway.read_models import views
 from fleet.gateway.read_models.trading import queries as trading
 from fleet.gateway.read_models.users.queries import settings_of, user_row
-from fleet.gateway.schemas.common import Page
+from fleet.gateway.schemas.common import IdPath, Page
 from fleet.gateway.schemas.queries import DecisionsQuery, PageQuery, TradesQuery
 from fleet.gateway.schemas.trading import (
     DecisionOut,
@@ -110,7 +110,7 @@ async def sessions(
     "/api/sessions/{session_id}", summary="One of my trading sessions", operation_id="session"
 )
 async def session(
-    session_id: Annotated[str, Path(min_length=1, max_length=128)],
+    session_id: IdPath,
     access: Annotated[Access, Depends(authorize("trading.session"))],
     found: ServicesDep,
 ) -> SessionOut:

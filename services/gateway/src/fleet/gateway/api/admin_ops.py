@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Query
+from fastapi import Depends, Query
 
 from fleet.events.executor_commands import FlattenPositions, KillSwitch
 from fleet.gateway.api.bot import BotVerb, run_bot_command
@@ -21,12 +21,11 @@ from fleet.gateway.schemas.admin import (
     Overview,
     Reason,
 )
-from fleet.gateway.schemas.common import Page
+from fleet.gateway.schemas.common import IdPath, Page
 from fleet.gateway.schemas.queries import AuditQuery
 from fleet.gateway.schemas.trading import BotCommandResult
 
 router = make_router("admin: trading")
-UserIdPath = Annotated[str, Path(min_length=1, max_length=128, examples=["0193a5b0c1d2"])]
 
 
 @router.get(
@@ -35,7 +34,7 @@ UserIdPath = Annotated[str, Path(min_length=1, max_length=128, examples=["0193a5
     operation_id="admin_dashboard",
 )
 async def dashboard(
-    user_id: UserIdPath,
+    user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.dashboard"))],
     found: ServicesDep,
 ) -> Dashboard:
@@ -57,7 +56,7 @@ async def _bot(
     operation_id="admin_bot_start",
 )
 async def start_bot(
-    user_id: UserIdPath,
+    user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.bot.start"))],
     found: ServicesDep,
 ) -> BotCommandResult:
@@ -70,7 +69,7 @@ async def start_bot(
     operation_id="admin_bot_stop",
 )
 async def stop_bot(
-    user_id: UserIdPath,
+    user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.bot.stop"))],
     found: ServicesDep,
     why: Reason | None = None,
@@ -84,7 +83,7 @@ async def stop_bot(
     operation_id="admin_bot_pause",
 )
 async def pause_bot(
-    user_id: UserIdPath,
+    user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.bot.pause"))],
     found: ServicesDep,
     why: Reason | None = None,
@@ -98,7 +97,7 @@ async def pause_bot(
     operation_id="admin_bot_resume",
 )
 async def resume_bot(
-    user_id: UserIdPath,
+    user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.bot.resume"))],
     found: ServicesDep,
 ) -> BotCommandResult:
@@ -111,7 +110,7 @@ async def resume_bot(
     operation_id="admin_flatten",
 )
 async def flatten(
-    user_id: UserIdPath,
+    user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.flatten"))],
     found: ServicesDep,
     why: Reason | None = None,

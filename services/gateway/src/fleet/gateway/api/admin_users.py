@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Path, Query
+from fastapi import Depends, Query
 
 from fleet.events.auth_commands import (
     ChangeEmail,
@@ -28,11 +28,10 @@ from fleet.gateway.read_models.bots.queries import bot_of
 from fleet.gateway.read_models.credentials.queries import credential_of
 from fleet.gateway.read_models.users import queries as users
 from fleet.gateway.schemas import admin as body
-from fleet.gateway.schemas.common import Done, Page
+from fleet.gateway.schemas.common import Done, IdPath, Page
 from fleet.gateway.schemas.queries import UsersQuery
 
 router = make_router("admin: users")
-UserIdPath = Annotated[str, Path(min_length=1, max_length=128, examples=["0193a5b0c1d2"])]
 
 
 async def _fresh_user(found: Services, user_id: str) -> body.UserOut:
@@ -106,7 +105,7 @@ async def create_user(
 
 @router.get("/api/admin/users/{user_id}", summary="One user", operation_id="admin_users_read")
 async def read_user(
-    user_id: UserIdPath,
+    user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.users.read"))],
     found: ServicesDep,
 ) -> body.UserOut:
@@ -120,7 +119,7 @@ async def read_user(
     "/api/admin/users/{user_id}", summary="Change a user's email", operation_id="admin_users_update"
 )
 async def update_user(
-    user_id: UserIdPath,
+    user_id: IdPath,
     change: body.UserUpdate,
     access: Annotated[Access, Depends(authorize("admin.users.update"))],
     found: ServicesDep,
@@ -136,7 +135,7 @@ async def update_user(
     operation_id="admin_users_delete",
 )
 async def delete_user(
-    user_id: UserIdPath,
+    user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.users.delete"))],
     found: ServicesDep,
 ) -> Done:
@@ -159,7 +158,7 @@ async def delete_user(
     operation_id="admin_users_role",
 )
 async def change_role(
-    user_id: UserIdPath,
+    user_id: IdPath,
     change: body.RoleChange,
     access: Annotated[Access, Depends(authorize("admin.users.role"))],
     found: ServicesDep,
@@ -182,7 +181,7 @@ async def change_role(
     operation_id="admin_users_active",
 )
 async def set_active(
-    user_id: UserIdPath,
+    user_id: IdPath,
     change: body.ActiveChange,
     access: Annotated[Access, Depends(authorize("admin.users.active"))],
     found: ServicesDep,
@@ -204,7 +203,7 @@ async def set_active(
     operation_id="admin_users_unlock",
 )
 async def unlock(
-    user_id: UserIdPath,
+    user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.users.unlock"))],
     found: ServicesDep,
 ) -> body.UserOut:
@@ -219,7 +218,7 @@ async def unlock(
     operation_id="admin_users_reset_password",
 )
 async def reset_password(
-    user_id: UserIdPath,
+    user_id: IdPath,
     reset: body.PasswordReset,
     access: Annotated[Access, Depends(authorize("admin.users.reset_password"))],
     found: ServicesDep,
@@ -238,7 +237,7 @@ async def reset_password(
     operation_id="admin_grants_list",
 )
 async def list_grants(
-    user_id: UserIdPath,
+    user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.grants.list"))],
     found: ServicesDep,
 ) -> list[body.GrantOut]:
@@ -271,8 +270,8 @@ async def _change_grant(found: Services, access: Access, trader_id: str, granted
     operation_id="admin_grants_give",
 )
 async def give_grant(
-    user_id: UserIdPath,
-    trader_id: UserIdPath,
+    user_id: IdPath,
+    trader_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.grants.give"))],
     found: ServicesDep,
 ) -> list[body.GrantOut]:
@@ -286,8 +285,8 @@ async def give_grant(
     operation_id="admin_grants_revoke",
 )
 async def revoke_grant(
-    user_id: UserIdPath,
-    trader_id: UserIdPath,
+    user_id: IdPath,
+    trader_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.grants.revoke"))],
     found: ServicesDep,
 ) -> list[body.GrantOut]:

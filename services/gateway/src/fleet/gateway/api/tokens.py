@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path
+from fastapi import Depends
 
 from fleet.events.auth_commands import CreateAccessToken, RevokeAccessToken
 from fleet.gateway import policy
@@ -14,10 +14,9 @@ from fleet.gateway.deps import Access, authorize
 from fleet.gateway.errors import GatewayError
 from fleet.gateway.read_models.users.queries import tokens_of
 from fleet.gateway.schemas.auth import TokenCreate, TokenCreated, TokenOut
-from fleet.gateway.schemas.common import Done
+from fleet.gateway.schemas.common import Done, IdPath
 
 router = make_router("tokens")
-TokenIdPath = Annotated[str, Path(min_length=1, max_length=128, examples=["tok_0193a5b0"])]
 
 
 @router.get("/api/tokens", summary="My access tokens", operation_id="tokens_list")
@@ -59,7 +58,7 @@ async def create_token(
     "/api/tokens/{token_id}", summary="Revoke one of my tokens", operation_id="tokens_revoke"
 )
 async def revoke_token(
-    token_id: TokenIdPath,
+    token_id: IdPath,
     access: Annotated[Access, Depends(authorize("tokens.revoke"))],
     found: ServicesDep,
 ) -> Done:

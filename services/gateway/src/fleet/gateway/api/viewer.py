@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path
+from fastapi import Depends
 
 from fleet.gateway.api.common import ServicesDep, make_router
 from fleet.gateway.deps import Access, authorize
 from fleet.gateway.read_models import views
 from fleet.gateway.schemas.admin import Dashboard, GrantedTrader
+from fleet.gateway.schemas.common import IdPath
 
 router = make_router("viewer")
 
@@ -27,7 +28,7 @@ async def traders(
     operation_id="viewer_dashboard",
 )
 async def dashboard(
-    trader_id: Annotated[str, Path(min_length=1, max_length=128)],
+    trader_id: IdPath,
     access: Annotated[Access, Depends(authorize("viewer.dashboard"))],
     found: ServicesDep,
 ) -> Dashboard:

@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ItemT = TypeVar("ItemT")
 
-USER_ID = Field(
-    min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$", examples=["0193a5b0c1d2"]
-)
+# Ids in paths are log aggregate ids: letters, digits, '-' and '_' (NATS subject tokens).
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+# Free text in a query string: no control characters (PostgreSQL refuses NUL anyway).
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+
+
+def _no_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    if isinstance(value, list | tuple):
+        for item in value:
+            _no_nul(item)
+    return value
 
 
 class ApiModel(BaseModel):
-    """Base of every request and response body: unknown fields are refused."""
+    """Base of every request and response body: unknown fields are refused, and no
+    string may carry a NUL character (PostgreSQL text cannot hold one)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    _reject_nul = field_validator("*")(_no_nul)
+
+
+IdPath = Annotated[str, Path(pattern=ID_PATTERN, examples=["0193a5b0-c1d2-7e3f-8a9b-0c1d2e3f4a5b"])]
 
 
 class ErrorDetail(ApiModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import AwareDatetime, Field
 
 from fleet.gateway.schemas.auth import RoleName
-from fleet.gateway.schemas.common import ApiModel
+from fleet.gateway.schemas.common import TEXT_PATTERN, ApiModel
 
 SYMBOL = Field(default=None, max_length=32, pattern=r"^[A-Z0-9]+-USDT$", examples=["BTC-USDT"])
 
@@ -28,14 +28,23 @@ class DecisionsQuery(PageQuery):
 class UsersQuery(PageQuery):
     role: RoleName | None = None
     active: bool | None = None
-    q: str | None = Field(default=None, max_length=64, description="In username or email.")
+    q: str | None = Field(
+        default=None, max_length=64, pattern=TEXT_PATTERN, description="In username or email."
+    )
 
 
 class AuditQuery(PageQuery):
-    actor: str | None = Field(default=None, max_length=128, description="Acting user id.")
-    target: str | None = Field(default=None, max_length=128, description="Target user id.")
+    actor: str | None = Field(
+        default=None, max_length=128, pattern=TEXT_PATTERN, description="Acting user id."
+    )
+    target: str | None = Field(
+        default=None, max_length=128, pattern=TEXT_PATTERN, description="Target user id."
+    )
     action: str | None = Field(
-        default=None, max_length=128, description="Exact, or a prefix ending in '.'."
+        default=None,
+        max_length=128,
+        pattern=TEXT_PATTERN,
+        description="Exact, or a prefix ending in '.'.",
     )
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
