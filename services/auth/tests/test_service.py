@@ -3,18 +3,10 @@ the service's own NATS user: every command answered, brute force throttled then 
 unknown names indistinguishable, state rebuilt from the log after a restart, and no
 password or token in any event or log line."""
 
-import asyncio
 import json
-import os
-import sys
-import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nats
 import pytest
-from nats.aio.client import Client
 
 from fleet.events.auth_commands import (
     AuthCommand,
@@ -34,8 +26,10 @@ from fleet.events.auth_commands import (
     UpdateTradingSettings,
 )
 from fleet.events.commands import Actor, command_subject
-from fleet.eventstore import EventStore, StreamSpec, ensure_stream
-from fleet.stack import ManagedProcess, free_port
+from fleet.eventstore import EventStore
+
+if TYPE_CHECKING:
+    from services.auth.tests.conftest import RunningAuth
 
 pytestmark = pytest.mark.integration
 PASSWORD = "correct horse battery staple"
@@ -43,45 +37,20 @@ ADMIN = Actor(user_id="admin-1", role="admin", ip="198.51.100.1")
 Reply = dict[str, Any]
 
 
-class AuthProcess:
-    """One auth service process on a stream of its own; restartable."""
-
-    def __init__(self, nats_server: Any, spec: StreamSpec, log: Path) -> None:
-        env = os.environ | {
-            "FLEET_NATS_URL": nats_server.url_for("auth"),
-            "FLEET_STREAM_NAME": spec.name,
-            "FLEET_SUBJECT_PREFIX": spec.prefix,
-            "FLEET_HTTP_PORT": str(free_port()),
-            "FLEET_LOG_LEVEL": "debug",  # the most it would ever log
-            "FLEET_ARGON2_TIME_COST": "1",
-            "FLEET_ARGON2_MEMORY_KIB": "8192",
-            "FLEET_ARGON2_PARALLELISM": "1",
-        }
-        self.log = log
-        self.process = ManagedProcess("auth", [sys.executable, "-m", "fleet.auth"], log, env=env)
-
-    async def start(self, nc: Client) -> None:
-        self.process.start()
-        for _ in range(150):  # ready when it answers a command
-            try:
-                await ask(nc, UnlockUser(user_id="nobody"))
-                return
-            except (TimeoutError, nats.errors.NoRespondersError):
-                await asyncio.sleep(0.2)
-        raise AssertionError(f"auth did not answer: {self.process.tail()}")
-
-
 class Service:
-    def __init__(self, nc: Client, store: EventStore, process: AuthProcess) -> None:
-        self.nc, self.store, self.process = nc, store, process
-        self.secrets: list[str] = []  # every password and token the tests used
+    """The running service, remembering every password and token the tests used."""
+
+    def __init__(self, running: "RunningAuth") -> None:
+        self.running = running
+        self.nc = running.nc
+        self.secrets: list[str] = []
 
     async def ask(self, command: AuthCommand) -> Reply:
         for name in ("password", "current_password", "new_password"):
             value = getattr(command, name, None)
             if value:
                 self.secrets.append(value)
-        return await ask(self.nc, command)
+        return await self.running.ask(command)
 
     async def new_user(self, username: str, role: str = "trader") -> str:
         command = CreateUser.model_validate(
@@ -92,18 +61,12 @@ class Service:
         return str(reply["data"]["user_id"])
 
     async def assert_no_secret_stored_or_logged(self) -> None:
-        events = await all_events(self.store)
-        logged = self.process.log.read_text()
+        events = await all_events(self.running.store)
+        logged = self.running.log.read_text()
+        assert "cmd.auth.authenticate" in logged  # the log is the service's, and it logs
         for secret in set(self.secrets):
             assert secret not in events, "a secret is in the event log"
             assert secret not in logged, "a secret is in the service log"
-
-
-async def ask(nc: Client, command: AuthCommand) -> Reply:
-    answer = await nc.request(
-        command_subject(command), command.model_dump_json().encode(), timeout=10
-    )
-    return dict(json.loads(answer.data))
 
 
 async def all_events(store: EventStore) -> str:
@@ -125,18 +88,8 @@ def code(reply: Reply) -> str:
 
 
 @pytest.fixture(scope="module")
-async def service(
-    nats_server: Any, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Service]:
-    nc = await nats.connect(nats_server.admin_url)
-    namespace = "t" + uuid.uuid4().hex[:12]
-    spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
-    await ensure_stream(nc.jetstream(), spec)
-    process = AuthProcess(nats_server, spec, tmp_path_factory.mktemp("auth") / "auth.log")
-    await process.start(nc)
-    yield Service(nc, EventStore(nc, spec), process)
-    process.process.stop()
-    await nc.close()
+def service(auth_service: "RunningAuth") -> Service:
+    return Service(auth_service)
 
 
 async def test_every_command_is_answered(service: Service) -> None:
@@ -189,7 +142,7 @@ async def test_malformed_commands_get_an_invalid_reply_naming_the_field(
     for body, field in cases:
         reply = json.loads((await service.nc.request(subject, body, timeout=10)).data)
         assert reply["error"]["code"] == "invalid" and reply["error"]["details"]["field"] == field
-    assert "pw pw pw pw pw" not in service.process.log.read_text()
+    assert "pw pw pw pw pw" not in service.running.log.read_text()
 
 
 async def test_fifty_wrong_passwords_throttle_then_lock_until_unlocked(service: Service) -> None:
@@ -247,8 +200,7 @@ async def test_a_restart_rebuilds_locks_and_names_from_the_log(service: Service)
     for i in range(10):
         await service.ask(login("kept.name", f"wrong password {i}", "192.0.2.20"))
     assert code(await service.ask(login("kept.name", PASSWORD, "192.0.2.21"))) == "locked"
-    service.process.process.stop()
-    await service.process.start(service.nc)
+    await service.running.restart()
     assert code(await service.ask(login("kept.name", PASSWORD, "192.0.2.22"))) == "locked"
     taken = CreateUser(username="Kept.Name", password=PASSWORD, email="", role="viewer")
     assert code(await service.ask(taken)) == "conflict"

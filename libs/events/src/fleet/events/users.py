@@ -163,6 +163,7 @@ class UsernameClaimed(DomainEvent):
     event_type = "username.claimed"
     username: str
     user_id: str
+    claimed_at: datetime | None = None  # a claim whose user never appeared expires
 
 
 class UsernameReleased(DomainEvent):
