@@ -84,7 +84,8 @@ class Stack:
     logs: dict[str, Path]
     processes: dict[str, ServiceProcess]
     admin: Account | None = None
-    secrets: set[str] = field(default_factory=set)
+    secrets: set[str] = field(default_factory=set)  # passwords, session ids, tokens
+    csrf_tokens: set[str] = field(default_factory=set)  # in login answers by design
     answers: list[str] = field(default_factory=list)
     clients: list[httpx.AsyncClient] = field(default_factory=list)
 
@@ -136,12 +137,10 @@ class Stack:
         return session
 
     def _remember(self, http: httpx.AsyncClient, answer: httpx.Response) -> None:
-        for name in ("fleet_session", "fleet_csrf"):
-            value = http.cookies.get(name)
-            if value:
-                self.secrets.add(value)
-        if name := answer.json().get("csrf_token"):
-            self.secrets.add(name)
+        if session_id := http.cookies.get("fleet_session"):
+            self.secrets.add(session_id)
+        if csrf := answer.json().get("csrf_token"):
+            self.csrf_tokens.add(csrf)
 
     async def create_user(self, admin: Session, role: str, name: str = "") -> Account:
         """A new account created through the admin API."""

@@ -33,6 +33,7 @@ from fleet.gateway.api import (
 )
 from fleet.gateway.deps import Services, check_every_route_authorized
 from fleet.gateway.errors import install_error_handlers
+from fleet.gateway.observability import RequestMetrics
 from fleet.gateway.read_models.runners import ReadModels
 from fleet.gateway.sessions import SessionPolicy, SessionStore
 from fleet.gateway.settings import GatewaySettings
@@ -72,6 +73,7 @@ def create_app(settings: GatewaySettings, *, overrides: Overrides | None = None)
         title="Fleet gateway", version="1.0.0", description=DESCRIPTION, lifespan=lifespan
     )
     install_error_handlers(app)
+    app.add_middleware(RequestMetrics)
     for module in ROUTERS:
         app.include_router(module.router)
     check_every_route_authorized(app)
