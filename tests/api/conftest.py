@@ -78,6 +78,7 @@ class Stack:
     """The running auth service and gateway, and what the tests used (for secret scans)."""
 
     base_url: str
+    nats_admin_url: str
     nc: Client
     store: EventStore
     database_url: str
@@ -251,7 +252,15 @@ async def stack(
     processes = {name: ServiceProcess(name, env, logs_dir) for name, env in envs.items()}
     gateway = processes["gateway"]
     logs = {name: process.log_path for name, process in processes.items()}
-    running = Stack(gateway.url, nc, EventStore(nc, spec), database_url, logs, processes)
+    running = Stack(
+        gateway.url,
+        nats_server.admin_url,
+        nc,
+        EventStore(nc, spec),
+        database_url,
+        logs,
+        processes,
+    )
     try:
         for name, process in processes.items():
             process.start()

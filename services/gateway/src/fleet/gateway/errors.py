@@ -44,6 +44,9 @@ _HTTP_CODES: dict[int, str] = {
 }
 
 
+_LOCATIONS = ("body", "query", "path", "header", "cookie")
+
+
 class GatewayError(Exception):
     """Root of every error the gateway answers with; carries its HTTP status."""
 
@@ -136,7 +139,9 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def _problem(error: Any) -> dict[str, str]:
-    location = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
+    location = [str(part) for part in error.get("loc", ())]
+    if location and location[0] in _LOCATIONS:
+        location = location[1:]  # "max_positions", not "body.max_positions"
     field = ".".join(location) or "body"
     # never echo the rejected value: it may be a password or a secret
     return {"field": field, "message": str(error.get("msg", "invalid"))}
