@@ -128,6 +128,8 @@ class Platform:
                 "FLEET_VAULT_ADDR": self.openbao.addr,
                 "FLEET_VAULT_TOKEN": self.openbao.vault_service_token(),
             }
+        if name == "gateway":
+            env["FLEET_COOKIE_SECURE"] = "false"  # the local stack serves plain http
         return env
 
     def _launch(
