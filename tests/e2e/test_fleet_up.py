@@ -18,6 +18,8 @@ import psycopg
 import pytest
 
 from fleet.events import AggregateId, AggregateRef, Envelope
+from fleet.events.auth_commands import Authenticate
+from fleet.events.commands import command_subject
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.stack import free_port
 from fleet.stack.process import ManagedProcess
@@ -86,6 +88,21 @@ async def append_marker(url: str) -> str:
     return event.id
 
 
+async def login(url: str, username: str, password: str) -> dict[str, object]:
+    nc = await nats.connect(url)
+    command = Authenticate(username=username, password=password)
+    answer = await nc.request(command_subject(command), command.model_dump_json().encode(), 30)
+    await nc.close()
+    return dict(json.loads(answer.data))
+
+
+def first_admin_password(log: Path) -> str:
+    """The one-time password ``fleet up`` printed for the first admin."""
+    lines = [line for line in log.read_text().splitlines() if "one-time password" in line]
+    assert len(lines) == 1, lines
+    return lines[0].split("one-time password ")[1].split(" ")[0]
+
+
 async def load_markers(url: str) -> list[str]:
     nc = await nats.connect(url)
     events = await EventStore(nc, StreamSpec()).load(
@@ -120,6 +137,10 @@ def test_fleet_up_status_ctrl_c_and_resume(data_dir: Path, started: list[Managed
     assert all(p["health"] == "ok" for p in parts.values()), parts
     assert status["gateway"] == f"http://127.0.0.1:{port}"
     pids = [p["pid"] for p in parts.values()]
+    password = first_admin_password(data_dir.parent / "fleet-up-0.log")
+    admin = asyncio.run(login(admin_nats_url(data_dir), "admin", password))
+    assert admin["ok"], admin
+    assert json.loads(json.dumps(admin))["data"]["must_change_password"] is True
 
     marker = asyncio.run(append_marker(admin_nats_url(data_dir)))
     with psycopg.connect(str(status["postgres"]), autocommit=True) as conn:
@@ -136,6 +157,7 @@ def test_fleet_up_status_ctrl_c_and_resume(data_dir: Path, started: list[Managed
             assert conn.execute("SELECT note FROM e2e_marker").fetchall() == [("kept",)]
         keys = root_vault(data_dir, str(status["vault"])).adapter.list("/v1/transit/keys")
         assert "fleet-e2e" in keys["data"]["keys"]
+        assert "first admin" not in (data_dir.parent / "fleet-up-1.log").read_text()
     finally:
         parts = status["parts"]
         assert isinstance(parts, dict)

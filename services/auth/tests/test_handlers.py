@@ -12,7 +12,10 @@ import pytest
 from fleet.auth.accounts import AuthDeps
 from fleet.auth.adapters.clock import ManualClock
 from fleet.auth.domain.identity import claim_key
-from fleet.auth.subscribers import HANDLERS, answer
+from fleet.auth.settings import AuthSettings
+from fleet.auth.subscribers import HANDLERS, answer, register
+from fleet.bus import make_broker
+from fleet.cli.platform import bootstrap_admin, nats_asker
 from fleet.events import AggregateId, AggregateRef, wrap
 from fleet.events.auth_commands import (
     AuthCommand,
@@ -166,6 +169,22 @@ async def test_bootstrap_generates_a_one_time_password_once(deps: AuthDeps) -> N
     change = ChangePassword(user_id=user_id, current_password=generated, new_password=PASSWORD)
     assert (await send(deps, change)).ok
     assert (await send(deps, login("admin"))).data["must_change_password"] is False
+
+
+async def test_fleet_up_gets_its_first_admin_over_nats_once(deps: AuthDeps, nats_url: str) -> None:
+    broker = make_broker(AuthSettings(nats_url=nats_url))
+    register(broker, lambda: deps)  # the service's subscribers, in this process
+    await broker.start()
+    try:
+        said: list[str] = []
+        await asyncio.to_thread(bootstrap_admin, nats_asker(nats_url), {}, said.append)
+        await asyncio.to_thread(bootstrap_admin, nats_asker(nats_url), {}, said.append)
+    finally:
+        await broker.stop()
+    assert len(said) == 1 and said[0].startswith("first admin: admin, one-time password ")
+    generated = said[0].split("one-time password ")[1].split(" ")[0]
+    reply = await send(deps, login("admin", generated))
+    assert reply.ok and reply.data["must_change_password"] is True
 
 
 async def test_deactivated_and_deleted_users_cannot_log_in(deps: AuthDeps) -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import nats
 from sqlalchemy import create_engine
 
 from fleet.cli.state import Part, StackState
+from fleet.events.auth_commands import BootstrapAdmin
+from fleet.events.commands import CommandReply, command_subject
 from fleet.eventstore import ensure_domain_stream
 from fleet.projections.meta import migrate
 from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, SimulatorServer, free_port
@@ -20,6 +23,53 @@ from fleet.stack.process import ManagedProcess, StackError
 
 # Every service process `fleet up` starts, in start order (one table, data-driven).
 SERVICES = ("auth", "vault", "strategy", "executor", "gateway")
+Ask = Callable[[str, bytes], bytes]  # NATS request: subject, body -> reply body
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def nats_asker(url: str, timeout: float = 30.0) -> Ask:
+    """A blocking NATS request on its own connection."""
+
+    def ask(subject: str, body: bytes) -> bytes:
+        async def request() -> bytes:
+            nc = await nats.connect(url, max_reconnect_attempts=1)
+            try:
+                return bytes((await nc.request(subject, body, timeout=timeout)).data)
+            finally:
+                await nc.close()
+
+        return asyncio.run(request())
+
+    return ask
+
+
+def bootstrap_admin(ask: Ask, env: Mapping[str, str], say: Callable[[str], None]) -> None:
+    """Ask auth for the first admin (it creates one only while none exists, so this runs
+    at every ``fleet up``): FLEET_ADMIN_USERNAME / FLEET_ADMIN_PASSWORD when set, else
+    ``admin`` with a one-time password, printed here once. Never fails the stack."""
+    command = BootstrapAdmin(
+        username=env.get("FLEET_ADMIN_USERNAME") or "admin",
+        password=env.get("FLEET_ADMIN_PASSWORD") or None,
+    )
+    try:
+        answer = ask(command_subject(command), command.model_dump_json().encode())
+        reply = CommandReply.model_validate_json(answer)
+    except Exception as exc:  # say so and keep the stack up
+        say(f"first admin not created: auth did not answer ({type(exc).__name__})")
+        return
+    data = reply.data
+    if reply.error is not None:
+        say(f"first admin not created: {reply.error.message}; use fleet admin create")
+    elif data.get("password"):
+        say(
+            f"first admin: {data['username']}, one-time password {data['password']} "
+            "(shown once; to be changed at the first login)"
+        )
+    elif data.get("created"):
+        say(f"first admin: {data['username']} created")
 
 
 @dataclass
@@ -60,6 +110,8 @@ class Platform:
             self._start_simulator(report)
             for name in SERVICES:
                 self._start_service(name, report)
+            assert self.nats is not None
+            bootstrap_admin(nats_asker(self.nats.admin_url), os.environ, _stderr)
         except BaseException:
             self.stop()
             raise
