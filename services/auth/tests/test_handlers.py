@@ -246,6 +246,31 @@ async def test_a_token_is_shown_once_and_only_its_hash_is_stored(
     assert code(too_much) == "invalid"
 
 
+async def test_every_event_carries_the_commands_actor_and_correlation(
+    deps: AuthDeps, event_store: EventStore
+) -> None:
+    command = CreateUser(
+        username="jack",
+        password=PASSWORD,
+        email="jack@example.com",
+        role="viewer",
+        actor=ADMIN,
+        correlation_id="req-42",
+    )
+    user_id = str((await send(deps, command)).data["user_id"])
+    claim = AggregateRef(type="username", id=AggregateId(claim_key("jack")))
+    user = AggregateRef(type="user", id=AggregateId(user_id))
+    envelopes = [*await event_store.load(claim), *await event_store.load(user)]
+    assert [e.type for e in envelopes] == ["username.claimed", "user.created", "user.password_set"]
+    assert {(e.actor, e.correlation_id) for e in envelopes} == {("admin-1", "req-42")}
+
+
+async def test_usernames_no_user_could_have_are_just_wrong(deps: AuthDeps) -> None:
+    for name in ("", "a" * 500, "bad name", "x.y" * 20, "system"):
+        reply = await send(deps, login(name))
+        assert reply.error is not None and reply.error.code == "unauthenticated", (name, reply)
+
+
 async def test_unlock_ends_a_lock_at_once(deps: AuthDeps) -> None:
     ivan = await new_user(deps, "ivan")
     for _ in range(10):

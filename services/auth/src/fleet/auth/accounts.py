@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from fleet.auth.domain.admin_roster import ROSTER_ID, AdminRoster
-from fleet.auth.domain.identity import UserId, claim_key, normalize_username
+from fleet.auth.domain.identity import UserId, claim_key, is_valid_username, normalize_username
 from fleet.auth.domain.login_policy import FailureLedger, LoginPolicy
 from fleet.auth.domain.user import User
 from fleet.auth.domain.username_claim import HolderStatus, UsernameClaim
@@ -55,7 +55,7 @@ async def execute(
         AggregateId(aggregate_id),
         run,
         actor=ActorId(command.actor.user_id),
-        correlation_id=CorrelationId(command.correlation_id) if command.correlation_id else None,
+        correlation_id=_correlation(command),
     )
     return results[-1]
 
@@ -73,7 +73,10 @@ async def load_user(deps: AuthDeps, user_id: str, field: str = "user_id") -> Use
 
 async def find_by_username(deps: AuthDeps, username: str) -> User | None:
     """The existing user holding ``username`` (any case), or ``None``."""
-    claim = await deps.claims.load(AggregateId(claim_key(normalize_username(username))))
+    normalized = normalize_username(username)
+    if not is_valid_username(normalized):
+        return None
+    claim = await deps.claims.load(AggregateId(claim_key(normalized)))
     if claim.holder is None:
         return None
     user = await deps.users.load(AggregateId(claim.holder))

@@ -81,7 +81,7 @@ def _failed(user: User, ip: str, now: datetime, deps: AuthDeps, *, throttled: bo
 async def authenticate(command: Authenticate, deps: AuthDeps) -> CommandReply:
     """user_id, username, role, must_change_password; or a refusal (see module doc)."""
     name = normalize_username(command.username)
-    user = await find_by_username(deps, name) if name else None
+    user = await find_by_username(deps, name)
     attempt = _Attempt(deps, command, user, name)
     attempt.refuse_if_locked()
     await attempt.refuse_if_throttled()
