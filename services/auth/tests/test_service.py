@@ -3,7 +3,10 @@ the service's own NATS user: every command answered, brute force throttled then 
 unknown names indistinguishable, state rebuilt from the log after a restart, and no
 password or token in any event or log line."""
 
+import asyncio
 import json
+import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -205,3 +208,18 @@ async def test_a_restart_rebuilds_locks_and_names_from_the_log(service: Service)
     taken = CreateUser(username="Kept.Name", password=PASSWORD, email="", role="viewer")
     assert code(await service.ask(taken)) == "conflict"
     await service.assert_no_secret_stored_or_logged()
+
+
+async def test_bad_settings_stop_the_service_with_one_line_and_exit_2() -> None:
+    env = os.environ | {
+        "FLEET_NATS_URL": "nats://127.0.0.1:1",  # never reached: settings come first
+        "FLEET_LOGIN_LOCKOUT_AFTER": "ten",
+        "FLEET_TRADING_SYMBOLS": "BTC-USDT,btc-usdt",
+    }
+    auth = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "fleet.auth", env=env, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await asyncio.wait_for(auth.communicate(), 30)
+    lines = err.decode().strip().splitlines()
+    assert auth.returncode == 2 and len(lines) == 1, lines
+    assert "FLEET_LOGIN_LOCKOUT_AFTER" in lines[0] and "FLEET_TRADING_SYMBOLS" in lines[0]

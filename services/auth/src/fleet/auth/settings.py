@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from fleet.auth.domain.login_policy import LoginPolicy
+from fleet.events.users import Symbol
 from fleet.settings import ServiceSettings
 
 # The symbols the simulator lists (`fleet up`); set FLEET_TRADING_SYMBOLS for an exchange.
@@ -38,7 +39,7 @@ class AuthSettings(ServiceSettings):
     login_failure_memory_minutes: float = Field(
         default=60, gt=0, description="A failure older than this no longer counts."
     )
-    trading_symbols: Annotated[tuple[str, ...], NoDecode] = Field(
+    trading_symbols: Annotated[tuple[Symbol, ...], NoDecode] = Field(
         default=DEFAULT_SYMBOLS,
         description="Comma-separated symbols traders may choose (empty: any USDT-M symbol).",
     )
