@@ -169,13 +169,19 @@ async def test_trading_reads_viewer_and_admin_views(stack: "Stack", admin: "Sess
 
 
 async def caught_up(stack: "Stack", sequence: int) -> None:
-    for _ in range(100):
-        health = (await stack.client().get("/healthz")).json()
-        lag = health.get("read_model_lag", {})
-        if lag and all(value == 0 for value in lag.values()):
+    """Wait until every gateway read model applied ``sequence`` (its checkpoints)."""
+    dsn = stack.database_url.replace("postgresql+psycopg", "postgresql")
+    query = " UNION ALL ".join(
+        f"SELECT last_sequence FROM rm_{name}._checkpoint"
+        for name in ("users", "credentials", "bots", "trading", "audit")
+    )
+    for _ in range(200):
+        with psycopg.connect(dsn) as connection:
+            reached = [row[0] for row in connection.execute(query).fetchall()]
+        if min(reached) >= sequence:
             return
         await asyncio.sleep(0.05)
-    raise AssertionError(f"read models did not reach {sequence}")
+    raise AssertionError(f"read models did not reach {sequence}: {reached}")
 
 
 READ_MODEL_TABLES = (

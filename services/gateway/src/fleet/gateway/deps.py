@@ -26,6 +26,7 @@ from fleet.gateway.adapters.audit_log import AuditLog
 from fleet.gateway.adapters.commands import CommandBus
 from fleet.gateway.adapters.database import Database
 from fleet.gateway.errors import GatewayError
+from fleet.gateway.health import CachedHealth
 from fleet.gateway.principal import Principal, UserId
 from fleet.gateway.read_models.runners import ReadModels
 from fleet.gateway.read_models.trading.queries import owns_session
@@ -59,6 +60,7 @@ class Services:
     read_models: ReadModels
     nc: Client
     stream: StreamSpec
+    health: CachedHealth
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fleet.events.commands import CommandReply
@@ -119,6 +120,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GatewayError, _gateway_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -153,6 +155,14 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         error_body(code, str(exc.detail)), exc.status_code, headers=dict(exc.headers or {})
     )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    # e.g. PostgreSQL restarted: the pool drops the dead connection, the client retries
+    get_logger("fleet.gateway").warning(
+        "database error", path=request.url.path, error=type(exc).__name__
+    )
+    return JSONResponse(error_body("unavailable", "the read-model database is unavailable"), 503)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

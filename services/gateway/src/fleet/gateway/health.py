@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nats.aio.client import Client
@@ -57,3 +59,34 @@ async def health(
     healthy = all(reason is None for reason in checks.values())
     body["status"] = "ok" if healthy else "fail"
     return healthy, body
+
+
+Report = tuple[bool, dict[str, Any]]
+
+
+class CachedHealth:
+    """The last report for ``ttl`` seconds, computed once for every concurrent caller, so
+    a burst of probes (a load balancer, a benchmark) costs one round of checks."""
+
+    def __init__(self, compute: Callable[[], Awaitable[Report]], ttl: float = 1.0) -> None:
+        self._compute = compute
+        self._ttl = ttl
+        self._report: Report | None = None
+        self._at = 0.0
+        self._pending: asyncio.Future[Report] | None = None
+
+    async def report(self) -> Report:
+        """A report at most ``ttl`` seconds old."""
+        if self._report is not None and time.monotonic() - self._at < self._ttl:
+            return self._report
+        if self._pending is None:
+            self._pending = asyncio.ensure_future(self._refresh())
+        return await asyncio.shield(self._pending)
+
+    async def _refresh(self) -> Report:
+        try:
+            self._report = await self._compute()
+            self._at = time.monotonic()
+            return self._report
+        finally:
+            self._pending = None

@@ -33,6 +33,7 @@ from fleet.gateway.api import (
 )
 from fleet.gateway.deps import Services, check_every_route_authorized
 from fleet.gateway.errors import install_error_handlers
+from fleet.gateway.health import CachedHealth, health
 from fleet.gateway.observability import RequestMetrics
 from fleet.gateway.read_models.runners import ReadModels
 from fleet.gateway.sessions import SessionPolicy, SessionStore
@@ -60,7 +61,7 @@ def create_app(settings: GatewaySettings, *, overrides: Overrides | None = None)
     starts the read models and purges dead sessions."""
     chosen = overrides or Overrides()
     engine = chosen.engine or create_engine(
-        settings.database_url, pool_pre_ping=True, pool_size=20, max_overflow=20
+        settings.database_url, pool_size=20, max_overflow=20, pool_recycle=1800
     )
 
     @asynccontextmanager
@@ -91,15 +92,17 @@ async def _running(settings: GatewaySettings, engine: Engine) -> AsyncIterator[S
         ttl=timedelta(hours=settings.session_ttl_hours),
         idle=timedelta(minutes=settings.session_idle_minutes),
     )
+    read_models = ReadModels(engine, store)
     found = Services(
         settings=settings,
         db=Database(engine),
         sessions=SessionStore(engine, lifetimes),
         commands=CommandBus(nc, timeout=settings.command_timeout_s),
         audit=AuditLog(store),
-        read_models=ReadModels(engine, store),
+        read_models=read_models,
         nc=nc,
         stream=stream,
+        health=CachedHealth(lambda: health(nc, stream, engine, read_models)),
     )
     await asyncio.to_thread(found.sessions.create_schema)
     await found.read_models.start()

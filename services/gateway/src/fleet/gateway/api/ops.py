@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse, Response
 
 from fleet.gateway.api.common import ServicesDep, make_router
 from fleet.gateway.deps import Access, authorize
-from fleet.gateway.health import health
 from fleet.gateway.schemas.common import HealthOut
 
 router = make_router("ops")
@@ -28,7 +27,7 @@ router = make_router("ops")
 async def healthz(
     access: Annotated[Access, Depends(authorize("ops.health"))], found: ServicesDep
 ) -> JSONResponse:
-    healthy, body = await health(found.nc, found.stream, found.db.engine, found.read_models)
+    healthy, body = await found.health.report()
     return JSONResponse(body, status_code=200 if healthy else 503)
 
 

@@ -6,10 +6,21 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, and_, func, select
+from sqlalchemy import Connection, RowMapping, Select, and_, func, literal, select
 
-from fleet.gateway.read_models.bots.queries import bot_of, bot_statuses, bots
-from fleet.gateway.read_models.credentials.queries import credential_of
+from fleet.gateway.read_models.bots.queries import (
+    NEVER_STARTED,
+    bot_from,
+    bot_of,
+    bot_statuses,
+    bots,
+)
+from fleet.gateway.read_models.credentials.queries import (
+    NOT_CONNECTED,
+    credential_from,
+    credential_of,
+    credentials,
+)
 from fleet.gateway.read_models.trading import queries as trading
 from fleet.gateway.read_models.users import queries as users
 from fleet.gateway.schemas.admin import AccountSummary, Dashboard, GrantedTrader, Overview
@@ -19,17 +30,43 @@ ZERO = Decimal(0)
 
 
 def status_of(connection: Connection, user: RowMapping) -> StatusOut:
-    """``GET /api/status``: account, BingX connection, bot and open positions."""
+    """``GET /api/status``: account, BingX connection, bot and open positions (the hot
+    read: two queries)."""
     user_id = user["user_id"]
+    row = connection.execute(_status_query(user_id)).mappings().one()
+    settings, cred, account, bot = (_part(row, prefix) for prefix in ("s_", "c_", "a_", "b_"))
     return StatusOut(
         user_id=user_id,
         username=user["username"],
-        trading_enabled=users.settings_of(connection, user_id).trading_enabled,
-        credential=credential_of(connection, user_id),
-        account=trading.account_of(connection, user_id),
-        bot=bot_of(connection, user_id),
+        trading_enabled=bool((settings["settings"] or {}).get("trading_enabled", False)),
+        credential=credential_from(cred) if cred["status"] else NOT_CONNECTED,
+        account=trading.account_from(account) if account["valued_at"] else None,
+        bot=bot_from(bot) if bot["status"] else NEVER_STARTED,
         positions=trading.positions_of(connection, user_id),
     )
+
+
+_STATUS_PARTS = (
+    ("s_", users.trading_settings),
+    ("c_", credentials),
+    ("a_", trading.accounts),
+    ("b_", bots),
+)
+
+
+def _status_query(user_id: str) -> Select[Any]:
+    one = select(literal(user_id).label("user_id")).subquery()
+    columns = [
+        column.label(prefix + column.name) for prefix, table in _STATUS_PARTS for column in table.c
+    ]
+    query = select(*columns).select_from(one)
+    for _, table in _STATUS_PARTS:
+        query = query.outerjoin(table, table.c.user_id == one.c.user_id)
+    return query
+
+
+def _part(row: RowMapping, prefix: str) -> dict[str, Any]:
+    return {key[len(prefix) :]: value for key, value in row.items() if key.startswith(prefix)}
 
 
 def dashboard_of(connection: Connection, user: RowMapping) -> Dashboard:

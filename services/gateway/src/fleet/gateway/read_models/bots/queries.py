@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -17,8 +18,11 @@ NEVER_STARTED = BotOut(status="never_started")
 def bot_of(connection: Connection, user_id: str) -> BotOut:
     """The user's bot (``never_started`` until its first start)."""
     row = connection.execute(select(bots).where(bots.c.user_id == user_id)).mappings().first()
-    if row is None:
-        return NEVER_STARTED
+    return bot_from(row) if row else NEVER_STARTED
+
+
+def bot_from(row: Mapping[Any, Any]) -> BotOut:
+    """A bot from a row holding the bots table's columns."""
     return BotOut(
         status=row["status"],
         session_id=row["session_id"],

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import Connection, select
 
 from fleet.gateway.read_models.credentials import projection as p
@@ -16,8 +19,11 @@ def credential_of(connection: Connection, user_id: str) -> CredentialOut:
     """The user's BingX connection (``not_connected`` if he never connected)."""
     query = select(credentials).where(credentials.c.user_id == user_id)
     row = connection.execute(query).mappings().first()
-    if row is None:
-        return NOT_CONNECTED
+    return credential_from(row) if row else NOT_CONNECTED
+
+
+def credential_from(row: Mapping[Any, Any]) -> CredentialOut:
+    """A credential from a row holding the credentials table's columns."""
     return CredentialOut(
         status=row["status"],
         api_key_last4=row["api_key_last4"],

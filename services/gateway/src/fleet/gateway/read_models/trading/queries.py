@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, case, func, select
+from sqlalchemy import Connection, and_, case, func, select
 
 from fleet.gateway.read_models.live import live
 from fleet.gateway.read_models.trading import projection as p
@@ -30,6 +31,7 @@ ZERO = Decimal(0)
 _POSITION_FIELDS = tuple(PositionOut.model_fields)
 _TRADE_FIELDS = tuple(TradeOut.model_fields)
 _SESSION_FIELDS = tuple(SessionOut.model_fields)
+_ACCOUNT_FIELDS = tuple(AccountOut.model_fields)
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def start_of_day(now: datetime | None = None) -> datetime:
     return datetime.combine(moment.astimezone(UTC).date(), time(0), tzinfo=UTC)
 
 
-def _pick(row: RowMapping, fields: tuple[str, ...]) -> dict[str, Any]:
+def _pick(row: Mapping[Any, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     return {name: row[name] for name in fields if name in row}
 
 
@@ -167,7 +169,12 @@ def account_of(connection: Connection, user_id: str) -> AccountOut | None:
     row = (
         connection.execute(select(accounts).where(accounts.c.user_id == user_id)).mappings().first()
     )
-    return AccountOut(**_pick(row, tuple(AccountOut.model_fields))) if row else None
+    return account_from(row) if row else None
+
+
+def account_from(row: Mapping[Any, Any]) -> AccountOut:
+    """An account value from a row holding the accounts table's columns."""
+    return AccountOut(**_pick(row, _ACCOUNT_FIELDS))
 
 
 def recent_trades(connection: Connection, user_id: str, count: int = 20) -> list[TradeOut]:

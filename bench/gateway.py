@@ -1,0 +1,290 @@
+"""Gateway benchmark: ``GET /api/status`` and a login mix with 200 signed-in sessions,
+beside ``GET /healthz`` (the baseline: the same server, NATS and PostgreSQL, no session,
+no read model) in the same run.
+
+Each line prints p50 / p99 latency and requests/s. Two load shapes:
+  * closed loop: every session sends its next request as soon as the last one answered
+    (the throughput ceiling; latency is then concurrency / throughput);
+  * paced: every session sends one request every ``--interval`` seconds (an offered
+    load well under the ceiling; the latency a person sees).
+The login mix: 1 request in ``--login-every`` is a login (argon2id verify in the auth
+service), the others ``GET /api/status``.
+
+Usage: ``.venv/bin/python bench/gateway.py [--sessions 200] [--seconds 10]``. Starts
+nats-server, PostgreSQL, the auth service and the gateway on free 127.0.0.1 ports (the
+load generator runs on the same two cores), and stops everything afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import aiohttp
+import nats
+import uvloop
+from nats.aio.client import Client
+
+from fleet.events import ActorId, AggregateId, AggregateRef, DomainEvent, wrap
+from fleet.events.auth_commands import BootstrapAdmin
+from fleet.events.commands import command_subject
+from fleet.events.trading import AccountValued, PositionOpened
+from fleet.eventstore import EventStore, StreamSpec
+from fleet.eventstore.stream import ensure_platform
+from fleet.stack import NatsServer, PostgresServer
+from fleet.testing.services import ServiceProcess
+
+PASSWORD = "bench password of some length"
+Call = Callable[["User"], Awaitable[str]]
+
+
+@dataclass
+class User:
+    """One signed-in browser session."""
+
+    http: aiohttp.ClientSession
+    username: str
+    password: str
+    csrf: str = ""
+
+
+@dataclass
+class Latencies:
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
+    errors: int = 0
+
+    def add(self, kind: str, seconds: float) -> None:
+        self.by_kind.setdefault(kind, []).append(seconds)
+
+
+def line(label: str, samples: list[float], seconds: float, errors: int = 0) -> str:
+    if not samples:
+        return f"  {label:<44} no answers"
+    ordered = sorted(samples)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    rate = len(samples) / seconds
+    failed = f"  errors {errors}" if errors else ""
+    return f"  {label:<44} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  {rate:8.0f} req/s{failed}"
+
+
+def browser(base: str) -> aiohttp.ClientSession:
+    """A client with its own cookie jar (``unsafe``: cookies of an IP-address host)."""
+    return aiohttp.ClientSession(base, cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+async def status(user: User) -> str:
+    async with user.http.get("/api/status") as answer:
+        await answer.read()
+        return "status" if answer.status == 200 else "error"
+
+
+async def healthz(user: User) -> str:
+    async with user.http.get("/healthz") as answer:
+        await answer.read()
+        return "healthz" if answer.status == 200 else "error"
+
+
+async def login(user: User) -> str:
+    body = {"username": user.username, "password": user.password}
+    async with user.http.post("/api/auth/login", json=body) as answer:
+        payload = await answer.json()
+        if answer.status != 200:
+            return "error"
+        user.csrf = payload["csrf_token"]
+        return "login"
+
+
+def mixed(every: int) -> Call:
+    async def call(user: User) -> str:
+        return await (login(user) if random.randrange(every) == 0 else status(user))
+
+    return call
+
+
+async def drive(
+    users: list[User], call: Call, seconds: float, interval: float | None
+) -> tuple[Latencies, float]:
+    """Every user calls in a loop for ``seconds`` (paced when ``interval`` is set)."""
+    found = Latencies()
+    deadline = time.monotonic() + seconds
+
+    async def one(user: User) -> None:
+        if interval:
+            await asyncio.sleep(random.uniform(0, interval))
+        while time.monotonic() < deadline:
+            began = time.perf_counter()
+            kind = await call(user)
+            took = time.perf_counter() - began
+            if kind == "error":
+                found.errors += 1
+            else:
+                found.add(kind, took)
+            if interval:
+                await asyncio.sleep(max(0.0, interval - took))
+
+    started = time.monotonic()
+    await asyncio.gather(*(one(user) for user in users))
+    return found, time.monotonic() - started
+
+
+class Bench:
+    """The running stack and the signed-in sessions."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.nats = NatsServer(root / "nats")
+        self.postgres = PostgresServer(root / "postgres", fast_unsafe=True)
+        self.services: list[ServiceProcess] = []
+        self.nc: Client | None = None
+
+    async def start(self) -> str:
+        self.nats.start()
+        self.postgres.start()
+        spec = StreamSpec(name="FLEET_EVENTS", prefix="ev")
+        self.nc = await nats.connect(self.nats.admin_url)
+        await ensure_platform(self.nc.jetstream(), spec)
+        self.store = EventStore(self.nc, spec)
+        common = {"FLEET_LOG_LEVEL": "warning"}
+        auth = {"FLEET_NATS_URL": self.nats.url_for("auth")}
+        gateway = {
+            "FLEET_NATS_URL": self.nats.url_for("gateway"),
+            "FLEET_DATABASE_URL": self.postgres.create_database("fleet"),
+            "FLEET_COOKIE_SECURE": "false",
+        }
+        for name, env in (("auth", auth), ("gateway", gateway)):
+            self.services.append(ServiceProcess(name, common | env, self.root).start())
+        return self.services[-1].url
+
+    async def admin(self, base: str) -> User:
+        assert self.nc is not None
+        command = BootstrapAdmin(username="root", password=PASSWORD, email="root@example.com")
+        await self.nc.request(command_subject(command), command.model_dump_json().encode(), 30)
+        user = User(browser(base), "root", PASSWORD)
+        assert await login(user) == "login"
+        return user
+
+    async def traders(self, base: str, admin: User, count: int) -> list[User]:
+        async def one(index: int) -> User:
+            name = f"trader{index}-{uuid.uuid4().hex[:6]}"
+            body = {
+                "username": name,
+                "password": PASSWORD,
+                "email": f"{name}@example.com",
+                "role": "trader",
+            }
+            headers = {"X-CSRF-Token": admin.csrf}
+            async with admin.http.post("/api/admin/users", json=body, headers=headers) as made:
+                created = await made.json()
+            if made.status != 201:
+                raise SystemExit(f"bench/gateway.py: creating a user failed: {created}")
+            user_id = created["id"]
+            await self.trading_history(user_id)
+            user = User(browser(base), name, PASSWORD)
+            assert await login(user) == "login"
+            return user
+
+        made: list[User] = []
+        for start in range(0, count, 4):  # argon2id (~180 ms a hash here): a few at a time
+            made += await asyncio.gather(*(one(i) for i in range(start, min(count, start + 4))))
+        return made
+
+    async def trading_history(self, user_id: str) -> None:
+        now = datetime.now(UTC)
+        events: list[DomainEvent] = [
+            PositionOpened(
+                trade_id=f"t{i}",
+                symbol="BTC-USDT",
+                position_side="LONG",
+                direction="long",
+                quantity=Decimal("0.01"),
+                leverage=5,
+                entry_price=Decimal(60000 + i),
+                opened_at=now,
+            )
+            for i in range(2)
+        ]
+        events.append(
+            AccountValued(
+                balance=Decimal(2500),
+                equity=Decimal(2510),
+                available_margin=Decimal(2000),
+                unrealised_pnl=Decimal(10),
+                valued_at=now,
+            )
+        )
+        aggregate = AggregateRef(type="account", id=AggregateId(user_id))
+        envelopes = [wrap(e, aggregate, actor=ActorId(user_id)) for e in events]
+        await self.store.append(aggregate, envelopes, None)
+
+    async def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+        if self.nc is not None:
+            await self.nc.close()
+        self.postgres.stop()
+        self.nats.stop()
+
+
+async def run(sessions: int, seconds: float, interval: float, login_every: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="fleet-bench-gateway-") as tmp:
+        bench = Bench(Path(tmp))
+        try:
+            base = await bench.start()
+            admin = await bench.admin(base)
+            users = await bench.traders(base, admin, sessions)
+            anonymous = [User(browser(base), "", "") for _ in range(sessions)]
+            await drive(users, status, 2, None)  # warm-up
+            print(f"\n{sessions} sessions, {seconds:.0f} s a line, gateway = 1 process")
+            scenarios: list[tuple[str, list[User], Call, float | None]] = [
+                ("GET /healthz (baseline), closed loop", anonymous, healthz, None),
+                ("GET /api/status, closed loop", users, status, None),
+                (f"GET /healthz (baseline), paced {interval:g} s", anonymous, healthz, interval),
+                (f"GET /api/status, paced {interval:g} s", users, status, interval),
+                (
+                    f"login mix 1:{login_every}, paced {interval:g} s",
+                    users,
+                    mixed(login_every),
+                    interval,
+                ),
+                (f"login mix 1:{login_every}, closed loop", users, mixed(login_every), None),
+            ]
+            for label, who, call, pace in scenarios:
+                found, took = await drive(who, call, seconds, pace)
+                for kind, samples in sorted(found.by_kind.items()):
+                    print(line(f"{label} [{kind}]", samples, took, found.errors), flush=True)
+            for user in [admin, *users, *anonymous]:
+                await user.http.close()
+        finally:
+            await bench.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--interval", type=float, default=1.0, help="Paced: seconds between.")
+    parser.add_argument("--login-every", type=int, default=100)
+    args = parser.parse_args()
+    if args.sessions < 1 or args.seconds <= 0 or args.login_every < 1:
+        print(
+            "bench/gateway.py: --sessions, --seconds and --login-every must be positive",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    uvloop.run(run(args.sessions, args.seconds, args.interval, args.login_every))
+
+
+if __name__ == "__main__":
+    main()
