@@ -63,6 +63,7 @@ class User:
 class Latencies:
     by_kind: dict[str, list[float]] = field(default_factory=dict)
     errors: int = 0
+    error_kinds: dict[str, int] = field(default_factory=dict)
 
     def add(self, kind: str, seconds: float) -> None:
         self.by_kind.setdefault(kind, []).append(seconds)
@@ -87,13 +88,18 @@ def browser(base: str) -> aiohttp.ClientSession:
 async def status(user: User) -> str:
     async with user.http.get("/api/status") as answer:
         await answer.read()
-        return "status" if answer.status == 200 else "error"
+        return "status" if answer.status == 200 else f"error {answer.status}"
 
 
 async def healthz(user: User) -> str:
     async with user.http.get("/healthz") as answer:
-        await answer.read()
-        return "healthz" if answer.status == 200 else "error"
+        body = await answer.read()
+        if answer.status != 200:
+            FIRST_ERRORS.setdefault(answer.status, body.decode()[:300])
+        return "healthz" if answer.status == 200 else f"error {answer.status}"
+
+
+FIRST_ERRORS: dict[int, str] = {}
 
 
 async def login(user: User) -> str:
@@ -101,7 +107,7 @@ async def login(user: User) -> str:
     async with user.http.post("/api/auth/login", json=body) as answer:
         payload = await answer.json()
         if answer.status != 200:
-            return "error"
+            return f"error {answer.status} {payload['error']['code']}"
         user.csrf = payload["csrf_token"]
         return "login"
 
@@ -127,8 +133,9 @@ async def drive(
             began = time.perf_counter()
             kind = await call(user)
             took = time.perf_counter() - began
-            if kind == "error":
+            if kind.startswith("error"):
                 found.errors += 1
+                found.error_kinds[kind] = found.error_kinds.get(kind, 0) + 1
             else:
                 found.add(kind, took)
             if interval:
@@ -264,6 +271,8 @@ async def run(sessions: int, seconds: float, interval: float, login_every: int) 
                 found, took = await drive(who, call, seconds, pace)
                 for kind, samples in sorted(found.by_kind.items()):
                     print(line(f"{label} [{kind}]", samples, took, found.errors), flush=True)
+                if found.error_kinds:
+                    print(f"    errors: {found.error_kinds} {FIRST_ERRORS}", flush=True)
             for user in [admin, *users, *anonymous]:
                 await user.http.close()
         finally:

@@ -73,6 +73,12 @@ async def test_state_changes_need_the_csrf_token(stack: "Stack", admin: "Session
         "/api/settings", json={"max_positions": 3}, headers={"X-CSRF-Token": csrf}
     )
     assert right.status_code == 200 and right.json()["max_positions"] == 3
+    # signing in again from a browser that still holds a session needs no CSRF token
+    again = await http.post(
+        "/api/auth/login",
+        json={"username": trader.account.username, "password": trader.account.password},
+    )
+    assert again.status_code == 200, again.text
 
 
 async def test_cookies_are_httponly_strict_and_hashed_at_rest(

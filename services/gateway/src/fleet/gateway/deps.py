@@ -155,15 +155,16 @@ def _check_csrf(request: Request, csrf_sha256: str) -> None:
 
 def authorize(action: str) -> Callable[[Request], Awaitable[Access]]:
     """The dependency of a route taking ``action``: the caller, checked by the policy."""
-    policy.rule_for(action)  # an action without a rule fails at import, not at request
+    rule = policy.rule_for(action)  # an action without a rule fails at import, not later
 
     async def dependency(request: Request) -> Access:
         found = services(request)
         ip = client_ip(request, found.settings.trusted_proxies)
-        principal = await current_principal(request, found, ip)
+        # a public route (login) ignores any session the browser still sends
+        principal = await current_principal(request, found, ip) if rule.roles else None
         _enforce(policy.check_caller(action, principal, request.method))
         access = Access(principal, ip, uuid.uuid4().hex)
-        if principal is None or policy.rule_for(action).target is policy.Target.NONE:
+        if principal is None or rule.target is policy.Target.NONE:
             return access
         facts, target = await found.db.read(_facts, action, principal, dict(request.path_params))
         _enforce(policy.check_target(action, principal, facts))
