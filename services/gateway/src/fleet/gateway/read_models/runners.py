@@ -13,9 +13,11 @@ from sqlalchemy import Engine, text
 from fleet.eventstore import EventStore
 from fleet.gateway.read_models import ALL
 from fleet.obs import get_logger
-from fleet.projections import ProjectionRunner
+from fleet.projections import ProjectionFailed, ProjectionRunner
 
 RESTART_DELAY_S = 2.0
+STEADY_S = 30.0  # a run that lasted this long was healthy
+FAILURES_SHOWN = 3  # quick failures in a row before /healthz reports the read model
 _FIRST_POLL_S = 0.002
 _MAX_POLL_S = 0.025
 _CHECKPOINT = "SELECT '{name}' AS name, last_sequence FROM rm_{name}._checkpoint"
@@ -36,7 +38,7 @@ class ReadModels:
             " UNION ALL ".join(_CHECKPOINT.format(name=name) for name in self.runners)
         )
         self._tasks: list[asyncio.Task[None]] = []
-        self.failures: dict[str, str] = {}
+        self._failures: dict[str, tuple[str, float]] = {}
         self._log = get_logger("fleet.gateway.read_models")
 
     async def start(self) -> None:
@@ -47,16 +49,29 @@ class ReadModels:
             self._tasks.append(asyncio.create_task(self._follow(name, runner), name=name))
 
     async def _follow(self, name: str, runner: ProjectionRunner) -> None:
+        quick_failures = 0
         while True:
+            started = time.monotonic()
             try:
                 await runner.run()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # logged, shown by /healthz, retried
-                self.failures[name] = f"{type(exc).__name__}: {exc}"
-                self._log.error("read model stopped", read_model=name, error=self.failures[name])
+            except Exception as exc:  # logged, retried; /healthz shows it if it persists
+                lasted = time.monotonic() - started
+                quick_failures = quick_failures + 1 if lasted < STEADY_S else 1
+                message = f"{type(exc).__name__}: {exc}"
+                # a handler that fails on an event fails again; a NATS timeout under an
+                # overloaded loop heals by itself on the next subscription
+                if isinstance(exc, ProjectionFailed) or quick_failures >= FAILURES_SHOWN:
+                    self._failures[name] = (message, time.monotonic())
+                self._log.warning("read model restarting", read_model=name, error=message)
                 await asyncio.sleep(RESTART_DELAY_S)
-                self.failures.pop(name, None)  # set again at once if it fails again
+
+    @property
+    def failures(self) -> dict[str, str]:
+        """Read models failing now (a failure not repeated for a while has healed)."""
+        recent = time.monotonic() - STEADY_S
+        return {name: why for name, (why, at) in self._failures.items() if at >= recent}
 
     async def stop(self) -> None:
         """Cancel every runner."""
