@@ -1,37 +1,41 @@
 """Vault handlers against real OpenBao and NATS; BingX is a fake that checks signatures
-the way BingX does (the simulator-backed test comes with the client)."""
+the way BingX does (the simulator-backed tests are in test_service.py)."""
 
 import hashlib
 import hmac
 import uuid
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import hvac
-import nats
 import pytest
 from nats.aio.client import Client
 
 from fleet.events import AggregateId, AggregateRef
-from fleet.events.catalog import domain_registry
+from fleet.events.commands import CommandReply
 from fleet.events.vault_commands import (
     ConnectCredential,
     DisconnectCredential,
     RotateCredential,
     SignPayload,
+    SignPayloads,
     VerifyCredential,
 )
-from fleet.eventstore import EventStore, Repository, StreamSpec, ensure_stream
+from fleet.eventstore import EventStore
 from fleet.vault.adapters.transit import TransitKeeper, signing_key_name
-from fleet.vault.domain.credential import Credential
+from fleet.vault.deps import VaultDeps
 from fleet.vault.domain.policy import AccountSnapshot
-from fleet.vault.handlers import VaultDeps, connect, disconnect, rotate, sign, verify
+from fleet.vault.errors import KeeperUnavailable, KeyRefused
+from fleet.vault.handlers import connect, disconnect, rotate, verify
 from fleet.vault.ports import ProbeRefused, Sign
+from fleet.vault.signing import sign, sign_many
+
+from .conftest import transit_keeper, wire
 
 pytestmark = pytest.mark.integration
 
 API_KEY = "hO6oQotzTE0S5FRYze2Jx2wGx7eVnJGMolpA1nZyehsoMgCcgKNWQHd4QgTFZuwl4Zt4xMe2PqGBegWXO4A"
 SECRET = "mheO6dR8ovSsxZQCOYEFCtelpuxcWGTfHw7te326y6jOwq5WpvFQ9JNljoTwBXZGv5It07m9RXSPpDQEK2w"
+NEW_KEY, NEW_SECRET = "NewKey0123456789abcd", "NewSecret0123456789abcd"
 
 
 class FakeBingx:
@@ -52,121 +56,147 @@ class FakeBingx:
 
 
 @pytest.fixture
-async def nc(nats_url: str) -> AsyncIterator[Client]:
-    client = await nats.connect(nats_url)
-    yield client
-    await client.close()
+def bingx() -> FakeBingx:
+    fake = FakeBingx()
+    fake.accounts[API_KEY] = (SECRET, (2, 3))
+    fake.accounts[NEW_KEY] = (NEW_SECRET, (2, 3))
+    return fake
 
 
 @pytest.fixture
-async def deps(nc: Client, namespace: str, vault_client: hvac.Client) -> VaultDeps:
-    spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
-    await ensure_stream(nc.jetstream(), spec)
-    repo = Repository(EventStore(nc, spec), domain_registry(), Credential)
-    bingx = FakeBingx()
-    bingx.accounts[API_KEY] = (SECRET, (2, 3))
-    return VaultDeps(repo, TransitKeeper(vault_client), bingx, ("203.0.113.7",))
+def deps(store: EventStore, nc: Client, keeper: TransitKeeper, bingx: FakeBingx) -> VaultDeps:
+    return wire(store, nc, keeper, bingx)
 
 
 def user() -> str:
     return "u" + uuid.uuid4().hex[:12]
 
 
-async def stored_text(deps: VaultDeps, user_id: str, nc: Client, namespace: str) -> str:
-    store = EventStore(nc, StreamSpec(name=f"EV_{namespace}", prefix=namespace))
+def plain_hmac(secret: str, payload: str) -> str:
+    return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+async def stored_text(store: EventStore, user_id: str) -> str:
     events = await store.load(AggregateRef(type="cred", id=AggregateId(user_id)))
     return "\n".join(e.model_dump_json() for e in events)
 
 
+async def connect_pair(
+    deps: VaultDeps, user_id: str, key: str = API_KEY, secret: str = SECRET
+) -> CommandReply:
+    return await connect(ConnectCredential(user_id=user_id, api_key=key, api_secret=secret), deps)
+
+
 async def test_connect_verifies_stores_and_signs_inside_vault(
-    deps: VaultDeps, nc: Client, namespace: str
+    deps: VaultDeps, store: EventStore
 ) -> None:
     user_id = user()
-    reply = await connect(
-        ConnectCredential(user_id=user_id, api_key=API_KEY, api_secret=SECRET), deps
-    )
+    reply = await connect_pair(deps, user_id)
     assert reply.ok, reply
-    assert reply.data["api_key_last4"] == "XO4A"
+    assert reply.data["api_key_last4"] == "XO4A" and reply.data["replaced_previous"] is False
     assert "whitelist 203.0.113.7" in reply.data["warnings"][0]
     payload = "symbol=BTC-USDT&timestamp=1700000000001"
     signed = await sign(SignPayload(user_id=user_id, payload=payload), deps)
-    assert (
-        signed.data["signature"]
-        == hmac.new(SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    assert (signed.data["signature"], signed.data["api_key"]) == (
+        plain_hmac(SECRET, payload),
+        API_KEY,
     )
-    assert signed.data["api_key"] == API_KEY
-    log = await stored_text(deps, user_id, nc, namespace)
-    assert SECRET not in log
-    assert API_KEY not in log
+    many = await sign_many(SignPayloads(user_id=user_id, payloads=["a=1", "b=2"]), deps)
+    assert many.data["signatures"] == [plain_hmac(SECRET, "a=1"), plain_hmac(SECRET, "b=2")]
+    log = await stored_text(store, user_id)
+    assert SECRET not in log and API_KEY not in log
     assert (await verify(VerifyCredential(user_id=user_id), deps)).ok
+    assert deps.counter.drain(force=True)[0][1] == {user_id: 3}
 
 
 async def test_wrong_secret_is_refused_and_nothing_is_stored(
-    deps: VaultDeps, vault_client: hvac.Client, nc: Client, namespace: str
+    deps: VaultDeps, vault_client: hvac.Client, store: EventStore
 ) -> None:
     user_id = user()
-    reply = await connect(
-        ConnectCredential(user_id=user_id, api_key=API_KEY, api_secret="WrongSecret0123456789"),
-        deps,
-    )
+    reply = await connect_pair(deps, user_id, secret="WrongSecret0123456789")
     assert not reply.ok and reply.error is not None
     assert "Signature verification failed" in reply.error.message
-    assert await stored_text(deps, user_id, nc, namespace) == ""
+    assert await stored_text(store, user_id) == ""
     with pytest.raises(hvac.exceptions.InvalidPath):
         vault_client.adapter.get(f"/v1/transit/keys/{signing_key_name(user_id)}")
 
 
-async def test_withdraw_permission_is_refused(deps: VaultDeps) -> None:
-    assert isinstance(deps.probe, FakeBingx)
-    deps.probe.accounts["WithdrawKey0123456789"] = ("WithdrawSecret0123456789", (2, 3, 5))
-    reply = await connect(
-        ConnectCredential(
-            user_id=user(), api_key="WithdrawKey0123456789", api_secret="WithdrawSecret0123456789"
-        ),
-        deps,
-    )
+async def test_withdraw_permission_is_refused(deps: VaultDeps, bingx: FakeBingx) -> None:
+    bingx.accounts["WithdrawKey0123456789"] = ("WithdrawSecret0123456789", (2, 3, 5))
+    reply = await connect_pair(deps, user(), "WithdrawKey0123456789", "WithdrawSecret0123456789")
     assert not reply.ok and reply.error is not None
     assert "withdraw" in reply.error.message
 
 
 async def test_malformed_keys_name_the_field(deps: VaultDeps) -> None:
-    reply = await connect(ConnectCredential(user_id=user(), api_key="x y", api_secret=SECRET), deps)
+    reply = await connect_pair(deps, user(), key="x y")
     assert reply.error is not None and reply.error.details == {"field": "api_key"}
 
 
-async def test_disconnect_shreds_keys_and_keeps_the_log(
-    deps: VaultDeps, nc: Client, namespace: str
+async def test_vault_down_at_connect_stores_nothing(
+    store: EventStore, nc: Client, bingx: FakeBingx, vault_client: hvac.Client
 ) -> None:
+    dead = transit_keeper("http://127.0.0.1:9", "x", timeout_s=1)
     user_id = user()
-    await connect(ConnectCredential(user_id=user_id, api_key=API_KEY, api_secret=SECRET), deps)
-    before = await stored_text(deps, user_id, nc, namespace)
-    assert (await disconnect(DisconnectCredential(user_id=user_id), deps)).ok
-    after = await stored_text(deps, user_id, nc, namespace)
-    assert after.startswith(before)
-    assert "credential.disconnected" in after
-    refused = await sign(SignPayload(user_id=user_id, payload="timestamp=1"), deps)
-    assert not refused.ok
+    with pytest.raises(KeeperUnavailable):
+        await connect_pair(wire(store, nc, dead, bingx), user_id)
+    await dead.close()
+    assert await stored_text(store, user_id) == ""
+
+
+async def test_disconnect_shreds_keys_and_keeps_the_log(deps: VaultDeps, store: EventStore) -> None:
+    user_id = user()
+    await connect_pair(deps, user_id)
     credential = await deps.credentials.load(AggregateId(user_id))
+    before = await stored_text(store, user_id)
+    assert (await disconnect(DisconnectCredential(user_id=user_id), deps)).ok
+    after = await stored_text(store, user_id)
+    assert after.startswith(before) and "credential.disconnected" in after
+    refused = await sign(SignPayload(user_id=user_id, payload="timestamp=1"), deps)
+    assert refused.error is not None and refused.error.code == "not_found"
     with pytest.raises(Exception):  # noqa: B017 - any refusal: the keys are gone
         await deps.keeper.sign(user_id, "timestamp=1")
-    assert credential.state.status == "disconnected"
+    with pytest.raises(Exception):  # noqa: B017
+        await deps.keeper.open_api_key(user_id, credential.state.api_key_ciphertext)
 
 
-async def test_update_switches_to_the_new_pair_and_rotation_keeps_signing(
-    deps: VaultDeps,
+async def test_another_users_ciphertext_is_refused(deps: VaultDeps) -> None:
+    alice, bob = user(), user()
+    await connect_pair(deps, alice)
+    await connect_pair(deps, bob, NEW_KEY, NEW_SECRET)
+    stolen = (await deps.credentials.load(AggregateId(alice))).state.api_key_ciphertext
+    with pytest.raises(KeyRefused):
+        await deps.keeper.open_api_key(bob, stolen)
+
+
+async def test_update_verifies_the_new_pair_then_switches(
+    deps: VaultDeps, bingx: FakeBingx
 ) -> None:
-    assert isinstance(deps.probe, FakeBingx)
     user_id = user()
-    await connect(ConnectCredential(user_id=user_id, api_key=API_KEY, api_secret=SECRET), deps)
-    deps.probe.accounts["NewKey0123456789abcd"] = ("NewSecret0123456789abcd", (2, 3))
-    reply = await connect(
-        ConnectCredential(
-            user_id=user_id, api_key="NewKey0123456789abcd", api_secret="NewSecret0123456789abcd"
-        ),
-        deps,
-    )
-    assert reply.ok
-    assert (await rotate(RotateCredential(user_id=user_id), deps)).ok
+    await connect_pair(deps, user_id)
+    refused = await connect_pair(deps, user_id, NEW_KEY, "NotTheRightSecret012345")
+    assert not refused.ok  # a failed verification leaves the old pair working
     signed = await sign(SignPayload(user_id=user_id, payload="timestamp=2"), deps)
-    expected = hmac.new(b"NewSecret0123456789abcd", b"timestamp=2", hashlib.sha256).hexdigest()
-    assert (signed.data["signature"], signed.data["api_key"]) == (expected, "NewKey0123456789abcd")
+    assert signed.data["signature"] == plain_hmac(SECRET, "timestamp=2")
+    reply = await connect_pair(deps, user_id, NEW_KEY, NEW_SECRET)
+    assert reply.ok and reply.data["replaced_previous"] is True
+    credential = await deps.credentials.load(AggregateId(user_id))
+    assert credential.state.signing_key_version == 2
+    signed = await sign(SignPayload(user_id=user_id, payload="timestamp=2"), deps)
+    assert (signed.data["signature"], signed.data["api_key"]) == (
+        plain_hmac(NEW_SECRET, "timestamp=2"),
+        NEW_KEY,
+    )
+
+
+async def test_rotation_rewraps_and_signing_goes_on(deps: VaultDeps, store: EventStore) -> None:
+    user_id = user()
+    await connect_pair(deps, user_id)
+    rotated = await rotate(RotateCredential(user_id=user_id), deps)
+    assert rotated.ok and rotated.data["key_version"] == 2
+    assert "credential.api_key_rewrapped" in await stored_text(store, user_id)
+    signed = await sign(SignPayload(user_id=user_id, payload="timestamp=3"), deps)
+    assert (signed.data["signature"], signed.data["api_key"]) == (
+        plain_hmac(SECRET, "timestamp=3"),
+        API_KEY,
+    )

@@ -1,5 +1,5 @@
-"""The transit adapter against a real OpenBao: BYOK HMAC keys, derived API-key sealing,
-rotation, crypto-shredding."""
+"""The transit adapter against a real OpenBao: BYOK HMAC keys, batch signing, derived
+API-key sealing, rotation, crypto-shredding, and failing closed."""
 
 import hashlib
 import hmac
@@ -8,8 +8,11 @@ import uuid
 import hvac
 import pytest
 
+from fleet.stack import OpenBaoServer
 from fleet.vault.adapters.transit import TransitKeeper, signing_key_name
 from fleet.vault.errors import KeeperUnavailable, KeyNotFound, KeyRefused
+
+from .conftest import transit_keeper
 
 pytestmark = pytest.mark.integration
 
@@ -25,17 +28,28 @@ def user() -> str:
     return "u" + uuid.uuid4().hex[:12]
 
 
+def plain_hmac(secret: str, payload: str) -> str:
+    return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
 @pytest.mark.parametrize("secret", SECRETS)
-async def test_signature_equals_plain_hmac_sha256(vault_client: hvac.Client, secret: str) -> None:
-    keeper = TransitKeeper(vault_client)
+async def test_signature_equals_plain_hmac_sha256(keeper: TransitKeeper, secret: str) -> None:
     user_id = user()
     assert await keeper.import_secret(user_id, secret) == 1
-    expected = hmac.new(secret.encode(), PAYLOAD.encode(), hashlib.sha256).hexdigest()
-    assert await keeper.sign(user_id, PAYLOAD) == expected
+    assert await keeper.sign(user_id, PAYLOAD) == plain_hmac(secret, PAYLOAD)
 
 
-async def test_imported_key_is_not_exportable(vault_client: hvac.Client) -> None:
-    keeper = TransitKeeper(vault_client)
+async def test_batch_signing_keeps_the_order(keeper: TransitKeeper) -> None:
+    user_id = user()
+    await keeper.import_secret(user_id, SECRETS[0])
+    payloads = [f"{PAYLOAD}&n={n}" for n in range(5)]
+    signed = await keeper.sign_many(user_id, payloads, key_version=1)
+    assert signed == [plain_hmac(SECRETS[0], p) for p in payloads]
+
+
+async def test_imported_key_is_not_exportable(
+    keeper: TransitKeeper, vault_client: hvac.Client
+) -> None:
     user_id = user()
     await keeper.import_secret(user_id, SECRETS[0])
     info = vault_client.adapter.get(f"/v1/transit/keys/{signing_key_name(user_id)}")["data"]
@@ -43,49 +57,59 @@ async def test_imported_key_is_not_exportable(vault_client: hvac.Client) -> None
     assert SECRETS[0] not in str(info)
 
 
-async def test_new_credentials_become_a_new_key_version(vault_client: hvac.Client) -> None:
-    keeper = TransitKeeper(vault_client)
+async def test_new_credentials_become_a_new_key_version(keeper: TransitKeeper) -> None:
     user_id = user()
     await keeper.import_secret(user_id, SECRETS[0])
     assert await keeper.import_secret(user_id, "another-secret-of-the-same-user") == 2
-    expected = hmac.new(b"another-secret-of-the-same-user", PAYLOAD.encode(), hashlib.sha256)
-    assert await keeper.sign(user_id, PAYLOAD) == expected.hexdigest()
+    assert await keeper.sign(user_id, PAYLOAD) == plain_hmac(
+        "another-secret-of-the-same-user", PAYLOAD
+    )
+    # the version the log recorded still signs with the old pair until the switch
+    assert await keeper.sign(user_id, PAYLOAD, key_version=1) == plain_hmac(SECRETS[0], PAYLOAD)
 
 
-async def test_api_key_ciphertext_is_bound_to_its_user(vault_client: hvac.Client) -> None:
-    keeper = TransitKeeper(vault_client)
+async def test_api_key_ciphertext_is_bound_to_its_user(keeper: TransitKeeper) -> None:
     alice, bob = user(), user()
     sealed = await keeper.seal_api_key(alice, "ALICE-API-KEY-1234")
     await keeper.seal_api_key(bob, "BOB-API-KEY-5678")
     assert "ALICE" not in sealed
     assert await keeper.open_api_key(alice, sealed) == "ALICE-API-KEY-1234"
-    with pytest.raises((KeyRefused, KeyNotFound)):
+    with pytest.raises(KeyRefused):
         await keeper.open_api_key(bob, sealed)
 
 
-async def test_rotation_rewraps_and_old_ciphertext_still_opens(vault_client: hvac.Client) -> None:
-    keeper = TransitKeeper(vault_client)
+async def test_rotation_rewraps_and_old_ciphertext_still_opens(keeper: TransitKeeper) -> None:
     user_id = user()
     sealed = await keeper.seal_api_key(user_id, "KEY-TO-ROTATE")
     rewrapped = await keeper.rotate_api_key_key(user_id, sealed)
     assert rewrapped.startswith("vault:v2:")
     assert await keeper.open_api_key(user_id, rewrapped) == "KEY-TO-ROTATE"
+    assert await keeper.open_api_key(user_id, sealed) == "KEY-TO-ROTATE"
 
 
-async def test_shredding_makes_everything_of_the_user_unusable(vault_client: hvac.Client) -> None:
-    keeper = TransitKeeper(vault_client)
+async def test_shredding_makes_everything_of_the_user_unusable(keeper: TransitKeeper) -> None:
     user_id = user()
     await keeper.import_secret(user_id, SECRETS[0])
     sealed = await keeper.seal_api_key(user_id, "KEY-TO-SHRED")
     await keeper.shred(user_id)
-    with pytest.raises((KeyNotFound, KeyRefused)):
+    with pytest.raises(KeyNotFound):
         await keeper.sign(user_id, PAYLOAD)
-    with pytest.raises((KeyNotFound, KeyRefused)):
+    with pytest.raises(KeyNotFound):
         await keeper.open_api_key(user_id, sealed)
     await keeper.shred(user_id)  # idempotent
 
 
 async def test_unreachable_vault_fails_closed() -> None:
-    keeper = TransitKeeper(hvac.Client(url="http://127.0.0.1:9", token="x", timeout=1))
-    with pytest.raises(KeeperUnavailable):
+    keeper = transit_keeper("http://127.0.0.1:9", "x", timeout_s=1)
+    with pytest.raises(KeeperUnavailable, match="unreachable"):
         await keeper.sign("someone", PAYLOAD)
+    await keeper.close()
+
+
+async def test_a_refused_token_is_unavailable_not_the_callers_fault(
+    openbao_server: OpenBaoServer,
+) -> None:
+    keeper = transit_keeper(openbao_server.addr, "not-a-token")
+    with pytest.raises(KeeperUnavailable, match="permission denied"):
+        await keeper.sign("someone", PAYLOAD)
+    await keeper.close()

@@ -56,6 +56,21 @@ class CredentialApiKeyRewrapped(DomainEvent):
     api_key_ciphertext: str
 
 
+class CredentialSigningUnavailable(DomainEvent):
+    """Vault could not sign for the user (unreachable, sealed, token refused): requests were
+    refused, nothing signed (fail closed). At most one per outage per user;
+    :class:`CredentialSigningRestored` ends it."""
+
+    event_type = "credential.signing_unavailable"
+    reason: str
+
+
+class CredentialSigningRestored(DomainEvent):
+    """Vault signs for the user again after a :class:`CredentialSigningUnavailable`."""
+
+    event_type = "credential.signing_restored"
+
+
 class SignaturesCounted(DomainEvent):
     """How many signatures vault computed for the user in one hour (not one event each)."""
 
@@ -71,4 +86,6 @@ CREDENTIAL_EVENTS: tuple[type[DomainEvent], ...] = (
     CredentialDisconnected,
     CredentialApiKeyRewrapped,
     SignaturesCounted,
+    CredentialSigningUnavailable,
+    CredentialSigningRestored,
 )

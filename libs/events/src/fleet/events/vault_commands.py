@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
+
 from fleet.events.commands import Command
 
 
@@ -46,10 +48,22 @@ class SignPayload(VaultCommand):
     payload: str
 
 
+class SignPayloads(VaultCommand):
+    """Several payloads of one user in one request (one transit batch call), for a user
+    sending several orders at once. Sent to the same subject as :class:`SignPayload`
+    (told apart by ``payloads``) so the one NATS permission on ``cmd.vault.sign`` covers
+    both. Reply data: signatures (lowercase hex, in the order given) and api_key."""
+
+    name: ClassVar[str] = "sign"
+    user_id: str
+    payloads: list[str] = Field(min_length=1, max_length=50)
+
+
 VAULT_COMMANDS: tuple[type[VaultCommand], ...] = (
     ConnectCredential,
     VerifyCredential,
     DisconnectCredential,
     RotateCredential,
     SignPayload,
+    SignPayloads,
 )

@@ -1,10 +1,16 @@
-"""One function per vault command: load, decide, act on Vault/BingX, append, reply."""
+"""One function per credential command: verify with BingX, act on Vault, append, reply.
+
+Order matters for "nothing stored half-way": BingX verifies the pair before Vault sees
+it; the API key is sealed before the secret is imported; the event is appended last. A
+first connect that fails after touching Vault shreds what it created; an update that
+fails leaves the log on the old key version, so the old pair keeps signing.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from fleet.events import AggregateId, CorrelationId
 from fleet.events.commands import CommandReply
@@ -12,28 +18,19 @@ from fleet.events.vault_commands import (
     ConnectCredential,
     DisconnectCredential,
     RotateCredential,
-    SignPayload,
     VerifyCredential,
 )
-from fleet.eventstore import Repository
+from fleet.obs import get_logger
+from fleet.vault.deps import VaultDeps
 from fleet.vault.domain.credential import Credential
-from fleet.vault.domain.policy import format_problem, judge, last4
+from fleet.vault.domain.policy import AccountSnapshot, format_problem, judge, last4
 from fleet.vault.errors import KeeperUnavailable, KeyNotFound, KeyRefused, VaultServiceError
-from fleet.vault.ports import AccountProbe, ProbeRefused, ProbeUnavailable, SecretKeeper
+from fleet.vault.ports import ProbeRefused, ProbeUnavailable, Sign
+from fleet.vault.signing import NOT_CONNECTED
 
 
-@dataclass
-class VaultDeps:
-    """Everything the handlers use, wired once by the composition root."""
-
-    credentials: Repository[Credential]
-    keeper: SecretKeeper
-    probe: AccountProbe
-    egress_ips: tuple[str, ...] = ()
-
-
-def _local_signer(secret: str):  # type: ignore[no-untyped-def]
-    # Used only while a connect request is verified; the secret is then dropped.
+def _local_signer(secret: str) -> Sign:
+    # Used only while a connect request is verified; dropped with the request.
     async def sign(payload: str) -> str:
         return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
 
@@ -41,7 +38,7 @@ def _local_signer(secret: str):  # type: ignore[no-untyped-def]
 
 
 async def connect(command: ConnectCredential, deps: VaultDeps) -> CommandReply:
-    """Verify the pair with BingX, then import the secret and seal the API key."""
+    """Verify the pair with BingX, then store it (an update switches atomically)."""
     problem = format_problem(command.api_key, command.api_secret)
     if problem:
         return CommandReply.failure("invalid", problem[1], field=problem[0])
@@ -56,87 +53,142 @@ async def connect(command: ConnectCredential, deps: VaultDeps) -> CommandReply:
     verdict = judge(snapshot, deps.egress_ips)
     if verdict.refusal:
         return CommandReply.failure("invalid", verdict.refusal, field="api_key")
-    user = AggregateId(command.user_id)
-    version = await deps.keeper.import_secret(command.user_id, command.api_secret)
-    sealed = await deps.keeper.seal_api_key(command.user_id, command.api_key)
-    await deps.credentials.execute(
-        user,
-        lambda c: c.connect(snapshot, sealed, last4(command.api_key), version),
-        correlation_id=_correlation(command.correlation_id),
-    )
+    replaced = await _store(command, snapshot, deps)
+    get_logger().info("credential connected", user=command.user_id, replaced=replaced)
     return CommandReply.success(
+        status="verified",
         account_type=snapshot.account_type,
         balance=str(snapshot.balance),
         api_key_last4=last4(command.api_key),
+        replaced_previous=replaced,
         warnings=list(verdict.warnings),
     )
 
 
-async def sign(command: SignPayload, deps: VaultDeps) -> CommandReply:
-    """Signature and API-key header for an executor; the secret never leaves Vault."""
-    credential = await deps.credentials.load(AggregateId(command.user_id))
-    if not credential.connected:
-        return CommandReply.failure("not_found", "no connected BingX credential for this user")
-    state = credential.state
-    signature = await deps.keeper.sign(command.user_id, command.payload, state.signing_key_version)
-    api_key = await deps.keeper.open_api_key(command.user_id, state.api_key_ciphertext)
-    return CommandReply.success(signature=signature, api_key=api_key)
+async def _store(command: ConnectCredential, snapshot: AccountSnapshot, deps: VaultDeps) -> bool:
+    user = AggregateId(command.user_id)
+    first = not (await deps.credentials.load(user)).connected
+    try:
+        sealed = await deps.keeper.seal_api_key(command.user_id, command.api_key)
+        version = await deps.keeper.import_secret(command.user_id, command.api_secret)
+        stored = await deps.credentials.execute(
+            user,
+            lambda c: c.connect(snapshot, sealed, last4(command.api_key), version),
+            correlation_id=_correlation(command.correlation_id),
+        )
+    except Exception:
+        if first:
+            await _forget_unrecorded(deps, command.user_id)
+        raise
+    deps.view.apply_all(stored)
+    return not first
 
 
-async def verify(command: VerifyCredential, deps: VaultDeps) -> CommandReply:
-    """Re-verify the stored credential with a call signed inside Vault."""
+async def _forget_unrecorded(deps: VaultDeps, user_id: str) -> None:
+    """Best effort after a failed first connect: no key in Vault without its event."""
+    try:
+        if not (await deps.credentials.load(AggregateId(user_id))).connected:
+            await deps.keeper.shred(user_id)
+    except Exception as exc:  # Vault or NATS down: any such key is unused; told to the SRE
+        get_logger().warning(
+            "could not remove transit keys of a failed first connect", user=user_id, error=str(exc)
+        )
+
+
+async def verify(
+    command: VerifyCredential, deps: VaultDeps, *, health_check: bool = False
+) -> CommandReply:
+    """Re-verify the stored pair with a call signed inside Vault. On demand every check is
+    recorded; a health check records only a change (failure, recovery)."""
     credential = await deps.credentials.load(AggregateId(command.user_id))
     if not credential.connected:
-        return CommandReply.failure("not_found", "no connected BingX credential for this user")
-    state = credential.state
-    api_key = await deps.keeper.open_api_key(command.user_id, state.api_key_ciphertext)
+        return NOT_CONNECTED
+    try:
+        snapshot = await _probe_stored(credential, deps)
+    except ProbeRefused as exc:
+        return await _failed(credential, deps, f"BingX refused the stored key: {exc}", exc)
+    except ProbeUnavailable as exc:  # BingX down is not the key's fault: nothing recorded
+        return CommandReply.failure("unavailable", f"BingX unreachable: {exc}")
+    refusal = judge(snapshot, deps.egress_ips).refusal
+    if refusal:
+        return await _failed(credential, deps, refusal, None)
+    recovered = credential.state.status == "failed"
+    await _record(credential, deps, lambda c: c.verified(snapshot, only_on_change=health_check))
+    return CommandReply.success(
+        status="verified", balance=str(snapshot.balance), recovered=recovered
+    )
+
+
+async def _probe_stored(credential: Credential, deps: VaultDeps) -> AccountSnapshot:
+    user_id, state = str(credential.id), credential.state
 
     async def sign_in_vault(payload: str) -> str:
-        return await deps.keeper.sign(command.user_id, payload, state.signing_key_version)
+        return await deps.keeper.sign(user_id, payload, state.signing_key_version)
 
     try:
+        api_key = await deps.keeper.open_api_key(user_id, state.api_key_ciphertext)
         snapshot = await deps.probe.probe(api_key, sign_in_vault)
-    except ProbeRefused as exc:
-        reason, code = str(exc), exc.bingx_code
-        await deps.credentials.execute(credential.id, lambda c: c.failed(reason, code))
-        return CommandReply.failure("invalid", f"BingX refused the stored key: {reason}")
-    await deps.credentials.execute(credential.id, lambda c: c.verified(snapshot))
-    return CommandReply.success(balance=str(snapshot.balance), status="verified")
+    except KeeperUnavailable as exc:
+        await deps.outages.failed(user_id, str(exc))
+        raise
+    await deps.outages.succeeded(credential)
+    return snapshot
+
+
+async def _failed(
+    credential: Credential, deps: VaultDeps, reason: str, exc: ProbeRefused | None
+) -> CommandReply:
+    code = exc.bingx_code if exc else None
+    await _record(credential, deps, lambda c: c.failed(reason, code))
+    get_logger().warning("credential verification failed", user=str(credential.id), code=code)
+    return CommandReply.failure("invalid", reason, bingx_code=code)
+
+
+async def _record(
+    credential: Credential, deps: VaultDeps, decide: Callable[[Credential], None]
+) -> None:
+    deps.view.apply_all(await deps.credentials.execute(credential.id, decide))
 
 
 async def disconnect(command: DisconnectCredential, deps: VaultDeps) -> CommandReply:
     """Crypto-shred: destroy the user's transit keys, then record it."""
-    user = AggregateId(command.user_id)
-    credential = await deps.credentials.load(user)
+    credential = await deps.credentials.load(AggregateId(command.user_id))
     if not credential.connected:
-        return CommandReply.failure("not_found", "no connected BingX credential for this user")
+        return NOT_CONNECTED
     await deps.keeper.shred(command.user_id)
-    await deps.credentials.execute(user, lambda c: c.disconnect(command.reason))
+    await _record(credential, deps, lambda c: c.disconnect(command.reason))
+    get_logger().info("credential disconnected (keys destroyed)", user=command.user_id)
     return CommandReply.success(status="disconnected")
 
 
 async def rotate(command: RotateCredential, deps: VaultDeps) -> CommandReply:
     """Rotate the key sealing the API key and rewrap the stored ciphertext."""
-    user = AggregateId(command.user_id)
-    credential = await deps.credentials.load(user)
+    credential = await deps.credentials.load(AggregateId(command.user_id))
     if not credential.connected:
-        return CommandReply.failure("not_found", "no connected BingX credential for this user")
+        return NOT_CONNECTED
     rewrapped = await deps.keeper.rotate_api_key_key(
         command.user_id, credential.state.api_key_ciphertext
     )
-    await deps.credentials.execute(user, lambda c: c.rewrapped(rewrapped))
-    return CommandReply.success(status="rotated")
+    await _record(credential, deps, lambda c: c.rewrapped(rewrapped))
+    get_logger().info("api key ciphertext rotated", user=command.user_id)
+    return CommandReply.success(status="rotated", key_version=_version_of(rewrapped))
+
+
+def _version_of(ciphertext: str) -> int:
+    return int(ciphertext.split(":", 2)[1].removeprefix("v"))
 
 
 def vault_failure(exc: VaultServiceError) -> CommandReply:
     """Map keeper errors to replies (fail closed, never half-stored)."""
     if isinstance(exc, KeeperUnavailable):
-        return CommandReply.failure("unavailable", "Vault is unavailable; nothing was changed")
+        return CommandReply.failure(
+            "unavailable", f"Vault is unavailable, nothing was signed or changed: {exc}"
+        )
     if isinstance(exc, KeyNotFound):
         return CommandReply.failure("not_found", "no signing key for this user")
     if isinstance(exc, KeyRefused):
         return CommandReply.failure("forbidden", "Vault refused the operation")
-    return CommandReply.failure("unavailable", f"the vault service cannot sign now: {exc}")
+    return CommandReply.failure("unavailable", f"the vault service cannot do this now: {exc}")
 
 
 def _correlation(value: str | None) -> CorrelationId | None:

@@ -3,6 +3,7 @@ settings and serves. Nothing is built at import time."""
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from faststream.asgi import AsgiFastStream
@@ -19,12 +20,18 @@ NOTE = (
 )
 
 
-def create_app(settings: VaultSettings) -> AsgiFastStream:
+def create_app(settings: VaultSettings, worker: VaultWorker | None = None) -> AsgiFastStream:
     """Build the vault service: its NATS broker, subscribers and health endpoints."""
     broker = make_broker(settings)
-    worker = VaultWorker(settings)
-    register(broker, worker.deps, worker.counter)
+    # FastStream's per-message access lines ("Received"/"Processed") at DEBUG: at 1,000+
+    # signatures/s two stdout lines per request cost a third of a worker's throughput
+    # (bench/vault.py); the credential commands log their own lines, signatures are
+    # counted per user-hour instead.
+    broker.config.logger.set_level(logging.DEBUG)
+    worker = worker or VaultWorker(settings)
+    register(broker, worker.deps, max_workers=settings.sign_concurrency)
     runtime = ServiceRuntime(settings, broker, note=NOTE)
+    runtime.probes["vault_view"] = worker.view_probe
     app = runtime.asgi()
     app.on_startup(worker.start)
     app.on_shutdown(worker.stop)

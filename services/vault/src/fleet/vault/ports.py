@@ -22,6 +22,12 @@ class SecretKeeper(Protocol):
         """Lowercase hex HMAC-SHA256 of ``payload`` with the user's secret (a given version)."""
         ...
 
+    async def sign_many(
+        self, user_id: str, payloads: list[str], key_version: int | None = None
+    ) -> list[str]:
+        """:meth:`sign` for several payloads of one user, in one call, in order."""
+        ...
+
     async def seal_api_key(self, user_id: str, api_key: str) -> str:
         """Ciphertext of the API key, decryptable only with this user's context."""
         ...
@@ -36,6 +42,10 @@ class SecretKeeper(Protocol):
 
     async def shred(self, user_id: str) -> None:
         """Destroy every key of the user: their ciphertexts become unreadable for ever."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
         ...
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -16,9 +18,22 @@ class VaultSettings(ServiceSettings):
     vault_addr: str = Field(default="http://127.0.0.1:8200", description="OpenBao/Vault URL.")
     vault_token: SecretStr = Field(default=SecretStr(""), description="Token (or use the file).")
     vault_token_file: Path | None = Field(default=None, description="File holding the token.")
+    vault_role_id: str = Field(default="", description="AppRole role id (production login).")
+    vault_secret_id_file: Path | None = Field(
+        default=None, description="File with a one-use AppRole secret id (consumed at login)."
+    )
+    vault_timeout_s: float = Field(default=5.0, gt=0, le=60, description="Per Vault request.")
     bingx_base_url: str = Field(default="https://open-api.bingx.com", description="BingX REST.")
     egress_ips: list[str] = Field(default_factory=list, description="IPs users must whitelist.")
     health_check_minutes: float = Field(default=10.0, gt=0, description="Re-verify every N min.")
+    health_check_concurrency: int = Field(default=4, ge=1, le=64, description="Checks at once.")
+    sign_concurrency: int = Field(
+        default=64, ge=1, le=1024, description="Signing requests one worker handles at once."
+    )
+    instance_id: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
+        description="Who holds the health-check lease.",
+    )
 
     def token(self) -> str:
         """The Vault token, from the file when one is configured."""

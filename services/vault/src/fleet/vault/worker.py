@@ -1,41 +1,49 @@
-"""What runs beside the request handlers: the dependencies (built at startup), periodic
-health checks of every connected credential, and the hourly signature-count audit."""
+"""What runs beside the request handlers: the dependencies (built at startup), the
+credential view following the log, periodic health checks (on the lease holder) and the
+hourly signature-count audit."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 
-import hvac
 import nats
 from nats.aio.client import Client
+from nats.js.errors import NotFoundError
 
+from fleet.bus.lease import LEASE_BUCKET, Lease, hold
 from fleet.events import AggregateId, AggregateRef, wrap
 from fleet.events.catalog import domain_registry
-from fleet.events.credentials import (
-    CREDENTIAL_AGGREGATE,
-    CredentialConnected,
-    CredentialDisconnected,
-    SignaturesCounted,
-)
-from fleet.events.vault_commands import VerifyCredential
+from fleet.events.credentials import CREDENTIAL_AGGREGATE, SignaturesCounted
 from fleet.eventstore import EventStore, Repository, StreamSpec
 from fleet.obs import get_logger
-from fleet.vault import handlers
 from fleet.vault.adapters.bingx_probe import BingxProbe
 from fleet.vault.adapters.transit import TransitKeeper
+from fleet.vault.adapters.vault_auth import AppRoleLogin, StaticToken
+from fleet.vault.adapters.vault_http import VaultAuth, VaultHttp
+from fleet.vault.credential_view import CredentialView
+from fleet.vault.deps import VaultDeps
 from fleet.vault.domain.credential import Credential
 from fleet.vault.errors import VaultServiceError
-from fleet.vault.handlers import VaultDeps
+from fleet.vault.health_checks import HealthChecks
 from fleet.vault.settings import VaultSettings
-from fleet.vault.signature_counter import SignatureCounter
+
+AUDIT_EVERY_S = 60.0
+
+
+def vault_auth(settings: VaultSettings) -> VaultAuth:
+    """AppRole when a role id is configured, else the given token."""
+    if settings.vault_role_id and settings.vault_secret_id_file is not None:
+        return AppRoleLogin(settings.vault_role_id, settings.vault_secret_id_file)
+    return StaticToken(settings.token())
 
 
 class VaultWorker:
     def __init__(self, settings: VaultSettings) -> None:
         self.settings = settings
-        self.counter = SignatureCounter()
-        self.connected: set[str] = set()
+        self.health = HealthChecks(
+            self.deps, settings.health_check_minutes * 60, settings.health_check_concurrency
+        )
         self._deps: VaultDeps | None = None
         self._nc: Client | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -49,62 +57,67 @@ class VaultWorker:
         self._nc = await nats.connect(self.settings.nats_url, max_reconnect_attempts=-1)
         spec = StreamSpec(name=self.settings.stream_name, prefix=self.settings.subject_prefix)
         self.store = EventStore(self._nc, spec)
-        keeper = TransitKeeper(
-            hvac.Client(url=self.settings.vault_addr, token=self.settings.token(), timeout=5)
-        )
+        registry = domain_registry()
+        auth = vault_auth(self.settings)
+        http = VaultHttp(self.settings.vault_addr, auth, timeout_s=self.settings.vault_timeout_s)
+        view = CredentialView(self.store, registry, self._nc.jetstream())
         self._deps = VaultDeps(
-            Repository(self.store, domain_registry(), Credential),
-            keeper,
+            Repository(self.store, registry, Credential),
+            view,
+            TransitKeeper(http),
             BingxProbe(self.settings.bingx_base_url),
             tuple(self.settings.egress_ips),
         )
         self._tasks = [
-            asyncio.create_task(self._follow_credentials()),
-            asyncio.create_task(self._health_checks()),
+            asyncio.create_task(view.follow()),
+            asyncio.create_task(self.health.run()),
+            asyncio.create_task(self._hold_health_lease(spec.prefix)),
             asyncio.create_task(self._audit_signatures()),
         ]
 
-    async def _follow_credentials(self) -> None:
-        registry = domain_registry()
-        async for stored in self.store.subscribe(
-            subject=f"{self.store.spec.prefix}.{CREDENTIAL_AGGREGATE}.*"
-        ):
-            event = registry.decode(stored.envelope)
-            user = stored.envelope.aggregate.id
-            if isinstance(event, CredentialConnected):
-                self.connected.add(user)
-            elif isinstance(event, CredentialDisconnected):
-                self.connected.discard(user)
+    async def view_probe(self) -> str | None:
+        """Health: the credential view has read the log up to its end once."""
+        if self._deps is None:
+            return "starting"
+        return None if self._deps.view.caught_up.is_set() else "reading credentials from the log"
 
-    async def _health_checks(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.health_check_minutes * 60)
-            for user in sorted(self.connected):
-                try:
-                    await handlers.verify(VerifyCredential(user_id=user), self.deps())
-                except VaultServiceError as exc:  # fail closed; retried next round
-                    get_logger().warning("health check failed", user=user, reason=str(exc))
+    async def _hold_health_lease(self, prefix: str) -> None:
+        assert self._nc is not None
+        try:
+            bucket = await self._nc.jetstream().key_value(LEASE_BUCKET)
+        except NotFoundError:  # a single worker without the platform's lease bucket
+            get_logger().warning("no lease bucket: this worker runs the health checks alone")
+            await self._checks_on()
+            return
+        lease = Lease(bucket, f"vault-health.{prefix}", self.settings.instance_id)
+        await hold(lease, self._checks_on, self._checks_off)
+
+    async def _checks_on(self) -> None:
+        get_logger().info("this worker runs the health checks", instance=self.settings.instance_id)
+        self.health.active = True
+
+    async def _checks_off(self) -> None:
+        self.health.active = False
 
     async def _audit_signatures(self) -> None:
         while True:
-            await asyncio.sleep(60)
+            await asyncio.sleep(AUDIT_EVERY_S)
             await self.flush_signature_counts(force=False)
 
     async def flush_signature_counts(self, *, force: bool) -> None:
-        """One ``SignaturesCounted`` event per user for the finished hour (or now, forced)."""
-        drained = self.counter.drain(force=force)
-        if drained is None:
-            return
-        hour, counts = drained
-        for user, count in counts.items():
-            aggregate = AggregateRef(type=CREDENTIAL_AGGREGATE, id=AggregateId(user))
-            event = SignaturesCounted(hour_start=hour, count=count)
-            await self.store.append(aggregate, [wrap(event, aggregate)], expected_version=None)
+        """One ``SignaturesCounted`` event per user and finished hour (or now, forced)."""
+        for hour, counts in self.deps().counter.drain(force=force):
+            for user, count in counts.items():
+                aggregate = AggregateRef(type=CREDENTIAL_AGGREGATE, id=AggregateId(user))
+                event = SignaturesCounted(hour_start=hour, count=count)
+                await self.store.append(aggregate, [wrap(event, aggregate)], expected_version=None)
 
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
         with contextlib.suppress(Exception):
             await self.flush_signature_counts(force=True)
+        if self._deps is not None:
+            await self._deps.keeper.close()
         if self._nc is not None:
             await self._nc.close()

@@ -12,6 +12,8 @@ from fleet.events.credentials import (
     CredentialApiKeyRewrapped,
     CredentialConnected,
     CredentialDisconnected,
+    CredentialSigningRestored,
+    CredentialSigningUnavailable,
     CredentialVerificationFailed,
     CredentialVerified,
 )
@@ -30,6 +32,7 @@ class CredentialState:
     account_type: str = ""
     balance: Decimal = Decimal(0)
     permissions: tuple[int, ...] = field(default_factory=tuple)
+    signing_unavailable: bool = False  # an outage is recorded and not yet over
 
 
 class Credential(Aggregate):
@@ -62,13 +65,17 @@ class Credential(Aggregate):
             )
         )
 
-    def verified(self, snapshot: AccountSnapshot) -> None:
+    def verified(self, snapshot: AccountSnapshot, *, only_on_change: bool = False) -> None:
+        """A signed call worked; a health check (``only_on_change``) records only a recovery."""
+        recovered = self.state.status == "failed"
+        if only_on_change and not recovered:
+            return
         self.record(
             CredentialVerified(
                 balance=snapshot.balance,
                 permissions=snapshot.permissions,
                 ip_addresses=snapshot.ip_addresses,
-                recovered=self.state.status == "failed",
+                recovered=recovered,
             )
         )
 
@@ -82,6 +89,15 @@ class Credential(Aggregate):
 
     def rewrapped(self, ciphertext: str) -> None:
         self.record(CredentialApiKeyRewrapped(api_key_ciphertext=ciphertext))
+
+    def signing_failed(self, reason: str) -> None:
+        """Vault could not sign: recorded once per outage (any worker may notice first)."""
+        if self.connected and not self.state.signing_unavailable:
+            self.record(CredentialSigningUnavailable(reason=reason))
+
+    def signing_works(self) -> None:
+        if self.state.signing_unavailable:
+            self.record(CredentialSigningRestored())
 
     def apply(self, event: DomainEvent) -> None:
         state = self.state
@@ -101,3 +117,5 @@ class Credential(Aggregate):
             self.state = CredentialState(status="disconnected")
         elif isinstance(event, CredentialApiKeyRewrapped):
             state.api_key_ciphertext = event.api_key_ciphertext
+        elif isinstance(event, CredentialSigningUnavailable | CredentialSigningRestored):
+            state.signing_unavailable = isinstance(event, CredentialSigningUnavailable)

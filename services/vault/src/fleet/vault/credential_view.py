@@ -1,0 +1,108 @@
+"""Every user's credential as the log says, in memory, for the signing hot path.
+
+Built by following ``<prefix>.cred.*`` from the start of the log; a user it has not seen
+yet (an event this worker has not received) is loaded from the log once, so a signature
+right after a connect handled by another worker never fails. Events are applied in
+stream order and an older event than what is held is ignored, so a load and the follower
+can race harmlessly.
+
+What it holds per user is the aggregate's state: status, signing-key version, the API key
+as transit ciphertext and its last 4 characters. Never the secret (it never leaves Vault)
+and never the API key in clear (decrypted inside Vault per request; see the README).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from nats.js import JetStreamContext
+
+from fleet.events import AggregateId, AggregateRef, Envelope, EventRegistry
+from fleet.events.credentials import CREDENTIAL_AGGREGATE
+from fleet.eventstore import EventStore, Repository
+from fleet.vault.domain.credential import Credential
+
+
+class CredentialView:
+    """``user id -> Credential``, current to within the follower's latency (milliseconds)."""
+
+    def __init__(self, store: EventStore, registry: EventRegistry, js: JetStreamContext) -> None:
+        self._store = store
+        self._js = js
+        self._registry = registry
+        self._repository = Repository(store, registry, Credential)
+        self._credentials: dict[str, Credential] = {}
+        self._loading: dict[str, asyncio.Future[Credential]] = {}
+        self.caught_up = asyncio.Event()
+
+    def __repr__(self) -> str:
+        return f"CredentialView({len(self._credentials)} users)"
+
+    @property
+    def subject_filter(self) -> str:
+        return f"{self._store.spec.prefix}.{CREDENTIAL_AGGREGATE}.*"
+
+    def apply(self, envelope: Envelope) -> None:
+        """Apply one stored credential event (older than what is held: ignored)."""
+        user = str(envelope.aggregate.id)
+        credential = self._credentials.get(user)
+        if credential is None:
+            credential = self._credentials[user] = Credential(AggregateId(user))
+        sequence = envelope.sequence or 0
+        if sequence <= credential.version:
+            return
+        credential.apply(self._registry.decode(envelope))
+        credential.version = sequence
+
+    def apply_all(self, envelopes: list[Envelope]) -> None:
+        """What a handler of this worker just appended: visible here at once."""
+        for envelope in envelopes:
+            self.apply(envelope)
+
+    async def get(self, user_id: str) -> Credential:
+        """The user's credential (loaded from the log the first time it is unknown)."""
+        known = self._credentials.get(user_id)
+        if known is not None:
+            return known
+        pending = self._loading.get(user_id)
+        if pending is None:  # one load per user, however many requests wait for it
+            pending = self._loading[user_id] = asyncio.ensure_future(self._load(user_id))
+        return await asyncio.shield(pending)
+
+    async def refresh(self, user_id: str) -> Credential:
+        """Re-read the user when the log has newer events than held (one direct get): a
+        sign right after a connect that another worker handled finds the credential."""
+        held = await self.get(user_id)
+        ref = AggregateRef(type=CREDENTIAL_AGGREGATE, id=AggregateId(user_id))
+        if await self._store.version(ref) <= held.version:
+            return held
+        self._credentials.pop(user_id, None)
+        return await self.get(user_id)
+
+    async def _load(self, user_id: str) -> Credential:
+        try:
+            loaded = await self._repository.load(AggregateId(user_id))
+            held = self._credentials.get(user_id)
+            if held is None or held.version < loaded.version:
+                self._credentials[user_id] = held = loaded
+            return held
+        finally:
+            del self._loading[user_id]
+
+    def connected_users(self) -> list[str]:
+        """Users whose key pair is stored (verified or failing), sorted."""
+        return sorted(user for user, c in self._credentials.items() if c.connected)
+
+    async def follow(self) -> None:
+        """Forever: apply every credential event from the start of the log."""
+        if await self._matching_events() == 0:
+            self.caught_up.set()
+        async for stored in self._store.subscribe(subject=self.subject_filter):
+            self.apply(stored.envelope)
+            if stored.pending == 0:
+                self.caught_up.set()
+
+    async def _matching_events(self) -> int:
+        name = self._store.spec.name
+        info = await self._js.stream_info(name, subjects_filter=self.subject_filter)
+        return sum((info.state.subjects or {}).values())
