@@ -105,7 +105,7 @@ async def _running(settings: GatewaySettings, engine: Engine) -> AsyncIterator[S
         health=CachedHealth(lambda: health(nc, stream, engine, read_models)),
     )
     await asyncio.to_thread(found.sessions.create_schema)
-    await found.read_models.start()
+    await found.read_models.start(own_loop_nats_url=settings.nats_url)
     purger = asyncio.create_task(_purge_sessions(found))
     try:
         yield found

@@ -8,10 +8,12 @@ import contextlib
 import time
 from collections.abc import Iterable
 
+import nats
 from sqlalchemy import Engine, text
 
 from fleet.eventstore import EventStore
 from fleet.gateway.read_models import ALL
+from fleet.gateway.read_models.follower import FollowerThread
 from fleet.obs import get_logger
 from fleet.projections import ProjectionFailed, ProjectionRunner
 
@@ -29,11 +31,8 @@ class ReadModels:
     def __init__(self, engine: Engine, store: EventStore) -> None:
         self.engine = engine
         self.store = store
-        self.runners: dict[str, ProjectionRunner] = {}
-        for factory in ALL:
-            spec = factory()
-            runner = ProjectionRunner(engine, store, spec.registry, spec.projection)
-            self.runners[spec.projection.name] = runner
+        self.runners = _runners(engine, store)
+        self._follower: FollowerThread | None = None
         self._checkpoints_query = text(
             " UNION ALL ".join(_CHECKPOINT.format(name=name) for name in self.runners)
         )
@@ -41,12 +40,31 @@ class ReadModels:
         self._failures: dict[str, tuple[str, float]] = {}
         self._log = get_logger("fleet.gateway.read_models")
 
-    async def start(self) -> None:
-        """Create (or rebuild, on a version change) every schema, then follow the log."""
+    async def start(self, *, own_loop_nats_url: str | None = None) -> None:
+        """Create (or rebuild, on a version change) every schema, then follow the log:
+        on this loop, or (given a NATS URL) on a loop and connection of their own."""
         for runner in self.runners.values():
             await runner.prepare()
-        for name, runner in self.runners.items():
-            self._tasks.append(asyncio.create_task(self._follow(name, runner), name=name))
+        if own_loop_nats_url is None:
+            for name, runner in self.runners.items():
+                self._tasks.append(asyncio.create_task(self._follow(name, runner), name=name))
+            return
+
+        async def follow_apart(stop: asyncio.Event) -> None:
+            nc = await nats.connect(
+                own_loop_nats_url, max_reconnect_attempts=-1, name="gateway-read-models"
+            )
+            store = EventStore(nc, self.store.spec)
+            tasks = [
+                asyncio.create_task(self._follow(name, runner), name=name)
+                for name, runner in _runners(self.engine, store).items()
+            ]
+            await stop.wait()
+            await _cancel(tasks)
+            await nc.close()
+
+        self._follower = FollowerThread(follow_apart, "read-models")
+        self._follower.start()
 
     async def _follow(self, name: str, runner: ProjectionRunner) -> None:
         quick_failures = 0
@@ -75,12 +93,10 @@ class ReadModels:
 
     async def stop(self) -> None:
         """Cancel every runner."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await _cancel(self._tasks)
         self._tasks.clear()
+        if self._follower is not None:
+            await self._follower.stop()
 
     def checkpoints(self) -> dict[str, int]:
         """The last applied stream sequence of each read model."""
@@ -111,3 +127,21 @@ class ReadModels:
         last = await self.store.last_sequence()
         reached = await asyncio.to_thread(self.checkpoints)
         return {name: max(0, last - reached.get(name, 0)) for name in self.runners}
+
+
+def _runners(engine: Engine, store: EventStore) -> dict[str, ProjectionRunner]:
+    runners = {}
+    for factory in ALL:
+        spec = factory()
+        runners[spec.projection.name] = ProjectionRunner(
+            engine, store, spec.registry, spec.projection
+        )
+    return runners
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
