@@ -2,11 +2,14 @@
 (fleet.testing), wired the way the composition root wires them."""
 
 import asyncio
+import hashlib
+import hmac
 import json
 import os
 import sys
 import time
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +30,25 @@ from fleet.vault.adapters.vault_http import VaultHttp
 from fleet.vault.credential_view import CredentialView
 from fleet.vault.deps import VaultDeps
 from fleet.vault.domain.credential import Credential
-from fleet.vault.ports import AccountProbe
+from fleet.vault.domain.policy import AccountSnapshot
+from fleet.vault.ports import AccountProbe, ProbeRefused, Sign
+
+
+class FakeBingx:
+    """Knows one account per API key; verifies signatures exactly like BingX."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[str, tuple[str, tuple[int, ...]]] = {}
+
+    async def probe(self, api_key: str, sign: Sign) -> AccountSnapshot:
+        payload = "timestamp=1700000000000"
+        known = self.accounts.get(api_key)
+        if known is None:
+            raise ProbeRefused("Incorrect apiKey", 100413)
+        expected = hmac.new(known[0].encode(), payload.encode(), hashlib.sha256).hexdigest()
+        if await sign(payload) != expected:
+            raise ProbeRefused("Signature verification failed", 100001)
+        return AccountSnapshot(Decimal("1000.5"), "USDT-M perpetual", known[1], ())
 
 
 def transit_keeper(addr: str, token: str, *, timeout_s: float = 5.0) -> TransitKeeper:

@@ -4,7 +4,6 @@ the way BingX does (the simulator-backed tests are in test_service.py)."""
 import hashlib
 import hmac
 import uuid
-from decimal import Decimal
 
 import hvac
 import pytest
@@ -23,36 +22,17 @@ from fleet.events.vault_commands import (
 from fleet.eventstore import EventStore
 from fleet.vault.adapters.transit import TransitKeeper, signing_key_name
 from fleet.vault.deps import VaultDeps
-from fleet.vault.domain.policy import AccountSnapshot
 from fleet.vault.errors import KeeperUnavailable, KeyRefused
 from fleet.vault.handlers import connect, disconnect, rotate, verify
-from fleet.vault.ports import ProbeRefused, Sign
 from fleet.vault.signing import sign, sign_many
 
-from .conftest import transit_keeper, wire
+from .conftest import FakeBingx, transit_keeper, wire
 
 pytestmark = pytest.mark.integration
 
 API_KEY = "hO6oQotzTE0S5FRYze2Jx2wGx7eVnJGMolpA1nZyehsoMgCcgKNWQHd4QgTFZuwl4Zt4xMe2PqGBegWXO4A"
 SECRET = "mheO6dR8ovSsxZQCOYEFCtelpuxcWGTfHw7te326y6jOwq5WpvFQ9JNljoTwBXZGv5It07m9RXSPpDQEK2w"
 NEW_KEY, NEW_SECRET = "NewKey0123456789abcd", "NewSecret0123456789abcd"
-
-
-class FakeBingx:
-    """Knows one account per API key; verifies signatures exactly like BingX."""
-
-    def __init__(self) -> None:
-        self.accounts: dict[str, tuple[str, tuple[int, ...]]] = {}
-
-    async def probe(self, api_key: str, sign: Sign) -> AccountSnapshot:
-        payload = "timestamp=1700000000000"
-        known = self.accounts.get(api_key)
-        if known is None:
-            raise ProbeRefused("Incorrect apiKey", 100413)
-        expected = hmac.new(known[0].encode(), payload.encode(), hashlib.sha256).hexdigest()
-        if await sign(payload) != expected:
-            raise ProbeRefused("Signature verification failed", 100001)
-        return AccountSnapshot(Decimal("1000.5"), "USDT-M perpetual", known[1], ())
 
 
 @pytest.fixture

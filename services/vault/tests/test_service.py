@@ -1,13 +1,16 @@
-"""The vault service as a process: commands over NATS, real OpenBao, the BingX simulator."""
+"""The vault service as a process (started once for the module): commands over NATS,
+real OpenBao, the BingX simulator; and ``fleet vault rotate`` against it."""
 
 import asyncio
 import hashlib
 import hmac
 import json
-import os
+import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,81 +19,79 @@ import nats
 import pytest
 from nats.aio.client import Client
 
-from fleet.events import AggregateId, AggregateRef
-from fleet.events.commands import Command, command_subject
-from fleet.events.vault_commands import ConnectCredential, SignPayload
+from fleet.events.vault_commands import ConnectCredential, SignPayload, SignPayloads
 from fleet.eventstore import EventStore, StreamSpec, ensure_stream
-from fleet.stack import OpenBaoServer, free_port
-from fleet.stack.process import ManagedProcess
+from fleet.stack import OpenBaoServer
+
+from .conftest import (
+    ask,
+    credential_events,
+    sim_account,
+    start_vault_service,
+    wait_until_answering,
+)
 
 pytestmark = pytest.mark.integration
 
 
-async def ask(nc: Client, command: Command) -> dict[str, Any]:
-    answer = await nc.request(
-        command_subject(command), command.model_dump_json().encode(), timeout=15
-    )
-    return dict(json.loads(answer.data))
+@dataclass
+class Service:
+    nc: Client
+    store: EventStore
+    log: Path
+    nats_url: str
 
 
-async def sim_account(sim: Any, permissions: list[str]) -> dict[str, str]:
-    async with httpx.AsyncClient(base_url=sim.url) as http:
-        answer = await http.post(
-            "/sim/accounts", json={"balance": "2500", "permissions": permissions}
-        )
-        return dict(answer.json())
-
-
-@pytest.fixture
-async def vault_service(
-    nats_url: str, namespace: str, openbao_server: OpenBaoServer, bingx_sim: Any, tmp_path: Path
-) -> AsyncIterator[tuple[Client, EventStore, Path]]:
-    nc = await nats.connect(nats_url)
-    spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
+@pytest.fixture(scope="module")
+async def service(
+    nats_server: Any,
+    openbao_server: OpenBaoServer,
+    bingx_sim: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Service]:
+    prefix = "t" + uuid.uuid4().hex[:12]
+    nc = await nats.connect(nats_server.admin_url)
+    spec = StreamSpec(name=f"EV_{prefix}", prefix=prefix)
     await ensure_stream(nc.jetstream(), spec)
-    env = os.environ | {
-        "FLEET_NATS_URL": nats_url,
-        "FLEET_STREAM_NAME": spec.name,
-        "FLEET_SUBJECT_PREFIX": namespace,
-        "FLEET_VAULT_ADDR": openbao_server.addr,
-        "FLEET_VAULT_TOKEN": openbao_server.root_token,
-        "FLEET_BINGX_BASE_URL": bingx_sim.url,
-        "FLEET_HTTP_PORT": str(free_port()),
-    }
-    process = ManagedProcess(
-        "vault", [sys.executable, "-m", "fleet.vault"], tmp_path / "vault.log", env=env
-    )
-    process.start()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # ready when it answers a command
-        try:
-            await ask(nc, SignPayload(user_id="nobody", payload="x"))
-            break
-        except (TimeoutError, nats.errors.NoRespondersError):
-            await asyncio.sleep(0.2)
-    yield nc, EventStore(nc, spec), tmp_path / "vault.log"
+    log = tmp_path_factory.mktemp("vault") / "vault.log"
+    vault = (openbao_server.addr, openbao_server.vault_service_token())
+    process = start_vault_service(log, nats_server.admin_url, prefix, vault, bingx_sim.url)
+    await wait_until_answering(nc)
+    yield Service(nc, EventStore(nc, spec), log, nats_server.admin_url)
     process.stop()
     await nc.close()
 
 
-async def test_connect_sign_and_refusals(
-    vault_service: tuple[Client, EventStore, Path], bingx_sim: Any
-) -> None:
-    nc, store, service_log = vault_service
+def plain_hmac(secret: str, payload: str) -> str:
+    return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+async def connected_user(service: Service, sim: Any) -> tuple[str, dict[str, str]]:
+    keys = await sim_account(sim, ["read", "trade"])
+    user_id = "u" + uuid.uuid4().hex[:10]
+    command = ConnectCredential(
+        user_id=user_id, api_key=keys["apiKey"], api_secret=keys["secretKey"]
+    )
+    assert (await ask(service.nc, command))["ok"]
+    return user_id, keys
+
+
+async def test_connect_sign_and_refusals(service: Service, bingx_sim: Any) -> None:
+    nc, store = service.nc, service.store
     keys = await sim_account(bingx_sim, ["read", "trade"])
     ok = await ask(
         nc, ConnectCredential(user_id="alice", api_key=keys["apiKey"], api_secret=keys["secretKey"])
     )
     assert ok["ok"], ok
-    assert (
-        ok["data"]["balance"] == "2500.0000" and ok["data"]["api_key_last4"] == keys["apiKey"][-4:]
+    assert (ok["data"]["balance"], ok["data"]["api_key_last4"]) == (
+        "2500.0000",
+        keys["apiKey"][-4:],
     )
 
     # a signature made inside Vault is what the simulator expects, and plain HMAC-SHA256
     payload = f"symbol=XRP-USDT&timestamp={int(time.time() * 1000)}"
     signed = await ask(nc, SignPayload(user_id="alice", payload=payload))
-    expected = hmac.new(keys["secretKey"].encode(), payload.encode(), hashlib.sha256).hexdigest()
-    assert signed["data"]["signature"] == expected
+    assert signed["data"]["signature"] == plain_hmac(keys["secretKey"], payload)
     async with httpx.AsyncClient(base_url=bingx_sim.url) as http:
         answer = await http.get(
             f"/openApi/swap/v2/trade/leverage?{payload}&signature={signed['data']['signature']}",
@@ -114,16 +115,62 @@ async def test_connect_sign_and_refusals(
     )
     assert not refused["ok"] and "withdraw" in refused["error"]["message"]
     for user in ("bob", "carol"):  # refused keys leave nothing behind
-        assert await store.load(AggregateRef(type="cred", id=AggregateId(user))) == []
-    log = json.dumps(
-        [
-            e.model_dump(mode="json")
-            for e in await store.load(AggregateRef(type="cred", id=AggregateId("alice")))
-        ]
-    )
-    assert keys["secretKey"] not in log and keys["apiKey"] not in log
+        assert await credential_events(store, user) == []
     answers = json.dumps([ok, wrong, refused])  # the connect answers carry neither
     assert keys["secretKey"] not in answers and keys["apiKey"] not in answers
-    logged = service_log.read_text()  # every line the service logged in this cycle
-    assert "cmd.vault.connect" in logged
+    logged = await asyncio.to_thread(service.log.read_text)
+    assert "credential connected" in logged
     assert keys["secretKey"] not in logged and keys["apiKey"] not in logged
+
+
+async def test_batch_signing_over_nats(service: Service, bingx_sim: Any) -> None:
+    user_id, keys = await connected_user(service, bingx_sim)
+    payloads = [f"symbol=XRP-USDT&timestamp={n}" for n in range(3)]
+    reply = await ask(service.nc, SignPayloads(user_id=user_id, payloads=payloads))
+    assert reply["data"]["signatures"] == [plain_hmac(keys["secretKey"], p) for p in payloads]
+    assert reply["data"]["api_key"] == keys["apiKey"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b"not json", "body"),
+        (b'{"user_id": "u1"}', "payload"),
+        (b'{"user_id": "u1", "payload": "x", "extra": 1}', "extra"),
+        (b'{"user_id": "../keys/other", "payload": "x"}', "user_id"),
+        (b'{"user_id": "u1", "payloads": []}', "payloads"),
+    ],
+)
+async def test_bad_requests_are_answered_invalid_naming_the_field(
+    service: Service, body: bytes, field: str
+) -> None:
+    answer = json.loads((await service.nc.request("cmd.vault.sign", body, timeout=5)).data)
+    assert answer["error"]["code"] == "invalid"
+    assert answer["error"]["details"]["field"] == field
+
+
+def fleet(*args: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "fleet.cli", "vault", *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+
+async def test_fleet_vault_rotate(service: Service, bingx_sim: Any) -> None:
+    user_id, keys = await connected_user(service, bingx_sim)
+    target = ["--nats-url", service.nats_url, "--stream", service.store.spec.name]
+    target += ["--prefix", service.store.spec.prefix]
+    one = await asyncio.to_thread(fleet, "rotate", user_id, *target)
+    assert one.returncode == 0, one.stderr
+    assert one.stdout.strip() == "rotated 1 of 1"
+    everyone = await asyncio.to_thread(fleet, "rotate", *target)
+    assert everyone.returncode == 0, everyone.stderr
+    word, done, of, total = everyone.stdout.split()  # every connected user of this module
+    assert (word, of) == ("rotated", "of") and done == total and int(total) >= 2
+    assert (await credential_events(service.store, user_id)).count(
+        "credential.api_key_rewrapped"
+    ) == 2
+    signed = await ask(service.nc, SignPayload(user_id=user_id, payload="timestamp=1"))
+    assert signed["data"]["api_key"] == keys["apiKey"]  # the rewrapped ciphertext opens
+    for bad in (["rotate", "no-such-user", *target], ["rotate", "bad.user", *target]):
+        refused = await asyncio.to_thread(fleet, *bad)
+        assert refused.returncode == 2 and "fleet vault rotate:" in refused.stderr
+        assert "Traceback" not in refused.stderr

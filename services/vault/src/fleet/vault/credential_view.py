@@ -102,6 +102,16 @@ class CredentialView:
             if stored.pending == 0:
                 self.caught_up.set()
 
+    async def catch_up(self) -> None:
+        """Read the log up to its current end, then stop following (one-off tools)."""
+        follower = asyncio.ensure_future(self.follow())
+        waiter = asyncio.ensure_future(self.caught_up.wait())
+        await asyncio.wait({follower, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (follower, waiter):
+            task.cancel()
+        if follower.done() and not follower.cancelled() and follower.exception():
+            raise follower.exception()  # type: ignore[misc]
+
     async def _matching_events(self) -> int:
         name = self._store.spec.name
         info = await self._js.stream_info(name, subjects_filter=self.subject_filter)

@@ -15,7 +15,9 @@ from typing import TypeVar
 from faststream.nats import NatsBroker, NatsMessage
 from pydantic import ValidationError
 
+from fleet.events import InvalidAggregateId
 from fleet.events.commands import Command, CommandReply, command_subject
+from fleet.events.envelope import check_token
 from fleet.events.vault_commands import (
     ConnectCredential,
     DisconnectCredential,
@@ -78,8 +80,11 @@ async def answer(
     """The JSON reply to one request."""
     try:
         command = command_type.model_validate_json(body)
+        check_token(getattr(command, "user_id", "") or "-", "user_id")
     except ValidationError as exc:
         return _invalid(exc).model_dump_json().encode()
+    except InvalidAggregateId as exc:  # it names transit keys and log subjects
+        return CommandReply.failure("invalid", str(exc), field="user_id").model_dump_json().encode()
     try:
         reply = await handler(command, deps())
     except VaultServiceError as exc:
