@@ -157,14 +157,25 @@ def executor_env(base: dict[str, str], **overrides: str) -> dict[str, str]:
             "FLEET_POLL_INTERVAL_S": "1",
             "FLEET_RESOLVE_INTERVAL_S": "1",
             "FLEET_RATE_LIMITS": "false",
+            # a restarted executor takes its own leases back at once (no 3 s TTL wait)
+            "FLEET_INSTANCE_ID": "executor-under-test",
         }
         | overrides
     )
 
 
 @pytest.fixture(scope="module")
+def executor_overrides() -> dict[str, str]:
+    """Extra executor settings; a test module overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 async def trading(
-    nats_server: Any, openbao_server: OpenBaoServer, tmp_path_factory: pytest.TempPathFactory
+    nats_server: Any,
+    openbao_server: OpenBaoServer,
+    tmp_path_factory: pytest.TempPathFactory,
+    executor_overrides: dict[str, str],
 ) -> AsyncIterator[Trading]:
     """A fresh stream, simulator, vault service and executor for the module."""
     namespace = "t" + uuid.uuid4().hex[:10]
@@ -188,10 +199,11 @@ async def trading(
     }
     vault = ServiceProcess("vault", vault_env, log_dir).start()
     await _wait_for_vault(nc)
-    env = executor_env(base)
+    env = executor_env(base, **executor_overrides)
     executor = ServiceProcess("executor", env, log_dir).start()
-    yield Trading(nc, EventStore(nc, spec), sim, vault, executor, env, log_dir)
-    executor.stop()
+    handle = Trading(nc, EventStore(nc, spec), sim, vault, executor, env, log_dir)
+    yield handle
+    handle.executor.stop()  # the latest one: tests may have restarted it
     vault.stop()
     sim.stop()
     await nc.close()

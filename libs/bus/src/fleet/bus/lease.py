@@ -28,14 +28,26 @@ class Lease:
         return self._revision is not None
 
     async def try_acquire(self) -> bool:
-        """Take the lease if nobody holds it (or renew it if we do)."""
+        """Take the lease if nobody holds it (or renew it if we do). A lease still held
+        under our own name (this instance restarted before it expired) is taken back at
+        once: owner names must therefore be unique among live instances."""
         if self._revision is not None:
             return await self.renew()
         try:
             self._revision = await self.kv.create(self.key, self.owner.encode())
         except KeyWrongLastSequenceError:
-            return False
+            return await self._reclaim()
         return True
+
+    async def _reclaim(self) -> bool:
+        try:
+            entry = await self.kv.get(self.key)
+        except KeyNotFoundError:
+            return False
+        if entry.value != self.owner.encode() or entry.revision is None:
+            return False
+        self._revision = entry.revision
+        return await self.renew()
 
     async def renew(self) -> bool:
         """Extend our lease; False (and no longer held) when someone else has it."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator, Sequence
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -31,7 +32,7 @@ _LAST_SEQUENCE = re.compile(r"wrong last sequence: (\d+)")
 _RETRY_SIGNS = {ERR_WRONG_LAST_SEQUENCE, ERR_BATCH_DUPLICATE_MSG_ID}
 FETCH_BATCH = 1000
 FETCH_WAIT_S = 2.0
-READER_IDLE_S = 120.0
+READER_IDLE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -148,10 +149,11 @@ class EventStore:
         if last <= after:
             return []
         events = []
-        async for stored in self._read([self.subject(aggregate)], after + 1):
-            events.append(stored.envelope)
-            if stored.envelope.sequence is not None and stored.envelope.sequence >= last:
-                break
+        async with contextlib.aclosing(self._read([self.subject(aggregate)], after + 1)) as read:
+            async for stored in read:
+                events.append(stored.envelope)
+                if stored.envelope.sequence is not None and stored.envelope.sequence >= last:
+                    break
         return events
 
     async def last_sequence(self) -> int:
@@ -166,7 +168,7 @@ class EventStore:
         subject: str | None = None,
         subjects: Sequence[str] = (),
         from_time: datetime | None = None,
-    ) -> AsyncIterator[StoredEvent]:
+    ) -> AsyncGenerator[StoredEvent, None]:
         """Every event from ``from_sequence`` on (or from the first stored at or after
         ``from_time``), optionally of one ``subject`` filter or several ``subjects``, in
         stream order, then new ones as they are appended. Ends only when the caller stops."""
@@ -175,16 +177,15 @@ class EventStore:
 
     async def _read(
         self, filters: list[str], start: int, from_time: datetime | None = None
-    ) -> AsyncIterator[StoredEvent]:
+    ) -> AsyncGenerator[StoredEvent, None]:
         # A pull consumer: the reader fetches only what it can take, so a slow projection
         # applies back-pressure instead of overflowing the client (push consumers drop
         # messages as "slow consumer" when PostgreSQL lags during a large replay).
         position = max(start, 1)
         while True:
+            config = _reader_config(filters, position, from_time)
             sub = await self._js.pull_subscribe(
-                filters[0] if len(filters) == 1 else "",
-                stream=self._spec.name,
-                config=_reader_config(filters, position, from_time),
+                filters[0] if len(filters) == 1 else "", stream=self._spec.name, config=config
             )
             try:
                 async for stored in _fetch_forever(sub):
@@ -194,12 +195,18 @@ class EventStore:
             except NotFoundError:
                 continue  # the ephemeral consumer vanished (server restart): recreate it
             finally:
+                # Delete the consumer now: an abandoned one would count against the
+                # server's consumer limit until its inactivity threshold (a burst of
+                # aggregate loads reached that limit).
                 with contextlib.suppress(Exception):
                     await sub.unsubscribe()
+                with contextlib.suppress(Exception):
+                    await self._js.delete_consumer(self._spec.name, str(config.name))
 
 
 def _reader_config(filters: list[str], start: int, from_time: datetime | None) -> ConsumerConfig:
     config = ConsumerConfig(
+        name=f"reader_{uuid.uuid4().hex}",
         deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
         opt_start_seq=start,
         ack_policy=AckPolicy.NONE,

@@ -12,6 +12,7 @@ import asyncio
 from collections import deque
 from datetime import timedelta
 
+from fleet.executor import metrics
 from fleet.executor.domain.planner import TIMEFRAME_SECONDS
 from fleet.executor.execution import Execution, SignalReceived
 from fleet.executor.ownership import Ownership
@@ -69,13 +70,16 @@ class Fanout:
         task.add_done_callback(self._tasks.discard)
 
     async def _decide(self, trader: Trader, received: SignalReceived) -> None:
-        async with self._gate:
-            try:
+        metrics.FANOUT_IN_FLIGHT.inc()
+        try:
+            async with self._gate:
                 await self.execution.on_signal(trader, received)
-            except Exception:  # one user's failure never stops the others
-                get_logger().exception(
-                    "signal decision failed", user=trader.user_id, signal=received.event_id
-                )
+        except Exception:  # one user's failure never stops the others
+            get_logger().exception(
+                "signal decision failed", user=trader.user_id, signal=received.event_id
+            )
+        finally:
+            metrics.FANOUT_IN_FLIGHT.dec()
 
     def _remember(self, received: SignalReceived) -> None:
         self._recent.append(received)

@@ -19,3 +19,7 @@ ORDER_SECONDS = Histogram(
 OWNED_PARTITIONS = Gauge("executor_owned_partitions", "Partitions this process owns.")
 OWNED_TRADERS = Gauge("executor_owned_traders", "Traders this process trades for.")
 OPEN_INTENTS = Gauge("executor_open_intents", "Intents still waiting for an outcome.")
+FANOUT_IN_FLIGHT = Gauge("executor_fanout_in_flight", "Decisions started and not finished.")
+WAITING_FOR_BUDGET = Gauge(
+    "executor_waiting_for_budget", "Orders waiting for their turn in the BingX budget."
+)

@@ -9,6 +9,7 @@ yet (a crash mid-fan-out is finished by the next owner). Losing one drops its tr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 
 from fleet.events import AggregateId, EventRegistry, partition_of
@@ -101,14 +102,15 @@ class Ownership:
         last = await self.store.last_sequence_of(subject)
         if last == 0:
             return accounts
-        async for stored in self.store.subscribe(subject=subject):
-            envelope = stored.envelope
-            account = accounts.get(envelope.aggregate.id)
-            if account is not None:
-                account.apply(self.registry.decode(envelope))
-                account.version = envelope.sequence or account.version
-            if (envelope.sequence or 0) >= last:
-                break
+        async with contextlib.aclosing(self.store.subscribe(subject=subject)) as reader:
+            async for stored in reader:
+                envelope = stored.envelope
+                account = accounts.get(envelope.aggregate.id)
+                if account is not None:
+                    account.apply(self.registry.decode(envelope))
+                    account.version = envelope.sequence or account.version
+                if (envelope.sequence or 0) >= last:
+                    break
         return accounts
 
 

@@ -83,11 +83,12 @@ class PartitionManager:
         return f"{self._scope}.executor.member.{instance}"
 
     async def _members(self) -> int:
+        prefix = self._member_key("")
         try:
-            keys = await self._kv.keys(filters=[f"{self._scope}.executor.member.*"])
+            keys = await self._kv.keys()
         except NoKeysError:
             return 1
-        return len(keys)
+        return max(1, sum(1 for key in keys if key.startswith(prefix)))
 
     async def release_all(self) -> None:
         """Clean shutdown: give every partition back at once (no TTL wait for the others)."""

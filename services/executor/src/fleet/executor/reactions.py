@@ -5,6 +5,7 @@ that was paused for that reason)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from fleet.events import ActorId, AggregateId, DomainEvent, Envelope
@@ -15,20 +16,49 @@ from fleet.executor.domain.bot import Bot
 from fleet.executor.domain.directory import UserView
 from fleet.executor.execution import Execution
 from fleet.executor.ownership import Ownership
+from fleet.obs import get_logger
 
 CREDENTIAL_PAUSE = "BingX credential check failed"
 
 
 class Reactions:
+    """Reactions run in the background so the log follower never waits for BingX; one
+    user's reactions run one after another, in log order, different users' in parallel."""
+
     def __init__(self, ownership: Ownership, execution: Execution, bots: Repository[Bot]) -> None:
         self.ownership = ownership
         self.execution = execution
         self.bots = bots
+        self._queues: dict[str, asyncio.Task[None]] = {}
 
-    async def on_event(self, envelope: Envelope, event: DomainEvent) -> None:
+    def on_event(self, envelope: Envelope, event: DomainEvent) -> None:
+        """Queue the owner's reaction to ``event`` (nothing when another process owns it)."""
         user_id = envelope.aggregate.id
         if not self.ownership.owns(user_id):
             return
+        previous = self._queues.get(user_id)
+        task = asyncio.create_task(self._after(previous, envelope, event))
+        self._queues[user_id] = task
+        task.add_done_callback(lambda done: self._forget(user_id, done))
+
+    def _forget(self, user_id: str, done: asyncio.Task[None]) -> None:
+        if self._queues.get(user_id) is done:
+            del self._queues[user_id]
+
+    async def _after(
+        self, previous: asyncio.Task[None] | None, envelope: Envelope, event: DomainEvent
+    ) -> None:
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        try:
+            await self.react(envelope, event)
+        except Exception:
+            get_logger().exception(
+                "reaction failed", user=envelope.aggregate.id, event=envelope.type
+            )
+
+    async def react(self, envelope: Envelope, event: DomainEvent) -> None:
+        user_id = envelope.aggregate.id
         view = self.ownership.directory.view(user_id)
         if isinstance(event, BotStarted):
             for trader in await self.ownership.add([view]):

@@ -12,6 +12,7 @@ from nats.aio.client import Client
 from fleet.bingx import BingxClient, Transport
 from fleet.events import AggregateId, EventId
 from fleet.eventstore import ConcurrencyError, Repository
+from fleet.executor import metrics
 from fleet.executor.adapters.bingx_account import BingxAccount
 from fleet.executor.adapters.budget import UserBudget
 from fleet.executor.adapters.egress import EgressPool
@@ -47,7 +48,11 @@ class Trader:
 
     async def order_turn(self) -> None:
         """Wait until this user's next order fits the UID and egress budgets."""
-        await self.budget.reserve(PLACE_ORDER)
+        metrics.WAITING_FOR_BUDGET.inc()
+        try:
+            await self.budget.reserve(PLACE_ORDER)
+        finally:
+            metrics.WAITING_FOR_BUDGET.dec()
 
     async def save(self, causation_id: EventId | None = None) -> None:
         """Append what the account recorded. If another writer got there first (this

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -33,7 +33,7 @@ from fleet.executor.ownership import Ownership
 from fleet.executor.partitions import PartitionManager
 from fleet.executor.reactions import Reactions
 from fleet.executor.settings import ExecutorSettings
-from fleet.executor.traders import TraderFactory
+from fleet.executor.traders import Trader, TraderFactory
 from fleet.obs import get_logger
 
 
@@ -45,6 +45,7 @@ class ExecutorWorker:
         self.registry = domain_registry()
         self.directory = Directory()
         self.directory_caught_up = asyncio.Event()
+        self._directory_position = 0
         self._deps: ExecutorDeps | None = None
         self._nc: Client | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -85,32 +86,34 @@ class ExecutorWorker:
             self.ownership.gain,
             self.ownership.lose,
         )
-        self._spawn(self._follow_directory())
-        self._spawn(self._follow_signals())
-        self._spawn(self._own_partitions())
-        self._spawn(self._every(settings.poll_interval_s, self.execution.reconcile))
-        self._spawn(self._every(settings.resolve_interval_s, self._resolve))
+        self._spawn("directory", self._follow_directory)
+        self._spawn("signals", self._follow_signals)
+        self._spawn("partitions", self._own_partitions)
+        self._spawn("reconcile", lambda: self._every(settings.poll_interval_s, self._reconcile))
+        self._spawn("resolve", lambda: self._every(settings.resolve_interval_s, self._resolve))
 
     def _max_age(self) -> timedelta | None:
         age = self.settings.max_signal_age_s
         return timedelta(seconds=age) if age is not None else None
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        self._tasks.append(asyncio.create_task(work))
+    def _spawn(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self._tasks.append(asyncio.create_task(_supervised(name, loop)))
 
     async def _follow_directory(self) -> None:
         prefix = self.store.spec.prefix
-        last = max([await self.store.last_sequence_of(f"{prefix}.{kind}.*") for kind in USER_TYPES])
-        if last == 0:
-            self.directory_caught_up.set()
         subjects = [f"{prefix}.{kind}.*" for kind in USER_TYPES]
-        async for stored in self.store.subscribe(subjects=subjects):
+        last = max([await self.store.last_sequence_of(s) for s in subjects])
+        if last <= self._directory_position:
+            self.directory_caught_up.set()
+        start = self._directory_position + 1
+        async for stored in self.store.subscribe(subjects=subjects, from_sequence=start):
             envelope = stored.envelope
             event = self.registry.decode(envelope)
             self.directory.apply(envelope.aggregate.id, event, envelope.occurred_at)
+            self._directory_position = envelope.sequence or self._directory_position
             if self.directory_caught_up.is_set():
-                await self.reactions.on_event(envelope, event)
-            elif (envelope.sequence or 0) >= last:
+                self.reactions.on_event(envelope, event)
+            elif self._directory_position >= last:
                 self.directory_caught_up.set()
 
     async def _own_partitions(self) -> None:
@@ -126,7 +129,7 @@ class ExecutorWorker:
             if received is not None:
                 self.fanout.dispatch(received)
 
-    async def _every(self, seconds: float, work: Any) -> None:
+    async def _every(self, seconds: float, work: Callable[[Trader], Awaitable[None]]) -> None:
         while True:
             await asyncio.sleep(seconds)
             for trader in list(self.ownership.traders.values()):
@@ -135,7 +138,11 @@ class ExecutorWorker:
                 except Exception:  # the next round tries again; one user never stops all
                     get_logger().exception("periodic work failed", user=trader.user_id)
 
-    async def _resolve(self, trader: Any) -> None:
+    async def _reconcile(self, trader: Trader) -> None:
+        if trader.view.running:
+            await self.execution.reconcile(trader)
+
+    async def _resolve(self, trader: Trader) -> None:
         if trader.account.open_intents:
             await self.execution.resolve_open(trader)
 
@@ -154,6 +161,19 @@ class ExecutorWorker:
         await self.market.close()
         if self._nc is not None:
             await self._nc.close()
+
+
+async def _supervised(name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run ``loop`` for ever: a failure is logged and the loop restarted after a pause
+    (a background task must never die in silence)."""
+    while True:
+        try:
+            await loop()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            get_logger().exception("background loop failed; restarting", loop=name)
+            await asyncio.sleep(1.0)
 
 
 def _received(envelope: Envelope, event: object) -> SignalReceived | None:

@@ -93,6 +93,19 @@ async def set_balance(request: Request, api_key: str, body: BalanceChange) -> di
     return {"balance": str(account.wallet)}
 
 
+class LimitSwitch(BaseModel):
+    enabled: bool
+
+
+@router.post("/limits")
+async def switch_limits(request: Request, body: LimitSwitch) -> dict[str, Any]:
+    """Turn rate limits on or off and start counting afresh (tests set users up fast,
+    then measure a fan-out under BingX's limits)."""
+    state = _state(request)
+    state.limits.reset(enabled=body.enabled)
+    return {"enabled": state.limits.enabled, "refused": state.limits.refused}
+
+
 @router.get("/limits")
 async def limits(request: Request) -> dict[str, Any]:
     """Whether rate limits are enforced, and how many requests they refused so far."""

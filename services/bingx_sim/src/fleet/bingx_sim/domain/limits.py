@@ -47,6 +47,12 @@ class RateLimits:
         self._windows: dict[str, Window] = {}
         self.refused = 0
 
+    def reset(self, *, enabled: bool) -> None:
+        """Forget every window and the refusal count; enforce from now on or not."""
+        self.enabled = enabled
+        self._windows.clear()
+        self.refused = 0
+
     def _window(self, key: str, span_ms: int, limit: int) -> Window:
         if key not in self._windows:
             self._windows[key] = Window(span_ms, limit)

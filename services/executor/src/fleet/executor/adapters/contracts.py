@@ -1,8 +1,13 @@
 """The exchange's rules per symbol (quantity step, minimums, maximum leverage), read from
-BingX's public contracts list and kept for an hour."""
+BingX's public contracts list and kept for an hour.
+
+One fetch at a time: when a signal reaches a thousand users at once with an empty book,
+one request is made and everyone waits for it (a thousand identical requests would have
+hit BingX's market-data limit)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from decimal import Decimal
 
@@ -19,15 +24,22 @@ class ContractBook:
     def __init__(self, client: BingxClient) -> None:
         self._client = client
         self._rules: dict[str, SymbolRules] = {}
-        self._loaded_at = 0.0
+        self._loaded_at = float("-inf")
+        self._lock = asyncio.Lock()
 
     async def rules(self, symbol: str) -> SymbolRules:
-        if symbol not in self._rules or time.monotonic() - self._loaded_at > REFRESH_S:
-            await self.refresh()
+        if symbol not in self._rules or self._stale:
+            async with self._lock:
+                if symbol not in self._rules or self._stale:
+                    await self.refresh()
         found = self._rules.get(symbol)
         if found is None:
             raise LookupError(f"{symbol} is not a BingX perpetual contract")
         return found
+
+    @property
+    def _stale(self) -> bool:
+        return time.monotonic() - self._loaded_at > REFRESH_S
 
     async def refresh(self) -> None:
         contracts = await self._client.contracts()

@@ -1,0 +1,65 @@
+"""Hand trades found by reconciliation, and the admin's emergency controls."""
+
+from decimal import Decimal
+
+import pytest
+
+from fleet.events.bots import BotPaused, FlattenRequested
+from fleet.events.commands import Actor
+from fleet.events.executor_commands import FlattenPositions, KillSwitch, StartBot
+from fleet.events.trading import PositionClosed, PositionOpened
+
+from .conftest import TraderKeys, Trading, eventually
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = Actor(user_id="admin-1", role="admin", ip="127.0.0.1")
+
+
+async def trades(trading: Trading, keys: TraderKeys) -> list[PositionOpened | PositionClosed]:
+    events = await trading.events("account", keys.user_id)
+    return [e for e in events if isinstance(e, PositionOpened | PositionClosed)]
+
+
+async def test_a_hand_trade_appears_marked_manual_and_flatten_closes_it(
+    trading: Trading,
+) -> None:
+    keys = await trading.trader()
+    body = {"apiKey": keys.api_key, "symbol": "SOL-USDT", "side": "SHORT", "quantity": "3"}
+    await trading.sim_api("POST", "/sim/positions", body)
+
+    async def opened() -> list[PositionOpened]:
+        found = await trades(trading, keys)
+        return [e for e in found if isinstance(e, PositionOpened)]
+
+    [manual] = await eventually(opened, timeout=5)  # the poll interval here is 1 s
+    assert manual.manual and manual.direction == "short" and manual.quantity == Decimal(3)
+
+    reply = await trading.ask(FlattenPositions(user_id=keys.user_id, actor=ADMIN))
+    assert reply["ok"] and reply["data"]["users"] == 1
+
+    async def closed() -> list[PositionClosed]:
+        found = await trades(trading, keys)
+        return [e for e in found if isinstance(e, PositionClosed)]
+
+    [flattened] = await eventually(closed)
+    assert flattened.reason == "flatten" and flattened.trade_id == manual.trade_id
+    assert (await trading.account_state(keys))["positions"] == []
+    bot_events = await trading.events("bot", keys.user_id)
+    [request] = [e for e in bot_events if isinstance(e, FlattenRequested)]
+    assert request.by == "admin-1"
+
+
+async def test_the_kill_switch_pauses_every_running_bot(trading: Trading) -> None:
+    first, second = await trading.trader(), await trading.trader()
+    idle = await trading.trader(start=False)
+    reply = await trading.ask(KillSwitch(reason="exchange incident", actor=ADMIN))
+    assert reply["ok"] and reply["data"]["paused"] >= 2
+    for keys in (first, second):
+        [paused] = [
+            e for e in await trading.events("bot", keys.user_id) if isinstance(e, BotPaused)
+        ]
+        assert (paused.reason, paused.by) == ("exchange incident", "admin-1")
+    assert await trading.events("bot", idle.user_id) == []
+    refused = await trading.ask(StartBot(user_id="nobody-there"))
+    assert not refused["ok"] and refused["error"]["code"] == "not_found"
