@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from fleet.events.trading import OrderAccepted, OrderIntended, SignalEvaluated
+from fleet.events.trading import OrderAccepted, OrderIntended, OrderRejected, SignalEvaluated
 
 from .conftest import TraderKeys, Trading, eventually
 
@@ -29,7 +29,7 @@ async def settled(trading: Trading, traders: list[TraderKeys], signals: list[str
         decided = {e.signal_id for e in events if isinstance(e, SignalEvaluated)}
         intended = {e.client_order_id for e in events if isinstance(e, OrderIntended)}
         outcomes = {e.client_order_id for e in events if isinstance(e, OrderAccepted)}
-        rejected = {e.client_order_id for e in events if type(e).__name__ == "OrderRejected"}
+        rejected = {e.client_order_id for e in events if isinstance(e, OrderRejected)}
         if not set(signals) <= decided or intended - outcomes - rejected:
             return False
     return True
