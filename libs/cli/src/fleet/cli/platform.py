@@ -21,6 +21,16 @@ from fleet.projections.meta import migrate
 from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, SimulatorServer, free_port
 from fleet.stack.process import ManagedProcess, StackError
 
+# Vault credentials an operator's shell may carry: no service inherits them (vault gets its
+# own token from fleet up).
+VAULT_VARIABLES = ("FLEET_VAULT_", "VAULT_", "BAO_")
+
+
+def without_vault_credentials(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` minus every Vault/OpenBao variable."""
+    return {k: v for k, v in environ.items() if not k.startswith(VAULT_VARIABLES)}
+
+
 # Every service process `fleet up` starts, in start order (one table, data-driven).
 SERVICES = ("auth", "vault", "strategy", "executor", "gateway")
 Ask = Callable[[str, bytes], bytes]  # NATS request: subject, body -> reply body
@@ -166,7 +176,7 @@ class Platform:
 
     def _env(self, name: str, port: int) -> dict[str, str]:
         assert self.nats and self.postgres and self.openbao
-        env = os.environ.copy()
+        env = without_vault_credentials(os.environ)
         env |= {
             "FLEET_NATS_URL": self.nats.url_for(name),
             "FLEET_DATABASE_URL": self.postgres.url("fleet"),
@@ -176,13 +186,21 @@ class Platform:
             "FLEET_LOG_LEVEL": self.options.log_level,
         }
         if name == "vault":
-            env |= {
-                "FLEET_VAULT_ADDR": self.openbao.addr,
-                "FLEET_VAULT_TOKEN": self.openbao.vault_service_token(),
-            }
+            env |= self._vault_env()
         if name == "gateway":
             env["FLEET_COOKIE_SECURE"] = "false"  # the local stack serves plain http
         return env
+
+    def _vault_env(self) -> dict[str, str]:
+        """Only the vault service gets a Vault token (policy fleet-vault), as the 0600 file
+        OpenBao's data dir keeps rather than a value in its environment."""
+        assert self.openbao
+        token = self.openbao.vault_service_token()
+        token_file = self.openbao.vault_service_token_file()
+        env = {"FLEET_VAULT_ADDR": self.openbao.addr}
+        if token_file is None:  # dev mode keeps no file
+            return env | {"FLEET_VAULT_TOKEN": token}
+        return env | {"FLEET_VAULT_TOKEN_FILE": str(token_file)}
 
     def _launch(
         self, name: str, argv: list[str], env: dict[str, str], url: str, health: str

@@ -18,19 +18,37 @@ import hvac
 from fleet.stack.process import ManagedProcess, StackError, bin_dir, free_port, port_answers
 
 VAULT_POLICY = "fleet-vault"
+# The vault service's only rights: its two key families in transit. No export, backup or
+# restore path; marking a key exportable (or plaintext-backup) is denied even on the paths
+# it may write; nothing in sys/, no other mount, no token creation. Tokens carry no
+# ``default`` policy, so renew/lookup of itself is granted here (AppRole tokens renew).
 VAULT_POLICY_HCL = """
-path "transit/keys/fleet-*" { capabilities = ["create", "read", "update", "delete"] }
-path "transit/keys/fleet-*/*" { capabilities = ["create", "read", "update"] }
-path "transit/hmac/fleet-*" { capabilities = ["update"] }
-path "transit/hmac/fleet-*/*" { capabilities = ["update"] }
-path "transit/encrypt/fleet-*" { capabilities = ["update"] }
-path "transit/decrypt/fleet-*" { capabilities = ["update"] }
-path "transit/rewrap/fleet-*" { capabilities = ["update"] }
 path "transit/wrapping_key" { capabilities = ["read"] }
+path "transit/keys/fleet-sign-*" {
+  capabilities = ["create", "read", "update", "delete"]
+  denied_parameters = { "exportable" = [], "allow_plaintext_backup" = [] }
+}
+path "transit/keys/fleet-apikey-*" {
+  capabilities = ["create", "read", "update", "delete"]
+  denied_parameters = { "exportable" = [], "allow_plaintext_backup" = [] }
+}
+path "transit/hmac/fleet-sign-*" { capabilities = ["update"] }
+path "transit/encrypt/fleet-apikey-*" { capabilities = ["update"] }
+path "transit/decrypt/fleet-apikey-*" { capabilities = ["update"] }
+path "transit/rewrap/fleet-apikey-*" { capabilities = ["update"] }
+path "auth/token/renew-self" { capabilities = ["update"] }
+path "auth/token/lookup-self" { capabilities = ["read"] }
+"""
+APPROLE = "fleet-vault"
+SECRET_ID_ISSUER_POLICY = "fleet-vault-secret-id-issuer"  # noqa: S105 - a policy name
+# Whoever delivers secret ids (a pipeline, the pod's init container) may mint them, nothing
+# else: not sign, not decrypt, not read the role id.
+SECRET_ID_ISSUER_HCL = f"""
+path "auth/approle/role/{APPROLE}/secret-id" {{ capabilities = ["update"] }}
 """
 
 
-def _write_secret(path: Path, content: str) -> None:
+def write_secret(path: Path, content: str) -> None:
     path.touch(mode=0o600)
     path.chmod(0o600)
     path.write_text(content)
@@ -109,8 +127,11 @@ class OpenBaoServer:
 
     def vault_service_token(self) -> str:
         """A token with only the ``fleet-vault`` policy (created once, kept 0600)."""
-        path = None if self.dev else self.data_dir / "vault-service-token"
-        return vault_service_token(self.client(), path)
+        return vault_service_token(self.client(), self.vault_service_token_file())
+
+    def vault_service_token_file(self) -> Path | None:
+        """Where the persistent server keeps that token (``None`` in dev mode)."""
+        return None if self.dev else self.data_dir / "vault-service-token"
 
     def stop(self) -> None:
         """Stop the server (persistent mode seals itself by stopping)."""
@@ -123,7 +144,7 @@ def initialise_and_unseal(client: hvac.Client, keys_path: Path) -> str:
     if not client.sys.is_initialized():
         answer = client.sys.initialize(secret_shares=1, secret_threshold=1)
         keys = {"unseal_key": answer["keys_base64"][0], "root_token": answer["root_token"]}
-        _write_secret(keys_path, json.dumps(keys))
+        write_secret(keys_path, json.dumps(keys))
     if not keys_path.exists():
         raise StackError(f"OpenBao is initialised but its keys are not in {keys_path}")
     saved = json.loads(keys_path.read_text())
@@ -145,9 +166,39 @@ def vault_service_token(client: hvac.Client, path: Path | None) -> str:
     if path is not None and path.exists():
         return path.read_text().strip()
     answer = client.auth.token.create(
-        policies=[VAULT_POLICY], no_parent=True, period="768h", display_name="fleet-vault"
+        policies=[VAULT_POLICY],
+        no_parent=True,
+        no_default_policy=True,
+        period="768h",
+        display_name="fleet-vault",
     )
     token = str(answer["auth"]["client_token"])
     if path is not None:
-        _write_secret(path, token)
+        write_secret(path, token)
     return token
+
+
+def enable_approle(client: hvac.Client, *, secret_id_ttl: str = "10m") -> str:  # noqa: S107
+    """AppRole ``fleet-vault`` (idempotent): one-use secret ids, periodic tokens with only
+    the ``fleet-vault`` policy; plus the issuer policy. Returns the role id."""
+    if "approle/" not in client.sys.list_auth_methods().get("data", {}):
+        client.sys.enable_auth_method("approle")
+    client.adapter.post(
+        f"/v1/auth/approle/role/{APPROLE}",
+        json={
+            "token_policies": [VAULT_POLICY],
+            "token_no_default_policy": True,
+            "token_period": "1h",
+            "secret_id_num_uses": 1,
+            "secret_id_ttl": secret_id_ttl,
+        },
+    )
+    client.sys.create_or_update_policy(SECRET_ID_ISSUER_POLICY, SECRET_ID_ISSUER_HCL)
+    answer = client.adapter.get(f"/v1/auth/approle/role/{APPROLE}/role-id")
+    return str(answer["data"]["role_id"])
+
+
+def issue_secret_id(client: hvac.Client, path: Path) -> None:
+    """Mint one one-use secret id of ``fleet-vault`` into ``path`` (0600)."""
+    answer = client.adapter.post(f"/v1/auth/approle/role/{APPROLE}/secret-id", json={})
+    write_secret(path, str(answer["data"]["secret_id"]))

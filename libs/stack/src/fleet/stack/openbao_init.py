@@ -1,8 +1,15 @@
-"""``python -m fleet.stack.openbao_init``: bootstrap an external OpenBao (compose init job).
+"""``python -m fleet.stack.openbao_init [approle | secret-id]``: bootstrap an external
+OpenBao and hand the vault service its credentials.
 
-Initialises and unseals it (keys in ``FLEET_OPENBAO_KEYS``), enables transit, writes the
-``fleet-vault`` policy and the vault service's token to ``FLEET_VAULT_TOKEN_FILE``.
-On one machine only; production uses auto-unseal and AppRole (deploy/RUNBOOK.md).
+* no argument (compose init job): initialise and unseal (keys in ``FLEET_OPENBAO_KEYS``),
+  enable transit, write the ``fleet-vault`` policy and the vault service's token to
+  ``FLEET_VAULT_TOKEN_FILE``. On one machine only.
+* ``approle`` (production bootstrap, once, with an admin token in ``FLEET_VAULT_TOKEN_FILE``):
+  enable the ``fleet-vault`` AppRole (one-use secret ids), print its role id, and write a
+  token that may only mint secret ids to ``FLEET_VAULT_ISSUER_TOKEN_FILE``.
+* ``secret-id`` (the vault pod's init container, every start): with that issuer token,
+  mint one one-use secret id into ``FLEET_VAULT_SECRET_ID_FILE``; the service consumes it
+  at login and deletes the file.
 """
 
 from __future__ import annotations
@@ -15,7 +22,15 @@ from pathlib import Path
 import httpx
 import hvac
 
-from fleet.stack.openbao import enable_transit, initialise_and_unseal, vault_service_token
+from fleet.stack.openbao import (
+    SECRET_ID_ISSUER_POLICY,
+    enable_approle,
+    enable_transit,
+    initialise_and_unseal,
+    issue_secret_id,
+    vault_service_token,
+    write_secret,
+)
 
 
 def _wait(addr: str, acceptable: set[int], timeout: float = 120) -> None:
@@ -30,10 +45,18 @@ def _wait(addr: str, acceptable: set[int], timeout: float = 120) -> None:
     raise SystemExit(f"openbao_init: {addr} did not answer in {timeout:.0f} s")
 
 
-def main() -> None:
-    addr = os.environ.get("FLEET_VAULT_ADDR", "http://openbao:8200")
-    keys = Path(os.environ.get("FLEET_OPENBAO_KEYS", "/bootstrap/openbao-keys.json"))
-    token_file = Path(os.environ.get("FLEET_VAULT_TOKEN_FILE", "/bootstrap/vault-token"))
+def _addr() -> str:
+    return os.environ.get("FLEET_VAULT_ADDR", "http://openbao:8200")
+
+
+def _file(variable: str, default: str) -> Path:
+    return Path(os.environ.get(variable, default))
+
+
+def bootstrap() -> None:
+    addr = _addr()
+    keys = _file("FLEET_OPENBAO_KEYS", "/bootstrap/openbao-keys.json")
+    token_file = _file("FLEET_VAULT_TOKEN_FILE", "/bootstrap/vault-token")
     _wait(addr, {200, 429, 472, 473, 501, 503})  # any answer: up, maybe sealed/uninitialised
     root = initialise_and_unseal(hvac.Client(url=addr, timeout=60), keys)
     _wait(addr, {200})
@@ -41,6 +64,34 @@ def main() -> None:
     enable_transit(client)
     vault_service_token(client, token_file)
     print("openbao ready: transit enabled, vault service token written", file=sys.stderr)
+
+
+def approle() -> None:
+    admin = _file("FLEET_VAULT_TOKEN_FILE", "/bootstrap/admin-token").read_text().strip()
+    client = hvac.Client(url=_addr(), token=admin, timeout=60)
+    enable_transit(client)
+    role_id = enable_approle(client)
+    issuer = client.auth.token.create(
+        policies=[SECRET_ID_ISSUER_POLICY], no_parent=True, no_default_policy=True, period="768h"
+    )
+    issuer_file = _file("FLEET_VAULT_ISSUER_TOKEN_FILE", "/bootstrap/secret-id-issuer-token")
+    write_secret(issuer_file, str(issuer["auth"]["client_token"]))
+    print(role_id)  # not a secret on its own: put it in the vault Deployment's config
+
+
+def secret_id() -> None:
+    issuer = _file("FLEET_VAULT_ISSUER_TOKEN_FILE", "/var/run/secrets/issuer/token")
+    client = hvac.Client(url=_addr(), token=issuer.read_text().strip(), timeout=30)
+    issue_secret_id(client, _file("FLEET_VAULT_SECRET_ID_FILE", "/run/fleet/secret-id"))
+    print("one-use secret id written", file=sys.stderr)
+
+
+def main() -> None:
+    modes = {"": bootstrap, "approle": approle, "secret-id": secret_id}
+    mode = sys.argv[1] if len(sys.argv) > 1 else ""
+    if mode not in modes:
+        raise SystemExit(f"openbao_init: unknown mode {mode!r} (approle, secret-id or none)")
+    modes[mode]()
 
 
 if __name__ == "__main__":

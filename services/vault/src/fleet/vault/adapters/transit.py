@@ -54,8 +54,8 @@ class TransitKeeper:
         pem = str((await self._data("wrapping_key"))["public_key"])
         body: dict[str, Any] = {"ciphertext": wrap_for_import(secret.encode(), pem), "type": "hmac"}
         exists = await self._key_exists(name)
-        if not exists:
-            body |= {"hash_function": "SHA256", "exportable": False, "allow_rotation": True}
+        if not exists:  # never exportable: the default, and the policy denies changing it
+            body |= {"hash_function": "SHA256", "allow_rotation": True}
         await self._post(f"keys/{name}/import_version" if exists else f"keys/{name}/import", body)
         return int((await self._data(f"keys/{name}"))["latest_version"])
 
@@ -79,9 +79,7 @@ class TransitKeeper:
     async def seal_api_key(self, user_id: str, api_key: str) -> str:
         name = api_key_key_name(user_id)
         if not await self._key_exists(name):
-            await self._post(
-                f"keys/{name}", {"derived": True, "exportable": False, "type": "aes256-gcm96"}
-            )
+            await self._post(f"keys/{name}", {"derived": True, "type": "aes256-gcm96"})
         body = {"plaintext": _b64(api_key), "context": _b64(user_id)}
         return str((await self._post(f"encrypt/{name}", body))["data"]["ciphertext"])
 

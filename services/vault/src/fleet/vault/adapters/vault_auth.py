@@ -56,6 +56,11 @@ class AppRoleLogin:
     def __repr__(self) -> str:
         return f"AppRoleLogin(role_id={self.role_id!r})"
 
+    @property
+    def renew_at(self) -> float:
+        """When (on ``clock``) the token is renewed next."""
+        return self._renew_at
+
     async def token(self, http: VaultHttp) -> str:
         if self._token is not None and self._clock() < self._renew_at:
             return self._token
