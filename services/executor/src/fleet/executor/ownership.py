@@ -59,6 +59,7 @@ class Ownership:
 
     async def gain(self, partitions: set[int]) -> None:
         self.owned |= partitions
+        metrics.OWNED_PARTITIONS.set(len(self.owned))
         views = [v for v in self.directory.running() if self.partition(v.user_id) in partitions]
         await self.add(views)
 
@@ -75,7 +76,6 @@ class Ownership:
             self.traders[trader.user_id] = trader
         await _bounded(self.execution.resolve_open, traders, RESOLVE_CONCURRENCY)
         metrics.OWNED_TRADERS.set(len(self.traders))
-        metrics.OWNED_PARTITIONS.set(len(self.owned))
         if self.on_gained is not None:
             await self.on_gained(traders)
         return traders

@@ -157,6 +157,7 @@ class ExecutorWorker:
             await self.partitions.release_all()
         for task in self._tasks:
             task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.egress.close()
         await self.market.close()
         if self._nc is not None:
