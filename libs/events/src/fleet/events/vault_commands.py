@@ -41,11 +41,13 @@ class RotateCredential(VaultCommand):
 
 class SignPayload(VaultCommand):
     """Only executor identities may send it. Reply data: signature (lowercase hex) and
-    api_key (the X-BX-APIKEY header value) — never the secret."""
+    api_key (the X-BX-APIKEY header value) — never the secret. ``with_api_key=False`` skips
+    the API key (one Vault call instead of two) for an executor that already has it."""
 
     name: ClassVar[str] = "sign"
     user_id: str
     payload: str
+    with_api_key: bool = True
 
 
 class SignPayloads(VaultCommand):
@@ -57,6 +59,7 @@ class SignPayloads(VaultCommand):
     name: ClassVar[str] = "sign"
     user_id: str
     payloads: list[str] = Field(min_length=1, max_length=50)
+    with_api_key: bool = True
 
 
 VAULT_COMMANDS: tuple[type[VaultCommand], ...] = (

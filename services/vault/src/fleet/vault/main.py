@@ -23,13 +23,11 @@ NOTE = (
 def create_app(settings: VaultSettings, worker: VaultWorker | None = None) -> AsgiFastStream:
     """Build the vault service: its NATS broker, subscribers and health endpoints."""
     broker = make_broker(settings)
-    # FastStream's per-message access lines ("Received"/"Processed") at DEBUG: at 1,000+
-    # signatures/s two stdout lines per request cost a third of a worker's throughput
-    # (bench/vault.py); the credential commands log their own lines, signatures are
-    # counted per user-hour instead.
+    # FastStream's per-message access lines ("Received"/"Processed") at DEBUG: they go to
+    # stdout past the structlog redaction; the credential commands log their own lines.
     broker.config.logger.set_level(logging.DEBUG)
     worker = worker or VaultWorker(settings)
-    register(broker, worker.deps, max_workers=settings.sign_concurrency)
+    register(broker, worker.deps)
     runtime = ServiceRuntime(settings, broker, note=NOTE)
     runtime.probes["vault_view"] = worker.view_probe
     app = runtime.asgi()

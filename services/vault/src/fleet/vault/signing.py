@@ -26,37 +26,38 @@ async def connected_credential(deps: VaultDeps, user_id: str) -> Credential | No
 
 async def sign(command: SignPayload, deps: VaultDeps) -> CommandReply:
     """Signature of one payload and the ``X-BX-APIKEY`` value."""
-    signed = await _sign(deps, command.user_id, [command.payload])
+    signed = await _sign(deps, command.user_id, [command.payload], command.with_api_key)
     if isinstance(signed, CommandReply):
         return signed
-    signatures, api_key = signed
-    return CommandReply.success(signature=signatures[0], api_key=api_key)
+    return CommandReply.success(signature=signed[0][0], **signed[1])
 
 
 async def sign_many(command: SignPayloads, deps: VaultDeps) -> CommandReply:
     """Signatures of several payloads of one user (one transit batch call)."""
-    signed = await _sign(deps, command.user_id, list(command.payloads))
+    signed = await _sign(deps, command.user_id, list(command.payloads), command.with_api_key)
     if isinstance(signed, CommandReply):
         return signed
-    signatures, api_key = signed
-    return CommandReply.success(signatures=signatures, api_key=api_key)
+    return CommandReply.success(signatures=signed[0], **signed[1])
 
 
 async def _sign(
-    deps: VaultDeps, user_id: str, payloads: list[str]
-) -> tuple[list[str], str] | CommandReply:
+    deps: VaultDeps, user_id: str, payloads: list[str], with_api_key: bool
+) -> tuple[list[str], dict[str, str]] | CommandReply:
     credential = await connected_credential(deps, user_id)
     if credential is None:
         return NOT_CONNECTED
     state = credential.state
+    signing = deps.keeper.sign_many(user_id, payloads, state.signing_key_version)
     try:
-        signatures, api_key = await asyncio.gather(
-            deps.keeper.sign_many(user_id, payloads, state.signing_key_version),
-            deps.keeper.open_api_key(user_id, state.api_key_ciphertext),
-        )
+        if with_api_key:
+            signatures, api_key = await asyncio.gather(
+                signing, deps.keeper.open_api_key(user_id, state.api_key_ciphertext)
+            )
+        else:
+            signatures, api_key = await signing, None
     except KeeperUnavailable as exc:
         await deps.outages.failed(user_id, str(exc))
         raise
     await deps.outages.succeeded(credential)
     deps.counter.count(user_id, len(payloads))
-    return signatures, api_key
+    return signatures, {} if api_key is None else {"api_key": api_key}

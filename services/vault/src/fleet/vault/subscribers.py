@@ -1,7 +1,8 @@
-"""Thin request-reply subscribers (queue group ``vault``, so workers scale out): decode the
-command (bad input is an ``invalid`` reply naming the field, never a timeout), call its
-handler, reply. Handlers run concurrently (``max_workers``): a signature spends most of
-its time waiting for Vault, so one-at-a-time would cap a worker at 1/latency.
+"""Thin request-reply subscribers of the credential commands (queue group ``vault``, so
+workers scale out): decode the command (bad input is an ``invalid`` reply naming the
+field, never a timeout), call its handler, reply. Handlers run concurrently
+(``max_workers``): one slow BingX verification must not hold the others up. Signing has
+its own subscriber (:mod:`fleet.vault.sign_subscriber`).
 
 Keeper failures become replies (fail closed); any other exception propagates, so the
 requester gets no answer rather than a wrong one (and the error is logged).
@@ -22,11 +23,9 @@ from fleet.events.vault_commands import (
     ConnectCredential,
     DisconnectCredential,
     RotateCredential,
-    SignPayload,
-    SignPayloads,
     VerifyCredential,
 )
-from fleet.vault import handlers, signing
+from fleet.vault import handlers
 from fleet.vault.deps import VaultDeps
 from fleet.vault.errors import VaultServiceError
 
@@ -36,20 +35,12 @@ Deps = Callable[[], VaultDeps]  # built at startup, after the broker is defined
 QUEUE = "vault"
 
 
-def register(broker: NatsBroker, deps: Deps, *, max_workers: int = 64) -> None:
-    """Subscribe every vault command on the broker."""
-    _route(broker, ConnectCredential, handlers.connect, deps, 8)
-    _route(broker, VerifyCredential, handlers.verify, deps, 8)
-    _route(broker, DisconnectCredential, handlers.disconnect, deps, 8)
-    _route(broker, RotateCredential, handlers.rotate, deps, 8)
-
-    @broker.subscriber(
-        command_subject(SignPayload), queue=QUEUE, max_workers=max_workers, decoder=raw_body
-    )
-    async def on_sign(body: bytes) -> bytes:
-        if b'"payloads"' in body:  # SignPayloads shares the protected subject
-            return await answer(SignPayloads, signing.sign_many, body, deps)
-        return await answer(SignPayload, signing.sign, body, deps)
+def register(broker: NatsBroker, deps: Deps, *, max_workers: int = 8) -> None:
+    """Subscribe the credential commands on the broker."""
+    _route(broker, ConnectCredential, handlers.connect, deps, max_workers)
+    _route(broker, VerifyCredential, handlers.verify, deps, max_workers)
+    _route(broker, DisconnectCredential, handlers.disconnect, deps, max_workers)
+    _route(broker, RotateCredential, handlers.rotate, deps, max_workers)
 
 
 async def raw_body(msg: NatsMessage) -> bytes:

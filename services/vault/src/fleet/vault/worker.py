@@ -27,6 +27,7 @@ from fleet.vault.domain.credential import Credential
 from fleet.vault.errors import VaultServiceError
 from fleet.vault.health_checks import HealthChecks
 from fleet.vault.settings import VaultSettings
+from fleet.vault.sign_subscriber import SignSubscriber
 
 AUDIT_EVERY_S = 60.0
 
@@ -44,6 +45,7 @@ class VaultWorker:
         self.health = HealthChecks(
             self.deps, settings.health_check_minutes * 60, settings.health_check_concurrency
         )
+        self.signing = SignSubscriber(self.deps, settings.sign_concurrency)
         self._deps: VaultDeps | None = None
         self._nc: Client | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -74,6 +76,7 @@ class VaultWorker:
             asyncio.create_task(self._hold_health_lease(spec.prefix)),
             asyncio.create_task(self._audit_signatures()),
         ]
+        await self.signing.start(self._nc)
 
     async def view_probe(self) -> str | None:
         """Health: the credential view has read the log up to its end once."""
@@ -113,6 +116,7 @@ class VaultWorker:
                 await self.store.append(aggregate, [wrap(event, aggregate)], expected_version=None)
 
     async def stop(self) -> None:
+        await self.signing.stop()
         for task in self._tasks:
             task.cancel()
         with contextlib.suppress(Exception):
