@@ -10,7 +10,7 @@ import pytest
 from nats.aio.client import Client
 
 from fleet.events import AggregateId, AggregateRef
-from fleet.events.commands import CommandReply
+from fleet.events.commands import Actor, CommandReply
 from fleet.events.vault_commands import (
     ConnectCredential,
     DisconnectCredential,
@@ -174,9 +174,17 @@ async def test_update_verifies_the_new_pair_then_switches(
 async def test_rotation_rewraps_and_signing_goes_on(deps: VaultDeps, store: EventStore) -> None:
     user_id = user()
     await connect_pair(deps, user_id)
-    rotated = await rotate(RotateCredential(user_id=user_id), deps)
+    admin = Actor(user_id="admin-1", role="admin", ip="198.51.100.9")
+    rotated = await rotate(
+        RotateCredential(user_id=user_id, actor=admin, correlation_id="c-1"), deps
+    )
     assert rotated.ok and rotated.data["key_version"] == 2
-    assert "credential.api_key_rewrapped" in await stored_text(store, user_id)
+    last = (await store.load(AggregateRef(type="cred", id=AggregateId(user_id))))[-1]
+    assert (last.type, last.actor, last.correlation_id) == (
+        "credential.api_key_rewrapped",
+        "admin-1",  # who did it, for the audit trail
+        "c-1",
+    )
     signed = await sign(SignPayload(user_id=user_id, payload="timestamp=3"), deps)
     assert (signed.data["signature"], signed.data["api_key"]) == (
         plain_hmac(SECRET, "timestamp=3"),

@@ -12,8 +12,8 @@ import hashlib
 import hmac
 from collections.abc import Callable
 
-from fleet.events import AggregateId, CorrelationId
-from fleet.events.commands import CommandReply
+from fleet.events import ActorId, AggregateId, CorrelationId
+from fleet.events.commands import Command, CommandReply
 from fleet.events.vault_commands import (
     ConnectCredential,
     DisconnectCredential,
@@ -74,7 +74,8 @@ async def _store(command: ConnectCredential, snapshot: AccountSnapshot, deps: Va
         stored = await deps.credentials.execute(
             user,
             lambda c: c.connect(snapshot, sealed, last4(command.api_key), version),
-            correlation_id=_correlation(command.correlation_id),
+            actor=ActorId(command.actor.user_id),
+            correlation_id=_correlation(command),
         )
     except Exception:
         if first:
@@ -106,14 +107,19 @@ async def verify(
     try:
         snapshot = await _probe_stored(credential, deps)
     except ProbeRefused as exc:
-        return await _failed(credential, deps, f"BingX refused the stored key: {exc}", exc)
+        reason = f"BingX refused the stored key: {exc}"
+        return await _failed(command, credential, deps, reason, exc)
     except ProbeUnavailable as exc:  # BingX down is not the key's fault: nothing recorded
         return CommandReply.failure("unavailable", f"BingX unreachable: {exc}")
     refusal = judge(snapshot, deps.egress_ips).refusal
     if refusal:
-        return await _failed(credential, deps, refusal, None)
+        return await _failed(command, credential, deps, refusal, None)
     recovered = credential.state.status == "failed"
-    await _record(credential, deps, lambda c: c.verified(snapshot, only_on_change=health_check))
+
+    def verified(c: Credential) -> None:
+        c.verified(snapshot, only_on_change=health_check)
+
+    await _record(command, credential, deps, verified)
     return CommandReply.success(
         status="verified", balance=str(snapshot.balance), recovered=recovered
     )
@@ -136,18 +142,29 @@ async def _probe_stored(credential: Credential, deps: VaultDeps) -> AccountSnaps
 
 
 async def _failed(
-    credential: Credential, deps: VaultDeps, reason: str, exc: ProbeRefused | None
+    command: Command,
+    credential: Credential,
+    deps: VaultDeps,
+    reason: str,
+    exc: ProbeRefused | None,
 ) -> CommandReply:
     code = exc.bingx_code if exc else None
-    await _record(credential, deps, lambda c: c.failed(reason, code))
+    await _record(command, credential, deps, lambda c: c.failed(reason, code))
     get_logger().warning("credential verification failed", user=str(credential.id), code=code)
     return CommandReply.failure("invalid", reason, bingx_code=code)
 
 
 async def _record(
-    credential: Credential, deps: VaultDeps, decide: Callable[[Credential], None]
+    command: Command, credential: Credential, deps: VaultDeps, decide: Callable[[Credential], None]
 ) -> None:
-    deps.view.apply_all(await deps.credentials.execute(credential.id, decide))
+    """Append what ``decide`` records, as done by the command's actor (the audit trail)."""
+    stored = await deps.credentials.execute(
+        credential.id,
+        decide,
+        actor=ActorId(command.actor.user_id),
+        correlation_id=_correlation(command),
+    )
+    deps.view.apply_all(stored)
 
 
 async def disconnect(command: DisconnectCredential, deps: VaultDeps) -> CommandReply:
@@ -156,7 +173,7 @@ async def disconnect(command: DisconnectCredential, deps: VaultDeps) -> CommandR
     if not credential.connected:
         return NOT_CONNECTED
     await deps.keeper.shred(command.user_id)
-    await _record(credential, deps, lambda c: c.disconnect(command.reason))
+    await _record(command, credential, deps, lambda c: c.disconnect(command.reason))
     get_logger().info("credential disconnected (keys destroyed)", user=command.user_id)
     return CommandReply.success(status="disconnected")
 
@@ -169,7 +186,7 @@ async def rotate(command: RotateCredential, deps: VaultDeps) -> CommandReply:
     rewrapped = await deps.keeper.rotate_api_key_key(
         command.user_id, credential.state.api_key_ciphertext
     )
-    await _record(credential, deps, lambda c: c.rewrapped(rewrapped))
+    await _record(command, credential, deps, lambda c: c.rewrapped(rewrapped))
     get_logger().info("api key ciphertext rotated", user=command.user_id)
     return CommandReply.success(status="rotated", key_version=_version_of(rewrapped))
 
@@ -191,5 +208,5 @@ def vault_failure(exc: VaultServiceError) -> CommandReply:
     return CommandReply.failure("unavailable", f"the vault service cannot do this now: {exc}")
 
 
-def _correlation(value: str | None) -> CorrelationId | None:
-    return CorrelationId(value) if value else None
+def _correlation(command: Command) -> CorrelationId | None:
+    return CorrelationId(command.correlation_id) if command.correlation_id else None

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import time
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -22,6 +24,7 @@ from fleet.events.commands import CommandReply, command_subject
 from fleet.events.vault_commands import SignPayload, SignPayloads
 from fleet.obs import get_logger
 from fleet.vault import signing
+from fleet.vault.metrics import SIGN_REPLIES, SIGN_SECONDS
 from fleet.vault.subscribers import QUEUE, Deps, answer
 
 INTERNAL_ERROR = (
@@ -54,6 +57,7 @@ class SignSubscriber:
         task.add_done_callback(self._tasks.discard)
 
     async def _handle(self, msg: Msg) -> None:
+        started = time.perf_counter()
         try:
             if b'"payloads"' in msg.data:
                 reply = await answer(SignPayloads, signing.sign_many, msg.data, self._deps)
@@ -66,6 +70,8 @@ class SignSubscriber:
             self._slots.release()
         with contextlib.suppress(Exception):  # the requester may be gone
             await msg.respond(reply)
+        SIGN_SECONDS.observe(time.perf_counter() - started)
+        SIGN_REPLIES.labels(_outcome(reply)).inc()
 
     async def stop(self) -> None:
         """Leave the queue group, then let the requests in flight finish."""
@@ -74,3 +80,10 @@ class SignSubscriber:
                 await self._subscription.unsubscribe()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=5)
+
+
+def _outcome(reply: bytes) -> str:
+    if reply.startswith(b'{"ok":true'):
+        return "ok"
+    code = json.loads(reply).get("error", {}).get("code", "error")
+    return str(code)

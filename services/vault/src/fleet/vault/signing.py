@@ -12,6 +12,7 @@ from fleet.events.vault_commands import SignPayload, SignPayloads
 from fleet.vault.deps import VaultDeps
 from fleet.vault.domain.credential import Credential
 from fleet.vault.errors import KeeperUnavailable
+from fleet.vault.metrics import SIGNATURES
 
 NOT_CONNECTED = CommandReply.failure("not_found", "no connected BingX credential for this user")
 
@@ -60,4 +61,5 @@ async def _sign(
         raise
     await deps.outages.succeeded(credential)
     deps.counter.count(user_id, len(payloads))
+    SIGNATURES.inc(len(payloads))
     return signatures, {} if api_key is None else {"api_key": api_key}

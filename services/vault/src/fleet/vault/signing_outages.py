@@ -16,6 +16,7 @@ from fleet.eventstore import Repository
 from fleet.obs import get_logger
 from fleet.vault.credential_view import CredentialView
 from fleet.vault.domain.credential import Credential
+from fleet.vault.metrics import VAULT_UNAVAILABLE
 
 
 class SigningOutages:
@@ -34,6 +35,7 @@ class SigningOutages:
         """Vault could not sign for ``user_id`` (the request is refused by the caller)."""
         if not self.open:
             self.open = True
+            VAULT_UNAVAILABLE.set(1)
             get_logger().warning("vault unavailable: signing refused (fail closed)", reason=reason)
         if user_id in self._reported:
             return
@@ -52,6 +54,7 @@ class SigningOutages:
         """A signature worked; cheap unless an outage was recorded for this user."""
         if self.open:
             self.open = False
+            VAULT_UNAVAILABLE.set(0)
             get_logger().info("vault available again: signing works")
         user_id = str(credential.id)
         if user_id not in self._reported and not credential.state.signing_unavailable:
