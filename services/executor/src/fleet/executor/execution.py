@@ -70,11 +70,13 @@ class Execution:
 
     async def _decide(self, trader: Trader, received: SignalReceived) -> Plan:
         rules = await self.contracts.rules(received.signal.symbol)
-        decided = plan(self._turn(received), trader.view, trader.account, rules)
+        with metrics.DECIDE_SECONDS.time():
+            decided = plan(self._turn(received), trader.view, trader.account, rules)
         if not decided.intents:
             return decided
         await trader.order_turn()  # the budget decides when "its turn comes"
-        decided = plan(self._turn(received), trader.view, trader.account, rules)
+        with metrics.DECIDE_SECONDS.time():
+            decided = plan(self._turn(received), trader.view, trader.account, rules)
         if decided.intents and not await self._configured(trader, received.signal.symbol):
             return _not_configured(decided)
         return decided

@@ -23,3 +23,9 @@ FANOUT_IN_FLIGHT = Gauge("executor_fanout_in_flight", "Decisions started and not
 WAITING_FOR_BUDGET = Gauge(
     "executor_waiting_for_budget", "Orders waiting for their turn in the BingX budget."
 )
+DECIDE_SECONDS = Histogram("executor_decide_seconds", "The risk engine's decision for one user.")
+APPEND_SECONDS = Histogram("executor_append_seconds", "Appending one trader's events to the log.")
+SIGN_SECONDS = Histogram("executor_sign_seconds", "One signature from the vault service.")
+BUDGET_WAIT_SECONDS = Histogram(
+    "executor_budget_wait_seconds", "Waiting for an order's turn in the BingX budget."
+)

@@ -26,6 +26,9 @@ from fleet.executor.handlers import ExecutorDeps
 from fleet.obs import get_logger
 
 QUEUE = "executor"
+# Commands are answered concurrently: each decision re-reads the log and appends with
+# optimistic concurrency, so two at once for one user cannot both win.
+WORKERS = 16
 Handler = Callable[[Any, ExecutorDeps], Awaitable[CommandReply]]
 Deps = Callable[[], ExecutorDeps]
 
@@ -53,7 +56,9 @@ def _route(
         result: dict[str, Any] = reply.model_dump(mode="json")
         return result
 
-    broker.subscriber(command_subject(command_type), queue=QUEUE)(on_command)
+    broker.subscriber(command_subject(command_type), queue=QUEUE, max_workers=WORKERS)(
+        on_command
+    )
 
 
 async def answer(

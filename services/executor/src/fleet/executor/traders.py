@@ -50,7 +50,8 @@ class Trader:
         """Wait until this user's next order fits the UID and egress budgets."""
         metrics.WAITING_FOR_BUDGET.inc()
         try:
-            await self.budget.reserve(PLACE_ORDER)
+            with metrics.BUDGET_WAIT_SECONDS.time():
+                await self.budget.reserve(PLACE_ORDER)
         finally:
             metrics.WAITING_FOR_BUDGET.dec()
 
@@ -58,7 +59,8 @@ class Trader:
         """Append what the account recorded. If another writer got there first (this
         process lost the partition), re-read the account and let the caller give up."""
         try:
-            await self._accounts.save(self.account, causation_id=causation_id)
+            with metrics.APPEND_SECONDS.time():
+                await self._accounts.save(self.account, causation_id=causation_id)
         except ConcurrencyError:
             self.account = await self._accounts.load(self.account.id)
             raise

@@ -13,6 +13,7 @@ from fleet.bingx import Signature
 from fleet.events.commands import Actor, command_subject
 from fleet.events.vault_commands import SignPayload
 from fleet.executor.errors import SigningUnavailable
+from fleet.executor.metrics import SIGN_SECONDS
 
 SIGN_SUBJECT = command_subject(SignPayload)
 SIGN_TIMEOUT_S = 5.0
@@ -33,9 +34,10 @@ class VaultSigner:
     async def sign(self, payload: str) -> Signature:
         command = SignPayload(user_id=self._user_id, payload=payload, actor=EXECUTOR_ACTOR)
         try:
-            reply = await self._nc.request(
-                SIGN_SUBJECT, command.model_dump_json().encode(), timeout=self._timeout
-            )
+            with SIGN_SECONDS.time():
+                reply = await self._nc.request(
+                    SIGN_SUBJECT, command.model_dump_json().encode(), timeout=self._timeout
+                )
         except (nats.errors.TimeoutError, nats.errors.NoRespondersError) as exc:
             raise SigningUnavailable(f"the vault service did not answer: {exc!r}") from None
         body = json.loads(reply.data)

@@ -1,0 +1,132 @@
+"""The hot path, signal -> N orders, measured end to end on this machine.
+
+Real parts: nats-server, OpenBao (transit), the vault service (signs every order; the
+BingX secret never leaves Vault), the executor and the BingX simulator, each its own
+process. Users are set up the way the log knows them, credentials through vault, bots
+through the executor's command.
+
+Part 1 (simulator limits off): for each N, ``--signals`` signals alternating entry and
+exit for every user; signal -> last order accepted (p50/p99), orders/s, and where the
+time goes (the executor's own histograms). Baseline in the same run: the same number of
+orders sent straight to the simulator with local HMAC (no vault, no log, no risk engine).
+
+Part 2 (simulator limits on, BingX's table): with 1 and 4 egress identities
+(127.0.0.2...), orders/s as a fraction of the per-IP cap (300 per 10 s per identity) with
+the refusal count, then the spread of each user's mean delay over ``--spread-signals``.
+
+    .venv/bin/python -m bench.fanout                       # 100, 1,000, 10,000 users
+    .venv/bin/python -m bench.fanout --users 100 --signals 4 --spread-signals 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from pathlib import Path
+
+from bench._trading_stack import TradingStack, baseline_orders_per_s
+
+IP_CAP_PER_S = 30.0  # BingX: 300 place-order requests per 10 s per source IP
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def unlimited(users: int, signals: int, workdir: Path) -> None:
+    async with TradingStack(workdir / f"free-{users}", sim_limits=False) as stack:
+        await stack.populate(users)
+        before = await stack.executor_metrics()
+        lasts: list[float] = []
+        for index in range(signals):
+            delays = await stack.signal_round("up" if index % 2 == 0 else "down")
+            lasts.append(max(delays.values()))
+        after = await stack.executor_metrics()
+        orders = users * signals
+        p50, p99 = percentile(lasts, 0.5), percentile(lasts, 0.99)
+        print(
+            f"{users:>6} users: signal -> last order accepted p50 {p50:.2f} s, p99 {p99:.2f} s; "
+            f"{users / statistics.mean(lasts):,.0f} orders/s"
+        )
+        print("        where the time goes, per order (mean):")
+        for name, label in (
+            ("executor_decide_seconds", "risk decision"),
+            ("executor_append_seconds", "log append (x2: intent, outcome)"),
+            ("executor_sign_seconds", "signature from vault"),
+            ("executor_order_request_seconds", "order request (sign + HTTP)"),
+        ):
+            print(f"          {label:<36} {_mean_ms(before, after, name, orders):8.2f} ms")
+        base = await baseline_orders_per_s(stack.sim.url, min(users, 2000))
+        print(f"        baseline: the simulator alone takes {base:,.0f} signed orders/s")
+
+
+async def limited(users: int, identities: int, signals: int, workdir: Path) -> None:
+    egress = [f"127.0.0.{2 + i}" for i in range(identities)]
+    async with TradingStack(workdir / f"lim-{identities}", sim_limits=True, egress=egress) as stack:
+        await stack.populate(users)
+        await stack.reset_limits()
+        started = time.monotonic()
+        rounds = [await stack.signal_round("up" if i % 2 == 0 else "down") for i in range(signals)]
+        spent = sum(max(r.values()) for r in rounds)
+        rate = users * signals / spent
+        refused = (await stack.limits())["refused"]
+        cap = IP_CAP_PER_S * identities
+        plural = "y" if identities == 1 else "ies"
+        print(
+            f"  {identities} egress identit{plural}: {rate:.1f} orders/s "
+            f"= {rate / cap:.1%} of the per-IP cap ({cap:.0f}/s), {refused} refusals "
+            f"({users} users x {signals} signals, {time.monotonic() - started:.0f} s)"
+        )
+
+
+async def spread(users: int, signals: int, workdir: Path) -> None:
+    egress = [f"127.0.0.{2 + i}" for i in range(4)]
+    async with TradingStack(workdir / "spread", sim_limits=True, egress=egress) as stack:
+        await stack.populate(users)
+        await stack.reset_limits()
+        per_user: dict[str, list[float]] = {}
+        for index in range(signals):
+            for user, delay in (
+                await stack.signal_round("up" if index % 2 == 0 else "down")
+            ).items():
+                per_user.setdefault(user, []).append(delay)
+        means = {user: statistics.mean(delays) for user, delays in per_user.items()}
+        overall = statistics.mean(means.values())
+        worst = max(abs(m - overall) / overall for m in means.values())
+        refused = (await stack.limits())["refused"]
+        print(
+            f"  per-user delay over {signals} signals, {users} users, 4 identities: overall mean "
+            f"{overall:.2f} s, user means {min(means.values()):.2f}-{max(means.values()):.2f} s, "
+            f"worst {worst:.1%} from the mean (goal <= 10 %), {refused} refusals"
+        )
+
+
+def _mean_ms(before: dict[str, float], after: dict[str, float], name: str, orders: int) -> float:
+    total = after.get(f"{name}_sum", 0.0) - before.get(f"{name}_sum", 0.0)
+    return 1000 * total / max(1, orders)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", default="100,1000,10000")
+    parser.add_argument("--signals", type=int, default=20)
+    parser.add_argument("--limited-users", type=int, default=600)
+    parser.add_argument("--limited-signals", type=int, default=3)
+    parser.add_argument("--spread-users", type=int, default=240)
+    parser.add_argument("--spread-signals", type=int, default=100)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/fleet-bench-fanout"))
+    args = parser.parse_args()
+    print("Part 1: simulator rate limits off")
+    for users in (int(n) for n in args.users.split(",")):
+        await unlimited(users, args.signals, args.workdir)
+    print("Part 2: simulator rate limits on (BingX's table)")
+    for identities in (1, 4):
+        await limited(args.limited_users, identities, args.limited_signals, args.workdir)
+    await spread(args.spread_users, args.spread_signals, args.workdir)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
