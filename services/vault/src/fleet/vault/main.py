@@ -3,7 +3,6 @@ settings and serves. Nothing is built at import time."""
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from faststream.asgi import AsgiFastStream
@@ -23,9 +22,6 @@ NOTE = (
 def create_app(settings: VaultSettings, worker: VaultWorker | None = None) -> AsgiFastStream:
     """Build the vault service: its NATS broker, subscribers and health endpoints."""
     broker = make_broker(settings)
-    # FastStream's per-message access lines ("Received"/"Processed") at DEBUG: they go to
-    # stdout past the structlog redaction; the credential commands log their own lines.
-    broker.config.logger.set_level(logging.DEBUG)
     worker = worker or VaultWorker(settings)
     register(broker, worker.deps)
     runtime = ServiceRuntime(settings, broker, note=NOTE)
