@@ -21,6 +21,7 @@ from fleet.events.vault_commands import (
     VerifyCredential,
 )
 from fleet.obs import get_logger
+from fleet.obs.logging import forget_secret, register_secret
 from fleet.vault.deps import VaultDeps
 from fleet.vault.domain.credential import Credential
 from fleet.vault.domain.policy import AccountSnapshot, format_problem, judge, last4
@@ -39,6 +40,17 @@ def _local_signer(secret: str) -> Sign:
 
 async def connect(command: ConnectCredential, deps: VaultDeps) -> CommandReply:
     """Verify the pair with BingX, then store it (an update switches atomically)."""
+    # While this request holds the pair, any log line that would contain it is scrubbed.
+    for value in (command.api_secret, command.api_key):
+        register_secret(value)
+    try:
+        return await _connect(command, deps)
+    finally:
+        for value in (command.api_secret, command.api_key):
+            forget_secret(value)
+
+
+async def _connect(command: ConnectCredential, deps: VaultDeps) -> CommandReply:
     problem = format_problem(command.api_key, command.api_secret)
     if problem:
         return CommandReply.failure("invalid", problem[1], field=problem[0])
