@@ -226,6 +226,7 @@ def _environments(
             "FLEET_BINGX_BASE_URL": sim.url,
             "FLEET_PARTITIONS": "2",
             "FLEET_RATE_LIMITS": "false",
+            "FLEET_POLL_INTERVAL_S": "1",
         }
     chosen = ("auth", *extra, "gateway")
     return {

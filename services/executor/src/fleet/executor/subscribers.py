@@ -56,9 +56,7 @@ def _route(
         result: dict[str, Any] = reply.model_dump(mode="json")
         return result
 
-    broker.subscriber(command_subject(command_type), queue=QUEUE, max_workers=WORKERS)(
-        on_command
-    )
+    broker.subscriber(command_subject(command_type), queue=QUEUE, max_workers=WORKERS)(on_command)
 
 
 async def answer(

@@ -85,7 +85,7 @@ class TraderFactory:
         budget = UserBudget(self.egress.budget(identity))
         transport = Transport(
             self.bingx_base_url,
-            VaultSigner(self.nc, view.user_id),
+            VaultSigner(self.nc, view.user_id, lambda: view.credential_generation),
             budget=budget,
             session=self.egress.session(identity),
         )

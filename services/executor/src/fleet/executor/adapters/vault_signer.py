@@ -1,10 +1,15 @@
 """Signatures from the vault service over NATS request-reply: the BingX secret never
-leaves Vault, so this process never holds it (it receives a signature and the API-key
-header value for one request)."""
+leaves Vault, so this process never holds it (it receives a signature for one request).
+
+The API key (the ``X-BX-APIKEY`` header, not a secret that can sign) comes with the first
+signature and is kept for the next ones, which then ask vault for the signature only (one
+Vault call instead of two). A new credential (``generation`` changes) drops it."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import nats.errors
 from nats.aio.client import Client
@@ -23,16 +28,38 @@ EXECUTOR_ACTOR = Actor(user_id="executor", role="system")
 class VaultSigner:
     """A :class:`fleet.bingx.Signer` for one user, asking ``cmd.vault.sign``."""
 
-    def __init__(self, nc: Client, user_id: str, *, timeout_s: float = SIGN_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        nc: Client,
+        user_id: str,
+        generation: Callable[[], int] = lambda: 0,
+        *,
+        timeout_s: float = SIGN_TIMEOUT_S,
+    ) -> None:
         self._nc = nc
         self._user_id = user_id
+        self._generation = generation
         self._timeout = timeout_s
+        self._api_key: tuple[int, str] | None = None
 
     def __repr__(self) -> str:
         return f"VaultSigner(user={self._user_id})"
 
     async def sign(self, payload: str) -> Signature:
-        command = SignPayload(user_id=self._user_id, payload=payload, actor=EXECUTOR_ACTOR)
+        generation = self._generation()
+        known = self._api_key[1] if self._api_key and self._api_key[0] == generation else None
+        data = await self._ask(payload, with_api_key=known is None)
+        api_key = known or str(data["api_key"])
+        self._api_key = (generation, api_key)
+        return Signature(str(data["signature"]), api_key)
+
+    async def _ask(self, payload: str, *, with_api_key: bool) -> dict[str, Any]:
+        command = SignPayload(
+            user_id=self._user_id,
+            payload=payload,
+            with_api_key=with_api_key,
+            actor=EXECUTOR_ACTOR,
+        )
         try:
             with SIGN_SECONDS.time():
                 reply = await self._nc.request(
@@ -44,5 +71,5 @@ class VaultSigner:
         if not body.get("ok"):
             error = body.get("error") or {}
             raise SigningUnavailable(f"vault refused to sign: {error.get('message', 'unknown')}")
-        data = body["data"]
-        return Signature(str(data["signature"]), str(data["api_key"]))
+        data: dict[str, Any] = body["data"]
+        return data

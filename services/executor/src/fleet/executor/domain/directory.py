@@ -48,6 +48,7 @@ class UserView:
     paused_automatically: bool = False
     started_at: datetime | None = None  # signals published before the bot started are not its
     credential_balance: Decimal = Decimal(0)  # as BingX reported it at the last verification
+    credential_generation: int = 0  # +1 at every connect (a new API key may come with it)
 
     @property
     def running(self) -> bool:
@@ -64,6 +65,7 @@ class UserView:
             self.settings = event.settings
         elif isinstance(event, CredentialConnected | CredentialVerified):
             self.credential, self.credential_balance = "verified", event.balance
+            self.credential_generation += isinstance(event, CredentialConnected)
         elif isinstance(event, CredentialVerificationFailed):
             self.credential = "failed"
         elif isinstance(event, CredentialDisconnected):
