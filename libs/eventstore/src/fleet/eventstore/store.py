@@ -9,7 +9,6 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import nats.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -226,7 +225,10 @@ async def _fetch_forever(sub: JetStreamContext.PullSubscription) -> AsyncIterato
     while True:
         try:
             messages = await sub.fetch(batch=FETCH_BATCH, timeout=FETCH_WAIT_S)
-        except nats.errors.TimeoutError:
+        except TimeoutError:
+            # nothing new yet. nats-py raises its own TimeoutError or, when the wait runs
+            # out while a batch is being read (a loaded machine), a bare asyncio one:
+            # either means "fetch again", never "the reader died".
             continue
         for msg in messages:
             yield _stored(msg)
