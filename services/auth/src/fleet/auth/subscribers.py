@@ -15,8 +15,6 @@ from typing import Any
 
 import prometheus_client
 from faststream.nats import NatsBroker
-from faststream.nats.annotations import NatsMessage
-from pydantic import ValidationError
 
 from fleet.auth import handlers, login
 from fleet.auth.accounts import AuthDeps
@@ -30,6 +28,7 @@ from fleet.auth.errors import (
     Throttled,
     Unauthenticated,
 )
+from fleet.bus.commands import decode, route
 from fleet.events.auth_commands import (
     AuthCommand,
     Authenticate,
@@ -47,12 +46,15 @@ from fleet.events.auth_commands import (
     UnlockUser,
     UpdateTradingSettings,
 )
-from fleet.events.commands import CommandReply, command_subject
+from fleet.events.commands import CommandReply
 from fleet.eventstore import ConcurrencyError
 from fleet.obs import get_logger
 from fleet.obs.logging import forget_secret, register_secret
 
 QUEUE = "auth"
+# Logins spend most of their time hashing in a thread pool: answer several at once so two
+# cores hash in parallel (each decision still appends with optimistic concurrency).
+WORKERS = 4
 Handler = Callable[[Any, AuthDeps], Awaitable[CommandReply]]
 Deps = Callable[[], AuthDeps]  # built at startup, after the broker is defined
 SECRET_FIELDS = ("password", "current_password", "new_password")
@@ -82,28 +84,22 @@ COMMANDS = prometheus_client.Counter(
 def register(broker: NatsBroker, deps: Deps) -> None:
     """Subscribe every auth command on the broker (queue group ``auth`` scales out)."""
     for command_type, handler in HANDLERS.items():
-        _route(broker, command_type, handler, deps)
 
+        async def on_body(
+            body: bytes, command_type: type[AuthCommand] = command_type, handler: Handler = handler
+        ) -> CommandReply:
+            return await answer(command_type, handler, body, deps)
 
-def _route(
-    broker: NatsBroker, command_type: type[AuthCommand], handler: Handler, deps: Deps
-) -> None:
-    async def on_command(message: NatsMessage) -> dict[str, Any]:
-        reply = await answer(command_type, handler, message.body, deps)
-        result: dict[str, Any] = reply.model_dump(mode="json")
-        return result
-
-    broker.subscriber(command_subject(command_type), queue=QUEUE)(on_command)
+        route(broker, command_type, on_body, queue=QUEUE, workers=WORKERS)
 
 
 async def answer(
     command_type: type[AuthCommand], handler: Handler, body: bytes, deps: Deps
 ) -> CommandReply:
     """Decode ``body`` as ``command_type``, run ``handler``, map every error to a reply."""
-    try:
-        command = command_type.model_validate_json(body)
-    except ValidationError as exc:
-        reply = _malformed(exc)
+    command = decode(command_type, body)
+    if isinstance(command, CommandReply):
+        reply = command
     else:
         with _secrets_redacted(command):
             reply = await _run(handler, command, deps)
@@ -142,12 +138,6 @@ def refusal(exc: AuthError) -> CommandReply:  # noqa: PLR0911 - one return per e
     if isinstance(exc, Conflict):
         return CommandReply.failure("conflict", message)
     return CommandReply.failure("unavailable", message)
-
-
-def _malformed(exc: ValidationError) -> CommandReply:
-    error = exc.errors()[0]
-    field = ".".join(str(part) for part in error["loc"]) or "body"
-    return CommandReply.failure("invalid", f"{field}: {error['msg']}", field=field)
 
 
 @contextmanager

@@ -5,13 +5,13 @@ the field; a handler failure is logged and answered ``unavailable``; never a cra
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from faststream.nats import NatsBroker
-from faststream.nats.annotations import NatsMessage
-from pydantic import ValidationError
 
-from fleet.events.commands import CommandReply, command_subject
+from fleet.bus.commands import decode, route
+from fleet.events.commands import CommandReply
 from fleet.events.executor_commands import (
     ExecutorCommand,
     FlattenPositions,
@@ -45,30 +45,16 @@ HANDLERS: dict[type[ExecutorCommand], Handler] = {
 def register(broker: NatsBroker, deps: Deps) -> None:
     """Subscribe every executor command on ``broker``."""
     for command_type, handler in HANDLERS.items():
-        _route(broker, command_type, handler, deps)
+        answer = partial(_answer, command_type, handler, deps)
+        route(broker, command_type, answer, queue=QUEUE, workers=WORKERS)
 
 
-def _route(
-    broker: NatsBroker, command_type: type[ExecutorCommand], handler: Handler, deps: Deps
-) -> None:
-    async def on_command(message: NatsMessage) -> dict[str, Any]:
-        reply = await answer(command_type, handler, message.body, deps)
-        result: dict[str, Any] = reply.model_dump(mode="json")
-        return result
-
-    broker.subscriber(command_subject(command_type), queue=QUEUE, max_workers=WORKERS)(on_command)
-
-
-async def answer(
-    command_type: type[ExecutorCommand], handler: Handler, body: bytes, deps: Deps
+async def _answer(
+    command_type: type[ExecutorCommand], handler: Handler, deps: Deps, body: bytes
 ) -> CommandReply:
-    """The reply to one raw command."""
-    try:
-        command = command_type.model_validate_json(body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "body"
-        return CommandReply.failure("invalid", f"{field}: {first['msg']}", field=field)
+    command = decode(command_type, body)
+    if isinstance(command, CommandReply):
+        return command
     try:
         return await handler(command, deps())
     except Exception as exc:
