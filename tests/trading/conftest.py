@@ -25,6 +25,13 @@ from fleet.events.catalog import domain_registry
 from fleet.events.commands import Command, command_subject
 from fleet.events.executor_commands import StartBot
 from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated, signal_stream_id
+from fleet.events.trading import (
+    OrderAccepted,
+    OrderIntended,
+    PositionClosed,
+    PositionOpened,
+    SignalEvaluated,
+)
 from fleet.events.users import TradingSettings, TradingSettingsChanged, UserCreated
 from fleet.events.vault_commands import ConnectCredential, SignPayload
 from fleet.eventstore import EventStore, StreamSpec
@@ -133,6 +140,29 @@ class Trading:
     def restart_executor(self, *, kill: bool) -> None:
         (self.executor.kill if kill else self.executor.stop)()
         self.executor = ServiceProcess("executor", self.executor_env, self.log_dir).start()
+
+
+def intents_in(events: list[DomainEvent]) -> list[OrderIntended]:
+    """Every order intended: inside decisions, or on its own (a flatten)."""
+    found: list[OrderIntended] = []
+    for event in events:
+        if isinstance(event, SignalEvaluated):
+            found.extend(event.intents)
+        elif isinstance(event, OrderIntended):
+            found.append(event)
+    return found
+
+
+def trade_events(events: list[DomainEvent]) -> list[PositionOpened | PositionClosed]:
+    """Trades opened and closed: on their own (reconciliation) or inside an order's
+    outcome (a fill)."""
+    found: list[PositionOpened | PositionClosed] = []
+    for event in events:
+        if isinstance(event, PositionOpened | PositionClosed):
+            found.append(event)
+        elif isinstance(event, OrderAccepted):
+            found.extend(e for e in (event.opened, event.closed) if e is not None)
+    return found
 
 
 async def eventually(

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from fleet.events.trading import OrderAccepted, OrderIntended, OrderRejected, SignalEvaluated
+from fleet.events.trading import OrderAccepted, OrderRejected, SignalEvaluated
 
-from .conftest import TraderKeys, Trading, eventually
+from .conftest import TraderKeys, Trading, eventually, intents_in
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +27,7 @@ async def settled(trading: Trading, traders: list[TraderKeys], signals: list[str
     for keys in traders:
         events = await trading.events("account", keys.user_id)
         decided = {e.signal_id for e in events if isinstance(e, SignalEvaluated)}
-        intended = {e.client_order_id for e in events if isinstance(e, OrderIntended)}
+        intended = {i.client_order_id for i in intents_in(events)}
         outcomes = {e.client_order_id for e in events if isinstance(e, OrderAccepted)}
         rejected = {e.client_order_id for e in events if isinstance(e, OrderRejected)}
         if not set(signals) <= decided or intended - outcomes - rejected:
@@ -57,7 +57,7 @@ async def test_kill_minus_nine_never_duplicates_or_loses_an_order(trading: Tradi
         counts = Counter(o["clientOrderId"] for o in orders)
         assert max(counts.values()) == 1, f"duplicated clientOrderIDs: {counts.most_common(3)}"
         events = await trading.events("account", keys.user_id)
-        intended = {e.client_order_id for e in events if isinstance(e, OrderIntended)}
+        intended = {i.client_order_id for i in intents_in(events)}
         accepted = {e.client_order_id: e for e in events if isinstance(e, OrderAccepted)}
         on_bingx = {o["clientOrderId"]: str(o["orderId"]) for o in orders}
         assert set(on_bingx) <= intended, "an order on BingX was never intended in the log"

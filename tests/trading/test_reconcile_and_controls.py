@@ -9,7 +9,7 @@ from fleet.events.commands import Actor
 from fleet.events.executor_commands import FlattenPositions, KillSwitch, StartBot
 from fleet.events.trading import PositionClosed, PositionOpened
 
-from .conftest import TraderKeys, Trading, eventually
+from .conftest import TraderKeys, Trading, eventually, trade_events
 
 pytestmark = pytest.mark.e2e
 
@@ -17,8 +17,7 @@ ADMIN = Actor(user_id="admin-1", role="admin", ip="127.0.0.1")
 
 
 async def trades(trading: Trading, keys: TraderKeys) -> list[PositionOpened | PositionClosed]:
-    events = await trading.events("account", keys.user_id)
-    return [e for e in events if isinstance(e, PositionOpened | PositionClosed)]
+    return trade_events(await trading.events("account", keys.user_id))
 
 
 async def test_a_hand_trade_appears_marked_manual_and_flatten_closes_it(

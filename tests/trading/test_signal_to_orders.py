@@ -9,13 +9,12 @@ from fleet.events.executor_commands import PauseBot, ResumeBot, StopBot
 from fleet.events.trading import (
     AccountValued,
     OrderAccepted,
-    OrderIntended,
     PositionClosed,
     PositionOpened,
     SignalEvaluated,
 )
 
-from .conftest import TraderKeys, Trading, eventually
+from .conftest import TraderKeys, Trading, eventually, intents_in, trade_events
 
 pytestmark = pytest.mark.e2e
 
@@ -82,10 +81,11 @@ async def test_one_signal_sized_by_each_traders_own_risk(trading: Trading) -> No
         [order] = await eventually(orders)
         assert Decimal(order["origQty"]) == Decimal(decision_event.numbers["quantity"])
         events = await trading.events("account", keys.user_id)
-        [intent] = [e for e in events if isinstance(e, OrderIntended)]
+        [intent] = intents_in(events)  # recorded inside the decision, before the request
         assert order["clientOrderId"] == intent.client_order_id  # its own deterministic id
         assert any(isinstance(e, OrderAccepted) for e in events)
-        assert any(isinstance(e, PositionOpened) and not e.manual for e in events)
+        trades = trade_events(events)
+        assert any(isinstance(e, PositionOpened) and not e.manual for e in trades)
     assert await filled_orders(trading, paused) == [] == await filled_orders(trading, losing)
 
 
@@ -105,7 +105,7 @@ async def test_an_opposite_cross_closes_the_trade_even_when_paused(trading: Trad
 
     async def closed() -> list[PositionClosed]:
         events = await trading.events("account", keys.user_id)
-        return [e for e in events if isinstance(e, PositionClosed)]
+        return [e for e in trade_events(events) if isinstance(e, PositionClosed)]
 
     [trade] = await eventually(closed)
     assert trade.reason == "opposite signal"

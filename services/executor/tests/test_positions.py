@@ -51,8 +51,7 @@ def filled(intent: OrderIntended, price: str) -> OrderAccepted:
 
 def opened(account: TradingAccount) -> TradingAccount:
     entry = order("entry", "BUY")
-    for event in after_fill(account, entry, filled(entry, "100"), NOW):
-        account.apply(event)
+    account.apply(after_fill(account, entry, filled(entry, "100"), NOW))
     return account
 
 
@@ -61,15 +60,18 @@ def test_a_filled_entry_opens_a_trade_and_a_filled_exit_closes_it_with_its_pnl()
     trade = account.held("BTC-USDT")
     assert trade is not None and trade.direction == "long" and trade.stop_price == Decimal(90)
     exit_order = order("exit", "SELL")
-    [closed] = after_fill(account, exit_order, filled(exit_order, "110"), NOW)
+    closed = after_fill(account, exit_order, filled(exit_order, "110"), NOW).closed
     assert isinstance(closed, PositionClosed)
     assert closed.realised_pnl == Decimal(20) and closed.reason == "opposite signal"
+    account.apply(after_fill(account, exit_order, filled(exit_order, "110"), NOW))
+    assert account.held("BTC-USDT") is None
 
 
 def test_an_unfilled_order_implies_nothing_yet() -> None:
     entry = order("entry", "BUY")
     pending = filled(entry, "100").model_copy(update={"executed_quantity": Decimal(0)})
-    assert after_fill(TradingAccount(AggregateId("u1")), entry, pending, NOW) == []
+    unchanged = after_fill(TradingAccount(AggregateId("u1")), entry, pending, NOW)
+    assert unchanged == pending and unchanged.opened is None
 
 
 def test_a_position_opened_by_hand_is_recorded_as_manual() -> None:

@@ -16,18 +16,6 @@ from fleet.events.registry import DomainEvent
 ACCOUNT_AGGREGATE = "account"
 
 
-class SignalEvaluated(DomainEvent):
-    """The risk engine's decision for one (signal, user), with its reason and numbers."""
-
-    event_type = "trading.signal_evaluated"
-    signal_id: str
-    symbol: str
-    decision: Literal["entry", "exit", "skip"]
-    code: str
-    reason: str
-    numbers: dict[str, str]
-
-
 class OrderIntended(DomainEvent):
     event_type = "trading.order_intended"
     client_order_id: str
@@ -45,6 +33,23 @@ class OrderIntended(DomainEvent):
     intended_at: datetime | None = None  # an entry not sent by then + max age is never sent
 
 
+class SignalEvaluated(DomainEvent):
+    """The risk engine's decision for one (signal, user), with its reason and numbers.
+
+    An entry or an exit carries the order(s) it intends: the decision and the intent are one
+    fact, stored in one append before the request is sent (an atomic batch of two events
+    costs ~3 ms of staging on a single server, capping a fan-out near 300 users/s)."""
+
+    event_type = "trading.signal_evaluated"
+    signal_id: str
+    symbol: str
+    decision: Literal["entry", "exit", "skip"]
+    code: str
+    reason: str
+    numbers: dict[str, str]
+    intents: tuple[OrderIntended, ...] = ()
+
+
 class OrderAccepted(DomainEvent):
     event_type = "trading.order_accepted"
     client_order_id: str
@@ -53,6 +58,9 @@ class OrderAccepted(DomainEvent):
     average_price: Decimal | None = None
     executed_quantity: Decimal = Decimal(0)
     resolved_after_restart: bool = False
+    # what the fill did to the account, stored with the outcome in one append
+    opened: PositionOpened | None = None
+    closed: PositionClosed | None = None
 
 
 class OrderRejected(DomainEvent):
@@ -151,6 +159,8 @@ class AccountValued(DomainEvent):
     unrealised_pnl: Decimal
     valued_at: datetime
 
+
+OrderAccepted.model_rebuild()  # its position fields name classes declared after it
 
 TRADING_EVENTS: tuple[type[DomainEvent], ...] = (
     SignalEvaluated,

@@ -57,7 +57,7 @@ class Execution:
             decided = await self._decide(trader, received)
             stamp = {"intended_at": self.clock()}
             intents = tuple(i.model_copy(update=stamp) for i in decided.intents)
-            trader.account.evaluate(decided.evaluation, intents)
+            trader.account.evaluate(decided.evaluation.model_copy(update={"intents": intents}))
             await trader.save(causation_id=EventId(received.event_id))
             metrics.DECISIONS.labels(decided.evaluation.decision, decided.evaluation.code).inc()
             for intent in intents:
@@ -120,17 +120,11 @@ class Execution:
         if outcome is None:
             metrics.ORDERS.labels("unknown").inc()
             return  # left open: resolved by clientOrderID
-        metrics.ORDERS.labels(
-            "accepted" if isinstance(outcome, OrderAccepted) else "rejected"
-        ).inc()
-        consequences = (
-            after_fill(trader.account, intent, outcome, self.clock())
-            if isinstance(outcome, OrderAccepted)
-            else []
-        )
+        kind = "accepted" if isinstance(outcome, OrderAccepted) else "rejected"
+        metrics.ORDERS.labels(kind).inc()
+        if isinstance(outcome, OrderAccepted):  # the fill's effect travels with the outcome
+            outcome = after_fill(trader.account, intent, outcome, self.clock())
         trader.account.settle(outcome)
-        for event in consequences:
-            trader.account.record(event)
 
     async def prepare(self, trader: Trader) -> None:
         """Set leverage and position mode for every symbol of the user's settings now, so
@@ -209,6 +203,7 @@ def _flatten_intent(request_id: str, trader: Trader, trade: OpenTrade) -> OrderI
 def _not_configured(decided: Plan) -> Plan:
     evaluation = decided.evaluation.model_copy(
         update={
+            "intents": (),
             "decision": "skip",
             "code": "exchange_unavailable",
             "reason": "skipped: BingX did not confirm leverage and position mode for "

@@ -97,13 +97,11 @@ class TradingAccount(Aggregate):
         return frozenset(symbol for symbol, _ in self.trades)
 
     # -- decisions ----------------------------------------------------------------------
-    def evaluate(self, evaluation: SignalEvaluated, intents: tuple[OrderIntended, ...]) -> bool:
-        """Record a decision and the orders it intends, once per signal."""
+    def evaluate(self, evaluation: SignalEvaluated) -> bool:
+        """Record a decision (with the orders it intends, inside it), once per signal."""
         if self.evaluated(evaluation.signal_id):
             return False
         self.record(evaluation)
-        for intent in intents:
-            self.intend(intent)
         return True
 
     def intend(self, intent: OrderIntended) -> bool:
@@ -121,29 +119,44 @@ class TradingAccount(Aggregate):
         if isinstance(event, OrderIntended):
             self.intents[event.client_order_id] = event
         elif isinstance(event, OrderAccepted | OrderRejected):
-            self.outcomes[event.client_order_id] = event
+            self._settled(event)
         elif isinstance(event, SignalEvaluated):
             self._remember(event.signal_id)
+            for intent in event.intents:
+                self.intents[intent.client_order_id] = intent
         elif isinstance(event, PositionOpened):
-            self.trades[(event.symbol, event.direction)] = OpenTrade(
-                event.trade_id,
-                event.symbol,
-                event.direction,
-                event.position_side,
-                event.quantity,
-                event.entry_price,
-                event.manual,
-                event.stop_price,
-                event.opened_at,
-            )
+            self._opened(event)
         elif isinstance(event, PositionChanged):
             self._changed(event)
         elif isinstance(event, PositionClosed):
-            self.trades = {k: t for k, t in self.trades.items() if t.trade_id != event.trade_id}
+            self._closed(event)
         elif isinstance(event, AccountValued):
             self.valuation = self.valuation.valued(event)
         elif isinstance(event, ExchangeConfigured):
             self.configured[event.symbol] = event
+
+    def _settled(self, event: OrderAccepted | OrderRejected) -> None:
+        self.outcomes[event.client_order_id] = event
+        if isinstance(event, OrderAccepted) and event.opened is not None:
+            self._opened(event.opened)
+        if isinstance(event, OrderAccepted) and event.closed is not None:
+            self._closed(event.closed)
+
+    def _opened(self, event: PositionOpened) -> None:
+        self.trades[(event.symbol, event.direction)] = OpenTrade(
+            event.trade_id,
+            event.symbol,
+            event.direction,
+            event.position_side,
+            event.quantity,
+            event.entry_price,
+            event.manual,
+            event.stop_price,
+            event.opened_at,
+        )
+
+    def _closed(self, event: PositionClosed) -> None:
+        self.trades = {k: t for k, t in self.trades.items() if t.trade_id != event.trade_id}
 
     def _changed(self, event: PositionChanged) -> None:
         for key, trade in self.trades.items():

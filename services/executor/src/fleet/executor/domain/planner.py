@@ -53,12 +53,15 @@ class SignalTurn:
 
 @dataclass(frozen=True)
 class Plan:
-    """The decision event, the orders it intends (recorded together), and whether the bot
-    must pause itself (drawdown stop)."""
+    """The decision event (carrying the orders it intends) and whether the bot must pause
+    itself (drawdown stop)."""
 
     evaluation: SignalEvaluated
-    intents: tuple[OrderIntended, ...] = ()
     pause_reason: str | None = None
+
+    @property
+    def intents(self) -> tuple[OrderIntended, ...]:
+        return self.evaluation.intents
 
 
 def plan(turn: SignalTurn, user: UserView, account: TradingAccount, rules: SymbolRules) -> Plan:
@@ -89,7 +92,7 @@ def _for_held(turn: SignalTurn, user: UserView, held: OpenTrade) -> Plan:
     intent = _exit_intent(turn, user, held)
     reason = f"exit: {signal.cross} cross against your {held.direction} {signal.symbol}"
     numbers = {"quantity": str(held.quantity), "entry_price": str(held.entry_price)}
-    return Plan(_evaluation(turn, "exit", "opposite_cross", reason, numbers), (intent,))
+    return Plan(_evaluation(turn, "exit", "opposite_cross", reason, numbers, (intent,)))
 
 
 def _for_flat(
@@ -104,7 +107,7 @@ def _for_flat(
     if isinstance(decision, Skip):
         pause = decision.reason if decision.pause_bot else None
         evaluation = _evaluation(turn, "skip", decision.code, decision.reason, decision.numbers)
-        return Plan(evaluation, (), pause)
+        return Plan(evaluation, pause)
     intent = _entry_intent(turn, user, decision)
     numbers = {
         "quantity": str(decision.quantity),
@@ -112,7 +115,7 @@ def _for_flat(
         "risk_amount": f"{decision.risk_amount:.8f}",
         "equity": str(view.equity),
     }
-    return Plan(_evaluation(turn, "entry", "accepted", decision.reason, numbers), (intent,))
+    return Plan(_evaluation(turn, "entry", "accepted", decision.reason, numbers, (intent,)))
 
 
 def account_view(user: UserView, account: TradingAccount, now: datetime) -> AccountView:
@@ -177,7 +180,12 @@ def _exit_intent(turn: SignalTurn, user: UserView, held: OpenTrade) -> OrderInte
 
 
 def _evaluation(
-    turn: SignalTurn, decision: Decision, code: str, reason: str, numbers: dict[str, str]
+    turn: SignalTurn,
+    decision: Decision,
+    code: str,
+    reason: str,
+    numbers: dict[str, str],
+    intents: tuple[OrderIntended, ...] = (),
 ) -> SignalEvaluated:
     signal = turn.signal
     return SignalEvaluated(
@@ -193,6 +201,7 @@ def _evaluation(
             "close": str(signal.close),
             "age_s": f"{turn.age.total_seconds():.3f}",
         },
+        intents=intents,
     )
 
 

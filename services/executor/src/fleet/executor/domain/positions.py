@@ -31,33 +31,34 @@ STOP_TOLERANCE = Decimal("0.005")  # a close within 0.5 % of the stop was the st
 
 def after_fill(
     account: TradingAccount, intent: OrderIntended, accepted: OrderAccepted, now: datetime
-) -> list[DomainEvent]:
-    """The trade events an accepted order implies (none until it has filled)."""
+) -> OrderAccepted:
+    """The outcome with what its fill did to the account (a trade opened or closed); as
+    it was until the order has filled."""
     price, quantity = accepted.average_price, accepted.executed_quantity
     if price is None or quantity <= 0:
-        return []
+        return accepted
     if intent.leg == "entry":
         direction = "long" if intent.side == "BUY" else "short"
-        return [
-            PositionOpened(
-                trade_id=intent.client_order_id,
-                symbol=intent.symbol,
-                position_side=intent.position_side,
-                direction=direction,
-                quantity=quantity,
-                entry_price=price,
-                leverage=intent.leverage,
-                stop_price=intent.stop_loss,
-                opened_at=now,
-                signal_id=intent.signal_id,
-            )
-        ]
+        opened = PositionOpened(
+            trade_id=intent.client_order_id,
+            symbol=intent.symbol,
+            position_side=intent.position_side,
+            direction=direction,
+            quantity=quantity,
+            entry_price=price,
+            leverage=intent.leverage,
+            stop_price=intent.stop_loss,
+            opened_at=now,
+            signal_id=intent.signal_id,
+        )
+        return accepted.model_copy(update={"opened": opened})
     closing: Direction = "long" if intent.side == "SELL" else "short"
     held = account.trades.get((intent.symbol, closing))
     if held is None:
-        return []
+        return accepted
     reason = "opposite signal" if intent.leg == "exit" else "flatten"
-    return [_closed(held, price, min(quantity, held.quantity), now, reason, manual=False)]
+    closed = _closed(held, price, min(quantity, held.quantity), now, reason, manual=False)
+    return accepted.model_copy(update={"closed": closed})
 
 
 def _closed(  # noqa: PLR0913 - a closed trade has this many independent facts

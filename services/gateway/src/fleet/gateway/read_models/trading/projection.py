@@ -245,17 +245,26 @@ def _evaluated(tx: ProjectionTx, event: ev.SignalEvaluated, envelope: Envelope) 
     )
 
 
+def _accepted(tx: ProjectionTx, event: ev.OrderAccepted, envelope: Envelope) -> None:
+    """An order's fill opens or closes a trade; the executor stores that with the outcome."""
+    if event.opened is not None:
+        _opened(tx, event.opened, envelope)
+    if event.closed is not None:
+        _closed(tx, event.closed, envelope)
+
+
 class TradingProjection(DispatchingProjection):
     """Positions, trades, trading sessions, account values and risk decisions."""
 
     name = "trading"
-    version = 1
+    version = 2  # 2: trades opened and closed inside trading.order_accepted
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         bot_ev.BotStarted: _bot_started,
         bot_ev.BotPaused: _bot_paused,
         bot_ev.BotResumed: _bot_resumed,
         bot_ev.BotStopped: _bot_stopped,
+        ev.OrderAccepted: _accepted,
         ev.PositionOpened: _opened,
         ev.PositionChanged: _changed,
         ev.PositionClosed: _closed,
