@@ -5,7 +5,9 @@ executor's commands; a watcher that times every accepted order from the log itse
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import time
 import uuid
 from collections.abc import Awaitable
@@ -17,6 +19,7 @@ from typing import Any, TypeVar
 
 import httpx
 import nats
+import psutil
 from nats.aio.client import Client
 
 from fleet.bingx import BingxClient, LocalHmacSigner, Transport
@@ -146,6 +149,8 @@ class TradingStack:
         tb: TracebackType | None,
     ) -> None:
         self._watch.cancel()
+        with contextlib.suppress(BaseException):
+            await self._watch
         for process in reversed(self._processes):
             process.stop()
         await self.nc.close()
@@ -238,6 +243,18 @@ class TradingStack:
             u: (watcher.accepted[c] - stored.occurred_at).total_seconds() for c, u in wanted.items()
         }
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by each part (user + system), by role."""
+        parts: dict[str, list[int | None]] = {
+            "executor": [self.executor.process.pid],
+            "vault workers": [p.process.pid for p in self._processes if p.name == "vault"],
+            "OpenBao": [self.openbao.process.pid],
+            "simulator": [self.sim.process.pid],
+            "nats-server": [self.nats.process.pid],
+            "this bench (log watcher)": [os.getpid()],
+        }
+        return {role: sum(_cpu(pid) for pid in pids) for role, pids in parts.items()}
+
     async def executor_metrics(self) -> dict[str, float]:
         async with httpx.AsyncClient(base_url=self.executor.url) as http:
             text = (await http.get("/metrics")).text
@@ -247,6 +264,13 @@ class TradingStack:
                 name, _, value = line.rpartition(" ")
                 found[name] = float(value)
         return found
+
+
+def _cpu(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
 
 
 async def baseline_orders_per_s(sim_url: str, orders: int) -> float:

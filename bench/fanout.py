@@ -39,19 +39,23 @@ def percentile(values: list[float], share: float) -> float:
 async def unlimited(users: int, signals: int, workdir: Path) -> None:
     async with TradingStack(workdir / f"free-{users}", sim_limits=False) as stack:
         await stack.populate(users)
-        before = await stack.executor_metrics()
+        before, cpu_before = await stack.executor_metrics(), stack.cpu_seconds()
         lasts: list[float] = []
         for index in range(signals):
             delays = await stack.signal_round("up" if index % 2 == 0 else "down")
             lasts.append(max(delays.values()))
-        after = await stack.executor_metrics()
+        after, cpu_after = await stack.executor_metrics(), stack.cpu_seconds()
         orders = users * signals
         p50, p99 = percentile(lasts, 0.5), percentile(lasts, 0.99)
         print(
             f"{users:>6} users: signal -> last order accepted p50 {p50:.2f} s, p99 {p99:.2f} s; "
             f"{users / statistics.mean(lasts):,.0f} orders/s"
         )
-        print("        where the time goes, per order (mean):")
+        print("        where the CPU goes (2 cores shared by every part), per order:")
+        for role, seconds in cpu_after.items():
+            used = 1000 * (seconds - cpu_before[role]) / orders
+            print(f"          {role:<36} {used:8.3f} ms CPU")
+        print("        wall time of each step, per order (mean, under this load):")
         for name, label in (
             ("executor_decide_seconds", "risk decision"),
             ("executor_append_seconds", "log append (x2: intent, outcome)"),
@@ -118,10 +122,15 @@ async def main() -> None:
     parser.add_argument("--spread-users", type=int, default=240)
     parser.add_argument("--spread-signals", type=int, default=100)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/fleet-bench-fanout"))
+    parser.add_argument("--parts", default="1,2", help="1: limits off, 2: limits on")
     args = parser.parse_args()
-    print("Part 1: simulator rate limits off")
-    for users in (int(n) for n in args.users.split(",")):
-        await unlimited(users, args.signals, args.workdir)
+    parts = set(args.parts.split(","))
+    if "1" in parts:
+        print("Part 1: simulator rate limits off")
+        for users in (int(n) for n in args.users.split(",")):
+            await unlimited(users, args.signals, args.workdir)
+    if "2" not in parts:
+        return
     print("Part 2: simulator rate limits on (BingX's table)")
     for identities in (1, 4):
         await limited(args.limited_users, identities, args.limited_signals, args.workdir)
