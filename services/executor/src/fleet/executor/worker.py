@@ -86,6 +86,8 @@ class ExecutorWorker:
             self.ownership.gain,
             self.ownership.lose,
         )
+        with contextlib.suppress(Exception):  # warm the contract book; else on first use
+            await self.execution.contracts.refresh()
         self._spawn("directory", self._follow_directory)
         self._spawn("signals", self._follow_signals)
         self._spawn("partitions", self._own_partitions)
