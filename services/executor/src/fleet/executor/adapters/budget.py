@@ -131,6 +131,8 @@ class UserBudget:
     async def reserve(self, endpoint: str) -> None:
         """Wait for a request's turn now; the next :meth:`acquire` of ``endpoint`` then
         passes at once (an order's turn is decided before its intent is recorded)."""
+        if self._egress is None:
+            return
         await self.acquire(endpoint)
         self._reserved[endpoint] = self._reserved.get(endpoint, 0) + 1
 
