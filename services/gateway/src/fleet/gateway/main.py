@@ -38,6 +38,7 @@ from fleet.gateway.observability import RequestMetrics
 from fleet.gateway.read_models.runners import ReadModels
 from fleet.gateway.sessions import SessionPolicy, SessionStore
 from fleet.gateway.settings import GatewaySettings
+from fleet.gateway.web import install_web_ui
 from fleet.obs import configure_logging, get_logger
 from fleet.settings import SettingsError, load_settings
 
@@ -78,6 +79,7 @@ def create_app(settings: GatewaySettings, *, overrides: Overrides | None = None)
     for module in ROUTERS:
         app.include_router(module.router)
     check_every_route_authorized(app)
+    install_web_ui(app)
     return app
 
 

@@ -1,0 +1,198 @@
+// Small building blocks every view uses: cards, tables, badges, labelled fields with their
+// error line, notices, a confirmation dialog and a pager.
+
+import { fill, h, uid } from "./dom.js";
+import { words } from "./format.js";
+
+export function card(title, ...children) {
+  const id = uid("card");
+  return h("section", { class: "card", "aria-labelledby": id }, h("h2", { id }, title), children);
+}
+
+export function badge(status) {
+  const name = String(status || "unknown");
+  return h("span", { class: ["badge", `badge-${name}`] }, words(name));
+}
+
+/** A definition list of [label, value] pairs. */
+export function facts(pairs) {
+  return h(
+    "dl",
+    { class: "facts" },
+    pairs.filter(Boolean).map(([label, value]) => [h("dt", {}, label), h("dd", {}, value)]),
+  );
+}
+
+/** A table: columns are {label, cell: row -> node|string, num?}. */
+export function table({ caption, columns, rows, empty = "Nothing yet." }) {
+  if (!rows.length) return h("p", { class: "empty" }, empty);
+  const head = h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.num && "num" }, c.label)));
+  const body = rows.map((row) =>
+    h("tr", {}, columns.map((c) => h("td", { class: c.num && "num", "data-label": c.label }, c.cell(row)))),
+  );
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h("table", {}, caption && h("caption", { class: "sr-only" }, caption), h("thead", {}, head), h("tbody", {}, body)),
+  );
+}
+
+/** A labelled input (or select) with a hint and an error line; `name` is the API's field. */
+export function field({ name, label, type = "text", hint, options, ...attrs }) {
+  const id = uid(name);
+  const errorId = `${id}-error`;
+  const hintId = hint ? `${id}-hint` : null;
+  const described = [hintId, errorId].filter(Boolean).join(" ");
+  const common = { id, name, "aria-describedby": described, ...attrs };
+  let input;
+  if (options) {
+    input = h("select", common, options.map((o) => h("option", { value: o.value ?? o, selected: (o.value ?? o) === attrs.value }, o.label ?? o)));
+  } else {
+    input = h("input", { type, ...common });
+  }
+  const check = type === "checkbox";
+  return h(
+    "div",
+    { class: ["field", check && "field-check"], "data-field": name },
+    check ? [input, h("label", { for: id }, label)] : [h("label", { for: id }, label), input],
+    hint && h("p", { class: "hint", id: hintId }, hint),
+    h("p", { class: "field-error", id: errorId, role: "alert" }),
+  );
+}
+
+/** Clear a form's error lines. */
+export function clearErrors(form) {
+  form.querySelectorAll(".field-error, .form-error").forEach((el) => fill(el));
+  form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+}
+
+/** Show an API refusal on a form: next to each field it names, else at the form's foot. */
+export function showError(form, error) {
+  clearErrors(form);
+  let placed = false;
+  for (const problem of error.problems || []) {
+    const wrap = form.querySelector(`[data-field="${CSS.escape(problem.field)}"]`);
+    if (!wrap) continue;
+    fill(wrap.querySelector(".field-error"), problem.message);
+    wrap.querySelector("input, select")?.setAttribute("aria-invalid", "true");
+    placed = true;
+  }
+  const foot = form.querySelector(".form-error");
+  if (foot) fill(foot, placed ? "" : error.text || error.message);
+  if (!placed && !foot) notify(error.text || error.message, "error");
+}
+
+/** A form whose submit runs `action(form)` with its button disabled; refusals are shown on it. */
+export function actionForm(props, children, action) {
+  const form = h("form", { novalidate: true, ...props }, children);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const submit = form.querySelector("button[type=submit]");
+    clearErrors(form);
+    submit.disabled = true;
+    try {
+      await action(form);
+    } catch (error) {
+      showError(form, error);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
+
+/** A filter form; `apply(values)` runs on submit with the form's named values. */
+export function filterForm(label, fields, apply) {
+  const form = actionForm(
+    { class: "filters", role: "search", "aria-label": label },
+    [fields, h("button", { type: "submit", class: "btn btn-secondary" }, "Apply"), formError()],
+    async (f) => {
+      const values = {};
+      for (const el of f.elements) if (el.name) values[el.name] = el.value.trim();
+      await apply(values);
+    },
+  );
+  return form;
+}
+
+export function formError() {
+  return h("p", { class: "form-error", role: "alert" });
+}
+
+/** A short message at the top of the page (errors stay until dismissed). */
+export function notify(message, kind = "ok") {
+  const area = document.getElementById("notices");
+  const close = h("button", { type: "button", class: "link", "aria-label": "Dismiss" }, "×");
+  const item = h("div", { class: ["notice", `notice-${kind}`], role: kind === "error" ? "alert" : "status" }, h("span", {}, message), close);
+  close.addEventListener("click", () => item.remove());
+  area.append(item);
+  if (kind !== "error") setTimeout(() => item.remove(), 6000);
+}
+
+/** Ask before something that cannot be undone; resolves true when confirmed. */
+export function confirmAction(message, confirmLabel = "Confirm") {
+  const dialog = document.getElementById("confirm");
+  fill(dialog.querySelector(".confirm-text"), message);
+  const yes = dialog.querySelector("button[value=yes]");
+  yes.textContent = confirmLabel;
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true });
+  });
+}
+
+/** Run `action` with `button` disabled; refusals become a notice. */
+export async function busy(button, action) {
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  try {
+    return await action();
+  } catch (error) {
+    notify(error.text || error.message, "error");
+    return undefined;
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  }
+}
+
+export function button(label, onclick, kind = "secondary", attrs = {}) {
+  const el = h("button", { type: "button", class: ["btn", `btn-${kind}`], ...attrs }, label);
+  el.addEventListener("click", () => busy(el, onclick));
+  return el;
+}
+
+/** "1–20 of 45" with previous/next buttons; `go(offset)` loads another page. */
+export function pager(page, go) {
+  if (!page || page.total <= page.limit) return h("p", { class: "pager-count" }, page && page.total ? `${page.total} in all` : "");
+  const last = Math.min(page.offset + page.items.length, page.total);
+  return h(
+    "nav",
+    { class: "pager", "aria-label": "Pages" },
+    button("Previous", () => go(Math.max(0, page.offset - page.limit)), "secondary", { disabled: page.offset === 0 }),
+    h("span", {}, `${page.offset + 1}–${last} of ${page.total}`),
+    button("Next", () => go(page.offset + page.limit), "secondary", { disabled: last >= page.total }),
+  );
+}
+
+export function heading(title, ...extra) {
+  return h("div", { class: "page-head" }, h("h1", {}, title), extra);
+}
+
+/** A part of a view that live updates re-render only when its data changed (so a
+ * control the user is about to press is not replaced under the pointer). */
+export function region(render, props = {}) {
+  const el = h("div", { class: "region", ...props });
+  let last;
+  el.update = (data) => {
+    const key = JSON.stringify(data);
+    if (key === last) return;
+    last = key;
+    fill(el, render(data));
+  };
+  el.reset = () => {
+    last = undefined;
+  };
+  return el;
+}

@@ -1,0 +1,40 @@
+// The signed-in user's own account: who he is, his password, and signing out of every
+// browser session (POST /api/auth/logout-all).
+
+import { post } from "../api.js";
+import { fill, h } from "../dom.js";
+import { time } from "../format.js";
+import { badge, button, card, confirmAction, facts, heading, notify } from "../ui.js";
+import { passwordForm } from "./login.js";
+
+export function accountView(page, _params, { me, refreshMe, signedOut }) {
+  const everywhere = async () => {
+    if (!(await confirmAction("Sign out of every browser session, this one included?", "Sign out everywhere"))) return;
+    const answer = await post("/api/auth/logout-all");
+    notify(`${answer.sessions_ended} session(s) ended.`);
+    signedOut();
+  };
+  fill(
+    page,
+    heading("My account"),
+    h(
+      "div",
+      { class: "grid grid-2" },
+      card(
+        "Who I am",
+        facts([
+          ["Username", me.username],
+          ["Email", me.email],
+          ["Role", badge(me.role)],
+          ["Member since", time(me.created_at)],
+        ]),
+      ),
+      card("Change my password", passwordForm(me.username, refreshMe)),
+      card(
+        "Sessions",
+        h("p", { class: "muted" }, "Lost a device, or signed in on a shared computer? End every browser session at once."),
+        button("Sign out everywhere", everywhere, "danger"),
+      ),
+    ),
+  );
+}

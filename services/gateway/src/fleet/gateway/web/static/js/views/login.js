@@ -1,0 +1,86 @@
+// Sign-in (POST /api/auth/login) and the password change (POST /api/auth/password),
+// which a user must make first when an admin reset his password.
+
+import { post } from "../api.js";
+import { fill, h } from "../dom.js";
+import { actionForm, field, formError, notify, showError } from "../ui.js";
+
+function submitButton(label) {
+  return h("button", { type: "submit", class: "btn btn-primary" }, label);
+}
+
+export function loginView(page, { onSignedIn }) {
+  const form = actionForm(
+    { class: "card auth-card", "aria-labelledby": "login-title" },
+    [
+      h("h1", { id: "login-title" }, "Sign in to Fleet"),
+      field({ name: "username", label: "Username", autocomplete: "username", required: true }),
+      field({ name: "password", label: "Password", type: "password", autocomplete: "current-password", required: true }),
+      formError(),
+      submitButton("Sign in"),
+    ],
+    async (f) => {
+      const body = { username: f.elements.username.value.trim(), password: f.elements.password.value };
+      try {
+        await post("/api/auth/login", body);
+      } finally {
+        f.elements.password.value = "";
+      }
+      await onSignedIn();
+    },
+  );
+  fill(page, h("div", { class: "auth" }, form));
+  form.elements.username.focus();
+}
+
+/** The password change form; `onDone` runs once the API accepted it. */
+export function passwordForm(username, onDone) {
+  return actionForm(
+    { class: "stack", "aria-label": "Change password" },
+    [
+      h("input", { type: "text", name: "username", value: username, autocomplete: "username", hidden: true, readonly: true }),
+      field({ name: "current_password", label: "Current password", type: "password", autocomplete: "current-password" }),
+      field({
+        name: "new_password",
+        label: "New password",
+        type: "password",
+        autocomplete: "new-password",
+        hint: "At least 12 characters, and not your username.",
+      }),
+      field({ name: "repeat_password", label: "New password again", type: "password", autocomplete: "new-password" }),
+      formError(),
+      submitButton("Change password"),
+    ],
+    async (f) => {
+      const [current, fresh, again] = ["current_password", "new_password", "repeat_password"].map((n) => f.elements[n]);
+      if (fresh.value !== again.value) {
+        showError(f, { problems: [{ field: "repeat_password", message: "The two new passwords differ." }] });
+        return;
+      }
+      try {
+        await post("/api/auth/password", { current_password: current.value, new_password: fresh.value });
+      } finally {
+        for (const input of [current, fresh, again]) input.value = "";
+      }
+      notify("Password changed; your other sessions have ended.");
+      await onDone();
+    },
+  );
+}
+
+export function passwordView(page, { me, onDone }) {
+  fill(
+    page,
+    h(
+      "div",
+      { class: "auth" },
+      h(
+        "section",
+        { class: "card auth-card", "aria-labelledby": "pw-title" },
+        h("h1", { id: "pw-title" }, "Choose a new password"),
+        h("p", {}, `Hello ${me.username}: your password was set by an administrator. Choose your own to continue.`),
+        passwordForm(me.username, onDone),
+      ),
+    ),
+  );
+}

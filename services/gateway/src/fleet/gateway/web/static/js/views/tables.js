@@ -1,0 +1,94 @@
+// Tables of trading data, shared by the trader's own pages and the read-only dashboards.
+
+import { h } from "../dom.js";
+import { decimal, money, percent, pnl, time, words } from "../format.js";
+import { badge, table } from "../ui.js";
+
+export function positionsTable(positions) {
+  return table({
+    caption: "Open positions",
+    rows: positions,
+    empty: "No open position.",
+    columns: [
+      { label: "Symbol", cell: (p) => p.symbol },
+      { label: "Side", cell: (p) => badge(p.direction) },
+      { label: "Quantity", num: true, cell: (p) => decimal(p.quantity) },
+      { label: "Entry", num: true, cell: (p) => decimal(p.entry_price) },
+      { label: "Stop", num: true, cell: (p) => decimal(p.stop_price) },
+      { label: "Leverage", num: true, cell: (p) => `${p.leverage}×` },
+      { label: "Opened", cell: (p) => time(p.opened_at) },
+      { label: "", cell: (p) => (p.manual ? h("span", { class: "tag" }, "manual") : "") },
+    ],
+  });
+}
+
+export function tradesTable(trades, empty = "No closed trade yet.") {
+  return table({
+    caption: "Closed trades",
+    rows: trades,
+    empty,
+    columns: [
+      { label: "Closed", cell: (t) => time(t.closed_at) },
+      { label: "Symbol", cell: (t) => t.symbol },
+      { label: "Side", cell: (t) => badge(t.direction) },
+      { label: "Quantity", num: true, cell: (t) => decimal(t.quantity) },
+      { label: "Entry", num: true, cell: (t) => decimal(t.entry_price) },
+      { label: "Exit", num: true, cell: (t) => decimal(t.exit_price) },
+      { label: "PnL", num: true, cell: (t) => pnl(t.realised_pnl) },
+      { label: "Fees", num: true, cell: (t) => decimal(t.fees) },
+      { label: "Why closed", cell: (t) => t.close_reason || "—" },
+    ],
+  });
+}
+
+export function sessionsTable(sessions) {
+  return table({
+    caption: "Trading sessions",
+    rows: sessions,
+    empty: "No trading session yet: a session begins when the bot starts.",
+    columns: [
+      { label: "Started", cell: (s) => time(s.started_at) },
+      { label: "Ended", cell: (s) => time(s.ended_at) },
+      { label: "Status", cell: (s) => badge(s.status) },
+      { label: "Initial", num: true, cell: (s) => money(s.initial_balance) },
+      { label: "Current", num: true, cell: (s) => money(s.current_balance) },
+      { label: "Trades", num: true, cell: (s) => `${s.trades} (${s.wins} won, ${s.losses} lost)` },
+      { label: "PnL", num: true, cell: (s) => pnl(s.total_pnl) },
+      { label: "Stop reason", cell: (s) => s.stop_reason || "—" },
+    ],
+  });
+}
+
+function numbers(values) {
+  const entries = Object.entries(values || {});
+  if (!entries.length) return "—";
+  return h("ul", { class: "numbers" }, entries.map(([k, v]) => h("li", {}, h("span", { class: "muted" }, `${words(k)} `), decimal(v))));
+}
+
+/** Every risk decision with its reason: the product promises each one is explained. */
+export function decisionsTable(decisions, empty = "No decision yet: the risk engine decides on every signal while your bot runs.") {
+  return table({
+    caption: "Risk decisions",
+    rows: decisions,
+    empty,
+    columns: [
+      { label: "When", cell: (d) => time(d.decided_at) },
+      { label: "Symbol", cell: (d) => d.symbol },
+      { label: "Decision", cell: (d) => badge(d.decision) },
+      { label: "Reason", cell: (d) => h("span", { class: "reason" }, d.reason) },
+      { label: "Rule", cell: (d) => h("code", {}, d.code) },
+      { label: "Figures", cell: (d) => numbers(d.numbers) },
+    ],
+  });
+}
+
+export function statsFacts(stats) {
+  return [
+    ["Closed trades", String(stats.trades)],
+    ["Won / lost", `${stats.wins} / ${stats.losses}`],
+    ["Win rate", percent(stats.win_rate)],
+    ["PnL today (UTC)", pnl(stats.pnl_today)],
+    ["PnL all time", pnl(stats.pnl_all_time)],
+    ["Open positions", String(stats.open_positions)],
+  ];
+}

@@ -1,0 +1,64 @@
+// The trader's history: closed trades (paginated, by symbol and close date), trading
+// sessions and statistics.
+
+import { get } from "../api.js";
+import { fill, h } from "../dom.js";
+import { dayStart } from "../format.js";
+import { card, facts, field, filterForm, heading, pager, region } from "../ui.js";
+import { sessionsTable, statsFacts, tradesTable } from "./tables.js";
+
+const PAGE = 20;
+
+export function historyView(page) {
+  const trades = { offset: 0, query: {} };
+  const sessions = { offset: 0 };
+  const tradeList = region((found) => [tradesTable(found.items, "No closed trade matches."), pager(found, goTrades)]);
+  const sessionList = region((found) => [sessionsTable(found.items), pager(found, goSessions)]);
+  const stats = region((found) => facts(statsFacts(found)));
+
+  async function loadTrades() {
+    tradeList.update(await get("/api/trades", { ...trades.query, limit: PAGE, offset: trades.offset }));
+  }
+  async function loadSessions() {
+    sessionList.update(await get("/api/sessions", { limit: PAGE, offset: sessions.offset }));
+  }
+  async function goTrades(offset) {
+    trades.offset = offset;
+    await loadTrades();
+  }
+  async function goSessions(offset) {
+    sessions.offset = offset;
+    await loadSessions();
+  }
+  async function refresh() {
+    const [found] = await Promise.all([get("/api/stats"), loadTrades(), loadSessions()]);
+    stats.update(found);
+  }
+
+  const filters = filterForm(
+    "Filter trades",
+    [
+      field({ name: "symbol", label: "Symbol", placeholder: "BTC-USDT", autocapitalize: "characters", spellcheck: "false" }),
+      field({ name: "since", label: "Closed from", type: "date" }),
+      field({ name: "until", label: "Closed until", type: "date" }),
+    ],
+    async (values) => {
+      trades.query = {
+        symbol: values.symbol.toUpperCase(),
+        since: dayStart(values.since),
+        until: dayStart(values.until, 1),
+      };
+      trades.offset = 0;
+      await loadTrades();
+    },
+  );
+
+  fill(
+    page,
+    heading("Trades & sessions"),
+    card("Statistics", stats),
+    card("Closed trades", filters, tradeList),
+    card("Trading sessions", sessionList),
+  );
+  return refresh;
+}

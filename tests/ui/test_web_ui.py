@@ -1,0 +1,258 @@
+"""The web UI as people use it, in headless Chromium against the real platform: an admin
+creates a trader and a viewer and grants the viewer the trader; the trader connects his
+simulator keys (the secret never reaches the page), saves settings (an out-of-range value
+is refused next to its field), starts and pauses his bot and reads the risk engine's
+reasons; the viewer reads the trader's dashboard with nothing to press; the admin uses
+the kill switch, a trader's bot controls and the audit log."""
+
+import time
+import uuid
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from playwright.async_api import expect
+
+from fleet.events import AggregateId, AggregateRef, wrap
+from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated, signal_stream_id
+
+if TYPE_CHECKING:
+    from tests.api.conftest import Account, Session, Stack
+    from tests.ui.conftest import OpenTab, Tab
+
+pytestmark = pytest.mark.e2e
+WAIT_MS = 20_000  # a live update comes every 5 s; a signal's decision takes a moment
+
+
+async def simulator_keys(bingx_sim: Any) -> dict[str, str]:
+    async with httpx.AsyncClient(base_url=bingx_sim.url) as http:
+        answer = await http.post("/sim/accounts", json={"balance": "2500"})
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
+
+async def publish_signal(stack: "Stack", bingx_sim: Any, candles_ago: int) -> str:
+    """A BTC-USDT 5m long signal, appended as the strategy would."""
+    async with httpx.AsyncClient(base_url=bingx_sim.url) as http:
+        quote = (await http.get("/openApi/swap/v2/quote/price?symbol=BTC-USDT")).json()
+    close = Decimal(str(quote["data"]["price"]))
+    candle = int(time.time() * 1000) // 300_000 * 300_000 - 300_000 * candles_ago
+    signal = SignalGenerated(
+        strategy="adx_dmi",
+        strategy_version=1,
+        symbol="BTC-USDT",
+        timeframe="5m",
+        candle_open_ms=candle,
+        close=close,
+        adx=35.0,
+        plus_di=30.0,
+        minus_di=10.0,
+        atr=float(close) * 0.005,
+        cross="up",
+        direction="long",
+        stop_distance=(close * Decimal("0.01")).quantize(Decimal("0.1")),
+        confidence=0.8,
+    )
+    stream = AggregateRef(type=SIGNAL_AGGREGATE, id=AggregateId(signal_stream_id("BTC-USDT", "5m")))
+    [stored] = await stack.store.append(stream, [wrap(signal, stream)], expected_version=None)
+    return stored.id
+
+
+async def create_user(tab: "Tab", role: str) -> tuple[str, str]:
+    username = f"ui-{role}-{uuid.uuid4().hex[:6]}"
+    password = f"a long enough passphrase {uuid.uuid4().hex[:6]}"
+    form = tab.page.get_by_role("form", name="Create a user")
+    await form.get_by_label("Username").fill(username)
+    await form.get_by_label("Email").fill(f"{username}@example.com")
+    await form.get_by_label("Initial password").fill(password)
+    await form.get_by_label("Role").select_option(role)
+    await form.get_by_role("button", name="Create user").click()
+    await expect(tab.notices).to_contain_text(f"User {username} created")
+    return username, password
+
+
+async def test_sign_in_refusals_show_the_apis_message(
+    stack: "Stack", admin: "Session", open_tab: "OpenTab"
+) -> None:
+    account: Account = await stack.create_user(admin, "viewer")
+    tab = await open_tab("refused")
+    error = tab.page.locator(".form-error")
+    await tab.sign_in(account.username, "not the password at all")
+    await expect(error).to_have_text("wrong username or password")
+    for _ in range(6):  # 3 failures are free, then the back-off starts
+        await tab.sign_in(account.username, "not the password at all")
+        await expect(error).not_to_be_empty()
+        if "too many failed attempts" in await error.inner_text():
+            break
+    await expect(error).to_contain_text("too many failed attempts; try again later (try again in")
+    await expect(tab.page.get_by_label("Password", exact=True)).to_have_value("")
+    await tab.shot("throttled")
+
+
+async def admin_sets_up(tab: "Tab") -> dict[str, tuple[str, str]]:
+    """The admin creates a trader and a viewer, grants the viewer the trader and resets
+    the viewer's password (which the viewer must change at his first sign-in)."""
+    await tab.go("Users")
+    people = {role: await create_user(tab, role) for role in ("trader", "viewer")}
+    search = tab.page.get_by_role("search", name="Find users")
+    await search.get_by_label("Search").fill(people["viewer"][0])
+    await search.get_by_role("button", name="Apply").click()
+    await tab.main.get_by_role("link", name=people["viewer"][0]).click()
+    grant = tab.page.get_by_role("form", name="Grant a trader")
+    await grant.get_by_label("Trader").select_option(label=people["trader"][0])
+    await grant.get_by_role("button", name="Grant read access").click()
+    await expect(tab.main.get_by_role("table")).to_contain_text(people["trader"][0])
+    reset = tab.page.get_by_role("form", name="Reset password")
+    viewer_password = f"reset by the admin {uuid.uuid4().hex[:6]}"
+    await reset.get_by_label("New password").fill(viewer_password)
+    await reset.get_by_role("button", name="Reset password").click()
+    await expect(tab.notices).to_contain_text("Password of")
+    people["viewer"] = (people["viewer"][0], viewer_password)
+    await tab.shot("viewer-page")
+    return people
+
+
+async def trader_connects(tab: "Tab", keys: dict[str, str]) -> None:
+    await tab.go("BingX connection")
+    form = tab.page.get_by_role("form", name="Connect BingX")
+    await form.get_by_label("API key").fill(keys["apiKey"])
+    await form.get_by_label("API secret").fill(keys["secretKey"])
+    await form.get_by_role("button", name="Connect and verify").click()
+    await expect(tab.main).to_contain_text("BingX account connected and verified")
+    await expect(tab.main.locator(".warnings")).to_contain_text("IP whitelist")
+    await expect(tab.main.get_by_test_id("api-key")).to_have_text(f"•••• {keys['apiKey'][-4:]}")
+    await expect(form.get_by_label("API secret")).to_have_value("")
+    html = await tab.page.content()
+    assert keys["secretKey"] not in html and keys["apiKey"] not in html
+    stored = await tab.page.evaluate(
+        "() => JSON.stringify([{...localStorage}, {...sessionStorage}, document.cookie])"
+    )
+    assert keys["secretKey"] not in stored and keys["apiKey"] not in stored
+    await tab.shot("connection")
+
+
+async def trader_saves_settings(tab: "Tab") -> None:
+    await tab.go("Settings")
+    form = tab.page.get_by_role("form", name="Trading settings")
+    await form.get_by_label("Maximum open positions").fill("99")
+    await form.get_by_role("button", name="Save settings").click()
+    refused = form.locator('[data-field="max_positions"] .field-error')
+    await expect(refused).to_contain_text("less than or equal to 50")
+    await expect(form.get_by_label("Maximum open positions")).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    await tab.shot("settings-refused")
+    await form.get_by_label("Maximum open positions").fill("3")
+    await form.get_by_label("Trading enabled").check()
+    await form.get_by_role("button", name="Save settings").click()
+    await expect(tab.notices).to_contain_text("Settings saved")
+    await expect(form.locator(".field-error:not(:empty)")).to_have_count(0)
+
+
+async def trader_trades(tab: "Tab", stack: "Stack", bingx_sim: Any) -> None:
+    await tab.go("Dashboard")
+    await expect(tab.main.get_by_test_id("balance")).to_contain_text("2,500")
+    await tab.press("Start bot")
+    bot = tab.main.get_by_role("region", name="Bot", exact=True)
+    await expect(bot.locator(".badge")).to_have_text("running")
+    await publish_signal(stack, bingx_sim, candles_ago=1)
+    decisions = tab.main.get_by_role("region", name="Latest risk decisions")
+    await expect(decisions.locator("tbody tr")).to_have_count(1, timeout=WAIT_MS)
+    await expect(decisions).to_contain_text("entry")
+    await tab.main.locator("#bot-reason").fill("lunch break")
+    await tab.press("Pause")
+    await expect(bot.locator(".badge")).to_have_text("paused")
+    await expect(bot.get_by_test_id("pause-reason")).to_have_text("lunch break")
+    await publish_signal(stack, bingx_sim, candles_ago=0)
+    await expect(decisions.locator("tbody tr")).to_have_count(2, timeout=WAIT_MS)
+    await expect(decisions).to_contain_text("skip")
+    await tab.shot("dashboard")
+    await tab.page.set_viewport_size({"width": 390, "height": 844})
+    await tab.shot("dashboard-phone")
+    await tab.page.set_viewport_size({"width": 1280, "height": 860})
+    await tab.go("Trades & sessions")
+    sessions = tab.main.get_by_role("region", name="Trading sessions")
+    await expect(sessions.locator("tbody tr")).to_have_count(1)
+    await tab.go("My account")
+    await expect(tab.main).to_contain_text("Sign out everywhere")
+    await tab.go("Risk decisions")
+    rows = tab.main.locator("tbody tr")
+    await expect(rows).to_have_count(2)
+    answer = await tab.page.request.get("/api/decisions")
+    for row, decision in zip(await rows.all(), (await answer.json())["items"], strict=True):
+        await expect(row.locator(".reason")).to_have_text(decision["reason"])
+    await tab.shot("decisions")
+
+
+async def viewer_reads(tab: "Tab", viewer: tuple[str, str], trader: str) -> None:
+    await tab.sign_in(*viewer)
+    await expect(tab.main.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    await tab.page.get_by_label("Current password").fill(viewer[1])
+    new = f"chosen by the viewer {uuid.uuid4().hex[:6]}"
+    await tab.page.get_by_label("New password", exact=True).fill(new)
+    await tab.page.get_by_label("New password again").fill(new)
+    await tab.page.get_by_role("button", name="Change password").click()
+    await tab.main.get_by_role("link", name=trader).click()
+    await expect(tab.main.get_by_role("heading", level=1)).to_have_text(f"Dashboard of {trader}")
+    shown = tab.main.get_by_test_id("balance")
+    await expect(shown).to_contain_text("USDT")
+    answer = await tab.page.request.get(f"/api/viewer/traders/{await trader_id(tab)}/dashboard")
+    balance = Decimal((await answer.json())["account"]["balance"])
+    await expect(shown).to_have_text(f"{balance:,} USDT")  # the API's digits, grouped
+    bot = tab.main.get_by_role("region", name="Bot", exact=True)
+    await expect(bot.locator(".badge")).to_have_text("paused")
+    for control in ("button", "input", "select", "textarea", "form"):
+        assert await tab.main.locator(control).count() == 0, f"a viewer sees a {control}"
+    await tab.shot("dashboard")
+
+
+async def trader_id(tab: "Tab") -> str:
+    return tab.page.url.rsplit("/", 1)[1]
+
+
+async def test_admin_trader_and_viewer(stack: "Stack", open_tab: "OpenTab", bingx_sim: Any) -> None:
+    assert stack.admin is not None
+    boss = await open_tab("admin")
+    await boss.sign_in(stack.admin.username, stack.admin.password)
+    await expect(boss.main.get_by_role("heading", name="Overview")).to_be_visible()
+    people = await admin_sets_up(boss)
+
+    trader = await open_tab("trader")
+    await trader.sign_in(*people["trader"])
+    await expect(trader.main.get_by_role("heading", level=1)).to_contain_text("Dashboard of")
+    await trader_connects(trader, await simulator_keys(bingx_sim))
+    await trader_saves_settings(trader)
+    await trader_trades(trader, stack, bingx_sim)
+
+    viewer = await open_tab("viewer")
+    await viewer_reads(viewer, people["viewer"], people["trader"][0])
+
+    await admin_acts(boss, people["trader"][0])
+
+
+async def admin_acts(tab: "Tab", trader: str) -> None:
+    """Kill switch, the trader's bot and positions from his page, the audit log."""
+    await tab.go("Overview")
+    await expect(tab.main.get_by_role("table")).to_contain_text(trader)
+    await tab.main.get_by_label("Reason").fill("drill")
+    await tab.press("Kill switch: pause every bot")
+    await tab.confirm()
+    await expect(tab.notices).to_contain_text("Kill switch:")
+    await tab.shot("overview")
+    await tab.main.get_by_role("link", name=trader).click()
+    bot = tab.main.get_by_role("region", name="Bot", exact=True)
+    await expect(bot.locator(".badge")).to_have_text("paused")
+    await tab.press("Resume")
+    await expect(bot.locator(".badge")).to_have_text("running")
+    await tab.press("Flatten his positions")
+    await tab.confirm()
+    await expect(tab.notices).to_contain_text(f"Closing the positions of {trader}")
+    await tab.shot("trader-page")
+    await tab.go("Audit log")
+    search = tab.page.get_by_role("search", name="Filter the audit log")
+    await search.get_by_label("Action").fill("admin.bot.")
+    await search.get_by_role("button", name="Apply").click()
+    await expect(tab.main.locator("tbody tr").first).to_contain_text("admin.bot.resume")
+    await expect(tab.main.locator("tbody")).not_to_contain_text("auth.login")
+    await tab.shot("audit")
