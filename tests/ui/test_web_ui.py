@@ -129,6 +129,8 @@ async def trader_connects(tab: "Tab", keys: dict[str, str]) -> None:
         "() => JSON.stringify([{...localStorage}, {...sessionStorage}, document.cookie])"
     )
     assert keys["secretKey"] not in stored and keys["apiKey"] not in stored
+    await tab.press("Test connection")
+    await expect(tab.notices).to_contain_text("BingX connection verified: balance 2,500")
     await tab.shot("connection")
 
 
@@ -174,6 +176,15 @@ async def trader_trades(tab: "Tab", stack: "Stack", bingx_sim: Any) -> None:
     await tab.go("Trades & sessions")
     sessions = tab.main.get_by_role("region", name="Trading sessions")
     await expect(sessions.locator("tbody tr")).to_have_count(1)
+    filters = tab.page.get_by_role("search", name="Filter trades")
+    await filters.get_by_label("Symbol").fill("BTC/USDT")
+    await filters.get_by_role("button", name="Apply").click()
+    await expect(filters.locator('[data-field="symbol"] .field-error')).to_contain_text("pattern")
+    await filters.get_by_label("Symbol").fill("eth-usdt")
+    await filters.get_by_label("Closed from").fill("2024-01-01")
+    await filters.get_by_role("button", name="Apply").click()
+    trades = tab.main.get_by_role("region", name="Closed trades")
+    await expect(trades).to_contain_text("No closed trade matches.")
     await tab.go("My account")
     await expect(tab.main).to_contain_text("Sign out everywhere")
     await tab.go("Risk decisions")
@@ -229,6 +240,24 @@ async def test_admin_trader_and_viewer(stack: "Stack", open_tab: "OpenTab", bing
     await viewer_reads(viewer, people["viewer"], people["trader"][0])
 
     await admin_acts(boss, people["trader"][0])
+    await trader_leaves(trader)
+    await viewer.go("My account")
+    await viewer.press("Sign out everywhere")
+    await viewer.confirm()
+    await expect(viewer.main.get_by_role("heading", name="Sign in to Fleet")).to_be_visible()
+
+
+async def trader_leaves(tab: "Tab") -> None:
+    """Disconnect BingX (after a confirmation), then sign out."""
+    await tab.go("BingX connection")
+    await tab.press("Disconnect")
+    await tab.confirm()
+    await expect(tab.notices).to_contain_text("BingX disconnected")
+    stored = tab.main.get_by_role("region", name="Your connection")
+    await expect(stored.locator(".badge")).to_have_text("disconnected")
+    await tab.page.get_by_role("button", name="Sign out").click()
+    await expect(tab.main.get_by_role("heading", name="Sign in to Fleet")).to_be_visible()
+    assert (await tab.page.request.get("/api/status")).status == 401  # the session ended
 
 
 async def admin_acts(tab: "Tab", trader: str) -> None:

@@ -2,6 +2,8 @@
 // cookie, and on every state-changing request the X-CSRF-Token header repeating the
 // readable fleet_csrf cookie (read at each request: a password change renews it).
 
+import { when } from "./format.js";
+
 const CSRF_COOKIE = "fleet_csrf";
 const READ_METHODS = new Set(["GET", "HEAD"]);
 let onSignedOut = () => {};
@@ -31,10 +33,12 @@ export class ApiError extends Error {
     return this.field ? [{ field: this.field, message: this.message }] : [];
   }
 
-  /** What to tell the user: the API's message, and when to retry if throttled. */
+  /** What to tell the user: the API's message, and when to retry (throttled, locked). */
   get text() {
-    const wait = this.details.retry_after_s;
-    return wait ? `${this.message} (try again in ${wait} s)` : this.message;
+    const { retry_after_s: wait, until } = this.details;
+    if (wait) return `${this.message} (try again in ${wait} s)`;
+    if (this.code === "locked" && until) return `${this.message} (until ${when(until)})`;
+    return this.message;
   }
 }
 

@@ -23,6 +23,13 @@ export function facts(pairs) {
   );
 }
 
+/** A short list of "name value" lines (a decision's figures, an audit entry's details). */
+export function pairs(values, show = (v) => v) {
+  const entries = Object.entries(values || {});
+  if (!entries.length) return "—";
+  return h("ul", { class: "numbers" }, entries.map(([k, v]) => h("li", {}, h("span", { class: "muted" }, `${words(k)} `), show(v))));
+}
+
 /** A table: columns are {label, cell: row -> node|string, num?}. */
 export function table({ caption, columns, rows, empty = "Nothing yet." }) {
   if (!rows.length) return h("p", { class: "empty" }, empty);

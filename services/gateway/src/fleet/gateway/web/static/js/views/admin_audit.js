@@ -4,7 +4,7 @@
 import { get } from "../api.js";
 import { fill, h } from "../dom.js";
 import { dayStart, time } from "../format.js";
-import { badge, card, field, filterForm, heading, pager, region, table } from "../ui.js";
+import { badge, card, field, filterForm, heading, pager, pairs, region, table } from "../ui.js";
 import { userLink, userNames } from "./admin_names.js";
 
 const PAGE = 50;
@@ -12,12 +12,6 @@ const PAGE = 50;
 function who(names, id, role) {
   const link = userLink(names, id);
   return role ? [link, " ", h("span", { class: "muted" }, `(${role})`)] : link;
-}
-
-function detailsOf(details) {
-  const entries = Object.entries(details || {});
-  if (!entries.length) return "—";
-  return h("ul", { class: "numbers" }, entries.map(([k, v]) => h("li", {}, h("span", { class: "muted" }, `${k} `), v)));
 }
 
 function auditTable(entries, names) {
@@ -32,7 +26,7 @@ function auditTable(entries, names) {
       { label: "Who", cell: (e) => who(names, e.actor_id, e.actor_role) },
       { label: "On", cell: (e) => who(names, e.target_user_id) },
       { label: "From", cell: (e) => h("span", { class: "mono" }, e.ip || "—") },
-      { label: "Details", cell: (e) => detailsOf(e.details) },
+      { label: "Details", cell: (e) => pairs(e.details) },
     ],
   });
 }

@@ -1,8 +1,8 @@
 // Tables of trading data, shared by the trader's own pages and the read-only dashboards.
 
 import { h } from "../dom.js";
-import { decimal, money, percent, pnl, time, words } from "../format.js";
-import { badge, table } from "../ui.js";
+import { decimal, money, percent, pnl, time } from "../format.js";
+import { badge, pairs, table } from "../ui.js";
 
 export function positionsTable(positions) {
   return table({
@@ -59,12 +59,6 @@ export function sessionsTable(sessions) {
   });
 }
 
-function numbers(values) {
-  const entries = Object.entries(values || {});
-  if (!entries.length) return "—";
-  return h("ul", { class: "numbers" }, entries.map(([k, v]) => h("li", {}, h("span", { class: "muted" }, `${words(k)} `), decimal(v))));
-}
-
 /** Every risk decision with its reason: the product promises each one is explained. */
 export function decisionsTable(decisions, empty = "No decision yet: the risk engine decides on every signal while your bot runs.") {
   return table({
@@ -77,7 +71,7 @@ export function decisionsTable(decisions, empty = "No decision yet: the risk eng
       { label: "Decision", cell: (d) => badge(d.decision) },
       { label: "Reason", cell: (d) => h("span", { class: "reason" }, d.reason) },
       { label: "Rule", cell: (d) => h("code", {}, d.code) },
-      { label: "Figures", cell: (d) => numbers(d.numbers) },
+      { label: "Figures", cell: (d) => pairs(d.numbers, decimal) },
     ],
   });
 }

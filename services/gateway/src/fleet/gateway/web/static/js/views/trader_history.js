@@ -2,7 +2,7 @@
 // sessions and statistics.
 
 import { get } from "../api.js";
-import { fill, h } from "../dom.js";
+import { fill } from "../dom.js";
 import { dayStart } from "../format.js";
 import { card, facts, field, filterForm, heading, pager, region } from "../ui.js";
 import { sessionsTable, statsFacts, tradesTable } from "./tables.js";
