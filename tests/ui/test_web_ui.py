@@ -95,6 +95,8 @@ async def admin_sets_up(tab: "Tab") -> dict[str, tuple[str, str]]:
     the viewer's password (which the viewer must change at his first sign-in)."""
     await tab.go("Users")
     people = {role: await create_user(tab, role) for role in ("trader", "viewer")}
+    await expect(tab.main.get_by_role("table")).to_contain_text(people["viewer"][0])
+    await tab.shot("users")
     search = tab.page.get_by_role("search", name="Find users")
     await search.get_by_label("Search").fill(people["viewer"][0])
     await search.get_by_role("button", name="Apply").click()
@@ -216,6 +218,9 @@ async def viewer_reads(tab: "Tab", viewer: tuple[str, str], trader: str) -> None
     for control in ("button", "input", "select", "textarea", "form"):
         assert await tab.main.locator(control).count() == 0, f"a viewer sees a {control}"
     await tab.shot("dashboard")
+    await tab.page.emulate_media(color_scheme="dark")
+    await tab.shot("dashboard-dark")
+    await tab.page.emulate_media(color_scheme="light")
 
 
 async def trader_id(tab: "Tab") -> str:

@@ -1,7 +1,7 @@
 // The page's entry point: who is signed in (GET /api/auth/me), the header and navigation
 // for his role, and the view the address names (#/trader, #/admin/users/<id>, ...).
 
-import { get, post, whenSignedOut } from "./api.js";
+import { csrfToken, get, post, whenSignedOut } from "./api.js";
 import { fill, h } from "./dom.js";
 import { keepFresh, stopRefreshing } from "./live.js";
 import { homeOf, match, navFor } from "./routes.js";
@@ -13,6 +13,10 @@ const state = { me: null };
 let navigation = 0;
 
 async function loadMe() {
+  if (!csrfToken()) {
+    state.me = null; // no session cookie pair: sign in first (no 401 to ask for)
+    return;
+  }
   try {
     state.me = await get("/api/auth/me");
   } catch (error) {
