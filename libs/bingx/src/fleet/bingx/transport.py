@@ -50,6 +50,7 @@ class Transport:
         source_address: str | None = None,
         max_connections: int = 100,
         session: aiohttp.ClientSession | None = None,
+        in_flight: asyncio.Semaphore | None = None,
     ) -> None:
         # aiohttp rather than httpx: at 32 concurrent requests httpx's pool reached ~240
         # orders/s here, aiohttp ~2,500 (bench/bingx_sim.py); executors fan out to many
@@ -62,6 +63,10 @@ class Transport:
         # on close(): its owner closes it.
         self._session: aiohttp.ClientSession | None = session
         self._owns_session = session is None
+        # Requests wait for the budget first, then for a place in flight, and only then
+        # are stamped and signed: a signed request never queues long enough to outlive
+        # BingX's recvWindow (shared with other transports of the same pool).
+        self._in_flight = in_flight
         self._signer = signer
         self._budget = budget
         self._recv_window_ms = recv_window_ms
@@ -113,6 +118,14 @@ class Transport:
     async def _send(self, method: str, path: str, params: dict[str, ParamValue], sign: bool) -> Any:
         if self._budget is not None:
             await self._budget.acquire(f"{path}:{method}")
+        if self._in_flight is None:
+            return await self._exchange(method, path, params, sign)
+        async with self._in_flight:
+            return await self._exchange(method, path, params, sign)
+
+    async def _exchange(
+        self, method: str, path: str, params: dict[str, ParamValue], sign: bool
+    ) -> Any:
         headers: dict[str, str] = {}
         url = path
         if sign:

@@ -88,5 +88,6 @@ class TraderFactory:
             VaultSigner(self.nc, view.user_id, lambda: view.credential_generation),
             budget=budget,
             session=self.egress.session(identity),
+            in_flight=self.egress.gate(identity),
         )
         return Trader(view, account, BingxAccount(BingxClient(transport)), budget, self.accounts)

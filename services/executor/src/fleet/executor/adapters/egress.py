@@ -4,6 +4,7 @@ address) and its own shared budget; partitions are spread over the identities.""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import aiohttp
@@ -12,7 +13,7 @@ from nats.js.kv import KeyValue
 from fleet.bingx import open_session
 from fleet.executor.adapters.budget import EgressBudget
 
-MAX_CONNECTIONS = 256
+MAX_CONNECTIONS = 128
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,10 @@ class EgressPool:
             raise ValueError("at least one egress identity is needed")
         self.identities = identities
         self._sessions: dict[str, aiohttp.ClientSession] = {}
+        # A request is signed (timestamp included) only once it has a connection to go
+        # out on: queued behind a full pool, a signed request outlived BingX's 5 s
+        # recvWindow in a 10,000-user fan-out.
+        self._gates = {i.name: asyncio.Semaphore(MAX_CONNECTIONS) for i in identities}
         self._budgets = {
             i.name: EgressBudget(kv, i.name, scope) if kv is not None else None for i in identities
         }
@@ -57,6 +62,10 @@ class EgressPool:
             session = open_session(identity.source_address, MAX_CONNECTIONS)
             self._sessions[identity.name] = session
         return session
+
+    def gate(self, identity: EgressIdentity) -> asyncio.Semaphore:
+        """At most as many signed requests in flight as the identity has connections."""
+        return self._gates[identity.name]
 
     def budget(self, identity: EgressIdentity) -> EgressBudget | None:
         """The identity's shared budget; ``None`` when rate limits are switched off."""
