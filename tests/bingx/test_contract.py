@@ -109,7 +109,10 @@ async def test_orders_lifecycle(client: BingxClient) -> None:
     assert len(await client.fills("BTC-USDT", now - 60_000, now)) == 1
     closed = await client.place_order("BTC-USDT", "SELL", "LONG", "MARKET", Decimal("0.01"))
     assert closed.status == "FILLED" and await client.positions("BTC-USDT") == []
-    assert [o.type for o in await client.cancel_all("BTC-USDT")] == ["STOP_MARKET"]
+    # closing the position cancelled its attached stop-loss, as BingX does
+    assert await client.cancel_all("BTC-USDT") == []
+    history = await client.order_history("BTC-USDT")
+    assert [o.status for o in history if o.type == "STOP_MARKET"] == ["CANCELLED"]
 
 
 async def test_order_error_paths(client: BingxClient, bingx_sim: Any) -> None:

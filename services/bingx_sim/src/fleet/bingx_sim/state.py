@@ -119,9 +119,14 @@ class SimState:
         now = self.clock.now_ms()
         marks = self.marks()
         for account in self.accounts.by_key.values():
-            for order in [o for o in account.orders.values() if o.status in ("NEW", "PENDING")]:
-                self._maybe_fill(account, order, now)
-            self._maybe_liquidate(account, marks)
+            for order_id in list(account.resting):
+                order = account.orders[order_id]
+                if order.status in ("NEW", "PENDING"):
+                    self._maybe_fill(account, order, now, marks[order.symbol])
+                if order.status not in ("NEW", "PENDING"):
+                    account.resting.discard(order_id)
+            if any(p.quantity > 0 for p in account.positions.values()):
+                self._maybe_liquidate(account, marks)
 
     def _maybe_liquidate(self, account: Account, marks: dict[str, Decimal]) -> None:
         isolated = [
@@ -144,8 +149,7 @@ class SimState:
         for position in positions:
             position.quantity = Decimal(0)
 
-    def _maybe_fill(self, account: Account, order: SimOrder, now: int) -> None:
-        mark = self.mark(order.symbol)
+    def _maybe_fill(self, account: Account, order: SimOrder, now: int, mark: Decimal) -> None:
         buy = order.side == "BUY"
         if order.type == "LIMIT":
             hit = mark <= order.price if buy else mark >= order.price

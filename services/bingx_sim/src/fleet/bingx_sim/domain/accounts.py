@@ -106,6 +106,7 @@ class Account:
     client_ids: dict[str, int] = field(default_factory=dict)
     fills: list[dict[str, object]] = field(default_factory=list)
     listen_keys: set[str] = field(default_factory=set)
+    resting: set[int] = field(default_factory=set)  # ids of NEW/PENDING orders (the tick's work)
 
     def leverage_for(self, symbol: str, side: str) -> int:
         return self.leverage.get((symbol, side), 5)

@@ -63,6 +63,18 @@ class OrderParams:
         )
 
 
+def _cancel_attached(account: Account, symbol: str, side: str, closing_id: int) -> None:
+    """Like BingX: a closed position's stop-loss / take-profit orders are cancelled."""
+    for order_id in list(account.resting):
+        order = account.orders.get(order_id)
+        if order is None or order_id == closing_id or order.symbol != symbol:
+            continue
+        closes = order.reduce_only or order.position_side == side
+        if order.type in ("STOP_MARKET", "TAKE_PROFIT_MARKET") and closes:
+            order.status = "CANCELLED"
+            account.resting.discard(order_id)
+
+
 def _truncate(value: Decimal, decimals: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN)
 
@@ -96,6 +108,7 @@ class Engine:
             self._attach(account, sim, now_ms)
         else:
             sim.status = "PENDING" if sim.type == "LIMIT" else "NEW"
+            account.resting.add(sim.order_id)
         account.orders[sim.order_id] = sim
         if sim.client_order_id:
             account.client_ids[sim.client_order_id] = sim.order_id
@@ -122,6 +135,7 @@ class Engine:
             if kind == "takeProfit" and child.type == "STOP_MARKET":
                 child.type = "TAKE_PROFIT_MARKET"
             account.orders[child.order_id] = child
+            account.resting.add(child.order_id)
 
     def _validate(self, account: Account, order: OrderParams, mark: Decimal) -> ContractSpec:
         if PERPETUAL not in account.permissions:
@@ -230,6 +244,8 @@ class Engine:
         position.realised += pnl
         account.wallet += pnl
         order.quantity = quantity
+        if position.quantity == 0:
+            _cancel_attached(account, position.symbol, position.side, order.order_id)
 
     def _check_margin(
         self, account: Account, order: SimOrder, price: Decimal, fee: Decimal
