@@ -11,7 +11,7 @@ import os
 import time
 import uuid
 from collections.abc import Awaitable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -27,7 +27,6 @@ from fleet.events import AggregateId, AggregateRef, wrap
 from fleet.events.catalog import domain_registry
 from fleet.events.commands import Command, command_subject
 from fleet.events.executor_commands import StartBot
-from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated, signal_stream_id
 from fleet.events.trading import ExchangeConfigured, OrderAccepted, OrderRejected
 from fleet.events.users import TradingSettings, TradingSettingsChanged, UserCreated
 from fleet.events.vault_commands import ConnectCredential
@@ -36,6 +35,7 @@ from fleet.eventstore.stream import ensure_platform
 from fleet.executor.domain.ids import client_order_id
 from fleet.stack import NatsServer, OpenBaoServer, SimulatorServer
 from fleet.testing.services import ServiceProcess
+from fleet.testing.signals import price_of, publish, signal_at
 
 T = TypeVar("T")
 REGISTRY = domain_registry()
@@ -211,27 +211,12 @@ class TradingStack:
     async def signal_round(self, cross: str) -> dict[str, float]:
         """Append one signal; wait for every user's order; each user's delay in seconds."""
         self._index += 1
-        price = Decimal(
-            str(
-                (await self.sim_api("GET", f"/openApi/swap/v2/quote/price?symbol={SYMBOL}"))[
-                    "data"
-                ]["price"]
-            )
-        )
-        signal = SignalGenerated(
-            strategy="adx_dmi", strategy_version=1, symbol=SYMBOL, timeframe=TIMEFRAME,
-            candle_open_ms=self._index * 300_000, close=price, adx=35.0,
-            plus_di=30.0 if cross == "up" else 10.0, minus_di=10.0 if cross == "up" else 30.0,
-            atr=float(price) * 0.005, cross=cross,
-            direction="long" if cross == "up" else "short",
-            stop_distance=(price * Decimal("0.01")).quantize(Decimal("0.1")), confidence=0.8,
-        )  # fmt: skip
-        ref = AggregateRef(
-            type=SIGNAL_AGGREGATE, id=AggregateId(signal_stream_id(SYMBOL, TIMEFRAME))
-        )
-        [stored] = await self.store.append(ref, [wrap(signal, ref)], None)
+        price = await price_of(self.sim.url, SYMBOL)
+        signal = signal_at(price, cross, candle_open_ms=self._index * 300_000)  # type: ignore[arg-type]
+        stored_at = datetime.now(UTC)  # the signal's publication (a hair before its stamp)
+        signal_id = await publish(self.store, signal)
         leg = "entry" if cross == "up" else "exit"
-        wanted = {client_order_id(stored.id, u, leg): u for u in self.users}
+        wanted = {client_order_id(signal_id, u, leg): u for u in self.users}
         watcher = self.watcher
         await watcher.until(
             lambda: all(c in watcher.accepted or c in watcher.rejected for c in wanted), 900
@@ -239,9 +224,7 @@ class TradingStack:
         failed = [watcher.rejected[c] for c in wanted if c in watcher.rejected]
         if failed:
             raise RuntimeError(f"{len(failed)} orders rejected, e.g. {failed[0]}")
-        return {
-            u: (watcher.accepted[c] - stored.occurred_at).total_seconds() for c, u in wanted.items()
-        }
+        return {u: (watcher.accepted[c] - stored_at).total_seconds() for c, u in wanted.items()}
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time used so far by each part (user + system), by role."""

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from fleet.events import AggregateId, AggregateRef, wrap
-from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated, signal_stream_id
+from fleet.testing.signals import price_of, publish, signal_at
 
 if TYPE_CHECKING:
     from tests.api.conftest import Session, Stack
@@ -111,25 +110,4 @@ async def _positions(trader: "Session") -> list[dict[str, Any]]:
 
 
 async def _signal(stack: "Stack", bingx_sim: Any) -> str:
-    async with httpx.AsyncClient(base_url=bingx_sim.url) as http:
-        quote = (await http.get("/openApi/swap/v2/quote/price?symbol=BTC-USDT")).json()
-    close = Decimal(str(quote["data"]["price"]))
-    signal = SignalGenerated(
-        strategy="adx_dmi",
-        strategy_version=1,
-        symbol="BTC-USDT",
-        timeframe="5m",
-        candle_open_ms=int(time.time() * 1000) // 300_000 * 300_000 - 300_000,
-        close=close,
-        adx=35.0,
-        plus_di=30.0,
-        minus_di=10.0,
-        atr=float(close) * 0.005,
-        cross="up",
-        direction="long",
-        stop_distance=(close * Decimal("0.01")).quantize(Decimal("0.1")),
-        confidence=0.8,
-    )
-    stream = AggregateRef(type=SIGNAL_AGGREGATE, id=AggregateId(signal_stream_id("BTC-USDT", "5m")))
-    [stored] = await stack.store.append(stream, [wrap(signal, stream)], expected_version=None)
-    return stored.id
+    return await publish(stack.store, signal_at(await price_of(bingx_sim.url, "BTC-USDT")))

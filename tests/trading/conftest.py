@@ -11,7 +11,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,6 @@ from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, wrap
 from fleet.events.catalog import domain_registry
 from fleet.events.commands import Command, command_subject
 from fleet.events.executor_commands import StartBot
-from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated, signal_stream_id
 from fleet.events.trading import (
     OrderAccepted,
     OrderIntended,
@@ -38,6 +36,7 @@ from fleet.eventstore import EventStore, StreamSpec
 from fleet.eventstore.stream import ensure_platform
 from fleet.stack import OpenBaoServer, SimulatorServer
 from fleet.testing.services import ServiceProcess
+from fleet.testing.signals import Cross, price_of, publish, signal_at
 
 REGISTRY = domain_registry()
 
@@ -101,34 +100,10 @@ class Trading:
             assert started["ok"], started
         return TraderKeys(user, keys["apiKey"], keys["secretKey"])
 
-    async def price(self, symbol: str) -> Decimal:
-        data = await self.sim_api("GET", f"/openApi/swap/v2/quote/price?symbol={symbol}")
-        return Decimal(str(data["data"]["price"]))
-
-    async def signal(self, symbol: str = "BTC-USDT", cross: str = "up", **changes: Any) -> str:
+    async def signal(self, symbol: str = "BTC-USDT", cross: Cross = "up", **changes: Any) -> str:
         """Append a signal for the candle that just closed; returns its event id."""
-        close = await self.price(symbol)
-        timeframe = changes.pop("timeframe", "5m")
-        values: dict[str, Any] = {
-            "strategy": "adx_dmi",
-            "strategy_version": 1,
-            "symbol": symbol,
-            "timeframe": timeframe,
-            "candle_open_ms": int(time.time() * 1000) // 300_000 * 300_000 - 300_000,
-            "close": close,
-            "adx": 35.0,
-            "plus_di": 30.0 if cross == "up" else 10.0,
-            "minus_di": 10.0 if cross == "up" else 30.0,
-            "atr": float(close) * 0.005,
-            "cross": cross,
-            "direction": "long" if cross == "up" else "short",
-            "stop_distance": (close * Decimal("0.01")).quantize(Decimal("0.1")),
-            "confidence": 0.8,
-        }
-        values |= changes
-        stream = signal_stream_id(symbol, timeframe)
-        [stored] = await self.append(SIGNAL_AGGREGATE, stream, SignalGenerated(**values))
-        return stored.id
+        close = await price_of(self.sim.url, symbol)
+        return await publish(self.store, signal_at(close, cross, symbol=symbol, **changes))
 
     async def events(self, kind: str, user_id: str) -> list[DomainEvent]:
         ref = AggregateRef(type=kind, id=AggregateId(user_id))

@@ -14,8 +14,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from fleet.events import AggregateId, AggregateRef, wrap
-from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated, signal_stream_id
+from fleet.testing.signals import price_of, publish, signal_at
 
 if TYPE_CHECKING:
     from tests.api.conftest import Account, Session, Stack
@@ -34,29 +33,9 @@ async def simulator_keys(bingx_sim: Any) -> dict[str, str]:
 
 async def publish_signal(stack: "Stack", bingx_sim: Any, candles_ago: int) -> str:
     """A BTC-USDT 5m long signal, appended as the strategy would."""
-    async with httpx.AsyncClient(base_url=bingx_sim.url) as http:
-        quote = (await http.get("/openApi/swap/v2/quote/price?symbol=BTC-USDT")).json()
-    close = Decimal(str(quote["data"]["price"]))
+    close = await price_of(bingx_sim.url, "BTC-USDT")
     candle = int(time.time() * 1000) // 300_000 * 300_000 - 300_000 * candles_ago
-    signal = SignalGenerated(
-        strategy="adx_dmi",
-        strategy_version=1,
-        symbol="BTC-USDT",
-        timeframe="5m",
-        candle_open_ms=candle,
-        close=close,
-        adx=35.0,
-        plus_di=30.0,
-        minus_di=10.0,
-        atr=float(close) * 0.005,
-        cross="up",
-        direction="long",
-        stop_distance=(close * Decimal("0.01")).quantize(Decimal("0.1")),
-        confidence=0.8,
-    )
-    stream = AggregateRef(type=SIGNAL_AGGREGATE, id=AggregateId(signal_stream_id("BTC-USDT", "5m")))
-    [stored] = await stack.store.append(stream, [wrap(signal, stream)], expected_version=None)
-    return stored.id
+    return await publish(stack.store, signal_at(close, candle_open_ms=candle))
 
 
 async def create_user(tab: "Tab", role: str) -> tuple[str, str]:

@@ -70,8 +70,7 @@ class Execution:
 
     async def _decide(self, trader: Trader, received: SignalReceived) -> Plan:
         rules = await self.contracts.rules(received.signal.symbol)
-        with metrics.DECIDE_SECONDS.time():
-            decided = plan(self._turn(received), trader.view, trader.account, rules)
+        decided = plan(self._turn(received), trader.view, trader.account, rules)
         if not decided.intents:
             return decided
         await trader.order_turn()  # the budget decides when "its turn comes"

@@ -54,7 +54,7 @@ class PartitionManager:
         """One round: renew what we hold, take our share of what is free, give back extra."""
         await self._kv.put(self._member_key(self._instance), b"alive")
         share = math.ceil(self._count / max(1, await self._members()))
-        lost = {p for p in self.owned if not await self._leases[p].renew()}
+        lost = {p for p in self.owned if not await self._keep(p)}
         gained: set[int] = set()
         for partition in self._preferred_order():
             if len(self.owned - lost) + len(gained) >= share:
@@ -63,6 +63,12 @@ class PartitionManager:
                 gained.add(partition)
         extra = sorted(self.owned - lost)[share:] if len(self.owned - lost) > share else []
         await self._apply(lost | set(extra), gained, release=set(extra))
+
+    async def _keep(self, partition: int) -> bool:
+        """Renew; a lease that lapsed (a busy moment outlived the TTL) but that nobody
+        took meanwhile is taken again at once, without dropping its traders."""
+        lease = self._leases[partition]
+        return await lease.renew() or await lease.try_acquire()
 
     async def _apply(self, lost: set[int], gained: set[int], *, release: set[int]) -> None:
         if lost:

@@ -29,7 +29,11 @@ from fleet.events.trading import (
 from fleet.eventstore import Aggregate
 
 Direction = Literal["long", "short"]
-REMEMBERED_SIGNALS = 512  # enough to de-duplicate every signal still inside the follow window
+# Enough to de-duplicate every signal still inside the follow window, and every order
+# whose outcome could be reported twice; older history stays in the log, not in memory
+# (10,000 traders' full histories made the heap, and the collector's work, grow per order).
+REMEMBERED_SIGNALS = 512
+REMEMBERED_ORDERS = 256
 
 
 @dataclass(frozen=True)
@@ -70,23 +74,26 @@ class TradingAccount(Aggregate):
 
     def __init__(self, aggregate_id: AggregateId) -> None:
         super().__init__(aggregate_id)
-        self.intents: dict[str, OrderIntended] = {}
-        self.outcomes: dict[str, OrderAccepted | OrderRejected] = {}
+        self.intents: dict[str, OrderIntended] = {}  # only those still without an outcome
+        self._done = _Recent(REMEMBERED_ORDERS)
         self.trades: dict[tuple[str, Direction], OpenTrade] = {}
         self.valuation = Valuation()
         self.configured: dict[str, ExchangeConfigured] = {}
-        self._signals: set[str] = set()
-        self._signal_order: deque[str] = deque()
+        self._signals = _Recent(REMEMBERED_SIGNALS)
 
     # -- what it knows ------------------------------------------------------------------
     @property
     def open_intents(self) -> list[OrderIntended]:
         """Intents whose outcome is unknown (a crash or timeout came in between)."""
-        return [i for cid, i in self.intents.items() if cid not in self.outcomes]
+        return list(self.intents.values())
 
     def evaluated(self, signal_id: str) -> bool:
         """Whether this signal was already decided for this account."""
         return signal_id in self._signals
+
+    def settled(self, client_order_id: str) -> bool:
+        """Whether this order's outcome is already recorded."""
+        return client_order_id in self._done
 
     def held(self, symbol: str) -> OpenTrade | None:
         """The open trade on ``symbol``, if any (either direction)."""
@@ -106,22 +113,23 @@ class TradingAccount(Aggregate):
 
     def intend(self, intent: OrderIntended) -> bool:
         """Record an intent once; False when this clientOrderID was already intended."""
-        if intent.client_order_id in self.intents:
+        cid = intent.client_order_id
+        if cid in self.intents or cid in self._done:
             return False
         self.record(intent)
         return True
 
     def settle(self, outcome: OrderAccepted | OrderRejected) -> None:
-        if outcome.client_order_id not in self.outcomes:
+        if outcome.client_order_id not in self._done:
             self.record(outcome)
 
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, OrderIntended):
             self.intents[event.client_order_id] = event
         elif isinstance(event, OrderAccepted | OrderRejected):
-            self._settled(event)
+            self._on_outcome(event)
         elif isinstance(event, SignalEvaluated):
-            self._remember(event.signal_id)
+            self._signals.add(event.signal_id)
             for intent in event.intents:
                 self.intents[intent.client_order_id] = intent
         elif isinstance(event, PositionOpened):
@@ -135,8 +143,9 @@ class TradingAccount(Aggregate):
         elif isinstance(event, ExchangeConfigured):
             self.configured[event.symbol] = event
 
-    def _settled(self, event: OrderAccepted | OrderRejected) -> None:
-        self.outcomes[event.client_order_id] = event
+    def _on_outcome(self, event: OrderAccepted | OrderRejected) -> None:
+        self.intents.pop(event.client_order_id, None)
+        self._done.add(event.client_order_id)
         if isinstance(event, OrderAccepted) and event.opened is not None:
             self._opened(event.opened)
         if isinstance(event, OrderAccepted) and event.closed is not None:
@@ -165,8 +174,22 @@ class TradingAccount(Aggregate):
                     trade, quantity=event.quantity, entry_price=event.entry_price
                 )
 
-    def _remember(self, signal_id: str) -> None:
-        self._signals.add(signal_id)
-        self._signal_order.append(signal_id)
-        if len(self._signal_order) > REMEMBERED_SIGNALS:
-            self._signals.discard(self._signal_order.popleft())
+
+class _Recent:
+    """The last ``size`` ids seen (membership in O(1), memory bounded)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._ids: set[str] = set()
+        self._order: deque[str] = deque()
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._ids
+
+    def add(self, item: str) -> None:
+        if item in self._ids:
+            return
+        self._ids.add(item)
+        self._order.append(item)
+        if len(self._order) > self._size:
+            self._ids.discard(self._order.popleft())

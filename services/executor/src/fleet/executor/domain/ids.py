@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from typing import NewType
 
@@ -12,8 +11,8 @@ MAX_CLIENT_ORDER_ID = 40  # BingX: 1-40 characters, lower-cased by the server
 
 def client_order_id(signal_id: str, user_id: str, leg: str) -> ClientOrderId:
     """The same (signal, user, leg) always gives the same id, so a retry or a restart can
-    never place the order twice. Lower-case base32 of SHA-256: BingX lower-cases ids, so
-    only a lower-case id round-trips."""
-    digest = hashlib.sha256(f"{signal_id}|{user_id}|{leg}".encode()).digest()
-    token = base64.b32encode(digest).decode().rstrip("=").lower()
-    return ClientOrderId(f"fl{token}"[:MAX_CLIENT_ORDER_ID])
+    never place the order twice. ``fl`` + 38 lower-case hex digits of SHA-256 (152 bits):
+    BingX lower-cases ids, so only a lower-case id round-trips, and hex is the cheapest
+    such encoding (base32 in pure Python showed in the fan-out's profile)."""
+    digest = hashlib.sha256(f"{signal_id}|{user_id}|{leg}".encode()).hexdigest()
+    return ClientOrderId(f"fl{digest}"[:MAX_CLIENT_ORDER_ID])
