@@ -64,6 +64,18 @@ def redact_secrets(
     return event_dict
 
 
+class _CurrentStderr:
+    """``sys.stderr`` as it is when a line is written, not when logging was configured:
+    something that replaces it later (pytest's capture, a daemon's redirect) would leave a
+    logger writing to a closed file."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(service: str, level: str = "info", fmt: str = "json") -> None:
     """Configure structlog (and stdlib logging) once, at a service's composition root."""
     numeric = logging.getLevelName(level.upper())
@@ -82,12 +94,12 @@ def configure_logging(service: str, level: str = "info", fmt: str = "json") -> N
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(service=service)
     logging.basicConfig(
-        level=numeric, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s"
+        level=numeric, stream=_CurrentStderr(), format="%(name)s %(levelname)s %(message)s"
     )
 
 
