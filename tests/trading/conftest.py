@@ -10,7 +10,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,7 @@ class Trading:
     executor: ServiceProcess
     executor_env: dict[str, str]
     log_dir: Path
+    started: list[ServiceProcess] = field(default_factory=list)
 
     async def ask(self, command: Command, timeout: float = 20) -> dict[str, Any]:
         answer = await self.nc.request(
@@ -114,7 +115,19 @@ class Trading:
 
     def restart_executor(self, *, kill: bool) -> None:
         (self.executor.kill if kill else self.executor.stop)()
-        self.executor = ServiceProcess("executor", self.executor_env, self.log_dir).start()
+        self.executor = self.new_executor(self.executor_env)
+
+    def new_executor(self, env: dict[str, str]) -> ServiceProcess:
+        """Start an executor; every one started is stopped at the module's end, even one
+        whose start a timeout interrupted (a leaked executor answers other modules'
+        commands on the shared NATS server)."""
+        process = ServiceProcess("executor", env, self.log_dir)
+        self.started.append(process)
+        return process.start()
+
+    def stop_all(self) -> None:
+        for process in reversed(self.started):
+            process.stop()
 
 
 def intents_in(events: list[DomainEvent]) -> list[OrderIntended]:
@@ -208,7 +221,8 @@ async def trading(
     executor = ServiceProcess("executor", env, log_dir).start()
     handle = Trading(nc, EventStore(nc, spec), sim, vault, executor, env, log_dir)
     yield handle
-    handle.executor.stop()  # the latest one: tests may have restarted it
+    handle.started.append(executor)
+    handle.stop_all()  # every executor the module started, the restarted ones too
     vault.stop()
     sim.stop()
     await nc.close()

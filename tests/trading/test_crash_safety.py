@@ -16,7 +16,8 @@ from fleet.events.trading import OrderAccepted, OrderRejected, SignalEvaluated
 
 from .conftest import TraderKeys, Trading, eventually, intents_in
 
-pytestmark = pytest.mark.e2e
+# 100 restarts take ~170 s alone and more on a busy machine: more than the default limit
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 CYCLES = int(os.environ.get("FLEET_CRASH_CYCLES", "100"))
 TRADERS = 8

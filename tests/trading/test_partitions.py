@@ -33,9 +33,7 @@ async def decided(trading: Trading, keys: TraderKeys, signal_id: str) -> bool:
 
 
 async def test_killing_an_executor_moves_its_partitions(trading: Trading) -> None:
-    second = ServiceProcess(
-        "executor", trading.executor_env | {"FLEET_INSTANCE_ID": "executor-b"}, trading.log_dir
-    ).start()
+    second = trading.new_executor(trading.executor_env | {"FLEET_INSTANCE_ID": "executor-b"})
     try:
         await eventually(lambda: _split(trading.executor, second), timeout=15)
         traders = [await trading.trader() for _ in range(12)]

@@ -23,7 +23,8 @@ from fleet.events.trading import (
 
 from .conftest import TraderKeys, Trading
 
-pytestmark = pytest.mark.e2e
+# a 1,000-user set-up and fan-out at BingX's pace: ~100 s alone, more on a busy machine
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 USERS = int(os.environ.get("FLEET_FANOUT_USERS", "1000"))
 EGRESS = "127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5"
