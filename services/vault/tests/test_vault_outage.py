@@ -65,7 +65,8 @@ async def test_signing_fails_closed_while_vault_is_down_and_recovers(
     connect = ConnectCredential(
         user_id="alice", api_key=keys["apiKey"], api_secret=keys["secretKey"]
     )
-    assert (await ask(nc, connect))["ok"]
+    connected = await ask(nc, connect)
+    assert connected["ok"], connected
     payload = f"symbol=XRP-USDT&timestamp={int(time.time() * 1000)}"
     expected = hmac.new(keys["secretKey"].encode(), payload.encode(), hashlib.sha256)
     sign = SignPayload(user_id="alice", payload=payload)

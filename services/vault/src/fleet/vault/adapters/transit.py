@@ -28,12 +28,26 @@ def api_key_key_name(user_id: str) -> str:
     return f"fleet-apikey-{user_id}"
 
 
+WRAPPING_KEY_TIMEOUT_S = 60.0
+
+
 class TransitKeeper:
     """The vault service's only door to Vault transit."""
 
     def __init__(self, http: VaultHttp, mount: str = "transit") -> None:
         self.http = http
         self._mount = mount
+        self._wrapping_pem: str | None = None  # a public key: safe to keep
+
+    async def _wrapping_key(self) -> str:
+        """Transit's public wrapping key, fetched once. OpenBao generates its RSA-4096 key
+        on the first request (1 s here, several on a busy box), hence the longer limit."""
+        if self._wrapping_pem is None:
+            answer = await self.http.call(
+                "GET", f"{self._mount}/wrapping_key", timeout_s=WRAPPING_KEY_TIMEOUT_S
+            )
+            self._wrapping_pem = str(answer["data"]["public_key"])
+        return self._wrapping_pem
 
     async def _post(self, suffix: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         return await self.http.call("POST", f"{self._mount}/{suffix}", body or {})
@@ -51,13 +65,20 @@ class TransitKeeper:
 
     async def import_secret(self, user_id: str, secret: str) -> int:
         name = signing_key_name(user_id)
-        pem = str((await self._data("wrapping_key"))["public_key"])
+        try:
+            await self._import(name, secret)
+        except KeyRefused:  # a Vault rebuilt since the key was fetched has a new one
+            self._wrapping_pem = None
+            await self._import(name, secret)
+        return int((await self._data(f"keys/{name}"))["latest_version"])
+
+    async def _import(self, name: str, secret: str) -> None:
+        pem = await self._wrapping_key()
         body: dict[str, Any] = {"ciphertext": wrap_for_import(secret.encode(), pem), "type": "hmac"}
         exists = await self._key_exists(name)
         if not exists:  # never exportable: the default, and the policy denies changing it
             body |= {"hash_function": "SHA256", "allow_rotation": True}
         await self._post(f"keys/{name}/import_version" if exists else f"keys/{name}/import", body)
-        return int((await self._data(f"keys/{name}"))["latest_version"])
 
     async def sign(self, user_id: str, payload: str, key_version: int | None = None) -> str:
         return (await self.sign_many(user_id, [payload], key_version))[0]

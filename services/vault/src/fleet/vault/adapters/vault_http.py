@@ -43,19 +43,29 @@ class VaultHttp:
             self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
         return self._session
 
-    async def call(self, method: str, path: str, body: Body | None = None) -> Body:
-        """``method /v1/<path>`` with the service's token; the answer's JSON (``{}`` if empty)."""
+    async def call(
+        self, method: str, path: str, body: Body | None = None, *, timeout_s: float | None = None
+    ) -> Body:
+        """``method /v1/<path>`` with the service's token; the answer's JSON (``{}`` if empty).
+        ``timeout_s`` overrides the per-request limit for a request known to be slow."""
         token = await self._auth.token(self)
-        return await self.send(method, path, body, token=token)
+        return await self.send(method, path, body, token=token, timeout_s=timeout_s)
 
     async def send(
-        self, method: str, path: str, body: Body | None = None, *, token: str | None = None
+        self,
+        method: str,
+        path: str,
+        body: Body | None = None,
+        *,
+        token: str | None = None,
+        timeout_s: float | None = None,
     ) -> Body:
         """One request (no token: login endpoints); raises the service's errors."""
         headers = {"X-Vault-Token": token} if token else {}
+        timeout = self._timeout if timeout_s is None else aiohttp.ClientTimeout(total=timeout_s)
         try:
             async with self._http().request(
-                method, f"{self.addr}/v1/{path}", json=body, headers=headers
+                method, f"{self.addr}/v1/{path}", json=body, headers=headers, timeout=timeout
             ) as answer:
                 status, raw = answer.status, await answer.read()
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
