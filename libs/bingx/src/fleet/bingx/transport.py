@@ -51,6 +51,7 @@ class Transport:
         max_connections: int = 100,
         session: aiohttp.ClientSession | None = None,
         in_flight: asyncio.Semaphore | None = None,
+        pacer: RateBudget | None = None,
     ) -> None:
         # aiohttp rather than httpx: at 32 concurrent requests httpx's pool reached ~240
         # orders/s here, aiohttp ~2,500 (bench/bingx_sim.py); executors fan out to many
@@ -67,6 +68,10 @@ class Transport:
         # are stamped and signed: a signed request never queues long enough to outlive
         # BingX's recvWindow (shared with other transports of the same pool).
         self._in_flight = in_flight
+        # ``pacer`` re-spaces requests at the door, once signed: time spent between the
+        # budget and the send (a log append, a signature) varies, and requests granted
+        # evenly could otherwise arrive bunched and overflow BingX's sliding windows.
+        self._pacer = pacer
         self._signer = signer
         self._budget = budget
         self._recv_window_ms = recv_window_ms
@@ -132,6 +137,8 @@ class Transport:
             url, headers = await self._signed_url(path, params)
         elif params:
             url = f"{path}?{query(params)}"
+        if self._pacer is not None:
+            await self._pacer.acquire(f"{path}:{method}")
         try:
             async with self._http().request(
                 method, self._base_url + url, headers=headers

@@ -5,6 +5,7 @@ user's decisions happen one at a time and each sees the previous one's result.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,8 +22,11 @@ from fleet.executor.domain.planner import Plan, SignalTurn, candle_length, plan
 from fleet.executor.domain.positions import ExchangeView, after_fill, missing, reconcile, vanished
 from fleet.executor.ports import OutcomeUnknown
 from fleet.executor.traders import Trader
+from fleet.obs import get_logger
 
 Clock = Callable[[], datetime]
+PREPARE_ATTEMPTS = 4
+PREPARE_PAUSE_S = 1.0
 PauseBot = Callable[[str, str], Awaitable[None]]  # (user id, reason)
 
 
@@ -101,7 +105,10 @@ class Execution:
             await trader.exchange.configure(
                 symbol, settings.leverage, settings.position_mode == "hedge"
             )
-        except OutcomeUnknown:
+        except OutcomeUnknown as exc:
+            get_logger().info(
+                "configure failed", user=trader.user_id, symbol=symbol, error=str(exc)
+            )
             return False
         trader.account.record(wanted)
         return True
@@ -129,10 +136,14 @@ class Execution:
         """Set leverage and position mode for every symbol of the user's settings now, so
         the first order of a signal does not wait for it (retried before an order if this
         fails)."""
-        async with trader.lock:
-            for symbol in trader.view.settings.symbols:
-                await self._configured(trader, symbol)
-            await trader.save()
+        for attempt in range(PREPARE_ATTEMPTS):
+            async with trader.lock:
+                done = [await self._configured(trader, s) for s in trader.view.settings.symbols]
+                await trader.save()
+            if all(done):
+                return
+            await asyncio.sleep(PREPARE_PAUSE_S * 2**attempt)  # BingX busy: try again
+        get_logger().warning("exchange not configured yet", user=trader.user_id)
 
     async def flatten(self, trader: Trader, request_id: str) -> None:
         """Close every open trade of the user (idempotent per request)."""

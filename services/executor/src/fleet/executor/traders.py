@@ -89,5 +89,6 @@ class TraderFactory:
             budget=budget,
             session=self.egress.session(identity),
             in_flight=self.egress.gate(identity),
+            pacer=self.egress.pacer(identity),
         )
         return Trader(view, account, BingxAccount(BingxClient(transport)), budget, self.accounts)

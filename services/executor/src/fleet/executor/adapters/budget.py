@@ -110,12 +110,39 @@ class EgressBudget:
 
     async def acquire(self, endpoint: str) -> None:
         """Wait until a request to ``endpoint`` (``path:METHOD``) fits the IP's limits."""
-        if _is_market(endpoint):
-            await self._bucket("market", IP_MARKET).take()
-            return
-        await self._bucket(_key(endpoint), IP_PER_ENDPOINT).take()
-        group = "group3" if endpoint in TRADING_GROUP else "group2"
-        await self._bucket(group, IP_PER_GROUP).take()
+        for name, limit in ip_limits(endpoint):
+            await self._bucket(name, limit).take()
+
+
+class DoorPacer:
+    """The IP limits again, counted in this process right before a request leaves.
+
+    The shared budget grants turns evenly, but a log append and a signature come between
+    a turn and the send; their time varies (a slow signature holds a request back, then
+    several leave together), and BingX counts at arrival. Pacing again at the door, with
+    the same buckets, bounds what leaves in any window whatever happened in between; it
+    waits only for requests that were bunched (a 1,000-user fan-out on 4 addresses was
+    refused 5 times out of ~2,000 on a busy box without it)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._buckets: dict[str, TokenBucket] = {}
+
+    async def acquire(self, endpoint: str) -> None:
+        for name, limit in ip_limits(endpoint):
+            bucket = self._buckets.get(name)
+            if bucket is None:
+                bucket = TokenBucket(limit.rate, limit.capacity, self._clock)
+                self._buckets[name] = bucket
+            await bucket.take()
+
+
+def ip_limits(endpoint: str) -> list[tuple[str, Limit]]:
+    """The per-IP buckets a request to ``endpoint`` spends from, by name."""
+    if _is_market(endpoint):
+        return [("market", IP_MARKET)]
+    group = "group3" if endpoint in TRADING_GROUP else "group2"
+    return [(_key(endpoint), IP_PER_ENDPOINT), (group, IP_PER_GROUP)]
 
 
 class UserBudget:

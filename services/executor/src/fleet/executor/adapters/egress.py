@@ -11,7 +11,7 @@ import aiohttp
 from nats.js.kv import KeyValue
 
 from fleet.bingx import open_session
-from fleet.executor.adapters.budget import EgressBudget
+from fleet.executor.adapters.budget import DoorPacer, EgressBudget
 
 MAX_CONNECTIONS = 128
 
@@ -51,6 +51,7 @@ class EgressPool:
         self._budgets = {
             i.name: EgressBudget(kv, i.name, scope) if kv is not None else None for i in identities
         }
+        self._pacers = {i.name: DoorPacer() if kv is not None else None for i in identities}
 
     def identity(self, partition: int) -> EgressIdentity:
         return self.identities[partition % len(self.identities)]
@@ -70,6 +71,10 @@ class EgressPool:
     def budget(self, identity: EgressIdentity) -> EgressBudget | None:
         """The identity's shared budget; ``None`` when rate limits are switched off."""
         return self._budgets[identity.name]
+
+    def pacer(self, identity: EgressIdentity) -> DoorPacer | None:
+        """The identity's pacer at the door (this process); ``None`` without limits."""
+        return self._pacers[identity.name]
 
     async def close(self) -> None:
         for session in self._sessions.values():
