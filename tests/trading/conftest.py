@@ -167,6 +167,15 @@ async def eventually(
     raise AssertionError(f"not reached in {timeout} s (last: {last!r})")
 
 
+async def metric(process: ServiceProcess, name: str) -> float:
+    """The value of an unlabelled metric on the process's /metrics (0 when absent)."""
+    async with httpx.AsyncClient(base_url=process.url, timeout=5) as http:
+        for line in (await http.get("/metrics")).text.splitlines():
+            if line.startswith(f"{name} "):
+                return float(line.split()[1])
+    return 0.0
+
+
 def executor_env(base: dict[str, str], **overrides: str) -> dict[str, str]:
     return (
         base

@@ -3,13 +3,12 @@ to the other within seconds, and they keep trading."""
 
 import time
 
-import httpx
 import pytest
 
 from fleet.events.trading import SignalEvaluated
 from fleet.testing.services import ServiceProcess
 
-from .conftest import TraderKeys, Trading, eventually
+from .conftest import TraderKeys, Trading, eventually, metric
 
 pytestmark = pytest.mark.e2e
 
@@ -20,11 +19,7 @@ def executor_overrides() -> dict[str, str]:
 
 
 async def owned(process: ServiceProcess) -> int:
-    async with httpx.AsyncClient(base_url=process.url, timeout=5) as http:
-        for line in (await http.get("/metrics")).text.splitlines():
-            if line.startswith("executor_owned_partitions "):
-                return int(float(line.split()[1]))
-    return 0
+    return int(await metric(process, "executor_owned_partitions"))
 
 
 async def decided(trading: Trading, keys: TraderKeys, signal_id: str) -> bool:

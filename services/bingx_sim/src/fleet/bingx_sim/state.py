@@ -170,3 +170,4 @@ class SimState:
                 self.engine._fill(account, order, price, spec_for(order.symbol), now)
             except Exception:
                 order.status = "CANCELLED"
+            self.publish_order(account, order)

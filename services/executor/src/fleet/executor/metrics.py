@@ -29,3 +29,7 @@ SIGN_SECONDS = Histogram("executor_sign_seconds", "One signature from the vault 
 BUDGET_WAIT_SECONDS = Histogram(
     "executor_budget_wait_seconds", "Waiting for an order's turn in the BingX budget."
 )
+USER_STREAMS = Gauge("executor_user_streams", "BingX user-data streams open.")
+USER_STREAM_WAKEUPS = Counter(
+    "executor_user_stream_wakeups_total", "Reconciliations woken by a user-data event."
+)

@@ -89,3 +89,15 @@ class Account(Exchange, Protocol):
     async def configure(self, symbol: str, leverage: int, hedge: bool) -> None:
         """Set the position mode and the symbol's leverage on both sides."""
         ...
+
+    async def open_stream(self) -> str:
+        """A listenKey for the account's user-data stream (:class:`OutcomeUnknown`)."""
+        ...
+
+    async def keep_stream(self, listen_key: str) -> None:
+        """Extend the listenKey's life (60 min from now)."""
+        ...
+
+    async def close_stream(self, listen_key: str) -> None:
+        """Give the listenKey back."""
+        ...

@@ -32,6 +32,15 @@ class ExecutorSettings(ServiceSettings):
     rate_limits: bool = Field(
         default=True, description="Respect BingX's limits (switch off only for benchmarks)."
     )
+    bingx_ws_url: str = Field(
+        default="", description="BingX user-data WebSocket; derived from the REST URL if empty."
+    )
+    user_streams_max: int = Field(
+        default=2000,
+        ge=0,
+        description="User-data streams this process keeps open (one per running trader, "
+        "up to this many; the others rely on polling; 0: polling only).",
+    )
     poll_interval_s: float = Field(
         default=30.0, gt=0, description="Reconcile positions and balance every N seconds."
     )
@@ -47,3 +56,12 @@ class ExecutorSettings(ServiceSettings):
     fanout_concurrency: int = Field(
         default=512, ge=1, description="Users decided and ordered at the same time."
     )
+
+    @property
+    def user_ws_url(self) -> str:
+        """Where user-data streams connect (``?listenKey=`` is added per stream)."""
+        if self.bingx_ws_url:
+            return self.bingx_ws_url
+        if "open-api.bingx.com" in self.bingx_base_url:
+            return "wss://open-api-swap.bingx.com/swap-market"
+        return self.bingx_base_url.replace("http", "ws", 1).rstrip("/") + "/swap-market"

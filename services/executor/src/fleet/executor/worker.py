@@ -33,6 +33,7 @@ from fleet.executor.ownership import Ownership
 from fleet.executor.partitions import PartitionManager
 from fleet.executor.reactions import Reactions
 from fleet.executor.settings import ExecutorSettings
+from fleet.executor.streams import UserStreams
 from fleet.executor.traders import Trader, TraderFactory
 from fleet.obs import get_logger
 
@@ -93,6 +94,18 @@ class ExecutorWorker:
         self._spawn("partitions", self._own_partitions)
         self._spawn("reconcile", lambda: self._every(settings.poll_interval_s, self._reconcile))
         self._spawn("resolve", lambda: self._every(settings.resolve_interval_s, self._resolve))
+        if settings.user_streams_max > 0:
+            self.streams = UserStreams(
+                settings.user_ws_url,
+                lambda: self.ownership.traders,
+                self._reconcile,
+                settings.user_streams_max,
+            )
+            self._spawn("user streams", self._follow_user_streams)
+
+    async def _follow_user_streams(self) -> None:
+        await self.directory_caught_up.wait()
+        await self.streams.run()
 
     def _max_age(self) -> timedelta | None:
         age = self.settings.max_signal_age_s

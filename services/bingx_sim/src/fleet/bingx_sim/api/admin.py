@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from fleet.bingx_sim.domain.accounts import SimError
+from fleet.bingx_sim.domain.accounts import SimError, SimOrder, next_order_id
 from fleet.bingx_sim.state import SimState
 
 router = APIRouter(prefix="/sim", tags=["simulator"])
@@ -140,6 +140,21 @@ async def open_by_hand(request: Request, body: ManualPosition) -> dict[str, str]
     total = position.quantity + body.quantity
     position.entry_price = (position.entry_price * position.quantity + mark * body.quantity) / total
     position.quantity, position.manual = total, True
+    # as a trade placed in BingX's app would: a filled market order on the user's stream
+    order = SimOrder(
+        order_id=next_order_id(),
+        client_order_id="",
+        symbol=body.symbol,
+        side="BUY" if body.side == "LONG" else "SELL",
+        position_side=body.side,
+        type="MARKET",
+        quantity=body.quantity,
+        status="FILLED",
+        executed=body.quantity,
+        avg_price=mark,
+        time_ms=state.clock.now_ms(),
+    )
+    state.publish_order(account, order)
     return {"symbol": body.symbol, "side": body.side, "quantity": str(total)}
 
 

@@ -126,6 +126,24 @@ class BingxAccount:
         except (BingxError, SigningUnavailable) as exc:
             raise OutcomeUnknown(f"cannot configure {symbol}: {exc}") from None
 
+    async def open_stream(self) -> str:
+        try:
+            return await self._client.create_listen_key()
+        except (BingxError, SigningUnavailable) as exc:
+            raise OutcomeUnknown(f"no user-data stream: {exc}") from None
+
+    async def keep_stream(self, listen_key: str) -> None:
+        try:
+            await self._client.keep_alive_listen_key(listen_key)
+        except (BingxError, SigningUnavailable) as exc:
+            raise OutcomeUnknown(f"listenKey not extended: {exc}") from None
+
+    async def close_stream(self, listen_key: str) -> None:
+        try:
+            await self._client.delete_listen_key(listen_key)
+        except (BingxError, SigningUnavailable) as exc:
+            raise OutcomeUnknown(f"listenKey not deleted: {exc}") from None
+
 
 def _order(order: Order) -> ExchangeOrder:
     average = order.average_price if order.average_price > 0 else None

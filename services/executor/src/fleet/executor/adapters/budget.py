@@ -44,8 +44,8 @@ IP_PER_ENDPOINT = Limit(300, 10.0, 4)
 IP_PER_GROUP = Limit(2000, 10.0, 20)
 IP_MARKET = Limit(500, 10.0, 10)
 UID_PER_ENDPOINT = Limit(5, 1.0, 1)
-UID_SLOW = Limit(2, 1.0, 1)  # marginType, positionSide/dual
-SLOW_ENDPOINTS = ("/trade/marginType", "/positionSide/dual")
+UID_SLOW = Limit(2, 1.0, 1)  # marginType, positionSide/dual, listenKeys
+SLOW_ENDPOINTS = ("/trade/marginType", "/positionSide/dual", "/auth/userDataStream")
 
 
 class KvTokenBucket:

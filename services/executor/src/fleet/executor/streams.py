@@ -1,0 +1,162 @@
+"""BingX user-data streams: one per running trader this process owns, up to a limit.
+
+A stream is a wake-up call, not a second source of truth: when BingX says something
+happened on the account that Fleet did not do itself — a stop-loss fired, a trade placed
+by hand in BingX's app, a deposit, a liquidation — that trader is reconciled at once
+(REST positions and balance, as the periodic poll does), instead of at the next poll.
+Fleet's own market orders are recorded by the order flow already, so their updates do not
+wake anything (a fan-out would otherwise double its requests). After a reconnect the
+trader is reconciled too (what happened while the socket was down is unknown). Traders
+beyond ``limit`` rely on polling alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fleet.bingx.ws import UserStream
+from fleet.executor.metrics import USER_STREAM_WAKEUPS, USER_STREAMS
+from fleet.executor.ports import OutcomeUnknown
+from fleet.executor.traders import Trader
+from fleet.obs import get_logger
+
+OWN_ORDER = re.compile(r"^fl[0-9a-f]{38}$")  # fleet.executor.domain ids: fl + 38 hex
+SYNC_EVERY_S = 2.0
+OPENING_AT_ONCE = 16
+DEBOUNCE_S = 0.3
+KEEP_ALIVE_S = 1800.0  # BingX: a listenKey lives 60 min; extend every 30
+
+
+def wakes(message: dict[str, Any]) -> bool:
+    """Whether a user-data event says something the order flow did not record itself."""
+    kind = message.get("e")
+    if kind == "ORDER_TRADE_UPDATE":
+        order = message.get("o") or {}
+        ours = order.get("o") == "MARKET" and OWN_ORDER.match(str(order.get("c", "")))
+        return not ours and order.get("X") in ("FILLED", "PARTIALLY_FILLED")
+    if kind == "ACCOUNT_UPDATE":  # an order's own move comes with its ORDER_TRADE_UPDATE
+        return (message.get("a") or {}).get("m") != "ORDER"
+    return False
+
+
+@dataclass
+class _Open:
+    trader: Trader
+    stream: UserStream
+    task: asyncio.Task[None]
+    expired: bool = False
+    wake: asyncio.Task[None] | None = field(default=None)
+
+
+class UserStreams:
+    """Keeps the streams in line with the traders owned and running, every few seconds."""
+
+    def __init__(
+        self,
+        ws_url: str,
+        traders: Callable[[], dict[str, Trader]],
+        reconcile: Callable[[Trader], Awaitable[None]],
+        limit: int,
+    ) -> None:
+        self._ws_url = ws_url
+        self._traders = traders
+        self._reconcile = reconcile
+        self._limit = limit
+        self._open: dict[str, _Open] = {}
+        self._warned = False
+
+    def wanted(self) -> dict[str, Trader]:
+        """The running traders that get a stream (the first ``limit`` by user id)."""
+        running = sorted((u, t) for u, t in self._traders().items() if t.view.running)
+        if len(running) > self._limit and not self._warned:
+            self._warned = True
+            get_logger().warning(
+                "more running traders than user-data streams; the rest rely on polling",
+                traders=len(running),
+                streams=self._limit,
+            )
+        return dict(running[: self._limit])
+
+    async def run(self) -> None:
+        """Open and close streams as traders come and go, until cancelled."""
+        try:
+            while True:
+                await self.sync()
+                await asyncio.sleep(SYNC_EVERY_S)
+        finally:
+            await self.close_all()
+
+    async def sync(self) -> None:
+        wanted = self.wanted()
+        for user_id, opened in list(self._open.items()):
+            if wanted.get(user_id) is not opened.trader or opened.expired:
+                await self._close(user_id)
+        missing = [t for u, t in wanted.items() if u not in self._open]
+        for start in range(0, len(missing), OPENING_AT_ONCE):
+            await asyncio.gather(
+                *(self._start(t) for t in missing[start : start + OPENING_AT_ONCE])
+            )
+        USER_STREAMS.set(len(self._open))
+
+    async def _start(self, trader: Trader) -> None:
+        try:
+            listen_key = await trader.exchange.open_stream()
+        except OutcomeUnknown as exc:  # the next sync tries again
+            get_logger().info("user-data stream not opened", user=trader.user_id, error=str(exc))
+            return
+        user_id = trader.user_id
+
+        async def on_message(message: dict[str, Any]) -> None:
+            if message.get("e") == "listenKeyExpired":
+                self._open[user_id].expired = True  # closed and opened afresh at the next sync
+            elif wakes(message):
+                self.wake(user_id)
+
+        async def on_gap(_last_ms: int) -> None:
+            self.wake(user_id)
+
+        stream = UserStream(
+            self._ws_url,
+            listen_key,
+            on_message,
+            trader.exchange.keep_stream,
+            keep_alive_s=KEEP_ALIVE_S,
+            on_gap=on_gap,
+        )
+        self._open[user_id] = _Open(trader, stream, asyncio.create_task(stream.run()))
+
+    def wake(self, user_id: str) -> None:
+        """Reconcile the user soon; wake-ups within ``DEBOUNCE_S`` share one reconcile."""
+        opened = self._open.get(user_id)
+        if opened is None or (opened.wake is not None and not opened.wake.done()):
+            return
+        USER_STREAM_WAKEUPS.inc()
+        opened.wake = asyncio.create_task(self._reconcile_soon(opened.trader))
+
+    async def _reconcile_soon(self, trader: Trader) -> None:
+        await asyncio.sleep(DEBOUNCE_S)
+        try:
+            await self._reconcile(trader)
+        except Exception:  # the poll tries again
+            get_logger().exception("reconcile after a stream event failed", user=trader.user_id)
+
+    async def _close(self, user_id: str, *, give_back: bool = True) -> None:
+        opened = self._open.pop(user_id)
+        await opened.stream.close()
+        opened.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await opened.task
+        if give_back:
+            with contextlib.suppress(OutcomeUnknown):
+                await opened.trader.exchange.close_stream(opened.stream.listen_key)
+
+    async def close_all(self) -> None:
+        """Close every socket (the listenKeys lapse by themselves within the hour)."""
+        for user_id in list(self._open):
+            await self._close(user_id, give_back=False)
+        USER_STREAMS.set(0)
