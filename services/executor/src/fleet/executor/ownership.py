@@ -69,9 +69,7 @@ class Ownership:
         if not fresh:
             return []
         accounts = await self._load([v.user_id for v in fresh])
-        traders = [
-            self.factory.build(v, accounts[v.user_id], self.partition(v.user_id)) for v in fresh
-        ]
+        traders = [self.factory.build(v, accounts[v.user_id]) for v in fresh]
         for trader in traders:
             self.traders[trader.user_id] = trader
         await _bounded(self.execution.resolve_open, traders, RESOLVE_CONCURRENCY)
@@ -84,12 +82,14 @@ class Ownership:
         self.owned -= partitions
         for user_id in [u for u in self.traders if self.partition(u) in partitions]:
             del self.traders[user_id]
+            self.factory.egress.release(user_id)
         metrics.OWNED_TRADERS.set(len(self.traders))
         metrics.OWNED_PARTITIONS.set(len(self.owned))
 
     def drop(self, user_id: str) -> None:
         """The user's bot stopped: no more trading or reconciling for them."""
         self.traders.pop(user_id, None)
+        self.factory.egress.release(user_id)
         metrics.OWNED_TRADERS.set(len(self.traders))
 
     async def _load(self, user_ids: list[str]) -> dict[str, TradingAccount]:

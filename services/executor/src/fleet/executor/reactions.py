@@ -79,8 +79,7 @@ class Reactions:
         if flatten:
             if trader is None:
                 view = self.ownership.directory.view(user_id)
-                partition = self.ownership.partition(user_id)
-                trader = await self.ownership.factory.load(view, partition)
+                trader = await self.ownership.factory.load(view)
             await self.execution.reconcile(trader)  # close what BingX really holds
             await self.execution.flatten(trader, envelope.id)
         if isinstance(event, BotStopped):

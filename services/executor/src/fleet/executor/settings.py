@@ -26,8 +26,8 @@ class ExecutorSettings(ServiceSettings):
     partitions: int = Field(default=16, ge=1, le=1024, description="Users hash to P partitions.")
     egress: list[str] = Field(
         default_factory=lambda: ["default"],
-        description="Egress identities (name=address, an address, or a name); partition p "
-        "sends from identity p mod N. Each has its own per-IP BingX budget.",
+        description="Egress identities (name=address, an address, or a name); each owned "
+        "trader sends from the least used one. Each has its own per-IP BingX budget.",
     )
     rate_limits: bool = Field(
         default=True, description="Respect BingX's limits (switch off only for benchmarks)."

@@ -1,5 +1,5 @@
 """A trader as the owning executor holds them: their log-built account, their BingX
-account (signed by vault, sent from their partition's egress identity) and a lock that
+account (signed by vault, sent from the egress identity they were given) and a lock that
 serialises everything done for them."""
 
 from __future__ import annotations
@@ -75,13 +75,13 @@ class TraderFactory:
     egress: EgressPool
     bingx_base_url: str
 
-    async def load(self, view: UserView, partition: int) -> Trader:
+    async def load(self, view: UserView) -> Trader:
         """Replay the user's account from the log and wire their exchange."""
         account = await self.accounts.load(AggregateId(view.user_id))
-        return self.build(view, account, partition)
+        return self.build(view, account)
 
-    def build(self, view: UserView, account: TradingAccount, partition: int) -> Trader:
-        identity = self.egress.identity(partition)
+    def build(self, view: UserView, account: TradingAccount) -> Trader:
+        identity = self.egress.assign(view.user_id)
         budget = UserBudget(self.egress.budget(identity))
         transport = Transport(
             self.bingx_base_url,

@@ -36,13 +36,19 @@ class EgressIdentity:
 
 
 class EgressPool:
-    """One HTTP pool and one budget per identity; partition ``p`` uses identity
-    ``p mod len(identities)``."""
+    """One HTTP pool and one budget per identity. Each trader this process owns is given
+    the identity with the fewest traders (balanced to within one): an identity with more
+    users than another makes its users wait longer for every signal under the rate limit
+    (by partition, 240 users on 4 identities were 12 % off an even share on average, 20 %
+    at p90, and the users' mean delays spread by 33 %)."""
 
     def __init__(self, identities: list[EgressIdentity], kv: KeyValue | None, scope: str) -> None:
         if not identities:
             raise ValueError("at least one egress identity is needed")
         self.identities = identities
+        self._by_name = {i.name: i for i in identities}
+        self._load = {i.name: 0 for i in identities}
+        self._assigned: dict[str, str] = {}
         self._sessions: dict[str, aiohttp.ClientSession] = {}
         # A request is signed (timestamp included) only once it has a connection to go
         # out on: queued behind a full pool, a signed request outlived BingX's 5 s
@@ -53,8 +59,24 @@ class EgressPool:
         }
         self._pacers = {i.name: DoorPacer() if kv is not None else None for i in identities}
 
-    def identity(self, partition: int) -> EgressIdentity:
-        return self.identities[partition % len(self.identities)]
+    def assign(self, user_id: str) -> EgressIdentity:
+        """The user's identity while this process trades for them (the least used one)."""
+        name = self._assigned.get(user_id)
+        if name is None:
+            name = min(self.identities, key=lambda i: self._load[i.name]).name
+            self._assigned[user_id] = name
+            self._load[name] += 1
+        return self._by_name[name]
+
+    def release(self, user_id: str) -> None:
+        """The process no longer trades for the user."""
+        name = self._assigned.pop(user_id, None)
+        if name is not None:
+            self._load[name] -= 1
+
+    def load(self) -> dict[str, int]:
+        """Traders per identity."""
+        return dict(self._load)
 
     def session(self, identity: EgressIdentity) -> aiohttp.ClientSession:
         """The shared pool of ``identity`` (created on first use, inside the event loop)."""
