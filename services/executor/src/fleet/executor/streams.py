@@ -30,6 +30,9 @@ SYNC_EVERY_S = 2.0
 OPENING_AT_ONCE = 16
 DEBOUNCE_S = 0.3
 KEEP_ALIVE_S = 1800.0  # BingX: a listenKey lives 60 min; extend every 30
+# More reconnects than this between two syncs: the listenKey is likely dead (deleted by a
+# previous owner, or lapsed) — open a fresh one.
+MAX_RECONNECTS = 1
 
 
 def wakes(message: dict[str, Any]) -> bool:
@@ -50,6 +53,7 @@ class _Open:
     stream: UserStream
     task: asyncio.Task[None]
     expired: bool = False
+    reconnects_seen: int = 0
     wake: asyncio.Task[None] | None = field(default=None)
 
 
@@ -94,7 +98,9 @@ class UserStreams:
     async def sync(self) -> None:
         wanted = self.wanted()
         for user_id, opened in list(self._open.items()):
-            if wanted.get(user_id) is not opened.trader or opened.expired:
+            failing = opened.stream.reconnects - opened.reconnects_seen > MAX_RECONNECTS
+            opened.reconnects_seen = opened.stream.reconnects
+            if wanted.get(user_id) is not opened.trader or opened.expired or failing:
                 await self._close(user_id)
         missing = [t for u, t in wanted.items() if u not in self._open]
         for start in range(0, len(missing), OPENING_AT_ONCE):
