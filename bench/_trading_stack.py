@@ -150,7 +150,7 @@ class TradingStack:
     ) -> None:
         self._watch.cancel()
         with contextlib.suppress(BaseException):
-            await self._watch
+            await asyncio.wait({self._watch}, timeout=5)  # never hang on the way out
         for process in reversed(self._processes):
             process.stop()
         await self.nc.close()

@@ -123,6 +123,7 @@ async def main() -> None:
     parser.add_argument("--spread-signals", type=int, default=100)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/fleet-bench-fanout"))
     parser.add_argument("--parts", default="1,2", help="1: limits off, 2: limits on")
+    parser.add_argument("--identities", default="1,4", help="Part 2's egress identity counts")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     if "1" in parts:
@@ -132,7 +133,7 @@ async def main() -> None:
     if "2" not in parts:
         return
     print("Part 2: simulator rate limits on (BingX's table)")
-    for identities in (1, 4):
+    for identities in (int(n) for n in args.identities.split(",")):
         await limited(args.limited_users, identities, args.limited_signals, args.workdir)
     await spread(args.spread_users, args.spread_signals, args.workdir)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import uuid
@@ -228,7 +229,12 @@ async def _fetch_forever(sub: JetStreamContext.PullSubscription) -> AsyncIterato
         except TimeoutError:
             # nothing new yet. nats-py raises its own TimeoutError or, when the wait runs
             # out while a batch is being read (a loaded machine), a bare asyncio one:
-            # either means "fetch again", never "the reader died".
+            # either means "fetch again", never "the reader died" — unless it is a cancel
+            # that nats-py's wait turned into a timeout (seen: a bench's log watcher that
+            # never stopped), which must stay a cancel.
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError from None
             continue
         for msg in messages:
             yield _stored(msg)
