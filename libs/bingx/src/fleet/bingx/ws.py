@@ -19,6 +19,16 @@ OnMessage = Callable[[dict[str, Any]], Awaitable[None]]
 OnGap = Callable[[int], Awaitable[None]]  # epoch ms of the last message before the gap
 
 
+def swap_ws_url(rest_base_url: str, override: str = "") -> str:
+    """The swap WebSocket (market data, and user data with ``?listenKey=``) that goes with
+    a REST base URL: BingX's own, or ``/swap-market`` on the same host (the simulator)."""
+    if override:
+        return override
+    if "open-api.bingx.com" in rest_base_url:
+        return "wss://open-api-swap.bingx.com/swap-market"
+    return rest_base_url.replace("http", "ws", 1).rstrip("/") + "/swap-market"
+
+
 def decode(frame: bytes | str) -> str:
     """A server frame as text (binary frames are gzip; text frames are taken as they are)."""
     return gzip.decompress(frame).decode() if isinstance(frame, bytes) else frame

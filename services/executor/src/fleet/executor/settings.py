@@ -8,6 +8,7 @@ import socket
 
 from pydantic import Field
 
+from fleet.bingx.ws import swap_ws_url
 from fleet.settings import ServiceSettings
 
 
@@ -60,8 +61,4 @@ class ExecutorSettings(ServiceSettings):
     @property
     def user_ws_url(self) -> str:
         """Where user-data streams connect (``?listenKey=`` is added per stream)."""
-        if self.bingx_ws_url:
-            return self.bingx_ws_url
-        if "open-api.bingx.com" in self.bingx_base_url:
-            return "wss://open-api-swap.bingx.com/swap-market"
-        return self.bingx_base_url.replace("http", "ws", 1).rstrip("/") + "/swap-market"
+        return swap_ws_url(self.bingx_base_url, self.bingx_ws_url)

@@ -7,6 +7,7 @@ import socket
 
 from pydantic import Field
 
+from fleet.bingx.ws import swap_ws_url
 from fleet.settings import ServiceSettings
 
 
@@ -23,8 +24,4 @@ class StrategySettings(ServiceSettings):
 
     @property
     def market_ws_url(self) -> str:
-        if self.bingx_ws_url:
-            return self.bingx_ws_url
-        if "open-api.bingx.com" in self.bingx_base_url:
-            return "wss://open-api-swap.bingx.com/swap-market"
-        return self.bingx_base_url.replace("http", "ws", 1).rstrip("/") + "/swap-market"
+        return swap_ws_url(self.bingx_base_url, self.bingx_ws_url)
