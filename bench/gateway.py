@@ -10,7 +10,8 @@ Each line prints p50 / p99 latency and requests/s. Two load shapes:
 The login mix: 1 request in ``--login-every`` is a login (argon2id verify in the auth
 service), the others ``GET /api/status``.
 
-Usage: ``.venv/bin/python bench/gateway.py [--sessions 200] [--seconds 10]``. Starts
+Usage: ``.venv/bin/python bench/gateway.py [--sessions 200] [--seconds 10] [--workers 1,2]``
+(every line once per gateway process count: ``FLEET_HTTP_WORKERS``). Starts
 nats-server, PostgreSQL, the auth service and the gateway on free 127.0.0.1 ports (the
 load generator runs on the same two cores), and stops everything afterwards.
 """
@@ -154,6 +155,8 @@ class Bench:
         self.nats = NatsServer(root / "nats")
         self.postgres = PostgresServer(root / "postgres", fast_unsafe=True)
         self.services: list[ServiceProcess] = []
+        self.gateway: ServiceProcess | None = None
+        self.gateway_env: dict[str, str] = {}
         self.nc: Client | None = None
 
     async def start(self) -> str:
@@ -170,9 +173,20 @@ class Bench:
             "FLEET_DATABASE_URL": self.postgres.create_database("fleet"),
             "FLEET_COOKIE_SECURE": "false",
         }
-        for name, env in (("auth", auth), ("gateway", gateway)):
-            self.services.append(ServiceProcess(name, common | env, self.root).start())
-        return self.services[-1].url
+        self.services.append(ServiceProcess("auth", common | auth, self.root).start())
+        self.gateway_env = common | gateway
+        return self.start_gateway(1)
+
+    def start_gateway(self, workers: int) -> str:
+        """(Re)start the gateway with ``workers`` processes on a new port; sessions live
+        in PostgreSQL, so every signed-in browser stays signed in."""
+        if self.gateway is not None:
+            self.gateway.stop()
+            self.services.remove(self.gateway)
+        env = self.gateway_env | {"FLEET_HTTP_WORKERS": str(workers)}
+        self.gateway = ServiceProcess("gateway", env, self.root).start()
+        self.services.append(self.gateway)
+        return self.gateway.url
 
     async def admin(self, base: str) -> User:
         assert self.nc is not None
@@ -244,7 +258,9 @@ class Bench:
         self.nats.stop()
 
 
-async def run(sessions: int, seconds: float, interval: float, login_every: int) -> None:
+async def run(
+    sessions: int, seconds: float, interval: float, login_every: int, workers: list[int]
+) -> None:
     with tempfile.TemporaryDirectory(prefix="fleet-bench-gateway-") as tmp:
         bench = Bench(Path(tmp))
         try:
@@ -252,31 +268,60 @@ async def run(sessions: int, seconds: float, interval: float, login_every: int) 
             admin = await bench.admin(base)
             users = await bench.traders(base, admin, sessions)
             anonymous = [User(browser(base), "", "") for _ in range(sessions)]
-            await drive(users, status, 2, None)  # warm-up
-            print(f"\n{sessions} sessions, {seconds:.0f} s a line, gateway = 1 process")
-            scenarios: list[tuple[str, list[User], Call, float | None]] = [
-                ("GET /healthz (baseline), closed loop", anonymous, healthz, None),
-                ("GET /api/status, closed loop", users, status, None),
-                (f"GET /healthz (baseline), paced {interval:g} s", anonymous, healthz, interval),
-                (f"GET /api/status, paced {interval:g} s", users, status, interval),
-                (
-                    f"login mix 1:{login_every}, paced {interval:g} s",
-                    users,
-                    mixed(login_every),
-                    interval,
-                ),
-                (f"login mix 1:{login_every}, closed loop", users, mixed(login_every), None),
-            ]
-            for label, who, call, pace in scenarios:
-                found, took = await drive(who, call, seconds, pace)
-                for kind, samples in sorted(found.by_kind.items()):
-                    print(line(f"{label} [{kind}]", samples, took, found.errors), flush=True)
-                if found.error_kinds:
-                    print(f"    errors: {found.error_kinds} {FIRST_ERRORS}", flush=True)
+            running = 1
+            for count in workers:
+                if count != running:
+                    base, running = bench.start_gateway(count), count
+                    for user in [*users, *anonymous]:
+                        await rebase(user, base)
+                await drive(users, status, 2, None)  # warm-up
+                await scenarios(
+                    sessions=sessions,
+                    seconds=seconds,
+                    interval=interval,
+                    login_every=login_every,
+                    workers=count,
+                    users=users,
+                    anonymous=anonymous,
+                )
             for user in [admin, *users, *anonymous]:
                 await user.http.close()
         finally:
             await bench.stop()
+
+
+async def rebase(user: User, base: str) -> None:
+    """Point a browser at a restarted gateway, keeping its cookies (they name no port)."""
+    jar = user.http.cookie_jar
+    await user.http.close()
+    user.http = aiohttp.ClientSession(base, cookie_jar=jar)
+
+
+async def scenarios(
+    *,
+    sessions: int,
+    seconds: float,
+    interval: float,
+    login_every: int,
+    workers: int,
+    users: list[User],
+    anonymous: list[User],
+) -> None:
+    print(f"\n{sessions} sessions, {seconds:.0f} s a line, gateway = {workers} process(es)")
+    lines: list[tuple[str, list[User], Call, float | None]] = [
+        ("GET /healthz (baseline), closed loop", anonymous, healthz, None),
+        ("GET /api/status, closed loop", users, status, None),
+        (f"GET /healthz (baseline), paced {interval:g} s", anonymous, healthz, interval),
+        (f"GET /api/status, paced {interval:g} s", users, status, interval),
+        (f"login mix 1:{login_every}, paced {interval:g} s", users, mixed(login_every), interval),
+        (f"login mix 1:{login_every}, closed loop", users, mixed(login_every), None),
+    ]
+    for label, who, call, pace in lines:
+        found, took = await drive(who, call, seconds, pace)
+        for kind, samples in sorted(found.by_kind.items()):
+            print(line(f"{label} [{kind}]", samples, took, found.errors), flush=True)
+        if found.error_kinds:
+            print(f"    errors: {found.error_kinds} {FIRST_ERRORS}", flush=True)
 
 
 def main() -> None:
@@ -285,14 +330,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--interval", type=float, default=1.0, help="Paced: seconds between.")
     parser.add_argument("--login-every", type=int, default=100)
+    parser.add_argument(
+        "--workers", default="1,2", help="Gateway process counts to measure, e.g. 1,2."
+    )
     args = parser.parse_args()
+    try:
+        workers = [int(part) for part in args.workers.split(",")]
+    except ValueError:
+        workers = []
     if args.sessions < 1 or args.seconds <= 0 or args.login_every < 1:
         print(
             "bench/gateway.py: --sessions, --seconds and --login-every must be positive",
             file=sys.stderr,
         )
         raise SystemExit(2)
-    uvloop.run(run(args.sessions, args.seconds, args.interval, args.login_every))
+    if not workers or min(workers) < 1:
+        print("bench/gateway.py: --workers wants positive counts, e.g. 1,2", file=sys.stderr)
+        raise SystemExit(2)
+    uvloop.run(run(args.sessions, args.seconds, args.interval, args.login_every, workers))
 
 
 if __name__ == "__main__":

@@ -200,6 +200,12 @@ def extra_services() -> tuple[str, ...]:
     return ()
 
 
+@pytest.fixture(scope="module")
+def gateway_workers() -> int:
+    """Gateway processes sharing the port (a module overrides it to run several)."""
+    return 1
+
+
 def _environments(
     request: pytest.FixtureRequest, nats_server: Any, spec: StreamSpec, database_url: str
 ) -> dict[str, dict[str, str]]:
@@ -210,7 +216,11 @@ def _environments(
     }
     envs = {
         "auth": CHEAP_ARGON2,
-        "gateway": {"FLEET_DATABASE_URL": database_url, "FLEET_COOKIE_SECURE": "false"},
+        "gateway": {
+            "FLEET_DATABASE_URL": database_url,
+            "FLEET_COOKIE_SECURE": "false",
+            "FLEET_HTTP_WORKERS": str(request.getfixturevalue("gateway_workers")),
+        },
     }
     extra = request.getfixturevalue("extra_services")
     if extra:

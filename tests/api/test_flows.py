@@ -22,6 +22,46 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(scope="module")
+def gateway_workers() -> int:
+    """These flows run on two gateway processes: reads must see writes made through the
+    other one, sessions work on both (they are in PostgreSQL)."""
+    return 2
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+async def test_two_gateway_processes_serve_one_port(stack: "Stack", admin: "Session") -> None:
+    supervisor = stack.processes["gateway"].process.proc
+    assert supervisor is not None
+    workers = [pid for pid in _children(supervisor.pid) if "spawn_main" in _cmdline(pid)]
+    assert len(workers) == 2, workers
+    trader = await stack.new_session(admin, "trader")
+    for leverage in range(2, 12):  # each write and read may land on either process
+        changed = await trader.put("/api/settings", json={"leverage": leverage})
+        assert changed.status_code == 200 and changed.json()["leverage"] == leverage
+        status = await trader.get("/api/status")
+        assert status.status_code == 200 and status.json()["username"] == trader.account.username
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
 async def test_sign_in_me_and_settings(stack: "Stack", admin: "Session") -> None:
     me = await admin.get("/api/auth/me")
     assert me.status_code == 200, me.text

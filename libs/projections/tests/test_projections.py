@@ -1,5 +1,6 @@
 """Projection runner against real NATS JetStream and a real PostgreSQL."""
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
 
@@ -164,3 +165,32 @@ async def test_unknown_event_type_stops_the_projection(
     with pytest.raises(ProjectionFailed, match=r"unknown event type 'test\.from_the_future'"):
         await runner.run(until=stored[-1].sequence)
     assert rows(engine, "rm_balances")["checkpoint"][0][2] == (stored[-1].sequence or 0) - 1
+
+
+class BalancesV2(Balances):
+    version = 2
+
+
+async def test_processes_sharing_a_database_prepare_a_projection_one_at_a_time(
+    database_url: str, event_store: EventStore
+) -> None:
+    # Gateway workers start together: each creates (then, after an upgrade, rebuilds) the
+    # same schema. Without the advisory lock one CREATE SCHEMA fails as a duplicate.
+    last = await fill(event_store, 60)
+    engines = [create_engine(database_url) for _ in range(4)]
+    try:
+        for projection in (Balances(), BalancesV2()):
+            runners = [
+                ProjectionRunner(e, event_store, registry, projection, batch_size=7)
+                for e in engines
+            ]
+            assert await asyncio.gather(*(r.run(until=last) for r in runners)) == [last] * 4
+            state = rows(engines[0], "rm_balances")
+            assert len(state["ledger"]) == 60
+            assert state["checkpoint"][0][1:] == (projection.version, last)
+        with engines[0].connect() as conn:  # every advisory lock was given back
+            held = conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"))
+            assert held.scalar_one() == 0
+    finally:
+        for e in engines:
+            e.dispose()

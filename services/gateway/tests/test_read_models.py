@@ -138,6 +138,7 @@ async def a_small_world(store: EventStore) -> int:
             quantity=Decimal("0.5"),
             entry_price=Decimal("3000"),
             leverage=5,
+            stop_price=Decimal("3100.25"),
             opened_at=T0,
         ),
         trade_ev.AccountValued(
@@ -225,7 +226,15 @@ async def test_projections_answer_the_gateways_queries_and_rebuild_identically(
         bob = users.get_user(c, "bob")
         assert bob is not None and bob.locked
         assert credential_of(c, "alice").api_key_last4 == "9XkQ"
-        status = views.status_of(c, alice)
+        status = views.status_of(c, "alice")
+        assert status is not None and views.status_of(c, "nobody") is None
+        assert status.username == "alice" and status.trading_enabled
+        (open_position,) = status.positions
+        assert (open_position.quantity, open_position.stop_price) == (
+            Decimal("0.5"),
+            Decimal("3100.25"),
+        )
+        assert open_position.opened_at == T0 and open_position.direction == "short"
         assert status.bot.status == "paused" and [p.trade_id for p in status.positions] == ["t2"]
         assert status.account is not None and status.account.equity == Decimal("2511")
         stats = trading.stats_of(c, "alice")

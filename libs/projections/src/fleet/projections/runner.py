@@ -59,12 +59,19 @@ class ProjectionRunner:
         self.batch_size = batch_size
 
     async def prepare(self) -> None:
-        """Create the live schema if missing; rebuild it if the projection's version changed."""
-        stored = await asyncio.to_thread(self.tables.checkpoint, self.projection.schema)
-        if stored is None:
-            await asyncio.to_thread(self.tables.create, self.projection.schema)
-        elif stored[0] != self.projection.version:
-            await self.rebuild()
+        """Create the live schema if missing; rebuild it if the projection's version changed.
+        One process at a time (a PostgreSQL advisory lock): two gateway workers starting
+        together neither both create nor both rebuild."""
+        schema = self.projection.schema
+        held = await asyncio.to_thread(self.tables.lock, schema)
+        try:
+            stored = await asyncio.to_thread(self.tables.checkpoint, schema)
+            if stored is None:
+                await asyncio.to_thread(self.tables.create, schema)
+            elif stored[0] != self.projection.version:
+                await self.rebuild()
+        finally:
+            await asyncio.to_thread(self.tables.unlock, held, schema)
 
     async def run(self, *, until: int | None = None) -> int:
         """Apply events from the checkpoint on. Follows the log forever unless ``until``

@@ -22,6 +22,10 @@ def _in_schema(connection: Connection, schema: str) -> Connection:
     return connection.execution_options(schema_translate_map={PROJECTION_SCHEMA: schema})
 
 
+_LOCK = text("SELECT pg_advisory_lock(hashtext(:key))")
+_UNLOCK = text("SELECT pg_advisory_unlock(hashtext(:key))")
+
+
 class ProjectionTables:
     """Applies events of one projection to the tables of one PostgreSQL schema."""
 
@@ -29,6 +33,28 @@ class ProjectionTables:
         self.engine = engine
         self.projection = projection
         self.registry = registry
+
+    def lock(self, schema: str) -> Connection:
+        """Wait for PostgreSQL's advisory lock of ``schema`` (processes sharing a database
+        prepare a projection one at a time) and return the connection that holds it."""
+        connection = self.engine.connect()
+        try:
+            connection.execute(_LOCK, {"key": schema})
+            connection.commit()
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def unlock(self, connection: Connection, schema: str) -> None:
+        """Release what ``lock`` took (closing alone would not: the pool keeps sessions)."""
+        try:
+            connection.execute(_UNLOCK, {"key": schema})
+            connection.commit()
+        except Exception:
+            connection.invalidate()  # a lost session holds no lock
+        finally:
+            connection.close()
 
     def create(self, schema: str) -> None:
         """Create ``schema`` with the projection's tables and a checkpoint at 0."""

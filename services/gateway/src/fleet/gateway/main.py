@@ -134,18 +134,36 @@ async def _purge_sessions(found: Services) -> None:
 
 
 def run() -> None:
-    """Entry point: read settings (one clear line on bad input), then serve."""
-    try:
-        settings = load_settings(GatewaySettings)
-    except SettingsError as exc:
-        print(f"fleet-gateway: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+    """Entry point: read settings (one clear line on bad input), then serve, in
+    ``FLEET_HTTP_WORKERS`` processes (each builds its own app from the environment)."""
+    settings = _settings_or_exit()
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
-    get_logger().info("starting", host=settings.http_host, port=settings.http_port)
+    get_logger().info(
+        "starting", host=settings.http_host, port=settings.http_port, workers=settings.http_workers
+    )
+    many = settings.http_workers > 1
+    app: FastAPI | str = "fleet.gateway.main:worker_app" if many else create_app(settings)
     uvicorn.run(
-        create_app(settings),
+        app,
+        factory=many,
+        workers=settings.http_workers,
         host=settings.http_host,
         port=settings.http_port,
         log_level="warning",
         access_log=False,
     )
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process (uvicorn's factory when ``FLEET_HTTP_WORKERS`` > 1)."""
+    settings = _settings_or_exit()
+    configure_logging(settings.service_name, settings.log_level, settings.log_format)
+    return create_app(settings)
+
+
+def _settings_or_exit() -> GatewaySettings:
+    try:
+        return load_settings(GatewaySettings)
+    except SettingsError as exc:
+        print(f"fleet-gateway: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -38,6 +38,12 @@ class GatewaySettings(ServiceSettings):
         default_factory=list,
         description="Peers whose X-Forwarded-For names the client IP (empty: none).",
     )
+    http_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Gateway processes sharing the HTTP port (stateless: about one a core).",
+    )
     session_purge_minutes: float = Field(
         default=10.0, gt=0, description="How often dead sessions are deleted."
     )

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query
-from sqlalchemy import Connection
+from fastapi import Depends, Query, Response
 
 from fleet.events.auth_commands import UpdateTradingSettings
 from fleet.gateway.api.common import ServicesDep, ask, make_router, settle
@@ -14,7 +13,7 @@ from fleet.gateway.deps import Access, authorize
 from fleet.gateway.errors import not_found
 from fleet.gateway.read_models import views
 from fleet.gateway.read_models.trading import queries as trading
-from fleet.gateway.read_models.users.queries import settings_of, user_row
+from fleet.gateway.read_models.users.queries import settings_of
 from fleet.gateway.schemas.common import IdPath, Page
 from fleet.gateway.schemas.queries import DecisionsQuery, PageQuery, TradesQuery
 from fleet.gateway.schemas.trading import (
@@ -31,17 +30,20 @@ from fleet.gateway.schemas.trading import (
 router = make_router("account")
 
 
-@router.get("/api/status", summary="My account, positions and bot", operation_id="status")
+@router.get(
+    "/api/status",
+    summary="My account, positions and bot",
+    operation_id="status",
+    response_model=StatusOut,
+)
 async def status(
     access: Annotated[Access, Depends(authorize("account.status"))], found: ServicesDep
-) -> StatusOut:
-    def read(connection: Connection) -> StatusOut:
-        row = user_row(connection, access.caller.user_id)
-        if row is None:
-            raise not_found("your account no longer exists")
-        return views.status_of(connection, row)
-
-    return await found.db.read(read)
+) -> Response:
+    # The hot read: one statement, and the model serialised once (not validated again).
+    found_status = await found.db.read(views.status_of, access.caller.user_id)
+    if found_status is None:
+        raise not_found("your account no longer exists")
+    return Response(found_status.model_dump_json(), media_type="application/json")
 
 
 @router.get("/api/settings", summary="My trading settings", operation_id="settings_read")
