@@ -1,16 +1,24 @@
 """One signal to every owned trader who follows its stream.
 
-Users are served in a rotating order: for the k-th candle of a stream the list starts at
-``frac(k x golden ratio) x N``. The offsets of successive signals are spread evenly over
-the list (a low-discrepancy sequence), so when the budget cannot serve everyone at once,
-no user is always last and over many signals every user's average place is the middle.
+Users are served in a rotating order. Each egress identity is its own queue (its own
+per-IP budget), so each identity's users are rotated on their own: for the k-th candle
+of a stream that identity's list starts at ``frac(k x golden ratio) x n``. The offsets of
+successive signals are spread evenly over the list (a low-discrepancy sequence), so when
+the budget cannot serve everyone at once no user is always last, and over many signals
+every user's average place in his identity's queue is the middle. The identities' lists
+are then interleaved, so every queue starts at once. (Rotating the whole list instead
+leaves a user's place in his identity's queue to how the identities happen to be mixed
+around him: 15-19 % apart over 100 signals, against 2 % this way.)
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Sequence
 from datetime import timedelta
+from itertools import zip_longest
+from typing import Protocol, TypeVar
 
 from fleet.executor import metrics
 from fleet.executor.domain.planner import TIMEFRAME_SECONDS
@@ -22,12 +30,29 @@ from fleet.obs import get_logger
 GOLDEN = (5**0.5 - 1) / 2
 
 
-def rotation(traders: list[Trader], index: int) -> list[Trader]:
-    """The order in which the ``index``-th signal of a stream serves ``traders``."""
-    if not traders:
-        return []
-    offset = int((index * GOLDEN) % 1.0 * len(traders))
-    return traders[offset:] + traders[:offset]
+class Queued(Protocol):
+    """What the order depends on: the egress identity a trader sends from."""
+
+    @property
+    def egress(self) -> str: ...
+
+
+Q = TypeVar("Q", bound=Queued)
+
+
+def rotation(traders: Sequence[Q], index: int) -> list[Q]:
+    """The order in which the ``index``-th signal of a stream serves ``traders`` (given in
+    a stable order): each identity's users rotated, the identities interleaved."""
+    queues: dict[str, list[Q]] = {}
+    for trader in traders:
+        queues.setdefault(trader.egress, []).append(trader)
+    rotated = [_rotate(queue, index) for queue in queues.values()]
+    return [t for turn in zip_longest(*rotated) for t in turn if t is not None]
+
+
+def _rotate(queue: list[Q], index: int) -> list[Q]:
+    offset = int((index * GOLDEN) % 1.0 * len(queue))
+    return queue[offset:] + queue[:offset]
 
 
 def signal_index(received: SignalReceived) -> int:

@@ -34,8 +34,11 @@ class Trader:
         exchange: Account,
         budget: UserBudget,
         accounts: Repository[TradingAccount],
+        *,
+        egress: str = "",
     ) -> None:
         self.view = view
+        self.egress = egress  # the name of the egress identity it sends from
         self.account = account
         self.exchange = exchange
         self.budget = budget
@@ -91,4 +94,5 @@ class TraderFactory:
             in_flight=self.egress.gate(identity),
             pacer=self.egress.pacer(identity),
         )
-        return Trader(view, account, BingxAccount(BingxClient(transport)), budget, self.accounts)
+        exchange = BingxAccount(BingxClient(transport))
+        return Trader(view, account, exchange, budget, self.accounts, egress=identity.name)
