@@ -101,6 +101,7 @@ class TradingStack:
         self.egress = egress or ["default"]
         self.vault_workers = vault_workers
         self.users: list[str] = []
+        self.uids: dict[str, str] = {}  # Fleet user id -> simulator uid
         self._index = int(time.time()) // 300
         self._processes: list[ServiceProcess] = []
 
@@ -193,6 +194,7 @@ class TradingStack:
     async def _connected_user(self) -> str:
         keys = await self.sim_api("POST", "/sim/accounts", {"balance": "10000"})
         user = "u" + uuid.uuid4().hex[:16]
+        self.uids[user] = keys["uid"]
         ref = AggregateRef(type="user", id=AggregateId(user))
         settings = TradingSettings(trading_enabled=True, risk_per_trade=Decimal(1))
         events = [

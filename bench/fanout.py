@@ -11,8 +11,10 @@ time goes (the executor's own histograms). Baseline in the same run: the same nu
 orders sent straight to the simulator with local HMAC (no vault, no log, no risk engine).
 
 Part 2 (simulator limits on, BingX's table): with 1 and 4 egress identities
-(127.0.0.2...), orders/s as a fraction of the per-IP cap (300 per 10 s per identity) with
-the refusal count, then the spread of each user's mean delay over ``--spread-signals``.
+(127.0.0.2...) and ``--limited-users`` users per identity, orders/s as a fraction of the
+per-IP cap (300 per 10 s per identity) from the signal to the last order and from the first
+order to the last, with the refusal count; then the spread of each user's mean delay over
+``--spread-signals`` (and the same by egress identity).
 
     .venv/bin/python -m bench.fanout                       # 100, 1,000, 10,000 users
     .venv/bin/python -m bench.fanout --users 100 --signals 4 --spread-signals 20
@@ -76,13 +78,20 @@ async def limited(users: int, identities: int, signals: int, workdir: Path) -> N
         rounds = [await stack.signal_round("up" if i % 2 == 0 else "down") for i in range(signals)]
         spent = sum(max(r.values()) for r in rounds)
         rate = users * signals / spent
-        refused = (await stack.limits())["refused"]
+        # while the budget is what limits: from each signal's first order accepted to its last
+        flowing = sum(max(r.values()) - min(r.values()) for r in rounds)
+        steady = (users - 1) * signals / flowing
+        first = statistics.mean(min(r.values()) for r in rounds)
+        limits = await stack.limits()
+        refused = f"{limits['refused']} refusals {limits['refused_by'] or ''}".rstrip()
         cap = IP_CAP_PER_S * identities
         plural = "y" if identities == 1 else "ies"
         print(
-            f"  {identities} egress identit{plural}: {rate:.1f} orders/s "
-            f"= {rate / cap:.1%} of the per-IP cap ({cap:.0f}/s), {refused} refusals "
-            f"({users} users x {signals} signals, {time.monotonic() - started:.0f} s)"
+            f"  {identities} egress identit{plural}: {rate:.1f} orders/s signal -> last order "
+            f"= {rate / cap:.1%} of the per-IP cap ({cap:.0f}/s); first -> last order "
+            f"{steady:.1f}/s = {steady / cap:.1%}; {refused}; first order "
+            f"{first:.2f} s after the signal ({users} users x {signals} signals, "
+            f"{time.monotonic() - started:.0f} s)"
         )
 
 
@@ -100,12 +109,23 @@ async def spread(users: int, signals: int, workdir: Path) -> None:
         means = {user: statistics.mean(delays) for user, delays in per_user.items()}
         overall = statistics.mean(means.values())
         worst = max(abs(m - overall) / overall for m in means.values())
-        refused = (await stack.limits())["refused"]
+        limits = await stack.limits()
         print(
             f"  per-user delay over {signals} signals, {users} users, 4 identities: overall mean "
             f"{overall:.2f} s, user means {min(means.values()):.2f}-{max(means.values()):.2f} s, "
-            f"worst {worst:.1%} from the mean (goal <= 10 %), {refused} refusals"
+            f"worst {worst:.1%} from the mean (goal <= 10 %), {limits['refused']} refusals "
+            f"{limits['refused_by'] or ''}"
         )
+        by_identity: dict[str, list[float]] = {}
+        for user, mean in means.items():
+            source = limits["sources"].get(stack.uids[user], "?")
+            by_identity.setdefault(source, []).append(mean)
+        for source, found in sorted(by_identity.items()):
+            print(
+                f"    egress {source}: {len(found)} users, "
+                f"mean delay {statistics.mean(found):.2f} s, "
+                f"user means {min(found):.2f}-{max(found):.2f} s"
+            )
 
 
 def _mean_ms(before: dict[str, float], after: dict[str, float], name: str, orders: int) -> float:
@@ -117,7 +137,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", default="100,1000,10000")
     parser.add_argument("--signals", type=int, default=20)
-    parser.add_argument("--limited-users", type=int, default=600)
+    parser.add_argument(
+        "--limited-users",
+        type=int,
+        default=600,
+        help="Part 2: users per egress identity (600 = ~21 s of one IP's budget a signal)",
+    )
     parser.add_argument("--limited-signals", type=int, default=3)
     parser.add_argument("--spread-users", type=int, default=240)
     parser.add_argument("--spread-signals", type=int, default=100)
@@ -134,7 +159,8 @@ async def main() -> None:
         return
     print("Part 2: simulator rate limits on (BingX's table)")
     for identities in (int(n) for n in args.identities.split(",")):
-        await limited(args.limited_users, identities, args.limited_signals, args.workdir)
+        users = args.limited_users * identities
+        await limited(users, identities, args.limited_signals, args.workdir)
     await spread(args.spread_users, args.spread_signals, args.workdir)
 
 

@@ -96,6 +96,16 @@ def test_rate_limit_window_by_uid_and_ip() -> None:
         limits.check("/openApi/swap/v2/trade/order", "POST", "127.0.0.2", "u1", 1500)
     limits.check("/openApi/swap/v2/trade/order", "POST", "127.0.0.2", "u1", 2001)
     assert limits.refused == 1
+    assert limits.refused_by == {"uid:POST /openApi/swap/v2/trade/order": 1}
+    # 300 per 10 s per IP, whoever sends: the 301st from another uid is refused by the IP
+    for n in range(294):
+        limits.check("/openApi/swap/v2/trade/order", "POST", "127.0.0.2", f"v{n}", 3000)
+    with pytest.raises(SimError):
+        limits.check("/openApi/swap/v2/trade/order", "POST", "127.0.0.2", "w", 3000)
+    assert limits.refused_by["ip:POST /openApi/swap/v2/trade/order"] == 1
+    assert limits.sources["w"] == limits.sources["u1"] == "127.0.0.2"
+    limits.reset(enabled=True)
+    assert (limits.refused, limits.refused_by, limits.sources) == (0, {}, {})
 
 
 def test_snapshot_round_trip(tmp_path: Path) -> None:

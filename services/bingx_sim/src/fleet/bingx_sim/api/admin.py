@@ -108,9 +108,16 @@ async def switch_limits(request: Request, body: LimitSwitch) -> dict[str, Any]:
 
 @router.get("/limits")
 async def limits(request: Request) -> dict[str, Any]:
-    """Whether rate limits are enforced, and how many requests they refused so far."""
-    state = _state(request)
-    return {"enabled": state.limits.enabled, "refused": state.limits.refused}
+    """Whether rate limits are enforced, how many requests they refused so far (in all
+    and by kind of window, e.g. ``ip:POST /openApi/swap/v2/trade/order``), and the source
+    address each account's last signed request came from (by uid)."""
+    limits = _state(request).limits
+    return {
+        "enabled": limits.enabled,
+        "refused": limits.refused,
+        "refused_by": limits.refused_by,
+        "sources": limits.sources,
+    }
 
 
 @router.get("/clock")

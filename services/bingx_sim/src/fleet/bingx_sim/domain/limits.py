@@ -46,12 +46,16 @@ class RateLimits:
         self.enabled = enabled
         self._windows: dict[str, Window] = {}
         self.refused = 0
+        self.sources: dict[str, str] = {}  # uid -> the address its last request came from
+        self.refused_by: dict[str, int] = {}  # "ip:POST /path" -> refusals, per kind
 
     def reset(self, *, enabled: bool) -> None:
         """Forget every window and the refusal count; enforce from now on or not."""
         self.enabled = enabled
         self._windows.clear()
         self.refused = 0
+        self.sources.clear()
+        self.refused_by.clear()
 
     def _window(self, key: str, span_ms: int, limit: int) -> Window:
         if key not in self._windows:
@@ -64,16 +68,21 @@ class RateLimits:
             return
         endpoint = f"{method} {path}"
         if uid is None:
-            windows = [self._window(f"ip:{ip}:market", 10_000, MARKET_PER_10S)]
+            windows = [("ip:market", self._window(f"ip:{ip}:market", 10_000, MARKET_PER_10S))]
         else:
+            self.sources[uid] = ip
             per_second = UID_PER_SECOND.get(path, DEFAULT_UID_PER_SECOND)
             group = "g3" if path.endswith(GROUP3) else "g2"
             windows = [
-                self._window(f"uid:{uid}:{endpoint}", 1_000, per_second),
-                self._window(f"ip:{ip}:{endpoint}", 10_000, IP_PER_ENDPOINT_10S),
-                self._window(f"ip:{ip}:{group}", 10_000, IP_PER_GROUP_10S),
+                (f"uid:{endpoint}", self._window(f"uid:{uid}:{endpoint}", 1_000, per_second)),
+                (
+                    f"ip:{endpoint}",
+                    self._window(f"ip:{ip}:{endpoint}", 10_000, IP_PER_ENDPOINT_10S),
+                ),
+                (f"ip:{group}", self._window(f"ip:{ip}:{group}", 10_000, IP_PER_GROUP_10S)),
             ]
-        for window in windows:
+        for kind, window in windows:
             if not window.admit(now_ms):
                 self.refused += 1
+                self.refused_by[kind] = self.refused_by.get(kind, 0) + 1
                 raise SimError(100410, "rate limit exceeded, please try again later")
