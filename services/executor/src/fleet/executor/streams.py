@@ -27,6 +27,7 @@ from fleet.obs import get_logger
 
 OWN_ORDER = re.compile(r"^fl[0-9a-f]{38}$")  # fleet.executor.domain ids: fl + 38 hex
 SYNC_EVERY_S = 2.0
+CLOSING_AT_ONCE = 500
 OPENING_AT_ONCE = 16
 DEBOUNCE_S = 0.3
 KEEP_ALIVE_S = 1800.0  # BingX: a listenKey lives 60 min; extend every 30
@@ -162,7 +163,12 @@ class UserStreams:
                 await opened.trader.exchange.close_stream(opened.stream.listen_key)
 
     async def close_all(self) -> None:
-        """Close every socket (the listenKeys lapse by themselves within the hour)."""
-        for user_id in list(self._open):
-            await self._close(user_id, give_back=False)
+        """Close every socket, many at once (a close handshake can take a while and a
+        shutdown must fit its grace period; the listenKeys lapse within the hour)."""
+        users = list(self._open)
+        for start in range(0, len(users), CLOSING_AT_ONCE):
+            await asyncio.gather(
+                *(self._close(u, give_back=False) for u in users[start : start + CLOSING_AT_ONCE]),
+                return_exceptions=True,
+            )
         USER_STREAMS.set(0)
