@@ -67,6 +67,7 @@ def _api_fixtures() -> ModuleType:
 _api = _api_fixtures()
 stack = _api.stack
 admin = _api.admin
+gateway_workers = _api.gateway_workers
 
 
 @pytest.fixture(scope="module")
