@@ -17,6 +17,7 @@ from websockets.asyncio.client import ClientConnection
 
 OnMessage = Callable[[dict[str, Any]], Awaitable[None]]
 OnGap = Callable[[int], Awaitable[None]]  # epoch ms of the last message before the gap
+CLOSE_TIMEOUT_S = 2.0  # a server that does not answer our close is not waited for longer
 
 
 def swap_ws_url(rest_base_url: str, override: str = "") -> str:
@@ -54,7 +55,9 @@ class _Stream:
         first = True
         while not self._closed:
             try:
-                async with websockets.connect(self.url, max_size=2**22) as connection:
+                async with websockets.connect(
+                    self.url, max_size=2**22, close_timeout=CLOSE_TIMEOUT_S
+                ) as connection:
                     self._connection = connection
                     await self._on_connect(first)
                     first = False

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
@@ -112,7 +113,7 @@ class ExecutorWorker:
         return timedelta(seconds=age) if age is not None else None
 
     def _spawn(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        self._tasks.append(asyncio.create_task(_supervised(name, loop)))
+        self._tasks.append(asyncio.create_task(_supervised(name, loop), name=name))
 
     async def _follow_directory(self) -> None:
         prefix = self.store.spec.prefix
@@ -168,15 +169,25 @@ class ExecutorWorker:
         await self.deps().bots.execute(AggregateId(user_id), decide, actor=ActorId("system"))
 
     async def stop(self) -> None:
+        log, started = get_logger(), time.monotonic()
         with contextlib.suppress(Exception):
             await self.partitions.release_all()
+        log.info("stopping: partitions given back", after_s=round(time.monotonic() - started, 2))
         for task in self._tasks:
             task.cancel()
+        _, pending = await asyncio.wait(self._tasks, timeout=STOP_REPORT_S)
+        if pending:
+            log.warning("stopping: still ending", loops=sorted(t.get_name() for t in pending))
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        log.info("stopping: background work ended", after_s=round(time.monotonic() - started, 2))
         await self.egress.close()
         await self.market.close()
         if self._nc is not None:
             await self._nc.close()
+        log.info("stopped", after_s=round(time.monotonic() - started, 2))
+
+
+STOP_REPORT_S = 3.0  # a background loop still ending after this long is named in the log
 
 
 async def _supervised(name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:

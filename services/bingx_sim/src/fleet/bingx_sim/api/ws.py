@@ -179,13 +179,22 @@ async def _user_stream(ws: WebSocket, state: SimState, listen_key: str) -> None:
         return
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     state.user_streams.setdefault(account.api_key, []).append(queue)
+    pusher = asyncio.create_task(_push_account(ws, queue))
     try:
-        while True:
-            try:
-                event = await asyncio.wait_for(queue.get(), PING_EVERY_S)
-            except TimeoutError:
-                await send(ws, "Ping")
-                continue
-            await send(ws, event)
+        while True:  # read too: the client's Pongs, and its close (answered at once)
+            await ws.receive_text()
     finally:
         state.user_streams[account.api_key].remove(queue)
+        pusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+            await pusher
+
+
+async def _push_account(ws: WebSocket, queue: asyncio.Queue[dict[str, Any]]) -> None:
+    while True:
+        try:
+            event = await asyncio.wait_for(queue.get(), PING_EVERY_S)
+        except TimeoutError:
+            await send(ws, "Ping")
+            continue
+        await send(ws, event)
