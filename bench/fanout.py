@@ -38,8 +38,10 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def unlimited(users: int, signals: int, workdir: Path) -> None:
-    async with TradingStack(workdir / f"free-{users}", sim_limits=False) as stack:
+async def unlimited(users: int, signals: int, workdir: Path, vault_workers: int) -> None:
+    async with TradingStack(
+        workdir / f"free-{users}", sim_limits=False, vault_workers=vault_workers
+    ) as stack:
         await stack.populate(users)
         before, cpu_before = await stack.executor_metrics(), stack.cpu_seconds()
         lasts: list[float] = []
@@ -146,6 +148,7 @@ async def main() -> None:
     parser.add_argument("--limited-signals", type=int, default=3)
     parser.add_argument("--spread-users", type=int, default=240)
     parser.add_argument("--spread-signals", type=int, default=100)
+    parser.add_argument("--vault-workers", type=int, default=2, help="Part 1's vault processes")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/fleet-bench-fanout"))
     parser.add_argument("--parts", default="1,2", help="1: limits off, 2: limits on")
     parser.add_argument("--identities", default="1,4", help="Part 2's egress identity counts")
@@ -154,7 +157,7 @@ async def main() -> None:
     if "1" in parts:
         print("Part 1: simulator rate limits off")
         for users in (int(n) for n in args.users.split(",")):
-            await unlimited(users, args.signals, args.workdir)
+            await unlimited(users, args.signals, args.workdir, args.vault_workers)
     if "2" not in parts:
         return
     print("Part 2: simulator rate limits on (BingX's table)")
