@@ -135,7 +135,7 @@ async def a_small_world(store: EventStore) -> int:
             symbol="ETH-USDT",
             position_side="SHORT",
             direction="short",
-            quantity=Decimal("0.5"),
+            quantity=Decimal("0.500000000000000001"),
             entry_price=Decimal("3000"),
             leverage=5,
             stop_price=Decimal("3100.25"),
@@ -231,7 +231,7 @@ async def test_projections_answer_the_gateways_queries_and_rebuild_identically(
         assert status.username == "alice" and status.trading_enabled
         (open_position,) = status.positions
         assert (open_position.quantity, open_position.stop_price) == (
-            Decimal("0.5"),
+            Decimal("0.500000000000000001"),
             Decimal("3100.25"),
         )
         assert open_position.opened_at == T0 and open_position.direction == "short"

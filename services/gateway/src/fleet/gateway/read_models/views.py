@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Numeric,
     RowMapping,
     Select,
     Text,
@@ -74,7 +75,8 @@ def _status_statement() -> Select[Any]:
     fields: list[Any] = []
     for name in PositionOut.model_fields:
         column = t.c[name]
-        fields += [literal(name), cast(column, Text) if name in _DECIMALS else column]
+        exact = isinstance(column.type, Numeric)  # JSON would make it a float
+        fields += [literal(name), cast(column, Text) if exact else column]
     positions = (
         select(func.json_agg(aggregate_order_by(func.json_build_object(*fields), t.c.opened_at)))
         .where(t.c.user_id == u.c.user_id, t.c.status == "open")
@@ -89,7 +91,6 @@ def _status_statement() -> Select[Any]:
     return query.where(u.c.user_id == bindparam("user_id"), u.c.deleted.is_(False))
 
 
-_DECIMALS = {"quantity", "entry_price", "stop_price"}
 _STATUS = _status_statement()
 
 
