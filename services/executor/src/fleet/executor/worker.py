@@ -175,9 +175,10 @@ class ExecutorWorker:
         log.info("stopping: partitions given back", after_s=round(time.monotonic() - started, 2))
         for task in self._tasks:
             task.cancel()
-        _, pending = await asyncio.wait(self._tasks, timeout=STOP_REPORT_S)
-        if pending:
-            log.warning("stopping: still ending", loops=sorted(t.get_name() for t in pending))
+        if self._tasks:  # asyncio.wait refuses an empty set
+            _, pending = await asyncio.wait(self._tasks, timeout=STOP_REPORT_S)
+            if pending:
+                log.warning("stopping: still ending", loops=sorted(t.get_name() for t in pending))
         await asyncio.gather(*self._tasks, return_exceptions=True)
         log.info("stopping: background work ended", after_s=round(time.monotonic() - started, 2))
         await self.egress.close()
