@@ -32,7 +32,6 @@ from playwright.async_api import (
 if TYPE_CHECKING:
     from tests.api.conftest import Stack
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -141,14 +140,6 @@ class Tab:
 
 
 OpenTab = Callable[[str], Awaitable[Tab]]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    """Debian's Chromium; without it every UI test fails with this one line."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"UI tests need Chromium at {CHROMIUM}: apt-get install -y chromium", False)
-    return CHROMIUM
 
 
 @pytest.fixture(scope="module")

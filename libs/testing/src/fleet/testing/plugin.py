@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -12,9 +13,40 @@ import nats
 import pytest
 
 from fleet.eventstore import EventStore, StreamSpec, ensure_stream
-from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, SimulatorServer
+from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, SimulatorServer, prerequisites
 from fleet.stack.process import StackError
 from fleet.testing.containers import NatsContainer, PostgresContainer, docker_answers
+
+BROWSER_FIXTURE = "chromium"
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Set-up before any test runs: when a collected test needs the browser and it is missing,
+    install it now (once, outside every test's duration). A failure is not raised here: the
+    ``chromium`` fixture raises it, so each UI test fails with the line that says what to run.
+    """
+    if not any(BROWSER_FIXTURE in getattr(item, "fixturenames", ()) for item in session.items):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+
+    def notice(line: str) -> None:
+        if reporter is not None:
+            reporter.write_line(line)
+        else:
+            print(line)
+
+    with contextlib.suppress(prerequisites.PrerequisiteMissing):
+        prerequisites.ensure(prerequisites.CHROMIUM, notice)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Any:
+    """Debian's Chromium (installed at collection when missing); fails with what to run."""
+    try:
+        prerequisites.ensure(prerequisites.CHROMIUM)
+    except prerequisites.PrerequisiteMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    return prerequisites.CHROMIUM.provides
 
 
 @pytest.fixture(scope="session")
