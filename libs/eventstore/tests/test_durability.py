@@ -6,7 +6,7 @@ from typing import Protocol
 import nats
 import pytest
 
-from fleet.events import AggregateId, AggregateRef, Envelope
+from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, EventRegistry
 from fleet.eventstore import EventStore, StreamSpec, ensure_stream
 
 pytestmark = pytest.mark.integration
@@ -19,13 +19,21 @@ class KillableServer(Protocol):
     def start(self) -> None: ...
 
 
+class Numbered(DomainEvent):
+    event_type = "t.n"
+    n: int
+
+
+REGISTRY = EventRegistry([Numbered])
+
+
 async def test_acknowledged_events_survive_sigkill(
     nats_server: KillableServer, namespace: str
 ) -> None:
     spec = StreamSpec(name=f"DUR_{namespace}", prefix=namespace)
     nc = await nats.connect(nats_server.admin_url)
     await ensure_stream(nc.jetstream(), spec)
-    store = EventStore(nc, spec)
+    store = EventStore(nc, spec, registry=REGISTRY)
     writers = [AggregateRef(type="acct", id=AggregateId(f"w{i}")) for i in range(8)]
 
     async def write(aggregate: AggregateRef) -> list[str]:
@@ -45,7 +53,7 @@ async def test_acknowledged_events_survive_sigkill(
 
     nc = await nats.connect(nats_server.admin_url)
     try:
-        store = EventStore(nc, spec)
+        store = EventStore(nc, spec, registry=REGISTRY)
         for aggregate, ids in zip(writers, acked, strict=True):
             loaded = await store.load(aggregate)
             assert [e.id for e in loaded] == ids

@@ -32,6 +32,12 @@ class Deposited(DomainEvent):
 registry = EventRegistry([Deposited])
 
 
+@pytest.fixture
+def event_registry() -> EventRegistry:
+    """This module's own event types."""
+    return registry
+
+
 class Account(Aggregate):
     aggregate_type = "account"
 

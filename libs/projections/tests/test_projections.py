@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 
 from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, EventRegistry, wrap
-from fleet.eventstore import EventStore
+from fleet.eventstore import AppendRejected, EventStore
 from fleet.projections import (
     PROJECTION_SCHEMA,
     Projection,
@@ -39,6 +39,14 @@ class Deposited(DomainEvent):
 
 
 registry = EventRegistry([Deposited])
+
+
+@pytest.fixture
+def event_registry() -> EventRegistry:
+    """This module's own event types."""
+    return registry
+
+
 metadata = MetaData(schema=PROJECTION_SCHEMA)
 ledger = Table(
     "ledger",
@@ -154,17 +162,39 @@ async def test_rebuild_yields_identical_rows(engine: Engine, event_store: EventS
     assert rows(engine, "rm_balances") == live
 
 
-async def test_unknown_event_type_stops_the_projection(
-    engine: Engine, event_store: EventStore
+async def test_a_message_that_is_not_a_valid_event_is_quarantined_not_fatal(
+    engine: Engine, event_store: EventStore, nats_url: str
 ) -> None:
     account = AggregateRef(type="acct", id=AggregateId("x"))
     await event_store.append(account, [wrap(Deposited(amount=1), account)], None)
     stranger = Envelope(type="test.from_the_future", schema_version=1, aggregate=account, data={})
-    stored = await event_store.append(account, [stranger], None)
-    runner = ProjectionRunner(engine, event_store, registry, Balances())
-    with pytest.raises(ProjectionFailed, match=r"unknown event type 'test\.from_the_future'"):
-        await runner.run(until=stored[-1].sequence)
-    assert rows(engine, "rm_balances")["checkpoint"][0][2] == (stored[-1].sequence or 0) - 1
+    with pytest.raises(AppendRejected, match=r"unknown event type 'test\.from_the_future'"):
+        await event_store.append(account, [stranger], None)  # Fleet's own code cannot write it
+    # ... but a buggy or hostile writer can put anything on the subject, bypassing the store
+    subject = event_store.subject(account)
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        bad = [
+            (await js.publish(subject, payload)).seq
+            for payload in (b'{"forged": true}', stranger.to_wire(), b"\xff not json")
+        ]
+        moved = AggregateRef(type="acct", id=AggregateId("y"))  # names another aggregate
+        bad.append((await js.publish(subject, wrap(Deposited(amount=5), moved).to_wire())).seq)
+    finally:
+        await nc.close()
+    after = await event_store.append(account, [wrap(Deposited(amount=2), account)], None)
+    runner = ProjectionRunner(engine, event_store, registry, Balances(), batch_size=2)
+    assert await runner.run(until=after[-1].sequence) == after[-1].sequence
+    state = rows(engine, "rm_balances")
+    assert [row[-1] for row in state["ledger"]] == [1, 2]  # the valid events, and only them
+    assert state["checkpoint"][0][2] == after[-1].sequence
+    listed = await event_store.quarantine.list(event_store.spec.name)
+    assert [item.sequence for item in listed] == bad
+    assert "not a Fleet envelope" in listed[0].reason
+    assert "unknown event type" in listed[1].reason
+    assert "names aggregate" in listed[3].reason
+    assert [e.data["amount"] for e in await event_store.load(account)] == [1, 2]
 
 
 class BalancesV2(Balances):

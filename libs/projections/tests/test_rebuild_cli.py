@@ -77,7 +77,7 @@ def rows(database_url: str) -> list[Any]:
 async def build_live(plugin: Any, nats_url: str, database_url: str, spec: StreamSpec) -> None:
     nc = await nats.connect(nats_url)
     await ensure_stream(nc.jetstream(), spec)
-    store = EventStore(nc, spec)
+    store = EventStore(nc, spec, registry=plugin.REGISTRY)
     last = 0
     for n in range(250):
         author = AggregateRef(type="author", id=AggregateId(f"a{n % 5}"))

@@ -8,6 +8,7 @@ from importlib.metadata import entry_points
 import typer
 
 from fleet.cli import stack_commands
+from fleet.cli.events_commands import events
 
 app = typer.Typer(
     name="fleet",
@@ -18,6 +19,7 @@ app = typer.Typer(
 app.command("up")(stack_commands.up)
 app.command("status")(stack_commands.status)
 app.command("down")(stack_commands.down)
+app.add_typer(events, name="events")
 
 
 def _load_plugins(target: typer.Typer) -> None:

@@ -78,9 +78,10 @@ class Repository(Generic[AggregateT]):
     async def load(self, aggregate_id: AggregateId) -> AggregateT:
         """Replay every event of the aggregate into a fresh instance."""
         aggregate = self._factory(aggregate_id)
-        for envelope in await self._store.load(aggregate.ref):
+        events, version = await self._store.load_versioned(aggregate.ref)
+        for envelope in events:
             aggregate.apply(self._registry.decode(envelope))
-            aggregate.version = envelope.sequence or aggregate.version
+        aggregate.version = version
         return aggregate
 
     async def save(

@@ -16,7 +16,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from fleet.events import AggregateRef, Envelope, aggregate_subject
+from fleet.events import AggregateRef, Envelope, EventRegistry, aggregate_subject
 from fleet.events.subjects import all_events_subject
 from fleet.eventstore.errors import AppendRejected, ConcurrencyError
 from fleet.eventstore.publish import (
@@ -26,6 +26,13 @@ from fleet.eventstore.publish import (
     publish_batch,
     publish_one,
 )
+from fleet.eventstore.quarantine import (
+    Quarantined,
+    QuarantineLog,
+    default_registry,
+    refusal,
+    screen,
+)
 from fleet.eventstore.stream import StreamSpec
 
 _LAST_SEQUENCE = re.compile(r"wrong last sequence: (\d+)")
@@ -33,6 +40,7 @@ _RETRY_SIGNS = {ERR_WRONG_LAST_SEQUENCE, ERR_BATCH_DUPLICATE_MSG_ID}
 FETCH_BATCH = 1000
 FETCH_WAIT_S = 2.0
 READER_IDLE_S = 30.0
+SUBJECT_MAX = 256  # a quarantined subject is recorded up to this length
 
 
 @dataclass(frozen=True)
@@ -43,14 +51,37 @@ class StoredEvent:
     pending: int
 
 
-class EventStore:
-    """Append-only event log on one JetStream stream, one subject per aggregate."""
+@dataclass(frozen=True)
+class PassedOver:
+    """A position in the log that held no valid event (quarantined), and what remains."""
 
-    def __init__(self, nc: Client, spec: StreamSpec, *, timeout: float = 5.0) -> None:
+    quarantined: Quarantined
+    pending: int
+
+
+class EventStore:
+    """Append-only event log on one JetStream stream, one subject per aggregate.
+
+    Every message read is screened against ``registry`` (default: every Fleet event type):
+    one that is not a valid event is quarantined and passed over, never returned and never
+    fatal (see :mod:`fleet.eventstore.quarantine`). Appends are screened the same way
+    first, so Fleet's own code can never write what its readers would refuse.
+    """
+
+    def __init__(
+        self,
+        nc: Client,
+        spec: StreamSpec,
+        *,
+        timeout: float = 5.0,
+        registry: EventRegistry | None = None,
+    ) -> None:
         self._nc = nc
         self._js = nc.jetstream(timeout=timeout)
         self._spec = spec
         self._timeout = timeout
+        self._registry = registry or default_registry()
+        self.quarantine = QuarantineLog(self._js)
 
     @property
     def spec(self) -> StreamSpec:
@@ -79,6 +110,9 @@ class EventStore:
         for envelope in envelopes:
             if envelope.aggregate != aggregate:
                 raise ValueError(f"event {envelope.id} belongs to {envelope.aggregate}")
+            refused = refusal(envelope, self._spec.prefix, self._registry)
+            if refused is not None:
+                raise AppendRejected(f"event {envelope.id} is not a valid event: {refused}")
         subject = self.subject(aggregate)
         if len(envelopes) == 1:
             outcome = await publish_one(
@@ -145,16 +179,25 @@ class EventStore:
 
     async def load(self, aggregate: AggregateRef, *, after: int = 0) -> list[Envelope]:
         """Every event of ``aggregate`` with a sequence above ``after``, in order."""
+        events, _ = await self.load_versioned(aggregate, after=after)
+        return events
+
+    async def load_versioned(
+        self, aggregate: AggregateRef, *, after: int = 0
+    ) -> tuple[list[Envelope], int]:
+        """The aggregate's events above ``after`` and its version: the sequence of the last
+        message on its subject, a quarantined one included (the next append expects it)."""
         last = await self.version(aggregate)
         if last <= after:
-            return []
+            return [], last
         events = []
         async with contextlib.aclosing(self._read([self.subject(aggregate)], after + 1)) as read:
-            async for stored in read:
-                events.append(stored.envelope)
-                if stored.envelope.sequence is not None and stored.envelope.sequence >= last:
+            async for item in read:
+                if isinstance(item, StoredEvent):
+                    events.append(item.envelope)
+                if _sequence(item) >= last:
                     break
-        return events
+        return events, last
 
     async def last_sequence(self) -> int:
         """The stream's last sequence (0 when empty)."""
@@ -173,11 +216,27 @@ class EventStore:
         ``from_time``), optionally of one ``subject`` filter or several ``subjects``, in
         stream order, then new ones as they are appended. Ends only when the caller stops."""
         filters = list(subjects) or [subject or all_events_subject(self._spec.prefix)]
-        return self._read(filters, from_sequence, from_time)
+        return self._valid(self._read(filters, from_sequence, from_time))
+
+    def follow(
+        self, *, from_sequence: int = 1, subject: str | None = None
+    ) -> AsyncGenerator[StoredEvent | PassedOver, None]:
+        """Like :meth:`subscribe`, but a quarantined position is yielded as
+        :class:`PassedOver` (for readers that checkpoint every sequence)."""
+        filters = [subject or all_events_subject(self._spec.prefix)]
+        return self._read(filters, from_sequence)
+
+    async def _valid(
+        self, read: AsyncGenerator[StoredEvent | PassedOver, None]
+    ) -> AsyncGenerator[StoredEvent, None]:
+        async with contextlib.aclosing(read):
+            async for item in read:
+                if isinstance(item, StoredEvent):
+                    yield item
 
     async def _read(
         self, filters: list[str], start: int, from_time: datetime | None = None
-    ) -> AsyncGenerator[StoredEvent, None]:
+    ) -> AsyncGenerator[StoredEvent | PassedOver, None]:
         # A pull consumer: the reader fetches only what it can take, so a slow projection
         # applies back-pressure instead of overflowing the client (push consumers drop
         # messages as "slow consumer" when PostgreSQL lags during a large replay).
@@ -188,10 +247,11 @@ class EventStore:
                 filters[0] if len(filters) == 1 else "", stream=self._spec.name, config=config
             )
             try:
-                async for stored in _fetch_forever(sub):
-                    position = (stored.envelope.sequence or position) + 1
+                async for msg in _fetch_forever(sub):
+                    item = await self._screened(msg)
+                    position = _sequence(item) + 1
                     from_time = None  # resume by sequence after a reconnect
-                    yield stored
+                    yield item
             except NotFoundError:
                 continue  # the ephemeral consumer vanished (server restart): recreate it
             finally:
@@ -202,6 +262,16 @@ class EventStore:
                     await sub.unsubscribe()
                 with contextlib.suppress(Exception):
                     await self._js.delete_consumer(self._spec.name, str(config.name))
+
+    async def _screened(self, msg: Msg) -> StoredEvent | PassedOver:
+        meta = msg.metadata
+        sequence, pending = int(meta.sequence.stream), int(meta.num_pending)
+        found = screen(msg.data, msg.subject, sequence, self._spec.prefix, self._registry)
+        if isinstance(found, Envelope):
+            return StoredEvent(found, pending)
+        item = Quarantined(self._spec.name, sequence, msg.subject[:SUBJECT_MAX], found)
+        await self.quarantine.record(item)
+        return PassedOver(item, pending)
 
 
 def _reader_config(filters: list[str], start: int, from_time: datetime | None) -> ConsumerConfig:
@@ -222,7 +292,7 @@ def _reader_config(filters: list[str], start: int, from_time: datetime | None) -
     return config
 
 
-async def _fetch_forever(sub: JetStreamContext.PullSubscription) -> AsyncIterator[StoredEvent]:
+async def _fetch_forever(sub: JetStreamContext.PullSubscription) -> AsyncIterator[Msg]:
     while True:
         try:
             messages = await sub.fetch(batch=FETCH_BATCH, timeout=FETCH_WAIT_S)
@@ -237,13 +307,13 @@ async def _fetch_forever(sub: JetStreamContext.PullSubscription) -> AsyncIterato
                 raise asyncio.CancelledError from None
             continue
         for msg in messages:
-            yield _stored(msg)
+            yield msg
 
 
-def _stored(msg: Msg) -> StoredEvent:
-    meta = msg.metadata
-    envelope = Envelope.from_wire(msg.data, sequence=meta.sequence.stream)
-    return StoredEvent(envelope, pending=int(meta.num_pending))
+def _sequence(item: StoredEvent | PassedOver) -> int:
+    if isinstance(item, PassedOver):
+        return item.quarantined.sequence
+    return item.envelope.sequence or 0
 
 
 def _actual(error: str) -> int | None:

@@ -92,6 +92,10 @@ LEASE_TTL_S = 3.0
 # Shared token buckets (an egress IP's BingX budget, used by every executor behind it).
 BUDGET_BUCKET = "fleet_budgets"
 BUDGET_TTL_S = 3600.0
+# Messages readers passed over (see fleet.eventstore.quarantine): evidence, bounded.
+QUARANTINE_BUCKET = "fleet_quarantine"
+QUARANTINE_VALUE_MAX = 4096
+QUARANTINE_MAX_BYTES = 64 * 1024 * 1024
 
 
 def market_stream_config(replicas: int = 1) -> StreamConfig:
@@ -127,6 +131,23 @@ async def ensure_platform(js: JetStreamContext, spec: StreamSpec) -> None:
     except NotFoundError:
         await js.create_key_value(
             KeyValueConfig(bucket=BUDGET_BUCKET, ttl=BUDGET_TTL_S, replicas=spec.replicas)
+        )
+    await ensure_quarantine_bucket(js, spec.replicas)
+
+
+async def ensure_quarantine_bucket(js: JetStreamContext, replicas: int = 1) -> None:
+    """The bucket where readers record messages that are not valid events (kept, no TTL)."""
+    try:
+        await js.key_value(QUARANTINE_BUCKET)
+    except NotFoundError:
+        await js.create_key_value(
+            KeyValueConfig(
+                bucket=QUARANTINE_BUCKET,
+                replicas=replicas,
+                max_value_size=QUARANTINE_VALUE_MAX,
+                max_bytes=QUARANTINE_MAX_BYTES,
+                storage=StorageType.FILE,
+            )
         )
 
 

@@ -31,8 +31,9 @@ async def rebuild_all(
     engine = create_engine(database_url)
     try:
         migrate(engine)
-        store = EventStore(nc, StreamSpec(name=stream, prefix=prefix))
         for spec in specs:
+            # the log is screened with the event types this projection reads
+            store = EventStore(nc, StreamSpec(name=stream, prefix=prefix), registry=spec.registry)
             runner = ProjectionRunner(engine, store, spec.registry, spec.projection)
             started = time.monotonic()
             done = await _rebuild_one(runner, spec.projection.name, console)

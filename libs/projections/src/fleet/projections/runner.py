@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from fleet.events import Envelope, EventRegistry
 from fleet.eventstore import EventStore
+from fleet.eventstore.store import StoredEvent
 from fleet.projections.errors import CheckpointMoved
 from fleet.projections.projection import Projection
 from fleet.projections.tables import ProjectionTables
@@ -118,7 +119,9 @@ class ProjectionRunner:
         try:
             while True:
                 batch = await _next_batch(batches, reader)
-                last = await asyncio.to_thread(self.tables.apply, schema, batch.events)
+                last = await asyncio.to_thread(
+                    self.tables.apply, schema, batch.events, batch.through, batch.start
+                )
                 if on_progress is not None:
                     total = until if until is not None else last + batch.pending
                     on_progress(Progress(last, total, time.monotonic() - started))
@@ -132,13 +135,20 @@ class ProjectionRunner:
     async def _read_batches(
         self, last: int, until: int | None, batches: asyncio.Queue[_Batch]
     ) -> None:
+        # A quarantined position (not a valid event) is passed over, not applied: the
+        # checkpoint still moves past it, so the read model neither stops nor lags on it.
         events: list[Envelope] = []
-        async for stored in self.store.subscribe(from_sequence=last + 1):
-            events.append(stored.envelope)
-            reached = until is not None and (stored.envelope.sequence or 0) >= until
-            if len(events) >= self.batch_size or stored.pending == 0 or reached:
-                await batches.put(_Batch(events, stored.pending, final=reached))
-                events = []
+        start = last + 1
+        async for item in self.store.follow(from_sequence=start):
+            if isinstance(item, StoredEvent):
+                events.append(item.envelope)
+                sequence = item.envelope.sequence or 0
+            else:
+                sequence = item.quarantined.sequence
+            reached = until is not None and sequence >= until
+            if len(events) >= self.batch_size or item.pending == 0 or reached:
+                await batches.put(_Batch(events, item.pending, start, sequence, final=reached))
+                events, start = [], sequence + 1
                 if reached:
                     return
 
@@ -158,4 +168,6 @@ async def _next_batch(batches: asyncio.Queue[_Batch], reader: asyncio.Task[None]
 class _Batch:
     events: list[Envelope]
     pending: int
+    start: int  # the first stream sequence this batch covers
+    through: int  # the last stream sequence this batch covers (quarantined ones included)
     final: bool

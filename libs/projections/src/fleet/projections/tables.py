@@ -81,37 +81,50 @@ class ProjectionTables:
                 return None
             return read_checkpoint(_in_schema(raw, schema))
 
-    def apply(self, schema: str, batch: Sequence[Envelope]) -> int:
+    def apply(
+        self,
+        schema: str,
+        batch: Sequence[Envelope],
+        through: int | None = None,
+        start: int | None = None,
+    ) -> int:
         """Apply ``batch`` and move the checkpoint in one transaction; return the checkpoint.
 
-        If a handler fails, the batch is rolled back and replayed one event per
-        transaction, so the tables and checkpoint end exactly before the failing event.
+        The batch covers the stream sequences ``start`` to ``through`` (default: its first
+        and last events'); positions in between that hold no event (quarantined messages)
+        are passed over. If a handler fails, the batch is rolled back and replayed one event
+        per transaction, so the tables and checkpoint end exactly before the failing event.
         """
+        if not batch and (through is None or start is None):
+            raise ValueError("an empty batch needs its start and through sequences")
+        first = start if start is not None else batch[0].sequence or 0
+        end = through if through is not None else batch[-1].sequence or 0
         try:
-            return self._apply(schema, batch)
+            return self._apply(schema, batch, first, end)
         except ProjectionFailed:
             if len(batch) == 1:
                 raise
         for envelope in batch:
-            self._apply(schema, [envelope])
+            self._apply(schema, [envelope], first, envelope.sequence or 0)
+            first = (envelope.sequence or 0) + 1
         raise AssertionError("a batch that failed as a whole succeeded event by event")
 
-    def _apply(self, schema: str, batch: Sequence[Envelope]) -> int:
+    def _apply(self, schema: str, batch: Sequence[Envelope], start: int, through: int) -> int:
         with self.engine.begin() as raw:
             connection = _in_schema(raw, schema)
             stored = read_checkpoint(connection, lock=True)
             last = stored[1] if stored else 0
-            todo = [e for e in batch if (e.sequence or 0) > last]
-            if not todo:
+            if through <= last:
                 return last
-            if todo[0].sequence != last + 1:
-                raise CheckpointMoved(last)
+            if start > last + 1:
+                raise CheckpointMoved(last)  # a rebuild swapped tables in behind us
             tx = ProjectionTx(connection, schema)
-            for envelope in todo:
-                self._apply_one(tx, envelope)
+            for envelope in batch:
+                if (envelope.sequence or 0) > last:
+                    self._apply_one(tx, envelope)
             tx.flush()
-            write_checkpoint(connection, todo[-1].sequence or last)
-            return todo[-1].sequence or last
+            write_checkpoint(connection, through)
+            return through
 
     def _apply_one(self, tx: ProjectionTx, envelope: Envelope) -> None:
         try:

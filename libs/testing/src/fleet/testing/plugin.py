@@ -12,7 +12,10 @@ import hvac
 import nats
 import pytest
 
+from fleet.events import EventRegistry
 from fleet.eventstore import EventStore, StreamSpec, ensure_stream
+from fleet.eventstore.quarantine import default_registry
+from fleet.eventstore.stream import ensure_quarantine_bucket
 from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, SimulatorServer, prerequisites
 from fleet.stack.process import StackError
 from fleet.testing.containers import NatsContainer, PostgresContainer, docker_answers
@@ -122,10 +125,20 @@ def vault_client(openbao_server: OpenBaoServer) -> hvac.Client:
 
 
 @pytest.fixture
-async def event_store(nats_url: str, namespace: str) -> AsyncIterator[EventStore]:
+def event_registry() -> EventRegistry:
+    """The event types ``event_store`` accepts (every Fleet event; a test module that uses
+    event types of its own overrides this fixture)."""
+    return default_registry()
+
+
+@pytest.fixture
+async def event_store(
+    nats_url: str, namespace: str, event_registry: EventRegistry
+) -> AsyncIterator[EventStore]:
     """An EventStore on a fresh stream of this test's namespace (admin connection)."""
     connection = await nats.connect(nats_url)
     spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
     await ensure_stream(connection.jetstream(), spec)
-    yield EventStore(connection, spec)
+    await ensure_quarantine_bucket(connection.jetstream())
+    yield EventStore(connection, spec, registry=event_registry)
     await connection.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from typing import Any
 
 from nats.aio.client import Client
@@ -51,6 +52,14 @@ async def health(
         "checks": {name: reason or "ok" for name, reason in checks.items()},
         "note": NOTE,
     }
+    if checks["nats"] is None:
+        # messages readers passed over (not valid events): never fatal, always visible;
+        # `fleet events quarantine` lists them
+        quarantined = await read_models.store.quarantine.list(spec.name)
+        body["quarantine"] = {
+            "messages": len(quarantined),
+            "last": asdict(quarantined[-1]) if quarantined else None,
+        }
     if checks["nats"] is None and checks["postgres"] is None:
         try:
             body["read_model_lag"] = await read_models.lag()

@@ -1,0 +1,75 @@
+"""One bad message never stops the platform (the bus trusts no one).
+
+Tried as an attacker would: with a service's NATS credentials (the gateway's, as anyone who
+stole them), a message that is no event is published on a user's subject; then, as a buggy
+writer with valid credentials (auth's), an envelope whose data fails its schema. Both are
+stored by JetStream (the stream cannot delete them). After them: every read model goes on,
+a new user appears in the admin's list, a deactivation takes effect, a signal is still
+traded, the quarantine lists both messages and the gateway's health names the last one.
+"""
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import nats
+import pytest
+
+from fleet.events import AggregateId, AggregateRef, Envelope
+from fleet.eventstore.quarantine import QuarantineLog
+from tests.api.test_signal_flow import _signal, connected_trader, decision, until
+
+if TYPE_CHECKING:
+    from tests.api.conftest import Session, Stack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def extra_services() -> tuple[str, ...]:
+    return ("vault", "executor")
+
+
+async def _publish_as(url: str, subject: str, payload: bytes) -> int:
+    nc = await nats.connect(url)
+    try:
+        return int((await nc.jetstream().publish(subject, payload)).seq)
+    finally:
+        await nc.close()
+
+
+async def test_a_forged_and_a_malformed_event_are_quarantined_and_the_platform_goes_on(
+    stack: "Stack", admin: "Session", bingx_sim: Any, nats_server: Any
+) -> None:
+    trader, _ = await connected_trader(stack, admin, bingx_sim, risk_per_trade="1")
+    victim = await stack.new_session(admin, "trader")
+    prefix = stack.store.spec.prefix
+    forged = await _publish_as(
+        nats_server.url_for("gateway"), f"{prefix}.user.{victim.user_id}", b'{"forged": true}'
+    )
+    newcomer = AggregateRef(type="user", id=AggregateId("u" + "0" * 31))
+    malformed = Envelope(
+        type="user.created", schema_version=1, aggregate=newcomer, data={"role": "admin"}
+    )
+    buggy = await _publish_as(
+        nats_server.url_for("auth"), f"{prefix}.user.{newcomer.id}", malformed.to_wire()
+    )
+
+    later = await stack.create_user(admin, "viewer", "after-the-forgery")
+    listed = (await admin.get("/api/admin/users", params={"q": "after-the-forgery"})).json()
+    assert [user["id"] for user in listed["items"]] == [later.user_id]
+    off = await admin.put(f"/api/admin/users/{victim.user_id}/active", json={"active": False})
+    assert off.status_code == 200, off.text
+    assert (await victim.get("/api/status")).status_code == 401
+
+    signal_id = await _signal(stack, bingx_sim)
+    traded = await until(lambda: decision(trader, signal_id))
+    assert traded["decision"] == "entry", traded
+
+    quarantined = await QuarantineLog(stack.nc.jetstream()).list(stack.store.spec.name)
+    assert [item.sequence for item in quarantined] == [forged, buggy]
+    assert "not a Fleet envelope" in quarantined[0].reason
+    assert "user.created" in quarantined[1].reason
+    health = json.loads((await admin.get("/healthz")).text)
+    assert health["status"] == "ok", health
+    assert health["quarantine"]["messages"] == 2
+    assert health["quarantine"]["last"]["sequence"] == buggy
