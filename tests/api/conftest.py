@@ -201,6 +201,12 @@ def extra_services() -> tuple[str, ...]:
 
 
 @pytest.fixture(scope="module")
+def gateway_env() -> dict[str, str]:
+    """Extra environment of the gateway (a module overrides it, e.g. to lower a limit)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def gateway_workers() -> int:
     """Gateway processes sharing the port (a module overrides it to run several)."""
     return 1
@@ -220,7 +226,8 @@ def _environments(
             "FLEET_DATABASE_URL": database_url,
             "FLEET_COOKIE_SECURE": "false",
             "FLEET_HTTP_WORKERS": str(request.getfixturevalue("gateway_workers")),
-        },
+        }
+        | request.getfixturevalue("gateway_env"),
     }
     extra = request.getfixturevalue("extra_services")
     if extra:

@@ -4,13 +4,13 @@ trading sessions, statistics and risk decisions. Money is a decimal string."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BeforeValidator, Field, StrictBool, StrictInt
 from pydantic.fields import FieldInfo
 
 from fleet.events.users import PositionMode, Symbol, Timeframe, TradingSettings
-from fleet.gateway.schemas.common import ApiModel
+from fleet.gateway.schemas.common import ApiModel, strict_decimal
 
 MONEY_EXAMPLE = "2500.00"
 
@@ -39,21 +39,28 @@ class SettingsOut(ApiModel):
     updated_at: AwareDatetime | None = None
 
 
-class SettingsUpdate(ApiModel):
-    """Only the fields given change; the whole result is validated by the auth service."""
+# a decimal is a JSON string of ASCII digits ("2.5") or an integer: no exponent, no
+# boolean, no float's rounding, no other script's digits
+SettingsDecimal = Annotated[Decimal, BeforeValidator(strict_decimal)]
 
-    trading_enabled: bool | None = Field(default=None, examples=[True])
-    max_positions: int | None = _like("max_positions", 3)
-    risk_per_trade: Decimal | None = _like("risk_per_trade", "1.5")
-    daily_loss_limit: Decimal | None = _like("daily_loss_limit", "5.0")
-    max_drawdown: Decimal | None = _like("max_drawdown", "15.0")
-    leverage: int | None = _like("leverage", 5)
+
+class SettingsUpdate(ApiModel):
+    """Only the fields given change; the whole result is validated by the auth service.
+    Types are strict: a boolean is ``true``/``false``, an integer a JSON integer, a
+    decimal a string of ASCII digits with at most 2 places (what the UI offers)."""
+
+    trading_enabled: StrictBool | None = Field(default=None, examples=[True])
+    max_positions: StrictInt | None = _like("max_positions", 3)
+    risk_per_trade: SettingsDecimal | None = _like("risk_per_trade", "1.5")
+    daily_loss_limit: SettingsDecimal | None = _like("daily_loss_limit", "5.0")
+    max_drawdown: SettingsDecimal | None = _like("max_drawdown", "15.0")
+    leverage: StrictInt | None = _like("leverage", 5)
     position_mode: PositionMode | None = Field(default=None, examples=["hedge"])
     symbols: list[Symbol] | None = _like("symbols", ["BTC-USDT"])
     timeframe: Timeframe | None = Field(default=None, examples=["15m"])
-    adx_threshold: Decimal | None = _like("adx_threshold", "25")
-    min_confidence: Decimal | None = _like("min_confidence", "60")
-    flatten_on_stop: bool | None = Field(default=None, examples=[False])
+    adx_threshold: SettingsDecimal | None = _like("adx_threshold", "25")
+    min_confidence: SettingsDecimal | None = _like("min_confidence", "60")
+    flatten_on_stop: StrictBool | None = Field(default=None, examples=[False])
 
 
 class ConnectRequest(ApiModel):
