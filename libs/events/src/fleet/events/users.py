@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -43,8 +43,18 @@ def _symbol(value: str) -> str:
 
 
 Symbol = Annotated[SymbolText, AfterValidator(_symbol)]
-# percentages in the settings: at most the 2 places the UI offers, never an exponent
-Percent = Annotated[Decimal, Field(max_digits=5, decimal_places=2, allow_inf_nan=False)]
+
+
+def _percent(default: str, low: str, high: str) -> Any:
+    """A settings percentage: within [low, high], at most the 2 places the UI offers."""
+    return Field(
+        default=Decimal(default),
+        ge=Decimal(low),
+        le=Decimal(high),
+        max_digits=5,
+        decimal_places=2,
+        allow_inf_nan=False,
+    )
 
 
 class TradingSettings(BaseModel):
@@ -57,15 +67,15 @@ class TradingSettings(BaseModel):
 
     trading_enabled: bool = False
     max_positions: int = Field(default=2, ge=1, le=50)
-    risk_per_trade: Percent = Field(default=Decimal("2.0"), ge=Decimal("0.1"), le=Decimal(10))
-    daily_loss_limit: Percent = Field(default=Decimal("5.0"), ge=Decimal("0.5"), le=Decimal(50))
-    max_drawdown: Percent = Field(default=Decimal("15.0"), ge=Decimal(1), le=Decimal(90))
+    risk_per_trade: Decimal = _percent("2.0", "0.1", "10")
+    daily_loss_limit: Decimal = _percent("5.0", "0.5", "50")
+    max_drawdown: Decimal = _percent("15.0", "1", "90")
     leverage: int = Field(default=5, ge=1, le=125)
     position_mode: PositionMode = "hedge"
     symbols: tuple[Symbol, ...] = Field(default=("BTC-USDT",), min_length=1, max_length=50)
     timeframe: Timeframe = "5m"
-    adx_threshold: Percent = Field(default=Decimal(25), ge=Decimal(5), le=Decimal(60))
-    min_confidence: Percent = Field(default=Decimal(60), ge=Decimal(0), le=Decimal(100))
+    adx_threshold: Decimal = _percent("25", "5", "60")
+    min_confidence: Decimal = _percent("60", "0", "100")
     flatten_on_stop: bool = False
 
 

@@ -31,6 +31,18 @@ def strict_decimal(value: Any) -> Any:
     return value
 
 
+def document_decimal_text(schema: dict[str, Any], fields: tuple[str, ...]) -> None:
+    """Document the text form of request decimals (what ``strict_decimal`` accepts)."""
+    for name in fields:
+        pending = [schema["properties"][name]]
+        while pending:
+            node = pending.pop()
+            pending += node.get("anyOf", [])
+            if node.get("type") == "string":
+                node["pattern"] = f"^{DECIMAL_TEXT.pattern}$"
+                node["maxLength"] = 26
+
+
 def _no_nul(value: Any) -> Any:
     if isinstance(value, str) and "\x00" in value:
         raise ValueError("must not contain NUL characters")
