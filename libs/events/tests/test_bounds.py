@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from fleet.events import Envelope
 from fleet.events.audit import AuditRecorded
+from fleet.events.catalog import domain_registry
 from fleet.events.users import LoginSucceeded, TradingSettings
 
 pytestmark = pytest.mark.unit
@@ -38,3 +41,14 @@ def test_audit_details_are_bounded() -> None:
 def test_a_settings_percentage_has_at_most_two_places(value: str) -> None:
     with pytest.raises(ValidationError):
         TradingSettings(risk_per_trade=Decimal(value))
+
+
+@pytest.mark.parametrize("sample", ["user_trading_settings_changed_v1.json", "bot_started_v1.json"])
+def test_v1_settings_with_any_places_load_rounded_to_two(sample: str) -> None:
+    payload = (Path(__file__).parent / "samples" / sample).read_bytes()
+    envelope = Envelope.from_wire(payload, sequence=1)
+    assert envelope.schema_version == 1
+    event = domain_registry().decode(envelope)
+    settings = getattr(event, "settings")  # noqa: B009 - both types carry settings
+    assert settings.risk_per_trade == Decimal("1.56")
+    assert settings.max_drawdown == Decimal("15.00")

@@ -16,6 +16,7 @@ BOT_AGGREGATE = "bot"
 
 class BotStarted(DomainEvent):
     event_type = "bot.started"
+    schema_version = 2  # 2: settings percentages at most 2 places (v1 upcast by rounding)
     session_id: IdText
     settings: TradingSettings
     initial_balance: Decimal

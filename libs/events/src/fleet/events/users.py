@@ -157,6 +157,7 @@ class ViewerGrantRevoked(DomainEvent):
 
 class TradingSettingsChanged(DomainEvent):
     event_type = "user.trading_settings_changed"
+    schema_version = 2  # 2: percentages at most 2 places (v1 upcast by rounding)
     settings: TradingSettings
 
 
