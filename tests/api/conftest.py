@@ -212,6 +212,15 @@ def gateway_workers() -> int:
     return 1
 
 
+def _gateway_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    # suites that reuse these fixtures without declaring gateway_env (tests/ui) get none
+    try:
+        extra: dict[str, str] = request.getfixturevalue("gateway_env")
+    except pytest.FixtureLookupError:
+        return {}
+    return extra
+
+
 def _environments(
     request: pytest.FixtureRequest, nats_server: Any, spec: StreamSpec, database_url: str
 ) -> dict[str, dict[str, str]]:
@@ -227,7 +236,7 @@ def _environments(
             "FLEET_COOKIE_SECURE": "false",
             "FLEET_HTTP_WORKERS": str(request.getfixturevalue("gateway_workers")),
         }
-        | request.getfixturevalue("gateway_env"),
+        | _gateway_env(request),
     }
     extra = request.getfixturevalue("extra_services")
     if extra:
