@@ -201,9 +201,24 @@ def extra_services() -> tuple[str, ...]:
 
 
 @pytest.fixture(scope="module")
+def gateway_env() -> dict[str, str]:
+    """Extra environment of the gateway (a module overrides it, e.g. to lower a limit)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def gateway_workers() -> int:
     """Gateway processes sharing the port (a module overrides it to run several)."""
     return 1
+
+
+def _gateway_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    # suites that reuse these fixtures without declaring gateway_env (tests/ui) get none
+    try:
+        extra: dict[str, str] = request.getfixturevalue("gateway_env")
+    except pytest.FixtureLookupError:
+        return {}
+    return extra
 
 
 def _environments(
@@ -220,7 +235,8 @@ def _environments(
             "FLEET_DATABASE_URL": database_url,
             "FLEET_COOKIE_SECURE": "false",
             "FLEET_HTTP_WORKERS": str(request.getfixturevalue("gateway_workers")),
-        },
+        }
+        | _gateway_env(request),
     }
     extra = request.getfixturevalue("extra_services")
     if extra:

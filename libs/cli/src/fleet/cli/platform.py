@@ -189,6 +189,7 @@ class Platform:
             env |= self._vault_env()
         if name == "gateway":
             env["FLEET_COOKIE_SECURE"] = "false"  # the local stack serves plain http
+            env["FLEET_TRUSTED_PROXIES"] = ""  # clients connect directly: no header believed
         return env
 
     def _vault_env(self) -> dict[str, str]:

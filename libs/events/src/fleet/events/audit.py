@@ -8,9 +8,23 @@ themselves (``user.locked``, ``credential.*``, ...). Never a secret in ``details
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
+from pydantic import Field
+
+from fleet.events.bounds import (
+    CODE_MAX,
+    DETAIL_ITEMS_MAX,
+    REASON_MAX,
+    CodeText,
+    IdText,
+    IpText,
+    NameText,
+)
 from fleet.events.registry import DomainEvent
+
+DetailText = Annotated[str, Field(max_length=REASON_MAX)]
+DetailKey = Annotated[str, Field(max_length=CODE_MAX)]
 
 AUDIT_AGGREGATE = "audit"
 
@@ -21,13 +35,13 @@ class AuditRecorded(DomainEvent):
     """Who did what to whom, when (the envelope's occurred_at) and from which IP."""
 
     event_type = "audit.recorded"
-    action: str  # e.g. "admin.user.create", "bingx.connect", "auth.login", "dashboard.view"
-    actor_id: str  # the acting user's id ("anonymous" for a failed login of no user)
-    actor_role: str
-    ip: str
-    target_user_id: str | None = None
+    action: NameText  # e.g. "admin.user.create", "bingx.connect", "auth.login", "dashboard.view"
+    actor_id: IdText  # the acting user's id ("anonymous" for a failed login of no user)
+    actor_role: CodeText
+    ip: IpText
+    target_user_id: IdText | None = None
     outcome: AuditOutcome = "ok"
-    details: dict[str, str] = {}
+    details: Annotated[dict[DetailKey, DetailText], Field(max_length=DETAIL_ITEMS_MAX)] = {}
 
 
 AUDIT_EVENTS: tuple[type[DomainEvent], ...] = (AuditRecorded,)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
+from fleet.events.bounds import UserAgentText
 from fleet.events.commands import Command
 from fleet.events.users import Role
 
@@ -30,7 +31,7 @@ class Authenticate(AuthCommand):
     name: ClassVar[str] = "authenticate"
     username: str
     password: str
-    user_agent: str = ""
+    user_agent: UserAgentText = ""
 
 
 class ChangePassword(AuthCommand):

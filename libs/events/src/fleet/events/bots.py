@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from fleet.events.bounds import IdText, ReasonText
 from fleet.events.registry import DomainEvent
 from fleet.events.users import TradingSettings
 
@@ -15,28 +16,29 @@ BOT_AGGREGATE = "bot"
 
 class BotStarted(DomainEvent):
     event_type = "bot.started"
-    session_id: str
+    schema_version = 2  # 2: settings percentages at most 2 places (v1 upcast by rounding)
+    session_id: IdText
     settings: TradingSettings
     initial_balance: Decimal
-    by: str
+    by: IdText
 
 
 class BotPaused(DomainEvent):
     event_type = "bot.paused"
-    reason: str
-    by: str
+    reason: ReasonText
+    by: IdText
     automatic: bool = False
 
 
 class BotResumed(DomainEvent):
     event_type = "bot.resumed"
-    by: str
+    by: IdText
 
 
 class BotStopped(DomainEvent):
     event_type = "bot.stopped"
-    reason: str
-    by: str
+    reason: ReasonText
+    by: IdText
     flatten: bool
 
 
@@ -45,8 +47,8 @@ class FlattenRequested(DomainEvent):
     the executor owning the user carries it out, even after a restart."""
 
     event_type = "bot.flatten_requested"
-    reason: str
-    by: str
+    reason: ReasonText
+    by: IdText
 
 
 BOT_EVENTS: tuple[type[DomainEvent], ...] = (

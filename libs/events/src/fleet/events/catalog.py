@@ -8,6 +8,7 @@ from fleet.events.credentials import CREDENTIAL_EVENTS
 from fleet.events.registry import DomainEvent, EventRegistry
 from fleet.events.signals import SIGNAL_EVENTS
 from fleet.events.trading import TRADING_EVENTS
+from fleet.events.upcasters import with_settings_v1_to_v2
 from fleet.events.users import USER_EVENTS
 
 ALL_EVENTS: tuple[type[DomainEvent], ...] = (
@@ -22,4 +23,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
 
 def domain_registry() -> EventRegistry:
     """A registry of every declared event type, with their upcasters."""
-    return EventRegistry(ALL_EVENTS)
+    registry = EventRegistry(ALL_EVENTS)
+    registry.upcaster("user.trading_settings_changed", 1)(with_settings_v1_to_v2)
+    registry.upcaster("bot.started", 1)(with_settings_v1_to_v2)
+    return registry

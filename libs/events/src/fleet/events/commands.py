@@ -11,6 +11,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fleet.events.bounds import IdText, IpText
+
 ErrorCode = Literal[
     "invalid",  # bad input: details name the field
     "not_found",
@@ -28,9 +30,9 @@ class Actor(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    user_id: str = "system"
+    user_id: IdText = "system"
     role: Literal["admin", "trader", "viewer", "system"] = "system"
-    ip: str = ""
+    ip: IpText = ""
 
 
 class Command(BaseModel):

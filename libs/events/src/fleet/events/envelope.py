@@ -40,7 +40,7 @@ class AggregateRef(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     type: str
-    id: AggregateId
+    id: AggregateId = Field(json_schema_extra={"maxLength": 128})  # checked by _id_is_token
 
     @field_validator("type")
     @classmethod
@@ -62,15 +62,15 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    id: EventId = Field(default_factory=new_event_id)
-    type: str
+    id: EventId = Field(default_factory=new_event_id, max_length=64)
+    type: str = Field(max_length=64)
     schema_version: int = Field(ge=1)
     aggregate: AggregateRef
     sequence: int | None = None
     occurred_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
     causation_id: EventId | None = None
     correlation_id: CorrelationId | None = None
-    actor: ActorId = SYSTEM_ACTOR
+    actor: ActorId = Field(default=SYSTEM_ACTOR, max_length=128)
     data: dict[str, Any]
 
     @field_validator("occurred_at")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from fleet.events.bounds import IdText, ReasonText
 from fleet.events.commands import Command
 
 
@@ -17,35 +18,35 @@ class StartBot(ExecutorCommand):
     """Reply data: status, session_id."""
 
     name: ClassVar[str] = "start_bot"
-    user_id: str
+    user_id: IdText
 
 
 class PauseBot(ExecutorCommand):
     """Pause keeps positions and stops new entries. Reply data: status."""
 
     name: ClassVar[str] = "pause_bot"
-    user_id: str
-    reason: str = "paused by the user"
+    user_id: IdText
+    reason: ReasonText = "paused by the user"
 
 
 class ResumeBot(ExecutorCommand):
     name: ClassVar[str] = "resume_bot"
-    user_id: str
+    user_id: IdText
 
 
 class StopBot(ExecutorCommand):
     """Ends the trading session; closes positions when the user chose flatten-on-stop."""
 
     name: ClassVar[str] = "stop_bot"
-    user_id: str
-    reason: str = "stopped by the user"
+    user_id: IdText
+    reason: ReasonText = "stopped by the user"
 
 
 class KillSwitch(ExecutorCommand):
     """Admin: pause every running bot at once. Reply data: paused (count)."""
 
     name: ClassVar[str] = "kill_switch"
-    reason: str = "kill switch"
+    reason: ReasonText = "kill switch"
 
 
 class FlattenPositions(ExecutorCommand):
@@ -53,8 +54,8 @@ class FlattenPositions(ExecutorCommand):
     Reply data: users (count)."""
 
     name: ClassVar[str] = "flatten"
-    user_id: str | None = None
-    reason: str = "flatten requested by an admin"
+    user_id: IdText | None = None
+    reason: ReasonText = "flatten requested by an admin"
 
 
 EXECUTOR_COMMANDS: tuple[type[ExecutorCommand], ...] = (

@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from fleet.events.bounds import (
+    EmailText,
+    HashText,
+    IdText,
+    IpText,
+    NameText,
+    ReasonText,
+    SymbolText,
+    UserAgentText,
+)
 from fleet.events.registry import DomainEvent
 
 USER_AGGREGATE = "user"
@@ -27,12 +37,24 @@ PasswordReason = Literal["initial", "changed", "reset", "rehashed"]
 
 def _symbol(value: str) -> str:
     base, _, quote = value.partition("-")
-    if not base.isalnum() or quote != "USDT" or value != value.upper():
-        raise ValueError(f"{value!r} is not a USDT-M perpetual symbol like BTC-USDT")
+    if not (base.isascii() and base.isalnum()) or quote != "USDT" or value != value.upper():
+        raise ValueError("not a USDT-M perpetual symbol like BTC-USDT")  # never the value
     return value
 
 
-Symbol = Annotated[str, AfterValidator(_symbol)]
+Symbol = Annotated[SymbolText, AfterValidator(_symbol)]
+
+
+def _percent(default: str, low: str, high: str) -> Any:
+    """A settings percentage: within [low, high], at most the 2 places the UI offers."""
+    return Field(
+        default=Decimal(default),
+        ge=Decimal(low),
+        le=Decimal(high),
+        max_digits=5,
+        decimal_places=2,
+        allow_inf_nan=False,
+    )
 
 
 class TradingSettings(BaseModel):
@@ -45,24 +67,24 @@ class TradingSettings(BaseModel):
 
     trading_enabled: bool = False
     max_positions: int = Field(default=2, ge=1, le=50)
-    risk_per_trade: Decimal = Field(default=Decimal("2.0"), ge=Decimal("0.1"), le=Decimal(10))
-    daily_loss_limit: Decimal = Field(default=Decimal("5.0"), ge=Decimal("0.5"), le=Decimal(50))
-    max_drawdown: Decimal = Field(default=Decimal("15.0"), ge=Decimal(1), le=Decimal(90))
+    risk_per_trade: Decimal = _percent("2.0", "0.1", "10")
+    daily_loss_limit: Decimal = _percent("5.0", "0.5", "50")
+    max_drawdown: Decimal = _percent("15.0", "1", "90")
     leverage: int = Field(default=5, ge=1, le=125)
     position_mode: PositionMode = "hedge"
     symbols: tuple[Symbol, ...] = Field(default=("BTC-USDT",), min_length=1, max_length=50)
     timeframe: Timeframe = "5m"
-    adx_threshold: Decimal = Field(default=Decimal(25), ge=Decimal(5), le=Decimal(60))
-    min_confidence: Decimal = Field(default=Decimal(60), ge=Decimal(0), le=Decimal(100))
+    adx_threshold: Decimal = _percent("25", "5", "60")
+    min_confidence: Decimal = _percent("60", "0", "100")
     flatten_on_stop: bool = False
 
 
 class UserCreated(DomainEvent):
     event_type = "user.created"
-    username: str
-    email: str
+    username: NameText
+    email: EmailText
     role: Role
-    created_by: str | None = None
+    created_by: IdText | None = None
 
 
 class UserRoleChanged(DomainEvent):
@@ -77,7 +99,7 @@ class UserActivated(DomainEvent):
 
 class UserDeactivated(DomainEvent):
     event_type = "user.deactivated"
-    reason: str = ""
+    reason: ReasonText = ""
 
 
 class UserDeleted(DomainEvent):
@@ -86,20 +108,20 @@ class UserDeleted(DomainEvent):
 
 class PasswordSet(DomainEvent):
     event_type = "user.password_set"
-    password_hash: str
+    password_hash: HashText
     reason: PasswordReason
     must_change: bool = False  # a generated or admin-reset password: change at next login
 
 
 class LoginSucceeded(DomainEvent):
     event_type = "user.login_succeeded"
-    ip: str
-    user_agent: str = ""
+    ip: IpText
+    user_agent: UserAgentText = ""
 
 
 class LoginFailed(DomainEvent):
     event_type = "user.login_failed"
-    ip: str
+    ip: IpText
     consecutive_failures: int
     throttled: bool = False  # refused by back-off, the password was not even checked
     failed_at: datetime | None = None  # when (the back-off is computed from it)
@@ -109,7 +131,7 @@ class UserLocked(DomainEvent):
     event_type = "user.locked"
     until: datetime
     consecutive_failures: int
-    ip: str = ""  # the client IP of the failure that locked the account
+    ip: IpText = ""  # the client IP of the failure that locked the account
 
 
 class UserUnlocked(DomainEvent):
@@ -118,23 +140,24 @@ class UserUnlocked(DomainEvent):
 
 class EmailChanged(DomainEvent):
     event_type = "user.email_changed"
-    email: str
+    email: EmailText
 
 
 class ViewerGrantGiven(DomainEvent):
     """On the viewer's aggregate: this viewer may read ``trader_id``."""
 
     event_type = "user.viewer_grant_given"
-    trader_id: str
+    trader_id: IdText
 
 
 class ViewerGrantRevoked(DomainEvent):
     event_type = "user.viewer_grant_revoked"
-    trader_id: str
+    trader_id: IdText
 
 
 class TradingSettingsChanged(DomainEvent):
     event_type = "user.trading_settings_changed"
+    schema_version = 2  # 2: percentages at most 2 places (v1 upcast by rounding)
     settings: TradingSettings
 
 
@@ -142,16 +165,16 @@ class AccessTokenCreated(DomainEvent):
     """A personal access token; only its SHA-256 is stored, never the token."""
 
     event_type = "user.access_token_created"
-    token_id: str
-    name: str
+    token_id: IdText
+    name: NameText
     scope: Literal["read", "write", "admin"]
-    token_sha256: str
+    token_sha256: HashText
     expires_at: datetime | None = None
 
 
 class AccessTokenRevoked(DomainEvent):
     event_type = "user.access_token_revoked"
-    token_id: str
+    token_id: IdText
 
 
 class UsernameClaimed(DomainEvent):
@@ -161,8 +184,8 @@ class UsernameClaimed(DomainEvent):
     win (the log's optimistic concurrency is the lock)."""
 
     event_type = "username.claimed"
-    username: str
-    user_id: str
+    username: NameText
+    user_id: IdText
     claimed_at: datetime | None = None  # a claim whose user never appeared expires
 
 
@@ -170,7 +193,7 @@ class UsernameReleased(DomainEvent):
     """The holder was deleted: the username may be claimed again."""
 
     event_type = "username.released"
-    user_id: str
+    user_id: IdText
 
 
 class AdminRosterJoined(DomainEvent):
@@ -181,12 +204,12 @@ class AdminRosterJoined(DomainEvent):
     several auth instances are serialized by the log."""
 
     event_type = "admin_roster.joined"
-    user_id: str
+    user_id: IdText
 
 
 class AdminRosterLeft(DomainEvent):
     event_type = "admin_roster.left"
-    user_id: str
+    user_id: IdText
 
 
 USER_EVENTS: tuple[type[DomainEvent], ...] = (

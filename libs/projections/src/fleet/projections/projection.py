@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, Executable, MetaData, Table
+from sqlalchemy import Connection, Dialect, Executable, MetaData, Table
+from sqlalchemy.types import TypeDecorator
 
 from fleet.events import DomainEvent, Envelope
 
@@ -53,9 +55,22 @@ class ProjectionTx:
         names = ", ".join(f'"{name}"' for name in columns)
         statement = f'COPY "{self.schema}"."{table.name}" ({names}) FROM STDIN'
         driver = self.connection.connection.driver_connection
+        # COPY bypasses SQLAlchemy: a decorated type (e.g. inet from text) converts here
+        dialect = self.connection.dialect
+        convert = [_converter(table.c[name].type, dialect) for name in columns]
         with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
             for row in rows:
-                copy.write_row([row[name] for name in columns])
+                copy.write_row([to(row[name]) for to, name in zip(convert, columns, strict=True)])
+
+
+def _keep(value: Any) -> Any:
+    return value
+
+
+def _converter(column_type: Any, dialect: Dialect) -> Callable[[Any], Any]:
+    if isinstance(column_type, TypeDecorator):
+        return lambda value: column_type.process_bind_param(value, dialect)
+    return _keep
 
 
 class Projection(ABC):

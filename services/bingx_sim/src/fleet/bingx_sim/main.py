@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 
 from fleet.bingx_sim import snapshot
 from fleet.bingx_sim.api import admin, market, trading, ws
+from fleet.bingx_sim.api.admin_auth import admin_guard
 from fleet.bingx_sim.api.signed import error
 from fleet.bingx_sim.clock import SimClock
 from fleet.bingx_sim.domain.accounts import SimError
@@ -77,7 +78,7 @@ def create_app(settings: SimSettings) -> FastAPI:
     bingx_paths = [Depends(apply_faults_and_market_limits)]
     app.include_router(market.router, dependencies=bingx_paths)
     app.include_router(trading.router, dependencies=bingx_paths)
-    app.include_router(admin.router)
+    app.include_router(admin.router, dependencies=[Depends(admin_guard(settings.host))])
     app.include_router(ws.router)
 
     @app.exception_handler(SimError)

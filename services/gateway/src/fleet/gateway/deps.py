@@ -8,7 +8,6 @@ refuses to build an app where one does not.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -20,11 +19,13 @@ from fastapi.routing import APIRoute
 from nats.aio.client import Client
 from sqlalchemy import Connection, RowMapping
 
+from fleet.events.audit import AuditRecorded
 from fleet.eventstore import StreamSpec
 from fleet.gateway import policy
 from fleet.gateway.adapters.audit_log import AuditLog
 from fleet.gateway.adapters.commands import CommandBus
 from fleet.gateway.adapters.database import Database
+from fleet.gateway.client_address import client_address
 from fleet.gateway.errors import GatewayError
 from fleet.gateway.health import CachedHealth
 from fleet.gateway.principal import Principal, UserId
@@ -39,6 +40,7 @@ from fleet.gateway.read_models.users.queries import (
 from fleet.gateway.schemas.common import ID_PATTERN
 from fleet.gateway.sessions import SessionStore, sha256
 from fleet.gateway.settings import GatewaySettings
+from fleet.gateway.write_limits import WriteLimiter
 
 SESSION_COOKIE = "fleet_session"
 CSRF_COOKIE = "fleet_csrf"
@@ -61,6 +63,7 @@ class Services:
     nc: Client
     stream: StreamSpec
     health: CachedHealth
+    writes: WriteLimiter
 
 
 @dataclass(frozen=True)
@@ -92,18 +95,11 @@ def services(request: Request) -> Services:
     return found
 
 
-def client_ip(request: Request, trusted_proxies: list[str]) -> str:
-    """The peer address, or the first X-Forwarded-For entry when the peer is a trusted
-    proxy (the header is never believed from anyone else)."""
+def client_ip(request: Request, settings: GatewaySettings) -> str:
+    """The client's address (``X-Forwarded-For`` believed only from trusted proxies)."""
     peer = request.client.host if request.client else ""
     forwarded = request.headers.get("x-forwarded-for")
-    if forwarded and peer in trusted_proxies:
-        candidate = forwarded.split(",")[0].strip()
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            return peer
-    return peer
+    return client_address(peer, forwarded, settings.trusted_proxies)
 
 
 async def current_principal(request: Request, found: Services, ip: str) -> Principal | None:
@@ -159,19 +155,57 @@ def authorize(action: str) -> Callable[[Request], Awaitable[Access]]:
 
     async def dependency(request: Request) -> Access:
         found = services(request)
-        ip = client_ip(request, found.settings.trusted_proxies)
+        ip = client_ip(request, found.settings)
         # a public route (login) ignores any session the browser still sends
         principal = await current_principal(request, found, ip) if rule.roles else None
-        _enforce(policy.check_caller(action, principal, request.method))
+        _limit_writes(found, principal, request.method)
         access = Access(principal, ip, uuid.uuid4().hex)
+        write = request.method.upper() not in policy.READ_METHODS
+        decision = policy.check_caller(action, principal, request.method)
+        await _enforce_audited(found, access, action, decision, write=write)
         if principal is None or rule.target is policy.Target.NONE:
             return access
         facts, target = await found.db.read(_facts, action, principal, dict(request.path_params))
-        _enforce(policy.check_target(action, principal, facts))
+        decision = policy.check_target(action, principal, facts)
+        await _enforce_audited(found, access, action, decision, write=write)
         return Access(principal, ip, access.request_id, target)
 
     setattr(dependency, ACTION_ATTRIBUTE, action)
     return dependency
+
+
+def _limit_writes(found: Services, principal: Principal | None, method: str) -> None:
+    if principal is None or method.upper() in policy.READ_METHODS:
+        return
+    wait = found.writes.take(principal.user_id)
+    if wait:
+        raise GatewayError(
+            429,
+            "throttled",
+            "too many changes; retry after the Retry-After header",
+            {"retry_after_s": wait},
+            headers={"Retry-After": str(wait)},
+        )
+
+
+async def _enforce_audited(
+    found: Services, access: Access, action: str, decision: policy.Decision, *, write: bool
+) -> None:
+    """Enforce ``decision``; a signed-in caller's forbidden change is audited first (his
+    writes are rate limited, so these entries are bounded too)."""
+    denied = not decision.allowed and decision.status == 403
+    if denied and write and access.principal is not None:
+        caller = access.principal
+        entry = AuditRecorded(
+            action="access.denied",
+            actor_id=caller.user_id,
+            actor_role=caller.role,
+            ip=access.ip,
+            outcome="denied",
+            details={"attempted": action, "code": decision.code},
+        )
+        await found.audit.record(entry, access.request_id)
+    _enforce(decision)
 
 
 def _enforce(decision: policy.Decision) -> None:

@@ -46,6 +46,8 @@ _HTTP_CODES: dict[int, str] = {
 
 
 _LOCATIONS = ("body", "query", "path", "header", "cookie")
+MAX_PROBLEMS = 10  # a body with 600k bad keys gets a short answer
+MAX_FIELD_TEXT = 200
 
 
 class GatewayError(Exception):
@@ -132,21 +134,22 @@ async def _gateway_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = [_problem(error) for error in exc.errors()]
+    errors = exc.errors()
+    problems = [_problem(error) for error in errors[:MAX_PROBLEMS]]
     first = problems[0] if problems else {"field": "body", "message": "invalid request"}
     message = f"{first['field']}: {first['message']}"
-    return JSONResponse(
-        error_body("invalid", message, {"field": first["field"], "problems": problems}), 422
-    )
+    details = {"field": first["field"], "problems": problems, "count": len(errors)}
+    return JSONResponse(error_body("invalid", message, details), 422)
 
 
 def _problem(error: Any) -> dict[str, str]:
     location = [str(part) for part in error.get("loc", ())]
     if location and location[0] in _LOCATIONS:
         location = location[1:]  # "max_positions", not "body.max_positions"
-    field = ".".join(location) or "body"
-    # never echo the rejected value: it may be a password or a secret
-    return {"field": field, "message": str(error.get("msg", "invalid"))}
+    field = ".".join(location)[:MAX_FIELD_TEXT] or "body"
+    # never echo the rejected value (it may be a password or a secret): pydantic's
+    # messages name the rule, not the input, and so must every validator's own
+    return {"field": field, "message": str(error.get("msg", "invalid"))[:MAX_FIELD_TEXT]}
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -15,6 +15,7 @@ import nats
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine, create_engine
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.gateway.adapters.audit_log import AuditLog
@@ -32,16 +33,22 @@ from fleet.gateway.api import (
     viewer,
 )
 from fleet.gateway.deps import Services, check_every_route_authorized
+from fleet.gateway.docs import install_docs
 from fleet.gateway.errors import install_error_handlers
 from fleet.gateway.health import CachedHealth, health
+from fleet.gateway.internal import internal_server
 from fleet.gateway.observability import RequestMetrics
 from fleet.gateway.read_models.runners import ReadModels
+from fleet.gateway.request_limits import BodyLimit
+from fleet.gateway.response_headers import NoStore
 from fleet.gateway.sessions import SessionPolicy, SessionStore
 from fleet.gateway.settings import GatewaySettings
 from fleet.gateway.web import install_web_ui
+from fleet.gateway.write_limits import WriteLimiter
 from fleet.obs import configure_logging, get_logger
 from fleet.settings import SettingsError, load_settings
 
+TITLE = "Fleet gateway"
 ROUTERS = (ops, auth, tokens, account, bingx, bot, admin_users, admin_ops, viewer)
 DESCRIPTION = """The only door for people. Browser clients sign in with
 `POST /api/auth/login` (session cookie + `fleet_csrf` cookie, whose value every
@@ -72,15 +79,31 @@ def create_app(settings: GatewaySettings, *, overrides: Overrides | None = None)
             yield
 
     app = FastAPI(
-        title="Fleet gateway", version="1.0.0", description=DESCRIPTION, lifespan=lifespan
+        title=TITLE,
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served from local files by install_docs
+        redoc_url=None,
+        redirect_slashes=False,  # a redirect would name the Host the client sent
     )
     install_error_handlers(app)
-    app.add_middleware(RequestMetrics)
+    _install_middleware(app, settings)
     for module in ROUTERS:
         app.include_router(module.router)
     check_every_route_authorized(app)
+    install_docs(app, TITLE)
     install_web_ui(app)
     return app
+
+
+def _install_middleware(app: FastAPI, settings: GatewaySettings) -> None:
+    # the last added runs first: headers on every answer, then the Host check, then the
+    # body limit, before anything is routed or parsed
+    app.add_middleware(RequestMetrics)
+    app.add_middleware(BodyLimit, max_bytes=settings.http_max_body_bytes)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.served_hosts())
+    app.add_middleware(NoStore)
 
 
 @asynccontextmanager
@@ -105,12 +128,17 @@ async def _running(settings: GatewaySettings, engine: Engine) -> AsyncIterator[S
         nc=nc,
         stream=stream,
         health=CachedHealth(lambda: health(nc, stream, engine, read_models)),
+        writes=WriteLimiter(settings.user_writes_per_minute, settings.user_writes_burst),
     )
     await asyncio.to_thread(found.sessions.create_schema)
     await found.read_models.start(own_loop_nats_url=settings.nats_url)
     purger = asyncio.create_task(_purge_sessions(found))
+    internal = internal_server(
+        settings.gateway_internal_host, settings.gateway_internal_port, found.health
+    )
     try:
-        yield found
+        async with internal:
+            yield found
     finally:
         purger.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -151,6 +179,10 @@ def run() -> None:
         port=settings.http_port,
         log_level="warning",
         access_log=False,
+        proxy_headers=False,  # the client address is deps.client_ip's job alone
+        server_header=False,
+        http="h11",  # h11 bounds the request head; httptools does not
+        h11_max_incomplete_event_size=settings.http_max_header_bytes,
     )
 
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import ipaddress
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
 
 from fleet.settings import ServiceSettings
+
+Networks = Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode]
+Hosts = Annotated[list[str], NoDecode]
 
 
 class GatewaySettings(ServiceSettings):
@@ -34,9 +41,34 @@ class GatewaySettings(ServiceSettings):
     read_your_writes_s: float = Field(
         default=2.0, ge=0, le=30, description="How long a write waits for its read model."
     )
-    trusted_proxies: list[str] = Field(
+    trusted_proxies: Networks = Field(
         default_factory=list,
-        description="Peers whose X-Forwarded-For names the client IP (empty: none).",
+        description="Comma list of proxy IPs/CIDRs whose X-Forwarded-For is read (empty: none).",
+    )
+    allowed_hosts: Hosts = Field(
+        default_factory=list,
+        description="Comma list of Host names served (empty: the bind host and localhost).",
+    )
+    http_max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, le=64 * 1024 * 1024, description="Largest request body."
+    )
+    http_max_header_bytes: int = Field(
+        default=16 * 1024, ge=4096, le=1024 * 1024, description="Largest request head."
+    )
+    gateway_internal_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port of detailed health and /metrics (unset: not served).",
+    )
+    gateway_internal_host: str = Field(
+        default="127.0.0.1", description="Address of the internal port (loopback by default)."
+    )
+    user_writes_per_minute: float = Field(
+        default=600.0, gt=0, description="State-changing requests a user may make a minute."
+    )
+    user_writes_burst: int = Field(
+        default=120, ge=1, description="State-changing requests a user may make at once."
     )
     http_workers: int = Field(
         default=1,
@@ -47,3 +79,26 @@ class GatewaySettings(ServiceSettings):
     session_purge_minutes: float = Field(
         default=10.0, gt=0, description="How often dead sessions are deleted."
     )
+
+    @field_validator("trusted_proxies", "allowed_hosts", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [ipaddress.ip_network(str(item), strict=False) for item in value]
+        return value
+
+    def served_hosts(self) -> list[str]:
+        """The ``Host`` names answered: the configured ones, else the bind host and
+        localhost."""
+        if self.allowed_hosts:
+            return list(self.allowed_hosts)
+        bind = self.http_host
+        local = ["localhost", "127.0.0.1", "::1", "[::1]"]
+        return local if bind in {"", "0.0.0.0", "::", *local} else [bind, *local]

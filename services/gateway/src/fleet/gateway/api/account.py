@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Response
 
 from fleet.events.auth_commands import UpdateTradingSettings
-from fleet.gateway.api.common import ServicesDep, ask, make_router, settle
+from fleet.gateway.api.common import ServicesDep, audited, make_router, settle
 from fleet.gateway.deps import Access, authorize
 from fleet.gateway.errors import not_found
 from fleet.gateway.read_models import views
@@ -66,11 +66,19 @@ async def put_settings(
     caller = access.caller
     changes = update.model_dump(mode="json", exclude_none=True)
     if changes:
-        await ask(
-            found,
-            UpdateTradingSettings(user_id=caller.user_id, changes=changes, actor=caller.actor()),
+        command = UpdateTradingSettings(
+            user_id=caller.user_id, changes=changes, actor=caller.actor()
         )
-        await settle(found, "users")
+        fields = ",".join(sorted(changes))
+        await audited(
+            found,
+            access,
+            "settings.update",
+            command,
+            target=caller.user_id,
+            details={"fields": fields},
+        )
+        await settle(found, "users", "audit")
     return await found.db.read(settings_of, caller.user_id)
 
 

@@ -77,7 +77,9 @@ class ReadModels:
                 # timeout (seen under heavy load) heals on the next subscription; the
                 # lag in /healthz tells whether the read model keeps up.
                 if isinstance(exc, ProjectionFailed):
-                    self._failures[name] = (message, time.monotonic())
+                    # health names the event, never the cause (SQL, parameters): the log has it
+                    stopped = f"stopped at event #{exc.sequence} ({exc.event_type})"
+                    self._failures[name] = (stopped, time.monotonic())
                 self._log.warning("read model restarting", read_model=name, error=message)
                 await asyncio.sleep(RESTART_DELAY_S)
 

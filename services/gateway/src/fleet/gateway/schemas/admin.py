@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, StrictBool
 
 from fleet.gateway.schemas.auth import EMAIL, NEW_PASSWORD, USERNAME, RoleName
 from fleet.gateway.schemas.common import ApiModel
@@ -52,7 +52,7 @@ class RoleChange(ApiModel):
 
 
 class ActiveChange(ApiModel):
-    active: bool = Field(examples=[False])
+    active: StrictBool = Field(examples=[False])
     reason: str = REASON
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Generic, TypeVar
+import re
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -13,6 +14,33 @@ ItemT = TypeVar("ItemT")
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
 # Free text in a query string: no control characters (PostgreSQL refuses NUL anyway).
 TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+
+
+DECIMAL_TEXT = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,12})?")
+
+
+def strict_decimal(value: Any) -> Any:
+    """A request decimal: a string of ASCII digits (at most 12 before and 12 after the
+    point, no exponent) or a JSON integer; never a boolean or a float."""
+    if isinstance(value, bool | float):
+        raise ValueError('must be a decimal string like "2.5"')
+    if isinstance(value, int):
+        return value
+    if not isinstance(value, str) or not DECIMAL_TEXT.fullmatch(value):
+        raise ValueError('must be a decimal string of ASCII digits like "2.5"')
+    return value
+
+
+def document_decimal_text(schema: dict[str, Any], fields: tuple[str, ...]) -> None:
+    """Document the text form of request decimals (what ``strict_decimal`` accepts)."""
+    for name in fields:
+        pending = [schema["properties"][name]]
+        while pending:
+            node = pending.pop()
+            pending += node.get("anyOf", [])
+            if node.get("type") == "string":
+                node["pattern"] = f"^{DECIMAL_TEXT.pattern}$"
+                node["maxLength"] = 26
 
 
 def _no_nul(value: Any) -> Any:
@@ -71,28 +99,12 @@ class Done(ApiModel):
     message: str = Field(default="", examples=["logged out"])
 
 
-class HealthOut(BaseModel):
-    """Readiness: every check and how many events each read model is behind."""
+class LivenessOut(BaseModel):
+    """The public health answer: up or not, nothing else."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "service": "gateway",
-                    "status": "ok",
-                    "checks": {"nats": "ok", "postgres": "ok"},
-                    "note": "HTTP API",
-                    "read_model_lag": {"users": 0},
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
 
-    service: str
-    status: str
-    checks: dict[str, str]
-    note: str = ""
-    read_model_lag: dict[str, int | str] = Field(default_factory=dict)
+    status: Literal["ok", "fail"]
 
 
 ERROR_STATUSES = (400, 401, 403, 404, 409, 422, 423, 429, 503)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field, StrictBool, StrictInt, field_validator
 from pydantic.fields import FieldInfo
 
 from fleet.events.users import PositionMode, Symbol, Timeframe, TradingSettings
-from fleet.gateway.schemas.common import ApiModel
+from fleet.gateway.schemas.common import ApiModel, document_decimal_text, strict_decimal
 
 MONEY_EXAMPLE = "2500.00"
 
@@ -39,21 +39,34 @@ class SettingsOut(ApiModel):
     updated_at: AwareDatetime | None = None
 
 
-class SettingsUpdate(ApiModel):
-    """Only the fields given change; the whole result is validated by the auth service."""
+DECIMALS = ("risk_per_trade", "daily_loss_limit", "max_drawdown", "adx_threshold", "min_confidence")
 
-    trading_enabled: bool | None = Field(default=None, examples=[True])
-    max_positions: int | None = _like("max_positions", 3)
+
+class SettingsUpdate(ApiModel):
+    """Only the fields given change; the whole result is validated by the auth service.
+    Types are strict: a boolean is ``true``/``false``, an integer a JSON integer, a
+    decimal a string of ASCII digits with at most 2 places (what the UI offers)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=lambda schema: document_decimal_text(schema, DECIMALS)
+    )
+
+    trading_enabled: StrictBool | None = Field(default=None, examples=[True])
+    max_positions: StrictInt | None = _like("max_positions", 3)
     risk_per_trade: Decimal | None = _like("risk_per_trade", "1.5")
     daily_loss_limit: Decimal | None = _like("daily_loss_limit", "5.0")
     max_drawdown: Decimal | None = _like("max_drawdown", "15.0")
-    leverage: int | None = _like("leverage", 5)
+    leverage: StrictInt | None = _like("leverage", 5)
     position_mode: PositionMode | None = Field(default=None, examples=["hedge"])
     symbols: list[Symbol] | None = _like("symbols", ["BTC-USDT"])
     timeframe: Timeframe | None = Field(default=None, examples=["15m"])
     adx_threshold: Decimal | None = _like("adx_threshold", "25")
     min_confidence: Decimal | None = _like("min_confidence", "60")
-    flatten_on_stop: bool | None = Field(default=None, examples=[False])
+    flatten_on_stop: StrictBool | None = Field(default=None, examples=[False])
+
+    # a decimal is a JSON string of ASCII digits ("2.5") or an integer: no exponent, no
+    # boolean, no float's rounding, no other script's digits
+    _strict_decimals = field_validator(*DECIMALS, mode="before")(strict_decimal)
 
 
 class ConnectRequest(ApiModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
-from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, DateTime, MetaData, Table, Text
 
 from fleet.events import DomainEvent, Envelope
 from fleet.events import audit as audit_ev
@@ -17,22 +17,23 @@ from fleet.events import credentials as cred_ev
 from fleet.events import users as user_ev
 from fleet.gateway.read_models.dispatch import DispatchingProjection, Handler
 from fleet.projections import PROJECTION_SCHEMA, ProjectionTx
+from fleet.projections.columns import ip_column, text_column
 
 metadata = MetaData(schema=PROJECTION_SCHEMA)
 entries = Table(
     "entries",
     metadata,
-    Column("event_id", String(64), primary_key=True),
+    text_column("event_id", Envelope, "id", primary_key=True),
     Column("sequence", BigInteger, nullable=False, unique=True),
     Column("occurred_at", DateTime(timezone=True), nullable=False, index=True),
-    Column("action", String(128), nullable=False, index=True),
-    Column("actor_id", String(128), nullable=False, index=True),
-    Column("actor_role", String(16), nullable=False),
-    Column("ip", String(64), nullable=False),
-    Column("target_user_id", String(128), index=True),
-    Column("outcome", String(16), nullable=False),
+    text_column("action", audit_ev.AuditRecorded, "action", nullable=False, index=True),
+    text_column("actor_id", Envelope, "actor", nullable=False, index=True),
+    text_column("actor_role", audit_ev.AuditRecorded, "actor_role", nullable=False),
+    ip_column("ip", audit_ev.AuditRecorded, "ip"),  # NULL: not known
+    text_column("target_user_id", audit_ev.AuditRecorded, "target_user_id", index=True),
+    text_column("outcome", audit_ev.AuditRecorded, "outcome", nullable=False),
     Column("details", Text, nullable=False),  # JSON object of strings
-    Column("source", String(64), nullable=False),  # the event type the row comes from
+    text_column("source", Envelope, "type", nullable=False),  # the event type the row comes from
 )
 
 
@@ -135,7 +136,7 @@ class AuditProjection(DispatchingProjection):
     """The queryable audit log."""
 
     name = "audit"
-    version = 1
+    version = 2  # 2: columns follow the event bounds, ip is inet
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         audit_ev.AuditRecorded: _recorded,

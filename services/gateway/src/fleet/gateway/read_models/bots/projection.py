@@ -8,24 +8,25 @@ from typing import Any, ClassVar
 from sqlalchemy import Boolean, Column, DateTime, MetaData, String, Table, update
 from sqlalchemy.dialects.postgresql import insert
 
-from fleet.events import DomainEvent, Envelope
+from fleet.events import AggregateRef, DomainEvent, Envelope
 from fleet.events import bots as ev
 from fleet.gateway.read_models.dispatch import DispatchingProjection, Handler
 from fleet.projections import PROJECTION_SCHEMA, ProjectionTx
+from fleet.projections.columns import text_column
 
 metadata = MetaData(schema=PROJECTION_SCHEMA)
 bots = Table(
     "bots",
     metadata,
-    Column("user_id", String(128), primary_key=True),
+    text_column("user_id", AggregateRef, "id", primary_key=True),
     Column("status", String(16), nullable=False),  # running | paused | stopped
-    Column("session_id", String(128)),
-    Column("pause_reason", String(512)),
+    text_column("session_id", ev.BotStarted, "session_id"),
+    text_column("pause_reason", ev.BotPaused, "reason"),
     Column("paused_automatically", Boolean, nullable=False),
     Column("started_at", DateTime(timezone=True)),
     Column("stopped_at", DateTime(timezone=True)),
-    Column("stop_reason", String(512)),
-    Column("changed_by", String(128), nullable=False),
+    text_column("stop_reason", ev.BotStopped, "reason"),
+    text_column("changed_by", ev.BotPaused, "by", nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -93,7 +94,7 @@ class BotsProjection(DispatchingProjection):
     """One row per trader whose bot ever started."""
 
     name = "bots"
-    version = 1
+    version = 2  # 2: text columns follow the event bounds
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         ev.BotStarted: _started,

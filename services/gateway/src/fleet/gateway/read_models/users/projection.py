@@ -12,7 +12,6 @@ from sqlalchemy import (
     DateTime,
     Integer,
     MetaData,
-    String,
     Table,
     delete,
     or_,
@@ -20,55 +19,56 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 
-from fleet.events import DomainEvent, Envelope
+from fleet.events import AggregateRef, DomainEvent, Envelope
 from fleet.events import users as ev
 from fleet.gateway.read_models.dispatch import DispatchingProjection, Handler
 from fleet.projections import PROJECTION_SCHEMA, ProjectionTx
+from fleet.projections.columns import ip_column, text_column
 
 metadata = MetaData(schema=PROJECTION_SCHEMA)
 users = Table(
     "users",
     metadata,
-    Column("user_id", String(128), primary_key=True),
-    Column("username", String(128), nullable=False, index=True),
-    Column("email", String(320), nullable=False),
-    Column("role", String(16), nullable=False),
+    text_column("user_id", AggregateRef, "id", primary_key=True),
+    text_column("username", ev.UserCreated, "username", nullable=False, index=True),
+    text_column("email", ev.UserCreated, "email", nullable=False),
+    text_column("role", ev.UserCreated, "role", nullable=False),
     Column("active", Boolean, nullable=False),
     Column("deleted", Boolean, nullable=False),
     Column("locked_until", DateTime(timezone=True)),
     Column("failed_logins", Integer, nullable=False),
     Column("last_login_at", DateTime(timezone=True)),
-    Column("last_login_ip", String(64)),
+    ip_column("last_login_ip", ev.LoginSucceeded, "ip"),
     Column("password_changed_at", DateTime(timezone=True)),
     Column("sessions_valid_after", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("created_by", String(128)),
+    text_column("created_by", ev.UserCreated, "created_by"),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 grants = Table(
     "grants",
     metadata,
-    Column("viewer_id", String(128), primary_key=True),
-    Column("trader_id", String(128), primary_key=True, index=True),
+    text_column("viewer_id", AggregateRef, "id", primary_key=True),
+    text_column("trader_id", ev.ViewerGrantGiven, "trader_id", primary_key=True, index=True),
     Column("granted_at", DateTime(timezone=True), nullable=False),
-    Column("granted_by", String(128), nullable=False),
+    text_column("granted_by", Envelope, "actor", nullable=False),
 )
 trading_settings = Table(
     "trading_settings",
     metadata,
-    Column("user_id", String(128), primary_key=True),
+    text_column("user_id", AggregateRef, "id", primary_key=True),
     Column("settings", JSON, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("updated_by", String(128), nullable=False),
+    text_column("updated_by", Envelope, "actor", nullable=False),
 )
 tokens = Table(
     "tokens",
     metadata,
-    Column("token_sha256", String(64), primary_key=True),
-    Column("token_id", String(128), nullable=False, unique=True),
-    Column("user_id", String(128), nullable=False, index=True),
-    Column("name", String(128), nullable=False),
-    Column("scope", String(16), nullable=False),
+    text_column("token_sha256", ev.AccessTokenCreated, "token_sha256", primary_key=True),
+    text_column("token_id", ev.AccessTokenCreated, "token_id", nullable=False, unique=True),
+    text_column("user_id", AggregateRef, "id", nullable=False, index=True),
+    text_column("name", ev.AccessTokenCreated, "name", nullable=False),
+    text_column("scope", ev.AccessTokenCreated, "scope", nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True)),
     Column("revoked_at", DateTime(timezone=True)),
@@ -204,7 +204,7 @@ class UsersProjection(DispatchingProjection):
     """Users, grants, trading settings and access tokens."""
 
     name = "users"
-    version = 1
+    version = 2  # 2: columns follow the event bounds, last_login_ip is inet
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         ev.UserCreated: _created,
