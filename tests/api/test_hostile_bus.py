@@ -8,14 +8,15 @@ a new user appears in the admin's list, a deactivation takes effect, a signal is
 traded, the quarantine lists both messages and the gateway's health names the last one.
 """
 
-import json
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import nats
 import pytest
 
 from fleet.events import AggregateId, AggregateRef, Envelope
 from fleet.eventstore.quarantine import QuarantineLog
+from fleet.stack import free_port
 from tests.api.test_signal_flow import _signal, connected_trader, decision, until
 
 if TYPE_CHECKING:
@@ -29,6 +30,17 @@ def extra_services() -> tuple[str, ...]:
     return ("vault", "executor")
 
 
+@pytest.fixture(scope="module")
+def internal_port() -> int:
+    """The gateway's internal port (detailed health), loopback only."""
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def gateway_env(internal_port: int) -> dict[str, str]:
+    return {"FLEET_GATEWAY_INTERNAL_PORT": str(internal_port)}
+
+
 async def _publish_as(url: str, subject: str, payload: bytes) -> int:
     nc = await nats.connect(url)
     try:
@@ -38,7 +50,7 @@ async def _publish_as(url: str, subject: str, payload: bytes) -> int:
 
 
 async def test_a_forged_and_a_malformed_event_are_quarantined_and_the_platform_goes_on(
-    stack: "Stack", admin: "Session", bingx_sim: Any, nats_server: Any
+    stack: "Stack", admin: "Session", bingx_sim: Any, nats_server: Any, internal_port: int
 ) -> None:
     trader, _ = await connected_trader(stack, admin, bingx_sim, risk_per_trade="1")
     victim = await stack.new_session(admin, "trader")
@@ -69,7 +81,8 @@ async def test_a_forged_and_a_malformed_event_are_quarantined_and_the_platform_g
     assert [item.sequence for item in quarantined] == [forged, buggy]
     assert "not a Fleet envelope" in quarantined[0].reason
     assert "user.created" in quarantined[1].reason
-    health = json.loads((await admin.get("/healthz")).text)
+    async with httpx.AsyncClient() as http:
+        health = (await http.get(f"http://127.0.0.1:{internal_port}/healthz")).json()
     assert health["status"] == "ok", health
     assert health["quarantine"]["messages"] == 2
     assert health["quarantine"]["last"]["sequence"] == buggy
