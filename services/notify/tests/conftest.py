@@ -1,0 +1,162 @@
+"""The notify service as a real process on a real NATS, a real SMTP server (aiosmtpd on a
+free port) and a local HTTP receiver for webhooks."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+from aiohttp import web
+from aiosmtpd.controller import Controller
+
+from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, wrap
+from fleet.events.commands import CommandReply, command_subject
+from fleet.events.notifications import NOTIFICATION_AGGREGATE, SetNotificationPreferences
+from fleet.events.users import UserCreated
+from fleet.eventstore import EventStore
+from fleet.stack import free_port
+from fleet.testing.services import ServiceProcess
+
+SIGNING_KEY = "test-webhook-master-key"
+
+
+class Inbox:
+    """aiosmtpd handler: every message caught, parsed."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver: answers from ``script`` (then 200), keeps every request."""
+
+    port: int
+    script: list[int] = field(default_factory=list)
+    delay_s: float = 0.0
+    huge_reply: bool = False
+    requests: list[tuple[dict[str, str], bytes, int]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        status = self.script.pop(0) if self.script else 200
+        self.requests.append((dict(request.headers), body, status))
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        if self.huge_reply:
+            reply = web.StreamResponse(status=200)
+            await reply.prepare(request)
+            chunk = b"x" * 65536
+            for _ in range(160):  # 10 MB
+                await reply.write(chunk)
+            return reply
+        return web.Response(status=status, text="ok")
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    hook = Receiver(free_port())
+    app = web.Application()
+    app.router.add_post("/hook", hook.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", hook.port).start()
+    yield hook
+    await runner.cleanup()
+
+
+@dataclass
+class Harness:
+    """The store, the notify process and helpers to act as the other services would."""
+
+    store: EventStore
+    nats_url: str
+    env: dict[str, str]
+    log_dir: Path
+    processes: list[ServiceProcess] = field(default_factory=list)
+
+    async def start(self, **extra: str) -> ServiceProcess:
+        process = ServiceProcess("notify", self.env | extra, self.log_dir)
+        self.processes.append(process)
+        await asyncio.to_thread(process.start)
+        return process
+
+    async def append(self, kind: str, owner: str, *events: DomainEvent) -> list[Envelope]:
+        aggregate = AggregateRef(type=kind, id=AggregateId(owner))
+        return await self.store.append(aggregate, [wrap(e, aggregate) for e in events], None)
+
+    async def user(self, user_id: str, role: str = "trader") -> None:
+        created = UserCreated(username=user_id, email=f"{user_id}@fleet.test", role=role)
+        await self.append("user", user_id, created)
+
+    async def preferences(self, command: SetNotificationPreferences) -> CommandReply:
+        nc = await nats.connect(self.nats_url)
+        try:
+            body = command.model_dump_json().encode()
+            answer = await nc.request(command_subject(command), body, timeout=10)
+        finally:
+            await nc.close()
+        return CommandReply.model_validate_json(answer.data)
+
+    async def notifications(self, user_id: str) -> list[Envelope]:
+        aggregate = AggregateRef(type=NOTIFICATION_AGGREGATE, id=AggregateId(user_id))
+        return await self.store.load(aggregate)
+
+    async def wait_for(
+        self, found: Callable[[], Awaitable[bool]], timeout: float = 30.0, what: str = ""
+    ) -> float:
+        """Seconds until ``found()`` held (fails with the service's log tail otherwise)."""
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            if await found():
+                return time.monotonic() - start
+            await asyncio.sleep(0.05)
+        logs = "\n".join(p.log()[-3000:] for p in self.processes)
+        pytest.fail(f"timed out waiting for {what}\n{logs}")
+
+
+@pytest.fixture
+async def harness(
+    event_store: EventStore, nats_url: str, namespace: str, tmp_path: Path
+) -> AsyncIterator[Harness]:
+    env = {
+        "FLEET_NATS_URL": nats_url,
+        "FLEET_STREAM_NAME": event_store.spec.name,
+        "FLEET_SUBJECT_PREFIX": event_store.spec.prefix,
+        "FLEET_NOTIFY_POSITION_BUCKET": f"notify_{namespace}",
+        "FLEET_SMTP_STARTTLS": "false",
+        "FLEET_WEBHOOK_ALLOWED_HOSTS": json.dumps(["127.0.0.1"]),
+        "FLEET_WEBHOOK_SIGNING_KEY": SIGNING_KEY,
+        "FLEET_RETRY_BASE_S": "0.05",
+        "FLEET_LOG_FORMAT": "console",
+    }
+    harness = Harness(event_store, nats_url, env, tmp_path)
+    yield harness
+    for process in harness.processes:
+        process.stop()
