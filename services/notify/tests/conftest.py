@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import email
 import json
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -160,3 +161,89 @@ async def harness(
     yield harness
     for process in harness.processes:
         process.stop()
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (the test's SMTP server speaks STARTTLS)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "smtp.crt", directory / "smtp.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+SMTP_USER, SMTP_PASSWORD = "fleet-mailer", "smtp-secret-never-logged"
+
+
+@dataclass
+class SecureSmtp:
+    """An SMTP server that requires STARTTLS and AUTH, and the CA file to trust it."""
+
+    inbox: Inbox
+    port: int
+    ca_file: Path
+    logins: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def secure_smtp(tmp_path: Path) -> Iterator[SecureSmtp]:
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, key = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server = SecureSmtp(Inbox(), free_port(), cert)
+
+    def authenticate(*args: Any) -> AuthResult:
+        auth_data = args[-1]
+        ok = isinstance(auth_data, LoginPassword) and (
+            auth_data.login.decode(),
+            auth_data.password.decode(),
+        ) == (SMTP_USER, SMTP_PASSWORD)
+        if ok:
+            server.logins.append(auth_data.login.decode())
+        return AuthResult(success=ok)
+
+    controller = Controller(
+        server.inbox,
+        hostname="127.0.0.1",
+        port=server.port,
+        tls_context=context,
+        require_starttls=True,
+        auth_required=True,
+        authenticator=authenticate,
+    )
+    controller.start()
+    yield server
+    controller.stop()

@@ -14,10 +14,11 @@ from fleet.events.bots import BotPaused
 from fleet.events.notifications import ChannelChoice, SetNotificationPreferences
 
 if TYPE_CHECKING:
-    from services.notify.tests.conftest import Harness, Inbox, Receiver
+    from services.notify.tests.conftest import Harness, Inbox, Receiver, SecureSmtp
 
 pytestmark = pytest.mark.integration
 SIGNING_KEY = "test-webhook-master-key"
+SMTP_USER, SMTP_PASSWORD = "fleet-mailer", "smtp-secret-never-logged"
 WEBHOOK_ON = ChannelChoice(in_app=True, email=False, webhook=True)
 
 
@@ -135,3 +136,30 @@ async def test_bad_channels_are_recorded_failures_and_the_consumer_goes_on(
     for user in cases:  # in-app went on regardless
         created = [e for e in await harness.notifications(user) if e.type == "notification.created"]
         assert len(created) == 1
+
+
+async def test_email_goes_over_starttls_with_auth_and_the_password_is_never_logged(
+    harness: Harness, secure_smtp: SecureSmtp
+) -> None:
+    await harness.user("adm", "admin")
+    await harness.user("tr")
+    process = await harness.start(
+        FLEET_SMTP_HOST="127.0.0.1",
+        FLEET_SMTP_PORT=str(secure_smtp.port),
+        FLEET_SMTP_STARTTLS="true",
+        FLEET_SMTP_CA_FILE=str(secure_smtp.ca_file),
+        FLEET_SMTP_USERNAME=SMTP_USER,
+        FLEET_SMTP_PASSWORD=SMTP_PASSWORD,
+        FLEET_LOG_LEVEL="debug",
+    )
+    await harness.append("bot", "tr", BotPaused(reason="max drawdown", by="system", automatic=True))
+
+    async def mailed() -> bool:
+        return bool(secure_smtp.inbox.messages)
+
+    await harness.wait_for(mailed, what="the e-mail over STARTTLS")
+    assert secure_smtp.logins == [SMTP_USER]
+    assert "max drawdown" in secure_smtp.inbox.messages[0].get_payload()
+    events = json.dumps([e.model_dump(mode="json") for e in await harness.notifications("tr")])
+    assert SMTP_PASSWORD not in process.log() and SMTP_PASSWORD not in events
+    assert SIGNING_KEY not in process.log()

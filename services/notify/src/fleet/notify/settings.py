@@ -17,6 +17,9 @@ class NotifySettings(ServiceSettings):
     smtp_password: SecretStr = Field(default=SecretStr(""), description="SMTP password.")
     smtp_from: str = Field(default="fleet@localhost", description="From address of e-mails.")
     smtp_starttls: bool = Field(default=True, description="Upgrade with STARTTLS (required).")
+    smtp_ca_file: str | None = Field(
+        default=None, description="CA bundle that signs the SMTP server's certificate."
+    )
     smtp_timeout_s: float = Field(default=10.0, gt=0, le=120, description="Per SMTP session.")
     webhook_allowed_hosts: list[str] = Field(
         default_factory=list, description="Private/loopback hosts or IPs webhooks may reach."

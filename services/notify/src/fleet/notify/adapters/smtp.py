@@ -33,6 +33,7 @@ class SmtpMailer:
                 username=s.smtp_username or None,
                 password=s.smtp_password.get_secret_value() or None,
                 start_tls=s.smtp_starttls,
+                cert_bundle=s.smtp_ca_file,
                 timeout=s.smtp_timeout_s,
             )
         except aiosmtplib.SMTPResponseException as exc:
