@@ -15,6 +15,7 @@ from nats.aio.client import Client
 from fleet.bus import ServiceRuntime, make_broker, run_asgi
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.notify.adapters.position import KvPosition
+from fleet.notify.adapters.webhook import WebhookGuard
 from fleet.notify.dispatcher import Dispatcher
 from fleet.notify.domain.planner import Planner
 from fleet.notify.errors import NotifyError
@@ -80,7 +81,7 @@ def create_app(settings: NotifySettings, worker: NotifyWorker | None = None) -> 
     """Build the notify service: its NATS broker, command subscriber and health endpoints."""
     broker = make_broker(settings)
     worker = worker or NotifyWorker(settings)
-    register(broker, worker.store)
+    register(broker, worker.store, WebhookGuard(settings.webhook_allowed_hosts).check)
     runtime = ServiceRuntime(settings, broker, note=NOTE)
     runtime.probes["follower"] = worker.probe
     app = runtime.asgi()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from faststream.nats import NatsBroker
 
@@ -15,10 +15,16 @@ from fleet.events.notifications import (
     SetNotificationPreferences,
 )
 from fleet.eventstore import EventStore
+from fleet.notify.errors import DeliveryFailed
 
 
-def register(broker: NatsBroker, store: Callable[[], EventStore]) -> None:
-    """Answer the notify commands on ``broker`` (the store exists once started)."""
+def register(
+    broker: NatsBroker,
+    store: Callable[[], EventStore],
+    check_url: Callable[[str], Awaitable[None]],
+) -> None:
+    """Answer the notify commands on ``broker`` (the store exists once started); a webhook
+    URL is refused at once when ``check_url`` refuses it (and checked again at delivery)."""
 
     async def set_preferences(body: bytes) -> CommandReply:
         command = decode(SetNotificationPreferences, body)
@@ -29,6 +35,11 @@ def register(broker: NatsBroker, store: Callable[[], EventStore]) -> None:
             and command.actor.user_id != command.user_id
         ):
             return CommandReply.failure("forbidden", "only the user himself or an admin")
+        if command.webhook_url is not None:
+            try:
+                await check_url(command.webhook_url)
+            except DeliveryFailed as exc:
+                return CommandReply.failure("invalid", exc.reason, field="webhook_url")
         event = NotificationPreferencesSet(
             kinds=command.kinds, default=command.default, webhook_url=command.webhook_url
         )

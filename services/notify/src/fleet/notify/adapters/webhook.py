@@ -45,16 +45,11 @@ def _public(address: str) -> bool:
     )
 
 
-class WebhookSender:
-    """Posts signed bodies; one call is one try (the dispatcher retries)."""
+class WebhookGuard:
+    """The SSRF guard: public http(s) targets only, unless the host is allowed."""
 
-    def __init__(self, settings: NotifySettings) -> None:
-        self._settings = settings
-        self._allowed = {h.lower() for h in settings.webhook_allowed_hosts}
-        self._client = httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False)
-
-    async def close(self) -> None:
-        await self._client.aclose()
+    def __init__(self, allowed_hosts: list[str]) -> None:
+        self._allowed = {h.lower() for h in allowed_hosts}
 
     async def check(self, url: str) -> None:
         """Refuse (not retryable) a URL that is not http(s) or reaches a private address."""
@@ -79,9 +74,21 @@ class WebhookSender:
                 retryable=False,
             )
 
+
+class WebhookSender:
+    """Posts signed bodies; one call is one try (the dispatcher retries)."""
+
+    def __init__(self, settings: NotifySettings) -> None:
+        self._settings = settings
+        self.guard = WebhookGuard(settings.webhook_allowed_hosts)
+        self._client = httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
     async def post(self, url: str, secret: bytes, body: bytes, delivery: str) -> None:
         """One try: 2xx with a bounded reply is done; 5xx/timeouts are retryable."""
-        await self.check(url)
+        await self.guard.check(url)
         headers = {
             "content-type": "application/json",
             SIGNATURE_HEADER: signature(secret, body),
