@@ -121,7 +121,12 @@ class Follower:
         while True:
             await asyncio.sleep(TICK_S / 2)
             position = self._watermark.position
-            if position != self._saved:
+            if position == self._saved:
+                continue
+            try:
                 await self._position.save(position)
-                self._saved = position
-                POSITION.set(position)
+            except Exception as exc:  # NATS away: the next turn saves it
+                get_logger().warning("saving the position failed", error=type(exc).__name__)
+                continue
+            self._saved = position
+            POSITION.set(position)
