@@ -120,6 +120,14 @@ class Dispatcher:
         raise AssertionError("unreachable: the last attempt returns")
 
     async def _send(self, notice: Notice, delivery: Delivery) -> None:
+        try:
+            await self._send_on_channel(notice, delivery)
+        except DeliveryFailed:
+            raise
+        except Exception as exc:  # a worker never dies: the delivery is retried, then failed
+            raise DeliveryFailed(f"unexpected {type(exc).__name__}", retryable=True) from exc
+
+    async def _send_on_channel(self, notice: Notice, delivery: Delivery) -> None:
         draft = notice.draft
         if delivery.channel == "email":
             await self._mailer.send(notice.email, draft.title, draft.body, delivery.delivery_id)
