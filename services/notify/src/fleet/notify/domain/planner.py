@@ -11,14 +11,12 @@ from datetime import datetime, timedelta
 
 from fleet.events import DomainEvent, Envelope
 from fleet.events.notifications import Channel, NotificationPreferencesSet
+from fleet.events.users import USER_AGGREGATE
 from fleet.notify.domain.directory import Directory
 from fleet.notify.domain.drafts import Draft, delivery_id, notification_id
 from fleet.notify.domain.preferences import Preferences
 from fleet.notify.domain.rules import drafts_for
 from fleet.notify.domain.throttle import Digest, Throttle
-
-USER_AGGREGATE = "user"
-PREFERENCES_AGGREGATE = "notify_prefs"
 
 
 @dataclass(frozen=True)
