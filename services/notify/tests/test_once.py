@@ -29,10 +29,13 @@ async def _by_type(harness: Harness, user_id: str) -> Counter[str]:
     return Counter(f"{e.type}:{e.data.get('channel', 'in_app')}" for e in found)
 
 
-async def test_a_sigkill_mid_burst_loses_nothing_and_repeats_nothing(
-    harness: Harness, smtp_inbox: tuple[Inbox, int], receiver: Receiver
-) -> None:
-    inbox, port = smtp_inbox
+async def _burst_interrupted(
+    harness: Harness, smtp: tuple[Inbox, int], receiver: Receiver, how: str
+) -> tuple[Counter[str], Counter[str], Counter[str]]:
+    """200 notifications on three channels; the service is stopped (``how``: ``kill`` or
+    ``stop``) once a quarter of the webhooks went out, then started again. Returns what the
+    log recorded, and what the webhook receiver and the SMTP server got, by delivery id."""
+    inbox, port = smtp
     receiver.delay_s = 0.01
     env = {
         "FLEET_SMTP_HOST": "127.0.0.1",
@@ -54,8 +57,8 @@ async def test_a_sigkill_mid_burst_loses_nothing_and_repeats_nothing(
         return len(receiver.requests) >= BURST // 4
 
     await harness.wait_for(some_sent, what="a quarter of the webhooks")
-    first.kill()
-    at_kill = (len(receiver.requests), len(inbox.messages))
+    await asyncio.to_thread(first.kill if how == "kill" else first.stop)
+    at_stop = (len(receiver.requests), len(inbox.messages))
     await harness.start(**env)
 
     async def all_recorded() -> bool:
@@ -69,7 +72,7 @@ async def test_a_sigkill_mid_burst_loses_nothing_and_repeats_nothing(
     hooks = Counter(h["X-Fleet-Delivery"] for h, _, _ in receiver.requests)
     mails = Counter(str(m["Message-ID"]) for m in inbox.messages)
     print(
-        f"\nkilled after {at_kill[0]} webhooks and {at_kill[1]} e-mails; log: {dict(counts)}; "
+        f"\n{how} after {at_stop[0]} webhooks and {at_stop[1]} e-mails; log: {dict(counts)}; "
         f"webhooks received {len(receiver.requests)} ({len(hooks)} distinct), "
         f"e-mails received {len(inbox.messages)} ({len(mails)} distinct)"
     )
@@ -81,10 +84,24 @@ async def test_a_sigkill_mid_burst_loses_nothing_and_repeats_nothing(
         }
     )
     assert len(hooks) == BURST and len(mails) == BURST  # none lost
+    return counts, hooks, mails
+
+
+async def test_a_sigkill_mid_burst_loses_nothing_and_repeats_nothing(
+    harness: Harness, smtp_inbox: tuple[Inbox, int], receiver: Receiver
+) -> None:
+    _, hooks, mails = await _burst_interrupted(harness, smtp_inbox, receiver, "kill")
     # A delivery in flight at the kill (sent, not yet recorded) is sent again with the same
     # delivery id (X-Fleet-Delivery / Message-ID), by which a receiver drops it: at most one
     # per worker.
     assert sum(hooks.values()) - BURST + sum(mails.values()) - BURST <= WORKERS
+
+
+async def test_a_clean_stop_mid_burst_sends_nothing_twice(
+    harness: Harness, smtp_inbox: tuple[Inbox, int], receiver: Receiver
+) -> None:
+    _, hooks, mails = await _burst_interrupted(harness, smtp_inbox, receiver, "stop")
+    assert set(hooks.values()) == {1} and set(mails.values()) == {1}
 
 
 async def test_a_hundred_identical_failures_in_a_minute_are_one_notice_and_one_digest(

@@ -6,7 +6,6 @@ id; only then is it counted done."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from fleet.notify.settings import NotifySettings
 from fleet.obs import get_logger
 
 RECORD_RETRY_MAX_S = 5.0
+DRAIN_S = 8.0  # below fleet.stack's 10 s between SIGTERM and SIGKILL
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ class Dispatcher:
         self._queue: asyncio.Queue[Job] = asyncio.Queue()
         self._running: set[str] = set()
         self._workers: list[asyncio.Task[None]] = []
+        self._current: dict[asyncio.Task[None], Job | None] = {}
+        self._stopping = False
         self.done: set[str] = set()
 
     def submit(self, job: Job) -> bool:
@@ -72,25 +74,39 @@ class Dispatcher:
 
     def start(self) -> None:
         for _ in range(self._settings.delivery_concurrency):
-            self._workers.append(asyncio.create_task(self._work()))
+            worker = asyncio.create_task(self._work())
+            self._current[worker] = None
+            self._workers.append(worker)
 
-    async def stop(self) -> None:
+    async def stop(self, drain_s: float = DRAIN_S) -> None:
+        """Let each busy worker finish (send and record) its delivery, for at most
+        ``drain_s``; queued jobs are left to the next start (the position waits for them),
+        so a clean restart sends nothing twice."""
+        self._stopping = True
+        busy = [worker for worker, job in self._current.items() if job is not None]
         for worker in self._workers:
-            worker.cancel()
-        for worker in self._workers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            if worker not in busy:
+                worker.cancel()
+        if busy:
+            _, unfinished = await asyncio.wait(busy, timeout=drain_s)
+            for worker in unfinished:
+                worker.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
         await self._webhooks.close()
 
     async def _work(self) -> None:
-        while True:
+        me = asyncio.current_task()
+        assert me is not None
+        while not self._stopping:
             job = await self._queue.get()
+            self._current[me] = job  # no await since get(): stop() sees it busy
             outcome = await self._attempt(job)
             await self._record(job, outcome)
             self.done.add(job.delivery.delivery_id)
             self._running.discard(job.delivery.delivery_id)
             QUEUED.dec()
             self._finished(job.sequence)
+            self._current[me] = None
 
     async def _attempt(self, job: Job) -> DomainEvent:
         notice, delivery = job.notice, job.delivery

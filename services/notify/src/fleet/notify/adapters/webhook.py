@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import hmac
 import ipaddress
+import logging
 import socket
 from urllib.parse import urlsplit
 
@@ -81,6 +82,9 @@ class WebhookSender:
     def __init__(self, settings: NotifySettings) -> None:
         self._settings = settings
         self.guard = WebhookGuard(settings.webhook_allowed_hosts)
+        # httpx logs every request's URL at INFO; a webhook URL often carries a token
+        # (Slack, Discord): it never reaches a log line
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         self._client = httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False)
 
     async def close(self) -> None:
