@@ -13,6 +13,7 @@ import httpx
 import nats
 from sqlalchemy import create_engine
 
+from fleet.cli.notifications import start_notifications
 from fleet.cli.state import Part, StackState
 from fleet.events.auth_commands import BootstrapAdmin
 from fleet.events.commands import CommandReply, command_subject
@@ -120,6 +121,7 @@ class Platform:
             self._start_simulator(report)
             for name in SERVICES:
                 self._start_service(name, report)
+            start_notifications(self, report)
             assert self.nats is not None
             bootstrap_admin(nats_asker(self.nats.admin_url), os.environ, _stderr)
         except BaseException:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fleet.events.audit import AUDIT_EVENTS
 from fleet.events.bots import BOT_EVENTS
 from fleet.events.credentials import CREDENTIAL_EVENTS
+from fleet.events.notifications import NOTIFICATION_EVENTS
 from fleet.events.registry import DomainEvent, EventRegistry
 from fleet.events.signals import SIGNAL_EVENTS
 from fleet.events.trading import TRADING_EVENTS
@@ -18,6 +19,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     *TRADING_EVENTS,
     *SIGNAL_EVENTS,
     *AUDIT_EVENTS,
+    *NOTIFICATION_EVENTS,
 )
 
 

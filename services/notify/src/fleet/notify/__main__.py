@@ -1,0 +1,3 @@
+from fleet.notify.main import run
+
+run()

@@ -1,0 +1,1 @@
+"""I/O: SMTP, webhooks, the stored position."""

@@ -1,0 +1,1 @@
+"""Pure rules: which events concern whom, rate limits, digests. No I/O."""

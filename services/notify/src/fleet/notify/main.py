@@ -1,0 +1,100 @@
+"""Composition root of the notify service: ``create_app`` builds everything, ``run`` reads
+settings and serves. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from datetime import timedelta
+
+import nats
+from faststream.asgi import AsgiFastStream
+from nats.aio.client import Client
+
+from fleet.bus import ServiceRuntime, make_broker, run_asgi
+from fleet.eventstore import EventStore, StreamSpec
+from fleet.notify.adapters.position import KvPosition
+from fleet.notify.adapters.webhook import WebhookGuard
+from fleet.notify.dispatcher import Dispatcher
+from fleet.notify.domain.planner import Planner
+from fleet.notify.errors import NotifyError
+from fleet.notify.follower import Follower
+from fleet.notify.settings import NotifySettings
+from fleet.notify.subscribers import register
+from fleet.notify.watermark import Watermark
+from fleet.obs import get_logger
+from fleet.settings import SettingsError, load_settings
+
+NOTE = "notifications: follows the log; in-app, e-mail and webhooks, each delivery once"
+
+
+class NotifyWorker:
+    """The follower and the dispatcher, started and stopped with the app."""
+
+    def __init__(self, settings: NotifySettings) -> None:
+        self.settings = settings
+        self._nc: Client | None = None
+        self._store: EventStore | None = None
+        self._dispatcher: Dispatcher | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def store(self) -> EventStore:
+        if self._store is None:
+            raise NotifyError("the notify service is still starting")
+        return self._store
+
+    async def start(self) -> None:
+        s = self.settings
+        self._nc = await nats.connect(s.nats_url, max_reconnect_attempts=-1)
+        self._store = EventStore(self._nc, StreamSpec(name=s.stream_name, prefix=s.subject_prefix))
+        position = KvPosition(self._nc.jetstream(), s.notify_position_bucket)
+        planner = Planner(s.notify_max_per_hour, timedelta(seconds=s.notify_merge_window_s))
+        watermark = Watermark(0)
+        self._dispatcher = Dispatcher(s, self._store, watermark.finished)
+        follower = Follower(self._store, position, planner, self._dispatcher, watermark)
+        self._dispatcher.start()
+        self._task = asyncio.create_task(follower.run())
+
+    async def probe(self) -> str | None:
+        """``/healthz``: the follower must be running."""
+        if self._task is None:
+            return "not started"
+        if self._task.done():
+            error = self._task.exception() if not self._task.cancelled() else None
+            return f"the log follower stopped: {error!r}"
+        return None
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self._dispatcher is not None:
+            await self._dispatcher.stop()
+        if self._nc is not None:
+            await self._nc.close()
+        get_logger().info("notify stopped")
+
+
+def create_app(settings: NotifySettings, worker: NotifyWorker | None = None) -> AsgiFastStream:
+    """Build the notify service: its NATS broker, command subscriber and health endpoints."""
+    broker = make_broker(settings)
+    worker = worker or NotifyWorker(settings)
+    register(broker, worker.store, WebhookGuard(settings.webhook_allowed_hosts).check)
+    runtime = ServiceRuntime(settings, broker, note=NOTE)
+    runtime.probes["follower"] = worker.probe
+    app = runtime.asgi()
+    app.on_startup(worker.start)
+    app.on_shutdown(worker.stop)
+    return app
+
+
+def run() -> None:
+    """Entry point: read settings (one clear line on bad input), then serve."""
+    try:
+        settings = load_settings(NotifySettings)
+    except SettingsError as exc:
+        print(f"fleet-notify: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    run_asgi(create_app(settings), settings)
