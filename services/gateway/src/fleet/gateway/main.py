@@ -35,6 +35,7 @@ from fleet.gateway.deps import Services, check_every_route_authorized
 from fleet.gateway.errors import install_error_handlers
 from fleet.gateway.health import CachedHealth, health
 from fleet.gateway.observability import RequestMetrics
+from fleet.gateway.probes import install_probes
 from fleet.gateway.read_models.runners import ReadModels
 from fleet.gateway.sessions import SessionPolicy, SessionStore
 from fleet.gateway.settings import GatewaySettings
@@ -80,6 +81,7 @@ def create_app(settings: GatewaySettings, *, overrides: Overrides | None = None)
         app.include_router(module.router)
     check_every_route_authorized(app)
     install_web_ui(app)
+    install_probes(app)
     return app
 
 
