@@ -12,13 +12,15 @@ import nats
 import pytest
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
+from nats.js.api import StreamInfo
+from nats.js.errors import Error as JetStreamError
 
 from fleet.events import AggregateId, AggregateRef, Envelope
 from fleet.eventstore import EventStore, EventStoreError, StreamSpec, ensure_stream
 from fleet.stack.nats_cluster import ClusterNode, NatsCluster
 
 pytestmark = pytest.mark.integration
-RETRYABLE = (NatsError, EventStoreError, TimeoutError)
+RETRYABLE = (NatsError, JetStreamError, EventStoreError, TimeoutError)
 
 
 @pytest.fixture
@@ -61,6 +63,16 @@ async def stored_ids(nc: Client, spec: StreamSpec, events: list[Envelope]) -> se
     return found
 
 
+async def create_stream(nc: Client, spec: StreamSpec) -> StreamInfo:
+    """The stream, once the new cluster's meta group answers (it may still be settling)."""
+    for _ in range(40):
+        try:
+            return await ensure_stream(nc.jetstream(), spec)
+        except RETRYABLE:
+            await asyncio.sleep(0.25)
+    raise AssertionError("the cluster never created the stream")
+
+
 def restart(cluster: NatsCluster, node: ClusterNode) -> None:
     node.process.start()
     cluster.wait_healthy(node)
@@ -69,10 +81,9 @@ def restart(cluster: NatsCluster, node: ClusterNode) -> None:
 async def test_three_nodes_from_the_deployed_config_keep_every_acknowledged_event(
     cluster: NatsCluster,
 ) -> None:
-    assert [node.healthz() for node in cluster.nodes] == [200, 200, 200]
     admin = await nats.connect(cluster.urls_for("admin"), max_reconnect_attempts=-1)
     spec = StreamSpec(name="FLEET_EVENTS", prefix="ev", replicas=3)
-    info = await ensure_stream(admin.jetstream(), spec)
+    info = await create_stream(admin, spec)
     assert info.config.num_replicas == 3
     executor = await nats.connect(
         cluster.urls_for("executor"), max_reconnect_attempts=-1, reconnect_time_wait=0.2
@@ -95,7 +106,8 @@ async def test_three_nodes_from_the_deployed_config_keep_every_acknowledged_even
     assert await stored_ids(admin, spec, acknowledged) == {str(e.id) for e in acknowledged}
     state = (await admin.jetstream().stream_info(spec.name)).state
     assert state.messages == len(acknowledged)  # no event stored twice either
-    assert [node.healthz() for node in cluster.nodes] == [200, 200, 200]
+    for node in cluster.nodes:  # every node back and current (raises after 60 s if not)
+        cluster.wait_healthy(node)
     await executor.close()
     await admin.close()
 

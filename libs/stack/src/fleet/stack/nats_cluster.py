@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from fleet.stack.nats_config import SERVICE_USERS, NatsLayout, nats_config, password_env
+from fleet.stack.nats_config import (
+    SERVICE_USERS,
+    NatsLayout,
+    nats_config,
+    new_password,
+    password_env,
+)
 from fleet.stack.process import ManagedProcess, bin_dir, free_port
 
 
@@ -55,7 +60,7 @@ class NatsCluster:
 
     def __init__(self, data_dir: Path, size: int = 3) -> None:
         self.data_dir = data_dir
-        self.passwords = {name: secrets.token_urlsafe(24) for name in ("admin", *SERVICE_USERS)}
+        self.passwords = {name: new_password() for name in ("admin", *SERVICE_USERS)}
         ports = [(free_port(), free_port(), free_port()) for _ in range(size)]
         routes = tuple(f"nats://127.0.0.1:{cluster}" for _, _, cluster in ports)
         self.nodes = [
@@ -98,6 +103,15 @@ class NatsCluster:
             node.process.start()
         for node in self.nodes:
             self.wait_healthy(node, timeout)
+        if len(self.nodes) > 1:  # a single node runs JetStream without a meta group
+            self.nodes[0].process.wait_until(self._has_meta_leader, timeout)
+
+    def _has_meta_leader(self) -> bool:
+        try:
+            self.meta_leader()
+        except (RuntimeError, OSError):
+            return False
+        return True
 
     def wait_healthy(self, node: ClusterNode, timeout: float = 60.0) -> None:
         """Wait until ``node``'s ``/healthz`` answers 200 (JetStream current, meta leader)."""

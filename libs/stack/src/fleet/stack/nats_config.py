@@ -10,6 +10,7 @@ rewrites them; ``tests/deploy`` checks they are current).
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,6 +46,16 @@ class NatsLayout:
     pid_file: str | None = None
     server_name: str = "$SERVER_NAME"  # from the environment: the pod's / service's name
     sync_always: bool = False
+
+
+def new_password() -> str:
+    """A random password safe to substitute from the environment into nats.conf.
+
+    nats-server parses a substituted value as a config token: one starting with a digit
+    or a sign is read as a number and refused ("Expected a digit"), so deployed passwords
+    are a letter followed by hex (deploy/compose/make-env.sh makes the same).
+    """
+    return "p" + secrets.token_hex(24)
 
 
 def password_env(user: str) -> str:
