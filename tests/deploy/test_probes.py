@@ -3,6 +3,7 @@ is down (a NATS outage must not restart pods), ``/readyz`` says 503 quickly, and
 with NATS down ends the process within the pod's grace period."""
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -49,6 +50,19 @@ async def wait_for_status(url: str, expected: int, timeout: float = 20.0) -> int
     return answer
 
 
+def assert_every_line_is_json(log: str) -> None:
+    """One JSON object per line, whichever library logged it (uvicorn, FastStream, nats-py,
+    Fleet), no colour codes, a traceback inside its line."""
+    lines = [line for line in log.splitlines() if line.strip()]
+    assert lines
+    for line in lines:
+        assert "\x1b[" not in line, line
+        record = json.loads(line)
+        assert {"event", "level", "timestamp"} <= set(record), line
+    loggers = {json.loads(line).get("logger") for line in lines}
+    print(f"\nJSON log lines: {len(lines)}, from loggers {sorted(str(n) for n in loggers)}")
+
+
 async def test_executor_probes_and_stop_with_nats_down(
     own_nats: NatsServer, tmp_path: Path
 ) -> None:
@@ -75,5 +89,6 @@ async def test_executor_probes_and_stop_with_nats_down(
             code = None
         print(f"\nexecutor stop with NATS down: {time.monotonic() - started:.1f} s")
         assert code is not None, f"still running after {GRACE_PERIOD_S} s: {executor.log()[-800:]}"
+        assert_every_line_is_json(executor.log())
     finally:
         executor.kill()

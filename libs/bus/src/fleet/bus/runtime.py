@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,9 @@ def make_broker(settings: ServiceSettings) -> NatsBroker:
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_reconnect_attempts=-1,
         connect_timeout=5,
+        # our own loggers: FastStream adds a coloured handler only to its default one,
+        # so these reach Fleet's JSON renderer (fleet.obs.configure_logging)
+        logger=logging.getLogger("faststream.broker"),
     )
 
 
@@ -114,7 +118,11 @@ class ServiceRuntime:
             )
 
         routes = [("/livez", livez), ("/readyz", readyz), ("/healthz", readyz)]
-        return BoundedStopApp(self.broker, asgi_routes=[*routes, ("/metrics", metrics)])
+        return BoundedStopApp(
+            self.broker,
+            asgi_routes=[*routes, ("/metrics", metrics)],
+            logger=logging.getLogger("faststream.app"),
+        )
 
 
 class BoundedStopApp(AsgiFastStream):
@@ -139,4 +147,11 @@ def run_asgi(app: Any, settings: ServiceSettings) -> None:
     """Configure logging and serve ``app`` on the service's health/HTTP port."""
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     get_logger().info("starting", host=settings.http_host, port=settings.http_port)
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="warning")
+    # log_config=None: uvicorn keeps the handlers configure_logging set (JSON, no colours)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        log_config=None,
+    )
