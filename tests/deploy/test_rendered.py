@@ -215,3 +215,28 @@ def test_compose_file_follows_the_compose_specification() -> None:
         check=False,
     )
     assert answer.returncode == 0, answer.stdout + answer.stderr
+
+
+# Alert metrics no code exports yet, each with the owner that must add it.
+AWAITED_METRICS = {
+    "fleet_read_model_lag_events": "gateway read models (lag per read model, in events)",
+    "fleet_bingx_refusals_total": "fleet.bingx client (refusals by BingX error code)",
+}
+EXPORTER_METRICS = ("jetstream_",)  # prometheus-nats-exporter sidecar
+PROMQL_WORDS = {"or", "and", "unless"}
+
+
+def test_every_alert_reads_a_metric_the_code_exports_or_one_awaited() -> None:
+    monitoring = (ROOT / "deploy" / "k8s" / "base" / "monitoring.yaml").read_text()
+    rule = next(d for d in yaml.safe_load_all(monitoring) if d["kind"] == "PrometheusRule")
+    expressions = " ".join(r["expr"] for g in rule["spec"]["groups"] for r in g["rules"])
+    # drop label matchers and groupings, durations; a name before "(" is a function
+    bare = re.sub(r"\{[^}]*\}|by \([^)]*\)|\[\w+\]", " ", expressions)
+    metrics = set(re.findall(r"\b([a-z][a-z_]*)\b(?!\s*\()", bare)) - PROMQL_WORDS
+    sources = [*ROOT.glob("services/*/src/**/*.py"), *ROOT.glob("libs/*/src/**/*.py")]
+    code = " ".join(path.read_text() for path in sources)
+    for metric in sorted(metrics):
+        name = re.sub(r"_(count|sum|bucket)$", "", metric)
+        exported = f'"{name}"' in code or name.startswith(EXPORTER_METRICS)
+        assert exported != (name in AWAITED_METRICS), metric
+    print(f"\nalert metrics awaited from the code: {sorted(AWAITED_METRICS)}")
