@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ -f .env ] && { echo ".env exists; remove it to regenerate"; exit 1; }
-pw() { python3 -c 'import secrets; print(secrets.token_urlsafe(24))'; }
+# a letter then hex: nats-server reads a substituted value starting with a digit as a number
+pw() { python3 -c 'import secrets; print("p" + secrets.token_hex(24))'; }
 umask 077
 {
   for user in ADMIN AUTH VAULT STRATEGY EXECUTOR GATEWAY; do echo "NATS_${user}_PASSWORD=$(pw)"; done

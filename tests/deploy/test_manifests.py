@@ -37,8 +37,10 @@ def test_every_service_has_a_hardened_probed_deployment() -> None:
         pod = deployment["spec"]["template"]["spec"]
         container = pod["containers"][0]
         assert container["command"] == ["python", "-m", f"fleet.{name}"]
-        assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
-        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        # liveness asks only the event loop; readiness and startup ask the dependencies
+        assert container["livenessProbe"]["httpGet"]["path"] == "/livez"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert container["startupProbe"]["httpGet"]["path"] == "/readyz"
         assert {"requests", "limits"} <= set(container["resources"])
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
@@ -49,9 +51,14 @@ def test_network_is_default_deny_and_only_vault_reaches_openbao() -> None:
     policies = {d["metadata"]["name"]: d for d in base_objects() if d["kind"] == "NetworkPolicy"}
     deny = policies["default-deny"]["spec"]
     assert deny["podSelector"] == {} and set(deny["policyTypes"]) == {"Ingress", "Egress"}
-    openbao_from = policies["openbao"]["spec"]["ingress"][0]["from"]
-    assert openbao_from == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "vault"}}}]
-    postgres_from = policies["postgres"]["spec"]["ingress"][0]["from"]
+    openbao_from = [rule["from"] for rule in policies["openbao"]["spec"]["ingress"]]
+    assert openbao_from == [
+        [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "vault"}}}],
+        [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "openbao"}}}],  # raft peers
+    ]
+    in_cluster = documents(K8S / "components" / "postgres-in-cluster" / "postgres.yaml")
+    postgres = next(d for d in in_cluster if d["kind"] == "NetworkPolicy")
+    postgres_from = postgres["spec"]["ingress"][0]["from"]
     assert postgres_from == [
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}
     ]
@@ -64,17 +71,57 @@ def test_simulator_only_in_the_dev_overlay() -> None:
     assert any(d["kind"] == "Deployment" and d["metadata"]["name"] == "bingx-sim" for d in dev)
 
 
-def test_compose_runs_every_service_with_a_healthcheck() -> None:
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+def compose_services() -> dict[str, Any]:
+    services: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    return services
+
+
+def test_compose_runs_every_service_healthy_restarted_with_its_own_nats_user() -> None:
+    compose = compose_services()
     for service in RUNNING_SERVICES:
-        assert compose[service]["command"] == ["python", "-m", f"fleet.{service}"]
-        assert "healthz" in str(compose[service]["healthcheck"]["test"])
+        spec = compose[service]
+        assert spec["command"] == ["python", "-m", f"fleet.{service}"]
+        assert "/readyz" in str(spec["healthcheck"]["test"]), service
+        assert spec["restart"] == "unless-stopped", service
+        url = spec["environment"]["FLEET_NATS_URL"]
+        assert url.startswith(f"nats://{service}:${{NATS_{service.upper()}_PASSWORD:?"), url
+    for name, spec in compose.items():
+        assert spec.get("restart") in ("unless-stopped", "on-failure"), name
+        assert "healthcheck" in spec or name.endswith("-init"), name
     assert compose["bingx-sim"]["command"][:3] == ["python", "-m", "fleet.bingx_sim"]
+    assert compose["bingx-sim"]["profiles"] == ["paper"]
     assert "-dev" not in str(compose["openbao"]["command"])  # persistent, never dev mode
 
 
+def test_compose_nats_is_a_three_node_cluster_probed_by_an_image_that_can() -> None:
+    nodes = {name: spec for name, spec in compose_services().items() if name.startswith("nats-")}
+    assert sorted(nodes) == ["nats-1", "nats-2", "nats-3"]
+    for name, spec in nodes.items():
+        assert spec["image"].endswith("-alpine")  # the scratch image has no wget
+        assert spec["environment"]["SERVER_NAME"] == name
+        assert "healthz" in str(spec["healthcheck"]["test"])
+    stream_init = compose_services()["stream-init"]
+    assert stream_init["environment"]["FLEET_STREAM_REPLICAS"] == "3"
+    assert set(stream_init["depends_on"]) == set(nodes)
+
+
+def test_only_openbao_init_sees_the_root_token_and_vault_only_its_own_token() -> None:
+    compose = compose_services()
+    mounts = {
+        name: [str(v).split(":")[0] for v in s.get("volumes", [])] for name, s in compose.items()
+    }
+    assert [name for name, volumes in mounts.items() if "openbao-operator" in volumes] == [
+        "openbao-init"
+    ]
+    assert mounts["vault"] == ["vault-credentials"]
+    init_env = compose["openbao-init"]["environment"]
+    assert init_env["FLEET_OPENBAO_KEYS"].startswith("/run/fleet/operator/")
+    assert init_env["FLEET_VAULT_TOKEN_FILE"].startswith("/run/fleet/vault/")
+
+
 def test_only_executor_may_request_signatures_everywhere() -> None:
-    for config in (ROOT / "deploy" / "compose" / "nats.conf", K8S / "base" / "nats.yaml"):
+    configs = [ROOT / "deploy" / "compose" / "nats.conf", *K8S.rglob("nats.conf")]
+    for config in configs:
         users = re.findall(r'\{ user: "(\w+)".*', config.read_text())
         lines = {
             u: line

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +21,21 @@ from fleet.obs import configure_logging, get_logger
 from fleet.settings import ServiceSettings
 
 Probe = Callable[[], Awaitable[str | None]]
+# The pod's terminationGracePeriodSeconds is 30: shutdown hooks and the broker's drain get
+# this long, then the process exits anyway (with NATS down, each release or drain would
+# otherwise wait for its own timeouts, one after another, far past the grace period).
+STOP_BUDGET_S = 20.0
+# A probe answers within this, whatever its dependency does: a NATS outage must make
+# /readyz say "fail" quickly, never make the kubelet's request time out.
+PROBE_TIMEOUT_S = 2.0
+
+
+async def bounded(probe: Probe, timeout: float = PROBE_TIMEOUT_S) -> str | None:
+    """``probe()``'s answer, or a reason when it takes longer than ``timeout``."""
+    try:
+        return await asyncio.wait_for(probe(), timeout)
+    except TimeoutError:
+        return f"no answer in {timeout:.0f} s"
 
 
 def make_broker(settings: ServiceSettings) -> NatsBroker:
@@ -27,6 +45,9 @@ def make_broker(settings: ServiceSettings) -> NatsBroker:
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_reconnect_attempts=-1,
         connect_timeout=5,
+        # our own loggers: FastStream adds a coloured handler only to its default one,
+        # so these reach Fleet's JSON renderer (fleet.obs.configure_logging)
+        logger=logging.getLogger("faststream.broker"),
     )
 
 
@@ -62,7 +83,7 @@ class ServiceRuntime:
 
     async def health(self) -> tuple[bool, dict[str, Any]]:
         """Run every probe: ``(healthy, body)``."""
-        results = {name: await probe() for name, probe in self.probes.items()}
+        results = {name: await bounded(probe) for name, probe in self.probes.items()}
         failed = any(reason is not None for reason in results.values())
         body: dict[str, Any] = {
             "service": self.settings.service_name,
@@ -74,18 +95,19 @@ class ServiceRuntime:
         return not failed, body
 
     def asgi(self) -> AsgiFastStream:
-        """The ASGI app: the broker's lifecycle plus ``/healthz`` and ``/metrics``."""
+        """The ASGI app: the broker's lifecycle plus ``/livez`` (the process's event loop
+        answers; no dependency is asked, so a NATS outage never restarts the pod),
+        ``/readyz`` and ``/healthz`` (every probe, bounded: 503 with reasons) and
+        ``/metrics``."""
 
         @get
-        async def healthz(_scope: Any) -> AsgiResponse:
-            import json
+        async def livez(_scope: Any) -> AsgiResponse:
+            return _json({"service": self.settings.service_name, "status": "ok"}, 200)
 
+        @get
+        async def readyz(_scope: Any) -> AsgiResponse:
             healthy, body = await self.health()
-            return AsgiResponse(
-                json.dumps(body).encode(),
-                status_code=200 if healthy else 503,
-                headers={"content-type": "application/json"},
-            )
+            return _json(body, 200 if healthy else 503)
 
         @get
         async def metrics(_scope: Any) -> AsgiResponse:
@@ -95,13 +117,41 @@ class ServiceRuntime:
                 headers={"content-type": prometheus_client.CONTENT_TYPE_LATEST},
             )
 
-        return AsgiFastStream(
-            self.broker, asgi_routes=[("/healthz", healthz), ("/metrics", metrics)]
+        routes = [("/livez", livez), ("/readyz", readyz), ("/healthz", readyz)]
+        return BoundedStopApp(
+            self.broker,
+            asgi_routes=[*routes, ("/metrics", metrics)],
+            logger=logging.getLogger("faststream.app"),
         )
+
+
+class BoundedStopApp(AsgiFastStream):
+    """An ASGI FastStream app whose stop (shutdown hooks, then the broker) ends within
+    :data:`STOP_BUDGET_S`, whatever NATS does."""
+
+    async def stop(self) -> None:
+        """Run the shutdown hooks and stop the broker; cut short after the budget."""
+        try:
+            await asyncio.wait_for(super().stop(), STOP_BUDGET_S)
+        except TimeoutError:
+            get_logger().warning("stop cut short: still waiting", after_s=STOP_BUDGET_S)
+
+
+def _json(body: dict[str, Any], status: int) -> AsgiResponse:
+    return AsgiResponse(
+        json.dumps(body).encode(), status_code=status, headers={"content-type": "application/json"}
+    )
 
 
 def run_asgi(app: Any, settings: ServiceSettings) -> None:
     """Configure logging and serve ``app`` on the service's health/HTTP port."""
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     get_logger().info("starting", host=settings.http_host, port=settings.http_port)
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="warning")
+    # log_config=None: uvicorn keeps the handlers configure_logging set (JSON, no colours)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        log_config=None,
+    )

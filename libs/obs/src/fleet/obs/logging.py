@@ -76,31 +76,63 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
+# Libraries that install their own handlers (colours, their own layout): after
+# configure_logging their records go through Fleet's renderer like every other.
+FOREIGN_LOGGERS = ("uvicorn", "faststream", "nats")
+
+
 def configure_logging(service: str, level: str = "info", fmt: str = "json") -> None:
-    """Configure structlog (and stdlib logging) once, at a service's composition root."""
+    """Configure structlog and stdlib logging once, at a service's composition root.
+
+    Every record — Fleet's, and stdlib ones from uvicorn, FastStream and nats-py — is
+    rendered by the same processors: one JSON object per line (``fmt="json"``), no
+    colours, secrets redacted, a traceback as one ``exception`` field.
+    """
     numeric = logging.getLevelName(level.upper())
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            redact_secrets,
-            renderer,
-        ],
+        processors=[*shared, structlog.processors.format_exc_info, redact_secrets, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(service=service)
-    logging.basicConfig(
-        level=numeric, stream=_CurrentStderr(), format="%(name)s %(levelname)s %(message)s"
+    _route_stdlib_logging(numeric, shared, renderer)
+
+
+def _route_stdlib_logging(level: int, shared: list[Any], renderer: Any) -> None:
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            *shared,
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.ExtraAdder(),
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            redact_secrets,
+            renderer,
+        ],
     )
+    handler = logging.StreamHandler(_CurrentStderr())
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    for name in list(logging.root.manager.loggerDict):
+        if name.split(".")[0] in FOREIGN_LOGGERS:
+            library = logging.getLogger(name)
+            library.handlers.clear()
+            library.propagate = True
 
 
 def get_logger(name: str | None = None) -> Any:

@@ -7,19 +7,11 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
+from fleet.stack.nats_config import SERVICE_USERS, NatsLayout, nats_config
 from fleet.stack.process import ManagedProcess, bin_dir, free_port, port_answers
 
-SERVICE_USERS = ("auth", "vault", "strategy", "executor", "gateway")
-# Services may use JetStream but never change or erase the log.
-DENIED_TO_SERVICES = (
-    "$JS.API.STREAM.CREATE.>",
-    "$JS.API.STREAM.UPDATE.>",
-    "$JS.API.STREAM.DELETE.>",
-    "$JS.API.STREAM.PURGE.>",
-    "$JS.API.STREAM.MSG.DELETE.>",
-)
-# Only executors may ask vault for signatures.
-SIGN_SUBJECT = "cmd.vault.sign"
+__all__ = ["SERVICE_USERS", "NatsServer", "SyncInterval"]
+
 SyncInterval = Literal["default", "always"]
 
 
@@ -63,26 +55,18 @@ class NatsServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         ports = {"port": self.port, "monitor_port": self.monitor_port}
         (self.data_dir / "ports.json").write_text(json.dumps(ports))
-        sync = ', sync_interval: "always"' if self.sync_interval == "always" else ""
-        users = [f'{{ user: "admin", password: "{self.passwords["admin"]}" }}']
-        users += [self._service_user(name) for name in SERVICE_USERS]
-        config = (
-            f'listen: "127.0.0.1:{self.port}"\nhttp: "127.0.0.1:{self.monitor_port}"\n'
-            f'jetstream {{ store_dir: "{self.store_dir}"{sync} }}\n'
-            "authorization { users = [\n  " + "\n  ".join(users) + "\n] }\n"
+        layout = NatsLayout(
+            host="127.0.0.1",
+            client_port=self.port,
+            monitor_port=self.monitor_port,
+            store_dir=str(self.store_dir),
+            server_name="fleet-embedded",
+            sync_always=self.sync_interval == "always",
         )
         path = self.data_dir / "nats.conf"
         path.touch(mode=0o600)
-        path.write_text(config)
+        path.write_text(nats_config(layout, self.passwords))
         return path
-
-    def _service_user(self, name: str) -> str:
-        denied = list(DENIED_TO_SERVICES) + ([] if name == "executor" else [SIGN_SUBJECT])
-        deny = ", ".join(json.dumps(subject) for subject in denied)
-        return (
-            f'{{ user: "{name}", password: "{self.passwords[name]}", permissions: {{ '
-            f'publish: {{ allow: [">"], deny: [{deny}] }}, subscribe: {{ allow: [">"] }} }} }}'
-        )
 
     def url_for(self, user: str) -> str:
         """Connection URL with ``user``'s credentials."""

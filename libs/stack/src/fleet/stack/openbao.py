@@ -3,7 +3,7 @@ backend), initialised and unsealed by Fleet, transit enabled,
 a least-privilege token for the vault service; or dev mode (tests).
 
 The unseal key and root token are kept in the data dir with 0600 permissions: fine for
-one machine, not how production runs (see deploy/RUNBOOK.md).
+one machine, not how production runs (see deploy/RUNBOOKS.md).
 """
 
 from __future__ import annotations

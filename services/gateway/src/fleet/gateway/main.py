@@ -38,6 +38,7 @@ from fleet.gateway.errors import install_error_handlers
 from fleet.gateway.health import CachedHealth, health
 from fleet.gateway.internal import internal_server
 from fleet.gateway.observability import RequestMetrics
+from fleet.gateway.probes import install_probes
 from fleet.gateway.read_models.runners import ReadModels
 from fleet.gateway.request_limits import BodyLimit
 from fleet.gateway.response_headers import NoStore
@@ -94,6 +95,7 @@ def create_app(settings: GatewaySettings, *, overrides: Overrides | None = None)
     check_every_route_authorized(app)
     install_docs(app, TITLE)
     install_web_ui(app)
+    install_probes(app)
     return app
 
 

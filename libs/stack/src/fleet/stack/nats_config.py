@@ -1,0 +1,169 @@
+"""The one nats-server configuration Fleet runs everywhere: embedded, compose and Kubernetes.
+
+Only the addresses differ between places (a :class:`NatsLayout`); the users, their
+permissions, JetStream, the cluster block and lame-duck mode come from :func:`nats_config`.
+``deploy/compose/nats.conf``, ``deploy/k8s/base/nats.conf`` and
+``deploy/k8s/overlays/dev/nats.conf`` are its output (``python -m fleet.stack.nats_config``
+rewrites them; ``tests/deploy`` checks they are current).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+SERVICE_USERS = ("auth", "vault", "strategy", "executor", "gateway")
+# Services may use JetStream but never change or erase the log.
+DENIED_TO_SERVICES = (
+    "$JS.API.STREAM.CREATE.>",
+    "$JS.API.STREAM.UPDATE.>",
+    "$JS.API.STREAM.DELETE.>",
+    "$JS.API.STREAM.PURGE.>",
+    "$JS.API.STREAM.MSG.DELETE.>",
+)
+# Only executors may ask vault for signatures.
+SIGN_SUBJECT = "cmd.vault.sign"
+CLUSTER_NAME = "fleet"
+# A node told to stop first leaves client traffic to the others (lame duck), then exits.
+LAME_DUCK_DURATION = "30s"
+LAME_DUCK_GRACE = "10s"
+
+
+@dataclass(frozen=True)
+class NatsLayout:
+    """Where one node listens and keeps its files, and the routes to its peers."""
+
+    host: str
+    client_port: int
+    monitor_port: int
+    store_dir: str
+    cluster_port: int | None = None
+    routes: tuple[str, ...] = ()
+    pid_file: str | None = None
+    server_name: str = "$SERVER_NAME"  # from the environment: the pod's / service's name
+    sync_always: bool = False
+
+
+def new_password() -> str:
+    """A random password safe to substitute from the environment into nats.conf.
+
+    nats-server parses a substituted value as a config token: one starting with a digit
+    or a sign is read as a number and refused ("Expected a digit"), so deployed passwords
+    are a letter followed by hex (deploy/compose/make-env.sh makes the same).
+    """
+    return "p" + secrets.token_hex(24)
+
+
+def password_env(user: str) -> str:
+    """The environment variable nats-server reads ``user``'s password from."""
+    return f"NATS_{user.upper()}_PASSWORD"
+
+
+def nats_config(layout: NatsLayout, passwords: Mapping[str, str] | None = None) -> str:
+    """The nats.conf text for ``layout``.
+
+    Passwords are literal when given (the embedded stack), else references to
+    :func:`password_env` variables (compose and Kubernetes: never a value in the repo).
+    A cluster block appears only with routes: one node with a cluster block of three
+    routes would wait for a quorum that never comes.
+    """
+    name = layout.server_name
+    lines = [
+        f"server_name: {name}" if name.startswith("$") else f'server_name: "{name}"',
+        f'listen: "{layout.host}:{layout.client_port}"',
+        f'http: "{layout.host}:{layout.monitor_port}"',
+    ]
+    if layout.pid_file:
+        lines.append(f'pid_file: "{layout.pid_file}"')
+    lines += [f'lame_duck_duration: "{LAME_DUCK_DURATION}"']
+    lines += [f'lame_duck_grace_period: "{LAME_DUCK_GRACE}"']
+    sync = ', sync_interval: "always"' if layout.sync_always else ""
+    lines.append(f'jetstream {{ store_dir: "{layout.store_dir}"{sync} }}')
+    if layout.routes:
+        lines += _cluster_block(layout)
+    lines += _authorization_block(passwords)
+    return "\n".join(lines) + "\n"
+
+
+def _cluster_block(layout: NatsLayout) -> list[str]:
+    routes = [f'    "{route}"' for route in layout.routes]
+    return [
+        "cluster {",
+        f"  name: {CLUSTER_NAME}",
+        f'  listen: "{layout.host}:{layout.cluster_port}"',
+        "  no_advertise: true",
+        "  routes: [",
+        *routes,
+        "  ]",
+        "}",
+    ]
+
+
+def _authorization_block(passwords: Mapping[str, str] | None) -> list[str]:
+    def password(user: str) -> str:
+        return json.dumps(passwords[user]) if passwords else f"${password_env(user)}"
+
+    users = [f'{{ user: "admin", password: {password("admin")} }}']
+    for name in SERVICE_USERS:
+        denied = list(DENIED_TO_SERVICES) + ([] if name == "executor" else [SIGN_SUBJECT])
+        deny = ", ".join(json.dumps(subject) for subject in denied)
+        users.append(
+            f'{{ user: "{name}", password: {password(name)}, permissions: {{ '
+            f'publish: {{ allow: [">"], deny: [{deny}] }}, subscribe: {{ allow: [">"] }} }} }}'
+        )
+    return ["authorization {", "  users = [", *(f"    {user}" for user in users), "  ]", "}"]
+
+
+def statefulset_routes(
+    replicas: int, *, name: str = "nats", service: str = "nats-headless"
+) -> tuple[str, ...]:
+    """Routes to every pod a StatefulSet of ``replicas`` creates (stable DNS names)."""
+    return tuple(f"nats://{name}-{i}.{service}:6222" for i in range(replicas))
+
+
+def kubernetes_layout(replicas: int) -> NatsLayout:
+    """The layout of the k8s StatefulSet (one ConfigMap for every pod)."""
+    return NatsLayout(
+        host="0.0.0.0",
+        client_port=4222,
+        monitor_port=8222,
+        cluster_port=6222 if replicas > 1 else None,
+        routes=statefulset_routes(replicas) if replicas > 1 else (),
+        store_dir="/data/jetstream",
+        pid_file="/var/run/nats/nats.pid",
+    )
+
+
+def compose_layout(nodes: int = 3) -> NatsLayout:
+    """The layout of docker-compose's nodes ``nats-1`` … ``nats-N`` (one file for all)."""
+    return NatsLayout(
+        host="0.0.0.0",
+        client_port=4222,
+        monitor_port=8222,
+        cluster_port=6222,
+        routes=tuple(f"nats://nats-{i}:6222" for i in range(1, nodes + 1)),
+        store_dir="/data/jetstream",
+        pid_file="/var/run/nats/nats.pid",
+    )
+
+
+DEPLOYED: dict[str, NatsLayout] = {
+    "deploy/compose/nats.conf": compose_layout(3),
+    "deploy/k8s/base/nats.conf": kubernetes_layout(3),
+    "deploy/k8s/overlays/dev/nats.conf": kubernetes_layout(1),
+}
+
+
+def write_deployed(root: Path, names: Sequence[str] = tuple(DEPLOYED)) -> None:
+    """Rewrite the deployed config files under the repository ``root``."""
+    header = "# Generated by `python -m fleet.stack.nats_config` (fleet.stack.nats_config).\n"
+    for name in names:
+        (root / name).write_text(header + nats_config(DEPLOYED[name]))
+
+
+if __name__ == "__main__":
+    write_deployed(Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd())
