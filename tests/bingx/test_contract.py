@@ -19,7 +19,6 @@ from fleet.bingx.errors import (
     InvalidSymbol,
     OrderNotFound,
     RateLimited,
-    TimestampError,
 )
 
 pytestmark = pytest.mark.integration
@@ -141,8 +140,10 @@ async def test_auth_error_paths(bingx_sim: Any) -> None:
             clock=lambda: time.time() - 120,
         )
     )
-    with pytest.raises(TimestampError):
-        await stale.balance()
+    # A clock two minutes late: the transport measures BingX's clock before its first
+    # signed request, so nothing is refused for it.
+    assert (await stale.balance()).asset == "USDT"
+    assert stale.transport.server_clock.syncs == 1
     read_only = await new_account(bingx_sim, permissions=["read"])
     reader = BingxClient(
         Transport(bingx_sim.url, LocalHmacSigner(read_only["apiKey"], read_only["secretKey"]))

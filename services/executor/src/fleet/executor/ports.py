@@ -43,8 +43,10 @@ class ExchangeBalance:
 
 @dataclass(frozen=True)
 class ExchangeFill:
+    """One fill; ``side`` is ``None`` when BingX leaves it out (its recorded fill rows do)."""
+
     client_order_id: str
-    side: Literal["BUY", "SELL"]
+    side: Literal["BUY", "SELL"] | None
     price: Decimal
     quantity: Decimal
     fee: Decimal
