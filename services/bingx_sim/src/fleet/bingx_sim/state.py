@@ -28,6 +28,9 @@ class Faults:
     error_rate: float = 0.0
     timeout_after_accept: int = 0  # the next N orders are stored but their answer is dropped
     rate_limit_storm: int = 0  # the next N signed requests are refused with 100410
+    bad_gateway_after_accept: int = 0  # the next N orders are stored, answered by a proxy's 502
+    bare_status: int = 0  # with bare_status_count: answer an HTTP status with no JSON body
+    bare_status_count: int = 0  # (a 429 / 418 / 403 from BingX's edge) to the next N requests
 
 
 @dataclass
@@ -41,6 +44,7 @@ class SimState:
     _last_tick: float = 0.0
     _last_liquidation: float = 0.0
     push_interval_s: float = 0.25
+    strict: bool = True
     subscriptions: dict[str, int] = field(default_factory=dict)  # topic -> open subscriptions
     sockets: set[Any] = field(default_factory=set)  # open WebSockets (for injected drops)
     user_streams: dict[str, list[Any]] = field(default_factory=dict)  # api key -> queues

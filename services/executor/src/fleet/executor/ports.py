@@ -65,6 +65,10 @@ class OutcomeUnknown(Exception):
     """No answer (timeout, connection lost): the order may or may not exist."""
 
 
+class StreamExpired(OutcomeUnknown):
+    """BingX no longer knows the listenKey (HTTP 404 on keep-alive): open a new one."""
+
+
 class Exchange(Protocol):
     """One user's BingX account, as the order flow uses it."""
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from fleet.bingx.ws import UserStream
 from fleet.executor.metrics import USER_STREAM_WAKEUPS, USER_STREAMS
-from fleet.executor.ports import OutcomeUnknown
+from fleet.executor.ports import OutcomeUnknown, StreamExpired
 from fleet.executor.traders import Trader
 from fleet.obs import get_logger
 
@@ -118,6 +118,12 @@ class UserStreams:
             return
         user_id = trader.user_id
 
+        async def keep_alive(key: str) -> None:
+            try:
+                await trader.exchange.keep_stream(key)
+            except StreamExpired:  # BingX forgot the key: a fresh one at the next sync
+                self._open[user_id].expired = True
+
         async def on_message(message: dict[str, Any]) -> None:
             if message.get("e") == "listenKeyExpired":
                 self._open[user_id].expired = True  # closed and opened afresh at the next sync
@@ -131,7 +137,7 @@ class UserStreams:
             self._ws_url,
             listen_key,
             on_message,
-            trader.exchange.keep_stream,
+            keep_alive,
             keep_alive_s=KEEP_ALIVE_S,
             on_gap=on_gap,
         )

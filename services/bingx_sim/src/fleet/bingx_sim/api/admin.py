@@ -42,6 +42,9 @@ class FaultPlan(BaseModel):
     error_rate: float = Field(default=0.0, ge=0, le=1)
     timeout_after_accept: int = Field(default=0, ge=0)
     rate_limit_storm: int = Field(default=0, ge=0)
+    bad_gateway_after_accept: int = Field(default=0, ge=0)
+    bare_status: int = Field(default=429, ge=400, le=599)
+    bare_status_count: int = Field(default=0, ge=0)
     drop_websockets: bool = False
 
 
@@ -177,6 +180,8 @@ async def inject_faults(request: Request, body: FaultPlan) -> dict[str, Any]:
     faults.latency_ms, faults.error_rate = body.latency_ms, body.error_rate
     faults.timeout_after_accept = body.timeout_after_accept
     faults.rate_limit_storm = body.rate_limit_storm
+    faults.bad_gateway_after_accept = body.bad_gateway_after_accept
+    faults.bare_status, faults.bare_status_count = body.bare_status, body.bare_status_count
     if body.drop_websockets:
         for socket in list(_state(request).sockets):
             with contextlib.suppress(Exception):

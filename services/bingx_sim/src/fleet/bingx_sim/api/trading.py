@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from fleet.bingx_sim.api.market import SWAP, ok
 from fleet.bingx_sim.api.signed import params_of, signed_account
@@ -44,7 +44,13 @@ async def balance(request: Request) -> dict[str, Any]:
         "freezedMargin": "0.0000",
         "shortUid": account.uid,
     }
-    return ok([row])
+    # BingX lists every margin asset; the USDC row carries "" in every number (API.md §4.2).
+    usdc = {key: "" for key in row} | {
+        "userId": account.uid,
+        "asset": "USDC",
+        "shortUid": account.uid,
+    }
+    return ok([usdc, row] if state.strict else [row])
 
 
 @router.get(f"{SWAP}/v2/user/positions")
@@ -103,6 +109,9 @@ async def place_order(request: Request) -> Any:
         state.clock.now_ms(),
     )
     state.publish_order(account, order)
+    if state.faults.bad_gateway_after_accept > 0:
+        state.faults.bad_gateway_after_accept -= 1
+        return HTMLResponse("<html><body>502 Bad Gateway</body></html>", status_code=502)
     if state.faults.timeout_after_accept > 0:
         state.faults.timeout_after_accept -= 1
         await asyncio.sleep(30)  # the order exists; the answer never comes in time
@@ -123,8 +132,11 @@ async def place_order(request: Request) -> Any:
     return ok(body)
 
 
-def _find(account: Account, params: dict[str, str]) -> SimOrder:
-    client_id = (params.get("clientOrderID") or params.get("clientOrderId") or "").lower()
+def _find(account: Account, params: dict[str, str], *, documented_only: bool = False) -> SimOrder:
+    """The order named by ``orderId`` or a client order id; ``documented_only``: the
+    query's documented ``clientOrderId`` only (strict GET, API.md §4.3)."""
+    spellings = ("clientOrderId",) if documented_only else ("clientOrderID", "clientOrderId")
+    client_id = next((params[s] for s in spellings if params.get(s)), "").lower()
     order_id = params.get("orderId")
     if client_id:
         order_id = str(account.client_ids.get(client_id, ""))
@@ -136,8 +148,8 @@ def _find(account: Account, params: dict[str, str]) -> SimOrder:
 
 @router.get(f"{SWAP}/v2/trade/order")
 async def query_order(request: Request) -> dict[str, Any]:
-    _, account, params = await _context(request)
-    return ok({"order": _find(account, params).wire()})
+    state, account, params = await _context(request)
+    return ok({"order": _find(account, params, documented_only=state.strict).wire()})
 
 
 @router.delete(f"{SWAP}/v2/trade/order")
