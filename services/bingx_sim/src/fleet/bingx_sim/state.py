@@ -31,6 +31,7 @@ class Faults:
     bad_gateway_after_accept: int = 0  # the next N orders are stored, answered by a proxy's 502
     bare_status: int = 0  # with bare_status_count: answer an HTTP status with no JSON body
     bare_status_count: int = 0  # (a 429 / 418 / 403 from BingX's edge) to the next N requests
+    garbage_frames: int = 0  # the next N market pushes are a frame that is not JSON
 
 
 @dataclass

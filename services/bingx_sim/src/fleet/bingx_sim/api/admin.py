@@ -45,6 +45,7 @@ class FaultPlan(BaseModel):
     bad_gateway_after_accept: int = Field(default=0, ge=0)
     bare_status: int = Field(default=429, ge=400, le=599)
     bare_status_count: int = Field(default=0, ge=0)
+    garbage_frames: int = Field(default=0, ge=0)
     drop_websockets: bool = False
 
 
@@ -182,6 +183,7 @@ async def inject_faults(request: Request, body: FaultPlan) -> dict[str, Any]:
     faults.rate_limit_storm = body.rate_limit_storm
     faults.bad_gateway_after_accept = body.bad_gateway_after_accept
     faults.bare_status, faults.bare_status_count = body.bare_status, body.bare_status_count
+    faults.garbage_frames = body.garbage_frames
     if body.drop_websockets:
         for socket in list(_state(request).sockets):
             with contextlib.suppress(Exception):

@@ -111,6 +111,9 @@ async def _push_klines(ws: WebSocket, state: SimState, topics: dict[str, int]) -
         if since_ping >= PING_EVERY_S:
             since_ping = 0.0
             await send(ws, "Ping")
+        if state.faults.garbage_frames > 0 and topics:
+            state.faults.garbage_frames -= 1
+            await send(ws, "<html>502 Bad Gateway</html>")
         for topic in list(topics):
             await _push_topic(ws, state, topics, topic)
 
