@@ -45,6 +45,7 @@ def build_state(settings: SimSettings, start_ms: int | None = None) -> SimState:
         limits=RateLimits(settings.rate_limits),
         push_interval_s=settings.push_interval_s,
         strict=settings.strict,
+        final_push=settings.final_push,
     )
 
 

@@ -26,6 +26,8 @@ class SimSettings:
     # client's mistake (one spelling per endpoint, lowercase hex signatures, timestamps
     # in the future refused, the USDC balance row with "" numbers). The default.
     strict: bool = True
+    # BingX sends no final push of a closed candle; ``--final-push`` sends one anyway.
+    final_push: bool = False
 
 
 def _positive(value: str) -> float:
@@ -50,6 +52,11 @@ def parse_args(argv: list[str] | None = None) -> SimSettings:
     parser.add_argument("--symbols", default=",".join(DEFAULT_SYMBOLS))
     parser.add_argument("--candles", type=Path, nargs="*", default=[])
     parser.add_argument("--no-rate-limits", action="store_true")
+    parser.add_argument(
+        "--final-push",
+        action="store_true",
+        help="push a closed candle's final state before the next one (BingX does not)",
+    )
     parser.add_argument(
         "--lenient",
         action="store_true",
@@ -85,4 +92,5 @@ def parse_args(argv: list[str] | None = None) -> SimSettings:
         args.snapshot,
         args.push_interval,
         strict=not args.lenient,
+        final_push=args.final_push,
     )

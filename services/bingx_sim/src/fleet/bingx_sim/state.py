@@ -32,6 +32,7 @@ class Faults:
     bare_status: int = 0  # with bare_status_count: answer an HTTP status with no JSON body
     bare_status_count: int = 0  # (a 429 / 418 / 403 from BingX's edge) to the next N requests
     garbage_frames: int = 0  # the next N market pushes are a frame that is not JSON
+    refuse_websockets_until: float = 0.0  # monotonic time until which handshakes are refused
 
 
 @dataclass
@@ -46,6 +47,7 @@ class SimState:
     _last_liquidation: float = 0.0
     push_interval_s: float = 0.25
     strict: bool = True
+    final_push: bool = False
     subscriptions: dict[str, int] = field(default_factory=dict)  # topic -> open subscriptions
     sockets: set[Any] = field(default_factory=set)  # open WebSockets (for injected drops)
     user_streams: dict[str, list[Any]] = field(default_factory=dict)  # api key -> queues

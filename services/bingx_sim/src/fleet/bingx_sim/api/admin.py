@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -46,6 +47,7 @@ class FaultPlan(BaseModel):
     bare_status: int = Field(default=429, ge=400, le=599)
     bare_status_count: int = Field(default=0, ge=0)
     garbage_frames: int = Field(default=0, ge=0)
+    refuse_websockets_s: float = Field(default=0.0, ge=0, le=3600)
     drop_websockets: bool = False
 
 
@@ -184,6 +186,8 @@ async def inject_faults(request: Request, body: FaultPlan) -> dict[str, Any]:
     faults.bad_gateway_after_accept = body.bad_gateway_after_accept
     faults.bare_status, faults.bare_status_count = body.bare_status, body.bare_status_count
     faults.garbage_frames = body.garbage_frames
+    if body.refuse_websockets_s:
+        faults.refuse_websockets_until = time.monotonic() + body.refuse_websockets_s
     if body.drop_websockets:
         for socket in list(_state(request).sockets):
             with contextlib.suppress(Exception):

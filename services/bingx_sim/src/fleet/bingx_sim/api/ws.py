@@ -1,8 +1,9 @@
 """``/swap-market``: the market WebSocket, or the user-data stream with ``?listenKey=``.
 
 Every server frame is binary gzip JSON (or gzip ``Ping``); the client answers ``Pong``.
-Kline pushes repeat the forming candle; when a candle closes its final state is pushed
-before the first push of the next one (API.md §5.3).
+Kline pushes repeat the forming candle; like BingX, nothing marks a candle's end, and its
+final state is pushed before the first push of the next one only with ``--final-push``
+(API.md §5.3).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import gzip
 import json
+import time
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -32,6 +34,9 @@ async def send(ws: WebSocket, message: dict[str, Any] | str) -> None:
 @router.websocket("/swap-market")
 async def swap_market(ws: WebSocket) -> None:
     state: SimState = ws.app.state.sim
+    if time.monotonic() < state.faults.refuse_websockets_until:
+        await ws.close(code=1008)  # before accept: the handshake is refused with HTTP 403
+        return
     await ws.accept()
     state.sockets.add(ws)
     listen_key = ws.query_params.get("listenKey")
@@ -127,7 +132,7 @@ async def _push_topic(ws: WebSocket, state: SimState, topics: dict[str, int], to
     now = state.clock.now_ms()
     [current] = state.market.klines(symbol, interval, now, None, None, 1)
     last = topics.get(topic, 0)
-    if last and current.open_ms > last:  # the previous candle closed: its final state first
+    if state.final_push and last and current.open_ms > last:  # the closed one's final state
         for bar in state.market.klines(symbol, interval, now, last, current.open_ms - 1, 1):
             await send(ws, _kline_push(topic, symbol, bar))
     topics[topic] = current.open_ms
