@@ -51,9 +51,16 @@ class _Stream:
     """Connect, read, answer Pings, reconnect forever until closed."""
 
     def __init__(
-        self, url: str, on_message: OnMessage, on_gap: OnGap | None, reconnect_delay_s: float
+        self,
+        url: str,
+        on_message: OnMessage,
+        on_gap: OnGap | None,
+        reconnect_delay_s: float,
+        source_address: str | None = None,
     ) -> None:
         self.url = url
+        # BingX counts sockets per address: a stream leaves from its egress identity's.
+        self._local_addr = (source_address, 0) if source_address else None
         self._on_message = on_message
         self._on_gap = on_gap
         self._delay = reconnect_delay_s
@@ -76,7 +83,10 @@ class _Stream:
         while not self._closed:
             try:
                 async with websockets.connect(
-                    self.url, max_size=2**22, close_timeout=CLOSE_TIMEOUT_S
+                    self.url,
+                    max_size=2**22,
+                    close_timeout=CLOSE_TIMEOUT_S,
+                    local_addr=self._local_addr,
                 ) as connection:
                     self._connection, self.down_since, failures = connection, None, 0
                     await self._on_connect(first)
@@ -203,8 +213,15 @@ class UserStream(_Stream):
         keep_alive_s: float = 1800.0,
         reconnect_delay_s: float = 1.0,
         on_gap: OnGap | None = None,
+        source_address: str | None = None,
     ) -> None:
-        super().__init__(f"{ws_url}?listenKey={listen_key}", on_message, on_gap, reconnect_delay_s)
+        super().__init__(
+            f"{ws_url}?listenKey={listen_key}",
+            on_message,
+            on_gap,
+            reconnect_delay_s,
+            source_address,
+        )
         self.listen_key = listen_key
         self._keep_alive = keep_alive
         self._keep_alive_s = keep_alive_s

@@ -51,6 +51,10 @@ class SimState:
     subscriptions: dict[str, int] = field(default_factory=dict)  # topic -> open subscriptions
     sockets: set[Any] = field(default_factory=set)  # open WebSockets (for injected drops)
     user_streams: dict[str, list[Any]] = field(default_factory=dict)  # api key -> queues
+    sockets_by_address: dict[str, int] = field(default_factory=dict)  # open, per client IP
+    peak_sockets_by_address: dict[str, int] = field(default_factory=dict)
+    refused_sockets: int = 0  # handshakes refused for the per-address cap
+    listen_keys_created: int = 0
 
     def publish_order(self, account: Account, order: SimOrder) -> None:
         """Push ORDER_TRADE_UPDATE (and ACCOUNT_UPDATE on a fill) to the user's streams."""

@@ -177,6 +177,18 @@ async def subscriptions(request: Request) -> dict[str, int]:
     return {topic: n for topic, n in _state(request).subscriptions.items() if n > 0}
 
 
+@router.get("/websockets")
+async def websockets_seen(request: Request) -> dict[str, Any]:
+    """Sockets open and at most open per client address, refusals, listenKeys created."""
+    state = _state(request)
+    return {
+        "open_by_address": {a: n for a, n in state.sockets_by_address.items() if n > 0},
+        "peak_by_address": dict(state.peak_sockets_by_address),
+        "refused": state.refused_sockets,
+        "listen_keys_created": state.listen_keys_created,
+    }
+
+
 @router.post("/faults")
 async def inject_faults(request: Request, body: FaultPlan) -> dict[str, Any]:
     faults = _state(request).faults

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from fleet.bingx_sim.api.market import SWAP, ok
 from fleet.bingx_sim.api.signed import params_of, signed_account
@@ -279,6 +279,7 @@ async def create_listen_key(request: Request) -> dict[str, Any]:
     account = state.accounts.by_key.get(request.headers.get("X-BX-APIKEY", ""))
     if account is None:
         raise SimError(100413, "Incorrect apiKey, please check your valid api key")
+    state.listen_keys_created += 1
     return {"listenKey": state.accounts.new_listen_key(account)}
 
 
@@ -292,6 +293,8 @@ async def touch_listen_key(request: Request, listenKey: str = "") -> Any:
     if request.method == "DELETE":
         account.listen_keys.discard(listenKey)
         state.accounts.by_listen_key.pop(listenKey, None)
+    if state.strict:  # BingX answers HTTP 200 with an empty body (API.md §6.1)
+        return Response(status_code=200)
     return {"code": 0, "msg": ""}
 
 

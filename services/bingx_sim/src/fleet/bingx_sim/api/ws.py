@@ -23,6 +23,7 @@ from fleet.bingx_sim.state import SimState
 
 router = APIRouter()
 PING_EVERY_S = 5.0
+SOCKETS_PER_ADDRESS = 60  # strict: BingX's ~60 WebSocket connections per IP (API.md §5.4)
 PRICE_TOPICS = {"trade", "lastPrice", "markPrice"}
 
 
@@ -34,11 +35,18 @@ async def send(ws: WebSocket, message: dict[str, Any] | str) -> None:
 @router.websocket("/swap-market")
 async def swap_market(ws: WebSocket) -> None:
     state: SimState = ws.app.state.sim
-    if time.monotonic() < state.faults.refuse_websockets_until:
+    address = ws.client.host if ws.client else ""
+    crowded = state.strict and state.sockets_by_address.get(address, 0) >= SOCKETS_PER_ADDRESS
+    if crowded or time.monotonic() < state.faults.refuse_websockets_until:
+        state.refused_sockets += crowded
         await ws.close(code=1008)  # before accept: the handshake is refused with HTTP 403
         return
     await ws.accept()
     state.sockets.add(ws)
+    count = state.sockets_by_address[address] = state.sockets_by_address.get(address, 0) + 1
+    state.peak_sockets_by_address[address] = max(
+        count, state.peak_sockets_by_address.get(address, 0)
+    )
     listen_key = ws.query_params.get("listenKey")
     try:
         if listen_key is not None:
@@ -49,6 +57,7 @@ async def swap_market(ws: WebSocket) -> None:
         pass
     finally:
         state.sockets.discard(ws)
+        state.sockets_by_address[address] -= 1
 
 
 async def _market_stream(ws: WebSocket, state: SimState) -> None:

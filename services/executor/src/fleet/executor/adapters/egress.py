@@ -97,6 +97,11 @@ class EgressPool:
         """The identity's shared budget; ``None`` when rate limits are switched off."""
         return self._budgets[identity.name]
 
+    def address_of(self, name: str) -> str | None:
+        """The local address the identity ``name`` sends from (``None``: the OS's choice)."""
+        identity = self._by_name.get(name)
+        return identity.source_address if identity is not None else None
+
     def clock(self, identity: EgressIdentity) -> ServerClock:
         """BingX's clock as the identity's traders share it."""
         return self._clocks[identity.name]
