@@ -55,6 +55,23 @@ class SimState:
     peak_sockets_by_address: dict[str, int] = field(default_factory=dict)
     refused_sockets: int = 0  # handshakes refused for the per-address cap
     listen_keys_created: int = 0
+    listen_key_ttl_s: float = 3600.0  # a key not extended for this long expires (§6.1)
+    listen_key_touched: dict[str, float] = field(default_factory=dict)  # key -> monotonic
+    expired_listen_keys: set[str] = field(default_factory=set)
+
+    def listen_key_expired(self, key: str) -> bool:
+        """Whether ``key`` lapsed (not extended within the TTL); forgets it if so."""
+        if key in self.expired_listen_keys:
+            return True
+        touched = self.listen_key_touched.get(key)
+        if touched is None or time.monotonic() - touched <= self.listen_key_ttl_s:
+            return False
+        self.expired_listen_keys.add(key)
+        account = self.accounts.by_listen_key.pop(key, None)
+        if account is not None:
+            account.listen_keys.discard(key)
+        self.listen_key_touched.pop(key, None)
+        return True
 
     def publish_order(self, account: Account, order: SimOrder) -> None:
         """Push ORDER_TRADE_UPDATE (and ACCOUNT_UPDATE on a fill) to the user's streams."""

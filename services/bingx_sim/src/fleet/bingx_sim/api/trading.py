@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -11,12 +12,24 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from fleet.bingx_sim.api.market import SWAP, ok
 from fleet.bingx_sim.api.signed import params_of, signed_account
-from fleet.bingx_sim.domain.accounts import Account, SimError, SimOrder
+from fleet.bingx_sim.domain.accounts import PERPETUAL, Account, SimError, SimOrder
 from fleet.bingx_sim.domain.contracts import spec_for
 from fleet.bingx_sim.domain.engine import OrderParams
 from fleet.bingx_sim.state import SimState
 
 router = APIRouter()
+
+
+async def _setter_context(request: Request) -> tuple[SimState, Account, dict[str, str]]:
+    """A signed request that changes trading settings: it needs the trade permission."""
+    state, account, params = await _context(request)
+    if PERPETUAL not in account.permissions:
+        raise SimError(
+            100004,
+            "Permission denied, the API key was created without the "
+            "permission of perpetual futures trading",
+        )
+    return state, account, params
 
 
 async def _context(request: Request) -> tuple[SimState, Account, dict[str, str]]:
@@ -62,6 +75,9 @@ async def positions(request: Request) -> dict[str, Any]:
             continue
         mark = state.mark(p.symbol)
         direction = 1 if p.side == "LONG" else -1
+        margin = p.quantity * p.entry_price / p.leverage
+        unrealised = (mark - p.entry_price) * p.quantity * direction
+        value = p.quantity * mark
         rows.append(
             {
                 "positionId": f"{account.uid}{p.symbol}{p.side}",
@@ -73,10 +89,13 @@ async def positions(request: Request) -> dict[str, Any]:
                 "isolated": False,
                 "avgPrice": str(p.entry_price),
                 "leverage": p.leverage,
-                "unrealizedProfit": f"{(mark - p.entry_price) * p.quantity * direction:.4f}",
+                "unrealizedProfit": f"{unrealised:.4f}",
                 "realisedProfit": f"{p.realised:.4f}",
                 "markPrice": str(mark),
-                "initialMargin": f"{p.quantity * p.entry_price / p.leverage:.4f}",
+                "initialMargin": f"{margin:.4f}",
+                "margin": f"{margin:.4f}",
+                "positionValue": f"{value:.4f}",
+                "riskRate": f"{_risk_rate(value, margin + unrealised):.4f}",
                 "liquidationPrice": 0,
                 "onlyOnePosition": not account.hedge_mode,
                 "updateTime": state.clock.now_ms(),
@@ -130,6 +149,11 @@ async def place_order(request: Request) -> Any:
         }
     }
     return ok(body)
+
+
+def _risk_rate(value: Decimal, backing: Decimal) -> Decimal:
+    """Maintenance margin (0.5 %) over what backs the position."""
+    return value * Decimal("0.005") / max(backing, Decimal("0.0001"))
 
 
 def _find(account: Account, params: dict[str, str], *, documented_only: bool = False) -> SimOrder:
@@ -226,7 +250,7 @@ async def get_leverage(request: Request) -> dict[str, Any]:
 
 @router.post(f"{SWAP}/v2/trade/leverage")
 async def set_leverage(request: Request) -> dict[str, Any]:
-    _, account, params = await _context(request)
+    _, account, params = await _setter_context(request)
     symbol, side = params.get("symbol", ""), params.get("side", "")
     leverage = int(params.get("leverage", "0") or 0)
     if leverage < 1 or leverage > spec_for(symbol).max_leverage:
@@ -247,7 +271,7 @@ async def get_margin_type(request: Request) -> dict[str, Any]:
 
 @router.post(f"{SWAP}/v2/trade/marginType")
 async def set_margin_type(request: Request) -> dict[str, Any]:
-    _, account, params = await _context(request)
+    _, account, params = await _setter_context(request)
     kind = params.get("marginType", "")
     if kind not in ("ISOLATED", "CROSSED", "SEPARATE_ISOLATED"):
         raise SimError(80014, "Invalid parameters, marginType")
@@ -263,7 +287,7 @@ async def get_position_mode(request: Request) -> dict[str, Any]:
 
 @router.post(f"{SWAP}/v1/positionSide/dual")
 async def set_position_mode(request: Request) -> dict[str, Any]:
-    _, account, params = await _context(request)
+    _, account, params = await _setter_context(request)
     busy = account.open_positions() or any(
         o.status in ("NEW", "PENDING") for o in account.orders.values()
     )
@@ -280,7 +304,9 @@ async def create_listen_key(request: Request) -> dict[str, Any]:
     if account is None:
         raise SimError(100413, "Incorrect apiKey, please check your valid api key")
     state.listen_keys_created += 1
-    return {"listenKey": state.accounts.new_listen_key(account)}
+    key = state.accounts.new_listen_key(account)
+    state.listen_key_touched[key] = time.monotonic()
+    return {"listenKey": key}
 
 
 @router.put("/openApi/user/auth/userDataStream")
@@ -288,8 +314,9 @@ async def create_listen_key(request: Request) -> dict[str, Any]:
 async def touch_listen_key(request: Request, listenKey: str = "") -> Any:
     state: SimState = request.app.state.sim
     account = state.accounts.by_listen_key.get(listenKey)
-    if account is None:
+    if account is None or state.listen_key_expired(listenKey):
         return JSONResponse({"code": 404, "msg": "listenKey not found"}, status_code=404)
+    state.listen_key_touched[listenKey] = time.monotonic()
     if request.method == "DELETE":
         account.listen_keys.discard(listenKey)
         state.accounts.by_listen_key.pop(listenKey, None)

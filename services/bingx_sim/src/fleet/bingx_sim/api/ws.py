@@ -24,6 +24,7 @@ from fleet.bingx_sim.state import SimState
 router = APIRouter()
 PING_EVERY_S = 5.0
 SOCKETS_PER_ADDRESS = 60  # strict: BingX's ~60 WebSocket connections per IP (API.md §5.4)
+TOPICS_PER_SOCKET = 200  # 80403 beyond (API.md §3.3, §5.4)
 PRICE_TOPICS = {"trade", "lastPrice", "markPrice"}
 
 
@@ -101,6 +102,18 @@ async def _handle_request(
                 "id": request.get("id", ""),
                 "code": 80015,
                 "msg": f"unsupported dataType {topic}",
+                "dataType": "",
+                "data": None,
+            },
+        )
+        return
+    if kind == "sub" and topic not in topics and len(topics) >= TOPICS_PER_SOCKET:
+        await send(
+            ws,
+            {
+                "id": request.get("id", ""),
+                "code": 80403,
+                "msg": f"more than {TOPICS_PER_SOCKET} topics on one connection",
                 "dataType": "",
                 "data": None,
             },
@@ -196,7 +209,7 @@ async def _user_stream(ws: WebSocket, state: SimState, listen_key: str) -> None:
         return
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     state.user_streams.setdefault(account.api_key, []).append(queue)
-    pusher = asyncio.create_task(_push_account(ws, queue))
+    pusher = asyncio.create_task(_push_account(ws, state, listen_key, queue))
     try:
         while True:  # read too: the client's Pongs, and its close (answered at once)
             await ws.receive_text()
@@ -207,11 +220,23 @@ async def _user_stream(ws: WebSocket, state: SimState, listen_key: str) -> None:
             await pusher
 
 
-async def _push_account(ws: WebSocket, queue: asyncio.Queue[dict[str, Any]]) -> None:
+async def _push_account(
+    ws: WebSocket, state: SimState, listen_key: str, queue: asyncio.Queue[dict[str, Any]]
+) -> None:
+    """Events as they come, a Ping every 5 s; once the key lapses, ``listenKeyExpired`` and
+    nothing more (the socket stays open, as BingX's does, API.md §6.3)."""
+    last_ping = time.monotonic()
     while True:
         try:
-            event = await asyncio.wait_for(queue.get(), PING_EVERY_S)
+            event = await asyncio.wait_for(queue.get(), 1.0)
         except TimeoutError:
+            event = None
+        if state.listen_key_expired(listen_key):
+            now = state.clock.now_ms()
+            await send(ws, {"e": "listenKeyExpired", "E": now, "listenKey": listen_key})
+            return
+        if event is not None:
+            await send(ws, event)
+        if time.monotonic() - last_ping >= PING_EVERY_S:
+            last_ping = time.monotonic()
             await send(ws, "Ping")
-            continue
-        await send(ws, event)

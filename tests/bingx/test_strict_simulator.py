@@ -1,0 +1,72 @@
+"""The simulator enforces BingX's rules in strict mode (its default), over real sockets."""
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from fleet.bingx import BingxClient, LocalHmacSigner, Transport
+from fleet.bingx.errors import AuthError, ListenKeyGone
+from fleet.bingx.ws import UserStream
+
+pytestmark = pytest.mark.integration
+
+
+async def client_with(sim: Any, permissions: list[str]) -> BingxClient:
+    async with httpx.AsyncClient(base_url=sim.url) as http:
+        answer = await http.post("/sim/accounts", json={"permissions": permissions})
+        keys = answer.json()
+    return BingxClient(Transport(sim.url, LocalHmacSigner(keys["apiKey"], keys["secretKey"])))
+
+
+async def test_setters_need_the_trade_permission(bingx_sim: Any) -> None:
+    reader = await client_with(bingx_sim, ["read"])
+    assert await reader.hedge_mode() is True  # reading needs read only
+    for change in (
+        reader.set_leverage("BTC-USDT", "LONG", 3),
+        reader.set_hedge_mode(False),
+        reader.set_margin_type("BTC-USDT", "ISOLATED"),
+    ):
+        with pytest.raises(AuthError, match="100004"):
+            await change
+    await reader.close()
+
+
+async def test_positions_carry_margin_value_and_risk_rate(bingx_sim: Any) -> None:
+    trader = await client_with(bingx_sim, ["read", "trade"])
+    await trader.place_order("BTC-USDT", "BUY", "LONG", "MARKET", Decimal("0.01"))
+    [row] = await trader.transport.signed("GET", "/openApi/swap/v2/user/positions")
+    print({key: row[key] for key in ("margin", "positionValue", "riskRate")})
+    assert Decimal(row["margin"]) > 0 and Decimal(row["positionValue"]) > Decimal(row["margin"])
+    assert 0 < Decimal(row["riskRate"]) < 1
+    await trader.close()
+
+
+async def test_a_listen_key_not_extended_expires_with_an_event(bingx_sim: Any) -> None:
+    trader = await client_with(bingx_sim, ["read", "trade"])
+    events: list[dict[str, Any]] = []
+
+    async def on_message(message: dict[str, Any]) -> None:
+        events.append(message)
+
+    async with httpx.AsyncClient(base_url=bingx_sim.url) as http:
+        await http.post("/sim/faults", json={"listen_key_ttl_s": 1.5})
+        try:
+            key = await trader.create_listen_key()
+            await trader.keep_alive_listen_key(key)  # an empty 200: success
+            stream = UserStream(bingx_sim.ws_url, key, on_message, trader.keep_alive_listen_key)
+            runner = asyncio.create_task(stream.run())
+            for _ in range(100):
+                if events:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await http.post("/sim/faults", json={"listen_key_ttl_s": 3600})
+    assert events and events[0]["e"] == "listenKeyExpired" and events[0]["listenKey"] == key
+    with pytest.raises(ListenKeyGone):
+        await trader.keep_alive_listen_key(key)
+    await stream.close()
+    await asyncio.wait_for(runner, 5)
+    await trader.close()
