@@ -74,7 +74,11 @@ async def test_user_stream_pushes_order_updates(bingx_sim: Any) -> None:
     order, account = events[0], events[1]
     assert order["e"] == "ORDER_TRADE_UPDATE" and order["o"]["c"] == "fl-ws-1"
     assert order["o"]["X"] == "FILLED"
-    assert account["e"] == "ACCOUNT_UPDATE" and account["a"]["P"][0]["s"] == "ETH-USDT"
+    assert order["o"]["l"] == order["o"]["z"] and order["o"]["L"] == order["o"]["ap"]
+    assert account["e"] == "ACCOUNT_UPDATE"
+    [position] = account["a"]["P"]  # open positions only, with their unrealised PnL
+    assert position["s"] == "ETH-USDT" and position["mt"] == "cross"
+    assert Decimal(position["iw"]) == 0 and position["up"] != "0"  # computed, not a constant
     await stream.close()
     await asyncio.wait_for(runner, 5)
     await client.close()

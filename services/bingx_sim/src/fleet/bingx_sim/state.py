@@ -98,6 +98,9 @@ class SimState:
                 "ps": order.position_side,
                 "rp": "0",
                 "z": str(order.executed),
+                # the last fill: the whole order here (a MARKET order fills at once)
+                "l": str(order.executed) if order.status == "FILLED" else "0",
+                "L": str(order.avg_price) if order.status == "FILLED" else "0",
             },
         }
         for queue in self.user_streams.get(account.api_key, []):
@@ -106,18 +109,26 @@ class SimState:
                 queue.put_nowait(self._account_update(account, now))
 
     def _account_update(self, account: Account, now: int) -> dict[str, Any]:
-        positions = [
-            {
-                "s": p.symbol,
-                "pa": str(p.quantity),
-                "ep": str(p.entry_price),
-                "up": "0",
-                "mt": "cross",
-                "iw": "0",
-                "ps": p.side,
-            }
-            for p in account.positions.values()
-        ]
+        """Balances and the positions BingX would list: open ones, with their unrealised
+        PnL and (isolated) margin (API.md §6.3)."""
+        positions = []
+        for p in account.open_positions():
+            mark = self.mark(p.symbol)
+            direction = 1 if p.side == "LONG" else -1
+            isolated = account.margin_type.get(p.symbol, "CROSSED") != "CROSSED"
+            margin = p.quantity * p.entry_price / p.leverage if isolated else Decimal(0)
+            positions.append(
+                {
+                    "s": p.symbol,
+                    "pa": str(p.quantity),
+                    "ep": str(p.entry_price),
+                    "up": f"{(mark - p.entry_price) * p.quantity * direction:.8f}",
+                    "mt": "isolated" if isolated else "cross",
+                    "iw": f"{margin:.8f}",
+                    "ps": p.side,
+                    "cr": f"{p.realised:.8f}",
+                }
+            )
         return {
             "e": "ACCOUNT_UPDATE",
             "E": now,
