@@ -1,6 +1,7 @@
 """The simulator enforces BingX's rules in strict mode (its default), over real sockets."""
 
 import asyncio
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -8,7 +9,7 @@ import httpx
 import pytest
 
 from fleet.bingx import BingxClient, LocalHmacSigner, Transport
-from fleet.bingx.errors import AuthError, ListenKeyGone
+from fleet.bingx.errors import AuthError, Banned, ListenKeyGone
 from fleet.bingx.ws import UserStream
 
 pytestmark = pytest.mark.integration
@@ -70,3 +71,26 @@ async def test_a_listen_key_not_extended_expires_with_an_event(bingx_sim: Any) -
     await stream.close()
     await asyncio.wait_for(runner, 5)
     await trader.close()
+
+
+async def test_an_address_that_insists_past_its_limit_gets_429_then_418(bingx_sim: Any) -> None:
+    async with httpx.AsyncClient(base_url=bingx_sim.url) as http:
+        keys = (await http.post("/sim/accounts", json={})).json()
+    signer = LocalHmacSigner(keys["apiKey"], keys["secretKey"])
+    abuser = BingxClient(Transport(bingx_sim.url, signer, source_address="127.0.0.9"))
+    await abuser.sync_clock()
+    answers = await asyncio.gather(
+        *(abuser.set_leverage("BTC-USDT", "LONG", 3) for _ in range(130)), return_exceptions=True
+    )
+    kinds = Counter(
+        "ok"
+        if not isinstance(a, BaseException)
+        else f"{type(a).__name__} {a.code if a.code else a.http_status}"  # type: ignore[attr-defined]
+        for a in answers
+    )
+    print(dict(kinds))
+    assert kinds["ok"] == 5 and kinds["RateLimited 100410"] == 19  # 20th refusal: 429
+    assert kinds["RateLimited 429"] == 80 and kinds["Banned 418"] == 26  # 100th: banned
+    with pytest.raises(Banned):  # banned for a while, whatever it asks
+        await abuser.positions()
+    await abuser.close()

@@ -23,7 +23,7 @@ from fleet.bingx_sim.api import admin, market, trading, ws
 from fleet.bingx_sim.api.signed import error
 from fleet.bingx_sim.clock import SimClock
 from fleet.bingx_sim.domain.accounts import SimError
-from fleet.bingx_sim.domain.limits import RateLimits
+from fleet.bingx_sim.domain.limits import EdgeRefusal, RateLimits
 from fleet.bingx_sim.domain.market import CsvPath, Market, PricePath
 from fleet.bingx_sim.settings import SimSettings, parse_args
 from fleet.bingx_sim.state import SimState
@@ -42,19 +42,11 @@ def build_state(settings: SimSettings, start_ms: int | None = None) -> SimState:
     return SimState(
         clock,
         Market(paths),
-        limits=RateLimits(settings.rate_limits),
+        limits=RateLimits(settings.rate_limits, escalate=settings.strict),
         push_interval_s=settings.push_interval_s,
         strict=settings.strict,
         final_push=settings.final_push,
     )
-
-
-class EdgeRefusal(Exception):
-    """An HTTP status with a plain-text body, as BingX's edge answers 429 / 418 / 403."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
 
 
 async def apply_faults_and_market_limits(request: Request) -> None:
