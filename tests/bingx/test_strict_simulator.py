@@ -1,12 +1,16 @@
 """The simulator enforces BingX's rules in strict mode (its default), over real sockets."""
 
 import asyncio
+import gzip
+import json
+import time
 from collections import Counter
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
+import websockets
 
 from fleet.bingx import BingxClient, LocalHmacSigner, Transport
 from fleet.bingx.errors import AuthError, Banned, ListenKeyGone
@@ -94,3 +98,15 @@ async def test_an_address_that_insists_past_its_limit_gets_429_then_418(bingx_si
     with pytest.raises(Banned):  # banned for a while, whatever it asks
         await abuser.positions()
     await abuser.close()
+
+
+async def test_a_socket_that_never_answers_ping_is_closed(bingx_sim: Any) -> None:
+    async with websockets.connect(bingx_sim.ws_url) as ws:
+        await ws.send(json.dumps({"id": "1", "reqType": "sub", "dataType": "BTC-USDT@kline_1m"}))
+        started, pings = time.monotonic(), 0
+        with pytest.raises(websockets.ConnectionClosed):
+            while True:
+                frame = await asyncio.wait_for(ws.recv(), 20)
+                pings += gzip.decompress(frame) == b"Ping" if isinstance(frame, bytes) else 0
+    print(f"closed after {time.monotonic() - started:.1f} s and {pings} unanswered Pings")
+    assert pings == 2

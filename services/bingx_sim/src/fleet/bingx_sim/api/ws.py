@@ -13,6 +13,7 @@ import contextlib
 import gzip
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -25,6 +26,29 @@ router = APIRouter()
 PING_EVERY_S = 5.0
 SOCKETS_PER_ADDRESS = 60  # strict: BingX's ~60 WebSocket connections per IP (API.md §5.4)
 TOPICS_PER_SOCKET = 200  # 80403 beyond (API.md §3.3, §5.4)
+MISSED_PONGS = 2  # strict: a socket whose last two Pings went unanswered is closed (§5.1)
+
+
+@dataclass
+class Heartbeat:
+    """Pings sent since the client's last Pong."""
+
+    strict: bool
+    unanswered: int = 0
+
+    def pong(self) -> None:
+        self.unanswered = 0
+
+    async def ping(self, ws: WebSocket) -> bool:
+        """Send a Ping; ``False`` (socket closed) when the client stopped answering."""
+        if self.strict and self.unanswered >= MISSED_PONGS:
+            await ws.close(code=1008, reason="no Pong")
+            return False
+        self.unanswered += 1
+        await send(ws, "Ping")
+        return True
+
+
 PRICE_TOPICS = {"trade", "lastPrice", "markPrice"}
 
 
@@ -63,11 +87,13 @@ async def swap_market(ws: WebSocket) -> None:
 
 async def _market_stream(ws: WebSocket, state: SimState) -> None:
     topics: dict[str, int] = {}  # topic -> open time of the candle last pushed
-    pusher = asyncio.create_task(_push_klines(ws, state, topics))
+    heartbeat = Heartbeat(state.strict)
+    pusher = asyncio.create_task(_push_klines(ws, state, topics, heartbeat))
     try:
         while True:
             text = await ws.receive_text()
             if text == "Pong":
+                heartbeat.pong()
                 continue
             await _handle_request(ws, state, topics, text)
     finally:
@@ -130,14 +156,17 @@ async def _handle_request(
     )
 
 
-async def _push_klines(ws: WebSocket, state: SimState, topics: dict[str, int]) -> None:
+async def _push_klines(
+    ws: WebSocket, state: SimState, topics: dict[str, int], heartbeat: Heartbeat
+) -> None:
     since_ping, every = 0.0, state.push_interval_s
     while True:
         await asyncio.sleep(every)
         since_ping += every
         if since_ping >= PING_EVERY_S:
             since_ping = 0.0
-            await send(ws, "Ping")
+            if not await heartbeat.ping(ws):
+                return
         if state.faults.garbage_frames > 0 and topics:
             state.faults.garbage_frames -= 1
             await send(ws, "<html>502 Bad Gateway</html>")
@@ -209,10 +238,12 @@ async def _user_stream(ws: WebSocket, state: SimState, listen_key: str) -> None:
         return
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     state.user_streams.setdefault(account.api_key, []).append(queue)
-    pusher = asyncio.create_task(_push_account(ws, state, listen_key, queue))
+    heartbeat = Heartbeat(state.strict)
+    pusher = asyncio.create_task(_push_account(ws, state, listen_key, queue, heartbeat))
     try:
         while True:  # read too: the client's Pongs, and its close (answered at once)
-            await ws.receive_text()
+            if await ws.receive_text() == "Pong":
+                heartbeat.pong()
     finally:
         state.user_streams[account.api_key].remove(queue)
         pusher.cancel()
@@ -221,7 +252,11 @@ async def _user_stream(ws: WebSocket, state: SimState, listen_key: str) -> None:
 
 
 async def _push_account(
-    ws: WebSocket, state: SimState, listen_key: str, queue: asyncio.Queue[dict[str, Any]]
+    ws: WebSocket,
+    state: SimState,
+    listen_key: str,
+    queue: asyncio.Queue[dict[str, Any]],
+    heartbeat: Heartbeat,
 ) -> None:
     """Events as they come, a Ping every 5 s; once the key lapses, ``listenKeyExpired`` and
     nothing more (the socket stays open, as BingX's does, API.md §6.3)."""
@@ -239,4 +274,5 @@ async def _push_account(
             await send(ws, event)
         if time.monotonic() - last_ping >= PING_EVERY_S:
             last_ping = time.monotonic()
-            await send(ws, "Ping")
+            if not await heartbeat.ping(ws):
+                return
