@@ -8,7 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 from fleet.bingx_sim.clock import SimClock
-from fleet.bingx_sim.domain.accounts import Account, Accounts, SimOrder
+from fleet.bingx_sim.domain.accounts import (
+    Account,
+    Accounts,
+    SimOrder,
+    SimPosition,
+    next_order_id,
+)
 from fleet.bingx_sim.domain.contracts import spec_for
 from fleet.bingx_sim.domain.engine import MAINTENANCE, Engine
 from fleet.bingx_sim.domain.limits import RateLimits
@@ -184,7 +190,7 @@ class SimState:
             loss = (position.entry_price - marks[position.symbol]) * position.quantity * direction
             if loss >= margin * (1 - MAINTENANCE * position.leverage):
                 account.wallet -= margin
-                position.quantity = Decimal(0)
+                self._liquidated(account, position, marks[position.symbol])
         positions = [p for p in account.open_positions() if p not in isolated]
         if not positions:
             return
@@ -193,7 +199,42 @@ class SimState:
             return
         account.wallet = max(account.wallet + account.unrealised(marks), Decimal(0))
         for position in positions:
-            position.quantity = Decimal(0)
+            self._liquidated(account, position, marks[position.symbol])
+
+    def _liquidated(self, account: Account, position: SimPosition, price: Decimal) -> None:
+        """Close ``position`` at ``price`` as BingX's liquidation engine does: an order with
+        no client id, its fill (with ``liquidatedPrice``) and the user-data events."""
+        now = self.clock.now_ms()
+        order = SimOrder(
+            next_order_id(),
+            "",
+            position.symbol,
+            "SELL" if position.side == "LONG" else "BUY",
+            position.side,
+            "MARKET",
+            position.quantity,
+            status="FILLED",
+            executed=position.quantity,
+            avg_price=price,
+            time_ms=now,
+            update_ms=now,
+        )
+        account.orders[order.order_id] = order
+        account.fills.append(
+            {
+                "orderId": str(order.order_id),
+                "symbol": order.symbol,
+                "side": order.side,
+                "price": str(price),
+                "volume": str(order.quantity),
+                "commission": "0",
+                "clientOrderID": "",
+                "filledTm": now,
+                "liquidatedPrice": str(price),
+            }
+        )
+        position.quantity = Decimal(0)
+        self.publish_order(account, order)
 
     def _maybe_fill(self, account: Account, order: SimOrder, now: int, mark: Decimal) -> None:
         buy = order.side == "BUY"
