@@ -14,9 +14,10 @@ import websockets
 
 from fleet.bingx import BingxClient, LocalHmacSigner, Transport
 from fleet.bingx.errors import AuthError, Banned, ListenKeyGone
-from fleet.bingx.ws import UserStream
+from fleet.bingx.ws import MarketStream, UserStream
 
 pytestmark = pytest.mark.integration
+INTERVALS = ("1m", "3m", "5m", "15m", "30m")
 
 
 async def client_with(sim: Any, permissions: list[str]) -> BingxClient:
@@ -110,3 +111,37 @@ async def test_a_socket_that_never_answers_ping_is_closed(bingx_sim: Any) -> Non
                 pings += gzip.decompress(frame) == b"Ping" if isinstance(frame, bytes) else 0
     print(f"closed after {time.monotonic() - started:.1f} s and {pings} unanswered Pings")
     assert pings == 2
+
+
+async def test_subscribes_are_paced_by_the_client_and_refused_in_a_burst(bingx_sim: Any) -> None:
+    topics = [f"{s}@kline_{i}" for s in ("BTC-USDT", "ETH-USDT", "XRP-USDT") for i in INTERVALS]
+    async with websockets.connect(bingx_sim.ws_url, local_addr=("127.0.0.4", 0)) as ws:
+        for n, topic in enumerate(topics):
+            await ws.send(json.dumps({"id": str(n), "reqType": "sub", "dataType": topic}))
+        codes: list[int] = []
+        while len(codes) < len(topics):
+            frame = await asyncio.wait_for(ws.recv(), 5)
+            assert isinstance(frame, bytes)
+            message = json.loads(gzip.decompress(frame))
+            if "id" in message:
+                codes.append(message["code"])
+
+    async def ignore(_message: dict[str, Any]) -> None:
+        return None
+
+    paced = MarketStream(bingx_sim.ws_url, ignore, source_address="127.0.0.5")
+    for topic in topics:
+        await paced.subscribe(topic)
+    runner = asyncio.create_task(paced.run())
+    started = time.monotonic()
+    while not paced.connected or paced.unacknowledged:
+        assert time.monotonic() - started < 10
+        await asyncio.sleep(0.05)
+    took = time.monotonic() - started
+    print(
+        f"burst of {len(topics)}: {codes.count(100410)} refused; "
+        f"paced over {took:.1f} s: {paced.refused}"
+    )
+    assert codes.count(100410) == len(topics) - 10 and paced.refused == {}
+    await paced.close()
+    await asyncio.wait_for(runner, 5)

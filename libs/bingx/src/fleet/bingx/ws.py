@@ -159,8 +159,9 @@ class MarketStream(_Stream):
         *,
         on_gap: OnGap | None = None,
         reconnect_delay_s: float = 1.0,
+        source_address: str | None = None,
     ) -> None:
-        super().__init__(url, on_message, on_gap, reconnect_delay_s)
+        super().__init__(url, on_message, on_gap, reconnect_delay_s, source_address)
         self.topics: set[str] = set()
         self.refused: dict[str, int] = {}  # topic -> BingX's code (80015, 80403, ...)
         self._pending: dict[str, str] = {}  # request id -> topic, until acked
@@ -180,6 +181,11 @@ class MarketStream(_Stream):
             body = {"id": ident, "reqType": kind, "dataType": topic}
             with contextlib.suppress(websockets.ConnectionClosed):
                 await self._connection.send(json.dumps(body))
+
+    @property
+    def unacknowledged(self) -> int:
+        """Requests sent on this connection that BingX has not answered yet."""
+        return len(self._pending)
 
     def _on_reply(self, message: dict[str, Any]) -> None:
         topic = self._pending.pop(str(message.get("id", "")), None)

@@ -17,7 +17,7 @@ from fleet.bingx_sim.domain.accounts import (
 )
 from fleet.bingx_sim.domain.contracts import spec_for
 from fleet.bingx_sim.domain.engine import MAINTENANCE, Engine
-from fleet.bingx_sim.domain.limits import RateLimits
+from fleet.bingx_sim.domain.limits import RateLimits, Window
 from fleet.bingx_sim.domain.market import Market, quantise
 
 TICK_EVERY_S = 0.1
@@ -64,6 +64,7 @@ class SimState:
     listen_key_ttl_s: float = 3600.0  # a key not extended for this long expires (§6.1)
     listen_key_touched: dict[str, float] = field(default_factory=dict)  # key -> monotonic
     expired_listen_keys: set[str] = field(default_factory=set)
+    subscribe_windows: dict[str, Window] = field(default_factory=dict)  # per client address
 
     def listen_key_expired(self, key: str) -> bool:
         """Whether ``key`` lapsed (not extended within the TTL); forgets it if so."""

@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from fleet.bingx_sim.domain.contracts import spec_for
+from fleet.bingx_sim.domain.limits import Window
 from fleet.bingx_sim.domain.market import INTERVALS_MS, quantise, trades
 from fleet.bingx_sim.state import SimState
 
@@ -26,6 +27,7 @@ router = APIRouter()
 PING_EVERY_S = 5.0
 SOCKETS_PER_ADDRESS = 60  # strict: BingX's ~60 WebSocket connections per IP (API.md §5.4)
 TOPICS_PER_SOCKET = 200  # 80403 beyond (API.md §3.3, §5.4)
+SUBSCRIBES_PER_S = 10  # strict: per client address (API.md §5.4); beyond, refused 100410
 MISSED_PONGS = 2  # strict: a socket whose last two Pings went unanswered is closed (§5.1)
 
 
@@ -113,6 +115,21 @@ async def _handle_request(
     except (ValueError, KeyError, TypeError):
         await send(
             ws, {"id": "", "code": 80014, "msg": "invalid request", "dataType": "", "data": None}
+        )
+        return
+    address = ws.client.host if ws.client else ""
+    if state.strict and not state.subscribe_windows.setdefault(
+        address, Window(1_000, SUBSCRIBES_PER_S)
+    ).admit(int(time.monotonic() * 1000)):
+        await send(
+            ws,
+            {
+                "id": request.get("id", ""),
+                "code": 100410,
+                "msg": "too many subscribe requests",
+                "dataType": "",
+                "data": None,
+            },
         )
         return
     symbol, _, stream = topic.partition("@")
