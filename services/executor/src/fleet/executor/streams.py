@@ -22,18 +22,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from fleet.bingx.ws import UserStream
+from fleet.executor.domain.ids import is_fleet_order
 from fleet.executor.metrics import USER_STREAM_WAKEUPS, USER_STREAMS
 from fleet.executor.ports import OutcomeUnknown, StreamExpired
 from fleet.executor.traders import Trader
 from fleet.obs import get_logger
 
-OWN_ORDER = re.compile(r"^fl[0-9a-f]{38}$")  # fleet.executor.domain ids: fl + 38 hex
 SYNC_EVERY_S = 2.0
 CLOSING_AT_ONCE = 500
 OPENING_AT_ONCE = 16
@@ -49,7 +48,7 @@ def wakes(message: dict[str, Any]) -> bool:
     kind = message.get("e")
     if kind == "ORDER_TRADE_UPDATE":
         order = message.get("o") or {}
-        ours = order.get("o") == "MARKET" and OWN_ORDER.match(str(order.get("c", "")))
+        ours = order.get("o") == "MARKET" and is_fleet_order(str(order.get("c", "")))
         return not ours and order.get("X") in ("FILLED", "PARTIALLY_FILLED")
     if kind == "ACCOUNT_UPDATE":  # an order's own move comes with its ORDER_TRADE_UPDATE
         return (message.get("a") or {}).get("m") != "ORDER"

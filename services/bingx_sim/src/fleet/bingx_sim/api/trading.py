@@ -227,10 +227,11 @@ async def all_orders(request: Request) -> dict[str, Any]:
 
 @router.get(f"{SWAP}/v2/trade/allFillOrders")
 async def fills(request: Request) -> dict[str, Any]:
-    _, account, params = await _context(request)
-    return ok(
-        {"fill_orders": [f for f in account.fills if params.get("symbol") in (None, f["symbol"])]}
-    )
+    state, account, params = await _context(request)
+    rows = [f for f in account.fills if params.get("symbol") in (None, f["symbol"])]
+    if state.strict:  # BingX's recorded fill rows carry no side (API.md §4.3, issue 16)
+        rows = [{k: v for k, v in f.items() if k not in ("side", "positionSide")} for f in rows]
+    return ok({"fill_orders": rows})
 
 
 @router.get(f"{SWAP}/v2/trade/leverage")
