@@ -74,7 +74,11 @@ async def test_user_stream_pushes_order_updates(bingx_sim: Any) -> None:
     order, account = events[0], events[1]
     assert order["e"] == "ORDER_TRADE_UPDATE" and order["o"]["c"] == "fl-ws-1"
     assert order["o"]["X"] == "FILLED"
-    assert account["e"] == "ACCOUNT_UPDATE" and account["a"]["P"][0]["s"] == "ETH-USDT"
+    assert order["o"]["l"] == order["o"]["z"] and order["o"]["L"] == order["o"]["ap"]
+    assert account["e"] == "ACCOUNT_UPDATE"
+    [position] = account["a"]["P"]  # open positions only, with their unrealised PnL
+    assert position["s"] == "ETH-USDT" and position["mt"] == "cross"
+    assert Decimal(position["iw"]) == 0 and position["up"] != "0"  # computed, not a constant
     await stream.close()
     await asyncio.wait_for(runner, 5)
     await client.close()
@@ -85,3 +89,38 @@ async def _until(condition: Any, timeout: float = 10.0) -> None:
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.05)
+
+
+async def test_market_stream_survives_callback_errors_bad_frames_and_drops(bingx_sim: Any) -> None:
+    pushes: list[dict[str, Any]] = []
+    failures = {"left": 3}
+
+    async def on_message(message: dict[str, Any]) -> None:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise RuntimeError("a NATS publish failed")  # as a callback may, at any time
+        pushes.append(message)
+
+    async def on_gap(_since_ms: int) -> None:
+        raise RuntimeError("the REST backfill failed")
+
+    stream = MarketStream(bingx_sim.ws_url, on_message, on_gap=on_gap, reconnect_delay_s=0.2)
+    await stream.subscribe("BTC-USDT@kline_1m")
+    await stream.subscribe("NOPE-USDT@kline_1m")
+    runner = asyncio.create_task(stream.run())
+    await _until(lambda: len(pushes) >= 1)
+    async with httpx.AsyncClient(base_url=bingx_sim.url) as http:
+        await http.post("/sim/faults", json={"garbage_frames": 1})
+        await _until(lambda: stream.bad_frames >= 1)
+        await http.post("/sim/faults", json={"drop_websockets": True})
+    before = len(pushes)
+    await _until(lambda: stream.reconnects >= 1 and len(pushes) > before + 2)
+    print(
+        f"callback errors {stream.callback_errors}, bad frames {stream.bad_frames}, "
+        f"reconnects {stream.reconnects}, refused {stream.refused}"
+    )
+    assert not runner.done() and stream.connected
+    assert stream.callback_errors == 4 and stream.bad_frames == 1
+    assert stream.refused == {"NOPE-USDT@kline_1m": 80015}
+    await stream.close()
+    await asyncio.wait_for(runner, 5)

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -145,3 +146,27 @@ def test_isolated_position_is_liquidated_alone() -> None:
     state.tick()
     assert account.open_positions() == []
     assert account.wallet == Decimal(10000) - Decimal(10**5)  # lost exactly its margin
+
+
+def test_a_liquidation_is_an_order_a_fill_and_user_data_events() -> None:
+    import asyncio
+
+    from fleet.bingx_sim.clock import SimClock
+    from fleet.bingx_sim.state import SimState
+
+    market = Market({"BTC-USDT": PricePath("BTC-USDT", 1, T0)})
+    state = SimState(SimClock(1.0, T0 + 60_000), market)
+    account = state.accounts.create(Decimal(100), ["read", "trade"], [])
+    stream: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    state.user_streams[account.api_key] = [stream]
+    position = account.position("BTC-USDT", "LONG")
+    position.quantity, position.entry_price, position.leverage = Decimal(1), Decimal(10**6), 10
+    state._last_tick = 0
+    state.tick()
+    [fill] = account.fills
+    assert fill["side"] == "SELL" and fill["clientOrderID"] == "" and "liquidatedPrice" in fill
+    [order] = account.orders.values()
+    assert order.status == "FILLED" and order.executed == Decimal(1)
+    update, balances = stream.get_nowait(), stream.get_nowait()
+    assert update["e"] == "ORDER_TRADE_UPDATE" and update["o"]["X"] == "FILLED"
+    assert balances["e"] == "ACCOUNT_UPDATE" and balances["a"]["P"] == []

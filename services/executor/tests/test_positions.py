@@ -15,6 +15,7 @@ from fleet.events.trading import (
     PositionOpened,
 )
 from fleet.executor.domain.account import TradingAccount
+from fleet.executor.domain.ids import client_order_id
 from fleet.executor.domain.positions import ExchangeView, after_fill, missing, reconcile, vanished
 from fleet.executor.ports import ExchangeBalance, ExchangeFill, ExchangePosition
 
@@ -107,3 +108,15 @@ def test_a_trade_gone_from_bingx_is_closed_at_its_fills_price() -> None:
     assert at_stop.realised_pnl == Decimal("-19.8") - Decimal("0.1")
     by_hand = vanished(trade, [ExchangeFill("", "SELL", Decimal(120), Decimal(2), Decimal(0))], NOW)
     assert by_hand.manual and by_hand.realised_pnl == Decimal(40)
+
+
+def test_fill_rows_without_side_count_unless_they_are_fleet_s_own() -> None:
+    account = opened(TradingAccount(AggregateId("u1")))
+    [trade] = missing(account, ExchangeView([], BALANCE, NOW))
+    entry = client_order_id("signal-1", "u1", "entry")
+    fills = [
+        ExchangeFill(entry, None, Decimal(100), Decimal(2), Decimal("0.1")),  # the entry itself
+        ExchangeFill("", None, Decimal("90.1"), Decimal(2), Decimal("0.1")),  # the stop fired
+    ]
+    closed = vanished(trade, fills, NOW)
+    assert closed.reason == "stop-loss on BingX" and closed.exit_price == Decimal("90.1")

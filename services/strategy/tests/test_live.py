@@ -79,3 +79,42 @@ def test_many_bots_on_one_stream_need_one_subscription() -> None:
         event = BotStarted(session_id="s", settings=settings, initial_balance=Decimal(1), by="u")
         demand.apply(event, wrap(event, aggregate))
     assert demand.streams == {STREAM}
+
+
+async def test_market_data_survives_a_dead_socket_a_failing_callback_and_garbage(
+    event_store: EventStore, bingx_sim: Any
+) -> None:
+    rest = BingxClient(Transport(bingx_sim.url, None))
+    failures = {"left": 2}
+
+    async def publish(_stream: Any, _candle: Any) -> None:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise RuntimeError("NATS publish failed")
+
+    live = LiveStrategy(event_store, rest, bingx_sim.ws_url, publish_candle=publish)
+    problems: list[str] = []
+
+    async def trouble() -> None:
+        async with httpx.AsyncClient(base_url=bingx_sim.url) as http:
+            await http.post("/sim/faults", json={"garbage_frames": 1})
+            while live.stream.bad_frames == 0:  # noqa: ASYNC110 - polls a counter
+                await asyncio.sleep(0.05)
+            await http.post("/sim/faults", json={"refuse_websockets_s": 4.0})
+            await http.post("/sim/faults", json={"drop_websockets": True})
+        for _ in range(40):  # candles close at the simulator while the socket is refused
+            problems.append(live.problem() or "")
+            await asyncio.sleep(0.1)
+
+    await run_for(live, 12.0, during=trouble)
+    degraded = [p for p in problems if p]
+    print(
+        f"degraded samples {len(degraded)}/{len(problems)} ({degraded[-1] if degraded else ''}); "
+        f"bad frames {live.stream.bad_frames}, refused handshakes "
+        f"{live.stream.refused_handshakes}, reconnects {live.stream.reconnects}"
+    )
+    assert any(p.startswith("market stream down") for p in problems)
+    assert live.stream.bad_frames == 1 and live.stream.refused_handshakes >= 1
+    assert failures["left"] == 0 and live.problem() is None
+    assert_consecutive(await signal_times(event_store))
+    await rest.close()

@@ -6,6 +6,14 @@ have the vault service sign and never hold a BingX secret.
 
 from fleet.bingx.client import BingxClient
 from fleet.bingx.signing import LocalHmacSigner, Signature, Signer
-from fleet.bingx.transport import Transport, open_session
+from fleet.bingx.transport import ServerClock, Transport, open_session
 
-__all__ = ["BingxClient", "LocalHmacSigner", "Signature", "Signer", "Transport", "open_session"]
+__all__ = [
+    "BingxClient",
+    "LocalHmacSigner",
+    "ServerClock",
+    "Signature",
+    "Signer",
+    "Transport",
+    "open_session",
+]

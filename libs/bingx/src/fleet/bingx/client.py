@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import time
-from decimal import Decimal
-from typing import Any
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from functools import partial
+from typing import Any, TypeVar
 
+from fleet.bingx.errors import MalformedAnswer
 from fleet.bingx.models import (
     ApiPermissions,
     Balance,
@@ -24,6 +26,17 @@ from fleet.bingx.signing import ParamValue
 from fleet.bingx.transport import Transport
 
 SWAP = "/openApi/swap"
+# The margin asset's name per environment: USDT live, VST on BingX's demo (API.md §1).
+MARGIN_ASSETS = ("USDT", "VST")
+T = TypeVar("T")
+
+
+def _parsed(what: str, parse: Callable[[], T]) -> T:
+    """``parse()``, any failure to read BingX's answer raised as :class:`MalformedAnswer`."""
+    try:
+        return parse()
+    except (KeyError, IndexError, TypeError, ValueError, InvalidOperation) as exc:
+        raise MalformedAnswer(f"unreadable {what}: {exc}") from exc
 
 
 class BingxClient:
@@ -38,20 +51,28 @@ class BingxClient:
     # -- market data -------------------------------------------------------------------
     async def server_time_ms(self) -> int:
         data = await self.transport.public(f"{SWAP}/v2/server/time")
-        return int(data["serverTime"])
+        return _parsed("server time", lambda: int(data["serverTime"]))
 
     async def sync_clock(self) -> int:
-        """Measure the offset to BingX's clock (half the round trip) and use it; returns it."""
-        sent = time.time()
-        server = await self.server_time_ms()
-        received = time.time()
-        self.transport.clock_offset_ms = server - int((sent + received) / 2 * 1000)
-        return self.transport.clock_offset_ms
+        """Measure the offset to BingX's clock (half the round trip) and use it; returns it.
+        The transport also does this before its first signed request, every few minutes
+        and after any 100421."""
+        return await self.transport.sync_clock()
 
     async def contracts(self, symbol: str | None = None) -> list[Contract]:
         params: dict[str, ParamValue] = {"symbol": symbol} if symbol else {}
+        """Every contract BingX lists that this client can read; a row it cannot read is
+        left out rather than failing the whole list (one odd contract is no reason to
+        stop trading the others)."""
         data = await self.transport.public(f"{SWAP}/v2/quote/contracts", params)
-        return [Contract.model_validate(item) for item in data]
+        rows = _parsed("contracts", lambda: list(data or []))
+        readable = []
+        for row in rows:
+            try:
+                readable.append(Contract.model_validate(row))
+            except ValueError:
+                continue
+        return readable
 
     async def klines(
         self,
@@ -68,36 +89,48 @@ class BingxClient:
             if value is not None:
                 params[key] = value
         data = await self.transport.public(f"{SWAP}/v3/quote/klines", params)
-        return sorted((Kline.model_validate(item) for item in data), key=lambda k: k.open_time_ms)
+        return _parsed(
+            "klines",
+            lambda: sorted(
+                (Kline.model_validate(item) for item in data or []), key=lambda k: k.open_time_ms
+            ),
+        )
 
     async def latest_price(self, symbol: str) -> Decimal:
         data = await self.transport.public(f"{SWAP}/v1/ticker/price", {"symbol": symbol})
-        return Decimal(str(data["price"]))
+        return _parsed("price", lambda: Decimal(str(data["price"])))
 
     async def mark_price(self, symbol: str) -> Decimal:
         data = await self.transport.public(f"{SWAP}/v2/quote/premiumIndex", {"symbol": symbol})
-        return Decimal(str(data["markPrice"]))
+        return _parsed("mark price", lambda: Decimal(str(data["markPrice"])))
 
     async def depth(self, symbol: str, limit: int = 20) -> Depth:
         data = await self.transport.public(
             f"{SWAP}/v2/quote/depth", {"symbol": symbol, "limit": limit}
         )
-        return Depth.parse(data)
+        return _parsed("depth", lambda: Depth.parse(data))
 
     # -- account -----------------------------------------------------------------------
-    async def balance(self, asset: str = "USDT") -> Balance:
+    async def balance(self, asset: str | None = None) -> Balance:
+        """The row of ``asset`` (default: the margin asset, USDT or VST on the demo). The row
+        is picked before it is read: the other rows (USDC with "" numbers) do not matter."""
         data = await self.transport.signed("GET", f"{SWAP}/v3/user/balance")
-        rows = [Balance.model_validate(row) for row in data]
-        return next(row for row in rows if row.asset == asset)
+        wanted = (asset,) if asset else MARGIN_ASSETS
+        rows = data if isinstance(data, list) else [(data or {}).get("balance")]
+        for name in wanted:
+            found = next((r for r in rows if isinstance(r, dict) and r.get("asset") == name), None)
+            if found is not None:
+                return _parsed("balance", partial(Balance.model_validate, found))
+        raise MalformedAnswer(f"no {' or '.join(wanted)} row in the balance answer")
 
     async def positions(self, symbol: str | None = None) -> list[Position]:
         params: dict[str, ParamValue] = {"symbol": symbol} if symbol else {}
         data = await self.transport.signed("GET", f"{SWAP}/v2/user/positions", params)
-        return [Position.model_validate(row) for row in data]
+        return _parsed("positions", lambda: [Position.model_validate(r) for r in data or []])
 
     async def api_permissions(self) -> ApiPermissions:
         data = await self.transport.signed("GET", "/openApi/v1/account/apiPermissions")
-        return ApiPermissions.model_validate(data)
+        return _parsed("permissions", lambda: ApiPermissions.model_validate(data))
 
     # -- trading -----------------------------------------------------------------------
     async def place_order(  # noqa: PLR0913 - BingX's order has this many independent fields
@@ -134,36 +167,38 @@ class BingxClient:
         }
         params |= {key: value for key, value in optional.items() if value is not None}
         data = await self.transport.signed("POST", f"{SWAP}/v2/trade/order", params)
-        return Order.parse(data["order"])
+        return _parsed("placed order", lambda: Order.parse(data["order"]))
 
     async def cancel_order(
         self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
     ) -> Order:
         params = _order_ref(symbol, order_id, client_order_id)
         data = await self.transport.signed("DELETE", f"{SWAP}/v2/trade/order", params)
-        return Order.parse(data["order"])
+        return _parsed("cancelled order", lambda: Order.parse(data["order"]))
 
     async def cancel_all(self, symbol: str | None = None) -> list[Order]:
         params: dict[str, ParamValue] = {"symbol": symbol} if symbol else {}
         data = await self.transport.signed("DELETE", f"{SWAP}/v2/trade/allOpenOrders", params)
-        return [Order.parse(order) for order in data.get("success") or []]
+        return _parsed(
+            "cancelled orders", lambda: [Order.parse(o) for o in data.get("success") or []]
+        )
 
     async def open_orders(self, symbol: str | None = None) -> list[Order]:
         params: dict[str, ParamValue] = {"symbol": symbol} if symbol else {}
         data = await self.transport.signed("GET", f"{SWAP}/v2/trade/openOrders", params)
-        return [Order.parse(order) for order in data["orders"]]
+        return _parsed("open orders", lambda: [Order.parse(o) for o in data["orders"] or []])
 
     async def query_order(
         self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
     ) -> Order:
         params = _order_ref(symbol, order_id, client_order_id)
         data = await self.transport.signed("GET", f"{SWAP}/v2/trade/order", params)
-        return Order.parse(data["order"])
+        return _parsed("order", lambda: Order.parse(data["order"]))
 
     async def order_history(self, symbol: str, limit: int = 500) -> list[Order]:
         params: dict[str, ParamValue] = {"symbol": symbol, "limit": limit}
         data = await self.transport.signed("GET", f"{SWAP}/v2/trade/allOrders", params)
-        return [Order.parse(order) for order in data["orders"]]
+        return _parsed("orders", lambda: [Order.parse(o) for o in data["orders"] or []])
 
     async def fills(self, symbol: str, start_ms: int, end_ms: int) -> list[Fill]:
         params: dict[str, ParamValue] = {
@@ -173,21 +208,23 @@ class BingxClient:
             "endTs": end_ms,
         }
         data = await self.transport.signed("GET", f"{SWAP}/v2/trade/allFillOrders", params)
-        return [Fill.model_validate(row) for row in data["fill_orders"]]
+        return _parsed(
+            "fills", lambda: [Fill.parse(r) for r in (data or {}).get("fill_orders") or []]
+        )
 
     async def leverage(self, symbol: str) -> Leverage:
         data = await self.transport.signed("GET", f"{SWAP}/v2/trade/leverage", {"symbol": symbol})
-        return Leverage.model_validate(data)
+        return _parsed("leverage", lambda: Leverage.model_validate(data))
 
     async def set_leverage(self, symbol: str, side: PositionSide, leverage: int) -> int:
         params: dict[str, ParamValue] = {"symbol": symbol, "side": side, "leverage": leverage}
         data = await self.transport.signed("POST", f"{SWAP}/v2/trade/leverage", params)
-        return int(data["leverage"])
+        return _parsed("leverage", lambda: int(data["leverage"]))
 
     async def margin_type(self, symbol: str) -> str:
         params: dict[str, ParamValue] = {"symbol": symbol}
         data = await self.transport.signed("GET", f"{SWAP}/v2/trade/marginType", params)
-        return str(data["marginType"])
+        return _parsed("margin type", lambda: str(data["marginType"]))
 
     async def set_margin_type(self, symbol: str, margin_type: str) -> None:
         params: dict[str, ParamValue] = {"symbol": symbol, "marginType": margin_type}
@@ -195,7 +232,7 @@ class BingxClient:
 
     async def hedge_mode(self) -> bool:
         data = await self.transport.signed("GET", f"{SWAP}/v1/positionSide/dual")
-        return str(data["dualSidePosition"]).lower() == "true"
+        return _parsed("position mode", lambda: str(data["dualSidePosition"]).lower() == "true")
 
     async def set_hedge_mode(self, hedge: bool) -> None:
         params: dict[str, ParamValue] = {"dualSidePosition": hedge}
@@ -204,9 +241,11 @@ class BingxClient:
     # -- user data stream (listenKey) ------------------------------------------------------
     async def create_listen_key(self) -> str:
         data = await self.transport.signed("POST", "/openApi/user/auth/userDataStream")
-        return str(data["listenKey"])
+        return _parsed("listenKey", lambda: str(data["listenKey"]))
 
     async def keep_alive_listen_key(self, listen_key: str) -> None:
+        """Extend the key by 60 min (an empty HTTP 200 is success); raises
+        :class:`fleet.bingx.errors.ListenKeyGone` when BingX no longer knows it."""
         params: dict[str, ParamValue] = {"listenKey": listen_key}
         await self.transport.signed("PUT", "/openApi/user/auth/userDataStream", params)
 
@@ -233,7 +272,9 @@ def _order_ref(
         raise ValueError("give exactly one of order_id and client_order_id")
     if order_id is not None:
         return {"symbol": symbol, "orderId": order_id}
-    return {"symbol": symbol, "clientOrderID": str(client_order_id)}
+    # GET/DELETE spell it clientOrderId (API.md §4.3, open question 5); placing keeps
+    # clientOrderID, the spelling of its own documentation.
+    return {"symbol": symbol, "clientOrderId": str(client_order_id)}
 
 
 __all__ = ["BingxClient"]

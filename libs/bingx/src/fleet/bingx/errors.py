@@ -22,6 +22,11 @@ class Retryable(BingxError):
     only when they are idempotent (a clientOrderID)."""
 
 
+class MalformedAnswer(BingxError):
+    """BingX answered something this client cannot read (a missing field, a wrong type): a
+    read learnt nothing; a write's outcome is unknown (resolve it by query)."""
+
+
 class AuthError(Rejected):
     """Bad key, bad signature, missing permission, IP not whitelisted."""
 
@@ -31,7 +36,23 @@ class TimestampError(Retryable):
 
 
 class RateLimited(Retryable):
-    """Over a per-UID or per-IP limit."""
+    """Over a per-UID or per-IP limit. ``cool_down_s`` > 0 when the whole egress address
+    must pause (an HTTP 429 / 418 / 403 answer, API.md §3.2), not just this request."""
+
+    def __init__(
+        self,
+        message: str,
+        code: int | None = None,
+        http_status: int = 200,
+        cool_down_s: float = 0.0,
+    ) -> None:
+        super().__init__(message, code, http_status)
+        self.cool_down_s = cool_down_s
+
+
+class Banned(RateLimited):
+    """The egress address is banned (HTTP 418 after ignoring 429s, or a 403 firewall rule,
+    usually for 5 minutes): nothing may be sent from it until the cool-down ends."""
 
 
 class InsufficientMargin(Rejected):
@@ -47,7 +68,12 @@ class InvalidParameter(Rejected):
 
 
 class DuplicateClientOrderId(Rejected):
-    """An order with this clientOrderID already exists: query it, never re-send."""
+    """An order with this clientOrderID already exists (101481), or the same order was
+    submitted twice within a second (109201): query it and adopt it, never re-send."""
+
+
+class ListenKeyGone(Rejected):
+    """The listenKey is unknown or expired (HTTP 404 on keep-alive): create a new one."""
 
 
 class OrderNotFound(Rejected):
@@ -70,6 +96,8 @@ _BY_CODE: dict[int, type[BingxError]] = {
     101204: InsufficientMargin,
     109425: InvalidSymbol,
     101481: DuplicateClientOrderId,
+    109201: DuplicateClientOrderId,
+    109429: RateLimited,
     80016: OrderNotFound,
     109421: OrderNotFound,
     109414: OrderNotFound,
@@ -81,11 +109,25 @@ _BY_CODE: dict[int, type[BingxError]] = {
     100500: Retryable,
     80012: Retryable,
     110500: Retryable,
+    109500: Retryable,
 }
+
+# Seconds the whole egress address pauses after a bare HTTP refusal (API.md §3.2, §7: 429
+# then 418 if one keeps going; a 403 is a firewall rule, "usually a 5-minute ban").
+COOL_DOWN_S = {429: 10.0, 418: 300.0, 403: 300.0}
+
+
+def refusal_for(http_status: int, path: str) -> BingxError | None:
+    """The error of an answer whose HTTP status alone refuses it (no JSON body to read)."""
+    if http_status == 429:
+        return RateLimited(f"HTTP 429 on {path}", None, 429, COOL_DOWN_S[429])
+    if http_status in (418, 403):
+        return Banned(f"HTTP {http_status} on {path}", None, http_status, COOL_DOWN_S[418])
+    return None
 
 
 def error_for(code: int, message: str, http_status: int = 200) -> BingxError:
     """The typed exception for a BingX error code (unknown codes are :class:`Rejected`)."""
     if http_status == 429:
-        return RateLimited(message, code, http_status)
+        return RateLimited(message, code, http_status, COOL_DOWN_S[429])
     return _BY_CODE.get(code, Rejected)(message, code, http_status)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal, NewType
+from typing import Annotated, Any, Literal, NewType
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 OrderId = NewType("OrderId", str)
 Side = Literal["BUY", "SELL"]
@@ -21,17 +21,28 @@ def _dec(value: Any) -> Decimal:
     return Decimal(str(value)) if value not in (None, "") else Decimal(0)
 
 
+# BingX sends "" (and sometimes null) where a number is unknown or zero (API.md §4.2: the
+# USDC balance row); such a field reads as 0 instead of failing the whole answer.
+LooseDecimal = Annotated[Decimal, BeforeValidator(_dec)]
+
+
 class Contract(_Model):
     symbol: str
     quantity_precision: int = Field(alias="quantityPrecision")
     price_precision: int = Field(alias="pricePrecision")
-    min_quantity: Decimal = Field(alias="tradeMinQuantity")
-    min_notional: Decimal = Field(alias="tradeMinUSDT")
+    min_quantity: LooseDecimal = Field(default=Decimal(0), alias="tradeMinQuantity")
+    min_notional: LooseDecimal = Field(default=Decimal(0), alias="tradeMinUSDT")
     max_long_leverage: int = Field(alias="maxLongLeverage")
     max_short_leverage: int = Field(alias="maxShortLeverage")
-    taker_fee: Decimal = Field(default=Decimal("0.0005"), alias="takerFeeRate")
-    maker_fee: Decimal = Field(default=Decimal("0.0002"), alias="makerFeeRate")
+    taker_fee: LooseDecimal = Field(default=Decimal("0.0005"), alias="takerFeeRate")
+    maker_fee: LooseDecimal = Field(default=Decimal("0.0002"), alias="makerFeeRate")
     status: int = 1
+    api_state_open: str = Field(default="true", alias="apiStateOpen")
+
+    @property
+    def tradable(self) -> bool:
+        """Online (status 1) and open to API orders (``apiStateOpen`` "true", API.md §4.1)."""
+        return self.status == 1 and self.api_state_open.lower() != "false"
 
     @property
     def quantity_step(self) -> Decimal:
@@ -53,24 +64,24 @@ class Kline(_Model):
 
 class Balance(_Model):
     asset: str
-    balance: Decimal
-    equity: Decimal
-    unrealized_profit: Decimal = Field(alias="unrealizedProfit")
-    realised_profit: Decimal = Field(alias="realisedProfit")
-    available_margin: Decimal = Field(alias="availableMargin")
-    used_margin: Decimal = Field(alias="usedMargin")
+    balance: LooseDecimal = Decimal(0)
+    equity: LooseDecimal = Decimal(0)
+    unrealized_profit: LooseDecimal = Field(default=Decimal(0), alias="unrealizedProfit")
+    realised_profit: LooseDecimal = Field(default=Decimal(0), alias="realisedProfit")
+    available_margin: LooseDecimal = Field(default=Decimal(0), alias="availableMargin")
+    used_margin: LooseDecimal = Field(default=Decimal(0), alias="usedMargin")
 
 
 class Position(_Model):
     symbol: str
     position_side: PositionSide = Field(alias="positionSide")
-    amount: Decimal = Field(alias="positionAmt")
-    entry_price: Decimal = Field(alias="avgPrice")
-    unrealized_profit: Decimal = Field(alias="unrealizedProfit")
+    amount: LooseDecimal = Field(alias="positionAmt")
+    entry_price: LooseDecimal = Field(alias="avgPrice")
+    unrealized_profit: LooseDecimal = Field(default=Decimal(0), alias="unrealizedProfit")
     leverage: int
     isolated: bool = False
-    mark_price: Decimal = Field(default=Decimal(0), alias="markPrice")
-    liquidation_price: Decimal = Field(default=Decimal(0), alias="liquidationPrice")
+    mark_price: LooseDecimal = Field(default=Decimal(0), alias="markPrice")
+    liquidation_price: LooseDecimal = Field(default=Decimal(0), alias="liquidationPrice")
     position_id: str = Field(default="", alias="positionId")
 
 
@@ -90,9 +101,13 @@ class Order(_Model):
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> Order:
-        """An order object; accepts both clientOrderId spellings and numeric ids."""
+        """An order object; accepts both clientOrderId spellings, ``orderId``/``orderID``
+        and numeric ids. An order without an id is no order: ``ValueError``."""
         data = dict(raw)
-        data["orderId"] = str(data.get("orderId", ""))
+        order_id = data.get("orderId") or data.get("orderID")
+        if order_id in (None, "", 0):
+            raise ValueError("an order without orderId")
+        data["orderId"] = str(order_id)
         data.setdefault("clientOrderId", data.get("clientOrderID", ""))
         for key in ("origQty", "price", "executedQty", "avgPrice", "stopPrice"):
             if key in data:
@@ -126,10 +141,25 @@ class Depth(_Model):
 
 
 class Fill(_Model):
-    order_id: str = Field(alias="orderId")
+    """One row of ``allFillOrders``: recorded rows lack ``side`` and ``positionSide``, spell
+    the ids ``orderId``/``orderID`` and ``clientOrderID``/``clientOrderId`` (API.md §4.3)."""
+
+    order_id: str = Field(validation_alias=AliasChoices("orderId", "orderID"))
     symbol: str
-    side: Side
-    price: Decimal
-    quantity: Decimal = Field(alias="volume")
-    commission: Decimal = Decimal(0)
-    client_order_id: str = Field(default="", alias="clientOrderID")
+    side: Side | None = None
+    position_side: PositionSide | None = Field(default=None, alias="positionSide")
+    price: LooseDecimal
+    quantity: LooseDecimal = Field(alias="volume")
+    commission: LooseDecimal = Decimal(0)
+    client_order_id: str = Field(
+        default="", validation_alias=AliasChoices("clientOrderID", "clientOrderId")
+    )
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any]) -> Fill:
+        """A fill row; numeric ids become text, empty sides count as unknown."""
+        data = {key: value for key, value in raw.items() if value not in (None, "")}
+        for key in ("orderId", "orderID"):
+            if key in data:
+                data[key] = str(data[key])
+        return cls.model_validate(data)

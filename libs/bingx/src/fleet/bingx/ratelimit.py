@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class TokenBucket:
@@ -52,6 +52,16 @@ class RateBudget(Protocol):
         ...
 
 
+@runtime_checkable
+class CoolDown(Protocol):
+    """A budget that can pause every request of its egress address for a while (after an
+    HTTP 429 / 418 / 403: BingX counts the address, not the user)."""
+
+    async def cool_down(self, seconds: float) -> None:
+        """Let nothing through for ``seconds`` from now."""
+        ...
+
+
 # Group 3 (§7): trading endpoints counted together per IP; others are group 2 or market.
 TRADING_GROUP = {
     "/openApi/swap/v2/trade/order:POST",
@@ -70,6 +80,14 @@ class LocalRateBudget:
     def __init__(self, per_uid_per_s: float = 5.0) -> None:
         self._per_uid = per_uid_per_s
         self._buckets: dict[str, TokenBucket] = {}
+        self._paused_until = 0.0
+
+    async def cool_down(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+    def paused_for(self) -> float:
+        """Seconds left of the current cool-down (0 when none)."""
+        return max(0.0, self._paused_until - time.monotonic())
 
     def _bucket(self, key: str, rate: float, capacity: float) -> TokenBucket:
         if key not in self._buckets:
@@ -77,6 +95,8 @@ class LocalRateBudget:
         return self._buckets[key]
 
     async def acquire(self, endpoint: str) -> None:
+        if (pause := self.paused_for()) > 0:
+            await asyncio.sleep(pause)
         if "/quote/" in endpoint or "/server/" in endpoint or "/ticker/" in endpoint:
             await self._bucket("ip:market", 50.0, 500.0).take()
             return

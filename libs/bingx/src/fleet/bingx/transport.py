@@ -1,8 +1,11 @@
 """One HTTP exchange with BingX: sign, send, parse the envelope, map errors.
 
 Reads are retried with back-off on retryable errors; writes never are here (a place-order
-retry must go through its clientOrderID), and a write with no answer raises
-:class:`UnknownOutcome`.
+retry must go through its clientOrderID), and a write with no answer — or an HTTP 5xx,
+which a proxy may send for a request BingX did execute — raises :class:`UnknownOutcome`.
+A 100421 (timestamp outside the window) resyncs the clock and is sent once more whatever
+the method: BingX refused it, nothing was done. The clock is synced before the first
+signed request and again every few minutes.
 """
 
 from __future__ import annotations
@@ -15,12 +18,59 @@ from typing import Any
 
 import aiohttp
 
-from fleet.bingx.errors import BingxError, Retryable, UnknownOutcome, error_for
-from fleet.bingx.ratelimit import RateBudget
+from fleet.bingx.errors import (
+    BingxError,
+    ListenKeyGone,
+    MalformedAnswer,
+    RateLimited,
+    Retryable,
+    TimestampError,
+    UnknownOutcome,
+    error_for,
+    refusal_for,
+)
+from fleet.bingx.ratelimit import CoolDown, RateBudget
 from fleet.bingx.signing import ParamValue, Signer, payload, query
 
 READ_RETRIES = 3
 BACKOFF_S = 0.2
+RESYNC_S = 300.0  # the clock is measured again after this long
+SERVER_TIME = "/openApi/swap/v2/server/time"
+
+
+class ServerClock:
+    """BingX's clock as seen from here: ``offset_ms`` (server minus local, measured at the
+    middle of the round trip) and ``rtt_ms``; shareable by every transport of one host."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.offset_ms = 0
+        self.rtt_ms = 0
+        self.synced_at: float | None = None  # monotonic seconds of the last measurement
+        self.syncs = 0
+        self._lock = asyncio.Lock()
+
+    def now_ms(self) -> int:
+        """Local time corrected by the measured offset."""
+        return int(self.clock() * 1000) + self.offset_ms
+
+    @property
+    def stale(self) -> bool:
+        return self.synced_at is None or time.monotonic() - self.synced_at > RESYNC_S
+
+    async def sync(self, server_time_ms: Callable[[], Any], *, seen: int | None = None) -> None:
+        """Measure the offset again, unless another caller did since the caller saw
+        ``seen`` measurements (many requests refused at once resync once)."""
+        async with self._lock:
+            if seen is not None and self.syncs != seen:
+                return
+            sent = self.clock()
+            server = int(await server_time_ms())
+            received = self.clock()
+            self.offset_ms = server - int((sent + received) / 2 * 1000)
+            self.rtt_ms = int((received - sent) * 1000)
+            self.synced_at = time.monotonic()
+            self.syncs += 1
 
 
 def open_session(
@@ -52,6 +102,7 @@ class Transport:
         session: aiohttp.ClientSession | None = None,
         in_flight: asyncio.Semaphore | None = None,
         pacer: RateBudget | None = None,
+        server_clock: ServerClock | None = None,
     ) -> None:
         # aiohttp rather than httpx: at 32 concurrent requests httpx's pool reached ~240
         # orders/s here, aiohttp ~2,500 (bench/bingx_sim.py); executors fan out to many
@@ -75,8 +126,11 @@ class Transport:
         self._signer = signer
         self._budget = budget
         self._recv_window_ms = recv_window_ms
-        self._clock = clock
-        self.clock_offset_ms = 0
+        self.server_clock = server_clock or ServerClock(clock)
+
+    @property
+    def clock_offset_ms(self) -> int:
+        return self.server_clock.offset_ms
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or (self._session.closed and self._owns_session):
@@ -92,7 +146,17 @@ class Transport:
 
     def now_ms(self) -> int:
         """Local time corrected by the measured offset to BingX's clock."""
-        return int(self._clock() * 1000) + self.clock_offset_ms
+        return self.server_clock.now_ms()
+
+    async def sync_clock(self, *, seen: int | None = None) -> int:
+        """Measure BingX's clock now (offset and round trip from ``/server/time``)."""
+
+        async def server_time_ms() -> int:
+            data = await self.public(SERVER_TIME)
+            return int(data["serverTime"])
+
+        await self.server_clock.sync(server_time_ms, seen=seen)
+        return self.server_clock.offset_ms
 
     async def public(self, path: str, params: Mapping[str, ParamValue] | None = None) -> Any:
         """An unsigned GET (market data), retried on transient errors."""
@@ -103,8 +167,15 @@ class Transport:
     ) -> Any:
         """A signed request; GETs are retried, writes are not."""
 
-        def request() -> Any:
-            return self._send(method, path, dict(params or {}), True)
+        async def request() -> Any:
+            if self.server_clock.stale:
+                await self.sync_clock(seen=self.server_clock.syncs)
+            seen = self.server_clock.syncs
+            try:
+                return await self._send(method, path, dict(params or {}), True)
+            except TimestampError:
+                await self.sync_clock(seen=seen)
+                return await self._send(method, path, dict(params or {}), True)
 
         if method == "GET":
             return await self._with_retries(request)
@@ -114,8 +185,10 @@ class Transport:
         for attempt in range(READ_RETRIES):
             try:
                 return await request()
-            except Retryable:
-                if attempt == READ_RETRIES - 1:
+            except Retryable as exc:
+                # A refusal that pauses the whole address is not retried here: the caller
+                # learns it at once instead of waiting out the cool-down.
+                if attempt == READ_RETRIES - 1 or getattr(exc, "cool_down_s", 0) > 0:
                     raise
                 await asyncio.sleep(BACKOFF_S * 2**attempt)
         raise AssertionError("unreachable")
@@ -123,10 +196,15 @@ class Transport:
     async def _send(self, method: str, path: str, params: dict[str, ParamValue], sign: bool) -> Any:
         if self._budget is not None:
             await self._budget.acquire(f"{path}:{method}")
-        if self._in_flight is None:
-            return await self._exchange(method, path, params, sign)
-        async with self._in_flight:
-            return await self._exchange(method, path, params, sign)
+        try:
+            if self._in_flight is None:
+                return await self._exchange(method, path, params, sign)
+            async with self._in_flight:
+                return await self._exchange(method, path, params, sign)
+        except RateLimited as exc:
+            if exc.cool_down_s > 0 and isinstance(self._budget, CoolDown):
+                await self._budget.cool_down(exc.cool_down_s)
+            raise
 
     async def _exchange(
         self, method: str, path: str, params: dict[str, ParamValue], sign: bool
@@ -160,17 +238,26 @@ class Transport:
 
 
 def _unwrap(status: int, raw: bytes, method: str, path: str) -> Any:
-    if status == 504 and method != "GET":
-        raise UnknownOutcome(f"HTTP 504 on {method} {path}: the request may have executed")
+    if status >= 500 and method != "GET":
+        raise UnknownOutcome(f"HTTP {status} on {method} {path}: it may have executed")
     if status >= 500:
         raise Retryable(f"HTTP {status} on {path}", None, status)
+    if status == 404 and path.endswith("/userDataStream"):
+        raise ListenKeyGone("listenKey unknown or expired", None, 404)
     try:
-        body = json.loads(raw)
+        body = json.loads(raw) if raw.strip() else None
     except ValueError as exc:
-        raise BingxError(f"HTTP {status}: not JSON", None, status) from exc
+        refusal = refusal_for(status, path)
+        if refusal is not None:
+            raise refusal from exc
+        raise MalformedAnswer(f"HTTP {status} on {path}: not JSON", None, status) from exc
+    if body is None:
+        if status == 200:
+            return None  # listenKey keep-alive and delete answer 200 with an empty body
+        raise refusal_for(status, path) or MalformedAnswer(f"HTTP {status}: empty", None, status)
     if not isinstance(body, dict) or "code" not in body:
         return body  # bare objects: listenKey, apiPermissions
-    code = int(body["code"])
+    code = int(body["code"])  # an int, or "0" as text on some endpoints (API.md §3.1)
     if code != 0:
         raise error_for(code, str(body.get("msg", "")), status)
     return body.get("data", body)

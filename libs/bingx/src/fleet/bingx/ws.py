@@ -1,5 +1,11 @@
 """BingX WebSockets (API.md §5, §6): gzip frames, Ping/Pong, subscribe/unsubscribe,
-automatic reconnect with resubscribe, and a gap signal so the caller can backfill."""
+automatic reconnect with resubscribe, and a gap signal so the caller can backfill.
+
+A stream never dies quietly: an error in a callback or a frame that is not JSON is logged,
+counted and skipped; any failure of the connection reconnects with exponential back-off
+(a refused handshake — too many sockets from one address — is not retried every second).
+Subscriptions are paced (BingX allows about 10 subscribe requests per second per address)
+and their acks are read: a refused topic is recorded with BingX's code."""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import asyncio
 import contextlib
 import gzip
 import json
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -15,9 +22,14 @@ from typing import Any
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from fleet.bingx.ratelimit import TokenBucket
+
 OnMessage = Callable[[dict[str, Any]], Awaitable[None]]
 OnGap = Callable[[int], Awaitable[None]]  # epoch ms of the last message before the gap
 CLOSE_TIMEOUT_S = 2.0  # a server that does not answer our close is not waited for longer
+MAX_BACKOFF_S = 60.0
+SUBSCRIBES_PER_S = 9.0  # BingX: about 10 subscribe requests per second per address
+LOG = logging.getLogger("fleet.bingx.ws")
 
 
 def swap_ws_url(rest_base_url: str, override: str = "") -> str:
@@ -39,9 +51,16 @@ class _Stream:
     """Connect, read, answer Pings, reconnect forever until closed."""
 
     def __init__(
-        self, url: str, on_message: OnMessage, on_gap: OnGap | None, reconnect_delay_s: float
+        self,
+        url: str,
+        on_message: OnMessage,
+        on_gap: OnGap | None,
+        reconnect_delay_s: float,
+        source_address: str | None = None,
     ) -> None:
         self.url = url
+        # BingX counts sockets per address: a stream leaves from its egress identity's.
+        self._local_addr = (source_address, 0) if source_address else None
         self._on_message = on_message
         self._on_gap = on_gap
         self._delay = reconnect_delay_s
@@ -49,40 +68,78 @@ class _Stream:
         self._closed = False
         self.reconnects = 0
         self.last_message_ms = 0
+        self.callback_errors = 0
+        self.bad_frames = 0
+        self.refused_handshakes = 0
+        self.down_since: float | None = time.monotonic()  # None while connected
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None
 
     async def run(self) -> None:
-        """Read until :meth:`close`; reconnect after any drop."""
-        first = True
+        """Read until :meth:`close`; reconnect after any drop, backing off while failing."""
+        first, failures = True, 0
         while not self._closed:
             try:
                 async with websockets.connect(
-                    self.url, max_size=2**22, close_timeout=CLOSE_TIMEOUT_S
+                    self.url,
+                    max_size=2**22,
+                    close_timeout=CLOSE_TIMEOUT_S,
+                    local_addr=self._local_addr,
                 ) as connection:
-                    self._connection = connection
+                    self._connection, self.down_since, failures = connection, None, 0
                     await self._on_connect(first)
                     first = False
                     await self._read(connection)
-            except (OSError, websockets.ConnectionClosed, websockets.InvalidHandshake):
+            except websockets.InvalidHandshake as exc:
+                self.refused_handshakes += 1
+                LOG.warning("websocket handshake refused: %s", exc)
+            except (OSError, websockets.ConnectionClosed):
                 pass
+            except Exception:  # anything else must not end the stream either
+                LOG.exception("websocket stream failed; reconnecting")
             self._connection = None
+            self.down_since = self.down_since or time.monotonic()
             if not self._closed:
                 self.reconnects += 1
-                await asyncio.sleep(self._delay)
+                failures += 1
+                await asyncio.sleep(min(MAX_BACKOFF_S, self._delay * 2 ** (failures - 1)))
 
     async def _on_connect(self, first: bool) -> None:
         if not first and self._on_gap is not None:
-            await self._on_gap(self.last_message_ms)
+            await self._guarded(self._on_gap(self.last_message_ms))
+
+    async def _guarded(self, callback: Awaitable[None]) -> None:
+        """Run a callback; its failure is logged and counted, never the stream's end."""
+        try:
+            await callback
+        except Exception:
+            self.callback_errors += 1
+            LOG.exception("websocket callback failed (%d so far)", self.callback_errors)
 
     async def _read(self, connection: ClientConnection) -> None:
         async for frame in connection:
-            text = decode(frame)
-            if text == "Ping":
-                await connection.send("Pong")
+            try:
+                text = decode(frame)
+                if text == "Ping":
+                    await connection.send("Pong")
+                    continue
+                message = json.loads(text)
+                if not isinstance(message, dict):
+                    raise TypeError(type(message).__name__)
+            except (OSError, EOFError, UnicodeDecodeError, ValueError, TypeError) as exc:
+                self.bad_frames += 1
+                LOG.warning("websocket frame skipped (%s): %.80r", exc, frame)
                 continue
-            message = json.loads(text)
             if message.get("dataType") or message.get("e"):
                 self.last_message_ms = int(time.time() * 1000)
-                await self._on_message(message)
+                await self._guarded(self._on_message(message))
+            else:
+                self._on_reply(message)
+
+    def _on_reply(self, message: dict[str, Any]) -> None:
+        """A message that is no data push (a subscription ack)."""
 
     async def close(self) -> None:
         """Stop for good."""
@@ -102,19 +159,40 @@ class MarketStream(_Stream):
         *,
         on_gap: OnGap | None = None,
         reconnect_delay_s: float = 1.0,
+        source_address: str | None = None,
     ) -> None:
-        super().__init__(url, on_message, on_gap, reconnect_delay_s)
+        super().__init__(url, on_message, on_gap, reconnect_delay_s, source_address)
         self.topics: set[str] = set()
+        self.refused: dict[str, int] = {}  # topic -> BingX's code (80015, 80403, ...)
+        self._pending: dict[str, str] = {}  # request id -> topic, until acked
+        self._pace = TokenBucket(SUBSCRIBES_PER_S, 1.0)
 
     async def _on_connect(self, first: bool) -> None:
+        self._pending.clear()
         for topic in sorted(self.topics):
             await self._request("sub", topic)
         await super()._on_connect(first)
 
     async def _request(self, kind: str, topic: str) -> None:
         if self._connection is not None:
-            body = {"id": str(uuid.uuid4()), "reqType": kind, "dataType": topic}
-            await self._connection.send(json.dumps(body))
+            await self._pace.take()
+            ident = str(uuid.uuid4())
+            self._pending[ident] = topic
+            body = {"id": ident, "reqType": kind, "dataType": topic}
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await self._connection.send(json.dumps(body))
+
+    @property
+    def unacknowledged(self) -> int:
+        """Requests sent on this connection that BingX has not answered yet."""
+        return len(self._pending)
+
+    def _on_reply(self, message: dict[str, Any]) -> None:
+        topic = self._pending.pop(str(message.get("id", "")), None)
+        code = message.get("code") or 0
+        if topic is not None and str(code) != "0":
+            self.refused[topic] = int(code) if str(code).isdigit() else -1
+            LOG.error("subscription to %s refused: %s (code %s)", topic, message.get("msg"), code)
 
     async def subscribe(self, topic: str) -> None:
         """Subscribe now (if connected) and after every reconnect."""
@@ -141,8 +219,15 @@ class UserStream(_Stream):
         keep_alive_s: float = 1800.0,
         reconnect_delay_s: float = 1.0,
         on_gap: OnGap | None = None,
+        source_address: str | None = None,
     ) -> None:
-        super().__init__(f"{ws_url}?listenKey={listen_key}", on_message, on_gap, reconnect_delay_s)
+        super().__init__(
+            f"{ws_url}?listenKey={listen_key}",
+            on_message,
+            on_gap,
+            reconnect_delay_s,
+            source_address,
+        )
         self.listen_key = listen_key
         self._keep_alive = keep_alive
         self._keep_alive_s = keep_alive_s

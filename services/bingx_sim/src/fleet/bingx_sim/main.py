@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from fleet.bingx_sim import snapshot
 from fleet.bingx_sim.api import admin, market, trading, ws
@@ -24,7 +24,7 @@ from fleet.bingx_sim.api.admin_auth import admin_guard
 from fleet.bingx_sim.api.signed import error
 from fleet.bingx_sim.clock import SimClock
 from fleet.bingx_sim.domain.accounts import SimError
-from fleet.bingx_sim.domain.limits import RateLimits
+from fleet.bingx_sim.domain.limits import EdgeRefusal, RateLimits
 from fleet.bingx_sim.domain.market import CsvPath, Market, PricePath
 from fleet.bingx_sim.settings import SimSettings, parse_args
 from fleet.bingx_sim.state import SimState
@@ -43,8 +43,10 @@ def build_state(settings: SimSettings, start_ms: int | None = None) -> SimState:
     return SimState(
         clock,
         Market(paths),
-        limits=RateLimits(settings.rate_limits),
+        limits=RateLimits(settings.rate_limits, escalate=settings.strict),
         push_interval_s=settings.push_interval_s,
+        strict=settings.strict,
+        final_push=settings.final_push,
     )
 
 
@@ -54,6 +56,9 @@ async def apply_faults_and_market_limits(request: Request) -> None:
     state: SimState = request.app.state.sim
     if state.faults.latency_ms:
         await asyncio.sleep(state.faults.latency_ms / 1000)
+    if state.faults.bare_status_count > 0:
+        state.faults.bare_status_count -= 1
+        raise EdgeRefusal(state.faults.bare_status)
     if state.faults.error_rate and random.random() < state.faults.error_rate:  # noqa: S311
         raise SimError(100500, "The current system is busy, please try again later")
     if "/quote/" in request.url.path or "/ticker/" in request.url.path:
@@ -80,6 +85,10 @@ def create_app(settings: SimSettings) -> FastAPI:
     app.include_router(trading.router, dependencies=bingx_paths)
     app.include_router(admin.router, dependencies=[Depends(admin_guard(settings.host))])
     app.include_router(ws.router)
+
+    @app.exception_handler(EdgeRefusal)
+    async def edge_refusal(_request: Request, exc: EdgeRefusal) -> PlainTextResponse:
+        return PlainTextResponse(f"{exc.status} refused", status_code=exc.status)
 
     @app.exception_handler(SimError)
     async def bingx_error(_request: Request, exc: SimError) -> JSONResponse:

@@ -22,6 +22,12 @@ class SimSettings:
     rate_limits: bool = True
     snapshot: Path | None = None
     push_interval_s: float = 0.25
+    # Strict: BingX's rules as its spec gives them where a kinder simulator would hide a
+    # client's mistake (one spelling per endpoint, lowercase hex signatures, timestamps
+    # in the future refused, the USDC balance row with "" numbers). The default.
+    strict: bool = True
+    # BingX sends no final push of a closed candle; ``--final-push`` sends one anyway.
+    final_push: bool = False
 
 
 def _positive(value: str) -> float:
@@ -46,6 +52,16 @@ def parse_args(argv: list[str] | None = None) -> SimSettings:
     parser.add_argument("--symbols", default=",".join(DEFAULT_SYMBOLS))
     parser.add_argument("--candles", type=Path, nargs="*", default=[])
     parser.add_argument("--no-rate-limits", action="store_true")
+    parser.add_argument(
+        "--final-push",
+        action="store_true",
+        help="push a closed candle's final state before the next one (BingX does not)",
+    )
+    parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help="accept what BingX may refuse (both spellings, uppercase hex, future timestamps)",
+    )
     parser.add_argument(
         "--push-interval",
         type=_positive,
@@ -75,4 +91,6 @@ def parse_args(argv: list[str] | None = None) -> SimSettings:
         not args.no_rate_limits,
         args.snapshot,
         args.push_interval,
+        strict=not args.lenient,
+        final_push=args.final_push,
     )

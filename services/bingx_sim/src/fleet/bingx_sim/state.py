@@ -8,10 +8,16 @@ from decimal import Decimal
 from typing import Any
 
 from fleet.bingx_sim.clock import SimClock
-from fleet.bingx_sim.domain.accounts import Account, Accounts, SimOrder
+from fleet.bingx_sim.domain.accounts import (
+    Account,
+    Accounts,
+    SimOrder,
+    SimPosition,
+    next_order_id,
+)
 from fleet.bingx_sim.domain.contracts import spec_for
 from fleet.bingx_sim.domain.engine import MAINTENANCE, Engine
-from fleet.bingx_sim.domain.limits import RateLimits
+from fleet.bingx_sim.domain.limits import RateLimits, Window
 from fleet.bingx_sim.domain.market import Market, quantise
 
 TICK_EVERY_S = 0.1
@@ -28,6 +34,11 @@ class Faults:
     error_rate: float = 0.0
     timeout_after_accept: int = 0  # the next N orders are stored but their answer is dropped
     rate_limit_storm: int = 0  # the next N signed requests are refused with 100410
+    bad_gateway_after_accept: int = 0  # the next N orders are stored, answered by a proxy's 502
+    bare_status: int = 0  # with bare_status_count: answer an HTTP status with no JSON body
+    bare_status_count: int = 0  # (a 429 / 418 / 403 from BingX's edge) to the next N requests
+    garbage_frames: int = 0  # the next N market pushes are a frame that is not JSON
+    refuse_websockets_until: float = 0.0  # monotonic time until which handshakes are refused
 
 
 @dataclass
@@ -41,9 +52,33 @@ class SimState:
     _last_tick: float = 0.0
     _last_liquidation: float = 0.0
     push_interval_s: float = 0.25
+    strict: bool = True
+    final_push: bool = False
     subscriptions: dict[str, int] = field(default_factory=dict)  # topic -> open subscriptions
     sockets: set[Any] = field(default_factory=set)  # open WebSockets (for injected drops)
     user_streams: dict[str, list[Any]] = field(default_factory=dict)  # api key -> queues
+    sockets_by_address: dict[str, int] = field(default_factory=dict)  # open, per client IP
+    peak_sockets_by_address: dict[str, int] = field(default_factory=dict)
+    refused_sockets: int = 0  # handshakes refused for the per-address cap
+    listen_keys_created: int = 0
+    listen_key_ttl_s: float = 3600.0  # a key not extended for this long expires (§6.1)
+    listen_key_touched: dict[str, float] = field(default_factory=dict)  # key -> monotonic
+    expired_listen_keys: set[str] = field(default_factory=set)
+    subscribe_windows: dict[str, Window] = field(default_factory=dict)  # per client address
+
+    def listen_key_expired(self, key: str) -> bool:
+        """Whether ``key`` lapsed (not extended within the TTL); forgets it if so."""
+        if key in self.expired_listen_keys:
+            return True
+        touched = self.listen_key_touched.get(key)
+        if touched is None or time.monotonic() - touched <= self.listen_key_ttl_s:
+            return False
+        self.expired_listen_keys.add(key)
+        account = self.accounts.by_listen_key.pop(key, None)
+        if account is not None:
+            account.listen_keys.discard(key)
+        self.listen_key_touched.pop(key, None)
+        return True
 
     def publish_order(self, account: Account, order: SimOrder) -> None:
         """Push ORDER_TRADE_UPDATE (and ACCOUNT_UPDATE on a fill) to the user's streams."""
@@ -70,6 +105,9 @@ class SimState:
                 "ps": order.position_side,
                 "rp": "0",
                 "z": str(order.executed),
+                # the last fill: the whole order here (a MARKET order fills at once)
+                "l": str(order.executed) if order.status == "FILLED" else "0",
+                "L": str(order.avg_price) if order.status == "FILLED" else "0",
             },
         }
         for queue in self.user_streams.get(account.api_key, []):
@@ -78,18 +116,26 @@ class SimState:
                 queue.put_nowait(self._account_update(account, now))
 
     def _account_update(self, account: Account, now: int) -> dict[str, Any]:
-        positions = [
-            {
-                "s": p.symbol,
-                "pa": str(p.quantity),
-                "ep": str(p.entry_price),
-                "up": "0",
-                "mt": "cross",
-                "iw": "0",
-                "ps": p.side,
-            }
-            for p in account.positions.values()
-        ]
+        """Balances and the positions BingX would list: open ones, with their unrealised
+        PnL and (isolated) margin (API.md §6.3)."""
+        positions = []
+        for p in account.open_positions():
+            mark = self.mark(p.symbol)
+            direction = 1 if p.side == "LONG" else -1
+            isolated = account.margin_type.get(p.symbol, "CROSSED") != "CROSSED"
+            margin = p.quantity * p.entry_price / p.leverage if isolated else Decimal(0)
+            positions.append(
+                {
+                    "s": p.symbol,
+                    "pa": str(p.quantity),
+                    "ep": str(p.entry_price),
+                    "up": f"{(mark - p.entry_price) * p.quantity * direction:.8f}",
+                    "mt": "isolated" if isolated else "cross",
+                    "iw": f"{margin:.8f}",
+                    "ps": p.side,
+                    "cr": f"{p.realised:.8f}",
+                }
+            )
         return {
             "e": "ACCOUNT_UPDATE",
             "E": now,
@@ -145,7 +191,7 @@ class SimState:
             loss = (position.entry_price - marks[position.symbol]) * position.quantity * direction
             if loss >= margin * (1 - MAINTENANCE * position.leverage):
                 account.wallet -= margin
-                position.quantity = Decimal(0)
+                self._liquidated(account, position, marks[position.symbol])
         positions = [p for p in account.open_positions() if p not in isolated]
         if not positions:
             return
@@ -154,7 +200,42 @@ class SimState:
             return
         account.wallet = max(account.wallet + account.unrealised(marks), Decimal(0))
         for position in positions:
-            position.quantity = Decimal(0)
+            self._liquidated(account, position, marks[position.symbol])
+
+    def _liquidated(self, account: Account, position: SimPosition, price: Decimal) -> None:
+        """Close ``position`` at ``price`` as BingX's liquidation engine does: an order with
+        no client id, its fill (with ``liquidatedPrice``) and the user-data events."""
+        now = self.clock.now_ms()
+        order = SimOrder(
+            next_order_id(),
+            "",
+            position.symbol,
+            "SELL" if position.side == "LONG" else "BUY",
+            position.side,
+            "MARKET",
+            position.quantity,
+            status="FILLED",
+            executed=position.quantity,
+            avg_price=price,
+            time_ms=now,
+            update_ms=now,
+        )
+        account.orders[order.order_id] = order
+        account.fills.append(
+            {
+                "orderId": str(order.order_id),
+                "symbol": order.symbol,
+                "side": order.side,
+                "price": str(price),
+                "volume": str(order.quantity),
+                "commission": "0",
+                "clientOrderID": "",
+                "filledTm": now,
+                "liquidatedPrice": str(price),
+            }
+        )
+        position.quantity = Decimal(0)
+        self.publish_order(account, order)
 
     def _maybe_fill(self, account: Account, order: SimOrder, now: int, mark: Decimal) -> None:
         buy = order.side == "BUY"

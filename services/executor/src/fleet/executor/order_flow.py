@@ -17,7 +17,10 @@ from __future__ import annotations
 from fleet.events.trading import OrderAccepted, OrderIntended, OrderRejected
 from fleet.executor.ports import Exchange, ExchangeOrder, OrderRefused, OutcomeUnknown
 
+# 101481: this clientOrderID exists; 109201: the same order twice within a second. Either
+# way BingX has (or is placing) the first: adopt it, never record a rejection.
 DUPLICATE_CLIENT_ORDER_ID = 101481
+DUPLICATES = (DUPLICATE_CLIENT_ORDER_ID, 109201)
 Outcome = OrderAccepted | OrderRejected
 
 
@@ -30,7 +33,7 @@ async def submit(
     except OutcomeUnknown:
         return None
     except OrderRefused as exc:
-        if exc.bingx_code == DUPLICATE_CLIENT_ORDER_ID:
+        if exc.bingx_code in DUPLICATES:
             return await _adopt(exchange, intent)
         return rejected(intent, str(exc), exc.bingx_code, after_restart=after_restart)
     return accepted(placed, after_restart=after_restart)

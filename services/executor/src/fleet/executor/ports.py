@@ -43,8 +43,10 @@ class ExchangeBalance:
 
 @dataclass(frozen=True)
 class ExchangeFill:
+    """One fill; ``side`` is ``None`` when BingX leaves it out (its recorded fill rows do)."""
+
     client_order_id: str
-    side: Literal["BUY", "SELL"]
+    side: Literal["BUY", "SELL"] | None
     price: Decimal
     quantity: Decimal
     fee: Decimal
@@ -61,6 +63,10 @@ class OrderRefused(Exception):
 
 class OutcomeUnknown(Exception):
     """No answer (timeout, connection lost): the order may or may not exist."""
+
+
+class StreamExpired(OutcomeUnknown):
+    """BingX no longer knows the listenKey (HTTP 404 on keep-alive): open a new one."""
 
 
 class Exchange(Protocol):

@@ -42,6 +42,12 @@ class ExecutorSettings(ServiceSettings):
         description="User-data streams this process keeps open (one per running trader, "
         "up to this many; the others rely on polling; 0: polling only).",
     )
+    user_streams_per_egress: int = Field(
+        default=54,
+        ge=0,
+        description="User-data streams per egress identity: BingX allows ~60 sockets per "
+        "address and one account per socket; 54 leaves room for a market stream and slack.",
+    )
     poll_interval_s: float = Field(
         default=30.0, gt=0, description="Reconcile positions and balance every N seconds."
     )

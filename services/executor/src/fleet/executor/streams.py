@@ -1,4 +1,12 @@
-"""BingX user-data streams: one per running trader this process owns, up to a limit.
+"""BingX user-data streams: one per running trader this process owns, within BingX's
+socket limits.
+
+BingX allows about 60 WebSocket connections per address, and a user-data stream is one
+socket per listenKey (API.md §6.2: the key is in the URL, nothing is subscribed, so one
+socket cannot carry several accounts). Each egress identity therefore streams at most
+``per_egress`` traders (54 by default: 55 sockets, one left for a market stream), each
+socket leaving from its identity's address; the other traders rely on polling. A refused
+handshake (too many sockets) is retried with back-off and never costs a new listenKey.
 
 A stream is a wake-up call, not a second source of truth: when BingX says something
 happened on the account that Fleet did not do itself — a stop-loss fired, a trade placed
@@ -14,18 +22,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from fleet.bingx.ws import UserStream
+from fleet.executor.domain.ids import is_fleet_order
 from fleet.executor.metrics import USER_STREAM_WAKEUPS, USER_STREAMS
-from fleet.executor.ports import OutcomeUnknown
+from fleet.executor.ports import OutcomeUnknown, StreamExpired
 from fleet.executor.traders import Trader
 from fleet.obs import get_logger
 
-OWN_ORDER = re.compile(r"^fl[0-9a-f]{38}$")  # fleet.executor.domain ids: fl + 38 hex
 SYNC_EVERY_S = 2.0
 CLOSING_AT_ONCE = 500
 OPENING_AT_ONCE = 16
@@ -41,7 +48,7 @@ def wakes(message: dict[str, Any]) -> bool:
     kind = message.get("e")
     if kind == "ORDER_TRADE_UPDATE":
         order = message.get("o") or {}
-        ours = order.get("o") == "MARKET" and OWN_ORDER.match(str(order.get("c", "")))
+        ours = order.get("o") == "MARKET" and is_fleet_order(str(order.get("c", "")))
         return not ours and order.get("X") in ("FILLED", "PARTIALLY_FILLED")
     if kind == "ACCOUNT_UPDATE":  # an order's own move comes with its ORDER_TRADE_UPDATE
         return (message.get("a") or {}).get("m") != "ORDER"
@@ -67,25 +74,43 @@ class UserStreams:
         traders: Callable[[], dict[str, Trader]],
         reconcile: Callable[[Trader], Awaitable[None]],
         limit: int,
+        *,
+        per_egress: int = 54,
+        address_of: Callable[[str], str | None] = lambda _name: None,
     ) -> None:
         self._ws_url = ws_url
         self._traders = traders
         self._reconcile = reconcile
         self._limit = limit
+        self._per_egress = per_egress
+        self._address_of = address_of
         self._open: dict[str, _Open] = {}
         self._warned = False
 
     def wanted(self) -> dict[str, Trader]:
-        """The running traders that get a stream (the first ``limit`` by user id)."""
-        running = sorted((u, t) for u, t in self._traders().items() if t.view.running)
-        if len(running) > self._limit and not self._warned:
+        """The running traders that get a stream: by user id, at most ``per_egress`` per
+        egress identity and ``limit`` in all (those streaming already keep theirs)."""
+        running = sorted(
+            ((u, t) for u, t in self._traders().items() if t.view.running),
+            key=lambda item: (item[0] not in self._open, item[0]),
+        )
+        chosen: dict[str, Trader] = {}
+        per_identity: dict[str, int] = {}
+        for user_id, trader in running:
+            if len(chosen) >= self._limit:
+                break
+            if per_identity.get(trader.egress, 0) < self._per_egress:
+                per_identity[trader.egress] = per_identity.get(trader.egress, 0) + 1
+                chosen[user_id] = trader
+        if len(chosen) < len(running) and not self._warned:
             self._warned = True
             get_logger().warning(
                 "more running traders than user-data streams; the rest rely on polling",
                 traders=len(running),
-                streams=self._limit,
+                streams=len(chosen),
+                per_egress=self._per_egress,
             )
-        return dict(running[: self._limit])
+        return chosen
 
     async def run(self) -> None:
         """Open and close streams as traders come and go, until cancelled."""
@@ -99,8 +124,10 @@ class UserStreams:
     async def sync(self) -> None:
         wanted = self.wanted()
         for user_id, opened in list(self._open.items()):
-            failing = opened.stream.reconnects - opened.reconnects_seen > MAX_RECONNECTS
-            opened.reconnects_seen = opened.stream.reconnects
+            # Reconnects after a refused handshake say nothing about the key: not counted.
+            dropped = opened.stream.reconnects - opened.stream.refused_handshakes
+            failing = dropped - opened.reconnects_seen > MAX_RECONNECTS
+            opened.reconnects_seen = dropped
             if wanted.get(user_id) is not opened.trader or opened.expired or failing:
                 await self._close(user_id)
         missing = [t for u, t in wanted.items() if u not in self._open]
@@ -118,6 +145,12 @@ class UserStreams:
             return
         user_id = trader.user_id
 
+        async def keep_alive(key: str) -> None:
+            try:
+                await trader.exchange.keep_stream(key)
+            except StreamExpired:  # BingX forgot the key: a fresh one at the next sync
+                self._open[user_id].expired = True
+
         async def on_message(message: dict[str, Any]) -> None:
             if message.get("e") == "listenKeyExpired":
                 self._open[user_id].expired = True  # closed and opened afresh at the next sync
@@ -131,9 +164,10 @@ class UserStreams:
             self._ws_url,
             listen_key,
             on_message,
-            trader.exchange.keep_stream,
+            keep_alive,
             keep_alive_s=KEEP_ALIVE_S,
             on_gap=on_gap,
+            source_address=self._address_of(trader.egress),
         )
         self._open[user_id] = _Open(trader, stream, asyncio.create_task(stream.run()))
 

@@ -93,6 +93,7 @@ class TraderFactory:
             session=self.egress.session(identity),
             in_flight=self.egress.gate(identity),
             pacer=self.egress.pacer(identity),
+            server_clock=self.egress.clock(identity),
         )
         exchange = BingxAccount(BingxClient(transport))
         return Trader(view, account, exchange, budget, self.accounts, egress=identity.name)

@@ -101,6 +101,8 @@ class ExecutorWorker:
                 lambda: self.ownership.traders,
                 self._reconcile,
                 settings.user_streams_max,
+                per_egress=settings.user_streams_per_egress,
+                address_of=self.egress.address_of,
             )
             self._spawn("user streams", self._follow_user_streams)
 

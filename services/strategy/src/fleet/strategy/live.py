@@ -1,4 +1,9 @@
-"""The live loop: market data in once, candles out, signals into the event log."""
+"""The live loop: market data in once, candles out, signals into the event log.
+
+A candle is closed by the first push of a later one, or by the clock (BingX's, measured
+over REST) once ``open + interval + grace`` has passed without one; either way its
+values are read back from REST klines before a signal is computed from it (BingX sends no
+final push: the last push may predate the candle's last trades)."""
 
 from __future__ import annotations
 
@@ -11,10 +16,13 @@ from typing import Any
 from prometheus_client import Counter, Gauge, Histogram
 
 from fleet.bingx import BingxClient
+from fleet.bingx.errors import BingxError
+from fleet.bingx.models import Kline
 from fleet.bingx.ws import MarketStream
 from fleet.events import AggregateId, AggregateRef, EventId, wrap
 from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated, signal_stream_id
 from fleet.eventstore import EventStore
+from fleet.obs import get_logger
 from fleet.strategy.domain.candles import Candle, CandleAssembler
 from fleet.strategy.domain.demand import Stream
 from fleet.strategy.domain.signals import SignalEngine
@@ -34,10 +42,17 @@ INTERVAL_MS = {
 }
 HISTORY = 300
 BACKFILL_LIMIT = 1440  # BingX's maximum per request
+CLOSE_GRACE_MS = 3_000  # after open + interval, a candle with no later push closes by clock
+CLOCK_CHECK_S = 1.0
+DOWN_GRACE_S = 2.0  # a reconnect shorter than this is not reported as an outage
+STALE_INTERVALS = 2  # no candle closed for this many intervals: degraded
 LATENCY = Histogram("strategy_close_to_signal_seconds", "Candle close to signal appended")
 RECONNECTS = Counter("strategy_ws_reconnects_total", "Market WebSocket reconnects")
 BACKFILLED = Counter("strategy_backfilled_candles_total", "Closed candles fetched over REST")
 ACTIVE = Gauge("strategy_active_streams", "(symbol, timeframe) streams subscribed")
+CLOSED_BY_CLOCK = Counter("strategy_closed_by_clock_total", "Candles closed with no later push")
+PUBLISH_FAILED = Counter("strategy_candle_publish_failures_total", "Candles not published")
+UNVERIFIED = Counter("strategy_unverified_candles_total", "Closed candles REST did not show")
 CandleSink = Callable[[Stream, Candle], Any]
 
 
@@ -64,6 +79,46 @@ class LiveStrategy:
         self.tracked: dict[Stream, Tracked] = {}
         self._publish_candle = publish_candle
         self._lock = asyncio.Lock()
+        self.last_close_at = time.monotonic()  # when a candle last closed (wall clock)
+
+    def problem(self) -> str | None:
+        """Why market data is degraded (the stream down, no candle closed for two
+        intervals of the shortest timeframe), or ``None``."""
+        now = time.monotonic()
+        down = self.stream.down_since
+        if self.tracked and down is not None and now - down > DOWN_GRACE_S:
+            return f"market stream down for {now - down:.0f} s"
+        if self.tracked:
+            interval_s = min(INTERVAL_MS[timeframe] for _, timeframe in self.tracked) / 1000
+            if now - self.last_close_at > STALE_INTERVALS * interval_s:
+                return f"no candle closed for {now - self.last_close_at:.0f} s"
+        return None
+
+    async def close_by_clock(self) -> None:
+        """Forever: close candles whose time is over and that no later push closed."""
+        while True:
+            await asyncio.sleep(CLOCK_CHECK_S)
+            try:
+                await self._close_due()
+            except Exception as exc:  # a REST failure waits for the next round
+                get_logger().warning("closing candles by the clock failed", error=str(exc))
+
+    async def _close_due(self) -> None:
+        transport = self.rest.transport
+        if transport.server_clock.stale:
+            await transport.sync_clock(seen=transport.server_clock.syncs)
+        now_ms = transport.now_ms()
+        async with self._lock:
+            for stream, tracked in list(self.tracked.items()):
+                forming = tracked.assembler.forming
+                due = forming is not None and now_ms >= (
+                    forming.open_ms + tracked.assembler.interval_ms + CLOSE_GRACE_MS
+                )
+                if due:
+                    before = tracked.assembler.last_closed_ms
+                    await self._backfill(stream, tracked)
+                    if tracked.assembler.last_closed_ms != before:
+                        CLOSED_BY_CLOCK.inc()
 
     async def want(self, streams: set[Stream]) -> None:
         """Track exactly ``streams`` (subscribe new ones, drop the rest)."""
@@ -98,17 +153,7 @@ class LiveStrategy:
         klines = await self.rest.klines(
             symbol, timeframe, start_ms=start, limit=BACKFILL_LIMIT if start else HISTORY
         )
-        return [
-            Candle(
-                k.open_time_ms,
-                float(k.open),
-                float(k.high),
-                float(k.low),
-                float(k.close),
-                float(k.volume),
-            )
-            for k in klines[:-1]
-        ]
+        return [_candle(k) for k in klines[:-1]]
 
     async def _on_message(self, message: dict[str, Any]) -> None:
         topic = str(message.get("dataType", ""))
@@ -130,13 +175,27 @@ class LiveStrategy:
                 if tracked.assembler.gap_after(push.open_ms):
                     await self._backfill(stream, tracked)
                 for candle in tracked.assembler.push(push):
-                    await self._closed(stream, tracked, candle)
+                    await self._closed(stream, tracked, await self._verified(stream, candle))
 
     async def _on_gap(self, _since_ms: int) -> None:
         RECONNECTS.inc()
         async with self._lock:
             for stream, tracked in list(self.tracked.items()):
                 await self._backfill(stream, tracked)
+
+    async def _verified(self, stream: Stream, candle: Candle) -> Candle:
+        """The closed candle as REST has it (the pushed values if REST does not show it)."""
+        symbol, timeframe = stream
+        try:
+            klines = await self.rest.klines(symbol, timeframe, start_ms=candle.open_ms, limit=2)
+        except BingxError as exc:
+            get_logger().warning("closed candle not checked over REST", error=str(exc))
+            klines = []
+        for k in klines:
+            if k.open_time_ms == candle.open_ms:
+                return _candle(k)
+        UNVERIFIED.inc()
+        return candle
 
     async def _backfill(self, stream: Stream, tracked: Tracked) -> None:
         missing = await self._closed_history(stream, tracked.assembler.last_closed_ms)
@@ -156,8 +215,13 @@ class LiveStrategy:
             assembler.forming = None  # the REST backfill already closed it
 
     async def _closed(self, stream: Stream, tracked: Tracked, candle: Candle) -> None:
+        self.last_close_at = time.monotonic()
         if self._publish_candle is not None:
-            await self._publish_candle(stream, candle)
+            try:  # the candle feed is a side channel: its failure must not cost the signal
+                await self._publish_candle(stream, candle)
+            except Exception as exc:
+                PUBLISH_FAILED.inc()
+                get_logger().warning("candle not published", stream=stream, error=str(exc))
         produced = tracked.engine.close(candle)
         if produced is None:
             return
@@ -169,6 +233,17 @@ class LiveStrategy:
         aggregate = _aggregate(stream)
         envelope = wrap(event, aggregate, event_id=EventId(ident))
         await self.store.append(aggregate, [envelope], expected_version=None)
+
+
+def _candle(kline: Kline) -> Candle:
+    return Candle(
+        kline.open_time_ms,
+        float(kline.open),
+        float(kline.high),
+        float(kline.low),
+        float(kline.close),
+        float(kline.volume),
+    )
 
 
 def _topic(stream: Stream) -> str:

@@ -20,8 +20,10 @@ NOTE = (
 
 def create_app(settings: StrategySettings) -> AsgiFastStream:
     """Build the strategy service: its NATS broker, subscribers and health endpoints."""
-    runtime = ServiceRuntime(settings, make_broker(settings), note=NOTE)
     worker = StrategyWorker(settings)
+    runtime = ServiceRuntime(
+        settings, make_broker(settings), note=NOTE, probes={"market_stream": worker.market_probe}
+    )
 
     app = runtime.asgi()
     app.after_startup(worker.start)

@@ -1,11 +1,17 @@
 """The strategy process: follow the log for demand, hold the lease, run the live loop
-only while active (a standby waits and takes over when the lease expires)."""
+only while active (a standby waits and takes over when the lease expires).
+
+The live loop is supervised: its market stream and its clock-driven candle closer are
+restarted with back-off if they ever end, and :meth:`StrategyWorker.market_probe` fails
+the health check while the stream is down or no candle has closed for two intervals."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import nats
 from nats.aio.client import Client
@@ -22,6 +28,7 @@ from fleet.strategy.live import LiveStrategy
 from fleet.strategy.settings import StrategySettings
 
 DEMAND_TYPES = {"bot.started", "bot.stopped", "user.trading_settings_changed"}
+RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 
 
 class StrategyWorker:
@@ -32,8 +39,38 @@ class StrategyWorker:
         self._nc: Client | None = None
         self._live: LiveStrategy | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._live_task: asyncio.Task[None] | None = None
+        self._live_tasks: list[asyncio.Task[None]] = []
         self._lease: Lease | None = None
+        self.restarts = 0
+        self._alerted = False
+
+    async def market_probe(self) -> str | None:
+        """``None`` while market data flows (or this instance stands by), else why not."""
+        live = self._live
+        if not self.active or live is None:
+            return None
+        problem = live.problem()
+        if problem is not None and not self._alerted:
+            get_logger().error("market data degraded", problem=problem)
+        self._alerted = problem is not None
+        return problem
+
+    async def _supervised(self, name: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run ``run`` forever: restarted with back-off whenever it ends or fails."""
+        failures = 0
+        while self.active:
+            try:
+                await run()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                get_logger().exception("strategy loop failed; restarting", loop=name)
+            if not self.active:
+                return
+            self.restarts += 1
+            await asyncio.sleep(RESTART_BACKOFF_S[min(failures, len(RESTART_BACKOFF_S) - 1)])
+            failures += 1
 
     async def start(self) -> None:
         self._nc = await nats.connect(self.settings.nats_url, max_reconnect_attempts=-1)
@@ -54,7 +91,10 @@ class StrategyWorker:
             if envelope.type in DEMAND_TYPES:
                 self.demand.apply(registry.decode(envelope), envelope)
                 if self.active and self._live is not None:
-                    await self._live.want(self.demand.streams)
+                    try:
+                        await self._live.want(self.demand.streams)
+                    except Exception:  # REST history unavailable: the next change retries
+                        get_logger().exception("strategy could not follow the demand")
 
     async def _activate(self) -> None:
         get_logger().info("strategy active", instance=self.settings.instance_id)
@@ -62,16 +102,20 @@ class StrategyWorker:
         self._live = LiveStrategy(
             self.store, self.rest, self.settings.market_ws_url, publish_candle=self._publish_candle
         )
-        self._live_task = asyncio.create_task(self._live.stream.run())
-        await self._live.want(self.demand.streams)
+        live = self._live
+        self._live_tasks = [
+            asyncio.create_task(self._supervised("market stream", live.stream.run)),
+            asyncio.create_task(self._supervised("candle closer", live.close_by_clock)),
+        ]
+        await live.want(self.demand.streams)
 
     async def _stand_by(self) -> None:
         get_logger().warning("strategy lost the lease; standing by")
         self.active = False
         if self._live is not None:
             await self._live.stream.close()
-        if self._live_task is not None:
-            self._live_task.cancel()
+        for task in self._live_tasks:
+            task.cancel()
         self._live = None
 
     async def _publish_candle(self, stream: Stream, candle: Candle) -> None:
@@ -85,7 +129,8 @@ class StrategyWorker:
         )
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        self.active = False
+        for task in [*self._tasks, *self._live_tasks]:
             task.cancel()
         if self._live is not None:
             await self._live.stream.close()

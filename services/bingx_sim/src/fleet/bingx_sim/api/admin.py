@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -42,6 +43,12 @@ class FaultPlan(BaseModel):
     error_rate: float = Field(default=0.0, ge=0, le=1)
     timeout_after_accept: int = Field(default=0, ge=0)
     rate_limit_storm: int = Field(default=0, ge=0)
+    bad_gateway_after_accept: int = Field(default=0, ge=0)
+    bare_status: int = Field(default=429, ge=400, le=599)
+    bare_status_count: int = Field(default=0, ge=0)
+    garbage_frames: int = Field(default=0, ge=0)
+    refuse_websockets_s: float = Field(default=0.0, ge=0, le=3600)
+    listen_key_ttl_s: float | None = Field(default=None, gt=0, le=3600)
     drop_websockets: bool = False
 
 
@@ -171,12 +178,31 @@ async def subscriptions(request: Request) -> dict[str, int]:
     return {topic: n for topic, n in _state(request).subscriptions.items() if n > 0}
 
 
+@router.get("/websockets")
+async def websockets_seen(request: Request) -> dict[str, Any]:
+    """Sockets open and at most open per client address, refusals, listenKeys created."""
+    state = _state(request)
+    return {
+        "open_by_address": {a: n for a, n in state.sockets_by_address.items() if n > 0},
+        "peak_by_address": dict(state.peak_sockets_by_address),
+        "refused": state.refused_sockets,
+        "listen_keys_created": state.listen_keys_created,
+    }
+
+
 @router.post("/faults")
 async def inject_faults(request: Request, body: FaultPlan) -> dict[str, Any]:
     faults = _state(request).faults
     faults.latency_ms, faults.error_rate = body.latency_ms, body.error_rate
     faults.timeout_after_accept = body.timeout_after_accept
     faults.rate_limit_storm = body.rate_limit_storm
+    faults.bad_gateway_after_accept = body.bad_gateway_after_accept
+    faults.bare_status, faults.bare_status_count = body.bare_status, body.bare_status_count
+    faults.garbage_frames = body.garbage_frames
+    if body.listen_key_ttl_s is not None:
+        _state(request).listen_key_ttl_s = body.listen_key_ttl_s
+    if body.refuse_websockets_s:
+        faults.refuse_websockets_until = time.monotonic() + body.refuse_websockets_s
     if body.drop_websockets:
         for socket in list(_state(request).sockets):
             with contextlib.suppress(Exception):

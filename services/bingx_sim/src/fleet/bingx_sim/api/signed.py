@@ -29,7 +29,9 @@ async def signed_account(request: Request, state: SimState) -> Account:
     body = (await request.body()).decode()
     # Freshness is judged on the wall clock, as BingX does: the simulated clock is the
     # market's (it may run 60x faster) and has nothing to do with request signing.
-    refusal = verify(request.url.query, body, account.secret, int(time.time() * 1000))
+    refusal = verify(
+        request.url.query, body, account.secret, int(time.time() * 1000), strict=state.strict
+    )
     if refusal is not None:
         raise SimError(refusal.code, refusal.message)
     state.limits.check(

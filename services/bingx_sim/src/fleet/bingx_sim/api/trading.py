@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from fleet.bingx_sim.api.market import SWAP, ok
 from fleet.bingx_sim.api.signed import params_of, signed_account
-from fleet.bingx_sim.domain.accounts import Account, SimError, SimOrder
+from fleet.bingx_sim.domain.accounts import PERPETUAL, Account, SimError, SimOrder
 from fleet.bingx_sim.domain.contracts import spec_for
 from fleet.bingx_sim.domain.engine import OrderParams
 from fleet.bingx_sim.state import SimState
 
 router = APIRouter()
+
+
+async def _setter_context(request: Request) -> tuple[SimState, Account, dict[str, str]]:
+    """A signed request that changes trading settings: it needs the trade permission."""
+    state, account, params = await _context(request)
+    if PERPETUAL not in account.permissions:
+        raise SimError(
+            100004,
+            "Permission denied, the API key was created without the "
+            "permission of perpetual futures trading",
+        )
+    return state, account, params
 
 
 async def _context(request: Request) -> tuple[SimState, Account, dict[str, str]]:
@@ -44,7 +57,13 @@ async def balance(request: Request) -> dict[str, Any]:
         "freezedMargin": "0.0000",
         "shortUid": account.uid,
     }
-    return ok([row])
+    # BingX lists every margin asset; the USDC row carries "" in every number (API.md §4.2).
+    usdc = {key: "" for key in row} | {
+        "userId": account.uid,
+        "asset": "USDC",
+        "shortUid": account.uid,
+    }
+    return ok([usdc, row] if state.strict else [row])
 
 
 @router.get(f"{SWAP}/v2/user/positions")
@@ -56,6 +75,9 @@ async def positions(request: Request) -> dict[str, Any]:
             continue
         mark = state.mark(p.symbol)
         direction = 1 if p.side == "LONG" else -1
+        margin = p.quantity * p.entry_price / p.leverage
+        unrealised = (mark - p.entry_price) * p.quantity * direction
+        value = p.quantity * mark
         rows.append(
             {
                 "positionId": f"{account.uid}{p.symbol}{p.side}",
@@ -67,10 +89,13 @@ async def positions(request: Request) -> dict[str, Any]:
                 "isolated": False,
                 "avgPrice": str(p.entry_price),
                 "leverage": p.leverage,
-                "unrealizedProfit": f"{(mark - p.entry_price) * p.quantity * direction:.4f}",
+                "unrealizedProfit": f"{unrealised:.4f}",
                 "realisedProfit": f"{p.realised:.4f}",
                 "markPrice": str(mark),
-                "initialMargin": f"{p.quantity * p.entry_price / p.leverage:.4f}",
+                "initialMargin": f"{margin:.4f}",
+                "margin": f"{margin:.4f}",
+                "positionValue": f"{value:.4f}",
+                "riskRate": f"{_risk_rate(value, margin + unrealised):.4f}",
                 "liquidationPrice": 0,
                 "onlyOnePosition": not account.hedge_mode,
                 "updateTime": state.clock.now_ms(),
@@ -103,6 +128,9 @@ async def place_order(request: Request) -> Any:
         state.clock.now_ms(),
     )
     state.publish_order(account, order)
+    if state.faults.bad_gateway_after_accept > 0:
+        state.faults.bad_gateway_after_accept -= 1
+        return HTMLResponse("<html><body>502 Bad Gateway</body></html>", status_code=502)
     if state.faults.timeout_after_accept > 0:
         state.faults.timeout_after_accept -= 1
         await asyncio.sleep(30)  # the order exists; the answer never comes in time
@@ -123,8 +151,16 @@ async def place_order(request: Request) -> Any:
     return ok(body)
 
 
-def _find(account: Account, params: dict[str, str]) -> SimOrder:
-    client_id = (params.get("clientOrderID") or params.get("clientOrderId") or "").lower()
+def _risk_rate(value: Decimal, backing: Decimal) -> Decimal:
+    """Maintenance margin (0.5 %) over what backs the position."""
+    return value * Decimal("0.005") / max(backing, Decimal("0.0001"))
+
+
+def _find(account: Account, params: dict[str, str], *, documented_only: bool = False) -> SimOrder:
+    """The order named by ``orderId`` or a client order id; ``documented_only``: the
+    query's documented ``clientOrderId`` only (strict GET, API.md §4.3)."""
+    spellings = ("clientOrderId",) if documented_only else ("clientOrderID", "clientOrderId")
+    client_id = next((params[s] for s in spellings if params.get(s)), "").lower()
     order_id = params.get("orderId")
     if client_id:
         order_id = str(account.client_ids.get(client_id, ""))
@@ -136,8 +172,8 @@ def _find(account: Account, params: dict[str, str]) -> SimOrder:
 
 @router.get(f"{SWAP}/v2/trade/order")
 async def query_order(request: Request) -> dict[str, Any]:
-    _, account, params = await _context(request)
-    return ok({"order": _find(account, params).wire()})
+    state, account, params = await _context(request)
+    return ok({"order": _find(account, params, documented_only=state.strict).wire()})
 
 
 @router.delete(f"{SWAP}/v2/trade/order")
@@ -191,10 +227,11 @@ async def all_orders(request: Request) -> dict[str, Any]:
 
 @router.get(f"{SWAP}/v2/trade/allFillOrders")
 async def fills(request: Request) -> dict[str, Any]:
-    _, account, params = await _context(request)
-    return ok(
-        {"fill_orders": [f for f in account.fills if params.get("symbol") in (None, f["symbol"])]}
-    )
+    state, account, params = await _context(request)
+    rows = [f for f in account.fills if params.get("symbol") in (None, f["symbol"])]
+    if state.strict:  # BingX's recorded fill rows carry no side (API.md §4.3, issue 16)
+        rows = [{k: v for k, v in f.items() if k not in ("side", "positionSide")} for f in rows]
+    return ok({"fill_orders": rows})
 
 
 @router.get(f"{SWAP}/v2/trade/leverage")
@@ -214,7 +251,7 @@ async def get_leverage(request: Request) -> dict[str, Any]:
 
 @router.post(f"{SWAP}/v2/trade/leverage")
 async def set_leverage(request: Request) -> dict[str, Any]:
-    _, account, params = await _context(request)
+    _, account, params = await _setter_context(request)
     symbol, side = params.get("symbol", ""), params.get("side", "")
     leverage = int(params.get("leverage", "0") or 0)
     if leverage < 1 or leverage > spec_for(symbol).max_leverage:
@@ -235,7 +272,7 @@ async def get_margin_type(request: Request) -> dict[str, Any]:
 
 @router.post(f"{SWAP}/v2/trade/marginType")
 async def set_margin_type(request: Request) -> dict[str, Any]:
-    _, account, params = await _context(request)
+    _, account, params = await _setter_context(request)
     kind = params.get("marginType", "")
     if kind not in ("ISOLATED", "CROSSED", "SEPARATE_ISOLATED"):
         raise SimError(80014, "Invalid parameters, marginType")
@@ -251,7 +288,7 @@ async def get_position_mode(request: Request) -> dict[str, Any]:
 
 @router.post(f"{SWAP}/v1/positionSide/dual")
 async def set_position_mode(request: Request) -> dict[str, Any]:
-    _, account, params = await _context(request)
+    _, account, params = await _setter_context(request)
     busy = account.open_positions() or any(
         o.status in ("NEW", "PENDING") for o in account.orders.values()
     )
@@ -267,7 +304,10 @@ async def create_listen_key(request: Request) -> dict[str, Any]:
     account = state.accounts.by_key.get(request.headers.get("X-BX-APIKEY", ""))
     if account is None:
         raise SimError(100413, "Incorrect apiKey, please check your valid api key")
-    return {"listenKey": state.accounts.new_listen_key(account)}
+    state.listen_keys_created += 1
+    key = state.accounts.new_listen_key(account)
+    state.listen_key_touched[key] = time.monotonic()
+    return {"listenKey": key}
 
 
 @router.put("/openApi/user/auth/userDataStream")
@@ -275,11 +315,14 @@ async def create_listen_key(request: Request) -> dict[str, Any]:
 async def touch_listen_key(request: Request, listenKey: str = "") -> Any:
     state: SimState = request.app.state.sim
     account = state.accounts.by_listen_key.get(listenKey)
-    if account is None:
+    if account is None or state.listen_key_expired(listenKey):
         return JSONResponse({"code": 404, "msg": "listenKey not found"}, status_code=404)
+    state.listen_key_touched[listenKey] = time.monotonic()
     if request.method == "DELETE":
         account.listen_keys.discard(listenKey)
         state.accounts.by_listen_key.pop(listenKey, None)
+    if state.strict:  # BingX answers HTTP 200 with an empty body (API.md §6.1)
+        return Response(status_code=200)
     return {"code": 0, "msg": ""}
 
 

@@ -1,8 +1,9 @@
 """``/swap-market``: the market WebSocket, or the user-data stream with ``?listenKey=``.
 
 Every server frame is binary gzip JSON (or gzip ``Ping``); the client answers ``Pong``.
-Kline pushes repeat the forming candle; when a candle closes its final state is pushed
-before the first push of the next one (API.md §5.3).
+Kline pushes repeat the forming candle; like BingX, nothing marks a candle's end, and its
+final state is pushed before the first push of the next one only with ``--final-push``
+(API.md §5.3).
 """
 
 from __future__ import annotations
@@ -11,16 +12,45 @@ import asyncio
 import contextlib
 import gzip
 import json
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from fleet.bingx_sim.domain.contracts import spec_for
+from fleet.bingx_sim.domain.limits import Window
 from fleet.bingx_sim.domain.market import INTERVALS_MS, quantise, trades
 from fleet.bingx_sim.state import SimState
 
 router = APIRouter()
 PING_EVERY_S = 5.0
+SOCKETS_PER_ADDRESS = 60  # strict: BingX's ~60 WebSocket connections per IP (API.md §5.4)
+TOPICS_PER_SOCKET = 200  # 80403 beyond (API.md §3.3, §5.4)
+SUBSCRIBES_PER_S = 10  # strict: per client address (API.md §5.4); beyond, refused 100410
+MISSED_PONGS = 2  # strict: a socket whose last two Pings went unanswered is closed (§5.1)
+
+
+@dataclass
+class Heartbeat:
+    """Pings sent since the client's last Pong."""
+
+    strict: bool
+    unanswered: int = 0
+
+    def pong(self) -> None:
+        self.unanswered = 0
+
+    async def ping(self, ws: WebSocket) -> bool:
+        """Send a Ping; ``False`` (socket closed) when the client stopped answering."""
+        if self.strict and self.unanswered >= MISSED_PONGS:
+            await ws.close(code=1008, reason="no Pong")
+            return False
+        self.unanswered += 1
+        await send(ws, "Ping")
+        return True
+
+
 PRICE_TOPICS = {"trade", "lastPrice", "markPrice"}
 
 
@@ -32,8 +62,18 @@ async def send(ws: WebSocket, message: dict[str, Any] | str) -> None:
 @router.websocket("/swap-market")
 async def swap_market(ws: WebSocket) -> None:
     state: SimState = ws.app.state.sim
+    address = ws.client.host if ws.client else ""
+    crowded = state.strict and state.sockets_by_address.get(address, 0) >= SOCKETS_PER_ADDRESS
+    if crowded or time.monotonic() < state.faults.refuse_websockets_until:
+        state.refused_sockets += crowded
+        await ws.close(code=1008)  # before accept: the handshake is refused with HTTP 403
+        return
     await ws.accept()
     state.sockets.add(ws)
+    count = state.sockets_by_address[address] = state.sockets_by_address.get(address, 0) + 1
+    state.peak_sockets_by_address[address] = max(
+        count, state.peak_sockets_by_address.get(address, 0)
+    )
     listen_key = ws.query_params.get("listenKey")
     try:
         if listen_key is not None:
@@ -44,15 +84,18 @@ async def swap_market(ws: WebSocket) -> None:
         pass
     finally:
         state.sockets.discard(ws)
+        state.sockets_by_address[address] -= 1
 
 
 async def _market_stream(ws: WebSocket, state: SimState) -> None:
     topics: dict[str, int] = {}  # topic -> open time of the candle last pushed
-    pusher = asyncio.create_task(_push_klines(ws, state, topics))
+    heartbeat = Heartbeat(state.strict)
+    pusher = asyncio.create_task(_push_klines(ws, state, topics, heartbeat))
     try:
         while True:
             text = await ws.receive_text()
             if text == "Pong":
+                heartbeat.pong()
                 continue
             await _handle_request(ws, state, topics, text)
     finally:
@@ -74,6 +117,21 @@ async def _handle_request(
             ws, {"id": "", "code": 80014, "msg": "invalid request", "dataType": "", "data": None}
         )
         return
+    address = ws.client.host if ws.client else ""
+    if state.strict and not state.subscribe_windows.setdefault(
+        address, Window(1_000, SUBSCRIBES_PER_S)
+    ).admit(int(time.monotonic() * 1000)):
+        await send(
+            ws,
+            {
+                "id": request.get("id", ""),
+                "code": 100410,
+                "msg": "too many subscribe requests",
+                "dataType": "",
+                "data": None,
+            },
+        )
+        return
     symbol, _, stream = topic.partition("@")
     interval = stream.removeprefix("kline_")
     if (
@@ -92,6 +150,18 @@ async def _handle_request(
             },
         )
         return
+    if kind == "sub" and topic not in topics and len(topics) >= TOPICS_PER_SOCKET:
+        await send(
+            ws,
+            {
+                "id": request.get("id", ""),
+                "code": 80403,
+                "msg": f"more than {TOPICS_PER_SOCKET} topics on one connection",
+                "dataType": "",
+                "data": None,
+            },
+        )
+        return
     if kind == "sub" and topic not in topics:
         topics[topic] = 0
         state.subscriptions[topic] = state.subscriptions.get(topic, 0) + 1
@@ -103,14 +173,20 @@ async def _handle_request(
     )
 
 
-async def _push_klines(ws: WebSocket, state: SimState, topics: dict[str, int]) -> None:
+async def _push_klines(
+    ws: WebSocket, state: SimState, topics: dict[str, int], heartbeat: Heartbeat
+) -> None:
     since_ping, every = 0.0, state.push_interval_s
     while True:
         await asyncio.sleep(every)
         since_ping += every
         if since_ping >= PING_EVERY_S:
             since_ping = 0.0
-            await send(ws, "Ping")
+            if not await heartbeat.ping(ws):
+                return
+        if state.faults.garbage_frames > 0 and topics:
+            state.faults.garbage_frames -= 1
+            await send(ws, "<html>502 Bad Gateway</html>")
         for topic in list(topics):
             await _push_topic(ws, state, topics, topic)
 
@@ -124,7 +200,7 @@ async def _push_topic(ws: WebSocket, state: SimState, topics: dict[str, int], to
     now = state.clock.now_ms()
     [current] = state.market.klines(symbol, interval, now, None, None, 1)
     last = topics.get(topic, 0)
-    if last and current.open_ms > last:  # the previous candle closed: its final state first
+    if state.final_push and last and current.open_ms > last:  # the closed one's final state
         for bar in state.market.klines(symbol, interval, now, last, current.open_ms - 1, 1):
             await send(ws, _kline_push(topic, symbol, bar))
     topics[topic] = current.open_ms
@@ -179,10 +255,12 @@ async def _user_stream(ws: WebSocket, state: SimState, listen_key: str) -> None:
         return
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     state.user_streams.setdefault(account.api_key, []).append(queue)
-    pusher = asyncio.create_task(_push_account(ws, queue))
+    heartbeat = Heartbeat(state.strict)
+    pusher = asyncio.create_task(_push_account(ws, state, listen_key, queue, heartbeat))
     try:
         while True:  # read too: the client's Pongs, and its close (answered at once)
-            await ws.receive_text()
+            if await ws.receive_text() == "Pong":
+                heartbeat.pong()
     finally:
         state.user_streams[account.api_key].remove(queue)
         pusher.cancel()
@@ -190,11 +268,28 @@ async def _user_stream(ws: WebSocket, state: SimState, listen_key: str) -> None:
             await pusher
 
 
-async def _push_account(ws: WebSocket, queue: asyncio.Queue[dict[str, Any]]) -> None:
+async def _push_account(
+    ws: WebSocket,
+    state: SimState,
+    listen_key: str,
+    queue: asyncio.Queue[dict[str, Any]],
+    heartbeat: Heartbeat,
+) -> None:
+    """Events as they come, a Ping every 5 s; once the key lapses, ``listenKeyExpired`` and
+    nothing more (the socket stays open, as BingX's does, API.md §6.3)."""
+    last_ping = time.monotonic()
     while True:
         try:
-            event = await asyncio.wait_for(queue.get(), PING_EVERY_S)
+            event = await asyncio.wait_for(queue.get(), 1.0)
         except TimeoutError:
-            await send(ws, "Ping")
-            continue
-        await send(ws, event)
+            event = None
+        if state.listen_key_expired(listen_key):
+            now = state.clock.now_ms()
+            await send(ws, {"e": "listenKeyExpired", "E": now, "listenKey": listen_key})
+            return
+        if event is not None:
+            await send(ws, event)
+        if time.monotonic() - last_ping >= PING_EVERY_S:
+            last_ping = time.monotonic()
+            if not await heartbeat.ping(ws):
+                return

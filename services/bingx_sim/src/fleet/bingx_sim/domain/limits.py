@@ -23,6 +23,21 @@ GROUP3 = (
 )
 
 
+# Strict: an address that keeps going past its refusals gets bare HTTP answers (API.md
+# §3.2, §7: 429, then 418 "IP banned" if it continues).
+ABUSE_429_AFTER = 20  # refusals within 10 s, then each refusal is a bare 429
+ABUSE_418_AFTER = 100  # refusals within 10 s, then the address is banned
+BAN_MS = 60_000
+
+
+class EdgeRefusal(Exception):
+    """An HTTP status with a plain-text body, as BingX's edge answers 429 / 418 / 403."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 class Window:
     """Events in the last ``span_ms``."""
 
@@ -42,9 +57,12 @@ class Window:
 class RateLimits:
     """Refuses with 100410 what BingX would refuse; ``enabled=False`` for benchmarks."""
 
-    def __init__(self, enabled: bool = True) -> None:
+    def __init__(self, enabled: bool = True, *, escalate: bool = False) -> None:
         self.enabled = enabled
+        self.escalate = escalate  # strict mode: 429 then 418 for an address that insists
         self._windows: dict[str, Window] = {}
+        self._refusals: dict[str, Window] = {}  # ip -> its refusals in the last 10 s
+        self.banned_until: dict[str, int] = {}  # ip -> epoch ms
         self.refused = 0
         self.sources: dict[str, str] = {}  # uid -> the address its last request came from
         self.refused_by: dict[str, int] = {}  # "ip:POST /path" -> refusals, per kind
@@ -53,6 +71,8 @@ class RateLimits:
         """Forget every window and the refusal count; enforce from now on or not."""
         self.enabled = enabled
         self._windows.clear()
+        self._refusals.clear()
+        self.banned_until.clear()
         self.refused = 0
         self.sources.clear()
         self.refused_by.clear()
@@ -66,6 +86,8 @@ class RateLimits:
         """Raise :class:`SimError` 100410 when any applicable window is full."""
         if not self.enabled:
             return
+        if self.banned_until.get(ip, 0) > now_ms:
+            raise EdgeRefusal(418)
         endpoint = f"{method} {path}"
         if uid is None:
             windows = [("ip:market", self._window(f"ip:{ip}:market", 10_000, MARKET_PER_10S))]
@@ -85,4 +107,16 @@ class RateLimits:
             if not window.admit(now_ms):
                 self.refused += 1
                 self.refused_by[kind] = self.refused_by.get(kind, 0) + 1
+                self._escalate(ip, now_ms)
                 raise SimError(100410, "rate limit exceeded, please try again later")
+
+    def _escalate(self, ip: str, now_ms: int) -> None:
+        if not self.escalate:
+            return
+        refusals = self._refusals.setdefault(ip, Window(10_000, 1_000_000))
+        refusals.admit(now_ms)
+        if len(refusals.times) >= ABUSE_418_AFTER:
+            self.banned_until[ip] = now_ms + BAN_MS
+            raise EdgeRefusal(418)
+        if len(refusals.times) >= ABUSE_429_AFTER:
+            raise EdgeRefusal(429)

@@ -1,10 +1,13 @@
 """One user's BingX account over HTTP (fleet.bingx), signed by the vault service.
 
 Errors are translated once, here: an answered refusal is final (:class:`OrderRefused`
-with BingX's code), no answer is :class:`OutcomeUnknown` (resolve by clientOrderID), an
-order that could not be signed was never sent. A rate-limit or clock refusal of an order
-is retried with the same clientOrderID: BingX refused it, so nothing was placed, and the
-id makes a repeat harmless anyway.
+with BingX's code), an order that could not be signed was never sent. No answer, an HTTP
+5xx (a proxy's 502 may hide an order BingX did execute) or an answer that cannot be read
+is settled by asking BingX for the clientOrderID at once — never by sending it again —
+and stays :class:`OutcomeUnknown` if BingX cannot tell yet. A rate-limit or "busy"
+refusal of an order is retried with the same clientOrderID: BingX refused it, so nothing
+was placed, and the id makes a repeat harmless anyway. A ban of the egress address
+(HTTP 418 / 403) is not retried: the order is refused.
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ from typing import Literal
 
 from fleet.bingx import BingxClient
 from fleet.bingx.errors import (
+    Banned,
     BingxError,
+    ListenKeyGone,
+    MalformedAnswer,
     OrderNotFound,
     RateLimited,
     Rejected,
@@ -33,10 +39,13 @@ from fleet.executor.ports import (
     ExchangePosition,
     OrderRefused,
     OutcomeUnknown,
+    StreamExpired,
 )
 
 ORDER_ATTEMPTS = 4
 RETRY_PAUSE_S = 0.25
+SETTLE_ATTEMPTS = 3  # queries of an order whose answer was lost, 0.5 s, 1 s, 2 s apart
+SETTLE_PAUSE_S = 0.5
 
 
 class BingxAccount:
@@ -46,9 +55,19 @@ class BingxAccount:
         self._client = client
 
     async def place(self, intent: OrderIntended) -> ExchangeOrder:
+        try:
+            placed = _order(await self._sent_until_answered(intent))
+        except _Unanswered as exc:
+            return await self._settle(intent, str(exc))
+        if intent.order_type == "MARKET" and placed.average_price is None:
+            # BingX's own answer carries no fill fields (API.md §4.3): read the price back.
+            return await self._settle(intent, "no fill price", placed)
+        return placed
+
+    async def _sent_until_answered(self, intent: OrderIntended) -> Order:
         for attempt in range(1, ORDER_ATTEMPTS + 1):
             try:
-                return _order(await self._send(intent))
+                return await self._send(intent)
             except (RateLimited, TimestampError) as exc:
                 if attempt == ORDER_ATTEMPTS:
                     raise OrderRefused(str(exc), exc.code) from None
@@ -56,6 +75,25 @@ class BingxAccount:
                     await self._client.sync_clock()
                 await asyncio.sleep(RETRY_PAUSE_S * attempt)
         raise AssertionError("unreachable")
+
+    async def _settle(
+        self, intent: OrderIntended, why: str, placed: ExchangeOrder | None = None
+    ) -> ExchangeOrder:
+        """The order's fate by query: what BingX holds (filled, if it fills in time), else
+        :class:`OutcomeUnknown` (left open for the order flow's resolve, which re-sends
+        only what BingX never saw)."""
+        found = placed
+        for attempt in range(SETTLE_ATTEMPTS):
+            await asyncio.sleep(SETTLE_PAUSE_S * 2**attempt)
+            try:
+                found = await self.find(intent.symbol, intent.client_order_id) or found
+            except OutcomeUnknown:
+                continue
+            if found is not None and found.average_price is not None:
+                return found
+        if found is not None:
+            return found
+        raise OutcomeUnknown(f"{why}; BingX cannot tell yet")
 
     async def _send(self, intent: OrderIntended) -> Order:
         try:
@@ -70,10 +108,12 @@ class BingxAccount:
                 stop_loss=intent.stop_loss,
                 reduce_only=True if intent.reduce_only else None,
             )
-        except UnknownOutcome as exc:
-            raise OutcomeUnknown(str(exc)) from None
+        except (UnknownOutcome, MalformedAnswer) as exc:
+            raise _Unanswered(str(exc)) from None
         except SigningUnavailable as exc:
             raise OrderRefused(f"not sent: {exc}", None) from None
+        except Banned as exc:
+            raise OrderRefused(f"not sent: {exc.bingx_message}", exc.code) from None
         except (RateLimited, TimestampError):
             raise
         except Retryable as exc:  # answered "busy": BingX did not take the order
@@ -135,6 +175,8 @@ class BingxAccount:
     async def keep_stream(self, listen_key: str) -> None:
         try:
             await self._client.keep_alive_listen_key(listen_key)
+        except ListenKeyGone:
+            raise StreamExpired(f"listenKey {listen_key[:8]}… is gone") from None
         except (BingxError, SigningUnavailable) as exc:
             raise OutcomeUnknown(f"listenKey not extended: {exc}") from None
 
@@ -143,6 +185,10 @@ class BingxAccount:
             await self._client.delete_listen_key(listen_key)
         except (BingxError, SigningUnavailable) as exc:
             raise OutcomeUnknown(f"listenKey not deleted: {exc}") from None
+
+
+class _Unanswered(Exception):
+    """The order went out and no readable answer came back."""
 
 
 def _order(order: Order) -> ExchangeOrder:

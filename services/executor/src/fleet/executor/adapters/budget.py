@@ -20,6 +20,7 @@ request in 7,200 was refused (all at 98 % of the rate). The 1 s per-UID windows 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from nats.js.kv import KeyValue
 from fleet.bingx.ratelimit import TRADING_GROUP, TokenBucket
 
 HEADROOM = 0.96
+PAUSE_READ_S = 1.0  # how stale a process's view of the identity's shared cool-down may be
 
 
 @dataclass(frozen=True)
@@ -110,14 +112,36 @@ class EgressBudget:
         self._kv = kv
         self._prefix = f"{scope}.{identity}"
         self._buckets: dict[str, KvTokenBucket] = {}
+        self._paused_until = 0.0
+        self._pause_read_at = float("-inf")
 
     def _bucket(self, name: str, limit: Limit) -> KvTokenBucket:
         if name not in self._buckets:
             self._buckets[name] = KvTokenBucket(self._kv, f"{self._prefix}.{name}", limit)
         return self._buckets[name]
 
+    async def cool_down(self, seconds: float) -> None:
+        """Pause every process sending from this identity (BingX answered a bare 429, or
+        banned the address): the pause is shared through KV, seen within a second."""
+        until = time.time() + seconds
+        self._paused_until = max(self._paused_until, until)
+        await self._kv.put(f"{self._prefix}.pause", json.dumps({"until": until}).encode())
+
+    async def paused_for(self) -> float:
+        """Seconds left of the identity's cool-down (0 when none)."""
+        now = time.time()
+        if now - self._pause_read_at >= PAUSE_READ_S:
+            self._pause_read_at = now
+            with contextlib.suppress(KeyNotFoundError):
+                entry = await self._kv.get(f"{self._prefix}.pause")
+                until = float(json.loads(entry.value or b"{}").get("until", 0))
+                self._paused_until = max(self._paused_until, until)
+        return max(0.0, self._paused_until - now)
+
     async def acquire(self, endpoint: str) -> None:
         """Wait until a request to ``endpoint`` (``path:METHOD``) fits the IP's limits."""
+        if (pause := await self.paused_for()) > 0:
+            await asyncio.sleep(pause)
         for name, limit in ip_limits(endpoint):
             await self._bucket(name, limit).take()
 
@@ -170,6 +194,11 @@ class UserBudget:
             return
         await self.acquire(endpoint)
         self._reserved[endpoint] = self._reserved.get(endpoint, 0) + 1
+
+    async def cool_down(self, seconds: float) -> None:
+        """Pause the user's egress identity (the refusal was the address's, not the user's)."""
+        if self._egress is not None:
+            await self._egress.cool_down(seconds)
 
     async def acquire(self, endpoint: str) -> None:
         if self._egress is None:

@@ -34,7 +34,7 @@ class ContractBook:
                     await self.refresh()
         found = self._rules.get(symbol)
         if found is None:
-            raise LookupError(f"{symbol} is not a BingX perpetual contract")
+            raise LookupError(f"{symbol} is not a BingX perpetual contract open to API orders")
         return found
 
     @property
@@ -43,7 +43,8 @@ class ContractBook:
 
     async def refresh(self) -> None:
         contracts = await self._client.contracts()
-        self._rules = {c.symbol: _rules(c) for c in contracts}
+        # Offline contracts, and those closed to API orders, are not traded (API.md §4.1).
+        self._rules = {c.symbol: _rules(c) for c in contracts if c.tradable}
         self._loaded_at = time.monotonic()
 
 

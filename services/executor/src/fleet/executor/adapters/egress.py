@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import aiohttp
 from nats.js.kv import KeyValue
 
-from fleet.bingx import open_session
+from fleet.bingx import ServerClock, open_session
 from fleet.executor.adapters.budget import DoorPacer, EgressBudget
 
 MAX_CONNECTIONS = 128
@@ -58,6 +58,9 @@ class EgressPool:
             i.name: EgressBudget(kv, i.name, scope) if kv is not None else None for i in identities
         }
         self._pacers = {i.name: DoorPacer() if kv is not None else None for i in identities}
+        # One measurement of BingX's clock per identity, not one per user (each would
+        # otherwise ask /server/time at start, against the IP's market-data budget).
+        self._clocks = {i.name: ServerClock() for i in identities}
 
     def assign(self, user_id: str) -> EgressIdentity:
         """The user's identity while this process trades for them (the least used one)."""
@@ -93,6 +96,15 @@ class EgressPool:
     def budget(self, identity: EgressIdentity) -> EgressBudget | None:
         """The identity's shared budget; ``None`` when rate limits are switched off."""
         return self._budgets[identity.name]
+
+    def address_of(self, name: str) -> str | None:
+        """The local address the identity ``name`` sends from (``None``: the OS's choice)."""
+        identity = self._by_name.get(name)
+        return identity.source_address if identity is not None else None
+
+    def clock(self, identity: EgressIdentity) -> ServerClock:
+        """BingX's clock as the identity's traders share it."""
+        return self._clocks[identity.name]
 
     def pacer(self, identity: EgressIdentity) -> DoorPacer | None:
         """The identity's pacer at the door (this process); ``None`` without limits."""

@@ -9,6 +9,15 @@ ClientOrderId = NewType("ClientOrderId", str)
 MAX_CLIENT_ORDER_ID = 40  # BingX: 1-40 characters, lower-cased by the server
 
 
+def is_fleet_order(client_order_id: str) -> bool:
+    """Whether a client order id is one :func:`client_order_id` made."""
+    return (
+        len(client_order_id) == MAX_CLIENT_ORDER_ID
+        and client_order_id.startswith("fl")
+        and all(c in "0123456789abcdef" for c in client_order_id[2:])
+    )
+
+
 def client_order_id(signal_id: str, user_id: str, leg: str) -> ClientOrderId:
     """The same (signal, user, leg) always gives the same id, so a retry or a restart can
     never place the order twice. ``fl`` + 38 lower-case hex digits of SHA-256 (152 bits):

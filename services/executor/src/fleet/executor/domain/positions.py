@@ -23,6 +23,7 @@ from fleet.events.trading import (
     PositionOpened,
 )
 from fleet.executor.domain.account import Direction, OpenTrade, TradingAccount
+from fleet.executor.domain.ids import is_fleet_order
 from fleet.executor.ports import ExchangeBalance, ExchangeFill, ExchangePosition
 
 MATERIAL_CHANGE = Decimal("0.01")  # USDT: a valuation closer than this is not recorded
@@ -119,11 +120,19 @@ def missing(account: TradingAccount, seen: ExchangeView) -> list[OpenTrade]:
     return [trade for key, trade in account.trades.items() if key not in reported]
 
 
+def _closes(fill: ExchangeFill, trade: OpenTrade) -> bool:
+    """Whether ``fill`` closed ``trade``. BingX's fill rows may lack ``side``: such a fill
+    counts when it is not one of Fleet's own orders (a stop-loss, a liquidation or a hand
+    trade has another id; Fleet's own entries and exits are recorded by the order flow)."""
+    if fill.side is None:
+        return not is_fleet_order(fill.client_order_id)
+    return fill.side == ("SELL" if trade.direction == "long" else "BUY")
+
+
 def vanished(trade: OpenTrade, fills: list[ExchangeFill], now: datetime) -> PositionClosed:
     """Close a trade BingX no longer has, at the price of the fills that closed it (the
     trade's own entry price if BingX shows none)."""
-    closing_side = "SELL" if trade.direction == "long" else "BUY"
-    closing = [f for f in fills if f.side == closing_side]
+    closing = [f for f in fills if _closes(f, trade)]
     quantity = sum((f.quantity for f in closing), Decimal(0))
     if quantity > 0:
         price = sum((f.price * f.quantity for f in closing), Decimal(0)) / quantity
