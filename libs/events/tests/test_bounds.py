@@ -10,7 +10,9 @@ from pydantic import ValidationError
 
 from fleet.events import Envelope
 from fleet.events.audit import AuditRecorded
+from fleet.events.bounds import REASON_MAX
 from fleet.events.catalog import domain_registry
+from fleet.events.trading import OrderRejected, PositionClosed
 from fleet.events.users import LoginSucceeded, TradingSettings
 
 pytestmark = pytest.mark.unit
@@ -52,3 +54,24 @@ def test_v1_settings_with_any_places_load_rounded_to_two(sample: str) -> None:
     settings = getattr(event, "settings")  # noqa: B009 - both types carry settings
     assert settings.risk_per_trade == Decimal("1.56")
     assert settings.max_drawdown == Decimal("15.00")
+
+
+def test_exchange_texts_are_clipped_and_exchange_amounts_bounded() -> None:
+    long_message = "BingX says: " + "x" * 5_000
+    rejected = OrderRejected(
+        client_order_id="fl" + "0" * 38, bingx_code=101204, message=long_message
+    )
+    assert len(rejected.message) == REASON_MAX and rejected.message.endswith("…")
+    # an event stored before the bound loads, clipped the same way (never quarantined)
+    stored = OrderRejected.model_validate(rejected.model_dump() | {"message": long_message})
+    assert stored.message == rejected.message
+    closed = {
+        "trade_id": "t1", "symbol": "BTC-USDT", "position_side": "LONG",
+        "quantity": "0.01", "entry_price": "60000", "exit_price": "61000",
+        "realised_pnl": "10", "reason": "stop-loss", "closed_at": "2026-12-02T00:00:00Z",
+    }  # fmt: skip
+    assert PositionClosed.model_validate(closed).realised_pnl == Decimal(10)
+    with pytest.raises(ValidationError):
+        PositionClosed.model_validate(closed | {"quantity": "5." + "0" * 900_000 + "1"})
+    with pytest.raises(ValidationError):
+        PositionClosed.model_validate(closed | {"symbol": "B" * 33})

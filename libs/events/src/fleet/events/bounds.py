@@ -37,6 +37,15 @@ def _address_or_unknown(value: object) -> object:
         return ""
 
 
+def _clip(value: object) -> object:
+    # free text that comes from elsewhere (BingX's messages, a fault's description) is
+    # clipped, never refused: an order's outcome must be recorded whatever BingX says, and
+    # an event written before the bound loads as its first REASON_MAX characters
+    if isinstance(value, str) and len(value) > REASON_MAX:
+        return value[: REASON_MAX - 1] + "…"
+    return value
+
+
 # a client address: a valid IP as text, or "" when not known
 IpText = Annotated[str, BeforeValidator(_address_or_unknown), StringConstraints(max_length=IP_MAX)]
 IdText = Annotated[str, StringConstraints(max_length=ID_MAX)]
@@ -44,9 +53,14 @@ NameText = Annotated[str, StringConstraints(max_length=NAME_MAX)]
 EmailText = Annotated[str, StringConstraints(max_length=EMAIL_MAX)]
 UserAgentText = Annotated[str, StringConstraints(max_length=USER_AGENT_MAX)]
 ReasonText = Annotated[str, StringConstraints(max_length=REASON_MAX)]
+# free text from outside Fleet (an exchange's message): clipped to REASON_MAX
+ClippedText = Annotated[str, BeforeValidator(_clip), StringConstraints(max_length=REASON_MAX)]
 CodeText = Annotated[str, StringConstraints(max_length=CODE_MAX)]
 SymbolText = Annotated[str, StringConstraints(max_length=SYMBOL_MAX)]
 HashText = Annotated[str, StringConstraints(max_length=HASH_MAX)]
 # an exchange amount: 40 significant digits hold any price, quantity or PnL (Decimal's
 # own precision is 28); a 900,000-digit number is refused
 Amount = Annotated[Decimal, Field(max_digits=40, allow_inf_nan=False)]
+# a figure in a decision's numbers / a detail value: short text
+FigureText = Annotated[str, StringConstraints(max_length=CODE_MAX)]
+Figures = Annotated[dict[CodeText, FigureText], Field(max_length=DETAIL_ITEMS_MAX)]

@@ -7,24 +7,28 @@ key in clear (only transit ciphertext bound to the user, and its last 4 characte
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from typing import Annotated
 
+from pydantic import Field, StringConstraints
+
+from fleet.events.bounds import LIST_MAX, Amount, ClippedText, CodeText, HashText
 from fleet.events.registry import DomainEvent
 
 CREDENTIAL_AGGREGATE = "cred"
+Last4 = Annotated[str, StringConstraints(max_length=4)]
 
 
 class CredentialConnected(DomainEvent):
     """A verified key pair is stored (first connect, or an update replacing the old one)."""
 
     event_type = "credential.connected"
-    api_key_ciphertext: str
-    api_key_last4: str
+    api_key_ciphertext: HashText
+    api_key_last4: Last4
     signing_key_version: int
-    account_type: str
-    permissions: tuple[int, ...]
-    ip_addresses: tuple[str, ...]
-    balance: Decimal
+    account_type: CodeText
+    permissions: Annotated[tuple[int, ...], Field(max_length=LIST_MAX)]
+    ip_addresses: Annotated[tuple[CodeText, ...], Field(max_length=LIST_MAX)]
+    balance: Amount
     replaced_previous: bool = False
 
 
@@ -32,15 +36,15 @@ class CredentialVerified(DomainEvent):
     """A signed call with the stored credential worked (health check or test)."""
 
     event_type = "credential.verified"
-    balance: Decimal
-    permissions: tuple[int, ...]
-    ip_addresses: tuple[str, ...]
+    balance: Amount
+    permissions: Annotated[tuple[int, ...], Field(max_length=LIST_MAX)]
+    ip_addresses: Annotated[tuple[CodeText, ...], Field(max_length=LIST_MAX)]
     recovered: bool = False
 
 
 class CredentialVerificationFailed(DomainEvent):
     event_type = "credential.verification_failed"
-    reason: str
+    reason: ClippedText
     bingx_code: int | None = None
 
 
@@ -48,12 +52,12 @@ class CredentialDisconnected(DomainEvent):
     """The user's transit keys are destroyed: every earlier ciphertext is unreadable."""
 
     event_type = "credential.disconnected"
-    reason: str
+    reason: ClippedText
 
 
 class CredentialApiKeyRewrapped(DomainEvent):
     event_type = "credential.api_key_rewrapped"
-    api_key_ciphertext: str
+    api_key_ciphertext: HashText
 
 
 class CredentialSigningUnavailable(DomainEvent):
@@ -62,7 +66,7 @@ class CredentialSigningUnavailable(DomainEvent):
     :class:`CredentialSigningRestored` ends it."""
 
     event_type = "credential.signing_unavailable"
-    reason: str
+    reason: ClippedText
 
 
 class CredentialSigningRestored(DomainEvent):

@@ -7,9 +7,9 @@ standby that takes over can never publish the same candle's signal twice.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Literal
 
+from fleet.events.bounds import Amount, CodeText, SymbolText
 from fleet.events.registry import DomainEvent
 
 SIGNAL_AGGREGATE = "signal"
@@ -24,19 +24,19 @@ class SignalGenerated(DomainEvent):
     """The raw values every user needs; each user's thresholds are applied downstream."""
 
     event_type = "signal.generated"
-    strategy: str
+    strategy: CodeText
     strategy_version: int
-    symbol: str
-    timeframe: str
+    symbol: SymbolText
+    timeframe: CodeText
     candle_open_ms: int
-    close: Decimal
+    close: Amount
     adx: float
     plus_di: float
     minus_di: float
     atr: float
     cross: Literal["up", "down", "none"]
     direction: Literal["long", "short", "none"]
-    stop_distance: Decimal
+    stop_distance: Amount
     confidence: float
 
 

@@ -9,27 +9,38 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
+from pydantic import Field
+
+from fleet.events.bounds import (
+    Amount,
+    ClippedText,
+    CodeText,
+    Figures,
+    IdText,
+    SymbolText,
+)
 from fleet.events.registry import DomainEvent
 
 ACCOUNT_AGGREGATE = "account"
+INTENTS_MAX = 8  # orders one decision may intend
 
 
 class OrderIntended(DomainEvent):
     event_type = "trading.order_intended"
-    client_order_id: str
-    signal_id: str
-    leg: str
-    symbol: str
+    client_order_id: IdText
+    signal_id: IdText
+    leg: CodeText
+    symbol: SymbolText
     side: Literal["BUY", "SELL"]
     position_side: Literal["LONG", "SHORT", "BOTH"]
     order_type: Literal["MARKET", "LIMIT", "STOP_MARKET", "TAKE_PROFIT_MARKET"]
-    quantity: Decimal
+    quantity: Amount
     leverage: int
-    stop_price: Decimal | None = None
+    stop_price: Amount | None = None
     reduce_only: bool = False
-    stop_loss: Decimal | None = None  # attached STOP_MARKET (the strategy's suggested stop)
+    stop_loss: Amount | None = None  # attached STOP_MARKET (the strategy's suggested stop)
     intended_at: datetime | None = None  # an entry not sent by then + max age is never sent
 
 
@@ -41,22 +52,22 @@ class SignalEvaluated(DomainEvent):
     costs ~3 ms of staging on a single server, capping a fan-out near 300 users/s)."""
 
     event_type = "trading.signal_evaluated"
-    signal_id: str
-    symbol: str
+    signal_id: IdText
+    symbol: SymbolText
     decision: Literal["entry", "exit", "skip"]
-    code: str
-    reason: str
-    numbers: dict[str, str]
-    intents: tuple[OrderIntended, ...] = ()
+    code: CodeText
+    reason: ClippedText
+    numbers: Figures
+    intents: Annotated[tuple[OrderIntended, ...], Field(max_length=INTENTS_MAX)] = ()
 
 
 class OrderAccepted(DomainEvent):
     event_type = "trading.order_accepted"
-    client_order_id: str
-    exchange_order_id: str
-    status: str
-    average_price: Decimal | None = None
-    executed_quantity: Decimal = Decimal(0)
+    client_order_id: IdText
+    exchange_order_id: IdText
+    status: CodeText
+    average_price: Amount | None = None
+    executed_quantity: Amount = Decimal(0)
     resolved_after_restart: bool = False
     # what the fill did to the account, stored with the outcome in one append
     opened: PositionOpened | None = None
@@ -65,9 +76,9 @@ class OrderAccepted(DomainEvent):
 
 class OrderRejected(DomainEvent):
     event_type = "trading.order_rejected"
-    client_order_id: str
+    client_order_id: IdText
     bingx_code: int | None
-    message: str
+    message: ClippedText
     resolved_after_restart: bool = False
 
 
@@ -79,15 +90,15 @@ class OrderFilled(DomainEvent):
     order was not placed by Fleet (no Fleet clientOrderID): the trader acted by hand."""
 
     event_type = "trading.order_filled"
-    client_order_id: str
-    exchange_order_id: str
-    symbol: str
+    client_order_id: IdText
+    exchange_order_id: IdText
+    symbol: SymbolText
     side: Literal["BUY", "SELL"]
     position_side: PositionSide
-    price: Decimal
-    quantity: Decimal
-    fee: Decimal = Decimal(0)
-    realised_pnl: Decimal = Decimal(0)
+    price: Amount
+    quantity: Amount
+    fee: Amount = Decimal(0)
+    realised_pnl: Amount = Decimal(0)
     filled_at: datetime
     manual: bool = False
 
@@ -96,28 +107,28 @@ class PositionOpened(DomainEvent):
     """A position appeared: one trade begins (``trade_id`` follows it until closed)."""
 
     event_type = "trading.position_opened"
-    trade_id: str
-    symbol: str
+    trade_id: IdText
+    symbol: SymbolText
     position_side: PositionSide
     direction: Literal["long", "short"]
-    quantity: Decimal
-    entry_price: Decimal
+    quantity: Amount
+    entry_price: Amount
     leverage: int
-    stop_price: Decimal | None = None
+    stop_price: Amount | None = None
     opened_at: datetime
     manual: bool = False
-    signal_id: str | None = None
+    signal_id: IdText | None = None
 
 
 class PositionChanged(DomainEvent):
     """Quantity or entry price of an open position changed (partial close, add, by hand)."""
 
     event_type = "trading.position_changed"
-    trade_id: str
-    symbol: str
+    trade_id: IdText
+    symbol: SymbolText
     position_side: PositionSide
-    quantity: Decimal
-    entry_price: Decimal
+    quantity: Amount
+    entry_price: Amount
     manual: bool = False
 
 
@@ -125,16 +136,16 @@ class PositionClosed(DomainEvent):
     """The trade ended: realised PnL (fees included) is final."""
 
     event_type = "trading.position_closed"
-    trade_id: str
-    symbol: str
+    trade_id: IdText
+    symbol: SymbolText
     position_side: PositionSide
-    quantity: Decimal
-    entry_price: Decimal
-    exit_price: Decimal
-    realised_pnl: Decimal
-    fees: Decimal = Decimal(0)
+    quantity: Amount
+    entry_price: Amount
+    exit_price: Amount
+    realised_pnl: Amount
+    fees: Amount = Decimal(0)
     closed_at: datetime
-    reason: str  # "opposite signal", "stop-loss", "manual", "flatten", "liquidation", ...
+    reason: ClippedText  # "opposite signal", "stop-loss", "manual", "flatten", "liquidation", ...
     manual: bool = False
 
 
@@ -143,7 +154,7 @@ class ExchangeConfigured(DomainEvent):
     (done before the first order of that symbol, and again when the settings change)."""
 
     event_type = "trading.exchange_configured"
-    symbol: str
+    symbol: SymbolText
     leverage: int
     position_mode: Literal["hedge", "one_way"]
 
@@ -153,10 +164,10 @@ class AccountValued(DomainEvent):
     (not on every poll). ``unrealised_pnl`` is of the open positions at that moment."""
 
     event_type = "trading.account_valued"
-    balance: Decimal
-    equity: Decimal
-    available_margin: Decimal
-    unrealised_pnl: Decimal
+    balance: Amount
+    equity: Amount
+    available_margin: Amount
+    unrealised_pnl: Amount
     valued_at: datetime
 
 

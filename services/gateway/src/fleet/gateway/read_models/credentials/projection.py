@@ -13,6 +13,7 @@ from fleet.events import DomainEvent, Envelope
 from fleet.events import credentials as ev
 from fleet.gateway.read_models.dispatch import DispatchingProjection, Handler
 from fleet.projections import PROJECTION_SCHEMA, ProjectionTx
+from fleet.projections.columns import text_column
 
 metadata = MetaData(schema=PROJECTION_SCHEMA)
 credentials = Table(
@@ -22,15 +23,15 @@ credentials = Table(
     # verified | failed | disconnected (a connect is verified with BingX before it is
     # stored, so "pending" is only what a user without a row sees while connecting)
     Column("status", String(16), nullable=False),
-    Column("api_key_last4", String(8)),
-    Column("account_type", String(64)),
+    text_column("api_key_last4", ev.CredentialConnected, "api_key_last4"),
+    text_column("account_type", ev.CredentialConnected, "account_type"),
     Column("balance", Numeric()),
     Column("permissions", JSON, nullable=False),
     Column("ip_addresses", JSON, nullable=False),
     Column("connected_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("last_verified_at", DateTime(timezone=True)),
-    Column("last_failure_reason", String(512)),
+    text_column("last_failure_reason", ev.CredentialVerificationFailed, "reason"),
     Column("last_failure_at", DateTime(timezone=True)),
     Column("signatures_last_hour", Integer),
 )
@@ -97,7 +98,7 @@ class CredentialsProjection(DispatchingProjection):
     """One row per user who ever connected BingX."""
 
     name = "credentials"
-    version = 1
+    version = 2  # 2: columns follow the event bounds
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         ev.CredentialConnected: _connected,

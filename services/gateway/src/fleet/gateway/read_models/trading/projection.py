@@ -29,6 +29,7 @@ from fleet.events import bots as bot_ev
 from fleet.events import trading as ev
 from fleet.gateway.read_models.dispatch import DispatchingProjection, Handler
 from fleet.projections import PROJECTION_SCHEMA, ProjectionTx
+from fleet.projections.columns import text_column
 
 MONEY = Numeric()  # PostgreSQL numeric keeps the scale each event gave
 metadata = MetaData(schema=PROJECTION_SCHEMA)
@@ -36,9 +37,9 @@ trades = Table(
     "trades",
     metadata,
     Column("user_id", String(128), primary_key=True),
-    Column("trade_id", String(128), primary_key=True),
+    text_column("trade_id", ev.PositionOpened, "trade_id", primary_key=True),
     Column("session_id", String(128)),
-    Column("symbol", String(32), nullable=False),
+    text_column("symbol", ev.PositionOpened, "symbol", nullable=False),
     Column("position_side", String(8), nullable=False),
     Column("direction", String(8), nullable=False),
     Column("status", String(8), nullable=False),  # open | closed
@@ -51,9 +52,9 @@ trades = Table(
     Column("fees", MONEY),
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
-    Column("close_reason", String(128)),
+    text_column("close_reason", ev.PositionClosed, "reason"),
     Column("manual", Boolean, nullable=False),
-    Column("signal_id", String(256)),
+    text_column("signal_id", ev.PositionOpened, "signal_id"),
     Index("trades_by_user_closed", "user_id", "status", "closed_at"),
 )
 sessions = Table(
@@ -89,10 +90,10 @@ decisions = Table(
     metadata,
     Column("event_id", String(64), primary_key=True),
     Column("user_id", String(128), nullable=False),
-    Column("signal_id", String(256), nullable=False),
-    Column("symbol", String(32), nullable=False),
+    text_column("signal_id", ev.SignalEvaluated, "signal_id", nullable=False),
+    text_column("symbol", ev.SignalEvaluated, "symbol", nullable=False),
     Column("decision", String(8), nullable=False),
-    Column("code", String(64), nullable=False),
+    text_column("code", ev.SignalEvaluated, "code", nullable=False),
     Column("reason", Text, nullable=False),
     Column("numbers", Text, nullable=False),  # JSON object of strings
     Column("decided_at", DateTime(timezone=True), nullable=False),
@@ -257,7 +258,8 @@ class TradingProjection(DispatchingProjection):
     """Positions, trades, trading sessions, account values and risk decisions."""
 
     name = "trading"
-    version = 2  # 2: trades opened and closed inside trading.order_accepted
+    # 2: trades opened and closed inside trading.order_accepted; 3: columns follow the bounds
+    version = 3
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         bot_ev.BotStarted: _bot_started,
