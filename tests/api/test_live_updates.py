@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Origin
 
 from fleet.events.notifications import NotificationCreated
 from fleet.events.trading import AccountValued
@@ -48,7 +49,7 @@ def live(stack: Stack, session: Session, *, after: int | None = None, **kwargs: 
     return connect(
         ws_url(stack, after),
         additional_headers={"Cookie": cookie},
-        origin=origin(stack),  # type: ignore[arg-type]
+        origin=Origin(origin(stack)),
         **kwargs,
     )
 
@@ -133,7 +134,7 @@ async def test_refused_without_a_session_from_another_origin_or_with_a_bad_token
     cookie = {"Cookie": f"fleet_session={trader.http.cookies.get('fleet_session')}"}
     attempts: list[dict[str, Any]] = [
         {},  # anonymous
-        {"additional_headers": cookie, "origin": "http://evil.example"},
+        {"additional_headers": cookie, "origin": Origin("http://evil.example")},
         {"additional_headers": cookie},  # a cookie without an Origin
         {"additional_headers": {"Authorization": "Bearer flt_not-a-token"}},
     ]
