@@ -18,6 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
+from fleet.events.credentials import CredentialConnected
 from fleet.events.notifications import NotificationCreated
 from fleet.events.trading import AccountValued
 
@@ -26,11 +27,15 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 QUEUE_FRAMES = 256
+PER_USER = 3
 
 
 @pytest.fixture(scope="module")
 def gateway_env() -> dict[str, str]:
-    return {"FLEET_LIVE_QUEUE_FRAMES": str(QUEUE_FRAMES)}
+    return {
+        "FLEET_LIVE_QUEUE_FRAMES": str(QUEUE_FRAMES),
+        "FLEET_LIVE_MAX_SOCKETS_PER_USER": str(PER_USER),
+    }
 
 
 def ws_url(stack: Stack, after: int | None = None) -> str:
@@ -113,6 +118,34 @@ async def test_each_socket_gets_only_whose_frames_it_may_see(stack: Stack, admin
     assert audited.status_code == 200 and audited.json()["total"] >= 1, audited.text
 
 
+async def test_a_credential_frame_carries_no_ciphertext(stack: Stack, admin: Session) -> None:
+    trader = await stack.new_session(admin, "trader")
+    ciphertext = "vault:v1:" + secrets.token_hex(24)
+    async with live(stack, trader) as ws:
+        seq = await stack.append(
+            "cred",
+            trader.user_id,
+            CredentialConnected(
+                api_key_ciphertext=ciphertext,
+                api_key_last4="WXYZ",
+                signing_key_version=1,
+                account_type="perpetual",
+                permissions=(1, 2),
+                ip_addresses=(),
+                balance=Decimal("250.5"),
+            ),
+        )
+        (frame,) = await frames_until(ws, seq)
+    assert frame["type"] == "credential" and frame["user_id"] == trader.user_id
+    assert frame["data"] == {
+        "event": "credential.connected",
+        "api_key_last4": "WXYZ",
+        "account_type": "perpetual",
+        "balance": "250.5",
+    }
+    assert ciphertext not in json.dumps(frame)
+
+
 async def test_a_grant_given_while_open_widens_the_viewers_socket(
     stack: Stack, admin: Session
 ) -> None:
@@ -146,6 +179,17 @@ async def test_refused_without_a_session_from_another_origin_or_with_a_bad_token
     with pytest.raises(InvalidStatus):
         async with live(stack, trader, after=-5):
             pass
+
+
+async def test_a_user_has_a_bounded_number_of_sockets(stack: Stack, admin: Session) -> None:
+    trader = await stack.new_session(admin, "trader")
+    async with live(stack, trader), live(stack, trader), live(stack, trader) as third:
+        with pytest.raises(InvalidStatus) as refused:
+            async with live(stack, trader):
+                pass
+        assert refused.value.response.status_code == 403
+        seq = await valued(stack, trader.user_id)
+        assert [f["seq"] for f in await frames_until(third, seq)] == [seq]
 
 
 async def test_a_read_token_subscribes_like_its_owner(stack: Stack, admin: Session) -> None:
