@@ -126,7 +126,10 @@ function closed(ws, code) {
   showState("reconnecting");
   schedule(); // poll while the socket is down
   if (code === CLOSE_TOO_FAR) socket.lastSeq = null; // too far behind: reload, then live
-  if (code === CLOSE_REVOKED) refreshSoon(); // the API answers 401 and the page signs out
+  if (code === CLOSE_REVOKED) {
+    refreshSoon(); // the API answers 401 and the page signs out (no reconnect before)
+    socket.retryMs = MAX_RETRY_MS;
+  }
   if (document.hidden) return undefined;
   socket.retry = setTimeout(connect, socket.retryMs);
   socket.retryMs = Math.min(socket.retryMs * 2, MAX_RETRY_MS);
