@@ -20,6 +20,7 @@ from websockets.typing import Origin
 
 from fleet.events.credentials import CredentialConnected
 from fleet.events.notifications import NotificationCreated
+from fleet.events.signals import SignalGenerated, signal_stream_id
 from fleet.events.trading import AccountValued
 
 if TYPE_CHECKING:
@@ -160,6 +161,48 @@ async def test_a_grant_given_while_open_widens_the_viewers_socket(
     assert [f["seq"] for f in got] == [after] and before < after
 
 
+async def signal(stack: Stack) -> int:
+    """A signal: market data, for every socket (here, a marker that frames before it came)."""
+    return await stack.append(
+        "signal",
+        signal_stream_id("BTC-USDT", "5m"),
+        SignalGenerated(
+            strategy="adx",
+            strategy_version=1,
+            symbol="BTC-USDT",
+            timeframe="5m",
+            candle_open_ms=int(time.time() * 1000),
+            close=Decimal(50000),
+            adx=30.0,
+            plus_di=25.0,
+            minus_di=15.0,
+            atr=100.0,
+            cross="none",
+            direction="none",
+            stop_distance=Decimal(200),
+            confidence=0.5,
+        ),
+    )
+
+
+async def test_a_grant_revoked_while_open_narrows_the_viewers_socket(
+    stack: Stack, admin: Session
+) -> None:
+    trader = await stack.new_session(admin, "trader")
+    viewer = await stack.new_session(admin, "viewer")
+    grant = f"/api/admin/users/{viewer.user_id}/grants/{trader.user_id}"
+    assert (await admin.put(grant)).status_code == 200
+    async with live(stack, viewer) as ws:
+        seen = await valued(stack, trader.user_id)
+        assert [f["seq"] for f in await frames_until(ws, seen)] == [seen]
+        revoked = await admin.delete(grant)
+        assert revoked.status_code in {200, 204}, revoked.text
+        await valued(stack, trader.user_id)  # no longer his to see
+        marker = await signal(stack)
+        got = await frames_until(ws, marker)
+    assert [(f["seq"], f["type"], f["user_id"]) for f in got] == [(marker, "signal", None)]
+
+
 async def test_refused_without_a_session_from_another_origin_or_with_a_bad_token(
     stack: Stack, admin: Session
 ) -> None:
@@ -259,7 +302,9 @@ async def test_reconnect_after_a_sequence_has_no_gap_and_no_duplicate(
     # started, the log itself): the same frames, his only
     async with live(stack, trader, after=0) as ws:
         replayed = await frames_until(ws, live_one)
-    assert [f["seq"] for f in replayed] == [*first, *missed, live_one]
+    mine = [f["seq"] for f in replayed if f["user_id"] == trader.user_id]
+    assert mine == [*first, *missed, live_one]
+    assert {f["type"] for f in replayed if f["user_id"] != trader.user_id} <= {"signal"}
 
 
 async def read_frames(ws: ClientConnection, count: int) -> list[dict[str, Any]]:
