@@ -10,6 +10,8 @@ const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 10_000;
 const CLOSE_REVOKED = 4001;
 const CLOSE_TOO_FAR = 4009;
+// frames no view draws yet (a signal's effect arrives as its own decision frames)
+const NOT_SHOWN = new Set(["signal", "notification"]);
 
 let current = null;
 let timer = null;
@@ -115,7 +117,7 @@ function received(text) {
   }
   if (typeof frame.seq === "number") socket.lastSeq = Math.max(socket.lastSeq ?? 0, frame.seq);
   for (const listener of listeners) listener(frame);
-  refreshSoon();
+  if (!NOT_SHOWN.has(frame.type)) refreshSoon();
 }
 
 function closed(ws, code) {
