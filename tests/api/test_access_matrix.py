@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin
 
 from fleet.events.bots import BotStarted
 from fleet.events.users import TradingSettings
@@ -212,3 +215,35 @@ def allowed_as_expected(expected: str | int, answer: httpx.Response) -> bool:
         return answer.status_code not in (401, 403, 404) and answer.status_code < 500
     body = answer.json()
     return answer.status_code == expected and set(body["error"]) == {"code", "message", "details"}
+
+
+# WebSocket routes are not in the OpenAPI document: their own section. A refusal is the
+# handshake's 403 (a WebSocket cannot answer 401); whose frames an allowed socket gets is
+# tested in test_live_updates.py.
+WEBSOCKETS: dict[str, Expected] = {"/api/ws": SIGNED_IN}
+
+
+async def test_every_websocket_route_for_every_caller(world: World) -> None:
+    stack = world.stack
+    ws_base = stack.base_url.replace("http://", "ws://")
+    wrong = []
+    for path, expected in WEBSOCKETS.items():
+        for subject in SUBJECTS:
+            caller = world.callers[subject]
+            headers = {}
+            if caller is not None:
+                headers["Cookie"] = f"fleet_session={caller.http.cookies.get('fleet_session')}"
+            try:
+                async with connect(
+                    ws_base + path,
+                    additional_headers=headers,
+                    origin=Origin(stack.base_url),
+                ):
+                    opened = True
+            except InvalidStatus as refused:
+                opened = False
+                if refused.response.status_code != 403:
+                    wrong.append(f"{path} as {subject}: {refused.response.status_code}")
+            if opened != (expected[subject] == OK):
+                wrong.append(f"{path} as {subject}: {'opened' if opened else 'refused'}")
+    assert wrong == []

@@ -28,6 +28,7 @@ from fleet.gateway.api import (
     auth,
     bingx,
     bot,
+    live,
     ops,
     tokens,
     viewer,
@@ -37,6 +38,7 @@ from fleet.gateway.docs import install_docs
 from fleet.gateway.errors import install_error_handlers
 from fleet.gateway.health import CachedHealth, health
 from fleet.gateway.internal import internal_server
+from fleet.gateway.live.wiring import running_hub
 from fleet.gateway.observability import RequestMetrics
 from fleet.gateway.probes import install_probes
 from fleet.gateway.read_models.runners import ReadModels
@@ -50,7 +52,7 @@ from fleet.obs import configure_logging, get_logger
 from fleet.settings import SettingsError, load_settings
 
 TITLE = "Fleet gateway"
-ROUTERS = (ops, auth, tokens, account, bingx, bot, admin_users, admin_ops, viewer)
+ROUTERS = (ops, auth, tokens, account, bingx, bot, admin_users, admin_ops, viewer, live)
 DESCRIPTION = """The only door for people. Browser clients sign in with
 `POST /api/auth/login` (session cookie + `fleet_csrf` cookie, whose value every
 state-changing request repeats in `X-CSRF-Token`); API clients send
@@ -75,8 +77,9 @@ def create_app(settings: GatewaySettings, *, overrides: Overrides | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with _running(settings, engine) as found:
+        async with _running(settings, engine) as found, running_hub(found) as hub:
             app.state.services = found
+            app.state.live = hub
             yield
 
     app = FastAPI(
@@ -185,6 +188,10 @@ def run() -> None:
         server_header=False,
         http="h11",  # h11 bounds the request head; httptools does not
         h11_max_incomplete_event_size=settings.http_max_header_bytes,
+        ws="websockets-sansio",
+        ws_max_size=settings.live_max_message_bytes,
+        ws_ping_interval=settings.live_ping_s,
+        ws_ping_timeout=settings.live_ping_s,
     )
 
 

@@ -132,6 +132,8 @@ POLICY: dict[str, Rule] = {
     # viewers: read-only access to the traders an admin granted them
     "viewer.traders": Rule(VIEWER),
     "viewer.dashboard": Rule(VIEWER, Target.GRANTED_TRADER),
+    # live updates (GET /api/ws): whose frames a socket gets is the hub's audience rule
+    "live.subscribe": Rule(ANYONE),
 }
 
 # Which token scopes an owner of each role may create (admin scope: admins only).

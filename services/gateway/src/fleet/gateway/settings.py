@@ -79,6 +79,24 @@ class GatewaySettings(ServiceSettings):
     session_purge_minutes: float = Field(
         default=10.0, gt=0, description="How often dead sessions are deleted."
     )
+    live_max_sockets: int = Field(
+        default=2000, ge=1, description="Live-update WebSockets one gateway process serves."
+    )
+    live_max_sockets_per_user: int = Field(
+        default=8, ge=1, description="Live-update WebSockets of one user per process."
+    )
+    live_queue_frames: int = Field(
+        default=1024, ge=1, description="Frames queued for a socket before it is dropped as slow."
+    )
+    live_max_message_bytes: int = Field(
+        default=4096, ge=125, description="Largest WebSocket message a client may send."
+    )
+    live_ping_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="Idle WebSockets are pinged this often (and closed "
+        "when the pong takes as long).",
+    )
 
     @field_validator("trusted_proxies", "allowed_hosts", mode="before")
     @classmethod

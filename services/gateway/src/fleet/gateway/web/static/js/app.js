@@ -3,7 +3,7 @@
 
 import { csrfToken, get, post, whenSignedOut } from "./api.js";
 import { fill, h } from "./dom.js";
-import { keepFresh, stopRefreshing } from "./live.js";
+import { keepFresh, startLive, stopLive, stopRefreshing } from "./live.js";
 import { homeOf, match, navFor } from "./routes.js";
 import { badge, notify } from "./ui.js";
 import { loginView, passwordView } from "./views/login.js";
@@ -29,6 +29,7 @@ function signedOut(message) {
   const wasIn = state.me !== null;
   state.me = null;
   stopRefreshing();
+  stopLive();
   if (wasIn && message) notify(message, "error");
   if (location.hash !== "#/login") location.hash = "#/login";
   else show();
@@ -86,6 +87,7 @@ async function show() {
     return undefined;
   }
   renderChrome(found.route);
+  startLive();
   document.title = `${found.route.title} · Fleet`;
   const context = { me: state.me, signOut, refreshMe: loadMe, signedOut: () => signedOut(null) };
   try {

@@ -1,0 +1,1 @@
+"""Live updates: the event log pushed to WebSocket clients, after the read models applied it."""

@@ -1,0 +1,116 @@
+"""The trader's dashboard is live: an event appended for him shows without a reload, the
+header says LIVE, and a gateway restart shows "reconnecting" and then catches up."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.async_api import expect
+
+from fleet.events.trading import AccountValued
+
+if TYPE_CHECKING:
+    from tests.api.conftest import Session, Stack
+    from tests.ui.conftest import OpenTab, Tab
+
+pytestmark = pytest.mark.e2e
+LATENCY_EVENTS = 100
+# every frame's arrival, seen from the page's own live module (the same module instance)
+RECORD_FRAMES = """async () => {
+  const live = await import("/ui/js/live.js");
+  window.fleetFrames = [];
+  live.onFrame((frame) => window.fleetFrames.push([frame.seq, Date.now()]));
+}"""
+
+
+@pytest.fixture(scope="module")
+def extra_services() -> tuple[str, ...]:
+    return ()  # the dashboard reads the log; no order is placed here
+
+
+async def valued(stack: Stack, user_id: str, balance: int) -> int:
+    return await stack.append(
+        "account",
+        user_id,
+        AccountValued(
+            balance=Decimal(balance),
+            equity=Decimal(balance),
+            available_margin=Decimal(balance),
+            unrealised_pnl=Decimal(0),
+            valued_at=datetime.now(UTC),
+        ),
+    )
+
+
+async def signed_in_trader(stack: Stack, admin: Session, open_tab: OpenTab) -> tuple[Tab, str]:
+    account = await stack.create_user(admin, "trader")
+    await stack.login(account)  # the first password change, through the API
+    tab = await open_tab("trader")
+    await tab.sign_in(account.username, account.password)
+    await expect(tab.main.get_by_role("heading", level=1)).to_be_visible()
+    return tab, account.user_id
+
+
+async def test_the_dashboard_updates_without_reload_and_survives_a_restart(
+    stack: Stack, admin: Session, open_tab: OpenTab
+) -> None:
+    tab, trader = await signed_in_trader(stack, admin, open_tab)
+    live = tab.page.locator("#live")
+    await expect(live).to_have_text("LIVE")
+    await tab.page.evaluate(RECORD_FRAMES)
+    balance = tab.page.get_by_test_id("balance")
+
+    await valued(stack, trader, 12345)
+    await expect(balance).to_have_text("12,345 USDT")  # no reload: the socket said so
+    await tab.shot("live")
+
+    gateway = stack.processes["gateway"]
+    tab.outage = True
+    gateway.stop()
+    await expect(live).to_have_text("reconnecting…")
+    await tab.shot("reconnecting")
+    await valued(stack, trader, 23456)  # appended while the page has no gateway
+    gateway.start()
+    await expect(live).to_have_text("LIVE", timeout=30_000)
+    await expect(balance).to_have_text("23,456 USDT")
+    await tab.check_clean()
+
+
+async def frames_seen(tab: Tab, last: int) -> list[list[float]]:
+    """The page's (seq, arrival ms) pairs once the frame of ``last`` arrived (a wait by
+    polling: the page's CSP forbids Playwright's string evaluation)."""
+    async with asyncio.timeout(30):
+        while True:
+            frames: list[list[float]] = await tab.page.evaluate("() => window.fleetFrames")
+            if any(int(seq) == last for seq, _ in frames):
+                return frames
+            await asyncio.sleep(0.1)
+
+
+async def test_append_to_frame_latency(stack: Stack, admin: Session, open_tab: OpenTab) -> None:
+    tab, trader = await signed_in_trader(stack, admin, open_tab)
+    await expect(tab.page.locator("#live")).to_have_text("LIVE")
+    await tab.page.evaluate(RECORD_FRAMES)
+    appended: dict[int, float] = {}
+    for n in range(LATENCY_EVENTS):
+        before = time.time() * 1000
+        appended[await valued(stack, trader, 1000 + n)] = before
+    last = max(appended)
+    frames = await frames_seen(tab, last)
+    delays = sorted(at - appended[int(seq)] for seq, at in frames if int(seq) in appended)
+    assert len(delays) == LATENCY_EVENTS
+    p50 = statistics.median(delays)
+    p99 = delays[min(len(delays) - 1, int(len(delays) * 0.99))]
+    print(
+        f"\nappend -> frame in the browser over {len(delays)} events: "
+        f"p50 {p50:.0f} ms, p99 {p99:.0f} ms"
+    )
+    await expect(tab.page.get_by_test_id("balance")).to_have_text(
+        f"{1000 + LATENCY_EVENTS - 1:,} USDT"
+    )
