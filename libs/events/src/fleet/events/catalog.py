@@ -6,6 +6,7 @@ from fleet.events.audit import AUDIT_EVENTS
 from fleet.events.bots import BOT_EVENTS
 from fleet.events.credentials import CREDENTIAL_EVENTS
 from fleet.events.registry import DomainEvent, EventRegistry
+from fleet.events.security import SECURITY_EVENTS
 from fleet.events.signals import SIGNAL_EVENTS
 from fleet.events.trading import TRADING_EVENTS
 from fleet.events.users import USER_EVENTS
@@ -17,6 +18,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     *TRADING_EVENTS,
     *SIGNAL_EVENTS,
     *AUDIT_EVENTS,
+    *SECURITY_EVENTS,
 )
 
 

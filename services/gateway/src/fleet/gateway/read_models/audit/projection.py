@@ -14,6 +14,7 @@ from fleet.events import DomainEvent, Envelope
 from fleet.events import audit as audit_ev
 from fleet.events import bots as bot_ev
 from fleet.events import credentials as cred_ev
+from fleet.events import security as security_ev
 from fleet.events import users as user_ev
 from fleet.gateway.read_models.dispatch import DispatchingProjection, Handler
 from fleet.projections import PROJECTION_SCHEMA, ProjectionTx
@@ -87,6 +88,42 @@ def _unlocked(tx: ProjectionTx, _event: user_ev.UserUnlocked, envelope: Envelope
     _domain(tx, envelope, {})
 
 
+def _token(tx: ProjectionTx, event: DomainEvent, envelope: Envelope) -> None:
+    details = {"token_id": str(getattr(event, "token_id", ""))}
+    if isinstance(event, user_ev.AccessTokenCreated):
+        details |= {"scope": event.scope, "name": event.name}
+        if event.expires_at is not None:
+            details["expires_at"] = event.expires_at.isoformat()
+    _domain(tx, envelope, details)
+
+
+def _logins_refused(tx: ProjectionTx, event: security_ev.LoginsRefused, envelope: Envelope) -> None:
+    details = {
+        "refused": str(event.refused),
+        "unauthenticated": str(event.unauthenticated),
+        "throttled": str(event.throttled),
+        "busy": str(event.busy),
+        "accounts": str(event.accounts),
+        "usernames": ",".join(event.usernames),
+        "window_start": event.window_start.isoformat(),
+        "window_end": event.window_end.isoformat(),
+    }
+    row = _row(envelope, action=envelope.type, target=None, details=details)
+    tx.insert(entries, row | {"ip": event.source_ip, "outcome": "denied"})
+
+
+def _attack(tx: ProjectionTx, event: security_ev.AttackSuspected, envelope: Envelope) -> None:
+    details = {
+        "refused": str(event.refused),
+        "sources": str(event.sources),
+        "top_source_refused": str(event.top_source_refused),
+        "window_start": event.window_start.isoformat(),
+        "window_end": event.window_end.isoformat(),
+    }
+    row = _row(envelope, action=envelope.type, target=None, details=details)
+    tx.insert(entries, row | {"ip": event.top_source_ip, "outcome": "denied"})
+
+
 def _cred_connected(
     tx: ProjectionTx, event: cred_ev.CredentialConnected, envelope: Envelope
 ) -> None:
@@ -135,12 +172,16 @@ class AuditProjection(DispatchingProjection):
     """The queryable audit log."""
 
     name = "audit"
-    version = 1
+    version = 2
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         audit_ev.AuditRecorded: _recorded,
         user_ev.UserLocked: _locked,
         user_ev.UserUnlocked: _unlocked,
+        user_ev.AccessTokenCreated: _token,
+        user_ev.AccessTokenRevoked: _token,
+        security_ev.LoginsRefused: _logins_refused,
+        security_ev.AttackSuspected: _attack,
         cred_ev.CredentialConnected: _cred_connected,
         cred_ev.CredentialVerified: _cred_verified,
         cred_ev.CredentialVerificationFailed: _cred_failed,
