@@ -176,7 +176,30 @@ async def change_role(
         target=access.target_id,
         details={"role": change.role},
     )
+    assert access.target is not None
+    if access.target["role"] == "trader" and change.role != "trader":
+        await _revoke_grants_on(found, access)
     return await _fresh_user(found, access.target_id)
+
+
+async def _revoke_grants_on(found: Services, access: Access) -> None:
+    """A trader who is no longer one is read by no viewer (his viewers' grants go; the
+    read side also checks the role at use, so a grant never outlives the role)."""
+    for viewer_id in await found.db.read(users.viewers_granted, access.target_id):
+        command = ChangeViewerGrant(
+            viewer_id=viewer_id,
+            trader_id=access.target_id,
+            granted=False,
+            actor=access.caller.actor(),
+        )
+        await audited(
+            found,
+            access,
+            "admin.grant.revoke",
+            command,
+            target=viewer_id,
+            details={"trader_id": access.target_id, "reason": "role_changed"},
+        )
 
 
 @router.put(
