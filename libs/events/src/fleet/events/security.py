@@ -17,6 +17,7 @@ from fleet.events.registry import DomainEvent
 
 SECURITY_AGGREGATE = "security"
 LOGINS_ID = "logins"
+EVENT_LOG_ID = "event_log"
 MAX_NAMES = 10  # usernames named in one event (the count of distinct ones is separate)
 
 SourceIp = Annotated[str, StringConstraints(max_length=64)]
@@ -51,4 +52,19 @@ class AttackSuspected(DomainEvent):
     top_source_refused: int = Field(ge=1)
 
 
-SECURITY_EVENTS: tuple[type[DomainEvent], ...] = (LoginsRefused, AttackSuspected)
+class EventLogNearlyFull(DomainEvent):
+    """On ``ev.security.event_log``: the domain stream holds ``used_bytes`` of its
+    ``max_bytes`` limit; at the limit every append is refused (nothing is dropped)."""
+
+    event_type = "security.event_log_nearly_full"
+    stream: Annotated[str, StringConstraints(max_length=64)]
+    used_bytes: int = Field(ge=0)
+    max_bytes: int = Field(ge=1)
+    used_percent: float = Field(ge=0, le=100)
+
+
+SECURITY_EVENTS: tuple[type[DomainEvent], ...] = (
+    LoginsRefused,
+    AttackSuspected,
+    EventLogNearlyFull,
+)

@@ -20,6 +20,7 @@ from fleet.auth.domain.refusal_tally import RefusalTally
 from fleet.auth.domain.user import User
 from fleet.auth.domain.username_claim import UsernameClaim
 from fleet.auth.errors import Unavailable
+from fleet.auth.log_budget import keep_watching
 from fleet.auth.ports import Clock
 from fleet.auth.refusal_log import keep_writing
 from fleet.auth.settings import AuthSettings
@@ -27,6 +28,7 @@ from fleet.auth.subscribers import register
 from fleet.bus import ServiceRuntime, make_broker, run_asgi
 from fleet.events.catalog import domain_registry
 from fleet.eventstore import EventStore, Repository, StreamSpec
+from fleet.eventstore.budget import UsageAlarm
 from fleet.settings import SettingsError, load_settings
 
 NOTE = (
@@ -72,7 +74,7 @@ class AuthWorker:
         self.settings = settings
         self._nc: Client | None = None
         self._deps: AuthDeps | None = None
-        self._refusals: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     def deps(self) -> AuthDeps:
         if self._deps is None:
@@ -83,15 +85,24 @@ class AuthWorker:
         self._nc = await nats.connect(self.settings.nats_url, max_reconnect_attempts=-1)
         self._deps = build_deps(self.settings, self._nc)
         store = EventStore(self._nc, _stream(self.settings))
-        self._refusals = asyncio.create_task(
-            keep_writing(self._deps.tally, store, utc_now, self.settings.login_audit_window_s)
-        )
+        settings = self.settings
+        alarm = UsageAlarm(warn_ratio=settings.event_log_warn_ratio)
+        self._tasks = [
+            asyncio.create_task(
+                keep_writing(self._deps.tally, store, utc_now, settings.login_audit_window_s)
+            ),
+            asyncio.create_task(
+                keep_watching(
+                    self._nc.jetstream(), store, alarm, utc_now, settings.event_log_check_s
+                )
+            ),
+        ]
 
     async def stop(self) -> None:
-        if self._refusals is not None:
-            self._refusals.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._refusals
+                await task
         if self._deps is not None and isinstance(self._deps.hasher, Argon2Hasher):
             self._deps.hasher.close()
         if self._nc is not None:

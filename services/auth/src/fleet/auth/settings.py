@@ -57,6 +57,12 @@ class AuthSettings(ServiceSettings):
     login_alert_threshold: int = Field(
         default=100, ge=1, description="Refused logins in one window that alert the admins."
     )
+    event_log_check_s: float = Field(
+        default=60, gt=0, description="How often the domain stream's size is checked."
+    )
+    event_log_warn_ratio: float = Field(
+        default=0.8, gt=0, le=1, description="Share of the stream's byte limit that alerts."
+    )
     token_max_days: int = Field(default=90, ge=1, le=3650, description="Longest token life.")
     tokens_per_user: int = Field(default=20, ge=1, description="Live tokens one user may hold.")
     trading_symbols: Annotated[tuple[Symbol, ...], NoDecode] = Field(

@@ -124,6 +124,18 @@ def _attack(tx: ProjectionTx, event: security_ev.AttackSuspected, envelope: Enve
     tx.insert(entries, row | {"ip": event.top_source_ip, "outcome": "denied"})
 
 
+def _log_nearly_full(
+    tx: ProjectionTx, event: security_ev.EventLogNearlyFull, envelope: Envelope
+) -> None:
+    details = {
+        "stream": event.stream,
+        "used_bytes": str(event.used_bytes),
+        "max_bytes": str(event.max_bytes),
+        "used_percent": str(event.used_percent),
+    }
+    _domain(tx, envelope, details)
+
+
 def _cred_connected(
     tx: ProjectionTx, event: cred_ev.CredentialConnected, envelope: Envelope
 ) -> None:
@@ -182,6 +194,7 @@ class AuditProjection(DispatchingProjection):
         user_ev.AccessTokenRevoked: _token,
         security_ev.LoginsRefused: _logins_refused,
         security_ev.AttackSuspected: _attack,
+        security_ev.EventLogNearlyFull: _log_nearly_full,
         cred_ev.CredentialConnected: _cred_connected,
         cred_ev.CredentialVerified: _cred_verified,
         cred_ev.CredentialVerificationFailed: _cred_failed,
