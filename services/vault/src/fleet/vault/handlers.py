@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from fleet.events import ActorId, AggregateId, CorrelationId
 from fleet.events.commands import Command, CommandReply
@@ -38,6 +39,9 @@ def _local_signer(secret: str) -> Sign:
     return sign
 
 
+REFUSED_PAIR = "BingX refused this API key and secret; check both and try again"
+
+
 async def connect(command: ConnectCredential, deps: VaultDeps) -> CommandReply:
     """Verify the pair with BingX, then store it (an update switches atomically)."""
     # While this request holds the pair, any log line that would contain it is scrubbed.
@@ -54,12 +58,17 @@ async def _connect(command: ConnectCredential, deps: VaultDeps) -> CommandReply:
     problem = format_problem(command.api_key, command.api_secret)
     if problem:
         return CommandReply.failure("invalid", problem[1], field=problem[0])
+    wait = deps.connect_gate.admit(command.user_id, datetime.now(UTC))
+    if wait > 0:
+        return CommandReply.failure(
+            "throttled", "too many connect attempts; try again later", retry_after_s=wait
+        )
     try:
         snapshot = await deps.probe.probe(command.api_key, _local_signer(command.api_secret))
     except ProbeRefused as exc:
-        return CommandReply.failure(
-            "invalid", f"BingX refused this key: {exc}", bingx_code=exc.bingx_code
-        )
+        # one answer for a wrong key and a wrong secret: which one is wrong is not told
+        get_logger().info("connect refused by BingX", user=command.user_id, code=exc.bingx_code)
+        return CommandReply.failure("invalid", REFUSED_PAIR)
     except ProbeUnavailable as exc:
         return CommandReply.failure("unavailable", f"BingX unreachable: {exc}")
     verdict = judge(snapshot, deps.egress_ips)
