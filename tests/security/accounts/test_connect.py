@@ -6,6 +6,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from fleet.events import AggregateId, AggregateRef
+from fleet.events.credentials import CREDENTIAL_AGGREGATE
+
 if TYPE_CHECKING:
     from tests.api.conftest import Session, Stack
 
@@ -64,3 +67,27 @@ async def test_connect_attempts_are_rate_limited_before_bingx(
     print(f"12 bad connects in a row: {statuses}")
     assert statuses[0] == 400 and 429 in statuses
     assert statuses.count(400) <= 5  # the user's burst: the rest never reached BingX
+
+
+async def test_one_api_key_belongs_to_one_fleet_user(
+    stack: "Stack", admin: "Session", bingx_sim: Any
+) -> None:
+    first = await stack.new_session(admin, "trader")
+    second = await stack.new_session(admin, "trader")
+    keys = await _sim_keys(bingx_sim)
+    stack.secrets.add(keys["secretKey"])
+    pair = {"api_key": keys["apiKey"], "api_secret": keys["secretKey"]}
+    assert (await first.post("/api/bingx/connect", json=pair)).status_code == 200
+    again = await first.post("/api/bingx/connect", json=pair)  # his own key: an update
+    assert again.status_code == 200, again.text
+    taken = await second.post("/api/bingx/connect", json=pair)
+    print(taken.text)
+    assert taken.status_code == 409, taken.text
+    assert first.user_id not in taken.text and first.account.username not in taken.text
+    assert (await first.post("/api/bingx/disconnect")).status_code == 200
+    freed = await second.post("/api/bingx/connect", json=pair)  # the first let it go
+    assert freed.status_code == 200, freed.text
+    for user in (first, second):
+        ref = AggregateRef(type=CREDENTIAL_AGGREGATE, id=AggregateId(user.user_id))
+        stored = [e.model_dump_json() for e in await stack.store.load(ref)]
+        assert stored and all(keys["apiKey"] not in event for event in stored)

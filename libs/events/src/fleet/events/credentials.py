@@ -26,6 +26,7 @@ class CredentialConnected(DomainEvent):
     ip_addresses: tuple[str, ...]
     balance: Decimal
     replaced_previous: bool = False
+    api_key_digest: str = ""  # keyed HMAC of the API key (one key, one Fleet user); "" before
 
 
 class CredentialVerified(DomainEvent):
