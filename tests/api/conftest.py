@@ -207,6 +207,12 @@ def gateway_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
+def auth_env() -> dict[str, str]:
+    """Settings of the auth service besides cheap argon2 (a module overrides it)."""
+    return {"FLEET_LOGIN_AUDIT_WINDOW_S": "1"}
+
+
+@pytest.fixture(scope="module")
 def gateway_workers() -> int:
     """Gateway processes sharing the port (a module overrides it to run several)."""
     return 1
@@ -230,7 +236,7 @@ def _environments(
         "FLEET_LOG_LEVEL": "debug",
     }
     envs = {
-        "auth": CHEAP_ARGON2,
+        "auth": CHEAP_ARGON2 | request.getfixturevalue("auth_env"),
         "gateway": {
             "FLEET_DATABASE_URL": database_url,
             "FLEET_COOKIE_SECURE": "false",

@@ -101,6 +101,8 @@ EXPECTED: dict[str, Expected] = {
     "PUT /api/admin/users/{user_id}/active": ADMIN,
     "POST /api/admin/users/{user_id}/unlock": ADMIN,
     "POST /api/admin/users/{user_id}/password": ADMIN,
+    "GET /api/admin/users/{user_id}/tokens": ADMIN,
+    "DELETE /api/admin/users/{user_id}/tokens/{token_id}": ADMIN,
     "GET /api/admin/users/{user_id}/grants": ADMIN,
     "PUT /api/admin/users/{user_id}/grants/{trader_id}": ADMIN,
     "DELETE /api/admin/users/{user_id}/grants/{trader_id}": ADMIN,
@@ -119,6 +121,11 @@ EXPECTED: dict[str, Expected] = {
 }
 ENDS_CALLERS_SESSION = {"POST /api/auth/logout", "POST /api/auth/logout-all"}
 DESTROYS_TARGET = {"DELETE /api/admin/users/{user_id}"}  # the admin gets a spare victim
+REVOKES_TOKEN = {  # A's token is replaced after these (logout-all revokes every token)
+    "POST /api/auth/logout-all",
+    "DELETE /api/tokens/{token_id}",
+    "DELETE /api/admin/users/{user_id}/tokens/{token_id}",
+}
 
 
 @dataclass
@@ -136,9 +143,7 @@ async def world(stack: "Stack", admin: "Session") -> World:
     not_granted = await stack.new_session(admin, "viewer")
     answer = await admin.put(f"/api/admin/users/{granted.user_id}/grants/{trader_a.user_id}")
     assert answer.status_code == 200, answer.text
-    token = await trader_a.post("/api/tokens", json={"name": "matrix", "scope": "read"})
-    assert token.status_code == 201, token.text
-    stack.secrets.add(token.json()["token"])
+    token_id = await new_token(stack, trader_a)
     await stack.append(
         "bot",
         trader_a.user_id,
@@ -160,10 +165,17 @@ async def world(stack: "Stack", admin: "Session") -> World:
     ids = {
         "user_id": trader_a.user_id,
         "trader_id": trader_a.user_id,
-        "token_id": token.json()["token_id"],
+        "token_id": token_id,
         "session_id": "matrix-session",
     }
     return World(callers, ids, stack)
+
+
+async def new_token(stack: "Stack", trader: "Session") -> str:
+    token = await trader.post("/api/tokens", json={"name": "matrix", "scope": "read"})
+    assert token.status_code == 201, token.text
+    stack.secrets.add(token.json()["token"])
+    return str(token.json()["token_id"])
 
 
 def operations(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -205,6 +217,10 @@ async def test_every_route_for_every_caller(world: World, admin: "Session") -> N
             caller = world.callers[subject]
             if route in ENDS_CALLERS_SESSION and caller is not None:
                 world.callers[subject] = await world.stack.login(caller.account)
+            if route in REVOKES_TOKEN:
+                owner = world.callers["trader-own"]
+                assert owner is not None
+                world.ids["token_id"] = await new_token(world.stack, owner)
     assert wrong == []
 
 

@@ -99,6 +99,13 @@ async def login(url: str, username: str, password: str) -> dict[str, object]:
     return dict(json.loads(answer.data))
 
 
+def postgres_dsn(data_dir: Path, status: dict[str, object]) -> str:
+    """The shown address (no password) with the password from the data dir's 0600 file."""
+    password = (data_dir / "postgres" / "postgres-password").read_text().strip()
+    assert password not in str(status["postgres"])
+    return str(status["postgres"]).replace("postgres@", f"postgres:{password}@", 1)
+
+
 def first_admin_password(log: Path) -> str:
     """The one-time password ``fleet up`` printed for the first admin."""
     lines = [line for line in log.read_text().splitlines() if "one-time password" in line]
@@ -146,7 +153,7 @@ def test_fleet_up_status_ctrl_c_and_resume(data_dir: Path, started: list[Managed
     assert json.loads(json.dumps(admin))["data"]["must_change_password"] is True
 
     marker = asyncio.run(append_marker(admin_nats_url(data_dir)))
-    with psycopg.connect(str(status["postgres"]), autocommit=True) as conn:
+    with psycopg.connect(postgres_dsn(data_dir, status), autocommit=True) as conn:
         conn.execute("CREATE TABLE e2e_marker (note text)")
         conn.execute("INSERT INTO e2e_marker VALUES ('kept')")
     root_vault(data_dir, str(status["vault"])).adapter.post("/v1/transit/keys/fleet-e2e", json={})
@@ -156,7 +163,7 @@ def test_fleet_up_status_ctrl_c_and_resume(data_dir: Path, started: list[Managed
     status = wait_until_up(data_dir, second)
     try:
         assert asyncio.run(load_markers(admin_nats_url(data_dir))) == [marker]
-        with psycopg.connect(str(status["postgres"])) as conn:
+        with psycopg.connect(postgres_dsn(data_dir, status)) as conn:
             assert conn.execute("SELECT note FROM e2e_marker").fetchall() == [("kept",)]
         keys = root_vault(data_dir, str(status["vault"])).adapter.list("/v1/transit/keys")
         assert "fleet-e2e" in keys["data"]["keys"]

@@ -12,6 +12,7 @@ import pytest
 from fleet.auth.accounts import AuthDeps
 from fleet.auth.adapters.clock import ManualClock
 from fleet.auth.domain.identity import claim_key
+from fleet.auth.refusal_log import write_window
 from fleet.auth.settings import AuthSettings
 from fleet.auth.subscribers import HANDLERS, answer, register
 from fleet.bus import make_broker
@@ -28,11 +29,12 @@ from fleet.events.auth_commands import (
     CreateUser,
     DeleteUser,
     ResetPassword,
+    RevokeAllAccessTokens,
     SetActive,
-    UnlockUser,
 )
 from fleet.events.catalog import domain_registry
 from fleet.events.commands import Actor, CommandReply
+from fleet.events.security import LOGINS_ID, SECURITY_AGGREGATE, AttackSuspected, LoginsRefused
 from fleet.events.users import AccessTokenCreated, PasswordSet, Role, UsernameClaimed
 from fleet.eventstore import EventStore
 
@@ -68,17 +70,36 @@ async def stored(store: EventStore, aggregate: str, aggregate_id: str) -> list[A
     return [registry.decode(envelope) for envelope in await store.load(ref)]
 
 
-async def test_a_lock_expires_with_time_and_the_right_password_works_again(
-    deps: AuthDeps, clock: ManualClock
+async def test_failures_throttle_the_pair_and_never_lock_the_account(
+    deps: AuthDeps, clock: ManualClock, event_store: EventStore
 ) -> None:
-    await new_user(deps, "alice")
+    alice = await new_user(deps, "alice")
     codes = [code(await send(deps, login("alice", "wrong password!!"))) for _ in range(12)]
-    assert codes == ["unauthenticated"] * 3 + ["throttled"] * 6 + ["locked"] * 3
-    clock.advance(timedelta(minutes=14))
-    assert code(await send(deps, login("alice"))) == "locked"
-    clock.advance(timedelta(minutes=1, seconds=1))
-    reply = await send(deps, login("alice"))
-    assert reply.ok and reply.data["role"] == "trader", reply
+    assert codes == ["unauthenticated"] * 5 + ["throttled"] * 7  # refusals are not failures
+    assert (await send(deps, login("alice", PASSWORD, "192.0.2.99"))).ok  # another source
+    assert code(await send(deps, login("alice"))) == "throttled"  # the pair waits 1 s
+    clock.advance(timedelta(seconds=1))
+    assert (await send(deps, login("alice"))).ok
+    types = [type(e).__name__ for e in await stored(event_store, "user", alice)]
+    assert "LoginFailed" not in types and "UserLocked" not in types  # no event per failure
+
+
+async def test_refusals_are_written_once_per_source_and_window_with_an_alert(
+    make_deps: MakeDeps, event_store: EventStore, clock: ManualClock
+) -> None:
+    deps = make_deps(login_alert_threshold=10)
+    for i in range(12):
+        await send(deps, login(f"nobody{i % 3}", "wrong password!!", "192.0.2.77"))
+    await send(deps, login("someone", "wrong password!!", "192.0.2.78"))
+    assert await write_window(deps.tally, event_store, clock) == 3
+    events = await stored(event_store, SECURITY_AGGREGATE, LOGINS_ID)
+    by_source = {e.source_ip: e for e in events if isinstance(e, LoginsRefused)}
+    assert by_source["192.0.2.77"].refused == 12 and by_source["192.0.2.77"].accounts == 3
+    assert by_source["192.0.2.77"].usernames == ("nobody0", "nobody1", "nobody2")
+    alerts = [e for e in events if isinstance(e, AttackSuspected)]
+    assert len(alerts) == 1 and alerts[0].refused == 13 and alerts[0].sources == 2
+    assert alerts[0].top_source_ip == "192.0.2.77"
+    assert await write_window(deps.tally, event_store, clock) == 0  # nothing new
 
 
 async def test_an_ip_in_back_off_is_throttled_without_counting_against_the_user(
@@ -200,7 +221,8 @@ async def test_deactivated_and_deleted_users_cannot_log_in(deps: AuthDeps) -> No
 
 async def test_password_changes_and_resets(deps: AuthDeps) -> None:
     gina = await new_user(deps, "gina")
-    wrong = ChangePassword(user_id=gina, current_password="not it at all", new_password="x" * 14)
+    strong = "n0t-a-weak-passphrase"
+    wrong = ChangePassword(user_id=gina, current_password="not it at all", new_password=strong)
     assert code(await send(deps, wrong)) == "unauthenticated"
     same = ChangePassword(user_id=gina, current_password=PASSWORD, new_password=PASSWORD)
     refused = await send(deps, same)
@@ -208,8 +230,12 @@ async def test_password_changes_and_resets(deps: AuthDeps) -> None:
     assert refused.error.details == {"field": "new_password"}
     weak = await send(deps, ResetPassword(user_id=gina, new_password="gina-gina-gina"))
     assert code(weak) == "invalid"
-    assert (await send(deps, ResetPassword(user_id=gina, new_password="n" * 16))).ok
-    reply = await send(deps, login("gina", "n" * 16))
+    for weak_one in ("aaaaaaaaaaaa", "123456789012", "password1234", " " * 12, "n" * 16):
+        refused = await send(deps, ResetPassword(user_id=gina, new_password=weak_one))
+        assert code(refused) == "invalid" and refused.error is not None
+        assert "weak" in refused.error.message, refused
+    assert (await send(deps, ResetPassword(user_id=gina, new_password=strong))).ok
+    reply = await send(deps, login("gina", strong))
     assert reply.ok and reply.data["must_change_password"] is True
 
 
@@ -271,10 +297,49 @@ async def test_usernames_no_user_could_have_are_just_wrong(deps: AuthDeps) -> No
         assert reply.error is not None and reply.error.code == "unauthenticated", (name, reply)
 
 
-async def test_unlock_ends_a_lock_at_once(deps: AuthDeps) -> None:
-    ivan = await new_user(deps, "ivan")
-    for _ in range(10):
-        await send(deps, login("ivan", "wrong password!!"))
-    assert code(await send(deps, login("ivan"))) == "locked"
-    assert (await send(deps, UnlockUser(user_id=ivan, actor=ADMIN))).data == {"status": "unlocked"}
-    assert (await send(deps, login("ivan"))).ok
+async def test_a_password_change_reset_role_change_and_deactivation_revoke_tokens(
+    deps: AuthDeps,
+) -> None:
+    kim = await new_user(deps, "kim")
+
+    async def live_after(command: AuthCommand) -> int:
+        for name in ("a", "b"):
+            made = CreateAccessToken(user_id=kim, token_name=name, scope="read")
+            assert (await send(deps, made)).ok
+        assert (await send(deps, command)).ok, command
+        user = await deps.users.load(AggregateId(kim))
+        return len(user.state.tokens)
+
+    new = "a different passphrase entirely"
+    assert (
+        await live_after(ChangePassword(user_id=kim, current_password=PASSWORD, new_password=new))
+        == 0
+    )
+    assert await live_after(RevokeAllAccessTokens(user_id=kim)) == 0
+    assert await live_after(ChangeRole(user_id=kim, role="viewer", actor=ADMIN)) == 0
+    assert await live_after(SetActive(user_id=kim, active=False, actor=ADMIN)) == 0
+    assert (await send(deps, SetActive(user_id=kim, active=True, actor=ADMIN))).ok
+    assert await live_after(ResetPassword(user_id=kim, new_password=new + " again")) == 0
+
+
+async def test_tokens_expire_within_the_maximum_and_are_counted(deps: AuthDeps) -> None:
+    lee = await new_user(deps, "lee")
+    made = await send(deps, CreateAccessToken(user_id=lee, token_name="ci", scope="read"))
+    assert made.ok and made.data["expires_at"]  # no token without an expiry
+    too_long = CreateAccessToken(user_id=lee, token_name="x", scope="read", expires_in_days=91)
+    assert code(await send(deps, too_long)) == "invalid"
+    for i in range(19):
+        command = CreateAccessToken(user_id=lee, token_name=f"t{i}", scope="read")
+        assert (await send(deps, command)).ok
+    twenty_first = CreateAccessToken(user_id=lee, token_name="more", scope="read")
+    assert code(await send(deps, twenty_first)) == "conflict"
+
+
+async def test_a_user_who_must_change_the_password_gets_no_token(deps: AuthDeps) -> None:
+    command = CreateUser(
+        username="mia", password=PASSWORD, email="", role="trader", must_change_password=True
+    )
+    mia = str((await send(deps, command)).data["user_id"])
+    assert (await send(deps, login("mia"))).data["must_change_password"] is True
+    refused = await send(deps, CreateAccessToken(user_id=mia, token_name="x", scope="read"))
+    assert code(refused) == "forbidden"

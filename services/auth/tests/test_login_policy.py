@@ -1,19 +1,20 @@
-"""Back-off and lockout arithmetic, with a clock the test moves."""
+"""Back-off arithmetic (no lock), the verification budget and the refusal tally, with a
+clock the test moves."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from fleet.auth.domain.login_policy import FailureLedger, FailureRecord, LoginPolicy
+from fleet.auth.domain.login_budget import Busy, VerificationBudget
+from fleet.auth.domain.login_policy import FailureLedger, FailureRecord, LoginPolicy, pair_key
+from fleet.auth.errors import Throttled
 
 pytestmark = pytest.mark.unit
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 POLICY = LoginPolicy(
-    user_free_failures=3,
+    pair_free_failures=3,
     backoff_base=timedelta(seconds=1),
     backoff_max=timedelta(seconds=60),
-    lockout_after=10,
-    lockout=timedelta(minutes=15),
     memory=timedelta(hours=1),
 )
 
@@ -38,18 +39,10 @@ def test_retry_after_counts_from_the_last_failure() -> None:
     assert POLICY.retry_after(failures(2), T0, free=3) == 0.0
 
 
-def test_the_tenth_consecutive_failure_locks_for_the_lockout() -> None:
-    assert failures(9).locked_until is None
-    locked = failures(10)
-    assert locked.count == 10 and locked.locked_until == T0 + timedelta(minutes=15)
-    assert POLICY.locked_until(locked, T0 + timedelta(minutes=14, seconds=59)) is not None
-    assert POLICY.locked_until(locked, T0 + timedelta(minutes=15)) is None  # expired
-
-
-def test_a_failure_after_the_lock_expires_locks_again() -> None:
-    after = T0 + timedelta(minutes=16)
-    again = POLICY.after_failure(failures(10), after)
-    assert again.count == 11 and again.locked_until == after + timedelta(minutes=15)
+def test_no_number_of_failures_locks() -> None:
+    record = failures(1000)
+    assert record.count == 1000 and record.locked_until is None
+    assert POLICY.locked_until(record, T0) is None
 
 
 def test_failures_older_than_the_memory_are_forgotten() -> None:
@@ -57,24 +50,15 @@ def test_failures_older_than_the_memory_are_forgotten() -> None:
     later = T0 + timedelta(minutes=8) + timedelta(hours=1)
     assert not POLICY.remembered(record, later)
     assert POLICY.retry_after(record, later, free=3) == 0.0
-    fresh = POLICY.after_failure(record, later)
-    assert fresh.count == 1 and fresh.locked_until is None
+    assert POLICY.after_failure(record, later).count == 1
 
 
-def test_an_ip_record_counts_but_never_locks() -> None:
-    ledger = FailureLedger(POLICY)
-    for _ in range(30):
-        record = ledger.fail("ip:203.0.113.5", T0, can_lock=False)
-    assert record.count == 30 and record.locked_until is None
-    assert POLICY.retry_after(record, T0, free=20) == 60.0
-
-
-def test_unknown_names_in_the_ledger_lock_like_users() -> None:
+def test_a_pair_in_back_off_leaves_the_account_free_from_other_sources() -> None:
     ledger = FailureLedger(POLICY)
     for _ in range(10):
-        ledger.fail("user:nobody", T0)
-    assert ledger.get("user:nobody") == failures(10)
-    assert ledger.get("user:other") == FailureRecord()
+        ledger.fail(pair_key("alice", "203.0.113.5"), T0)
+    assert ledger.wait("alice", "203.0.113.5", T0) > 0
+    assert ledger.wait("alice", "198.51.100.7", T0) == 0
 
 
 def test_the_ledger_stays_bounded() -> None:
@@ -86,3 +70,28 @@ def test_the_ledger_stays_bounded() -> None:
         ledger.fail(f"ip:new{i}", later)
     assert len(ledger) == 100
     assert ledger.get("ip:old1") == FailureRecord() and ledger.get("ip:new149").count == 1
+
+
+def test_the_budget_refuses_before_hashing_per_source_and_overall() -> None:
+    budget = VerificationBudget(max_in_flight=3, source_in_flight=2, source_burst=100)
+    with budget.admit("a", T0), budget.admit("a", T0):
+        with pytest.raises(Throttled):  # the source's share is taken
+            budget.admit("a", T0).__enter__()
+        with budget.admit("b", T0), pytest.raises(Busy):  # every slot is taken
+            budget.admit("c", T0).__enter__()
+    with budget.admit("a", T0):  # slots come back
+        pass
+
+
+def test_the_budget_limits_a_sources_rate() -> None:
+    budget = VerificationBudget(source_per_minute=60, source_burst=3)
+    for _ in range(3):
+        with budget.admit("a", T0):
+            pass
+    with pytest.raises(Throttled) as refused:
+        budget.admit("a", T0).__enter__()
+    assert refused.value.retry_after_s == 1.0
+    with budget.admit("b", T0):  # another source has its own bucket
+        pass
+    with budget.admit("a", T0 + timedelta(seconds=1)):  # a token came back
+        pass

@@ -55,6 +55,11 @@ def test_invalid_emails_name_the_field(email: str) -> None:
         ("alice", "at least 12"),
         ("alice-alice-alice", "must not contain the username"),
         ("my ALICE password", "must not contain the username"),
+        ("aaaaaaaaaaaa", "too weak"),
+        ("123456789012", "too weak"),
+        ("password1234", "too weak"),
+        (" " * 12, "too weak"),
+        ("qwertyuiopas", "too weak"),
         ("x" * 1025, "at most 1024"),
     ],
 )
@@ -67,7 +72,6 @@ def test_weak_passwords_are_refused(password: str, reason: str) -> None:
 
 def test_good_and_generated_passwords_pass() -> None:
     check_password("correct horse battery", "alice")
-    check_password("a" * 12, "bob")
     for _ in range(20):
         generated = generate_password("admin")
         check_password(generated, "admin")

@@ -1,9 +1,11 @@
 """The user aggregate's decisions, and replay reaching the same state."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from fleet.auth.domain.access_tokens import NewToken, TokenRules
 from fleet.auth.domain.login_policy import LoginPolicy
 from fleet.auth.domain.user import User
 from fleet.auth.errors import Conflict, InvalidInput, NotFound
@@ -21,6 +23,7 @@ from fleet.events.users import (
 pytestmark = pytest.mark.unit
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 POLICY = LoginPolicy()
+RULES = TokenRules()
 
 
 def new_user(role: Role = "trader") -> User:
@@ -48,34 +51,19 @@ def test_a_new_trader_gets_the_default_settings_recorded() -> None:
         user.create("Bob", "", "viewer", "$h", "admin-1")
 
 
-def test_ten_failures_lock_and_even_then_nothing_more_is_recorded() -> None:
+def test_a_lock_of_an_older_version_is_read_and_unlock_lifts_it() -> None:
     user = new_user()
-    for i in range(10):
-        user.login_failed("203.0.113.9", T0 + timedelta(seconds=i), POLICY, throttled=i >= 3)
-    locks = [e for e in user.pending if isinstance(e, UserLocked)]
-    assert len(locks) == 1 and locks[0].ip == "203.0.113.9"
-    assert locks[0].until == T0 + timedelta(seconds=9, minutes=15)
-    before = len(user.pending)
-    user.login_failed("203.0.113.9", T0 + timedelta(minutes=1), POLICY, throttled=False)
-    assert len(user.pending) == before  # locked: no more events
-    failed = [e for e in user.pending if isinstance(e, LoginFailed)]
-    assert [e.consecutive_failures for e in failed] == list(range(1, 11))
-    assert replayed(user).state.failures == user.state.failures
-
-
-def test_unlock_clears_the_lock_and_the_back_off() -> None:
-    user = new_user()
-    for _ in range(10):
-        user.login_failed("ip", T0, POLICY, throttled=False)
+    user.apply(LoginFailed(ip="ip", consecutive_failures=10, throttled=False, failed_at=T0))
+    user.apply(UserLocked(until=T0 + timedelta(minutes=15), consecutive_failures=10, ip="ip"))
+    assert POLICY.locked_until(user.state.failures, T0) is not None
     assert user.unlock(T0, POLICY)
-    assert POLICY.locked_until(user.state.failures, T0) is None
-    assert POLICY.retry_after(user.state.failures, T0, free=3) == 0
+    assert POLICY.locked_until(replayed(user).state.failures, T0) is None
     assert not user.unlock(T0, POLICY)  # nothing left to unlock
 
 
 def test_a_success_resets_the_count() -> None:
     user = new_user()
-    user.login_failed("ip", T0, POLICY, throttled=False)
+    user.apply(LoginFailed(ip="ip", consecutive_failures=1, throttled=False, failed_at=T0))
     user.login_succeeded("ip", "agent")
     assert user.state.failures.count == 0
 
@@ -106,9 +94,9 @@ def test_settings_belong_to_traders() -> None:
 def test_token_scopes_never_exceed_the_role_and_deletion_revokes_them() -> None:
     viewer = new_user("viewer")
     with pytest.raises(InvalidInput) as refused:
-        viewer.create_token("k1", "ci", "write", "ab" * 32, None, T0)
+        viewer.create_token(NewToken("k1", "ab" * 32, "ci", "write", 30), RULES, T0)
     assert refused.value.field == "scope"
-    expires = viewer.create_token("k1", " ci ", "read", "ab" * 32, 30, T0)
+    expires = viewer.create_token(NewToken("k1", "ab" * 32, " ci ", "read", 30), RULES, T0)
     assert expires == T0 + timedelta(days=30)
     viewer.delete()
     assert any(isinstance(e, AccessTokenRevoked) for e in viewer.pending)
@@ -121,3 +109,19 @@ def test_revoking_an_unknown_token_names_it() -> None:
     with pytest.raises(NotFound) as refused:
         new_user().revoke_token("nope")
     assert refused.value.field == "token_id"
+
+
+def test_every_revocation_event_revokes_every_token() -> None:
+    changes: list[Callable[[User], object]] = [
+        lambda u: u.set_password("$h2", "changed"),
+        lambda u: u.set_password("$h2", "reset", must_change=True),
+        lambda u: u.change_role("viewer"),
+        lambda u: u.set_active(False),
+        lambda u: u.revoke_all_tokens(),
+    ]
+    for change in changes:
+        user = new_user()
+        for token_id in ("k1", "k2"):
+            user.create_token(NewToken(token_id, "ab" * 32, "ci", "read", 7), RULES, T0)
+        change(user)
+        assert user.state.tokens == set() and replayed(user).state.tokens == set()

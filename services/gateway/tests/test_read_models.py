@@ -255,6 +255,7 @@ async def test_projections_answer_the_gateways_queries_and_rebuild_identically(
         assert actions == {
             "admin.dashboard.view",
             "user.locked",
+            "user.access_token_created",
             "credential.connected",
             "bot.paused",
         }

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from fleet.events import AggregateId
+from fleet.vault.domain.connect_gate import ConnectGate
 from fleet.vault.domain.credential import Credential
 from fleet.vault.domain.policy import AccountSnapshot, judge
 from fleet.vault.signature_counter import SignatureCounter
@@ -87,3 +88,12 @@ def test_signatures_are_counted_in_the_hour_they_were_made() -> None:
     assert counter.drain() == [(datetime(2026, 1, 1, 9, tzinfo=UTC), {"u1": 1, "u2": 3})]
     assert counter.drain(force=True) == [(datetime(2026, 1, 1, 10, tzinfo=UTC), {"u1": 1})]
     assert counter.drain(force=True) == []
+
+
+def test_connect_attempts_wait_for_the_users_and_the_platforms_budget() -> None:
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    gate = ConnectGate(user_per_minute=6, user_burst=2, platform_per_minute=60, platform_burst=3)
+    assert [gate.admit("u1", now) for _ in range(3)] == [0, 0, 10.0]  # u1's burst is 2
+    assert gate.admit("u2", now) == 0  # the platform's third
+    assert gate.admit("u3", now) == 1.0  # the platform's burst is spent for everyone
+    assert gate.admit("u3", now + timedelta(seconds=1)) == 0

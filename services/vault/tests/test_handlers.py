@@ -23,7 +23,7 @@ from fleet.eventstore import EventStore
 from fleet.vault.adapters.transit import TransitKeeper, signing_key_name
 from fleet.vault.deps import VaultDeps
 from fleet.vault.errors import KeeperUnavailable, KeyRefused
-from fleet.vault.handlers import connect, disconnect, rotate, verify
+from fleet.vault.handlers import REFUSED_PAIR, connect, disconnect, rotate, verify
 from fleet.vault.signing import sign, sign_many
 
 from .conftest import FakeBingx, transit_keeper, wire
@@ -97,7 +97,9 @@ async def test_wrong_secret_is_refused_and_nothing_is_stored(
     user_id = user()
     reply = await connect_pair(deps, user_id, secret="WrongSecret0123456789")
     assert not reply.ok and reply.error is not None
-    assert "Signature verification failed" in reply.error.message
+    assert reply.error.message == REFUSED_PAIR  # the same answer as a wrong key
+    wrong_key = await connect_pair(deps, user(), key="WrongKey0123456789ab")
+    assert wrong_key.error == reply.error
     assert await stored_text(store, user_id) == ""
     with pytest.raises(hvac.exceptions.InvalidPath):
         vault_client.adapter.get(f"/v1/transit/keys/{signing_key_name(user_id)}")

@@ -135,7 +135,7 @@ async def test_no_state_holds_the_secret_or_the_api_key(
         await ask(nc, SignPayload(user_id="ann", payload=payload)),
     ]
     await worker.flush_signature_counts(force=True)
-    assert all(reply["ok"] for reply in replies[:4] + signed) and not replies[-1]["ok"]
+    assert all(reply["ok"] for reply in replies[:4] + signed) and not replies[-1]["ok"], replies
     for reply in signed:  # by contract the X-BX-APIKEY value goes to the executor, only there
         assert reply["data"].pop("api_key") == keys["apiKey"]
     needles = [

@@ -22,6 +22,7 @@ from nats.aio.client import Client
 from fleet.events.vault_commands import ConnectCredential, SignPayload, SignPayloads
 from fleet.eventstore import EventStore, StreamSpec, ensure_stream
 from fleet.stack import OpenBaoServer
+from fleet.vault.handlers import REFUSED_PAIR
 
 from .conftest import (
     ask,
@@ -105,7 +106,7 @@ async def test_connect_sign_and_refusals(service: Service, bingx_sim: Any) -> No
             user_id="bob", api_key=keys["apiKey"], api_secret="WrongWrongWrong0123456789"
         ),
     )
-    assert not wrong["ok"] and "Signature verification failed" in wrong["error"]["message"]
+    assert not wrong["ok"] and wrong["error"]["message"] == REFUSED_PAIR
     withdraw = await sim_account(bingx_sim, ["read", "trade", "withdraw"])
     refused = await ask(
         nc,

@@ -93,6 +93,19 @@ class PlatformOptions:
     log_level: str = "info"
 
 
+EVENT_LOG_MAX_BYTES = 10 * 1024**3  # the domain stream's byte limit (README: the event log)
+
+
+def _env_int(variable: str, default: int) -> int:
+    """A positive integer from the environment, or a clear error naming the variable."""
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise StackError(f"{variable} must be a positive integer")
+    return int(value)
+
+
 def _http_ok(url: str) -> Callable[[], bool]:
     def probe() -> bool:
         try:
@@ -143,7 +156,7 @@ class Platform:
         database_url = self.postgres.create_database("fleet")
         migrate(create_engine(database_url))
         self.parts["postgres"] = Part(
-            url=self.postgres.dsn("fleet"),
+            url=self.postgres.public_dsn("fleet"),
             pid=self.postgres.process.pid,
             health_url=f"tcp://127.0.0.1:{self.postgres.port}",
         )
@@ -156,7 +169,8 @@ class Platform:
             health_url=f"{self.openbao.addr}/v1/sys/health",
         )
         report("vault")
-        asyncio.run(ensure_domain_stream(self.nats.admin_url))
+        max_bytes = _env_int("FLEET_EVENT_LOG_MAX_BYTES", EVENT_LOG_MAX_BYTES)
+        asyncio.run(ensure_domain_stream(self.nats.admin_url, max_bytes=max_bytes))
         report("event stream")
 
     def _start_simulator(self, report: Callable[[str], None]) -> None:
@@ -169,12 +183,16 @@ class Platform:
         report("bingx_sim")
 
     def _start_service(self, name: str, report: Callable[[str], None]) -> None:
-        port = self.options.http_port if name == "gateway" else free_port()
-        url = f"http://127.0.0.1:{port}"
-        part = "vault_service" if name == "vault" else name  # "vault" is OpenBao itself
-        argv = [sys.executable, "-m", f"fleet.{name}"]
-        self._launch(part, argv, self._env(name, port), url, f"{url}/healthz")
-        report(part)
+        # several auth processes share the logins (queue group "auth"): argon2 on every core
+        workers = _env_int("FLEET_AUTH_WORKERS", 1) if name == "auth" else 1
+        for worker in range(1, workers + 1):
+            port = self.options.http_port if name == "gateway" else free_port()
+            url = f"http://127.0.0.1:{port}"
+            part = "vault_service" if name == "vault" else name  # "vault" is OpenBao itself
+            part += f"-{worker}" if worker > 1 else ""
+            argv = [sys.executable, "-m", f"fleet.{name}"]
+            self._launch(part, argv, self._env(name, port), url, f"{url}/healthz")
+            report(part)
 
     def _env(self, name: str, port: int) -> dict[str, str]:
         assert self.nats and self.postgres and self.openbao

@@ -19,6 +19,7 @@ class CreateUser(AuthCommand):
     password: str
     email: str
     role: Role
+    must_change_password: bool = False  # an admin chose it: the user changes it first
 
 
 class Authenticate(AuthCommand):
@@ -99,13 +100,20 @@ class CreateAccessToken(AuthCommand):
     user_id: str
     token_name: str
     scope: Literal["read", "write", "admin"]
-    expires_in_days: int | None = None  # None: until revoked
+    expires_in_days: int | None = None  # None: the longest the auth service allows
 
 
 class RevokeAccessToken(AuthCommand):
     name: ClassVar[str] = "revoke_access_token"
     user_id: str
     token_id: str
+
+
+class RevokeAllAccessTokens(AuthCommand):
+    """Every live token of ``user_id`` (logout everywhere). Reply data: revoked (count)."""
+
+    name: ClassVar[str] = "revoke_all_access_tokens"
+    user_id: str
 
 
 class BootstrapAdmin(AuthCommand):
@@ -134,5 +142,6 @@ AUTH_COMMANDS: tuple[type[AuthCommand], ...] = (
     UpdateTradingSettings,
     CreateAccessToken,
     RevokeAccessToken,
+    RevokeAllAccessTokens,
     BootstrapAdmin,
 )

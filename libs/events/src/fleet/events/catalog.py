@@ -7,6 +7,7 @@ from fleet.events.bots import BOT_EVENTS
 from fleet.events.credentials import CREDENTIAL_EVENTS
 from fleet.events.notifications import NOTIFICATION_EVENTS
 from fleet.events.registry import DomainEvent, EventRegistry
+from fleet.events.security import SECURITY_EVENTS
 from fleet.events.signals import SIGNAL_EVENTS
 from fleet.events.trading import TRADING_EVENTS
 from fleet.events.upcasters import with_settings_v1_to_v2
@@ -20,6 +21,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     *SIGNAL_EVENTS,
     *AUDIT_EVENTS,
     *NOTIFICATION_EVENTS,
+    *SECURITY_EVENTS,
 )
 
 

@@ -30,6 +30,7 @@ class CredentialConnected(DomainEvent):
     ip_addresses: Annotated[tuple[CodeText, ...], Field(max_length=LIST_MAX)]
     balance: Amount
     replaced_previous: bool = False
+    api_key_digest: str = ""  # keyed HMAC of the API key (one key, one Fleet user); "" before
 
 
 class CredentialVerified(DomainEvent):

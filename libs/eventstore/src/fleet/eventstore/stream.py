@@ -4,6 +4,12 @@ Durability (written down, see the README): the stream is file-backed; nats-serve
 to disk every 2 minutes by default (``sync_interval``) and relies on replication (R3) to
 survive a node loss; on a single box ``sync_interval: always`` trades throughput for
 fsync-per-write safety. That is a server setting, chosen per deployment.
+
+Size (the README's decision): the stream has a byte limit (``max_bytes``; ``fleet up``
+sets 10 GiB, ``FLEET_EVENT_LOG_MAX_BYTES``) and no age limit, and keeps
+``DiscardPolicy.NEW``: at the limit an append is refused (``AppendRejected``), loudly,
+and no stored event is ever dropped to make room. Alerts come long before: see
+``fleet.eventstore.budget`` (a gauge and an event at 80 %).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ class StreamSpec:
     name: str = DEFAULT_STREAM
     prefix: str = DEFAULT_PREFIX
     replicas: int = 1
+    max_bytes: int = -1  # -1: no limit (test streams); fleet up and k8s set one
 
     def config(self) -> StreamConfig:
         """The JetStream configuration: file storage, no delete, no purge, atomic batches."""
@@ -46,7 +53,8 @@ class StreamSpec:
             subjects=[f"{self.prefix}.>"],
             storage=StorageType.FILE,
             retention=RetentionPolicy.LIMITS,
-            discard=DiscardPolicy.NEW,
+            discard=DiscardPolicy.NEW,  # at the limit: refuse new events, never drop old ones
+            max_bytes=self.max_bytes,
             num_replicas=self.replicas,
             deny_delete=True,
             deny_purge=True,
@@ -63,6 +71,9 @@ async def ensure_stream(js: JetStreamContext, spec: StreamSpec) -> StreamInfo:
     except NotFoundError:
         return await js.add_stream(spec.config())
     verify_stream(info, spec)
+    if spec.max_bytes not in (-1, info.config.max_bytes):
+        info.config.max_bytes = spec.max_bytes  # the one limit an operator may move
+        info = await js.update_stream(info.config)
     return info
 
 
@@ -80,6 +91,10 @@ def verify_stream(info: StreamInfo, spec: StreamSpec) -> None:
         problems.append("allow_atomic must be true")
     if f"{spec.prefix}.>" not in (config.subjects or []):
         problems.append(f"subjects must include {spec.prefix}.>")
+    if config.discard != DiscardPolicy.NEW:
+        problems.append("discard must be new (never drop stored events)")
+    if config.max_age:
+        problems.append("max_age must be unset (events never age out)")
     if problems:
         raise StreamMisconfigured(f"stream {spec.name}: " + "; ".join(problems))
 
@@ -152,14 +167,20 @@ async def ensure_quarantine_bucket(js: JetStreamContext, replicas: int = 1) -> N
 
 
 async def ensure_domain_stream(
-    nats_url: str, *, replicas: int = 1, name: str = DEFAULT_STREAM, prefix: str = DEFAULT_PREFIX
+    nats_url: str,
+    *,
+    replicas: int = 1,
+    name: str = DEFAULT_STREAM,
+    prefix: str = DEFAULT_PREFIX,
+    max_bytes: int = -1,
 ) -> None:
     """Connect, create or verify the platform's streams and buckets, disconnect (used by
     ``fleet up`` and the ``stream-init`` job)."""
     nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=3)
     try:
         await ensure_platform(
-            nc.jetstream(), StreamSpec(name=name, prefix=prefix, replicas=replicas)
+            nc.jetstream(),
+            StreamSpec(name=name, prefix=prefix, replicas=replicas, max_bytes=max_bytes),
         )
     finally:
         await nc.close()

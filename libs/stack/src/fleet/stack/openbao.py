@@ -33,6 +33,7 @@ path "transit/keys/fleet-apikey-*" {
   denied_parameters = { "exportable" = [], "allow_plaintext_backup" = [] }
 }
 path "transit/hmac/fleet-sign-*" { capabilities = ["update"] }
+path "transit/hmac/fleet-apikey-index/sha2-256" { capabilities = ["update"] }
 path "transit/encrypt/fleet-apikey-*" { capabilities = ["update"] }
 path "transit/decrypt/fleet-apikey-*" { capabilities = ["update"] }
 path "transit/rewrap/fleet-apikey-*" { capabilities = ["update"] }

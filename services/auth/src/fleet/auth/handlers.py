@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fleet.auth import accounts
 from fleet.auth.accounts import AuthDeps, execute, load_user
-from fleet.auth.domain.access_tokens import new_token, token_sha256
+from fleet.auth.domain.access_tokens import NewToken, new_token, token_sha256
 from fleet.auth.domain.identity import UserId, check_email, check_username, new_user_id
 from fleet.auth.domain.password_policy import check_password, generate_password
 from fleet.auth.errors import Forbidden, InvalidInput
@@ -20,6 +20,7 @@ from fleet.events.auth_commands import (
     DeleteUser,
     ResetPassword,
     RevokeAccessToken,
+    RevokeAllAccessTokens,
     SetActive,
     UnlockUser,
     UpdateTradingSettings,
@@ -35,7 +36,11 @@ def _status(changed: bool) -> CommandReply:
 async def create_user(command: CreateUser, deps: AuthDeps) -> CommandReply:
     """A new account; its username is claimed first, so it is unique across instances."""
     user_id = await _register(
-        deps, command, (command.username, command.email, command.role), command.password
+        deps,
+        command,
+        (command.username, command.email, command.role),
+        command.password,
+        must_change=command.must_change_password,
     )
     return CommandReply.success(user_id=user_id)
 
@@ -179,33 +184,29 @@ async def update_trading_settings(command: UpdateTradingSettings, deps: AuthDeps
 
 
 async def create_access_token(command: CreateAccessToken, deps: AuthDeps) -> CommandReply:
-    """A personal access token: its SHA-256 is stored, the token is replied this once."""
+    """A personal access token: its SHA-256 is stored, the token is replied this once.
+    Without ``expires_in_days`` it lives the longest allowed (``FLEET_TOKEN_MAX_DAYS``)."""
     user = await load_user(deps, command.user_id)
     if not user.state.active:
         raise Forbidden("a deactivated account cannot create tokens")
     token_id, token = new_token()
+    days = command.expires_in_days or deps.token_rules.max_days
+    request = NewToken(token_id, token_sha256(token), command.token_name, command.scope, days)
     now = deps.clock()
     expires_at = await execute(
-        deps.users,
-        user.id,
-        lambda u: u.create_token(
-            token_id,
-            command.token_name,
-            command.scope,
-            token_sha256(token),
-            command.expires_in_days,
-            now,
-        ),
-        command,
+        deps.users, user.id, lambda u: u.create_token(request, deps.token_rules, now), command
     )
-    return CommandReply.success(
-        token_id=token_id,
-        token=token,
-        expires_at=expires_at.isoformat() if expires_at else None,
-    )
+    return CommandReply.success(token_id=token_id, token=token, expires_at=expires_at.isoformat())
 
 
 async def revoke_access_token(command: RevokeAccessToken, deps: AuthDeps) -> CommandReply:
     await load_user(deps, command.user_id)
     await execute(deps.users, command.user_id, lambda u: u.revoke_token(command.token_id), command)
     return _status(True)
+
+
+async def revoke_all_access_tokens(command: RevokeAllAccessTokens, deps: AuthDeps) -> CommandReply:
+    """Every live token of the user (logout everywhere, an admin's revocation)."""
+    await load_user(deps, command.user_id)
+    revoked = await execute(deps.users, command.user_id, lambda u: u.revoke_all_tokens(), command)
+    return CommandReply.success(status="revoked", revoked=revoked)

@@ -1,94 +1,61 @@
-"""Logins and password changes: throttling, lockout, argon2 verification, rehashing.
+"""Logins and password changes: throttling, the verification budget, argon2, rehashing.
 
-An unknown username takes the same path as a wrong password: its failures are counted
-(in memory) by the same rules, it is throttled and locked alike, and its password is
-verified against a dummy argon2 hash, so neither the reply nor the work reveals whether
-the name exists. Deleted users are unknown; deactivated users get ``forbidden``, but only
-after the right password.
+Order of a login, cheapest refusal first: the back-off of the (account, source) pair and
+of the source (``throttled``), then a verification slot (``throttled`` / ``busy``: the
+source's share or every slot is taken), then argon2. Nothing locks an account: a
+stranger's failures slow the stranger's own source only, so the owner signs in from
+anywhere else and keeps his sessions and tokens. Refusals are counted in memory and
+written once per source and window (``refusal_log``), never one event per attempt.
+
+An unknown username takes the same path as a wrong password and is verified against a
+dummy argon2 hash, so neither the reply nor the work reveals whether the name exists.
+Deleted users are unknown; deactivated users get ``forbidden``, after the right password.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fleet.auth.accounts import AuthDeps, execute, find_by_username, load_user
 from fleet.auth.domain.identity import LOOKUP_KEY_MAX, normalize_username
-from fleet.auth.domain.login_policy import FailureRecord
+from fleet.auth.domain.login_budget import Busy
+from fleet.auth.domain.login_policy import pair_key, source_key
 from fleet.auth.domain.password_policy import check_password
 from fleet.auth.domain.user import User
-from fleet.auth.errors import Forbidden, InvalidInput, Locked, Throttled, Unauthenticated
+from fleet.auth.errors import Forbidden, InvalidInput, Throttled, Unauthenticated
 from fleet.events.auth_commands import Authenticate, ChangePassword
 from fleet.events.commands import Command, CommandReply
 
 WRONG_CREDENTIALS = "wrong username or password"
 
 
-class _Attempt:
-    """One login attempt: whose failure record it moves, and how."""
-
-    def __init__(self, deps: AuthDeps, command: Command, user: User | None, name: str) -> None:
-        self.deps, self.command, self.user = deps, command, user
-        self.now = deps.clock()
-        self.ip = command.actor.ip
-        self.unknown_key = "user:" + name[:LOOKUP_KEY_MAX]
-
-    @property
-    def record(self) -> FailureRecord:
-        return self.user.state.failures if self.user else self.deps.ledger.get(self.unknown_key)
-
-    def refuse_if_locked(self) -> None:
-        until = self.deps.policy.locked_until(self.record, self.now)
-        if until is not None:
-            raise Locked(until)
-
-    async def refuse_if_throttled(self) -> None:
-        """Back-off of the user (counted as a failure) or of the client IP (not counted)."""
-        policy = self.deps.policy
-        ip_wait = policy.retry_after(self._ip_record, self.now, policy.ip_free_failures)
-        user_wait = policy.retry_after(self.record, self.now, policy.user_free_failures)
-        if user_wait > 0:
-            await self.fail(throttled=True)
-            user_wait = policy.retry_after(self.record, self.now, policy.user_free_failures)
-        if user_wait > 0 or ip_wait > 0:
-            raise Throttled(round(max(user_wait, ip_wait), 3))
-
-    @property
-    def _ip_record(self) -> FailureRecord:
-        return self.deps.ledger.get("ip:" + self.ip)
-
-    async def fail(self, *, throttled: bool) -> None:
-        """Count the failure; :class:`Locked` when it locked the account."""
-        if not throttled:
-            self.deps.ledger.fail("ip:" + self.ip, self.now, can_lock=False)
-        if self.user is None:
-            self.deps.ledger.fail(self.unknown_key, self.now)
-        else:
-            deps, now, ip = self.deps, self.now, self.ip
-            self.user = await execute(
-                deps.users,
-                self.user.id,
-                lambda u: _failed(u, ip, now, deps, throttled=throttled),
-                self.command,
-            )
-        self.refuse_if_locked()
-
-
-def _failed(user: User, ip: str, now: datetime, deps: AuthDeps, *, throttled: bool) -> User:
-    user.login_failed(ip, now, deps.policy, throttled=throttled)
-    return user
+async def _verify(
+    deps: AuthDeps, command: Command, name: str, password_hash: str, password: str
+) -> bool:
+    """Throttling, then argon2 within the budget; a refusal is counted and raised."""
+    source, now = command.actor.ip, deps.clock()
+    wait = deps.ledger.wait(name, source, now)
+    try:
+        if wait > 0:
+            raise Throttled(round(wait, 3))
+        with deps.budget.admit(source, now):
+            matches = await deps.hasher.verify(password_hash or deps.hasher.dummy_hash, password)
+    except Throttled as refused:
+        deps.tally.note(source, "busy" if isinstance(refused, Busy) else "throttled", name, now)
+        raise
+    if not matches or not password_hash:
+        deps.ledger.fail(pair_key(name, source), now)
+        deps.ledger.fail(source_key(source), now)
+        deps.tally.note(source, "unauthenticated", name, now)
+        return False
+    deps.ledger.forget(pair_key(name, source))
+    return True
 
 
 async def authenticate(command: Authenticate, deps: AuthDeps) -> CommandReply:
     """user_id, username, role, must_change_password; or a refusal (see module doc)."""
-    name = normalize_username(command.username)
+    name = normalize_username(command.username)[:LOOKUP_KEY_MAX]
     user = await find_by_username(deps, name)
-    attempt = _Attempt(deps, command, user, name)
-    attempt.refuse_if_locked()
-    await attempt.refuse_if_throttled()
     known_hash = user.state.password_hash if user else ""
-    matches = await deps.hasher.verify(known_hash or deps.hasher.dummy_hash, command.password)
-    if user is None or not known_hash or not matches:
-        await attempt.fail(throttled=False)
+    if not await _verify(deps, command, name, known_hash, command.password) or user is None:
         raise Unauthenticated(WRONG_CREDENTIALS)
     if not user.state.active:
         raise Forbidden("this account is deactivated")
@@ -118,16 +85,14 @@ async def _succeed(command: Authenticate, deps: AuthDeps, user: User) -> User:
 
 async def change_password(command: ChangePassword, deps: AuthDeps) -> CommandReply:
     """The user's own change: the current password is checked like a login (a wrong one
-    counts as a failure and can lock the account); the new one must pass the policy."""
+    counts as a failure of the pair and the source); the new one must pass the policy.
+    Every access token of the user is revoked with it."""
     user = await load_user(deps, command.user_id)
     check_password(command.new_password, user.state.username, "new_password")
     if command.new_password == command.current_password:
         raise InvalidInput("new_password", "the new password must differ from the current one")
-    attempt = _Attempt(deps, command, user, normalize_username(user.state.username))
-    attempt.refuse_if_locked()
-    await attempt.refuse_if_throttled()
-    if not await deps.hasher.verify(user.state.password_hash, command.current_password):
-        await attempt.fail(throttled=False)
+    name = normalize_username(user.state.username)
+    if not await _verify(deps, command, name, user.state.password_hash, command.current_password):
         raise Unauthenticated("the current password is wrong")
     password_hash = await deps.hasher.hash(command.new_password)
     await execute(

@@ -3,6 +3,8 @@ settings and serves. Nothing is built at import time."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sys
 
 import nats
@@ -14,26 +16,34 @@ from fleet.auth.adapters.argon2_hasher import Argon2Hasher
 from fleet.auth.adapters.clock import utc_now
 from fleet.auth.domain.admin_roster import AdminRoster
 from fleet.auth.domain.login_policy import FailureLedger
+from fleet.auth.domain.refusal_tally import RefusalTally
 from fleet.auth.domain.user import User
 from fleet.auth.domain.username_claim import UsernameClaim
 from fleet.auth.errors import Unavailable
+from fleet.auth.log_budget import keep_watching
 from fleet.auth.ports import Clock
+from fleet.auth.refusal_log import keep_writing
 from fleet.auth.settings import AuthSettings
 from fleet.auth.subscribers import register
 from fleet.bus import ServiceRuntime, make_broker, run_asgi
 from fleet.events.catalog import domain_registry
 from fleet.eventstore import EventStore, Repository, StreamSpec
+from fleet.eventstore.budget import UsageAlarm
 from fleet.settings import SettingsError, load_settings
 
 NOTE = (
-    "users, roles, passwords (argon2id), login throttling and lockout, viewer grants, "
+    "users, roles, passwords (argon2id), login throttling, viewer grants, "
     "trading settings, personal access tokens"
 )
 
 
+def _stream(settings: AuthSettings) -> StreamSpec:
+    return StreamSpec(name=settings.stream_name, prefix=settings.subject_prefix)
+
+
 def build_deps(settings: AuthSettings, nc: Client, clock: Clock = utc_now) -> AuthDeps:
     """The handlers' dependencies on the event stream ``settings`` name."""
-    store = EventStore(nc, StreamSpec(name=settings.stream_name, prefix=settings.subject_prefix))
+    store = EventStore(nc, _stream(settings))
     registry = domain_registry()
     policy = settings.login_policy()
     hasher = Argon2Hasher(
@@ -51,6 +61,9 @@ def build_deps(settings: AuthSettings, nc: Client, clock: Clock = utc_now) -> Au
         ledger=FailureLedger(policy),
         clock=clock,
         symbols=settings.trading_symbols,
+        budget=settings.verification_budget(),
+        tally=RefusalTally(alert_threshold=settings.login_alert_threshold),
+        token_rules=settings.token_rules(),
     )
 
 
@@ -61,6 +74,7 @@ class AuthWorker:
         self.settings = settings
         self._nc: Client | None = None
         self._deps: AuthDeps | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     def deps(self) -> AuthDeps:
         if self._deps is None:
@@ -70,8 +84,25 @@ class AuthWorker:
     async def start(self) -> None:
         self._nc = await nats.connect(self.settings.nats_url, max_reconnect_attempts=-1)
         self._deps = build_deps(self.settings, self._nc)
+        store = EventStore(self._nc, _stream(self.settings))
+        settings = self.settings
+        alarm = UsageAlarm(warn_ratio=settings.event_log_warn_ratio)
+        self._tasks = [
+            asyncio.create_task(
+                keep_writing(self._deps.tally, store, utc_now, settings.login_audit_window_s)
+            ),
+            asyncio.create_task(
+                keep_watching(
+                    self._nc.jetstream(), store, alarm, utc_now, settings.event_log_check_s
+                )
+            ),
+        ]
 
     async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if self._deps is not None and isinstance(self._deps.hasher, Argon2Hasher):
             self._deps.hasher.close()
         if self._nc is not None:

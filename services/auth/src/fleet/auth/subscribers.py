@@ -42,6 +42,7 @@ from fleet.events.auth_commands import (
     DeleteUser,
     ResetPassword,
     RevokeAccessToken,
+    RevokeAllAccessTokens,
     SetActive,
     UnlockUser,
     UpdateTradingSettings,
@@ -53,8 +54,9 @@ from fleet.obs.logging import forget_secret, register_secret
 
 QUEUE = "auth"
 # Logins spend most of their time hashing in a thread pool: answer several at once so two
-# cores hash in parallel (each decision still appends with optimistic concurrency).
-WORKERS = 4
+# cores hash in parallel (each decision still appends with optimistic concurrency), and
+# enough that a refusal over the verification budget never queues behind hashes.
+WORKERS = 16
 Handler = Callable[[Any, AuthDeps], Awaitable[CommandReply]]
 Deps = Callable[[], AuthDeps]  # built at startup, after the broker is defined
 SECRET_FIELDS = ("password", "current_password", "new_password")
@@ -73,6 +75,7 @@ HANDLERS: dict[type[AuthCommand], Handler] = {
     UpdateTradingSettings: handlers.update_trading_settings,
     CreateAccessToken: handlers.create_access_token,
     RevokeAccessToken: handlers.revoke_access_token,
+    RevokeAllAccessTokens: handlers.revoke_all_access_tokens,
     BootstrapAdmin: handlers.bootstrap_admin,
 }
 

@@ -116,6 +116,8 @@ POLICY: dict[str, Rule] = {
     "admin.users.active": _admin(Target.OTHER_USER),
     "admin.users.unlock": _admin(Target.ANY_USER),
     "admin.users.reset_password": _admin(Target.OTHER_USER),
+    "admin.tokens.list": _admin(Target.ANY_USER),
+    "admin.tokens.revoke": _admin(Target.ANY_USER),
     "admin.grants.list": _admin(Target.ANY_USER),
     "admin.grants.give": _admin(Target.ANY_USER),
     "admin.grants.revoke": _admin(Target.ANY_USER),

@@ -89,6 +89,14 @@ class CredentialView:
         finally:
             del self._loading[user_id]
 
+    def holder_of(self, digest: str) -> str | None:
+        """The connected user whose API key has this digest, as far as the view knows (a
+        worker still catching up at its start may not know every holder yet)."""
+        for user, credential in self._credentials.items():
+            if credential.connected and credential.state.api_key_digest == digest:
+                return user
+        return None
+
     def connected_users(self) -> list[str]:
         """Users whose key pair is stored (verified or failing), sorted."""
         return sorted(user for user, c in self._credentials.items() if c.connected)

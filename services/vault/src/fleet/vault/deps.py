@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from fleet.eventstore import Repository
 from fleet.vault.credential_view import CredentialView
+from fleet.vault.domain.connect_gate import ConnectGate
 from fleet.vault.domain.credential import Credential
 from fleet.vault.ports import AccountProbe, SecretKeeper
 from fleet.vault.signature_counter import SignatureCounter
@@ -22,6 +23,7 @@ class VaultDeps:
     probe: AccountProbe
     egress_ips: tuple[str, ...] = ()
     counter: SignatureCounter = field(default_factory=SignatureCounter)
+    connect_gate: ConnectGate = field(default_factory=ConnectGate)
     outages: SigningOutages = field(init=False)
 
     def __post_init__(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from fleet.events import ActorId, AggregateId, CorrelationId
 from fleet.events.commands import Command, CommandReply
@@ -38,6 +39,10 @@ def _local_signer(secret: str) -> Sign:
     return sign
 
 
+REFUSED_PAIR = "BingX refused this API key and secret; check both and try again"
+KEY_IN_USE = "this API key is connected to another Fleet account; create a key of your own"
+
+
 async def connect(command: ConnectCredential, deps: VaultDeps) -> CommandReply:
     """Verify the pair with BingX, then store it (an update switches atomically)."""
     # While this request holds the pair, any log line that would contain it is scrubbed.
@@ -50,22 +55,39 @@ async def connect(command: ConnectCredential, deps: VaultDeps) -> CommandReply:
             forget_secret(value)
 
 
-async def _connect(command: ConnectCredential, deps: VaultDeps) -> CommandReply:
+def _refused_before_bingx(command: ConnectCredential, deps: VaultDeps) -> CommandReply | None:
+    """A pair that cannot be BingX keys, or an attempt over the connect budget."""
     problem = format_problem(command.api_key, command.api_secret)
     if problem:
         return CommandReply.failure("invalid", problem[1], field=problem[0])
+    wait = deps.connect_gate.admit(command.user_id, datetime.now(UTC))
+    if wait > 0:
+        return CommandReply.failure(
+            "throttled", "too many connect attempts; try again later", retry_after_s=wait
+        )
+    return None
+
+
+async def _connect(command: ConnectCredential, deps: VaultDeps) -> CommandReply:
+    refused = _refused_before_bingx(command, deps)
+    if refused is not None:
+        return refused
     try:
         snapshot = await deps.probe.probe(command.api_key, _local_signer(command.api_secret))
     except ProbeRefused as exc:
-        return CommandReply.failure(
-            "invalid", f"BingX refused this key: {exc}", bingx_code=exc.bingx_code
-        )
+        # one answer for a wrong key and a wrong secret: which one is wrong is not told
+        get_logger().info("connect refused by BingX", user=command.user_id, code=exc.bingx_code)
+        return CommandReply.failure("invalid", REFUSED_PAIR)
     except ProbeUnavailable as exc:
         return CommandReply.failure("unavailable", f"BingX unreachable: {exc}")
     verdict = judge(snapshot, deps.egress_ips)
     if verdict.refusal:
         return CommandReply.failure("invalid", verdict.refusal, field="api_key")
-    replaced = await _store(command, snapshot, deps)
+    digest = await deps.keeper.api_key_digest(command.api_key)
+    holder = deps.view.holder_of(digest)
+    if holder not in (None, command.user_id):  # whose it is is never told
+        return CommandReply.failure("conflict", KEY_IN_USE)
+    replaced = await _store(command, snapshot, deps, digest)
     get_logger().info("credential connected", user=command.user_id, replaced=replaced)
     return CommandReply.success(
         status="verified",
@@ -77,7 +99,9 @@ async def _connect(command: ConnectCredential, deps: VaultDeps) -> CommandReply:
     )
 
 
-async def _store(command: ConnectCredential, snapshot: AccountSnapshot, deps: VaultDeps) -> bool:
+async def _store(
+    command: ConnectCredential, snapshot: AccountSnapshot, deps: VaultDeps, digest: str
+) -> bool:
     user = AggregateId(command.user_id)
     first = not (await deps.credentials.load(user)).connected
     try:
@@ -85,7 +109,7 @@ async def _store(command: ConnectCredential, snapshot: AccountSnapshot, deps: Va
         version = await deps.keeper.import_secret(command.user_id, command.api_secret)
         stored = await deps.credentials.execute(
             user,
-            lambda c: c.connect(snapshot, sealed, last4(command.api_key), version),
+            lambda c: c.connect(snapshot, sealed, last4(command.api_key), version, digest),
             actor=ActorId(command.actor.user_id),
             correlation_id=_correlation(command),
         )

@@ -40,6 +40,10 @@ class SecretKeeper(Protocol):
         """Rotate the key that seals API keys and rewrap ``ciphertext`` under the new version."""
         ...
 
+    async def api_key_digest(self, api_key: str) -> str:
+        """A keyed hash of the API key (hex), the same for the same key, made in Vault."""
+        ...
+
     async def shred(self, user_id: str) -> None:
         """Destroy every key of the user: their ciphertexts become unreadable for ever."""
         ...

@@ -1,16 +1,16 @@
-"""Login throttling and lockout arithmetic, one set of rules for every key.
+"""Login throttling arithmetic, one set of rules for every key; no hard lock.
 
-A :class:`FailureRecord` counts consecutive failures of one key: a user (kept in the
-user aggregate, so every auth instance and every restart agree), an unknown username or
-a client IP (kept in memory by :class:`FailureLedger`). The same functions judge all of
-them, so an unknown username is throttled and locked exactly like a real one.
+A :class:`FailureRecord` counts consecutive failures of one key, kept in memory by
+:class:`FailureLedger`: a pair (account, source) and a source (client IP). An unknown
+username is a key like any other, so it is throttled exactly like a real one.
 
-* Back-off: after ``free`` failures, the next attempt must wait
-  ``base * 2 ** (failures - free)`` seconds (capped at ``max``) after the last failure.
-* Lockout: the ``lockout_after``-th consecutive failure locks the key for ``lockout``;
-  each failure after that re-locks it. A throttled attempt on the username counts as a
-  failure (an attacker who ignores ``retry_after`` reaches the lock sooner, not later);
-  an attempt refused because its IP is throttled does not count against the user.
+* Back-off: after ``free`` failures, the next attempt of the key must wait
+  ``base * 2 ** (failures - free)`` seconds (capped at ``max``) after its last failure.
+  A refused (throttled) attempt is not a failure: nothing was verified.
+* No lock: a stranger's failures throttle only the stranger's own source (and the pair of
+  that source with the account), never the account from other sources, and never end a
+  session or a token. A lock recorded by an older version (``user.locked``) is still
+  read, so ``UnlockUser`` can lift it, but nothing locks any more.
 * Memory: a failure older than ``memory`` is forgotten and the count restarts at 1.
 """
 
@@ -22,23 +22,21 @@ from datetime import datetime, timedelta
 
 @dataclass(frozen=True)
 class FailureRecord:
-    """Consecutive failures of one key, the last one's time, and any lock."""
+    """Consecutive failures of one key, the last one's time, and a lock of the past."""
 
     count: int = 0
     last_failure_at: datetime | None = None
-    locked_until: datetime | None = None
+    locked_until: datetime | None = None  # only from events of an older version
 
 
 @dataclass(frozen=True)
 class LoginPolicy:
     """The product's limits; every value comes from the service settings."""
 
-    user_free_failures: int = 3
-    ip_free_failures: int = 20
+    pair_free_failures: int = 5
+    source_free_failures: int = 20
     backoff_base: timedelta = timedelta(seconds=1)
     backoff_max: timedelta = timedelta(minutes=5)
-    lockout_after: int = 10
-    lockout: timedelta = timedelta(minutes=15)
     memory: timedelta = timedelta(hours=1)
 
     def remembered(self, record: FailureRecord, now: datetime) -> bool:
@@ -46,7 +44,7 @@ class LoginPolicy:
         return record.last_failure_at is not None and now - record.last_failure_at < self.memory
 
     def locked_until(self, record: FailureRecord, now: datetime) -> datetime | None:
-        """The end of a lock still in force, else ``None`` (an expired lock is no lock)."""
+        """The end of a lock of an older version still in force, else ``None``."""
         if record.locked_until is not None and now < record.locked_until:
             return record.locked_until
         return None
@@ -65,21 +63,28 @@ class LoginPolicy:
         wait = record.last_failure_at + self.delay(record.count, free) - now
         return max(wait.total_seconds(), 0.0)
 
-    def after_failure(
-        self, record: FailureRecord, now: datetime, *, can_lock: bool = True
-    ) -> FailureRecord:
-        """The record once one more failure happened at ``now``."""
+    def after_failure(self, record: FailureRecord, now: datetime) -> FailureRecord:
+        """The record once one more failure happened at ``now`` (never a lock)."""
         count = record.count + 1 if self.remembered(record, now) else 1
-        locked = now + self.lockout if can_lock and count >= self.lockout_after else None
-        return FailureRecord(count, now, locked or self.locked_until(record, now))
+        return FailureRecord(count, now)
+
+
+def pair_key(username: str, source: str) -> str:
+    """The ledger key of one (account, source) pair."""
+    return f"pair:{username}|{source}"
+
+
+def source_key(source: str) -> str:
+    """The ledger key of one source."""
+    return "ip:" + source
 
 
 @dataclass
 class FailureLedger:
-    """In-memory failure records of client IPs and unknown usernames, bounded in size.
+    """In-memory failure records of pairs and sources, bounded in size.
 
-    Per auth instance: with several instances an IP's attempts are spread over them, so
-    the effective per-IP rate is that many times the single-instance rate.
+    Per auth instance: with several instances a source's attempts are spread over them,
+    so the effective per-source rate is that many times the single-instance rate.
     """
 
     policy: LoginPolicy
@@ -92,21 +97,33 @@ class FailureLedger:
         """The record of ``key`` (empty when it never failed)."""
         return self._records.get(key, FailureRecord())
 
-    def fail(self, key: str, now: datetime, *, can_lock: bool = True) -> FailureRecord:
+    def fail(self, key: str, now: datetime) -> FailureRecord:
         """Count one failure of ``key``; returns the new record."""
         previous = self._records.pop(key, FailureRecord())
-        record = self.policy.after_failure(previous, now, can_lock=can_lock)
+        record = self.policy.after_failure(previous, now)
         self._records[key] = record  # re-inserted last: the dict's order is by last failure
         if len(self._records) > self.max_keys:
             self._prune(now)
         return record
 
+    def forget(self, key: str) -> None:
+        """Drop ``key``'s failures (its owner signed in)."""
+        self._records.pop(key, None)
+
+    def wait(self, username: str, source: str, now: datetime) -> float:
+        """Seconds before an attempt on ``username`` from ``source`` is allowed."""
+        policy = self.policy
+        pair = policy.retry_after(
+            self.get(pair_key(username, source)), now, policy.pair_free_failures
+        )
+        by_source = policy.retry_after(
+            self.get(source_key(source)), now, policy.source_free_failures
+        )
+        return max(pair, by_source)
+
     def _prune(self, now: datetime) -> None:
         stale = [
-            key
-            for key, record in self._records.items()
-            if not self.policy.remembered(record, now)
-            and self.policy.locked_until(record, now) is None
+            key for key, record in self._records.items() if not self.policy.remembered(record, now)
         ]
         for key in stale:
             del self._records[key]

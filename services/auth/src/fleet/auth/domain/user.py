@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from fleet.auth.domain.access_tokens import Scope, check_token_request
+from fleet.auth.domain.access_tokens import NewToken, TokenRules, check_token_request
 from fleet.auth.domain.login_policy import FailureRecord, LoginPolicy
 from fleet.auth.domain.trading_settings import merge_settings
-from fleet.auth.errors import Conflict, InvalidInput, NotFound
+from fleet.auth.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fleet.events import AggregateId, DomainEvent
 from fleet.events.users import (
     USER_AGGREGATE,
@@ -106,6 +106,7 @@ class User(Aggregate):
         if role == previous:
             return False
         self.record(UserRoleChanged(role=role, previous_role=previous))
+        self.revoke_all_tokens()  # a token's scope was judged against the old role
         if previous == "viewer":  # grants only mean something on a viewer
             for trader_id in sorted(self.state.grants):
                 self.record(ViewerGrantRevoked(trader_id=trader_id))
@@ -118,13 +119,14 @@ class User(Aggregate):
         if active == self.state.active:
             return False
         self.record(UserActivated() if active else UserDeactivated(reason=reason))
+        if not active:
+            self.revoke_all_tokens()
         return True
 
     def delete(self) -> None:
         self.require()
         self.record(UserDeleted())
-        for token_id in sorted(self.state.tokens):
-            self.record(AccessTokenRevoked(token_id=token_id))
+        self.revoke_all_tokens()
 
     def change_email(self, email: str) -> bool:
         self.require()
@@ -141,19 +143,8 @@ class User(Aggregate):
         self.record(
             PasswordSet(password_hash=password_hash, reason=reason, must_change=must_change)
         )
-
-    def login_failed(self, ip: str, now: datetime, policy: LoginPolicy, *, throttled: bool) -> None:
-        """Count a failure (none while locked); the ``lockout_after``-th one locks."""
-        if policy.locked_until(self.state.failures, now) is not None:
-            return
-        after = policy.after_failure(self.state.failures, now)
-        self.record(
-            LoginFailed(ip=ip, consecutive_failures=after.count, throttled=throttled, failed_at=now)
-        )
-        if after.locked_until is not None:
-            self.record(
-                UserLocked(until=after.locked_until, consecutive_failures=after.count, ip=ip)
-            )
+        if reason in ("changed", "reset"):  # whoever knew the old password loses its tokens
+            self.revoke_all_tokens()
 
     def login_succeeded(self, ip: str, user_agent: str) -> None:
         self.record(LoginSucceeded(ip=ip, user_agent=user_agent))
@@ -194,25 +185,21 @@ class User(Aggregate):
         self.record(TradingSettingsChanged(settings=settings))
         return True
 
-    def create_token(
-        self,
-        token_id: str,
-        name: str,
-        scope: Scope,
-        sha256: str,
-        days: int | None,
-        now: datetime,
-    ) -> datetime | None:
-        """Record a new token (its hash only); returns when it expires (None: never)."""
+    def create_token(self, token: NewToken, rules: TokenRules, now: datetime) -> datetime:
+        """Record a new token (its hash only); returns when it expires."""
         self.require()
-        label = check_token_request(self.state.role, scope, name, days)
-        expires_at = None if days is None else now + timedelta(days=days)
+        if self.state.must_change_password:
+            raise Forbidden("change your password before creating tokens")
+        if len(self.state.tokens) >= rules.max_per_user:
+            raise Conflict(f"at most {rules.max_per_user} tokens per user; revoke one first")
+        label = check_token_request(self.state.role, token.scope, token.name, token.days, rules)
+        expires_at = now + timedelta(days=token.days)
         self.record(
             AccessTokenCreated(
-                token_id=token_id,
+                token_id=token.token_id,
                 name=label,
-                scope=scope,
-                token_sha256=sha256,
+                scope=token.scope,
+                token_sha256=token.sha256,
                 expires_at=expires_at,
             )
         )
@@ -223,6 +210,14 @@ class User(Aggregate):
         if token_id not in self.state.tokens:
             raise NotFound("no such token", "token_id")
         self.record(AccessTokenRevoked(token_id=token_id))
+
+    def revoke_all_tokens(self) -> int:
+        """Revoke every live token (password change or reset, role change, deactivation,
+        deletion, logout everywhere); returns how many."""
+        live = sorted(self.state.tokens)
+        for token_id in live:
+            self.record(AccessTokenRevoked(token_id=token_id))
+        return len(live)
 
     # -- state -------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """The admin API for accounts (``/api/admin/users*``): list, create, read, update,
-delete, role, activate, unlock, reset password, viewer grants. Every action on another
-account is an audit entry."""
+delete, role, activate, unlock, reset password, viewer grants, access tokens. Every
+action on another account is an audit entry. A user an admin creates must change the
+admin-chosen password at his first sign-in."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from fleet.events.auth_commands import (
     CreateUser,
     DeleteUser,
     ResetPassword,
+    RevokeAccessToken,
     SetActive,
     UnlockUser,
 )
@@ -28,6 +30,7 @@ from fleet.gateway.read_models.bots.queries import bot_of
 from fleet.gateway.read_models.credentials.queries import credential_of
 from fleet.gateway.read_models.users import queries as users
 from fleet.gateway.schemas import admin as body
+from fleet.gateway.schemas.auth import TokenOut
 from fleet.gateway.schemas.common import Done, IdPath, Page
 from fleet.gateway.schemas.queries import UsersQuery
 
@@ -71,6 +74,7 @@ async def create_user(
         password=new.password,
         email=new.email,
         role=new.role,
+        must_change_password=True,
         actor=access.caller.actor(),
         correlation_id=access.request_id,
     )
@@ -172,7 +176,30 @@ async def change_role(
         target=access.target_id,
         details={"role": change.role},
     )
+    assert access.target is not None
+    if access.target["role"] == "trader" and change.role != "trader":
+        await _revoke_grants_on(found, access)
     return await _fresh_user(found, access.target_id)
+
+
+async def _revoke_grants_on(found: Services, access: Access) -> None:
+    """A trader who is no longer one is read by no viewer (his viewers' grants go; the
+    read side also checks the role at use, so a grant never outlives the role)."""
+    for viewer_id in await found.db.read(users.viewers_granted, access.target_id):
+        command = ChangeViewerGrant(
+            viewer_id=viewer_id,
+            trader_id=access.target_id,
+            granted=False,
+            actor=access.caller.actor(),
+        )
+        await audited(
+            found,
+            access,
+            "admin.grant.revoke",
+            command,
+            target=viewer_id,
+            details={"trader_id": access.target_id, "reason": "role_changed"},
+        )
 
 
 @router.put(
@@ -292,3 +319,40 @@ async def revoke_grant(
 ) -> list[body.GrantOut]:
     await _change_grant(found, access, trader_id, granted=False)
     return await found.db.read(users.grants_of, access.target_id)
+
+
+@router.get(
+    "/api/admin/users/{user_id}/tokens",
+    summary="A user's access tokens (live, expired and revoked)",
+    operation_id="admin_tokens_list",
+)
+async def list_tokens(
+    user_id: IdPath,
+    access: Annotated[Access, Depends(authorize("admin.tokens.list"))],
+    found: ServicesDep,
+) -> list[TokenOut]:
+    if access.target_id != access.caller.user_id:
+        await audit(found, access, "admin.user.tokens.view", target=access.target_id)
+    return await found.db.read(users.tokens_of, access.target_id)
+
+
+@router.delete(
+    "/api/admin/users/{user_id}/tokens/{token_id}",
+    summary="Revoke one of a user's access tokens",
+    operation_id="admin_tokens_revoke",
+)
+async def revoke_token(
+    user_id: IdPath,
+    token_id: IdPath,
+    access: Annotated[Access, Depends(authorize("admin.tokens.revoke"))],
+    found: ServicesDep,
+) -> Done:
+    command = RevokeAccessToken(
+        user_id=access.target_id, token_id=token_id, actor=access.caller.actor()
+    )
+    details = {"token_id": token_id}
+    await audited(
+        found, access, "admin.user.token.revoke", command, target=access.target_id, details=details
+    )
+    await settle(found, "users")
+    return Done(status="revoked", message=f"token {token_id} revoked")

@@ -7,7 +7,12 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from fleet.events.audit import AuditRecorded
-from fleet.events.auth_commands import Authenticate, ChangeEmail, ChangePassword
+from fleet.events.auth_commands import (
+    Authenticate,
+    ChangeEmail,
+    ChangePassword,
+    RevokeAllAccessTokens,
+)
 from fleet.events.commands import Actor, CommandReply
 from fleet.gateway.adapters.audit_log import ANONYMOUS
 from fleet.gateway.api.common import ServicesDep, ask, make_router, send, settle
@@ -53,14 +58,17 @@ def _clear_cookies(response: Response, found: Services) -> None:
 
 
 async def _audit_login(found: Services, access: Access, reply: CommandReply, username: str) -> None:
+    """A sign-in is an audit entry; a refused one is not (the auth service writes refusals
+    once per source and window: an attacker cannot inflate the log one entry a try)."""
+    if not reply.ok:
+        return
     data = reply.data
     entry = AuditRecorded(
         action="auth.login",
-        actor_id=str(data.get("user_id", ANONYMOUS)) if reply.ok else ANONYMOUS,
-        actor_role=str(data.get("role", "anonymous")) if reply.ok else "anonymous",
+        actor_id=str(data.get("user_id", ANONYMOUS)),
+        actor_role=str(data.get("role", "anonymous")),
         ip=access.ip,
-        outcome="ok" if reply.ok else "failed",
-        details={"username": username[:64]} | ({"reason": reply.error.code} if reply.error else {}),
+        details={"username": username[:64]},
     )
     await found.audit.record(entry, access.request_id)
 
@@ -124,7 +132,7 @@ async def logout(
 
 @router.post(
     "/api/auth/logout-all",
-    summary="End every browser session of the caller (tokens stay valid)",
+    summary="End every session and revoke every access token of the caller",
     operation_id="auth_logout_all",
 )
 async def logout_all(
@@ -132,7 +140,10 @@ async def logout_all(
     access: Annotated[Access, Depends(authorize("auth.logout_all"))],
     found: ServicesDep,
 ) -> body.LoggedOut:
-    ended = await found.db.call(found.sessions.end_all, access.caller.user_id)
+    caller = access.caller
+    await ask(found, RevokeAllAccessTokens(user_id=caller.user_id, actor=caller.actor()))
+    await settle(found, "users")
+    ended = await found.db.call(found.sessions.end_all, caller.user_id)
     _clear_cookies(response, found)
     return body.LoggedOut(sessions_ended=ended)
 

@@ -1,5 +1,6 @@
 """Personal access tokens of the caller (``/api/tokens``): created and revoked by their
-owner, hashed at rest by the auth service, shown once."""
+owner, hashed at rest by the auth service, shown once; each expires (90 days at most by
+default) and dies when its owner's password, role or activation changes."""
 
 from __future__ import annotations
 
@@ -42,7 +43,11 @@ async def create_token(
     if not decision.allowed:
         raise GatewayError(decision.status, decision.code, decision.message)
     command = CreateAccessToken(
-        user_id=caller.user_id, token_name=request.name, scope=request.scope, actor=caller.actor()
+        user_id=caller.user_id,
+        token_name=request.name,
+        scope=request.scope,
+        expires_in_days=request.expires_in_days,
+        actor=caller.actor(),
     )
     data = await ask(found, command)
     await settle(found, "users")  # usable at once
@@ -51,6 +56,7 @@ async def create_token(
         token=str(data["token"]),
         name=request.name,
         scope=request.scope,
+        expires_at=data.get("expires_at"),
     )
 
 

@@ -76,6 +76,13 @@ class TokenCreate(ApiModel):
         description="read: GET only; write: every non-admin endpoint; admin: also the admin "
         "API (admins only)."
     )
+    expires_in_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=3650,
+        description="Days until the token expires (the auth service's maximum, 90 by "
+        "default, when omitted; a longer life is refused).",
+    )
 
 
 class TokenOut(ApiModel):
@@ -94,3 +101,4 @@ class TokenCreated(ApiModel):
     token: str = Field(examples=["flt_3q2+7w..."], description="Send as Authorization: Bearer.")
     name: str
     scope: ScopeName
+    expires_at: AwareDatetime | None = None

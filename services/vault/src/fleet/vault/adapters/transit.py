@@ -23,6 +23,11 @@ def signing_key_name(user_id: str) -> str:
     return f"fleet-sign-{user_id}"
 
 
+# The keyed hash that tells whether an API key is already connected to another user: a
+# transit key no one can export, so the digest cannot be recomputed outside Vault.
+API_KEY_INDEX = "fleet-apikey-index"
+
+
 def api_key_key_name(user_id: str) -> str:
     """Transit key sealing a user's API key."""
     return f"fleet-apikey-{user_id}"
@@ -114,6 +119,12 @@ class TransitKeeper:
         await self._post(f"keys/{name}/rotate")
         body = {"ciphertext": ciphertext, "context": _b64(user_id)}
         return str((await self._post(f"rewrap/{name}", body))["data"]["ciphertext"])
+
+    async def api_key_digest(self, api_key: str) -> str:
+        if not await self._key_exists(API_KEY_INDEX):
+            await self._post(f"keys/{API_KEY_INDEX}", {"type": "aes256-gcm96"})
+        body = {"input": _b64(api_key), "key_version": 1}  # never rotated: digests stay equal
+        return _hex((await self._post(f"hmac/{API_KEY_INDEX}/sha2-256", body))["data"])
 
     async def shred(self, user_id: str) -> None:
         for name in (signing_key_name(user_id), api_key_key_name(user_id)):

@@ -33,6 +33,7 @@ class CredentialState:
     balance: Decimal = Decimal(0)
     permissions: tuple[int, ...] = field(default_factory=tuple)
     signing_unavailable: bool = False  # an outage is recorded and not yet over
+    api_key_digest: str = ""
 
 
 class Credential(Aggregate):
@@ -50,7 +51,12 @@ class Credential(Aggregate):
         return self.state.status in ("verified", "failed")
 
     def connect(
-        self, snapshot: AccountSnapshot, ciphertext: str, last4: str, key_version: int
+        self,
+        snapshot: AccountSnapshot,
+        ciphertext: str,
+        last4: str,
+        key_version: int,
+        digest: str = "",
     ) -> None:
         self.record(
             CredentialConnected(
@@ -62,6 +68,7 @@ class Credential(Aggregate):
                 ip_addresses=snapshot.ip_addresses,
                 balance=snapshot.balance,
                 replaced_previous=self.connected,
+                api_key_digest=digest,
             )
         )
 
@@ -109,6 +116,7 @@ class Credential(Aggregate):
             state.account_type = event.account_type
             state.balance = event.balance
             state.permissions = event.permissions
+            state.api_key_digest = event.api_key_digest
         elif isinstance(event, CredentialVerified):
             state.status, state.balance = "verified", event.balance
         elif isinstance(event, CredentialVerificationFailed):

@@ -14,6 +14,7 @@ from fleet.events import DomainEvent, Envelope
 from fleet.events import audit as audit_ev
 from fleet.events import bots as bot_ev
 from fleet.events import credentials as cred_ev
+from fleet.events import security as security_ev
 from fleet.events import users as user_ev
 from fleet.gateway.read_models.dispatch import DispatchingProjection, Handler
 from fleet.projections import PROJECTION_SCHEMA, ProjectionTx
@@ -88,6 +89,54 @@ def _unlocked(tx: ProjectionTx, _event: user_ev.UserUnlocked, envelope: Envelope
     _domain(tx, envelope, {})
 
 
+def _token(tx: ProjectionTx, event: DomainEvent, envelope: Envelope) -> None:
+    details = {"token_id": str(getattr(event, "token_id", ""))}
+    if isinstance(event, user_ev.AccessTokenCreated):
+        details |= {"scope": event.scope, "name": event.name}
+        if event.expires_at is not None:
+            details["expires_at"] = event.expires_at.isoformat()
+    _domain(tx, envelope, details)
+
+
+def _logins_refused(tx: ProjectionTx, event: security_ev.LoginsRefused, envelope: Envelope) -> None:
+    details = {
+        "refused": str(event.refused),
+        "unauthenticated": str(event.unauthenticated),
+        "throttled": str(event.throttled),
+        "busy": str(event.busy),
+        "accounts": str(event.accounts),
+        "usernames": ",".join(event.usernames),
+        "window_start": event.window_start.isoformat(),
+        "window_end": event.window_end.isoformat(),
+    }
+    row = _row(envelope, action=envelope.type, target=None, details=details)
+    tx.insert(entries, row | {"ip": event.source_ip, "outcome": "denied"})
+
+
+def _attack(tx: ProjectionTx, event: security_ev.AttackSuspected, envelope: Envelope) -> None:
+    details = {
+        "refused": str(event.refused),
+        "sources": str(event.sources),
+        "top_source_refused": str(event.top_source_refused),
+        "window_start": event.window_start.isoformat(),
+        "window_end": event.window_end.isoformat(),
+    }
+    row = _row(envelope, action=envelope.type, target=None, details=details)
+    tx.insert(entries, row | {"ip": event.top_source_ip, "outcome": "denied"})
+
+
+def _log_nearly_full(
+    tx: ProjectionTx, event: security_ev.EventLogNearlyFull, envelope: Envelope
+) -> None:
+    details = {
+        "stream": event.stream,
+        "used_bytes": str(event.used_bytes),
+        "max_bytes": str(event.max_bytes),
+        "used_percent": str(event.used_percent),
+    }
+    _domain(tx, envelope, details)
+
+
 def _cred_connected(
     tx: ProjectionTx, event: cred_ev.CredentialConnected, envelope: Envelope
 ) -> None:
@@ -136,12 +185,18 @@ class AuditProjection(DispatchingProjection):
     """The queryable audit log."""
 
     name = "audit"
-    version = 2  # 2: columns follow the event bounds, ip is inet
+    # 2: columns follow the event bounds, ip is inet; 3: token and security events
+    version = 3
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         audit_ev.AuditRecorded: _recorded,
         user_ev.UserLocked: _locked,
         user_ev.UserUnlocked: _unlocked,
+        user_ev.AccessTokenCreated: _token,
+        user_ev.AccessTokenRevoked: _token,
+        security_ev.LoginsRefused: _logins_refused,
+        security_ev.AttackSuspected: _attack,
+        security_ev.EventLogNearlyFull: _log_nearly_full,
         cred_ev.CredentialConnected: _cred_connected,
         cred_ev.CredentialVerified: _cred_verified,
         cred_ev.CredentialVerificationFailed: _cred_failed,

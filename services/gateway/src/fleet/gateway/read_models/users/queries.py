@@ -109,11 +109,15 @@ def _escape_like(text: str) -> str:
 
 
 def grants_of(connection: Connection, viewer_id: str) -> list[GrantOut]:
-    """The traders a viewer may read (traders that still exist)."""
+    """The traders a viewer may read (users that still exist and are still traders)."""
     query = (
         select(grants, users.c.username)
         .join(users, users.c.user_id == grants.c.trader_id)
-        .where(grants.c.viewer_id == viewer_id, users.c.deleted.is_(False))
+        .where(
+            grants.c.viewer_id == viewer_id,
+            users.c.deleted.is_(False),
+            users.c.role == "trader",
+        )
         .order_by(users.c.username)
     )
     return [
@@ -129,7 +133,8 @@ def grants_of(connection: Connection, viewer_id: str) -> list[GrantOut]:
 
 
 def is_granted(connection: Connection, viewer_id: str, trader_id: str) -> bool:
-    """Whether ``viewer_id`` may read ``trader_id`` (an existing trader)."""
+    """Whether ``viewer_id`` may read ``trader_id``: granted, and the trader still exists
+    and is still a trader (a grant is checked at use, whatever its revocation's timing)."""
     query = (
         select(grants.c.trader_id)
         .join(users, users.c.user_id == grants.c.trader_id)
@@ -137,9 +142,16 @@ def is_granted(connection: Connection, viewer_id: str, trader_id: str) -> bool:
             grants.c.viewer_id == viewer_id,
             grants.c.trader_id == trader_id,
             users.c.deleted.is_(False),
+            users.c.role == "trader",
         )
     )
     return connection.execute(query).first() is not None
+
+
+def viewers_granted(connection: Connection, trader_id: str) -> list[str]:
+    """The viewers holding a grant on ``trader_id``."""
+    query = select(grants.c.viewer_id).where(grants.c.trader_id == trader_id)
+    return [str(viewer_id) for viewer_id in connection.execute(query).scalars()]
 
 
 def settings_of(connection: Connection, user_id: str) -> SettingsOut:
