@@ -66,11 +66,18 @@ async def append_batch(store: EventStore, label: str, count: int) -> list[Envelo
 
 
 async def stored_ids(nc: Client, spec: StreamSpec, events: list[Envelope]) -> set[str]:
+    """The ids stored for ``events``' aggregates, once the cluster answers reads (a node
+    just restarted may still be catching up: "service unavailable" meanwhile)."""
     store = EventStore(nc, spec, registry=REGISTRY)
-    found: set[str] = set()
-    for aggregate in {event.aggregate for event in events}:
-        found |= {str(stored.id) for stored in await store.load(aggregate)}
-    return found
+    for _ in range(80):
+        try:
+            found: set[str] = set()
+            for aggregate in {event.aggregate for event in events}:
+                found |= {str(stored.id) for stored in await store.load(aggregate)}
+            return found
+        except RETRYABLE:
+            await asyncio.sleep(0.25)
+    raise AssertionError("the cluster never answered the reads")
 
 
 async def create_stream(nc: Client, spec: StreamSpec) -> StreamInfo:
