@@ -129,7 +129,7 @@ def test_only_executor_may_request_signatures_everywhere() -> None:
             for line in config.read_text().splitlines()
             if f'user: "{u}"' in line
         }
-        for user in ("auth", "vault", "strategy", "gateway"):
+        for user in ("auth", "vault", "strategy", "gateway", "notify"):
             assert "cmd.vault.sign" in lines[user] and "STREAM.DELETE" in lines[user], user
         assert "cmd.vault.sign" not in lines["executor"]
 

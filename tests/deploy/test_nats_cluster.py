@@ -15,12 +15,22 @@ from nats.errors import Error as NatsError
 from nats.js.api import StreamInfo
 from nats.js.errors import Error as JetStreamError
 
-from fleet.events import AggregateId, AggregateRef, Envelope
+from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, EventRegistry
 from fleet.eventstore import EventStore, EventStoreError, StreamSpec, ensure_stream
 from fleet.stack.nats_cluster import ClusterNode, NatsCluster
 
 pytestmark = pytest.mark.integration
 RETRYABLE = (NatsError, JetStreamError, EventStoreError, TimeoutError)
+
+
+class Noted(DomainEvent):
+    """A test-only event: appends are screened against a registry that must declare it."""
+
+    event_type = "order.noted"
+    i: int
+
+
+REGISTRY = EventRegistry([Noted])
 
 
 @pytest.fixture
@@ -56,11 +66,18 @@ async def append_batch(store: EventStore, label: str, count: int) -> list[Envelo
 
 
 async def stored_ids(nc: Client, spec: StreamSpec, events: list[Envelope]) -> set[str]:
-    store = EventStore(nc, spec)
-    found: set[str] = set()
-    for aggregate in {event.aggregate for event in events}:
-        found |= {str(stored.id) for stored in await store.load(aggregate)}
-    return found
+    """The ids stored for ``events``' aggregates, once the cluster answers reads (a node
+    just restarted may still be catching up: "service unavailable" meanwhile)."""
+    store = EventStore(nc, spec, registry=REGISTRY)
+    for _ in range(80):
+        try:
+            found: set[str] = set()
+            for aggregate in {event.aggregate for event in events}:
+                found |= {str(stored.id) for stored in await store.load(aggregate)}
+            return found
+        except RETRYABLE:
+            await asyncio.sleep(0.25)
+    raise AssertionError("the cluster never answered the reads")
 
 
 async def create_stream(nc: Client, spec: StreamSpec) -> StreamInfo:
@@ -88,7 +105,7 @@ async def test_three_nodes_from_the_deployed_config_keep_every_acknowledged_even
     executor = await nats.connect(
         cluster.urls_for("executor"), max_reconnect_attempts=-1, reconnect_time_wait=0.2
     )
-    store = EventStore(executor, spec)
+    store = EventStore(executor, spec, registry=REGISTRY)
     acknowledged = await append_batch(store, "before", 50)
 
     follower = next(n for n in cluster.nodes if n is not cluster.meta_leader())

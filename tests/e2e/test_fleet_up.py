@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import hvac
 import nats
 import psutil
@@ -72,6 +73,21 @@ def admin_nats_url(data_dir: Path) -> str:
     users = json.loads((data_dir / "nats" / "users.json").read_text())
     port = json.loads((data_dir / "nats" / "ports.json").read_text())["port"]
     return f"nats://admin:{users['admin']}@127.0.0.1:{port}"
+
+
+def forget_notify_user(data_dir: Path) -> None:
+    """Make the data dir one from before the ``notify`` NATS user existed."""
+    path = data_dir / "nats" / "users.json"
+    users = json.loads(path.read_text())
+    del users["notify"]
+    path.write_text(json.dumps(users))
+
+
+def nats_users_connected(data_dir: Path) -> set[str]:
+    """The NATS users of the open client connections (nats-server's /connz)."""
+    port = json.loads((data_dir / "nats" / "ports.json").read_text())["monitor_port"]
+    answer = httpx.get(f"http://127.0.0.1:{port}/connz?auth=true&limit=1024", timeout=5)
+    return {c.get("authorized_user", "") for c in answer.json()["connections"]}
 
 
 def root_vault(data_dir: Path, addr: str) -> hvac.Client:
@@ -157,11 +173,14 @@ def test_fleet_up_status_ctrl_c_and_resume(data_dir: Path, started: list[Managed
         conn.execute("CREATE TABLE e2e_marker (note text)")
         conn.execute("INSERT INTO e2e_marker VALUES ('kept')")
     root_vault(data_dir, str(status["vault"])).adapter.post("/v1/transit/keys/fleet-e2e", json={})
+    assert "notify" in nats_users_connected(data_dir)  # notify runs as its own user
     stop(first, pids)
 
+    forget_notify_user(data_dir)  # an older data dir: its password is added at start
     second = start(data_dir, port, started)
     status = wait_until_up(data_dir, second)
     try:
+        assert "notify" in nats_users_connected(data_dir)
         assert asyncio.run(load_markers(admin_nats_url(data_dir))) == [marker]
         with psycopg.connect(postgres_dsn(data_dir, status)) as conn:
             assert conn.execute("SELECT note FROM e2e_marker").fetchall() == [("kept",)]

@@ -10,10 +10,19 @@ from nats.errors import Error as NatsError
 from nats.js.api import StreamConfig
 from nats.js.errors import Error as JetStreamError
 
-from fleet.events import AggregateId, AggregateRef, Envelope
+from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, EventRegistry
 from fleet.eventstore import EventStore, StreamSpec, ensure_stream
 
 pytestmark = pytest.mark.integration
+
+
+class Noted(DomainEvent):
+    """A test-only event: appends are screened against a registry that must declare it."""
+
+    event_type = "t.e"
+
+
+REGISTRY = EventRegistry([Noted])
 
 
 async def refused(action: Any) -> bool:
@@ -36,7 +45,9 @@ async def test_a_service_cannot_change_the_stream(
     js = service.jetstream(timeout=0.5)
     aggregate = AggregateRef(type="t", id=AggregateId("a"))
     event = Envelope(type="t.e", schema_version=1, aggregate=aggregate, data={})
-    assert await EventStore(service, spec).append(aggregate, [event], 0)  # appending is allowed
+    assert await EventStore(service, spec, registry=REGISTRY).append(
+        aggregate, [event], 0
+    )  # appending is allowed
     assert await refused(js.delete_stream(spec.name))
     assert await refused(js.purge_stream(spec.name))
     assert await refused(js.update_stream(StreamConfig(name=spec.name, subjects=["x.>"])))

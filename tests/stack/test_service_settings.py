@@ -9,7 +9,7 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("service", ["auth", "vault", "strategy", "executor", "gateway"])
+@pytest.mark.parametrize("service", ["auth", "vault", "strategy", "executor", "gateway", "notify"])
 def test_bad_port_is_one_clear_line_and_exit_2(service: str) -> None:
     env = os.environ | {"FLEET_HTTP_PORT": "eighty"}
     done = subprocess.run(

@@ -48,7 +48,7 @@ def test_vault_logs_in_by_approle_with_a_fresh_secret_id() -> None:
     assert "secret-id-issuer" in {m["name"] for m in init["volumeMounts"]}
 
 
-@pytest.mark.parametrize("deployment", ["auth", "strategy", "executor", "gateway"])
+@pytest.mark.parametrize("deployment", ["auth", "strategy", "executor", "gateway", "notify"])
 def test_no_other_service_gets_anything_of_vault(deployment: str) -> None:
     spec = pod(deployment)
     for container in spec["containers"] + spec.get("initContainers", []):

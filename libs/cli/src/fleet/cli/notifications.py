@@ -3,37 +3,19 @@ Maildir) and the notify service sending to it."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import nats
-from nats.js.errors import BucketNotFoundError
-
 from fleet.cli.state import Part
+from fleet.eventstore import NOTIFY_BUCKET
 from fleet.stack import free_port
 from fleet.stack.smtp_sink import SmtpSink
 
 if TYPE_CHECKING:
     from fleet.cli.platform import Platform
-
-POSITION_BUCKET = "fleet_notify"
-
-
-async def _ensure_position_bucket(admin_url: str) -> None:
-    """Service users may not create streams: the notify position's bucket is made here."""
-    nc = await nats.connect(admin_url, max_reconnect_attempts=1)
-    try:
-        js = nc.jetstream()
-        try:
-            await js.key_value(POSITION_BUCKET)
-        except BucketNotFoundError:
-            await js.create_key_value(bucket=POSITION_BUCKET, history=1)
-    finally:
-        await nc.close()
 
 
 def _signing_key(platform: Platform) -> str:
@@ -59,11 +41,9 @@ def start_notifications(platform: Platform, report: Callable[[str], None]) -> No
         url=sink.url, pid=sink.process.pid, health_url=f"tcp://127.0.0.1:{sink.port}"
     )
     report(f"smtp_sink (mails kept in {sink.mail_dir})")
-    asyncio.run(_ensure_position_bucket(platform.nats.admin_url))
-    # The NATS users are generated per service by fleet.stack.nats; until it has a
-    # ``notify`` user, the local stack runs notify as the admin user.
-    known = platform.nats.passwords
-    nats_url = platform.nats.url_for("notify" if "notify" in known else "admin")
+    # Its own NATS user (fleet.stack.nats back-fills its password in an older data dir);
+    # the position's bucket was made with the platform (ensure_domain_stream).
+    nats_url = platform.nats.url_for("notify")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = without_vault_credentials(os.environ) | {
@@ -74,7 +54,7 @@ def start_notifications(platform: Platform, report: Callable[[str], None]) -> No
         "FLEET_SMTP_HOST": "127.0.0.1",
         "FLEET_SMTP_PORT": str(sink.port),
         "FLEET_SMTP_STARTTLS": "false",
-        "FLEET_NOTIFY_POSITION_BUCKET": POSITION_BUCKET,
+        "FLEET_NOTIFY_POSITION_BUCKET": NOTIFY_BUCKET,
         "FLEET_WEBHOOK_SIGNING_KEY": _signing_key(platform),
     }
     argv = [sys.executable, "-m", "fleet.notify"]

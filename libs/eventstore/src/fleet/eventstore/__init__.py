@@ -13,9 +13,15 @@ from fleet.eventstore.errors import (
     StreamMisconfigured,
 )
 from fleet.eventstore.store import EventStore, StoredEvent
-from fleet.eventstore.stream import StreamSpec, ensure_domain_stream, ensure_stream
+from fleet.eventstore.stream import (
+    NOTIFY_BUCKET,
+    StreamSpec,
+    ensure_domain_stream,
+    ensure_stream,
+)
 
 __all__ = [
+    "NOTIFY_BUCKET",
     "Aggregate",
     "AppendRejected",
     "ConcurrencyError",

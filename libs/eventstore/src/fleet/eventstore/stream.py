@@ -111,6 +111,8 @@ BUDGET_TTL_S = 3600.0
 QUARANTINE_BUCKET = "fleet_quarantine"
 QUARANTINE_VALUE_MAX = 4096
 QUARANTINE_MAX_BYTES = 64 * 1024 * 1024
+# The notify service's position in the log (key "position"; services/notify/README.md).
+NOTIFY_BUCKET = "fleet_notify"
 
 
 def market_stream_config(replicas: int = 1) -> StreamConfig:
@@ -129,7 +131,8 @@ def market_stream_config(replicas: int = 1) -> StreamConfig:
 
 
 async def ensure_platform(js: JetStreamContext, spec: StreamSpec) -> None:
-    """The domain stream, the market-data stream, the lease and budget buckets (admin only)."""
+    """The domain stream, the market-data stream, the lease, budget, quarantine and notify
+    buckets (admin only: services may not create streams)."""
     await ensure_stream(js, spec)
     try:
         await js.stream_info(MARKET_STREAM)
@@ -148,6 +151,12 @@ async def ensure_platform(js: JetStreamContext, spec: StreamSpec) -> None:
             KeyValueConfig(bucket=BUDGET_BUCKET, ttl=BUDGET_TTL_S, replicas=spec.replicas)
         )
     await ensure_quarantine_bucket(js, spec.replicas)
+    try:
+        await js.key_value(NOTIFY_BUCKET)
+    except NotFoundError:
+        await js.create_key_value(
+            KeyValueConfig(bucket=NOTIFY_BUCKET, history=1, replicas=spec.replicas)
+        )
 
 
 async def ensure_quarantine_bucket(js: JetStreamContext, replicas: int = 1) -> None:

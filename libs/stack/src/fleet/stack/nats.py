@@ -42,12 +42,17 @@ class NatsServer:
         return int(json.loads(path.read_text())[key]) if path.exists() else None
 
     def _passwords(self) -> dict[str, str]:
+        """Every user's password, made once; a data dir from before a user existed (say
+        ``notify``) gets the missing ones added, the others kept."""
         path = self.data_dir / "users.json"
-        if path.exists():
-            return dict(json.loads(path.read_text()))
+        saved: dict[str, str] = dict(json.loads(path.read_text())) if path.exists() else {}
+        missing = [name for name in ("admin", *SERVICE_USERS) if name not in saved]
+        if not missing:
+            return saved
+        users = saved | {name: secrets.token_urlsafe(24) for name in missing}
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        users = {name: secrets.token_urlsafe(24) for name in ("admin", *SERVICE_USERS)}
         path.touch(mode=0o600)
+        path.chmod(0o600)
         path.write_text(json.dumps(users))
         return users
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-SERVICE_USERS = ("auth", "vault", "strategy", "executor", "gateway")
+SERVICE_USERS = ("auth", "vault", "strategy", "executor", "gateway", "notify")
 # Services may use JetStream but never change or erase the log.
 DENIED_TO_SERVICES = (
     "$JS.API.STREAM.CREATE.>",

@@ -22,7 +22,8 @@ class KvPosition:
             try:
                 self._kv = await self._js.key_value(self._bucket)
             except BucketNotFoundError:
-                # only a user allowed to create streams can (fleet up provisions it)
+                # only a user allowed to create streams can: deployments make it beforehand
+                # (fleet.eventstore.ensure_platform, run by fleet up and stream-init)
                 self._kv = await self._js.create_key_value(bucket=self._bucket, history=1)
         return self._kv
 
