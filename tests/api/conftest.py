@@ -200,6 +200,9 @@ def extra_services() -> tuple[str, ...]:
     return ()
 
 
+AUTH_ENV = {"FLEET_LOGIN_AUDIT_WINDOW_S": "1"}
+
+
 @pytest.fixture(scope="module")
 def gateway_env() -> dict[str, str]:
     """Extra environment of the gateway (a module overrides it, e.g. to lower a limit)."""
@@ -209,7 +212,7 @@ def gateway_env() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def auth_env() -> dict[str, str]:
     """Settings of the auth service besides cheap argon2 (a module overrides it)."""
-    return {"FLEET_LOGIN_AUDIT_WINDOW_S": "1"}
+    return AUTH_ENV
 
 
 @pytest.fixture(scope="module")
@@ -218,12 +221,15 @@ def gateway_workers() -> int:
     return 1
 
 
-def _gateway_env(request: pytest.FixtureRequest) -> dict[str, str]:
-    # suites that reuse these fixtures without declaring gateway_env (tests/ui) get none
+def _extra_env(
+    request: pytest.FixtureRequest, name: str, default: dict[str, str]
+) -> dict[str, str]:
+    # suites that reuse these fixtures without declaring gateway_env / auth_env (tests/ui,
+    # tests/security) get the default
     try:
-        extra: dict[str, str] = request.getfixturevalue("gateway_env")
+        extra: dict[str, str] = request.getfixturevalue(name)
     except pytest.FixtureLookupError:
-        return {}
+        return default
     return extra
 
 
@@ -236,13 +242,13 @@ def _environments(
         "FLEET_LOG_LEVEL": "debug",
     }
     envs = {
-        "auth": CHEAP_ARGON2 | request.getfixturevalue("auth_env"),
+        "auth": CHEAP_ARGON2 | _extra_env(request, "auth_env", AUTH_ENV),
         "gateway": {
             "FLEET_DATABASE_URL": database_url,
             "FLEET_COOKIE_SECURE": "false",
             "FLEET_HTTP_WORKERS": str(request.getfixturevalue("gateway_workers")),
         }
-        | _gateway_env(request),
+        | _extra_env(request, "gateway_env", {}),
     }
     extra = request.getfixturevalue("extra_services")
     if extra:

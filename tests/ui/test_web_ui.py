@@ -5,8 +5,10 @@ is refused next to its field), starts and pauses his bot and reads the risk engi
 reasons; the viewer reads the trader's dashboard with nothing to press; the admin uses
 the kill switch, a trader's bot controls and the audit log."""
 
+import re
 import time
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -168,6 +170,7 @@ async def trader_trades(tab: "Tab", stack: "Stack", bingx_sim: Any) -> None:
     await expect(trades).to_contain_text("No closed trade matches.")
     await tab.go("My account")
     await expect(tab.main).to_contain_text("Sign out everywhere")
+    await access_tokens(tab)
     await tab.go("Risk decisions")
     rows = tab.main.locator("tbody tr")
     await expect(rows).to_have_count(2)
@@ -177,14 +180,45 @@ async def trader_trades(tab: "Tab", stack: "Stack", bingx_sim: Any) -> None:
     await tab.shot("decisions")
 
 
-async def viewer_reads(tab: "Tab", viewer: tuple[str, str], trader: str) -> None:
-    await tab.sign_in(*viewer)
+async def access_tokens(tab: "Tab") -> None:
+    """Create a token with its scope and expiry, see it once, use it, revoke it."""
+    form = tab.main.get_by_role("form", name="Create an access token")
+    await form.get_by_label("Name").fill("ui script")
+    await form.get_by_label("Scope").select_option("read")
+    await form.get_by_label("Expires after (days)").fill("30")
+    await form.get_by_role("button", name="Create token").click()
+    shown = tab.main.locator(".token-value")
+    await expect(shown).to_have_text(re.compile(r"^\S{20,}$"))
+    token = await shown.inner_text()
+    listed = tab.main.get_by_role("row").filter(has_text="ui script")
+    await expect(listed).to_contain_text("active")
+    answer = await tab.page.request.get("/api/tokens")
+    (mine,) = [t for t in await answer.json() if t["name"] == "ui script"]
+    life = datetime.fromisoformat(mine["expires_at"]) - datetime.fromisoformat(mine["created_at"])
+    assert round(life.total_seconds() / 86400) == 30
+    bearer = {"Authorization": f"Bearer {token}"}
+    origin = "/".join(tab.page.url.split("/")[:3])  # no cookie: the token alone
+    async with httpx.AsyncClient(base_url=origin) as http:
+        assert (await http.get("/api/status", headers=bearer)).status_code == 200
+        await listed.get_by_role("button", name="Revoke ui script").click()
+        await tab.confirm()
+        await expect(listed).to_contain_text("revoked")
+        assert (await http.get("/api/status", headers=bearer)).status_code == 401
+
+
+async def first_sign_in(tab: "Tab", account: tuple[str, str]) -> None:
+    """A user an admin created chooses his own password before anything else."""
+    await tab.sign_in(*account)
     await expect(tab.main.get_by_role("heading", name="Choose a new password")).to_be_visible()
-    await tab.page.get_by_label("Current password").fill(viewer[1])
-    new = f"chosen by the viewer {uuid.uuid4().hex[:6]}"
+    await tab.page.get_by_label("Current password").fill(account[1])
+    new = f"tulip meadow {uuid.uuid4().hex[:12]} harbour"
     await tab.page.get_by_label("New password", exact=True).fill(new)
     await tab.page.get_by_label("New password again").fill(new)
     await tab.page.get_by_role("button", name="Change password").click()
+
+
+async def viewer_reads(tab: "Tab", viewer: tuple[str, str], trader: str) -> None:
+    await first_sign_in(tab, viewer)
     await tab.main.get_by_role("link", name=trader).click()
     await expect(tab.main.get_by_role("heading", level=1)).to_have_text(f"Dashboard of {trader}")
     shown = tab.main.get_by_test_id("balance")
@@ -214,7 +248,7 @@ async def test_admin_trader_and_viewer(stack: "Stack", open_tab: "OpenTab", bing
     people = await admin_sets_up(boss)
 
     trader = await open_tab("trader")
-    await trader.sign_in(*people["trader"])
+    await first_sign_in(trader, people["trader"])
     await expect(trader.main.get_by_role("heading", level=1)).to_contain_text("Dashboard of")
     await trader_connects(trader, await simulator_keys(bingx_sim))
     await trader_saves_settings(trader)

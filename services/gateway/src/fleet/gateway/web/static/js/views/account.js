@@ -1,11 +1,12 @@
 // The signed-in user's own account: who he is, his password, and signing out of every
-// browser session (POST /api/auth/logout-all).
+// browser session (POST /api/auth/logout-all), and his personal access tokens.
 
 import { post } from "../api.js";
 import { fill, h } from "../dom.js";
 import { time } from "../format.js";
 import { badge, button, card, confirmAction, facts, heading, notify } from "../ui.js";
 import { passwordForm } from "./login.js";
+import { tokensCard } from "./tokens.js";
 
 export function accountView(page, _params, { me, refreshMe, signedOut }) {
   const everywhere = async () => {
@@ -36,5 +37,6 @@ export function accountView(page, _params, { me, refreshMe, signedOut }) {
         button("Sign out everywhere", everywhere, "danger"),
       ),
     ),
+    card("Access tokens", ...tokensCard(me)),
   );
 }
