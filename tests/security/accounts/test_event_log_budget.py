@@ -23,8 +23,10 @@ LIMIT = 256 * 1024
 
 
 def _entry() -> AuditRecorded:
+    # about 1 KiB an event, within the audit event's bounds (512 characters a detail)
+    details = {"i": "x" * 450, "j": "y" * 450}
     return AuditRecorded(
-        action="test.fill", actor_id="filler", actor_role="system", ip="", details={"i": "x" * 900}
+        action="test.fill", actor_id="filler", actor_role="system", ip="", details=details
     )
 
 
