@@ -130,6 +130,9 @@ class TradingStack:
             "FLEET_VAULT_ADDR": self.openbao.addr,
             "FLEET_VAULT_TOKEN": self.openbao.root_token,
             "FLEET_HEALTH_CHECK_MINUTES": "600",
+            # thousands of traders connect at once: far beyond the platform's connect budget
+            "FLEET_CONNECT_PLATFORM_PER_MINUTE": "600000",
+            "FLEET_CONNECT_PLATFORM_BURST": "100000",
         }
         for _ in range(self.vault_workers):
             self._processes.append(ServiceProcess("vault", vault, self.workdir).start())

@@ -265,6 +265,10 @@ def _environments(
             "FLEET_VAULT_TOKEN": bao.root_token,
             "FLEET_BINGX_BASE_URL": sim.url,
             "FLEET_HEALTH_CHECK_MINUTES": "60",
+            # every test trader connects from this one platform: its budget is tested by
+            # tests/security/accounts/test_connect.py with the per-user limit
+            "FLEET_CONNECT_PLATFORM_PER_MINUTE": "6000",
+            "FLEET_CONNECT_PLATFORM_BURST": "1000",
         }
         envs["executor"] = {
             "FLEET_BINGX_BASE_URL": sim.url,

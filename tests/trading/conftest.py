@@ -223,6 +223,10 @@ async def trading(
         "FLEET_VAULT_ADDR": openbao_server.addr,
         "FLEET_VAULT_TOKEN": openbao_server.root_token,
         "FLEET_HEALTH_CHECK_MINUTES": "60",
+        # a thousand traders connect at once: far beyond the platform's production budget
+        "FLEET_CONNECT_PLATFORM_PER_MINUTE": "600000",
+        "FLEET_CONNECT_PLATFORM_BURST": "100000",
+        "FLEET_CONNECT_USER_BURST": "100",
     }
     vault = ServiceProcess("vault", vault_env, log_dir).start()
     await _wait_for_vault(nc)

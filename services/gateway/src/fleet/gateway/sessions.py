@@ -96,8 +96,13 @@ class SessionStore:
         self.lifetimes = lifetimes
 
     def create_schema(self) -> None:
-        """Create the schema and table if missing (idempotent, at startup)."""
+        """Create the schema and table if missing (idempotent, at startup). One process at
+        a time: ``CREATE SCHEMA IF NOT EXISTS`` is not safe against a concurrent one (two
+        gateway workers starting together: a duplicate-key error stopped the gateway)."""
         with self.engine.begin() as connection:
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": SCHEMA}
+            )
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"'))
             metadata.create_all(connection)
 

@@ -30,6 +30,17 @@ class VaultSettings(ServiceSettings):
     sign_concurrency: int = Field(
         default=64, ge=1, le=1024, description="Signing requests one worker handles at once."
     )
+    connect_user_per_minute: float = Field(
+        default=3, gt=0, description="Connect attempts per user per minute (before BingX)."
+    )
+    connect_user_burst: int = Field(default=5, ge=1, description="A user's attempts at once.")
+    connect_platform_per_minute: float = Field(
+        default=30,
+        gt=0,
+        description="Connect attempts per minute for the whole platform (the shared egress "
+        "address's standing with BingX).",
+    )
+    connect_platform_burst: int = Field(default=10, ge=1, description="Platform attempts at once.")
     instance_id: str = Field(
         default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
         description="Who holds the health-check lease.",

@@ -23,6 +23,7 @@ from fleet.vault.adapters.vault_auth import AppRoleLogin, StaticToken
 from fleet.vault.adapters.vault_http import VaultAuth, VaultHttp
 from fleet.vault.credential_view import CredentialView
 from fleet.vault.deps import VaultDeps
+from fleet.vault.domain.connect_gate import ConnectGate
 from fleet.vault.domain.credential import Credential
 from fleet.vault.errors import VaultServiceError
 from fleet.vault.health_checks import HealthChecks
@@ -69,6 +70,12 @@ class VaultWorker:
             TransitKeeper(http),
             BingxProbe(self.settings.bingx_base_url),
             tuple(self.settings.egress_ips),
+            connect_gate=ConnectGate(
+                user_per_minute=self.settings.connect_user_per_minute,
+                user_burst=self.settings.connect_user_burst,
+                platform_per_minute=self.settings.connect_platform_per_minute,
+                platform_burst=self.settings.connect_platform_burst,
+            ),
         )
         self._tasks = [
             asyncio.create_task(view.follow()),
