@@ -8,13 +8,10 @@ error or console error, and a state-changing API request without the CSRF header
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 import pytest
@@ -28,6 +25,8 @@ from playwright.async_api import (
     async_playwright,
     expect,
 )
+
+from fleet.testing.modules import conftest_module
 
 if TYPE_CHECKING:
     from tests.api.conftest import Stack
@@ -51,21 +50,7 @@ READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 expect.set_options(timeout=10_000)
 
 
-def _api_fixtures() -> ModuleType:
-    """``tests/api/conftest.py`` as a module (its name is the one pytest gives it)."""
-    name = "tests.api.conftest"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = Path(__file__).parents[1] / "api" / "conftest.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-_api = _api_fixtures()
+_api = conftest_module(Path(__file__).parents[1] / "api" / "conftest.py")
 stack = _api.stack
 admin = _api.admin
 gateway_workers = _api.gateway_workers

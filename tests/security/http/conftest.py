@@ -4,31 +4,14 @@ gateway on a real NATS and PostgreSQL), whose fixtures are reused from
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from fleet.stack import free_port
+from fleet.testing.modules import conftest_module
 
-
-def _api_fixtures() -> ModuleType:
-    """``tests/api/conftest.py`` as a module (its name is the one pytest gives it)."""
-    name = "tests.api.conftest"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = Path(__file__).parents[2] / "api" / "conftest.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-_api = _api_fixtures()
+_api = conftest_module(Path(__file__).parents[2] / "api" / "conftest.py")
 stack = _api.stack
 admin = _api.admin
 gateway_workers = _api.gateway_workers

@@ -6,6 +6,6 @@ acked and dropped); JetStream pull subscribers that need order use ``batch=True`
 JetStream paths are tested against a real server, not ``TestNatsBroker``.
 """
 
-from fleet.bus.runtime import ServiceRuntime, make_broker, run_asgi
+from fleet.bus.runtime import ServiceRuntime, make_broker, run_asgi, serve
 
-__all__ = ["ServiceRuntime", "make_broker", "run_asgi"]
+__all__ = ["ServiceRuntime", "make_broker", "run_asgi", "serve"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import prometheus_client
 import uvicorn
@@ -18,7 +19,9 @@ from faststream.nats import NatsBroker
 from fleet.eventstore import StreamSpec
 from fleet.eventstore.stream import verify_stream
 from fleet.obs import configure_logging, get_logger
-from fleet.settings import ServiceSettings
+from fleet.settings import ServiceSettings, SettingsError, load_settings
+
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 
 Probe = Callable[[], Awaitable[str | None]]
 # The pod's terminationGracePeriodSeconds is 30: shutdown hooks and the broker's drain get
@@ -141,6 +144,18 @@ def _json(body: dict[str, Any], status: int) -> AsgiResponse:
     return AsgiResponse(
         json.dumps(body).encode(), status_code=status, headers={"content-type": "application/json"}
     )
+
+
+def serve(settings_type: type[SettingsT], build: Callable[[SettingsT], Any]) -> None:
+    """A service's entry point: read its settings (bad input: one line naming the variable,
+    exit code 2, no traceback), build its app, then serve it."""
+    try:
+        settings = load_settings(settings_type)
+    except SettingsError as exc:
+        name = settings_type.model_fields["service_name"].default
+        print(f"fleet-{name}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    run_asgi(build(settings), settings)
 
 
 def run_asgi(app: Any, settings: ServiceSettings) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 
 import nats
 from faststream.asgi import AsgiFastStream
@@ -25,11 +24,10 @@ from fleet.auth.ports import Clock
 from fleet.auth.refusal_log import keep_writing
 from fleet.auth.settings import AuthSettings
 from fleet.auth.subscribers import register
-from fleet.bus import ServiceRuntime, make_broker, run_asgi
+from fleet.bus import ServiceRuntime, make_broker, serve
 from fleet.events.catalog import domain_registry
 from fleet.eventstore import EventStore, Repository, StreamSpec
 from fleet.eventstore.budget import UsageAlarm
-from fleet.settings import SettingsError, load_settings
 
 NOTE = (
     "users, roles, passwords (argon2id), login throttling, viewer grants, "
@@ -122,9 +120,4 @@ def create_app(settings: AuthSettings) -> AsgiFastStream:
 
 def run() -> None:
     """Entry point: read settings (one clear line on bad input), then serve."""
-    try:
-        settings = load_settings(AuthSettings)
-    except SettingsError as exc:
-        print(f"fleet-auth: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    run_asgi(create_app(settings), settings)
+    serve(AuthSettings, create_app)

@@ -3,15 +3,12 @@ settings and serves. Nothing is built at import time."""
 
 from __future__ import annotations
 
-import sys
-
 from faststream.asgi import AsgiFastStream
 
-from fleet.bus import ServiceRuntime, make_broker, run_asgi
+from fleet.bus import ServiceRuntime, make_broker, serve
 from fleet.executor.settings import ExecutorSettings
 from fleet.executor.subscribers import register
 from fleet.executor.worker import ExecutorWorker
-from fleet.settings import SettingsError, load_settings
 
 NOTE = "per-user bots: risk decisions, orders never placed twice, positions, partitions"
 
@@ -37,9 +34,4 @@ def create_app(settings: ExecutorSettings) -> AsgiFastStream:
 
 def run() -> None:
     """Entry point: read settings (one clear line on bad input), then serve."""
-    try:
-        settings = load_settings(ExecutorSettings)
-    except SettingsError as exc:
-        print(f"fleet-executor: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    run_asgi(create_app(settings), settings)
+    serve(ExecutorSettings, create_app)

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 from datetime import timedelta
 
 import nats
 from faststream.asgi import AsgiFastStream
 from nats.aio.client import Client
 
-from fleet.bus import ServiceRuntime, make_broker, run_asgi
+from fleet.bus import ServiceRuntime, make_broker, serve
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.notify.adapters.position import KvPosition
 from fleet.notify.adapters.webhook import WebhookGuard
@@ -24,7 +23,6 @@ from fleet.notify.settings import NotifySettings
 from fleet.notify.subscribers import register
 from fleet.notify.watermark import Watermark
 from fleet.obs import get_logger
-from fleet.settings import SettingsError, load_settings
 
 NOTE = "notifications: follows the log; in-app, e-mail and webhooks, each delivery once"
 
@@ -92,9 +90,4 @@ def create_app(settings: NotifySettings, worker: NotifyWorker | None = None) -> 
 
 def run() -> None:
     """Entry point: read settings (one clear line on bad input), then serve."""
-    try:
-        settings = load_settings(NotifySettings)
-    except SettingsError as exc:
-        print(f"fleet-notify: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    run_asgi(create_app(settings), settings)
+    serve(NotifySettings, create_app)

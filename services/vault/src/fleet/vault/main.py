@@ -3,12 +3,9 @@ settings and serves. Nothing is built at import time."""
 
 from __future__ import annotations
 
-import sys
-
 from faststream.asgi import AsgiFastStream
 
-from fleet.bus import ServiceRuntime, make_broker, run_asgi
-from fleet.settings import SettingsError, load_settings
+from fleet.bus import ServiceRuntime, make_broker, serve
 from fleet.vault.settings import VaultSettings
 from fleet.vault.subscribers import register
 from fleet.vault.worker import VaultWorker
@@ -34,9 +31,4 @@ def create_app(settings: VaultSettings, worker: VaultWorker | None = None) -> As
 
 def run() -> None:
     """Entry point: read settings (one clear line on bad input), then serve."""
-    try:
-        settings = load_settings(VaultSettings)
-    except SettingsError as exc:
-        print(f"fleet-vault: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    run_asgi(create_app(settings), settings)
+    serve(VaultSettings, create_app)
