@@ -30,10 +30,10 @@ async def test_a_long_forwarded_header_stops_no_projection(
     account = await stack.create_user(admin, "trader")
     forged = {"X-Forwarded-For": "1" * length}
     http = stack.client()
-    good = {"username": account.username, "password": account.password}
     bad = {"username": account.username, "password": "wrong " + account.password}
     assert (await http.post("/api/auth/login", json=bad, headers=forged)).status_code == 401
-    victim = await stack.login(account)
+    victim = await stack.login(account)  # changes the admin-chosen password first
+    good = {"username": account.username, "password": account.password}
     again = stack.client()
     answer = await again.post("/api/auth/login", json=good, headers=forged)
     assert answer.status_code == 200, answer.text
@@ -60,16 +60,18 @@ async def test_a_forged_address_is_never_recorded(stack: Stack, admin: Session) 
     forged = {"X-Forwarded-For": "<img src=x onerror=alert(1)>, 10.0.0.1"}
     body = {"username": account.username, "password": "wrong " + account.password}
     assert (await http.post("/api/auth/login", json=body, headers=forged)).status_code == 401
-    entry = await _login_entry(admin, account.username)
+    entry = await _refusal_entry(admin, account.username)
     assert entry["ip"] == "127.0.0.1", entry  # the peer: no proxy is trusted
 
 
-async def _login_entry(admin: Session, username: str) -> dict[str, object]:
-    for _ in range(100):  # the audit read model follows the log
-        answer = await admin.get("/api/admin/audit", params={"action": "auth.login"})
+async def _refusal_entry(admin: Session, username: str) -> dict[str, object]:
+    # refused logins are audited once per source and window, naming the usernames tried
+    action = "security.logins_refused"
+    for _ in range(100):  # the window closes, then the audit read model follows the log
+        answer = await admin.get("/api/admin/audit", params={"action": action})
         for entry in answer.json()["items"]:
-            if entry["details"].get("username") == username:
+            if username in str(entry["details"].get("usernames", "")).split(","):
                 found: dict[str, object] = entry
                 return found
         await asyncio.sleep(0.1)
-    raise AssertionError(f"no audit entry for the login of {username}")
+    raise AssertionError(f"no audit entry for the refused login of {username}")

@@ -23,13 +23,14 @@ def gateway_env(internal_port: int) -> dict[str, str]:
 
 
 async def test_state_changes_are_limited_per_user(stack: Stack, admin: Session) -> None:
+    # signing in changes the admin-chosen password first: one write of the burst of 5
     trader = await stack.new_session(admin, "trader")
     other = await stack.new_session(admin, "trader")
     statuses = [
         (await trader.put("/api/settings", json={"leverage": 2 + i % 3})).status_code
         for i in range(8)
     ]
-    assert statuses[:5] == [200] * 5, statuses
+    assert statuses[:4] == [200] * 4 and 429 in statuses[4:], statuses
     refused = await trader.put("/api/settings", json={"leverage": 4})
     assert refused.status_code == 429
     assert int(refused.headers["retry-after"]) >= 1
