@@ -70,11 +70,13 @@ async def test_user_stream_pushes_order_updates(bingx_sim: Any) -> None:
     await client.place_order(
         "ETH-USDT", "BUY", "LONG", "MARKET", Decimal("0.1"), client_order_id="fl-ws-1"
     )
-    await _until(lambda: len(events) >= 2)
-    order, account = events[0], events[1]
+    await _until(lambda: len(events) >= 3)
+    accepted, order, account = events[0], events[1], events[2]
+    assert accepted["o"]["x"] == accepted["o"]["X"] == "NEW" and accepted["o"]["z"] == "0"
     assert order["e"] == "ORDER_TRADE_UPDATE" and order["o"]["c"] == "fl-ws-1"
-    assert order["o"]["X"] == "FILLED"
+    assert order["o"]["x"] == "TRADE" and order["o"]["X"] == "FILLED" and order["o"]["t"] > 0
     assert order["o"]["l"] == order["o"]["z"] and order["o"]["L"] == order["o"]["ap"]
+    assert Decimal(order["o"]["n"]) < 0  # this fill's fee, paid
     assert account["e"] == "ACCOUNT_UPDATE"
     [position] = account["a"]["P"]  # open positions only, with their unrealised PnL
     assert position["s"] == "ETH-USDT" and position["mt"] == "cross"

@@ -1,13 +1,15 @@
 """Composition root of the simulator: ``create_app(settings)`` builds it, ``run()`` serves.
 
 REST at BingX's paths (market data, account, trading, listenKey) and the ``/sim/`` admin
-API, the market WebSocket (klines) and the user-data stream. Still to come (issue 3):
-per-UID/per-IP rate limits, latency/error-rate faults, snapshots, trade/depth topics.
+API, the market WebSocket (klines) and the user-data stream; a background ticker fills
+delayed and resting orders, fires stops and pays funding.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import random
 import sys
 import time
@@ -27,8 +29,9 @@ from fleet.bingx_sim.domain.accounts import SimError
 from fleet.bingx_sim.domain.limits import EdgeRefusal, RateLimits
 from fleet.bingx_sim.domain.market import CsvPath, Market, PricePath
 from fleet.bingx_sim.settings import SimSettings, parse_args
-from fleet.bingx_sim.state import SimState
+from fleet.bingx_sim.state import TICK_EVERY_S, SimState
 
+log = logging.getLogger(__name__)
 HISTORY_MINUTES = 3 * 24 * 60  # klines exist from three simulated days before start
 
 
@@ -72,9 +75,22 @@ def create_app(settings: SimSettings) -> FastAPI:
     if settings.snapshot is not None and settings.snapshot.exists():
         snapshot.load(state, settings.snapshot)
 
+    async def ticker() -> None:
+        """Delayed fills, resting orders, stops and funding move without any request."""
+        while True:
+            await asyncio.sleep(TICK_EVERY_S)
+            try:
+                state.tick()
+            except Exception:  # one bad tick must not stop every later fill
+                log.exception("tick failed")
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(ticker())
         yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
         if settings.snapshot is not None:
             snapshot.save(state, settings.snapshot)
 

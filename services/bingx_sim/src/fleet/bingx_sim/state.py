@@ -11,14 +11,16 @@ from fleet.bingx_sim.clock import SimClock
 from fleet.bingx_sim.domain.accounts import (
     Account,
     Accounts,
+    SimError,
     SimOrder,
     SimPosition,
     next_order_id,
 )
 from fleet.bingx_sim.domain.contracts import spec_for
-from fleet.bingx_sim.domain.engine import MAINTENANCE, Engine
+from fleet.bingx_sim.domain.engine import MAINTENANCE, Engine, FillReport, exchange_ms
 from fleet.bingx_sim.domain.limits import RateLimits, Window
 from fleet.bingx_sim.domain.market import Market, quantise
+from fleet.bingx_sim.domain.modes import FUNDING_EVERY_MS, ExecutionMode
 
 TICK_EVERY_S = 0.1
 # Liquidation needs every open position marked to market: with 10,000 accounts that is
@@ -65,6 +67,10 @@ class SimState:
     listen_key_touched: dict[str, float] = field(default_factory=dict)  # key -> monotonic
     expired_listen_keys: set[str] = field(default_factory=set)
     subscribe_windows: dict[str, Window] = field(default_factory=dict)  # per client address
+    mode: ExecutionMode = field(default_factory=ExecutionMode)  # every account's (/sim/modes)
+    account_modes: dict[str, ExecutionMode] = field(default_factory=dict)  # api key -> own
+    funding_history: list[tuple[int, Decimal]] = field(default_factory=list)  # (time, rate)
+    _funding_epoch: int = 0
 
     def listen_key_expired(self, key: str) -> bool:
         """Whether ``key`` lapsed (not extended within the TTL); forgets it if so."""
@@ -80,9 +86,27 @@ class SimState:
         self.listen_key_touched.pop(key, None)
         return True
 
-    def publish_order(self, account: Account, order: SimOrder) -> None:
-        """Push ORDER_TRADE_UPDATE (and ACCOUNT_UPDATE on a fill) to the user's streams."""
-        now = self.clock.now_ms()
+    def __post_init__(self) -> None:
+        self.engine.on_update = self.publish_order
+        self._funding_epoch = self.clock.now_ms() // FUNDING_EVERY_MS
+
+    def mode_for(self, account: Account) -> ExecutionMode:
+        """The account's own execution mode, else the global one."""
+        return self.account_modes.get(account.api_key, self.mode)
+
+    def publish_order(
+        self, account: Account, order: SimOrder, fill: FillReport | None = None
+    ) -> None:
+        """Push ORDER_TRADE_UPDATE (and ACCOUNT_UPDATE on a fill) to the user's streams:
+        ``x`` NEW on acceptance, TRADE per fill (``t`` trade id, ``l``/``L`` that fill's
+        quantity and price, ``n`` its fee, ``rp`` its realised PnL), CANCELED."""
+        now = exchange_ms()
+        if fill is None and order.status == "FILLED":  # a fill made outside the engine
+            fill = FillReport(0, order.executed, order.avg_price, order.commission, Decimal(0))
+        status = "CANCELED" if order.status == "CANCELLED" else order.status
+        if status == "PENDING":
+            status = "NEW"
+        execution = "TRADE" if fill is not None else status
         event = {
             "e": "ORDER_TRADE_UPDATE",
             "E": now,
@@ -95,27 +119,36 @@ class SimState:
                 "o": order.type,
                 "q": str(order.quantity),
                 "p": str(order.price),
+                "sp": str(order.stop_price),
                 "ap": str(order.avg_price),
-                "x": "TRADE" if order.status == "FILLED" else "NEW",
-                "X": order.status,
+                "x": execution,
+                "X": status,
                 "N": "USDT",
-                "n": str(-order.commission),
+                "n": str(-fill.fee) if fill else "0",
                 "T": now,
                 "wt": "MARK_PRICE",
                 "ps": order.position_side,
-                "rp": "0",
+                "rp": str(fill.realised) if fill else "0",
                 "z": str(order.executed),
-                # the last fill: the whole order here (a MARKET order fills at once)
-                "l": str(order.executed) if order.status == "FILLED" else "0",
-                "L": str(order.avg_price) if order.status == "FILLED" else "0",
+                "l": str(fill.quantity) if fill else "0",
+                "L": str(fill.price) if fill else "0",
+                "t": fill.trade_id if fill else 0,
+                "ro": order.reduce_only,
             },
         }
         for queue in self.user_streams.get(account.api_key, []):
             queue.put_nowait(event)
-            if order.status == "FILLED":
+            if fill is not None:
                 queue.put_nowait(self._account_update(account, now))
 
-    def _account_update(self, account: Account, now: int) -> dict[str, Any]:
+    def _account_update(
+        self,
+        account: Account,
+        now: int,
+        reason: str = "ORDER",
+        change: Decimal = Decimal(0),
+        only_isolated: bool = False,
+    ) -> dict[str, Any]:
         """Balances and the positions BingX would list: open ones, with their unrealised
         PnL and (isolated) margin (API.md §6.3)."""
         positions = []
@@ -123,6 +156,8 @@ class SimState:
             mark = self.mark(p.symbol)
             direction = 1 if p.side == "LONG" else -1
             isolated = account.margin_type.get(p.symbol, "CROSSED") != "CROSSED"
+            if only_isolated and not isolated:
+                continue
             margin = p.quantity * p.entry_price / p.leverage if isolated else Decimal(0)
             positions.append(
                 {
@@ -140,9 +175,14 @@ class SimState:
             "e": "ACCOUNT_UPDATE",
             "E": now,
             "a": {
-                "m": "ORDER",
+                "m": reason,
                 "B": [
-                    {"a": "USDT", "wb": str(account.wallet), "cw": str(account.wallet), "bc": "0"}
+                    {
+                        "a": "USDT",
+                        "wb": str(account.wallet),
+                        "cw": str(account.wallet),
+                        "bc": str(change),
+                    }
                 ],
                 "P": positions,
             },
@@ -171,6 +211,11 @@ class SimState:
         liquidate = wall - self._last_liquidation >= LIQUIDATION_EVERY_S
         if liquidate:
             self._last_liquidation = wall
+        self.engine.run_due(self.accounts.by_key, marks, now)
+        epoch = self.clock.now_ms() // FUNDING_EVERY_MS
+        if epoch > self._funding_epoch:
+            self._funding_epoch = epoch
+            self._fund(marks, epoch * FUNDING_EVERY_MS)
         for account in self.accounts.by_key.values():
             for order_id in list(account.resting):
                 order = account.orders[order_id]
@@ -202,6 +247,28 @@ class SimState:
         for position in positions:
             self._liquidated(account, position, marks[position.symbol])
 
+    def _fund(self, marks: dict[str, Decimal], funding_time: int) -> None:
+        """Funding at an 8-hour mark of simulated time: each open position pays (long, a
+        positive rate) or receives its value times the rate; an income row FUNDING_FEE and
+        an ACCOUNT_UPDATE with reason FUNDING_FEE (cross: balances only; isolated: with
+        the position, API.md §6.3)."""
+        self.funding_history.append((funding_time, self.mode.funding_rate))
+        now = exchange_ms()
+        for account in self.accounts.by_key.values():
+            rate = self.mode_for(account).funding_rate
+            for position in account.open_positions():
+                value = position.quantity * marks[position.symbol]
+                amount = -value * rate if position.side == "LONG" else value * rate
+                amount = amount.quantize(Decimal("0.00000001"))
+                account.wallet += amount
+                account.add_income(position.symbol, "FUNDING_FEE", amount, now)
+                update = self._account_update(
+                    account, now, "FUNDING_FEE", amount, only_isolated=True
+                )
+                update["a"]["P"] = [p for p in update["a"]["P"] if p["s"] == position.symbol]
+                for queue in self.user_streams.get(account.api_key, []):
+                    queue.put_nowait(update)
+
     def _liquidated(self, account: Account, position: SimPosition, price: Decimal) -> None:
         """Close ``position`` at ``price`` as BingX's liquidation engine does: an order with
         no client id, its fill (with ``liquidatedPrice``) and the user-data events."""
@@ -221,21 +288,13 @@ class SimState:
             update_ms=now,
         )
         account.orders[order.order_id] = order
-        account.fills.append(
-            {
-                "orderId": str(order.order_id),
-                "symbol": order.symbol,
-                "side": order.side,
-                "price": str(price),
-                "volume": str(order.quantity),
-                "commission": "0",
-                "clientOrderID": "",
-                "filledTm": now,
-                "liquidatedPrice": str(price),
-            }
+        fill = FillReport(
+            self.engine.new_trade_id(), position.quantity, price, Decimal(0), Decimal(0)
         )
+        Engine.record(account, order, fill, exchange_ms())
+        account.fills[-1]["liquidatedPrice"] = str(price)
         position.quantity = Decimal(0)
-        self.publish_order(account, order)
+        self.publish_order(account, order, fill)
 
     def _maybe_fill(self, account: Account, order: SimOrder, now: int, mark: Decimal) -> None:
         buy = order.side == "BUY"
@@ -248,7 +307,6 @@ class SimState:
         if hit:
             price = order.price if order.type == "LIMIT" else mark
             try:
-                self.engine._fill(account, order, price, spec_for(order.symbol), now)
-            except Exception:
-                order.status = "CANCELLED"
-            self.publish_order(account, order)
+                self.engine.fill(account, order, order.quantity, price, spec_for(order.symbol), now)
+            except SimError:
+                self.engine.expire(account, order)

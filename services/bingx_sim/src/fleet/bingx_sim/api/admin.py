@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,8 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from fleet.bingx_sim.domain.accounts import SimError, SimOrder, next_order_id
+from fleet.bingx_sim.domain.engine import Engine, FillReport, exchange_ms
+from fleet.bingx_sim.domain.modes import ExecutionMode
 from fleet.bingx_sim.state import SimState
 
 router = APIRouter(prefix="/sim", tags=["simulator"])
@@ -166,9 +169,13 @@ async def open_by_hand(request: Request, body: ManualPosition) -> dict[str, str]
         status="FILLED",
         executed=body.quantity,
         avg_price=mark,
-        time_ms=state.clock.now_ms(),
+        time_ms=exchange_ms(),
+        update_ms=exchange_ms(),
     )
-    state.publish_order(account, order)
+    account.orders[order.order_id] = order
+    fill = FillReport(state.engine.new_trade_id(), body.quantity, mark, Decimal(0), Decimal(0))
+    Engine.record(account, order, fill, exchange_ms())
+    state.publish_order(account, order, fill)
     return {"symbol": body.symbol, "side": body.side, "quantity": str(total)}
 
 
@@ -208,3 +215,64 @@ async def inject_faults(request: Request, body: FaultPlan) -> dict[str, Any]:
             with contextlib.suppress(Exception):
                 await socket.close(code=1011, reason="injected drop")
     return body.model_dump()
+
+
+class ModeChange(BaseModel):
+    """Execution mode for every account, or for one (``apiKey``); omitted fields keep
+    their value. ``reset`` drops the account's own mode (it follows the global one)."""
+
+    api_key: str | None = Field(default=None, alias="apiKey")
+    fill_delay_ms: int | None = Field(default=None, ge=0, le=600_000)
+    partial_fills: int | None = Field(default=None, ge=1, le=100)
+    partial_gap_ms: int | None = Field(default=None, ge=0, le=60_000)
+    partial_spread: Decimal | None = Field(default=None, ge=0, le=Decimal("0.05"))
+    funding_rate: Decimal | None = Field(default=None, ge=Decimal("-0.03"), le=Decimal("0.03"))
+    precision: str | None = Field(default=None, pattern="^(truncate|reject)$")
+    reset: bool = False
+
+
+def _mode_body(mode: ExecutionMode) -> dict[str, Any]:
+    return {
+        "fill_delay_ms": mode.fill_delay_ms,
+        "partial_fills": mode.partial_fills,
+        "partial_gap_ms": mode.partial_gap_ms,
+        "partial_spread": str(mode.partial_spread),
+        "funding_rate": str(mode.funding_rate),
+        "precision": mode.precision,
+    }
+
+
+@router.get("/modes")
+async def read_modes(request: Request, apiKey: str | None = None) -> dict[str, Any]:
+    """The global mode, or the mode an account trades under."""
+    state = _state(request)
+    if apiKey is None:
+        return _mode_body(state.mode)
+    account = state.accounts.by_key.get(apiKey)
+    if account is None:
+        raise HTTPException(404, "no such account")
+    return _mode_body(state.mode_for(account))
+
+
+@router.post("/modes")
+async def change_modes(request: Request, body: ModeChange) -> dict[str, Any]:
+    """Change how orders fill, funding's rate and the precision rule (see the README)."""
+    state = _state(request)
+    changes = {
+        key: value
+        for key, value in body.model_dump(exclude={"api_key", "reset"}).items()
+        if value is not None
+    }
+    if body.api_key is None:
+        state.mode = dataclasses.replace(state.mode, **changes)
+        return _mode_body(state.mode)
+    account = state.accounts.by_key.get(body.api_key)
+    if account is None:
+        raise HTTPException(404, "no such account")
+    if body.reset:
+        state.account_modes.pop(account.api_key, None)
+    else:
+        state.account_modes[account.api_key] = dataclasses.replace(
+            state.mode_for(account), **changes
+        )
+    return _mode_body(state.mode_for(account))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,10 +11,12 @@ from fastapi import APIRouter, Request
 from fleet.bingx_sim.domain.accounts import SimError
 from fleet.bingx_sim.domain.contracts import spec_for
 from fleet.bingx_sim.domain.market import INTERVALS_MS, quantise, trades
+from fleet.bingx_sim.domain.modes import FUNDING_EVERY_MS
 from fleet.bingx_sim.state import SimState
 
 router = APIRouter()
 SWAP = "/openApi/swap"
+DAY_MS = 24 * 3_600_000
 
 
 def _state(request: Request) -> SimState:
@@ -90,18 +93,106 @@ async def latest_price(request: Request, symbol: str) -> dict[str, Any]:
     )
 
 
-@router.get(f"{SWAP}/v2/quote/premiumIndex")
-async def premium_index(request: Request, symbol: str) -> dict[str, Any]:
+def _spread(state: SimState, symbol: str) -> tuple[Decimal, Decimal]:
+    """Best bid and best ask around the mark (the depth answer's first levels)."""
+    mark = state.mark(symbol)
+    tick = spec_for(symbol).price_precision
+    step = mark * 2 / 10_000
+    return quantise(float(mark - step), tick), quantise(float(mark + step), tick)
+
+
+def _ticker(state: SimState, symbol: str) -> dict[str, Any]:
+    """24 h statistics from the minute bars, the last price the mark (API.md §4.1)."""
+    now = state.clock.now_ms()
+    decimals = spec_for(symbol).price_precision
+    bars = state.market.paths[symbol].bars_between(now - DAY_MS, now + 1)
+    last = state.mark(symbol)
+    opening = quantise(bars[0].open, decimals) if bars else last
+    high = quantise(max(b.high for b in bars), decimals) if bars else last
+    low = quantise(min(b.low for b in bars), decimals) if bars else last
+    volume = sum(b.volume for b in bars)
+    change = last - opening
+    percent = change / opening * 100 if opening else Decimal(0)
+    bid, ask = _spread(state, symbol)
+    return {
+        "symbol": symbol,
+        "priceChange": str(change),
+        "priceChangePercent": f"{percent:.2f}",
+        "lastPrice": str(last),
+        "lastQty": "1",
+        "highPrice": str(max(high, last)),
+        "lowPrice": str(min(low, last)),
+        "volume": f"{volume:.2f}",
+        "quoteVolume": f"{Decimal(str(volume)) * last:.2f}",
+        "openPrice": str(opening),
+        "openTime": now - DAY_MS,
+        "closeTime": now,
+        "bidPrice": str(bid),
+        "bidQty": "1.500",
+        "askPrice": str(ask),
+        "askQty": "1.500",
+    }
+
+
+@router.get(f"{SWAP}/v2/quote/ticker")
+async def ticker(request: Request, symbol: str | None = None) -> dict[str, Any]:
+    """One symbol: an object; none: an array of every symbol's."""
     state = _state(request)
-    mark = str(state.mark(_symbol(state, symbol)))
+    if symbol is not None:
+        return ok(_ticker(state, _symbol(state, symbol)))
+    return ok([_ticker(state, s) for s in state.market.paths])
+
+
+def _premium(state: SimState, symbol: str) -> dict[str, Any]:
+    mark = str(state.mark(symbol))
+    now = state.clock.now_ms()
+    return {
+        "symbol": symbol,
+        "markPrice": mark,
+        "indexPrice": mark,
+        "lastFundingRate": str(state.mode.funding_rate),
+        "nextFundingTime": now - now % FUNDING_EVERY_MS + FUNDING_EVERY_MS,
+    }
+
+
+@router.get(f"{SWAP}/v2/quote/premiumIndex")
+async def premium_index(request: Request, symbol: str | None = None) -> dict[str, Any]:
+    """Mark price and funding (funding every 8 h of simulated time); no symbol: all."""
+    state = _state(request)
+    if symbol is not None:
+        return ok(_premium(state, _symbol(state, symbol)))
+    return ok([_premium(state, s) for s in state.market.paths])
+
+
+@router.get(f"{SWAP}/v2/quote/fundingRate")
+async def funding_rates(
+    request: Request,
+    symbol: str,
+    startTime: int | None = None,
+    endTime: int | None = None,
+    limit: int = 100,
+) -> dict[str, Any]:
+    """Past funding: one row per 8-hour mark (of simulated time), oldest first."""
+    state = _state(request)
+    _symbol(state, symbol)
+    if not 1 <= limit <= 1000:
+        raise SimError(80014, "Invalid parameters, limit: 1-1000")
+    paid = dict(state.funding_history)
+    now = state.clock.now_ms()
+    last = min(now, endTime or now)
+    last -= last % FUNDING_EVERY_MS
+    first = startTime if startTime is not None else last - (limit - 1) * FUNDING_EVERY_MS
+    first += -first % FUNDING_EVERY_MS
+    times = list(range(first, last + 1, FUNDING_EVERY_MS))[:limit]
     return ok(
-        {
-            "symbol": symbol,
-            "markPrice": mark,
-            "indexPrice": mark,
-            "lastFundingRate": "0.0001",
-            "nextFundingTime": state.clock.now_ms() + 3_600_000,
-        }
+        [
+            {
+                "symbol": symbol,
+                "fundingRate": str(paid.get(at, state.mode.funding_rate)),
+                "fundingTime": at,
+            }
+            for at in times
+        ]
     )
 
 

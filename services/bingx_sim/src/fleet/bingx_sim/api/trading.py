@@ -14,7 +14,7 @@ from fleet.bingx_sim.api.market import SWAP, ok
 from fleet.bingx_sim.api.signed import params_of, signed_account
 from fleet.bingx_sim.domain.accounts import PERPETUAL, Account, SimError, SimOrder
 from fleet.bingx_sim.domain.contracts import spec_for
-from fleet.bingx_sim.domain.engine import OrderParams
+from fleet.bingx_sim.domain.engine import OrderParams, exchange_ms
 from fleet.bingx_sim.state import SimState
 
 router = APIRouter()
@@ -98,7 +98,7 @@ async def positions(request: Request) -> dict[str, Any]:
                 "riskRate": f"{_risk_rate(value, margin + unrealised):.4f}",
                 "liquidationPrice": 0,
                 "onlyOnePosition": not account.hedge_mode,
-                "updateTime": state.clock.now_ms(),
+                "updateTime": exchange_ms(),
             }
         )
     return ok(rows)
@@ -126,8 +126,8 @@ async def place_order(request: Request) -> Any:
         OrderParams.parse(params, account.hedge_mode),
         state.mark(symbol),
         state.clock.now_ms(),
-    )
-    state.publish_order(account, order)
+        state.mode_for(account),
+    )  # the engine pushed the order's NEW (and any fill) to the user stream
     if state.faults.bad_gateway_after_accept > 0:
         state.faults.bad_gateway_after_accept -= 1
         return HTMLResponse("<html><body>502 Bad Gateway</body></html>", status_code=502)
@@ -178,21 +178,30 @@ async def query_order(request: Request) -> dict[str, Any]:
 
 @router.delete(f"{SWAP}/v2/trade/order")
 async def cancel_order(request: Request) -> dict[str, Any]:
-    _, account, params = await _context(request)
+    state, account, params = await _context(request)
     order = _find(account, params)
-    if order.status not in ("NEW", "PENDING"):
+    if order.status not in ("NEW", "PENDING", "PARTIALLY_FILLED"):
         raise SimError(80018, "order already filled or cancelled")
-    order.status = "CANCELLED"
+    _cancel(state, account, order)
     return ok({"order": order.wire()})
+
+
+def _cancel(state: SimState, account: Account, order: SimOrder) -> None:
+    """Cancelled (a partly filled order keeps its fills), pushed as CANCELED."""
+    order.status = "CANCELLED"
+    order.update_ms = exchange_ms()
+    account.resting.discard(order.order_id)
+    state.publish_order(account, order)
 
 
 @router.delete(f"{SWAP}/v2/trade/allOpenOrders")
 async def cancel_all(request: Request) -> dict[str, Any]:
-    _, account, params = await _context(request)
+    state, account, params = await _context(request)
     cancelled = []
     for order in account.orders.values():
-        if order.status in ("NEW", "PENDING") and params.get("symbol") in (None, order.symbol):
-            order.status = "CANCELLED"
+        live = order.status in ("NEW", "PENDING", "PARTIALLY_FILLED")
+        if live and params.get("symbol") in (None, order.symbol):
+            _cancel(state, account, order)
             cancelled.append(order.wire())
     return ok({"success": cancelled, "failed": None})
 
@@ -205,7 +214,8 @@ async def open_orders(request: Request) -> dict[str, Any]:
             "orders": [
                 o.wire()
                 for o in account.orders.values()
-                if o.status in ("NEW", "PENDING") and params.get("symbol") in (None, o.symbol)
+                if o.status in ("NEW", "PENDING", "PARTIALLY_FILLED")
+                and params.get("symbol") in (None, o.symbol)
             ]
         }
     )
@@ -225,13 +235,80 @@ async def all_orders(request: Request) -> dict[str, Any]:
     )
 
 
+def _millis(params: dict[str, str], name: str, *, required: bool) -> int | None:
+    value = params.get(name, "")
+    if not value:
+        if required:
+            raise SimError(80014, f"Invalid parameters, {name}: This field is required.")
+        return None
+    if not value.isdigit():
+        raise SimError(80014, f"Invalid parameters, {name}: must be epoch milliseconds")
+    return int(value)
+
+
 @router.get(f"{SWAP}/v2/trade/allFillOrders")
 async def fills(request: Request) -> dict[str, Any]:
+    """Fill rows as BingX writes them (API.md §4.3): ``filledTm`` ISO-8601 text, ``filledTime``
+    UTC+8 text, ``orderId`` a string, ``startTs`` <= fill time <= ``endTs``. Strict: the
+    documented required ``tradingUnit``, ``startTs`` and ``endTs``, and no ``side`` (as
+    BingX's recorded rows)."""
     state, account, params = await _context(request)
-    rows = [f for f in account.fills if params.get("symbol") in (None, f["symbol"])]
-    if state.strict:  # BingX's recorded fill rows carry no side (API.md §4.3, issue 16)
-        rows = [{k: v for k, v in f.items() if k not in ("side", "positionSide")} for f in rows]
+    if state.strict and params.get("tradingUnit", "") not in ("COIN", "CONT"):
+        raise SimError(80014, "Invalid parameters, tradingUnit: This field is required.")
+    start = _millis(params, "startTs", required=state.strict)
+    end = _millis(params, "endTs", required=state.strict)
+    rows = []
+    for fill in account.fills:
+        at = int(str(fill["_ms"]))
+        if params.get("symbol") not in (None, fill["symbol"]):
+            continue
+        if params.get("orderId") not in (None, fill["orderId"]):
+            continue
+        if (start is not None and at < start) or (end is not None and at > end):
+            continue
+        hidden = ("_ms", "side") if state.strict else ("_ms",)
+        rows.append({k: v for k, v in fill.items() if k not in hidden})
     return ok({"fill_orders": rows})
+
+
+INCOME_TYPES = {
+    "TRANSFER",
+    "REALIZED_PNL",
+    "FUNDING_FEE",
+    "TRADING_FEE",
+    "INSURANCE_CLEAR",
+    "TRIAL_FUND",
+    "ADL",
+    "SYSTEM_DEDUCTION",
+    "GTD_PRICE",
+}
+WEEK_MS = 7 * 24 * 3_600_000
+
+
+@router.get(f"{SWAP}/v2/user/income")
+async def income(request: Request) -> dict[str, Any]:
+    """The account's money flow (API.md §4.2): ``symbol``, ``incomeType``, ``startTime``,
+    ``endTime`` (none: the last 7 days), ``limit`` (default 100, at most 1000)."""
+    _, account, params = await _context(request)
+    kind = params.get("incomeType")
+    if kind is not None and kind not in INCOME_TYPES:
+        raise SimError(80014, f"Invalid parameters, incomeType: {kind!r}")
+    start = _millis(params, "startTime", required=False)
+    end = _millis(params, "endTime", required=False)
+    limit = _millis(params, "limit", required=False) or 100
+    if not 1 <= limit <= 1000:
+        raise SimError(80014, "Invalid parameters, limit: 1-1000")
+    if start is None and end is None:
+        start = exchange_ms() - WEEK_MS
+    rows = [
+        row
+        for row in account.income
+        if params.get("symbol") in (None, row["symbol"])
+        and kind in (None, row["incomeType"])
+        and (start is None or int(str(row["time"])) >= start)
+        and (end is None or int(str(row["time"])) <= end)
+    ]
+    return ok(rows[-limit:])
 
 
 @router.get(f"{SWAP}/v2/trade/leverage")

@@ -58,6 +58,7 @@ class SimOrder:
     executed: Decimal = Decimal(0)
     avg_price: Decimal = Decimal(0)
     commission: Decimal = Decimal(0)
+    profit: Decimal = Decimal(0)  # realised PnL of its fills
     reduce_only: bool = False
     time_ms: int = 0
     update_ms: int = 0
@@ -78,7 +79,7 @@ class SimOrder:
             "avgPrice": str(self.avg_price),
             "cumQuote": str(self.executed * self.avg_price),
             "stopPrice": str(self.stop_price),
-            "profit": "0",
+            "profit": str(self.profit),
             "commission": str(-self.commission),
             "status": self.status,
             "time": self.time_ms,
@@ -107,6 +108,25 @@ class Account:
     fills: list[dict[str, object]] = field(default_factory=list)
     listen_keys: set[str] = field(default_factory=set)
     resting: set[int] = field(default_factory=set)  # ids of NEW/PENDING orders (the tick's work)
+    income: list[dict[str, object]] = field(default_factory=list)  # GET /user/income rows
+
+    def add_income(
+        self, symbol: str, kind: str, amount: Decimal, at_ms: int, trade_id: str = ""
+    ) -> dict[str, object]:
+        """One row of the account's money flow (API.md §4.2 income)."""
+        tran_id = f"{at_ms}_{len(self.income) + 1}"
+        row: dict[str, object] = {
+            "symbol": symbol,
+            "incomeType": kind,
+            "income": f"{amount:.8f}",
+            "asset": "USDT",
+            "info": kind.replace("_", " ").title(),
+            "time": at_ms,
+            "tranId": tran_id,
+            "tradeId": trade_id or tran_id,
+        }
+        self.income.append(row)
+        return row
 
     def leverage_for(self, symbol: str, side: str) -> int:
         return self.leverage.get((symbol, side), 5)

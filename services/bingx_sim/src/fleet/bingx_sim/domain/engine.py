@@ -3,8 +3,12 @@ margin, fees and PnL; trigger stops on the mark price; liquidate when margin run
 
 from __future__ import annotations
 
+import itertools
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_DOWN, Decimal
 
 from fleet.bingx_sim.domain.accounts import (
@@ -12,10 +16,10 @@ from fleet.bingx_sim.domain.accounts import (
     Account,
     SimError,
     SimOrder,
-    SimPosition,
     next_order_id,
 )
 from fleet.bingx_sim.domain.contracts import ContractSpec, spec_for
+from fleet.bingx_sim.domain.modes import ExecutionMode
 
 MAINTENANCE = Decimal("0.005")
 TYPES = {"MARKET", "LIMIT", "STOP_MARKET", "TAKE_PROFIT_MARKET"}
@@ -79,14 +83,87 @@ def _truncate(value: Decimal, decimals: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN)
 
 
+@dataclass(frozen=True)
+class FillReport:
+    """One execution of an order: what the user stream's ``l``/``L``/``n``/``rp``/``t`` say."""
+
+    trade_id: int
+    quantity: Decimal
+    price: Decimal
+    fee: Decimal
+    realised: Decimal
+
+
+@dataclass
+class Scheduled:
+    """A part of a delayed MARKET order, due at ``due`` (monotonic seconds)."""
+
+    due: float
+    api_key: str
+    order_id: int
+    quantity: Decimal
+    offset: Decimal  # how far from the mark this part fills (a fraction, against the taker)
+
+
+Listener = Callable[[Account, SimOrder, "FillReport | None"], None]
+BEIJING = timezone(timedelta(hours=8))
+
+
+def exchange_ms() -> int:
+    """The exchange's clock for account records (fills, income, order times): the wall
+    clock ``server/time`` answers, the one a client's ``startTs``/``endTs`` come from (the
+    simulated clock is the market's, and may run 60x faster)."""
+    return int(time.time() * 1000)
+
+
+def fill_times(ms: int) -> tuple[str, str]:
+    """``filledTm`` (ISO-8601 UTC, seconds) and ``filledTime`` (UTC+8 with milliseconds),
+    as BingX writes them (API.md §4.3)."""
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    local = moment.astimezone(BEIJING)
+    return (
+        moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}" + local.strftime("%z"),
+    )
+
+
+def split(quantity: Decimal, parts: int, decimals: int) -> list[Decimal]:
+    """``quantity`` in up to ``parts`` pieces on the step, the last taking the rest."""
+    step = Decimal(1).scaleb(-decimals)
+    piece = _truncate(quantity / parts, decimals)
+    if piece < step:
+        return [quantity]
+    pieces = [piece] * (parts - 1)
+    return [*pieces, quantity - sum(pieces, Decimal(0))]
+
+
 class Engine:
     """Orders of every account against one market."""
 
     def __init__(self, slippage: Decimal = Decimal("0.0002")) -> None:
         self.slippage = slippage
+        self.on_update: Listener | None = None  # the user stream (SimState wires it)
+        self.scheduled: list[Scheduled] = []
+        self._trade_ids = itertools.count(1_000_000_001)
 
-    def place(self, account: Account, order: OrderParams, mark: Decimal, now_ms: int) -> SimOrder:
-        spec = self._validate(account, order, mark)
+    def new_trade_id(self) -> int:
+        """A fill's id (unique across the simulator)."""
+        return next(self._trade_ids)
+
+    def _notify(self, account: Account, order: SimOrder, fill: FillReport | None) -> None:
+        if self.on_update is not None:
+            self.on_update(account, order, fill)
+
+    def place(
+        self,
+        account: Account,
+        order: OrderParams,
+        mark: Decimal,
+        now_ms: int,
+        mode: ExecutionMode | None = None,
+    ) -> SimOrder:
+        mode = mode or ExecutionMode()
+        spec = self._validate(account, order, mark, mode)
         sim = SimOrder(
             next_order_id(),
             order.client_order_id,
@@ -96,23 +173,102 @@ class Engine:
             order.type,
             _truncate(order.quantity, spec.quantity_precision),
             _truncate(order.price, spec.price_precision),
-            order.stop_price,
-            time_ms=now_ms,
-            update_ms=now_ms,
+            _truncate(order.stop_price, spec.price_precision),
+            time_ms=exchange_ms(),
+            update_ms=exchange_ms(),
             reduce_only=order.reduce_only,
             attached=order.attached,
             leverage=account.leverage_for(order.symbol, self._book_side(order)),
         )
-        if sim.type == "MARKET":
-            self._fill(account, sim, self._market_price(sim.side, mark), spec, now_ms)
-            self._attach(account, sim, now_ms)
-        else:
-            sim.status = "PENDING" if sim.type == "LIMIT" else "NEW"
-            account.resting.add(sim.order_id)
+        if sim.type == "LIMIT":
+            sim.status = "PENDING"
         account.orders[sim.order_id] = sim
         if sim.client_order_id:
             account.client_ids[sim.client_order_id] = sim.order_id
+        if sim.type != "MARKET":
+            account.resting.add(sim.order_id)
+            self._notify(account, sim, None)
+            return sim
+        pieces = split(sim.quantity, max(1, mode.partial_fills), spec.quantity_precision)
+        if mode.immediate:
+            try:
+                self._fill_pieces(account, sim, pieces, mark, mode, now_ms)
+            except SimError:
+                del account.orders[sim.order_id]
+                account.client_ids.pop(sim.client_order_id, None)
+                raise
+            return sim
+        self._check_margin(account, sim, sim.quantity, mark, Decimal(0))
+        self._notify(account, sim, None)
+        start = time.monotonic() + mode.fill_delay_ms / 1000
+        for n, piece in enumerate(pieces):
+            self.scheduled.append(
+                Scheduled(
+                    start + n * mode.partial_gap_ms / 1000,
+                    account.api_key,
+                    sim.order_id,
+                    piece,
+                    mode.partial_spread * n,
+                )
+            )
         return sim
+
+    def _fill_pieces(
+        self,
+        account: Account,
+        sim: SimOrder,
+        pieces: list[Decimal],
+        mark: Decimal,
+        mode: ExecutionMode,
+        now_ms: int,
+    ) -> None:
+        """Fill at once (the first piece may refuse the whole order: margin, no position)."""
+        spec = spec_for(sim.symbol)
+        for n, piece in enumerate(pieces):
+            if n == 0:  # nothing is recorded before the first piece passed its checks
+                side, reducing = self._closes(account, sim)
+                if not reducing:
+                    price = self._market_price(sim.side, mark)
+                    self._check_margin(account, sim, sim.quantity, price, Decimal(0))
+                elif account.position(sim.symbol, side).quantity <= 0:
+                    raise SimError(101205, "No position to close")
+                self._notify(account, sim, None)
+            if sim.status == "FILLED":
+                break
+            price = self._market_price(sim.side, mark, mode.partial_spread * n)
+            self.fill(account, sim, piece, price, spec, now_ms)
+        self._attach(account, sim, now_ms)
+
+    def run_due(self, accounts: dict[str, Account], marks: dict[str, Decimal], now_ms: int) -> None:
+        """Fill the parts of delayed MARKET orders whose time has come."""
+        if not self.scheduled:
+            return
+        wall = time.monotonic()
+        due = [s for s in self.scheduled if s.due <= wall]
+        self.scheduled = [s for s in self.scheduled if s.due > wall]
+        for part in due:
+            account = accounts.get(part.api_key)
+            order = account.orders.get(part.order_id) if account else None
+            if account is None or order is None or order.status not in ("NEW", "PARTIALLY_FILLED"):
+                continue
+            spec = spec_for(order.symbol)
+            price = self._market_price(order.side, marks[order.symbol], part.offset)
+            try:
+                self.fill(account, order, part.quantity, price, spec, now_ms)
+            except SimError:
+                self.expire(account, order)
+                continue
+            if order.status == "FILLED":
+                self._attach(account, order, now_ms)
+
+    def expire(self, account: Account, order: SimOrder) -> None:
+        """An order the exchange could not carry on with (margin gone, position gone)."""
+        order.status = "CANCELLED" if order.executed == 0 else "FILLED"
+        if order.executed:
+            order.quantity = order.executed
+        order.update_ms = exchange_ms()
+        account.resting.discard(order.order_id)
+        self._notify(account, order, None)
 
     def _attach(self, account: Account, parent: SimOrder, now_ms: int) -> None:
         """Attached stopLoss/takeProfit become conditional orders closing the position."""
@@ -125,10 +281,12 @@ class Engine:
                 closing_side,
                 parent.position_side,
                 str(spec.get("type", "STOP_MARKET")),
-                Decimal(str(spec.get("quantity", parent.quantity))),
-                stop_price=Decimal(str(spec["stopPrice"])),
-                time_ms=now_ms,
-                update_ms=now_ms,
+                Decimal(str(spec.get("quantity", parent.executed or parent.quantity))),
+                stop_price=_truncate(
+                    Decimal(str(spec["stopPrice"])), spec_for(parent.symbol).price_precision
+                ),
+                time_ms=exchange_ms(),
+                update_ms=exchange_ms(),
                 reduce_only=parent.position_side == "BOTH",
                 leverage=parent.leverage,
             )
@@ -136,8 +294,11 @@ class Engine:
                 child.type = "TAKE_PROFIT_MARKET"
             account.orders[child.order_id] = child
             account.resting.add(child.order_id)
+            self._notify(account, child, None)
 
-    def _validate(self, account: Account, order: OrderParams, mark: Decimal) -> ContractSpec:
+    def _validate(
+        self, account: Account, order: OrderParams, mark: Decimal, mode: ExecutionMode
+    ) -> ContractSpec:
         if PERPETUAL not in account.permissions:
             raise SimError(
                 100004,
@@ -149,6 +310,8 @@ class Engine:
         self._check_position_side(account, order)
         spec = spec_for(order.symbol)
         quantity = _truncate(order.quantity, spec.quantity_precision)
+        if mode.precision == "reject":
+            self._check_precision(order, spec)
         if quantity < spec.min_quantity or quantity * mark < spec.min_notional:
             raise SimError(
                 101400,
@@ -165,6 +328,23 @@ class Engine:
             raise SimError(80014, "Invalid parameters, clientOrderID: at most 40 characters")
         return spec
 
+    @staticmethod
+    def _check_precision(order: OrderParams, spec: ContractSpec) -> None:
+        """``precision: reject``: an off-step quantity or off-tick price is 110425."""
+        checks = [("quantity", order.quantity, spec.quantity_precision)]
+        checks += [("price", order.price, spec.price_precision)]
+        checks += [("stopPrice", order.stop_price, spec.price_precision)]
+        checks += [
+            (f"{kind}.stopPrice", Decimal(str(a.get("stopPrice", 0))), spec.price_precision)
+            for kind, a in order.attached.items()
+        ]
+        for name, value, decimals in checks:
+            if value != _truncate(value, decimals):
+                raise SimError(
+                    110425,
+                    f"The {name} precision is wrong: {spec.symbol} allows {decimals} decimals",
+                )
+
     def _check_position_side(self, account: Account, order: OrderParams) -> None:
         if account.hedge_mode and order.position_side not in ("LONG", "SHORT"):
             raise SimError(
@@ -178,8 +358,9 @@ class Engine:
         if account.hedge_mode and order.reduce_only:
             raise SimError(109400, "reduceOnly is not supported in Hedge mode")
 
-    def _market_price(self, side: str, mark: Decimal) -> Decimal:
-        return mark * (1 + self.slippage) if side == "BUY" else mark * (1 - self.slippage)
+    def _market_price(self, side: str, mark: Decimal, offset: Decimal = Decimal(0)) -> Decimal:
+        away = self.slippage + offset
+        return mark * (1 + away) if side == "BUY" else mark * (1 - away)
 
     @staticmethod
     def _book_side(order: OrderParams | SimOrder) -> str:
@@ -200,59 +381,96 @@ class Engine:
             raise SimError(101290, "reduce-only order would increase the position")
         return ("LONG" if order.side == "BUY" else "SHORT"), False
 
-    def _fill(
-        self, account: Account, order: SimOrder, price: Decimal, spec: ContractSpec, now_ms: int
-    ) -> None:
+    def fill(
+        self,
+        account: Account,
+        order: SimOrder,
+        quantity: Decimal,
+        price: Decimal,
+        spec: ContractSpec,
+        now_ms: int,
+    ) -> FillReport:
+        """Execute ``quantity`` of ``order`` at ``price``: position, wallet, fee, the fill
+        row and the income rows, then the user stream's ORDER_TRADE_UPDATE."""
         price = _truncate(price, spec.price_precision)
         side, reducing = self._closes(account, order)
         position = account.position(order.symbol, side)
-        fee = order.quantity * price * spec.taker_fee
+        realised = Decimal(0)
         if reducing:
-            self._reduce(account, position, order, price)
+            if position.quantity <= 0:
+                raise SimError(101205, "No position to close")
+            quantity = min(quantity, position.quantity)
+            direction = 1 if position.side == "LONG" else -1
+            realised = (price - position.entry_price) * quantity * direction
+            position.quantity -= quantity
+            position.realised += realised
+            account.wallet += realised
         else:
-            self._check_margin(account, order, price, fee)
-            total = position.quantity + order.quantity
+            fee_estimate = quantity * price * spec.taker_fee
+            self._check_margin(account, order, quantity, price, fee_estimate)
+            total = position.quantity + quantity
             position.entry_price = (
-                position.entry_price * position.quantity + price * order.quantity
+                position.entry_price * position.quantity + price * quantity
             ) / total
             position.quantity, position.leverage = total, order.leverage
+        fee = quantity * price * spec.taker_fee
         account.wallet -= fee
-        order.status, order.executed, order.avg_price = "FILLED", order.quantity, price
-        order.commission, order.update_ms = fee, now_ms
+        executed = order.executed + quantity
+        order.avg_price = _truncate(
+            (order.avg_price * order.executed + price * quantity) / executed, spec.price_precision
+        )
+        order.executed = executed
+        if reducing and position.quantity == 0 and order.executed < order.quantity:
+            order.quantity = order.executed  # nothing left to close: the rest lapses
+        order.status = "FILLED" if order.executed >= order.quantity else "PARTIALLY_FILLED"
+        order.commission += fee
+        order.profit += realised
+        at = exchange_ms()
+        order.update_ms = at
+        report = FillReport(self.new_trade_id(), quantity, price, fee, realised)
+        self.record(account, order, report, at)
+        if reducing and position.quantity == 0:
+            _cancel_attached(account, position.symbol, position.side, order.order_id)
+        self._notify(account, order, report)
+        return report
+
+    @staticmethod
+    def record(account: Account, order: SimOrder, fill: FillReport, at_ms: int) -> None:
+        filled_tm, filled_time = fill_times(at_ms)
         account.fills.append(
             {
+                "_ms": at_ms,
+                "tradeId": str(fill.trade_id),
+                "filledTm": filled_tm,
+                "volume": str(fill.quantity),
+                "price": str(fill.price),
+                "amount": f"{fill.quantity * fill.price:.4f}",
+                "commission": str(-fill.fee),
+                "currency": "USDT",
                 "orderId": str(order.order_id),
+                "liquidatedPrice": "",
+                "liquidatedMarginRatio": "",
+                "filledTime": filled_time,
+                "clientOrderID": order.client_order_id,
                 "symbol": order.symbol,
                 "side": order.side,
-                "price": str(price),
-                "volume": str(order.quantity),
-                "commission": str(-fee),
-                "clientOrderID": order.client_order_id,
-                "filledTm": now_ms,
+                "positionSide": order.position_side,
+                "type": order.type,
+                "onlyOnePosition": order.position_side == "BOTH",
             }
         )
-
-    def _reduce(
-        self, account: Account, position: SimPosition, order: SimOrder, price: Decimal
-    ) -> None:
-        if position.quantity <= 0:
-            raise SimError(101205, "No position to close")
-        quantity = min(order.quantity, position.quantity)
-        direction = 1 if position.side == "LONG" else -1
-        pnl = (price - position.entry_price) * quantity * direction
-        position.quantity -= quantity
-        position.realised += pnl
-        account.wallet += pnl
-        order.quantity = quantity
-        if position.quantity == 0:
-            _cancel_attached(account, position.symbol, position.side, order.order_id)
+        account.add_income(order.symbol, "TRADING_FEE", -fill.fee, at_ms, str(fill.trade_id))
+        if fill.realised:
+            account.add_income(
+                order.symbol, "REALIZED_PNL", fill.realised, at_ms, str(fill.trade_id)
+            )
 
     def _check_margin(
-        self, account: Account, order: SimOrder, price: Decimal, fee: Decimal
+        self, account: Account, order: SimOrder, quantity: Decimal, price: Decimal, fee: Decimal
     ) -> None:
         marks = {p.symbol: p.entry_price for p in account.open_positions()}
         available = account.wallet + account.unrealised(marks) - account.used_margin(marks)
-        needed = order.quantity * price / order.leverage + fee
+        needed = quantity * price / order.leverage + fee
         if needed > available:
             raise SimError(
                 101204, f"Insufficient margin: needs {needed:.4f}, available {available:.4f}"
