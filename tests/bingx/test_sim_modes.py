@@ -147,11 +147,19 @@ async def test_fill_rows_are_bingx_text_and_the_time_window_is_enforced(
 
 async def test_a_resting_limit_and_a_stop_fill_without_any_request(trader: Trader) -> None:
     mark = await trader.client.mark_price("ETH-USDT")
-    limit_price = (mark * Decimal("1.01")).quantize(Decimal("0.01"))
+    far = await trader.client.place_order(
+        "ETH-USDT", "BUY", "LONG", "LIMIT", Decimal("0.1"), price=mark / 2
+    )
+    await asyncio.sleep(0.5)  # several ticks: a price not crossed rests
+    [resting] = await trader.client.open_orders("ETH-USDT")
+    assert resting.order_id == far.order_id and resting.status == "PENDING"
+    await trader.client.cancel_order("ETH-USDT", order_id=far.order_id)
+    await until(lambda: len(trader.orders("CANCELED")) == 1)
+    assert trader.orders("CANCELED")[0]["X"] == "CANCELED" and trader.orders() == []
+    limit_price = (mark * Decimal("1.01")).quantize(Decimal("0.01"))  # crossed at once
     limit = await trader.client.place_order(
         "ETH-USDT", "BUY", "LONG", "LIMIT", Decimal("0.1"), price=limit_price
     )
-    assert [o.order_id for o in await trader.client.open_orders("ETH-USDT")] == [limit.order_id]
     await until(lambda: len(trader.orders()) == 1)  # the ticker crossed it: no request made
     [filled] = trader.orders()
     assert filled["X"] == "FILLED" and Decimal(filled["L"]) == limit_price
@@ -230,3 +238,75 @@ async def test_tickers_funding_rates_and_the_admin_modes(bingx_sim: Any, trader:
         assert own.json()["fill_delay_ms"] == 5
         assert (await http.get("/sim/modes")).json()["fill_delay_ms"] == 0
         assert (await http.post("/sim/modes", json={"apiKey": "nope"})).status_code == 404
+
+
+ORDER_FIELDS = {
+    "symbol",
+    "orderId",
+    "side",
+    "positionSide",
+    "type",
+    "origQty",
+    "price",
+    "executedQty",
+    "avgPrice",
+    "cumQuote",
+    "stopPrice",
+    "profit",
+    "commission",
+    "status",
+    "time",
+    "updateTime",
+    "clientOrderId",
+    "leverage",
+    "takeProfit",
+    "stopLoss",
+    "advanceAttr",
+    "positionID",
+    "takeProfitEntrustPrice",
+    "stopLossEntrustPrice",
+    "orderType",
+    "workingType",
+    "stopGuaranteed",
+    "triggerOrderId",
+    "reduceOnly",
+    "onlyOnePosition",
+    "postOnly",
+    "trailingStopRate",
+    "trailingStopDistance",
+    "priceRate",
+    "actPrice",
+    "closePosition",
+    "isTwap",
+    "mainOrderId",
+}
+
+
+async def test_answers_carry_the_documented_fields(trader: Trader) -> None:
+    """API.md §4.1-4.3: the order object, leverage, positions, depth, trades, prices, and
+    ACCOUNT_CONFIG_UPDATE on a leverage change."""
+    placed = await trader.client.place_order(
+        "BTC-USDT", "BUY", "LONG", "MARKET", Decimal("0.01"), stop_loss=Decimal(1000)
+    )
+    order = (await trader.signed("GET", ORDER, symbol="BTC-USDT", orderId=placed.order_id))["order"]
+    assert set(order) == ORDER_FIELDS
+    assert order["stopLoss"]["type"] == "STOP_MARKET" and order["takeProfit"]["type"] == ""
+    assert Decimal(order["profit"]) == 0 and order["onlyOnePosition"] is False
+    leverage = await trader.signed("GET", f"{SWAP}/v2/trade/leverage", symbol="BTC-USDT")
+    assert Decimal(leverage["availableLongVal"]) > 0 and "maxPositionShortVal" in leverage
+    changed = await trader.signed(
+        "POST", f"{SWAP}/v2/trade/leverage", symbol="BTC-USDT", side="SHORT", leverage=7
+    )
+    assert changed["leverage"] == 7 and "availableShortVol" in changed
+    await until(lambda: any(e["e"] == "ACCOUNT_CONFIG_UPDATE" for e in trader.events))
+    [config] = [e for e in trader.events if e["e"] == "ACCOUNT_CONFIG_UPDATE"]
+    assert config["ac"] == {"s": "BTC-USDT", "l": 5, "S": 7, "mt": "cross"}
+    [position] = await trader.signed("GET", f"{SWAP}/v2/user/positions")
+    assert {"pnlRatio", "maxMarginReduction", "isolated"} <= set(position)
+    assert isinstance(position["liquidationPrice"], int | float)
+    depth = await trader.signed("GET", f"{SWAP}/v2/quote/depth", symbol="BTC-USDT", limit=5)
+    assert len(depth["bidsCoin"]) == len(depth["asksCoin"]) == 5
+    [trade] = await trader.signed("GET", f"{SWAP}/v2/quote/trades", symbol="BTC-USDT", limit=1)
+    assert set(trade) == {"time", "isBuyerMaker", "price", "qty", "quoteQty"}
+    prices = await trader.signed("GET", f"{SWAP}/v1/ticker/price")
+    assert isinstance(prices, list) and {p["symbol"] for p in prices} >= {"BTC-USDT"}

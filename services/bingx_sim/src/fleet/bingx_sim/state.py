@@ -141,6 +141,22 @@ class SimState:
             if fill is not None:
                 queue.put_nowait(self._account_update(account, now))
 
+    def publish_config(self, account: Account, symbol: str) -> None:
+        """ACCOUNT_CONFIG_UPDATE after a leverage or margin-type change (API.md §6.3)."""
+        isolated = account.margin_type.get(symbol, "CROSSED") != "CROSSED"
+        event = {
+            "e": "ACCOUNT_CONFIG_UPDATE",
+            "E": exchange_ms(),
+            "ac": {
+                "s": symbol,
+                "l": account.leverage_for(symbol, "LONG"),
+                "S": account.leverage_for(symbol, "SHORT"),
+                "mt": "isolated" if isolated else "cross",
+            },
+        }
+        for queue in self.user_streams.get(account.api_key, []):
+            queue.put_nowait(event)
+
     def _account_update(
         self,
         account: Account,

@@ -82,15 +82,16 @@ async def klines(
 
 @router.get(f"{SWAP}/v1/ticker/price")
 @router.get(f"{SWAP}/v2/quote/price")
-async def latest_price(request: Request, symbol: str) -> dict[str, Any]:
+async def latest_price(request: Request, symbol: str | None = None) -> dict[str, Any]:
+    """One symbol: an object; none: an array of every symbol's (API.md §4.1)."""
     state = _state(request)
-    return ok(
-        {
-            "symbol": _symbol(state, symbol),
-            "price": str(state.mark(symbol)),
-            "time": state.clock.now_ms(),
-        }
-    )
+
+    def row(name: str) -> dict[str, Any]:
+        return {"symbol": name, "price": str(state.mark(name)), "time": state.clock.now_ms()}
+
+    if symbol is not None:
+        return ok(row(_symbol(state, symbol)))
+    return ok([row(name) for name in state.market.paths])
 
 
 def _spread(state: SimState, symbol: str) -> tuple[Decimal, Decimal]:
@@ -210,7 +211,19 @@ async def depth(request: Request, symbol: str, limit: int = 20) -> dict[str, Any
         [str(quantise(float(mark + step * i), tick)), f"{1 + i * 0.5:.3f}"]
         for i in range(limit, 0, -1)
     ]  # BingX: asks descending, best ask last
-    return ok({"T": state.clock.now_ms(), "bids": bids, "asks": asks})
+
+    def coins(levels: list[list[str]]) -> list[list[str]]:  # the same levels in base coin
+        return [[p, f"{Decimal(q) / Decimal(p):.4f}"] for p, q in levels]
+
+    return ok(
+        {
+            "T": state.clock.now_ms(),
+            "bids": bids,
+            "asks": asks,
+            "bidsCoin": coins(bids),
+            "asksCoin": coins(asks),
+        }
+    )
 
 
 @router.get(f"{SWAP}/v2/quote/trades")
@@ -225,6 +238,7 @@ async def recent_trades(request: Request, symbol: str, limit: int = 100) -> dict
                 "isBuyerMaker": r["isBuyerMaker"],
                 "price": str(quantise(float(str(r["price"])), decimals)),
                 "qty": f"{float(str(r['qty'])):.4f}",
+                "quoteQty": f"{float(str(r['qty'])) * float(str(r['price'])):.2f}",
             }
             for r in rows
         ]

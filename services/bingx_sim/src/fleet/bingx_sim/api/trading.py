@@ -86,7 +86,7 @@ async def positions(request: Request) -> dict[str, Any]:
                 "positionAmt": str(p.quantity),
                 "availableAmt": str(p.quantity),
                 "positionSide": p.side,
-                "isolated": False,
+                "isolated": account.margin_type.get(p.symbol, "CROSSED") != "CROSSED",
                 "avgPrice": str(p.entry_price),
                 "leverage": p.leverage,
                 "unrealizedProfit": f"{unrealised:.4f}",
@@ -96,6 +96,8 @@ async def positions(request: Request) -> dict[str, Any]:
                 "margin": f"{margin:.4f}",
                 "positionValue": f"{value:.4f}",
                 "riskRate": f"{_risk_rate(value, margin + unrealised):.4f}",
+                "pnlRatio": f"{unrealised / margin if margin else Decimal(0):.4f}",
+                "maxMarginReduction": "0.0000",
                 "liquidationPrice": 0,
                 "onlyOnePosition": not account.hedge_mode,
                 "updateTime": exchange_ms(),
@@ -313,7 +315,7 @@ async def income(request: Request) -> dict[str, Any]:
 
 @router.get(f"{SWAP}/v2/trade/leverage")
 async def get_leverage(request: Request) -> dict[str, Any]:
-    _, account, params = await _context(request)
+    state, account, params = await _context(request)
     symbol = params.get("symbol", "")
     top = spec_for(symbol).max_leverage
     return ok(
@@ -322,13 +324,30 @@ async def get_leverage(request: Request) -> dict[str, Any]:
             "shortLeverage": account.leverage_for(symbol, "SHORT"),
             "maxLongLeverage": top,
             "maxShortLeverage": top,
+            **_available(state, account, symbol),
         }
     )
 
 
+def _available(state: SimState, account: Account, symbol: str) -> dict[str, str]:
+    """What the free margin could still open at each side's leverage (API.md §4.3)."""
+    marks = state.marks()
+    free = max(account.wallet + account.unrealised(marks) - account.used_margin(marks), Decimal(0))
+    mark = state.mark(symbol) if state.market.has(symbol) else Decimal(0)
+    spec = spec_for(symbol)
+    rows: dict[str, str] = {}
+    for side, name in (("LONG", "Long"), ("SHORT", "Short")):
+        value = free * account.leverage_for(symbol, side)
+        volume = value / mark if mark else Decimal(0)
+        rows[f"available{name}Vol"] = f"{volume:.{spec.quantity_precision}f}"
+        rows[f"available{name}Val"] = f"{value:.1f}"
+        rows[f"maxPosition{name}Val"] = f"{value:.1f}"
+    return rows
+
+
 @router.post(f"{SWAP}/v2/trade/leverage")
 async def set_leverage(request: Request) -> dict[str, Any]:
-    _, account, params = await _setter_context(request)
+    state, account, params = await _setter_context(request)
     symbol, side = params.get("symbol", ""), params.get("side", "")
     leverage = int(params.get("leverage", "0") or 0)
     if leverage < 1 or leverage > spec_for(symbol).max_leverage:
@@ -338,7 +357,8 @@ async def set_leverage(request: Request) -> dict[str, Any]:
         raise SimError(109400, f"side must be one of {allowed} in this position mode")
     for book_side in ("LONG", "SHORT") if side == "BOTH" else (side,):
         account.leverage[(symbol, book_side)] = leverage
-    return ok({"leverage": leverage, "symbol": symbol})
+    state.publish_config(account, symbol)
+    return ok({"leverage": leverage, "symbol": symbol, **_available(state, account, symbol)})
 
 
 @router.get(f"{SWAP}/v2/trade/marginType")
@@ -349,11 +369,12 @@ async def get_margin_type(request: Request) -> dict[str, Any]:
 
 @router.post(f"{SWAP}/v2/trade/marginType")
 async def set_margin_type(request: Request) -> dict[str, Any]:
-    _, account, params = await _setter_context(request)
+    state, account, params = await _setter_context(request)
     kind = params.get("marginType", "")
     if kind not in ("ISOLATED", "CROSSED", "SEPARATE_ISOLATED"):
         raise SimError(80014, "Invalid parameters, marginType")
     account.margin_type[params.get("symbol", "")] = kind
+    state.publish_config(account, params.get("symbol", ""))
     return {"code": 0, "msg": ""}
 
 

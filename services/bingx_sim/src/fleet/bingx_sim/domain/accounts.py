@@ -88,6 +88,36 @@ class SimOrder:
             "leverage": f"{self.leverage}X",
             "workingType": "MARK_PRICE",
             "reduceOnly": self.reduce_only,
+            "takeProfit": self._attached("takeProfit"),
+            "stopLoss": self._attached("stopLoss"),
+            "advanceAttr": 0,
+            "positionID": 0,
+            "takeProfitEntrustPrice": 0,
+            "stopLossEntrustPrice": 0,
+            "orderType": "",
+            "stopGuaranteed": "false",
+            "triggerOrderId": 0,
+            "onlyOnePosition": self.position_side == "BOTH",
+            "postOnly": False,
+            "trailingStopRate": 0,
+            "trailingStopDistance": 0,
+            "priceRate": 0,
+            "actPrice": "",
+            "closePosition": "",
+            "isTwap": 0,
+            "mainOrderId": "",
+        }
+
+    def _attached(self, kind: str) -> dict[str, object]:
+        """An attached stop-loss / take-profit as the order object shows it (empty: none)."""
+        spec = self.attached.get(kind, {})
+        return {
+            "type": str(spec.get("type", "")),
+            "quantity": spec.get("quantity", 0),
+            "stopPrice": spec.get("stopPrice", 0),
+            "price": spec.get("price", 0),
+            "workingType": str(spec.get("workingType", "")),
+            "stopGuaranteed": str(spec.get("stopGuaranteed", "")),
         }
 
 
