@@ -170,3 +170,68 @@ def test_a_liquidation_is_an_order_a_fill_and_user_data_events() -> None:
     update, balances = stream.get_nowait(), stream.get_nowait()
     assert update["e"] == "ORDER_TRADE_UPDATE" and update["o"]["X"] == "FILLED"
     assert balances["e"] == "ACCOUNT_UPDATE" and balances["a"]["P"] == []
+
+
+def test_fill_text_and_splitting_on_the_step() -> None:
+    from fleet.bingx_sim.domain.engine import fill_times, split
+
+    assert fill_times(1_702_760_316_250) == (
+        "2023-12-16T20:58:36Z",
+        "2023-12-17T04:58:36.250+0800",
+    )
+    assert split(Decimal("0.03"), 3, 4) == [Decimal("0.0100")] * 3
+    assert split(Decimal("0.0010"), 3, 4) == [
+        Decimal("0.0003"),
+        Decimal("0.0003"),
+        Decimal("0.0004"),
+    ]
+    assert split(Decimal("0.0001"), 3, 4) == [Decimal("0.0001")]  # below the step: one piece
+
+
+def test_partial_fills_at_once_build_one_position_at_their_average() -> None:
+    from fleet.bingx_sim.domain.modes import ExecutionMode
+
+    account = Accounts().create(Decimal(10000), ["read", "trade"], [])
+    engine = Engine(slippage=Decimal(0))
+    mode = ExecutionMode(partial_fills=3, partial_spread=Decimal("0.001"))
+    placed = engine.place(account, order(quantity="0.03"), Decimal(50000), T0, mode)
+    prices = [Decimal(f["price"]) for f in account.fills]  # type: ignore[arg-type]
+    assert prices == [Decimal(50000), Decimal(50050), Decimal(50100)]
+    assert placed.status == "FILLED" and placed.avg_price == Decimal(50050)
+    position = account.position("BTC-USDT", "LONG")
+    assert position.quantity == Decimal("0.03") and position.entry_price == Decimal(50050)
+    with pytest.raises(SimError) as caught:
+        engine.place(
+            account,
+            order(quantity="0.00123"),
+            Decimal(50000),
+            T0,
+            ExecutionMode(precision="reject"),
+        )
+    assert caught.value.code == 110425
+
+
+def test_funding_at_the_eight_hour_mark_long_pays_short_receives() -> None:
+    from fleet.bingx_sim.clock import SimClock
+    from fleet.bingx_sim.domain.modes import FUNDING_EVERY_MS
+    from fleet.bingx_sim.state import SimState
+
+    start = T0 - T0 % FUNDING_EVERY_MS + 60_000
+    market = Market({"BTC-USDT": PricePath("BTC-USDT", 1, start - 3_600_000)})
+    state = SimState(SimClock(1.0, start), market)
+    long, short = (state.accounts.create(Decimal(1000), ["read", "trade"], []) for _ in range(2))
+    for account, side in ((long, "LONG"), (short, "SHORT")):
+        position = account.position("BTC-USDT", side)
+        position.quantity, position.entry_price = Decimal("0.01"), state.mark("BTC-USDT")
+    state._last_tick = 0
+    state.tick()
+    assert long.income == short.income == []  # not yet at the mark
+    state.clock.advance_ms(FUNDING_EVERY_MS)
+    mark = state.mark("BTC-USDT")
+    state._last_tick = 0
+    state.tick()
+    [paid], [received] = long.income, short.income
+    assert paid["incomeType"] == received["incomeType"] == "FUNDING_FEE"
+    assert abs(Decimal(str(paid["income"])) + mark * Decimal("0.000001")) < Decimal("0.0001")
+    assert Decimal(str(received["income"])) == -Decimal(str(paid["income"]))
+    assert long.wallet == Decimal(1000) + Decimal(str(paid["income"]))
