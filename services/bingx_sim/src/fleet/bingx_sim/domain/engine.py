@@ -67,18 +67,6 @@ class OrderParams:
         )
 
 
-def _cancel_attached(account: Account, symbol: str, side: str, closing_id: int) -> None:
-    """Like BingX: a closed position's stop-loss / take-profit orders are cancelled."""
-    for order_id in list(account.resting):
-        order = account.orders.get(order_id)
-        if order is None or order_id == closing_id or order.symbol != symbol:
-            continue
-        closes = order.reduce_only or order.position_side == side
-        if order.type in ("STOP_MARKET", "TAKE_PROFIT_MARKET") and closes:
-            order.status = "CANCELLED"
-            account.resting.discard(order_id)
-
-
 def _truncate(value: Decimal, decimals: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN)
 
@@ -429,10 +417,23 @@ class Engine:
         order.update_ms = at
         report = FillReport(self.new_trade_id(), quantity, price, fee, realised)
         self.record(account, order, report, at)
-        if reducing and position.quantity == 0:
-            _cancel_attached(account, position.symbol, position.side, order.order_id)
         self._notify(account, order, report)
+        if reducing and position.quantity == 0:
+            self._cancel_attached(account, position.symbol, position.side, order.order_id)
         return report
+
+    def _cancel_attached(self, account: Account, symbol: str, side: str, closing_id: int) -> None:
+        """Like BingX: a closed position's stop-loss / take-profit orders are cancelled."""
+        for order_id in list(account.resting):
+            order = account.orders.get(order_id)
+            if order is None or order_id == closing_id or order.symbol != symbol:
+                continue
+            closes = order.reduce_only or order.position_side == side
+            if order.type in ("STOP_MARKET", "TAKE_PROFIT_MARKET") and closes:
+                order.status = "CANCELLED"
+                order.update_ms = exchange_ms()
+                account.resting.discard(order_id)
+                self._notify(account, order, None)
 
     @staticmethod
     def record(account: Account, order: SimOrder, fill: FillReport, at_ms: int) -> None:
