@@ -201,6 +201,11 @@ async def test_funding_every_eight_hours_of_simulated_time(trader: Trader, bingx
     assert abs(after - (before + paid)) < Decimal("0.0001")  # the answer has 4 decimals
     fees = await trader.signed("GET", f"{SWAP}/v2/user/income", incomeType="TRADING_FEE")
     assert len(fees) == 1 and Decimal(fees[0]["income"]) < 0
+    paid_now = await admin(bingx_sim, "/sim/funding", {})  # at once, the clock unmoved
+    assert paid_now["rate"] == "0.0001"
+    await until(lambda: len(funding()) == 2)
+    rows = await trader.signed("GET", f"{SWAP}/v2/user/income", incomeType="FUNDING_FEE")
+    assert len(rows) == 2 and Decimal(rows[1]["income"]) < 0
 
 
 async def test_precision_is_truncated_or_refused_with_bingx_code(

@@ -263,6 +263,10 @@ class SimState:
         for position in positions:
             self._liquidated(account, position, marks[position.symbol])
 
+    def fund_now(self, funding_time: int) -> None:
+        """Funding outside the 8-hour marks (``POST /sim/funding``)."""
+        self._fund(self.marks(), funding_time)
+
     def _fund(self, marks: dict[str, Decimal], funding_time: int) -> None:
         """Funding at an 8-hour mark of simulated time: each open position pays (long, a
         positive rate) or receives its value times the rate; an income row FUNDING_FEE and
