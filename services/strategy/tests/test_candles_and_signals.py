@@ -21,11 +21,21 @@ def test_a_later_push_closes_the_forming_candle_once() -> None:
     assert assembler.push(candle(M5)) == []  # duplicate of the forming one
 
 
-def test_the_clock_closes_a_candle_no_push_followed() -> None:
+def test_the_clock_says_when_the_next_candle_is_due_pushed_or_not() -> None:
     assembler = CandleAssembler(M5)
+    assert assembler.due_ms(3_000) is None  # nothing known yet
     assembler.push(candle(0))
-    assert assembler.close_due(M5 - 1) == []
-    assert assembler.close_due(M5) == [candle(0)]
+    assert assembler.due_ms(3_000) == M5 + 3_000  # the forming one's end, plus grace
+    assembler.forming, assembler.last_closed_ms = None, 0  # closed by the clock (REST)
+    assert assembler.due_ms(3_000) == 2 * M5 + 3_000  # the next one, though never pushed
+
+
+def test_a_gap_is_a_candle_neither_closed_nor_forming() -> None:
+    assembler = CandleAssembler(M5, last_closed_ms=0)
+    assert not assembler.gap_after(M5)
+    assert assembler.gap_after(2 * M5)  # M5 was never seen
+    assembler.push(candle(M5))
+    assert not assembler.gap_after(2 * M5)  # the next push merely closes the forming one
     assert assembler.gap_after(3 * M5)
 
 

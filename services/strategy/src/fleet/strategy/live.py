@@ -1,9 +1,10 @@
 """The live loop: market data in once, candles out, signals into the event log.
 
 A candle is closed by the first push of a later one, or by the clock (BingX's, measured
-over REST) once ``open + interval + grace`` has passed without one; either way its
-values are read back from REST klines before a signal is computed from it (BingX sends no
-final push: the last push may predate the candle's last trades)."""
+over REST) once ``open + interval + grace`` has passed without one — the candle after the
+last closed one too, when nothing of it was pushed (a market nobody trades, a socket
+down); either way its values are read back from REST klines before a signal is computed
+from it (BingX sends no final push: the last push may predate the candle's last trades)."""
 
 from __future__ import annotations
 
@@ -72,9 +73,18 @@ class LiveStrategy:
         rest: BingxClient,
         ws_url: str,
         publish_candle: CandleSink | None = None,
+        *,
+        market_clock: Callable[[], int] | None = None,
+        clock_check_s: float = CLOCK_CHECK_S,
     ) -> None:
+        """``market_clock``: the market's time in epoch ms (default: BingX's, the REST
+        transport's server clock synced from ``/server/time``); ``clock_check_s``: how
+        often candles due by the clock are looked for."""
         self.store = store
         self.rest = rest
+        self._market_clock = market_clock
+        self._clock_check_s = clock_check_s
+        self.closed_by_clock = 0
         self.stream = MarketStream(ws_url, self._on_message, on_gap=self._on_gap)
         self.tracked: dict[Stream, Tracked] = {}
         self._publish_candle = publish_candle
@@ -97,27 +107,30 @@ class LiveStrategy:
     async def close_by_clock(self) -> None:
         """Forever: close candles whose time is over and that no later push closed."""
         while True:
-            await asyncio.sleep(CLOCK_CHECK_S)
+            await asyncio.sleep(self._clock_check_s)
             try:
                 await self._close_due()
             except Exception as exc:  # a REST failure waits for the next round
                 get_logger().warning("closing candles by the clock failed", error=str(exc))
 
-    async def _close_due(self) -> None:
+    async def _now_ms(self) -> int:
+        if self._market_clock is not None:
+            return self._market_clock()
         transport = self.rest.transport
         if transport.server_clock.stale:
             await transport.sync_clock(seen=transport.server_clock.syncs)
-        now_ms = transport.now_ms()
+        return transport.now_ms()
+
+    async def _close_due(self) -> None:
+        now_ms = await self._now_ms()
         async with self._lock:
             for stream, tracked in list(self.tracked.items()):
-                forming = tracked.assembler.forming
-                due = forming is not None and now_ms >= (
-                    forming.open_ms + tracked.assembler.interval_ms + CLOSE_GRACE_MS
-                )
-                if due:
+                due = tracked.assembler.due_ms(CLOSE_GRACE_MS)
+                if due is not None and now_ms >= due:
                     before = tracked.assembler.last_closed_ms
                     await self._backfill(stream, tracked)
                     if tracked.assembler.last_closed_ms != before:
+                        self.closed_by_clock += 1
                         CLOSED_BY_CLOCK.inc()
 
     async def want(self, streams: set[Stream]) -> None:
