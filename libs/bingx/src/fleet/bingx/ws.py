@@ -160,12 +160,14 @@ class MarketStream(_Stream):
         on_gap: OnGap | None = None,
         reconnect_delay_s: float = 1.0,
         source_address: str | None = None,
+        pace: TokenBucket | None = None,
     ) -> None:
+        """``pace``: subscribe requests' bucket, shared by the sockets of one address."""
         super().__init__(url, on_message, on_gap, reconnect_delay_s, source_address)
         self.topics: set[str] = set()
         self.refused: dict[str, int] = {}  # topic -> BingX's code (80015, 80403, ...)
         self._pending: dict[str, str] = {}  # request id -> topic, until acked
-        self._pace = TokenBucket(SUBSCRIBES_PER_S, 1.0)
+        self._pace = pace or TokenBucket(SUBSCRIBES_PER_S, 1.0)
 
     async def _on_connect(self, first: bool) -> None:
         self._pending.clear()

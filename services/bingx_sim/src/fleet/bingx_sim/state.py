@@ -41,6 +41,7 @@ class Faults:
     bare_status_count: int = 0  # (a 429 / 418 / 403 from BingX's edge) to the next N requests
     garbage_frames: int = 0  # the next N market pushes are a frame that is not JSON
     refuse_websockets_until: float = 0.0  # monotonic time until which handshakes are refused
+    market_silent_until: float = 0.0  # monotonic time until which no kline is pushed
 
 
 @dataclass

@@ -148,13 +148,29 @@ class ExecutorWorker:
                 self.fanout.dispatch(received)
 
     async def _every(self, seconds: float, work: Callable[[Trader], Awaitable[None]]) -> None:
+        """``work`` for every owned trader, a round starting every ``seconds`` (not
+        ``seconds`` after the last one ended), so each trader is visited once per interval
+        while a round fits in it; a longer round (the budget allows fewer traders per
+        interval) is followed by the next at once, and said once in the log."""
+        warned, next_round = False, time.monotonic() + seconds
         while True:
-            await asyncio.sleep(seconds)
+            await asyncio.sleep(max(0.0, next_round - time.monotonic()))
+            started = time.monotonic()
+            next_round = started + seconds
             for trader in list(self.ownership.traders.values()):
                 try:
                     await work(trader)
                 except Exception:  # the next round tries again; one user never stops all
                     get_logger().exception("periodic work failed", user=trader.user_id)
+            took = time.monotonic() - started
+            if took > seconds and not warned:
+                warned = True
+                get_logger().warning(
+                    "a round of periodic work took longer than its interval",
+                    interval_s=seconds,
+                    took_s=round(took, 1),
+                    traders=len(self.ownership.traders),
+                )
 
     async def _reconcile(self, trader: Trader) -> None:
         if trader.view.running:

@@ -1,9 +1,10 @@
 """The live loop: market data in once, candles out, signals into the event log.
 
 A candle is closed by the first push of a later one, or by the clock (BingX's, measured
-over REST) once ``open + interval + grace`` has passed without one; either way its
-values are read back from REST klines before a signal is computed from it (BingX sends no
-final push: the last push may predate the candle's last trades)."""
+over REST) once ``open + interval + grace`` has passed without one — the candle after the
+last closed one too, when nothing of it was pushed (a market nobody trades, a socket
+down); either way its values are read back from REST klines before a signal is computed
+from it (BingX sends no final push: the last push may predate the candle's last trades)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from prometheus_client import Counter, Gauge, Histogram
 from fleet.bingx import BingxClient
 from fleet.bingx.errors import BingxError
 from fleet.bingx.models import Kline
-from fleet.bingx.ws import MarketStream
+from fleet.bingx.ratelimit import TokenBucket
+from fleet.bingx.ws import SUBSCRIBES_PER_S, MarketStream
 from fleet.events import AggregateId, AggregateRef, EventId, wrap
 from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated, signal_stream_id
 from fleet.eventstore import EventStore
@@ -42,6 +44,7 @@ INTERVAL_MS = {
 }
 HISTORY = 300
 BACKFILL_LIMIT = 1440  # BingX's maximum per request
+TOPICS_PER_SOCKET = 200  # BingX: more topics on one connection are refused (80403)
 CLOSE_GRACE_MS = 3_000  # after open + interval, a candle with no later push closes by clock
 CLOCK_CHECK_S = 1.0
 DOWN_GRACE_S = 2.0  # a reconnect shorter than this is not reported as an outage
@@ -72,20 +75,66 @@ class LiveStrategy:
         rest: BingxClient,
         ws_url: str,
         publish_candle: CandleSink | None = None,
+        *,
+        market_clock: Callable[[], int] | None = None,
+        clock_check_s: float = CLOCK_CHECK_S,
     ) -> None:
+        """``market_clock``: the market's time in epoch ms (default: BingX's, the REST
+        transport's server clock synced from ``/server/time``); ``clock_check_s``: how
+        often candles due by the clock are looked for."""
         self.store = store
         self.rest = rest
-        self.stream = MarketStream(ws_url, self._on_message, on_gap=self._on_gap)
+        self._market_clock = market_clock
+        self._clock_check_s = clock_check_s
+        self.closed_by_clock = 0
+        self._ws_url = ws_url
+        self._pace = TokenBucket(SUBSCRIBES_PER_S, 1.0)  # one address: its sockets share it
+        # BingX refuses a 201st topic on one connection (80403): more sockets as needed
+        self.streams = [self._new_stream()]
+        self._added = asyncio.Event()  # a socket joined: ``run_streams`` starts it
         self.tracked: dict[Stream, Tracked] = {}
         self._publish_candle = publish_candle
         self._lock = asyncio.Lock()
         self.last_close_at = time.monotonic()  # when a candle last closed (wall clock)
 
+    def _new_stream(self) -> MarketStream:
+        return MarketStream(self._ws_url, self._on_message, on_gap=self._on_gap, pace=self._pace)
+
+    @property
+    def stream(self) -> MarketStream:
+        """The first market socket (the only one up to 200 topics)."""
+        return self.streams[0]
+
+    async def run_streams(self) -> None:
+        """Run every market socket until they are closed; sockets added meanwhile too."""
+        running: dict[int, asyncio.Task[None]] = {}
+        try:
+            while True:
+                for n, stream in enumerate(self.streams):
+                    if n not in running:
+                        running[n] = asyncio.create_task(stream.run())
+                self._added.clear()
+                added = asyncio.create_task(self._added.wait())
+                await asyncio.wait([added, *running.values()], return_when="FIRST_COMPLETED")
+                added.cancel()
+                if all(task.done() for task in running.values()):
+                    for task in running.values():
+                        task.result()  # a failure ends this too (supervised: restarted)
+                    return
+        finally:
+            for task in running.values():
+                task.cancel()
+
+    async def close_streams(self) -> None:
+        for stream in self.streams:
+            await stream.close()
+
     def problem(self) -> str | None:
         """Why market data is degraded (the stream down, no candle closed for two
         intervals of the shortest timeframe), or ``None``."""
         now = time.monotonic()
-        down = self.stream.down_since
+        downs = [s.down_since for s in self.streams if s.down_since is not None]
+        down = min(downs) if downs else None
         if self.tracked and down is not None and now - down > DOWN_GRACE_S:
             return f"market stream down for {now - down:.0f} s"
         if self.tracked:
@@ -97,27 +146,30 @@ class LiveStrategy:
     async def close_by_clock(self) -> None:
         """Forever: close candles whose time is over and that no later push closed."""
         while True:
-            await asyncio.sleep(CLOCK_CHECK_S)
+            await asyncio.sleep(self._clock_check_s)
             try:
                 await self._close_due()
             except Exception as exc:  # a REST failure waits for the next round
                 get_logger().warning("closing candles by the clock failed", error=str(exc))
 
-    async def _close_due(self) -> None:
+    async def _now_ms(self) -> int:
+        if self._market_clock is not None:
+            return self._market_clock()
         transport = self.rest.transport
         if transport.server_clock.stale:
             await transport.sync_clock(seen=transport.server_clock.syncs)
-        now_ms = transport.now_ms()
+        return transport.now_ms()
+
+    async def _close_due(self) -> None:
+        now_ms = await self._now_ms()
         async with self._lock:
             for stream, tracked in list(self.tracked.items()):
-                forming = tracked.assembler.forming
-                due = forming is not None and now_ms >= (
-                    forming.open_ms + tracked.assembler.interval_ms + CLOSE_GRACE_MS
-                )
-                if due:
+                due = tracked.assembler.due_ms(CLOSE_GRACE_MS)
+                if due is not None and now_ms >= due:
                     before = tracked.assembler.last_closed_ms
                     await self._backfill(stream, tracked)
                     if tracked.assembler.last_closed_ms != before:
+                        self.closed_by_clock += 1
                         CLOSED_BY_CLOCK.inc()
 
     async def want(self, streams: set[Stream]) -> None:
@@ -125,7 +177,8 @@ class LiveStrategy:
         for stream in sorted(streams - set(self.tracked)):
             await self._track(stream)
         for stream in sorted(set(self.tracked) - streams):
-            await self.stream.unsubscribe(_topic(stream))
+            for socket in self.streams:
+                await socket.unsubscribe(_topic(stream))
             del self.tracked[stream]
         ACTIVE.set(len(self.tracked))
 
@@ -142,7 +195,16 @@ class LiveStrategy:
                 tracked.assembler.last_closed_ms = candle.open_ms
             else:
                 await self._closed(stream, tracked, candle)
-        await self.stream.subscribe(_topic(stream))
+        await self._socket_for().subscribe(_topic(stream))
+
+    def _socket_for(self) -> MarketStream:
+        """The first market socket with room for one more topic (a new one if none)."""
+        for stream in self.streams:
+            if len(stream.topics) < TOPICS_PER_SOCKET:
+                return stream
+        self.streams.append(self._new_stream())
+        self._added.set()
+        return self.streams[-1]
 
     async def _closed_history(self, stream: Stream, after_ms: int | None) -> list[Candle]:
         """Closed candles from REST: every one but the newest, which is still forming (a

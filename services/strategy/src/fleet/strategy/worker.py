@@ -104,7 +104,7 @@ class StrategyWorker:
         )
         live = self._live
         self._live_tasks = [
-            asyncio.create_task(self._supervised("market stream", live.stream.run)),
+            asyncio.create_task(self._supervised("market stream", live.run_streams)),
             asyncio.create_task(self._supervised("candle closer", live.close_by_clock)),
         ]
         await live.want(self.demand.streams)
@@ -113,7 +113,7 @@ class StrategyWorker:
         get_logger().warning("strategy lost the lease; standing by")
         self.active = False
         if self._live is not None:
-            await self._live.stream.close()
+            await self._live.close_streams()
         for task in self._live_tasks:
             task.cancel()
         self._live = None
@@ -133,7 +133,7 @@ class StrategyWorker:
         for task in [*self._tasks, *self._live_tasks]:
             task.cancel()
         if self._live is not None:
-            await self._live.stream.close()
+            await self._live.close_streams()
         if self._lease is not None:
             await self._lease.release()
         with contextlib.suppress(Exception):

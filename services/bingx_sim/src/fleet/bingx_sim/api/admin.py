@@ -51,6 +51,7 @@ class FaultPlan(BaseModel):
     bare_status_count: int = Field(default=0, ge=0)
     garbage_frames: int = Field(default=0, ge=0)
     refuse_websockets_s: float = Field(default=0.0, ge=0, le=3600)
+    silence_market_s: float = Field(default=0.0, ge=0, le=3600)
     listen_key_ttl_s: float | None = Field(default=None, gt=0, le=3600)
     drop_websockets: bool = False
 
@@ -210,6 +211,8 @@ async def inject_faults(request: Request, body: FaultPlan) -> dict[str, Any]:
         _state(request).listen_key_ttl_s = body.listen_key_ttl_s
     if body.refuse_websockets_s:
         faults.refuse_websockets_until = time.monotonic() + body.refuse_websockets_s
+    if body.silence_market_s:
+        faults.market_silent_until = time.monotonic() + body.silence_market_s
     if body.drop_websockets:
         for socket in list(_state(request).sockets):
             with contextlib.suppress(Exception):

@@ -187,6 +187,8 @@ async def _push_klines(
         if state.faults.garbage_frames > 0 and topics:
             state.faults.garbage_frames -= 1
             await send(ws, "<html>502 Bad Gateway</html>")
+        if time.monotonic() < state.faults.market_silent_until:
+            continue  # an illiquid market: the socket stays open, nothing is pushed
         for topic in list(topics):
             await _push_topic(ws, state, topics, topic)
 

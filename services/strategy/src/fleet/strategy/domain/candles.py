@@ -39,17 +39,20 @@ class CandleAssembler:
         self.last_closed_ms = closed.open_ms
         return [closed]
 
-    def close_due(self, now_ms: int) -> list[Candle]:
-        """The forming candle, once its interval is over by the clock (no later push yet)."""
-        if self.forming is None or now_ms < self.forming.open_ms + self.interval_ms:
-            return []
-        closed, self.forming = self.forming, None
-        self.last_closed_ms = closed.open_ms
-        return [closed]
+    def due_ms(self, grace_ms: int) -> int | None:
+        """When the clock closes the next candle if no push does: the forming candle's end
+        (or, when none is forming, the end of the one after the last closed) plus
+        ``grace_ms``; ``None`` before anything is known."""
+        if self.forming is not None:
+            return self.forming.open_ms + self.interval_ms + grace_ms
+        if self.last_closed_ms is not None:
+            return self.last_closed_ms + 2 * self.interval_ms + grace_ms
+        return None
 
     def gap_after(self, candle_open_ms: int) -> bool:
-        """Whether candles are missing between the last closed one and ``candle_open_ms``."""
-        return (
-            self.last_closed_ms is not None
-            and candle_open_ms - self.last_closed_ms > self.interval_ms
-        )
+        """Whether candles are missing before ``candle_open_ms``: neither closed nor forming
+        (the push of the candle after the forming one merely closes it)."""
+        if self.last_closed_ms is None:
+            return False
+        latest = self.forming.open_ms if self.forming is not None else self.last_closed_ms
+        return candle_open_ms - max(latest, self.last_closed_ms) > self.interval_ms
