@@ -206,22 +206,25 @@ async def test_twenty_traders_keep_trading_through_a_node_and_a_meta_leader_loss
         async def signal(cross: str) -> str:
             return await retried(lambda: trading.signal("BTC-USDT", cross), "append a signal")  # type: ignore[arg-type]
 
+        async def traded() -> None:
+            await eventually(lambda: settled(trading, traders, signals), timeout=60, every=1)
+
         signals = [await signal("up")]
         await asyncio.sleep(0.3)  # mid-flow: orders of the first signal are on their way
         follower = next(n for n in cluster.nodes if n is not cluster.meta_leader())
         follower.process.kill()
         signals.append(await signal("down"))
-        await asyncio.sleep(1.0)
+        await traded()  # with a node down, before it comes back: the services moved over
         await asyncio.to_thread(restart, cluster, follower)
         signals.append(await signal("up"))
         await asyncio.sleep(0.3)
         leader = cluster.meta_leader()
         leader.process.kill()
         signals.append(await signal("down"))
-        await asyncio.sleep(1.0)
+        await traded()  # with the meta leader down
         await asyncio.to_thread(restart, cluster, leader)
         signals.append(await signal("up"))
-        await eventually(lambda: settled(trading, traders, signals), timeout=60, every=1)
+        await traded()
         print(
             f"{len(signals)} signals traded, failures and all: {time.monotonic() - started:.0f} s"
         )
