@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -276,6 +277,12 @@ async def test_twenty_traders_keep_trading_through_a_node_and_a_meta_leader_loss
         assert rows or spec.projection.name == "audit", f"{spec.projection.name} is empty"
     live_db.dispose()
     rebuilt_db.dispose()
+
+    # what the services logged through the failures (nats-py's reconnects, retried
+    # appends with their tracebacks) is JSON, line by line
+    for process in (trading.executor, trading.vault):
+        for line in process.log().splitlines():
+            assert isinstance(json.loads(line), dict), f"{process.name}: {line!r}"
     print(f"{len(ids)} events, {orders_placed} orders: {time.monotonic() - started:.1f} s")
 
 
