@@ -18,9 +18,19 @@ from pathlib import Path
 
 import nats
 
-from fleet.events import AggregateId, AggregateRef, Envelope
+from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, EventRegistry
 from fleet.eventstore import EventStore, StreamSpec, ensure_stream
 from fleet.stack.nats_cluster import NatsCluster
+
+
+class Noted(DomainEvent):
+    """A bench-only event (appends are screened against a registry that must declare it)."""
+
+    event_type = "bench.noted"
+    i: int
+
+
+REGISTRY = EventRegistry([Noted])
 
 
 async def writer(store: EventStore, name: str, count: int) -> None:
@@ -36,7 +46,7 @@ async def append_rate(cluster: NatsCluster, replicas: int, events: int, writers:
     nc = await nats.connect(cluster.urls_for("admin"))
     spec = StreamSpec(name=f"BENCH_W{writers}", prefix=f"bench{writers}", replicas=replicas)
     await ensure_stream(nc.jetstream(), spec)
-    store = EventStore(nc, spec)
+    store = EventStore(nc, spec, registry=REGISTRY)
     started = time.perf_counter()
     per_writer = events // writers
     await asyncio.gather(*(writer(store, f"w{w}", per_writer) for w in range(writers)))

@@ -16,6 +16,9 @@ add() {  # add NAME VALUE, unless .env has NAME already
 }
 for user in ADMIN AUTH VAULT STRATEGY EXECUTOR GATEWAY NOTIFY; do add "NATS_${user}_PASSWORD" "$(pw)"; done
 add POSTGRES_PASSWORD "$(pw)"
+# the vault service's AppRole role id (a name more than a secret: its one-use secret ids,
+# minted by openbao-init at each start, are the credential)
+add VAULT_ROLE_ID "$(python3 -c 'import uuid; print(uuid.uuid4())')"
 # notify: master key of the per-user webhook secrets (deploy/RUNBOOKS.md "Notifications")
 add FLEET_WEBHOOK_SIGNING_KEY "$(pw)"
 # notify's e-mail: the paper profile's mail sink (mailpit, http://127.0.0.1:8025). For a real

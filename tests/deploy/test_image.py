@@ -6,6 +6,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
+SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").exists())
 # Never in the image: test tools, type checkers and linters, validators, browsers, the
 # embedded servers (the image runs next to a real NATS / PostgreSQL / OpenBao).
 NOT_AT_RUNTIME = {
@@ -68,6 +70,22 @@ def test_runtime_dependencies_hold_no_test_or_server_binary_package() -> None:
     print(f"\nruntime packages: {len(names)}")
     assert "fastapi" in names and "nats-py" in names  # the set is the real one
     assert names & NOT_AT_RUNTIME == set()
+    # polars (~180 MB installed) is the backtest's (fleet-strategy[backtest]), not a service's
+    assert "polars" not in names
+
+
+def test_every_service_starts_its_code_without_polars() -> None:
+    """The image has no polars: every service's composition root, the strategy's live loop
+    and the ``fleet`` CLI import with polars made unimportable."""
+    modules = [f"fleet.{name}.main" for name in SERVICES]
+    modules += ["fleet.strategy.live", "fleet.strategy.worker", "fleet.cli.main"]
+    code = "import sys; sys.modules['polars'] = None\n" + "".join(
+        f"import {module}\n" for module in modules
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True
+    )
+    assert answer.returncode == 0, answer.stderr[-2000:]
 
 
 def test_image_bases_are_pinned_and_it_runs_as_a_non_root_user() -> None:

@@ -105,7 +105,7 @@ def test_compose_nats_is_a_three_node_cluster_probed_by_an_image_that_can() -> N
     assert set(stream_init["depends_on"]) == set(nodes)
 
 
-def test_only_openbao_init_sees_the_root_token_and_vault_only_its_own_token() -> None:
+def test_only_openbao_init_sees_the_root_token_and_vault_only_its_approle() -> None:
     compose = compose_services()
     mounts = {
         name: [str(v).split(":")[0] for v in s.get("volumes", [])] for name, s in compose.items()
@@ -115,8 +115,13 @@ def test_only_openbao_init_sees_the_root_token_and_vault_only_its_own_token() ->
     ]
     assert mounts["vault"] == ["vault-credentials"]
     init_env = compose["openbao-init"]["environment"]
+    vault_env = compose["vault"]["environment"]
     assert init_env["FLEET_OPENBAO_KEYS"].startswith("/run/fleet/operator/")
-    assert init_env["FLEET_VAULT_TOKEN_FILE"].startswith("/run/fleet/vault/")
+    # the vault service logs in with AppRole: the role id and the secret id init minted
+    assert init_env["FLEET_VAULT_SECRET_ID_FILE"] == vault_env["FLEET_VAULT_SECRET_ID_FILE"]
+    assert vault_env["FLEET_VAULT_SECRET_ID_FILE"].startswith("/run/fleet/vault/")
+    assert init_env["FLEET_VAULT_ROLE_ID"] == vault_env["FLEET_VAULT_ROLE_ID"]
+    assert not {k for k in vault_env if "TOKEN" in k}, "the vault service holds no token"
 
 
 def test_only_executor_may_request_signatures_everywhere() -> None:

@@ -27,3 +27,13 @@ def test_bad_value_names_the_variable_in_one_line(monkeypatch: pytest.MonkeyPatc
     message = str(caught.value)
     assert "FLEET_HTTP_PORT" in message
     assert "\n" not in message
+
+
+def test_a_clusters_nodes_are_read_from_one_comma_separated_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLEET_NATS_URL", "nats://a:p@10.0.0.1:4222, nats://a:p@10.0.0.2:4222")
+    settings = load_settings(ServiceSettings)
+    assert settings.nats_servers == ["nats://a:p@10.0.0.1:4222", "nats://a:p@10.0.0.2:4222"]
+    monkeypatch.setenv("FLEET_NATS_URL", "nats://nats:4222")
+    assert load_settings(ServiceSettings).nats_servers == ["nats://nats:4222"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -32,6 +33,8 @@ from fleet.bingx.errors import (
 from fleet.bingx.ratelimit import CoolDown, RateBudget
 from fleet.bingx.signing import ParamValue, Signer, payload, query
 
+# one debug line per exchange call (the caller's correlation id rides along in its context)
+_log = logging.getLogger("fleet.bingx")
 READ_RETRIES = 3
 BACKOFF_S = 0.2
 RESYNC_S = 300.0  # the clock is measured again after this long
@@ -221,6 +224,9 @@ class Transport:
             async with self._http().request(
                 method, self._base_url + url, headers=headers
             ) as answer:
+                _log.debug(
+                    "bingx request", extra={"method": method, "path": path, "status": answer.status}
+                )
                 return _unwrap(answer.status, await answer.read(), method, path)
         except (TimeoutError, aiohttp.ClientError) as exc:
             if method == "GET":

@@ -44,7 +44,7 @@ async def bounded(probe: Probe, timeout: float = PROBE_TIMEOUT_S) -> str | None:
 def make_broker(settings: ServiceSettings) -> NatsBroker:
     """A FastStream NATS broker whose subscribers NACK (redeliver) when a handler raises."""
     return NatsBroker(
-        settings.nats_url,
+        settings.nats_servers,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_reconnect_attempts=-1,
         connect_timeout=5,

@@ -1,12 +1,15 @@
 """Observability shared by every service: structured logs that never carry a secret,
 Prometheus metrics, and the ``/healthz`` + ``/metrics`` HTTP endpoint."""
 
+from fleet.obs.correlation import correlated, current_correlation_id
 from fleet.obs.health import HealthCheck, health_app, serve_health
 from fleet.obs.logging import configure_logging, get_logger, register_secret
 
 __all__ = [
     "HealthCheck",
     "configure_logging",
+    "correlated",
+    "current_correlation_id",
     "get_logger",
     "health_app",
     "register_secret",

@@ -46,7 +46,9 @@ def health_app(service: str, checks: list[HealthCheck], note: str = "") -> Starl
 
 def health_server(app: Starlette, host: str, port: int) -> uvicorn.Server:
     """A uvicorn server for ``app`` that the caller runs with ``await server.serve()``."""
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="off", log_config=None
+    )
     return uvicorn.Server(config)
 
 

@@ -24,7 +24,9 @@ class ServiceSettings(BaseSettings):
 
     service_name: str = Field(default="fleet", description="Name used in logs and metrics.")
     nats_url: str = Field(
-        default="nats://127.0.0.1:4222", description="NATS server URL, with this service's user."
+        default="nats://127.0.0.1:4222",
+        description="NATS server URL with this service's user; several, comma-separated, "
+        "for a cluster reached by node address (each carries the credentials).",
     )
     http_host: str = Field(default="127.0.0.1", description="Address of the health/metrics server.")
     http_port: int = Field(default=0, ge=0, le=65535, description="Port of the health server.")
@@ -32,6 +34,11 @@ class ServiceSettings(BaseSettings):
     log_format: LogFormat = Field(default="json", description="json (machines) or console.")
     stream_name: str = Field(default="FLEET_EVENTS", description="JetStream stream of events.")
     subject_prefix: str = Field(default="ev", description="First token of every event subject.")
+
+    @property
+    def nats_servers(self) -> list[str]:
+        """``nats_url`` as the list of servers a client tries (one or a cluster's nodes)."""
+        return [url.strip() for url in self.nats_url.split(",") if url.strip()]
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)

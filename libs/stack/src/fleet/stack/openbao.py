@@ -179,9 +179,15 @@ def vault_service_token(client: hvac.Client, path: Path | None) -> str:
     return token
 
 
-def enable_approle(client: hvac.Client, *, secret_id_ttl: str = "10m") -> str:  # noqa: S107
+def enable_approle(
+    client: hvac.Client,
+    *,
+    secret_id_ttl: str = "10m",  # noqa: S107
+    role_id: str | None = None,
+) -> str:
     """AppRole ``fleet-vault`` (idempotent): one-use secret ids, periodic tokens with only
-    the ``fleet-vault`` policy; plus the issuer policy. Returns the role id."""
+    the ``fleet-vault`` policy; plus the issuer policy. Returns the role id (``role_id``
+    when given: an operator-chosen one, e.g. compose's ``.env``)."""
     if "approle/" not in client.sys.list_auth_methods().get("data", {}):
         client.sys.enable_auth_method("approle")
     client.adapter.post(
@@ -195,6 +201,8 @@ def enable_approle(client: hvac.Client, *, secret_id_ttl: str = "10m") -> str:  
         },
     )
     client.sys.create_or_update_policy(SECRET_ID_ISSUER_POLICY, SECRET_ID_ISSUER_HCL)
+    if role_id:
+        client.adapter.post(f"/v1/auth/approle/role/{APPROLE}/role-id", json={"role_id": role_id})
     answer = client.adapter.get(f"/v1/auth/approle/role/{APPROLE}/role-id")
     return str(answer["data"]["role_id"])
 

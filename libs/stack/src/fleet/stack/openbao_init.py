@@ -1,9 +1,11 @@
 """``python -m fleet.stack.openbao_init [approle | secret-id]``: bootstrap an external
 OpenBao and hand the vault service its credentials.
 
-* no argument (compose init job): initialise and unseal (keys in ``FLEET_OPENBAO_KEYS``),
-  enable transit, write the ``fleet-vault`` policy and the vault service's token to
-  ``FLEET_VAULT_TOKEN_FILE``. On one machine only.
+* no argument (compose init job, at every ``docker compose up``): initialise once and
+  unseal (root token and unseal key in ``FLEET_OPENBAO_KEYS``, an operator-only volume),
+  enable transit and the ``fleet-vault`` AppRole with the role id ``FLEET_VAULT_ROLE_ID``,
+  and mint one one-use secret id into ``FLEET_VAULT_SECRET_ID_FILE``: all the vault
+  service gets. On one machine only.
 * ``approle`` (production bootstrap, once, with an admin token in ``FLEET_VAULT_TOKEN_FILE``):
   enable the ``fleet-vault`` AppRole (one-use secret ids), print its role id, and write a
   token that may only mint secret ids to ``FLEET_VAULT_ISSUER_TOKEN_FILE``.
@@ -28,7 +30,6 @@ from fleet.stack.openbao import (
     enable_transit,
     initialise_and_unseal,
     issue_secret_id,
-    vault_service_token,
     write_secret,
 )
 
@@ -56,14 +57,18 @@ def _file(variable: str, default: str) -> Path:
 def bootstrap() -> None:
     addr = _addr()
     keys = _file("FLEET_OPENBAO_KEYS", "/bootstrap/openbao-keys.json")
-    token_file = _file("FLEET_VAULT_TOKEN_FILE", "/bootstrap/vault-token")
+    secret_id_file = _file("FLEET_VAULT_SECRET_ID_FILE", "/run/fleet/vault/secret-id")
+    role_id = os.environ.get("FLEET_VAULT_ROLE_ID", "")
+    if not role_id:
+        raise SystemExit("openbao_init: FLEET_VAULT_ROLE_ID is not set (the vault's role id)")
     _wait(addr, {200, 429, 472, 473, 501, 503})  # any answer: up, maybe sealed/uninitialised
     root = initialise_and_unseal(hvac.Client(url=addr, timeout=60), keys)
     _wait(addr, {200})
     client = hvac.Client(url=addr, token=root, timeout=60)
     enable_transit(client)
-    vault_service_token(client, token_file)
-    print("openbao ready: transit enabled, vault service token written", file=sys.stderr)
+    enable_approle(client, role_id=role_id)
+    issue_secret_id(client, secret_id_file)
+    print("openbao ready: transit enabled, one-use AppRole secret id written", file=sys.stderr)
 
 
 def approle() -> None:

@@ -18,7 +18,8 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from fleet.bingx_sim import snapshot
 from fleet.bingx_sim.api import admin, market, trading, ws
@@ -28,8 +29,10 @@ from fleet.bingx_sim.clock import SimClock
 from fleet.bingx_sim.domain.accounts import SimError
 from fleet.bingx_sim.domain.limits import EdgeRefusal, RateLimits
 from fleet.bingx_sim.domain.market import CsvPath, Market, PricePath
+from fleet.bingx_sim.metrics import metrics_text
 from fleet.bingx_sim.settings import SimSettings, parse_args
 from fleet.bingx_sim.state import TICK_EVERY_S, SimState
+from fleet.obs import configure_logging
 
 log = logging.getLogger(__name__)
 HISTORY_MINUTES = 3 * 24 * 60  # klines exist from three simulated days before start
@@ -110,6 +113,10 @@ def create_app(settings: SimSettings) -> FastAPI:
     async def bingx_error(_request: Request, exc: SimError) -> JSONResponse:
         return error(exc.code, exc.message)
 
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(metrics_text(state), media_type=CONTENT_TYPE_LATEST)
+
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, object]:
         return {
@@ -126,4 +133,11 @@ def create_app(settings: SimSettings) -> FastAPI:
 def run(argv: list[str] | None = None) -> None:
     """Entry point of ``bingx-sim`` and ``python -m fleet.bingx_sim``."""
     settings = parse_args(argv if argv is not None else sys.argv[1:])
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    configure_logging("bingx_sim", "warning", "json")  # uvicorn's lines too (log_config=None)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        log_config=None,
+    )

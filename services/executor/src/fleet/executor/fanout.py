@@ -25,7 +25,7 @@ from fleet.executor.domain.planner import TIMEFRAME_SECONDS
 from fleet.executor.execution import Execution, SignalReceived
 from fleet.executor.ownership import Ownership
 from fleet.executor.traders import Trader
-from fleet.obs import get_logger
+from fleet.obs import correlated, get_logger
 
 GOLDEN = (5**0.5 - 1) / 2
 
@@ -77,8 +77,17 @@ class Fanout:
         self._remember(received)
         signal = received.signal
         followers = self.ownership.followers(signal.symbol, signal.timeframe)
-        for trader in rotation(followers, signal_index(received)):
-            self._spawn(trader, received)
+        # the signal's id follows its path: every line the decisions, the signing requests
+        # (vault binds it too) and the exchange calls write carries it
+        with correlated(received.event_id):
+            get_logger().info(
+                "signal received",
+                symbol=signal.symbol,
+                cross=signal.cross,
+                followers=len(followers),
+            )
+            for trader in rotation(followers, signal_index(received)):
+                self._spawn(trader, received)
 
     async def replay_for(self, traders: list[Trader]) -> None:
         """Recent signals for traders that just arrived (already decided ones are no-ops)."""
@@ -87,7 +96,8 @@ class Fanout:
             signal = received.signal
             for trader in self.ownership.followers(signal.symbol, signal.timeframe):
                 if trader.user_id in wanted:
-                    self._spawn(trader, received)
+                    with correlated(received.event_id):
+                        self._spawn(trader, received)
 
     def _spawn(self, trader: Trader, received: SignalReceived) -> None:
         task = asyncio.create_task(self._decide(trader, received))

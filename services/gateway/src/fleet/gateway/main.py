@@ -183,6 +183,8 @@ def run() -> None:
         host=settings.http_host,
         port=settings.http_port,
         log_level="warning",
+        # log_config=None: uvicorn's own lines keep the handler configure_logging set (JSON)
+        log_config=None,
         access_log=False,
         proxy_headers=False,  # the client address is deps.client_ip's job alone
         server_header=False,

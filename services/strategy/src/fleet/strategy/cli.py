@@ -1,6 +1,8 @@
 """``fleet backtest``: registered through the ``fleet.commands`` entry point.
 
-Heavy imports (polars) stay inside the function so that loading ``fleet`` stays fast.
+Heavy imports (polars) stay inside the function so that loading ``fleet`` stays fast, and
+polars is the ``backtest`` extra (``fleet-strategy[backtest]``, in the dev environment):
+the service image leaves it out, and there the command says so.
 """
 
 from __future__ import annotations
@@ -25,8 +27,18 @@ def backtest(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     from rich.console import Console
     from rich.progress import Progress
 
-    from fleet.strategy.backtest.candles import BadCandles, read_candles
-    from fleet.strategy.backtest.simulate import BacktestSettings, run
+    try:
+        from fleet.strategy.backtest.candles import BadCandles, read_candles
+        from fleet.strategy.backtest.simulate import BacktestSettings, run
+    except ModuleNotFoundError as exc:
+        if exc.name != "polars":
+            raise
+        typer.echo(
+            "fleet backtest: needs polars (pip install 'fleet-strategy[backtest]'); "
+            "the service image leaves it out",
+            err=True,
+        )
+        raise typer.Exit(2) from None
 
     console = Console(stderr=True)
     try:

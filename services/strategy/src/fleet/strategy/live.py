@@ -24,7 +24,7 @@ from fleet.bingx.ws import SUBSCRIBES_PER_S, MarketStream
 from fleet.events import AggregateId, AggregateRef, EventId, wrap
 from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated, signal_stream_id
 from fleet.eventstore import EventStore
-from fleet.obs import get_logger
+from fleet.obs import correlated, get_logger
 from fleet.strategy.domain.candles import Candle, CandleAssembler
 from fleet.strategy.domain.demand import Stream
 from fleet.strategy.domain.signals import SignalEngine
@@ -294,7 +294,11 @@ class LiveStrategy:
     async def _append(self, stream: Stream, ident: str, event: SignalGenerated) -> None:
         aggregate = _aggregate(stream)
         envelope = wrap(event, aggregate, event_id=EventId(ident))
-        await self.store.append(aggregate, [envelope], expected_version=None)
+        with correlated(ident):  # the signal's id: its correlation id downstream
+            await self.store.append(aggregate, [envelope], expected_version=None)
+            get_logger().info(
+                "signal appended", symbol=event.symbol, timeframe=event.timeframe, cross=event.cross
+            )
 
 
 def _candle(kline: Kline) -> Candle:

@@ -25,6 +25,7 @@ from fleet.events.vault_commands import (
     RotateCredential,
     VerifyCredential,
 )
+from fleet.obs import correlated, get_logger
 from fleet.vault import handlers
 from fleet.vault.deps import VaultDeps
 from fleet.vault.errors import VaultServiceError
@@ -76,10 +77,17 @@ async def answer(
         return _invalid(exc).model_dump_json().encode()
     except InvalidAggregateId as exc:  # it names transit keys and log subjects
         return CommandReply.failure("invalid", str(exc), field="user_id").model_dump_json().encode()
-    try:
-        reply = await handler(command, deps())
-    except VaultServiceError as exc:
-        reply = handlers.vault_failure(exc)
+    with correlated(command.correlation_id):
+        try:
+            reply = await handler(command, deps())
+        except VaultServiceError as exc:
+            reply = handlers.vault_failure(exc)
+        get_logger().debug(
+            "command answered",
+            command=command_type.__name__,
+            user=getattr(command, "user_id", None),
+            ok=reply.ok,
+        )
     return reply.model_dump_json().encode()
 
 

@@ -19,6 +19,7 @@ from fleet.events.commands import Actor, command_subject
 from fleet.events.vault_commands import SignPayload
 from fleet.executor.errors import SigningUnavailable
 from fleet.executor.metrics import SIGN_SECONDS
+from fleet.obs import current_correlation_id
 
 SIGN_SUBJECT = command_subject(SignPayload)
 SIGN_TIMEOUT_S = 5.0
@@ -59,6 +60,7 @@ class VaultSigner:
             payload=payload,
             with_api_key=with_api_key,
             actor=EXECUTOR_ACTOR,
+            correlation_id=current_correlation_id(),
         )
         try:
             with SIGN_SECONDS.time():

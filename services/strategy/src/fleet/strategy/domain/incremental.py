@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from fleet.strategy.domain.indicators import TA_ZERO
+# TA-Lib 0.6 divides down to denormals: only an exact zero gives 0. Defined here, not in
+# the polars batch (indicators.py): the live service runs without polars (the image leaves
+# it out; it is the backtest extra's).
+TA_ZERO = 0.0
 
 
 @dataclass(frozen=True)

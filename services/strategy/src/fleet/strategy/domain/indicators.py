@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import polars as pl
 
-TA_ZERO = 0.0  # TA-Lib 0.6 divides down to denormals: only an exact zero gives 0
+from fleet.strategy.domain.incremental import TA_ZERO
+
 COLUMNS = ("atr", "plus_di", "minus_di", "dx", "adx")
 
 
