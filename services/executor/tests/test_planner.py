@@ -14,12 +14,12 @@ from fleet.events.users import TradingSettings
 from fleet.executor.domain.account import TradingAccount
 from fleet.executor.domain.directory import UserView
 from fleet.executor.domain.planner import SignalTurn, plan
-from fleet.risk import SymbolRules
+from fleet.risk import Instrument
 
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-RULES = SymbolRules(Decimal("0.001"), Decimal("0.001"), Decimal(5), 125)
+RULES = Instrument(Decimal("0.001"), Decimal("0.001"), Decimal(5), 125)
 
 
 def signal(cross: str = "up", **changes: Any) -> SignalGenerated:
@@ -173,7 +173,7 @@ def test_the_users_filters_are_applied(changes: dict[str, Any], code: str) -> No
 
 
 def test_size_below_the_exchange_minimum_is_skipped() -> None:
-    rules = SymbolRules(Decimal(1), Decimal(1), Decimal(5), 125)
+    rules = Instrument(Decimal(1), Decimal(1), Decimal(5), 125)
     result = plan(turn(signal()), trader(), account(), rules)
     assert not result.intents and result.evaluation.code == "below_minimum"
 

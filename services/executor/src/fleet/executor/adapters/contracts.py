@@ -13,21 +13,21 @@ from decimal import Decimal
 
 from fleet.bingx import BingxClient
 from fleet.bingx.models import Contract
-from fleet.risk import SymbolRules
+from fleet.risk import Instrument
 
 REFRESH_S = 3600.0
 
 
 class ContractBook:
-    """``rules(symbol)``: the :class:`SymbolRules` the risk engine sizes with."""
+    """``rules(symbol)``: the :class:`Instrument` the risk engine sizes with."""
 
     def __init__(self, client: BingxClient) -> None:
         self._client = client
-        self._rules: dict[str, SymbolRules] = {}
+        self._rules: dict[str, Instrument] = {}
         self._loaded_at = float("-inf")
         self._lock = asyncio.Lock()
 
-    async def rules(self, symbol: str) -> SymbolRules:
+    async def rules(self, symbol: str) -> Instrument:
         if symbol not in self._rules or self._stale:
             async with self._lock:
                 if symbol not in self._rules or self._stale:
@@ -48,8 +48,8 @@ class ContractBook:
         self._loaded_at = time.monotonic()
 
 
-def _rules(contract: Contract) -> SymbolRules:
-    return SymbolRules(
+def _rules(contract: Contract) -> Instrument:
+    return Instrument(
         quantity_step=contract.quantity_step,
         min_quantity=contract.min_quantity,
         min_notional=contract.min_notional or Decimal(0),

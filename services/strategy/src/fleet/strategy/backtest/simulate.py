@@ -10,12 +10,12 @@ from typing import Literal, NamedTuple
 import polars as pl
 
 from fleet.events.users import TradingSettings
-from fleet.risk import AccountView, Entry, SignalView, SymbolRules, decide_entry
+from fleet.risk import AccountView, Entry, Instrument, SignalView, decide_entry
 from fleet.strategy.domain.incremental import DmiState, DmiValues, update
 from fleet.strategy.domain.rule import SignalValues, decide, signal_values
 
 TAKER_FEE = Decimal("0.0005")
-RULES = SymbolRules(Decimal("0.000001"), Decimal("0.000001"), Decimal(2), 125)
+RULES = Instrument(Decimal("0.000001"), Decimal("0.000001"), Decimal(2), 125, Decimal("0.0001"))
 
 
 @dataclass(frozen=True)
