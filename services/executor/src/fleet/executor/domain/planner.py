@@ -271,3 +271,8 @@ def _evaluation(
 
 def _skip(turn: SignalTurn, code: str, reason: str, numbers: dict[str, str]) -> Plan:
     return Plan(_evaluation(turn, "skip", code, reason, numbers))
+
+
+def unknown_symbol(turn: SignalTurn, message: str) -> Plan:
+    """The signal's symbol is not a contract BingX trades by API: a skip that says so."""
+    return _skip(turn, "unknown_symbol", f"skipped: {message}", {})
