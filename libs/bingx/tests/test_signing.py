@@ -86,3 +86,22 @@ async def test_json_values_are_signed_raw_and_sent_encoded() -> None:
 def test_decimals_booleans_and_the_secret_never_in_repr() -> None:
     assert payload({"q": Decimal("0.0100"), "reduceOnly": True}) == "q=0.01&reduceOnly=true"
     assert DOC_SECRET not in repr(LocalHmacSigner("abcdefgh1234", DOC_SECRET))
+
+
+def test_attached_stop_prices_keep_their_exact_decimal_text() -> None:
+    """A Decimal inside stopLoss is written with its own digits, never through a float
+    (``59873.1234567891`` used to go out as a float; tiny sizes as ``1e-08``)."""
+    stop = {
+        "stopPrice": Decimal("59873.10"),
+        "workingType": "MARK_PRICE",
+        "type": "STOP_MARKET",
+        "quantity": Decimal("0.00000001"),
+    }
+    text = payload({"stopLoss": stop})
+    assert text == (
+        'stopLoss={"stopPrice":59873.1,"workingType":"MARK_PRICE","type":"STOP_MARKET",'
+        '"quantity":0.00000001}'
+    )
+    assert payload({"price": Decimal("1E+2"), "quantity": Decimal("1E-8")}) == (
+        "price=100&quantity=0.00000001"
+    )

@@ -10,9 +10,9 @@ from fleet.events.users import TradingSettings
 from fleet.risk import (
     AccountView,
     Entry,
+    Instrument,
     SignalView,
     Skip,
-    SymbolRules,
     decide_entry,
 )
 
@@ -24,7 +24,7 @@ fraction = st.decimals(min_value=Decimal("0.001"), max_value=Decimal("0.2"), pla
 
 
 @st.composite
-def scenario(draw: st.DrawFn) -> tuple[SignalView, TradingSettings, AccountView, SymbolRules]:
+def scenario(draw: st.DrawFn) -> tuple[SignalView, TradingSettings, AccountView, Instrument]:
     close = draw(price)
     stop_distance = close * draw(fraction)
     user = TradingSettings(
@@ -58,11 +58,14 @@ def scenario(draw: st.DrawFn) -> tuple[SignalView, TradingSettings, AccountView,
         adx=Decimal(30),
         confidence=Decimal("0.9"),
     )
-    rules = SymbolRules(
+    rules = Instrument(
         quantity_step=draw(st.sampled_from([Decimal("0.001"), Decimal("0.1"), Decimal(1)])),
         min_quantity=Decimal("0.001"),
         min_notional=Decimal(2),
         max_leverage=draw(st.integers(1, 125)),
+        price_tick=draw(
+            st.sampled_from([Decimal(0), Decimal("0.0001"), Decimal("0.1"), Decimal(1)])
+        ),
     )
     return signal, user, account, rules
 
@@ -70,7 +73,7 @@ def scenario(draw: st.DrawFn) -> tuple[SignalView, TradingSettings, AccountView,
 @settings(max_examples=400, deadline=None)
 @given(scenario())
 def test_an_entry_respects_every_limit(
-    case: tuple[SignalView, TradingSettings, AccountView, SymbolRules],
+    case: tuple[SignalView, TradingSettings, AccountView, Instrument],
 ) -> None:
     signal, user, account, rules = case
     decision = decide_entry(signal, user, account, rules)
@@ -79,8 +82,9 @@ def test_an_entry_respects_every_limit(
         return
     # never more open positions than allowed
     assert len(account.open_symbols) + 1 <= user.max_positions
-    # never more than risk % of equity lost at the stop
-    assert decision.quantity * signal.stop_distance <= account.equity * user.risk_per_trade / 100
+    # never more than risk % of equity lost at the (rounded) stop
+    loss_at_stop = decision.quantity * abs(signal.close - decision.stop_price)
+    assert loss_at_stop <= account.equity * user.risk_per_trade / 100
     # leverage never exceeded: neither the user's nor the exchange's
     assert decision.leverage <= min(user.leverage, rules.max_leverage)
     assert decision.quantity * signal.close <= account.equity * decision.leverage
@@ -90,15 +94,16 @@ def test_an_entry_respects_every_limit(
     # sizes are exchange-valid
     assert decision.quantity % rules.quantity_step == 0
     assert decision.quantity >= rules.min_quantity
+    assert rules.off_grid(decision.quantity, {"stop": decision.stop_price}) is None
 
 
-def base() -> tuple[SignalView, TradingSettings, AccountView, SymbolRules]:
+def base() -> tuple[SignalView, TradingSettings, AccountView, Instrument]:
     signal = SignalView(
         "BTC-USDT", "5m", "long", Decimal(50000), Decimal(500), Decimal(30), Decimal("0.8")
     )
     user = TradingSettings(trading_enabled=True)
     account = AccountView(Decimal(10000), Decimal(10000), Decimal(10000), Decimal(0))
-    rules = SymbolRules(Decimal("0.001"), Decimal("0.001"), Decimal(5), 100)
+    rules = Instrument(Decimal("0.001"), Decimal("0.001"), Decimal(5), 100)
     return signal, user, account, rules
 
 

@@ -14,12 +14,13 @@ from fleet.events.users import TradingSettings
 from fleet.executor.domain.account import TradingAccount
 from fleet.executor.domain.directory import UserView
 from fleet.executor.domain.planner import SignalTurn, plan
-from fleet.risk import SymbolRules
+from fleet.executor.domain.risk_gate import Caps
+from fleet.risk import Instrument
 
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-RULES = SymbolRules(Decimal("0.001"), Decimal("0.001"), Decimal(5), 125)
+RULES = Instrument(Decimal("0.001"), Decimal("0.001"), Decimal(5), 125)
 
 
 def signal(cross: str = "up", **changes: Any) -> SignalGenerated:
@@ -173,7 +174,7 @@ def test_the_users_filters_are_applied(changes: dict[str, Any], code: str) -> No
 
 
 def test_size_below_the_exchange_minimum_is_skipped() -> None:
-    rules = SymbolRules(Decimal(1), Decimal(1), Decimal(5), 125)
+    rules = Instrument(Decimal(1), Decimal(1), Decimal(5), 125)
     result = plan(turn(signal()), trader(), account(), rules)
     assert not result.intents and result.evaluation.code == "below_minimum"
 
@@ -182,3 +183,26 @@ def test_client_order_ids_are_deterministic_per_signal_user_and_leg() -> None:
     first = plan(turn(signal()), trader(), account(), RULES).intents[0]
     again = plan(turn(signal()), trader(), account(), RULES).intents[0]
     assert first.client_order_id == again.client_order_id == first.client_order_id.lower()
+
+
+def test_the_risk_gate_caps_entries_but_never_an_exit() -> None:
+    # a 1,000 USDT cap: the 0.4 BTC entry (20,000 USDT) is refused with its reason
+    capped = Caps(Decimal(1000), Decimal(1000), 125)
+    refused = plan(turn(signal()), trader(), account(), RULES, capped)
+    assert not refused.intents and refused.evaluation.code == "notional_cap"
+    assert refused.evaluation.reason.startswith("refused: order notional 20000.00")
+    # the same cap lets the exit of a 0.4 BTC long through, paused or not
+    for bot in ("active", "paused"):
+        user = trader()
+        user.bot = bot
+        exiting = plan(turn(signal("down")), user, holding("long"), RULES, capped)
+        [order] = exiting.intents
+        assert exiting.evaluation.decision == "exit" and order.quantity == Decimal("0.4")
+
+
+def test_the_stop_goes_on_the_tick_away_from_the_entry() -> None:
+    btc = Instrument(Decimal("0.001"), Decimal("0.001"), Decimal(5), 125, Decimal("0.1"))
+    odd = signal(stop_distance=Decimal("500.04"), close=Decimal("50000.3"))
+    [order] = plan(turn(odd), trader(), account(), btc).intents
+    assert order.stop_loss == Decimal("49500.2")  # 49,500.26 down to the tick
+    assert order.quantity * (Decimal("50000.3") - order.stop_loss) <= Decimal(200)

@@ -17,12 +17,12 @@ from fleet.executor.domain.account import TradingAccount
 from fleet.executor.domain.directory import UserView
 from fleet.executor.domain.planner import SignalTurn, account_view, plan
 from fleet.executor.domain.positions import after_fill
-from fleet.risk import SymbolRules
+from fleet.risk import Instrument
 
 pytestmark = pytest.mark.unit
 
 SYMBOLS = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "XRP-USDT")
-RULES = SymbolRules(Decimal("0.001"), Decimal("0.001"), Decimal(1), 100)
+RULES = Instrument(Decimal("0.001"), Decimal("0.001"), Decimal(1), 100)
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
 step = st.tuples(

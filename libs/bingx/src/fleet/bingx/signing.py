@@ -60,16 +60,32 @@ def render(value: ParamValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
-        return json.dumps(value, separators=(",", ":"), default=_json_number)
+        return _json(value)
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return _decimal_text(value)
     return str(value)
 
 
-def _json_number(value: object) -> object:
-    if isinstance(value, Decimal):  # JSON numbers, as BingX's own examples send them
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"cannot render {type(value).__name__} in a BingX JSON parameter")
+def _decimal_text(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _json(value: dict[str, object] | list[object]) -> str:
+    """Compact JSON in which a Decimal is a JSON number written with its exact decimal
+    text (``"stopPrice":59873.1``), as BingX's own examples send it: never through a
+    float, so the number on the wire is the one rounded to the tick."""
+    exact: list[str] = []
+
+    def number(item: object) -> object:
+        if isinstance(item, Decimal):
+            exact.append(_decimal_text(item))
+            return f"\x00{len(exact) - 1}\x00"
+        raise TypeError(f"cannot render {type(item).__name__} in a BingX JSON parameter")
+
+    text = json.dumps(value, separators=(",", ":"), default=number)
+    for index, digits in enumerate(exact):
+        text = text.replace(f'"\\u0000{index}\\u0000"', digits, 1)
+    return text
 
 
 def payload(params: Mapping[str, ParamValue]) -> str:

@@ -1,5 +1,6 @@
-"""The risk engine: the single gate every order passes. Pure code shared by the live
-executor and ``fleet backtest``, so a backtest sizes and blocks exactly as live trading."""
+"""The risk engine and the rule, pure code shared by the live executor and ``fleet backtest``
+(so a backtest decides, sizes and blocks exactly as live trading), and the one place prices
+and quantities are rounded (:class:`Instrument`)."""
 
 from fleet.risk.engine import (
     AccountView,
@@ -7,8 +8,21 @@ from fleet.risk.engine import (
     Entry,
     SignalView,
     Skip,
-    SymbolRules,
     decide_entry,
 )
+from fleet.risk.instrument import Instrument, stop_side_error, wire_text
+from fleet.risk.rule import RuleAction, action_for
 
-__all__ = ["AccountView", "Decision", "Entry", "SignalView", "Skip", "SymbolRules", "decide_entry"]
+__all__ = [
+    "AccountView",
+    "Decision",
+    "Entry",
+    "Instrument",
+    "RuleAction",
+    "SignalView",
+    "Skip",
+    "action_for",
+    "decide_entry",
+    "stop_side_error",
+    "wire_text",
+]

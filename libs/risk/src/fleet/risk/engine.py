@@ -1,17 +1,20 @@
-"""The risk engine: the single gate every order passes, for one (signal, user) at a time.
+"""The risk engine: sizes and limits a new entry, for one (signal, user) at a time.
 
 Pure and deterministic: live trading and ``fleet backtest`` call the same function, so a
 backtest sizes and blocks exactly as live trading does. Every decision, accepted or not,
-carries its reason and the numbers it used.
+carries its reason and the numbers it used. Whether there is an entry at all (the cross,
+ADX, confidence) is the rule's (:mod:`fleet.risk.rule`); the stop is put on the tick
+first and the size computed from the rounded stop distance (:mod:`fleet.risk.instrument`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Literal
 
 from fleet.events.users import TradingSettings
+from fleet.risk.instrument import Instrument
 
 Direction = Literal["long", "short"]
 HUNDRED = Decimal(100)
@@ -28,16 +31,6 @@ class SignalView:
     stop_distance: Decimal
     adx: Decimal
     confidence: Decimal  # 0..1
-
-
-@dataclass(frozen=True)
-class SymbolRules:
-    """The exchange's constraints for one contract."""
-
-    quantity_step: Decimal
-    min_quantity: Decimal
-    min_notional: Decimal
-    max_leverage: int
 
 
 @dataclass(frozen=True)
@@ -80,11 +73,11 @@ Decision = Entry | Skip
 
 
 def decide_entry(
-    signal: SignalView, settings: TradingSettings, account: AccountView, rules: SymbolRules
+    signal: SignalView, settings: TradingSettings, account: AccountView, rules: Instrument
 ) -> Decision:
     """Accept (with size) or skip a new entry for one user. Exits never come here: an
     exit is never blocked by entry limits."""
-    for check in (_filters, _account_gates, _loss_limits):
+    for check in (_filters, _account_gates, loss_limits):
         skip = check(signal, settings, account)
         if skip is not None:
             return skip
@@ -102,20 +95,6 @@ def _filters(signal: SignalView, settings: TradingSettings, account: AccountView
         )
     if signal.symbol not in settings.symbols:
         return Skip("symbol", f"skipped: {signal.symbol} is not in your symbols", {})
-    if signal.adx < settings.adx_threshold:
-        return Skip(
-            "adx",
-            f"skipped: ADX {signal.adx:.1f} below your threshold {settings.adx_threshold}",
-            {"adx": str(signal.adx)},
-        )
-    confidence_pct = signal.confidence * HUNDRED
-    if confidence_pct < settings.min_confidence:
-        return Skip(
-            "confidence",
-            f"skipped: confidence {confidence_pct:.0f} % below your "
-            f"minimum {settings.min_confidence} %",
-            {"confidence": str(confidence_pct)},
-        )
     return None
 
 
@@ -139,9 +118,11 @@ def _account_gates(
     return None
 
 
-def _loss_limits(
-    signal: SignalView, settings: TradingSettings, account: AccountView
+def loss_limits(
+    signal: SignalView | None, settings: TradingSettings, account: AccountView
 ) -> Skip | None:
+    """The daily loss limit or the drawdown stop, when reached (the risk gate's
+    ``reducing`` state uses the same test)."""
     del signal
     if account.day_start_equity > 0:
         loss_pct = -account.pnl_today / account.day_start_equity * HUNDRED
@@ -166,44 +147,42 @@ def _loss_limits(
 
 
 def _size(
-    signal: SignalView, settings: TradingSettings, account: AccountView, rules: SymbolRules
+    signal: SignalView, settings: TradingSettings, account: AccountView, rules: Instrument
 ) -> Decision:
     if signal.stop_distance <= 0 or signal.close <= 0 or account.equity <= 0:
         return Skip("no_size", "skipped: no stop distance, price or equity to size with", {})
+    direction = signal.direction or "long"
+    sign = Decimal(-1) if direction == "long" else Decimal(1)
+    stop = rules.stop(direction, signal.close + sign * signal.stop_distance)
+    distance = abs(signal.close - stop)
+    if stop <= 0:
+        return Skip(
+            "no_size",
+            f"skipped: the stop {signal.stop_distance} away from {signal.close} is no price",
+            {"stop_distance": str(signal.stop_distance)},
+        )
     leverage = min(settings.leverage, rules.max_leverage)
     risk_amount = account.equity * settings.risk_per_trade / HUNDRED
-    by_risk = risk_amount / signal.stop_distance
+    by_risk = risk_amount / distance
     by_margin = account.equity * leverage / signal.close
-    quantity = _round_down(min(by_risk, by_margin), rules.quantity_step)
+    quantity = rules.quantity(min(by_risk, by_margin))
     numbers = {
         "quantity": str(quantity),
         "by_risk": f"{by_risk:.8f}",
         "by_margin": f"{by_margin:.8f}",
         "equity": str(account.equity),
+        "stop_price": str(stop),
     }
-    if quantity < rules.min_quantity or quantity * signal.close < rules.min_notional:
-        return Skip(
-            "below_minimum",
-            f"skipped: size {quantity} is below the exchange minimum "
-            f"({rules.min_quantity} / {rules.min_notional} USDT)",
-            numbers,
-        )
-    direction = signal.direction or "long"
-    sign = Decimal(-1) if direction == "long" else Decimal(1)
+    too_small = rules.below_minimum(quantity, signal.close)
+    if too_small is not None:
+        return Skip("below_minimum", f"skipped: {too_small}", numbers)
     return Entry(
         symbol=signal.symbol,
         direction=direction,
         quantity=quantity,
         leverage=leverage,
-        stop_price=signal.close + sign * signal.stop_distance,
-        risk_amount=quantity * signal.stop_distance,
+        stop_price=stop,
+        risk_amount=quantity * distance,
         reason=f"accepted: {direction} {quantity} {signal.symbol}, risking "
-        f"{quantity * signal.stop_distance:.2f} USDT ({settings.risk_per_trade} % of equity)",
+        f"{quantity * distance:.2f} USDT ({settings.risk_per_trade} % of equity)",
     )
-
-
-def _round_down(quantity: Decimal, step: Decimal) -> Decimal:
-    """Round a quantity down to the exchange's step: the one place sizes are rounded."""
-    if step <= 0:
-        return quantity
-    return (quantity / step).to_integral_value(rounding=ROUND_DOWN) * step

@@ -10,16 +10,26 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from fleet.events import EventId
 from fleet.events.signals import SignalGenerated
-from fleet.events.trading import ExchangeConfigured, OrderAccepted, OrderIntended
+from fleet.events.trading import ExchangeConfigured, OrderAccepted, OrderIntended, OrderRejected
 from fleet.executor import metrics, order_flow
-from fleet.executor.adapters.contracts import ContractBook
+from fleet.executor.adapters.contracts import ContractBook, UnknownSymbol
 from fleet.executor.domain.account import OpenTrade
 from fleet.executor.domain.ids import client_order_id
-from fleet.executor.domain.planner import Plan, SignalTurn, candle_length, plan
+from fleet.executor.domain.planner import (
+    NO_CAPS,
+    Plan,
+    SignalTurn,
+    candle_length,
+    gate_view,
+    plan,
+    unknown_symbol,
+)
 from fleet.executor.domain.positions import ExchangeView, after_fill, missing, reconcile, vanished
+from fleet.executor.domain.risk_gate import Caps, GateView
 from fleet.executor.ports import OutcomeUnknown
 from fleet.executor.traders import Trader
 from fleet.obs import get_logger
@@ -49,6 +59,7 @@ class Execution:
     pause_bot: PauseBot
     clock: Clock = utc_now
     max_signal_age: timedelta | None = None  # None: one candle of the signal's timeframe
+    caps: Caps = NO_CAPS  # the platform's caps on new exposure (the risk gate's)
 
     async def on_signal(self, trader: Trader, received: SignalReceived) -> None:
         """Decide once for this (signal, user) and carry out what was decided."""
@@ -64,8 +75,9 @@ class Execution:
             trader.account.evaluate(decided.evaluation.model_copy(update={"intents": intents}))
             await trader.save(causation_id=EventId(received.event_id))
             metrics.DECISIONS.labels(decided.evaluation.decision, decided.evaluation.code).inc()
+            prices = {received.signal.symbol: received.signal.close}
             for intent in intents:
-                await self._carry_out(trader, intent)
+                await self._carry_out(trader, intent, prices)
                 metrics.SIGNAL_TO_ORDER.observe(
                     (self.clock() - received.published_at).total_seconds()
                 )
@@ -73,13 +85,16 @@ class Execution:
             await self.pause_bot(trader.user_id, decided.pause_reason)
 
     async def _decide(self, trader: Trader, received: SignalReceived) -> Plan:
-        rules = await self.contracts.rules(received.signal.symbol)
-        decided = plan(self._turn(received), trader.view, trader.account, rules)
+        try:
+            rules = await self.contracts.rules(received.signal.symbol)
+        except UnknownSymbol as exc:
+            return unknown_symbol(self._turn(received), str(exc))
+        decided = plan(self._turn(received), trader.view, trader.account, rules, self.caps)
         if not decided.intents:
             return decided
         await trader.order_turn()  # the budget decides when "its turn comes"
         with metrics.DECIDE_SECONDS.time():
-            decided = plan(self._turn(received), trader.view, trader.account, rules)
+            decided = plan(self._turn(received), trader.view, trader.account, rules, self.caps)
         if decided.intents and not await self._configured(trader, received.signal.symbol):
             return _not_configured(decided)
         return decided
@@ -113,12 +128,27 @@ class Execution:
         trader.account.record(wanted)
         return True
 
-    async def _carry_out(self, trader: Trader, intent: OrderIntended) -> None:
+    async def _carry_out(
+        self, trader: Trader, intent: OrderIntended, prices: dict[str, Decimal]
+    ) -> None:
         started = time.perf_counter()
-        outcome = await order_flow.submit(trader.exchange, intent)
+        try:
+            gate = await self._gate(trader, intent.symbol, prices)
+        except UnknownSymbol as exc:
+            outcome: order_flow.Outcome | None = order_flow.rejected(
+                intent, f"refused (unknown_symbol): {exc}", None, after_restart=False
+            )
+        else:
+            price = prices.get(intent.symbol, Decimal(0))
+            outcome = await order_flow.submit(trader.exchange, intent, gate, price)
         metrics.ORDER_SECONDS.observe(time.perf_counter() - started)
         self._settle(trader, intent, outcome)
         await trader.save()
+
+    async def _gate(self, trader: Trader, symbol: str, prices: dict[str, Decimal]) -> GateView:
+        """The risk gate's view of the trader for an order on ``symbol``."""
+        instruments = {symbol: await self.contracts.rules(symbol)}
+        return gate_view(trader.view, trader.account, instruments, self.caps, self.clock(), prices)
 
     def _settle(
         self, trader: Trader, intent: OrderIntended, outcome: order_flow.Outcome | None
@@ -128,6 +158,8 @@ class Execution:
             return  # left open: resolved by clientOrderID
         kind = "accepted" if isinstance(outcome, OrderAccepted) else "rejected"
         metrics.ORDERS.labels(kind).inc()
+        if isinstance(outcome, OrderRejected) and outcome.bingx_code in order_flow.PRECISION_CODES:
+            self.contracts.expire()  # BingX's tick or step may have changed: read them again
         if isinstance(outcome, OrderAccepted):  # the fill's effect travels with the outcome
             outcome = after_fill(trader.account, intent, outcome, self.clock())
         trader.account.settle(outcome)
@@ -155,18 +187,36 @@ class Execution:
                 return
             await trader.save(causation_id=EventId(request_id))
             for intent in fresh:
-                await self._carry_out(trader, intent)
+                await self._carry_out(trader, intent, {})
 
     async def resolve_open(self, trader: Trader) -> int:
         """Settle every intent without an outcome; returns how many stay open."""
         async with trader.lock:
             for intent in trader.account.open_intents:
-                outcome = await order_flow.resolve(
-                    trader.exchange, intent, may_send=self._may_send(intent)
-                )
+                outcome = await self._resolve_one(trader, intent)
                 self._settle(trader, intent, outcome)
             await trader.save()
             return len(trader.account.open_intents)
+
+    async def _resolve_one(
+        self, trader: Trader, intent: OrderIntended
+    ) -> order_flow.Outcome | None:
+        """One open intent settled; a re-send passes the risk gate at today's price."""
+        try:
+            prices: dict[str, Decimal] = {}
+            if intent.leg == "entry":
+                prices[intent.symbol] = await self.contracts.price(intent.symbol)
+            gate = await self._gate(trader, intent.symbol, prices)
+        except UnknownSymbol as exc:
+            return order_flow.rejected(
+                intent, f"refused (unknown_symbol): {exc}", None, after_restart=True
+            )
+        except Exception:
+            return None
+        price = prices.get(intent.symbol, Decimal(0))
+        return await order_flow.resolve(
+            trader.exchange, intent, gate, price, may_send=self._may_send(intent)
+        )
 
     def _may_send(self, intent: OrderIntended) -> bool:
         if intent.leg != "entry" or intent.intended_at is None:

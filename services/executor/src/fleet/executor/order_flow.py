@@ -9,25 +9,46 @@ clientOrderID at start and reports what it finds, re-sending only an order BingX
 received (and BingX itself refuses a repeated clientOrderID). An entry whose moment has
 passed is not re-sent: it is reported as not sent, with the reason.
 
+Nothing is sent that the risk gate (:mod:`fleet.executor.domain.risk_gate`) refuses: every
+order — entry, exit, flatten, re-send — passes :func:`submit`, and :func:`submit` asks the
+gate first. A refusal is an :class:`OrderRejected` without a BingX code, its message
+``refused (<code>): <sentence>``.
+
 These functions talk to the exchange only; the caller records their outcomes.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from fleet.events.trading import OrderAccepted, OrderIntended, OrderRejected
+from fleet.executor.domain.risk_gate import GateView, check
 from fleet.executor.ports import Exchange, ExchangeOrder, OrderRefused, OutcomeUnknown
 
 # 101481: this clientOrderID exists; 109201: the same order twice within a second. Either
 # way BingX has (or is placing) the first: adopt it, never record a rejection.
 DUPLICATE_CLIENT_ORDER_ID = 101481
 DUPLICATES = (DUPLICATE_CLIENT_ORDER_ID, 109201)
+# BingX's answers to an order off its precision or below its minimums (API.md §3): the
+# contract book is read again before the next order.
+PRECISION_CODES = frozenset({110400, 110425, 109400})
 Outcome = OrderAccepted | OrderRejected
 
 
 async def submit(
-    exchange: Exchange, intent: OrderIntended, *, after_restart: bool = False
+    exchange: Exchange,
+    intent: OrderIntended,
+    gate: GateView,
+    price: Decimal,
+    *,
+    after_restart: bool = False,
 ) -> Outcome | None:
-    """Send the order. ``None`` when the outcome is unknown (left open for :func:`resolve`)."""
+    """Send the order if the gate lets it through (at about ``price``). ``None`` when the
+    outcome is unknown (left open for :func:`resolve`)."""
+    refusal = check(intent, gate, price)
+    if refusal is not None:
+        message = f"refused ({refusal.code}): {refusal.reason.removeprefix('refused: ')}"
+        return rejected(intent, message, None, after_restart=after_restart)
     try:
         placed = await exchange.place(intent)
     except OutcomeUnknown:
@@ -39,7 +60,9 @@ async def submit(
     return accepted(placed, after_restart=after_restart)
 
 
-async def resolve(exchange: Exchange, intent: OrderIntended, *, may_send: bool) -> Outcome | None:
+async def resolve(
+    exchange: Exchange, intent: OrderIntended, gate: GateView, price: Decimal, *, may_send: bool
+) -> Outcome | None:
     """Settle an open intent: adopt what BingX has, else send it (when ``may_send``) or
     report it as not sent. ``None`` while BingX cannot tell."""
     try:
@@ -51,7 +74,7 @@ async def resolve(exchange: Exchange, intent: OrderIntended, *, may_send: bool) 
     if not may_send:
         reason = "not sent: the signal went stale before the order could be sent"
         return rejected(intent, reason, None, after_restart=True)
-    return await submit(exchange, intent, after_restart=True)
+    return await submit(exchange, intent, gate, price, after_restart=True)
 
 
 async def _adopt(exchange: Exchange, intent: OrderIntended) -> OrderAccepted | None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import re
 import socket
+from decimal import Decimal
 
 from pydantic import Field
 
 from fleet.bingx.ws import swap_ws_url
+from fleet.executor.domain.risk_gate import Caps
 from fleet.settings import ServiceSettings
 
 
@@ -60,9 +62,29 @@ class ExecutorSettings(ServiceSettings):
     signal_lookback_s: float = Field(
         default=900.0, gt=0, description="At start, read signals published this far back."
     )
+    max_order_notional: Decimal = Field(
+        default=Decimal(1_000_000),
+        gt=0,
+        description="Risk gate: no entry above this notional (USDT); a trader's own cap is "
+        "also never above his equity x his leverage.",
+    )
+    max_exposure: Decimal = Field(
+        default=Decimal(5_000_000),
+        gt=0,
+        description="Risk gate: no entry that takes a trader's open notional (USDT) above this "
+        "(nor above his equity x his leverage).",
+    )
+    max_leverage: int = Field(
+        default=125, ge=1, le=125, description="Risk gate: no entry above this leverage."
+    )
     fanout_concurrency: int = Field(
         default=512, ge=1, description="Users decided and ordered at the same time."
     )
+
+    @property
+    def caps(self) -> Caps:
+        """The platform's caps on new exposure, as the risk gate takes them."""
+        return Caps(self.max_order_notional, self.max_exposure, self.max_leverage)
 
     @property
     def user_ws_url(self) -> str:

@@ -70,7 +70,10 @@ class ExecutorWorker:
         bots = Repository(store, self.registry, Bot)
         accounts = Repository(store, self.registry, TradingAccount)
         self.execution = Execution(
-            ContractBook(self.market), self._auto_pause, max_signal_age=self._max_age()
+            ContractBook(self.market),
+            self._auto_pause,
+            max_signal_age=self._max_age(),
+            caps=settings.caps,
         )
         factory = TraderFactory(nc, accounts, self.egress, settings.bingx_base_url)
         self.ownership = Ownership(

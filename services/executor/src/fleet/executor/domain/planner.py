@@ -1,12 +1,15 @@
 """For one (signal, user): what to do and why, as events. Pure.
 
-The order of the checks is the product's: a stale signal never trades; an opposite cross
-exits a held position whatever the entry limits say; an entry passes the shared rule and
-the risk engine (:mod:`fleet.risk`), the single gate every new order goes through.
+The order of the checks is the product's: a stale signal never trades; then THE rule
+(:func:`fleet.risk.rule.action_for`, the very function ``fleet backtest`` calls) says
+enter, exit or hold; an entry is sized and limited by the risk engine
+(:func:`fleet.risk.decide_entry`); every order then passes the risk gate
+(:mod:`fleet.executor.domain.risk_gate`) — an exit is never blocked by entry limits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,10 +20,13 @@ from fleet.events.trading import OrderIntended, SignalEvaluated
 from fleet.executor.domain.account import OpenTrade, TradingAccount
 from fleet.executor.domain.directory import UserView
 from fleet.executor.domain.ids import client_order_id
-from fleet.risk import AccountView, Entry, SignalView, Skip, SymbolRules, decide_entry
-from fleet.risk.rule import entry_direction
+from fleet.executor.domain.risk_gate import Caps, GateView, Holding, caps_for, check, state_of
+from fleet.risk import AccountView, Entry, Instrument, SignalView, Skip, action_for, decide_entry
+from fleet.risk.engine import loss_limits
 
 Decision = Literal["entry", "exit", "skip"]
+# No platform cap unless configured (the executor's settings give the real defaults).
+NO_CAPS = Caps(Decimal("1e12"), Decimal("1e12"), 125)
 TIMEFRAME_SECONDS = {
     "1m": 60, "3m": 180, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "2h": 7200,
     "4h": 14400, "6h": 21600, "12h": 43200, "1d": 86400,
@@ -64,7 +70,13 @@ class Plan:
         return self.evaluation.intents
 
 
-def plan(turn: SignalTurn, user: UserView, account: TradingAccount, rules: SymbolRules) -> Plan:
+def plan(
+    turn: SignalTurn,
+    user: UserView,
+    account: TradingAccount,
+    rules: Instrument,
+    caps: Caps = NO_CAPS,
+) -> Plan:
     """Decide for one user; every outcome, order or not, is explained."""
     signal = turn.signal
     if turn.stale:
@@ -77,31 +89,81 @@ def plan(turn: SignalTurn, user: UserView, account: TradingAccount, rules: Symbo
             {"age_s": f"{turn.age.total_seconds():.3f}"},
         )
     held = account.held(signal.symbol)
-    if held is not None:
-        return _for_held(turn, user, held)
-    return _for_flat(turn, user, account, rules)
+    settings = user.settings
+    ruled = action_for(
+        signal.cross,
+        signal.adx,
+        signal.confidence,
+        settings.adx_threshold,
+        settings.min_confidence,
+        held.direction if held is not None else None,
+        symbol=signal.symbol,
+    )
+    if ruled.action == "none":
+        return _skip(turn, ruled.code, ruled.reason, ruled.numbers)
+    if ruled.action == "exit" and held is not None:
+        intent = _exit_intent(turn, user, held, rules)
+        numbers = {"quantity": str(intent.quantity), "entry_price": str(held.entry_price)}
+        planned = Plan(_evaluation(turn, "exit", ruled.code, ruled.reason, numbers, (intent,)))
+    else:
+        planned = _for_flat(turn, user, account, rules, ruled.action)
+    prices = {signal.symbol: signal.close}
+    return _gated(
+        turn, planned, gate_view(user, account, {signal.symbol: rules}, caps, turn.now, prices)
+    )
 
 
-def _for_held(turn: SignalTurn, user: UserView, held: OpenTrade) -> Plan:
-    signal = turn.signal
-    opposite = "down" if held.direction == "long" else "up"
-    if signal.cross != opposite:
-        return _skip(
-            turn, "holding", f"no order: holding a {held.direction} {signal.symbol} position", {}
+def _gated(turn: SignalTurn, planned: Plan, view: GateView) -> Plan:
+    """Every intended order through the risk gate; a refusal turns the plan into a skip."""
+    for intent in planned.intents:
+        refusal = check(intent, view, turn.signal.close)
+        if refusal is not None:
+            numbers = {**planned.evaluation.numbers, **refusal.numbers}
+            return Plan(_evaluation(turn, "skip", refusal.code, refusal.reason, numbers))
+    return planned
+
+
+def gate_view(
+    user: UserView,
+    account: TradingAccount,
+    instruments: Mapping[str, Instrument],
+    platform: Caps,
+    now: datetime,
+    prices: Mapping[str, Decimal],
+) -> GateView:
+    """The trader as the risk gate sees him: state, caps, holdings (valued at ``prices``,
+    at their entry price where no price is known)."""
+    view = account_view(user, account, now)
+    limit = loss_limits(None, user.settings, view)
+    state, why = state_of(
+        user_active=user.active,
+        credential_verified=user.credential == "verified",
+        bot=user.bot,
+        trading_enabled=user.settings.trading_enabled,
+        limit_reached=limit.reason.removeprefix("skipped: ") if limit is not None else None,
+    )
+    holdings = tuple(
+        Holding(
+            t.symbol,
+            t.position_side,
+            t.direction,
+            t.quantity,
+            prices.get(t.symbol, t.entry_price),
         )
-    intent = _exit_intent(turn, user, held)
-    reason = f"exit: {signal.cross} cross against your {held.direction} {signal.symbol}"
-    numbers = {"quantity": str(held.quantity), "entry_price": str(held.entry_price)}
-    return Plan(_evaluation(turn, "exit", "opposite_cross", reason, numbers, (intent,)))
+        for t in account.trades.values()
+    )
+    caps = caps_for(platform, view.equity, user.settings.leverage)
+    return GateView(state, why, caps, holdings, instruments)
 
 
 def _for_flat(
-    turn: SignalTurn, user: UserView, account: TradingAccount, rules: SymbolRules
+    turn: SignalTurn,
+    user: UserView,
+    account: TradingAccount,
+    rules: Instrument,
+    direction: str,
 ) -> Plan:
     signal = turn.signal
-    direction = entry_direction(signal.cross)
-    if direction is None:
-        return _skip(turn, "no_cross", "no order: no DI cross on this candle", {})
     view = account_view(user, account, turn.now)
     decision = decide_entry(_signal_view(signal, direction), user.settings, view, rules)
     if isinstance(decision, Skip):
@@ -164,7 +226,9 @@ def _entry_intent(turn: SignalTurn, user: UserView, entry: Entry) -> OrderIntend
     )
 
 
-def _exit_intent(turn: SignalTurn, user: UserView, held: OpenTrade) -> OrderIntended:
+def _exit_intent(
+    turn: SignalTurn, user: UserView, held: OpenTrade, rules: Instrument
+) -> OrderIntended:
     return OrderIntended(
         client_order_id=client_order_id(turn.signal_id, user.user_id, "exit"),
         signal_id=turn.signal_id,
@@ -173,7 +237,7 @@ def _exit_intent(turn: SignalTurn, user: UserView, held: OpenTrade) -> OrderInte
         side="SELL" if held.direction == "long" else "BUY",
         position_side=held.position_side,
         order_type="MARKET",
-        quantity=held.quantity,
+        quantity=rules.quantity(held.quantity),
         leverage=user.settings.leverage,
         reduce_only=held.position_side == "BOTH",
     )
@@ -207,3 +271,8 @@ def _evaluation(
 
 def _skip(turn: SignalTurn, code: str, reason: str, numbers: dict[str, str]) -> Plan:
     return Plan(_evaluation(turn, "skip", code, reason, numbers))
+
+
+def unknown_symbol(turn: SignalTurn, message: str) -> Plan:
+    """The signal's symbol is not a contract BingX trades by API: a skip that says so."""
+    return _skip(turn, "unknown_symbol", f"skipped: {message}", {})

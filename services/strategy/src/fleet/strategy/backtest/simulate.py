@@ -1,4 +1,6 @@
-"""Walking candles through the live code: indicators, the rule, the risk engine."""
+"""Walking candles through the live code: indicators, the rule (:func:`fleet.risk.action_for`,
+the very function the live executor's planner calls), the risk engine and the instrument's
+rounding (:class:`fleet.risk.Instrument`)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,13 @@ from typing import Literal, NamedTuple
 import polars as pl
 
 from fleet.events.users import TradingSettings
-from fleet.risk import AccountView, Entry, SignalView, SymbolRules, decide_entry
+from fleet.risk import AccountView, Entry, Instrument, SignalView, decide_entry
 from fleet.strategy.domain.incremental import DmiState, DmiValues, update
 from fleet.strategy.domain.rule import SignalValues, decide, signal_values
 
 TAKER_FEE = Decimal("0.0005")
-RULES = SymbolRules(Decimal("0.000001"), Decimal("0.000001"), Decimal(2), 125)
+# BTC-USDT-like defaults; give the contract's own (tick, step, minimums) to match BingX.
+RULES = Instrument(Decimal("0.0001"), Decimal("0.0001"), Decimal(2), 125, Decimal("0.1"))
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class BacktestSettings:
     equity: Decimal = Decimal(10000)
     timeframe: str = "5m"
     symbol: str = "BTC-USDT"
+    instrument: Instrument = RULES
 
 
 @dataclass
@@ -45,6 +49,8 @@ class Ledger:
     max_drawdown_pct: float = 0.0
     trades: list[Decimal] = field(default_factory=list)
     position: Position | None = None
+    # what was carried out, in order: (candle open ms, "long" | "short" | "exit" | "stop")
+    actions: list[tuple[int, str]] = field(default_factory=list)
 
     def close(self, price: Decimal) -> None:
         assert self.position is not None
@@ -74,7 +80,9 @@ def _user(settings: BacktestSettings) -> TradingSettings:
     )
 
 
-def _enter(ledger: Ledger, values: SignalValues, action: str, settings: BacktestSettings) -> None:
+def _enter(
+    ledger: Ledger, values: SignalValues, action: str, settings: BacktestSettings, open_ms: int
+) -> None:
     view = SignalView(
         settings.symbol,
         settings.timeframe,
@@ -85,11 +93,12 @@ def _enter(ledger: Ledger, values: SignalValues, action: str, settings: Backtest
         Decimal(str(values.confidence)),
     )
     account = AccountView(ledger.equity, ledger.equity, ledger.peak, Decimal(0))
-    decision = decide_entry(view, _user(settings), account, RULES)
+    decision = decide_entry(view, _user(settings), account, settings.instrument)
     if isinstance(decision, Entry):
         ledger.position = Position(
             decision.direction, view.close, decision.quantity, decision.stop_price
         )
+        ledger.actions.append((open_ms, decision.direction))
 
 
 def _stopped(ledger: Ledger, high: float, low: float) -> bool:
@@ -149,6 +158,7 @@ def _step(
     if _stopped(ledger, high, low):
         assert ledger.position is not None
         ledger.close(ledger.position.stop)
+        ledger.actions.append((open_ms, "stop"))
     values = signal_values(close, previous, current)
     if values is None:
         return row
@@ -162,6 +172,7 @@ def _step(
     }
     if action == "exit":
         ledger.close(Decimal(str(close)))
+        ledger.actions.append((open_ms, "exit"))
     elif action in ("long", "short"):
-        _enter(ledger, values, action, settings)
+        _enter(ledger, values, action, settings, open_ms)
     return row

@@ -115,7 +115,7 @@ def decide(
     ADX >= threshold and confidence >= the minimum, and no open position."""
     return action_for(
         values.cross, values.adx, values.confidence, adx_threshold, min_confidence_pct, position
-    )
+    ).action
 
 
 def signal_id(strategy: str, version: int, symbol: str, timeframe: str, open_ms: int) -> str:
