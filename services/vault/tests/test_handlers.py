@@ -12,7 +12,6 @@ from nats.aio.client import Client
 from fleet.events import AggregateId, AggregateRef
 from fleet.events.commands import Actor, CommandReply
 from fleet.events.vault_commands import (
-    ConnectCredential,
     DisconnectCredential,
     RotateCredential,
     SignPayload,
@@ -20,10 +19,12 @@ from fleet.events.vault_commands import (
     VerifyCredential,
 )
 from fleet.eventstore import EventStore
+from fleet.testing.vault import wrapped_connect
 from fleet.vault.adapters.transit import TransitKeeper, signing_key_name
+from fleet.vault.connecting import REFUSED_PAIR, connect
 from fleet.vault.deps import VaultDeps
 from fleet.vault.errors import KeeperUnavailable, KeyRefused
-from fleet.vault.handlers import REFUSED_PAIR, connect, disconnect, rotate, verify
+from fleet.vault.handlers import disconnect, rotate, verify
 from fleet.vault.signing import sign, sign_many
 
 from .conftest import FakeBingx, transit_keeper, wire
@@ -64,7 +65,8 @@ async def stored_text(store: EventStore, user_id: str) -> str:
 async def connect_pair(
     deps: VaultDeps, user_id: str, key: str = API_KEY, secret: str = SECRET
 ) -> CommandReply:
-    return await connect(ConnectCredential(user_id=user_id, api_key=key, api_secret=secret), deps)
+    wrapping = await deps.keeper.wrapping_key()
+    return await connect(wrapped_connect(wrapping, user_id, key, secret), deps)
 
 
 async def test_connect_verifies_stores_and_signs_inside_vault(
