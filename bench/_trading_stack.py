@@ -29,13 +29,13 @@ from fleet.events.commands import Command, command_subject
 from fleet.events.executor_commands import StartBot
 from fleet.events.trading import ExchangeConfigured, OrderAccepted, OrderRejected
 from fleet.events.users import TradingSettings, TradingSettingsChanged, UserCreated
-from fleet.events.vault_commands import ConnectCredential
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.eventstore.stream import ensure_platform
 from fleet.executor.domain.ids import client_order_id
 from fleet.stack import NatsServer, OpenBaoServer, SimulatorServer
 from fleet.testing.services import ServiceProcess
 from fleet.testing.signals import price_of, publish, signal_at
+from fleet.testing.vault import connect_command
 
 T = TypeVar("T")
 REGISTRY = domain_registry()
@@ -205,9 +205,7 @@ class TradingStack:
             TradingSettingsChanged(settings=settings),
         ]
         await self.store.append(ref, [wrap(e, ref) for e in events], 0)
-        connect = ConnectCredential(
-            user_id=user, api_key=keys["apiKey"], api_secret=keys["secretKey"]
-        )
+        connect = await connect_command(self.nc, user, keys["apiKey"], keys["secretKey"])
         reply = await self.ask(connect)
         if not reply["ok"]:
             raise RuntimeError(f"connect refused: {reply}")

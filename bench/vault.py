@@ -31,10 +31,11 @@ import psutil
 import uvloop
 from nats.aio.client import Client
 
-from fleet.events.vault_commands import ConnectCredential, SignPayload, SignPayloads
+from fleet.events.vault_commands import SignPayload, SignPayloads
 from fleet.eventstore import StreamSpec
 from fleet.eventstore.stream import ensure_platform
 from fleet.stack import ManagedProcess, NatsServer, OpenBaoServer, SimulatorServer, free_port
+from fleet.testing.vault import connect_command
 
 SUBJECT = "cmd.vault.sign"
 Request = Callable[[int], Awaitable[bool]]
@@ -145,9 +146,7 @@ async def connect_users(stack: Stack, count: int) -> list[tuple[str, str]]:
     async with httpx.AsyncClient(base_url=stack.simulator.url) as sim:
         for n in range(count):
             keys = (await sim.post("/sim/accounts", json={"balance": "1000"})).json()
-            command = ConnectCredential(
-                user_id=f"bench{n}", api_key=keys["apiKey"], api_secret=keys["secretKey"]
-            )
+            command = await connect_command(gateway, f"bench{n}", keys["apiKey"], keys["secretKey"])
             answer = await gateway.request(
                 "cmd.vault.connect", command.model_dump_json().encode(), timeout=30
             )

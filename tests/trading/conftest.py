@@ -31,12 +31,13 @@ from fleet.events.trading import (
     SignalEvaluated,
 )
 from fleet.events.users import TradingSettings, TradingSettingsChanged, UserCreated
-from fleet.events.vault_commands import ConnectCredential, SignPayload
+from fleet.events.vault_commands import SignPayload
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.eventstore.stream import ensure_platform
 from fleet.stack import OpenBaoServer, SimulatorServer
 from fleet.testing.services import ServiceProcess
 from fleet.testing.signals import Cross, price_of, publish, signal_at
+from fleet.testing.vault import connect_command
 
 REGISTRY = domain_registry()
 
@@ -91,9 +92,7 @@ class Trading:
             UserCreated(username=user, email=f"{user}@example.com", role="trader"),
             TradingSettingsChanged(settings=chosen),
         )
-        connect = ConnectCredential(
-            user_id=user, api_key=keys["apiKey"], api_secret=keys["secretKey"]
-        )
+        connect = await connect_command(self.nc, user, keys["apiKey"], keys["secretKey"])
         connected = await self.ask(connect)
         assert connected["ok"], connected
         if start:

@@ -12,7 +12,6 @@ from nats.aio.client import Client
 from fleet.events import AggregateId, AggregateRef
 from fleet.events.commands import Actor, CommandReply
 from fleet.events.vault_commands import (
-    ConnectCredential,
     DisconnectCredential,
     RotateCredential,
     SignPayload,
@@ -20,10 +19,12 @@ from fleet.events.vault_commands import (
     VerifyCredential,
 )
 from fleet.eventstore import EventStore
+from fleet.testing.vault import wrapped_connect
 from fleet.vault.adapters.transit import TransitKeeper, signing_key_name
+from fleet.vault.connecting import REFUSED_PAIR, connect
 from fleet.vault.deps import VaultDeps
 from fleet.vault.errors import KeeperUnavailable, KeyRefused
-from fleet.vault.handlers import REFUSED_PAIR, connect, disconnect, rotate, verify
+from fleet.vault.handlers import disconnect, rotate, verify
 from fleet.vault.signing import sign, sign_many
 
 from .conftest import FakeBingx, transit_keeper, wire
@@ -64,7 +65,8 @@ async def stored_text(store: EventStore, user_id: str) -> str:
 async def connect_pair(
     deps: VaultDeps, user_id: str, key: str = API_KEY, secret: str = SECRET
 ) -> CommandReply:
-    return await connect(ConnectCredential(user_id=user_id, api_key=key, api_secret=secret), deps)
+    wrapping = await deps.keeper.wrapping_key()
+    return await connect(wrapped_connect(wrapping, user_id, key, secret), deps)
 
 
 async def test_connect_verifies_stores_and_signs_inside_vault(
@@ -103,13 +105,55 @@ async def test_wrong_secret_is_refused_and_nothing_is_stored(
     assert await stored_text(store, user_id) == ""
     with pytest.raises(hvac.exceptions.InvalidPath):
         vault_client.adapter.get(f"/v1/transit/keys/{signing_key_name(user_id)}")
+    assert transit_keys_of(vault_client, user_id) == []  # nor a pending one
 
 
-async def test_withdraw_permission_is_refused(deps: VaultDeps, bingx: FakeBingx) -> None:
+def transit_keys_of(vault_client: hvac.Client, user_id: str) -> list[str]:
+    """The user's transit signing keys, pending ones included."""
+    names = vault_client.adapter.list("/v1/transit/keys")["data"]["keys"]
+    return [n for n in names if n.startswith(signing_key_name(user_id))]
+
+
+async def test_withdraw_permission_is_refused(
+    deps: VaultDeps, bingx: FakeBingx, store: EventStore, vault_client: hvac.Client
+) -> None:
     bingx.accounts["WithdrawKey0123456789"] = ("WithdrawSecret0123456789", (2, 3, 5))
-    reply = await connect_pair(deps, user(), "WithdrawKey0123456789", "WithdrawSecret0123456789")
+    user_id = user()
+    reply = await connect_pair(deps, user_id, "WithdrawKey0123456789", "WithdrawSecret0123456789")
     assert not reply.ok and reply.error is not None
     assert "withdraw" in reply.error.message
+    assert await stored_text(store, user_id) == ""
+    assert transit_keys_of(vault_client, user_id) == []  # the pending key is deleted too
+
+
+async def test_a_stale_wrapping_key_is_named_so_the_gateway_wraps_again(
+    deps: VaultDeps, store: EventStore, vault_client: hvac.Client
+) -> None:
+    user_id = user()
+    key = await deps.keeper.wrapping_key()
+    stale = wrapped_connect(key, user_id, API_KEY, SECRET).model_copy(
+        update={"wrapping_key_id": "0" * 64}
+    )
+    reply = await connect(stale, deps)
+    assert reply.error is not None and reply.error.code == "conflict"
+    assert reply.error.details == {"wrapping_key_id": key.key_id}
+    assert await stored_text(store, user_id) == ""
+    assert transit_keys_of(vault_client, user_id) == []
+
+
+async def test_a_ciphertext_vault_cannot_open_is_invalid(
+    deps: VaultDeps, store: EventStore, vault_client: hvac.Client
+) -> None:
+    user_id = user()
+    key = await deps.keeper.wrapping_key()
+    garbled = wrapped_connect(key, user_id, API_KEY, SECRET).model_copy(
+        update={"wrapped_secret": "A" * 700}
+    )
+    reply = await connect(garbled, deps)
+    assert reply.error is not None and reply.error.code == "invalid"
+    assert reply.error.details == {"field": "wrapped_secret"}
+    assert await stored_text(store, user_id) == ""
+    assert transit_keys_of(vault_client, user_id) == []
 
 
 async def test_malformed_keys_name_the_field(deps: VaultDeps) -> None:

@@ -8,10 +8,10 @@ import pytest
 from nats.aio.client import Client
 
 from fleet.events import AggregateId, AggregateRef
-from fleet.events.vault_commands import ConnectCredential
 from fleet.eventstore import EventStore
+from fleet.testing.vault import wrapped_connect
 from fleet.vault.adapters.transit import TransitKeeper
-from fleet.vault.handlers import connect
+from fleet.vault.connecting import connect
 from fleet.vault.health_checks import HealthChecks
 
 from .conftest import FakeBingx, credential_events, wire
@@ -27,7 +27,7 @@ async def test_checks_record_changes_only(
     bingx.accounts[KEY] = (SECRET, (2, 3))
     deps = wire(store, nc, keeper, bingx)
     user_id = "h" + uuid.uuid4().hex[:12]
-    command = ConnectCredential(user_id=user_id, api_key=KEY, api_secret=SECRET)
+    command = wrapped_connect(await keeper.wrapping_key(), user_id, KEY, SECRET)
     assert (await connect(command, deps)).ok
     checks = HealthChecks(lambda: deps, every_s=3600, concurrency=2)
 

@@ -20,6 +20,10 @@ pytestmark = pytest.mark.integration
 SECRET = "LeastPrivilegeSecret0123456789"
 
 
+async def wrapped(keeper: TransitKeeper) -> str:
+    return (await keeper.wrapping_key()).wrap(SECRET)
+
+
 @pytest.fixture
 async def service_keeper(openbao_server: OpenBaoServer) -> TransitKeeper:
     return transit_keeper(openbao_server.addr, openbao_server.vault_service_token())
@@ -29,7 +33,10 @@ async def test_the_service_token_reaches_only_its_key_families(
     service_keeper: TransitKeeper, openbao_server: OpenBaoServer
 ) -> None:
     user_id = "p" + uuid.uuid4().hex[:10]
-    await service_keeper.import_secret(user_id, SECRET)
+    await service_keeper.import_secret(user_id, await wrapped(service_keeper))
+    pending = await service_keeper.stage_secret(user_id, await wrapped(service_keeper))
+    assert len(await service_keeper.sign_staged(pending, "timestamp=1")) == 64
+    await service_keeper.discard_staged(pending)  # pending keys are within its family
     sign_key = f"fleet-sign-{user_id}"
     denied = [
         ("GET", f"transit/export/hmac-key/{sign_key}/latest", None),  # no way out
@@ -72,7 +79,7 @@ async def test_approle_login_with_a_one_use_secret_id(
     login = AppRoleLogin(role_id, secret_id_file, clock=lambda: now[0])
     keeper = TransitKeeper(VaultHttp(openbao_server.addr, login))
     user_id = "a" + uuid.uuid4().hex[:10]
-    assert await keeper.import_secret(user_id, SECRET) == 1
+    assert await keeper.import_secret(user_id, await wrapped(keeper)) == 1
     assert not secret_id_file.exists()  # consumed, removed
     now[0] += 7200  # past half the token's period: renewed before use, still signing
     assert len(await keeper.sign(user_id, "timestamp=1")) == 64

@@ -1,8 +1,10 @@
-"""After connect returns, no Fleet state holds the BingX secret: a full connect -> sign ->
-health check -> disconnect cycle with the vault worker **in this process**, then every
-event, every reply, every log line and every object reachable from the service (its view,
-keeper, counters, HTTP and NATS clients with their buffers) is searched for the secret
-and the full API key, in clear and in base64."""
+"""The vault service never holds a BingX secret, and after connect returns it holds no full
+API key: a full connect -> sign -> health check -> disconnect cycle (and connects refused
+for a wrong secret and for a key that can withdraw) with the vault worker **in this
+process**, the secrets wrapped for Vault as the gateway wraps them; then every event, every
+reply, every log line and every object reachable from the service (its view, keeper,
+counters, HTTP and NATS clients with their buffers) is searched for each secret and full
+API key, in clear, in base64 and in hex. No pending transit key is left behind."""
 
 import base64
 import gc
@@ -12,12 +14,12 @@ from collections.abc import AsyncIterator, Iterable
 from types import FrameType, FunctionType, ModuleType
 from typing import Any
 
+import hvac
 import pytest
 from faststream.asgi import AsgiFastStream
 from nats.aio.client import Client
 
 from fleet.events.vault_commands import (
-    ConnectCredential,
     DisconnectCredential,
     SignPayload,
     SignPayloads,
@@ -26,6 +28,7 @@ from fleet.events.vault_commands import (
 from fleet.eventstore import EventStore
 from fleet.obs import configure_logging
 from fleet.stack import OpenBaoServer
+from fleet.testing.vault import wrapped_connect, wrapping_key_of
 from fleet.vault.main import create_app
 from fleet.vault.settings import VaultSettings
 from fleet.vault.worker import VaultWorker
@@ -68,7 +71,8 @@ def _is_loop_or_task(obj: object) -> bool:
 
 
 def variants(text: str) -> list[bytes]:
-    return [text.encode(), base64.b64encode(text.encode())]
+    raw = text.encode()
+    return [raw, base64.b64encode(raw), raw.hex().encode(), raw.hex().upper().encode()]
 
 
 def holders(haystack: Iterable[str | bytes], needles: list[bytes]) -> list[str]:
@@ -110,17 +114,25 @@ async def test_no_state_holds_the_secret_or_the_api_key(
     store: EventStore,
     nc: Client,
     bingx_sim: Any,
+    vault_client: hvac.Client,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     app, worker = in_process
     configure_logging("vault", "debug", "json")  # onto this test's captured stderr
     keys = await sim_account(bingx_sim, ["read", "trade"])
     kept = await sim_account(bingx_sim, ["read", "trade"])  # bea stays connected
-    replies = [
-        await ask(
-            nc,
-            ConnectCredential(user_id=user, api_key=pair["apiKey"], api_secret=pair["secretKey"]),
+    withdraw = await sim_account(bingx_sim, ["read", "trade", "withdraw"])
+    wrapping = await wrapping_key_of(nc)
+    wrong_secret = "Wrong" + keys["secretKey"][5:]
+    refused = [
+        await ask(nc, wrapped_connect(wrapping, user, pair["apiKey"], secret))
+        for user, pair, secret in (
+            ("cid", keys, wrong_secret),
+            ("dan", withdraw, withdraw["secretKey"]),
         )
+    ]
+    replies = [
+        await ask(nc, wrapped_connect(wrapping, user, pair["apiKey"], pair["secretKey"]))
         for user, pair in (("ann", keys), ("bea", kept))
     ]
     payload = f"symbol=XRP-USDT&timestamp={int(time.time() * 1000)}"
@@ -136,16 +148,17 @@ async def test_no_state_holds_the_secret_or_the_api_key(
     ]
     await worker.flush_signature_counts(force=True)
     assert all(reply["ok"] for reply in replies[:4] + signed) and not replies[-1]["ok"], replies
+    assert not any(reply["ok"] for reply in refused), refused
     for reply in signed:  # by contract the X-BX-APIKEY value goes to the executor, only there
         assert reply["data"].pop("api_key") == keys["apiKey"]
-    needles = [
-        v for pair in (keys, kept) for k in pair.values() if k != pair["uid"] for v in variants(k)
-    ]
+    pairs = (keys, kept, withdraw)
+    needles = [v for pair in pairs for k in pair.values() if k != pair["uid"] for v in variants(k)]
+    needles += variants(wrong_secret)
     events = [e.model_dump_json() for e in await all_events(store)]
     assert len(events) == 5  # 2 connected, verified (asked), disconnected, signatures counted
     logged = capfd.readouterr()
     assert "credential connected" in logged.err
-    texts = [json.dumps(replies + signed), *events, logged.out, logged.err]
+    texts = [json.dumps(refused + replies + signed), *events, logged.out, logged.err]
     assert holders(texts, needles) == []
     gc.collect()
     state = list(reachable_text([worker, app, app.broker, *task_locals(worker)]))
@@ -156,3 +169,8 @@ async def test_no_state_holds_the_secret_or_the_api_key(
     ]
     assert holders(state, [ciphertext.encode()]) != []
     assert holders(state, needles) == []
+    names = vault_client.adapter.list("/v1/transit/keys")["data"]["keys"]
+    left = [
+        n for n in names for u in ("ann", "bea", "cid", "dan") if n.startswith(f"fleet-sign-{u}")
+    ]
+    assert left == ["fleet-sign-bea"]  # pending keys deleted; refused pairs left nothing

@@ -19,10 +19,11 @@ import nats
 import pytest
 from nats.aio.client import Client
 
-from fleet.events.vault_commands import ConnectCredential, SignPayload, SignPayloads
+from fleet.events.vault_commands import SignPayload, SignPayloads
 from fleet.eventstore import EventStore, StreamSpec, ensure_stream
 from fleet.stack import OpenBaoServer
-from fleet.vault.handlers import REFUSED_PAIR
+from fleet.testing.vault import connect_command
+from fleet.vault.connecting import REFUSED_PAIR
 
 from .conftest import (
     ask,
@@ -70,9 +71,7 @@ def plain_hmac(secret: str, payload: str) -> str:
 async def connected_user(service: Service, sim: Any) -> tuple[str, dict[str, str]]:
     keys = await sim_account(sim, ["read", "trade"])
     user_id = "u" + uuid.uuid4().hex[:10]
-    command = ConnectCredential(
-        user_id=user_id, api_key=keys["apiKey"], api_secret=keys["secretKey"]
-    )
+    command = await connect_command(service.nc, user_id, keys["apiKey"], keys["secretKey"])
     assert (await ask(service.nc, command))["ok"]
     return user_id, keys
 
@@ -80,9 +79,7 @@ async def connected_user(service: Service, sim: Any) -> tuple[str, dict[str, str
 async def test_connect_sign_and_refusals(service: Service, bingx_sim: Any) -> None:
     nc, store = service.nc, service.store
     keys = await sim_account(bingx_sim, ["read", "trade"])
-    ok = await ask(
-        nc, ConnectCredential(user_id="alice", api_key=keys["apiKey"], api_secret=keys["secretKey"])
-    )
+    ok = await ask(nc, await connect_command(nc, "alice", keys["apiKey"], keys["secretKey"]))
     assert ok["ok"], ok
     assert (ok["data"]["balance"], ok["data"]["api_key_last4"]) == (
         "2500.0000",
@@ -102,17 +99,13 @@ async def test_connect_sign_and_refusals(service: Service, bingx_sim: Any) -> No
 
     wrong = await ask(
         nc,
-        ConnectCredential(
-            user_id="bob", api_key=keys["apiKey"], api_secret="WrongWrongWrong0123456789"
-        ),
+        await connect_command(nc, "bob", keys["apiKey"], "WrongWrongWrong0123456789"),
     )
     assert not wrong["ok"] and wrong["error"]["message"] == REFUSED_PAIR
     withdraw = await sim_account(bingx_sim, ["read", "trade", "withdraw"])
     refused = await ask(
         nc,
-        ConnectCredential(
-            user_id="carol", api_key=withdraw["apiKey"], api_secret=withdraw["secretKey"]
-        ),
+        await connect_command(nc, "carol", withdraw["apiKey"], withdraw["secretKey"]),
     )
     assert not refused["ok"] and "withdraw" in refused["error"]["message"]
     for user in ("bob", "carol"):  # refused keys leave nothing behind

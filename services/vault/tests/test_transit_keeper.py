@@ -1,16 +1,20 @@
 """The transit adapter against a real OpenBao: BYOK HMAC keys, batch signing, derived
 API-key sealing, rotation, crypto-shredding, and failing closed."""
 
+import base64
 import hashlib
 import hmac
 import uuid
 
 import hvac
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fleet.stack import OpenBaoServer
 from fleet.vault.adapters.transit import TransitKeeper, signing_key_name
 from fleet.vault.errors import KeeperUnavailable, KeyNotFound, KeyRefused
+from fleet.vaultwrap import WrappingKey
 
 from .conftest import transit_keeper
 
@@ -32,16 +36,21 @@ def plain_hmac(secret: str, payload: str) -> str:
     return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
 
 
+async def imported(keeper: TransitKeeper, user_id: str, secret: str) -> int:
+    """The secret wrapped as the gateway wraps it, imported as the user's key."""
+    return await keeper.import_secret(user_id, (await keeper.wrapping_key()).wrap(secret))
+
+
 @pytest.mark.parametrize("secret", SECRETS)
 async def test_signature_equals_plain_hmac_sha256(keeper: TransitKeeper, secret: str) -> None:
     user_id = user()
-    assert await keeper.import_secret(user_id, secret) == 1
+    assert await imported(keeper, user_id, secret) == 1
     assert await keeper.sign(user_id, PAYLOAD) == plain_hmac(secret, PAYLOAD)
 
 
 async def test_batch_signing_keeps_the_order(keeper: TransitKeeper) -> None:
     user_id = user()
-    await keeper.import_secret(user_id, SECRETS[0])
+    await imported(keeper, user_id, SECRETS[0])
     payloads = [f"{PAYLOAD}&n={n}" for n in range(5)]
     signed = await keeper.sign_many(user_id, payloads, key_version=1)
     assert signed == [plain_hmac(SECRETS[0], p) for p in payloads]
@@ -51,7 +60,7 @@ async def test_imported_key_is_not_exportable(
     keeper: TransitKeeper, vault_client: hvac.Client
 ) -> None:
     user_id = user()
-    await keeper.import_secret(user_id, SECRETS[0])
+    await imported(keeper, user_id, SECRETS[0])
     info = vault_client.adapter.get(f"/v1/transit/keys/{signing_key_name(user_id)}")["data"]
     assert info["exportable"] is False
     assert SECRETS[0] not in str(info)
@@ -59,13 +68,42 @@ async def test_imported_key_is_not_exportable(
 
 async def test_new_credentials_become_a_new_key_version(keeper: TransitKeeper) -> None:
     user_id = user()
-    await keeper.import_secret(user_id, SECRETS[0])
-    assert await keeper.import_secret(user_id, "another-secret-of-the-same-user") == 2
+    await imported(keeper, user_id, SECRETS[0])
+    assert await imported(keeper, user_id, "another-secret-of-the-same-user") == 2
     assert await keeper.sign(user_id, PAYLOAD) == plain_hmac(
         "another-secret-of-the-same-user", PAYLOAD
     )
     # the version the log recorded still signs with the old pair until the switch
     assert await keeper.sign(user_id, PAYLOAD, key_version=1) == plain_hmac(SECRETS[0], PAYLOAD)
+
+
+async def test_a_staged_secret_signs_apart_from_the_users_key_until_discarded(
+    keeper: TransitKeeper, vault_client: hvac.Client
+) -> None:
+    user_id = user()
+    await imported(keeper, user_id, SECRETS[0])
+    pending = await keeper.stage_secret(user_id, (await keeper.wrapping_key()).wrap(SECRETS[1]))
+    assert pending.startswith(signing_key_name(user_id) + ".pending-")
+    assert await keeper.sign_staged(pending, PAYLOAD) == plain_hmac(SECRETS[1], PAYLOAD)
+    assert await keeper.sign(user_id, PAYLOAD) == plain_hmac(SECRETS[0], PAYLOAD)
+    info = vault_client.adapter.get(f"/v1/transit/keys/{pending}")["data"]
+    assert info["exportable"] is False
+    await keeper.discard_staged(pending)
+    with pytest.raises(KeyNotFound):
+        await keeper.sign_staged(pending, PAYLOAD)
+    assert await keeper.sign(user_id, PAYLOAD) == plain_hmac(SECRETS[0], PAYLOAD)
+
+
+async def test_a_secret_wrapped_with_another_key_is_refused(keeper: TransitKeeper) -> None:
+    other = rsa.generate_private_key(public_exponent=65537, key_size=4096).public_key()
+    pem = other.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    ours = (await keeper.wrapping_key()).wrap(SECRETS[0])
+    tampered = base64.b64encode(base64.b64decode(ours)[:-1] + b"x").decode()
+    for ciphertext in (WrappingKey.from_pem(pem).wrap(SECRETS[0]), tampered, "AAAA"):
+        with pytest.raises(KeyRefused):
+            await keeper.stage_secret(user(), ciphertext)
 
 
 async def test_api_key_ciphertext_is_bound_to_its_user(keeper: TransitKeeper) -> None:
@@ -89,7 +127,7 @@ async def test_rotation_rewraps_and_old_ciphertext_still_opens(keeper: TransitKe
 
 async def test_shredding_makes_everything_of_the_user_unusable(keeper: TransitKeeper) -> None:
     user_id = user()
-    await keeper.import_secret(user_id, SECRETS[0])
+    await imported(keeper, user_id, SECRETS[0])
     sealed = await keeper.seal_api_key(user_id, "KEY-TO-SHRED")
     await keeper.shred(user_id)
     with pytest.raises(KeyNotFound):

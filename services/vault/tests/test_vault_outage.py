@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from nats.aio.client import Client
 
-from fleet.events.vault_commands import ConnectCredential, SignPayload
+from fleet.events.vault_commands import SignPayload
 from fleet.eventstore import EventStore
 from fleet.stack import OpenBaoServer
+from fleet.testing.vault import connect_command
 
 from .conftest import (
     ask,
@@ -62,9 +63,7 @@ async def test_signing_fails_closed_while_vault_is_down_and_recovers(
     bingx_sim: Any,
 ) -> None:
     keys = await sim_account(bingx_sim, ["read", "trade"])
-    connect = ConnectCredential(
-        user_id="alice", api_key=keys["apiKey"], api_secret=keys["secretKey"]
-    )
+    connect = await connect_command(nc, "alice", keys["apiKey"], keys["secretKey"])
     connected = await ask(nc, connect)
     assert connected["ok"], connected
     payload = f"symbol=XRP-USDT&timestamp={int(time.time() * 1000)}"
@@ -78,9 +77,7 @@ async def test_signing_fails_closed_while_vault_is_down_and_recovers(
         assert not refused["ok"] and refused["error"]["code"] == "unavailable"
         assert "Vault" in refused["error"]["message"]
     other = await sim_account(bingx_sim, ["read", "trade"])
-    connect_bob = ConnectCredential(
-        user_id="bob", api_key=other["apiKey"], api_secret=other["secretKey"]
-    )
+    connect_bob = await connect_command(nc, "bob", other["apiKey"], other["secretKey"])
     down = await ask(nc, connect_bob)
     assert down["error"]["code"] == "unavailable"
     assert await credential_events(store, "bob") == []  # nothing stored half-way

@@ -13,14 +13,32 @@ class VaultCommand(Command):
     service: ClassVar[str] = "vault"
 
 
+# a base64 BYOK ciphertext: RSA-4096 (512 bytes) + AES-KWP of a secret of at most 128
+# bytes (136), with room for a larger wrapping key
+WRAPPED_SECRET_MAX = 2048
+KEY_ID_MAX = 64  # SHA-256 hex
+
+
+class GetWrappingKey(VaultCommand):
+    """Transit's public wrapping key, with which the gateway wraps a BingX secret before
+    it crosses the bus. Reply data: public_key (PEM), key_id (SHA-256 hex of its DER)."""
+
+    name: ClassVar[str] = "wrapping_key"
+
+
 class ConnectCredential(VaultCommand):
-    """Verify with BingX, then store. Reply data: account_type, balance, api_key_last4,
-    warnings (e.g. no IP whitelist). The secret is used for the verification only."""
+    """Verify with BingX, then store. The secret travels only wrapped for Vault
+    (``fleet.vaultwrap``: BYOK import format, under the wrapping key ``wrapping_key_id``):
+    no Fleet process but the gateway's request handler ever holds it in clear. Reply data:
+    account_type, balance, api_key_last4, warnings (e.g. no IP whitelist); a ciphertext
+    made with a wrapping key Vault no longer has is refused ``conflict`` with details
+    ``wrapping_key_id`` (the current one): wrap again and resend."""
 
     name: ClassVar[str] = "connect"
     user_id: str
     api_key: str
-    api_secret: str
+    wrapped_secret: str = Field(min_length=1, max_length=WRAPPED_SECRET_MAX)
+    wrapping_key_id: str = Field(min_length=1, max_length=KEY_ID_MAX)
 
 
 class VerifyCredential(VaultCommand):
@@ -63,6 +81,7 @@ class SignPayloads(VaultCommand):
 
 
 VAULT_COMMANDS: tuple[type[VaultCommand], ...] = (
+    GetWrappingKey,
     ConnectCredential,
     VerifyCredential,
     DisconnectCredential,

@@ -25,6 +25,7 @@ from fleet.gateway import policy
 from fleet.gateway.adapters.audit_log import AuditLog
 from fleet.gateway.adapters.commands import CommandBus
 from fleet.gateway.adapters.database import Database
+from fleet.gateway.adapters.wrapping_keys import WrappingKeys
 from fleet.gateway.client_address import client_address
 from fleet.gateway.errors import GatewayError
 from fleet.gateway.health import CachedHealth
@@ -64,6 +65,7 @@ class Services:
     stream: StreamSpec
     health: CachedHealth
     writes: WriteLimiter
+    wrapping_keys: WrappingKeys
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from fleet.eventstore import EventStore, StreamSpec
 from fleet.gateway.adapters.audit_log import AuditLog
 from fleet.gateway.adapters.commands import CommandBus
 from fleet.gateway.adapters.database import Database
+from fleet.gateway.adapters.wrapping_keys import WrappingKeys
 from fleet.gateway.api import (
     account,
     admin_ops,
@@ -123,17 +124,19 @@ async def _running(settings: GatewaySettings, engine: Engine) -> AsyncIterator[S
         idle=timedelta(minutes=settings.session_idle_minutes),
     )
     read_models = ReadModels(engine, store)
+    commands = CommandBus(nc, timeout=settings.command_timeout_s)
     found = Services(
         settings=settings,
         db=Database(engine),
         sessions=SessionStore(engine, lifetimes),
-        commands=CommandBus(nc, timeout=settings.command_timeout_s),
+        commands=commands,
         audit=AuditLog(store),
         read_models=read_models,
         nc=nc,
         stream=stream,
         health=CachedHealth(lambda: health(nc, stream, engine, read_models)),
         writes=WriteLimiter(settings.user_writes_per_minute, settings.user_writes_burst),
+        wrapping_keys=WrappingKeys(commands, timeout=settings.connect_timeout_s),
     )
     await asyncio.to_thread(found.sessions.create_schema)
     await found.read_models.start(own_loop_nats_url=settings.nats_url)

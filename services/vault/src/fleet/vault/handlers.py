@@ -1,135 +1,21 @@
-"""One function per credential command: verify with BingX, act on Vault, append, reply.
-
-Order matters for "nothing stored half-way": BingX verifies the pair before Vault sees
-it; the API key is sealed before the secret is imported; the event is appended last. A
-first connect that fails after touching Vault shreds what it created; an update that
-fails leaves the log on the old key version, so the old pair keeps signing.
+"""One function per credential command: act on Vault (and BingX), append, reply.
+Connect, the one that takes a new secret, has its own module (:mod:`fleet.vault.connecting`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from fleet.events import ActorId, AggregateId, CorrelationId
 from fleet.events.commands import Command, CommandReply
-from fleet.events.vault_commands import (
-    ConnectCredential,
-    DisconnectCredential,
-    RotateCredential,
-    VerifyCredential,
-)
+from fleet.events.vault_commands import DisconnectCredential, RotateCredential, VerifyCredential
 from fleet.obs import get_logger
-from fleet.obs.logging import forget_secret, register_secret
 from fleet.vault.deps import VaultDeps
 from fleet.vault.domain.credential import Credential
-from fleet.vault.domain.policy import AccountSnapshot, format_problem, judge, last4
+from fleet.vault.domain.policy import AccountSnapshot, judge
 from fleet.vault.errors import KeeperUnavailable, KeyNotFound, KeyRefused, VaultServiceError
-from fleet.vault.ports import ProbeRefused, ProbeUnavailable, Sign
+from fleet.vault.ports import ProbeRefused, ProbeUnavailable
 from fleet.vault.signing import NOT_CONNECTED
-
-
-def _local_signer(secret: str) -> Sign:
-    # Used only while a connect request is verified; dropped with the request.
-    async def sign(payload: str) -> str:
-        return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
-
-    return sign
-
-
-REFUSED_PAIR = "BingX refused this API key and secret; check both and try again"
-KEY_IN_USE = "this API key is connected to another Fleet account; create a key of your own"
-
-
-async def connect(command: ConnectCredential, deps: VaultDeps) -> CommandReply:
-    """Verify the pair with BingX, then store it (an update switches atomically)."""
-    # While this request holds the pair, any log line that would contain it is scrubbed.
-    for value in (command.api_secret, command.api_key):
-        register_secret(value)
-    try:
-        return await _connect(command, deps)
-    finally:
-        for value in (command.api_secret, command.api_key):
-            forget_secret(value)
-
-
-def _refused_before_bingx(command: ConnectCredential, deps: VaultDeps) -> CommandReply | None:
-    """A pair that cannot be BingX keys, or an attempt over the connect budget."""
-    problem = format_problem(command.api_key, command.api_secret)
-    if problem:
-        return CommandReply.failure("invalid", problem[1], field=problem[0])
-    wait = deps.connect_gate.admit(command.user_id, datetime.now(UTC))
-    if wait > 0:
-        return CommandReply.failure(
-            "throttled", "too many connect attempts; try again later", retry_after_s=wait
-        )
-    return None
-
-
-async def _connect(command: ConnectCredential, deps: VaultDeps) -> CommandReply:
-    refused = _refused_before_bingx(command, deps)
-    if refused is not None:
-        return refused
-    try:
-        snapshot = await deps.probe.probe(command.api_key, _local_signer(command.api_secret))
-    except ProbeRefused as exc:
-        # one answer for a wrong key and a wrong secret: which one is wrong is not told
-        get_logger().info("connect refused by BingX", user=command.user_id, code=exc.bingx_code)
-        return CommandReply.failure("invalid", REFUSED_PAIR)
-    except ProbeUnavailable as exc:
-        return CommandReply.failure("unavailable", f"BingX unreachable: {exc}")
-    verdict = judge(snapshot, deps.egress_ips)
-    if verdict.refusal:
-        return CommandReply.failure("invalid", verdict.refusal, field="api_key")
-    digest = await deps.keeper.api_key_digest(command.api_key)
-    holder = deps.view.holder_of(digest)
-    if holder not in (None, command.user_id):  # whose it is is never told
-        return CommandReply.failure("conflict", KEY_IN_USE)
-    replaced = await _store(command, snapshot, deps, digest)
-    get_logger().info("credential connected", user=command.user_id, replaced=replaced)
-    return CommandReply.success(
-        status="verified",
-        account_type=snapshot.account_type,
-        balance=str(snapshot.balance),
-        api_key_last4=last4(command.api_key),
-        replaced_previous=replaced,
-        warnings=list(verdict.warnings),
-    )
-
-
-async def _store(
-    command: ConnectCredential, snapshot: AccountSnapshot, deps: VaultDeps, digest: str
-) -> bool:
-    user = AggregateId(command.user_id)
-    first = not (await deps.credentials.load(user)).connected
-    try:
-        sealed = await deps.keeper.seal_api_key(command.user_id, command.api_key)
-        version = await deps.keeper.import_secret(command.user_id, command.api_secret)
-        stored = await deps.credentials.execute(
-            user,
-            lambda c: c.connect(snapshot, sealed, last4(command.api_key), version, digest),
-            actor=ActorId(command.actor.user_id),
-            correlation_id=_correlation(command),
-        )
-    except Exception:
-        if first:
-            await _forget_unrecorded(deps, command.user_id)
-        raise
-    deps.view.apply_all(stored)
-    return not first
-
-
-async def _forget_unrecorded(deps: VaultDeps, user_id: str) -> None:
-    """Best effort after a failed first connect: no key in Vault without its event."""
-    try:
-        if not (await deps.credentials.load(AggregateId(user_id))).connected:
-            await deps.keeper.shred(user_id)
-    except Exception as exc:  # Vault or NATS down: any such key is unused; told to the SRE
-        get_logger().warning(
-            "could not remove transit keys of a failed first connect", user=user_id, error=str(exc)
-        )
 
 
 async def verify(
@@ -198,7 +84,7 @@ async def _record(
         credential.id,
         decide,
         actor=ActorId(command.actor.user_id),
-        correlation_id=_correlation(command),
+        correlation_id=correlation(command),
     )
     deps.view.apply_all(stored)
 
@@ -244,5 +130,6 @@ def vault_failure(exc: VaultServiceError) -> CommandReply:
     return CommandReply.failure("unavailable", f"the vault service cannot do this now: {exc}")
 
 
-def _correlation(command: Command) -> CorrelationId | None:
+def correlation(command: Command) -> CorrelationId | None:
+    """The request's correlation id, carried into the events it appends."""
     return CorrelationId(command.correlation_id) if command.correlation_id else None

@@ -6,16 +6,35 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from fleet.vault.domain.policy import AccountSnapshot
+from fleet.vaultwrap import WrappingKey
 
 Sign = Callable[[str], Awaitable[str]]
 
 
 class SecretKeeper(Protocol):
     """Holds each user's BingX secret as a non-exportable HMAC key and their API key as
-    ciphertext bound to the user; computes signatures without ever returning the secret."""
+    ciphertext bound to the user; computes signatures without ever returning the secret.
+    Secrets come in wrapped for Vault (``fleet.vaultwrap``) and are imported unopened."""
 
-    async def import_secret(self, user_id: str, secret: str) -> int:
-        """Import (or add a new version of) the user's signing key; returns its version."""
+    async def wrapping_key(self, *, refresh: bool = False) -> WrappingKey:
+        """Vault's public key for wrapping secrets (cached; fetched again on ``refresh``)."""
+        ...
+
+    async def stage_secret(self, user_id: str, wrapped_secret: str) -> str:
+        """Import a wrapped secret under a new pending key; returns that key's name."""
+        ...
+
+    async def sign_staged(self, name: str, payload: str) -> str:
+        """Lowercase hex HMAC-SHA256 of ``payload`` with a pending key."""
+        ...
+
+    async def discard_staged(self, name: str) -> None:
+        """Delete a pending key."""
+        ...
+
+    async def import_secret(self, user_id: str, wrapped_secret: str) -> int:
+        """Import (or add a new version of) the user's signing key from a wrapped secret;
+        returns its version."""
         ...
 
     async def sign(self, user_id: str, payload: str, key_version: int | None = None) -> str:

@@ -22,11 +22,12 @@ from fleet.events.envelope import check_token
 from fleet.events.vault_commands import (
     ConnectCredential,
     DisconnectCredential,
+    GetWrappingKey,
     RotateCredential,
     VerifyCredential,
 )
 from fleet.obs import correlated, get_logger
-from fleet.vault import handlers
+from fleet.vault import connecting, handlers
 from fleet.vault.deps import VaultDeps
 from fleet.vault.errors import VaultServiceError
 
@@ -38,7 +39,8 @@ QUEUE = "vault"
 
 def register(broker: NatsBroker, deps: Deps, *, max_workers: int = 8) -> None:
     """Subscribe the credential commands on the broker."""
-    _route(broker, ConnectCredential, handlers.connect, deps, max_workers)
+    _route(broker, GetWrappingKey, connecting.wrapping_key, deps, max_workers)
+    _route(broker, ConnectCredential, connecting.connect, deps, max_workers)
     _route(broker, VerifyCredential, handlers.verify, deps, max_workers)
     _route(broker, DisconnectCredential, handlers.disconnect, deps, max_workers)
     _route(broker, RotateCredential, handlers.rotate, deps, max_workers)
@@ -48,7 +50,7 @@ async def raw_body(msg: NatsMessage) -> bytes:
     """The request's bytes, undecoded. Two FastStream traps avoided: a handler parameter
     typed ``NatsMessage`` is a context field that fast_depends resolves in a worker thread
     (a thread hop per message, measured), and FastStream's own JSON decoding logs a failed
-    validation with the input in it (a connect body holds the BingX secret)."""
+    validation with the input in it (a connect body holds the API key)."""
     return msg.body
 
 

@@ -82,8 +82,18 @@ class VaultWorker:
             asyncio.create_task(self.health.run()),
             asyncio.create_task(self._hold_health_lease(spec.prefix)),
             asyncio.create_task(self._audit_signatures()),
+            asyncio.create_task(self._fetch_wrapping_key()),
         ]
         await self.signing.start(self._nc)
+
+    async def _fetch_wrapping_key(self) -> None:
+        """Ask Vault for its wrapping key now: OpenBao makes it on the first request (seconds
+        on a busy box), better here than during a trader's first connect. Best effort: the
+        first ``cmd.vault.wrapping_key`` asks again."""
+        try:
+            await self.deps().keeper.wrapping_key()
+        except VaultServiceError as exc:
+            get_logger().warning("could not fetch Vault's wrapping key yet", error=str(exc))
 
     async def view_probe(self) -> str | None:
         """Health: the credential view has read the log up to its end once."""

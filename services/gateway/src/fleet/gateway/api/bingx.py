@@ -1,8 +1,9 @@
 """A trader's BingX connection (``/api/bingx/*``), through the vault service.
 
-The API secret passes through this process on its way to vault and nowhere else: it is
-registered with the log scrubber for the request's duration, never logged, echoed or
-stored. Answers show only the last four characters of the API key.
+The API secret is in clear in this process only, for the one connect request: it is
+wrapped here with Vault's public wrapping key (``fleet.vaultwrap``) and crosses the bus as
+ciphertext that only OpenBao can open. Meanwhile it is registered with the log scrubber,
+never logged, echoed or stored. Answers show only the last four characters of the API key.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from fleet.gateway.read_models.credentials.queries import credential_of
 from fleet.gateway.schemas.trading import BingxResult, ConnectRequest
 from fleet.obs import register_secret
 from fleet.obs.logging import forget_secret
+from fleet.vaultwrap import BINGX_KEY
+
+NOT_A_SECRET = CommandReply.failure(
+    "invalid", "a BingX secret key is 16-128 letters and digits", field="api_secret"
+)
 
 router = make_router("bingx")
 
@@ -70,16 +76,8 @@ async def connect(
     access: Annotated[Access, Depends(authorize("bingx.connect"))],
     found: ServicesDep,
 ) -> BingxResult:
-    caller = access.caller
     with _scrubbed(keys.api_secret, keys.api_key):
-        command = ConnectCredential(
-            user_id=caller.user_id,
-            api_key=keys.api_key,
-            api_secret=keys.api_secret,
-            actor=caller.actor(),
-            correlation_id=access.request_id,
-        )
-        reply = await send(found, command, timeout=found.settings.connect_timeout_s)
+        reply = await _send_wrapped(found, access, keys)
     last4 = str(reply.data.get("api_key_last4", "")) if reply.ok else ""
     await _audited_reply(found, access, "bingx.connect", reply, {"api_key_last4": last4})
     if not reply.ok:
@@ -93,6 +91,31 @@ async def connect(
         api_key_last4=last4 or None,
         warnings=[str(w) for w in reply.data.get("warnings", [])],
     )
+
+
+async def _send_wrapped(found: Services, access: Access, keys: ConnectRequest) -> CommandReply:
+    """Wrap the secret for Vault and send it; wrapped again with a fresh key, once, when
+    Vault has another wrapping key than the one kept here (a rebuilt Vault)."""
+    if not BINGX_KEY.match(keys.api_secret):
+        return NOT_A_SECRET
+    reply = NOT_A_SECRET
+    for _ in range(2):
+        key = await found.wrapping_keys.current()
+        if isinstance(key, CommandReply):
+            return key
+        command = ConnectCredential(
+            user_id=access.caller.user_id,
+            api_key=keys.api_key,
+            wrapped_secret=key.wrap(keys.api_secret),
+            wrapping_key_id=key.key_id,
+            actor=access.caller.actor(),
+            correlation_id=access.request_id,
+        )
+        reply = await send(found, command, timeout=found.settings.connect_timeout_s)
+        if reply.error is None or "wrapping_key_id" not in reply.error.details:
+            return reply
+        found.wrapping_keys.forget(key.key_id)
+    return reply
 
 
 @router.post(

@@ -70,7 +70,7 @@ class SettingsUpdate(ApiModel):
 
 
 class ConnectRequest(ApiModel):
-    """A BingX API key pair. The secret goes to the vault service and nowhere else."""
+    """A BingX API key pair. The secret is wrapped for Vault at the door: only Vault opens it."""
 
     api_key: str = Field(min_length=1, max_length=256, examples=["vQ7...64 characters...Xk"])
     api_secret: str = Field(min_length=1, max_length=256, examples=["(the secret)"])

@@ -8,6 +8,7 @@ signature and a shared, not thread-safe ``requests.Session`` (see the README).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Protocol
 
 import aiohttp
@@ -15,6 +16,8 @@ import aiohttp
 from fleet.vault.errors import KeeperUnavailable, KeyNotFound, KeyRefused
 
 Body = dict[str, Any]
+# OpenBao answers an import whose ciphertext it cannot open with HTTP 500 and these words
+_UNOPENABLE = re.compile(r"decrypt|ciphertext|unwrap", re.IGNORECASE)
 
 
 class VaultAuth(Protocol):
@@ -93,6 +96,8 @@ def _raise_for(status: int, answer: Body) -> None:
         raise KeyNotFound("no transit key for this user")
     if status == 400:
         raise KeyRefused(message or "Vault refused the request")
+    if status == 500 and _UNOPENABLE.search(message):  # the request's fault, not Vault's
+        raise KeyRefused(f"Vault could not open the ciphertext: {message}")
     if status == 403:  # the service's own token: not the caller's fault, retry may work
         raise KeeperUnavailable("Vault denied the vault service's token (permission denied)")
     if status in (429, 503):

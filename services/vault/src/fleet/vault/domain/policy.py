@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import Decimal
+
+from fleet.vaultwrap import BINGX_KEY
 
 # BingX permission ids (spec §8).
 READ = 2
 PERPETUAL_TRADING = 3
 WITHDRAW = 5
-_KEY = re.compile(r"^[A-Za-z0-9]{16,128}$")
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,11 @@ class KeyVerdict:
     warnings: tuple[str, ...]
 
 
-def format_problem(api_key: str, api_secret: str) -> tuple[str, str] | None:
-    """``(field, reason)`` when the pair cannot be BingX keys, else ``None``."""
-    if not _KEY.match(api_key):
-        return "api_key", "a BingX API key is 16-128 letters and digits"
-    if not _KEY.match(api_secret):
-        return "api_secret", "a BingX secret key is 16-128 letters and digits"
+def format_problem(api_key: str) -> str | None:
+    """Why ``api_key`` cannot be a BingX API key, else ``None`` (the secret's shape is
+    checked by the gateway before it wraps it: it never reaches this service in clear)."""
+    if not BINGX_KEY.match(api_key):
+        return "a BingX API key is 16-128 letters and digits"
     return None
 
 
