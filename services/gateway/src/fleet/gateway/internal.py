@@ -61,7 +61,11 @@ async def internal_server(host: str, port: int | None, health: CachedHealth) -> 
         yield
         return
     config = uvicorn.Config(
-        internal_app(health), lifespan="off", log_level="warning", access_log=False
+        internal_app(health),
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        server_header=False,
     )
     server = _Embedded(config)
     sock = _shared_socket(host, port)
