@@ -55,11 +55,12 @@ def make_deps(
     """``make_deps(**settings)``: one auth instance (its own in-memory ledger) on this
     test's stream; two of them stand for two instances deciding at once."""
     built: list[AuthDeps] = []
+    personal = InMemoryPersonalData()  # one key store, as the instances share PostgreSQL
 
     def make(**overrides: object) -> AuthDeps:
         values = {"stream_name": event_store.spec.name, "subject_prefix": event_store.spec.prefix}
         settings = AuthSettings.model_validate(values | CHEAP_ARGON2 | overrides)
-        built.append(build_deps(settings, connection, InMemoryPersonalData(), clock))
+        built.append(build_deps(settings, connection, personal, clock))
         return built[-1]
 
     yield make
