@@ -22,9 +22,9 @@ from fleet.projections.catalog import select_projections
 from fleet.projections.rebuild import rebuild_all
 
 if TYPE_CHECKING:
-    from conftest import Session, Stack
+    from tests.api.conftest import Session, Stack
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 USER_IP = "127.0.0.213"
 
