@@ -10,6 +10,7 @@ and is sealed with the day's key, erased after ``FLEET_PERSONAL_DAY_KEY_DAYS`` (
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from sqlalchemy import create_engine, text
 
 from fleet.projections.catalog import select_projections
+from fleet.projections.personal_keys import reveal_in
 from fleet.projections.rebuild import rebuild_all
 
 if TYPE_CHECKING:
@@ -27,6 +29,20 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 USER_IP = "127.0.0.213"
+
+
+def _opened(database_url: str, raw: bytes, user_id: str) -> set[str]:
+    """Every value sealed with ``user_id``'s key in ``raw``, opened with the key store."""
+    sealed = {
+        m.decode() for m in re.findall(rb"pii1:" + user_id.encode() + rb":[A-Za-z0-9_=-]+", raw)
+    }
+    assert sealed
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return {reveal_in(connection, value) for value in sealed}
+    finally:
+        engine.dispose()
 
 
 def _rows_containing(database_url: str, needles: list[str]) -> list[str]:
@@ -100,7 +116,9 @@ async def test_a_deleted_user_leaves_no_email_or_address_anywhere(
     assert USER_IP in {entry["ip"] for entry in audit.json()["items"]}, audit.text
     raw = await _raw_stream(stack)
     assert email.encode() not in raw and USER_IP.encode() not in raw  # sealed in the log
-    assert f"pii1:{account.user_id}:".encode() in raw
+    assert {email, USER_IP} <= _opened(stack.database_url, raw, account.user_id)
+    found = _rows_containing(stack.database_url, [email, USER_IP])
+    assert f"rm_users.users: {email}" in found, found  # the sweep sees plain values
 
     deleted = await admin.delete(f"/api/admin/users/{account.user_id}")
     assert deleted.status_code == 200, deleted.text
@@ -119,7 +137,8 @@ async def test_a_deleted_user_leaves_no_email_or_address_anywhere(
     assert _rows_containing(stack.database_url, [email, USER_IP]) == []
     raw = await _raw_stream(stack)
     assert email.encode() not in raw and USER_IP.encode() not in raw
-    assert f"pii1:{account.user_id}:".encode() in raw  # the log kept its shape
+    # the log kept its shape, and what it holds of him opens to nothing: his key is gone
+    assert _opened(stack.database_url, raw, account.user_id) == {"erased"}
 
 
 async def test_the_last_admin_cannot_be_deleted(stack: Stack, admin: Session) -> None:
