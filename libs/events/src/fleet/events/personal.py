@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pydantic import BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 from fleet.events.bounds import EMAIL_MAX, HASH_MAX, ID_MAX, IP_MAX, USER_AGENT_MAX
 from fleet.events.bounds import _address_or_unknown as address_or_unknown
@@ -122,12 +122,29 @@ def _ip_sealed_or_unknown(value: object) -> object:
     return address_or_unknown(value)
 
 
+def _plain_at_most(plain_max: int) -> AfterValidator:
+    """A plain value keeps its own bound; the sealed form has the wider one."""
+
+    def check(value: str) -> str:
+        if not is_sealed(value) and len(value) > plain_max:
+            raise ValueError(f"at most {plain_max} characters")
+        return value
+
+    return AfterValidator(check)
+
+
 # personal fields: the plain value (as before), its sealed form, or "erased"
 PersonalIp = Annotated[
     str,
     BeforeValidator(_ip_sealed_or_unknown),
     StringConstraints(max_length=sealed_max(IP_MAX)),
 ]
-PersonalEmail = Annotated[str, StringConstraints(max_length=sealed_max(EMAIL_MAX))]
-PersonalUserAgent = Annotated[str, StringConstraints(max_length=sealed_max(USER_AGENT_MAX))]
-PersonalHash = Annotated[str, StringConstraints(max_length=sealed_max(HASH_MAX))]
+PersonalEmail = Annotated[
+    str, StringConstraints(max_length=sealed_max(EMAIL_MAX)), _plain_at_most(EMAIL_MAX)
+]
+PersonalUserAgent = Annotated[
+    str, StringConstraints(max_length=sealed_max(USER_AGENT_MAX)), _plain_at_most(USER_AGENT_MAX)
+]
+PersonalHash = Annotated[
+    str, StringConstraints(max_length=sealed_max(HASH_MAX)), _plain_at_most(HASH_MAX)
+]
