@@ -167,10 +167,11 @@ class Bench:
         await ensure_platform(self.nc.jetstream(), spec)
         self.store = EventStore(self.nc, spec)
         common = {"FLEET_LOG_LEVEL": "warning"}
-        auth = {"FLEET_NATS_URL": self.nats.url_for("auth")}
+        database_url = self.postgres.create_database("fleet")
+        auth = {"FLEET_NATS_URL": self.nats.url_for("auth"), "FLEET_DATABASE_URL": database_url}
         gateway = {
             "FLEET_NATS_URL": self.nats.url_for("gateway"),
-            "FLEET_DATABASE_URL": self.postgres.create_database("fleet"),
+            "FLEET_DATABASE_URL": database_url,
             "FLEET_COOKIE_SECURE": "false",
         }
         self.services.append(ServiceProcess("auth", common | auth, self.root).start())

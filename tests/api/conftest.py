@@ -248,7 +248,9 @@ def _environments(
         "FLEET_LOG_LEVEL": "debug",
     }
     envs = {
-        "auth": CHEAP_ARGON2 | _extra_env(request, "auth_env", AUTH_ENV),
+        "auth": CHEAP_ARGON2
+        | {"FLEET_DATABASE_URL": database_url}
+        | _extra_env(request, "auth_env", AUTH_ENV),
         "gateway": {
             "FLEET_DATABASE_URL": database_url,
             "FLEET_COOKIE_SECURE": "false",

@@ -24,6 +24,7 @@ from nats.aio.client import Client
 from fleet.auth.accounts import AuthDeps
 from fleet.auth.adapters.argon2_hasher import Argon2Hasher
 from fleet.auth.adapters.clock import ManualClock
+from fleet.auth.adapters.personal_keys import InMemoryPersonalData
 from fleet.auth.main import build_deps
 from fleet.auth.settings import AuthSettings
 from fleet.events.auth_commands import AuthCommand, UnlockUser
@@ -54,11 +55,12 @@ def make_deps(
     """``make_deps(**settings)``: one auth instance (its own in-memory ledger) on this
     test's stream; two of them stand for two instances deciding at once."""
     built: list[AuthDeps] = []
+    personal = InMemoryPersonalData()  # one key store, as the instances share PostgreSQL
 
     def make(**overrides: object) -> AuthDeps:
         values = {"stream_name": event_store.spec.name, "subject_prefix": event_store.spec.prefix}
         settings = AuthSettings.model_validate(values | CHEAP_ARGON2 | overrides)
-        built.append(build_deps(settings, connection, clock))
+        built.append(build_deps(settings, connection, personal, clock))
         return built[-1]
 
     yield make
@@ -107,7 +109,7 @@ class RunningAuth:
 
 @pytest.fixture(scope="module")
 async def auth_service(
-    nats_server: Any, tmp_path_factory: pytest.TempPathFactory
+    nats_server: Any, postgres_server: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningAuth]:
     """The auth service as a process, for one test module (debug logs: the most it logs)."""
     nc = await nats.connect(nats_server.admin_url)
@@ -117,6 +119,7 @@ async def auth_service(
     log = tmp_path_factory.mktemp("auth") / "auth.log"
     env = os.environ | {
         "FLEET_NATS_URL": nats_server.url_for("auth"),
+        "FLEET_DATABASE_URL": postgres_server.create_database(namespace),
         "FLEET_STREAM_NAME": spec.name,
         "FLEET_SUBJECT_PREFIX": spec.prefix,
         "FLEET_HTTP_PORT": str(free_port()),

@@ -91,15 +91,17 @@ async def test_refusals_are_written_once_per_source_and_window_with_an_alert(
     for i in range(12):
         await send(deps, login(f"nobody{i % 3}", "wrong password!!", "192.0.2.77"))
     await send(deps, login("someone", "wrong password!!", "192.0.2.78"))
-    assert await write_window(deps.tally, event_store, clock) == 3
+    assert await write_window(deps.tally, event_store, deps.personal, clock) == 3
     events = await stored(event_store, SECURITY_AGGREGATE, LOGINS_ID)
-    by_source = {e.source_ip: e for e in events if isinstance(e, LoginsRefused)}
+    refusals = [e for e in events if isinstance(e, LoginsRefused)]
+    assert all(e.source_ip.startswith("pii1:day-2026-03-01:") for e in refusals)  # sealed
+    by_source = {await deps.personal.reveal(e.source_ip): e for e in refusals}
     assert by_source["192.0.2.77"].refused == 12 and by_source["192.0.2.77"].accounts == 3
     assert by_source["192.0.2.77"].usernames == ("nobody0", "nobody1", "nobody2")
     alerts = [e for e in events if isinstance(e, AttackSuspected)]
     assert len(alerts) == 1 and alerts[0].refused == 13 and alerts[0].sources == 2
-    assert alerts[0].top_source_ip == "192.0.2.77"
-    assert await write_window(deps.tally, event_store, clock) == 0  # nothing new
+    assert await deps.personal.reveal(alerts[0].top_source_ip) == "192.0.2.77"
+    assert await write_window(deps.tally, event_store, deps.personal, clock) == 0  # nothing new
 
 
 async def test_an_ip_in_back_off_is_throttled_without_counting_against_the_user(
@@ -125,7 +127,9 @@ async def test_a_login_rehashes_a_password_hashed_with_old_parameters(
     assert (await send(stronger, login("carol"))).ok
     hashes = [e for e in await stored(event_store, "user", user_id) if isinstance(e, PasswordSet)]
     assert [e.reason for e in hashes] == ["initial", "rehashed"]
-    assert "t=1" in hashes[0].password_hash and "t=2" in hashes[1].password_hash
+    assert all(e.password_hash.startswith(f"pii1:{user_id}:") for e in hashes)  # sealed
+    opened = [await deps.personal.reveal(e.password_hash) for e in hashes]
+    assert "t=1" in opened[0] and "t=2" in opened[1]
     assert (await send(stronger, login("carol"))).ok  # no second rehash needed
     assert (
         len([e for e in await stored(event_store, "user", user_id) if isinstance(e, PasswordSet)])

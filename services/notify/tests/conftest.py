@@ -17,12 +17,15 @@ import nats
 import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
+from sqlalchemy import create_engine
 
 from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, wrap
 from fleet.events.commands import CommandReply, command_subject
 from fleet.events.notifications import NOTIFICATION_AGGREGATE, SetNotificationPreferences
 from fleet.events.users import UserCreated
 from fleet.eventstore import EventStore
+from fleet.projections.meta import migrate
+from fleet.projections.personal_keys import PersonalKeys
 from fleet.stack import free_port
 from fleet.testing.services import ServiceProcess
 
@@ -100,6 +103,7 @@ class Harness:
     nats_url: str
     env: dict[str, str]
     log_dir: Path
+    keys: PersonalKeys | None = None  # seals e-mails as the auth service does
     processes: list[ServiceProcess] = field(default_factory=list)
 
     async def start(self, **extra: str) -> ServiceProcess:
@@ -113,7 +117,10 @@ class Harness:
         return await self.store.append(aggregate, [wrap(e, aggregate) for e in events], None)
 
     async def user(self, user_id: str, role: str = "trader") -> None:
-        created = UserCreated(username=user_id, email=f"{user_id}@fleet.test", role=role)
+        address = f"{user_id}@fleet.test"
+        if self.keys is not None:  # sealed with the user's key: notify must open it
+            (address,) = await asyncio.to_thread(self.keys.seal, user_id, address)
+        created = UserCreated(username=user_id, email=address, role=role)
         await self.append("user", user_id, created)
 
     async def preferences(self, command: SetNotificationPreferences) -> CommandReply:
@@ -144,10 +151,11 @@ class Harness:
 
 @pytest.fixture
 async def harness(
-    event_store: EventStore, nats_url: str, namespace: str, tmp_path: Path
+    event_store: EventStore, nats_url: str, namespace: str, tmp_path: Path, database_url: str
 ) -> AsyncIterator[Harness]:
     env = {
         "FLEET_NATS_URL": nats_url,
+        "FLEET_DATABASE_URL": database_url,
         "FLEET_STREAM_NAME": event_store.spec.name,
         "FLEET_SUBJECT_PREFIX": event_store.spec.prefix,
         "FLEET_NOTIFY_POSITION_BUCKET": f"notify_{namespace}",
@@ -157,10 +165,13 @@ async def harness(
         "FLEET_RETRY_BASE_S": "0.05",
         "FLEET_LOG_FORMAT": "console",
     }
-    harness = Harness(event_store, nats_url, env, tmp_path)
+    engine = create_engine(database_url)
+    migrate(engine)
+    harness = Harness(event_store, nats_url, env, tmp_path, keys=PersonalKeys(engine))
     yield harness
     for process in harness.processes:
         process.stop()
+    engine.dispose()
 
 
 def _self_signed(directory: Path) -> tuple[Path, Path]:

@@ -169,4 +169,5 @@ def run_asgi(app: Any, settings: ServiceSettings) -> None:
         port=settings.http_port,
         log_level="warning",
         log_config=None,
+        server_header=False,  # no "server: uvicorn" banner
     )

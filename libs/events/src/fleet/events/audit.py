@@ -18,9 +18,9 @@ from fleet.events.bounds import (
     REASON_MAX,
     CodeText,
     IdText,
-    IpText,
     NameText,
 )
+from fleet.events.personal import PersonalIp
 from fleet.events.registry import DomainEvent
 
 DetailText = Annotated[str, Field(max_length=REASON_MAX)]
@@ -38,7 +38,7 @@ class AuditRecorded(DomainEvent):
     action: NameText  # e.g. "admin.user.create", "bingx.connect", "auth.login", "dashboard.view"
     actor_id: IdText  # the acting user's id ("anonymous" for a failed login of no user)
     actor_role: CodeText
-    ip: IpText
+    ip: PersonalIp  # sealed with the actor's key (anonymous: the day's key)
     target_user_id: IdText | None = None
     outcome: AuditOutcome = "ok"
     details: Annotated[dict[DetailKey, DetailText], Field(max_length=DETAIL_ITEMS_MAX)] = {}

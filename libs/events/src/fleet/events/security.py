@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from fleet.events.personal import sealed_max
 from fleet.events.registry import DomainEvent
 
 SECURITY_AGGREGATE = "security"
@@ -20,7 +21,9 @@ LOGINS_ID = "logins"
 EVENT_LOG_ID = "event_log"
 MAX_NAMES = 10  # usernames named in one event (the count of distinct ones is separate)
 
-SourceIp = Annotated[str, StringConstraints(max_length=64)]
+# the source address, sealed with the day's key (``personal.day_subject``): destroyed after
+# the retention period, as it belongs to no known user
+SourceIp = Annotated[str, StringConstraints(max_length=sealed_max(64))]
 TriedName = Annotated[str, StringConstraints(max_length=32)]
 
 

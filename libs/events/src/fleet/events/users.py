@@ -2,6 +2,9 @@
 
 A password hash (argon2id) is part of the user's state and so of its events: it is not
 the password, and no plaintext password, token or BingX secret ever enters the log.
+Personal data (e-mail, IP addresses, user agents) and the password hash are written
+sealed with the user's data key (``fleet.events.personal``): deleting the user destroys
+the key, and they read as ``erased`` for ever.
 """
 
 from __future__ import annotations
@@ -13,15 +16,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from fleet.events.bounds import (
-    EmailText,
     HashText,
     IdText,
-    IpText,
     NameText,
     ReasonText,
     SymbolText,
-    UserAgentText,
 )
+from fleet.events.personal import PersonalEmail, PersonalHash, PersonalIp, PersonalUserAgent
 from fleet.events.registry import DomainEvent
 
 USER_AGGREGATE = "user"
@@ -82,7 +83,7 @@ class TradingSettings(BaseModel):
 class UserCreated(DomainEvent):
     event_type = "user.created"
     username: NameText
-    email: EmailText
+    email: PersonalEmail
     role: Role
     created_by: IdText | None = None
 
@@ -108,20 +109,20 @@ class UserDeleted(DomainEvent):
 
 class PasswordSet(DomainEvent):
     event_type = "user.password_set"
-    password_hash: HashText
+    password_hash: PersonalHash
     reason: PasswordReason
     must_change: bool = False  # a generated or admin-reset password: change at next login
 
 
 class LoginSucceeded(DomainEvent):
     event_type = "user.login_succeeded"
-    ip: IpText
-    user_agent: UserAgentText = ""
+    ip: PersonalIp
+    user_agent: PersonalUserAgent = ""
 
 
 class LoginFailed(DomainEvent):
     event_type = "user.login_failed"
-    ip: IpText
+    ip: PersonalIp
     consecutive_failures: int
     throttled: bool = False  # refused by back-off, the password was not even checked
     failed_at: datetime | None = None  # when (the back-off is computed from it)
@@ -131,7 +132,7 @@ class UserLocked(DomainEvent):
     event_type = "user.locked"
     until: datetime
     consecutive_failures: int
-    ip: IpText = ""  # the client IP of the failure that locked the account
+    ip: PersonalIp = ""  # the client IP of the failure that locked the account
 
 
 class UserUnlocked(DomainEvent):
@@ -140,7 +141,7 @@ class UserUnlocked(DomainEvent):
 
 class EmailChanged(DomainEvent):
     event_type = "user.email_changed"
-    email: EmailText
+    email: PersonalEmail
 
 
 class ViewerGrantGiven(DomainEvent):

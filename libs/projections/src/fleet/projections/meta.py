@@ -43,6 +43,8 @@ def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     with engine.begin() as connection:
+        # several processes may start at once (auth workers, the gateway): one migrates
+        connection.execute(text("SELECT pg_advisory_xact_lock(7262034)"))
         connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{META_SCHEMA}"'))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -17,7 +17,7 @@ from fleet.auth.domain.refusal_tally import RefusalTally
 from fleet.auth.domain.user import User
 from fleet.auth.domain.username_claim import HolderStatus, UsernameClaim
 from fleet.auth.errors import Conflict, NotFound
-from fleet.auth.ports import Clock, PasswordHasher
+from fleet.auth.ports import Clock, PasswordHasher, PersonalData
 from fleet.events import ActorId, AggregateId, CorrelationId, InvalidAggregateId
 from fleet.events.commands import Command
 from fleet.events.envelope import check_token
@@ -38,6 +38,7 @@ class AuthDeps:
     policy: LoginPolicy
     ledger: FailureLedger
     clock: Clock
+    personal: PersonalData
     symbols: tuple[str, ...] = ()
     budget: VerificationBudget = field(default_factory=VerificationBudget)
     tally: RefusalTally = field(default_factory=RefusalTally)
@@ -75,6 +76,16 @@ async def load_user(deps: AuthDeps, user_id: str, field: str = "user_id") -> Use
     user = await deps.users.load(AggregateId(user_id))
     user.require(field)
     return user
+
+
+async def was_deleted(deps: AuthDeps, user_id: str) -> bool:
+    """Whether ``user_id`` names a user who existed and was deleted."""
+    try:
+        check_token(user_id, "user id")
+    except InvalidAggregateId:
+        return False
+    user = await deps.users.load(AggregateId(user_id))
+    return user.state.created and user.state.deleted
 
 
 async def find_by_username(deps: AuthDeps, username: str) -> User | None:

@@ -9,7 +9,7 @@ from fleet.auth.accounts import AuthDeps, execute, load_user
 from fleet.auth.domain.access_tokens import NewToken, new_token, token_sha256
 from fleet.auth.domain.identity import UserId, check_email, check_username, new_user_id
 from fleet.auth.domain.password_policy import check_password, generate_password
-from fleet.auth.errors import Forbidden, InvalidInput
+from fleet.auth.errors import Forbidden, InvalidInput, NotFound
 from fleet.events.auth_commands import (
     BootstrapAdmin,
     ChangeEmail,
@@ -59,6 +59,7 @@ async def _register(
     user_id = new_user_id()
     await accounts.claim_username(deps, display, user_id, command)
     password_hash = await deps.hasher.hash(password)
+    address, password_hash = await deps.personal.seal(user_id, address, password_hash)
     actor = command.actor.user_id
     await execute(
         deps.users,
@@ -95,7 +96,9 @@ async def reset_password(command: ResetPassword, deps: AuthDeps) -> CommandReply
     """An admin sets a user's password (by default to be changed at the next login)."""
     user = await load_user(deps, command.user_id)
     check_password(command.new_password, user.state.username, "new_password")
-    password_hash = await deps.hasher.hash(command.new_password)
+    (password_hash,) = await deps.personal.seal(
+        user.id, await deps.hasher.hash(command.new_password)
+    )
     await execute(
         deps.users,
         user.id,
@@ -130,11 +133,19 @@ async def set_active(command: SetActive, deps: AuthDeps) -> CommandReply:
 
 
 async def delete_user(command: DeleteUser, deps: AuthDeps) -> CommandReply:
-    """Delete (tokens revoked, username freed); the last active admin cannot be deleted."""
-    user = await load_user(deps, command.user_id)
+    """Delete (tokens revoked, username freed); the last active admin cannot be deleted.
+    The user's data key is destroyed last: his e-mail, addresses and password hash in the
+    log read as ``erased`` from then on (a retry of a half-done deletion finishes it)."""
+    try:
+        user = await load_user(deps, command.user_id)
+    except NotFound:
+        if await accounts.was_deleted(deps, command.user_id):
+            await deps.personal.destroy(command.user_id)
+        raise
     await accounts.leave_roster(deps, user, "deleted", command)
     await execute(deps.users, user.id, lambda u: u.delete(), command)
     await accounts.release_username(deps, user, command)
+    await deps.personal.destroy(user.id)
     return _status(True)
 
 
@@ -150,8 +161,11 @@ async def unlock_user(command: UnlockUser, deps: AuthDeps) -> CommandReply:
 
 async def change_email(command: ChangeEmail, deps: AuthDeps) -> CommandReply:
     address = check_email(command.email)
-    await load_user(deps, command.user_id)
-    changed = await execute(deps.users, command.user_id, lambda u: u.change_email(address), command)
+    user = await load_user(deps, command.user_id)
+    if await deps.personal.reveal(user.state.email) == address:
+        return _status(False)
+    (sealed,) = await deps.personal.seal(user.id, address)
+    changed = await execute(deps.users, user.id, lambda u: u.change_email(sealed), command)
     return _status(changed)
 
 

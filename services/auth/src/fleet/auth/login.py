@@ -23,6 +23,7 @@ from fleet.auth.domain.user import User
 from fleet.auth.errors import Forbidden, InvalidInput, Throttled, Unauthenticated
 from fleet.events.auth_commands import Authenticate, ChangePassword
 from fleet.events.commands import Command, CommandReply
+from fleet.events.personal import ERASED
 
 WRONG_CREDENTIALS = "wrong username or password"
 
@@ -54,12 +55,12 @@ async def authenticate(command: Authenticate, deps: AuthDeps) -> CommandReply:
     """user_id, username, role, must_change_password; or a refusal (see module doc)."""
     name = normalize_username(command.username)[:LOOKUP_KEY_MAX]
     user = await find_by_username(deps, name)
-    known_hash = user.state.password_hash if user else ""
+    known_hash = await _hash_of(deps, user)
     if not await _verify(deps, command, name, known_hash, command.password) or user is None:
         raise Unauthenticated(WRONG_CREDENTIALS)
     if not user.state.active:
         raise Forbidden("this account is deactivated")
-    user = await _succeed(command, deps, user)
+    user = await _succeed(command, deps, user, known_hash)
     return CommandReply.success(
         user_id=user.id,
         username=user.state.username,
@@ -68,13 +69,22 @@ async def authenticate(command: Authenticate, deps: AuthDeps) -> CommandReply:
     )
 
 
-async def _succeed(command: Authenticate, deps: AuthDeps, user: User) -> User:
+async def _hash_of(deps: AuthDeps, user: User | None) -> str:
+    """The user's argon2id hash, opened with his data key ("" if none or erased)."""
+    if user is None or not user.state.password_hash:
+        return ""
+    opened = await deps.personal.reveal(user.state.password_hash)
+    return "" if opened == ERASED else opened
+
+
+async def _succeed(command: Authenticate, deps: AuthDeps, user: User, known_hash: str) -> User:
     rehashed = None
-    if deps.hasher.needs_rehash(user.state.password_hash):
-        rehashed = await deps.hasher.hash(command.password)
+    if deps.hasher.needs_rehash(known_hash):
+        (rehashed,) = await deps.personal.seal(user.id, await deps.hasher.hash(command.password))
+    ip, agent = await deps.personal.seal(user.id, command.actor.ip, command.user_agent)
 
     def succeed(u: User) -> User:
-        u.login_succeeded(command.actor.ip, command.user_agent)
+        u.login_succeeded(ip, agent)
         if rehashed is not None:
             keep = u.state.must_change_password
             u.set_password(rehashed, "rehashed", must_change=keep)
@@ -92,9 +102,12 @@ async def change_password(command: ChangePassword, deps: AuthDeps) -> CommandRep
     if command.new_password == command.current_password:
         raise InvalidInput("new_password", "the new password must differ from the current one")
     name = normalize_username(user.state.username)
-    if not await _verify(deps, command, name, user.state.password_hash, command.current_password):
+    known_hash = await _hash_of(deps, user)
+    if not await _verify(deps, command, name, known_hash, command.current_password):
         raise Unauthenticated("the current password is wrong")
-    password_hash = await deps.hasher.hash(command.new_password)
+    (password_hash,) = await deps.personal.seal(
+        user.id, await deps.hasher.hash(command.new_password)
+    )
     await execute(
         deps.users,
         user.id,

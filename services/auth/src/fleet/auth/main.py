@@ -9,10 +9,12 @@ import contextlib
 import nats
 from faststream.asgi import AsgiFastStream
 from nats.aio.client import Client
+from sqlalchemy import Engine, create_engine
 
 from fleet.auth.accounts import AuthDeps
 from fleet.auth.adapters.argon2_hasher import Argon2Hasher
 from fleet.auth.adapters.clock import utc_now
+from fleet.auth.adapters.personal_keys import PostgresPersonalData
 from fleet.auth.domain.admin_roster import AdminRoster
 from fleet.auth.domain.login_policy import FailureLedger
 from fleet.auth.domain.refusal_tally import RefusalTally
@@ -20,14 +22,15 @@ from fleet.auth.domain.user import User
 from fleet.auth.domain.username_claim import UsernameClaim
 from fleet.auth.errors import Unavailable
 from fleet.auth.log_budget import keep_watching
-from fleet.auth.ports import Clock
-from fleet.auth.refusal_log import keep_writing
+from fleet.auth.ports import Clock, PersonalData
+from fleet.auth.refusal_log import keep_shredding, keep_writing
 from fleet.auth.settings import AuthSettings
 from fleet.auth.subscribers import register
 from fleet.bus import ServiceRuntime, make_broker, serve
 from fleet.events.catalog import domain_registry
 from fleet.eventstore import EventStore, Repository, StreamSpec
 from fleet.eventstore.budget import UsageAlarm
+from fleet.projections.meta import migrate
 
 NOTE = (
     "users, roles, passwords (argon2id), login throttling, viewer grants, "
@@ -39,7 +42,9 @@ def _stream(settings: AuthSettings) -> StreamSpec:
     return StreamSpec(name=settings.stream_name, prefix=settings.subject_prefix)
 
 
-def build_deps(settings: AuthSettings, nc: Client, clock: Clock = utc_now) -> AuthDeps:
+def build_deps(
+    settings: AuthSettings, nc: Client, personal: PersonalData, clock: Clock = utc_now
+) -> AuthDeps:
     """The handlers' dependencies on the event stream ``settings`` name."""
     store = EventStore(nc, _stream(settings))
     registry = domain_registry()
@@ -58,6 +63,7 @@ def build_deps(settings: AuthSettings, nc: Client, clock: Clock = utc_now) -> Au
         policy=policy,
         ledger=FailureLedger(policy),
         clock=clock,
+        personal=personal,
         symbols=settings.trading_symbols,
         budget=settings.verification_budget(),
         tally=RefusalTally(alert_threshold=settings.login_alert_threshold),
@@ -73,6 +79,7 @@ class AuthWorker:
         self._nc: Client | None = None
         self._deps: AuthDeps | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._engine: Engine | None = None
 
     def deps(self) -> AuthDeps:
         if self._deps is None:
@@ -81,14 +88,20 @@ class AuthWorker:
 
     async def start(self) -> None:
         self._nc = await nats.connect(self.settings.nats_url, max_reconnect_attempts=-1)
-        self._deps = build_deps(self.settings, self._nc)
+        self._engine = create_engine(self.settings.database_url, pool_size=4, pool_pre_ping=True)
+        await asyncio.to_thread(migrate, self._engine)  # fleet_meta.personal_keys
+        personal = PostgresPersonalData(self._engine)
+        self._deps = build_deps(self.settings, self._nc, personal)
         store = EventStore(self._nc, _stream(self.settings))
         settings = self.settings
         alarm = UsageAlarm(warn_ratio=settings.event_log_warn_ratio)
         self._tasks = [
             asyncio.create_task(
-                keep_writing(self._deps.tally, store, utc_now, settings.login_audit_window_s)
+                keep_writing(
+                    self._deps.tally, store, personal, utc_now, settings.login_audit_window_s
+                )
             ),
+            asyncio.create_task(keep_shredding(personal, utc_now, settings.personal_day_key_days)),
             asyncio.create_task(
                 keep_watching(
                     self._nc.jetstream(), store, alarm, utc_now, settings.event_log_check_s
@@ -105,6 +118,8 @@ class AuthWorker:
             self._deps.hasher.close()
         if self._nc is not None:
             await self._nc.close()
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 def create_app(settings: AuthSettings) -> AsgiFastStream:

@@ -29,3 +29,25 @@ class PasswordHasher(Protocol):
     def needs_rehash(self, password_hash: str) -> bool:
         """Whether the hash was made with other parameters than the current ones."""
         ...
+
+
+class PersonalData(Protocol):
+    """Seals personal data (e-mail, IP, user agent, password hash) with a per-subject data
+    key before it enters the log, opens it again, and destroys keys (crypto-shredding)."""
+
+    async def seal(self, subject: str, *texts: str) -> tuple[str, ...]:
+        """``texts`` sealed with ``subject``'s key (made on first use; ``erased`` once
+        destroyed)."""
+        ...
+
+    async def reveal(self, text: str) -> str:
+        """The plain text of a sealed value (``erased`` without its key)."""
+        ...
+
+    async def destroy(self, subject: str) -> None:
+        """Destroy ``subject``'s key for ever."""
+        ...
+
+    async def destroy_days_before(self, first_kept: str) -> int:
+        """Destroy the day keys older than the day subject ``first_kept``; how many."""
+        ...

@@ -63,6 +63,16 @@ class AuthSettings(ServiceSettings):
     event_log_warn_ratio: float = Field(
         default=0.8, gt=0, le=1, description="Share of the stream's byte limit that alerts."
     )
+    database_url: str = Field(
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/fleet",
+        description="SQLAlchemy URL of the database holding the personal-data keys.",
+    )
+    personal_day_key_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Days a refused login's source address stays readable (its day key).",
+    )
     token_max_days: int = Field(default=90, ge=1, le=3650, description="Longest token life.")
     tokens_per_user: int = Field(default=20, ge=1, description="Live tokens one user may hold.")
     trading_symbols: Annotated[tuple[Symbol, ...], NoDecode] = Field(

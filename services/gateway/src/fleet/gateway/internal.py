@@ -66,6 +66,7 @@ async def internal_server(host: str, port: int | None, health: CachedHealth) -> 
         log_level="warning",
         log_config=None,  # keep Fleet's JSON handler (uvicorn's default config has its own)
         access_log=False,
+        server_header=False,
     )
     server = _Embedded(config)
     sock = _shared_socket(host, port)

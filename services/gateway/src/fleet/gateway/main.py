@@ -50,6 +50,8 @@ from fleet.gateway.settings import GatewaySettings
 from fleet.gateway.web import install_web_ui
 from fleet.gateway.write_limits import WriteLimiter
 from fleet.obs import configure_logging, get_logger
+from fleet.projections.meta import migrate
+from fleet.projections.personal_keys import PersonalKeys
 from fleet.settings import SettingsError, load_settings
 
 TITLE = "Fleet gateway"
@@ -109,7 +111,8 @@ def _install_middleware(app: FastAPI, settings: GatewaySettings) -> None:
     app.add_middleware(RequestMetrics)
     app.add_middleware(BodyLimit, max_bytes=settings.http_max_body_bytes)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.served_hosts())
-    app.add_middleware(NoStore)
+    hsts = settings.hsts_max_age_s if settings.cookie_secure else 0
+    app.add_middleware(NoStore, hsts_max_age_s=hsts)
 
 
 @asynccontextmanager
@@ -130,7 +133,7 @@ async def _running(settings: GatewaySettings, engine: Engine) -> AsyncIterator[S
         db=Database(engine),
         sessions=SessionStore(engine, lifetimes),
         commands=commands,
-        audit=AuditLog(store),
+        audit=AuditLog(store, PersonalKeys(engine)),
         read_models=read_models,
         nc=nc,
         stream=stream,
@@ -138,6 +141,7 @@ async def _running(settings: GatewaySettings, engine: Engine) -> AsyncIterator[S
         writes=WriteLimiter(settings.user_writes_per_minute, settings.user_writes_burst),
         wrapping_keys=WrappingKeys(commands, timeout=settings.connect_timeout_s),
     )
+    await asyncio.to_thread(migrate, engine)  # fleet_meta: the personal-data keys
     await asyncio.to_thread(found.sessions.create_schema)
     await found.read_models.start(own_loop_nats_url=settings.nats_url)
     purger = asyncio.create_task(_purge_sessions(found))

@@ -24,7 +24,14 @@ class GatewaySettings(ServiceSettings):
         description="SQLAlchemy URL of the read-model database.",
     )
     cookie_secure: bool = Field(
-        default=True, description="Mark cookies Secure (false only for a local http stack)."
+        default=True,
+        description="Served over https: Secure cookies, HSTS (false only for a local http stack).",
+    )
+    hsts_max_age_s: int = Field(
+        default=31_536_000,
+        ge=0,
+        le=63_072_000,
+        description="Strict-Transport-Security max-age while cookies are Secure (0: no HSTS).",
     )
     session_ttl_hours: float = Field(
         default=12.0, gt=0, le=24 * 30, description="Absolute lifetime of a browser session."

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from fleet.events import Envelope
+from fleet.events import Envelope, personal
 from fleet.events.catalog import domain_registry
 from fleet.events.notifications import (
     NOTIFICATION_AGGREGATE,
@@ -25,6 +27,8 @@ from fleet.notify.metrics import POSITION
 from fleet.notify.watermark import Watermark
 from fleet.obs import get_logger
 
+Reveal = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
 TICK_S = 0.5
 
 
@@ -38,6 +42,7 @@ class Follower:
         planner: Planner,
         dispatcher: Dispatcher,
         watermark: Watermark,
+        reveal: Reveal | None = None,
     ) -> None:
         self._store = store
         self._position = position
@@ -45,6 +50,7 @@ class Follower:
         self._dispatcher = dispatcher
         self._registry = domain_registry()
         self._watermark = watermark
+        self._reveal = reveal
         self._saved = 0
         self._resume_after = 0
         self.caught_up = False
@@ -86,8 +92,20 @@ class Follower:
     async def _follow(self) -> None:
         async with contextlib.aclosing(self._store.subscribe(from_sequence=1)) as read:
             async for item in read:
-                self._handle(item.envelope)
+                self._handle(await self._opened(item.envelope))
                 self.caught_up = item.pending == 0
+
+    async def _opened(self, envelope: Envelope) -> Envelope:
+        """The envelope with its sealed personal data opened (e-mail, addresses), so the
+        directory holds what deliveries need; without a key store they read ``erased``."""
+        if not personal.subjects_in(envelope.data):
+            return envelope
+        data = (
+            await self._reveal(envelope.data)
+            if self._reveal
+            else personal.reveal(envelope.data, {})
+        )
+        return envelope.model_copy(update={"data": data})
 
     def _handle(self, envelope: Envelope) -> None:
         if envelope.aggregate.type == NOTIFICATION_AGGREGATE:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
+from typing import Any
 
 import nats
 from faststream.asgi import AsgiFastStream
 from nats.aio.client import Client
+from sqlalchemy import Engine, create_engine
 
 from fleet.bus import ServiceRuntime, make_broker, serve
 from fleet.eventstore import EventStore, StreamSpec
@@ -23,6 +25,8 @@ from fleet.notify.settings import NotifySettings
 from fleet.notify.subscribers import register
 from fleet.notify.watermark import Watermark
 from fleet.obs import get_logger
+from fleet.projections.meta import migrate
+from fleet.projections.personal_keys import PersonalKeys
 
 NOTE = "notifications: follows the log; in-app, e-mail and webhooks, each delivery once"
 
@@ -36,6 +40,7 @@ class NotifyWorker:
         self._store: EventStore | None = None
         self._dispatcher: Dispatcher | None = None
         self._task: asyncio.Task[None] | None = None
+        self._engine: Engine | None = None
 
     def store(self) -> EventStore:
         if self._store is None:
@@ -50,7 +55,17 @@ class NotifyWorker:
         planner = Planner(s.notify_max_per_hour, timedelta(seconds=s.notify_merge_window_s))
         watermark = Watermark(0)
         self._dispatcher = Dispatcher(s, self._store, watermark.finished)
-        follower = Follower(self._store, position, planner, self._dispatcher, watermark)
+        self._engine = create_engine(s.database_url, pool_size=2, pool_pre_ping=True)
+        await asyncio.to_thread(migrate, self._engine)  # fleet_meta: the personal-data keys
+        keys = PersonalKeys(self._engine)
+
+        async def reveal(data: dict[str, Any]) -> dict[str, Any]:
+            opened: dict[str, Any] = await asyncio.to_thread(keys.reveal, data)
+            return opened
+
+        follower = Follower(
+            self._store, position, planner, self._dispatcher, watermark, reveal=reveal
+        )
         self._dispatcher.start()
         self._task = asyncio.create_task(follower.run())
 
@@ -72,6 +87,8 @@ class NotifyWorker:
             await self._dispatcher.stop()
         if self._nc is not None:
             await self._nc.close()
+        if self._engine is not None:
+            self._engine.dispose()
         get_logger().info("notify stopped")
 
 

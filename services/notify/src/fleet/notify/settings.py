@@ -11,6 +11,10 @@ class NotifySettings(ServiceSettings):
     """SMTP, webhooks, rate limits and where the service keeps its position."""
 
     service_name: str = "notify"
+    database_url: str = Field(
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/fleet",
+        description="SQLAlchemy URL of the database holding the personal-data keys.",
+    )
     smtp_host: str = Field(default="", description="SMTP server; empty: no e-mail is sent.")
     smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port.")
     smtp_username: str = Field(default="", description="SMTP user (empty: no AUTH).")

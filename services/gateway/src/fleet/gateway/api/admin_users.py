@@ -5,6 +5,7 @@ admin-chosen password at his first sign-in."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -26,6 +27,7 @@ from fleet.events.vault_commands import DisconnectCredential
 from fleet.gateway.api.common import ServicesDep, audit, audited, make_router, send, settle
 from fleet.gateway.deps import Access, Services, authorize
 from fleet.gateway.errors import check, invalid, not_found
+from fleet.gateway.principal import UserId
 from fleet.gateway.read_models.bots.queries import bot_of
 from fleet.gateway.read_models.credentials.queries import credential_of
 from fleet.gateway.read_models.users import queries as users
@@ -152,6 +154,7 @@ async def delete_user(
         await audited(found, access, "admin.bingx.disconnect", shred, target=target)
     command = DeleteUser(user_id=target, actor=actor, correlation_id=access.request_id)
     await audited(found, access, "admin.user.delete", command, target=target)
+    await asyncio.to_thread(found.sessions.end_all, UserId(target))  # their addresses too
     await settle(found, "users")
     return Done(status="deleted", message=f"user {target} deleted")
 

@@ -101,8 +101,9 @@ def signed_in(envelope: Envelope, event: LoginSucceeded, directory: Directory) -
     person = directory.get(_owner(envelope))
     if person is None or not person.known_ips or event.ip in person.known_ips:
         return []
-    device = f" ({event.user_agent[:120]})" if event.user_agent else ""
-    body = f"A sign-in to your account from a new IP address: {event.ip}{device}."
+    # no address or device in the text: a notification is a permanent event, and personal
+    # data enters the log only sealed (the audit log shows the address to admins)
+    body = "A sign-in to your account from a new IP address. If it was not you, tell an admin."
     return [Draft(person.user_id, "new_sign_in", "Sign-in from a new IP", body)]
 
 
@@ -110,16 +111,15 @@ def login_throttled(envelope: Envelope, event: LoginFailed, _directory: Director
     """Any user, when sign-ins to his account are being throttled."""
     if not event.throttled:
         return []
-    body = f"Sign-ins to your account are throttled after failures (last from {event.ip})."
+    body = "Sign-ins to your account are throttled after failures."
     return [Draft(_owner(envelope), "account_throttled", "Sign-ins throttled", body)]
 
 
 def locked(envelope: Envelope, event: UserLocked, _directory: Directory) -> list[Draft]:
     """Any user, when his account is locked."""
-    ip = f" (last attempt from {event.ip})" if event.ip else ""
     body = (
         f"Your account is locked until {event.until:%Y-%m-%d %H:%M} UTC after "
-        f"{event.consecutive_failures} failed sign-ins{ip}."
+        f"{event.consecutive_failures} failed sign-ins."
     )
     return [Draft(_owner(envelope), "account_locked", "Account locked", body)]
 
@@ -137,7 +137,7 @@ def audited(_envelope: Envelope, event: AuditRecorded, directory: Directory) -> 
     if event.action != "admin.kill_switch" or event.outcome != "ok":
         return []
     reason = event.details.get("reason", "")
-    body = f"{_who(directory, event.actor_id)} used the kill switch from {event.ip}. {reason}"
+    body = f"{_who(directory, event.actor_id)} used the kill switch. {reason}"
     return _to_admins(directory, "kill_switch", "Kill switch used", body.strip())
 
 

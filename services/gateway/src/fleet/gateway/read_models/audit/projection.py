@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
-from sqlalchemy import BigInteger, Column, DateTime, MetaData, Table, Text
+from sqlalchemy import BigInteger, Column, DateTime, MetaData, Table, Text, update
 
 from fleet.events import DomainEvent, Envelope
 from fleet.events import audit as audit_ev
@@ -16,9 +16,10 @@ from fleet.events import bots as bot_ev
 from fleet.events import credentials as cred_ev
 from fleet.events import security as security_ev
 from fleet.events import users as user_ev
+from fleet.events.personal import ERASED
 from fleet.gateway.read_models.dispatch import DispatchingProjection, Handler
 from fleet.projections import PROJECTION_SCHEMA, ProjectionTx
-from fleet.projections.columns import ip_column, text_column
+from fleet.projections.columns import text_column
 
 metadata = MetaData(schema=PROJECTION_SCHEMA)
 entries = Table(
@@ -30,7 +31,7 @@ entries = Table(
     text_column("action", audit_ev.AuditRecorded, "action", nullable=False, index=True),
     text_column("actor_id", Envelope, "actor", nullable=False, index=True),
     text_column("actor_role", audit_ev.AuditRecorded, "actor_role", nullable=False),
-    ip_column("ip", audit_ev.AuditRecorded, "ip"),  # NULL: not known
+    text_column("ip", audit_ev.AuditRecorded, "ip"),  # "": not known; "erased" once shredded
     text_column("target_user_id", audit_ev.AuditRecorded, "target_user_id", index=True),
     text_column("outcome", audit_ev.AuditRecorded, "outcome", nullable=False),
     Column("details", Text, nullable=False),  # JSON object of strings
@@ -125,6 +126,15 @@ def _attack(tx: ProjectionTx, event: security_ev.AttackSuspected, envelope: Enve
     tx.insert(entries, row | {"ip": event.top_source_ip, "outcome": "denied"})
 
 
+def _user_deleted(tx: ProjectionTx, _event: user_ev.UserDeleted, envelope: Envelope) -> None:
+    """No entry: the deleted user's addresses (sealed with his destroyed key) are erased."""
+    tx.execute(
+        update(entries)
+        .where(entries.c.actor_id == envelope.aggregate.id, entries.c.ip != "")
+        .values(ip=ERASED)
+    )
+
+
 def _log_nearly_full(
     tx: ProjectionTx, event: security_ev.EventLogNearlyFull, envelope: Envelope
 ) -> None:
@@ -185,13 +195,15 @@ class AuditProjection(DispatchingProjection):
     """The queryable audit log."""
 
     name = "audit"
-    # 2: columns follow the event bounds, ip is inet; 3: token and security events
-    version = 3
+    # 2: columns follow the event bounds; 3: token and security events; 4: personal data
+    # opened (ip text: "erased" once shredded)
+    version = 4
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         audit_ev.AuditRecorded: _recorded,
         user_ev.UserLocked: _locked,
         user_ev.UserUnlocked: _unlocked,
+        user_ev.UserDeleted: _user_deleted,
         user_ev.AccessTokenCreated: _token,
         user_ev.AccessTokenRevoked: _token,
         security_ev.LoginsRefused: _logins_refused,

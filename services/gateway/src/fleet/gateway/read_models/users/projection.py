@@ -21,9 +21,10 @@ from sqlalchemy.dialects.postgresql import insert
 
 from fleet.events import AggregateRef, DomainEvent, Envelope
 from fleet.events import users as ev
+from fleet.events.personal import ERASED
 from fleet.gateway.read_models.dispatch import DispatchingProjection, Handler
 from fleet.projections import PROJECTION_SCHEMA, ProjectionTx
-from fleet.projections.columns import ip_column, text_column
+from fleet.projections.columns import text_column
 
 metadata = MetaData(schema=PROJECTION_SCHEMA)
 users = Table(
@@ -38,7 +39,7 @@ users = Table(
     Column("locked_until", DateTime(timezone=True)),
     Column("failed_logins", Integer, nullable=False),
     Column("last_login_at", DateTime(timezone=True)),
-    ip_column("last_login_ip", ev.LoginSucceeded, "ip"),
+    text_column("last_login_ip", ev.LoginSucceeded, "ip"),  # "erased" once shredded
     Column("password_changed_at", DateTime(timezone=True)),
     Column("sessions_valid_after", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -120,7 +121,13 @@ def _deactivated(tx: ProjectionTx, _event: ev.UserDeactivated, envelope: Envelop
 
 
 def _deleted(tx: ProjectionTx, _event: ev.UserDeleted, envelope: Envelope) -> None:
-    _ends_sessions(tx, envelope, active=False, deleted=True)
+    # his data key is destroyed with this event: what was opened with it is erased here too
+    _ends_sessions(tx, envelope, active=False, deleted=True, email=ERASED)
+    tx.execute(
+        update(users)
+        .where(users.c.user_id == envelope.aggregate.id, users.c.last_login_ip.is_not(None))
+        .values(last_login_ip=ERASED)
+    )
     user = envelope.aggregate.id
     tx.execute(delete(grants).where(or_(grants.c.viewer_id == user, grants.c.trader_id == user)))
 
@@ -204,7 +211,8 @@ class UsersProjection(DispatchingProjection):
     """Users, grants, trading settings and access tokens."""
 
     name = "users"
-    version = 2  # 2: columns follow the event bounds, last_login_ip is inet
+    # 2: columns follow the event bounds; 3: personal data opened, erased on deletion
+    version = 3
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         ev.UserCreated: _created,
