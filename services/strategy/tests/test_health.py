@@ -23,6 +23,8 @@ from fleet.eventstore import EventStore, StreamSpec
 from fleet.eventstore.stream import ensure_platform
 from fleet.stack import free_port
 from fleet.stack.process import ManagedProcess
+from fleet.strategy.settings import StrategySettings
+from fleet.strategy.worker import StrategyWorker
 
 pytestmark = pytest.mark.integration
 
@@ -92,3 +94,24 @@ async def test_readyz_fails_while_the_market_stream_is_down_and_no_candle_is_los
     gaps = [(a, b) for a, b in itertools.pairwise(times) if b - a != 60_000]
     assert not gaps, f"candles skipped: {gaps}"
     await nc.close()
+
+
+async def test_a_market_loop_that_fails_is_restarted() -> None:
+    worker = StrategyWorker(StrategySettings())
+    worker.active = True
+    calls: list[int] = []
+    again = asyncio.Event()
+
+    async def market_loop() -> None:
+        calls.append(len(calls))
+        if len(calls) == 1:
+            raise RuntimeError("a REST backfill failed")
+        again.set()
+        await asyncio.Event().wait()  # runs until cancelled
+
+    supervised = asyncio.create_task(worker._supervised("market stream", market_loop))
+    await asyncio.wait_for(again.wait(), 10)  # after the first back-off (1 s)
+    assert worker.restarts == 1 and calls == [0, 1]
+    supervised.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await supervised

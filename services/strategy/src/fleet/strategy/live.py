@@ -47,6 +47,7 @@ BACKFILL_LIMIT = 1440  # BingX's maximum per request
 TOPICS_PER_SOCKET = 200  # BingX: more topics on one connection are refused (80403)
 CLOSE_GRACE_MS = 3_000  # after open + interval, a candle with no later push closes by clock
 CLOCK_CHECK_S = 1.0
+CLOCK_RETRY_S = 5.0  # a candle due that REST does not show closed yet is asked again after
 DOWN_GRACE_S = 2.0  # a reconnect shorter than this is not reported as an outage
 STALE_INTERVALS = 2  # no candle closed for this many intervals: degraded
 LATENCY = Histogram("strategy_close_to_signal_seconds", "Candle close to signal appended")
@@ -87,6 +88,7 @@ class LiveStrategy:
         self._market_clock = market_clock
         self._clock_check_s = clock_check_s
         self.closed_by_clock = 0
+        self._retry_at: dict[Stream, float] = {}  # monotonic: no clock close before
         self._ws_url = ws_url
         self._pace = TokenBucket(SUBSCRIBES_PER_S, 1.0)  # one address: its sockets share it
         # BingX refuses a 201st topic on one connection (80403): more sockets as needed
@@ -165,12 +167,15 @@ class LiveStrategy:
         async with self._lock:
             for stream, tracked in list(self.tracked.items()):
                 due = tracked.assembler.due_ms(CLOSE_GRACE_MS)
-                if due is not None and now_ms >= due:
-                    before = tracked.assembler.last_closed_ms
-                    await self._backfill(stream, tracked)
-                    if tracked.assembler.last_closed_ms != before:
-                        self.closed_by_clock += 1
-                        CLOSED_BY_CLOCK.inc()
+                if due is None or now_ms < due or self._retry_at.get(stream, 0) > time.monotonic():
+                    continue
+                before = tracked.assembler.last_closed_ms
+                await self._backfill(stream, tracked)
+                if tracked.assembler.last_closed_ms != before:
+                    self.closed_by_clock += 1
+                    CLOSED_BY_CLOCK.inc()
+                else:  # REST does not show it closed yet: not asked again every second
+                    self._retry_at[stream] = time.monotonic() + CLOCK_RETRY_S
 
     async def want(self, streams: set[Stream]) -> None:
         """Track exactly ``streams`` (subscribe new ones, drop the rest)."""
