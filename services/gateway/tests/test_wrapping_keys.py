@@ -11,6 +11,7 @@ from fleet.events.commands import Command, CommandReply
 from fleet.events.vault_commands import GetWrappingKey
 from fleet.gateway.adapters.commands import CommandBus
 from fleet.gateway.adapters.wrapping_keys import UNREADABLE, WrappingKeys
+from fleet.vaultwrap import WrappingKey
 
 pytestmark = pytest.mark.unit
 
@@ -66,3 +67,29 @@ async def test_forgetting_the_named_key_asks_again() -> None:
     keys.forget(old.key_id)
     new = await keys.current()
     assert not isinstance(new, CommandReply) and new.key_id != old.key_id
+
+
+async def test_a_stale_key_is_replaced_and_the_command_built_again_once() -> None:
+    stale = CommandReply.failure("conflict", "wrap it again", wrapping_key_id="new")
+    done = CommandReply.success(status="verified")
+    vault = FakeVault(key_reply(pem()), stale, key_reply(pem()), done)
+    keys = WrappingKeys(vault, timeout=1)
+    used: list[str] = []
+
+    def command_for(key: WrappingKey) -> Command:
+        used.append(key.key_id)
+        return GetWrappingKey()  # any command: what is sent is the fake's concern
+
+    assert await keys.send_wrapped(command_for, timeout=1) == done
+    assert len(used) == 2 and used[0] != used[1]
+    again = FakeVault(key_reply(pem()), stale, key_reply(pem()), stale)
+    assert await WrappingKeys(again, timeout=1).send_wrapped(command_for, timeout=1) == stale
+    assert again.replies == []  # two tries, no third
+
+
+async def test_other_refusals_are_answered_as_they_are() -> None:
+    taken = CommandReply.failure("conflict", "this API key is connected to another account")
+    vault = FakeVault(key_reply(pem()), taken)
+    keys = WrappingKeys(vault, timeout=1)
+    assert await keys.send_wrapped(lambda key: GetWrappingKey(), timeout=1) == taken
+    assert len(vault.asked) == 2

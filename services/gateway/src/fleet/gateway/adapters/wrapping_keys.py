@@ -9,8 +9,9 @@ secret was wrapped with a key Vault no longer has (:meth:`WrappingKeys.forget`).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
-from fleet.events.commands import CommandReply
+from fleet.events.commands import Command, CommandReply
 from fleet.events.vault_commands import GetWrappingKey
 from fleet.gateway.adapters.commands import CommandBus
 from fleet.vaultwrap import NotAWrappingKey, WrappingKey
@@ -43,6 +44,22 @@ class WrappingKeys:
                 except NotAWrappingKey:
                     return UNREADABLE
             return self._key
+
+    async def send_wrapped(
+        self, command_for: Callable[[WrappingKey], Command], *, timeout: float
+    ) -> CommandReply:
+        """Send the command ``command_for`` builds with the current key; when the vault
+        service answers that Vault has another key, build it again with that one, once."""
+        reply = CommandReply.failure("unavailable", "no wrapping key")
+        for _ in range(2):
+            key = await self.current()
+            if isinstance(key, CommandReply):
+                return key
+            reply = await self._commands.send(command_for(key), timeout=timeout)
+            if reply.error is None or "wrapping_key_id" not in reply.error.details:
+                return reply
+            self.forget(key.key_id)
+        return reply
 
     def forget(self, key_id: str) -> None:
         """Drop the kept key if it is ``key_id`` (Vault has another now)."""

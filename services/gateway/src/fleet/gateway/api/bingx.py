@@ -25,7 +25,7 @@ from fleet.gateway.read_models.credentials.queries import credential_of
 from fleet.gateway.schemas.trading import BingxResult, ConnectRequest
 from fleet.obs import register_secret
 from fleet.obs.logging import forget_secret
-from fleet.vaultwrap import BINGX_KEY
+from fleet.vaultwrap import BINGX_KEY, WrappingKey
 
 NOT_A_SECRET = CommandReply.failure(
     "invalid", "a BingX secret key is 16-128 letters and digits", field="api_secret"
@@ -94,16 +94,12 @@ async def connect(
 
 
 async def _send_wrapped(found: Services, access: Access, keys: ConnectRequest) -> CommandReply:
-    """Wrap the secret for Vault and send it; wrapped again with a fresh key, once, when
-    Vault has another wrapping key than the one kept here (a rebuilt Vault)."""
+    """Wrap the secret for Vault here and send only the ciphertext."""
     if not BINGX_KEY.match(keys.api_secret):
         return NOT_A_SECRET
-    reply = NOT_A_SECRET
-    for _ in range(2):
-        key = await found.wrapping_keys.current()
-        if isinstance(key, CommandReply):
-            return key
-        command = ConnectCredential(
+
+    def command_for(key: WrappingKey) -> ConnectCredential:
+        return ConnectCredential(
             user_id=access.caller.user_id,
             api_key=keys.api_key,
             wrapped_secret=key.wrap(keys.api_secret),
@@ -111,11 +107,9 @@ async def _send_wrapped(found: Services, access: Access, keys: ConnectRequest) -
             actor=access.caller.actor(),
             correlation_id=access.request_id,
         )
-        reply = await send(found, command, timeout=found.settings.connect_timeout_s)
-        if reply.error is None or "wrapping_key_id" not in reply.error.details:
-            return reply
-        found.wrapping_keys.forget(key.key_id)
-    return reply
+
+    timeout = found.settings.connect_timeout_s
+    return await found.wrapping_keys.send_wrapped(command_for, timeout=timeout)
 
 
 @router.post(
