@@ -13,7 +13,7 @@ from nats.js.errors import Error as JetStreamError
 from fleet.eventstore import NOTIFY_BUCKET, ensure_domain_stream
 from fleet.notify.adapters.position import KvPosition
 from fleet.stack import NatsServer
-from fleet.stack.nats_config import SERVICE_USERS
+from fleet.stack.permissions import SERVICE_USERS
 
 OLD_USERS = ("admin", "auth", "vault", "strategy", "executor", "gateway")
 
@@ -53,7 +53,7 @@ async def test_notify_connects_as_notify_to_the_bucket_the_platform_made(
     server.start()
     try:
         await ensure_domain_stream(server.admin_url)  # what fleet up and stream-init run
-        nc = await nats.connect(server.url_for("notify"))
+        nc = await nats.connect(**server.connect_options("notify"))
         try:
             position = KvPosition(nc.jetstream(), NOTIFY_BUCKET)
             assert await position.load() is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +32,17 @@ class ServiceSettings(BaseSettings):
     log_format: LogFormat = Field(default="json", description="json (machines) or console.")
     stream_name: str = Field(default="FLEET_EVENTS", description="JetStream stream of events.")
     subject_prefix: str = Field(default="ev", description="First token of every event subject.")
+
+    @property
+    def nats_inbox_prefix(self) -> str:
+        """Where this service's replies arrive: ``_INBOX_<service>`` (its NATS user may
+        subscribe there and nowhere else for replies; fleet.stack.permissions)."""
+        return f"_INBOX_{self.service_name}"
+
+    def nats_options(self) -> dict[str, Any]:
+        """``nats.connect(**options)`` / ``NatsBroker(**options)``: the URL (with this
+        service's user) and its own reply inbox prefix."""
+        return {"servers": self.nats_url, "inbox_prefix": self.nats_inbox_prefix}
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)

@@ -7,7 +7,8 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from fleet.stack.nats_config import SERVICE_USERS, NatsLayout, nats_config
+from fleet.stack.nats_config import NatsLayout, nats_config
+from fleet.stack.permissions import DEPLOYED_SCOPE, SERVICE_USERS, Scope, inbox_prefix
 from fleet.stack.process import ManagedProcess, bin_dir, free_port, port_answers
 
 __all__ = ["SERVICE_USERS", "NatsServer", "SyncInterval"]
@@ -16,7 +17,11 @@ SyncInterval = Literal["default", "always"]
 
 
 class NatsServer:
-    """A nats-server whose data (store, passwords, config) lives in ``data_dir``."""
+    """A nats-server whose data (store, passwords, config) lives in ``data_dir``.
+
+    ``scope`` names the event stream and subject prefix the service users may use:
+    ``fleet up``'s by default, ``Scope.any()`` for the test suite (a stream per test).
+    """
 
     def __init__(
         self,
@@ -24,8 +29,10 @@ class NatsServer:
         *,
         port: int | None = None,
         sync_interval: SyncInterval = "default",
+        scope: Scope = DEPLOYED_SCOPE,
     ) -> None:
         self.data_dir = data_dir
+        self.scope = scope
         self.sync_interval = sync_interval
         self.store_dir = data_dir / "jetstream"
         self.port = port or self._saved("port") or free_port()
@@ -70,12 +77,19 @@ class NatsServer:
         )
         path = self.data_dir / "nats.conf"
         path.touch(mode=0o600)
-        path.write_text(nats_config(layout, self.passwords))
+        path.write_text(nats_config(layout, self.passwords, self.scope))
         return path
 
     def url_for(self, user: str) -> str:
         """Connection URL with ``user``'s credentials."""
         return f"nats://{user}:{self.passwords[user]}@127.0.0.1:{self.port}"
+
+    def connect_options(self, user: str) -> dict[str, str]:
+        """``nats.connect(**options)`` as ``user``: its URL and its own reply inbox."""
+        options = {"servers": self.url_for(user)}
+        if user in SERVICE_USERS:
+            options["inbox_prefix"] = inbox_prefix(user)
+        return options
 
     @property
     def admin_url(self) -> str:

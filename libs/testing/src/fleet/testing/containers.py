@@ -38,6 +38,9 @@ class NatsContainer:
     def url_for(self, user: str) -> str:
         return self.admin_url
 
+    def connect_options(self, user: str) -> dict[str, str]:
+        return {"servers": self.admin_url}
+
     def kill(self) -> None:
         raise NotImplementedError("crash tests need the binary launcher")
 

@@ -80,7 +80,7 @@ class AuthWorker:
         return self._deps
 
     async def start(self) -> None:
-        self._nc = await nats.connect(self.settings.nats_url, max_reconnect_attempts=-1)
+        self._nc = await nats.connect(**self.settings.nats_options(), max_reconnect_attempts=-1)
         self._deps = build_deps(self.settings, self._nc)
         store = EventStore(self._nc, _stream(self.settings))
         settings = self.settings
