@@ -102,7 +102,7 @@ def inbox_prefix(service: str) -> str:
     return f"_INBOX_{service}"
 
 
-def _commands() -> list[type[Command]]:
+def command_classes() -> list[type[Command]]:
     # imported here: the command modules register their classes on import
     import fleet.events.auth_commands
     import fleet.events.executor_commands
@@ -125,7 +125,7 @@ def _class_vars(cls: type) -> set[str]:
 
 def command_subjects(service: str) -> tuple[str, ...]:
     """Every ``cmd.<service>.*`` subject a command class declares (deduplicated)."""
-    subjects = {command_subject(cls) for cls in _commands() if cls.service == service}
+    subjects = {command_subject(cls) for cls in command_classes() if cls.service == service}
     if service == "vault":
         subjects.add(WRAPPING_KEY_SUBJECT)
     return tuple(sorted(subjects))
