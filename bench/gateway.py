@@ -167,9 +167,9 @@ class Bench:
         await ensure_platform(self.nc.jetstream(), spec)
         self.store = EventStore(self.nc, spec)
         common = {"FLEET_LOG_LEVEL": "warning"}
-        auth = {"FLEET_NATS_URL": self.nats.url_for("auth")}
+        auth = self.nats.env_for("auth")
         gateway = {
-            "FLEET_NATS_URL": self.nats.url_for("gateway"),
+            **self.nats.env_for("gateway"),
             "FLEET_DATABASE_URL": self.postgres.create_database("fleet"),
             "FLEET_COOKIE_SECURE": "false",
         }

@@ -9,9 +9,11 @@ is never stored, a subscription never receives.
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import nats
+import nkeys
 import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -252,10 +254,21 @@ async def test_the_strategy_cannot_append_an_order(deployed: NatsServer, admin: 
     await nc.close()
 
 
-async def test_a_service_user_connects_only_with_its_own_password(deployed: NatsServer) -> None:
-    url = deployed.url_for("gateway").replace(deployed.passwords["gateway"], "wrong")
-    with pytest.raises((NatsError, OSError)):
-        await nats.connect(url, max_reconnect_attempts=0, allow_reconnect=False)
+async def test_a_service_user_is_its_nkey_and_nothing_else(
+    deployed: NatsServer, tmp_path: Path
+) -> None:
+    quiet = {"max_reconnect_attempts": 0, "allow_reconnect": False, "connect_timeout": 2}
+    with pytest.raises((NatsError, OSError)):  # no seed: no user
+        await nats.connect(deployed.url_for("gateway"), **quiet)
+    with pytest.raises((NatsError, OSError)):  # the old password form
+        await nats.connect(deployed.public_url.replace("//", "//gateway:x@"), **quiet)
+    stranger = tmp_path / "stranger.nk"
+    stranger.write_bytes(nkeys.encode_seed(bytes(32), nkeys.PREFIX_BYTE_USER))
+    with pytest.raises((NatsError, OSError)):  # a seed the server does not know
+        await nats.connect(deployed.public_url, nkeys_seed=str(stranger), **quiet)
+    nc = await nats.connect(**deployed.connect_options("gateway"))
+    assert nc.is_connected
+    await nc.close()
 
 
 # The test suite's shared server: any stream and prefix, the rest as deployed.

@@ -34,6 +34,16 @@ def test_embedded_compose_and_kubernetes_carry_the_same_permissions() -> None:
         deployed = (ROOT / name).read_text()
         assert _users(deployed) == embedded, name
         assert "pw-" not in deployed and "$NATS_GATEWAY_PASSWORD" in deployed
+    # the embedded stack's service users are NKEYs: the same permissions, in order
+    keys = {name: f"U{name.upper()}KEY" for name in SERVICE_USERS}
+    with_keys = nats_config(EMBEDDED, passwords, nkeys=keys)
+    rendered = [
+        line.split(", permissions:", 1)[1]
+        for line in with_keys.splitlines()
+        if line.strip().startswith("{ nkey:")
+    ]
+    assert rendered == [embedded[name].removeprefix(", permissions:") for name in SERVICE_USERS]
+    assert 'password: "pw-gateway"' not in with_keys
 
 
 def test_the_deployed_files_are_current() -> None:

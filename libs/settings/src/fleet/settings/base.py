@@ -26,6 +26,11 @@ class ServiceSettings(BaseSettings):
     nats_url: str = Field(
         default="nats://127.0.0.1:4222", description="NATS server URL, with this service's user."
     )
+    nats_nkey_seed_file: str | None = Field(
+        default=None,
+        description="File with this service's NATS NKEY seed (0600; fleet up makes one a "
+        "service); unset: the credentials in the URL.",
+    )
     http_host: str = Field(default="127.0.0.1", description="Address of the health/metrics server.")
     http_port: int = Field(default=0, ge=0, le=65535, description="Port of the health server.")
     log_level: LogLevel = Field(default="info", description="debug, info, warning or error.")
@@ -40,9 +45,12 @@ class ServiceSettings(BaseSettings):
         return f"_INBOX_{self.service_name}"
 
     def nats_options(self) -> dict[str, Any]:
-        """``nats.connect(**options)`` / ``NatsBroker(**options)``: the URL (with this
-        service's user) and its own reply inbox prefix."""
-        return {"servers": self.nats_url, "inbox_prefix": self.nats_inbox_prefix}
+        """``nats.connect(**options)`` / ``NatsBroker(**options)``: the URL, this
+        service's NKEY seed file when set, and its own reply inbox prefix."""
+        options: dict[str, Any] = {"servers": self.nats_url, "inbox_prefix": self.nats_inbox_prefix}
+        if self.nats_nkey_seed_file:
+            options["nkeys_seed"] = self.nats_nkey_seed_file
+        return options
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)

@@ -62,13 +62,18 @@ def password_env(user: str) -> str:
 
 
 def nats_config(
-    layout: NatsLayout, passwords: Mapping[str, str] | None = None, scope: Scope = DEPLOYED_SCOPE
+    layout: NatsLayout,
+    passwords: Mapping[str, str] | None = None,
+    scope: Scope = DEPLOYED_SCOPE,
+    nkeys: Mapping[str, str] | None = None,
 ) -> str:
     """The nats.conf text for ``layout``: users and permissions from
     :mod:`fleet.stack.permissions` (under ``scope``: the event stream's name and prefix).
 
     Passwords are literal when given (the embedded stack), else references to
     :func:`password_env` variables (compose and Kubernetes: never a value in the repo).
+    With ``nkeys`` (user -> public NKEY, the embedded stack) a service user is that key,
+    with no password: it proves itself by signing the server's nonce with its seed.
     A cluster block appears only with routes: one node with a cluster block of three
     routes would wait for a quorum that never comes.
     """
@@ -86,7 +91,7 @@ def nats_config(
     lines.append(f'jetstream {{ store_dir: "{layout.store_dir}"{sync} }}')
     if layout.routes:
         lines += _cluster_block(layout)
-    lines += _authorization_block(passwords, scope)
+    lines += _authorization_block(passwords, scope, nkeys or {})
     return "\n".join(lines) + "\n"
 
 
@@ -104,14 +109,21 @@ def _cluster_block(layout: NatsLayout) -> list[str]:
     ]
 
 
-def _authorization_block(passwords: Mapping[str, str] | None, scope: Scope) -> list[str]:
+def _authorization_block(
+    passwords: Mapping[str, str] | None, scope: Scope, nkeys: Mapping[str, str]
+) -> list[str]:
     def password(user: str) -> str:
         return json.dumps(passwords[user]) if passwords else f"${password_env(user)}"
 
     users = [f'{{ user: "{ADMIN_USER}", password: {password(ADMIN_USER)} }}']
     for row in table():
         rendered = render_permissions(permissions(row, scope))
-        users.append(f'{{ user: "{row.service}", password: {password(row.service)}, {rendered} }}')
+        if row.service in nkeys:
+            users.append(f"# {row.service}")
+            users.append(f"{{ nkey: {json.dumps(nkeys[row.service])}, {rendered} }}")
+        else:
+            name = row.service
+            users.append(f'{{ user: "{name}", password: {password(name)}, {rendered} }}')
     return ["authorization {", "  users = [", *(f"    {user}" for user in users), "  ]", "}"]
 
 
