@@ -8,7 +8,14 @@ import yaml
 from fleet.events.catalog import ALL_EVENTS
 from fleet.stack import asyncapi
 from fleet.stack.nats_config import DEPLOYED, NatsLayout, nats_config
-from fleet.stack.permissions import SERVICE_USERS, Scope, permissions, row_of, table
+from fleet.stack.permissions import (
+    SERVICE_USERS,
+    Scope,
+    command_classes,
+    permissions,
+    row_of,
+    table,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 EMBEDDED = NatsLayout(host="127.0.0.1", client_port=4222, monitor_port=8222, store_dir="/x")
@@ -123,3 +130,25 @@ def test_the_asyncapi_document_is_current_and_names_every_subject() -> None:
     for operation in document["operations"].values():
         reference = operation["channel"]["$ref"].removeprefix("#/channels/")
         assert reference in document["channels"]
+
+
+def test_every_aggregate_type_and_command_has_a_row() -> None:
+    """A new aggregate type or command (another change's) must get its row entry here, or
+    its writer's appends / its server's subscription would be refused in production."""
+    import importlib
+    import pkgutil
+
+    import fleet.events
+
+    declared = set()
+    for info in pkgutil.iter_modules(fleet.events.__path__):
+        module = importlib.import_module(f"fleet.events.{info.name}")
+        for name, value in vars(module).items():
+            if name.endswith("_AGGREGATE") and isinstance(value, str):
+                declared.add(value)
+    appended = {entry.name for row in table() for entry in row.appends}
+    assert declared <= appended, f"aggregate types with no writer row: {declared - appended}"
+    served = [entry.name for row in table() for entry in row.serves]
+    assert len(served) == len(set(served))
+    for cls in command_classes():
+        assert f"cmd.{cls.service}.{cls.name}" in served, cls
