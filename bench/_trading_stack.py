@@ -126,7 +126,7 @@ class TradingStack:
     def _start_services(self) -> None:
         base = {"FLEET_BINGX_BASE_URL": self.sim.url, "FLEET_LOG_LEVEL": "warning"}
         vault = base | {
-            "FLEET_NATS_URL": self.nats.url_for("vault"),
+            **self.nats.env_for("vault"),
             "FLEET_VAULT_ADDR": self.openbao.addr,
             "FLEET_VAULT_TOKEN": self.openbao.root_token,
             "FLEET_HEALTH_CHECK_MINUTES": "600",
@@ -137,7 +137,7 @@ class TradingStack:
         for _ in range(self.vault_workers):
             self._processes.append(ServiceProcess("vault", vault, self.workdir).start())
         executor = base | {
-            "FLEET_NATS_URL": self.nats.url_for("executor"),
+            **self.nats.env_for("executor"),
             "FLEET_RATE_LIMITS": "true" if self.sim_limits else "false",
             "FLEET_EGRESS": json.dumps(self.egress),
             "FLEET_POLL_INTERVAL_S": "3600",

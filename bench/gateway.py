@@ -168,9 +168,9 @@ class Bench:
         self.store = EventStore(self.nc, spec)
         common = {"FLEET_LOG_LEVEL": "warning"}
         database_url = self.postgres.create_database("fleet")
-        auth = {"FLEET_NATS_URL": self.nats.url_for("auth"), "FLEET_DATABASE_URL": database_url}
+        auth = {**self.nats.env_for("auth"), "FLEET_DATABASE_URL": database_url}
         gateway = {
-            "FLEET_NATS_URL": self.nats.url_for("gateway"),
+            **self.nats.env_for("gateway"),
             "FLEET_DATABASE_URL": database_url,
             "FLEET_COOKIE_SECURE": "false",
         }

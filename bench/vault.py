@@ -52,7 +52,7 @@ class Stack:
 
     def worker_env(self) -> dict[str, str]:
         return os.environ | {
-            "FLEET_NATS_URL": self.nats.url_for("vault"),
+            **self.nats.env_for("vault"),
             "FLEET_VAULT_ADDR": self.openbao.addr,
             "FLEET_VAULT_TOKEN": self.openbao.vault_service_token(),
             "FLEET_BINGX_BASE_URL": self.simulator.url,
@@ -141,7 +141,7 @@ def payload(i: int) -> str:
 
 
 async def connect_users(stack: Stack, count: int) -> list[tuple[str, str]]:
-    gateway = await nats.connect(stack.nats.url_for("gateway"))
+    gateway = await nats.connect(**stack.nats.connect_options("gateway"))
     users = []
     async with httpx.AsyncClient(base_url=stack.simulator.url) as sim:
         for n in range(count):
@@ -257,7 +257,7 @@ async def baselines(stack: Stack, users: list[tuple[str, str]], run: Runner) -> 
 
 async def measure(stack: Stack, seconds: float, in_flight: int, user_count: int) -> None:
     stack.scale_to(1)
-    executor = await nats.connect(stack.nats.url_for("executor"))
+    executor = await nats.connect(**stack.nats.connect_options("executor"))
     await wait_for_workers(executor, 1)
     users = await connect_users(stack, user_count)
 

@@ -279,9 +279,7 @@ def _environments(
             "FLEET_POLL_INTERVAL_S": "1",
         }
     chosen = ("auth", *extra, "gateway")
-    return {
-        name: common | envs[name] | {"FLEET_NATS_URL": nats_server.url_for(name)} for name in chosen
-    }
+    return {name: common | envs[name] | nats_server.env_for(name) for name in chosen}
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """One bad message never stops the platform (the bus trusts no one).
 
-Tried as an attacker would: with a service's NATS credentials (the gateway's, as anyone who
-stole them), a message that is no event is published on a user's subject; then, as a buggy
+Tried as an attacker would: with a service's NATS credentials (auth's, the one user the
+permission table lets write user events: anyone who stole them), a message that is no
+event is published on a user's subject; then, as a buggy
 writer with valid credentials (auth's), an envelope whose data fails its schema. Both are
 stored by JetStream (the stream cannot delete them). After them: every read model goes on,
 a new user appears in the admin's list, a deactivation takes effect, a signal is still
@@ -41,8 +42,8 @@ def gateway_env(internal_port: int) -> dict[str, str]:
     return {"FLEET_GATEWAY_INTERNAL_PORT": str(internal_port)}
 
 
-async def _publish_as(url: str, subject: str, payload: bytes) -> int:
-    nc = await nats.connect(url)
+async def _publish_as(options: dict[str, str], subject: str, payload: bytes) -> int:
+    nc = await nats.connect(**options)
     try:
         return int((await nc.jetstream().publish(subject, payload)).seq)
     finally:
@@ -56,14 +57,14 @@ async def test_a_forged_and_a_malformed_event_are_quarantined_and_the_platform_g
     victim = await stack.new_session(admin, "trader")
     prefix = stack.store.spec.prefix
     forged = await _publish_as(
-        nats_server.url_for("gateway"), f"{prefix}.user.{victim.user_id}", b'{"forged": true}'
+        nats_server.connect_options("auth"), f"{prefix}.user.{victim.user_id}", b'{"forged": true}'
     )
     newcomer = AggregateRef(type="user", id=AggregateId("u" + "0" * 31))
     malformed = Envelope(
         type="user.created", schema_version=1, aggregate=newcomer, data={"role": "admin"}
     )
     buggy = await _publish_as(
-        nats_server.url_for("auth"), f"{prefix}.user.{newcomer.id}", malformed.to_wire()
+        nats_server.connect_options("auth"), f"{prefix}.user.{newcomer.id}", malformed.to_wire()
     )
 
     later = await stack.create_user(admin, "viewer", "after-the-forgery")

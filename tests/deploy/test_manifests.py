@@ -125,6 +125,9 @@ def test_only_openbao_init_sees_the_root_token_and_vault_only_its_approle() -> N
 
 
 def test_only_executor_may_request_signatures_everywhere() -> None:
+    """Allow-lists (fleet.stack.permissions): cmd.vault.sign is in the executor's publish
+    list and the vault's subscribe list only; no service may publish everything or
+    administer a stream."""
     configs = [ROOT / "deploy" / "compose" / "nats.conf", *K8S.rglob("nats.conf")]
     for config in configs:
         users = re.findall(r'\{ user: "(\w+)".*', config.read_text())
@@ -134,9 +137,12 @@ def test_only_executor_may_request_signatures_everywhere() -> None:
             for line in config.read_text().splitlines()
             if f'user: "{u}"' in line
         }
-        for user in ("auth", "vault", "strategy", "gateway", "notify"):
-            assert "cmd.vault.sign" in lines[user] and "STREAM.DELETE" in lines[user], user
-        assert "cmd.vault.sign" not in lines["executor"]
+        for user in ("auth", "vault", "strategy", "executor", "gateway", "notify"):
+            publish = lines[user].split("publish: {", 1)[1].split("subscribe: {", 1)[0]
+            subscribe = lines[user].split("subscribe: {", 1)[1]
+            assert ('"cmd.vault.sign"' in publish) == (user == "executor"), user
+            assert ('"cmd.vault.sign"' in subscribe) == (user == "vault"), user
+            assert '">"' not in lines[user] and "STREAM.DELETE" not in lines[user], user
 
 
 SECRET_VALUE = re.compile(

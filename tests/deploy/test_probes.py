@@ -68,7 +68,7 @@ async def test_executor_probes_and_stop_with_nats_down(
 ) -> None:
     await ensure_domain_stream(own_nats.admin_url)
     env = {
-        "FLEET_NATS_URL": own_nats.url_for("executor"),
+        **own_nats.env_for("executor"),
         "FLEET_BINGX_BASE_URL": "http://127.0.0.1:9",
         "FLEET_LOG_FORMAT": "json",
     }

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import hvac
 import nats
+import nkeys
 import psutil
 import psycopg
 import pytest
@@ -77,17 +78,20 @@ def admin_nats_url(data_dir: Path) -> str:
 
 def forget_notify_user(data_dir: Path) -> None:
     """Make the data dir one from before the ``notify`` NATS user existed."""
-    path = data_dir / "nats" / "users.json"
-    users = json.loads(path.read_text())
-    del users["notify"]
-    path.write_text(json.dumps(users))
+    (data_dir / "nats" / "nkeys" / "notify.nk").unlink()
 
 
 def nats_users_connected(data_dir: Path) -> set[str]:
-    """The NATS users of the open client connections (nats-server's /connz)."""
+    """The NATS users of the open client connections (nats-server's /connz): a service's
+    NKEY named by its seed file."""
+    names = {
+        nkeys.from_seed(bytearray(seed.read_bytes().strip())).public_key.decode(): seed.stem
+        for seed in (data_dir / "nats" / "nkeys").glob("*.nk")
+    }
     port = json.loads((data_dir / "nats" / "ports.json").read_text())["monitor_port"]
     answer = httpx.get(f"http://127.0.0.1:{port}/connz?auth=true&limit=1024", timeout=5)
-    return {c.get("authorized_user", "") for c in answer.json()["connections"]}
+    users = {c.get("authorized_user", "") for c in answer.json()["connections"]}
+    return {names.get(user, user) for user in users}
 
 
 def root_vault(data_dir: Path, addr: str) -> hvac.Client:
@@ -176,7 +180,7 @@ def test_fleet_up_status_ctrl_c_and_resume(data_dir: Path, started: list[Managed
     assert "notify" in nats_users_connected(data_dir)  # notify runs as its own user
     stop(first, pids)
 
-    forget_notify_user(data_dir)  # an older data dir: its password is added at start
+    forget_notify_user(data_dir)  # an older data dir: its seed is added at start
     second = start(data_dir, port, started)
     status = wait_until_up(data_dir, second)
     try:

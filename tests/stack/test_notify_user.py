@@ -13,7 +13,7 @@ from nats.js.errors import Error as JetStreamError
 from fleet.eventstore import NOTIFY_BUCKET, ensure_domain_stream
 from fleet.notify.adapters.position import KvPosition
 from fleet.stack import NatsServer
-from fleet.stack.nats_config import SERVICE_USERS
+from fleet.stack.permissions import SERVICE_USERS
 
 OLD_USERS = ("admin", "auth", "vault", "strategy", "executor", "gateway")
 
@@ -27,21 +27,25 @@ def old_data_dir(root: Path) -> dict[str, str]:
 
 
 @pytest.mark.unit
-def test_an_old_data_dir_gets_the_missing_passwords_and_keeps_the_others(
+def test_an_old_data_dir_gets_a_seed_per_service_and_keeps_the_admin_password(
     tmp_path: Path,
 ) -> None:
     saved = old_data_dir(tmp_path / "nats")
     server = NatsServer(tmp_path / "nats")
     assert "notify" in SERVICE_USERS
-    assert set(server.passwords) == {"admin", *SERVICE_USERS}
-    assert {name: server.passwords[name] for name in OLD_USERS} == saved
-    users_file = tmp_path / "nats" / "users.json"
-    assert json.loads(users_file.read_text()) == server.passwords
-    assert stat.S_IMODE(users_file.stat().st_mode) == 0o600
+    assert server.passwords["admin"] == saved["admin"]
+    assert set(server.seed_files) == set(SERVICE_USERS)
+    for path in server.seed_files.values():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert path.read_text().startswith("SU")
     config = (tmp_path / "nats" / "nats.conf").read_text()
-    assert f'user: "notify", password: "{server.passwords["notify"]}"' in config
+    assert f'nkey: "{server.public_key("notify")}"' in config
+    assert "old-notify" not in config and 'user: "notify"' not in config
     # a second start changes nothing
-    assert NatsServer(tmp_path / "nats").passwords == server.passwords
+    again = NatsServer(tmp_path / "nats")
+    assert {name: again.public_key(name) for name in SERVICE_USERS} == {
+        name: server.public_key(name) for name in SERVICE_USERS
+    }
 
 
 @pytest.mark.integration
@@ -53,7 +57,7 @@ async def test_notify_connects_as_notify_to_the_bucket_the_platform_made(
     server.start()
     try:
         await ensure_domain_stream(server.admin_url)  # what fleet up and stream-init run
-        nc = await nats.connect(server.url_for("notify"))
+        nc = await nats.connect(**server.connect_options("notify"))
         try:
             position = KvPosition(nc.jetstream(), NOTIFY_BUCKET)
             assert await position.load() is None

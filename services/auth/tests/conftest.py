@@ -118,7 +118,7 @@ async def auth_service(
     await ensure_stream(nc.jetstream(), spec)
     log = tmp_path_factory.mktemp("auth") / "auth.log"
     env = os.environ | {
-        "FLEET_NATS_URL": nats_server.url_for("auth"),
+        **nats_server.env_for("auth"),
         "FLEET_DATABASE_URL": postgres_server.create_database(namespace),
         "FLEET_STREAM_NAME": spec.name,
         "FLEET_SUBJECT_PREFIX": spec.prefix,

@@ -20,8 +20,8 @@ class StandIn:
     token_file: Path | None
     addr: str = "http://127.0.0.1:1"
 
-    def url_for(self, user: str) -> str:
-        return f"nats://{user}@127.0.0.1:1"
+    def env_for(self, user: str) -> dict[str, str]:
+        return {"FLEET_NATS_URL": f"nats://{user}@127.0.0.1:1"}
 
     def url(self, database: str) -> str:
         return f"postgresql://127.0.0.1:1/{database}"

@@ -43,8 +43,10 @@ async def bounded(probe: Probe, timeout: float = PROBE_TIMEOUT_S) -> str | None:
 
 def make_broker(settings: ServiceSettings) -> NatsBroker:
     """A FastStream NATS broker whose subscribers NACK (redeliver) when a handler raises."""
+    options = settings.nats_options()
     return NatsBroker(
-        settings.nats_servers,
+        options.pop("servers"),
+        **options,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_reconnect_attempts=-1,
         connect_timeout=5,

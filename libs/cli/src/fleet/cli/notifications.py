@@ -43,11 +43,10 @@ def start_notifications(platform: Platform, report: Callable[[str], None]) -> No
     report(f"smtp_sink (mails kept in {sink.mail_dir})")
     # Its own NATS user (fleet.stack.nats back-fills its password in an older data dir);
     # the position's bucket was made with the platform (ensure_domain_stream).
-    nats_url = platform.nats.url_for("notify")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = without_vault_credentials(os.environ) | {
-        "FLEET_NATS_URL": nats_url,
+        **platform.nats.env_for("notify"),
         "FLEET_HTTP_HOST": "127.0.0.1",
         "FLEET_HTTP_PORT": str(port),
         "FLEET_LOG_LEVEL": platform.options.log_level,

@@ -198,7 +198,7 @@ class Platform:
         assert self.nats and self.postgres and self.openbao
         env = without_vault_credentials(os.environ)
         env |= {
-            "FLEET_NATS_URL": self.nats.url_for(name),
+            **self.nats.env_for(name),
             "FLEET_DATABASE_URL": self.postgres.url("fleet"),
             "FLEET_BINGX_BASE_URL": self.parts["bingx_sim"].url,
             "FLEET_HTTP_HOST": "127.0.0.1",

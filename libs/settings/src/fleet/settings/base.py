@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +28,11 @@ class ServiceSettings(BaseSettings):
         description="NATS server URL with this service's user; several, comma-separated, "
         "for a cluster reached by node address (each carries the credentials).",
     )
+    nats_nkey_seed_file: str | None = Field(
+        default=None,
+        description="File with this service's NATS NKEY seed (0600; fleet up makes one a "
+        "service); unset: the credentials in the URL.",
+    )
     http_host: str = Field(default="127.0.0.1", description="Address of the health/metrics server.")
     http_port: int = Field(default=0, ge=0, le=65535, description="Port of the health server.")
     log_level: LogLevel = Field(default="info", description="debug, info, warning or error.")
@@ -39,6 +44,23 @@ class ServiceSettings(BaseSettings):
     def nats_servers(self) -> list[str]:
         """``nats_url`` as the list of servers a client tries (one or a cluster's nodes)."""
         return [url.strip() for url in self.nats_url.split(",") if url.strip()]
+
+    @property
+    def nats_inbox_prefix(self) -> str:
+        """Where this service's replies arrive: ``_INBOX_<service>`` (its NATS user may
+        subscribe there and nowhere else for replies; fleet.stack.permissions)."""
+        return f"_INBOX_{self.service_name}"
+
+    def nats_options(self) -> dict[str, Any]:
+        """``nats.connect(**options)`` / ``NatsBroker(**options)``: the URL, this
+        service's NKEY seed file when set, and its own reply inbox prefix."""
+        options: dict[str, Any] = {
+            "servers": self.nats_servers,
+            "inbox_prefix": self.nats_inbox_prefix,
+        }
+        if self.nats_nkey_seed_file:
+            options["nkeys_seed"] = self.nats_nkey_seed_file
+        return options
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)

@@ -1,13 +1,23 @@
-"""nats-server with JetStream, per-service users, and a chosen fsync policy."""
+"""nats-server with JetStream, per-service users, and a chosen fsync policy.
+
+The admin user (operators' CLI, stream set-up) has a password; each service user is an
+NKEY: its seed is made once in ``<data_dir>/nkeys/<service>.nk`` (mode 0600), the
+server's config holds only the public key, and the service reads its seed from the file
+``FLEET_NATS_NKEY_SEED_FILE`` names (:meth:`NatsServer.env_for`).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from fleet.stack.nats_config import SERVICE_USERS, NatsLayout, nats_config
+import nkeys
+
+from fleet.stack.nats_config import NatsLayout, nats_config
+from fleet.stack.permissions import DEPLOYED_SCOPE, SERVICE_USERS, Scope, inbox_prefix
 from fleet.stack.process import ManagedProcess, bin_dir, free_port, port_answers
 
 __all__ = ["SERVICE_USERS", "NatsServer", "SyncInterval"]
@@ -16,7 +26,12 @@ SyncInterval = Literal["default", "always"]
 
 
 class NatsServer:
-    """A nats-server whose data (store, passwords, config) lives in ``data_dir``."""
+    """A nats-server whose data (store, admin password, service seeds, config) lives in
+    ``data_dir``.
+
+    ``scope`` names the event stream and subject prefix the service users may use:
+    ``fleet up``'s by default, ``Scope.any()`` for the test suite (a stream per test).
+    """
 
     def __init__(
         self,
@@ -24,13 +39,16 @@ class NatsServer:
         *,
         port: int | None = None,
         sync_interval: SyncInterval = "default",
+        scope: Scope = DEPLOYED_SCOPE,
     ) -> None:
         self.data_dir = data_dir
+        self.scope = scope
         self.sync_interval = sync_interval
         self.store_dir = data_dir / "jetstream"
         self.port = port or self._saved("port") or free_port()
         self.monitor_port = self._saved("monitor_port") or free_port()
         self.passwords = self._passwords()
+        self.seed_files = self._seed_files()
         self.process = ManagedProcess(
             "nats-server",
             [str(bin_dir() / "nats-server"), "-c", str(self._write_config())],
@@ -42,11 +60,11 @@ class NatsServer:
         return int(json.loads(path.read_text())[key]) if path.exists() else None
 
     def _passwords(self) -> dict[str, str]:
-        """Every user's password, made once; a data dir from before a user existed (say
-        ``notify``) gets the missing ones added, the others kept."""
+        """The admin's password, made once (a data dir from before NKEYs keeps the
+        services' old passwords here, unused)."""
         path = self.data_dir / "users.json"
         saved: dict[str, str] = dict(json.loads(path.read_text())) if path.exists() else {}
-        missing = [name for name in ("admin", *SERVICE_USERS) if name not in saved]
+        missing = [name for name in ("admin",) if name not in saved]
         if not missing:
             return saved
         users = saved | {name: secrets.token_urlsafe(24) for name in missing}
@@ -55,6 +73,27 @@ class NatsServer:
         path.chmod(0o600)
         path.write_text(json.dumps(users))
         return users
+
+    def _seed_files(self) -> dict[str, Path]:
+        """Each service user's seed file, made once (a data dir from before a service
+        existed gets the missing one)."""
+        directory = self.data_dir / "nkeys"
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        files = {}
+        for name in SERVICE_USERS:
+            path = directory / f"{name}.nk"
+            if not path.exists():
+                seed = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)
+                path.touch(mode=0o600)
+                path.chmod(0o600)
+                path.write_bytes(seed + b"\n")
+            files[name] = path
+        return files
+
+    def public_key(self, user: str) -> str:
+        """``user``'s public NKEY (``U…``), from its seed."""
+        seed = self.seed_files[user].read_bytes().strip()
+        return str(nkeys.from_seed(bytearray(seed)).public_key.decode())
 
     def _write_config(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -70,12 +109,31 @@ class NatsServer:
         )
         path = self.data_dir / "nats.conf"
         path.touch(mode=0o600)
-        path.write_text(nats_config(layout, self.passwords))
+        public = {name: self.public_key(name) for name in SERVICE_USERS}
+        path.write_text(nats_config(layout, self.passwords, self.scope, public))
         return path
 
     def url_for(self, user: str) -> str:
-        """Connection URL with ``user``'s credentials."""
+        """Connection URL of ``user``: with the admin's password; a service's carries no
+        credential (its seed file does: :meth:`env_for`, :meth:`connect_options`)."""
+        if user in SERVICE_USERS:
+            return self.public_url
         return f"nats://{user}:{self.passwords[user]}@127.0.0.1:{self.port}"
+
+    def env_for(self, user: str) -> dict[str, str]:
+        """The environment a service process connects as ``user`` with."""
+        env = {"FLEET_NATS_URL": self.url_for(user)}
+        if user in SERVICE_USERS:
+            env["FLEET_NATS_NKEY_SEED_FILE"] = str(self.seed_files[user])
+        return env
+
+    def connect_options(self, user: str) -> dict[str, Any]:
+        """``nats.connect(**options)`` as ``user``: its URL, its seed and its own inbox."""
+        options: dict[str, Any] = {"servers": self.url_for(user)}
+        if user in SERVICE_USERS:
+            options["inbox_prefix"] = inbox_prefix(user)
+            options["nkeys_seed"] = str(self.seed_files[user])
+        return options
 
     @property
     def admin_url(self) -> str:

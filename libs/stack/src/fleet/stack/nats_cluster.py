@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fleet.stack.nats_config import (
-    SERVICE_USERS,
     NatsLayout,
     nats_config,
     new_password,
     password_env,
 )
+from fleet.stack.permissions import DEPLOYED_SCOPE, SERVICE_USERS, Scope
 from fleet.stack.process import ManagedProcess, bin_dir, free_port
 
 
@@ -58,8 +58,9 @@ class ClusterNode:
 class NatsCluster:
     """``size`` nodes, one JetStream cluster, data under ``data_dir``."""
 
-    def __init__(self, data_dir: Path, size: int = 3) -> None:
+    def __init__(self, data_dir: Path, size: int = 3, scope: Scope = DEPLOYED_SCOPE) -> None:
         self.data_dir = data_dir
+        self.scope = scope  # Scope.any() for tests that run a stream of their own
         self.passwords = {name: new_password() for name in ("admin", *SERVICE_USERS)}
         ports = [(free_port(), free_port(), free_port()) for _ in range(size)]
         routes = tuple(f"nats://127.0.0.1:{cluster}" for _, _, cluster in ports)
@@ -84,7 +85,7 @@ class NatsCluster:
         )
         home.mkdir(parents=True, exist_ok=True)
         config = home / "nats.conf"
-        config.write_text(nats_config(layout))
+        config.write_text(nats_config(layout, scope=self.scope))
         env = {**os.environ, "SERVER_NAME": name}
         env |= {password_env(user): password for user, password in self.passwords.items()}
         argv = [str(bin_dir() / "nats-server"), "-c", str(config)]

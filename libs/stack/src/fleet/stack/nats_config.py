@@ -16,17 +16,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-SERVICE_USERS = ("auth", "vault", "strategy", "executor", "gateway", "notify")
-# Services may use JetStream but never change or erase the log.
-DENIED_TO_SERVICES = (
-    "$JS.API.STREAM.CREATE.>",
-    "$JS.API.STREAM.UPDATE.>",
-    "$JS.API.STREAM.DELETE.>",
-    "$JS.API.STREAM.PURGE.>",
-    "$JS.API.STREAM.MSG.DELETE.>",
+from fleet.stack.permissions import (
+    ADMIN_USER,
+    DEPLOYED_SCOPE,
+    Permissions,
+    Scope,
+    permissions,
+    table,
 )
-# Only executors may ask vault for signatures.
-SIGN_SUBJECT = "cmd.vault.sign"
+
 CLUSTER_NAME = "fleet"
 # A node told to stop first leaves client traffic to the others (lame duck), then exits.
 LAME_DUCK_DURATION = "30s"
@@ -63,11 +61,19 @@ def password_env(user: str) -> str:
     return f"NATS_{user.upper()}_PASSWORD"
 
 
-def nats_config(layout: NatsLayout, passwords: Mapping[str, str] | None = None) -> str:
-    """The nats.conf text for ``layout``.
+def nats_config(
+    layout: NatsLayout,
+    passwords: Mapping[str, str] | None = None,
+    scope: Scope = DEPLOYED_SCOPE,
+    nkeys: Mapping[str, str] | None = None,
+) -> str:
+    """The nats.conf text for ``layout``: users and permissions from
+    :mod:`fleet.stack.permissions` (under ``scope``: the event stream's name and prefix).
 
     Passwords are literal when given (the embedded stack), else references to
     :func:`password_env` variables (compose and Kubernetes: never a value in the repo).
+    With ``nkeys`` (user -> public NKEY, the embedded stack) a service user is that key,
+    with no password: it proves itself by signing the server's nonce with its seed.
     A cluster block appears only with routes: one node with a cluster block of three
     routes would wait for a quorum that never comes.
     """
@@ -85,7 +91,7 @@ def nats_config(layout: NatsLayout, passwords: Mapping[str, str] | None = None) 
     lines.append(f'jetstream {{ store_dir: "{layout.store_dir}"{sync} }}')
     if layout.routes:
         lines += _cluster_block(layout)
-    lines += _authorization_block(passwords)
+    lines += _authorization_block(passwords, scope, nkeys or {})
     return "\n".join(lines) + "\n"
 
 
@@ -103,19 +109,38 @@ def _cluster_block(layout: NatsLayout) -> list[str]:
     ]
 
 
-def _authorization_block(passwords: Mapping[str, str] | None) -> list[str]:
+def _authorization_block(
+    passwords: Mapping[str, str] | None, scope: Scope, nkeys: Mapping[str, str]
+) -> list[str]:
     def password(user: str) -> str:
         return json.dumps(passwords[user]) if passwords else f"${password_env(user)}"
 
-    users = [f'{{ user: "admin", password: {password("admin")} }}']
-    for name in SERVICE_USERS:
-        denied = list(DENIED_TO_SERVICES) + ([] if name == "executor" else [SIGN_SUBJECT])
-        deny = ", ".join(json.dumps(subject) for subject in denied)
-        users.append(
-            f'{{ user: "{name}", password: {password(name)}, permissions: {{ '
-            f'publish: {{ allow: [">"], deny: [{deny}] }}, subscribe: {{ allow: [">"] }} }} }}'
-        )
+    users = [f'{{ user: "{ADMIN_USER}", password: {password(ADMIN_USER)} }}']
+    for row in table():
+        rendered = render_permissions(permissions(row, scope))
+        if row.service in nkeys:
+            users.append(f"# {row.service}")
+            users.append(f"{{ nkey: {json.dumps(nkeys[row.service])}, {rendered} }}")
+        else:
+            name = row.service
+            users.append(f'{{ user: "{name}", password: {password(name)}, {rendered} }}')
     return ["authorization {", "  users = [", *(f"    {user}" for user in users), "  ]", "}"]
+
+
+def render_permissions(granted: Permissions) -> str:
+    """``permissions: {...}`` of one user, on one line (nats.conf syntax)."""
+
+    def subjects(names: tuple[str, ...]) -> str:
+        return "[" + ", ".join(json.dumps(name) for name in names) + "]"
+
+    publish = f"allow: {subjects(granted.publish)}"
+    if granted.deny_publish:
+        publish += f", deny: {subjects(granted.deny_publish)}"
+    subscribe = f"allow: {subjects(granted.subscribe)}"
+    if granted.deny_subscribe:
+        subscribe += f", deny: {subjects(granted.deny_subscribe)}"
+    responses = ", allow_responses: true" if granted.allow_responses else ""
+    return f"permissions: {{ publish: {{ {publish} }}, subscribe: {{ {subscribe} }}{responses} }}"
 
 
 def statefulset_routes(

@@ -38,6 +38,12 @@ class NatsContainer:
     def url_for(self, user: str) -> str:
         return self.admin_url
 
+    def connect_options(self, user: str) -> dict[str, str]:
+        return {"servers": self.admin_url}
+
+    def env_for(self, user: str) -> dict[str, str]:
+        return {"FLEET_NATS_URL": self.admin_url}
+
     def kill(self) -> None:
         raise NotImplementedError("crash tests need the binary launcher")
 

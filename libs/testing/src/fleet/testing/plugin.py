@@ -17,6 +17,7 @@ from fleet.eventstore import EventStore, StreamSpec, ensure_stream
 from fleet.eventstore.quarantine import default_registry
 from fleet.eventstore.stream import ensure_quarantine_bucket
 from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, SimulatorServer, prerequisites
+from fleet.stack.permissions import Scope
 from fleet.stack.process import StackError
 from fleet.testing.containers import NatsContainer, PostgresContainer, docker_answers
 
@@ -60,7 +61,10 @@ def _docker() -> bool:
 @pytest.fixture(scope="session")
 def nats_server(tmp_path_factory: pytest.TempPathFactory, _docker: bool) -> Iterator[Any]:
     """A nats-server with JetStream and Fleet's per-service users."""
-    server: Any = NatsContainer() if _docker else NatsServer(tmp_path_factory.mktemp("nats"))
+    if _docker:
+        server: Any = NatsContainer()
+    else:  # one stream per test: the event stream's name and prefix are wildcards
+        server = NatsServer(tmp_path_factory.mktemp("nats"), scope=Scope.any())
     server.start()
     yield server
     server.stop()

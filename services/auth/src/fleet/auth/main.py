@@ -87,7 +87,7 @@ class AuthWorker:
         return self._deps
 
     async def start(self) -> None:
-        self._nc = await nats.connect(self.settings.nats_url, max_reconnect_attempts=-1)
+        self._nc = await nats.connect(**self.settings.nats_options(), max_reconnect_attempts=-1)
         self._engine = create_engine(self.settings.database_url, pool_size=4, pool_pre_ping=True)
         await asyncio.to_thread(migrate, self._engine)  # fleet_meta.personal_keys
         personal = PostgresPersonalData(self._engine)

@@ -59,7 +59,7 @@ class ExecutorWorker:
 
     async def start(self) -> None:
         settings = self.settings
-        self._nc = nc = await nats.connect(settings.nats_servers, max_reconnect_attempts=-1)
+        self._nc = nc = await nats.connect(**settings.nats_options(), max_reconnect_attempts=-1)
         spec = StreamSpec(name=settings.stream_name, prefix=settings.subject_prefix)
         self.store = store = EventStore(nc, spec)
         js = nc.jetstream()

@@ -118,7 +118,7 @@ def _install_middleware(app: FastAPI, settings: GatewaySettings) -> None:
 @asynccontextmanager
 async def _running(settings: GatewaySettings, engine: Engine) -> AsyncIterator[Services]:
     nc = await nats.connect(
-        settings.nats_url, connect_timeout=5, max_reconnect_attempts=-1, name="gateway"
+        **settings.nats_options(), connect_timeout=5, max_reconnect_attempts=-1, name="gateway"
     )
     stream = StreamSpec(name=settings.stream_name, prefix=settings.subject_prefix)
     store = EventStore(nc, stream)
@@ -143,7 +143,7 @@ async def _running(settings: GatewaySettings, engine: Engine) -> AsyncIterator[S
     )
     await asyncio.to_thread(migrate, engine)  # fleet_meta: the personal-data keys
     await asyncio.to_thread(found.sessions.create_schema)
-    await found.read_models.start(own_loop_nats_url=settings.nats_url)
+    await found.read_models.start(own_loop_nats=settings.nats_options())
     purger = asyncio.create_task(_purge_sessions(found))
     internal = internal_server(
         settings.gateway_internal_host, settings.gateway_internal_port, found.health

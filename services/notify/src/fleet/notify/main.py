@@ -49,7 +49,7 @@ class NotifyWorker:
 
     async def start(self) -> None:
         s = self.settings
-        self._nc = await nats.connect(s.nats_url, max_reconnect_attempts=-1)
+        self._nc = await nats.connect(**s.nats_options(), max_reconnect_attempts=-1)
         self._store = EventStore(self._nc, StreamSpec(name=s.stream_name, prefix=s.subject_prefix))
         position = KvPosition(self._nc.jetstream(), s.notify_position_bucket)
         planner = Planner(s.notify_max_per_hour, timedelta(seconds=s.notify_merge_window_s))

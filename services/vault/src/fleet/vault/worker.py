@@ -57,7 +57,7 @@ class VaultWorker:
         return self._deps
 
     async def start(self) -> None:
-        self._nc = await nats.connect(self.settings.nats_servers, max_reconnect_attempts=-1)
+        self._nc = await nats.connect(**self.settings.nats_options(), max_reconnect_attempts=-1)
         spec = StreamSpec(name=self.settings.stream_name, prefix=self.settings.subject_prefix)
         self.store = EventStore(self._nc, spec)
         registry = domain_registry()

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Iterable
+from typing import Any
 
 import nats
 from sqlalchemy import Engine, text
@@ -39,19 +40,19 @@ class ReadModels:
         self._failures: dict[str, tuple[str, float]] = {}
         self._log = get_logger("fleet.gateway.read_models")
 
-    async def start(self, *, own_loop_nats_url: str | None = None) -> None:
+    async def start(self, *, own_loop_nats: dict[str, Any] | None = None) -> None:
         """Create (or rebuild, on a version change) every schema, then follow the log:
         on this loop, or (given a NATS URL) on a loop and connection of their own."""
         for runner in self.runners.values():
             await runner.prepare()
-        if own_loop_nats_url is None:
+        if own_loop_nats is None:
             for name, runner in self.runners.items():
                 self._tasks.append(asyncio.create_task(self._follow(name, runner), name=name))
             return
 
         async def follow_apart(stop: asyncio.Event) -> None:
             nc = await nats.connect(
-                own_loop_nats_url, max_reconnect_attempts=-1, name="gateway-read-models"
+                **own_loop_nats, max_reconnect_attempts=-1, name="gateway-read-models"
             )
             store = EventStore(nc, self.store.spec)
             tasks = [
