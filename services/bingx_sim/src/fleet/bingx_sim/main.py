@@ -113,6 +113,13 @@ def create_app(settings: SimSettings) -> FastAPI:
     async def bingx_error(_request: Request, exc: SimError) -> JSONResponse:
         return error(exc.code, exc.message)
 
+    _add_probes(app, state, settings)
+    return app
+
+
+def _add_probes(app: FastAPI, state: SimState, settings: SimSettings) -> None:
+    """``/metrics`` and ``/healthz``, outside BingX's paths (no faults, no limits)."""
+
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(metrics_text(state), media_type=CONTENT_TYPE_LATEST)
@@ -126,8 +133,6 @@ def create_app(settings: SimSettings) -> FastAPI:
             "speed": settings.speed,
             "time": int(time.time() * 1000),
         }
-
-    return app
 
 
 def run(argv: list[str] | None = None) -> None:
