@@ -132,4 +132,4 @@ def test_rebuilds_are_recorded_by_the_migrated_meta_schema(
         revision = conn.execute(text("SELECT version_num FROM fleet_meta.alembic_version")).scalar()
     engine.dispose()
     assert history == [("plugin_notes", 250)]
-    assert revision == "0001"
+    assert revision == "0002"  # 0002: the personal-data keys

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, ClassVar
+from weakref import WeakKeyDictionary
 
 from fleet.events import DomainEvent, Envelope, personal
+from fleet.events.users import UserDeleted
 from fleet.projections import Projection, ProjectionTx
-from fleet.projections.personal_keys import reveal_in
+from fleet.projections.personal_keys import keys_in
 
 Handler = Callable[[ProjectionTx, Any, Envelope], None]
 
@@ -26,6 +28,15 @@ class DispatchingProjection(Projection):
         if handler is None:
             return
         data = event.model_dump(mode="json")
-        if personal.subjects_in(data):
-            event = type(event).model_validate(reveal_in(tx.connection, data))
+        if subjects := personal.subjects_in(data):
+            keys = _KEYS.setdefault(tx, {})  # one read per subject and batch (a replay)
+            if missing := subjects - keys.keys():
+                keys.update(keys_in(tx.connection, missing))
+            event = type(event).model_validate(personal.reveal(data, keys))
+        if isinstance(event, UserDeleted):
+            _KEYS.get(tx, {}).pop(envelope.aggregate.id, None)  # his key is being destroyed
         handler(tx, event, envelope)
+
+
+# the keys read by each open projection transaction (gone with it)
+_KEYS: WeakKeyDictionary[ProjectionTx, dict[str, bytes | None]] = WeakKeyDictionary()
