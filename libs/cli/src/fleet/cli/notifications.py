@@ -32,7 +32,7 @@ def start_notifications(platform: Platform, report: Callable[[str], None]) -> No
     """Start the SMTP sink, then the notify service sending every e-mail to it."""
     from fleet.cli.platform import without_vault_credentials
 
-    assert platform.nats is not None
+    assert platform.nats is not None and platform.postgres is not None
     root = platform.options.data_dir
     sink = SmtpSink(root / "mails", root / "logs")
     platform.processes.append(sink.process)
@@ -47,6 +47,7 @@ def start_notifications(platform: Platform, report: Callable[[str], None]) -> No
     url = f"http://127.0.0.1:{port}"
     env = without_vault_credentials(os.environ) | {
         **platform.nats.env_for("notify"),
+        "FLEET_DATABASE_URL": platform.postgres.url("fleet"),  # the personal-data keys
         "FLEET_HTTP_HOST": "127.0.0.1",
         "FLEET_HTTP_PORT": str(port),
         "FLEET_LOG_LEVEL": platform.options.log_level,
