@@ -201,6 +201,8 @@ def compose_layout(nodes: int = 3) -> NatsLayout:
         routes=tuple(f"nats://nats-{i}:6222" for i in range(1, nodes + 1)),
         store_dir="/data/jetstream",
         pid_file="/var/run/nats/nats.pid",
+        # tls-init's certificate (docker-compose.yml): clients and routes over TLS
+        tls=NatsTls("/etc/nats/tls/nats.crt", "/etc/nats/tls/nats.key", "/etc/nats/tls/ca.crt"),
     )
 
 

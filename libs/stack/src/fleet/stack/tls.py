@@ -4,7 +4,8 @@ CA that signed it are, and a small CA to make them (tests, compose's init step).
 ``python -m fleet.stack.tls <dir> <name>...`` writes ``ca.crt`` / ``ca.key`` (kept, so a
 second run adds server certificates signed by the same CA) and ``<name>.crt`` /
 ``<name>.key`` for each server name, whose certificate names it, ``localhost`` and
-``127.0.0.1`` (subject alternative names: clients verify the host, verify-full).
+``127.0.0.1`` (subject alternative names: clients verify the host, verify-full); a name
+written ``nats:nats-1,nats-2`` is valid for those hosts too.
 """
 
 from __future__ import annotations
@@ -125,13 +126,15 @@ def issue(directory: Path, name: str, hosts: Sequence[str] = ()) -> TlsFiles:
 
 
 def main(argv: Sequence[str]) -> int:
-    """``<dir> <name>...``: a CA in ``dir`` (kept if there) and a certificate per name."""
+    """``<dir> <name>[:<host>,...]...``: a CA in ``dir`` (kept if there) and a certificate
+    per name, valid for the name and the hosts after it (``nats:nats-1,nats-2``)."""
     if len(argv) < 2:
-        print("usage: python -m fleet.stack.tls <dir> <server-name>...", file=sys.stderr)
+        print("usage: python -m fleet.stack.tls <dir> <name>[:<host>,...]...", file=sys.stderr)
         return 2
     directory = Path(argv[0])
-    for name in argv[1:]:
-        files = issue(directory, name)
+    for spec in argv[1:]:
+        name, _, hosts = spec.partition(":")
+        files = issue(directory, name, [host for host in hosts.split(",") if host])
         print(f"{name}: {files.cert_file} {files.key_file} (CA {files.ca_file})")
     return 0
 
