@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import ssl
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -74,6 +75,18 @@ class ServiceSettings(BaseSettings):
         if self.nats_ca_file is not None:
             options["tls"] = tls_context(self.nats_ca_file, self.nats_cert_file, self.nats_key_file)
         return options
+
+
+def nats_tls_from_env() -> ssl.SSLContext | None:
+    """The TLS context of an operator's command (``fleet events``, ``rebuild``, rotation):
+    from ``FLEET_NATS_CA_FILE`` (and ``FLEET_NATS_CERT_FILE`` / ``FLEET_NATS_KEY_FILE``)
+    like a service's, or ``None`` (plaintext, ``fleet up``'s loopback default)."""
+    ca_file = os.environ.get(f"{ENV_PREFIX}NATS_CA_FILE")
+    if not ca_file:
+        return None
+    cert = os.environ.get(f"{ENV_PREFIX}NATS_CERT_FILE") or None
+    key = os.environ.get(f"{ENV_PREFIX}NATS_KEY_FILE") or None
+    return tls_context(ca_file, cert, key)
 
 
 def tls_context(
