@@ -4,8 +4,10 @@ storage "raft" {
 }
 listener "tcp" {
   address     = "0.0.0.0:8200"
-  tls_disable = true
+  tls_cert_file   = "/openbao/tls/openbao.crt"
+  tls_key_file    = "/openbao/tls/openbao.key"
+  tls_min_version = "tls12"
 }
-api_addr     = "http://openbao:8200"
-cluster_addr = "http://openbao:8201"
+api_addr     = "https://openbao:8200"
+cluster_addr = "https://openbao:8201"
 ui           = false

@@ -272,6 +272,8 @@ def _environments(
             "FLEET_CONNECT_PLATFORM_PER_MINUTE": "6000",
             "FLEET_CONNECT_PLATFORM_BURST": "1000",
         }
+        if getattr(bao, "tls", None) is not None:  # tests/security/tls: verify-full
+            envs["vault"]["FLEET_VAULT_CA_FILE"] = str(bao.tls.ca_file)
         envs["executor"] = {
             "FLEET_BINGX_BASE_URL": sim.url,
             "FLEET_PARTITIONS": "2",
@@ -292,7 +294,7 @@ async def stack(
     """Auth, the gateway (and ``extra_services``) on a stream and a database of their own,
     each a process with its own NATS user, and a bootstrapped admin."""
     namespace = "t" + uuid.uuid4().hex[:12]
-    nc = await nats.connect(nats_server.admin_url)
+    nc = await nats.connect(**nats_server.connect_options("admin"))
     spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
     await ensure_platform(nc.jetstream(), spec)
     database_url = postgres_server.create_database(namespace)

@@ -113,7 +113,7 @@ def test_only_openbao_init_sees_the_root_token_and_vault_only_its_approle() -> N
     assert [name for name, volumes in mounts.items() if "openbao-operator" in volumes] == [
         "openbao-init"
     ]
-    assert mounts["vault"] == ["vault-credentials"]
+    assert mounts["vault"] == ["vault-credentials", "tls"]  # tls: the CA, read-only
     init_env = compose["openbao-init"]["environment"]
     vault_env = compose["vault"]["environment"]
     assert init_env["FLEET_OPENBAO_KEYS"].startswith("/run/fleet/operator/")
@@ -160,3 +160,28 @@ def test_no_secret_value_is_committed_in_deploy_files() -> None:
     for path in files:
         for line in path.read_text().splitlines():
             assert not SECRET_VALUE.search(line), f"{path}: {line.strip()}"
+
+
+def test_compose_speaks_tls_to_nats_openbao_and_postgres() -> None:
+    """tls-init makes the certificates; the servers serve only TLS and every client
+    verifies them (verify-full) against the CA, which it mounts read-only."""
+    compose = compose_services()
+    assert (ROOT / "deploy" / "compose" / "nats.conf").read_text().count("tls {") == 2
+    bao = (ROOT / "deploy" / "compose" / "openbao.hcl").read_text()
+    assert "tls_disable" not in bao and "tls_cert_file" in bao
+    hba = (ROOT / "deploy" / "compose" / "pg_hba.conf").read_text().splitlines()
+    rules = [line.split()[0] for line in hba if line.strip() and not line.startswith("#")]
+    assert set(rules) == {"local", "hostssl"}
+    assert "ssl=on" in compose["postgres"]["command"]
+    for name, service in compose.items():
+        env = service.get("environment", {})
+        if "FLEET_DATABASE_URL" in env:
+            assert (
+                "sslmode=verify-full&sslrootcert=/run/fleet/tls/ca.crt" in env["FLEET_DATABASE_URL"]
+            ), name
+        if "FLEET_VAULT_ADDR" in env:
+            assert env["FLEET_VAULT_ADDR"].startswith("https://"), name
+            assert env["FLEET_VAULT_CA_FILE"] == "/run/fleet/tls/ca.crt", name
+        if "FLEET_NATS_URL" in env:
+            assert env["FLEET_NATS_CA_FILE"] == "/run/fleet/tls/ca.crt", name
+            assert "tls:/run/fleet/tls:ro" in service["volumes"], name

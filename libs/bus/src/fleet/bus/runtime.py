@@ -15,6 +15,7 @@ import uvicorn
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.middlewares import AckPolicy
 from faststream.nats import NatsBroker
+from faststream.nats.security import NatsNKey, NatsSecurity
 
 from fleet.eventstore import StreamSpec
 from fleet.eventstore.stream import verify_stream
@@ -44,9 +45,18 @@ async def bounded(probe: Probe, timeout: float = PROBE_TIMEOUT_S) -> str | None:
 def make_broker(settings: ServiceSettings) -> NatsBroker:
     """A FastStream NATS broker whose subscribers NACK (redeliver) when a handler raises."""
     options = settings.nats_options()
+    servers, tls = options.pop("servers"), options.pop("tls", None)
+    seed = options.pop("nkeys_seed", None)
+    # FastStream takes the seed and the TLS context (verify-full) as one security object
+    security: NatsSecurity | None = None
+    if seed is not None:
+        security = NatsNKey(seed, ssl_context=tls)
+    elif tls is not None:
+        security = NatsSecurity(ssl_context=tls)
     return NatsBroker(
-        options.pop("servers"),
+        servers,
         **options,
+        security=security,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_reconnect_attempts=-1,
         connect_timeout=5,

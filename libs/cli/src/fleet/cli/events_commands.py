@@ -12,6 +12,7 @@ import typer
 from fleet.cli.state import StackState
 from fleet.eventstore.quarantine import Quarantined, QuarantineLog
 from fleet.eventstore.stream import DEFAULT_STREAM
+from fleet.settings import nats_tls_from_env
 
 events = typer.Typer(name="events", help="The event log.", no_args_is_help=True)
 CONNECT_TIMEOUT_S = 5.0
@@ -43,6 +44,7 @@ async def _quarantined(url: str, stream: str | None) -> list[Quarantined]:
     try:
         nc = await nats.connect(
             url,
+            tls=nats_tls_from_env(),
             connect_timeout=CONNECT_TIMEOUT_S,
             allow_reconnect=False,
             error_cb=quiet,

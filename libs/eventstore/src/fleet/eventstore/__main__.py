@@ -21,7 +21,12 @@ def main() -> int:
     name = os.environ.get("FLEET_STREAM_NAME", DEFAULT_STREAM)
     prefix = os.environ.get("FLEET_SUBJECT_PREFIX", DEFAULT_PREFIX)
     try:
-        asyncio.run(ensure_domain_stream(url, replicas=int(replicas), name=name, prefix=prefix))
+        ca_file = os.environ.get("FLEET_NATS_CA_FILE") or None
+        asyncio.run(
+            ensure_domain_stream(
+                url, replicas=int(replicas), name=name, prefix=prefix, ca_file=ca_file
+            )
+        )
     except StreamMisconfigured as exc:
         print(f"fleet.eventstore: {exc}", file=sys.stderr)
         return 1

@@ -14,6 +14,7 @@ and no stored event is ever dropped to make room. Alerts come long before: see
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 
 import nats
@@ -182,10 +183,13 @@ async def ensure_domain_stream(
     name: str = DEFAULT_STREAM,
     prefix: str = DEFAULT_PREFIX,
     max_bytes: int = -1,
+    ca_file: str | None = None,
 ) -> None:
     """Connect, create or verify the platform's streams and buckets, disconnect (used by
-    ``fleet up`` and the ``stream-init`` job)."""
-    nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=3)
+    ``fleet up`` and the ``stream-init`` job). With ``ca_file`` NATS is reached over TLS,
+    verified against that CA (host name included)."""
+    tls = ssl.create_default_context(cafile=ca_file) if ca_file else None
+    nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=3, tls=tls)
     try:
         await ensure_platform(
             nc.jetstream(),

@@ -20,6 +20,7 @@ from fleet.projections.catalog import ProjectionSpec
 from fleet.projections.meta import migrate, record_rebuild
 from fleet.projections.runner import Progress as ReplayProgress
 from fleet.projections.runner import ProjectionRunner
+from fleet.settings import nats_tls_from_env
 
 
 async def rebuild_all(
@@ -27,7 +28,9 @@ async def rebuild_all(
 ) -> None:
     """Rebuild each projection in turn, showing progress on the terminal."""
     console = Console(stderr=True)
-    nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=1)
+    nc = await nats.connect(
+        nats_url, connect_timeout=5, max_reconnect_attempts=1, tls=nats_tls_from_env()
+    )
     engine = create_engine(database_url)
     try:
         migrate(engine)

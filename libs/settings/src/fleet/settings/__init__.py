@@ -5,6 +5,12 @@ Each service declares one subclass of :class:`ServiceSettings` and loads it with
 variable (``SettingsError``) instead of a pydantic traceback.
 """
 
-from fleet.settings.base import ServiceSettings, SettingsError, load_settings
+from fleet.settings.base import (
+    ServiceSettings,
+    SettingsError,
+    load_settings,
+    nats_tls_from_env,
+    tls_context,
+)
 
-__all__ = ["ServiceSettings", "SettingsError", "load_settings"]
+__all__ = ["ServiceSettings", "SettingsError", "load_settings", "nats_tls_from_env", "tls_context"]

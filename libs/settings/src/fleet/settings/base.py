@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import ssl
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError
@@ -33,6 +36,15 @@ class ServiceSettings(BaseSettings):
         description="File with this service's NATS NKEY seed (0600; fleet up makes one a "
         "service); unset: the credentials in the URL.",
     )
+    nats_ca_file: Path | None = Field(
+        default=None,
+        description="CA (PEM) that signed the NATS servers' certificates: set, the client "
+        "speaks TLS and verifies the server's certificate and host name.",
+    )
+    nats_cert_file: Path | None = Field(
+        default=None, description="Client certificate (PEM) when the server verifies clients."
+    )
+    nats_key_file: Path | None = Field(default=None, description="Key of nats_cert_file.")
     http_host: str = Field(default="127.0.0.1", description="Address of the health/metrics server.")
     http_port: int = Field(default=0, ge=0, le=65535, description="Port of the health server.")
     log_level: LogLevel = Field(default="info", description="debug, info, warning or error.")
@@ -60,7 +72,33 @@ class ServiceSettings(BaseSettings):
         }
         if self.nats_nkey_seed_file:
             options["nkeys_seed"] = self.nats_nkey_seed_file
+        if self.nats_ca_file is not None:
+            options["tls"] = tls_context(self.nats_ca_file, self.nats_cert_file, self.nats_key_file)
         return options
+
+
+def nats_tls_from_env() -> ssl.SSLContext | None:
+    """The TLS context of an operator's command (``fleet events``, ``rebuild``, rotation):
+    from ``FLEET_NATS_CA_FILE`` (and ``FLEET_NATS_CERT_FILE`` / ``FLEET_NATS_KEY_FILE``)
+    like a service's, or ``None`` (plaintext, ``fleet up``'s loopback default)."""
+    ca_file = os.environ.get(f"{ENV_PREFIX}NATS_CA_FILE")
+    if not ca_file:
+        return None
+    cert = os.environ.get(f"{ENV_PREFIX}NATS_CERT_FILE") or None
+    key = os.environ.get(f"{ENV_PREFIX}NATS_KEY_FILE") or None
+    return tls_context(ca_file, cert, key)
+
+
+def tls_context(
+    ca_file: Path | str, cert_file: Path | str | None = None, key_file: Path | str | None = None
+) -> ssl.SSLContext:
+    """A client TLS context that trusts only ``ca_file`` and checks the server's host name
+    (verify-full), with a client certificate when ``cert_file`` is given."""
+    context = ssl.create_default_context(cafile=str(ca_file))
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if cert_file is not None:
+        context.load_cert_chain(str(cert_file), str(key_file) if key_file else None)
+    return context
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)

@@ -11,14 +11,16 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import ssl
 from pathlib import Path
 from typing import Any, Literal
 
 import nkeys
 
-from fleet.stack.nats_config import NatsLayout, nats_config
+from fleet.stack.nats_config import NatsLayout, NatsTls, nats_config
 from fleet.stack.permissions import DEPLOYED_SCOPE, SERVICE_USERS, Scope, inbox_prefix
 from fleet.stack.process import ManagedProcess, bin_dir, free_port, port_answers
+from fleet.stack.tls import TlsFiles
 
 __all__ = ["SERVICE_USERS", "NatsServer", "SyncInterval"]
 
@@ -31,6 +33,8 @@ class NatsServer:
 
     ``scope`` names the event stream and subject prefix the service users may use:
     ``fleet up``'s by default, ``Scope.any()`` for the test suite (a stream per test).
+    With ``tls`` the server requires TLS from every client (plaintext is refused) and its
+    clients are told the CA (``FLEET_NATS_CA_FILE``) to verify it with.
     """
 
     def __init__(
@@ -40,8 +44,10 @@ class NatsServer:
         port: int | None = None,
         sync_interval: SyncInterval = "default",
         scope: Scope = DEPLOYED_SCOPE,
+        tls: TlsFiles | None = None,
     ) -> None:
         self.data_dir = data_dir
+        self.tls = tls
         self.scope = scope
         self.sync_interval = sync_interval
         self.store_dir = data_dir / "jetstream"
@@ -106,6 +112,9 @@ class NatsServer:
             store_dir=str(self.store_dir),
             server_name="fleet-embedded",
             sync_always=self.sync_interval == "always",
+            tls=None
+            if self.tls is None
+            else NatsTls(str(self.tls.cert_file), str(self.tls.key_file), str(self.tls.ca_file)),
         )
         path = self.data_dir / "nats.conf"
         path.touch(mode=0o600)
@@ -123,6 +132,8 @@ class NatsServer:
     def env_for(self, user: str) -> dict[str, str]:
         """The environment a service process connects as ``user`` with."""
         env = {"FLEET_NATS_URL": self.url_for(user)}
+        if self.tls is not None:
+            env["FLEET_NATS_CA_FILE"] = str(self.tls.ca_file)
         if user in SERVICE_USERS:
             env["FLEET_NATS_NKEY_SEED_FILE"] = str(self.seed_files[user])
         return env
@@ -130,6 +141,8 @@ class NatsServer:
     def connect_options(self, user: str) -> dict[str, Any]:
         """``nats.connect(**options)`` as ``user``: its URL, its seed and its own inbox."""
         options: dict[str, Any] = {"servers": self.url_for(user)}
+        if self.tls is not None:
+            options["tls"] = ssl.create_default_context(cafile=str(self.tls.ca_file))
         if user in SERVICE_USERS:
             options["inbox_prefix"] = inbox_prefix(user)
             options["nkeys_seed"] = str(self.seed_files[user])

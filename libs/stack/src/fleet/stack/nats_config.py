@@ -32,6 +32,30 @@ LAME_DUCK_GRACE = "10s"
 
 
 @dataclass(frozen=True)
+class NatsTls:
+    """TLS of a node (paths as the server sees them): its certificate and key for clients
+    and routes, the CA it verifies peers with; ``verify_clients`` asks clients for a
+    certificate too (mutual TLS)."""
+
+    cert_file: str
+    key_file: str
+    ca_file: str
+    verify_clients: bool = False
+
+    def block(self, *, verify: bool, indent: str = "") -> list[str]:
+        """``tls { ... }`` lines; routes always verify each other (``verify: true``)."""
+        lines = [
+            f"{indent}tls {{",
+            f'{indent}  cert_file: "{self.cert_file}"',
+            f'{indent}  key_file: "{self.key_file}"',
+            f'{indent}  ca_file: "{self.ca_file}"',
+        ]
+        if verify:
+            lines.append(f"{indent}  verify: true")
+        return [*lines, f"{indent}  timeout: 5", f"{indent}}}"]
+
+
+@dataclass(frozen=True)
 class NatsLayout:
     """Where one node listens and keeps its files, and the routes to its peers."""
 
@@ -44,6 +68,7 @@ class NatsLayout:
     pid_file: str | None = None
     server_name: str = "$SERVER_NAME"  # from the environment: the pod's / service's name
     sync_always: bool = False
+    tls: NatsTls | None = None  # None: plaintext (fleet up's default, on loopback)
 
 
 def new_password() -> str:
@@ -89,6 +114,8 @@ def nats_config(
     lines += [f'lame_duck_grace_period: "{LAME_DUCK_GRACE}"']
     sync = ', sync_interval: "always"' if layout.sync_always else ""
     lines.append(f'jetstream {{ store_dir: "{layout.store_dir}"{sync} }}')
+    if layout.tls is not None:
+        lines += layout.tls.block(verify=layout.tls.verify_clients)
     if layout.routes:
         lines += _cluster_block(layout)
     lines += _authorization_block(passwords, scope, nkeys or {})
@@ -102,6 +129,7 @@ def _cluster_block(layout: NatsLayout) -> list[str]:
         f"  name: {CLUSTER_NAME}",
         f'  listen: "{layout.host}:{layout.cluster_port}"',
         "  no_advertise: true",
+        *(layout.tls.block(verify=True, indent="  ") if layout.tls is not None else []),
         "  routes: [",
         *routes,
         "  ]",
@@ -173,6 +201,8 @@ def compose_layout(nodes: int = 3) -> NatsLayout:
         routes=tuple(f"nats://nats-{i}:6222" for i in range(1, nodes + 1)),
         store_dir="/data/jetstream",
         pid_file="/var/run/nats/nats.pid",
+        # tls-init's certificate (docker-compose.yml): clients and routes over TLS
+        tls=NatsTls("/etc/nats/tls/nats.crt", "/etc/nats/tls/nats.key", "/etc/nats/tls/ca.crt"),
     )
 
 

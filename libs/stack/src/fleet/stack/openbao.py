@@ -16,6 +16,7 @@ import httpx
 import hvac
 
 from fleet.stack.process import ManagedProcess, StackError, bin_dir, free_port, port_answers
+from fleet.stack.tls import TlsFiles
 
 VAULT_POLICY = "fleet-vault"
 # The vault service's only rights: its two key families in transit. No export, backup or
@@ -56,14 +57,30 @@ def write_secret(path: Path, content: str) -> None:
 
 
 class OpenBaoServer:
-    """An OpenBao server; ``dev=True`` keeps everything in memory (tests only)."""
+    """An OpenBao server; ``dev=True`` keeps everything in memory (tests only).
 
-    def __init__(self, data_dir: Path, *, port: int | None = None, dev: bool = False) -> None:
+    With ``tls`` (persistent mode only) the listener serves HTTPS with that certificate,
+    ``addr`` is ``https://…`` and clients verify it against ``tls.ca_file``."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        dev: bool = False,
+        tls: TlsFiles | None = None,
+    ) -> None:
+        if tls is not None and dev:
+            raise StackError("OpenBao's dev mode cannot serve Fleet's certificate: use dev=False")
         self.data_dir = data_dir
         self.dev = dev
+        self.tls = tls
         self.port = port or self._saved_port("port") or free_port()
         self.cluster_port = self._saved_port("cluster_port") or free_port()
-        self.addr = f"http://127.0.0.1:{self.port}"
+        scheme = "http" if tls is None else "https"
+        self.addr = f"{scheme}://127.0.0.1:{self.port}"
+        # what clients verify the server with: the CA file, or plain HTTP
+        self.verify: str | bool = str(tls.ca_file) if tls is not None else True
         self.root_token = secrets.token_urlsafe(16) if dev else ""
         self.process = ManagedProcess("openbao", self._argv(), data_dir / "openbao.log")
 
@@ -90,17 +107,26 @@ class OpenBaoServer:
         )
         storage = self.data_dir / "storage"
         storage.mkdir(mode=0o700, exist_ok=True)
+        if self.tls is None:
+            tls = "  tls_disable = true\n"
+        else:
+            tls = (
+                f'  tls_cert_file = "{self.tls.cert_file}"\n'
+                f'  tls_key_file = "{self.tls.key_file}"\n  tls_min_version = "tls12"\n'
+            )
         (self.data_dir / "openbao.hcl").write_text(
             f'storage "raft" {{\n  path = "{storage}"\n  node_id = "fleet-1"\n}}\n'
             f'listener "tcp" {{\n  address = "127.0.0.1:{self.port}"\n'
-            f'  cluster_address = "127.0.0.1:{self.cluster_port}"\n  tls_disable = true\n}}\n'
+            f'  cluster_address = "127.0.0.1:{self.cluster_port}"\n{tls}}}\n'
             f'api_addr = "{self.addr}"\ncluster_addr = "http://127.0.0.1:{self.cluster_port}"\n'
             "ui = false\n"
         )
 
     def client(self, token: str | None = None) -> hvac.Client:
         """An hvac client (root token unless another is given)."""
-        return hvac.Client(url=self.addr, token=token or self.root_token, timeout=60)
+        return hvac.Client(
+            url=self.addr, token=token or self.root_token, timeout=60, verify=self.verify
+        )
 
     def start(self) -> None:
         """Start; in persistent mode initialise once, unseal, enable transit, write policy."""
@@ -117,7 +143,8 @@ class OpenBaoServer:
 
     def _active(self) -> bool:
         try:
-            return httpx.get(f"{self.addr}/v1/sys/health", timeout=2).status_code == 200
+            answer = httpx.get(f"{self.addr}/v1/sys/health", timeout=2, verify=self.verify)
+            return answer.status_code == 200
         except httpx.HTTPError:
             return False
 

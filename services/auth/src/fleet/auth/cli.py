@@ -19,6 +19,7 @@ import typer
 from fleet.auth.domain.identity import check_email, check_username
 from fleet.auth.domain.password_policy import check_password
 from fleet.auth.errors import InvalidInput
+from fleet.settings import nats_tls_from_env
 
 admin = typer.Typer(name="admin", help="Manage Fleet admins.", no_args_is_help=True)
 REQUEST_TIMEOUT_S = 30.0  # argon2 hashing on a busy machine; a dead service fails at once
@@ -61,7 +62,13 @@ async def _ask(url: str, subject: str, body: bytes) -> dict[str, Any]:
 
     try:  # one attempt (nats-py retries 0 = forever), bounded in time either way
         nc = await asyncio.wait_for(
-            nats.connect(url, connect_timeout=3, max_reconnect_attempts=1, error_cb=_quiet),
+            nats.connect(
+                url,
+                connect_timeout=3,
+                max_reconnect_attempts=1,
+                error_cb=_quiet,
+                tls=nats_tls_from_env(),
+            ),
             timeout=CONNECT_TIMEOUT_S,
         )
     except Exception as exc:  # nats-py raises several kinds; all mean "not reachable"

@@ -16,6 +16,7 @@ from fleet.events.commands import command_subject
 from fleet.events.envelope import check_token
 from fleet.events.vault_commands import RotateCredential
 from fleet.eventstore import EventStore, StreamSpec
+from fleet.settings import nats_tls_from_env
 from fleet.vault.credential_view import CredentialView
 
 
@@ -45,7 +46,9 @@ async def rotate_all(
         except InvalidAggregateId as exc:
             raise BadInput(str(exc)) from None
     try:
-        nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=1)
+        nc = await nats.connect(
+            nats_url, connect_timeout=5, max_reconnect_attempts=1, tls=nats_tls_from_env()
+        )
     except (OSError, nats.errors.Error) as exc:
         raise Unreachable(f"NATS unreachable: {type(exc).__name__}") from None
     try:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 from pathlib import Path
 
 from pydantic import Field, SecretStr
 
-from fleet.settings import ServiceSettings
+from fleet.settings import ServiceSettings, tls_context
 
 
 class VaultSettings(ServiceSettings):
@@ -16,6 +17,11 @@ class VaultSettings(ServiceSettings):
 
     service_name: str = "vault"
     vault_addr: str = Field(default="http://127.0.0.1:8200", description="OpenBao/Vault URL.")
+    vault_ca_file: Path | None = Field(
+        default=None,
+        description="CA (PEM) that signed OpenBao's certificate (an https vault_addr is "
+        "verified against it, host name included; unset: the system's CAs).",
+    )
     vault_token: SecretStr = Field(default=SecretStr(""), description="Token (or use the file).")
     vault_token_file: Path | None = Field(default=None, description="File holding the token.")
     vault_role_id: str = Field(default="", description="AppRole role id (production login).")
@@ -45,6 +51,10 @@ class VaultSettings(ServiceSettings):
         default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
         description="Who holds the health-check lease.",
     )
+
+    def vault_tls(self) -> ssl.SSLContext | None:
+        """The TLS context for OpenBao: only ``vault_ca_file`` trusted, host name checked."""
+        return tls_context(self.vault_ca_file) if self.vault_ca_file is not None else None
 
     def token(self) -> str:
         """The Vault token, from the file when one is configured."""

@@ -62,7 +62,12 @@ class VaultWorker:
         self.store = EventStore(self._nc, spec)
         registry = domain_registry()
         auth = vault_auth(self.settings)
-        http = VaultHttp(self.settings.vault_addr, auth, timeout_s=self.settings.vault_timeout_s)
+        http = VaultHttp(
+            self.settings.vault_addr,
+            auth,
+            timeout_s=self.settings.vault_timeout_s,
+            tls=self.settings.vault_tls(),
+        )
         view = CredentialView(self.store, registry, self._nc.jetstream())
         self._deps = VaultDeps(
             Repository(self.store, registry, Credential),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 from typing import Any, Protocol
 
 import aiohttp
@@ -32,9 +33,16 @@ class VaultHttp:
     """Requests to ``/v1/...`` with the service's token; errors mapped once, here."""
 
     def __init__(
-        self, addr: str, auth: VaultAuth, *, timeout_s: float = 5.0, max_connections: int = 64
+        self,
+        addr: str,
+        auth: VaultAuth,
+        *,
+        timeout_s: float = 5.0,
+        max_connections: int = 64,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.addr = addr.rstrip("/")
+        self._tls = tls  # verify-full against the configured CA (None: the system's)
         self._auth = auth
         self._timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(2.0, timeout_s))
         self._max_connections = max_connections
@@ -42,7 +50,9 @@ class VaultHttp:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._max_connections)
+            connector = aiohttp.TCPConnector(
+                limit=self._max_connections, ssl=self._tls if self._tls is not None else True
+            )
             self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
         return self._session
 
