@@ -65,6 +65,15 @@ def keys(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print {service: public key} as JSON.")
     ] = False,
+    bundle_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--bundle-dir",
+            help="Also write <service>.json = {seed, public} (0600) per service, the "
+            "properties of the remote key fleet/nats-nkey-<service> External Secrets "
+            "reads (Kubernetes); only the rotated ones with --rotate.",
+        ),
+    ] = None,
 ) -> None:
     """Make the services' NATS NKEY seeds (kept when present) and give their public keys."""
     mode = _mode(file_mode)
@@ -77,6 +86,8 @@ def keys(
     files = ensure_seeds(seeds_dir, SERVICE_USERS, replace=rotate or (), mode=mode)
     public = {user: public_key(path) for user, path in files.items()}
     lines = {nkey_env(user): key for user, key in public.items()}
+    if bundle_dir is not None:
+        _write_bundles(bundle_dir, files, public, only=set(rotate or ()) or set(files))
     if env_file is not None:
         merge_env_file(env_file, lines)
         typer.echo(f"{len(files)} seeds in {seeds_dir}; public keys set in {env_file}", err=True)
@@ -85,3 +96,15 @@ def keys(
     else:
         for name, key in lines.items():
             typer.echo(f"{name}={key}")
+
+
+def _write_bundles(
+    directory: Path, files: dict[str, Path], public: dict[str, str], only: set[str]
+) -> None:
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for user in sorted(only):
+        path = directory / f"{user}.json"
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        seed = files[user].read_text().strip()
+        path.write_text(json.dumps({"seed": seed, "public": public[user]}) + "\n")
