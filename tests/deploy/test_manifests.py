@@ -83,14 +83,38 @@ def test_compose_runs_every_service_healthy_restarted_with_its_own_nats_user() -
         assert spec["command"] == ["python", "-m", f"fleet.{service}"]
         assert "/readyz" in str(spec["healthcheck"]["test"]), service
         assert spec["restart"] == "unless-stopped", service
-        url = spec["environment"]["FLEET_NATS_URL"]
-        assert url.startswith(f"nats://{service}:${{NATS_{service.upper()}_PASSWORD:?"), url
+        # no credential in the URL: its own NKEY seed, mounted from .nkeys
+        assert spec["environment"]["FLEET_NATS_URL"] == "nats://nats:4222", service
+        assert spec["environment"]["FLEET_NATS_NKEY_SEED_FILE"] == "/run/secrets/nats-nkey"
     for name, spec in compose.items():
         assert spec.get("restart") in ("unless-stopped", "on-failure"), name
         assert "healthcheck" in spec or name.endswith("-init"), name
     assert compose["bingx-sim"]["command"][:3] == ["python", "-m", "fleet.bingx_sim"]
     assert compose["bingx-sim"]["profiles"] == ["paper"]
     assert "-dev" not in str(compose["openbao"]["command"])  # persistent, never dev mode
+
+
+def test_compose_mounts_each_service_its_own_nats_seed_and_nats_only_public_keys() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    secrets = compose["secrets"]
+    mounted: dict[str, list[str]] = {
+        name: [m if isinstance(m, str) else m["source"] for m in spec.get("secrets", [])]
+        for name, spec in compose["services"].items()
+    }
+    for service in RUNNING_SERVICES:
+        source = f"nats-nkey-{service}"
+        assert secrets[source] == {"file": f"./.nkeys/{service}.nk"}
+        holders = [name for name, sources in mounted.items() if source in sources]
+        assert holders == [service], source
+        env = compose["services"][service]["environment"]
+        assert not any("PASSWORD" in str(value) for value in env.values() if "NATS" in str(value))
+    for name, spec in compose["services"].items():
+        if name.startswith("nats-"):
+            env = spec["environment"]
+            keys = {k for k in env if k.endswith("_NKEY")}
+            assert keys == {f"NATS_{s.upper()}_NKEY" for s in RUNNING_SERVICES}, name
+            assert [k for k in env if k.endswith("_PASSWORD")] == ["NATS_ADMIN_PASSWORD"]
+    assert ".nkeys/" in (ROOT / ".gitignore").read_text().splitlines()
 
 
 def test_compose_nats_is_a_three_node_cluster_probed_by_an_image_that_can() -> None:
@@ -130,14 +154,12 @@ def test_only_executor_may_request_signatures_everywhere() -> None:
     administer a stream."""
     configs = [ROOT / "deploy" / "compose" / "nats.conf", *K8S.rglob("nats.conf")]
     for config in configs:
-        users = re.findall(r'\{ user: "(\w+)".*', config.read_text())
-        lines = {
-            u: line
-            for u in users
-            for line in config.read_text().splitlines()
-            if f'user: "{u}"' in line
-        }
+        # a service user: "# <service>", then "{ nkey: $NATS_<SERVICE>_NKEY, permissions }"
+        text = config.read_text()
+        lines = dict(re.findall(r"# (\w+)\n\s*(\{ nkey: .*)", text))
+        assert "password:" not in "".join(lines.values())
         for user in ("auth", "vault", "strategy", "executor", "gateway", "notify"):
+            assert lines[user].startswith(f"{{ nkey: $NATS_{user.upper()}_NKEY,"), user
             publish = lines[user].split("publish: {", 1)[1].split("subscribe: {", 1)[0]
             subscribe = lines[user].split("subscribe: {", 1)[1]
             assert ('"cmd.vault.sign"' in publish) == (user == "executor"), user

@@ -58,7 +58,7 @@ async def append_until_acknowledged(store: EventStore, event: Envelope) -> None:
 async def append_batch(store: EventStore, label: str, count: int) -> list[Envelope]:
     acknowledged = []
     for i in range(count):
-        aggregate = AggregateRef(type="order", id=AggregateId(f"{label}-{i % 7}"))
+        aggregate = AggregateRef(type="account", id=AggregateId(f"{label}-{i % 7}"))
         event = Envelope(type="order.noted", schema_version=1, aggregate=aggregate, data={"i": i})
         await append_until_acknowledged(store, event)
         acknowledged.append(event)
@@ -103,7 +103,7 @@ async def test_three_nodes_from_the_deployed_config_keep_every_acknowledged_even
     info = await create_stream(admin, spec)
     assert info.config.num_replicas == 3
     executor = await nats.connect(
-        cluster.urls_for("executor"), max_reconnect_attempts=-1, reconnect_time_wait=0.2
+        **cluster.connect_options("executor"), max_reconnect_attempts=-1, reconnect_time_wait=0.2
     )
     store = EventStore(executor, spec, registry=REGISTRY)
     acknowledged = await append_batch(store, "before", 50)

@@ -240,3 +240,49 @@ def test_every_alert_reads_a_metric_the_code_exports_or_one_awaited() -> None:
         exported = f'"{name}"' in code or name.startswith(EXPORTER_METRICS)
         assert exported != (name in AWAITED_METRICS), metric
     print(f"\nalert metrics awaited from the code: {sorted(AWAITED_METRICS)}")
+
+
+def test_each_service_mounts_its_own_nats_seed_and_nats_only_public_keys(
+    rendered: Rendered,
+) -> None:
+    """NKEYs in Kubernetes: a service's pod mounts the Secret of its own seed (synced by
+    External Secrets) and no other, has no NATS password; nats-server's environment holds
+    the public keys and only the admin's password."""
+    services = ("auth", "vault", "strategy", "executor", "gateway", "notify")
+    synced = {e["spec"]["target"]["name"]: e for e in rendered.of_kind("ExternalSecret")}
+    for service in services:
+        pod = rendered.named("Deployment", service)["spec"]["template"]["spec"]
+        seeds = [
+            v["secret"]["secretName"]
+            for v in pod["volumes"]
+            if v.get("secret", {}).get("secretName", "").startswith("fleet-nats-nkey-")
+        ]
+        assert seeds == [f"fleet-nats-nkey-{service}"], service
+        remote = synced[seeds[0]]["spec"]["data"][0]["remoteRef"]
+        assert remote == {"key": f"fleet/nats-nkey-{service}", "property": "seed"}
+        container = pod["containers"][0]
+        env = {e["name"]: e for e in container["env"]}
+        assert env["FLEET_NATS_URL"]["value"] == "nats://nats:4222"
+        assert env["FLEET_NATS_NKEY_SEED_FILE"]["value"] == "/run/secrets/nats/seed"
+        assert "nats-users" not in str(container), service
+        mounts = {m["name"]: m for m in container["volumeMounts"]}
+        assert mounts["nats-nkey"] == {
+            "name": "nats-nkey",
+            "mountPath": "/run/secrets/nats",
+            "readOnly": True,
+        }
+        assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsGroup"]
+    nats = rendered.named("StatefulSet", "nats")["spec"]["template"]["spec"]["containers"][0]
+    env = {
+        e["name"]: e["valueFrom"]["secretKeyRef"]
+        for e in nats["env"]
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+    assert {name for name in env if name.endswith("_PASSWORD")} == {"NATS_ADMIN_PASSWORD"}
+    for service in services:
+        assert env[f"NATS_{service.upper()}_NKEY"] == {
+            "name": "fleet-nats-public-keys",
+            "key": service,
+        }
+    public = synced["fleet-nats-public-keys"]["spec"]["data"]
+    assert {d["remoteRef"]["property"] for d in public} == {"public"}

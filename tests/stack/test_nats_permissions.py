@@ -8,6 +8,9 @@ is never stored, a subscription never receives.
 
 import asyncio
 import contextlib
+import json
+import re
+import stat
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +23,9 @@ from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.js.api import StreamConfig
 from nats.js.errors import Error as JetStreamError
+from typer.testing import CliRunner
 
+from fleet.cli.main import app
 from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, EventRegistry
 from fleet.eventstore import EventStore, StreamSpec, ensure_stream
 from fleet.eventstore.stream import (
@@ -31,9 +36,13 @@ from fleet.eventstore.stream import (
     ensure_domain_stream,
 )
 from fleet.stack import NatsServer
-from fleet.stack.permissions import SERVICE_USERS, Row, row_of, table
+from fleet.stack.nats_config import new_password
+from fleet.stack.nkey_files import seed_path
+from fleet.stack.permissions import SERVICE_USERS, Row, inbox_prefix, row_of, table
+from fleet.stack.process import ManagedProcess, bin_dir, free_port, port_answers
 
 pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
 
 WAIT_S = 0.5
 
@@ -324,3 +333,189 @@ async def test_only_the_executor_may_ask_vault_to_sign(nats_server: Any) -> None
     await sub.unsubscribe()
     for client in (vault, gateway, executor):
         await client.close()
+
+
+# --- The compose set-up: deploy/compose/nats.conf as committed, keys from `fleet nats keys` --
+
+
+class ComposeNats:
+    """deploy/compose/nats.conf run as one node: the addresses rewritten to loopback and
+    its cluster block left out (one node, no peers to resolve); the admin's password and
+    the services' public keys in its environment, as docker-compose gives them."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.seeds = home / "nkeys"
+        self.env_file = home / ".env"
+        self.port, monitor = free_port(), free_port()
+        text = (ROOT / "deploy" / "compose" / "nats.conf").read_text()
+        text = re.sub(r"\ncluster \{.*?\n\}", "", text, flags=re.S)
+        text = text.replace('"0.0.0.0:4222"', f'"127.0.0.1:{self.port}"')
+        text = text.replace('"0.0.0.0:8222"', f'"127.0.0.1:{monitor}"')
+        text = text.replace('"/data/jetstream"', json.dumps(str(home / "jetstream")))
+        text = text.replace('"/var/run/nats/nats.pid"', json.dumps(str(home / "nats.pid")))
+        assert "0.0.0.0" not in text
+        (home / "nats.conf").write_text(text)
+        self.admin_password = new_password()
+        self.process: ManagedProcess | None = None
+
+    def keys(self, *extra: str) -> None:
+        """``fleet nats keys`` as make-env.sh runs it (plus ``extra`` options)."""
+        args = ["nats", "keys", "--seeds-dir", str(self.seeds), "--env-file", str(self.env_file)]
+        answer = CliRunner().invoke(app, [*args, *extra])
+        assert answer.exit_code == 0, answer.output
+
+    def start(self) -> None:
+        env = dict(line.split("=", 1) for line in self.env_file.read_text().splitlines())
+        env |= {"SERVER_NAME": "nats-1", "NATS_ADMIN_PASSWORD": self.admin_password}
+        argv = [str(bin_dir() / "nats-server"), "-c", str(self.home / "nats.conf")]
+        self.process = ManagedProcess("nats-compose", argv, self.home / "nats.log", env=env)
+        self.process.start()
+        self.process.wait_until(lambda: port_answers(self.port))
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def as_service(self, seed_of: str, user: str | None = None) -> dict[str, Any]:
+        """Connect options of a process that reads ``seed_of``'s seed (as the compose
+        container of ``user``, by default the seed's own service, would)."""
+        return {
+            "servers": self.url,
+            "nkeys_seed": str(seed_path(self.seeds, seed_of)),
+            "inbox_prefix": inbox_prefix(user or seed_of),
+        }
+
+
+QUIET: dict[str, Any] = {
+    "max_reconnect_attempts": 0,
+    "allow_reconnect": False,
+    "connect_timeout": 2,
+}
+
+
+@pytest.fixture(scope="module")
+def compose_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeNats]:
+    server = ComposeNats(tmp_path_factory.mktemp("nats-compose"))
+    server.keys("--file-mode", "644")
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_the_compose_set_up_keeps_seeds_out_of_the_env_file(compose_nats: ComposeNats) -> None:
+    env = compose_nats.env_file.read_text()
+    assert stat.S_IMODE(compose_nats.env_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(compose_nats.seeds.stat().st_mode) == 0o700
+    for service in SERVICE_USERS:
+        seed = seed_path(compose_nats.seeds, service)
+        assert seed.read_text().startswith("SU") and seed.read_text().strip() not in env
+        assert f"NATS_{service.upper()}_NKEY=U" in env
+
+
+@pytest.mark.parametrize("service", SERVICE_USERS)
+async def test_a_compose_service_with_its_seed_gets_its_row_and_no_more(
+    compose_nats: ComposeNats, service: str
+) -> None:
+    admin = await nats.connect(
+        compose_nats.url.replace("//", f"//admin:{compose_nats.admin_password}@")
+    )
+    seen: list[str] = []
+
+    async def collect(msg: Msg) -> None:
+        seen.append(msg.subject)
+
+    await admin.subscribe(f"{DEFAULT_PREFIX}.>", cb=collect)
+    await admin.flush()
+    connection = Connection()
+
+    async def noted(error: Exception) -> None:
+        connection.violations.append(str(error))
+
+    nc = await nats.connect(**compose_nats.as_service(service), error_cb=noted, **QUIET)
+    connection.nc = nc
+    own = [f"{DEFAULT_PREFIX}.{entry.name}.{service}1" for entry in row_of(service).appends]
+    for subject in own:
+        await nc.publish(subject, b"{}")
+    foreign = [
+        f"{DEFAULT_PREFIX}.{entry.name}.forged{service}"
+        for other in _others(row_of(service))
+        for entry in other.appends
+    ]
+    for subject in foreign:
+        await nc.publish(subject, b'{"forged": true}')
+    await nc.flush()
+    for subject in foreign:
+        assert await connection.violation_for(subject), subject
+    await admin.flush()
+    await asyncio.sleep(WAIT_S)
+    assert sorted(seen) == sorted(own)  # its own aggregate types arrived; nothing forged
+    await nc.close()
+    await admin.close()
+
+
+async def test_a_stolen_seed_carries_its_owners_permissions_only(
+    compose_nats: ComposeNats,
+) -> None:
+    """The gateway's process holding the strategy's seed is the strategy, no more: it may
+    append signals, not the gateway's audit nor users; its replies come to its own inbox."""
+    connection = Connection()
+
+    async def noted(error: Exception) -> None:
+        connection.violations.append(str(error))
+
+    stolen = compose_nats.as_service("strategy", user="gateway")  # the gateway's inbox
+    nc = await nats.connect(**stolen, error_cb=noted, **QUIET)
+    await nc.publish(f"{DEFAULT_PREFIX}.signal.s1", b"{}")
+    await nc.publish(f"{DEFAULT_PREFIX}.audit.a1", b"{}")
+    await nc.publish(f"{DEFAULT_PREFIX}.user.u1", b"{}")
+    await nc.flush()
+    assert await connection.violation_for(f"{DEFAULT_PREFIX}.audit.a1")
+    assert await connection.violation_for(f"{DEFAULT_PREFIX}.user.u1")
+    assert not await connection.violation_for(f"{DEFAULT_PREFIX}.signal.s1")
+    with contextlib.suppress(NatsError):
+        await nc.subscribe("_INBOX_gateway.>")  # the gateway's replies: not the strategy's
+    assert await connection.violation_for("_INBOX_gateway.>")
+    await nc.close()
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"user": "gateway", "password": "any"},  # a service user by password: none exists
+        {"user": "admin", "password": "wrong"},
+        {},  # nothing
+    ],
+)
+async def test_compose_nats_refuses_passwords_and_anonymous_clients(
+    compose_nats: ComposeNats, credentials: dict[str, str]
+) -> None:
+    with pytest.raises((NatsError, OSError)):
+        await nats.connect(compose_nats.url, **credentials, **QUIET)
+
+
+async def test_a_rotated_seed_replaces_the_old_one(tmp_path: Path) -> None:
+    """deploy/RUNBOOKS.md "Rotate NATS credentials": new seed and public key, NATS
+    restarted with the new environment: the old seed is refused, the others still work."""
+    server = ComposeNats(tmp_path)
+    server.keys()
+    old = tmp_path / "old-gateway.nk"
+    old.write_bytes(seed_path(server.seeds, "gateway").read_bytes())
+    untouched = seed_path(server.seeds, "auth").read_bytes()
+    server.keys("--rotate", "gateway")
+    assert seed_path(server.seeds, "auth").read_bytes() == untouched
+    assert seed_path(server.seeds, "gateway").read_bytes() != old.read_bytes()
+    server.start()
+    try:
+        with pytest.raises((NatsError, OSError)):
+            await nats.connect(server.url, nkeys_seed=str(old), **QUIET)
+        for service in ("gateway", "auth"):
+            nc = await nats.connect(**server.as_service(service), **QUIET)
+            assert nc.is_connected
+            await nc.close()
+    finally:
+        server.stop()

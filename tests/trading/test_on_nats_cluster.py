@@ -67,11 +67,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
         nodes.stop()
 
 
-def servers(cluster: NatsCluster, user: str) -> str:
-    """``FLEET_NATS_URL`` for ``user``: every node's address, comma-separated."""
-    return ",".join(cluster.urls_for(user))
-
-
 @pytest.fixture(scope="module")
 async def on_cluster(
     cluster: NatsCluster,
@@ -90,16 +85,19 @@ async def on_cluster(
     info = await nc.jetstream().stream_info(spec.name)
     assert info.config.num_replicas == 3
     base = {"FLEET_BINGX_BASE_URL": sim.url, "FLEET_LOG_FORMAT": "json"}
-    vault_env = base | {
-        "FLEET_NATS_URL": servers(cluster, "vault"),
-        "FLEET_VAULT_ADDR": openbao_server.addr,
-        "FLEET_VAULT_TOKEN": openbao_server.root_token,
-        "FLEET_HEALTH_CHECK_MINUTES": "60",
-        "FLEET_CONNECT_PLATFORM_PER_MINUTE": "600000",
-        "FLEET_CONNECT_PLATFORM_BURST": "100000",
-    }
+    vault_env = (
+        base
+        | cluster.env_for("vault")
+        | {
+            "FLEET_VAULT_ADDR": openbao_server.addr,
+            "FLEET_VAULT_TOKEN": openbao_server.root_token,
+            "FLEET_HEALTH_CHECK_MINUTES": "60",
+            "FLEET_CONNECT_PLATFORM_PER_MINUTE": "600000",
+            "FLEET_CONNECT_PLATFORM_BURST": "100000",
+        }
+    )
     vault = ServiceProcess("vault", vault_env, log_dir).start()
-    env = executor_env(base | {"FLEET_NATS_URL": servers(cluster, "executor")})
+    env = executor_env(base | cluster.env_for("executor"))
     executor = ServiceProcess("executor", env, log_dir).start()
     handle = Trading(nc, EventStore(nc, spec), sim, vault, executor, env, log_dir)
     handle.started.append(executor)

@@ -22,35 +22,35 @@ EMBEDDED = NatsLayout(host="127.0.0.1", client_port=4222, monitor_port=8222, sto
 
 
 def _users(config: str) -> dict[str, str]:
-    """Each user's permissions as rendered (the password, literal or from the environment,
-    left out)."""
+    """Each user's permissions as rendered (the admin's password and the services' public
+    keys, literal or from the environment, left out)."""
     block = config[config.index("authorization {") :]
     found = {}
-    for line in block.splitlines():
-        match = re.match(r'\s*\{ user: "(\w+)", password: [^,}]+(.*)$', line)
-        if match:
-            found[match.group(1)] = match.group(2)
+    for match in re.finditer(r'\{ user: "(\w+)", password: [^,}]+(.*)$', block, re.M):
+        found[match.group(1)] = match.group(2)
+    for match in re.finditer(r"# (\w+)\n\s*\{ nkey: [^,]+(.*)$", block, re.M):
+        found[match.group(1)] = match.group(2)
     return found
 
 
 def test_embedded_compose_and_kubernetes_carry_the_same_permissions() -> None:
-    passwords = {name: f"pw-{name}" for name in ("admin", *SERVICE_USERS)}
-    embedded = _users(nats_config(EMBEDDED, passwords))
+    passwords = {"admin": "pw-admin"}
+    keys = {name: f"U{name.upper()}KEY" for name in SERVICE_USERS}
+    embedded_text = nats_config(EMBEDDED, passwords, nkeys=keys)
+    embedded = _users(embedded_text)
     assert set(embedded) == {"admin", *SERVICE_USERS}
+    assert all(embedded[name].startswith(", permissions:") for name in SERVICE_USERS)
     for name in DEPLOYED:
         deployed = (ROOT / name).read_text()
         assert _users(deployed) == embedded, name
-        assert "pw-" not in deployed and "$NATS_GATEWAY_PASSWORD" in deployed
-    # the embedded stack's service users are NKEYs: the same permissions, in order
-    keys = {name: f"U{name.upper()}KEY" for name in SERVICE_USERS}
-    with_keys = nats_config(EMBEDDED, passwords, nkeys=keys)
-    rendered = [
-        line.split(", permissions:", 1)[1]
-        for line in with_keys.splitlines()
-        if line.strip().startswith("{ nkey:")
-    ]
-    assert rendered == [embedded[name].removeprefix(", permissions:") for name in SERVICE_USERS]
-    assert 'password: "pw-gateway"' not in with_keys
+        assert "pw-" not in deployed and "$NATS_ADMIN_PASSWORD" in deployed
+        # every service user is its public key from the environment, none has a password
+        for service in SERVICE_USERS:
+            assert f"{{ nkey: $NATS_{service.upper()}_NKEY, permissions:" in deployed, service
+        assert deployed.count("password:") == 1, name
+    for service in SERVICE_USERS:
+        assert f'{{ nkey: "U{service.upper()}KEY", permissions:' in embedded_text
+    assert embedded_text.count("password:") == 1
 
 
 def test_the_deployed_files_are_current() -> None:

@@ -9,15 +9,13 @@ server's config holds only the public key, and the service reads its seed from t
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import ssl
 from pathlib import Path
 from typing import Any, Literal
 
-import nkeys
-
 from fleet.stack.nats_config import NatsLayout, NatsTls, nats_config
+from fleet.stack.nkey_files import ensure_seeds, public_key
 from fleet.stack.permissions import DEPLOYED_SCOPE, SERVICE_USERS, Scope, inbox_prefix
 from fleet.stack.process import ManagedProcess, bin_dir, free_port, port_answers
 from fleet.stack.tls import TlsFiles
@@ -83,23 +81,11 @@ class NatsServer:
     def _seed_files(self) -> dict[str, Path]:
         """Each service user's seed file, made once (a data dir from before a service
         existed gets the missing one)."""
-        directory = self.data_dir / "nkeys"
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        files = {}
-        for name in SERVICE_USERS:
-            path = directory / f"{name}.nk"
-            if not path.exists():
-                seed = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)
-                path.touch(mode=0o600)
-                path.chmod(0o600)
-                path.write_bytes(seed + b"\n")
-            files[name] = path
-        return files
+        return ensure_seeds(self.data_dir / "nkeys", SERVICE_USERS)
 
     def public_key(self, user: str) -> str:
         """``user``'s public NKEY (``U…``), from its seed."""
-        seed = self.seed_files[user].read_bytes().strip()
-        return str(nkeys.from_seed(bytearray(seed)).public_key.decode())
+        return public_key(self.seed_files[user])
 
     def _write_config(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

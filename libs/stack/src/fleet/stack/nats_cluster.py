@@ -2,7 +2,8 @@
 
 Each node runs :func:`fleet.stack.nats_config.nats_config` — the text the StatefulSet's
 ConfigMap holds — with loopback addresses instead of pod DNS names, the server names a
-StatefulSet gives its pods (``nats-0`` …) and passwords from the environment, as in a pod.
+StatefulSet gives its pods (``nats-0`` …), and the admin's password and the services'
+public NKEYs from the environment, as in a pod (seeds under ``<data_dir>/nkeys``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fleet.stack.nats_config import (
     NatsLayout,
@@ -20,7 +22,8 @@ from fleet.stack.nats_config import (
     new_password,
     password_env,
 )
-from fleet.stack.permissions import DEPLOYED_SCOPE, SERVICE_USERS, Scope
+from fleet.stack.nkey_files import ensure_seeds, nkey_env, public_key
+from fleet.stack.permissions import DEPLOYED_SCOPE, SERVICE_USERS, Scope, inbox_prefix
 from fleet.stack.process import ManagedProcess, bin_dir, free_port
 
 
@@ -61,7 +64,8 @@ class NatsCluster:
     def __init__(self, data_dir: Path, size: int = 3, scope: Scope = DEPLOYED_SCOPE) -> None:
         self.data_dir = data_dir
         self.scope = scope  # Scope.any() for tests that run a stream of their own
-        self.passwords = {name: new_password() for name in ("admin", *SERVICE_USERS)}
+        self.passwords = {"admin": new_password()}
+        self.seed_files = ensure_seeds(data_dir / "nkeys", SERVICE_USERS)
         ports = [(free_port(), free_port(), free_port()) for _ in range(size)]
         routes = tuple(f"nats://127.0.0.1:{cluster}" for _, _, cluster in ports)
         self.nodes = [
@@ -88,15 +92,34 @@ class NatsCluster:
         config.write_text(nats_config(layout, scope=self.scope))
         env = {**os.environ, "SERVER_NAME": name}
         env |= {password_env(user): password for user, password in self.passwords.items()}
+        env |= {nkey_env(user): public_key(path) for user, path in self.seed_files.items()}
         argv = [str(bin_dir() / "nats-server"), "-c", str(config)]
         return ClusterNode(name, layout, ManagedProcess(name, argv, home / "nats.log", env=env))
 
     def urls_for(self, user: str) -> list[str]:
-        """Every node's connection URL, with ``user``'s credentials."""
+        """Every node's connection URL: with the admin's password; a service's carries no
+        credential (its seed file does: :meth:`env_for`, :meth:`connect_options`)."""
+        if user in self.seed_files:
+            return [node.client_url for node in self.nodes]
         password = self.passwords[user]
         return [
             f"nats://{user}:{password}@127.0.0.1:{node.layout.client_port}" for node in self.nodes
         ]
+
+    def env_for(self, user: str) -> dict[str, str]:
+        """The environment a service process connects to every node as ``user`` with."""
+        env = {"FLEET_NATS_URL": ",".join(self.urls_for(user))}
+        if user in self.seed_files:
+            env["FLEET_NATS_NKEY_SEED_FILE"] = str(self.seed_files[user])
+        return env
+
+    def connect_options(self, user: str) -> dict[str, Any]:
+        """``nats.connect(**options)`` as ``user``: every node, its seed and its own inbox."""
+        options: dict[str, Any] = {"servers": self.urls_for(user)}
+        if user in self.seed_files:
+            options["inbox_prefix"] = inbox_prefix(user)
+            options["nkeys_seed"] = str(self.seed_files[user])
+        return options
 
     def start(self, timeout: float = 60.0) -> None:
         """Start every node at once (like ``podManagementPolicy: Parallel``), wait for health."""

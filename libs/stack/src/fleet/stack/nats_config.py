@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from fleet.stack.nkey_files import nkey_env
 from fleet.stack.permissions import (
     ADMIN_USER,
     DEPLOYED_SCOPE,
@@ -95,10 +96,12 @@ def nats_config(
     """The nats.conf text for ``layout``: users and permissions from
     :mod:`fleet.stack.permissions` (under ``scope``: the event stream's name and prefix).
 
-    Passwords are literal when given (the embedded stack), else references to
-    :func:`password_env` variables (compose and Kubernetes: never a value in the repo).
-    With ``nkeys`` (user -> public NKEY, the embedded stack) a service user is that key,
-    with no password: it proves itself by signing the server's nonce with its seed.
+    The admin's password is literal when given (the embedded stack), else a reference to
+    its :func:`password_env` variable. A service user is an NKEY, with no password: it
+    proves itself by signing the server's nonce with its seed. Its public key is literal
+    from ``nkeys`` (user -> ``U…``, the embedded stack), else a reference to its
+    :func:`~fleet.stack.nkey_files.nkey_env` variable (compose and Kubernetes, set by
+    ``fleet nats keys``: never a credential nor a key in the repository).
     A cluster block appears only with routes: one node with a cluster block of three
     routes would wait for a quorum that never comes.
     """
@@ -118,7 +121,7 @@ def nats_config(
         lines += layout.tls.block(verify=layout.tls.verify_clients)
     if layout.routes:
         lines += _cluster_block(layout)
-    lines += _authorization_block(passwords, scope, nkeys or {})
+    lines += _authorization_block(passwords, scope, nkeys)
     return "\n".join(lines) + "\n"
 
 
@@ -138,20 +141,15 @@ def _cluster_block(layout: NatsLayout) -> list[str]:
 
 
 def _authorization_block(
-    passwords: Mapping[str, str] | None, scope: Scope, nkeys: Mapping[str, str]
+    passwords: Mapping[str, str] | None, scope: Scope, nkeys: Mapping[str, str] | None
 ) -> list[str]:
-    def password(user: str) -> str:
-        return json.dumps(passwords[user]) if passwords else f"${password_env(user)}"
-
-    users = [f'{{ user: "{ADMIN_USER}", password: {password(ADMIN_USER)} }}']
+    admin = json.dumps(passwords[ADMIN_USER]) if passwords else f"${password_env(ADMIN_USER)}"
+    users = [f'{{ user: "{ADMIN_USER}", password: {admin} }}']
     for row in table():
         rendered = render_permissions(permissions(row, scope))
-        if row.service in nkeys:
-            users.append(f"# {row.service}")
-            users.append(f"{{ nkey: {json.dumps(nkeys[row.service])}, {rendered} }}")
-        else:
-            name = row.service
-            users.append(f'{{ user: "{name}", password: {password(name)}, {rendered} }}')
+        key = json.dumps(nkeys[row.service]) if nkeys else f"${nkey_env(row.service)}"
+        users.append(f"# {row.service}")
+        users.append(f"{{ nkey: {key}, {rendered} }}")
     return ["authorization {", "  users = [", *(f"    {user}" for user in users), "  ]", "}"]
 
 
