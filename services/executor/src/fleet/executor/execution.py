@@ -8,19 +8,27 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from fleet.events import EventId
 from fleet.events.signals import SignalGenerated
-from fleet.events.trading import ExchangeConfigured, OrderAccepted, OrderIntended
+from fleet.events.trading import ExchangeConfigured, FundingPaid, OrderAccepted, OrderIntended
 from fleet.executor import metrics, order_flow
+from fleet.executor.adapters.bingx_account import query_report
 from fleet.executor.adapters.contracts import ContractBook
 from fleet.executor.domain.account import OpenTrade
 from fleet.executor.domain.ids import client_order_id
 from fleet.executor.domain.planner import Plan, SignalTurn, candle_length, plan
-from fleet.executor.domain.positions import ExchangeView, after_fill, missing, reconcile, vanished
-from fleet.executor.ports import OutcomeUnknown
+from fleet.executor.domain.positions import (
+    ExchangeView,
+    ended_from,
+    fill_from,
+    missing,
+    reconcile,
+    vanished,
+)
+from fleet.executor.ports import OrderReport, OutcomeUnknown
 from fleet.executor.traders import Trader
 from fleet.obs import get_logger
 
@@ -28,6 +36,9 @@ Clock = Callable[[], datetime]
 PREPARE_ATTEMPTS = 4
 PREPARE_PAUSE_S = 1.0
 PauseBot = Callable[[str, str], Awaitable[None]]  # (user id, reason)
+# An accepted order not reported filled by the stream by then is asked about by query
+# (the stream may be down or not kept for this trader); then again, twice as late.
+FOLLOW_UP_S = (1.0, 2.0, 4.0, 8.0)
 
 
 def utc_now() -> datetime:
@@ -49,6 +60,8 @@ class Execution:
     pause_bot: PauseBot
     clock: Clock = utc_now
     max_signal_age: timedelta | None = None  # None: one candle of the signal's timeframe
+    follow_up_s: tuple[float, ...] = FOLLOW_UP_S
+    _follow_ups: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
     async def on_signal(self, trader: Trader, received: SignalReceived) -> None:
         """Decide once for this (signal, user) and carry out what was decided."""
@@ -128,9 +141,78 @@ class Execution:
             return  # left open: resolved by clientOrderID
         kind = "accepted" if isinstance(outcome, OrderAccepted) else "rejected"
         metrics.ORDERS.labels(kind).inc()
-        if isinstance(outcome, OrderAccepted):  # the fill's effect travels with the outcome
-            outcome = after_fill(trader.account, intent, outcome, self.clock())
         trader.account.settle(outcome)
+        if isinstance(outcome, OrderAccepted):  # accepted is not filled: its fills follow
+            self._follow_up(trader)
+
+    # -- fills ----------------------------------------------------------------------------
+    async def on_report(self, trader: Trader, report: OrderReport) -> None:
+        """An order's progress from the user-data stream: record its new fill (once,
+        whichever path reports it) or its end; a stream report after a missed one is
+        completed by query."""
+        async with trader.lock:
+            if trader.account.orders.get(report.client_order_id) is None:
+                return  # not a live Fleet order (or already recorded to its end)
+            if not self._record(trader, report):
+                order = trader.account.orders.get(report.client_order_id)
+                if order is not None and report.cumulative_quantity > order.filled:
+                    await self._poll(trader)  # a gap: the query tells the totals
+            await trader.save()
+
+    def _record(self, trader: Trader, report: OrderReport) -> bool:
+        """Record what ``report`` adds; False when it adds nothing."""
+        filled = fill_from(trader.account, report)
+        if filled is not None:
+            trader.account.record(filled)
+            metrics.FILLS.labels(report.reported_by).inc()
+        ended = ended_from(trader.account, report)
+        if ended is not None:
+            trader.account.record(ended)
+        return filled is not None or ended is not None
+
+    async def _poll(self, trader: Trader) -> None:
+        """Ask BingX for every live order of the trader (the stream may have missed fills)."""
+        for order in list(trader.account.orders.values()):
+            try:
+                found = await trader.exchange.find(
+                    order.intent.symbol, order.intent.client_order_id
+                )
+            except OutcomeUnknown:
+                continue
+            if found is not None:
+                self._record(trader, query_report(found, self.clock()))
+
+    async def poll_orders(self, trader: Trader) -> None:
+        """Fills by query, for the orders still live (stream down, takeover, follow-up)."""
+        async with trader.lock:
+            if trader.account.orders:
+                await self._poll(trader)
+                await trader.save()
+
+    def _follow_up(self, trader: Trader) -> None:
+        running = self._follow_ups.get(trader.user_id)
+        if running is None or running.done():
+            task = asyncio.create_task(self._follow(trader))
+            self._follow_ups[trader.user_id] = task
+
+    async def _follow(self, trader: Trader) -> None:
+        for delay in self.follow_up_s:
+            await asyncio.sleep(delay)
+            if not trader.account.orders:
+                return  # the stream reported every fill
+            try:
+                await self.poll_orders(trader)
+            except Exception:  # the periodic reconcile polls again
+                get_logger().exception("fill follow-up failed", user=trader.user_id)
+                return
+
+    async def on_funding(self, trader: Trader, paid: list[FundingPaid]) -> None:
+        """Funding fees from the stream (or income history), each recorded once."""
+        async with trader.lock:
+            for funding in paid:
+                if not trader.account.funded(funding.funding_id):
+                    trader.account.record(funding)
+            await trader.save()
 
     async def prepare(self, trader: Trader) -> None:
         """Set leverage and position mode for every symbol of the user's settings now, so
@@ -165,6 +247,7 @@ class Execution:
                     trader.exchange, intent, may_send=self._may_send(intent)
                 )
                 self._settle(trader, intent, outcome)
+            await self._poll(trader)  # takeover: what filled while nobody listened
             await trader.save()
             return len(trader.account.open_intents)
 
@@ -178,6 +261,7 @@ class Execution:
         """Bring the log in line with what BingX reports (hand trades, stops, balance)."""
         async with trader.lock:
             try:
+                await self._poll(trader)  # Fleet's fills first: they explain positions
                 seen = ExchangeView(
                     await trader.exchange.positions(),
                     await trader.exchange.balance(),
