@@ -170,6 +170,7 @@ def _opened(tx: ProjectionTx, event: ev.PositionOpened, envelope: Envelope) -> N
         "opened_at": event.opened_at,
         "manual": event.manual,
         "signal_id": event.signal_id,
+        "fees": event.fees,
     }
     tx.execute(insert(trades).values(row).on_conflict_do_nothing())
 
@@ -181,11 +182,10 @@ def _trade(envelope: Envelope, trade_id: str) -> Any:
 
 
 def _changed(tx: ProjectionTx, event: ev.PositionChanged, envelope: Envelope) -> None:
-    tx.execute(
-        _trade(envelope, event.trade_id).values(
-            quantity=event.quantity, entry_price=event.entry_price
-        )
-    )
+    values: dict[str, Any] = {"quantity": event.quantity, "entry_price": event.entry_price}
+    if event.fees is not None:
+        values["fees"] = event.fees
+    tx.execute(_trade(envelope, event.trade_id).values(**values))
 
 
 def _closed(tx: ProjectionTx, event: ev.PositionClosed, envelope: Envelope) -> None:
@@ -254,12 +254,32 @@ def _accepted(tx: ProjectionTx, event: ev.OrderAccepted, envelope: Envelope) -> 
         _closed(tx, event.closed, envelope)
 
 
+def _filled(tx: ProjectionTx, event: ev.OrderFilled, envelope: Envelope) -> None:
+    """A fill opens, resizes or closes a trade; the executor stores that with the fill."""
+    if event.opened is not None:
+        _opened(tx, event.opened, envelope)
+    if event.changed is not None:
+        _changed(tx, event.changed, envelope)
+    if event.closed is not None:
+        _closed(tx, event.closed, envelope)
+
+
+def _funding(tx: ProjectionTx, event: ev.FundingPaid, envelope: Envelope) -> None:
+    """Funding fees count in the session's PnL."""
+    tx.execute(
+        update(sessions)
+        .where(sessions.c.user_id == envelope.aggregate.id, sessions.c.status != "stopped")
+        .values(total_pnl=sessions.c.total_pnl + event.amount)
+    )
+
+
 class TradingProjection(DispatchingProjection):
     """Positions, trades, trading sessions, account values and risk decisions."""
 
     name = "trading"
-    # 2: trades opened and closed inside trading.order_accepted; 3: columns follow the bounds
-    version = 3
+    # 2: trades opened and closed inside trading.order_accepted; 3: columns follow the bounds;
+    # 4: trades built from trading.order_filled, funding in the session's PnL
+    version = 4
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         bot_ev.BotStarted: _bot_started,
@@ -267,6 +287,8 @@ class TradingProjection(DispatchingProjection):
         bot_ev.BotResumed: _bot_resumed,
         bot_ev.BotStopped: _bot_stopped,
         ev.OrderAccepted: _accepted,
+        ev.OrderFilled: _filled,
+        ev.FundingPaid: _funding,
         ev.PositionOpened: _opened,
         ev.PositionChanged: _changed,
         ev.PositionClosed: _closed,
