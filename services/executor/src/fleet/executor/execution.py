@@ -39,6 +39,7 @@ PauseBot = Callable[[str, str], Awaitable[None]]  # (user id, reason)
 # An accepted order not reported filled by the stream by then is asked about by query
 # (the stream may be down or not kept for this trader); then again, twice as late.
 FOLLOW_UP_S = (1.0, 2.0, 4.0, 8.0)
+FUNDING_EVERY = timedelta(hours=8)  # BingX's funding times: 00:00, 08:00, 16:00 UTC
 
 
 def utc_now() -> datetime:
@@ -62,6 +63,8 @@ class Execution:
     max_signal_age: timedelta | None = None  # None: one candle of the signal's timeframe
     follow_up_s: tuple[float, ...] = FOLLOW_UP_S
     _follow_ups: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    _funding_due: set[str] = field(default_factory=set)
+    _funding_checked: dict[str, datetime] = field(default_factory=dict)
 
     async def on_signal(self, trader: Trader, received: SignalReceived) -> None:
         """Decide once for this (signal, user) and carry out what was decided."""
@@ -206,13 +209,33 @@ class Execution:
                 get_logger().exception("fill follow-up failed", user=trader.user_id)
                 return
 
-    async def on_funding(self, trader: Trader, paid: list[FundingPaid]) -> None:
-        """Funding fees from the stream (or income history), each recorded once."""
+    async def on_funding(self, trader: Trader, _paid: list[FundingPaid]) -> None:
+        """The stream says funding moved the balance: read the income history now (its
+        ``tranId`` is the payment's one identity; the stream's update names none)."""
+        self._funding_due.add(trader.user_id)
         async with trader.lock:
-            for funding in paid:
-                if not trader.account.funded(funding.funding_id):
-                    trader.account.record(funding)
+            await self._fund(trader)
             await trader.save()
+
+    async def _fund(self, trader: Trader) -> None:
+        """Record the funding fees BingX lists that are not recorded yet (each once). Due
+        when the stream said so, or when a funding time passed while a trade was open."""
+        now = self.clock()
+        checked = self._funding_checked.get(trader.user_id, now - FUNDING_EVERY)
+        boundary = _last_funding_time(now)
+        passed = bool(trader.account.trades) and checked < boundary
+        if not passed and trader.user_id not in self._funding_due:
+            return
+        since = min(checked, boundary) - FUNDING_EVERY
+        try:
+            paid = await trader.exchange.funding(int(since.timestamp() * 1000))
+        except OutcomeUnknown:
+            return  # due still: the next reconcile asks again
+        for funding in paid:
+            if not trader.account.funded(funding.funding_id):
+                trader.account.record(funding)
+        self._funding_checked[trader.user_id] = now
+        self._funding_due.discard(trader.user_id)
 
     async def prepare(self, trader: Trader) -> None:
         """Set leverage and position mode for every symbol of the user's settings now, so
@@ -275,7 +298,13 @@ class Execution:
                 return
             for event in reconcile(trader.account, seen):
                 trader.account.record(event)
+            await self._fund(trader)
             await trader.save()
+
+
+def _last_funding_time(now: datetime) -> datetime:
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day + FUNDING_EVERY * ((now - day) // FUNDING_EVERY)
 
 
 def _flatten_intent(request_id: str, trader: Trader, trade: OpenTrade) -> OrderIntended:

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal, Protocol
 
-from fleet.events.trading import OrderIntended
+from fleet.events.trading import FundingPaid, OrderIntended
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,10 @@ class Account(Exchange, Protocol):
     async def balance(self) -> ExchangeBalance: ...
 
     async def fills(self, symbol: str, since_ms: int) -> list[ExchangeFill]: ...
+
+    async def funding(self, since_ms: int) -> list[FundingPaid]:
+        """Funding fees since ``since_ms`` from BingX's income history."""
+        ...
 
     async def configure(self, symbol: str, leverage: int, hedge: bool) -> None:
         """Set the position mode and the symbol's leverage on both sides."""

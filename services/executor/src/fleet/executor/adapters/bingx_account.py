@@ -152,6 +152,15 @@ class BingxAccount:
             for f in found
         ]
 
+    async def funding(self, since_ms: int) -> list[FundingPaid]:
+        """Funding fees paid or received since ``since_ms`` (BingX's income history)."""
+        now_ms = int(time.time() * 1000)
+        try:
+            rows = await self._client.income("FUNDING_FEE", since_ms, now_ms + 1000)
+        except (BingxError, SigningUnavailable) as exc:
+            raise OutcomeUnknown(f"income unavailable: {exc}") from None
+        return [paid for paid in map(income_funding, rows) if paid is not None]
+
     async def configure(self, symbol: str, leverage: int, hedge: bool) -> None:
         try:
             if await self._client.hedge_mode() != hedge:
@@ -244,7 +253,10 @@ def stream_report(message: dict[str, Any]) -> OrderReport | None:
 
 
 def stream_funding(message: dict[str, Any]) -> list[FundingPaid]:
-    """Funding fees in an ``ACCOUNT_UPDATE`` with reason ``FUNDING_FEE`` (API.md §6.3):
+    """Funding fees in an ``ACCOUNT_UPDATE`` with reason ``FUNDING_FEE`` (API.md §6.3). The
+    executor takes them as the signal to read the income history, whose ``tranId`` is the
+    one identity a payment has (the stream names none): recorded from there, once.
+
     one per balance row whose ``bc`` (balance change) is not zero; cross margin names no
     symbol (isolated adds the position: its symbol when there is exactly one)."""
     update = message.get("a") or {}
