@@ -90,6 +90,10 @@ class Execution:
 
     async def _decide(self, trader: Trader, received: SignalReceived) -> Plan:
         rules = await self.contracts.rules(received.signal.symbol)
+        if any(o.intent.symbol == received.signal.symbol for o in trader.account.orders.values()):
+            # an order of this symbol whose fills are not all recorded: decide on what filled
+            await self._poll(trader)
+            await trader.save()
         decided = plan(self._turn(received), trader.view, trader.account, rules)
         if not decided.intents:
             return decided
