@@ -80,6 +80,7 @@ EXPECTED: dict[str, Expected] = {
     "GET /api/settings": TRADER,
     "PUT /api/settings": TRADER,
     "GET /api/positions": TRADER,
+    "GET /api/orders": TRADER,
     "GET /api/trades": TRADER,
     "GET /api/sessions": TRADER,
     "GET /api/sessions/{session_id}": OWN_SESSION,

@@ -104,7 +104,7 @@ async def test_a_skewed_client_clock_loses_no_order(
     account = BingxAccount(client)
     for _ in range(3):
         placed = await account.place(entry())
-        assert placed.executed_quantity == Decimal("0.01")
+        assert placed.exchange_order_id  # accepted (its fill is reported apart)
     clock = client.transport.server_clock
     print(f"skew {skew_s:+} s: offset {clock.offset_ms} ms, rtt {clock.rtt_ms} ms")
     assert clock.syncs == 1  # measured once at start; no 100421 afterwards

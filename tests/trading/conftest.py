@@ -25,6 +25,7 @@ from fleet.events.commands import Command, command_subject
 from fleet.events.executor_commands import StartBot
 from fleet.events.trading import (
     OrderAccepted,
+    OrderFilled,
     OrderIntended,
     PositionClosed,
     PositionOpened,
@@ -141,13 +142,13 @@ def intents_in(events: list[DomainEvent]) -> list[OrderIntended]:
 
 
 def trade_events(events: list[DomainEvent]) -> list[PositionOpened | PositionClosed]:
-    """Trades opened and closed: on their own (reconciliation) or inside an order's
-    outcome (a fill)."""
+    """Trades opened and closed: on their own (reconciliation) or inside a fill (older
+    logs: inside an order's outcome)."""
     found: list[PositionOpened | PositionClosed] = []
     for event in events:
         if isinstance(event, PositionOpened | PositionClosed):
             found.append(event)
-        elif isinstance(event, OrderAccepted):
+        elif isinstance(event, OrderAccepted | OrderFilled):
             found.extend(e for e in (event.opened, event.closed) if e is not None)
     return found
 

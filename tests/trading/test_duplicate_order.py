@@ -12,7 +12,9 @@ from fleet.bingx.errors import DuplicateClientOrderId
 from fleet.bingx.models import Order
 from fleet.events.trading import OrderAccepted, OrderIntended
 from fleet.executor.adapters.bingx_account import BingxAccount
+from fleet.executor.domain.risk_gate import Caps, GateView
 from fleet.executor.order_flow import submit
+from fleet.risk import Instrument
 
 pytestmark = pytest.mark.unit
 
@@ -27,6 +29,8 @@ INTENT = OrderIntended(
     quantity=Decimal("0.01"),
     leverage=5,
 )
+BTC = Instrument(Decimal("0.001"), Decimal("0.001"), Decimal(2), 125, Decimal("0.1"), "BTC-USDT")
+GATE = GateView("active", "", Caps(Decimal(10_000), Decimal(50_000), 20), (), {"BTC-USDT": BTC})
 HELD = {  # what GET /trade/order answers for the first, filled submission
     "orderId": 1735950529123455088,
     "clientOrderId": INTENT.client_order_id,
@@ -57,7 +61,7 @@ class TwiceWithinASecond:
 
 async def test_a_109201_adopts_the_order_bingx_holds() -> None:
     bingx = TwiceWithinASecond()
-    outcome = await submit(BingxAccount(cast(BingxClient, bingx)), INTENT)
+    outcome = await submit(BingxAccount(cast(BingxClient, bingx)), INTENT, GATE, Decimal(60000))
     assert isinstance(outcome, OrderAccepted), outcome
     assert outcome.exchange_order_id == "1735950529123455088"
     assert outcome.executed_quantity == Decimal("0.0100") and outcome.status == "FILLED"

@@ -39,6 +39,13 @@ async def filled_orders(trading: Trading, keys: TraderKeys) -> list[dict[str, An
     return [o for o in state["orders"] if o["type"] == "MARKET" and o["status"] == "FILLED"]
 
 
+async def position_opened(trading: Trading, keys: TraderKeys) -> list[PositionOpened]:
+    """Trades the fills opened, as the log has them (a fill is recorded when the stream or
+    a query reports it, a moment after BingX filled it)."""
+    events = await trading.events("account", keys.user_id)
+    return [e for e in trade_events(events) if isinstance(e, PositionOpened)]
+
+
 async def valued(trading: Trading, keys: TraderKeys, equity: Decimal) -> bool:
     events = await trading.events("account", keys.user_id)
     values = [e for e in events if isinstance(e, AccountValued)]
@@ -84,8 +91,12 @@ async def test_one_signal_sized_by_each_traders_own_risk(trading: Trading) -> No
         [intent] = intents_in(events)  # recorded inside the decision, before the request
         assert order["clientOrderId"] == intent.client_order_id  # its own deterministic id
         assert any(isinstance(e, OrderAccepted) for e in events)
-        trades = trade_events(events)
-        assert any(isinstance(e, PositionOpened) and not e.manual for e in trades)
+
+        async def trade(keys: TraderKeys = keys) -> list[PositionOpened]:
+            return await position_opened(trading, keys)
+
+        [opened] = await eventually(trade)
+        assert not opened.manual
     assert await filled_orders(trading, paused) == [] == await filled_orders(trading, losing)
 
 
@@ -99,6 +110,7 @@ async def test_an_opposite_cross_closes_the_trade_even_when_paused(trading: Trad
     first = await decided(trading, keys, entry)
     assert first.decision == "entry", first
     await eventually(lambda: filled_orders(trading, keys))
+    await eventually(lambda: position_opened(trading, keys))  # Fleet has its fill
     assert (await trading.ask(PauseBot(user_id=keys.user_id)))["ok"]
     exit_signal = await trading.signal("ETH-USDT", "down")
     assert (await decided(trading, keys, exit_signal)).decision == "exit"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
-from fleet.events.trading import OrderIntended
-from fleet.executor.ports import ExchangeOrder, OrderRefused, OutcomeUnknown
+from fleet.events.trading import OrderAccepted, OrderIntended
+from fleet.executor.domain.account import TradingAccount
+from fleet.executor.domain.positions import fill_from
+from fleet.executor.ports import ExchangeOrder, OrderRefused, OrderReport, OutcomeUnknown
 
 
 class FlakyExchange:
@@ -41,3 +44,37 @@ class FlakyExchange:
         if self.lose_request:
             raise OutcomeUnknown("BingX cannot be reached")
         return self.orders.get(client_order_id)
+
+
+def fill_completely(
+    account: TradingAccount,
+    intent: OrderIntended,
+    price: Decimal,
+    at: datetime,
+    exchange_order_id: str = "1",
+) -> None:
+    """BingX accepts ``intent`` and fills all of it at ``price`` (fee 0.05 %), reported by
+    the stream: the events the executor records, applied to ``account``."""
+    account.apply(intent)
+    account.apply(
+        OrderAccepted(
+            client_order_id=intent.client_order_id,
+            exchange_order_id=exchange_order_id,
+            status="NEW",
+        )
+    )
+    report = OrderReport(
+        client_order_id=intent.client_order_id,
+        exchange_order_id=exchange_order_id,
+        status="FILLED",
+        cumulative_quantity=intent.quantity,
+        average_price=price,
+        reported_by="stream",
+        at=at,
+        fee=intent.quantity * price * Decimal("0.0005"),
+        last_quantity=intent.quantity,
+        last_price=price,
+    )
+    filled = fill_from(account, report)
+    assert filled is not None
+    account.apply(filled)

@@ -11,13 +11,14 @@ from hypothesis import strategies as st
 
 from fleet.events import AggregateId
 from fleet.events.signals import SignalGenerated
-from fleet.events.trading import AccountValued, OrderAccepted
+from fleet.events.trading import AccountValued
 from fleet.events.users import TradingSettings
 from fleet.executor.domain.account import TradingAccount
 from fleet.executor.domain.directory import UserView
 from fleet.executor.domain.planner import SignalTurn, account_view, plan
-from fleet.executor.domain.positions import after_fill
 from fleet.risk import Instrument
+
+from .fakes import fill_completely
 
 pytestmark = pytest.mark.unit
 
@@ -91,12 +92,5 @@ def test_limits_hold_over_any_sequence_of_signals(
             assert drawdown < user.settings.max_drawdown
         account.apply(decided.evaluation)
         for intent in decided.intents:
-            filled = OrderAccepted(
-                client_order_id=intent.client_order_id,
-                exchange_order_id=str(index),
-                status="FILLED",
-                average_price=Decimal(100),
-                executed_quantity=intent.quantity,
-            )
-            account.apply(after_fill(account, intent, filled, NOW))
+            fill_completely(account, intent, Decimal(100), NOW, str(index))
         assert len(account.trades) <= max_positions

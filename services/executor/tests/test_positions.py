@@ -1,5 +1,6 @@
-"""Trades from order outcomes and from what BingX reports."""
+"""Trades from fills and from what BingX reports."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -9,19 +10,27 @@ from fleet.events import AggregateId
 from fleet.events.trading import (
     AccountValued,
     OrderAccepted,
+    OrderFilled,
     OrderIntended,
     PositionChanged,
-    PositionClosed,
     PositionOpened,
 )
 from fleet.executor.domain.account import TradingAccount
 from fleet.executor.domain.ids import client_order_id
-from fleet.executor.domain.positions import ExchangeView, after_fill, missing, reconcile, vanished
-from fleet.executor.ports import ExchangeBalance, ExchangeFill, ExchangePosition
+from fleet.executor.domain.positions import (
+    ExchangeView,
+    ended_from,
+    fill_from,
+    missing,
+    reconcile,
+    vanished,
+)
+from fleet.executor.ports import ExchangeBalance, ExchangeFill, ExchangePosition, OrderReport
 
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+FEE = Decimal("0.0005")
 BALANCE = ExchangeBalance(Decimal(1000), Decimal(1000), Decimal(900), Decimal(0))
 
 
@@ -40,39 +49,167 @@ def order(leg: str, side: str) -> OrderIntended:
     )
 
 
-def filled(intent: OrderIntended, price: str) -> OrderAccepted:
-    return OrderAccepted(
-        client_order_id=intent.client_order_id,
-        exchange_order_id="1",
-        status="FILLED",
-        average_price=Decimal(price),
-        executed_quantity=intent.quantity,
+def accepted(account: TradingAccount, intent: OrderIntended, order_id: str) -> None:
+    account.apply(intent)
+    account.apply(
+        OrderAccepted(
+            client_order_id=intent.client_order_id, exchange_order_id=order_id, status="NEW"
+        )
     )
+
+
+def streamed(intent: OrderIntended, order_id: str, fills: list[tuple[str, str]]) -> OrderReport:
+    """The stream's report after ``fills`` (quantity, price): the last one named."""
+    cumulative = sum((Decimal(q) for q, _ in fills), Decimal(0))
+    value = sum((Decimal(q) * Decimal(p) for q, p in fills), Decimal(0))
+    last_q, last_p = fills[-1]
+    return OrderReport(
+        client_order_id=intent.client_order_id,
+        exchange_order_id=order_id,
+        status="FILLED" if cumulative == intent.quantity else "PARTIALLY_FILLED",
+        cumulative_quantity=cumulative,
+        average_price=value / cumulative,
+        reported_by="stream",
+        at=NOW,
+        fee=Decimal(last_q) * Decimal(last_p) * FEE,
+        realised_pnl=Decimal(0),
+        last_quantity=Decimal(last_q),
+        last_price=Decimal(last_p),
+    )
+
+
+def queried(intent: OrderIntended, order_id: str, fills: list[tuple[str, str]]) -> OrderReport:
+    """The query's answer after ``fills``: totals only."""
+    cumulative = sum((Decimal(q) for q, _ in fills), Decimal(0))
+    value = sum((Decimal(q) * Decimal(p) for q, p in fills), Decimal(0))
+    return OrderReport(
+        client_order_id=intent.client_order_id,
+        exchange_order_id=order_id,
+        status="FILLED" if cumulative == intent.quantity else "PARTIALLY_FILLED",
+        cumulative_quantity=cumulative,
+        average_price=value / cumulative,
+        reported_by="query",
+        at=NOW,
+        fee=value * FEE,
+    )
+
+
+def record(account: TradingAccount, report: OrderReport) -> OrderFilled | None:
+    filled = fill_from(account, report)
+    if filled is not None:
+        account.apply(filled)
+    return filled
 
 
 def opened(account: TradingAccount) -> TradingAccount:
     entry = order("entry", "BUY")
-    account.apply(after_fill(account, entry, filled(entry, "100"), NOW))
+    accepted(account, entry, "1")
+    record(account, streamed(entry, "1", [("2", "100")]))
     return account
 
 
-def test_a_filled_entry_opens_a_trade_and_a_filled_exit_closes_it_with_its_pnl() -> None:
-    account = opened(TradingAccount(AggregateId("u1")))
+def test_an_accepted_order_is_pending_and_opens_nothing_until_it_fills() -> None:
+    account = TradingAccount(AggregateId("u1"))
+    entry = order("entry", "BUY")
+    accepted(account, entry, "1")
+    assert account.orders[entry.client_order_id].pending and account.trades == {}
+    nothing = replace(streamed(entry, "1", [("2", "100")]), cumulative_quantity=Decimal(0))
+    assert fill_from(account, nothing) is None
+
+
+def test_three_partial_fills_make_one_trade_at_the_fills_size_and_average_price() -> None:
+    account = TradingAccount(AggregateId("u1"))
+    entry = order("entry", "BUY")
+    accepted(account, entry, "7")
+    fills = [("0.5", "100"), ("1", "101"), ("0.5", "103")]
+    events = [record(account, streamed(entry, "7", fills[: n + 1])) for n in range(3)]
+    assert [e.order_status for e in events if e] == ["PARTIALLY_FILLED"] * 2 + ["FILLED"]
+    assert events[0] is not None and events[0].opened is not None
+    assert events[2] is not None and events[2].changed is not None
     trade = account.held("BTC-USDT")
-    assert trade is not None and trade.direction == "long" and trade.stop_price == Decimal(90)
+    assert trade is not None and not trade.manual
+    assert trade.quantity == Decimal(2) and trade.entry_price == Decimal("101.25")
+    assert trade.fees == Decimal("202.5") * FEE
+    assert entry.client_order_id not in account.orders  # filled: no longer live
+    position = ExchangePosition(
+        "BTC-USDT", "long", "LONG", Decimal(2), Decimal("101.25"), 5, Decimal(0)
+    )
+    assert not any(
+        isinstance(e, PositionOpened | PositionChanged)
+        for e in reconcile(account, ExchangeView([position], BALANCE, NOW))
+    )
+
+
+def test_the_same_fill_by_stream_and_by_query_is_recorded_once() -> None:
+    account = TradingAccount(AggregateId("u1"))
+    entry = order("entry", "BUY")
+    accepted(account, entry, "7")
+    by_stream = record(account, streamed(entry, "7", [("0.5", "100")]))
+    assert record(account, queried(entry, "7", [("0.5", "100")])) is None
+    assert record(account, streamed(entry, "7", [("0.5", "100")])) is None
+    by_query = record(account, queried(entry, "7", [("0.5", "100"), ("1.5", "104")]))
+    assert by_stream is not None and by_query is not None
+    assert by_stream.fill_id == "7:0.5" and by_query.fill_id == "7:2"
+    assert by_query.quantity == Decimal("1.5") and by_query.price == Decimal(104)
+    assert by_query.fee == Decimal("1.5") * Decimal(104) * FEE  # the total less what was paid
+    late = streamed(entry, "7", [("0.5", "100"), ("1.5", "104")])
+    assert record(account, late) is None
+    trade = account.held("BTC-USDT")
+    assert trade is not None and trade.quantity == Decimal(2)
+
+
+def test_a_stream_report_after_a_missed_one_waits_for_the_query() -> None:
+    account = TradingAccount(AggregateId("u1"))
+    entry = order("entry", "BUY")
+    accepted(account, entry, "7")
+    assert fill_from(account, streamed(entry, "7", [("0.5", "100"), ("1", "101")])) is None
+
+
+def test_partial_exits_then_the_last_close_the_trade_with_pnl_and_every_fee() -> None:
+    account = opened(TradingAccount(AggregateId("u1")))
     exit_order = order("exit", "SELL")
-    closed = after_fill(account, exit_order, filled(exit_order, "110"), NOW).closed
-    assert isinstance(closed, PositionClosed)
-    assert closed.realised_pnl == Decimal(20) and closed.reason == "opposite signal"
-    account.apply(after_fill(account, exit_order, filled(exit_order, "110"), NOW))
+    accepted(account, exit_order, "9")
+    first = record(account, streamed(exit_order, "9", [("1", "110")]))
+    assert first is not None and first.changed is not None
+    assert first.changed.quantity == Decimal(1)
+    last = record(account, streamed(exit_order, "9", [("1", "110"), ("1", "120")]))
+    assert last is not None and last.closed is not None
+    closed = last.closed
+    fees = (Decimal(200) + Decimal(110) + Decimal(120)) * FEE
+    assert closed.quantity == Decimal(2) and closed.exit_price == Decimal(115)
+    assert closed.fees == fees and closed.realised_pnl == Decimal(30) - fees
+    assert closed.reason == "opposite signal" and not closed.manual
     assert account.held("BTC-USDT") is None
 
 
-def test_an_unfilled_order_implies_nothing_yet() -> None:
+def test_a_cancelled_order_ends_after_its_fills() -> None:
+    account = TradingAccount(AggregateId("u1"))
     entry = order("entry", "BUY")
-    pending = filled(entry, "100").model_copy(update={"executed_quantity": Decimal(0)})
-    unchanged = after_fill(TradingAccount(AggregateId("u1")), entry, pending, NOW)
-    assert unchanged == pending and unchanged.opened is None
+    accepted(account, entry, "7")
+    record(account, streamed(entry, "7", [("0.5", "100")]))
+    report = replace(queried(entry, "7", [("0.5", "100")]), status="CANCELED")
+    ended = ended_from(account, report)
+    assert ended is not None and ended.status == "CANCELLED"
+    assert ended.filled_quantity == Decimal("0.5")
+    account.apply(ended)
+    assert entry.client_order_id not in account.orders
+
+
+def test_a_position_filling_is_not_marked_manual_and_a_difference_is_with_its_reason() -> None:
+    account = TradingAccount(AggregateId("u1"))
+    entry = order("entry", "BUY")
+    accepted(account, entry, "7")
+    position = ExchangePosition("BTC-USDT", "long", "LONG", Decimal(2), Decimal(100), 5, Decimal(0))
+    seen = ExchangeView([position], BALANCE, NOW)
+    assert not any(isinstance(e, PositionOpened) for e in reconcile(account, seen))
+    record(account, streamed(entry, "7", [("2", "100")]))
+    bigger = ExchangePosition("BTC-USDT", "long", "LONG", Decimal(3), Decimal(100), 5, Decimal(0))
+    [changed] = [
+        e
+        for e in reconcile(account, ExchangeView([bigger], BALANCE, NOW))
+        if isinstance(e, PositionChanged)
+    ]
+    assert changed.manual and changed.reason is not None and "explain 2" in changed.reason
 
 
 def test_a_position_opened_by_hand_is_recorded_as_manual() -> None:
@@ -105,9 +242,10 @@ def test_a_trade_gone_from_bingx_is_closed_at_its_fills_price() -> None:
         trade, [ExchangeFill("", "SELL", Decimal("90.1"), Decimal(2), Decimal("0.1"))], NOW
     )
     assert at_stop.reason == "stop-loss on BingX" and not at_stop.manual
-    assert at_stop.realised_pnl == Decimal("-19.8") - Decimal("0.1")
+    entry_fee = Decimal(200) * FEE  # paid when the entry filled
+    assert at_stop.realised_pnl == Decimal("-19.8") - Decimal("0.1") - entry_fee
     by_hand = vanished(trade, [ExchangeFill("", "SELL", Decimal(120), Decimal(2), Decimal(0))], NOW)
-    assert by_hand.manual and by_hand.realised_pnl == Decimal(40)
+    assert by_hand.manual and by_hand.realised_pnl == Decimal(40) - entry_fee
 
 
 def test_fill_rows_without_side_count_unless_they_are_fleet_s_own() -> None:

@@ -156,6 +156,7 @@ async def a_small_world(store: EventStore) -> int:
             reason="skipped: 3 of 3 open",
             numbers={"open": "3"},
         ),
+        *fills_and_funding(),
     )
     await append(
         store, "bot", "alice", bot_ev.BotPaused(reason="drawdown", by="system", automatic=True)
@@ -180,6 +181,64 @@ async def a_small_world(store: EventStore) -> int:
     )
 
 
+def _intent(client_order_id: str, symbol: str) -> trade_ev.OrderIntended:
+    return trade_ev.OrderIntended(
+        client_order_id=client_order_id,
+        signal_id="sig2",
+        leg="entry",
+        symbol=symbol,
+        side="BUY",
+        position_side="LONG",
+        order_type="MARKET",
+        quantity=Decimal(1),
+        leverage=5,
+    )
+
+
+def fills_and_funding() -> list[DomainEvent]:
+    """An order accepted and not filled (pending), one partly filled (a partial position
+    opened by its fill) and a funding fee paid."""
+    return [
+        _intent("t3", "SOL-USDT"),
+        trade_ev.OrderAccepted(client_order_id="t3", exchange_order_id="9003", status="NEW"),
+        _intent("t4", "XRP-USDT"),
+        trade_ev.OrderAccepted(client_order_id="t4", exchange_order_id="9004", status="NEW"),
+        trade_ev.OrderFilled(
+            fill_id="9004:0.4",
+            client_order_id="t4",
+            exchange_order_id="9004",
+            symbol="XRP-USDT",
+            side="BUY",
+            position_side="LONG",
+            price=Decimal("0.5"),
+            quantity=Decimal("0.4"),
+            cumulative_quantity=Decimal("0.4"),
+            fee=Decimal("0.0001"),
+            order_status="PARTIALLY_FILLED",
+            filled_at=T0,
+            reported_by="stream",
+            opened=trade_ev.PositionOpened(
+                trade_id="t4",
+                symbol="XRP-USDT",
+                position_side="LONG",
+                direction="long",
+                quantity=Decimal("0.4"),
+                entry_price=Decimal("0.5"),
+                leverage=5,
+                opened_at=T0 + timedelta(minutes=1),
+                fees=Decimal("0.0001"),
+            ),
+        ),
+        trade_ev.FundingPaid(
+            funding_id="income-1",
+            symbol="ETH-USDT",
+            amount=Decimal("-0.5"),
+            paid_at=T0,
+            reported_by="query",
+        ),
+    ]
+
+
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     created = create_engine(database_url)
@@ -191,7 +250,7 @@ def rows(engine: Engine, schema: str) -> dict[str, list[tuple[Any, ...]]]:
     tables = {
         "rm_users": ("users", "grants", "trading_settings", "tokens"),
         "rm_audit": ("entries",),
-        "rm_trading": ("trades", "sessions", "accounts"),
+        "rm_trading": ("trades", "sessions", "accounts", "orders"),
         "rm_credentials": ("credentials",),
         "rm_bots": ("bots",),
     }[schema]
@@ -229,13 +288,19 @@ async def test_projections_answer_the_gateways_queries_and_rebuild_identically(
         status = views.status_of(c, "alice")
         assert status is not None and views.status_of(c, "nobody") is None
         assert status.username == "alice" and status.trading_enabled
-        (open_position,) = status.positions
+        open_position = status.positions[0]
         assert (open_position.quantity, open_position.stop_price) == (
             Decimal("0.500000000000000001"),
             Decimal("3100.25"),
         )
         assert open_position.opened_at == T0 and open_position.direction == "short"
-        assert status.bot.status == "paused" and [p.trade_id for p in status.positions] == ["t2"]
+        assert status.bot.status == "paused"
+        assert [p.trade_id for p in status.positions] == ["t2", "t4"]  # t4: its partial fill
+        pending = trading.pending_orders_of(c, "alice")
+        assert [(o.client_order_id, o.status, o.filled_quantity) for o in pending] == [
+            ("t3", "pending", Decimal(0)),
+            ("t4", "partially_filled", Decimal("0.4")),
+        ]
         assert status.account is not None and status.account.equity == Decimal("2511")
         stats = trading.stats_of(c, "alice")
         assert (stats.trades, stats.wins, stats.losses, stats.win_rate) == (1, 1, 0, Decimal(100))
@@ -246,7 +311,8 @@ async def test_projections_answer_the_gateways_queries_and_rebuild_identically(
             1,
             1,
         )
-        assert session.total_pnl == Decimal("9.5") and session.current_balance == Decimal("2509.5")
+        # the trade's 9.5 and the funding fee paid (-0.5)
+        assert session.total_pnl == Decimal("9.0") and session.current_balance == Decimal("2509.5")
         page = trading.trades_page(c, "alice", trading.TradeFilter(symbol="ETH-USDT"), 10, 0)
         assert page.total == 0  # t2 is still open
         assert trading.decisions_page(c, "alice", None, 10, 0).items[0].numbers == {"open": "3"}

@@ -212,6 +212,20 @@ class BingxClient:
             "fills", lambda: [Fill.parse(r) for r in (data or {}).get("fill_orders") or []]
         )
 
+    async def income(
+        self, income_type: str, start_ms: int, end_ms: int, limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        """Rows of ``GET /openApi/swap/v2/user/income`` of one type (API.md §4.2): ``symbol,
+        incomeType, income`` (signed text), ``asset, info, time, tranId, tradeId``."""
+        params: dict[str, ParamValue] = {
+            "incomeType": income_type,
+            "startTime": start_ms,
+            "endTime": end_ms,
+            "limit": limit,
+        }
+        data = await self.transport.signed("GET", f"{SWAP}/v2/user/income", params)
+        return _parsed("income", lambda: [dict(row) for row in data or []])
+
     async def leverage(self, symbol: str) -> Leverage:
         data = await self.transport.signed("GET", f"{SWAP}/v2/trade/leverage", {"symbol": symbol})
         return _parsed("leverage", lambda: Leverage.model_validate(data))

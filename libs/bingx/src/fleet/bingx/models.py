@@ -98,6 +98,8 @@ class Order(_Model):
     executed_quantity: Decimal = Field(default=Decimal(0), alias="executedQty")
     average_price: Decimal = Field(default=Decimal(0), alias="avgPrice")
     stop_price: Decimal = Field(default=Decimal(0), alias="stopPrice")
+    commission: LooseDecimal = Decimal(0)  # of the fills so far; negative = paid
+    profit: LooseDecimal = Decimal(0)  # realised by the fills so far
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> Order:

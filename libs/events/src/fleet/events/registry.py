@@ -30,6 +30,12 @@ class DomainEvent(BaseModel):
     event_type: ClassVar[str]
     schema_version: ClassVar[int] = 1
 
+    def idempotency_key(self) -> str | None:
+        """A fact that several paths may report (a fill by stream and by query) names its
+        identity here; its envelope id is then derived from it, so a second append of the
+        same fact is a duplicate the event log drops. ``None``: a fresh id per event."""
+        return None
+
 
 class EventRegistry:
     """Maps wire names to event classes and upcasts stored data to the current version.

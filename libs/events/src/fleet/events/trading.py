@@ -62,6 +62,11 @@ class SignalEvaluated(DomainEvent):
 
 
 class OrderAccepted(DomainEvent):
+    """BingX took the order (its exchange order id). Not a fill: BingX's answer carries no
+    fill fields, the fills follow as :class:`OrderFilled`. ``average_price``,
+    ``executed_quantity``, ``opened`` and ``closed`` are read only from older events
+    (before fills were their own events)."""
+
     event_type = "trading.order_accepted"
     client_order_id: IdText
     exchange_order_id: IdText
@@ -69,9 +74,8 @@ class OrderAccepted(DomainEvent):
     average_price: Amount | None = None
     executed_quantity: Amount = Decimal(0)
     resolved_after_restart: bool = False
-    # what the fill did to the account, stored with the outcome in one append
-    opened: PositionOpened | None = None
-    closed: PositionClosed | None = None
+    opened: PositionOpened | None = None  # older events only
+    closed: PositionClosed | None = None  # older events only
 
 
 class OrderRejected(DomainEvent):
@@ -83,24 +87,6 @@ class OrderRejected(DomainEvent):
 
 
 PositionSide = Literal["LONG", "SHORT", "BOTH"]
-
-
-class OrderFilled(DomainEvent):
-    """A fill reported by BingX (user-data stream or reconciliation). ``manual`` when the
-    order was not placed by Fleet (no Fleet clientOrderID): the trader acted by hand."""
-
-    event_type = "trading.order_filled"
-    client_order_id: IdText
-    exchange_order_id: IdText
-    symbol: SymbolText
-    side: Literal["BUY", "SELL"]
-    position_side: PositionSide
-    price: Amount
-    quantity: Amount
-    fee: Amount = Decimal(0)
-    realised_pnl: Amount = Decimal(0)
-    filled_at: datetime
-    manual: bool = False
 
 
 class PositionOpened(DomainEvent):
@@ -118,6 +104,8 @@ class PositionOpened(DomainEvent):
     opened_at: datetime
     manual: bool = False
     signal_id: IdText | None = None
+    fees: Amount = Decimal(0)  # paid so far (the opening fill's)
+    reason: ClippedText | None = None  # why a position is marked manual
 
 
 class PositionChanged(DomainEvent):
@@ -130,6 +118,8 @@ class PositionChanged(DomainEvent):
     quantity: Amount
     entry_price: Amount
     manual: bool = False
+    reason: ClippedText | None = None  # why a difference is marked manual
+    fees: Amount | None = None  # paid so far, when a fill changed it
 
 
 class PositionClosed(DomainEvent):
@@ -147,6 +137,77 @@ class PositionClosed(DomainEvent):
     closed_at: datetime
     reason: ClippedText  # "opposite signal", "stop-loss", "manual", "flatten", "liquidation", ...
     manual: bool = False
+
+
+FilledStatus = Literal["PARTIALLY_FILLED", "FILLED"]
+
+
+class OrderFilled(DomainEvent):
+    """One fill of a Fleet order, as BingX reported it on the user-data stream
+    (``ORDER_TRADE_UPDATE``) or by query (``GET trade/order``), recorded once whichever
+    path reports it first.
+
+    ``fill_id`` is the exchange order id and the order's cumulative filled quantity after
+    this fill: BingX's stream and query name no common per-fill id, but both give that pair,
+    so the same fill has the same identity whichever path reports it (and the event's
+    message id is derived from it: a repeated append is a no-op). A query that finds several
+    fills since the last one recorded reports them as one, at their average price.
+    What the fill did to the trade travels with it, in the same append: ``opened``,
+    ``changed`` (a partial fill added to it or closed part of it) or ``closed``."""
+
+    event_type = "trading.order_filled"
+    fill_id: IdText
+    client_order_id: IdText
+    exchange_order_id: IdText
+    symbol: SymbolText
+    side: Literal["BUY", "SELL"]
+    position_side: PositionSide
+    price: Amount
+    quantity: Amount
+    cumulative_quantity: Amount
+    fee: Amount = Decimal(0)  # paid (positive); BingX reports it negative
+    fee_asset: CodeText = "USDT"
+    exchange_realised_pnl: Amount | None = None  # BingX's own figure, when it gives one
+    order_status: FilledStatus
+    filled_at: datetime
+    reported_by: Literal["stream", "query"]
+    opened: PositionOpened | None = None
+    changed: PositionChanged | None = None
+    closed: PositionClosed | None = None
+
+    def idempotency_key(self) -> str | None:
+        return f"fill:{self.fill_id}"
+
+
+class OrderEnded(DomainEvent):
+    """A Fleet order ended without filling completely: cancelled or expired on BingX
+    (``filled_quantity`` of it had filled, as recorded by :class:`OrderFilled`)."""
+
+    event_type = "trading.order_ended"
+    client_order_id: IdText
+    exchange_order_id: IdText
+    status: Literal["CANCELLED", "EXPIRED"]
+    filled_quantity: Amount = Decimal(0)
+
+    def idempotency_key(self) -> str | None:
+        return f"ended:{self.exchange_order_id}"
+
+
+class FundingPaid(DomainEvent):
+    """A funding fee moved the trader's balance (``amount`` signed: negative paid,
+    positive received), from BingX's user-data stream (``ACCOUNT_UPDATE`` reason
+    ``FUNDING_FEE``) or its income history (``FUNDING_FEE`` rows). Counts in PnL."""
+
+    event_type = "trading.funding_paid"
+    funding_id: IdText
+    symbol: SymbolText | None = None  # a cross-margin stream update names no symbol
+    amount: Amount
+    asset: CodeText = "USDT"
+    paid_at: datetime
+    reported_by: Literal["stream", "query"]
+
+    def idempotency_key(self) -> str | None:
+        return f"funding:{self.funding_id}"
 
 
 class ExchangeConfigured(DomainEvent):
@@ -172,6 +233,7 @@ class AccountValued(DomainEvent):
 
 
 OrderAccepted.model_rebuild()  # its position fields name classes declared after it
+OrderFilled.model_rebuild()
 
 TRADING_EVENTS: tuple[type[DomainEvent], ...] = (
     SignalEvaluated,
@@ -179,6 +241,8 @@ TRADING_EVENTS: tuple[type[DomainEvent], ...] = (
     OrderAccepted,
     OrderRejected,
     OrderFilled,
+    OrderEnded,
+    FundingPaid,
     PositionOpened,
     PositionChanged,
     PositionClosed,

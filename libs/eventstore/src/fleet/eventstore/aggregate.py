@@ -3,6 +3,7 @@ repository that loads, saves and retries them on a concurrency conflict."""
 
 from __future__ import annotations
 
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import ClassVar, Generic, TypeVar
@@ -62,6 +63,15 @@ class Aggregate(ABC):
 AggregateT = TypeVar("AggregateT", bound=Aggregate)
 
 
+def _idempotent_id(ref: AggregateRef, event: DomainEvent) -> EventId | None:
+    """The envelope id of an event that names its identity: the same fact of the same
+    aggregate always gets the same id (``Nats-Msg-Id``), so it is stored once."""
+    key = event.idempotency_key()
+    if key is None:
+        return None
+    return EventId(str(uuid.uuid5(uuid.NAMESPACE_URL, f"fleet:{ref.type}.{ref.id}:{key}")))
+
+
 class Repository(Generic[AggregateT]):
     """Loads aggregates from the log and appends what they decided."""
 
@@ -100,6 +110,7 @@ class Repository(Generic[AggregateT]):
                 actor=actor,
                 causation_id=causation_id,
                 correlation_id=correlation_id,
+                event_id=_idempotent_id(aggregate.ref, event),
             )
             for event in aggregate.pending
         ]

@@ -8,14 +8,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from fleet.events import EventId
 from fleet.events.signals import SignalGenerated
-from fleet.events.trading import ExchangeConfigured, OrderAccepted, OrderIntended, OrderRejected
+from fleet.events.trading import (
+    ExchangeConfigured,
+    FundingPaid,
+    OrderAccepted,
+    OrderIntended,
+    OrderRejected,
+)
 from fleet.executor import metrics, order_flow
+from fleet.executor.adapters.bingx_account import query_report
 from fleet.executor.adapters.contracts import ContractBook, UnknownSymbol
 from fleet.executor.domain.account import OpenTrade
 from fleet.executor.domain.ids import client_order_id
@@ -28,9 +35,16 @@ from fleet.executor.domain.planner import (
     plan,
     unknown_symbol,
 )
-from fleet.executor.domain.positions import ExchangeView, after_fill, missing, reconcile, vanished
+from fleet.executor.domain.positions import (
+    ExchangeView,
+    ended_from,
+    fill_from,
+    missing,
+    reconcile,
+    vanished,
+)
 from fleet.executor.domain.risk_gate import Caps, GateView
-from fleet.executor.ports import OutcomeUnknown
+from fleet.executor.ports import OrderReport, OutcomeUnknown
 from fleet.executor.traders import Trader
 from fleet.obs import get_logger
 
@@ -38,6 +52,10 @@ Clock = Callable[[], datetime]
 PREPARE_ATTEMPTS = 4
 PREPARE_PAUSE_S = 1.0
 PauseBot = Callable[[str, str], Awaitable[None]]  # (user id, reason)
+# An accepted order not reported filled by the stream by then is asked about by query
+# (the stream may be down or not kept for this trader); then again, twice as late.
+FOLLOW_UP_S = (1.0, 2.0, 4.0, 8.0)
+FUNDING_EVERY = timedelta(hours=8)  # BingX's funding times: 00:00, 08:00, 16:00 UTC
 
 
 def utc_now() -> datetime:
@@ -60,6 +78,10 @@ class Execution:
     clock: Clock = utc_now
     max_signal_age: timedelta | None = None  # None: one candle of the signal's timeframe
     caps: Caps = NO_CAPS  # the platform's caps on new exposure (the risk gate's)
+    follow_up_s: tuple[float, ...] = FOLLOW_UP_S
+    _follow_ups: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    _funding_due: set[str] = field(default_factory=set)
+    _funding_checked: dict[str, datetime] = field(default_factory=dict)
 
     async def on_signal(self, trader: Trader, received: SignalReceived) -> None:
         """Decide once for this (signal, user) and carry out what was decided."""
@@ -89,6 +111,10 @@ class Execution:
             rules = await self.contracts.rules(received.signal.symbol)
         except UnknownSymbol as exc:
             return unknown_symbol(self._turn(received), str(exc))
+        if any(o.intent.symbol == received.signal.symbol for o in trader.account.orders.values()):
+            # an order of this symbol whose fills are not all recorded: decide on what filled
+            await self._poll(trader)
+            await trader.save()
         decided = plan(self._turn(received), trader.view, trader.account, rules, self.caps)
         if not decided.intents:
             return decided
@@ -160,9 +186,98 @@ class Execution:
         metrics.ORDERS.labels(kind).inc()
         if isinstance(outcome, OrderRejected) and outcome.bingx_code in order_flow.PRECISION_CODES:
             self.contracts.expire()  # BingX's tick or step may have changed: read them again
-        if isinstance(outcome, OrderAccepted):  # the fill's effect travels with the outcome
-            outcome = after_fill(trader.account, intent, outcome, self.clock())
         trader.account.settle(outcome)
+        if isinstance(outcome, OrderAccepted):  # accepted is not filled: its fills follow
+            self._follow_up(trader)
+
+    # -- fills ----------------------------------------------------------------------------
+    async def on_report(self, trader: Trader, report: OrderReport) -> None:
+        """An order's progress from the user-data stream: record its new fill (once,
+        whichever path reports it) or its end; a stream report after a missed one is
+        completed by query."""
+        async with trader.lock:
+            if trader.account.orders.get(report.client_order_id) is None:
+                return  # not a live Fleet order (or already recorded to its end)
+            if not self._record(trader, report):
+                order = trader.account.orders.get(report.client_order_id)
+                if order is not None and report.cumulative_quantity > order.filled:
+                    await self._poll(trader)  # a gap: the query tells the totals
+            await trader.save()
+
+    def _record(self, trader: Trader, report: OrderReport) -> bool:
+        """Record what ``report`` adds; False when it adds nothing."""
+        filled = fill_from(trader.account, report)
+        if filled is not None:
+            trader.account.record(filled)
+            metrics.FILLS.labels(report.reported_by).inc()
+        ended = ended_from(trader.account, report)
+        if ended is not None:
+            trader.account.record(ended)
+        return filled is not None or ended is not None
+
+    async def _poll(self, trader: Trader) -> None:
+        """Ask BingX for every live order of the trader (the stream may have missed fills)."""
+        for order in list(trader.account.orders.values()):
+            try:
+                found = await trader.exchange.find(
+                    order.intent.symbol, order.intent.client_order_id
+                )
+            except OutcomeUnknown:
+                continue
+            if found is not None:
+                self._record(trader, query_report(found, self.clock()))
+
+    async def poll_orders(self, trader: Trader) -> None:
+        """Fills by query, for the orders still live (stream down, takeover, follow-up)."""
+        async with trader.lock:
+            if trader.account.orders:
+                await self._poll(trader)
+                await trader.save()
+
+    def _follow_up(self, trader: Trader) -> None:
+        running = self._follow_ups.get(trader.user_id)
+        if running is None or running.done():
+            task = asyncio.create_task(self._follow(trader))
+            self._follow_ups[trader.user_id] = task
+
+    async def _follow(self, trader: Trader) -> None:
+        for delay in self.follow_up_s:
+            await asyncio.sleep(delay)
+            if not trader.account.orders:
+                return  # the stream reported every fill
+            try:
+                await self.poll_orders(trader)
+            except Exception:  # the periodic reconcile polls again
+                get_logger().exception("fill follow-up failed", user=trader.user_id)
+                return
+
+    async def on_funding(self, trader: Trader, _paid: list[FundingPaid]) -> None:
+        """The stream says funding moved the balance: read the income history now (its
+        ``tranId`` is the payment's one identity; the stream's update names none)."""
+        self._funding_due.add(trader.user_id)
+        async with trader.lock:
+            await self._fund(trader)
+            await trader.save()
+
+    async def _fund(self, trader: Trader) -> None:
+        """Record the funding fees BingX lists that are not recorded yet (each once). Due
+        when the stream said so, or when a funding time passed while a trade was open."""
+        now = self.clock()
+        checked = self._funding_checked.get(trader.user_id, now - FUNDING_EVERY)
+        boundary = _last_funding_time(now)
+        passed = bool(trader.account.trades) and checked < boundary
+        if not passed and trader.user_id not in self._funding_due:
+            return
+        since = min(checked, boundary) - FUNDING_EVERY
+        try:
+            paid = await trader.exchange.funding(int(since.timestamp() * 1000))
+        except OutcomeUnknown:
+            return  # due still: the next reconcile asks again
+        for funding in paid:
+            if not trader.account.funded(funding.funding_id):
+                trader.account.record(funding)
+        self._funding_checked[trader.user_id] = now
+        self._funding_due.discard(trader.user_id)
 
     async def prepare(self, trader: Trader) -> None:
         """Set leverage and position mode for every symbol of the user's settings now, so
@@ -195,6 +310,7 @@ class Execution:
             for intent in trader.account.open_intents:
                 outcome = await self._resolve_one(trader, intent)
                 self._settle(trader, intent, outcome)
+            await self._poll(trader)  # takeover: what filled while nobody listened
             await trader.save()
             return len(trader.account.open_intents)
 
@@ -228,6 +344,7 @@ class Execution:
         """Bring the log in line with what BingX reports (hand trades, stops, balance)."""
         async with trader.lock:
             try:
+                await self._poll(trader)  # Fleet's fills first: they explain positions
                 seen = ExchangeView(
                     await trader.exchange.positions(),
                     await trader.exchange.balance(),
@@ -241,7 +358,13 @@ class Execution:
                 return
             for event in reconcile(trader.account, seen):
                 trader.account.record(event)
+            await self._fund(trader)
             await trader.save()
+
+
+def _last_funding_time(now: datetime) -> datetime:
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day + FUNDING_EVERY * ((now - day) // FUNDING_EVERY)
 
 
 def _flatten_intent(request_id: str, trader: Trader, trade: OpenTrade) -> OrderIntended:

@@ -33,3 +33,4 @@ USER_STREAMS = Gauge("executor_user_streams", "BingX user-data streams open.")
 USER_STREAM_WAKEUPS = Counter(
     "executor_user_stream_wakeups_total", "Reconciliations woken by a user-data event."
 )
+FILLS = Counter("executor_fills_total", "Fills recorded, by the path that reported them.", ["path"])

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal, Protocol
 
-from fleet.events.trading import OrderIntended
+from fleet.events.trading import FundingPaid, OrderIntended
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,31 @@ class ExchangeOrder:
     status: str
     average_price: Decimal | None
     executed_quantity: Decimal
+    fee: Decimal = Decimal(0)  # paid by its fills so far (positive)
+    realised_pnl: Decimal | None = None  # BingX's figure for its fills so far
+
+
+@dataclass(frozen=True)
+class OrderReport:
+    """What BingX says about one order's progress, on the user-data stream or by query.
+
+    ``cumulative_quantity`` and ``average_price`` cover every fill so far. A stream report
+    also names its last fill (``last_quantity`` at ``last_price``, ``fee`` and
+    ``realised_pnl`` of that fill); a query report does not, its ``fee`` and
+    ``realised_pnl`` are the order's totals so far."""
+
+    client_order_id: str
+    exchange_order_id: str
+    status: str
+    cumulative_quantity: Decimal
+    average_price: Decimal | None
+    reported_by: Literal["stream", "query"]
+    at: datetime
+    fee: Decimal = Decimal(0)  # paid (positive)
+    fee_asset: str = "USDT"
+    realised_pnl: Decimal | None = None
+    last_quantity: Decimal | None = None
+    last_price: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +117,10 @@ class Account(Exchange, Protocol):
     async def balance(self) -> ExchangeBalance: ...
 
     async def fills(self, symbol: str, since_ms: int) -> list[ExchangeFill]: ...
+
+    async def funding(self, since_ms: int) -> list[FundingPaid]:
+        """Funding fees since ``since_ms`` from BingX's income history."""
+        ...
 
     async def configure(self, symbol: str, leverage: int, hedge: bool) -> None:
         """Set the position mode and the symbol's leverage on both sides."""

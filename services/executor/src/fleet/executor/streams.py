@@ -8,14 +8,15 @@ socket cannot carry several accounts). Each egress identity therefore streams at
 socket leaving from its identity's address; the other traders rely on polling. A refused
 handshake (too many sockets) is retried with back-off and never costs a new listenKey.
 
-A stream is a wake-up call, not a second source of truth: when BingX says something
-happened on the account that Fleet did not do itself — a stop-loss fired, a trade placed
-by hand in BingX's app, a deposit, a liquidation — that trader is reconciled at once
-(REST positions and balance, as the periodic poll does), instead of at the next poll.
-Fleet's own market orders are recorded by the order flow already, so their updates do not
-wake anything (a fan-out would otherwise double its requests). After a reconnect the
-trader is reconciled too (what happened while the socket was down is unknown). Traders
-beyond ``limit`` rely on polling alone.
+The stream is where the fills of Fleet's own orders arrive first: each
+``ORDER_TRADE_UPDATE`` of a Fleet order goes to ``fills.on_report`` (recorded once,
+whichever of stream and query reports it), each ``ACCOUNT_UPDATE`` with reason
+``FUNDING_FEE`` to ``fills.on_funding``. Anything else that happened on the account that
+Fleet did not do itself — a stop-loss fired, a trade placed by hand in BingX's app, a
+deposit, a liquidation — reconciles that trader at once (REST positions and balance, as
+the periodic poll does), instead of at the next poll. After a reconnect the trader is
+reconciled too (what happened while the socket was down is unknown; the reconcile asks
+for the live orders' fills first). Traders beyond ``limit`` rely on polling alone.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from fleet.bingx.ws import UserStream
+from fleet.events.trading import FundingPaid
+from fleet.executor.adapters.bingx_account import stream_funding, stream_report
 from fleet.executor.domain.ids import is_fleet_order
 from fleet.executor.metrics import USER_STREAM_WAKEUPS, USER_STREAMS
-from fleet.executor.ports import OutcomeUnknown, StreamExpired
+from fleet.executor.ports import OrderReport, OutcomeUnknown, StreamExpired
 from fleet.executor.traders import Trader
 from fleet.obs import get_logger
 
@@ -44,7 +47,8 @@ MAX_RECONNECTS = 1
 
 
 def wakes(message: dict[str, Any]) -> bool:
-    """Whether a user-data event says something the order flow did not record itself."""
+    """Whether a user-data event says something Fleet did not record from it itself (a
+    stop-loss, a hand trade, a deposit): that trader is reconciled."""
     kind = message.get("e")
     if kind == "ORDER_TRADE_UPDATE":
         order = message.get("o") or {}
@@ -53,6 +57,22 @@ def wakes(message: dict[str, Any]) -> bool:
     if kind == "ACCOUNT_UPDATE":  # an order's own move comes with its ORDER_TRADE_UPDATE
         return (message.get("a") or {}).get("m") != "ORDER"
     return False
+
+
+class FillSink(Protocol):
+    """Where a stream's fills and funding fees are recorded (the execution)."""
+
+    async def on_report(self, trader: Trader, report: OrderReport) -> None: ...
+
+    async def on_funding(self, trader: Trader, paid: list[FundingPaid]) -> None: ...
+
+
+def fleet_report(message: dict[str, Any]) -> OrderReport | None:
+    """The progress report of one of Fleet's own orders, if ``message`` is one."""
+    report = stream_report(message)
+    if report is None or not is_fleet_order(report.client_order_id):
+        return None
+    return report
 
 
 @dataclass
@@ -68,7 +88,7 @@ class _Open:
 class UserStreams:
     """Keeps the streams in line with the traders owned and running, every few seconds."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the streams' wiring: each one an independent part
         self,
         ws_url: str,
         traders: Callable[[], dict[str, Trader]],
@@ -77,6 +97,7 @@ class UserStreams:
         *,
         per_egress: int = 54,
         address_of: Callable[[str], str | None] = lambda _name: None,
+        fills: FillSink | None = None,
     ) -> None:
         self._ws_url = ws_url
         self._traders = traders
@@ -86,6 +107,8 @@ class UserStreams:
         self._address_of = address_of
         self._open: dict[str, _Open] = {}
         self._warned = False
+        self._fills = fills
+        self._recording: set[asyncio.Task[None]] = set()
 
     def wanted(self) -> dict[str, Trader]:
         """The running traders that get a stream: by user id, at most ``per_egress`` per
@@ -154,7 +177,7 @@ class UserStreams:
         async def on_message(message: dict[str, Any]) -> None:
             if message.get("e") == "listenKeyExpired":
                 self._open[user_id].expired = True  # closed and opened afresh at the next sync
-            elif wakes(message):
+            elif not self._recorded(trader, message) and wakes(message):
                 self.wake(user_id)
 
         async def on_gap(_last_ms: int) -> None:
@@ -170,6 +193,30 @@ class UserStreams:
             source_address=self._address_of(trader.egress),
         )
         self._open[user_id] = _Open(trader, stream, asyncio.create_task(stream.run()))
+
+    def _recorded(self, trader: Trader, message: dict[str, Any]) -> bool:
+        """Hand a Fleet order's update or a funding fee to the sink (in the background:
+        the socket keeps reading; the trader's lock keeps the order)."""
+        if self._fills is None:
+            return False
+        report = fleet_report(message)
+        funding = stream_funding(message)
+        if report is not None:
+            work = self._fills.on_report(trader, report)
+        elif funding:
+            work = self._fills.on_funding(trader, funding)
+        else:
+            return False
+        task = asyncio.create_task(self._safely(work, trader))
+        self._recording.add(task)
+        task.add_done_callback(self._recording.discard)
+        return True
+
+    async def _safely(self, work: Awaitable[None], trader: Trader) -> None:
+        try:
+            await work
+        except Exception:  # the follow-up and the poll ask by query
+            get_logger().exception("stream fill not recorded", user=trader.user_id)
 
     def wake(self, user_id: str) -> None:
         """Reconcile the user soon; wake-ups within ``DEBOUNCE_S`` share one reconcile."""

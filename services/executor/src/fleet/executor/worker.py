@@ -106,6 +106,7 @@ class ExecutorWorker:
                 settings.user_streams_max,
                 per_egress=settings.user_streams_per_egress,
                 address_of=self.egress.address_of,
+                fills=self.execution,
             )
             self._spawn("user streams", self._follow_user_streams)
 

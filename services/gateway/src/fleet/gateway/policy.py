@@ -101,6 +101,7 @@ POLICY: dict[str, Rule] = {
     "bot.pause": Rule(TRADER),
     "bot.resume": Rule(TRADER),
     "trading.positions": Rule(TRADER),
+    "trading.orders": Rule(TRADER),
     "trading.trades": Rule(TRADER),
     "trading.sessions": Rule(TRADER),
     "trading.session": Rule(TRADER, Target.OWN_TRADING_SESSION),

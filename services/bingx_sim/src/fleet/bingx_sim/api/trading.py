@@ -136,6 +136,8 @@ async def place_order(request: Request) -> Any:
     if state.faults.timeout_after_accept > 0:
         state.faults.timeout_after_accept -= 1
         await asyncio.sleep(30)  # the order exists; the answer never comes in time
+    # BingX's answer (API.md §4.3): the order's identity, no status and no fill fields;
+    # fills arrive on the user-data stream and by query.
     body = {
         "order": {
             "symbol": order.symbol,
@@ -145,9 +147,6 @@ async def place_order(request: Request) -> Any:
             "type": order.type,
             "clientOrderID": order.client_order_id,
             "workingType": "MARK_PRICE",
-            "status": order.status,
-            "avgPrice": str(order.avg_price),
-            "executedQty": str(order.executed),
         }
     }
     return ok(body)

@@ -4,7 +4,9 @@ Errors are translated once, here: an answered refusal is final (:class:`OrderRef
 with BingX's code), an order that could not be signed was never sent. No answer, an HTTP
 5xx (a proxy's 502 may hide an order BingX did execute) or an answer that cannot be read
 is settled by asking BingX for the clientOrderID at once — never by sending it again —
-and stays :class:`OutcomeUnknown` if BingX cannot tell yet. A rate-limit or "busy"
+and stays :class:`OutcomeUnknown` if BingX cannot tell yet. An accepted order is not a
+fill: BingX's answer has no fill fields; its fills are read from the user-data stream
+(:func:`stream_report`) or by query (:func:`query_report`). A rate-limit or "busy"
 refusal of an order is retried with the same clientOrderID: BingX refused it, so nothing
 was placed, and the id makes a repeat harmless anyway. A ban of the egress address
 (HTTP 418 / 403) is not retried: the order is refused.
@@ -14,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Literal
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal
 
 from fleet.bingx import BingxClient
 from fleet.bingx.errors import (
@@ -30,7 +34,7 @@ from fleet.bingx.errors import (
     UnknownOutcome,
 )
 from fleet.bingx.models import Order, Position, PositionSide
-from fleet.events.trading import OrderIntended
+from fleet.events.trading import FundingPaid, OrderIntended
 from fleet.executor.errors import SigningUnavailable
 from fleet.executor.ports import (
     ExchangeBalance,
@@ -38,6 +42,7 @@ from fleet.executor.ports import (
     ExchangeOrder,
     ExchangePosition,
     OrderRefused,
+    OrderReport,
     OutcomeUnknown,
     StreamExpired,
 )
@@ -59,10 +64,7 @@ class BingxAccount:
             placed = _order(await self._sent_until_answered(intent))
         except _Unanswered as exc:
             return await self._settle(intent, str(exc))
-        if intent.order_type == "MARKET" and placed.average_price is None:
-            # BingX's own answer carries no fill fields (API.md §4.3): read the price back.
-            return await self._settle(intent, "no fill price", placed)
-        return placed
+        return placed  # accepted, not filled: fills come by the user stream or by query
 
     async def _sent_until_answered(self, intent: OrderIntended) -> Order:
         for attempt in range(1, ORDER_ATTEMPTS + 1):
@@ -76,23 +78,17 @@ class BingxAccount:
                 await asyncio.sleep(RETRY_PAUSE_S * attempt)
         raise AssertionError("unreachable")
 
-    async def _settle(
-        self, intent: OrderIntended, why: str, placed: ExchangeOrder | None = None
-    ) -> ExchangeOrder:
-        """The order's fate by query: what BingX holds (filled, if it fills in time), else
-        :class:`OutcomeUnknown` (left open for the order flow's resolve, which re-sends
-        only what BingX never saw)."""
-        found = placed
+    async def _settle(self, intent: OrderIntended, why: str) -> ExchangeOrder:
+        """The order's fate by query: what BingX holds, else :class:`OutcomeUnknown` (left
+        open for the order flow's resolve, which re-sends only what BingX never saw)."""
         for attempt in range(SETTLE_ATTEMPTS):
             await asyncio.sleep(SETTLE_PAUSE_S * 2**attempt)
             try:
-                found = await self.find(intent.symbol, intent.client_order_id) or found
+                found = await self.find(intent.symbol, intent.client_order_id)
             except OutcomeUnknown:
                 continue
-            if found is not None and found.average_price is not None:
+            if found is not None:
                 return found
-        if found is not None:
-            return found
         raise OutcomeUnknown(f"{why}; BingX cannot tell yet")
 
     async def _send(self, intent: OrderIntended) -> Order:
@@ -156,6 +152,15 @@ class BingxAccount:
             for f in found
         ]
 
+    async def funding(self, since_ms: int) -> list[FundingPaid]:
+        """Funding fees paid or received since ``since_ms`` (BingX's income history)."""
+        now_ms = int(time.time() * 1000)
+        try:
+            rows = await self._client.income("FUNDING_FEE", since_ms, now_ms + 1000)
+        except (BingxError, SigningUnavailable) as exc:
+            raise OutcomeUnknown(f"income unavailable: {exc}") from None
+        return [paid for paid in map(income_funding, rows) if paid is not None]
+
     async def configure(self, symbol: str, leverage: int, hedge: bool) -> None:
         try:
             if await self._client.hedge_mode() != hedge:
@@ -194,8 +199,118 @@ class _Unanswered(Exception):
 def _order(order: Order) -> ExchangeOrder:
     average = order.average_price if order.average_price > 0 else None
     return ExchangeOrder(
-        order.client_order_id, order.order_id, order.status, average, order.executed_quantity
+        order.client_order_id,
+        order.order_id,
+        order.status,
+        average,
+        order.executed_quantity,
+        fee=abs(order.commission),
+        realised_pnl=order.profit,
     )
+
+
+def query_report(order: ExchangeOrder, now: datetime) -> OrderReport:
+    """An order found by query as a progress report (its totals so far)."""
+    return OrderReport(
+        client_order_id=order.client_order_id,
+        exchange_order_id=order.exchange_order_id,
+        status=order.status,
+        cumulative_quantity=order.executed_quantity,
+        average_price=order.average_price,
+        reported_by="query",
+        at=now,
+        fee=order.fee,
+        realised_pnl=order.realised_pnl,
+    )
+
+
+def stream_report(message: dict[str, Any]) -> OrderReport | None:
+    """An ``ORDER_TRADE_UPDATE`` as a progress report (API.md §6.3): ``z`` cumulative,
+    ``ap`` average price, ``l``/``L`` the last fill, ``n`` its fee (negative), ``rp`` its
+    realised PnL, ``X`` the status (``CANCELED`` on the stream). ``None`` if unreadable."""
+    if message.get("e") != "ORDER_TRADE_UPDATE":
+        return None
+    order = message.get("o") or {}
+    try:
+        average = _decimal(order.get("ap"))
+        last_quantity = _decimal(order.get("l"))
+        return OrderReport(
+            client_order_id=str(order.get("c") or "").lower(),
+            exchange_order_id=str(order["i"]),
+            status=str(order.get("X") or ""),
+            cumulative_quantity=_decimal(order.get("z")),
+            average_price=average if average > 0 else None,
+            reported_by="stream",
+            at=_at(order.get("T") or message.get("T") or message.get("E")),
+            fee=abs(_decimal(order.get("n"))),
+            fee_asset=str(order.get("N") or "USDT"),
+            realised_pnl=_decimal(order["rp"]) if order.get("rp") not in (None, "") else None,
+            last_quantity=last_quantity if "l" in order else None,
+            last_price=_decimal(order.get("L")) if "L" in order else None,
+        )
+    except (KeyError, ArithmeticError, ValueError, TypeError):
+        return None
+
+
+def stream_funding(message: dict[str, Any]) -> list[FundingPaid]:
+    """Funding fees in an ``ACCOUNT_UPDATE`` with reason ``FUNDING_FEE`` (API.md §6.3). The
+    executor takes them as the signal to read the income history, whose ``tranId`` is the
+    one identity a payment has (the stream names none): recorded from there, once.
+
+    one per balance row whose ``bc`` (balance change) is not zero; cross margin names no
+    symbol (isolated adds the position: its symbol when there is exactly one)."""
+    update = message.get("a") or {}
+    if message.get("e") != "ACCOUNT_UPDATE" or update.get("m") != "FUNDING_FEE":
+        return []
+    positions = update.get("P") or []
+    symbol = str(positions[0].get("s")) if len(positions) == 1 else None
+    at_ms = message.get("T") or message.get("E")
+    paid = []
+    for row in update.get("B") or []:
+        try:
+            amount = _decimal(row.get("bc"))
+        except ArithmeticError:
+            continue
+        if amount == 0:
+            continue
+        asset = str(row.get("a") or "USDT")
+        paid.append(
+            FundingPaid(
+                funding_id=f"stream-{at_ms}-{asset}-{symbol or 'cross'}",
+                symbol=symbol,
+                amount=amount,
+                asset=asset,
+                paid_at=_at(at_ms),
+                reported_by="stream",
+            )
+        )
+    return paid
+
+
+def income_funding(row: dict[str, Any]) -> FundingPaid | None:
+    """A ``FUNDING_FEE`` row of ``GET /openApi/swap/v2/user/income`` (API.md §4.2):
+    ``income`` signed, ``tranId`` its identity, ``time`` in ms."""
+    if row.get("incomeType") != "FUNDING_FEE" or not row.get("tranId"):
+        return None
+    return FundingPaid(
+        funding_id=f"income-{row['tranId']}",
+        symbol=str(row.get("symbol")) or None,
+        amount=_decimal(row.get("income")),
+        asset=str(row.get("asset") or "USDT"),
+        paid_at=_at(row.get("time")),
+        reported_by="query",
+    )
+
+
+def _decimal(value: object) -> Decimal:
+    return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+
+
+def _at(ms: object) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(str(ms)) / 1000, UTC)
+    except (TypeError, ValueError):
+        return datetime.now(UTC)
 
 
 def _position(position: Position) -> ExchangePosition:

@@ -18,7 +18,10 @@ from fleet.events.trading import (
     ACCOUNT_AGGREGATE,
     AccountValued,
     ExchangeConfigured,
+    FundingPaid,
     OrderAccepted,
+    OrderEnded,
+    OrderFilled,
     OrderIntended,
     OrderRejected,
     PositionChanged,
@@ -49,6 +52,32 @@ class OpenTrade:
     manual: bool
     stop_price: Decimal | None = None
     opened_at: datetime = datetime(2000, 1, 1, tzinfo=UTC)
+    fees: Decimal = Decimal(0)  # paid so far, entry and partial exits
+    closed_quantity: Decimal = Decimal(0)  # closed so far by partial exits
+    exit_value: Decimal = Decimal(0)  # sum of price x quantity of those exits
+    gross_pnl: Decimal = Decimal(0)  # their PnL before fees
+
+
+@dataclass(frozen=True)
+class LiveOrder:
+    """A Fleet order BingX accepted and that has not ended: what it was meant to do and
+    how much of it has filled (the fills recorded so far)."""
+
+    intent: OrderIntended
+    exchange_order_id: str
+    filled: Decimal = Decimal(0)
+    filled_value: Decimal = Decimal(0)  # sum of price x quantity of its fills
+    fees: Decimal = Decimal(0)
+    exchange_pnl: Decimal = Decimal(0)
+
+    @property
+    def average_price(self) -> Decimal | None:
+        return self.filled_value / self.filled if self.filled > 0 else None
+
+    @property
+    def pending(self) -> bool:
+        """Accepted and not filled at all yet."""
+        return self.filled == 0
 
 
 @dataclass(frozen=True)
@@ -80,6 +109,10 @@ class TradingAccount(Aggregate):
         self.valuation = Valuation()
         self.configured: dict[str, ExchangeConfigured] = {}
         self._signals = _Recent(REMEMBERED_SIGNALS)
+        self.orders: dict[str, LiveOrder] = {}  # accepted, not ended, by clientOrderID
+        self._ended = _Recent(REMEMBERED_ORDERS)  # exchange order ids of ended orders
+        self._fundings = _Recent(REMEMBERED_ORDERS)
+        self.funding = Decimal(0)  # funding fees received (negative: paid) since the start
 
     # -- what it knows ------------------------------------------------------------------
     @property
@@ -98,6 +131,13 @@ class TradingAccount(Aggregate):
     def held(self, symbol: str) -> OpenTrade | None:
         """The open trade on ``symbol``, if any (either direction)."""
         return self.trades.get((symbol, "long")) or self.trades.get((symbol, "short"))
+
+    def ended(self, exchange_order_id: str) -> bool:
+        """Whether this order is known to have filled completely or ended."""
+        return exchange_order_id in self._ended
+
+    def funded(self, funding_id: str) -> bool:
+        return funding_id in self._fundings
 
     @property
     def open_symbols(self) -> frozenset[str]:
@@ -124,10 +164,8 @@ class TradingAccount(Aggregate):
             self.record(outcome)
 
     def apply(self, event: DomainEvent) -> None:
-        if isinstance(event, OrderIntended):
-            self.intents[event.client_order_id] = event
-        elif isinstance(event, OrderAccepted | OrderRejected):
-            self._on_outcome(event)
+        if isinstance(event, OrderIntended | OrderAccepted | OrderRejected | OrderFilled):
+            self._apply_order(event)
         elif isinstance(event, SignalEvaluated):
             self._signals.add(event.signal_id)
             for intent in event.intents:
@@ -138,18 +176,89 @@ class TradingAccount(Aggregate):
             self._changed(event)
         elif isinstance(event, PositionClosed):
             self._closed(event)
+        else:
+            self._apply_account(event)
+
+    def _apply_order(
+        self, event: OrderIntended | OrderAccepted | OrderRejected | OrderFilled
+    ) -> None:
+        if isinstance(event, OrderIntended):
+            self.intents[event.client_order_id] = event
+        elif isinstance(event, OrderFilled):
+            self._filled(event)
+        else:
+            self._on_outcome(event)
+
+    def _apply_account(self, event: DomainEvent) -> None:
+        if isinstance(event, OrderEnded):
+            self.orders.pop(event.client_order_id, None)
+            self._ended.add(event.exchange_order_id)
+        elif isinstance(event, FundingPaid):
+            self._fundings.add(event.funding_id)
+            self.funding += event.amount
         elif isinstance(event, AccountValued):
             self.valuation = self.valuation.valued(event)
         elif isinstance(event, ExchangeConfigured):
             self.configured[event.symbol] = event
 
     def _on_outcome(self, event: OrderAccepted | OrderRejected) -> None:
-        self.intents.pop(event.client_order_id, None)
+        intent = self.intents.pop(event.client_order_id, None)
         self._done.add(event.client_order_id)
+        fresh = event.client_order_id not in self.orders
+        # older events carried their fill inside: such an order is not live
+        legacy = isinstance(event, OrderAccepted) and (event.opened or event.closed)
+        if isinstance(event, OrderAccepted) and intent is not None and fresh and not legacy:
+            self.orders[event.client_order_id] = LiveOrder(intent, event.exchange_order_id)
         if isinstance(event, OrderAccepted) and event.opened is not None:
             self._opened(event.opened)
         if isinstance(event, OrderAccepted) and event.closed is not None:
             self._closed(event.closed)
+
+    def _filled(self, event: OrderFilled) -> None:
+        order = self.orders.get(event.client_order_id)
+        if order is not None:
+            order = replace(
+                order,
+                filled=event.cumulative_quantity,
+                filled_value=order.filled_value + event.price * event.quantity,
+                fees=order.fees + event.fee,
+                exchange_pnl=order.exchange_pnl + (event.exchange_realised_pnl or 0),
+            )
+            self.orders[event.client_order_id] = order
+        if event.order_status == "FILLED":
+            self.orders.pop(event.client_order_id, None)
+            self._ended.add(event.exchange_order_id)
+        if event.opened is not None:
+            self._opened(event.opened)
+        if event.changed is not None:
+            self._changed_by_fill(event)
+        if event.closed is not None:
+            self._closed(event.closed)
+
+    def _changed_by_fill(self, event: OrderFilled) -> None:
+        assert event.changed is not None
+        for key, trade in self.trades.items():
+            if trade.trade_id != event.changed.trade_id:
+                continue
+            adds = (trade.direction == "long") == (event.side == "BUY")
+            if adds:
+                self.trades[key] = replace(
+                    trade,
+                    quantity=event.changed.quantity,
+                    entry_price=event.changed.entry_price,
+                    fees=trade.fees + event.fee,
+                )
+            else:
+                closed = trade.quantity - event.changed.quantity
+                sign = 1 if trade.direction == "long" else -1
+                self.trades[key] = replace(
+                    trade,
+                    quantity=event.changed.quantity,
+                    fees=trade.fees + event.fee,
+                    closed_quantity=trade.closed_quantity + closed,
+                    exit_value=trade.exit_value + closed * event.price,
+                    gross_pnl=trade.gross_pnl + (event.price - trade.entry_price) * closed * sign,
+                )
 
     def _opened(self, event: PositionOpened) -> None:
         self.trades[(event.symbol, event.direction)] = OpenTrade(
@@ -162,6 +271,7 @@ class TradingAccount(Aggregate):
             event.manual,
             event.stop_price,
             event.opened_at,
+            event.fees,
         )
 
     def _closed(self, event: PositionClosed) -> None:

@@ -18,6 +18,7 @@ from fleet.gateway.schemas.common import IdPath, Page
 from fleet.gateway.schemas.queries import DecisionsQuery, PageQuery, TradesQuery
 from fleet.gateway.schemas.trading import (
     DecisionOut,
+    OrderOut,
     PositionOut,
     SessionOut,
     SettingsOut,
@@ -87,6 +88,17 @@ async def positions(
     access: Annotated[Access, Depends(authorize("trading.positions"))], found: ServicesDep
 ) -> list[PositionOut]:
     return await found.db.read(trading.positions_of, access.caller.user_id)
+
+
+@router.get(
+    "/api/orders",
+    summary="My orders not filled yet (pending: accepted by BingX, nothing filled)",
+    operation_id="orders",
+)
+async def pending_orders(
+    access: Annotated[Access, Depends(authorize("trading.orders"))], found: ServicesDep
+) -> list[OrderOut]:
+    return await found.db.read(trading.pending_orders_of, access.caller.user_id)
 
 
 @router.get(

@@ -145,6 +145,20 @@ class PositionOut(ApiModel):
     session_id: str | None = None
 
 
+class OrderOut(ApiModel):
+    """An order Fleet placed on BingX and that has not filled completely yet."""
+
+    client_order_id: str
+    exchange_order_id: str | None = None
+    symbol: str = Field(examples=["BTC-USDT"])
+    side: Literal["BUY", "SELL"]
+    leg: str = Field(examples=["entry"])
+    quantity: Decimal = Field(examples=["0.010"])
+    filled_quantity: Decimal = Field(examples=["0.004"])
+    status: Literal["intended", "pending", "partially_filled"]
+    updated_at: AwareDatetime
+
+
 class TradeOut(PositionOut):
     status: Literal["open", "closed"]
     exit_price: Decimal | None = None

@@ -1,5 +1,6 @@
 """The trading read model (schema ``rm_trading``), from the executor's events: trades
-(a position from opened to closed; open ones are the positions), trading sessions (from
+(a position from opened to closed; open ones are the positions), orders (an accepted one
+not filled yet is pending), trading sessions (from
 ``bot.started`` to ``bot.stopped``), balance and equity, and every risk decision."""
 
 from __future__ import annotations
@@ -84,6 +85,23 @@ accounts = Table(
     Column("available_margin", MONEY, nullable=False),
     Column("unrealised_pnl", MONEY, nullable=False),
     Column("valued_at", DateTime(timezone=True), nullable=False),
+)
+orders = Table(
+    "orders",
+    metadata,
+    Column("user_id", String(128), primary_key=True),
+    text_column("client_order_id", ev.OrderIntended, "client_order_id", primary_key=True),
+    text_column("exchange_order_id", ev.OrderAccepted, "exchange_order_id"),
+    text_column("symbol", ev.OrderIntended, "symbol", nullable=False),
+    Column("side", String(8), nullable=False),
+    text_column("leg", ev.OrderIntended, "leg", nullable=False),
+    Column("quantity", MONEY, nullable=False),
+    Column("filled_quantity", MONEY, nullable=False),
+    # intended | pending (accepted, nothing filled) | partially_filled | filled | cancelled |
+    # expired | rejected
+    Column("status", String(16), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("orders_by_user_status", "user_id", "status"),
 )
 decisions = Table(
     "decisions",
@@ -170,6 +188,7 @@ def _opened(tx: ProjectionTx, event: ev.PositionOpened, envelope: Envelope) -> N
         "opened_at": event.opened_at,
         "manual": event.manual,
         "signal_id": event.signal_id,
+        "fees": event.fees,
     }
     tx.execute(insert(trades).values(row).on_conflict_do_nothing())
 
@@ -181,11 +200,10 @@ def _trade(envelope: Envelope, trade_id: str) -> Any:
 
 
 def _changed(tx: ProjectionTx, event: ev.PositionChanged, envelope: Envelope) -> None:
-    tx.execute(
-        _trade(envelope, event.trade_id).values(
-            quantity=event.quantity, entry_price=event.entry_price
-        )
-    )
+    values: dict[str, Any] = {"quantity": event.quantity, "entry_price": event.entry_price}
+    if event.fees is not None:
+        values["fees"] = event.fees
+    tx.execute(_trade(envelope, event.trade_id).values(**values))
 
 
 def _closed(tx: ProjectionTx, event: ev.PositionClosed, envelope: Envelope) -> None:
@@ -229,7 +247,41 @@ def _valued(tx: ProjectionTx, event: ev.AccountValued, envelope: Envelope) -> No
     _session_status(tx, envelope, current_balance=event.balance)
 
 
+def _intended(tx: ProjectionTx, event: ev.OrderIntended, envelope: Envelope) -> None:
+    row = {
+        "user_id": envelope.aggregate.id,
+        "client_order_id": event.client_order_id,
+        "symbol": event.symbol,
+        "side": event.side,
+        "leg": event.leg,
+        "quantity": event.quantity,
+        "filled_quantity": 0,
+        "status": "intended",
+        "updated_at": envelope.occurred_at,
+    }
+    tx.execute(insert(orders).values(row).on_conflict_do_nothing())
+
+
+def _order(tx: ProjectionTx, envelope: Envelope, client_order_id: str, **values: Any) -> None:
+    tx.execute(
+        update(orders)
+        .where(orders.c.user_id == envelope.aggregate.id)
+        .where(orders.c.client_order_id == client_order_id)
+        .values(updated_at=envelope.occurred_at, **values)
+    )
+
+
+def _rejected(tx: ProjectionTx, event: ev.OrderRejected, envelope: Envelope) -> None:
+    _order(tx, envelope, event.client_order_id, status="rejected")
+
+
+def _ended(tx: ProjectionTx, event: ev.OrderEnded, envelope: Envelope) -> None:
+    _order(tx, envelope, event.client_order_id, status=event.status.lower())
+
+
 def _evaluated(tx: ProjectionTx, event: ev.SignalEvaluated, envelope: Envelope) -> None:
+    for intent in event.intents:
+        _intended(tx, intent, envelope)
     tx.insert(
         decisions,
         {
@@ -247,19 +299,55 @@ def _evaluated(tx: ProjectionTx, event: ev.SignalEvaluated, envelope: Envelope) 
 
 
 def _accepted(tx: ProjectionTx, event: ev.OrderAccepted, envelope: Envelope) -> None:
-    """An order's fill opens or closes a trade; the executor stores that with the outcome."""
+    """BingX took the order: pending until it fills (older events carried the fill, and
+    what it opened or closed, inside)."""
+    legacy = event.opened is not None or event.closed is not None
+    _order(
+        tx,
+        envelope,
+        event.client_order_id,
+        exchange_order_id=event.exchange_order_id,
+        status="filled" if legacy else "pending",
+    )
     if event.opened is not None:
         _opened(tx, event.opened, envelope)
     if event.closed is not None:
         _closed(tx, event.closed, envelope)
 
 
+def _filled(tx: ProjectionTx, event: ev.OrderFilled, envelope: Envelope) -> None:
+    """A fill opens, resizes or closes a trade; the executor stores that with the fill."""
+    _order(
+        tx,
+        envelope,
+        event.client_order_id,
+        filled_quantity=event.cumulative_quantity,
+        status=event.order_status.lower(),
+    )
+    if event.opened is not None:
+        _opened(tx, event.opened, envelope)
+    if event.changed is not None:
+        _changed(tx, event.changed, envelope)
+    if event.closed is not None:
+        _closed(tx, event.closed, envelope)
+
+
+def _funding(tx: ProjectionTx, event: ev.FundingPaid, envelope: Envelope) -> None:
+    """Funding fees count in the session's PnL."""
+    tx.execute(
+        update(sessions)
+        .where(sessions.c.user_id == envelope.aggregate.id, sessions.c.status != "stopped")
+        .values(total_pnl=sessions.c.total_pnl + event.amount)
+    )
+
+
 class TradingProjection(DispatchingProjection):
     """Positions, trades, trading sessions, account values and risk decisions."""
 
     name = "trading"
-    # 2: trades opened and closed inside trading.order_accepted; 3: columns follow the bounds
-    version = 3
+    # 2: trades opened and closed inside trading.order_accepted; 3: columns follow the bounds;
+    # 4: trades built from trading.order_filled, funding in the session's PnL, orders
+    version = 4
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         bot_ev.BotStarted: _bot_started,
@@ -267,6 +355,11 @@ class TradingProjection(DispatchingProjection):
         bot_ev.BotResumed: _bot_resumed,
         bot_ev.BotStopped: _bot_stopped,
         ev.OrderAccepted: _accepted,
+        ev.OrderFilled: _filled,
+        ev.OrderIntended: _intended,
+        ev.OrderRejected: _rejected,
+        ev.OrderEnded: _ended,
+        ev.FundingPaid: _funding,
         ev.PositionOpened: _opened,
         ev.PositionChanged: _changed,
         ev.PositionClosed: _closed,

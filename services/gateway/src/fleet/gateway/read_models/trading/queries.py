@@ -17,6 +17,7 @@ from fleet.gateway.schemas.common import Page
 from fleet.gateway.schemas.trading import (
     AccountOut,
     DecisionOut,
+    OrderOut,
     PositionOut,
     SessionOut,
     StatsOut,
@@ -27,6 +28,9 @@ trades = live(p.trades, "trading")
 sessions = live(p.sessions, "trading")
 accounts = live(p.accounts, "trading")
 decisions = live(p.decisions, "trading")
+orders = live(p.orders, "trading")
+_ORDER_FIELDS = tuple(OrderOut.model_fields)
+LIVE_ORDER = ("intended", "pending", "partially_filled")
 ZERO = Decimal(0)
 _POSITION_FIELDS = tuple(PositionOut.model_fields)
 _TRADE_FIELDS = tuple(TradeOut.model_fields)
@@ -62,6 +66,18 @@ def positions_of(connection: Connection, user_id: str) -> list[PositionOut]:
     )
     rows = connection.execute(query).mappings()
     return [PositionOut(**_pick(row, _POSITION_FIELDS)) for row in rows]
+
+
+def pending_orders_of(connection: Connection, user_id: str) -> list[OrderOut]:
+    """Orders sent or about to be, not filled completely yet (pending: accepted, nothing
+    filled), oldest first."""
+    query = (
+        select(orders)
+        .where(orders.c.user_id == user_id, orders.c.status.in_(LIVE_ORDER))
+        .order_by(orders.c.updated_at)
+    )
+    rows = connection.execute(query).mappings()
+    return [OrderOut(**_pick(row, _ORDER_FIELDS)) for row in rows]
 
 
 def trades_page(

@@ -1,0 +1,98 @@
+"""Positions from fills, the way BingX reports them: the simulator answers place-order as
+BingX does (no fill fields); the fills arrive on the user-data stream (here) or by query
+(``test_fills_by_query.py``) and build the trade: its size and average price are the
+fills', the stop covers what filled, its PnL and fees are the simulator's."""
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from fleet.events.trading import (
+    OrderAccepted,
+    OrderFilled,
+    PositionChanged,
+    PositionClosed,
+    PositionOpened,
+)
+
+from .conftest import TraderKeys, Trading, eventually, metric
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def executor_overrides() -> dict[str, str]:
+    return {"FLEET_POLL_INTERVAL_S": "3600"}  # nothing by the periodic poll: the stream
+
+
+async def fills_of(trading: Trading, keys: TraderKeys) -> list[OrderFilled]:
+    events = await trading.events("account", keys.user_id)
+    return [e for e in events if isinstance(e, OrderFilled)]
+
+
+async def filled_entry_and_exit(
+    trading: Trading, keys: TraderKeys, symbol: str
+) -> tuple[list[OrderFilled], list[OrderFilled], dict[str, Any], dict[str, Any]]:
+    """Trade one signal in and one out; the fills, BingX's state after the entry and after
+    the exit."""
+    await trading.signal(symbol, "up")
+
+    async def entry_filled() -> list[OrderFilled]:
+        found = await fills_of(trading, keys)
+        return found if found and found[-1].order_status == "FILLED" else []
+
+    entry = await eventually(entry_filled)
+    after_entry = await trading.account_state(keys)
+    await trading.signal(symbol, "down")
+
+    async def exit_filled() -> list[OrderFilled]:
+        found = [f for f in await fills_of(trading, keys) if f not in entry]
+        return found if found and found[-1].order_status == "FILLED" else []
+
+    return entry, await eventually(exit_filled), after_entry, await trading.account_state(keys)
+
+
+def assert_trade_is_the_fills(
+    entry: list[OrderFilled],
+    exit_fills: list[OrderFilled],
+    after_entry: dict[str, Any],
+    after_exit: dict[str, Any],
+    balance_before: Decimal,
+) -> None:
+    quantity = sum((f.quantity for f in entry), Decimal(0))
+    average = sum((f.price * f.quantity for f in entry), Decimal(0)) / quantity
+    [position] = after_entry["positions"]
+    assert Decimal(position["quantity"]) == quantity  # one position: the fills' size ...
+    assert Decimal(position["entryPrice"]) == average  # ... at the fills' average price
+    opened = [f.opened for f in entry if f.opened is not None]
+    assert len(opened) == 1 and not opened[0].manual and opened[0].quantity == entry[0].quantity
+    [stop] = [o for o in after_entry["orders"] if o["type"] == "STOP_MARKET"]
+    assert Decimal(stop["origQty"]) == quantity  # the stop covers exactly what filled
+    [closed] = [f.closed for f in exit_fills if f.closed is not None]
+    fees = sum((abs(Decimal(str(f["commission"]))) for f in after_exit["fills"]), Decimal(0))
+    assert closed.fees == fees  # every fee BingX charged, entry and exit
+    assert sum((f.fee for f in entry + exit_fills), Decimal(0)) == fees
+    assert closed.realised_pnl == Decimal(after_exit["balance"]) - balance_before
+    assert not closed.manual and closed.quantity == quantity
+
+
+async def test_fills_from_the_stream_build_the_trade(trading: Trading) -> None:
+    keys = await trading.trader(risk_per_trade=Decimal(1))
+
+    async def streaming() -> bool:
+        return await metric(trading.executor, "executor_user_streams") >= 1
+
+    await eventually(streaming, timeout=15)
+    before = Decimal((await trading.account_state(keys))["balance"])
+    entry, exit_fills, after_entry, after_exit = await filled_entry_and_exit(
+        trading, keys, "BTC-USDT"
+    )
+    assert {f.reported_by for f in entry + exit_fills} == {"stream"}
+    events = await trading.events("account", keys.user_id)
+    [accepted, _] = [e for e in events if isinstance(e, OrderAccepted)]
+    assert accepted.executed_quantity == 0 and accepted.average_price is None  # not a fill
+    assert_trade_is_the_fills(entry, exit_fills, after_entry, after_exit, before)
+    manual = [e for e in events if isinstance(e, PositionOpened | PositionChanged) and e.manual]
+    assert manual == []
+    assert [e for e in events if isinstance(e, PositionClosed)] == []  # inside the fill
