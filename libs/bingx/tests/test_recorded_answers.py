@@ -5,6 +5,7 @@ nothing: each test parses them with the real client, envelope and error mapping 
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,7 @@ from fleet.bingx.errors import (
     RateLimited,
     Retryable,
     UnknownOutcome,
+    rate_code_cool_down,
 )
 from fleet.bingx.ratelimit import LocalRateBudget
 from fleet.bingx.signing import ParamValue
@@ -272,6 +274,7 @@ def _error(code: int) -> Answer:
         ((503, b""), UnknownOutcome, False),
         (_error(109201), DuplicateClientOrderId, False),
         (_error(109429), RateLimited, False),
+        (_error(100410), RateLimited, True),
         (_error(109500), Retryable, False),
         ((200, b"<html>"), MalformedAnswer, False),
     ],
@@ -293,6 +296,36 @@ async def test_an_http_refusal_pauses_the_whole_budget() -> None:
     with pytest.raises(RateLimited):
         await BingxClient(transport).balance()
     assert budget.paused_for() > 5
+
+
+async def test_a_100410_pauses_the_address_until_bingx_says_and_only_then_retries_a_read() -> None:
+    until = int(time.time() * 1000) + 60_000
+    unblocked = json.dumps(
+        {"code": 100410, "msg": f"frequency limit, unblocked after {until}", "timestamp": 1}
+    ).encode()
+    budget = LocalRateBudget()
+    transport = RecordedTransport({BALANCE: (200, unblocked)})
+    transport._budget = budget
+    with pytest.raises(RateLimited) as raised:
+        await BingxClient(transport).balance()
+    assert 55 < raised.value.cool_down_s <= 60 and budget.paused_for() > 55
+    asked = [p for _, p, _ in transport.asked if p.endswith("/user/balance")]
+    assert len(asked) == 1  # a long pause: the read is not sent again into it
+
+    budget = LocalRateBudget()
+    transport = RecordedTransport({BALANCE: [_error(100410), envelope([USDT_ROW])]})
+    transport._budget = budget
+    await BingxClient(transport).balance()  # one second's pause, waited out, then retried
+    asked = [p for _, p, _ in transport.asked if p.endswith("/user/balance")]
+    assert len(asked) == 2
+
+
+def test_the_pause_after_a_100410_is_bounded() -> None:
+    now = 1_767_225_600_000
+    assert rate_code_cool_down("rate limit exceeded", now) == 1.0
+    assert rate_code_cool_down(f"unblocked after {now + 12_500}", now) == 12.5
+    assert rate_code_cool_down(f"unblocked after {now + 86_400_000}", now) == 300.0
+    assert rate_code_cool_down(f"unblocked after {now - 5_000}", now) == 1.0
 
 
 async def test_the_clock_is_synced_before_the_first_signed_request_and_after_any_100421() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import time
+
 
 class BingxError(Exception):
     """Root of every BingX error; ``code`` is BingX's, ``http_status`` the HTTP one."""
@@ -126,8 +129,30 @@ def refusal_for(http_status: int, path: str) -> BingxError | None:
     return None
 
 
+# BingX's 100410 ("rate limit exceeded", §7) may be the address's or the user's window; its
+# text sometimes names when the "disabled period" ends ("... unblocked after 1767225600000").
+# Sending on would only earn a 429 and then a ban, so the whole egress address pauses: until
+# that time when given (at most 5 minutes, BingX's reset), else for one second (the per-UID
+# windows are per second; Fleet's own budget keeps it under the 10-second IP windows).
+RATE_CODE = 100410
+RATE_CODE_COOL_DOWN_S = 1.0
+MAX_COOL_DOWN_S = 300.0
+_EPOCH_MS = re.compile(r"\b(1\d{12})\b")
+
+
+def rate_code_cool_down(message: str, now_ms: int | None = None) -> float:
+    """Seconds to pause after a 100410 answer whose text is ``message``."""
+    found = _EPOCH_MS.search(message)
+    if found is None:
+        return RATE_CODE_COOL_DOWN_S
+    now = now_ms if now_ms is not None else int(time.time() * 1000)
+    return min(MAX_COOL_DOWN_S, max(1.0, (int(found.group(1)) - now) / 1000))
+
+
 def error_for(code: int, message: str, http_status: int = 200) -> BingxError:
     """The typed exception for a BingX error code (unknown codes are :class:`Rejected`)."""
     if http_status == 429:
         return RateLimited(message, code, http_status, COOL_DOWN_S[429])
+    if code == RATE_CODE:
+        return RateLimited(message, code, http_status, rate_code_cool_down(message))
     return _BY_CODE.get(code, Rejected)(message, code, http_status)

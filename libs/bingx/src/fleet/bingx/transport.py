@@ -35,6 +35,7 @@ from fleet.bingx.signing import ParamValue, Signer, payload, query
 
 # one debug line per exchange call (the caller's correlation id rides along in its context)
 _log = logging.getLogger("fleet.bingx")
+READ_WAIT_MAX_S = 2.0  # the longest address pause a read waits out before retrying
 READ_RETRIES = 3
 BACKOFF_S = 0.2
 RESYNC_S = 300.0  # the clock is measured again after this long
@@ -189,9 +190,10 @@ class Transport:
             try:
                 return await request()
             except Retryable as exc:
-                # A refusal that pauses the whole address is not retried here: the caller
-                # learns it at once instead of waiting out the cool-down.
-                if attempt == READ_RETRIES - 1 or getattr(exc, "cool_down_s", 0) > 0:
+                # A refusal that pauses the whole address for long (a 429, a ban, a 100410
+                # naming its end) is not retried here: the caller learns it at once instead
+                # of waiting out the cool-down. A short pause is waited out by the budget.
+                if attempt == READ_RETRIES - 1 or getattr(exc, "cool_down_s", 0) > READ_WAIT_MAX_S:
                     raise
                 await asyncio.sleep(BACKOFF_S * 2**attempt)
         raise AssertionError("unreachable")
