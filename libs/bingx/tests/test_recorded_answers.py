@@ -24,7 +24,7 @@ from fleet.bingx.errors import (
 )
 from fleet.bingx.ratelimit import LocalRateBudget
 from fleet.bingx.signing import ParamValue
-from fleet.bingx.transport import _unwrap
+from fleet.bingx.transport import RESYNC_S, _unwrap
 
 Answer = tuple[int, bytes]
 
@@ -344,3 +344,14 @@ async def test_the_clock_is_synced_before_the_first_signed_request_and_after_any
     print("server time asked", len(times), "times; offset", transport.clock_offset_ms)
     assert len(times) == 3  # at start, then once per 100421
     assert transport.server_clock.syncs == 3
+
+
+async def test_the_clock_is_measured_again_once_older_than_the_resync_period() -> None:
+    client, transport = recorded_client({BALANCE: envelope([USDT_ROW])})
+    await client.balance()
+    await client.balance()
+    assert transport.server_clock.syncs == 1  # fresh: no second measurement
+    assert transport.server_clock.synced_at is not None
+    transport.server_clock.synced_at -= RESYNC_S + 1  # as if the period had gone by
+    await client.balance()
+    assert transport.server_clock.syncs == 2
