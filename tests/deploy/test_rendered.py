@@ -313,7 +313,7 @@ def _mounted_ca(pod: dict[str, Any], container: dict[str, Any], path: str) -> bo
     for mount in container.get("volumeMounts", []):
         if mount["mountPath"] == directory and mount.get("readOnly"):
             secret = volumes[mount["name"]].get("secret", {})
-            return secret.get("items") == [{"key": "ca.crt", "path": name}]
+            return bool(secret.get("items") == [{"key": "ca.crt", "path": name}])
     return False
 
 
