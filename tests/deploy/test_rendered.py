@@ -362,6 +362,11 @@ def test_production_speaks_tls_to_nats_and_openbao(
                 if "FLEET_NATS_URL" in env or "FLEET_NATS_NKEY_SEED_FILE" in env:
                     assert _mounted_ca(pod, container, env.get("FLEET_NATS_CA_FILE", "")), where
                     checked += 1
+                if env.get("FLEET_DATABASE_URL"):  # a literal one (else External Secrets')
+                    query = env["FLEET_DATABASE_URL"].partition("?")[2]
+                    assert "sslmode=verify-full" in query.split("&"), where
+                    root = re.search(r"sslrootcert=([^&]+)", query)
+                    assert root and _mounted_ca(pod, container, root[1]), where
                 if "FLEET_VAULT_ADDR" in env:
                     assert env["FLEET_VAULT_ADDR"].startswith("https://"), where
                     assert _mounted_ca(pod, container, env.get("FLEET_VAULT_CA_FILE", "")), where
