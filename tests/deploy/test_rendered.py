@@ -19,7 +19,14 @@ from .rendered import OVERLAYS, ROOT, TOOLS, Rendered, checkov, render
 pytestmark = pytest.mark.unit
 ACCEPTED = yaml.safe_load((ROOT / "deploy" / "checkov-accepted.yaml").read_text())
 # Custom resources: no schema in kubernetes-validate; their operators validate them.
-CUSTOM_KINDS = {"ExternalSecret", "ServiceMonitor", "PrometheusRule", "Cluster"}
+CUSTOM_KINDS = {
+    "ExternalSecret",
+    "ServiceMonitor",
+    "PrometheusRule",
+    "Cluster",
+    "Issuer",
+    "Certificate",
+}
 # Secrets an operator creates next to what it runs (CloudNativePG: the app user's password).
 OPERATOR_SECRETS = {"fleet-db-app"}
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "ClusterSecretStore"}
@@ -144,6 +151,8 @@ def test_every_deployment_has_a_disruption_budget(rendered: Rendered) -> None:
 def test_no_secret_value_only_external_secret_references(rendered: Rendered) -> None:
     assert rendered.of_kind("Secret") == []
     synced = {e["spec"]["target"]["name"] for e in rendered.of_kind("ExternalSecret")}
+    # and cert-manager's: the Secrets its Certificates issue (keys made in the cluster)
+    synced |= {c["spec"]["secretName"] for c in rendered.of_kind("Certificate")}
     text = rendered.path.read_text()
     referenced = set(re.findall(r"secretKeyRef: \{?\s*(?:key: [\w-]+,\s*)?name: ([\w-]+)", text))
     referenced |= set(re.findall(r"secretName: ([\w-]+)", text)) - {"gateway-tls"}
@@ -169,7 +178,8 @@ def test_nats_statefulset_can_form_its_cluster(rendered: Rendered) -> None:
     assert "ldm=/var/run/nats/nats.pid" in server["lifecycle"]["preStop"]["exec"]["command"][-1]
     configs = rendered.of_kind("ConfigMap")
     config = next(c for c in configs if c["metadata"]["name"].startswith("nats-config"))
-    expected = nats_config(kubernetes_layout(nats["spec"]["replicas"]))
+    tls = bool(rendered.of_kind("Certificate"))  # the prod overlays (components/tls)
+    expected = nats_config(kubernetes_layout(nats["spec"]["replicas"], tls=tls))
     assert config["data"]["nats.conf"].split("\n", 1)[1] == expected
 
 
@@ -286,3 +296,115 @@ def test_each_service_mounts_its_own_nats_seed_and_nats_only_public_keys(
         }
     public = synced["fleet-nats-public-keys"]["spec"]["data"]
     assert {d["remoteRef"]["property"] for d in public} == {"public"}
+
+
+FLEET_SERVICES = ("auth", "vault", "strategy", "executor", "gateway", "notify")
+TLS_OVERLAYS = [o for o in OVERLAYS if o.startswith("prod")]
+
+
+def _env(container: dict[str, Any]) -> dict[str, str]:
+    return {e["name"]: e.get("value", "") for e in container.get("env", [])}
+
+
+def _mounted_ca(pod: dict[str, Any], container: dict[str, Any], path: str) -> bool:
+    """``path`` is a read-only mount of a volume projecting a Secret's ca.crt (only it)."""
+    directory, _, name = path.rpartition("/")
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        if mount["mountPath"] == directory and mount.get("readOnly"):
+            secret = volumes[mount["name"]].get("secret", {})
+            return bool(secret.get("items") == [{"key": "ca.crt", "path": name}])
+    return False
+
+
+@pytest.mark.parametrize("overlay", TLS_OVERLAYS)
+def test_production_speaks_tls_to_nats_and_openbao(
+    overlay: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """In every prod overlay: no ``tls_disable``; OpenBao serves its API and raft joins
+    over TLS with https probes; nats.conf has TLS for clients and routes from cert-manager's
+    Secret; every Fleet container that talks to NATS or OpenBao verifies it with the CA
+    (mounted read-only, only ca.crt) over https; every Certificate's issuer exists."""
+    rendered = render(overlay, tmp_path_factory.mktemp(f"tls-{overlay}"))
+    assert "tls_disable" not in rendered.path.read_text()
+    hcl = rendered.named("ConfigMap", "openbao-config")["data"]["openbao.hcl"]
+    assert "tls_cert_file" in hcl and "tls_key_file" in hcl
+    joins = re.findall(r'leader_api_addr\s*=\s*"([^"]+)"', hcl)
+    assert len(joins) == 3 and all(j.startswith("https://") for j in joins), joins
+    assert hcl.count("leader_ca_cert_file") == hcl.count("leader_tls_servername") == 3
+
+    openbao = rendered.named("StatefulSet", "openbao")["spec"]["template"]["spec"]
+    bao = openbao["containers"][0]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert bao[probe]["httpGet"]["scheme"] == "HTTPS", probe
+    assert _env(bao)["BAO_API_ADDR"].startswith("https://")
+    secrets = {v["name"]: v.get("secret", {}).get("secretName") for v in openbao["volumes"]}
+    assert "openbao-tls" in secrets.values()
+
+    nats = rendered.named("StatefulSet", "nats")["spec"]["template"]["spec"]
+    mounts = {m["mountPath"]: m["name"] for m in nats["containers"][0]["volumeMounts"]}
+    tls_volume = mounts["/etc/nats-tls"]
+    assert {v["name"]: v for v in nats["volumes"]}[tls_volume]["secret"]["secretName"] == (
+        "nats-tls"
+    )
+    config = next(
+        c for c in rendered.of_kind("ConfigMap") if c["metadata"]["name"].startswith("nats-config")
+    )["data"]["nats.conf"]
+    assert config.count('cert_file: "/etc/nats-tls/tls.crt"') == 2  # clients and routes
+
+    checked = 0
+    for kind in ("Deployment", "Job"):
+        for workload in rendered.of_kind(kind):
+            pod = workload["spec"]["template"]["spec"]
+            for container in [*pod.get("initContainers", []), *pod["containers"]]:
+                env = _env(container)
+                where = f"{overlay} {kind}/{workload['metadata']['name']}/{container['name']}"
+                if "FLEET_NATS_URL" in env or "FLEET_NATS_NKEY_SEED_FILE" in env:
+                    assert _mounted_ca(pod, container, env.get("FLEET_NATS_CA_FILE", "")), where
+                    checked += 1
+                if env.get("FLEET_DATABASE_URL"):  # a literal one (else External Secrets')
+                    query = env["FLEET_DATABASE_URL"].partition("?")[2]
+                    assert "sslmode=verify-full" in query.split("&"), where
+                    root = re.search(r"sslrootcert=([^&]+)", query)
+                    assert root and _mounted_ca(pod, container, root[1]), where
+                if "FLEET_VAULT_ADDR" in env:
+                    assert env["FLEET_VAULT_ADDR"].startswith("https://"), where
+                    assert _mounted_ca(pod, container, env.get("FLEET_VAULT_CA_FILE", "")), where
+                    checked += 1
+    assert checked >= len(FLEET_SERVICES) + 2  # + vault's secret-id and stream-init
+
+    issuers = {i["metadata"]["name"] for i in rendered.of_kind("Issuer")}
+    certificates = rendered.of_kind("Certificate")
+    assert {c["spec"]["secretName"] for c in certificates} >= {
+        "fleet-ca",
+        "nats-tls",
+        "openbao-tls",
+    }
+    for certificate in certificates:
+        ref = certificate["spec"]["issuerRef"]
+        assert ref["kind"] == "Issuer" and ref["name"] in issuers, certificate["metadata"]["name"]
+    ca_issuers = [i for i in rendered.of_kind("Issuer") if "ca" in i["spec"]]
+    ca_secrets = {c["spec"]["secretName"] for c in certificates if c["spec"].get("isCA")}
+    assert ca_issuers and all(i["spec"]["ca"]["secretName"] in ca_secrets for i in ca_issuers)
+    # Fleet's pods never mount the CA's key: no volume of theirs is the CA Secret
+    for service in FLEET_SERVICES:
+        pod = rendered.named("Deployment", service)["spec"]["template"]["spec"]
+        used = {v.get("secret", {}).get("secretName") for v in pod["volumes"]}
+        assert not used & ca_secrets, service
+
+
+def test_nats_certificate_names_every_route_and_the_client_service() -> None:
+    """The routes in the TLS nats.conf dial names the certificate carries (verified)."""
+    text = (ROOT / "deploy" / "k8s" / "components" / "tls" / "certificates.yaml").read_text()
+    certs = {
+        d["metadata"]["name"]: d for d in yaml.safe_load_all(text) if d["kind"] == "Certificate"
+    }
+    names = set(certs["nats"]["spec"]["dnsNames"])
+    layout = kubernetes_layout(3, tls=True)
+    routes = {r.removeprefix("nats://").rsplit(":", 1)[0] for r in layout.routes}
+    assert routes and routes <= names
+    assert {"nats", "nats-headless"} <= names
+    bao = set(certs["openbao"]["spec"]["dnsNames"])
+    hcl = (ROOT / "deploy" / "k8s" / "components" / "tls" / "kustomization.yaml").read_text()
+    servernames = set(re.findall(r'leader_tls_servername = "([^"]+)"', hcl))
+    assert len(servernames) == 3 and servernames | {"openbao"} <= bao

@@ -2,9 +2,10 @@
 
 Only the addresses differ between places (a :class:`NatsLayout`); the users, their
 permissions, JetStream, the cluster block and lame-duck mode come from :func:`nats_config`.
-``deploy/compose/nats.conf``, ``deploy/k8s/base/nats.conf`` and
-``deploy/k8s/overlays/dev/nats.conf`` are its output (``python -m fleet.stack.nats_config``
-rewrites them; ``tests/deploy`` checks they are current).
+``deploy/compose/nats.conf``, ``deploy/k8s/base/nats.conf``,
+``deploy/k8s/overlays/dev/nats.conf`` and ``deploy/k8s/components/tls/nats.conf`` (prod:
+TLS from cert-manager) are its output (``python -m fleet.stack.nats_config`` rewrites them;
+``tests/deploy`` checks they are current).
 """
 
 from __future__ import annotations
@@ -176,8 +177,13 @@ def statefulset_routes(
     return tuple(f"nats://{name}-{i}.{service}:6222" for i in range(replicas))
 
 
-def kubernetes_layout(replicas: int) -> NatsLayout:
-    """The layout of the k8s StatefulSet (one ConfigMap for every pod)."""
+# cert-manager's Secret "nats-tls" (deploy/k8s/components/tls), mounted by the StatefulSet
+KUBERNETES_TLS = NatsTls("/etc/nats-tls/tls.crt", "/etc/nats-tls/tls.key", "/etc/nats-tls/ca.crt")
+
+
+def kubernetes_layout(replicas: int, *, tls: bool = False) -> NatsLayout:
+    """The layout of the k8s StatefulSet (one ConfigMap for every pod); ``tls``: clients
+    and routes over TLS with cert-manager's certificate (the prod overlay)."""
     return NatsLayout(
         host="0.0.0.0",
         client_port=4222,
@@ -186,6 +192,7 @@ def kubernetes_layout(replicas: int) -> NatsLayout:
         routes=statefulset_routes(replicas) if replicas > 1 else (),
         store_dir="/data/jetstream",
         pid_file="/var/run/nats/nats.pid",
+        tls=KUBERNETES_TLS if tls else None,
     )
 
 
@@ -208,6 +215,7 @@ DEPLOYED: dict[str, NatsLayout] = {
     "deploy/compose/nats.conf": compose_layout(3),
     "deploy/k8s/base/nats.conf": kubernetes_layout(3),
     "deploy/k8s/overlays/dev/nats.conf": kubernetes_layout(1),
+    "deploy/k8s/components/tls/nats.conf": kubernetes_layout(3, tls=True),
 }
 
 
