@@ -408,6 +408,7 @@ class Engine:
             (order.avg_price * order.executed + price * quantity) / executed, spec.price_precision
         )
         order.executed = executed
+        order.cum_quote += price * quantity
         if reducing and position.quantity == 0 and order.executed < order.quantity:
             order.quantity = order.executed  # nothing left to close: the rest lapses
         order.status = "FILLED" if order.executed >= order.quantity else "PARTIALLY_FILLED"
