@@ -13,6 +13,7 @@ import pytest
 from fleet.events import AggregateId
 from fleet.events.catalog import domain_registry
 from fleet.events.trading import (
+    FundingPaid,
     OrderAccepted,
     OrderFilled,
     PositionChanged,
@@ -43,6 +44,15 @@ def executor_overrides() -> dict[str, str]:
 async def fills_of(trading: Trading, keys: TraderKeys) -> list[OrderFilled]:
     events = await trading.events("account", keys.user_id)
     return [e for e in events if isinstance(e, OrderFilled)]
+
+
+async def streaming(trading: Trading, users: float) -> None:
+    """Until the executor has the user-data streams of ``users`` traders open."""
+
+    async def open_streams() -> bool:
+        return await metric(trading.executor, "executor_user_streams") >= users
+
+    await eventually(open_streams, timeout=15)
 
 
 async def in_mode(trading: Trading, keys: TraderKeys, mode: dict[str, Any]) -> None:
@@ -124,13 +134,10 @@ def assert_trade_is_the_fills(
 async def test_fills_from_the_stream_build_the_trade(
     trading: Trading, mode: dict[str, Any]
 ) -> None:
+    users = await metric(trading.executor, "executor_user_streams") + 1
     keys = await trading.trader(risk_per_trade=Decimal(1))
     await in_mode(trading, keys, mode)
-
-    async def streaming() -> bool:
-        return await metric(trading.executor, "executor_user_streams") >= 1
-
-    await eventually(streaming, timeout=15)
+    await streaming(trading, users)
     before = Decimal((await trading.account_state(keys))["balance"])
     entry, exit_fills, after_entry, after_exit = await filled_entry_and_exit(
         trading, keys, "BTC-USDT", mode
@@ -145,3 +152,32 @@ async def test_fills_from_the_stream_build_the_trade(
     manual = [e for e in events if isinstance(e, PositionOpened | PositionChanged) and e.manual]
     assert manual == []
     assert [e for e in events if isinstance(e, PositionClosed)] == []  # inside the fill
+
+
+async def test_a_funding_payment_moves_the_traders_pnl_by_the_simulators_amount(
+    trading: Trading,
+) -> None:
+    users = await metric(trading.executor, "executor_user_streams") + 1
+    keys = await trading.trader(risk_per_trade=Decimal(1))
+    await streaming(trading, users)
+    await trading.signal("BTC-USDT", "up")
+
+    async def holding() -> list[dict[str, Any]]:
+        found = [f for f in await fills_of(trading, keys) if f.order_status == "FILLED"]
+        return found and (await trading.account_state(keys))["positions"]
+
+    await eventually(holding)
+    before = Decimal((await trading.account_state(keys))["balance"])
+    await trading.sim_api("POST", "/sim/funding", {})  # one 8-hour mark, now
+    paid_by_bingx = Decimal((await trading.account_state(keys))["balance"]) - before
+    assert paid_by_bingx != 0
+
+    async def funded() -> list[FundingPaid]:
+        events = await trading.events("account", keys.user_id)
+        return [e for e in events if isinstance(e, FundingPaid)]
+
+    [paid] = await eventually(funded)
+    assert paid.amount == paid_by_bingx and paid.symbol in (None, "BTC-USDT")
+    accounts = Repository(trading.store, domain_registry(), TradingAccount)
+    account = await accounts.load(AggregateId(keys.user_id))
+    assert account.funding == paid_by_bingx  # in the trader's PnL, once
