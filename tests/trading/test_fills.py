@@ -162,9 +162,9 @@ async def test_a_funding_payment_moves_the_traders_pnl_by_the_simulators_amount(
     await streaming(trading, users)
     await trading.signal("BTC-USDT", "up")
 
-    async def holding() -> list[dict[str, Any]]:
+    async def holding() -> bool:
         found = [f for f in await fills_of(trading, keys) if f.order_status == "FILLED"]
-        return found and (await trading.account_state(keys))["positions"]
+        return bool(found) and bool((await trading.account_state(keys))["positions"])
 
     await eventually(holding)
     before = Decimal((await trading.account_state(keys))["balance"])
