@@ -64,3 +64,28 @@ async def test_orders_pass_bingx_precision_check_when_it_refuses_instead_of_trun
 
     [answer] = await eventually(outcome)
     assert isinstance(answer, OrderAccepted), answer
+
+
+async def test_an_order_refused_for_margin_is_one_rejection_with_bingx_reason(
+    trading: Trading,
+) -> None:
+    """Sized at the whole balance (10 % risk, a stop 0.1 % away, leverage 1): BingX wants
+    the fee on top and refuses (101204). One rejection with its code and message, no retry,
+    nothing open, no order at BingX."""
+    keys = await trading.trader(risk_per_trade=Decimal(10), leverage=1)
+    close = await price_of(trading.sim.url, "BTC-USDT")
+    stop_distance = (close * Decimal("0.001")).quantize(Decimal("0.1"))
+    await publish(trading.store, signal_at(close, "up", stop_distance=stop_distance))
+
+    async def outcome() -> list[OrderAccepted | OrderRejected]:
+        events = await trading.events("account", keys.user_id)
+        return [e for e in events if isinstance(e, OrderAccepted | OrderRejected)]
+
+    [answer] = await eventually(outcome)
+    assert isinstance(answer, OrderRejected), answer
+    assert answer.bingx_code == 101204 and "margin" in answer.message.lower()
+    await asyncio.sleep(3)  # three reconcile cycles: not sent again
+    events = await trading.events("account", keys.user_id)
+    assert len(intents_in(events)) == 1 and len(await outcome()) == 1
+    assert (await trading.account_state(keys))["positions"] == []
+    await settled(trading, keys.user_id)
