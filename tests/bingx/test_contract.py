@@ -108,7 +108,8 @@ async def test_orders_lifecycle(client: BingxClient) -> None:
     [fill] = await client.fills("BTC-USDT", now - 60_000, now)
     assert fill.side is None and fill.quantity > 0  # strict: BingX's rows carry no side
     closed = await client.place_order("BTC-USDT", "SELL", "LONG", "MARKET", Decimal("0.01"))
-    assert closed.status == "FILLED" and await client.positions("BTC-USDT") == []
+    closed_now = await client.query_order("BTC-USDT", order_id=closed.order_id)
+    assert closed_now.status == "FILLED" and await client.positions("BTC-USDT") == []
     # closing the position cancelled its attached stop-loss, as BingX does
     assert await client.cancel_all("BTC-USDT") == []
     history = await client.order_history("BTC-USDT")

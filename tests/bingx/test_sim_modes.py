@@ -145,7 +145,9 @@ async def test_fill_rows_are_bingx_text_and_the_time_window_is_enforced(
         await trader.signed("GET", FILLS, **window)
 
 
-async def test_a_resting_limit_and_a_stop_fill_without_any_request(trader: Trader) -> None:
+async def test_a_resting_limit_fills_without_any_request_and_a_wrong_side_stop_is_refused(
+    trader: Trader,
+) -> None:
     mark = await trader.client.mark_price("ETH-USDT")
     far = await trader.client.place_order(
         "ETH-USDT", "BUY", "LONG", "LIMIT", Decimal("0.1"), price=mark / 2
@@ -165,16 +167,24 @@ async def test_a_resting_limit_and_a_stop_fill_without_any_request(trader: Trade
     assert filled["X"] == "FILLED" and Decimal(filled["L"]) == limit_price
     assert str(filled["i"]) == limit.order_id
 
-    stop = (mark * Decimal("1.05")).quantize(Decimal("0.01"))  # a sell stop above the mark
+    above = (mark * Decimal("1.05")).quantize(Decimal("0.01"))  # a sell stop above the mark
+    with pytest.raises(BingxError) as refused:  # BingX refuses it; it never fires at once
+        await trader.client.place_order(
+            "ETH-USDT", "SELL", "LONG", "STOP_MARKET", Decimal("0.1"), stop_price=above
+        )
+    assert refused.value.code == 110411 and "lower than the current price" in str(refused.value)
+    below = (mark * Decimal("0.5")).quantize(Decimal("0.01"))
     placed = await trader.client.place_order(
-        "ETH-USDT", "SELL", "LONG", "STOP_MARKET", Decimal("0.1"), stop_price=stop
+        "ETH-USDT", "SELL", "LONG", "STOP_MARKET", Decimal("0.1"), stop_price=below
     )
-    await until(lambda: len(trader.orders()) == 2)
-    fired = trader.orders()[1]
-    assert str(fired["i"]) == placed.order_id and fired["X"] == "FILLED"
-    assert Decimal(fired["rp"]) != 0 and await trader.client.positions("ETH-USDT") == []
-    queried = await trader.client.query_order("ETH-USDT", order_id=placed.order_id)
-    assert queried.status == "FILLED" and queried.executed_quantity == Decimal("0.1")
+    await asyncio.sleep(0.5)  # several ticks: a stop not reached rests
+    [resting_stop] = await trader.client.open_orders("ETH-USDT")
+    assert resting_stop.order_id == placed.order_id and len(trader.orders()) == 1
+    with pytest.raises(BingxError) as wrong_tp:
+        await trader.client.place_order(
+            "ETH-USDT", "BUY", "SHORT", "TAKE_PROFIT_MARKET", Decimal("0.1"), stop_price=above
+        )
+    assert wrong_tp.value.code == 110414
 
 
 async def test_funding_every_eight_hours_of_simulated_time(trader: Trader, bingx_sim: Any) -> None:

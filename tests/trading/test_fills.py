@@ -1,24 +1,39 @@
 """Positions from fills, the way BingX reports them: the simulator answers place-order as
 BingX does (no fill fields); the fills arrive on the user-data stream (here) or by query
 (``test_fills_by_query.py``) and build the trade: its size and average price are the
-fills', the stop covers what filled, its PnL and fees are the simulator's."""
+fills', the stop covers what filled, its PnL and fees are the simulator's. Each runs with
+the simulator filling at once and in its delayed mode (accepted NEW, then three partial
+fills at slightly different prices)."""
 
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from fleet.events import AggregateId
+from fleet.events.catalog import domain_registry
 from fleet.events.trading import (
+    FundingPaid,
     OrderAccepted,
     OrderFilled,
     PositionChanged,
     PositionClosed,
     PositionOpened,
 )
+from fleet.eventstore import Repository
+from fleet.executor.domain.account import TradingAccount
 
 from .conftest import TraderKeys, Trading, eventually, metric
 
 pytestmark = pytest.mark.e2e
+
+# the simulator's execution modes: BingX's answer then fills at once, or a second later in
+# three parts (POST /sim/modes)
+IMMEDIATE: dict[str, Any] = {}
+DELAYED_PARTS: dict[str, Any] = {"fill_delay_ms": 1500, "partial_fills": 3, "partial_gap_ms": 300}
+MODES = pytest.mark.parametrize(
+    "mode", [IMMEDIATE, DELAYED_PARTS], ids=["immediate", "delayed-partial"]
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +46,44 @@ async def fills_of(trading: Trading, keys: TraderKeys) -> list[OrderFilled]:
     return [e for e in events if isinstance(e, OrderFilled)]
 
 
+async def streaming(trading: Trading, users: float) -> None:
+    """Until the executor has the user-data streams of ``users`` traders open."""
+
+    async def open_streams() -> bool:
+        return await metric(trading.executor, "executor_user_streams") >= users
+
+    await eventually(open_streams, timeout=15)
+
+
+async def in_mode(trading: Trading, keys: TraderKeys, mode: dict[str, Any]) -> None:
+    if mode:
+        await trading.sim_api("POST", "/sim/modes", {"apiKey": keys.api_key, **mode})
+
+
+async def shown_pending(trading: Trading, keys: TraderKeys) -> None:
+    """The entry is accepted and, before BingX fills it, a pending order with nothing
+    filled: in the log and in the executor's account (what ``GET /api/orders`` shows)."""
+
+    async def accepted() -> list[OrderAccepted]:
+        events = await trading.events("account", keys.user_id)
+        return [e for e in events if isinstance(e, OrderAccepted)]
+
+    [order] = await eventually(accepted, every=0.05)
+    assert await fills_of(trading, keys) == []  # accepted, not filled
+    accounts = Repository(trading.store, domain_registry(), TradingAccount)
+    account = await accounts.load(AggregateId(keys.user_id))
+    live = account.orders[order.client_order_id]
+    assert live.pending and live.filled == 0
+
+
 async def filled_entry_and_exit(
-    trading: Trading, keys: TraderKeys, symbol: str
+    trading: Trading, keys: TraderKeys, symbol: str, mode: dict[str, Any] = IMMEDIATE
 ) -> tuple[list[OrderFilled], list[OrderFilled], dict[str, Any], dict[str, Any]]:
     """Trade one signal in and one out; the fills, BingX's state after the entry and after
     the exit."""
     await trading.signal(symbol, "up")
+    if mode.get("fill_delay_ms"):
+        await shown_pending(trading, keys)
 
     async def entry_filled() -> list[OrderFilled]:
         found = await fills_of(trading, keys)
@@ -53,6 +100,12 @@ async def filled_entry_and_exit(
     return entry, await eventually(exit_filled), after_entry, await trading.account_state(keys)
 
 
+def same(ours: Decimal, bingx: Decimal) -> bool:
+    """Equal: an average of several fills is a division carried to Decimal's 28 digits, on
+    the simulator's side as on Fleet's, in a different order (a tick of error would be 1e-3)."""
+    return abs(ours - bingx) <= Decimal("1e-18")
+
+
 def assert_trade_is_the_fills(
     entry: list[OrderFilled],
     exit_fills: list[OrderFilled],
@@ -64,7 +117,7 @@ def assert_trade_is_the_fills(
     average = sum((f.price * f.quantity for f in entry), Decimal(0)) / quantity
     [position] = after_entry["positions"]
     assert Decimal(position["quantity"]) == quantity  # one position: the fills' size ...
-    assert Decimal(position["entryPrice"]) == average  # ... at the fills' average price
+    assert same(Decimal(position["entryPrice"]), average)  # ... at the fills' average price
     opened = [f.opened for f in entry if f.opened is not None]
     assert len(opened) == 1 and not opened[0].manual and opened[0].quantity == entry[0].quantity
     [stop] = [o for o in after_entry["orders"] if o["type"] == "STOP_MARKET"]
@@ -73,22 +126,25 @@ def assert_trade_is_the_fills(
     fees = sum((abs(Decimal(str(f["commission"]))) for f in after_exit["fills"]), Decimal(0))
     assert closed.fees == fees  # every fee BingX charged, entry and exit
     assert sum((f.fee for f in entry + exit_fills), Decimal(0)) == fees
-    assert closed.realised_pnl == Decimal(after_exit["balance"]) - balance_before
+    assert same(closed.realised_pnl, Decimal(after_exit["balance"]) - balance_before)
     assert not closed.manual and closed.quantity == quantity
 
 
-async def test_fills_from_the_stream_build_the_trade(trading: Trading) -> None:
+@MODES
+async def test_fills_from_the_stream_build_the_trade(
+    trading: Trading, mode: dict[str, Any]
+) -> None:
+    users = await metric(trading.executor, "executor_user_streams") + 1
     keys = await trading.trader(risk_per_trade=Decimal(1))
-
-    async def streaming() -> bool:
-        return await metric(trading.executor, "executor_user_streams") >= 1
-
-    await eventually(streaming, timeout=15)
+    await in_mode(trading, keys, mode)
+    await streaming(trading, users)
     before = Decimal((await trading.account_state(keys))["balance"])
     entry, exit_fills, after_entry, after_exit = await filled_entry_and_exit(
-        trading, keys, "BTC-USDT"
+        trading, keys, "BTC-USDT", mode
     )
     assert {f.reported_by for f in entry + exit_fills} == {"stream"}
+    parts = mode.get("partial_fills", 1)
+    assert len(entry) == parts and len(exit_fills) == parts  # each fill, as BingX pushed it
     events = await trading.events("account", keys.user_id)
     [accepted, _] = [e for e in events if isinstance(e, OrderAccepted)]
     assert accepted.executed_quantity == 0 and accepted.average_price is None  # not a fill
@@ -96,3 +152,32 @@ async def test_fills_from_the_stream_build_the_trade(trading: Trading) -> None:
     manual = [e for e in events if isinstance(e, PositionOpened | PositionChanged) and e.manual]
     assert manual == []
     assert [e for e in events if isinstance(e, PositionClosed)] == []  # inside the fill
+
+
+async def test_a_funding_payment_moves_the_traders_pnl_by_the_simulators_amount(
+    trading: Trading,
+) -> None:
+    users = await metric(trading.executor, "executor_user_streams") + 1
+    keys = await trading.trader(risk_per_trade=Decimal(1))
+    await streaming(trading, users)
+    await trading.signal("BTC-USDT", "up")
+
+    async def holding() -> bool:
+        found = [f for f in await fills_of(trading, keys) if f.order_status == "FILLED"]
+        return bool(found) and bool((await trading.account_state(keys))["positions"])
+
+    await eventually(holding)
+    before = Decimal((await trading.account_state(keys))["balance"])
+    await trading.sim_api("POST", "/sim/funding", {})  # one 8-hour mark, now
+    paid_by_bingx = Decimal((await trading.account_state(keys))["balance"]) - before
+    assert paid_by_bingx != 0
+
+    async def funded() -> list[FundingPaid]:
+        events = await trading.events("account", keys.user_id)
+        return [e for e in events if isinstance(e, FundingPaid)]
+
+    [paid] = await eventually(funded)
+    assert paid.amount == paid_by_bingx and paid.symbol in (None, "BTC-USDT")
+    accounts = Repository(trading.store, domain_registry(), TradingAccount)
+    account = await accounts.load(AggregateId(keys.user_id))
+    assert account.funding == paid_by_bingx  # in the trader's PnL, once

@@ -4,6 +4,7 @@ crash) is stored once."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from fleet.executor.domain.positions import fill_from
 from fleet.executor.ports import OrderReport
 
 from .conftest import Trading
-from .test_fills import assert_trade_is_the_fills, filled_entry_and_exit
+from .test_fills import MODES, assert_trade_is_the_fills, filled_entry_and_exit, in_mode
 
 pytestmark = pytest.mark.e2e
 
@@ -26,11 +27,15 @@ def executor_overrides() -> dict[str, str]:
     return {"FLEET_USER_STREAMS_MAX": "0", "FLEET_POLL_INTERVAL_S": "3600"}
 
 
-async def test_fills_by_query_when_the_stream_is_down(trading: Trading) -> None:
+@MODES
+async def test_fills_by_query_when_the_stream_is_down(
+    trading: Trading, mode: dict[str, Any]
+) -> None:
     keys = await trading.trader(risk_per_trade=Decimal(1))
+    await in_mode(trading, keys, mode)
     before = Decimal((await trading.account_state(keys))["balance"])
     entry, exit_fills, after_entry, after_exit = await filled_entry_and_exit(
-        trading, keys, "BTC-USDT"
+        trading, keys, "BTC-USDT", mode
     )
     assert {f.reported_by for f in entry + exit_fills} == {"query"}
     assert_trade_is_the_fills(entry, exit_fills, after_entry, after_exit, before)

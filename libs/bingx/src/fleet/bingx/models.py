@@ -97,6 +97,7 @@ class Order(_Model):
     price: Decimal = Decimal(0)
     executed_quantity: Decimal = Field(default=Decimal(0), alias="executedQty")
     average_price: Decimal = Field(default=Decimal(0), alias="avgPrice")
+    cum_quote: LooseDecimal = Field(default=Decimal(0), alias="cumQuote")  # filled value
     stop_price: Decimal = Field(default=Decimal(0), alias="stopPrice")
     commission: LooseDecimal = Decimal(0)  # of the fills so far; negative = paid
     profit: LooseDecimal = Decimal(0)  # realised by the fills so far

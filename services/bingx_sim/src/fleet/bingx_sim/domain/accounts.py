@@ -56,7 +56,8 @@ class SimOrder:
     stop_price: Decimal = Decimal(0)
     status: str = "NEW"
     executed: Decimal = Decimal(0)
-    avg_price: Decimal = Decimal(0)
+    avg_price: Decimal = Decimal(0)  # on the price precision, like BingX's avgPrice
+    cum_quote: Decimal = Decimal(0)  # the exact filled value (sum of price x quantity)
     commission: Decimal = Decimal(0)
     profit: Decimal = Decimal(0)  # realised PnL of its fills
     reduce_only: bool = False
@@ -77,7 +78,7 @@ class SimOrder:
             "price": str(self.price),
             "executedQty": str(self.executed),
             "avgPrice": str(self.avg_price),
-            "cumQuote": str(self.executed * self.avg_price),
+            "cumQuote": str(self.cum_quote or self.executed * self.avg_price),
             "stopPrice": str(self.stop_price),
             "profit": str(self.profit),
             "commission": str(-self.commission),

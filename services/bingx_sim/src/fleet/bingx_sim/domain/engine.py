@@ -310,11 +310,40 @@ class Engine:
             raise SimError(80014, "Invalid parameters, price: This field is required.")
         if order.type.endswith("_MARKET") and order.type != "MARKET" and order.stop_price <= 0:
             raise SimError(80014, "Invalid parameters, stopPrice: This field is required.")
+        self._check_trigger_side(order, mark)
         if order.client_order_id and order.client_order_id in account.client_ids:
             raise SimError(101481, "clientOrderID cannot be repeated")
         if len(order.client_order_id) > 40:
             raise SimError(80014, "Invalid parameters, clientOrderID: at most 40 characters")
         return spec
+
+    @staticmethod
+    def _check_trigger_side(order: OrderParams, mark: Decimal) -> None:
+        """Like BingX (110411-110414, API.md): a stop-loss or take-profit on the wrong side
+        of the current price is refused, never fired at once. A stop-loss closing a long
+        (a SELL stop) must be below the price, closing a short above; a take-profit the
+        other way round. Attached ones close the entry's position (the opposite side)."""
+        triggers: list[tuple[str, str, Decimal]] = []  # (kind, closing side, price)
+        if order.type in ("STOP_MARKET", "TAKE_PROFIT_MARKET"):
+            kind = "stopLoss" if order.type == "STOP_MARKET" else "takeProfit"
+            triggers.append((kind, order.side, order.stop_price))
+        closing = "SELL" if order.side == "BUY" else "BUY"
+        for kind, attached in order.attached.items():
+            triggers.append((kind, closing, Decimal(str(attached.get("stopPrice", 0)))))
+        for kind, side, price in triggers:
+            if price <= 0:
+                continue
+            below = (kind == "stopLoss") == (side == "SELL")  # must be below the price
+            if below and price >= mark:
+                code = 110411 if kind == "stopLoss" else 110414
+                raise SimError(
+                    code, f"The {kind} price {price} must be lower than the current price {mark}"
+                )
+            if not below and price <= mark:
+                code = 110412 if kind == "stopLoss" else 110413
+                raise SimError(
+                    code, f"The {kind} price {price} must be higher than the current price {mark}"
+                )
 
     @staticmethod
     def _check_precision(order: OrderParams, spec: ContractSpec) -> None:
@@ -408,6 +437,7 @@ class Engine:
             (order.avg_price * order.executed + price * quantity) / executed, spec.price_precision
         )
         order.executed = executed
+        order.cum_quote += price * quantity
         if reducing and position.quantity == 0 and order.executed < order.quantity:
             order.quantity = order.executed  # nothing left to close: the rest lapses
         order.status = "FILLED" if order.executed >= order.quantity else "PARTIALLY_FILLED"

@@ -197,7 +197,11 @@ class _Unanswered(Exception):
 
 
 def _order(order: Order) -> ExchangeOrder:
+    """BingX's ``avgPrice`` is on the price precision; ``cumQuote`` (the filled value) gives
+    the exact average of several fills, so PnL from a query matches BingX's to the cent."""
     average = order.average_price if order.average_price > 0 else None
+    if order.cum_quote > 0 and order.executed_quantity > 0:
+        average = order.cum_quote / order.executed_quantity
     return ExchangeOrder(
         order.client_order_id,
         order.order_id,
