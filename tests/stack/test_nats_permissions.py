@@ -340,7 +340,8 @@ async def test_only_the_executor_may_ask_vault_to_sign(nats_server: Any) -> None
 
 class ComposeNats:
     """deploy/compose/nats.conf run as one node: the addresses rewritten to loopback and
-    its cluster block left out (one node, no peers to resolve); the admin's password and
+    its cluster and TLS blocks left out (one node, no peers to resolve; TLS is proven by
+    tests/security/tls and tests/deploy/test_nats_tls.py); the admin's password and
     the services' public keys in its environment, as docker-compose gives them."""
 
     def __init__(self, home: Path) -> None:
@@ -350,6 +351,7 @@ class ComposeNats:
         self.port, monitor = free_port(), free_port()
         text = (ROOT / "deploy" / "compose" / "nats.conf").read_text()
         text = re.sub(r"\ncluster \{.*?\n\}", "", text, flags=re.S)
+        text = re.sub(r"\ntls \{.*?\n\}", "", text, flags=re.S)
         text = text.replace('"0.0.0.0:4222"', f'"127.0.0.1:{self.port}"')
         text = text.replace('"0.0.0.0:8222"', f'"127.0.0.1:{monitor}"')
         text = text.replace('"/data/jetstream"', json.dumps(str(home / "jetstream")))
