@@ -89,6 +89,7 @@ async def connect(
         account_type=reply.data.get("account_type"),
         balance=reply.data.get("balance"),
         api_key_last4=last4 or None,
+        environment=keys.environment,
         warnings=[str(w) for w in reply.data.get("warnings", [])],
     )
 
@@ -104,6 +105,7 @@ async def _send_wrapped(found: Services, access: Access, keys: ConnectRequest) -
             api_key=keys.api_key,
             wrapped_secret=key.wrap(keys.api_secret),
             wrapping_key_id=key.key_id,
+            environment=keys.environment,
             actor=access.caller.actor(),
             correlation_id=access.request_id,
         )
@@ -134,6 +136,7 @@ async def test_connection(
         account_type=stored.account_type,
         balance=reply.data.get("balance", stored.balance),
         api_key_last4=stored.api_key_last4,
+        environment=stored.environment,
     )
 
 
