@@ -55,7 +55,7 @@ def status_of(connection: Connection, user_id: str) -> StatusOut | None:
         username=row["username"],
         trading_enabled=bool((settings["settings"] or {}).get("trading_enabled", False)),
         credential=credential,
-        environment=credential.environment if credential.status != "disconnected" else None,
+        environment=credential.environment,
         account=trading.account_from(account) if account["valued_at"] else None,
         bot=bot_from(bot) if bot["status"] else NEVER_STARTED,
         positions=[PositionOut(**position) for position in row["positions"] or ()],
