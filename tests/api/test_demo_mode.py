@@ -97,6 +97,16 @@ async def test_a_live_and_a_demo_trader_each_trade_on_their_own_bingx(
     assert lines[demo.user_id]["environment"] == "demo"
     assert lines[stranger.user_id]["environment"] is None  # no key, no environment
 
+    # a running bot keeps its environment: a live key for the demo trader is refused first
+    async with httpx.AsyncClient(base_url=bingx_sim.url) as http:
+        other = (await http.post("/sim/accounts", json={"balance": "10000"})).json()
+    switch = await demo.post(
+        "/api/bingx/connect",
+        json={"api_key": other["apiKey"], "api_secret": other["secretKey"], "environment": "live"},
+    )
+    assert switch.status_code == 400 and switch.json()["success"] is False, switch.text
+    assert switch.json()["error"]["details"]["field"] == "environment"
+
     await _signal(stack, bingx_sim)  # both simulators price BTC alike
     for trader in (live, demo):
         await until(lambda trader=trader: _positions(trader))
