@@ -239,6 +239,14 @@ def _extra_env(
     return extra
 
 
+def _demo_url(request: pytest.FixtureRequest, live_url: str) -> str:
+    """BingX VST's stand-in: a module's ``bingx_demo_sim`` fixture, else the one simulator."""
+    try:
+        return str(request.getfixturevalue("bingx_demo_sim").url)
+    except pytest.FixtureLookupError:
+        return live_url
+
+
 def _environments(
     request: pytest.FixtureRequest, nats_server: Any, spec: StreamSpec, database_url: str
 ) -> dict[str, dict[str, str]]:
@@ -262,10 +270,12 @@ def _environments(
     if extra:
         sim = request.getfixturevalue("bingx_sim")
         bao = request.getfixturevalue("openbao_server")
+        demo = _demo_url(request, sim.url)
         envs["vault"] = {
             "FLEET_VAULT_ADDR": bao.addr,
             "FLEET_VAULT_TOKEN": bao.root_token,
             "FLEET_BINGX_BASE_URL": sim.url,
+            "FLEET_BINGX_DEMO_BASE_URL": demo,
             "FLEET_HEALTH_CHECK_MINUTES": "60",
             # every test trader connects from this one platform: its budget is tested by
             # tests/security/accounts/test_connect.py with the per-user limit
@@ -276,6 +286,7 @@ def _environments(
             envs["vault"]["FLEET_VAULT_CA_FILE"] = str(bao.tls.ca_file)
         envs["executor"] = {
             "FLEET_BINGX_BASE_URL": sim.url,
+            "FLEET_BINGX_DEMO_BASE_URL": demo,
             "FLEET_PARTITIONS": "2",
             "FLEET_RATE_LIMITS": "false",
             "FLEET_POLL_INTERVAL_S": "1",

@@ -105,6 +105,7 @@ async def trader_connects(tab: "Tab", keys: dict[str, str]) -> None:
     await expect(tab.main).to_contain_text("BingX account connected and verified")
     await expect(tab.main.locator(".warnings")).to_contain_text("IP whitelist")
     await expect(tab.main.get_by_test_id("api-key")).to_have_text(f"•••• {keys['apiKey'][-4:]}")
+    await expect(tab.main.get_by_test_id("environment").first).to_have_text("LIVE")
     await expect(form.get_by_label("API secret")).to_have_value("")
     html = await tab.page.content()
     assert keys["secretKey"] not in html and keys["apiKey"] not in html

@@ -236,3 +236,24 @@ async def test_rotation_rewraps_and_signing_goes_on(deps: VaultDeps, store: Even
         plain_hmac(SECRET, "timestamp=3"),
         API_KEY,
     )
+
+
+async def test_a_demo_key_is_verified_and_checked_on_the_demo_bingx(
+    deps: VaultDeps, store: EventStore, bingx: FakeBingx
+) -> None:
+    demo = FakeBingx()  # BingX VST: knows only its own keys
+    demo.accounts[NEW_KEY] = (NEW_SECRET, (2, 3))
+    deps.demo_probe = demo
+    user_id = user()
+    wrapping = await deps.keeper.wrapping_key()
+    as_live = wrapped_connect(wrapping, user_id, NEW_KEY, NEW_SECRET)
+    del bingx.accounts[NEW_KEY]  # live BingX does not know a demo key
+    assert not (await connect(as_live, deps)).ok
+    as_demo = wrapped_connect(wrapping, user_id, NEW_KEY, NEW_SECRET, environment="demo")
+    reply = await connect(as_demo, deps)
+    assert reply.ok and reply.data["environment"] == "demo", reply
+    assert '"environment":"demo"' in await stored_text(store, user_id)
+    checked = await verify(VerifyCredential(user_id=user_id), deps)
+    assert checked.ok, checked  # the stored key is checked where it lives
+    del demo.accounts[NEW_KEY]
+    assert not (await verify(VerifyCredential(user_id=user_id), deps)).ok

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import websockets
 from websockets.asyncio.client import ClientConnection
@@ -32,13 +33,23 @@ SUBSCRIBES_PER_S = 9.0  # BingX: about 10 subscribe requests per second per addr
 LOG = logging.getLogger("fleet.bingx.ws")
 
 
+LIVE_REST_URL = "https://open-api.bingx.com"
+DEMO_REST_URL = "https://open-api-vst.bingx.com"  # VST: demo trading, virtual USDT
+_BINGX_WS = {  # API.md's host table: the swap WebSocket is not on the REST host
+    "open-api.bingx.com": "wss://open-api-swap.bingx.com/swap-market",
+    "open-api-vst.bingx.com": "wss://vst-open-api-ws.bingx.com/swap-market",
+}
+
+
 def swap_ws_url(rest_base_url: str, override: str = "") -> str:
     """The swap WebSocket (market data, and user data with ``?listenKey=``) that goes with
-    a REST base URL: BingX's own, or ``/swap-market`` on the same host (the simulator)."""
+    a REST base URL: BingX's own (live or VST), or ``/swap-market`` on the same host (the
+    simulator)."""
     if override:
         return override
-    if "open-api.bingx.com" in rest_base_url:
-        return "wss://open-api-swap.bingx.com/swap-market"
+    host = urlsplit(rest_base_url).hostname or ""
+    if host in _BINGX_WS:
+        return _BINGX_WS[host]
     return rest_base_url.replace("http", "ws", 1).rstrip("/") + "/swap-market"
 
 

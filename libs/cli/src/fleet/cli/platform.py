@@ -201,6 +201,9 @@ class Platform:
             **self.nats.env_for(name),
             "FLEET_DATABASE_URL": self.postgres.url("fleet"),
             "FLEET_BINGX_BASE_URL": self.parts["bingx_sim"].url,
+            # the simulator stands for BingX VST too; every badge says SIMULATOR
+            "FLEET_BINGX_DEMO_BASE_URL": self.parts["bingx_sim"].url,
+            "FLEET_BINGX_SIMULATED": "true",
             "FLEET_HTTP_HOST": "127.0.0.1",
             "FLEET_HTTP_PORT": str(port),
             "FLEET_LOG_LEVEL": self.options.log_level,

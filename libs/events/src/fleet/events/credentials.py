@@ -7,7 +7,7 @@ key in clear (only transit ciphertext bound to the user, and its last 4 characte
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -16,6 +16,9 @@ from fleet.events.registry import DomainEvent
 
 CREDENTIAL_AGGREGATE = "cred"
 Last4 = Annotated[str, StringConstraints(max_length=4)]
+# Which BingX a key belongs to: the real one, or VST (demo trading with virtual USDT).
+# Same API on other hosts; a key of one is unknown to the other.
+BingxEnvironment = Literal["live", "demo"]
 
 
 class CredentialConnected(DomainEvent):
@@ -31,6 +34,7 @@ class CredentialConnected(DomainEvent):
     balance: Amount
     replaced_previous: bool = False
     api_key_digest: str = ""  # keyed HMAC of the API key (one key, one Fleet user); "" before
+    environment: BingxEnvironment = "live"  # older events: every key was live
 
 
 class CredentialVerified(DomainEvent):

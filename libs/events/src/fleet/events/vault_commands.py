@@ -7,6 +7,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from fleet.events.commands import Command
+from fleet.events.credentials import BingxEnvironment
 
 
 class VaultCommand(Command):
@@ -39,6 +40,7 @@ class ConnectCredential(VaultCommand):
     api_key: str
     wrapped_secret: str = Field(min_length=1, max_length=WRAPPED_SECRET_MAX)
     wrapping_key_id: str = Field(min_length=1, max_length=KEY_ID_MAX)
+    environment: BingxEnvironment = "live"  # "demo": BingX VST, verified on VST's hosts
 
 
 class VerifyCredential(VaultCommand):

@@ -12,7 +12,8 @@ from fleet.stack.process import ManagedProcess, free_port
 
 
 class SimulatorServer:
-    """``bingx-sim`` on 127.0.0.1 with any extra command-line flags."""
+    """``bingx-sim`` on a loopback address (127.0.0.1 unless ``host`` names another, e.g.
+    127.0.0.2 standing for BingX VST) with any extra command-line flags."""
 
     def __init__(
         self,
@@ -22,16 +23,17 @@ class SimulatorServer:
         port: int | None = None,
         extra: list[str] | None = None,
         env: dict[str, str] | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}/swap-market"
+        self.url = f"http://{host}:{self.port}"
+        self.ws_url = f"ws://{host}:{self.port}/swap-market"
         argv = [
             sys.executable,
             "-m",
             "fleet.bingx_sim",
             "--host",
-            "127.0.0.1",
+            host,
             "--port",
             str(self.port),
             "--speed",

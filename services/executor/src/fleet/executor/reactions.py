@@ -10,7 +10,11 @@ from collections.abc import Callable
 
 from fleet.events import ActorId, AggregateId, DomainEvent, Envelope
 from fleet.events.bots import BotStarted, BotStopped, FlattenRequested
-from fleet.events.credentials import CredentialVerificationFailed, CredentialVerified
+from fleet.events.credentials import (
+    CredentialConnected,
+    CredentialVerificationFailed,
+    CredentialVerified,
+)
 from fleet.eventstore import Repository
 from fleet.executor.domain.bot import Bot
 from fleet.executor.domain.directory import UserView
@@ -70,6 +74,11 @@ class Reactions:
             await self._bot(user_id, lambda b: b.pause(reason, "system", automatic=True))
         elif isinstance(event, CredentialVerified) and _paused_for_credential(view):
             await self._bot(user_id, lambda b: b.resume("system"))
+        elif isinstance(event, CredentialConnected):
+            owned = self.ownership.traders.get(user_id)
+            if owned is not None and owned.environment != view.environment:
+                self.ownership.drop(user_id)  # a key of the other BingX: rebuilt on its hosts
+                await self.ownership.add([view])
 
     async def _flatten_or_drop(
         self, user_id: str, envelope: Envelope, event: BotStopped | FlattenRequested

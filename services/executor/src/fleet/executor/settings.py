@@ -9,7 +9,8 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from fleet.bingx.ws import swap_ws_url
+from fleet.bingx.ws import DEMO_REST_URL, swap_ws_url
+from fleet.events.credentials import BingxEnvironment
 from fleet.executor.domain.risk_gate import Caps
 from fleet.settings import ServiceSettings
 
@@ -37,6 +38,13 @@ class ExecutorSettings(ServiceSettings):
     )
     bingx_ws_url: str = Field(
         default="", description="BingX user-data WebSocket; derived from the REST URL if empty."
+    )
+    bingx_demo_base_url: str = Field(
+        default=DEMO_REST_URL, description="BingX REST of demo (VST) traders."
+    )
+    bingx_demo_ws_url: str = Field(
+        default="",
+        description="User-data WebSocket of demo traders; derived from the demo REST URL if empty.",
     )
     user_streams_max: int = Field(
         default=2000,
@@ -88,5 +96,16 @@ class ExecutorSettings(ServiceSettings):
 
     @property
     def user_ws_url(self) -> str:
-        """Where user-data streams connect (``?listenKey=`` is added per stream)."""
+        """Where live traders' user-data streams connect (``?listenKey=`` is added)."""
         return swap_ws_url(self.bingx_base_url, self.bingx_ws_url)
+
+    @property
+    def rest_urls(self) -> dict[BingxEnvironment, str]:
+        """BingX REST per environment: each trader calls his key's."""
+        return {"live": self.bingx_base_url, "demo": self.bingx_demo_base_url}
+
+    @property
+    def user_ws_urls(self) -> dict[BingxEnvironment, str]:
+        """User-data WebSocket per environment."""
+        demo = swap_ws_url(self.bingx_demo_base_url, self.bingx_demo_ws_url)
+        return {"live": self.user_ws_url, "demo": demo}

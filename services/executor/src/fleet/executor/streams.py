@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fleet.bingx.ws import UserStream
+from fleet.events.credentials import BingxEnvironment
 from fleet.events.trading import FundingPaid
 from fleet.executor.adapters.bingx_account import stream_funding, stream_report
 from fleet.executor.domain.ids import is_fleet_order
@@ -90,7 +91,7 @@ class UserStreams:
 
     def __init__(  # noqa: PLR0913 - the streams' wiring: each one an independent part
         self,
-        ws_url: str,
+        ws_url: str | Mapping[BingxEnvironment, str],
         traders: Callable[[], dict[str, Trader]],
         reconcile: Callable[[Trader], Awaitable[None]],
         limit: int,
@@ -99,6 +100,7 @@ class UserStreams:
         address_of: Callable[[str], str | None] = lambda _name: None,
         fills: FillSink | None = None,
     ) -> None:
+        # one URL, or one per BingX environment (live, demo): a trader streams from his own
         self._ws_url = ws_url
         self._traders = traders
         self._reconcile = reconcile
@@ -183,8 +185,9 @@ class UserStreams:
         async def on_gap(_last_ms: int) -> None:
             self.wake(user_id)
 
+        url = self._ws_url
         stream = UserStream(
-            self._ws_url,
+            url if isinstance(url, str) else url.get(trader.environment, url["live"]),
             listen_key,
             on_message,
             keep_alive,

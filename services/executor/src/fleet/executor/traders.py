@@ -11,6 +11,7 @@ from nats.aio.client import Client
 
 from fleet.bingx import BingxClient, Transport
 from fleet.events import AggregateId, EventId
+from fleet.events.credentials import BingxEnvironment
 from fleet.eventstore import ConcurrencyError, Repository
 from fleet.executor import metrics
 from fleet.executor.adapters.bingx_account import BingxAccount
@@ -38,6 +39,8 @@ class Trader:
         egress: str = "",
     ) -> None:
         self.view = view
+        # the BingX its exchange calls: the key's at build time (a new key, a new trader)
+        self.environment: BingxEnvironment = view.environment
         self.egress = egress  # the name of the egress identity it sends from
         self.account = account
         self.exchange = exchange
@@ -77,6 +80,7 @@ class TraderFactory:
     accounts: Repository[TradingAccount]
     egress: EgressPool
     bingx_base_url: str
+    demo_base_url: str = ""  # BingX VST, for traders whose key is a demo key ("": live's)
 
     async def load(self, view: UserView) -> Trader:
         """Replay the user's account from the log and wire their exchange."""
@@ -86,8 +90,9 @@ class TraderFactory:
     def build(self, view: UserView, account: TradingAccount) -> Trader:
         identity = self.egress.assign(view.user_id)
         budget = UserBudget(self.egress.budget(identity))
+        demo = view.environment == "demo" and self.demo_base_url
         transport = Transport(
-            self.bingx_base_url,
+            self.demo_base_url if demo else self.bingx_base_url,
             VaultSigner(self.nc, view.user_id, lambda: view.credential_generation),
             budget=budget,
             session=self.egress.session(identity),

@@ -75,7 +75,9 @@ class ExecutorWorker:
             max_signal_age=self._max_age(),
             caps=settings.caps,
         )
-        factory = TraderFactory(nc, accounts, self.egress, settings.bingx_base_url)
+        factory = TraderFactory(
+            nc, accounts, self.egress, settings.bingx_base_url, settings.bingx_demo_base_url
+        )
         self.ownership = Ownership(
             self.directory, factory, self.execution, store, self.registry, settings.partitions
         )
@@ -100,7 +102,7 @@ class ExecutorWorker:
         self._spawn("resolve", lambda: self._every(settings.resolve_interval_s, self._resolve))
         if settings.user_streams_max > 0:
             self.streams = UserStreams(
-                settings.user_ws_url,
+                settings.user_ws_urls,
                 lambda: self.ownership.traders,
                 self._reconcile,
                 settings.user_streams_max,

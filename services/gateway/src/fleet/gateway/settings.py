@@ -42,6 +42,11 @@ class GatewaySettings(ServiceSettings):
     command_timeout_s: float = Field(
         default=5.0, gt=0, le=120, description="How long to wait for a service's reply."
     )
+    bingx_simulated: bool = Field(
+        default=False,
+        description="The BingX hosts are the simulator (set by fleet up and test stacks): "
+        "every trader's badge says SIMULATOR.",
+    )
     connect_timeout_s: float = Field(
         default=20.0, gt=0, le=120, description="Reply wait of a BingX connect (calls BingX)."
     )

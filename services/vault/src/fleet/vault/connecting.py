@@ -105,7 +105,8 @@ async def _verify_and_store(
         return await deps.keeper.sign_staged(pending, payload)
 
     try:
-        snapshot = await deps.probe.probe(command.api_key, sign_in_vault)
+        probe = deps.probe_for(command.environment)
+        snapshot = await probe.probe(command.api_key, sign_in_vault)
     except ProbeRefused as exc:
         # one answer for a wrong key and a wrong secret: which one is wrong is not told
         get_logger().info("connect refused by BingX", user=command.user_id, code=exc.bingx_code)
@@ -127,6 +128,7 @@ async def _verify_and_store(
         balance=str(snapshot.balance),
         api_key_last4=last4(command.api_key),
         replaced_previous=replaced,
+        environment=command.environment,
         warnings=list(verdict.warnings),
     )
 
@@ -142,7 +144,9 @@ async def _store(
         version = await deps.keeper.import_secret(command.user_id, command.wrapped_secret)
         stored = await deps.credentials.execute(
             user,
-            lambda c: c.connect(snapshot, sealed, last4(command.api_key), version, digest),
+            lambda c: c.connect(
+                snapshot, sealed, last4(command.api_key), version, digest, command.environment
+            ),
             actor=ActorId(command.actor.user_id),
             correlation_id=correlation(command),
         )

@@ -55,7 +55,7 @@ async def _probe_stored(credential: Credential, deps: VaultDeps) -> AccountSnaps
 
     try:
         api_key = await deps.keeper.open_api_key(user_id, state.api_key_ciphertext)
-        snapshot = await deps.probe.probe(api_key, sign_in_vault)
+        snapshot = await deps.probe_for(state.environment).probe(api_key, sign_in_vault)
     except KeeperUnavailable as exc:
         await deps.outages.failed(user_id, str(exc))
         raise

@@ -30,6 +30,10 @@ class VaultSettings(ServiceSettings):
     )
     vault_timeout_s: float = Field(default=5.0, gt=0, le=60, description="Per Vault request.")
     bingx_base_url: str = Field(default="https://open-api.bingx.com", description="BingX REST.")
+    bingx_demo_base_url: str = Field(
+        default="https://open-api-vst.bingx.com",
+        description="BingX REST for demo (VST) keys: their connect and health checks.",
+    )
     egress_ips: list[str] = Field(default_factory=list, description="IPs users must whitelist.")
     health_check_minutes: float = Field(default=10.0, gt=0, description="Re-verify every N min.")
     health_check_concurrency: int = Field(default=4, ge=1, le=64, description="Checks at once.")

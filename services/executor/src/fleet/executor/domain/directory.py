@@ -12,6 +12,7 @@ from typing import Literal
 from fleet.events import DomainEvent
 from fleet.events.bots import BotPaused, BotResumed, BotStarted, BotStopped
 from fleet.events.credentials import (
+    BingxEnvironment,
     CredentialConnected,
     CredentialDisconnected,
     CredentialVerificationFailed,
@@ -49,6 +50,7 @@ class UserView:
     started_at: datetime | None = None  # signals published before the bot started are not its
     credential_balance: Decimal = Decimal(0)  # as BingX reported it at the last verification
     credential_generation: int = 0  # +1 at every connect (a new API key may come with it)
+    environment: BingxEnvironment = "live"  # which BingX the connected key belongs to
 
     @property
     def running(self) -> bool:
@@ -65,7 +67,9 @@ class UserView:
             self.settings = event.settings
         elif isinstance(event, CredentialConnected | CredentialVerified):
             self.credential, self.credential_balance = "verified", event.balance
-            self.credential_generation += isinstance(event, CredentialConnected)
+            if isinstance(event, CredentialConnected):
+                self.credential_generation += 1
+                self.environment = event.environment
         elif isinstance(event, CredentialVerificationFailed):
             self.credential = "failed"
         elif isinstance(event, CredentialDisconnected):

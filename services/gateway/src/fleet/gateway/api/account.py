@@ -44,6 +44,7 @@ async def status(
     found_status = await found.db.read(views.status_of, access.caller.user_id)
     if found_status is None:
         raise not_found("your account no longer exists")
+    found_status.simulated = found.settings.bingx_simulated
     return Response(found_status.model_dump_json(), media_type="application/json")
 
 

@@ -175,7 +175,9 @@ async def flatten_all(
 async def overview(
     access: Annotated[Access, Depends(authorize("admin.overview"))], found: ServicesDep
 ) -> Overview:
-    return await found.db.read(views.overview)
+    found_overview = await found.db.read(views.overview)
+    found_overview.simulated = found.settings.bingx_simulated
+    return found_overview
 
 
 @router.get(

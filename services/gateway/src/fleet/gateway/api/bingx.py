@@ -19,7 +19,7 @@ from fleet.events.executor_commands import StopBot
 from fleet.events.vault_commands import ConnectCredential, DisconnectCredential, VerifyCredential
 from fleet.gateway.api.common import ServicesDep, audit, make_router, send, settle
 from fleet.gateway.deps import Access, Services, authorize
-from fleet.gateway.errors import GatewayError, from_reply
+from fleet.gateway.errors import GatewayError, from_reply, invalid
 from fleet.gateway.read_models.bots.queries import bot_of
 from fleet.gateway.read_models.credentials.queries import credential_of
 from fleet.gateway.schemas.trading import BingxResult, ConnectRequest
@@ -27,6 +27,10 @@ from fleet.obs import register_secret
 from fleet.obs.logging import forget_secret
 from fleet.vaultwrap import BINGX_KEY, WrappingKey
 
+SWITCH_WHILE_RUNNING = (
+    "stop your bot before connecting a key of the other environment (live / demo): "
+    "what it holds on the current one would no longer be watched"
+)
 NOT_A_SECRET = CommandReply.failure(
     "invalid", "a BingX secret key is 16-128 letters and digits", field="api_secret"
 )
@@ -76,6 +80,7 @@ async def connect(
     access: Annotated[Access, Depends(authorize("bingx.connect"))],
     found: ServicesDep,
 ) -> BingxResult:
+    await _same_environment_while_running(found, access.caller.user_id, keys)
     with _scrubbed(keys.api_secret, keys.api_key):
         reply = await _send_wrapped(found, access, keys)
     last4 = str(reply.data.get("api_key_last4", "")) if reply.ok else ""
@@ -89,8 +94,22 @@ async def connect(
         account_type=reply.data.get("account_type"),
         balance=reply.data.get("balance"),
         api_key_last4=last4 or None,
+        environment=keys.environment,
         warnings=[str(w) for w in reply.data.get("warnings", [])],
     )
+
+
+async def _same_environment_while_running(
+    found: Services, user_id: str, keys: ConnectRequest
+) -> None:
+    """A running (or paused) bot keeps its environment: switching would orphan positions."""
+    stored = await found.db.read(credential_of, user_id)
+    if stored.environment in (None, keys.environment):
+        return
+    if (await found.db.read(bot_of, user_id)).status in ("running", "paused"):
+        error = invalid("environment", SWITCH_WHILE_RUNNING)
+        error.extra = {"success": False}
+        raise error
 
 
 async def _send_wrapped(found: Services, access: Access, keys: ConnectRequest) -> CommandReply:
@@ -104,6 +123,7 @@ async def _send_wrapped(found: Services, access: Access, keys: ConnectRequest) -
             api_key=keys.api_key,
             wrapped_secret=key.wrap(keys.api_secret),
             wrapping_key_id=key.key_id,
+            environment=keys.environment,
             actor=access.caller.actor(),
             correlation_id=access.request_id,
         )
@@ -134,6 +154,7 @@ async def test_connection(
         account_type=stored.account_type,
         balance=reply.data.get("balance", stored.balance),
         api_key_last4=stored.api_key_last4,
+        environment=stored.environment,
     )
 
 

@@ -49,11 +49,13 @@ def status_of(connection: Connection, user_id: str) -> StatusOut | None:
     if row is None:
         return None
     settings, cred, account, bot = (_part(row, prefix) for prefix in ("s_", "c_", "a_", "b_"))
+    credential = credential_from(cred) if cred["status"] else NOT_CONNECTED
     return StatusOut(
         user_id=user_id,
         username=row["username"],
         trading_enabled=bool((settings["settings"] or {}).get("trading_enabled", False)),
-        credential=credential_from(cred) if cred["status"] else NOT_CONNECTED,
+        credential=credential,
+        environment=credential.environment,
         account=trading.account_from(account) if account["valued_at"] else None,
         bot=bot_from(bot) if bot["status"] else NEVER_STARTED,
         positions=[PositionOut(**position) for position in row["positions"] or ()],
@@ -171,11 +173,14 @@ def _accounts_query() -> Select[Any]:
             a.c.equity,
             today.c.pnl_today,
             today.c.open_positions,
+            credentials.c.environment,
+            credentials.c.status.label("credential_status"),
         )
         .select_from(u)
         .outerjoin(bots, bots.c.user_id == u.c.user_id)
         .outerjoin(a, a.c.user_id == u.c.user_id)
         .outerjoin(today, today.c.user_id == u.c.user_id)
+        .outerjoin(credentials, credentials.c.user_id == u.c.user_id)
         .where(and_(u.c.role == "trader", u.c.deleted.is_(False)))
         .order_by(u.c.username)
     )
@@ -190,4 +195,5 @@ def _summary(row: RowMapping) -> AccountSummary:
         equity=row["equity"],
         pnl_today=row["pnl_today"] or ZERO,
         open_positions=row["open_positions"] or 0,
+        environment=row["environment"] if row["credential_status"] != "disconnected" else None,
     )

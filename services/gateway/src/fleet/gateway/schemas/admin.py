@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from pydantic import AwareDatetime, Field, StrictBool
 
+from fleet.events.credentials import BingxEnvironment
 from fleet.gateway.schemas.auth import EMAIL, NEW_PASSWORD, USERNAME, RoleName
 from fleet.gateway.schemas.common import ApiModel
 from fleet.gateway.schemas.trading import (
@@ -97,6 +98,9 @@ class AccountSummary(ApiModel):
     equity: Decimal | None = None
     pnl_today: Decimal = Field(examples=["12.30"])
     open_positions: int = Field(ge=0)
+    environment: BingxEnvironment | None = Field(
+        default=None, description="The BingX his key belongs to (live, or demo = VST)."
+    )
 
 
 class Overview(ApiModel):
@@ -110,6 +114,9 @@ class Overview(ApiModel):
     total_equity: Decimal = Field(examples=["75120.00"])
     pnl_today: Decimal = Field(examples=["310.45"])
     accounts: list[AccountSummary]
+    simulated: bool = Field(
+        default=False, description="The platform's BingX is the simulator (badges: SIMULATOR)."
+    )
 
 
 class KillSwitchResult(ApiModel):

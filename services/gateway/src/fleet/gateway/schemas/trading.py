@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, ConfigDict, Field, StrictBool, StrictInt, field_validator
 from pydantic.fields import FieldInfo
 
+from fleet.events.credentials import BingxEnvironment
 from fleet.events.users import PositionMode, Symbol, Timeframe, TradingSettings
 from fleet.gateway.schemas.common import ApiModel, document_decimal_text, strict_decimal
 
@@ -74,6 +75,12 @@ class ConnectRequest(ApiModel):
 
     api_key: str = Field(min_length=1, max_length=256, examples=["vQ7...64 characters...Xk"])
     api_secret: str = Field(min_length=1, max_length=256, examples=["(the secret)"])
+    environment: BingxEnvironment = Field(
+        default="live",
+        description="live: real BingX; demo: BingX VST (virtual USDT), where a new trader "
+        "tries a bot safely. A key belongs to one of them.",
+        examples=["demo"],
+    )
 
 
 class BingxResult(ApiModel):
@@ -85,6 +92,7 @@ class BingxResult(ApiModel):
     account_type: str | None = Field(default=None, examples=["perpetual"])
     balance: Decimal | None = Field(default=None, examples=[MONEY_EXAMPLE])
     api_key_last4: str | None = Field(default=None, examples=["9XkQ"])
+    environment: BingxEnvironment | None = Field(default=None, examples=["live"])
     warnings: list[str] = Field(default_factory=list)
 
 
@@ -102,6 +110,9 @@ class CredentialOut(ApiModel):
     updated_at: AwareDatetime | None = None
     last_verified_at: AwareDatetime | None = None
     last_failure_reason: str | None = None
+    environment: BingxEnvironment | None = Field(
+        default=None, description="The BingX the key belongs to (live, or demo = VST)."
+    )
 
 
 BotStatus = Literal["never_started", "running", "paused", "stopped"]
@@ -219,3 +230,11 @@ class StatusOut(ApiModel):
     account: AccountOut | None = None
     bot: BotOut
     positions: list[PositionOut]
+    environment: BingxEnvironment | None = Field(
+        default=None, description="Where this trader trades: his key's BingX (none: no key)."
+    )
+    simulated: bool = Field(
+        default=False,
+        description="The platform's BingX is the simulator (FLEET_BINGX_SIMULATED): the web "
+        "UI's badge says SIMULATOR whatever the key's environment.",
+    )

@@ -9,6 +9,7 @@ from typing import Literal
 from fleet.events import AggregateId, DomainEvent
 from fleet.events.credentials import (
     CREDENTIAL_AGGREGATE,
+    BingxEnvironment,
     CredentialApiKeyRewrapped,
     CredentialConnected,
     CredentialDisconnected,
@@ -34,6 +35,7 @@ class CredentialState:
     permissions: tuple[int, ...] = field(default_factory=tuple)
     signing_unavailable: bool = False  # an outage is recorded and not yet over
     api_key_digest: str = ""
+    environment: BingxEnvironment = "live"
 
 
 class Credential(Aggregate):
@@ -57,6 +59,7 @@ class Credential(Aggregate):
         last4: str,
         key_version: int,
         digest: str = "",
+        environment: BingxEnvironment = "live",
     ) -> None:
         self.record(
             CredentialConnected(
@@ -69,6 +72,7 @@ class Credential(Aggregate):
                 balance=snapshot.balance,
                 replaced_previous=self.connected,
                 api_key_digest=digest,
+                environment=environment,
             )
         )
 
@@ -117,6 +121,7 @@ class Credential(Aggregate):
             state.balance = event.balance
             state.permissions = event.permissions
             state.api_key_digest = event.api_key_digest
+            state.environment = event.environment
         elif isinstance(event, CredentialVerified):
             state.status, state.balance = "verified", event.balance
         elif isinstance(event, CredentialVerificationFailed):

@@ -34,6 +34,7 @@ credentials = Table(
     text_column("last_failure_reason", ev.CredentialVerificationFailed, "reason"),
     Column("last_failure_at", DateTime(timezone=True)),
     Column("signatures_last_hour", Integer),
+    Column("environment", String(8)),  # live | demo (BingX VST)
 )
 
 
@@ -51,6 +52,7 @@ def _connected(tx: ProjectionTx, event: ev.CredentialConnected, envelope: Envelo
         "status": "verified",
         "api_key_last4": event.api_key_last4,
         "account_type": event.account_type,
+        "environment": event.environment,
         "balance": event.balance,
         "permissions": list(event.permissions),
         "ip_addresses": list(event.ip_addresses),
@@ -98,7 +100,7 @@ class CredentialsProjection(DispatchingProjection):
     """One row per user who ever connected BingX."""
 
     name = "credentials"
-    version = 2  # 2: columns follow the event bounds
+    version = 3  # 2: columns follow the event bounds; 3: environment
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         ev.CredentialConnected: _connected,

@@ -35,4 +35,5 @@ def credential_from(row: Mapping[Any, Any]) -> CredentialOut:
         updated_at=row["updated_at"],
         last_verified_at=row["last_verified_at"],
         last_failure_reason=row["last_failure_reason"],
+        environment=row["environment"] if row["status"] != "disconnected" else None,
     )

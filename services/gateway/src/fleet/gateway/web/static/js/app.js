@@ -5,7 +5,7 @@ import { csrfToken, get, post, whenSignedOut } from "./api.js";
 import { fill, h } from "./dom.js";
 import { keepFresh, startLive, stopLive, stopRefreshing } from "./live.js";
 import { homeOf, match, navFor } from "./routes.js";
-import { badge, notify } from "./ui.js";
+import { badge, environmentBadge, notify } from "./ui.js";
 import { loginView, passwordView } from "./views/login.js";
 
 const main = document.getElementById("main");
@@ -56,7 +56,20 @@ function renderChrome(current) {
   if (!me) return fill(who);
   const out = h("button", { type: "button", class: "btn btn-secondary btn-small" }, "Sign out");
   out.addEventListener("click", signOut);
-  return fill(who, h("span", { class: "who-name" }, me.username), badge(me.role), out);
+  fill(who, h("span", { class: "who-name" }, me.username), badge(me.role), out);
+  if (me.role === "trader") showEnvironment(who);
+  return who;
+}
+
+/** On every page of a trader: the badge of where his orders go (from GET /api/status). */
+async function showEnvironment(who) {
+  try {
+    const status = await get("/api/status");
+    const shown = environmentBadge(status.environment, status.simulated);
+    if (shown && who.isConnected) who.prepend(shown);
+  } catch {
+    // the page itself reports a failing API; the badge just stays away
+  }
 }
 
 async function afterSignIn() {

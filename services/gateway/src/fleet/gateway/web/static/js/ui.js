@@ -14,6 +14,15 @@ export function badge(status) {
   return h("span", { class: ["badge", `badge-${name}`] }, words(name));
 }
 
+/** LIVE / DEMO / SIMULATOR: where a trader's orders go (his key's BingX environment, or
+ * the simulator when the platform runs on it). Nothing for a trader without a key. */
+export function environmentBadge(environment, simulated = false) {
+  if (!environment) return null;
+  const name = simulated ? "simulator" : environment;
+  const title = simulated ? `the BingX simulator (the key is a ${environment} key)` : `BingX ${environment === "demo" ? "VST (demo, virtual USDT)" : "live"}`;
+  return h("span", { class: ["badge", "badge-env", `badge-env-${name}`], title, "data-testid": "environment" }, name.toUpperCase());
+}
+
 /** A definition list of [label, value] pairs. */
 export function facts(pairs) {
   return h(

@@ -4,7 +4,7 @@
 import { get, post, seg } from "../api.js";
 import { fill, h } from "../dom.js";
 import { money, pnl } from "../format.js";
-import { badge, button, card, confirmAction, heading, notify, region, table } from "../ui.js";
+import { badge, button, card, confirmAction, environmentBadge, heading, notify, region, table } from "../ui.js";
 
 function figure(label, value) {
   return h("div", { class: "figure" }, h("span", { class: "figure-label" }, label), h("span", { class: "figure-value num" }, value));
@@ -24,7 +24,7 @@ function totals(o) {
   );
 }
 
-export function accountsTable(accounts) {
+export function accountsTable(accounts, simulated = false) {
   return table({
     caption: "Traders' accounts",
     rows: accounts,
@@ -32,6 +32,7 @@ export function accountsTable(accounts) {
     columns: [
       { label: "Trader", cell: (a) => h("a", { href: `#/admin/users/${seg(a.user_id)}` }, a.username) },
       { label: "Bot", cell: (a) => badge(a.bot_status) },
+      { label: "BingX", cell: (a) => environmentBadge(a.environment, simulated) || "—" },
       { label: "Balance", num: true, cell: (a) => money(a.balance) },
       { label: "Equity", num: true, cell: (a) => money(a.equity) },
       { label: "PnL today", num: true, cell: (a) => pnl(a.pnl_today) },
@@ -64,7 +65,7 @@ function emergency(refresh) {
 
 export function overviewView(page) {
   const figures = region(totals);
-  const accounts = region((o) => accountsTable(o.accounts));
+  const accounts = region((o) => accountsTable(o.accounts, o.simulated));
 
   async function refresh() {
     const o = await get("/api/admin/overview");

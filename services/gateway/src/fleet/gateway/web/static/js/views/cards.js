@@ -3,7 +3,7 @@
 
 import { h } from "../dom.js";
 import { decimal, money, percent, pnl, time, words, yesNo } from "../format.js";
-import { badge, button, card, confirmAction, facts } from "../ui.js";
+import { badge, button, card, confirmAction, environmentBadge, facts } from "../ui.js";
 import { decisionsTable, positionsTable, statsFacts, tradesTable } from "./tables.js";
 
 export function accountCard(account, credential) {
@@ -30,6 +30,7 @@ export function maskedKey(last4) {
 export function credentialFacts(credential) {
   return facts([
     ["Status", badge(credential.status)],
+    credential.environment && ["Environment", environmentBadge(credential.environment)],
     ["API key", h("span", { class: "mono", "data-testid": "api-key" }, maskedKey(credential.api_key_last4))],
     credential.account_type && ["Account", credential.account_type],
     credential.ip_addresses?.length && ["IP whitelist", credential.ip_addresses.join(", ")],

@@ -5,7 +5,7 @@
 import { get, post } from "../api.js";
 import { fill, h } from "../dom.js";
 import { money, time } from "../format.js";
-import { actionForm, button, card, confirmAction, facts, field, formError, heading, notify, region } from "../ui.js";
+import { actionForm, button, card, confirmAction, environmentBadge, facts, field, formError, heading, notify, region } from "../ui.js";
 import { credentialFacts, maskedKey } from "./cards.js";
 
 const CONNECTED = new Set(["verified", "failed", "pending"]);
@@ -15,10 +15,30 @@ function warningList(warnings) {
   return h("ul", { class: "warnings", "aria-label": "Warnings" }, warnings.map((w) => h("li", { class: "hint-box warn" }, w)));
 }
 
+/** Live or Demo: which BingX the key belongs to (a VST key is unknown to live BingX). */
+function environmentChoice() {
+  const option = (value, label, hint, checked) =>
+    h(
+      "label",
+      { class: "choice" },
+      h("input", { type: "radio", name: "environment", value, checked: checked || null, "data-testid": `environment-${value}` }),
+      ` ${label} `,
+      h("span", { class: "muted" }, hint),
+    );
+  return h(
+    "fieldset",
+    { class: "stack" },
+    h("legend", {}, "Environment"),
+    option("live", "Live", "real BingX, real money", true),
+    option("demo", "Demo", "BingX VST: virtual USDT, to try a bot safely", false),
+  );
+}
+
 function connectForm(onConnected) {
   return actionForm(
     { class: "stack", "aria-label": "Connect BingX", autocomplete: "off" },
     [
+      environmentChoice(),
       field({ name: "api_key", label: "API key", autocomplete: "off", spellcheck: "false", autocapitalize: "off" }),
       field({
         name: "api_secret",
@@ -35,7 +55,8 @@ function connectForm(onConnected) {
       const secret = form.elements.api_secret;
       let answer;
       try {
-        answer = await post("/api/bingx/connect", { api_key: key.value.trim(), api_secret: secret.value });
+        const environment = form.elements.environment.value || "live";
+        answer = await post("/api/bingx/connect", { api_key: key.value.trim(), api_secret: secret.value, environment });
       } finally {
         secret.value = "";
         key.value = "";
@@ -50,6 +71,7 @@ function resultFacts(answer) {
     h("p", { class: "ok-text" }, answer.message),
     facts([
       ["API key", h("span", { class: "mono" }, maskedKey(answer.api_key_last4))],
+      ["Environment", environmentBadge(answer.environment) || "—"],
       ["Account", answer.account_type || "—"],
       ["Balance", money(answer.balance)],
     ]),
