@@ -21,6 +21,7 @@ import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
+from nats.errors import NoRespondersError
 from nats.js.api import StreamConfig
 from nats.js.errors import Error as JetStreamError
 from typer.testing import CliRunner
@@ -123,6 +124,22 @@ async def _stored(admin: Client, subject: str) -> bool:
     return True
 
 
+async def _asked(admin: Client, subject: str, violations: list[str]) -> Msg:
+    """``admin``'s request on ``subject``, asked again after "no responders" (seen once
+    on a loaded machine although the server had acknowledged the subscription); a refused
+    subscription never answers, so three tries still fail on a missing permission."""
+    for attempt in range(3):
+        try:
+            return await admin.request(subject, b"ping", timeout=2)
+        except NoRespondersError:
+            if attempt == 2:
+                raise
+            await asyncio.sleep(0.2)
+        except NatsError as exc:
+            pytest.fail(f"{subject}: {exc!r} {violations}")
+    raise AssertionError("unreachable")
+
+
 @pytest.mark.parametrize("service", SERVICE_USERS)
 async def test_everything_in_a_row_works(deployed: NatsServer, admin: Client, service: str) -> None:
     row = row_of(service)
@@ -143,15 +160,12 @@ async def test_everything_in_a_row_works(deployed: NatsServer, admin: Client, se
     for entry in row.sends:  # send its commands and get the reply
         responder = await admin.subscribe(entry.name, cb=_echo(admin))
         await admin.flush()
-        assert (await nc.request(entry.name, b"ping", timeout=2)).data == b"pong"
+        assert (await _asked(nc, entry.name, connection.violations)).data == b"pong"
         await responder.unsubscribe()
     for entry in row.serves:  # serve its commands (the reply goes back to the sender)
         served = await nc.subscribe(entry.name, cb=_echo(nc))
         await nc.flush()
-        try:
-            answer = await admin.request(entry.name, b"ping", timeout=2)
-        except NatsError as exc:
-            pytest.fail(f"{entry.name}: {exc!r} {connection.violations}")
+        answer = await _asked(admin, entry.name, connection.violations)
         assert answer.data == b"pong", entry.name
         await served.unsubscribe()
     for entry in row.kv:  # its KV buckets

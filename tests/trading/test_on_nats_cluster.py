@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import nats
 import pytest
 from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
 from nats.js.errors import Error as JetStreamError
 from sqlalchemy import Engine, create_engine, text
 
@@ -57,6 +58,17 @@ async def retried(job: Callable[[], Awaitable[T]], what: str, tries: int = 120) 
     raise AssertionError(f"the cluster never answered: {what}")
 
 
+async def every_stream_led(js: JetStreamContext) -> None:
+    """Wait until every stream of the cluster (the log and each KV bucket) has a leader:
+    a fresh R3 asset answers "unavailable" while it elects one, slowly on a busy machine."""
+    for _ in range(240):
+        infos = await retried(js.streams_info, "list the streams")
+        if all(i.cluster is not None and i.cluster.leader for i in infos):
+            return
+        await asyncio.sleep(0.25)
+    raise AssertionError("a stream of the cluster never elected a leader")
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
     nodes = NatsCluster(tmp_path_factory.mktemp("nats-cluster"), size=3)
@@ -84,6 +96,7 @@ async def on_cluster(
     await retried(lambda: ensure_platform(nc.jetstream(), spec), "create the stream")
     info = await nc.jetstream().stream_info(spec.name)
     assert info.config.num_replicas == 3
+    await every_stream_led(nc.jetstream())  # the KV buckets too: R3 assets elect leaders
     base = {"FLEET_BINGX_BASE_URL": sim.url, "FLEET_LOG_FORMAT": "json"}
     vault_env = (
         base
