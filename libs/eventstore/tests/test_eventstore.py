@@ -212,3 +212,23 @@ async def test_subscribe_to_several_subjects_or_from_a_time(event_store: EventSt
     assert [e.aggregate.type for e in picked] == ["user", "bot", "user", "bot", "user"]
     assert [e.sequence for e in picked] == sorted(e.sequence or 0 for e in picked)
     assert [e.data["amount"] for e in await first(1, from_time=middle)] == [99]
+
+
+async def test_an_append_and_a_load_wait_out_a_stream_that_is_not_there_yet(
+    nc: Client, namespace: str
+) -> None:
+    """JetStream answers "unavailable" while a cluster elects a stream's leader; the same
+    answer comes before a stream exists. Asked during that time, an append and a load
+    succeed once the stream answers (here: created 0.6 s later) and store the event once."""
+    spec = StreamSpec(name=f"LATE_{namespace}", prefix=f"{namespace}late")
+    store = EventStore(nc, spec, registry=registry)
+    late = asyncio.create_task(_created_after(nc, spec, 0.6))
+    stored = await store.append(ref(), [deposit(5)], expected_version=0)
+    await late
+    assert [e.id for e in await store.load(ref())] == [stored[0].id]
+    assert (await nc.jetstream().stream_info(spec.name)).state.messages == 1
+
+
+async def _created_after(nc: Client, spec: StreamSpec, seconds: float) -> None:
+    await asyncio.sleep(seconds)
+    await ensure_stream(nc.jetstream(), spec)

@@ -6,15 +6,16 @@ import asyncio
 import contextlib
 import re
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import NotFoundError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RawStreamMsg
+from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from fleet.events import AggregateRef, Envelope, EventRegistry, aggregate_subject
 from fleet.events.subjects import all_events_subject
@@ -41,6 +42,14 @@ FETCH_BATCH = 1000
 FETCH_WAIT_S = 2.0
 READER_IDLE_S = 30.0
 SUBJECT_MAX = 256  # a quarantined subject is recorded up to this length
+# A JetStream cluster answers "unavailable" (503, no responders) for a few seconds while
+# it elects a stream's leader (a node lost, a fresh R3 stream): asked again after these
+# pauses (3.75 s in all) before the caller sees the error. Appends carry Nats-Msg-Id, so
+# asking again never stores an event twice.
+UNAVAILABLE_PAUSES_S = (0.25, 0.5, 1.0, 2.0)
+UNAVAILABLE = 503
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -114,14 +123,18 @@ class EventStore:
             if refused is not None:
                 raise AppendRejected(f"event {envelope.id} is not a valid event: {refused}")
         subject = self.subject(aggregate)
-        if len(envelopes) == 1:
-            outcome = await publish_one(
-                self._nc, subject, envelopes[0], expected_version, self._timeout
-            )
-        else:
-            outcome = await publish_batch(
-                self._nc, subject, envelopes, expected_version, self._timeout
-            )
+        for pause in (*UNAVAILABLE_PAUSES_S, None):
+            if len(envelopes) == 1:
+                outcome = await publish_one(
+                    self._nc, subject, envelopes[0], expected_version, self._timeout
+                )
+            else:
+                outcome = await publish_batch(
+                    self._nc, subject, envelopes, expected_version, self._timeout
+                )
+            if outcome.error_code != UNAVAILABLE or pause is None:
+                break
+            await asyncio.sleep(pause)
         return await self._settle(aggregate, envelopes, expected_version, outcome)
 
     async def _settle(
@@ -152,10 +165,13 @@ class EventStore:
             return [by_id[event_id] for event_id in wanted]
         return None
 
+    async def _last_msg(self, subject: str) -> RawStreamMsg:
+        return await _while_electing(lambda: self._js.get_last_msg(self._spec.name, subject))
+
     async def version(self, aggregate: AggregateRef) -> int:
         """The stream sequence of the aggregate's last event, 0 if it has none."""
         try:
-            last = await self._js.get_last_msg(self._spec.name, self.subject(aggregate))
+            last = await self._last_msg(self.subject(aggregate))
         except NotFoundError:
             return 0
         return int(last.seq or 0)
@@ -164,7 +180,7 @@ class EventStore:
         """The stream sequence of the last event matching ``subject`` (wildcards allowed),
         0 if none does."""
         try:
-            last = await self._js.get_last_msg(self._spec.name, subject)
+            last = await self._last_msg(subject)
         except NotFoundError:
             return 0
         return int(last.seq or 0)
@@ -172,7 +188,7 @@ class EventStore:
     async def last(self, aggregate: AggregateRef) -> Envelope | None:
         """The aggregate's last event, or ``None`` (one direct get, no replay)."""
         try:
-            message = await self._js.get_last_msg(self._spec.name, self.subject(aggregate))
+            message = await self._last_msg(self.subject(aggregate))
         except NotFoundError:
             return None
         return Envelope.from_wire(message.data or b"", int(message.seq or 0))
@@ -243,8 +259,12 @@ class EventStore:
         position = max(start, 1)
         while True:
             config = _reader_config(filters, position, from_time)
-            sub = await self._js.pull_subscribe(
-                filters[0] if len(filters) == 1 else "", stream=self._spec.name, config=config
+            sub = await _while_electing(
+                lambda: self._js.pull_subscribe(
+                    filters[0] if len(filters) == 1 else "",
+                    stream=self._spec.name,
+                    config=config,  # noqa: B023 - awaited before the loop goes on
+                )
             )
             try:
                 async for msg in _fetch_forever(sub):
@@ -290,6 +310,17 @@ def _reader_config(filters: list[str], start: int, from_time: datetime | None) -
     if len(filters) > 1:
         config.filter_subjects = filters
     return config
+
+
+async def _while_electing(call: Callable[[], Awaitable[T]]) -> T:
+    """``call()``, asked again while JetStream answers "unavailable" (a leader election);
+    the error once :data:`UNAVAILABLE_PAUSES_S` are spent."""
+    for pause in UNAVAILABLE_PAUSES_S:
+        try:
+            return await call()
+        except ServiceUnavailableError:
+            await asyncio.sleep(pause)
+    return await call()
 
 
 async def _fetch_forever(sub: JetStreamContext.PullSubscription) -> AsyncIterator[Msg]:
