@@ -10,25 +10,16 @@ import pytest
 from fleet.bingx import BingxClient
 from fleet.bingx.errors import DuplicateClientOrderId
 from fleet.bingx.models import Order
-from fleet.events.trading import OrderAccepted, OrderIntended
+from fleet.events.trading import OrderAccepted
 from fleet.executor.adapters.bingx_account import BingxAccount
 from fleet.executor.domain.risk_gate import Caps, GateView
 from fleet.executor.order_flow import submit
 from fleet.risk import Instrument
+from fleet.testing.orders import btc_entry
 
 pytestmark = pytest.mark.unit
 
-INTENT = OrderIntended(
-    client_order_id="fl" + "1" * 38,
-    signal_id="s",
-    leg="entry",
-    symbol="BTC-USDT",
-    side="BUY",
-    position_side="LONG",
-    order_type="MARKET",
-    quantity=Decimal("0.01"),
-    leverage=5,
-)
+INTENT = btc_entry("1")
 BTC = Instrument(Decimal("0.001"), Decimal("0.001"), Decimal(2), 125, Decimal("0.1"), "BTC-USDT")
 GATE = GateView("active", "", Caps(Decimal(10_000), Decimal(50_000), 20), (), {"BTC-USDT": BTC})
 HELD = {  # what GET /trade/order answers for the first, filled submission

@@ -15,6 +15,7 @@ from fleet.eventstore import Repository
 from fleet.executor.domain.account import TradingAccount
 from fleet.executor.domain.positions import fill_from
 from fleet.executor.ports import OrderReport
+from fleet.testing.orders import btc_entry
 
 from .conftest import Trading
 from .test_fills import MODES, assert_trade_is_the_fills, filled_entry_and_exit, in_mode
@@ -61,17 +62,7 @@ async def test_one_fill_reported_by_two_owners_is_stored_once(trading: Trading) 
     landed; the new owner, loaded before it, finds the same fill by query: one event."""
     accounts = Repository(trading.store, domain_registry(), TradingAccount)
     user = AggregateId("u-fill-once")
-    intent = OrderIntended(
-        client_order_id="fl" + "1" * 38,
-        signal_id="s",
-        leg="entry",
-        symbol="BTC-USDT",
-        side="BUY",
-        position_side="LONG",
-        order_type="MARKET",
-        quantity=Decimal("0.01"),
-        leverage=5,
-    )
+    intent = btc_entry("1")
     setup = await accounts.load(user)
     setup.record(intent)
     setup.record(

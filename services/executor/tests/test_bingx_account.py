@@ -8,7 +8,6 @@ import pytest
 from fleet.bingx import BingxClient
 from fleet.bingx.errors import Banned, BingxError, OrderNotFound, UnknownOutcome
 from fleet.bingx.models import Order
-from fleet.events.trading import OrderIntended
 from fleet.executor.adapters.bingx_account import (
     BingxAccount,
     income_funding,
@@ -16,20 +15,11 @@ from fleet.executor.adapters.bingx_account import (
     stream_report,
 )
 from fleet.executor.ports import OrderRefused, OutcomeUnknown
+from fleet.testing.orders import btc_entry
 
 pytestmark = pytest.mark.unit
 
-INTENT = OrderIntended(
-    client_order_id="fl" + "0" * 38,
-    signal_id="s",
-    leg="entry",
-    symbol="BTC-USDT",
-    side="BUY",
-    position_side="LONG",
-    order_type="MARKET",
-    quantity=Decimal("0.01"),
-    leverage=5,
-)
+INTENT = btc_entry("0")
 PLACED = {
     "orderId": 1735950529123455088,
     "clientOrderID": INTENT.client_order_id,
