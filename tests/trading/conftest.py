@@ -6,6 +6,7 @@ bots start through the executor's command, signals are appended as the strategy 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -197,6 +198,44 @@ def executor_overrides() -> dict[str, str]:
     return {}
 
 
+@contextlib.asynccontextmanager
+async def running_path(
+    nc: Client,
+    spec: StreamSpec,
+    sim: SimulatorServer,
+    openbao_server: OpenBaoServer,
+    log_dir: Path,
+    base: dict[str, str],
+    *,
+    vault_extra: dict[str, str] | None = None,
+    executor_extra: dict[str, str] | None = None,
+) -> AsyncIterator[Trading]:
+    """The vault service and an executor on ``spec`` for the simulator ``sim`` (which it
+    stops after them, with ``nc``): the one way each trading fixture starts the path."""
+    vault_env = (
+        base
+        | {
+            "FLEET_VAULT_ADDR": openbao_server.addr,
+            "FLEET_VAULT_TOKEN": openbao_server.root_token,
+            "FLEET_HEALTH_CHECK_MINUTES": "60",
+        }
+        | (vault_extra or {})
+    )
+    vault = ServiceProcess("vault", vault_env, log_dir).start()
+    await _wait_for_vault(nc)
+    env = executor_env(base, **(executor_extra or {}))
+    executor = ServiceProcess("executor", env, log_dir).start()
+    handle = Trading(nc, EventStore(nc, spec), sim, vault, executor, env, log_dir)
+    handle.started.append(executor)
+    try:
+        yield handle
+    finally:
+        handle.stop_all()  # every executor the module started, the restarted ones too
+        vault.stop()
+        sim.stop()
+        await nc.close()
+
+
 @pytest.fixture(scope="module")
 async def trading(
     nats_server: Any,
@@ -219,26 +258,23 @@ async def trading(
         "FLEET_BINGX_BASE_URL": sim.url,
         "FLEET_LOG_FORMAT": "json",
     }
-    vault_env = base | {
-        "FLEET_VAULT_ADDR": openbao_server.addr,
-        "FLEET_VAULT_TOKEN": openbao_server.root_token,
-        "FLEET_HEALTH_CHECK_MINUTES": "60",
-        # a thousand traders connect at once: far beyond the platform's production budget
+    # a thousand traders connect at once: far beyond the platform's production budget
+    vault_extra = {
         "FLEET_CONNECT_PLATFORM_PER_MINUTE": "600000",
         "FLEET_CONNECT_PLATFORM_BURST": "100000",
         "FLEET_CONNECT_USER_BURST": "100",
     }
-    vault = ServiceProcess("vault", vault_env, log_dir).start()
-    await _wait_for_vault(nc)
-    env = executor_env(base, **executor_overrides)
-    executor = ServiceProcess("executor", env, log_dir).start()
-    handle = Trading(nc, EventStore(nc, spec), sim, vault, executor, env, log_dir)
-    yield handle
-    handle.started.append(executor)
-    handle.stop_all()  # every executor the module started, the restarted ones too
-    vault.stop()
-    sim.stop()
-    await nc.close()
+    async with running_path(
+        nc,
+        spec,
+        sim,
+        openbao_server,
+        log_dir,
+        base,
+        vault_extra=vault_extra,
+        executor_extra=executor_overrides,
+    ) as handle:
+        yield handle
 
 
 async def _wait_for_vault(nc: Client) -> None:

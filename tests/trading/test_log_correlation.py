@@ -16,12 +16,12 @@ import nats
 import pytest
 
 from fleet.events.trading import OrderAccepted, SignalEvaluated
-from fleet.eventstore import EventStore, StreamSpec
+from fleet.eventstore import StreamSpec
 from fleet.eventstore.stream import ensure_platform
 from fleet.stack import OpenBaoServer, SimulatorServer
 from fleet.testing.services import ServiceProcess
 
-from .conftest import Trading, eventually, executor_env
+from .conftest import Trading, eventually, running_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -49,24 +49,12 @@ async def traced(
         "FLEET_LOG_FORMAT": "json",
         "FLEET_LOG_LEVEL": "debug",
     }
-    vault_env = base | {
-        "FLEET_VAULT_ADDR": openbao_server.addr,
-        "FLEET_VAULT_TOKEN": openbao_server.root_token,
-        "FLEET_HEALTH_CHECK_MINUTES": "60",
-    }
-    vault = ServiceProcess("vault", vault_env, log_dir).start()
     # the simulator's candles run ahead of the wall clock: no signal is ever too old here
-    env = executor_env(base, FLEET_MAX_SIGNAL_AGE_S="86400")
-    executor = ServiceProcess("executor", env, log_dir).start()
-    handle = Trading(nc, EventStore(nc, spec), sim, vault, executor, env, log_dir)
-    handle.started.append(executor)
-    try:
+    executor_extra = {"FLEET_MAX_SIGNAL_AGE_S": "86400"}
+    async with running_path(
+        nc, spec, sim, openbao_server, log_dir, base, executor_extra=executor_extra
+    ) as handle:
         yield handle
-    finally:
-        handle.stop_all()
-        vault.stop()
-        sim.stop()
-        await nc.close()
 
 
 def json_lines(process: ServiceProcess) -> list[dict[str, Any]]:

@@ -37,9 +37,8 @@ from fleet.projections.runner import ProjectionRunner
 from fleet.projections.tables import ProjectionTables
 from fleet.stack import OpenBaoServer, SimulatorServer
 from fleet.stack.nats_cluster import ClusterNode, NatsCluster
-from fleet.testing.services import ServiceProcess
 
-from .conftest import TraderKeys, Trading, eventually, executor_env, intents_in
+from .conftest import TraderKeys, Trading, eventually, intents_in, running_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -98,29 +97,22 @@ async def on_cluster(
     assert info.config.num_replicas == 3
     await every_stream_led(nc.jetstream())  # the KV buckets too: R3 assets elect leaders
     base = {"FLEET_BINGX_BASE_URL": sim.url, "FLEET_LOG_FORMAT": "json"}
-    vault_env = (
-        base
-        | cluster.env_for("vault")
-        | {
-            "FLEET_VAULT_ADDR": openbao_server.addr,
-            "FLEET_VAULT_TOKEN": openbao_server.root_token,
-            "FLEET_HEALTH_CHECK_MINUTES": "60",
-            "FLEET_CONNECT_PLATFORM_PER_MINUTE": "600000",
-            "FLEET_CONNECT_PLATFORM_BURST": "100000",
-        }
-    )
-    vault = ServiceProcess("vault", vault_env, log_dir).start()
-    env = executor_env(base | cluster.env_for("executor"))
-    executor = ServiceProcess("executor", env, log_dir).start()
-    handle = Trading(nc, EventStore(nc, spec), sim, vault, executor, env, log_dir)
-    handle.started.append(executor)
-    try:
+    vault_extra = cluster.env_for("vault") | {
+        "FLEET_CONNECT_PLATFORM_PER_MINUTE": "600000",
+        "FLEET_CONNECT_PLATFORM_BURST": "100000",
+    }
+    executor_extra = cluster.env_for("executor")
+    async with running_path(
+        nc,
+        spec,
+        sim,
+        openbao_server,
+        log_dir,
+        base,
+        vault_extra=vault_extra,
+        executor_extra=executor_extra,
+    ) as handle:
         yield handle
-    finally:
-        handle.stop_all()
-        vault.stop()
-        sim.stop()
-        await nc.close()
 
 
 class LogWatcher:
