@@ -19,6 +19,7 @@ from fleet.executor.domain.risk_gate import (
     state_of,
 )
 from fleet.risk import Instrument
+from fleet.testing.orders import btc_entry
 
 pytestmark = pytest.mark.unit
 
@@ -142,17 +143,7 @@ def test_an_exit_of_a_held_position_passes_in_every_state_but_halted(
 @given(views(), prices)
 def test_no_entry_passes_while_reducing(view: GateView, price: Decimal) -> None:
     reducing = GateView("reducing", "daily loss", view.caps, view.holdings, INSTRUMENTS)
-    entry = OrderIntended(
-        client_order_id="c3",
-        signal_id="s3",
-        leg="entry",
-        symbol="BTC-USDT",
-        side="BUY",
-        position_side="LONG",
-        order_type="MARKET",
-        quantity=STEP,
-        leverage=1,
-    )
+    entry = btc_entry("3", STEP, leverage=1)
     refusal = check(entry, reducing, price)
     assert refusal is not None and refusal.code == "reducing"
 
@@ -174,18 +165,7 @@ def test_caps_and_states_explain_themselves() -> None:
 
 def test_a_stop_on_the_wrong_side_and_an_unknown_symbol_are_refused() -> None:
     view = GateView("active", "", Caps(Decimal(10**9), Decimal(10**9), 125), (), INSTRUMENTS)
-    entry = OrderIntended(
-        client_order_id="c4",
-        signal_id="s4",
-        leg="entry",
-        symbol="BTC-USDT",
-        side="BUY",
-        position_side="LONG",
-        order_type="MARKET",
-        quantity=STEP,
-        leverage=5,
-        stop_loss=Decimal("60000.5"),
-    )
+    entry = btc_entry("4", STEP, stop_loss=Decimal("60000.5"))
     refusal = check(entry, view, Decimal(60000))
     assert refusal is not None and refusal.code == "stop_side"
     assert refusal.reason == "refused: a long's stop 60000.5 must be below the current price 60000"
