@@ -7,7 +7,7 @@ from typing import Any
 import nats
 import pytest
 from nats.aio.client import Client
-from nats.js.errors import APIError
+from nats.js.errors import APIError, ServiceUnavailableError
 
 from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, EventRegistry, wrap
 from fleet.eventstore import (
@@ -232,3 +232,29 @@ async def test_an_append_and_a_load_wait_out_a_stream_that_is_not_there_yet(
 async def _created_after(nc: Client, spec: StreamSpec, seconds: float) -> None:
     await asyncio.sleep(seconds)
     await ensure_stream(nc.jetstream(), spec)
+
+
+class _PlacedLate:
+    """A pull subscription whose consumer is still being placed (a cluster answers its
+    first fetches "unavailable"), then delivers ``messages``."""
+
+    def __init__(self, refusals: int, messages: list[str]) -> None:
+        self.refusals = refusals
+        self.messages = messages
+
+    async def fetch(self, batch: int, timeout: float) -> list[str]:
+        if self.refusals:
+            self.refusals -= 1
+            raise ServiceUnavailableError
+        return self.messages
+
+
+async def test_a_reader_waits_out_a_consumer_being_placed_then_gives_up() -> None:
+    from fleet.eventstore import store
+
+    late = _PlacedLate(refusals=2, messages=["m1"])
+    got: Any = await anext(store._fetch_forever(late))  # type: ignore[arg-type]
+    assert got == "m1"
+    never = _PlacedLate(refusals=len(store.UNAVAILABLE_PAUSES_S) + 1, messages=["m2"])
+    with pytest.raises(ServiceUnavailableError):
+        await anext(store._fetch_forever(never))  # type: ignore[arg-type]

@@ -324,9 +324,16 @@ async def _while_electing(call: Callable[[], Awaitable[T]]) -> T:
 
 
 async def _fetch_forever(sub: JetStreamContext.PullSubscription) -> AsyncIterator[Msg]:
+    unavailable = 0  # answers "unavailable" in a row: a new consumer still being placed
     while True:
         try:
             messages = await sub.fetch(batch=FETCH_BATCH, timeout=FETCH_WAIT_S)
+        except ServiceUnavailableError:
+            if unavailable == len(UNAVAILABLE_PAUSES_S):
+                raise
+            await asyncio.sleep(UNAVAILABLE_PAUSES_S[unavailable])
+            unavailable += 1
+            continue
         except TimeoutError:
             # nothing new yet. nats-py raises its own TimeoutError or, when the wait runs
             # out while a batch is being read (a loaded machine), a bare asyncio one:
@@ -337,6 +344,7 @@ async def _fetch_forever(sub: JetStreamContext.PullSubscription) -> AsyncIterato
             if task is not None and task.cancelling():
                 raise asyncio.CancelledError from None
             continue
+        unavailable = 0
         for msg in messages:
             yield msg
 
