@@ -2,7 +2,7 @@
 BingX never holds two orders for one clientOrderID, and every order BingX holds is in the
 log as intended and accepted (none missing, none invented).
 
-``FLEET_CRASH_CYCLES`` sets the number of kills: 30 in the suite (about 100 s, kill points
+``FLEET_CRASH_CYCLES`` sets the number of kills: 30 in the suite (about 60 s, kill points
 spread over the whole flow by a seeded random), ``FLEET_CRASH_CYCLES=100`` or more for the
 soak the executor README describes."""
 
