@@ -27,6 +27,7 @@ from fleet.eventstore import EventStore
 from fleet.projections.meta import migrate
 from fleet.projections.personal_keys import PersonalKeys
 from fleet.stack import free_port
+from fleet.stack.tls import issue
 from fleet.testing.services import ServiceProcess
 
 SIGNING_KEY = "test-webhook-master-key"
@@ -174,46 +175,6 @@ async def harness(
     engine.dispose()
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and its key (the test's SMTP server speaks STARTTLS)."""
-    import datetime as dt
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "smtp.crt", directory / "smtp.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 SMTP_USER, SMTP_PASSWORD = "fleet-mailer", "smtp-secret-never-logged"
 
 
@@ -231,10 +192,10 @@ class SecureSmtp:
 def secure_smtp(tmp_path: Path) -> Iterator[SecureSmtp]:
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
-    cert, key = _self_signed(tmp_path)
+    files = issue(tmp_path / "tls", "smtp")  # the test's SMTP server speaks STARTTLS
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    server = SecureSmtp(Inbox(), free_port(), cert)
+    context.load_cert_chain(files.cert_file, files.key_file)
+    server = SecureSmtp(Inbox(), free_port(), files.ca_file)
 
     def authenticate(*args: Any) -> AuthResult:
         auth_data = args[-1]
