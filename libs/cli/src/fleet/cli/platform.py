@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import nats
+from nats.errors import NoRespondersError
 from sqlalchemy import create_engine
 
 from fleet.cli.notifications import start_notifications
@@ -41,13 +42,23 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+# "No responders": the service is up but its subscription is not live yet (just started).
+# Nobody received the command, so asking again is safe: every 0.5 s, for 5 s at most.
+NO_RESPONDER_PAUSES_S = (0.5,) * 10
+
+
 def nats_asker(url: str, timeout: float = 30.0) -> Ask:
-    """A blocking NATS request on its own connection."""
+    """A blocking NATS request on its own connection, asked again while nobody listens."""
 
     def ask(subject: str, body: bytes) -> bytes:
         async def request() -> bytes:
             nc = await nats.connect(url, max_reconnect_attempts=1)
             try:
+                for pause in NO_RESPONDER_PAUSES_S:
+                    try:
+                        return bytes((await nc.request(subject, body, timeout=timeout)).data)
+                    except NoRespondersError:
+                        await asyncio.sleep(pause)
                 return bytes((await nc.request(subject, body, timeout=timeout)).data)
             finally:
                 await nc.close()
