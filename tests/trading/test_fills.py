@@ -15,7 +15,9 @@ from fleet.events.catalog import domain_registry
 from fleet.events.trading import (
     FundingPaid,
     OrderAccepted,
+    OrderEnded,
     OrderFilled,
+    OrderIntended,
     PositionChanged,
     PositionClosed,
     PositionOpened,
@@ -181,3 +183,48 @@ async def test_a_funding_payment_moves_the_traders_pnl_by_the_simulators_amount(
     accounts = Repository(trading.store, domain_registry(), TradingAccount)
     account = await accounts.load(AggregateId(keys.user_id))
     assert account.funding == paid_by_bingx  # in the trader's PnL, once
+
+
+async def test_an_entry_cut_short_gets_a_stop_for_exactly_what_filled(trading: Trading) -> None:
+    """BingX's price protection fills two parts of three and expires the rest; it places
+    no stop for such an order (the simulator's strictest reading). The executor places a
+    reduce-only stop for what filled, once; the exit then closes that size."""
+    users = await metric(trading.executor, "executor_user_streams") + 1
+    keys = await trading.trader(risk_per_trade=Decimal(1))
+    await in_mode(trading, keys, DELAYED_PARTS | {"expire_after_parts": 2})
+    await streaming(trading, users)
+    await trading.signal("BTC-USDT", "up")
+
+    async def expired() -> list[OrderEnded]:
+        return [
+            e for e in await trading.events("account", keys.user_id) if isinstance(e, OrderEnded)
+        ]
+
+    [ended] = await eventually(expired)
+    assert ended.status == "EXPIRED" and ended.filled_quantity > 0
+    entry = await fills_of(trading, keys)
+    filled = sum((f.quantity for f in entry), Decimal(0))
+    assert len(entry) == 2 and filled == ended.filled_quantity
+
+    async def stops() -> list[dict[str, Any]]:
+        orders = (await trading.account_state(keys))["orders"]
+        return [o for o in orders if o["type"] == "STOP_MARKET" and o["status"] == "NEW"]
+
+    [stop] = await eventually(stops)
+    [position] = (await trading.account_state(keys))["positions"]
+    assert Decimal(position["quantity"]) == filled and Decimal(stop["origQty"]) == filled
+    assert stop["side"] == "SELL" and stop["positionSide"] in (position["side"], "BOTH")
+    events = await trading.events("account", keys.user_id)
+    [placed] = [e for e in events if isinstance(e, OrderIntended) and e.leg == "stop"]
+    assert placed.quantity == filled and placed.client_order_id == stop["clientOrderId"]
+    assert [e for e in events if isinstance(e, PositionOpened | PositionChanged) and e.manual] == []
+    await trading.sim_api("POST", "/sim/modes", {"apiKey": keys.api_key, "reset": True})
+    await trading.signal("BTC-USDT", "down")  # an exit filled in full
+
+    async def closed() -> list[PositionClosed]:
+        fills = await fills_of(trading, keys)
+        return [f.closed for f in fills if f.closed is not None]
+
+    [trade] = await eventually(closed)
+    assert trade.quantity == filled and not trade.manual
+    assert await stops() == []  # BingX cancels a closed position's stop

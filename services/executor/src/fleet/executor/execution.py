@@ -44,6 +44,7 @@ from fleet.executor.domain.positions import (
     vanished,
 )
 from fleet.executor.domain.risk_gate import Caps, GateView
+from fleet.executor.domain.stops import stop_intent, uncovered
 from fleet.executor.ports import OrderReport, OutcomeUnknown
 from fleet.executor.traders import Trader
 from fleet.obs import get_logger
@@ -203,6 +204,7 @@ class Execution:
                 if order is not None and report.cumulative_quantity > order.filled:
                     await self._poll(trader)  # a gap: the query tells the totals
             await trader.save()
+            await self._cover_stops(trader)
 
     def _record(self, trader: Trader, report: OrderReport) -> bool:
         """Record what ``report`` adds; False when it adds nothing."""
@@ -233,6 +235,7 @@ class Execution:
             if trader.account.orders:
                 await self._poll(trader)
                 await trader.save()
+                await self._cover_stops(trader)
 
     def _follow_up(self, trader: Trader) -> None:
         running = self._follow_ups.get(trader.user_id)
@@ -312,6 +315,7 @@ class Execution:
                 self._settle(trader, intent, outcome)
             await self._poll(trader)  # takeover: what filled while nobody listened
             await trader.save()
+            await self._cover_stops(trader)
             return len(trader.account.open_intents)
 
     async def _resolve_one(
@@ -360,6 +364,38 @@ class Execution:
                 trader.account.record(event)
             await self._fund(trader)
             await trader.save()
+            await self._cover_stops(trader)
+
+    async def _cover_stops(self, trader: Trader) -> None:
+        """Place the stop-loss of every trade whose entry ended short (once per trade and
+        size, through the risk gate), then cancel the stops it replaces."""
+        for trade in uncovered(trader.account):
+            try:
+                instrument = await self.contracts.rules(trade.symbol)
+            except UnknownSymbol as exc:
+                get_logger().warning("stop not placed", user=trader.user_id, error=str(exc))
+                continue
+            leverage = trader.view.settings.leverage
+            intent = stop_intent(trade, trader.user_id, leverage, instrument)
+            if not trader.account.intend(intent):
+                continue  # placed or refused before: its outcome is in the log
+            await trader.save()
+            await self._carry_out(trader, intent, {})
+            if trader.account.trades.get((trade.symbol, trade.direction), trade).stop_uncovered:
+                continue  # refused: the rejection says why
+            await self._cancel_other_stops(trader, intent)
+
+    async def _cancel_other_stops(self, trader: Trader, kept: OrderIntended) -> None:
+        """The stop-losses on the position's side other than ``kept`` (the one attached to
+        the entry, for the size it asked for) are cancelled; one that cannot be is left
+        (reduce-only: it can close the position, never open one) and logged."""
+        try:
+            for stop in await trader.exchange.stops(kept.symbol):
+                same_side = (stop.side, stop.position_side) == (kept.side, kept.position_side)
+                if same_side and stop.client_order_id != kept.client_order_id:
+                    await trader.exchange.cancel(kept.symbol, stop.exchange_order_id)
+        except OutcomeUnknown as exc:
+            get_logger().warning("old stop not cancelled", user=trader.user_id, error=str(exc))
 
 
 def _last_funding_time(now: datetime) -> datetime:

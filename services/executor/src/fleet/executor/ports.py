@@ -78,6 +78,18 @@ class ExchangeFill:
     fee: Decimal
 
 
+@dataclass(frozen=True)
+class ExchangeStop:
+    """A resting stop-loss (``STOP_MARKET``) order on the exchange."""
+
+    client_order_id: str
+    exchange_order_id: str
+    side: Literal["BUY", "SELL"]
+    position_side: Literal["LONG", "SHORT", "BOTH"]
+    quantity: Decimal
+    stop_price: Decimal
+
+
 class OrderRefused(Exception):
     """The exchange answered and refused the order (a final outcome), or it was never
     sent because it could not be signed (``bingx_code`` is then ``None``)."""
@@ -120,6 +132,14 @@ class Account(Exchange, Protocol):
 
     async def funding(self, since_ms: int) -> list[FundingPaid]:
         """Funding fees since ``since_ms`` from BingX's income history."""
+        ...
+
+    async def stops(self, symbol: str) -> list[ExchangeStop]:
+        """The resting stop-loss orders on ``symbol`` (:class:`OutcomeUnknown`)."""
+        ...
+
+    async def cancel(self, symbol: str, exchange_order_id: str) -> None:
+        """Cancel one order (:class:`OutcomeUnknown` when BingX cannot say it did)."""
         ...
 
     async def configure(self, symbol: str, leverage: int, hedge: bool) -> None:

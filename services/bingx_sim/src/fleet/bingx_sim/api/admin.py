@@ -231,6 +231,7 @@ class ModeChange(BaseModel):
     partial_spread: Decimal | None = Field(default=None, ge=0, le=Decimal("0.05"))
     funding_rate: Decimal | None = Field(default=None, ge=Decimal("-0.03"), le=Decimal("0.03"))
     precision: str | None = Field(default=None, pattern="^(truncate|reject)$")
+    expire_after_parts: int | None = Field(default=None, ge=0, le=100)
     reset: bool = False
 
 
@@ -242,6 +243,7 @@ def _mode_body(mode: ExecutionMode) -> dict[str, Any]:
         "partial_spread": str(mode.partial_spread),
         "funding_rate": str(mode.funding_rate),
         "precision": mode.precision,
+        "expire_after_parts": mode.expire_after_parts,
     }
 
 

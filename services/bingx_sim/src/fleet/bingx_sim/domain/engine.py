@@ -189,6 +189,8 @@ class Engine:
         self._check_margin(account, sim, sim.quantity, mark, Decimal(0))
         self._notify(account, sim, None)
         start = time.monotonic() + mode.fill_delay_ms / 1000
+        if 0 < mode.expire_after_parts < len(pieces):  # the rest expires (quantity 0)
+            pieces = [*pieces[: mode.expire_after_parts], Decimal(0)]
         for n, piece in enumerate(pieces):
             self.scheduled.append(
                 Scheduled(
@@ -239,6 +241,9 @@ class Engine:
             order = account.orders.get(part.order_id) if account else None
             if account is None or order is None or order.status not in ("NEW", "PARTIALLY_FILLED"):
                 continue
+            if part.quantity == 0:
+                self.expire(account, order)
+                continue
             spec = spec_for(order.symbol)
             price = self._market_price(order.side, marks[order.symbol], part.offset)
             try:
@@ -250,10 +255,9 @@ class Engine:
                 self._attach(account, order, now_ms)
 
     def expire(self, account: Account, order: SimOrder) -> None:
-        """An order the exchange could not carry on with (margin gone, position gone)."""
-        order.status = "CANCELLED" if order.executed == 0 else "FILLED"
-        if order.executed:
-            order.quantity = order.executed
+        """An order the exchange could not carry on with (margin gone, position gone, cut
+        short): ``CANCELLED`` when nothing filled, else ``EXPIRED`` with what filled."""
+        order.status = "CANCELLED" if order.executed == 0 else "EXPIRED"
         order.update_ms = exchange_ms()
         account.resting.discard(order.order_id)
         self._notify(account, order, None)

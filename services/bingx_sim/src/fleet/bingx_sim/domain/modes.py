@@ -19,7 +19,10 @@ class ExecutionMode:
     of the price) further from the mark than the last. ``precision`` "truncate" cuts
     prices and quantities to the contract's precision (API.md §4.0), "reject" refuses
     them with 110425. Funding: ``funding_rate`` of the position's value every 8 h of
-    simulated time (longs pay a positive rate, shorts receive it)."""
+    simulated time (longs pay a positive rate, shorts receive it). ``expire_after_parts``
+    above 0 fills only that many parts of a delayed MARKET order and expires the rest
+    (``EXPIRED``, partly filled), as BingX does when its price protection cuts an order
+    short; no stop-loss is attached to such an order (the strictest reading of BingX)."""
 
     fill_delay_ms: int = 0
     partial_fills: int = 1
@@ -27,6 +30,7 @@ class ExecutionMode:
     partial_spread: Decimal = Decimal("0.0002")
     funding_rate: Decimal = Decimal("0.0001")
     precision: str = "truncate"
+    expire_after_parts: int = 0
 
     @property
     def immediate(self) -> bool:

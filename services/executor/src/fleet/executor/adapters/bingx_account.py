@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -41,6 +43,7 @@ from fleet.executor.ports import (
     ExchangeFill,
     ExchangeOrder,
     ExchangePosition,
+    ExchangeStop,
     OrderRefused,
     OrderReport,
     OutcomeUnknown,
@@ -118,35 +121,28 @@ class BingxAccount:
             raise OrderRefused(exc.bingx_message, exc.code) from None
 
     async def find(self, symbol: str, client_order_id: str) -> ExchangeOrder | None:
-        try:
-            order = await self._client.query_order(symbol, client_order_id=client_order_id)
-        except OrderNotFound:
-            return None
-        except (BingxError, SigningUnavailable) as exc:
-            raise OutcomeUnknown(f"cannot ask BingX about {client_order_id}: {exc}") from None
+        with _asking(f"cannot ask BingX about {client_order_id}"):
+            try:
+                order = await self._client.query_order(symbol, client_order_id=client_order_id)
+            except OrderNotFound:
+                return None
         return _order(order)
 
     async def positions(self) -> list[ExchangePosition]:
-        try:
+        with _asking("positions unavailable"):
             found = await self._client.positions()
-        except (BingxError, SigningUnavailable) as exc:
-            raise OutcomeUnknown(f"positions unavailable: {exc}") from None
         return [_position(p) for p in found if p.amount != 0]
 
     async def balance(self) -> ExchangeBalance:
-        try:
+        with _asking("balance unavailable"):
             found = await self._client.balance()
-        except (BingxError, SigningUnavailable) as exc:
-            raise OutcomeUnknown(f"balance unavailable: {exc}") from None
         return ExchangeBalance(
             found.balance, found.equity, found.available_margin, found.unrealized_profit
         )
 
     async def fills(self, symbol: str, since_ms: int) -> list[ExchangeFill]:
-        try:
+        with _asking("fills unavailable"):
             found = await self._client.fills(symbol, since_ms, int(time.time() * 1000) + 1000)
-        except (BingxError, SigningUnavailable) as exc:
-            raise OutcomeUnknown(f"fills unavailable: {exc}") from None
         return [
             ExchangeFill(f.client_order_id, f.side, f.price, f.quantity, abs(f.commission))
             for f in found
@@ -155,41 +151,56 @@ class BingxAccount:
     async def funding(self, since_ms: int) -> list[FundingPaid]:
         """Funding fees paid or received since ``since_ms`` (BingX's income history)."""
         now_ms = int(time.time() * 1000)
-        try:
+        with _asking("income unavailable"):
             rows = await self._client.income("FUNDING_FEE", since_ms, now_ms + 1000)
-        except (BingxError, SigningUnavailable) as exc:
-            raise OutcomeUnknown(f"income unavailable: {exc}") from None
         return [paid for paid in map(income_funding, rows) if paid is not None]
 
+    async def stops(self, symbol: str) -> list[ExchangeStop]:
+        with _asking(f"open orders of {symbol} unavailable"):
+            found = await self._client.open_orders(symbol)
+        return [
+            ExchangeStop(
+                o.client_order_id, o.order_id, o.side, o.position_side, o.quantity, o.stop_price
+            )
+            for o in found
+            if o.type == "STOP_MARKET"
+        ]
+
+    async def cancel(self, symbol: str, exchange_order_id: str) -> None:
+        with _asking(f"order {exchange_order_id} not cancelled"):
+            await self._client.cancel_order(symbol, order_id=exchange_order_id)
+
     async def configure(self, symbol: str, leverage: int, hedge: bool) -> None:
-        try:
+        with _asking(f"cannot configure {symbol}"):
             if await self._client.hedge_mode() != hedge:
                 await self._client.set_hedge_mode(hedge)
             sides: tuple[PositionSide, ...] = ("LONG", "SHORT") if hedge else ("BOTH",)
             for side in sides:
                 await self._client.set_leverage(symbol, side, leverage)
-        except (BingxError, SigningUnavailable) as exc:
-            raise OutcomeUnknown(f"cannot configure {symbol}: {exc}") from None
 
     async def open_stream(self) -> str:
-        try:
+        with _asking("no user-data stream"):
             return await self._client.create_listen_key()
-        except (BingxError, SigningUnavailable) as exc:
-            raise OutcomeUnknown(f"no user-data stream: {exc}") from None
 
     async def keep_stream(self, listen_key: str) -> None:
-        try:
-            await self._client.keep_alive_listen_key(listen_key)
-        except ListenKeyGone:
-            raise StreamExpired(f"listenKey {listen_key[:8]}… is gone") from None
-        except (BingxError, SigningUnavailable) as exc:
-            raise OutcomeUnknown(f"listenKey not extended: {exc}") from None
+        with _asking("listenKey not extended"):
+            try:
+                await self._client.keep_alive_listen_key(listen_key)
+            except ListenKeyGone:
+                raise StreamExpired(f"listenKey {listen_key[:8]}… is gone") from None
 
     async def close_stream(self, listen_key: str) -> None:
-        try:
+        with _asking("listenKey not deleted"):
             await self._client.delete_listen_key(listen_key)
-        except (BingxError, SigningUnavailable) as exc:
-            raise OutcomeUnknown(f"listenKey not deleted: {exc}") from None
+
+
+@contextmanager
+def _asking(what: str) -> Iterator[None]:
+    """BingX could not answer (or the request could not be signed): ``what`` is unknown."""
+    try:
+        yield
+    except (BingxError, SigningUnavailable) as exc:
+        raise OutcomeUnknown(f"{what}: {exc}") from None
 
 
 class _Unanswered(Exception):

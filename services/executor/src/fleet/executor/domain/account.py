@@ -56,6 +56,9 @@ class OpenTrade:
     closed_quantity: Decimal = Decimal(0)  # closed so far by partial exits
     exit_value: Decimal = Decimal(0)  # sum of price x quantity of those exits
     gross_pnl: Decimal = Decimal(0)  # their PnL before fees
+    # its entry ended with less filled than asked: the stop BingX attached to the entry
+    # may not cover what filled (BingX may attach none); Fleet places its own
+    stop_uncovered: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,8 +194,10 @@ class TradingAccount(Aggregate):
 
     def _apply_account(self, event: DomainEvent) -> None:
         if isinstance(event, OrderEnded):
-            self.orders.pop(event.client_order_id, None)
+            order = self.orders.pop(event.client_order_id, None)
             self._ended.add(event.exchange_order_id)
+            if order is not None:
+                self._ended_short(order)
         elif isinstance(event, FundingPaid):
             self._fundings.add(event.funding_id)
             self.funding += event.amount
@@ -204,6 +209,9 @@ class TradingAccount(Aggregate):
     def _on_outcome(self, event: OrderAccepted | OrderRejected) -> None:
         intent = self.intents.pop(event.client_order_id, None)
         self._done.add(event.client_order_id)
+        if intent is not None and intent.order_type == "STOP_MARKET":
+            self._stop_outcome(intent, event)
+            return
         fresh = event.client_order_id not in self.orders
         # older events carried their fill inside: such an order is not live
         legacy = isinstance(event, OrderAccepted) and (event.opened or event.closed)
@@ -234,6 +242,33 @@ class TradingAccount(Aggregate):
             self._changed_by_fill(event)
         if event.closed is not None:
             self._closed(event.closed)
+        if order is not None and event.order_status == "FILLED":
+            self._ended_short(order)
+
+    def _ended_short(self, order: LiveOrder) -> None:
+        """An entry with a stop-loss that ended with less filled than it asked for: its
+        trade's stop must be placed again for what filled."""
+        intent = order.intent
+        if intent.leg != "entry" or intent.stop_loss is None:
+            return
+        if not 0 < order.filled < intent.quantity:
+            return
+        opens: Direction = "long" if intent.side == "BUY" else "short"
+        key = (intent.symbol, opens)
+        trade = self.trades.get(key)
+        if trade is not None and not trade.manual:
+            self.trades[key] = replace(trade, stop_uncovered=True)
+
+    def _stop_outcome(self, intent: OrderIntended, event: OrderAccepted | OrderRejected) -> None:
+        """A stop-loss order Fleet placed for a trade: it rests on BingX (not a live order
+        Fleet waits on: its trigger closes the trade, found by reconciliation). Accepted
+        for the trade's whole size, the trade is covered again."""
+        closes: Direction = "long" if intent.side == "SELL" else "short"
+        key = (intent.symbol, closes)
+        trade = self.trades.get(key)
+        accepted = isinstance(event, OrderAccepted)
+        if accepted and trade is not None and trade.quantity == intent.quantity:
+            self.trades[key] = replace(trade, stop_uncovered=False)
 
     def _changed_by_fill(self, event: OrderFilled) -> None:
         assert event.changed is not None

@@ -1,0 +1,56 @@
+"""Stop-losses Fleet places itself. Pure.
+
+An entry carries its stop-loss attached (BingX places it when the entry fills). When an
+entry ends with less filled than it asked for (BingX's price protection cut it short, or
+its margin ran out), the attached stop may cover the wrong size, or BingX may not place it
+at all: the trade is then *uncovered* (:attr:`OpenTrade.stop_uncovered`) and Fleet places
+a reduce-only ``STOP_MARKET`` for exactly what filled, at the trade's stop on the tick.
+Its clientOrderID comes from the trade and the size, so it is placed once whatever
+crashes; it passes the one risk gate like every other order (an exit path: it may only
+reduce what Fleet holds).
+"""
+
+from __future__ import annotations
+
+from fleet.events.trading import OrderIntended
+from fleet.executor.domain.account import OpenTrade, TradingAccount
+from fleet.executor.domain.ids import client_order_id
+from fleet.risk import Instrument
+
+STOP_LEG = "stop"
+
+
+def uncovered(account: TradingAccount) -> list[OpenTrade]:
+    """Fleet's trades whose stop must be placed now (none while an order of the symbol is
+    still filling: the size is not final yet)."""
+    filling = {order.intent.symbol for order in account.orders.values()}
+    return [
+        trade
+        for trade in account.trades.values()
+        if trade.stop_uncovered
+        and not trade.manual
+        and trade.stop_price is not None
+        and trade.symbol not in filling
+    ]
+
+
+def stop_intent(
+    trade: OpenTrade, user_id: str, leverage: int, instrument: Instrument
+) -> OrderIntended:
+    """The reduce-only stop-loss order covering all of ``trade``."""
+    assert trade.stop_price is not None
+    quantity = instrument.quantity(trade.quantity)
+    size = format(quantity.normalize(), "f")
+    return OrderIntended(
+        client_order_id=client_order_id(f"{trade.trade_id}:{size}", user_id, STOP_LEG),
+        signal_id=trade.trade_id,
+        leg=STOP_LEG,
+        symbol=trade.symbol,
+        side="SELL" if trade.direction == "long" else "BUY",
+        position_side=trade.position_side,
+        order_type="STOP_MARKET",
+        quantity=quantity,
+        leverage=leverage,
+        stop_price=instrument.stop(trade.direction, trade.stop_price),
+        reduce_only=trade.position_side == "BOTH",
+    )
