@@ -5,13 +5,14 @@ ordered replay): FastStream has no API for those. Services use FastStream for th
 subscribers and publishers.
 """
 
-from fleet.eventstore.aggregate import Aggregate, Repository
+from fleet.events.aggregate import Aggregate  # the pure base, re-exported
 from fleet.eventstore.errors import (
     AppendRejected,
     ConcurrencyError,
     EventStoreError,
     StreamMisconfigured,
 )
+from fleet.eventstore.repository import Repository
 from fleet.eventstore.store import EventStore, StoredEvent
 from fleet.eventstore.stream import (
     NOTIFY_BUCKET,

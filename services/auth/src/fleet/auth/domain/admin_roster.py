@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from fleet.auth.errors import Conflict
 from fleet.events import AggregateId, DomainEvent
+from fleet.events.aggregate import Aggregate
 from fleet.events.users import (
     ADMIN_ROSTER_AGGREGATE,
     ADMIN_ROSTER_ID,
     AdminRosterJoined,
     AdminRosterLeft,
 )
-from fleet.eventstore import Aggregate
 
 ROSTER_ID = AggregateId(ADMIN_ROSTER_ID)
 

@@ -14,6 +14,7 @@ from fleet.auth.domain.login_policy import FailureRecord, LoginPolicy
 from fleet.auth.domain.trading_settings import merge_settings
 from fleet.auth.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fleet.events import AggregateId, DomainEvent
+from fleet.events.aggregate import Aggregate
 from fleet.events.users import (
     USER_AGGREGATE,
     AccessTokenCreated,
@@ -36,7 +37,6 @@ from fleet.events.users import (
     ViewerGrantGiven,
     ViewerGrantRevoked,
 )
-from fleet.eventstore import Aggregate
 
 
 @dataclass

@@ -13,8 +13,8 @@ from typing import Literal
 
 from fleet.auth.errors import Conflict
 from fleet.events import AggregateId, DomainEvent
+from fleet.events.aggregate import Aggregate
 from fleet.events.users import USERNAME_AGGREGATE, UsernameClaimed, UsernameReleased
-from fleet.eventstore import Aggregate
 
 # What became of the user a claim names: present (holds it), gone (deleted) or pending
 # (no events yet: being created now, or its creator crashed between the two appends).

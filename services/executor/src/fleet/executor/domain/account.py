@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Literal
 
 from fleet.events import AggregateId, DomainEvent
+from fleet.events.aggregate import Aggregate
 from fleet.events.trading import (
     ACCOUNT_AGGREGATE,
     AccountValued,
@@ -29,7 +30,6 @@ from fleet.events.trading import (
     PositionOpened,
     SignalEvaluated,
 )
-from fleet.eventstore import Aggregate
 
 Direction = Literal["long", "short"]
 # Enough to de-duplicate every signal still inside the follow window, and every order

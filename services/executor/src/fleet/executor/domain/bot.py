@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Literal
 
 from fleet.events import AggregateId, DomainEvent
+from fleet.events.aggregate import Aggregate
 from fleet.events.bots import (
     BOT_AGGREGATE,
     BotPaused,
@@ -16,7 +17,6 @@ from fleet.events.bots import (
     FlattenRequested,
 )
 from fleet.events.users import TradingSettings
-from fleet.eventstore import Aggregate
 
 BotStatus = Literal["stopped", "active", "paused"]
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Literal
 
 from fleet.events import AggregateId, DomainEvent
+from fleet.events.aggregate import Aggregate
 from fleet.events.credentials import (
     CREDENTIAL_AGGREGATE,
     BingxEnvironment,
@@ -18,7 +19,6 @@ from fleet.events.credentials import (
     CredentialVerificationFailed,
     CredentialVerified,
 )
-from fleet.eventstore import Aggregate
 from fleet.vault.domain.policy import AccountSnapshot
 
 Status = Literal["none", "verified", "failed", "disconnected"]
