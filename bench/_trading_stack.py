@@ -27,7 +27,7 @@ from fleet.events import AggregateId, AggregateRef, wrap
 from fleet.events.catalog import domain_registry
 from fleet.events.commands import Command, command_subject
 from fleet.events.executor_commands import StartBot
-from fleet.events.trading import ExchangeConfigured, OrderAccepted, OrderRejected
+from fleet.events.trading import ExchangeConfigured, OrderAccepted, OrderFilled, OrderRejected
 from fleet.events.users import TradingSettings, TradingSettingsChanged, UserCreated
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.eventstore.stream import ensure_platform
@@ -61,6 +61,7 @@ class Watcher:
         self.accepted: dict[str, datetime] = {}
         self.rejected: dict[str, str] = {}
         self.configured: set[str] = set()
+        self.filled: dict[str, tuple[datetime, str]] = {}  # order's last fill: when, by which path
         self.changed = asyncio.Event()
 
     async def run(self, start: int) -> None:
@@ -71,6 +72,12 @@ class Watcher:
                 self.accepted[envelope.data["client_order_id"]] = envelope.occurred_at
             elif envelope.type == OrderRejected.event_type:
                 self.rejected[envelope.data["client_order_id"]] = envelope.data["message"]
+            elif envelope.type == OrderFilled.event_type:
+                if envelope.data["order_status"] == "FILLED":
+                    self.filled[envelope.data["client_order_id"]] = (
+                        envelope.occurred_at,
+                        envelope.data["reported_by"],
+                    )
             elif envelope.type == ExchangeConfigured.event_type:
                 self.configured.add(envelope.aggregate.id)
             self.changed.set()
@@ -95,15 +102,21 @@ class TradingStack:
         sim_limits: bool,
         egress: list[str] | None = None,
         vault_workers: int = 2,
+        streams_per_egress: int | None = None,
     ) -> None:
         self.workdir = workdir
         self.sim_limits = sim_limits
         self.egress = egress or ["default"]
         self.vault_workers = vault_workers
+        # None: BingX's cap (54 user streams per egress identity, the rest polled); N: up
+        # to N per identity, the simulator lenient (no 60-socket cap per address)
+        self.streams_per_egress = streams_per_egress
         self.users: list[str] = []
         self.uids: dict[str, str] = {}  # Fleet user id -> simulator uid
         self._index = int(time.time()) // 300
         self._processes: list[ServiceProcess] = []
+        self.last_fills: list[float] = []  # per round: signal -> last order's fill recorded
+        self.fill_paths: dict[str, int] = {}  # fills recorded by "stream" / "query"
 
     async def __aenter__(self) -> TradingStack:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -112,6 +125,8 @@ class TradingStack:
         self.openbao = OpenBaoServer(self.workdir / f"bao-{uuid.uuid4().hex[:6]}", dev=True)
         self.openbao.start()
         extra = [] if self.sim_limits else ["--no-rate-limits"]
+        if self.streams_per_egress is not None:
+            extra.append("--lenient")
         self.sim = SimulatorServer(self.workdir, speed=1.0, extra=extra)
         self.sim.start()
         self.nc: Client = await nats.connect(self.nats.admin_url)
@@ -142,6 +157,11 @@ class TradingStack:
             "FLEET_EGRESS": json.dumps(self.egress),
             "FLEET_POLL_INTERVAL_S": "3600",
             "FLEET_PARTITIONS": "16",
+            **(
+                {"FLEET_USER_STREAMS_PER_EGRESS": str(self.streams_per_egress)}
+                if self.streams_per_egress is not None
+                else {}
+            ),
         }
         self.executor = ServiceProcess("executor", executor, self.workdir).start()
         self._processes.append(self.executor)
@@ -227,6 +247,12 @@ class TradingStack:
         failed = [watcher.rejected[c] for c in wanted if c in watcher.rejected]
         if failed:
             raise RuntimeError(f"{len(failed)} orders rejected, e.g. {failed[0]}")
+        # BingX's answer is not a fill: each order's fill comes by the user stream or by query
+        await watcher.until(lambda: all(c in watcher.filled for c in wanted), 300)
+        fills = [watcher.filled[c] for c in wanted]
+        self.last_fills.append(max((at - stored_at).total_seconds() for at, _ in fills))
+        for _, path in fills:
+            self.fill_paths[path] = self.fill_paths.get(path, 0) + 1
         return {u: (watcher.accepted[c] - stored_at).total_seconds() for c, u in wanted.items()}
 
     def cpu_seconds(self) -> dict[str, float]:

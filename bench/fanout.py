@@ -6,8 +6,10 @@ process. Users are set up the way the log knows them, credentials through vault,
 through the executor's command.
 
 Part 1 (simulator limits off): for each N, ``--signals`` signals alternating entry and
-exit for every user; signal -> last order accepted (p50/p99), orders/s, and where the
-time goes (the executor's own histograms). Baseline in the same run: the same number of
+exit for every user; signal -> last order accepted (p50/p99), orders/s, signal -> last
+fill recorded (BingX's answer is not a fill: fills come by the user stream, or by query
+for traders beyond the 54 streams one egress identity may hold; ``--fills``), and where
+the time goes (the executor's own histograms). Baseline in the same run: the same number of
 orders sent straight to the simulator with local HMAC (no vault, no log, no risk engine).
 
 Part 2 (simulator limits on, BingX's table): with 1 and 4 egress identities
@@ -38,9 +40,17 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def unlimited(users: int, signals: int, workdir: Path, vault_workers: int) -> None:
+async def unlimited(
+    users: int, signals: int, workdir: Path, vault_workers: int, fills: str
+) -> None:
+    """``fills`` "stream": every trader on a user stream (as with one egress address per
+    54 traders); "query": BingX's 54 streams on the one identity, the rest by query."""
+    print(f"  fills by {fills}:")
     async with TradingStack(
-        workdir / f"free-{users}", sim_limits=False, vault_workers=vault_workers
+        workdir / f"free-{users}-{fills}",
+        sim_limits=False,
+        vault_workers=vault_workers,
+        streams_per_egress=users if fills == "stream" else None,
     ) as stack:
         await stack.populate(users)
         before, cpu_before = await stack.executor_metrics(), stack.cpu_seconds()
@@ -54,6 +64,12 @@ async def unlimited(users: int, signals: int, workdir: Path, vault_workers: int)
         print(
             f"{users:>6} users: signal -> last order accepted p50 {p50:.2f} s, p99 {p99:.2f} s; "
             f"{users / statistics.mean(lasts):,.0f} orders/s"
+        )
+        last_fills = stack.last_fills
+        paths = ", ".join(f"{n} by {path}" for path, n in sorted(stack.fill_paths.items()))
+        print(
+            f"        signal -> last fill recorded p50 {percentile(last_fills, 0.5):.2f} s, "
+            f"p99 {percentile(last_fills, 0.99):.2f} s (fills: {paths})"
         )
         print("        where the CPU goes (2 cores shared by every part), per order:")
         for role, seconds in cpu_after.items():
@@ -151,13 +167,19 @@ async def main() -> None:
     parser.add_argument("--vault-workers", type=int, default=2, help="Part 1's vault processes")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/fleet-bench-fanout"))
     parser.add_argument("--parts", default="1,2", help="1: limits off, 2: limits on")
+    parser.add_argument(
+        "--fills",
+        default="stream,query",
+        help="Part 1: fills by user stream for every trader, and/or by query beyond 54",
+    )
     parser.add_argument("--identities", default="1,4", help="Part 2's egress identity counts")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     if "1" in parts:
         print("Part 1: simulator rate limits off")
         for users in (int(n) for n in args.users.split(",")):
-            await unlimited(users, args.signals, args.workdir, args.vault_workers)
+            for fills in args.fills.split(","):
+                await unlimited(users, args.signals, args.workdir, args.vault_workers, fills)
     if "2" not in parts:
         return
     print("Part 2: simulator rate limits on (BingX's table)")

@@ -47,6 +47,7 @@ from fleet.executor.domain.risk_gate import Caps, GateView
 from fleet.executor.domain.stops import stop_intent, uncovered
 from fleet.executor.ports import OrderReport, OutcomeUnknown
 from fleet.executor.traders import Trader
+from fleet.executor.traffic import SignalTraffic
 from fleet.obs import get_logger
 
 Clock = Callable[[], datetime]
@@ -80,6 +81,7 @@ class Execution:
     max_signal_age: timedelta | None = None  # None: one candle of the signal's timeframe
     caps: Caps = NO_CAPS  # the platform's caps on new exposure (the risk gate's)
     follow_up_s: tuple[float, ...] = FOLLOW_UP_S
+    traffic: SignalTraffic = field(default_factory=SignalTraffic)
     _follow_ups: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _funding_due: set[str] = field(default_factory=set)
     _funding_checked: dict[str, datetime] = field(default_factory=dict)
@@ -195,7 +197,8 @@ class Execution:
     async def on_report(self, trader: Trader, report: OrderReport) -> None:
         """An order's progress from the user-data stream: record its new fill (once,
         whichever path reports it) or its end; a stream report after a missed one is
-        completed by query."""
+        completed by query. While a signal's orders are going out, they go first."""
+        await self.traffic.quiet()
         async with trader.lock:
             if trader.account.orders.get(report.client_order_id) is None:
                 return  # not a live Fleet order (or already recorded to its end)
@@ -245,6 +248,7 @@ class Execution:
 
     async def _follow(self, trader: Trader) -> None:
         for delay in self.follow_up_s:
+            await self.traffic.quiet()  # a fan-out's orders first, then its stream reports
             await asyncio.sleep(delay)
             if not trader.account.orders:
                 return  # the stream reported every fill

@@ -107,8 +107,9 @@ class Fanout:
     async def _decide(self, trader: Trader, received: SignalReceived) -> None:
         metrics.FANOUT_IN_FLIGHT.inc()
         try:
-            async with self._gate:
-                await self.execution.on_signal(trader, received)
+            with self.execution.traffic.deciding():
+                async with self._gate:
+                    await self.execution.on_signal(trader, received)
         except Exception:  # one user's failure never stops the others
             get_logger().exception(
                 "signal decision failed", user=trader.user_id, signal=received.event_id

@@ -1,0 +1,38 @@
+"""Follow-up queries wait for a signal's decisions to finish (never longer than a bound)."""
+
+import asyncio
+
+import pytest
+
+from fleet.executor.traffic import SignalTraffic
+
+pytestmark = pytest.mark.unit
+
+
+async def test_quiet_at_once_when_nothing_is_deciding() -> None:
+    await asyncio.wait_for(SignalTraffic().quiet(), 0.5)
+
+
+async def test_a_query_waits_for_the_last_decision_in_flight() -> None:
+    traffic = SignalTraffic(max_wait_s=30)
+    order: list[str] = []
+
+    async def query() -> None:
+        await traffic.quiet()
+        order.append("query")
+
+    with traffic.deciding():
+        with traffic.deciding():
+            waiting = asyncio.create_task(query())
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)
+        assert order == []  # one decision is still in flight
+        order.append("last decision")
+    await asyncio.wait_for(waiting, 1)
+    assert order == ["last decision", "query"]
+
+
+async def test_a_query_is_never_starved() -> None:
+    traffic = SignalTraffic(max_wait_s=0.05)
+    with traffic.deciding():
+        await asyncio.wait_for(traffic.quiet(), 1)  # gave up waiting, did not hang
