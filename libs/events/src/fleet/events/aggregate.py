@@ -22,11 +22,15 @@ class Aggregate(ABC):
         self.id = aggregate_id
         self.version = 0
         self._pending: list[DomainEvent] = []
+        self._ref: AggregateRef | None = None
 
     @property
     def ref(self) -> AggregateRef:
-        """Type and id, as the event log knows them."""
-        return AggregateRef(type=self.aggregate_type, id=self.id)
+        """Type and id, as the event log knows them (validated once: every save and load
+        asks for it)."""
+        if self._ref is None:
+            self._ref = AggregateRef(type=self.aggregate_type, id=self.id)
+        return self._ref
 
     @abstractmethod
     def apply(self, event: DomainEvent) -> None:

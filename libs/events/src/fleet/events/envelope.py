@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, NewType
 
 import uuid_utils
@@ -80,6 +81,11 @@ class Envelope(BaseModel):
 
     def to_wire(self) -> bytes:
         """JSON bytes as stored in the log (the sequence is the log's, not the payload's)."""
+        return self._wire
+
+    @cached_property
+    def _wire(self) -> bytes:
+        # made once: an append screens the bytes it then publishes
         return self.model_dump_json(exclude={"sequence"}).encode()
 
     def with_sequence(self, sequence: int) -> Envelope:
