@@ -24,7 +24,6 @@ from sqlalchemy import (
     DateTime,
     Engine,
     MetaData,
-    RowMapping,
     String,
     Table,
     delete,
@@ -133,9 +132,11 @@ class SessionStore:
         log). Refreshes ``last_seen_at`` at most every 30 seconds."""
         digest = sha256(session_id)
         now = datetime.now(UTC)
+        idle_since = now - self.lifetimes.idle
         with self.engine.connect() as connection:
-            row = connection.execute(_RESOLVE, {"h": digest}).mappings().first()
-            if row is None or not self._alive(row, now):
+            asked = {"h": digest, "now": now, "idle_since": idle_since}
+            row = connection.execute(_RESOLVE, asked).mappings().first()
+            if row is None:
                 return None
             if now - row["last_seen_at"] >= LAST_SEEN_RESOLUTION:
                 connection.execute(
@@ -151,17 +152,6 @@ class SessionStore:
             row["role"],
             row["csrf_sha256"],
             bool(row["must_change_password"]),
-        )
-
-    def _alive(self, row: RowMapping, now: datetime) -> bool:
-        valid_after, locked_until = row["sessions_valid_after"], row["locked_until"]
-        return bool(
-            row["active"]
-            and not row["deleted"]
-            and row["expires_at"] > now
-            and now - row["last_seen_at"] < self.lifetimes.idle
-            and (valid_after is None or row["created_at"] > valid_after)
-            and (locked_until is None or locked_until <= now)
         )
 
     def end(self, session_hash: SessionHash) -> None:
@@ -185,22 +175,24 @@ class SessionStore:
         return int(result.rowcount)
 
 
+# The one rule of a session's life, in SQL (``s`` the session, ``u`` its user's row): kept
+# while its user is active and not deleted, it has not expired nor idled out, and it was
+# made after the user's last "log out everywhere"; usable while, besides, the user is not
+# locked out (a lock-out pauses sessions, it does not end them).
+KEPT = """u.active AND NOT u.deleted AND s.expires_at > :now AND s.last_seen_at > :idle_since
+      AND (u.sessions_valid_after IS NULL OR s.created_at > u.sessions_valid_after)"""
+ALIVE = KEPT + " AND (u.locked_until IS NULL OR u.locked_until <= :now)"
 _RESOLVE = text(
-    """
-    SELECT s.user_id, s.csrf_sha256, s.must_change_password, s.created_at, s.last_seen_at,
-           s.expires_at, u.username, u.role, u.active, u.deleted, u.locked_until,
-           u.sessions_valid_after
+    f"""
+    SELECT s.user_id, s.csrf_sha256, s.must_change_password, s.last_seen_at, u.username,
+           u.role
     FROM gateway.sessions s JOIN rm_users.users u ON u.user_id = s.user_id
-    WHERE s.session_sha256 = :h
-    """
+    WHERE s.session_sha256 = :h AND {ALIVE}
+    """  # noqa: S608 - constant SQL, parameters bound
 )
 _PURGE = text(
-    """
+    f"""
     DELETE FROM gateway.sessions s
-    WHERE s.expires_at <= :now OR s.last_seen_at <= :idle_since
-       OR NOT EXISTS (
-           SELECT 1 FROM rm_users.users u
-           WHERE u.user_id = s.user_id AND u.active AND NOT u.deleted
-             AND (u.sessions_valid_after IS NULL OR s.created_at > u.sessions_valid_after))
-    """
+    WHERE NOT EXISTS (SELECT 1 FROM rm_users.users u WHERE u.user_id = s.user_id AND {KEPT})
+    """  # noqa: S608 - constant SQL, parameters bound
 )
