@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from fleet.events.audit import AUDIT_EVENTS
 from fleet.events.bots import BOT_EVENTS
 from fleet.events.credentials import CREDENTIAL_EVENTS
@@ -25,8 +27,11 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
 )
 
 
+@cache
 def domain_registry() -> EventRegistry:
-    """A registry of every declared event type, with their upcasters."""
+    """The registry of every declared event type, with their upcasters (one per process:
+    a reader that decodes with the store's registry can take the event the store's screen
+    decoded)."""
     registry = EventRegistry(ALL_EVENTS)
     registry.upcaster("user.trading_settings_changed", 1)(with_settings_v1_to_v2)
     registry.upcaster("bot.started", 1)(with_settings_v1_to_v2)

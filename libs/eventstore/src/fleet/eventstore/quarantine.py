@@ -19,13 +19,14 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import cache
+from typing import NamedTuple
 
 from nats.js import JetStreamContext
 from nats.js.errors import KeyWrongLastSequenceError, NoKeysError, NotFoundError
 from prometheus_client import Counter
 from pydantic import ValidationError
 
-from fleet.events import Envelope, EventRegistry, aggregate_subject
+from fleet.events import DomainEvent, Envelope, EventRegistry, aggregate_subject
 from fleet.events.catalog import domain_registry
 from fleet.eventstore.stream import QUARANTINE_BUCKET
 
@@ -66,22 +67,29 @@ class Quarantined:
         return cls(**json.loads(raw))
 
 
+class Screened(NamedTuple):
+    """A valid stored message: its envelope and its event, decoded once (readers use it)."""
+
+    envelope: Envelope
+    event: DomainEvent
+
+
 def screen(
     payload: bytes, subject: str, sequence: int, prefix: str, registry: EventRegistry
-) -> Envelope | str:
-    """The envelope of a stored message, or the reason it is not a valid Fleet event."""
+) -> Screened | str:
+    """The envelope and event of a stored message, or why it is not a valid Fleet event."""
     try:
         envelope = Envelope.from_wire(payload, sequence)
     except (ValidationError, ValueError) as exc:
         return _short(f"not a Fleet envelope: {_first_error(exc)}")
     try:
-        registry.decode(envelope)
+        event = registry.decode(envelope)
     except Exception as exc:  # unknown type, schema or upcaster failure: not a valid event
         return _short(f"{envelope.type} v{envelope.schema_version}: {_first_error(exc)}")
     expected = aggregate_subject(prefix, envelope.aggregate)
     if subject != expected:
         return _short(f"{envelope.type} names aggregate {expected} but was stored on {subject}")
-    return envelope
+    return Screened(envelope, event)
 
 
 def refusal(envelope: Envelope, prefix: str, registry: EventRegistry) -> str | None:

@@ -37,9 +37,10 @@ class Repository(Generic[AggregateT]):
     async def load(self, aggregate_id: AggregateId) -> AggregateT:
         """Replay every event of the aggregate into a fresh instance."""
         aggregate = self._factory(aggregate_id)
-        events, version = await self._store.load_versioned(aggregate.ref)
-        for envelope in events:
-            aggregate.apply(self._registry.decode(envelope))
+        stored, version = await self._store.load_stored(aggregate.ref)
+        same = self._registry is self._store.registry  # then decoded once, by the screen
+        for item in stored:
+            aggregate.apply(item.event if same else self._registry.decode(item.envelope))
         aggregate.version = version
         return aggregate
 

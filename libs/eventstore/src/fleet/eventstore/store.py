@@ -17,7 +17,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RawStreamMsg
 from nats.js.errors import NotFoundError, ServiceUnavailableError
 
-from fleet.events import AggregateRef, Envelope, EventRegistry, aggregate_subject
+from fleet.events import AggregateRef, DomainEvent, Envelope, EventRegistry, aggregate_subject
 from fleet.events.subjects import all_events_subject
 from fleet.eventstore.errors import AppendRejected, ConcurrencyError
 from fleet.eventstore.publish import (
@@ -54,9 +54,11 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class StoredEvent:
-    """An envelope read from a subscription, with how many events remain after it."""
+    """An envelope read from a subscription, its event (decoded once, by the screen every
+    read passes), and how many events remain after it."""
 
     envelope: Envelope
+    event: DomainEvent
     pending: int
 
 
@@ -198,11 +200,23 @@ class EventStore:
         events, _ = await self.load_versioned(aggregate, after=after)
         return events
 
+    @property
+    def registry(self) -> EventRegistry:
+        """The event types every read is screened (and decoded) against."""
+        return self._registry
+
     async def load_versioned(
         self, aggregate: AggregateRef, *, after: int = 0
     ) -> tuple[list[Envelope], int]:
         """The aggregate's events above ``after`` and its version: the sequence of the last
         message on its subject, a quarantined one included (the next append expects it)."""
+        stored, last = await self.load_stored(aggregate, after=after)
+        return [item.envelope for item in stored], last
+
+    async def load_stored(
+        self, aggregate: AggregateRef, *, after: int = 0
+    ) -> tuple[list[StoredEvent], int]:
+        """As :meth:`load_versioned`, each envelope with its decoded event."""
         last = await self.version(aggregate)
         if last <= after:
             return [], last
@@ -210,7 +224,7 @@ class EventStore:
         async with contextlib.aclosing(self._read([self.subject(aggregate)], after + 1)) as read:
             async for item in read:
                 if isinstance(item, StoredEvent):
-                    events.append(item.envelope)
+                    events.append(item)
                 if _sequence(item) >= last:
                     break
         return events, last
@@ -287,8 +301,8 @@ class EventStore:
         meta = msg.metadata
         sequence, pending = int(meta.sequence.stream), int(meta.num_pending)
         found = screen(msg.data, msg.subject, sequence, self._spec.prefix, self._registry)
-        if isinstance(found, Envelope):
-            return StoredEvent(found, pending)
+        if not isinstance(found, str):
+            return StoredEvent(found.envelope, found.event, pending)
         item = Quarantined(self._spec.name, sequence, msg.subject[:SUBJECT_MAX], found)
         await self.quarantine.record(item)
         return PassedOver(item, pending)

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 
-from fleet.events import AggregateId, EventRegistry, partition_of
+from fleet.events import AggregateId, partition_of
 from fleet.events.trading import ACCOUNT_AGGREGATE
 from fleet.eventstore import EventStore
 from fleet.executor import metrics
@@ -33,14 +33,12 @@ class Ownership:
         factory: TraderFactory,
         execution: Execution,
         store: EventStore,
-        registry: EventRegistry,
         partitions: int,
     ) -> None:
         self.directory = directory
         self.factory = factory
         self.execution = execution
         self.store = store
-        self.registry = registry
         self.partitions = partitions
         self.owned: set[int] = set()
         self.traders: dict[str, Trader] = {}
@@ -107,7 +105,7 @@ class Ownership:
                 envelope = stored.envelope
                 account = accounts.get(envelope.aggregate.id)
                 if account is not None:
-                    account.apply(self.registry.decode(envelope))
+                    account.apply(stored.event)
                     account.version = envelope.sequence or account.version
                 if (envelope.sequence or 0) >= last:
                     break

@@ -79,7 +79,7 @@ class ExecutorWorker:
             nc, accounts, self.egress, settings.bingx_base_url, settings.bingx_demo_base_url
         )
         self.ownership = Ownership(
-            self.directory, factory, self.execution, store, self.registry, settings.partitions
+            self.directory, factory, self.execution, store, settings.partitions
         )
         self.fanout = Fanout(self.execution, self.ownership, settings.fanout_concurrency)
         self.ownership.on_gained = self.fanout.replay_for
@@ -131,8 +131,7 @@ class ExecutorWorker:
             self.directory_caught_up.set()
         start = self._directory_position + 1
         async for stored in self.store.subscribe(subjects=subjects, from_sequence=start):
-            envelope = stored.envelope
-            event = self.registry.decode(envelope)
+            envelope, event = stored.envelope, stored.event
             self.directory.apply(envelope.aggregate.id, event, envelope.occurred_at)
             self._directory_position = envelope.sequence or self._directory_position
             if self.directory_caught_up.is_set():
@@ -149,7 +148,7 @@ class ExecutorWorker:
         since = utc_now() - timedelta(seconds=self.settings.signal_lookback_s)
         subject = f"{self.store.spec.prefix}.{SIGNAL_AGGREGATE}.*"
         async for stored in self.store.subscribe(subject=subject, from_time=since):
-            received = _received(stored.envelope, self.registry.decode(stored.envelope))
+            received = _received(stored.envelope, stored.event)
             if received is not None:
                 self.fanout.dispatch(received)
 

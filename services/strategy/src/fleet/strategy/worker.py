@@ -18,7 +18,6 @@ from nats.aio.client import Client
 
 from fleet.bingx import BingxClient, Transport
 from fleet.bus.lease import LEASE_BUCKET, Lease, hold
-from fleet.events.catalog import domain_registry
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.eventstore.stream import MARKET_PREFIX
 from fleet.obs import get_logger
@@ -85,11 +84,10 @@ class StrategyWorker:
         ]
 
     async def _follow_demand(self) -> None:
-        registry = domain_registry()
         async for stored in self.store.subscribe(from_sequence=1):
             envelope = stored.envelope
             if envelope.type in DEMAND_TYPES:
-                self.demand.apply(registry.decode(envelope), envelope)
+                self.demand.apply(stored.event, envelope)
                 if self.active and self._live is not None:
                     try:
                         await self._live.want(self.demand.streams)
