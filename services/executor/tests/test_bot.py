@@ -17,7 +17,7 @@ def test_lifecycle_records_one_event_per_decision() -> None:
     bot.start("s1", READY, by="u1")
     bot.pause("drawdown 15 % reached", by="system", automatic=True)
     bot.resume(by="u1")
-    bot.stop("user asked", by="admin-1")
+    bot.stop("user asked", by="admin-1", flatten=False)
     kinds = [type(e) for e in bot.pending]
     assert kinds[0] is BotStarted and kinds[1] is BotPaused and kinds[-1] is BotStopped
     assert bot.status == "stopped"
@@ -38,13 +38,14 @@ def test_start_requires_a_trader_a_verified_key_and_trading_enabled(
         Bot(AggregateId("u1")).start("s1", conditions, by="u1")
 
 
-def test_stop_flattens_when_the_user_chose_it() -> None:
+@pytest.mark.parametrize("flatten", [True, False])
+def test_stop_flattens_as_the_user_chose_when_stopping_not_at_start(flatten: bool) -> None:
     bot = Bot(AggregateId("u1"))
-    flattening = TradingSettings(trading_enabled=True, flatten_on_stop=True)
-    bot.start("s1", StartConditions("trader", True, flattening, Decimal(5)), by="u1")
-    bot.stop("done", by="u1")
+    at_start = TradingSettings(trading_enabled=True, flatten_on_stop=not flatten)
+    bot.start("s1", StartConditions("trader", True, at_start, Decimal(5)), by="u1")
+    bot.stop("done", by="u1", flatten=flatten)
     stopped = bot.pending[-1]
-    assert isinstance(stopped, BotStopped) and stopped.flatten
+    assert isinstance(stopped, BotStopped) and stopped.flatten is flatten
 
 
 def test_automatic_pause_of_a_paused_bot_is_a_no_op() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from fleet.events.credentials import CredentialConnected, CredentialVerified
-from fleet.executor.domain.directory import UserView
+from fleet.events.directory import UserView
 from fleet.executor.settings import ExecutorSettings
 
 

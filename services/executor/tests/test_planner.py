@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from fleet.events import AggregateId
+from fleet.events.directory import UserView
 from fleet.events.signals import SignalGenerated
 from fleet.events.trading import AccountValued, PositionOpened
 from fleet.events.users import TradingSettings
 from fleet.executor.domain.account import TradingAccount
-from fleet.executor.domain.directory import UserView
 from fleet.executor.domain.planner import SignalTurn, plan
 from fleet.executor.domain.risk_gate import Caps
 from fleet.risk import Instrument

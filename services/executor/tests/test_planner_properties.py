@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fleet.events import AggregateId
+from fleet.events.directory import UserView
 from fleet.events.signals import SignalGenerated
 from fleet.events.trading import AccountValued
 from fleet.events.users import TradingSettings
 from fleet.executor.domain.account import TradingAccount
-from fleet.executor.domain.directory import UserView
 from fleet.executor.domain.planner import SignalTurn, account_view, plan
 from fleet.risk import Instrument
 

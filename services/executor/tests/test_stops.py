@@ -9,6 +9,7 @@ from typing import Any, cast
 import pytest
 
 from fleet.events import AggregateId
+from fleet.events.directory import UserView
 from fleet.events.trading import (
     OrderAccepted,
     OrderEnded,
@@ -17,7 +18,6 @@ from fleet.events.trading import (
 )
 from fleet.events.users import TradingSettings
 from fleet.executor.domain.account import TradingAccount
-from fleet.executor.domain.directory import UserView
 from fleet.executor.domain.positions import fill_from
 from fleet.executor.domain.stops import STOP_LEG, stop_intent, uncovered
 from fleet.executor.execution import Execution

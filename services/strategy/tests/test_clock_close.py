@@ -18,9 +18,9 @@ import pytest
 import websockets
 
 from fleet.bingx import BingxClient, Transport
+from fleet.events.directory import Stream
 from fleet.eventstore import EventStore
 from fleet.strategy.domain.candles import Candle
-from fleet.strategy.domain.demand import Stream
 from fleet.strategy.live import CLOSE_GRACE_MS, LiveStrategy
 
 pytestmark = pytest.mark.integration

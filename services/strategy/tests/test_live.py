@@ -9,11 +9,11 @@ import httpx
 import pytest
 
 from fleet.bingx import BingxClient, Transport
-from fleet.events import AggregateId, AggregateRef, wrap
+from fleet.events import AggregateId, AggregateRef
 from fleet.events.bots import BotStarted
+from fleet.events.directory import Directory
 from fleet.events.users import TradingSettings
 from fleet.eventstore import EventStore
-from fleet.strategy.domain.demand import Demand
 from fleet.strategy.live import LiveStrategy
 
 pytestmark = pytest.mark.integration
@@ -72,12 +72,11 @@ async def test_websocket_drop_loses_no_candle(event_store: EventStore, bingx_sim
 
 
 def test_many_bots_on_one_stream_need_one_subscription() -> None:
-    demand = Demand()
+    demand = Directory()
     settings = TradingSettings(trading_enabled=True, symbols=("BTC-USDT",), timeframe="1m")
     for user in range(25):
-        aggregate = AggregateRef(type="bot", id=AggregateId(f"u{user}"))
         event = BotStarted(session_id="s", settings=settings, initial_balance=Decimal(1), by="u")
-        demand.apply(event, wrap(event, aggregate))
+        demand.apply(f"u{user}", event)
     assert demand.streams == {STREAM}
 
 

@@ -12,6 +12,7 @@ from fleet.events import ActorId, AggregateId, AggregateRef, CorrelationId
 from fleet.events.catalog import domain_registry
 from fleet.events.commands import CommandReply
 from fleet.events.credentials import CREDENTIAL_AGGREGATE
+from fleet.events.directory import Directory, UserView, fold_user
 from fleet.events.executor_commands import (
     FlattenPositions,
     KillSwitch,
@@ -23,7 +24,6 @@ from fleet.events.executor_commands import (
 from fleet.events.users import USER_AGGREGATE
 from fleet.eventstore import EventStore, Repository
 from fleet.executor.domain.bot import Bot, BotRefused, StartConditions
-from fleet.executor.domain.directory import Directory, UserView
 
 REGISTRY = domain_registry()
 
@@ -39,14 +39,11 @@ class ExecutorDeps:
 
 async def user_view(store: EventStore, user_id: str) -> UserView | None:
     """The user's role, settings and credential, read from the log now."""
-    view = UserView(user_id)
     events = await store.load(AggregateRef(type=USER_AGGREGATE, id=AggregateId(user_id)))
     if not events:
         return None
     events += await store.load(AggregateRef(type=CREDENTIAL_AGGREGATE, id=AggregateId(user_id)))
-    for envelope in events:
-        view.apply(REGISTRY.decode(envelope))
-    return view
+    return fold_user(user_id, [REGISTRY.decode(envelope) for envelope in events])
 
 
 async def _on_bot(
@@ -90,8 +87,14 @@ async def resume(command: ResumeBot, deps: ExecutorDeps) -> CommandReply:
 
 
 async def stop(command: StopBot, deps: ExecutorDeps) -> CommandReply:
+    """Stop the bot; whether to flatten is the user's ``flatten_on_stop`` as the log says
+    now (a change made while the bot ran counts), not as it was at start."""
+    view = await user_view(deps.store, command.user_id)
+    flatten = view is not None and view.settings.flatten_on_stop
     actor = command.actor.user_id
-    return await _on_bot(deps, command.user_id, actor, lambda b: b.stop(command.reason, actor))
+    return await _on_bot(
+        deps, command.user_id, actor, lambda b: b.stop(command.reason, actor, flatten=flatten)
+    )
 
 
 async def kill_switch(command: KillSwitch, deps: ExecutorDeps) -> CommandReply:

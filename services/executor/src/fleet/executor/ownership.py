@@ -13,11 +13,11 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 
 from fleet.events import AggregateId, partition_of
+from fleet.events.directory import Directory, UserView
 from fleet.events.trading import ACCOUNT_AGGREGATE
 from fleet.eventstore import EventStore
 from fleet.executor import metrics
 from fleet.executor.domain.account import TradingAccount
-from fleet.executor.domain.directory import Directory, UserView
 from fleet.executor.execution import Execution
 from fleet.executor.traders import Trader, TraderFactory
 

@@ -15,9 +15,9 @@ from fleet.events.credentials import (
     CredentialVerificationFailed,
     CredentialVerified,
 )
+from fleet.events.directory import UserView
 from fleet.eventstore import Repository
 from fleet.executor.domain.bot import Bot
-from fleet.executor.domain.directory import UserView
 from fleet.executor.execution import Execution
 from fleet.executor.ownership import Ownership
 from fleet.obs import get_logger

@@ -12,6 +12,7 @@ from nats.aio.client import Client
 from fleet.bingx import BingxClient, Transport
 from fleet.events import AggregateId, EventId
 from fleet.events.credentials import BingxEnvironment
+from fleet.events.directory import UserView
 from fleet.eventstore import ConcurrencyError, Repository
 from fleet.executor import metrics
 from fleet.executor.adapters.bingx_account import BingxAccount
@@ -19,7 +20,6 @@ from fleet.executor.adapters.budget import UserBudget
 from fleet.executor.adapters.egress import EgressPool
 from fleet.executor.adapters.vault_signer import VaultSigner
 from fleet.executor.domain.account import TradingAccount
-from fleet.executor.domain.directory import UserView
 from fleet.executor.ports import Account
 
 PLACE_ORDER = "/openApi/swap/v2/trade/order:POST"

@@ -18,6 +18,7 @@ from fleet.bingx import BingxClient, Transport
 from fleet.bus.lease import LEASE_BUCKET
 from fleet.events import ActorId, AggregateId, Envelope
 from fleet.events.catalog import domain_registry
+from fleet.events.directory import USER_TYPES, Directory
 from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated
 from fleet.eventstore import EventStore, Repository, StreamSpec
 from fleet.eventstore.stream import BUDGET_BUCKET
@@ -25,7 +26,6 @@ from fleet.executor.adapters.contracts import ContractBook
 from fleet.executor.adapters.egress import EgressIdentity, EgressPool
 from fleet.executor.domain.account import TradingAccount
 from fleet.executor.domain.bot import Bot
-from fleet.executor.domain.directory import USER_TYPES, Directory
 from fleet.executor.errors import ExecutorError
 from fleet.executor.execution import Execution, SignalReceived, utc_now
 from fleet.executor.fanout import Fanout

@@ -22,11 +22,11 @@ from fleet.bingx.models import Kline
 from fleet.bingx.ratelimit import TokenBucket
 from fleet.bingx.ws import SUBSCRIBES_PER_S, MarketStream
 from fleet.events import AggregateId, AggregateRef, EventId, wrap
+from fleet.events.directory import Stream
 from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated, signal_stream_id
 from fleet.eventstore import EventStore
 from fleet.obs import correlated, get_logger
 from fleet.strategy.domain.candles import Candle, CandleAssembler
-from fleet.strategy.domain.demand import Stream
 from fleet.strategy.domain.signals import SignalEngine
 
 INTERVAL_MS = {

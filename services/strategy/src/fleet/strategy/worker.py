@@ -18,11 +18,11 @@ from nats.aio.client import Client
 
 from fleet.bingx import BingxClient, Transport
 from fleet.bus.lease import LEASE_BUCKET, Lease, hold
+from fleet.events.directory import Directory, Stream
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.eventstore.stream import MARKET_PREFIX
 from fleet.obs import get_logger
 from fleet.strategy.domain.candles import Candle
-from fleet.strategy.domain.demand import Demand, Stream
 from fleet.strategy.live import LiveStrategy
 from fleet.strategy.settings import StrategySettings
 
@@ -33,7 +33,7 @@ RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 class StrategyWorker:
     def __init__(self, settings: StrategySettings) -> None:
         self.settings = settings
-        self.demand = Demand()
+        self.demand = Directory()  # its streams: the union over running bots' settings
         self.active = False
         self._nc: Client | None = None
         self._live: LiveStrategy | None = None
@@ -87,7 +87,7 @@ class StrategyWorker:
         async for stored in self.store.subscribe(from_sequence=1):
             envelope = stored.envelope
             if envelope.type in DEMAND_TYPES:
-                self.demand.apply(stored.event, envelope)
+                self.demand.apply(envelope.aggregate.id, stored.event)
                 if self.active and self._live is not None:
                     try:
                         await self._live.want(self.demand.streams)

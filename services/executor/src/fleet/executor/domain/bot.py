@@ -1,10 +1,13 @@
-"""The bot aggregate: one per trader; its decisions are the trading session's life."""
+"""The bot aggregate: one per trader; its decisions are the trading session's life.
+
+It holds no settings: the user's settings live in the user's log and are folded by
+``fleet.events.directory``; a decision that needs one (start: trading enabled; stop:
+``flatten_on_stop``) is given the value current when the command is handled."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
 
 from fleet.events import AggregateId, DomainEvent
 from fleet.events.aggregate import Aggregate
@@ -16,9 +19,8 @@ from fleet.events.bots import (
     BotStopped,
     FlattenRequested,
 )
+from fleet.events.directory import BotStatus
 from fleet.events.users import TradingSettings
-
-BotStatus = Literal["stopped", "active", "paused"]
 
 
 class BotRefused(Exception):
@@ -44,7 +46,6 @@ class Bot(Aggregate):
         super().__init__(aggregate_id)
         self.status: BotStatus = "stopped"
         self.session_id: str | None = None
-        self.settings: TradingSettings | None = None
         self.pause_reason = ""
 
     def start(self, session_id: str, conditions: StartConditions, by: str) -> None:
@@ -76,10 +77,10 @@ class Bot(Aggregate):
             raise BotRefused(f"the bot is {self.status}, not paused")
         self.record(BotResumed(by=by))
 
-    def stop(self, reason: str, by: str) -> None:
+    def stop(self, reason: str, by: str, *, flatten: bool) -> None:
+        """Close the session; ``flatten``: the user's ``flatten_on_stop`` as it is now."""
         if self.status == "stopped":
             raise BotRefused("the bot is already stopped")
-        flatten = bool(self.settings and self.settings.flatten_on_stop)
         self.record(BotStopped(reason=reason, by=by, flatten=flatten))
 
     def request_flatten(self, reason: str, by: str) -> None:
@@ -88,7 +89,7 @@ class Bot(Aggregate):
 
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, BotStarted):
-            self.status, self.session_id, self.settings = "active", event.session_id, event.settings
+            self.status, self.session_id = "active", event.session_id
         elif isinstance(event, BotPaused):
             self.status, self.pause_reason = "paused", event.reason
         elif isinstance(event, BotResumed):

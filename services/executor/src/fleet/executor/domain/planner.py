@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from fleet.events.directory import UserView
 from fleet.events.signals import SignalGenerated
 from fleet.events.trading import OrderIntended, SignalEvaluated
 from fleet.executor.domain.account import OpenTrade, TradingAccount
-from fleet.executor.domain.directory import UserView
 from fleet.executor.domain.ids import client_order_id
 from fleet.executor.domain.risk_gate import Caps, GateView, Holding, caps_for, check, state_of
 from fleet.risk import AccountView, Entry, Instrument, SignalView, Skip, action_for, decide_entry

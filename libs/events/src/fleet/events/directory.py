@@ -1,5 +1,17 @@
-"""What the executor knows of every user, folded from the log: role, settings, credential
-status and bot status. Pure: it applies events, it never fetches them."""
+"""Every user as the log says, folded once for every service that needs it: role,
+active/deleted, trading settings, credential status and environment, and the bot's
+state (stopped / active / paused, its session). Pure: it applies events, never fetches
+them. The executor (its directory, its command handlers' read of one user) and the
+strategy (which streams running bots follow) fold the log with this module only.
+
+Settings changed while a bot runs: one behaviour. The settings held are always the
+latest ``TradingSettingsChanged``; every decision reads them when it is made, so a change
+applies to the next decision — leverage, risk, limits, confidence, symbols and timeframe
+(the follower index, hence the strategy's streams, moves at once) — and
+``flatten_on_stop`` is read when the bot is stopped, not when it started. ``BotStarted``
+carries the settings read at start (for the audit trail); they are only taken when the
+fold has seen no settings change of the user (a log read from the bot's events alone).
+"""
 
 from __future__ import annotations
 
@@ -9,16 +21,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from fleet.events import DomainEvent
-from fleet.events.bots import BotPaused, BotResumed, BotStarted, BotStopped
+from fleet.events.bots import BOT_AGGREGATE, BotPaused, BotResumed, BotStarted, BotStopped
 from fleet.events.credentials import (
+    CREDENTIAL_AGGREGATE,
     BingxEnvironment,
     CredentialConnected,
     CredentialDisconnected,
     CredentialVerificationFailed,
     CredentialVerified,
 )
+from fleet.events.registry import DomainEvent
 from fleet.events.users import (
+    USER_AGGREGATE,
     TradingSettings,
     TradingSettingsChanged,
     UserActivated,
@@ -30,17 +44,20 @@ from fleet.events.users import (
 
 CredentialStatus = Literal["none", "verified", "failed"]
 BotStatus = Literal["stopped", "active", "paused"]
-USER_TYPES = ("user", "cred", "bot")
+Stream = tuple[str, str]  # (symbol, timeframe)
+USER_TYPES = (USER_AGGREGATE, CREDENTIAL_AGGREGATE, BOT_AGGREGATE)
+"""The aggregate types whose events this fold reads (each keyed by the user's id)."""
 
 
 @dataclass
 class UserView:
-    """One user as the risk engine and the bot commands need them."""
+    """One user as the risk engine, the bot commands and the market-data demand need them."""
 
     user_id: str
     role: str = "trader"
     active: bool = True
     settings: TradingSettings = field(default_factory=TradingSettings)
+    settings_changed: bool = False  # a TradingSettingsChanged was folded (it beats BotStarted)
     credential: CredentialStatus = "none"
     bot: BotStatus = "stopped"
     session_id: str | None = None
@@ -57,6 +74,13 @@ class UserView:
         """Active or paused: the bot's session is open and signals are evaluated."""
         return self.bot != "stopped"
 
+    @property
+    def streams(self) -> set[Stream]:
+        """The (symbol, timeframe) streams this user's running bot follows (none if stopped)."""
+        if not self.running:
+            return set()
+        return {(symbol, self.settings.timeframe) for symbol in self.settings.symbols}
+
     def apply(self, event: DomainEvent, at: datetime | None = None) -> None:
         """Fold one user, credential or bot event (stored at ``at``) into this view."""
         if isinstance(event, UserCreated | UserRoleChanged):
@@ -64,7 +88,7 @@ class UserView:
         elif isinstance(event, UserActivated | UserDeactivated | UserDeleted):
             self.active = isinstance(event, UserActivated)
         elif isinstance(event, TradingSettingsChanged):
-            self.settings = event.settings
+            self.settings, self.settings_changed = event.settings, True
         elif isinstance(event, CredentialConnected | CredentialVerified):
             self.credential, self.credential_balance = "verified", event.balance
             if isinstance(event, CredentialConnected):
@@ -81,6 +105,8 @@ class UserView:
         if isinstance(event, BotStarted):
             self.bot, self.session_id, self.started_at = "active", event.session_id, at
             self.initial_balance, self.pause_reason = event.initial_balance, ""
+            if not self.settings_changed:
+                self.settings = event.settings
         elif isinstance(event, BotPaused):
             self.bot, self.pause_reason = "paused", event.reason
             self.paused_automatically = event.automatic
@@ -90,12 +116,20 @@ class UserView:
             self.bot, self.session_id = "stopped", None
 
 
+def fold_user(user_id: str, events: list[DomainEvent]) -> UserView:
+    """One user's view from their user, credential and bot events, in log order."""
+    view = UserView(user_id)
+    for event in events:
+        view.apply(event)
+    return view
+
+
 class Directory:
     """Every user's view, and which running bots follow each (symbol, timeframe)."""
 
     def __init__(self) -> None:
         self.users: dict[str, UserView] = {}
-        self._followers: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._followers: dict[Stream, set[str]] = defaultdict(set)
 
     def view(self, user_id: str) -> UserView:
         """The user's view (an empty one for a user the log has not mentioned yet)."""
@@ -107,9 +141,11 @@ class Directory:
     def apply(self, user_id: str, event: DomainEvent, at: datetime | None = None) -> None:
         """Apply a user/cred/bot event of ``user_id`` and keep the follower index current."""
         view = self.view(user_id)
-        self._unindex(view)
+        for stream in view.streams:
+            self._followers[stream].discard(user_id)
         view.apply(event, at)
-        self._index(view)
+        for stream in view.streams:
+            self._followers[stream].add(user_id)
 
     def followers(self, symbol: str, timeframe: str) -> list[UserView]:
         """Users whose running bot subscribes to this stream, in a stable order."""
@@ -120,11 +156,8 @@ class Directory:
         """Every user whose bot is active or paused."""
         return [view for view in self.users.values() if view.running]
 
-    def _index(self, view: UserView) -> None:
-        if view.running:
-            for symbol in view.settings.symbols:
-                self._followers[(symbol, view.settings.timeframe)].add(view.user_id)
-
-    def _unindex(self, view: UserView) -> None:
-        for symbol in view.settings.symbols:
-            self._followers[(symbol, view.settings.timeframe)].discard(view.user_id)
+    @property
+    def streams(self) -> set[Stream]:
+        """Every (symbol, timeframe) at least one running bot follows: what market data
+        the strategy must subscribe to."""
+        return {stream for stream, ids in self._followers.items() if ids}
