@@ -20,6 +20,7 @@ from nats.aio.client import Client
 from sqlalchemy import Connection, RowMapping
 
 from fleet.events.audit import AuditRecorded
+from fleet.events.ids import TOKEN_PREFIX, UserId
 from fleet.eventstore import StreamSpec
 from fleet.gateway import policy
 from fleet.gateway.adapters.audit_log import AuditLog
@@ -29,7 +30,7 @@ from fleet.gateway.adapters.wrapping_keys import WrappingKeys
 from fleet.gateway.client_address import client_address
 from fleet.gateway.errors import GatewayError
 from fleet.gateway.health import CachedHealth
-from fleet.gateway.principal import Principal, UserId
+from fleet.gateway.principal import Principal
 from fleet.gateway.read_models.runners import ReadModels
 from fleet.gateway.read_models.trading.queries import owns_session
 from fleet.gateway.read_models.users.queries import (
@@ -46,7 +47,6 @@ from fleet.gateway.write_limits import WriteLimiter
 SESSION_COOKIE = "fleet_session"
 CSRF_COOKIE = "fleet_csrf"
 CSRF_HEADER = "X-CSRF-Token"
-TOKEN_PREFIX = "flt_"  # noqa: S105 - a prefix, not a secret
 ACTION_ATTRIBUTE = "__fleet_action__"
 _ID = re.compile(ID_PATTERN)
 

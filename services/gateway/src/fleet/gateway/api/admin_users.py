@@ -23,11 +23,11 @@ from fleet.events.auth_commands import (
     UnlockUser,
 )
 from fleet.events.executor_commands import StopBot
+from fleet.events.ids import UserId
 from fleet.events.vault_commands import DisconnectCredential
 from fleet.gateway.api.common import ServicesDep, audit, audited, make_router, send, settle
 from fleet.gateway.deps import Access, Services, authorize
 from fleet.gateway.errors import check, invalid, not_found
-from fleet.gateway.principal import UserId
 from fleet.gateway.read_models.bots.queries import bot_of
 from fleet.gateway.read_models.credentials.queries import credential_of
 from fleet.gateway.read_models.users import queries as users

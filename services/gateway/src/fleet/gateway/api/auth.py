@@ -14,11 +14,12 @@ from fleet.events.auth_commands import (
     RevokeAllAccessTokens,
 )
 from fleet.events.commands import Actor, CommandReply
+from fleet.events.ids import UserId
 from fleet.gateway.adapters.audit_log import ANONYMOUS
 from fleet.gateway.api.common import ServicesDep, ask, make_router, send, settle
 from fleet.gateway.deps import CSRF_COOKIE, SESSION_COOKIE, Access, Services, authorize
 from fleet.gateway.errors import from_reply, invalid, not_found
-from fleet.gateway.principal import Principal, UserId
+from fleet.gateway.principal import Principal
 from fleet.gateway.read_models.users.queries import user_row
 from fleet.gateway.schemas import auth as body
 from fleet.gateway.sessions import NewSession

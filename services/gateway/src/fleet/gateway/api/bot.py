@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 from fastapi import Depends
 
 from fleet.events.executor_commands import ExecutorCommand, PauseBot, ResumeBot, StartBot, StopBot
+from fleet.events.ids import UserId
 from fleet.gateway.api.common import ServicesDep, ask, audited, make_router, settle
 from fleet.gateway.deps import Access, Services, authorize
-from fleet.gateway.principal import UserId
 from fleet.gateway.schemas.admin import Reason
 from fleet.gateway.schemas.trading import BotCommandResult
 
