@@ -11,7 +11,7 @@ from pydantic.fields import FieldInfo
 
 from fleet.events.credentials import BingxEnvironment
 from fleet.events.users import PositionMode, Symbol, Timeframe, TradingSettings
-from fleet.gateway.schemas.common import ApiModel, document_decimal_text, strict_decimal
+from fleet.gateway.schemas.base import ApiModel, document_decimal_text, strict_decimal
 
 MONEY_EXAMPLE = "2500.00"
 

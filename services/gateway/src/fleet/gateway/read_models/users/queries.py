@@ -14,7 +14,7 @@ from fleet.gateway.read_models.live import live
 from fleet.gateway.read_models.users import projection as p
 from fleet.gateway.schemas.admin import GrantOut, UserOut
 from fleet.gateway.schemas.auth import TokenOut
-from fleet.gateway.schemas.common import Page
+from fleet.gateway.schemas.base import Page
 from fleet.gateway.schemas.trading import SettingsOut
 
 users = live(p.users, "users")
