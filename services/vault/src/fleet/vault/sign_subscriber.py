@@ -21,7 +21,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from fleet.events.commands import CommandReply, command_subject
-from fleet.events.vault_commands import SignPayload, SignPayloads
+from fleet.events.vault_commands import SignPayload
 from fleet.obs import get_logger
 from fleet.vault import signing
 from fleet.vault.metrics import SIGN_REPLIES, SIGN_SECONDS
@@ -37,7 +37,7 @@ INTERNAL_ERROR = (
 
 
 class SignSubscriber:
-    """Answers ``SignPayload`` and ``SignPayloads`` (told apart by ``payloads``)."""
+    """Answers ``SignPayload``."""
 
     def __init__(self, deps: Deps, max_in_flight: int) -> None:
         self._deps = deps
@@ -59,10 +59,7 @@ class SignSubscriber:
     async def _handle(self, msg: Msg) -> None:
         started = time.perf_counter()
         try:
-            if b'"payloads"' in msg.data:
-                reply = await answer(SignPayloads, signing.sign_many, msg.data, self._deps)
-            else:
-                reply = await answer(SignPayload, signing.sign, msg.data, self._deps)
+            reply = await answer(SignPayload, signing.sign, msg.data, self._deps)
         except Exception as exc:  # fail closed, and say so rather than let it time out
             get_logger().error("signing request failed", error=repr(exc))
             reply = INTERNAL_ERROR
