@@ -2,10 +2,10 @@
 ``cmd.vault.sign``, each request handled in its own task, at most ``max_in_flight`` at
 once (beyond that, requests wait in the subscription's queue: back-pressure, not drops).
 
-Why not FastStream, as every other subscriber: measured in bench/vault.py, FastStream's
-per-message machinery (decoder, fast_depends, access-log middleware, the anyio queue of
-concurrent subscribers) doubled the worker's CPU per signature (~600 vs ~300 us) and kept a
-single request at 1.3-1.8 ms instead of 1.0 ms. The credential commands, a few per user
+Why not FastStream, as every other subscriber: on this hot path its per-message machinery
+(decoder, fast_depends, access-log middleware, the anyio queue of concurrent subscribers)
+costs as much CPU as the signing itself and slows a single request (figures: the README's
+"Signing cost and scaling", from bench/vault.py). The credential commands, a few per user
 per day, stay on FastStream.
 """
 
