@@ -31,7 +31,6 @@ from fleet.events.credentials import CREDENTIAL_AGGREGATE
 from fleet.events.notifications import NOTIFICATION_AGGREGATE, PREFERENCES_AGGREGATE
 from fleet.events.security import SECURITY_AGGREGATE
 from fleet.events.signals import SIGNAL_AGGREGATE
-from fleet.events.subjects import aggregate_type_subject
 from fleet.events.trading import ACCOUNT_AGGREGATE
 from fleet.events.users import ADMIN_ROSTER_AGGREGATE, USER_AGGREGATE, USERNAME_AGGREGATE
 from fleet.eventstore.stream import (
@@ -280,7 +279,8 @@ def all_buckets() -> tuple[str, ...]:
 def permissions(row: Row, scope: Scope | None = None) -> Permissions:
     """The allow-lists for ``row`` under ``scope`` (the deployed one by default)."""
     scope = scope or DEPLOYED_SCOPE
-    publish = [aggregate_type_subject(scope.prefix, entry.name) for entry in row.appends]
+    # formatted here, not by aggregate_type_subject: the test scope's prefix is the wildcard
+    publish: list[str] = [f"{scope.prefix}.{entry.name}.*" for entry in row.appends]
     publish += [entry.name for entry in (*row.sends, *row.publishes)]
     publish += _stream_read(scope.stream)
     for stream in row.reads:
