@@ -27,7 +27,14 @@ from fleet.events import AggregateId, AggregateRef, wrap
 from fleet.events.catalog import domain_registry
 from fleet.events.commands import Command, command_subject
 from fleet.events.executor_commands import StartBot
-from fleet.events.trading import ExchangeConfigured, OrderAccepted, OrderFilled, OrderRejected
+from fleet.events.subjects import aggregate_type_subject
+from fleet.events.trading import (
+    ACCOUNT_AGGREGATE,
+    ExchangeConfigured,
+    OrderAccepted,
+    OrderFilled,
+    OrderRejected,
+)
 from fleet.events.users import TradingSettings, TradingSettingsChanged, UserCreated
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.eventstore.stream import ensure_platform
@@ -65,7 +72,7 @@ class Watcher:
         self.changed = asyncio.Event()
 
     async def run(self, start: int) -> None:
-        subject = f"{self.store.spec.prefix}.account.*"
+        subject = aggregate_type_subject(self.store.spec.prefix, ACCOUNT_AGGREGATE)
         async for stored in self.store.subscribe(subject=subject, from_sequence=start):
             envelope = stored.envelope
             if envelope.type == OrderAccepted.event_type:

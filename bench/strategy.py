@@ -1,6 +1,6 @@
 """Strategy benchmark, in one run:
 * indicator update on candle close for 500 symbols: the live O(1) update of all 500,
-  a full polars recompute of all 500, and TA-Lib's full recompute on the same data;
+  and TA-Lib's full recompute on the same data;
 * WebSocket ingest rate of the market-data client against the simulator (gzip frames).
 
 Usage: ``.venv/bin/python bench/strategy.py [--symbols 500] [--history 1000]``.
@@ -16,14 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import polars as pl
 import talib
 import uvloop
 
 from fleet.bingx.ws import MarketStream
 from fleet.stack import SimulatorServer
 from fleet.strategy.domain.incremental import DmiState, update
-from fleet.strategy.domain.indicators import dmi
 
 
 def data(symbols: int, history: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -49,10 +47,6 @@ def indicators(symbols: int, history: int) -> None:
     live_ms = (time.perf_counter() - started) * 1000
     started = time.perf_counter()
     for high, low, close in series:
-        dmi(pl.DataFrame({"high": high, "low": low, "close": close}), 14)
-    polars_ms = (time.perf_counter() - started) * 1000
-    started = time.perf_counter()
-    for high, low, close in series:
         talib.ADX(high, low, close, 14), talib.PLUS_DI(high, low, close, 14)
         talib.MINUS_DI(high, low, close, 14), talib.ATR(high, low, close, 14)
     talib_ms = (time.perf_counter() - started) * 1000
@@ -61,7 +55,6 @@ def indicators(symbols: int, history: int) -> None:
         f"  live O(1) update of every symbol (what runs on close)    {live_ms:>9.2f} ms  "
         f"(goal <= 50 ms)"
     )
-    print(f"  full polars recompute of every symbol                    {polars_ms:>9.2f} ms")
     print(f"  TA-Lib full recompute, ATR + DI + ADX (baseline)          {talib_ms:>9.2f} ms")
 
 

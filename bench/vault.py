@@ -31,7 +31,7 @@ import psutil
 import uvloop
 from nats.aio.client import Client
 
-from fleet.events.vault_commands import SignPayload, SignPayloads
+from fleet.events.vault_commands import SignPayload
 from fleet.eventstore import StreamSpec
 from fleet.eventstore.stream import ensure_platform
 from fleet.stack import ManagedProcess, NatsServer, OpenBaoServer, SimulatorServer, free_port
@@ -91,14 +91,14 @@ class Figures:
     errors: int
     cpu: dict[str, float] = field(default_factory=dict)
 
-    def row(self, per_request: int = 1) -> str:
+    def row(self) -> str:
         lat = sorted(self.latencies)
-        rate = len(lat) * per_request / self.seconds
+        rate = len(lat) / self.seconds
         p50, p99 = lat[len(lat) // 2] * 1e3, lat[int(len(lat) * 0.99)] * 1e3
         errors = f"  ({self.errors} errors)" if self.errors else ""
         text = f"  {self.label:<52} {rate:>9,.0f} /s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms{errors}"
         if self.cpu:
-            signatures = len(lat) * per_request
+            signatures = len(lat)
             parts = [
                 f"{name} {seconds / signatures * 1e6:,.0f}" for name, seconds in self.cpu.items()
             ]
@@ -173,19 +173,10 @@ async def wait_for_workers(executor: Client, count: int) -> None:
     raise SystemExit("vault workers did not become ready")
 
 
-def nats_signer(
-    executor: Client, users: list[tuple[str, str]], batch: int = 1, *, api_key: bool = True
-) -> Request:
+def nats_signer(executor: Client, users: list[tuple[str, str]], *, api_key: bool = True) -> Request:
     async def request(i: int) -> bool:
         user_id = users[i % len(users)][0]
-        if batch == 1:
-            command: SignPayload | SignPayloads = SignPayload(
-                user_id=user_id, payload=payload(i), with_api_key=api_key
-            )
-        else:
-            command = SignPayloads(
-                user_id=user_id, payloads=[payload(i * batch + k) for k in range(batch)]
-            )
+        command = SignPayload(user_id=user_id, payload=payload(i), with_api_key=api_key)
         try:
             answer = await executor.request(SUBJECT, command.model_dump_json().encode(), timeout=5)
         except Exception:
@@ -261,9 +252,9 @@ async def measure(stack: Stack, seconds: float, in_flight: int, user_count: int)
     await wait_for_workers(executor, 1)
     users = await connect_users(stack, user_count)
 
-    async def run(label: str, request: Request, flight: int = in_flight, per: int = 1) -> None:
+    async def run(label: str, request: Request, flight: int = in_flight) -> None:
         figures = await closed_loop(label, request, flight, seconds, stack.processes())
-        print(figures.row(per), flush=True)
+        print(figures.row(), flush=True)
 
     print(f"\n{user_count} users, {in_flight} in flight unless said, {seconds:.0f} s a line")
     await baselines(stack, users, run)
@@ -272,8 +263,6 @@ async def measure(stack: Stack, seconds: float, in_flight: int, user_count: int)
     await run("cmd.vault.sign, 1 worker", signer)
     bare = nats_signer(executor, users, api_key=False)
     await run("cmd.vault.sign, 1 worker, with_api_key=false", bare)
-    batches = nats_signer(executor, users, 5)
-    await run("cmd.vault.sign, 1 worker, 5 payloads a request", batches, per=5)
     stack.scale_to(4)
     await wait_for_workers(executor, 4)
     await run("cmd.vault.sign, 4 workers", signer)

@@ -12,9 +12,9 @@ import pytest
 
 from fleet.bingx import BingxClient, LocalHmacSigner, Signature, Transport
 from fleet.bingx.errors import AuthError, OrderNotFound, RateLimited
-from fleet.bingx.ratelimit import LocalRateBudget
 from fleet.events.trading import OrderIntended
 from fleet.executor.adapters.bingx_account import BingxAccount
+from fleet.testing.budgets import PausingBudget
 
 pytestmark = pytest.mark.integration
 
@@ -84,7 +84,7 @@ async def test_a_502_to_an_order_bingx_executed_is_settled_by_query_never_resent
 async def test_a_bare_edge_refusal_is_typed_and_pauses_the_address(
     bingx_sim: Any, keys: dict[str, str], status: int, kind: str
 ) -> None:
-    budget = LocalRateBudget()
+    budget = PausingBudget()
     client = client_for(bingx_sim, keys, budget=budget)
     await client.sync_clock()
     await faults(bingx_sim, bare_status=status, bare_status_count=1)

@@ -22,9 +22,9 @@ from fleet.bingx.errors import (
     UnknownOutcome,
     rate_code_cool_down,
 )
-from fleet.bingx.ratelimit import LocalRateBudget
 from fleet.bingx.signing import ParamValue
 from fleet.bingx.transport import RESYNC_S, _unwrap
+from fleet.testing.budgets import PausingBudget
 
 Answer = tuple[int, bytes]
 
@@ -290,7 +290,7 @@ async def test_what_bingx_answers_an_order_becomes_what_the_caller_must_do(
 
 
 async def test_an_http_refusal_pauses_the_whole_budget() -> None:
-    budget = LocalRateBudget()
+    budget = PausingBudget()
     transport = RecordedTransport({BALANCE: (429, b"Too Many Requests")})
     transport._budget = budget
     with pytest.raises(RateLimited):
@@ -303,7 +303,7 @@ async def test_a_100410_pauses_the_address_until_bingx_says_and_only_then_retrie
     unblocked = json.dumps(
         {"code": 100410, "msg": f"frequency limit, unblocked after {until}", "timestamp": 1}
     ).encode()
-    budget = LocalRateBudget()
+    budget = PausingBudget()
     transport = RecordedTransport({BALANCE: (200, unblocked)})
     transport._budget = budget
     with pytest.raises(RateLimited) as raised:
@@ -312,7 +312,7 @@ async def test_a_100410_pauses_the_address_until_bingx_says_and_only_then_retrie
     asked = [p for _, p, _ in transport.asked if p.endswith("/user/balance")]
     assert len(asked) == 1  # a long pause: the read is not sent again into it
 
-    budget = LocalRateBudget()
+    budget = PausingBudget()
     transport = RecordedTransport({BALANCE: [_error(100410), envelope([USDT_ROW])]})
     transport._budget = budget
     await BingxClient(transport).balance()  # one second's pause, waited out, then retried

@@ -2,9 +2,11 @@
 
 import pytest
 
+from fleet.events.ids import Scope, UserId
+from fleet.events.users import Role
 from fleet.gateway import policy
 from fleet.gateway.policy import TargetFacts, decide
-from fleet.gateway.principal import Principal, Role, Scope, UserId, Via
+from fleet.gateway.principal import Principal, Via
 
 pytestmark = pytest.mark.unit
 

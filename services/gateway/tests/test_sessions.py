@@ -9,8 +9,8 @@ from sqlalchemy import Engine, create_engine, text
 
 from fleet.events import ActorId, AggregateId, AggregateRef, DomainEvent, wrap
 from fleet.events import users as ev
+from fleet.events.ids import UserId
 from fleet.eventstore import EventStore
-from fleet.gateway.principal import UserId
 from fleet.gateway.read_models.runners import ReadModels
 from fleet.gateway.sessions import SessionPolicy, SessionStore, sha256
 

@@ -12,9 +12,10 @@ import httpx
 import pytest
 
 from fleet.bingx import BingxClient, Transport
+from fleet.events.timeframes import TIMEFRAMES
 from fleet.eventstore import EventStore
 from fleet.stack import SimulatorServer
-from fleet.strategy.live import INTERVAL_MS, TOPICS_PER_SOCKET, LiveStrategy
+from fleet.strategy.live import TOPICS_PER_SOCKET, LiveStrategy
 
 pytestmark = pytest.mark.integration
 SYMBOLS = [f"T{n:02d}-USDT" for n in range(19)]  # 19 x 11 timeframes = 209 topics
@@ -38,7 +39,9 @@ async def test_more_than_200_streams_take_a_second_socket(
     sim: Any = many_symbols_sim
     rest = BingxClient(Transport(sim.url, None))
     live = LiveStrategy(event_store, rest, sim.ws_url)
-    wanted = {(symbol, timeframe) for symbol in SYMBOLS for timeframe in INTERVAL_MS}
+    wanted: set[tuple[str, str]] = {
+        (symbol, timeframe) for symbol in SYMBOLS for timeframe in TIMEFRAMES
+    }
     runner = asyncio.create_task(live.run_streams())
     await live.want(wanted)
     deadline = time.monotonic() + 60  # subscribes are paced at 9/s

@@ -15,7 +15,6 @@ from fleet.events.vault_commands import (
     DisconnectCredential,
     RotateCredential,
     SignPayload,
-    SignPayloads,
     VerifyCredential,
 )
 from fleet.eventstore import EventStore
@@ -25,7 +24,7 @@ from fleet.vault.connecting import REFUSED_PAIR, connect
 from fleet.vault.deps import VaultDeps
 from fleet.vault.errors import KeeperUnavailable, KeyRefused
 from fleet.vault.handlers import disconnect, rotate, verify
-from fleet.vault.signing import sign, sign_many
+from fleet.vault.signing import sign
 
 from .conftest import FakeBingx, transit_keeper, wire
 
@@ -83,14 +82,12 @@ async def test_connect_verifies_stores_and_signs_inside_vault(
         plain_hmac(SECRET, payload),
         API_KEY,
     )
-    many = await sign_many(SignPayloads(user_id=user_id, payloads=["a=1", "b=2"]), deps)
-    assert many.data["signatures"] == [plain_hmac(SECRET, "a=1"), plain_hmac(SECRET, "b=2")]
     bare = await sign(SignPayload(user_id=user_id, payload="c=3", with_api_key=False), deps)
     assert bare.data == {"signature": plain_hmac(SECRET, "c=3")}  # one Vault call, no key
     log = await stored_text(store, user_id)
     assert SECRET not in log and API_KEY not in log
     assert (await verify(VerifyCredential(user_id=user_id), deps)).ok
-    assert deps.counter.drain(force=True)[0][1] == {user_id: 4}
+    assert deps.counter.drain(force=True)[0][1] == {user_id: 2}
 
 
 async def test_wrong_secret_is_refused_and_nothing_is_stored(

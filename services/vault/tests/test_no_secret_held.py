@@ -22,7 +22,6 @@ from nats.aio.client import Client
 from fleet.events.vault_commands import (
     DisconnectCredential,
     SignPayload,
-    SignPayloads,
     VerifyCredential,
 )
 from fleet.eventstore import EventStore
@@ -138,7 +137,6 @@ async def test_no_state_holds_the_secret_or_the_api_key(
     payload = f"symbol=XRP-USDT&timestamp={int(time.time() * 1000)}"
     signed = [
         await ask(nc, SignPayload(user_id="ann", payload=payload)),
-        await ask(nc, SignPayloads(user_id="ann", payloads=[payload, payload + "&x=1"])),
     ]
     await worker.health.check_all()
     replies += [

@@ -19,7 +19,7 @@ import nats
 import pytest
 from nats.aio.client import Client
 
-from fleet.events.vault_commands import SignPayload, SignPayloads
+from fleet.events.vault_commands import SignPayload
 from fleet.eventstore import EventStore, StreamSpec, ensure_stream
 from fleet.stack import OpenBaoServer
 from fleet.testing.vault import connect_command
@@ -117,14 +117,6 @@ async def test_connect_sign_and_refusals(service: Service, bingx_sim: Any) -> No
     assert keys["secretKey"] not in logged and keys["apiKey"] not in logged
 
 
-async def test_batch_signing_over_nats(service: Service, bingx_sim: Any) -> None:
-    user_id, keys = await connected_user(service, bingx_sim)
-    payloads = [f"symbol=XRP-USDT&timestamp={n}" for n in range(3)]
-    reply = await ask(service.nc, SignPayloads(user_id=user_id, payloads=payloads))
-    assert reply["data"]["signatures"] == [plain_hmac(keys["secretKey"], p) for p in payloads]
-    assert reply["data"]["api_key"] == keys["apiKey"]
-
-
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -132,7 +124,6 @@ async def test_batch_signing_over_nats(service: Service, bingx_sim: Any) -> None
         (b'{"user_id": "u1"}', "payload"),
         (b'{"user_id": "u1", "payload": "x", "extra": 1}', "extra"),
         (b'{"user_id": "../keys/other", "payload": "x"}', "user_id"),
-        (b'{"user_id": "u1", "payloads": []}', "payloads"),
     ],
 )
 async def test_bad_requests_are_answered_invalid_naming_the_field(

@@ -71,36 +71,3 @@ TRADING_GROUP = {
     "/openApi/swap/v3/user/balance:GET",
     "/openApi/swap/v2/user/positions:GET",
 }
-
-
-class LocalRateBudget:
-    """One process's view: 5/s per endpoint for this UID, 300/10 s per endpoint and
-    2000/10 s per group for the IP, 500/10 s for market data."""
-
-    def __init__(self, per_uid_per_s: float = 5.0) -> None:
-        self._per_uid = per_uid_per_s
-        self._buckets: dict[str, TokenBucket] = {}
-        self._paused_until = 0.0
-
-    async def cool_down(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
-
-    def paused_for(self) -> float:
-        """Seconds left of the current cool-down (0 when none)."""
-        return max(0.0, self._paused_until - time.monotonic())
-
-    def _bucket(self, key: str, rate: float, capacity: float) -> TokenBucket:
-        if key not in self._buckets:
-            self._buckets[key] = TokenBucket(rate, capacity)
-        return self._buckets[key]
-
-    async def acquire(self, endpoint: str) -> None:
-        if (pause := self.paused_for()) > 0:
-            await asyncio.sleep(pause)
-        if "/quote/" in endpoint or "/server/" in endpoint or "/ticker/" in endpoint:
-            await self._bucket("ip:market", 50.0, 500.0).take()
-            return
-        await self._bucket(f"uid:{endpoint}", self._per_uid, self._per_uid).take()
-        await self._bucket(f"ip:{endpoint}", 30.0, 300.0).take()
-        group = "ip:group3" if endpoint in TRADING_GROUP else "ip:group2"
-        await self._bucket(group, 200.0, 2000.0).take()

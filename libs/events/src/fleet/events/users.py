@@ -24,6 +24,7 @@ from fleet.events.bounds import (
 )
 from fleet.events.personal import PersonalEmail, PersonalHash, PersonalIp, PersonalUserAgent
 from fleet.events.registry import DomainEvent
+from fleet.events.timeframes import DEFAULT_TIMEFRAME, Timeframe
 
 USER_AGGREGATE = "user"
 USERNAME_AGGREGATE = "username"  # one per normalized username: who holds it
@@ -32,7 +33,6 @@ ADMIN_ROSTER_ID = "roster"
 
 Role = Literal["admin", "trader", "viewer"]
 PositionMode = Literal["hedge", "one_way"]
-Timeframe = Literal["1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d"]
 PasswordReason = Literal["initial", "changed", "reset", "rehashed"]
 
 
@@ -74,7 +74,7 @@ class TradingSettings(BaseModel):
     leverage: int = Field(default=5, ge=1, le=125)
     position_mode: PositionMode = "hedge"
     symbols: tuple[Symbol, ...] = Field(default=("BTC-USDT",), min_length=1, max_length=50)
-    timeframe: Timeframe = "5m"
+    timeframe: Timeframe = DEFAULT_TIMEFRAME
     adx_threshold: Decimal = _percent("25", "5", "60")
     min_confidence: Decimal = _percent("60", "0", "100")
     flatten_on_stop: bool = False

@@ -70,18 +70,6 @@ class SignPayload(VaultCommand):
     with_api_key: bool = True
 
 
-class SignPayloads(VaultCommand):
-    """Several payloads of one user in one request (one transit batch call), for a user
-    sending several orders at once. Sent to the same subject as :class:`SignPayload`
-    (told apart by ``payloads``) so the one NATS permission on ``cmd.vault.sign`` covers
-    both. Reply data: signatures (lowercase hex, in the order given) and api_key."""
-
-    name: ClassVar[str] = "sign"
-    user_id: str
-    payloads: list[str] = Field(min_length=1, max_length=50)
-    with_api_key: bool = True
-
-
 VAULT_COMMANDS: tuple[type[VaultCommand], ...] = (
     GetWrappingKey,
     ConnectCredential,
@@ -89,5 +77,4 @@ VAULT_COMMANDS: tuple[type[VaultCommand], ...] = (
     DisconnectCredential,
     RotateCredential,
     SignPayload,
-    SignPayloads,
 )

@@ -29,6 +29,7 @@ from nats.js.api import (
 )
 from nats.js.errors import NotFoundError
 
+from fleet.events.subjects import all_events_subject
 from fleet.eventstore.errors import StreamMisconfigured
 
 DEFAULT_STREAM = "FLEET_EVENTS"
@@ -51,7 +52,7 @@ class StreamSpec:
         """The JetStream configuration: file storage, no delete, no purge, atomic batches."""
         return StreamConfig(
             name=self.name,
-            subjects=[f"{self.prefix}.>"],
+            subjects=[all_events_subject(self.prefix)],
             storage=StorageType.FILE,
             retention=RetentionPolicy.LIMITS,
             discard=DiscardPolicy.NEW,  # at the limit: refuse new events, never drop old ones
@@ -90,8 +91,8 @@ def verify_stream(info: StreamInfo, spec: StreamSpec) -> None:
         problems.append("deny_purge must be true")
     if not config.allow_atomic:
         problems.append("allow_atomic must be true")
-    if f"{spec.prefix}.>" not in (config.subjects or []):
-        problems.append(f"subjects must include {spec.prefix}.>")
+    if all_events_subject(spec.prefix) not in (config.subjects or []):
+        problems.append(f"subjects must include {all_events_subject(spec.prefix)}")
     if config.discard != DiscardPolicy.NEW:
         problems.append("discard must be new (never drop stored events)")
     if config.max_age:

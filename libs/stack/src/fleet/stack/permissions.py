@@ -279,6 +279,7 @@ def all_buckets() -> tuple[str, ...]:
 def permissions(row: Row, scope: Scope | None = None) -> Permissions:
     """The allow-lists for ``row`` under ``scope`` (the deployed one by default)."""
     scope = scope or DEPLOYED_SCOPE
+    # formatted here, not by aggregate_type_subject: the test scope's prefix is the wildcard
     publish: list[str] = [f"{scope.prefix}.{entry.name}.*" for entry in row.appends]
     publish += [entry.name for entry in (*row.sends, *row.publishes)]
     publish += _stream_read(scope.stream)

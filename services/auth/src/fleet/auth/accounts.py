@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from fleet.auth.domain.access_tokens import TokenRules
 from fleet.auth.domain.admin_roster import ROSTER_ID, AdminRoster
-from fleet.auth.domain.identity import UserId, claim_key, is_valid_username, normalize_username
+from fleet.auth.domain.identity import claim_key, is_valid_username, normalize_username
 from fleet.auth.domain.login_budget import VerificationBudget
 from fleet.auth.domain.login_policy import FailureLedger, LoginPolicy
 from fleet.auth.domain.refusal_tally import RefusalTally
@@ -21,6 +21,7 @@ from fleet.auth.ports import Clock, PasswordHasher, PersonalData
 from fleet.events import ActorId, AggregateId, CorrelationId, InvalidAggregateId
 from fleet.events.commands import Command
 from fleet.events.envelope import check_token
+from fleet.events.ids import UserId
 from fleet.eventstore import Aggregate, ConcurrencyError, Repository
 
 AggregateT = TypeVar("AggregateT", bound=Aggregate)

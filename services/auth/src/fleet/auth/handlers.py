@@ -7,7 +7,7 @@ from __future__ import annotations
 from fleet.auth import accounts
 from fleet.auth.accounts import AuthDeps, execute, load_user
 from fleet.auth.domain.access_tokens import NewToken, new_token, token_sha256
-from fleet.auth.domain.identity import UserId, check_email, check_username, new_user_id
+from fleet.auth.domain.identity import check_email, check_username, new_user_id
 from fleet.auth.domain.password_policy import check_password, generate_password
 from fleet.auth.errors import Forbidden, InvalidInput, NotFound
 from fleet.events.auth_commands import (
@@ -26,6 +26,7 @@ from fleet.events.auth_commands import (
     UpdateTradingSettings,
 )
 from fleet.events.commands import Command, CommandReply
+from fleet.events.ids import UserId
 from fleet.events.users import Role
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from fleet.events import EventId
 from fleet.events.signals import SignalGenerated
+from fleet.events.timeframes import candle_length
 from fleet.events.trading import (
     ExchangeConfigured,
     FundingPaid,
@@ -30,7 +31,6 @@ from fleet.executor.domain.planner import (
     NO_CAPS,
     Plan,
     SignalTurn,
-    candle_length,
     gate_view,
     plan,
     unknown_symbol,

@@ -20,8 +20,8 @@ from datetime import timedelta
 from itertools import zip_longest
 from typing import Protocol, TypeVar
 
+from fleet.events.timeframes import candle_length
 from fleet.executor import metrics
-from fleet.executor.domain.planner import TIMEFRAME_SECONDS
 from fleet.executor.execution import Execution, SignalReceived
 from fleet.executor.ownership import Ownership
 from fleet.executor.traders import Trader
@@ -58,7 +58,7 @@ def _rotate(queue: list[Q], index: int) -> list[Q]:
 def signal_index(received: SignalReceived) -> int:
     """The candle's number in its stream (deterministic across restarts and instances)."""
     signal = received.signal
-    return signal.candle_open_ms // (TIMEFRAME_SECONDS.get(signal.timeframe, 300) * 1000)
+    return signal.candle_open_ms // (candle_length(signal.timeframe) // timedelta(milliseconds=1))
 
 
 class Fanout:

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from fleet.events import AggregateId, partition_of
 from fleet.events.directory import Directory, UserView
+from fleet.events.subjects import aggregate_type_subject
 from fleet.events.trading import ACCOUNT_AGGREGATE
 from fleet.eventstore import EventStore
 from fleet.executor import metrics
@@ -96,7 +97,7 @@ class Ownership:
             for user_id in user_ids:
                 accounts[user_id] = await self.factory.accounts.load(AggregateId(user_id))
             return accounts
-        subject = f"{self.store.spec.prefix}.{ACCOUNT_AGGREGATE}.*"
+        subject = aggregate_type_subject(self.store.spec.prefix, ACCOUNT_AGGREGATE)
         last = await self.store.last_sequence_of(subject)
         if last == 0:
             return accounts

@@ -20,6 +20,7 @@ from fleet.events import ActorId, AggregateId, Envelope
 from fleet.events.catalog import domain_registry
 from fleet.events.directory import USER_TYPES, Directory
 from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated
+from fleet.events.subjects import aggregate_type_subject
 from fleet.eventstore import EventStore, Repository, StreamSpec
 from fleet.eventstore.stream import BUDGET_BUCKET
 from fleet.executor.adapters.contracts import ContractBook
@@ -125,7 +126,7 @@ class ExecutorWorker:
 
     async def _follow_directory(self) -> None:
         prefix = self.store.spec.prefix
-        subjects = [f"{prefix}.{kind}.*" for kind in USER_TYPES]
+        subjects = [aggregate_type_subject(prefix, kind) for kind in USER_TYPES]
         last = max([await self.store.last_sequence_of(s) for s in subjects])
         if last <= self._directory_position:
             self.directory_caught_up.set()
@@ -146,7 +147,7 @@ class ExecutorWorker:
     async def _follow_signals(self) -> None:
         await self.directory_caught_up.wait()
         since = utc_now() - timedelta(seconds=self.settings.signal_lookback_s)
-        subject = f"{self.store.spec.prefix}.{SIGNAL_AGGREGATE}.*"
+        subject = aggregate_type_subject(self.store.spec.prefix, SIGNAL_AGGREGATE)
         async for stored in self.store.subscribe(subject=subject, from_time=since):
             received = _received(stored.envelope, stored.event)
             if received is not None:

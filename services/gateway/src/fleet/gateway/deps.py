@@ -20,6 +20,7 @@ from nats.aio.client import Client
 from sqlalchemy import Connection, RowMapping
 
 from fleet.events.audit import AuditRecorded
+from fleet.events.ids import TOKEN_PREFIX, UserId
 from fleet.eventstore import StreamSpec
 from fleet.gateway import policy
 from fleet.gateway.adapters.audit_log import AuditLog
@@ -29,7 +30,7 @@ from fleet.gateway.adapters.wrapping_keys import WrappingKeys
 from fleet.gateway.client_address import client_address
 from fleet.gateway.errors import GatewayError
 from fleet.gateway.health import CachedHealth
-from fleet.gateway.principal import Principal, UserId
+from fleet.gateway.principal import Principal
 from fleet.gateway.read_models.runners import ReadModels
 from fleet.gateway.read_models.trading.queries import owns_session
 from fleet.gateway.read_models.users.queries import (
@@ -38,7 +39,7 @@ from fleet.gateway.read_models.users.queries import (
     token_owner,
     user_row,
 )
-from fleet.gateway.schemas.common import ID_PATTERN
+from fleet.gateway.schemas.base import ID_PATTERN
 from fleet.gateway.sessions import SessionStore, sha256
 from fleet.gateway.settings import GatewaySettings
 from fleet.gateway.write_limits import WriteLimiter
@@ -46,7 +47,6 @@ from fleet.gateway.write_limits import WriteLimiter
 SESSION_COOKIE = "fleet_session"
 CSRF_COOKIE = "fleet_csrf"
 CSRF_HEADER = "X-CSRF-Token"
-TOKEN_PREFIX = "flt_"  # noqa: S105 - a prefix, not a secret
 ACTION_ATTRIBUTE = "__fleet_action__"
 _ID = re.compile(ID_PATTERN)
 
@@ -91,10 +91,10 @@ class Access:
         return UserId(self.target["user_id"])
 
 
-def services(request: Request) -> Services:
+def app_services(request: Request) -> Services:
     """The app's services."""
-    found: Services = request.app.state.services
-    return found
+    services: Services = request.app.state.services
+    return services
 
 
 def client_ip(request: Request, settings: GatewaySettings) -> str:
@@ -104,7 +104,7 @@ def client_ip(request: Request, settings: GatewaySettings) -> str:
     return client_address(peer, forwarded, settings.trusted_proxies)
 
 
-async def current_principal(request: Request, found: Services, ip: str) -> Principal | None:
+async def current_principal(request: Request, services: Services, ip: str) -> Principal | None:
     """The caller from a bearer token, else from the session cookie, else ``None``.
 
     A bearer token that is not valid is refused (401) rather than treated as anonymous.
@@ -112,11 +112,11 @@ async def current_principal(request: Request, found: Services, ip: str) -> Princ
     """
     header = request.headers.get("authorization", "")
     if header:
-        return await _token_principal(header, found, ip)
+        return await _token_principal(header, services, ip)
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
         return None
-    user = await found.db.call(found.sessions.resolve, session_id)
+    user = await services.db.call(services.sessions.resolve, session_id)
     if user is None:
         return None
     if request.method.upper() not in policy.READ_METHODS:
@@ -132,11 +132,11 @@ async def current_principal(request: Request, found: Services, ip: str) -> Princ
     )
 
 
-async def _token_principal(header: str, found: Services, ip: str) -> Principal:
+async def _token_principal(header: str, services: Services, ip: str) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.startswith(TOKEN_PREFIX):
         raise GatewayError(401, "unauthenticated", "expected Authorization: Bearer flt_...")
-    owner = await found.db.read(token_owner, sha256(token.strip()))
+    owner = await services.db.read(token_owner, sha256(token.strip()))
     if owner is None:
         raise GatewayError(401, "unauthenticated", "this token is not valid (revoked or expired?)")
     return Principal(owner.user_id, owner.username, owner.role, ip, "token", owner.scope)
@@ -156,30 +156,30 @@ def authorize(action: str) -> Callable[[Request], Awaitable[Access]]:
     rule = policy.rule_for(action)  # an action without a rule fails at import, not later
 
     async def dependency(request: Request) -> Access:
-        found = services(request)
-        ip = client_ip(request, found.settings)
+        services = app_services(request)
+        ip = client_ip(request, services.settings)
         # a public route (login) ignores any session the browser still sends
-        principal = await current_principal(request, found, ip) if rule.roles else None
-        _limit_writes(found, principal, request.method)
+        principal = await current_principal(request, services, ip) if rule.roles else None
+        _limit_writes(services, principal, request.method)
         access = Access(principal, ip, uuid.uuid4().hex)
         write = request.method.upper() not in policy.READ_METHODS
         decision = policy.check_caller(action, principal, request.method)
-        await _enforce_audited(found, access, action, decision, write=write)
+        await _enforce_audited(services, access, action, decision, write=write)
         if principal is None or rule.target is policy.Target.NONE:
             return access
-        facts, target = await found.db.read(_facts, action, principal, dict(request.path_params))
+        facts, target = await services.db.read(_facts, action, principal, dict(request.path_params))
         decision = policy.check_target(action, principal, facts)
-        await _enforce_audited(found, access, action, decision, write=write)
+        await _enforce_audited(services, access, action, decision, write=write)
         return Access(principal, ip, access.request_id, target)
 
     setattr(dependency, ACTION_ATTRIBUTE, action)
     return dependency
 
 
-def _limit_writes(found: Services, principal: Principal | None, method: str) -> None:
+def _limit_writes(services: Services, principal: Principal | None, method: str) -> None:
     if principal is None or method.upper() in policy.READ_METHODS:
         return
-    wait = found.writes.take(principal.user_id)
+    wait = services.writes.take(principal.user_id)
     if wait:
         raise GatewayError(
             429,
@@ -191,7 +191,7 @@ def _limit_writes(found: Services, principal: Principal | None, method: str) -> 
 
 
 async def _enforce_audited(
-    found: Services, access: Access, action: str, decision: policy.Decision, *, write: bool
+    services: Services, access: Access, action: str, decision: policy.Decision, *, write: bool
 ) -> None:
     """Enforce ``decision``; a signed-in caller's forbidden change is audited first (his
     writes are rate limited, so these entries are bounded too)."""
@@ -206,7 +206,7 @@ async def _enforce_audited(
             outcome="denied",
             details={"attempted": action, "code": decision.code},
         )
-        await found.audit.record(entry, access.request_id)
+        await services.audit.record(entry, access.request_id)
     _enforce(decision)
 
 

@@ -80,8 +80,8 @@ def create_app(settings: GatewaySettings, *, overrides: Overrides | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with _running(settings, engine) as found, running_hub(found) as hub:
-            app.state.services = found
+        async with _running(settings, engine) as services, running_hub(services) as hub:
+            app.state.services = services
             app.state.live = hub
             yield
 
@@ -128,7 +128,7 @@ async def _running(settings: GatewaySettings, engine: Engine) -> AsyncIterator[S
     )
     read_models = ReadModels(engine, store)
     commands = CommandBus(nc, timeout=settings.command_timeout_s)
-    found = Services(
+    services = Services(
         settings=settings,
         db=Database(engine),
         sessions=SessionStore(engine, lifetimes),
@@ -142,30 +142,30 @@ async def _running(settings: GatewaySettings, engine: Engine) -> AsyncIterator[S
         wrapping_keys=WrappingKeys(commands, timeout=settings.connect_timeout_s),
     )
     await asyncio.to_thread(migrate, engine)  # fleet_meta: the personal-data keys
-    await asyncio.to_thread(found.sessions.create_schema)
-    await found.read_models.start(own_loop_nats=settings.nats_options())
-    purger = asyncio.create_task(_purge_sessions(found))
+    await asyncio.to_thread(services.sessions.create_schema)
+    await services.read_models.start(own_loop_nats=settings.nats_options())
+    purger = asyncio.create_task(_purge_sessions(services))
     internal = internal_server(
-        settings.gateway_internal_host, settings.gateway_internal_port, found.health
+        settings.gateway_internal_host, settings.gateway_internal_port, services.health
     )
     try:
         async with internal:
-            yield found
+            yield services
     finally:
         purger.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await purger
-        await found.read_models.stop()
+        await services.read_models.stop()
         await nc.close()
         engine.dispose()
 
 
-async def _purge_sessions(found: Services) -> None:
+async def _purge_sessions(services: Services) -> None:
     log = get_logger("fleet.gateway.sessions")
     while True:
-        await asyncio.sleep(found.settings.session_purge_minutes * 60)
+        await asyncio.sleep(services.settings.session_purge_minutes * 60)
         try:
-            purged = await asyncio.to_thread(found.sessions.purge)
+            purged = await asyncio.to_thread(services.sessions.purge)
         except Exception as exc:  # housekeeping only: retried next round
             log.warning("session purge failed", error=type(exc).__name__)
             continue

@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from fleet.gateway.principal import Principal, Role, Scope, UserId
+from fleet.events.ids import Scope, UserId
+from fleet.events.users import Role
+from fleet.gateway.principal import Principal
 
 ADMIN: frozenset[Role] = frozenset({"admin"})
 TRADER: frozenset[Role] = frozenset({"trader"})

@@ -1,4 +1,4 @@
-"""Who is asking: the authenticated user behind a request, and typed identifiers."""
+"""Who is asking: the authenticated user behind a request."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ from dataclasses import dataclass
 from typing import Literal, NewType
 
 from fleet.events.commands import Actor
+from fleet.events.ids import Scope, UserId
+from fleet.events.users import Role
 
-UserId = NewType("UserId", str)
-TokenId = NewType("TokenId", str)
 SessionHash = NewType("SessionHash", str)  # SHA-256 of a session id, never the id itself
 
-Role = Literal["admin", "trader", "viewer"]
-Scope = Literal["read", "write", "admin"]
 Via = Literal["session", "token"]
 ROLES: tuple[Role, ...] = ("admin", "trader", "viewer")
 

@@ -32,7 +32,9 @@ from sqlalchemy import (
     update,
 )
 
-from fleet.gateway.principal import Role, SessionHash, UserId
+from fleet.events.ids import UserId
+from fleet.events.users import Role
+from fleet.gateway.principal import SessionHash
 
 SCHEMA = "gateway"
 LAST_SEEN_RESOLUTION = timedelta(seconds=30)  # idle tracking without a write per request

@@ -24,24 +24,12 @@ from fleet.bingx.ws import SUBSCRIBES_PER_S, MarketStream
 from fleet.events import AggregateId, AggregateRef, EventId, wrap
 from fleet.events.directory import Stream
 from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated, signal_stream_id
+from fleet.events.timeframes import interval_ms
 from fleet.eventstore import EventStore
 from fleet.obs import correlated, get_logger
 from fleet.strategy.domain.candles import Candle, CandleAssembler
 from fleet.strategy.domain.signals import SignalEngine
 
-INTERVAL_MS = {
-    "1m": 60_000,
-    "3m": 180_000,
-    "5m": 300_000,
-    "15m": 900_000,
-    "30m": 1_800_000,
-    "1h": 3_600_000,
-    "2h": 7_200_000,
-    "4h": 14_400_000,
-    "6h": 21_600_000,
-    "12h": 43_200_000,
-    "1d": 86_400_000,
-}
 HISTORY = 300
 BACKFILL_LIMIT = 1440  # BingX's maximum per request
 TOPICS_PER_SOCKET = 200  # BingX: more topics on one connection are refused (80403)
@@ -140,7 +128,7 @@ class LiveStrategy:
         if self.tracked and down is not None and now - down > DOWN_GRACE_S:
             return f"market stream down for {now - down:.0f} s"
         if self.tracked:
-            interval_s = min(INTERVAL_MS[timeframe] for _, timeframe in self.tracked) / 1000
+            interval_s = min(interval_ms(timeframe) for _, timeframe in self.tracked) / 1000
             if now - self.last_close_at > STALE_INTERVALS * interval_s:
                 return f"no candle closed for {now - self.last_close_at:.0f} s"
         return None
@@ -191,7 +179,7 @@ class LiveStrategy:
         symbol, timeframe = stream
         last = await self.store.last(_aggregate(stream))
         resume_after = last.data["candle_open_ms"] if last is not None else None
-        tracked = Tracked(CandleAssembler(INTERVAL_MS[timeframe]), SignalEngine(symbol, timeframe))
+        tracked = Tracked(CandleAssembler(interval_ms(timeframe)), SignalEngine(symbol, timeframe))
         self.tracked[stream] = tracked
         history = await self._closed_history(stream, None)
         for candle in history:  # warm-up; publish only what comes after the last signal
@@ -216,7 +204,7 @@ class LiveStrategy:
         candle is closed once the next one opens - no clock comparison, so a simulator
         whose market runs faster than the wall clock is handled like BingX)."""
         symbol, timeframe = stream
-        start = after_ms + INTERVAL_MS[timeframe] if after_ms is not None else None
+        start = after_ms + interval_ms(timeframe) if after_ms is not None else None
         klines = await self.rest.klines(
             symbol, timeframe, start_ms=start, limit=BACKFILL_LIMIT if start else HISTORY
         )
@@ -294,7 +282,7 @@ class LiveStrategy:
             return
         ident, event = produced
         await self._append(stream, ident, event)
-        LATENCY.observe(max(0.0, time.time() - (candle.open_ms + INTERVAL_MS[stream[1]]) / 1000))
+        LATENCY.observe(max(0.0, time.time() - (candle.open_ms + interval_ms(stream[1])) / 1000))
 
     async def _append(self, stream: Stream, ident: str, event: SignalGenerated) -> None:
         aggregate = _aggregate(stream)

@@ -19,6 +19,7 @@ from nats.js import JetStreamContext
 
 from fleet.events import AggregateId, AggregateRef, Envelope, EventRegistry
 from fleet.events.credentials import CREDENTIAL_AGGREGATE
+from fleet.events.subjects import aggregate_type_subject
 from fleet.eventstore import EventStore, Repository
 from fleet.vault.domain.credential import Credential
 
@@ -40,7 +41,7 @@ class CredentialView:
 
     @property
     def subject_filter(self) -> str:
-        return f"{self._store.spec.prefix}.{CREDENTIAL_AGGREGATE}.*"
+        return aggregate_type_subject(self._store.spec.prefix, CREDENTIAL_AGGREGATE)
 
     def apply(self, envelope: Envelope) -> None:
         """Apply one stored credential event (older than what is held: ignored)."""

@@ -2,10 +2,10 @@
 ``cmd.vault.sign``, each request handled in its own task, at most ``max_in_flight`` at
 once (beyond that, requests wait in the subscription's queue: back-pressure, not drops).
 
-Why not FastStream, as every other subscriber: measured in bench/vault.py, FastStream's
-per-message machinery (decoder, fast_depends, access-log middleware, the anyio queue of
-concurrent subscribers) doubled the worker's CPU per signature (~600 vs ~300 us) and kept a
-single request at 1.3-1.8 ms instead of 1.0 ms. The credential commands, a few per user
+Why not FastStream, as every other subscriber: on this hot path its per-message machinery
+(decoder, fast_depends, access-log middleware, the anyio queue of concurrent subscribers)
+costs as much CPU as the signing itself and slows a single request (figures: the README's
+"Signing cost and scaling", from bench/vault.py). The credential commands, a few per user
 per day, stay on FastStream.
 """
 
@@ -21,7 +21,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from fleet.events.commands import CommandReply, command_subject
-from fleet.events.vault_commands import SignPayload, SignPayloads
+from fleet.events.vault_commands import SignPayload
 from fleet.obs import get_logger
 from fleet.vault import signing
 from fleet.vault.metrics import SIGN_REPLIES, SIGN_SECONDS
@@ -37,7 +37,7 @@ INTERNAL_ERROR = (
 
 
 class SignSubscriber:
-    """Answers ``SignPayload`` and ``SignPayloads`` (told apart by ``payloads``)."""
+    """Answers ``SignPayload``."""
 
     def __init__(self, deps: Deps, max_in_flight: int) -> None:
         self._deps = deps
@@ -59,10 +59,7 @@ class SignSubscriber:
     async def _handle(self, msg: Msg) -> None:
         started = time.perf_counter()
         try:
-            if b'"payloads"' in msg.data:
-                reply = await answer(SignPayloads, signing.sign_many, msg.data, self._deps)
-            else:
-                reply = await answer(SignPayload, signing.sign, msg.data, self._deps)
+            reply = await answer(SignPayload, signing.sign, msg.data, self._deps)
         except Exception as exc:  # fail closed, and say so rather than let it time out
             get_logger().error("signing request failed", error=repr(exc))
             reply = INTERNAL_ERROR

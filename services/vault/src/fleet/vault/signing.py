@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 
 from fleet.events.commands import CommandReply
-from fleet.events.vault_commands import SignPayload, SignPayloads
+from fleet.events.vault_commands import SignPayload
 from fleet.vault.deps import VaultDeps
 from fleet.vault.domain.credential import Credential
 from fleet.vault.errors import KeeperUnavailable
@@ -31,14 +31,6 @@ async def sign(command: SignPayload, deps: VaultDeps) -> CommandReply:
     if isinstance(signed, CommandReply):
         return signed
     return CommandReply.success(signature=signed[0][0], **signed[1])
-
-
-async def sign_many(command: SignPayloads, deps: VaultDeps) -> CommandReply:
-    """Signatures of several payloads of one user (one transit batch call)."""
-    signed = await _sign(deps, command.user_id, list(command.payloads), command.with_api_key)
-    if isinstance(signed, CommandReply):
-        return signed
-    return CommandReply.success(signatures=signed[0], **signed[1])
 
 
 async def _sign(

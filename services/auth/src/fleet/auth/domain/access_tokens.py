@@ -12,14 +12,11 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Literal, NewType
 
 from fleet.auth.errors import InvalidInput
+from fleet.events.ids import TOKEN_PREFIX, Scope, TokenId
 from fleet.events.users import Role
 
-TokenId = NewType("TokenId", str)
-Scope = Literal["read", "write", "admin"]
-TOKEN_PREFIX = "flt_"  # noqa: S105 - a prefix, not a secret
 MAX_NAME = 64
 SCOPES_OF: dict[Role, frozenset[Scope]] = {
     "viewer": frozenset({"read"}),

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import NewType
 
 from fleet.auth.errors import InvalidInput
-
-UserId = NewType("UserId", str)
+from fleet.events.ids import UserId
 
 USERNAME_RULE = "3-32 characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit"
 RESERVED_USERNAMES = frozenset({"system", "anonymous"})  # actor labels in events and audit

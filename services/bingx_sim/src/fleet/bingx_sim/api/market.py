@@ -10,9 +10,10 @@ from fastapi import APIRouter, Request
 
 from fleet.bingx_sim.domain.accounts import SimError
 from fleet.bingx_sim.domain.contracts import spec_for
-from fleet.bingx_sim.domain.market import INTERVALS_MS, quantise, trades
+from fleet.bingx_sim.domain.market import quantise, trades
 from fleet.bingx_sim.domain.modes import FUNDING_EVERY_MS
 from fleet.bingx_sim.state import SimState
+from fleet.events.timeframes import INTERVAL_MINUTES
 
 router = APIRouter()
 SWAP = "/openApi/swap"
@@ -59,7 +60,7 @@ async def klines(
 ) -> dict[str, Any]:
     state = _state(request)
     _symbol(state, symbol)
-    if interval not in INTERVALS_MS:
+    if interval not in INTERVAL_MINUTES:
         raise SimError(109400, f"interval {interval!r} is not supported")
     decimals = spec_for(symbol).price_precision
     bars = state.market.klines(

@@ -20,8 +20,9 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from fleet.bingx_sim.domain.contracts import spec_for
 from fleet.bingx_sim.domain.limits import Window
-from fleet.bingx_sim.domain.market import INTERVALS_MS, quantise, trades
+from fleet.bingx_sim.domain.market import quantise, trades
 from fleet.bingx_sim.state import SimState
+from fleet.events.timeframes import INTERVAL_MINUTES
 
 router = APIRouter()
 PING_EVERY_S = 5.0
@@ -137,7 +138,7 @@ async def _handle_request(
     if (
         not state.market.has(symbol)
         or not stream.startswith("kline_")
-        or interval not in INTERVALS_MS
+        or interval not in INTERVAL_MINUTES
     ):
         await send(
             ws,

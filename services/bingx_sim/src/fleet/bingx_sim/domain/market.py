@@ -14,23 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-MINUTE_MS = 60_000
-INTERVALS_MS = {
-    "1m": 1,
-    "3m": 3,
-    "5m": 5,
-    "15m": 15,
-    "30m": 30,
-    "1h": 60,
-    "2h": 120,
-    "4h": 240,
-    "6h": 360,
-    "8h": 480,
-    "12h": 720,
-    "1d": 1440,
-    "3d": 4320,
-    "1w": 10080,
-}
+from fleet.events.timeframes import MINUTE_MS, interval_ms
+
 START_PRICES = {
     "BTC-USDT": 60000.0,
     "ETH-USDT": 3000.0,
@@ -50,11 +35,6 @@ class Bar:
     low: float
     close: float
     volume: float
-
-
-def interval_ms(interval: str) -> int:
-    """Milliseconds of a BingX interval name, or ``KeyError``."""
-    return INTERVALS_MS[interval] * MINUTE_MS
 
 
 def _seed(seed: int, symbol: str) -> int:

@@ -17,6 +17,9 @@ from typing import Literal
 
 from fleet.events.directory import UserView
 from fleet.events.signals import SignalGenerated
+
+# re-exported while execution.py (owned elsewhere in this change) imports it from here
+from fleet.events.timeframes import candle_length
 from fleet.events.trading import OrderIntended, SignalEvaluated
 from fleet.executor.domain.account import OpenTrade, TradingAccount
 from fleet.executor.domain.ids import client_order_id
@@ -27,15 +30,6 @@ from fleet.risk.engine import loss_limits
 Decision = Literal["entry", "exit", "skip"]
 # No platform cap unless configured (the executor's settings give the real defaults).
 NO_CAPS = Caps(Decimal("1e12"), Decimal("1e12"), 125)
-TIMEFRAME_SECONDS = {
-    "1m": 60, "3m": 180, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "2h": 7200,
-    "4h": 14400, "6h": 21600, "12h": 43200, "1d": 86400,
-}  # fmt: skip
-
-
-def candle_length(timeframe: str) -> timedelta:
-    """How long one candle of ``timeframe`` lasts (the default maximum signal age)."""
-    return timedelta(seconds=TIMEFRAME_SECONDS.get(timeframe, 300))
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import Depends, Query, Response
 
 from fleet.events.auth_commands import UpdateTradingSettings
-from fleet.gateway.api.common import ServicesDep, audited, make_router, settle
+from fleet.gateway.api.routing import ServicesDep, audited, make_router, settle
 from fleet.gateway.deps import Access, authorize
 from fleet.gateway.errors import not_found
 from fleet.gateway.read_models import views
 from fleet.gateway.read_models.trading import queries as trading
 from fleet.gateway.read_models.users.queries import settings_of
-from fleet.gateway.schemas.common import IdPath, Page
+from fleet.gateway.schemas.base import IdPath, Page
 from fleet.gateway.schemas.queries import DecisionsQuery, PageQuery, TradesQuery
 from fleet.gateway.schemas.trading import (
     DecisionOut,
@@ -38,21 +38,21 @@ router = make_router("account")
     response_model=StatusOut,
 )
 async def status(
-    access: Annotated[Access, Depends(authorize("account.status"))], found: ServicesDep
+    access: Annotated[Access, Depends(authorize("account.status"))], services: ServicesDep
 ) -> Response:
     # The hot read: one statement, and the model serialised once (not validated again).
-    found_status = await found.db.read(views.status_of, access.caller.user_id)
+    found_status = await services.db.read(views.status_of, access.caller.user_id)
     if found_status is None:
         raise not_found("your account no longer exists")
-    found_status.simulated = found.settings.bingx_simulated
+    found_status.simulated = services.settings.bingx_simulated
     return Response(found_status.model_dump_json(), media_type="application/json")
 
 
 @router.get("/api/settings", summary="My trading settings", operation_id="settings_read")
 async def get_settings(
-    access: Annotated[Access, Depends(authorize("settings.read"))], found: ServicesDep
+    access: Annotated[Access, Depends(authorize("settings.read"))], services: ServicesDep
 ) -> SettingsOut:
-    return await found.db.read(settings_of, access.caller.user_id)
+    return await services.db.read(settings_of, access.caller.user_id)
 
 
 @router.put(
@@ -63,7 +63,7 @@ async def get_settings(
 async def put_settings(
     update: SettingsUpdate,
     access: Annotated[Access, Depends(authorize("settings.update"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> SettingsOut:
     caller = access.caller
     changes = update.model_dump(mode="json", exclude_none=True)
@@ -73,22 +73,22 @@ async def put_settings(
         )
         fields = ",".join(sorted(changes))
         await audited(
-            found,
+            services,
             access,
             "settings.update",
             command,
             target=caller.user_id,
             details={"fields": fields},
         )
-        await settle(found, "users", "audit")
-    return await found.db.read(settings_of, caller.user_id)
+        await settle(services, "users", "audit")
+    return await services.db.read(settings_of, caller.user_id)
 
 
 @router.get("/api/positions", summary="My open positions", operation_id="positions")
 async def positions(
-    access: Annotated[Access, Depends(authorize("trading.positions"))], found: ServicesDep
+    access: Annotated[Access, Depends(authorize("trading.positions"))], services: ServicesDep
 ) -> list[PositionOut]:
-    return await found.db.read(trading.positions_of, access.caller.user_id)
+    return await services.db.read(trading.positions_of, access.caller.user_id)
 
 
 @router.get(
@@ -97,9 +97,9 @@ async def positions(
     operation_id="orders",
 )
 async def pending_orders(
-    access: Annotated[Access, Depends(authorize("trading.orders"))], found: ServicesDep
+    access: Annotated[Access, Depends(authorize("trading.orders"))], services: ServicesDep
 ) -> list[OrderOut]:
-    return await found.db.read(trading.pending_orders_of, access.caller.user_id)
+    return await services.db.read(trading.pending_orders_of, access.caller.user_id)
 
 
 @router.get(
@@ -109,11 +109,11 @@ async def pending_orders(
 )
 async def trades(
     access: Annotated[Access, Depends(authorize("trading.trades"))],
-    found: ServicesDep,
+    services: ServicesDep,
     query: Annotated[TradesQuery, Query()],
 ) -> Page[TradeOut]:
     where = trading.TradeFilter(query.symbol, query.since, query.until)
-    return await found.db.read(
+    return await services.db.read(
         trading.trades_page, access.caller.user_id, where, query.limit, query.offset
     )
 
@@ -121,10 +121,10 @@ async def trades(
 @router.get("/api/sessions", summary="My trading sessions", operation_id="sessions")
 async def sessions(
     access: Annotated[Access, Depends(authorize("trading.sessions"))],
-    found: ServicesDep,
+    services: ServicesDep,
     query: Annotated[PageQuery, Query()],
 ) -> Page[SessionOut]:
-    return await found.db.read(
+    return await services.db.read(
         trading.sessions_page, access.caller.user_id, query.limit, query.offset
     )
 
@@ -135,9 +135,9 @@ async def sessions(
 async def session(
     session_id: IdPath,
     access: Annotated[Access, Depends(authorize("trading.session"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> SessionOut:
-    found_session = await found.db.read(trading.session_of, access.caller.user_id, session_id)
+    found_session = await services.db.read(trading.session_of, access.caller.user_id, session_id)
     if found_session is None:
         raise not_found()
     return found_session
@@ -145,9 +145,9 @@ async def session(
 
 @router.get("/api/stats", summary="My trading statistics", operation_id="stats")
 async def stats(
-    access: Annotated[Access, Depends(authorize("trading.stats"))], found: ServicesDep
+    access: Annotated[Access, Depends(authorize("trading.stats"))], services: ServicesDep
 ) -> StatsOut:
-    return await found.db.read(trading.stats_of, access.caller.user_id)
+    return await services.db.read(trading.stats_of, access.caller.user_id)
 
 
 @router.get(
@@ -157,9 +157,9 @@ async def stats(
 )
 async def decisions(
     access: Annotated[Access, Depends(authorize("trading.decisions"))],
-    found: ServicesDep,
+    services: ServicesDep,
     query: Annotated[DecisionsQuery, Query()],
 ) -> Page[DecisionOut]:
-    return await found.db.read(
+    return await services.db.read(
         trading.decisions_page, access.caller.user_id, query.symbol, query.limit, query.offset
     )

@@ -9,7 +9,7 @@ from fastapi import Depends, Query
 
 from fleet.events.executor_commands import FlattenPositions, KillSwitch
 from fleet.gateway.api.bot import BotVerb, run_bot_command
-from fleet.gateway.api.common import ServicesDep, audit, audited, make_router, settle
+from fleet.gateway.api.routing import ServicesDep, audit, audited, make_router, settle
 from fleet.gateway.deps import Access, Services, authorize
 from fleet.gateway.read_models import views
 from fleet.gateway.read_models.audit.queries import AuditFilter, audit_page
@@ -21,7 +21,7 @@ from fleet.gateway.schemas.admin import (
     Overview,
     Reason,
 )
-from fleet.gateway.schemas.common import IdPath, Page
+from fleet.gateway.schemas.base import IdPath, Page
 from fleet.gateway.schemas.queries import AuditQuery
 from fleet.gateway.schemas.trading import BotCommandResult
 
@@ -36,18 +36,18 @@ router = make_router("admin: trading")
 async def dashboard(
     user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.dashboard"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> Dashboard:
     assert access.target is not None
-    await audit(found, access, "admin.dashboard.view", target=access.target_id)
-    return await found.db.read(views.dashboard_of, access.target)
+    await audit(services, access, "admin.dashboard.view", target=access.target_id)
+    return await services.db.read(views.dashboard_of, access.target)
 
 
 async def _bot(
-    found: Services, access: Access, verb: BotVerb, why: Reason | None
+    services: Services, access: Access, verb: BotVerb, why: Reason | None
 ) -> BotCommandResult:
     reason = why.reason if why and why.reason else f"{verb} by an admin"
-    return await run_bot_command(found, access, verb, access.target_id, reason)
+    return await run_bot_command(services, access, verb, access.target_id, reason)
 
 
 @router.post(
@@ -58,9 +58,9 @@ async def _bot(
 async def start_bot(
     user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.bot.start"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> BotCommandResult:
-    return await _bot(found, access, "start", None)
+    return await _bot(services, access, "start", None)
 
 
 @router.post(
@@ -71,10 +71,10 @@ async def start_bot(
 async def stop_bot(
     user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.bot.stop"))],
-    found: ServicesDep,
+    services: ServicesDep,
     why: Reason | None = None,
 ) -> BotCommandResult:
-    return await _bot(found, access, "stop", why)
+    return await _bot(services, access, "stop", why)
 
 
 @router.post(
@@ -85,10 +85,10 @@ async def stop_bot(
 async def pause_bot(
     user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.bot.pause"))],
-    found: ServicesDep,
+    services: ServicesDep,
     why: Reason | None = None,
 ) -> BotCommandResult:
-    return await _bot(found, access, "pause", why)
+    return await _bot(services, access, "pause", why)
 
 
 @router.post(
@@ -99,9 +99,9 @@ async def pause_bot(
 async def resume_bot(
     user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.bot.resume"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> BotCommandResult:
-    return await _bot(found, access, "resume", None)
+    return await _bot(services, access, "resume", None)
 
 
 @router.post(
@@ -112,7 +112,7 @@ async def resume_bot(
 async def flatten(
     user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.flatten"))],
-    found: ServicesDep,
+    services: ServicesDep,
     why: Reason | None = None,
 ) -> FlattenResult:
     command = FlattenPositions(
@@ -121,8 +121,8 @@ async def flatten(
         actor=access.caller.actor(),
         correlation_id=access.request_id,
     )
-    data = await audited(found, access, "admin.flatten", command, target=access.target_id)
-    await settle(found, "trading")
+    data = await audited(services, access, "admin.flatten", command, target=access.target_id)
+    await settle(services, "trading")
     return FlattenResult(users=int(data.get("users", 1)))
 
 
@@ -133,7 +133,7 @@ async def flatten(
 )
 async def kill_switch(
     access: Annotated[Access, Depends(authorize("admin.kill_switch"))],
-    found: ServicesDep,
+    services: ServicesDep,
     why: Reason | None = None,
 ) -> KillSwitchResult:
     command = KillSwitch(
@@ -141,8 +141,8 @@ async def kill_switch(
         actor=access.caller.actor(),
         correlation_id=access.request_id,
     )
-    data = await audited(found, access, "admin.kill_switch", command)
-    await settle(found, "bots")
+    data = await audited(services, access, "admin.kill_switch", command)
+    await settle(services, "bots")
     return KillSwitchResult(paused=int(data.get("paused", 0)))
 
 
@@ -153,7 +153,7 @@ async def kill_switch(
 )
 async def flatten_all(
     access: Annotated[Access, Depends(authorize("admin.flatten_all"))],
-    found: ServicesDep,
+    services: ServicesDep,
     why: Reason | None = None,
 ) -> FlattenResult:
     command = FlattenPositions(
@@ -162,8 +162,8 @@ async def flatten_all(
         actor=access.caller.actor(),
         correlation_id=access.request_id,
     )
-    data = await audited(found, access, "admin.flatten_all", command)
-    await settle(found, "trading")
+    data = await audited(services, access, "admin.flatten_all", command)
+    await settle(services, "trading")
     return FlattenResult(users=int(data.get("users", 0)))
 
 
@@ -173,10 +173,10 @@ async def flatten_all(
     operation_id="admin_overview",
 )
 async def overview(
-    access: Annotated[Access, Depends(authorize("admin.overview"))], found: ServicesDep
+    access: Annotated[Access, Depends(authorize("admin.overview"))], services: ServicesDep
 ) -> Overview:
-    found_overview = await found.db.read(views.overview)
-    found_overview.simulated = found.settings.bingx_simulated
+    found_overview = await services.db.read(views.overview)
+    found_overview.simulated = services.settings.bingx_simulated
     return found_overview
 
 
@@ -187,11 +187,11 @@ async def overview(
 )
 async def audit_log(
     access: Annotated[Access, Depends(authorize("admin.audit"))],
-    found: ServicesDep,
+    services: ServicesDep,
     query: Annotated[AuditQuery, Query()],
 ) -> Page[AuditEntry]:
     where = AuditFilter(query.actor, query.target, query.action, query.since, query.until)
-    return await found.db.read(audit_page, where, query.limit, query.offset)
+    return await services.db.read(audit_page, where, query.limit, query.offset)
 
 
 def _reason(why: Reason | None, default: str) -> str:

@@ -23,25 +23,25 @@ from fleet.events.auth_commands import (
     UnlockUser,
 )
 from fleet.events.executor_commands import StopBot
+from fleet.events.ids import UserId
 from fleet.events.vault_commands import DisconnectCredential
-from fleet.gateway.api.common import ServicesDep, audit, audited, make_router, send, settle
+from fleet.gateway.api.routing import ServicesDep, audit, audited, make_router, send, settle
 from fleet.gateway.deps import Access, Services, authorize
 from fleet.gateway.errors import check, invalid, not_found
-from fleet.gateway.principal import UserId
 from fleet.gateway.read_models.bots.queries import bot_of
 from fleet.gateway.read_models.credentials.queries import credential_of
 from fleet.gateway.read_models.users import queries as users
 from fleet.gateway.schemas import admin as body
 from fleet.gateway.schemas.auth import TokenOut
-from fleet.gateway.schemas.common import Done, IdPath, Page
+from fleet.gateway.schemas.base import Done, IdPath, Page
 from fleet.gateway.schemas.queries import UsersQuery
 
 router = make_router("admin: users")
 
 
-async def _fresh_user(found: Services, user_id: str) -> body.UserOut:
-    await settle(found, "users")
-    user = await found.db.read(users.get_user, user_id)
+async def _fresh_user(services: Services, user_id: str) -> body.UserOut:
+    await settle(services, "users")
+    user = await services.db.read(users.get_user, user_id)
     if user is None:
         raise not_found("user not found")
     return user
@@ -50,10 +50,10 @@ async def _fresh_user(found: Services, user_id: str) -> body.UserOut:
 @router.get("/api/admin/users", summary="Every user", operation_id="admin_users_list")
 async def list_users(
     access: Annotated[Access, Depends(authorize("admin.users.list"))],
-    found: ServicesDep,
+    services: ServicesDep,
     query: Annotated[UsersQuery, Query()],
 ) -> Page[body.UserOut]:
-    return await found.db.read(
+    return await services.db.read(
         users.list_users,
         role=query.role,
         active=query.active,
@@ -69,7 +69,7 @@ async def list_users(
 async def create_user(
     new: body.UserCreate,
     access: Annotated[Access, Depends(authorize("admin.users.create"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> body.UserOut:
     command = CreateUser(
         username=new.username,
@@ -80,13 +80,13 @@ async def create_user(
         actor=access.caller.actor(),
         correlation_id=access.request_id,
     )
-    reply = await send(found, command)
+    reply = await send(services, command)
     user_id = str(reply.data.get("user_id", "")) or None
     details = {"username": new.username, "role": new.role}
     if reply.error is not None:
         details["reason"] = reply.error.code
     await audit(
-        found,
+        services,
         access,
         "admin.user.create",
         target=user_id,
@@ -94,8 +94,8 @@ async def create_user(
         details=details,
     )
     check(reply)
-    await settle(found, "users")
-    created = await found.db.read(users.get_user, user_id or "")
+    await settle(services, "users")
+    created = await services.db.read(users.get_user, user_id or "")
     return created or body.UserOut(
         id=user_id or "",
         username=new.username,
@@ -113,11 +113,11 @@ async def create_user(
 async def read_user(
     user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.users.read"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> body.UserOut:
     assert access.target is not None
     if access.target_id != access.caller.user_id:
-        await audit(found, access, "admin.user.view", target=access.target_id)
+        await audit(services, access, "admin.user.view", target=access.target_id)
     return users.user_out(access.target)
 
 
@@ -128,11 +128,11 @@ async def update_user(
     user_id: IdPath,
     change: body.UserUpdate,
     access: Annotated[Access, Depends(authorize("admin.users.update"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> body.UserOut:
     command = ChangeEmail(user_id=access.target_id, email=change.email, actor=access.caller.actor())
-    await audited(found, access, "admin.user.update", command, target=access.target_id)
-    return await _fresh_user(found, access.target_id)
+    await audited(services, access, "admin.user.update", command, target=access.target_id)
+    return await _fresh_user(services, access.target_id)
 
 
 @router.delete(
@@ -143,19 +143,19 @@ async def update_user(
 async def delete_user(
     user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.users.delete"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> Done:
     target, actor = access.target_id, access.caller.actor()
-    if (await found.db.read(bot_of, target)).status in ("running", "paused"):
+    if (await services.db.read(bot_of, target)).status in ("running", "paused"):
         stop = StopBot(user_id=target, reason="user deleted", actor=actor)
-        await audited(found, access, "admin.bot.stop", stop, target=target)
-    if (await found.db.read(credential_of, target)).status in ("verified", "failed", "pending"):
+        await audited(services, access, "admin.bot.stop", stop, target=target)
+    if (await services.db.read(credential_of, target)).status in ("verified", "failed", "pending"):
         shred = DisconnectCredential(user_id=target, reason="user deleted", actor=actor)
-        await audited(found, access, "admin.bingx.disconnect", shred, target=target)
+        await audited(services, access, "admin.bingx.disconnect", shred, target=target)
     command = DeleteUser(user_id=target, actor=actor, correlation_id=access.request_id)
-    await audited(found, access, "admin.user.delete", command, target=target)
-    await asyncio.to_thread(found.sessions.end_all, UserId(target))  # their addresses too
-    await settle(found, "users")
+    await audited(services, access, "admin.user.delete", command, target=target)
+    await asyncio.to_thread(services.sessions.end_all, UserId(target))  # their addresses too
+    await settle(services, "users")
     return Done(status="deleted", message=f"user {target} deleted")
 
 
@@ -168,11 +168,11 @@ async def change_role(
     user_id: IdPath,
     change: body.RoleChange,
     access: Annotated[Access, Depends(authorize("admin.users.role"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> body.UserOut:
     command = ChangeRole(user_id=access.target_id, role=change.role, actor=access.caller.actor())
     await audited(
-        found,
+        services,
         access,
         "admin.user.role",
         command,
@@ -181,14 +181,14 @@ async def change_role(
     )
     assert access.target is not None
     if access.target["role"] == "trader" and change.role != "trader":
-        await _revoke_grants_on(found, access)
-    return await _fresh_user(found, access.target_id)
+        await _revoke_grants_on(services, access)
+    return await _fresh_user(services, access.target_id)
 
 
-async def _revoke_grants_on(found: Services, access: Access) -> None:
+async def _revoke_grants_on(services: Services, access: Access) -> None:
     """A trader who is no longer one is read by no viewer (his viewers' grants go; the
     read side also checks the role at use, so a grant never outlives the role)."""
-    for viewer_id in await found.db.read(users.viewers_granted, access.target_id):
+    for viewer_id in await services.db.read(users.viewers_granted, access.target_id):
         command = ChangeViewerGrant(
             viewer_id=viewer_id,
             trader_id=access.target_id,
@@ -196,7 +196,7 @@ async def _revoke_grants_on(found: Services, access: Access) -> None:
             actor=access.caller.actor(),
         )
         await audited(
-            found,
+            services,
             access,
             "admin.grant.revoke",
             command,
@@ -214,7 +214,7 @@ async def set_active(
     user_id: IdPath,
     change: body.ActiveChange,
     access: Annotated[Access, Depends(authorize("admin.users.active"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> body.UserOut:
     command = SetActive(
         user_id=access.target_id,
@@ -223,8 +223,8 @@ async def set_active(
         actor=access.caller.actor(),
     )
     action = "admin.user.activate" if change.active else "admin.user.deactivate"
-    await audited(found, access, action, command, target=access.target_id)
-    return await _fresh_user(found, access.target_id)
+    await audited(services, access, action, command, target=access.target_id)
+    return await _fresh_user(services, access.target_id)
 
 
 @router.post(
@@ -235,11 +235,11 @@ async def set_active(
 async def unlock(
     user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.users.unlock"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> body.UserOut:
     command = UnlockUser(user_id=access.target_id, actor=access.caller.actor())
-    await audited(found, access, "admin.user.unlock", command, target=access.target_id)
-    return await _fresh_user(found, access.target_id)
+    await audited(services, access, "admin.user.unlock", command, target=access.target_id)
+    return await _fresh_user(services, access.target_id)
 
 
 @router.post(
@@ -251,13 +251,13 @@ async def reset_password(
     user_id: IdPath,
     reset: body.PasswordReset,
     access: Annotated[Access, Depends(authorize("admin.users.reset_password"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> Done:
     command = ResetPassword(
         user_id=access.target_id, new_password=reset.new_password, actor=access.caller.actor()
     )
-    await audited(found, access, "admin.user.reset_password", command, target=access.target_id)
-    await settle(found, "users")
+    await audited(services, access, "admin.user.reset_password", command, target=access.target_id)
+    await settle(services, "users")
     return Done(status="reset", message="password reset; the user's sessions ended")
 
 
@@ -269,16 +269,16 @@ async def reset_password(
 async def list_grants(
     user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.grants.list"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> list[body.GrantOut]:
-    return await found.db.read(users.grants_of, access.target_id)
+    return await services.db.read(users.grants_of, access.target_id)
 
 
-async def _change_grant(found: Services, access: Access, trader_id: str, granted: bool) -> None:
+async def _change_grant(services: Services, access: Access, trader_id: str, granted: bool) -> None:
     assert access.target is not None
     if access.target["role"] != "viewer":
         raise invalid("user_id", "grants are given to viewers only")
-    trader = await found.db.read(users.user_row, trader_id)
+    trader = await services.db.read(users.user_row, trader_id)
     if trader is None or trader["role"] != "trader":
         raise invalid("trader_id", "no trader with this id")
     command = ChangeViewerGrant(
@@ -289,9 +289,9 @@ async def _change_grant(found: Services, access: Access, trader_id: str, granted
     )
     action = "admin.grant.give" if granted else "admin.grant.revoke"
     await audited(
-        found, access, action, command, target=access.target_id, details={"trader_id": trader_id}
+        services, access, action, command, target=access.target_id, details={"trader_id": trader_id}
     )
-    await settle(found, "users")
+    await settle(services, "users")
 
 
 @router.put(
@@ -303,10 +303,10 @@ async def give_grant(
     user_id: IdPath,
     trader_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.grants.give"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> list[body.GrantOut]:
-    await _change_grant(found, access, trader_id, granted=True)
-    return await found.db.read(users.grants_of, access.target_id)
+    await _change_grant(services, access, trader_id, granted=True)
+    return await services.db.read(users.grants_of, access.target_id)
 
 
 @router.delete(
@@ -318,10 +318,10 @@ async def revoke_grant(
     user_id: IdPath,
     trader_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.grants.revoke"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> list[body.GrantOut]:
-    await _change_grant(found, access, trader_id, granted=False)
-    return await found.db.read(users.grants_of, access.target_id)
+    await _change_grant(services, access, trader_id, granted=False)
+    return await services.db.read(users.grants_of, access.target_id)
 
 
 @router.get(
@@ -332,11 +332,11 @@ async def revoke_grant(
 async def list_tokens(
     user_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.tokens.list"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> list[TokenOut]:
     if access.target_id != access.caller.user_id:
-        await audit(found, access, "admin.user.tokens.view", target=access.target_id)
-    return await found.db.read(users.tokens_of, access.target_id)
+        await audit(services, access, "admin.user.tokens.view", target=access.target_id)
+    return await services.db.read(users.tokens_of, access.target_id)
 
 
 @router.delete(
@@ -348,14 +348,19 @@ async def revoke_token(
     user_id: IdPath,
     token_id: IdPath,
     access: Annotated[Access, Depends(authorize("admin.tokens.revoke"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> Done:
     command = RevokeAccessToken(
         user_id=access.target_id, token_id=token_id, actor=access.caller.actor()
     )
     details = {"token_id": token_id}
     await audited(
-        found, access, "admin.user.token.revoke", command, target=access.target_id, details=details
+        services,
+        access,
+        "admin.user.token.revoke",
+        command,
+        target=access.target_id,
+        details=details,
     )
-    await settle(found, "users")
+    await settle(services, "users")
     return Done(status="revoked", message=f"token {token_id} revoked")

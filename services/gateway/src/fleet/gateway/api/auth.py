@@ -14,11 +14,12 @@ from fleet.events.auth_commands import (
     RevokeAllAccessTokens,
 )
 from fleet.events.commands import Actor, CommandReply
+from fleet.events.ids import UserId
 from fleet.gateway.adapters.audit_log import ANONYMOUS
-from fleet.gateway.api.common import ServicesDep, ask, make_router, send, settle
+from fleet.gateway.api.routing import ServicesDep, ask, make_router, send, settle
 from fleet.gateway.deps import CSRF_COOKIE, SESSION_COOKIE, Access, Services, authorize
 from fleet.gateway.errors import from_reply, invalid, not_found
-from fleet.gateway.principal import Principal, UserId
+from fleet.gateway.principal import Principal
 from fleet.gateway.read_models.users.queries import user_row
 from fleet.gateway.schemas import auth as body
 from fleet.gateway.sessions import NewSession
@@ -26,9 +27,9 @@ from fleet.gateway.sessions import NewSession
 router = make_router("auth")
 
 
-def _set_cookies(response: Response, found: Services, session: NewSession) -> None:
-    secure = found.settings.cookie_secure
-    max_age = int(found.settings.session_ttl_hours * 3600)
+def _set_cookies(response: Response, services: Services, session: NewSession) -> None:
+    secure = services.settings.cookie_secure
+    max_age = int(services.settings.session_ttl_hours * 3600)
     response.set_cookie(
         SESSION_COOKIE,
         session.session_id,
@@ -47,17 +48,19 @@ def _set_cookies(response: Response, found: Services, session: NewSession) -> No
     )
 
 
-def _clear_cookies(response: Response, found: Services) -> None:
+def _clear_cookies(response: Response, services: Services) -> None:
     for name in (SESSION_COOKIE, CSRF_COOKIE):
         response.delete_cookie(
             name,
-            secure=found.settings.cookie_secure,
+            secure=services.settings.cookie_secure,
             samesite="strict",
             httponly=name == SESSION_COOKIE,
         )
 
 
-async def _audit_login(found: Services, access: Access, reply: CommandReply, username: str) -> None:
+async def _audit_login(
+    services: Services, access: Access, reply: CommandReply, username: str
+) -> None:
     """A sign-in is an audit entry; a refused one is not (the auth service writes refusals
     once per source and window: an attacker cannot inflate the log one entry a try)."""
     if not reply.ok:
@@ -70,7 +73,7 @@ async def _audit_login(found: Services, access: Access, reply: CommandReply, use
         ip=access.ip,
         details={"username": username[:64]},
     )
-    await found.audit.record(entry, access.request_id)
+    await services.audit.record(entry, access.request_id)
 
 
 @router.post(
@@ -83,7 +86,7 @@ async def login(
     request: Request,
     response: Response,
     access: Annotated[Access, Depends(authorize("auth.login"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> body.LoginResponse:
     command = Authenticate(
         username=credentials.username,
@@ -91,23 +94,23 @@ async def login(
         user_agent=request.headers.get("user-agent", "")[:256],
         actor=Actor(user_id=ANONYMOUS, role="system", ip=access.ip),
     )
-    reply = await send(found, command)
-    await _audit_login(found, access, reply, credentials.username)
+    reply = await send(services, command)
+    await _audit_login(services, access, reply, credentials.username)
     if not reply.ok:
         raise from_reply(reply)
     user_id = UserId(str(reply.data["user_id"]))
     must_change = bool(reply.data.get("must_change_password", False))
-    if await found.db.read(user_row, user_id) is None:
-        await settle(found, "users")  # created a moment ago: sessions join the read model
-    session = await found.db.call(
-        lambda: found.sessions.create(
+    if await services.db.read(user_row, user_id) is None:
+        await settle(services, "users")  # created a moment ago: sessions join the read model
+    session = await services.db.call(
+        lambda: services.sessions.create(
             user_id,
             ip=access.ip,
             user_agent=request.headers.get("user-agent", ""),
             must_change_password=must_change,
         )
     )
-    _set_cookies(response, found, session)
+    _set_cookies(response, services, session)
     return body.LoginResponse(
         user_id=user_id,
         username=str(reply.data.get("username", credentials.username)),
@@ -121,12 +124,12 @@ async def login(
 async def logout(
     response: Response,
     access: Annotated[Access, Depends(authorize("auth.logout"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> body.LoggedOut:
     session = access.caller.session_hash
     if session is not None:
-        await found.db.call(found.sessions.end, session)
-    _clear_cookies(response, found)
+        await services.db.call(services.sessions.end, session)
+    _clear_cookies(response, services)
     return body.LoggedOut(sessions_ended=1 if session else 0)
 
 
@@ -138,18 +141,18 @@ async def logout(
 async def logout_all(
     response: Response,
     access: Annotated[Access, Depends(authorize("auth.logout_all"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> body.LoggedOut:
     caller = access.caller
-    await ask(found, RevokeAllAccessTokens(user_id=caller.user_id, actor=caller.actor()))
-    await settle(found, "users")
-    ended = await found.db.call(found.sessions.end_all, caller.user_id)
-    _clear_cookies(response, found)
+    await ask(services, RevokeAllAccessTokens(user_id=caller.user_id, actor=caller.actor()))
+    await settle(services, "users")
+    ended = await services.db.call(services.sessions.end_all, caller.user_id)
+    _clear_cookies(response, services)
     return body.LoggedOut(sessions_ended=ended)
 
 
-async def _me(found: Services, caller: Principal) -> body.Me:
-    row = await found.db.read(user_row, caller.user_id)
+async def _me(services: Services, caller: Principal) -> body.Me:
+    row = await services.db.read(user_row, caller.user_id)
     if row is None:
         raise not_found("your account no longer exists")
     return body.Me(
@@ -166,21 +169,23 @@ async def _me(found: Services, caller: Principal) -> body.Me:
 
 @router.get("/api/auth/me", summary="Who am I", operation_id="auth_me")
 async def me(
-    access: Annotated[Access, Depends(authorize("auth.me"))], found: ServicesDep
+    access: Annotated[Access, Depends(authorize("auth.me"))], services: ServicesDep
 ) -> body.Me:
-    return await _me(found, access.caller)
+    return await _me(services, access.caller)
 
 
 @router.patch("/api/auth/me", summary="Change my email address", operation_id="auth_update_me")
 async def update_me(
     change: body.UpdateMe,
     access: Annotated[Access, Depends(authorize("auth.update_me"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> body.Me:
     caller = access.caller
-    await ask(found, ChangeEmail(user_id=caller.user_id, email=change.email, actor=caller.actor()))
-    await settle(found, "users")
-    return await _me(found, caller)
+    await ask(
+        services, ChangeEmail(user_id=caller.user_id, email=change.email, actor=caller.actor())
+    )
+    await settle(services, "users")
+    return await _me(services, caller)
 
 
 @router.post(
@@ -193,7 +198,7 @@ async def change_password(
     request: Request,
     response: Response,
     access: Annotated[Access, Depends(authorize("auth.change_password"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> body.PasswordChanged:
     caller = access.caller
     command = ChangePassword(
@@ -202,25 +207,25 @@ async def change_password(
         new_password=change.new_password,
         actor=caller.actor(),
     )
-    reply = await send(found, command)
+    reply = await send(services, command)
     if not reply.ok and reply.error and reply.error.code == "unauthenticated":
         raise invalid("current_password", "the current password is wrong")
     if not reply.ok:
         raise from_reply(reply)
-    await settle(found, "users")
+    await settle(services, "users")
     if caller.session_hash is not None:
-        await found.db.call(found.sessions.end, caller.session_hash)
+        await services.db.call(services.sessions.end, caller.session_hash)
     if caller.via != "session":
         return body.PasswordChanged(message="password changed; every session ended")
-    session = await found.db.call(
-        lambda: found.sessions.create(
+    session = await services.db.call(
+        lambda: services.sessions.create(
             caller.user_id,
             ip=access.ip,
             user_agent=request.headers.get("user-agent", ""),
             must_change_password=False,
         )
     )
-    _set_cookies(response, found, session)
+    _set_cookies(response, services, session)
     return body.PasswordChanged(
         message="password changed; other sessions ended", csrf_token=session.csrf_token
     )

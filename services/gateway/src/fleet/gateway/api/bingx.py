@@ -17,7 +17,7 @@ from fastapi import Depends
 from fleet.events.commands import CommandReply
 from fleet.events.executor_commands import StopBot
 from fleet.events.vault_commands import ConnectCredential, DisconnectCredential, VerifyCredential
-from fleet.gateway.api.common import ServicesDep, audit, make_router, send, settle
+from fleet.gateway.api.routing import ServicesDep, audit, make_router, send, settle
 from fleet.gateway.deps import Access, Services, authorize
 from fleet.gateway.errors import GatewayError, from_reply, invalid
 from fleet.gateway.read_models.bots.queries import bot_of
@@ -56,12 +56,12 @@ def _refused(reply: CommandReply) -> GatewayError:
 
 
 async def _audited_reply(
-    found: Services, access: Access, action: str, reply: CommandReply, details: dict[str, str]
+    services: Services, access: Access, action: str, reply: CommandReply, details: dict[str, str]
 ) -> None:
     if reply.error is not None:
         details = details | {"reason": reply.error.code}
     await audit(
-        found,
+        services,
         access,
         action,
         target=access.caller.user_id,
@@ -78,16 +78,16 @@ async def _audited_reply(
 async def connect(
     keys: ConnectRequest,
     access: Annotated[Access, Depends(authorize("bingx.connect"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> BingxResult:
-    await _same_environment_while_running(found, access.caller.user_id, keys)
+    await _same_environment_while_running(services, access.caller.user_id, keys)
     with _scrubbed(keys.api_secret, keys.api_key):
-        reply = await _send_wrapped(found, access, keys)
+        reply = await _send_wrapped(services, access, keys)
     last4 = str(reply.data.get("api_key_last4", "")) if reply.ok else ""
-    await _audited_reply(found, access, "bingx.connect", reply, {"api_key_last4": last4})
+    await _audited_reply(services, access, "bingx.connect", reply, {"api_key_last4": last4})
     if not reply.ok:
         raise _refused(reply)
-    await settle(found, "credentials")
+    await settle(services, "credentials")
     return BingxResult(
         success=True,
         message="BingX account connected and verified",
@@ -100,19 +100,19 @@ async def connect(
 
 
 async def _same_environment_while_running(
-    found: Services, user_id: str, keys: ConnectRequest
+    services: Services, user_id: str, keys: ConnectRequest
 ) -> None:
     """A running (or paused) bot keeps its environment: switching would orphan positions."""
-    stored = await found.db.read(credential_of, user_id)
+    stored = await services.db.read(credential_of, user_id)
     if stored.environment in (None, keys.environment):
         return
-    if (await found.db.read(bot_of, user_id)).status in ("running", "paused"):
+    if (await services.db.read(bot_of, user_id)).status in ("running", "paused"):
         error = invalid("environment", SWITCH_WHILE_RUNNING)
         error.extra = {"success": False}
         raise error
 
 
-async def _send_wrapped(found: Services, access: Access, keys: ConnectRequest) -> CommandReply:
+async def _send_wrapped(services: Services, access: Access, keys: ConnectRequest) -> CommandReply:
     """Wrap the secret for Vault here and send only the ciphertext."""
     if not BINGX_KEY.match(keys.api_secret):
         return NOT_A_SECRET
@@ -128,26 +128,26 @@ async def _send_wrapped(found: Services, access: Access, keys: ConnectRequest) -
             correlation_id=access.request_id,
         )
 
-    timeout = found.settings.connect_timeout_s
-    return await found.wrapping_keys.send_wrapped(command_for, timeout=timeout)
+    timeout = services.settings.connect_timeout_s
+    return await services.wrapping_keys.send_wrapped(command_for, timeout=timeout)
 
 
 @router.post(
     "/api/bingx/test", summary="Verify my stored BingX connection now", operation_id="bingx_test"
 )
 async def test_connection(
-    access: Annotated[Access, Depends(authorize("bingx.test"))], found: ServicesDep
+    access: Annotated[Access, Depends(authorize("bingx.test"))], services: ServicesDep
 ) -> BingxResult:
     caller = access.caller
     command = VerifyCredential(
         user_id=caller.user_id, actor=caller.actor(), correlation_id=access.request_id
     )
-    reply = await send(found, command, timeout=found.settings.connect_timeout_s)
-    await _audited_reply(found, access, "bingx.test", reply, {})
+    reply = await send(services, command, timeout=services.settings.connect_timeout_s)
+    await _audited_reply(services, access, "bingx.test", reply, {})
     if not reply.ok:
         raise _refused(reply)
-    await settle(found, "credentials")
-    stored = await found.db.read(credential_of, caller.user_id)
+    await settle(services, "credentials")
+    stored = await services.db.read(credential_of, caller.user_id)
     return BingxResult(
         success=True,
         message="BingX connection verified",
@@ -164,10 +164,10 @@ async def test_connection(
     operation_id="bingx_disconnect",
 )
 async def disconnect(
-    access: Annotated[Access, Depends(authorize("bingx.disconnect"))], found: ServicesDep
+    access: Annotated[Access, Depends(authorize("bingx.disconnect"))], services: ServicesDep
 ) -> BingxResult:
     caller = access.caller
-    bot = await found.db.read(bot_of, caller.user_id)
+    bot = await services.db.read(bot_of, caller.user_id)
     if bot.status in ("running", "paused"):
         stop = StopBot(
             user_id=caller.user_id,
@@ -175,15 +175,15 @@ async def disconnect(
             actor=caller.actor(),
             correlation_id=access.request_id,
         )
-        stopped = await send(found, stop)
+        stopped = await send(services, stop)
         if not stopped.ok:
             raise _refused(stopped)
     command = DisconnectCredential(
         user_id=caller.user_id, actor=caller.actor(), correlation_id=access.request_id
     )
-    reply = await send(found, command, timeout=found.settings.connect_timeout_s)
-    await _audited_reply(found, access, "bingx.disconnect", reply, {})
+    reply = await send(services, command, timeout=services.settings.connect_timeout_s)
+    await _audited_reply(services, access, "bingx.disconnect", reply, {})
     if not reply.ok:
         raise _refused(reply)
-    await settle(found, "credentials", "bots")
+    await settle(services, "credentials", "bots")
     return BingxResult(success=True, message="BingX disconnected; the keys are destroyed")

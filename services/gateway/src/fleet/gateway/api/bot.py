@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 from fastapi import Depends
 
 from fleet.events.executor_commands import ExecutorCommand, PauseBot, ResumeBot, StartBot, StopBot
-from fleet.gateway.api.common import ServicesDep, ask, audited, make_router, settle
+from fleet.events.ids import UserId
+from fleet.gateway.api.routing import ServicesDep, ask, audited, make_router, settle
 from fleet.gateway.deps import Access, Services, authorize
-from fleet.gateway.principal import UserId
 from fleet.gateway.schemas.admin import Reason
 from fleet.gateway.schemas.trading import BotCommandResult
 
@@ -50,15 +50,15 @@ def bot_command(verb: BotVerb, user_id: UserId, access: Access, reason: str) -> 
 
 
 async def run_bot_command(
-    found: Services, access: Access, verb: BotVerb, user_id: UserId, reason: str = ""
+    services: Services, access: Access, verb: BotVerb, user_id: UserId, reason: str = ""
 ) -> BotCommandResult:
     """Send the command; audit it when an admin acts on someone else's bot."""
     command = bot_command(verb, user_id, access, reason)
     if user_id == access.caller.user_id:
-        data = await ask(found, command)
+        data = await ask(services, command)
     else:
-        data = await audited(found, access, f"admin.bot.{verb}", command, target=user_id)
-    await settle(found, "bots", "trading")
+        data = await audited(services, access, f"admin.bot.{verb}", command, target=user_id)
+    await settle(services, "bots", "trading")
     session = data.get("session_id")
     return BotCommandResult(
         status=str(data.get("status", verb)),
@@ -69,34 +69,34 @@ async def run_bot_command(
 
 @router.post("/api/bot/start", summary="Start my bot", operation_id="bot_start")
 async def start(
-    access: Annotated[Access, Depends(authorize("bot.start"))], found: ServicesDep
+    access: Annotated[Access, Depends(authorize("bot.start"))], services: ServicesDep
 ) -> BotCommandResult:
-    return await run_bot_command(found, access, "start", access.caller.user_id)
+    return await run_bot_command(services, access, "start", access.caller.user_id)
 
 
 @router.post("/api/bot/stop", summary="Stop my bot (ends the session)", operation_id="bot_stop")
 async def stop(
     access: Annotated[Access, Depends(authorize("bot.stop"))],
-    found: ServicesDep,
+    services: ServicesDep,
     why: Reason | None = None,
 ) -> BotCommandResult:
-    return await run_bot_command(found, access, "stop", access.caller.user_id, _reason(why))
+    return await run_bot_command(services, access, "stop", access.caller.user_id, _reason(why))
 
 
 @router.post("/api/bot/pause", summary="Pause my bot (positions stay)", operation_id="bot_pause")
 async def pause(
     access: Annotated[Access, Depends(authorize("bot.pause"))],
-    found: ServicesDep,
+    services: ServicesDep,
     why: Reason | None = None,
 ) -> BotCommandResult:
-    return await run_bot_command(found, access, "pause", access.caller.user_id, _reason(why))
+    return await run_bot_command(services, access, "pause", access.caller.user_id, _reason(why))
 
 
 @router.post("/api/bot/resume", summary="Resume my paused bot", operation_id="bot_resume")
 async def resume(
-    access: Annotated[Access, Depends(authorize("bot.resume"))], found: ServicesDep
+    access: Annotated[Access, Depends(authorize("bot.resume"))], services: ServicesDep
 ) -> BotCommandResult:
-    return await run_bot_command(found, access, "resume", access.caller.user_id)
+    return await run_bot_command(services, access, "resume", access.caller.user_id)
 
 
 def _reason(why: Reason | None) -> str:

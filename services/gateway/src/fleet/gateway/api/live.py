@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from fleet.gateway import policy
-from fleet.gateway.api.common import audit
+from fleet.gateway.api.routing import audit
 from fleet.gateway.deps import Access, Services, client_ip, current_principal
 from fleet.gateway.errors import GatewayError
 from fleet.gateway.live.frames import Frame
@@ -32,11 +32,11 @@ router = APIRouter()
 
 @router.websocket("/api/ws")
 async def live(websocket: WebSocket) -> None:
-    found: Services = websocket.app.state.services
+    services: Services = websocket.app.state.services
     hub: LiveHub = websocket.app.state.live
     request = Request({**websocket.scope, "type": "http", "method": "GET"})
-    ip = client_ip(request, found.settings)
-    principal = await _caller(websocket, request, found, ip)
+    ip = client_ip(request, services.settings)
+    principal = await _caller(websocket, request, services, ip)
     after = _after(websocket)
     if principal is None or after == -1:
         await websocket.close(CLOSE_POLICY)
@@ -55,7 +55,7 @@ async def live(websocket: WebSocket) -> None:
     )
     await websocket.accept()
     if principal.role == "admin":  # an admin watches everyone: audited once per socket
-        await audit(found, Access(principal, ip, uuid.uuid4().hex), "admin.live.view")
+        await audit(services, Access(principal, ip, uuid.uuid4().hex), "admin.live.view")
     try:
         await _serve(websocket, hub, subscriber, after)
     finally:
@@ -63,23 +63,23 @@ async def live(websocket: WebSocket) -> None:
 
 
 async def _caller(
-    websocket: WebSocket, request: Request, found: Services, ip: str
+    websocket: WebSocket, request: Request, services: Services, ip: str
 ) -> Principal | None:
     """The caller, as the API authenticates him; a cookie counts only from our own page."""
     try:
-        principal = await current_principal(request, found, ip)
+        principal = await current_principal(request, services, ip)
     except GatewayError:
         return None
     if principal is None:
         return None
-    if principal.via == "session" and not _same_origin(websocket, found):
+    if principal.via == "session" and not _same_origin(websocket, services):
         return None
     if not policy.check_caller(ACTION, principal, "GET").allowed:
         return None
     return principal
 
 
-def _same_origin(websocket: WebSocket, found: Services) -> bool:
+def _same_origin(websocket: WebSocket, services: Services) -> bool:
     # a browser sends the page's Origin with every WebSocket handshake; another site's
     # page would carry the cookie too (a cross-site WebSocket hijack) but not our Origin
     origin = urlsplit(websocket.headers.get("origin", ""))
@@ -87,7 +87,7 @@ def _same_origin(websocket: WebSocket, found: Services) -> bool:
     return (
         origin.scheme in {"http", "https"}
         and origin.netloc == host
-        and (origin.hostname or "") in found.settings.served_hosts()
+        and (origin.hostname or "") in services.settings.served_hosts()
     )
 
 

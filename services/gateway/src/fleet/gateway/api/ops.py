@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.responses import JSONResponse
 
-from fleet.gateway.api.common import ServicesDep, make_router
+from fleet.gateway.api.routing import ServicesDep, make_router
 from fleet.gateway.deps import Access, authorize
-from fleet.gateway.schemas.common import LivenessOut
+from fleet.gateway.schemas.base import LivenessOut
 
 router = make_router("ops")
 
@@ -25,9 +25,9 @@ router = make_router("ops")
     },
 )
 async def healthz(
-    access: Annotated[Access, Depends(authorize("ops.health"))], found: ServicesDep
+    access: Annotated[Access, Depends(authorize("ops.health"))], services: ServicesDep
 ) -> JSONResponse:
-    healthy, _detail = await found.health.report()
+    healthy, _detail = await services.health.report()
     return JSONResponse(
         {"status": "ok" if healthy else "fail"}, status_code=200 if healthy else 503
     )

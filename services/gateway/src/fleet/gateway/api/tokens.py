@@ -10,21 +10,21 @@ from fastapi import Depends
 
 from fleet.events.auth_commands import CreateAccessToken, RevokeAccessToken
 from fleet.gateway import policy
-from fleet.gateway.api.common import ServicesDep, ask, make_router, settle
+from fleet.gateway.api.routing import ServicesDep, ask, make_router, settle
 from fleet.gateway.deps import Access, authorize
 from fleet.gateway.errors import GatewayError
 from fleet.gateway.read_models.users.queries import tokens_of
 from fleet.gateway.schemas.auth import TokenCreate, TokenCreated, TokenOut
-from fleet.gateway.schemas.common import Done, IdPath
+from fleet.gateway.schemas.base import Done, IdPath
 
 router = make_router("tokens")
 
 
 @router.get("/api/tokens", summary="My access tokens", operation_id="tokens_list")
 async def list_tokens(
-    access: Annotated[Access, Depends(authorize("tokens.list"))], found: ServicesDep
+    access: Annotated[Access, Depends(authorize("tokens.list"))], services: ServicesDep
 ) -> list[TokenOut]:
-    return await found.db.read(tokens_of, access.caller.user_id)
+    return await services.db.read(tokens_of, access.caller.user_id)
 
 
 @router.post(
@@ -36,7 +36,7 @@ async def list_tokens(
 async def create_token(
     request: TokenCreate,
     access: Annotated[Access, Depends(authorize("tokens.create"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> TokenCreated:
     caller = access.caller
     decision = policy.may_create_token(caller.role, request.scope)
@@ -49,8 +49,8 @@ async def create_token(
         expires_in_days=request.expires_in_days,
         actor=caller.actor(),
     )
-    data = await ask(found, command)
-    await settle(found, "users")  # usable at once
+    data = await ask(services, command)
+    await settle(services, "users")  # usable at once
     return TokenCreated(
         token_id=str(data["token_id"]),
         token=str(data["token"]),
@@ -66,11 +66,11 @@ async def create_token(
 async def revoke_token(
     token_id: IdPath,
     access: Annotated[Access, Depends(authorize("tokens.revoke"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> Done:
     caller = access.caller
     await ask(
-        found, RevokeAccessToken(user_id=caller.user_id, token_id=token_id, actor=caller.actor())
+        services, RevokeAccessToken(user_id=caller.user_id, token_id=token_id, actor=caller.actor())
     )
-    await settle(found, "users")
+    await settle(services, "users")
     return Done(status="revoked", message=f"token {token_id} revoked")

@@ -6,20 +6,20 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from fleet.gateway.api.common import ServicesDep, make_router
+from fleet.gateway.api.routing import ServicesDep, make_router
 from fleet.gateway.deps import Access, authorize
 from fleet.gateway.read_models import views
 from fleet.gateway.schemas.admin import Dashboard, GrantedTrader
-from fleet.gateway.schemas.common import IdPath
+from fleet.gateway.schemas.base import IdPath
 
 router = make_router("viewer")
 
 
 @router.get("/api/viewer/traders", summary="The traders I may read", operation_id="viewer_traders")
 async def traders(
-    access: Annotated[Access, Depends(authorize("viewer.traders"))], found: ServicesDep
+    access: Annotated[Access, Depends(authorize("viewer.traders"))], services: ServicesDep
 ) -> list[GrantedTrader]:
-    return await found.db.read(views.granted_traders, access.caller.user_id)
+    return await services.db.read(views.granted_traders, access.caller.user_id)
 
 
 @router.get(
@@ -30,7 +30,7 @@ async def traders(
 async def dashboard(
     trader_id: IdPath,
     access: Annotated[Access, Depends(authorize("viewer.dashboard"))],
-    found: ServicesDep,
+    services: ServicesDep,
 ) -> Dashboard:
     assert access.target is not None
-    return await found.db.read(views.dashboard_of, access.target)
+    return await services.db.read(views.dashboard_of, access.target)

@@ -14,12 +14,12 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from fleet.events.ids import UserId
 from fleet.eventstore import EventStore, StoredEvent
 from fleet.eventstore.store import PassedOver
 from fleet.gateway.live.frames import AUDIENCE_EVENTS, READ_MODELS, Frame, frame_of
 from fleet.gateway.live.revocation import live_sessions, live_tokens
 from fleet.gateway.live.subscriber import CLOSE_GOING_AWAY, CLOSE_REVOKED, Subscriber
-from fleet.gateway.principal import UserId
 from fleet.gateway.read_models.runners import ReadModels
 from fleet.gateway.read_models.users.queries import grants_of
 from fleet.obs import get_logger

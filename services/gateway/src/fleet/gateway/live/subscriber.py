@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from fleet.events.ids import UserId
+from fleet.events.users import Role
 from fleet.gateway.live.frames import Frame
-from fleet.gateway.principal import Role, UserId
 
 CLOSE_SLOW = 4008  # the client did not read fast enough
 CLOSE_REVOKED = 4001  # the session or token ended (logout, deactivation, role change...)

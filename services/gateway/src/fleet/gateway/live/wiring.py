@@ -12,16 +12,16 @@ from fleet.gateway.live.hub import LiveHub, LiveLimits
 
 
 @asynccontextmanager
-async def running_hub(found: Services) -> AsyncIterator[LiveHub]:
+async def running_hub(services: Services) -> AsyncIterator[LiveHub]:
     """A started hub for this process's sockets."""
-    settings = found.settings
+    settings = services.settings
     limits = LiveLimits(
         sockets=settings.live_max_sockets,
         sockets_per_user=settings.live_max_sockets_per_user,
         queue_frames=settings.live_queue_frames,
         session_idle=timedelta(minutes=settings.session_idle_minutes),
     )
-    read_models = found.read_models
+    read_models = services.read_models
     hub = LiveHub(read_models.store, read_models, read_models.engine, limits)
     await hub.start()
     try:

@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, Field, StrictBool
 
 from fleet.events.credentials import BingxEnvironment
 from fleet.gateway.schemas.auth import EMAIL, NEW_PASSWORD, USERNAME, RoleName
-from fleet.gateway.schemas.common import ApiModel
+from fleet.gateway.schemas.base import ApiModel
 from fleet.gateway.schemas.trading import (
     AccountOut,
     BotOut,

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
-from fleet.gateway.schemas.common import ApiModel
+from fleet.gateway.schemas.base import ApiModel
 
 RoleName = Literal["admin", "trader", "viewer"]
 ScopeName = Literal["read", "write", "admin"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import AwareDatetime, Field
 
 from fleet.gateway.schemas.auth import RoleName
-from fleet.gateway.schemas.common import TEXT_PATTERN, ApiModel
+from fleet.gateway.schemas.base import TEXT_PATTERN, ApiModel
 
 SYMBOL = Field(default=None, max_length=32, pattern=r"^[A-Z0-9]+-USDT$", examples=["BTC-USDT"])
 

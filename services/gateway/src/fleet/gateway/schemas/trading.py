@@ -10,8 +10,9 @@ from pydantic import AwareDatetime, ConfigDict, Field, StrictBool, StrictInt, fi
 from pydantic.fields import FieldInfo
 
 from fleet.events.credentials import BingxEnvironment
-from fleet.events.users import PositionMode, Symbol, Timeframe, TradingSettings
-from fleet.gateway.schemas.common import ApiModel, document_decimal_text, strict_decimal
+from fleet.events.timeframes import Timeframe
+from fleet.events.users import PositionMode, Symbol, TradingSettings
+from fleet.gateway.schemas.base import ApiModel, document_decimal_text, strict_decimal
 
 MONEY_EXAMPLE = "2500.00"
 

@@ -1,13 +1,11 @@
-"""The same indicators, one closed candle at a time in O(1) (TA-Lib's own recursion), for
-the live path; tests prove it equals the polars batch to 1e-9 at every index."""
+"""ATR, +DI, -DI, DX and ADX with Wilder smoothing, one closed candle at a time in O(1)
+(TA-Lib's own recursion and seeding); tests prove it equals TA-Lib to 1e-9 at every index."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-# TA-Lib 0.6 divides down to denormals: only an exact zero gives 0. Defined here, not in
-# the polars batch (indicators.py): the live service runs without polars (the image leaves
-# it out; it is the backtest extra's).
+# TA-Lib 0.6 divides down to denormals: only an exact zero gives 0.
 TA_ZERO = 0.0
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, and_, func, select
 from fleet.gateway.read_models.audit import projection as p
 from fleet.gateway.read_models.live import live
 from fleet.gateway.schemas.admin import AuditEntry
-from fleet.gateway.schemas.common import Page
+from fleet.gateway.schemas.base import Page
 
 entries = live(p.entries, "audit")
 _FIELDS = tuple(name for name in AuditEntry.model_fields if name != "details")

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, and_, case, func, select
 
 from fleet.gateway.read_models.live import live
 from fleet.gateway.read_models.trading import projection as p
-from fleet.gateway.schemas.common import Page
+from fleet.gateway.schemas.base import Page
 from fleet.gateway.schemas.trading import (
     AccountOut,
     DecisionOut,

@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, and_, func, or_, select
 
-from fleet.events.users import TradingSettings
-from fleet.gateway.principal import Role, Scope, UserId
+from fleet.events.ids import Scope, UserId
+from fleet.events.users import Role, TradingSettings
 from fleet.gateway.read_models.live import live
 from fleet.gateway.read_models.users import projection as p
 from fleet.gateway.schemas.admin import GrantOut, UserOut
 from fleet.gateway.schemas.auth import TokenOut
-from fleet.gateway.schemas.common import Page
+from fleet.gateway.schemas.base import Page
 from fleet.gateway.schemas.trading import SettingsOut
 
 users = live(p.users, "users")

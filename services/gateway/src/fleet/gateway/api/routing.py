@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends
 
 from fleet.events.audit import AuditOutcome, AuditRecorded
 from fleet.events.commands import Command, CommandReply
-from fleet.gateway.deps import Access, Services, services
+from fleet.gateway.deps import Access, Services, app_services
 from fleet.gateway.errors import check
-from fleet.gateway.schemas.common import ERROR_RESPONSES
+from fleet.gateway.schemas.base import ERROR_RESPONSES
 
-ServicesDep = Annotated[Services, Depends(services)]
+ServicesDep = Annotated[Services, Depends(app_services)]
 
 
 def make_router(tag: str) -> APIRouter:
@@ -21,27 +21,31 @@ def make_router(tag: str) -> APIRouter:
     return APIRouter(tags=[tag], responses=dict(ERROR_RESPONSES))
 
 
-async def ask(found: Services, command: Command, *, timeout: float | None = None) -> dict[str, Any]:
+async def ask(
+    services: Services, command: Command, *, timeout: float | None = None
+) -> dict[str, Any]:
     """Send a command; its data, or the mapped HTTP error raised."""
-    return check(await found.commands.send(command, timeout=timeout))
+    return check(await services.commands.send(command, timeout=timeout))
 
 
-async def send(found: Services, command: Command, *, timeout: float | None = None) -> CommandReply:
+async def send(
+    services: Services, command: Command, *, timeout: float | None = None
+) -> CommandReply:
     """Send a command and return the reply as it is (the caller maps it)."""
-    return await found.commands.send(command, timeout=timeout)
+    return await services.commands.send(command, timeout=timeout)
 
 
-async def settle(found: Services, *read_models: str, sequence: int | None = None) -> None:
+async def settle(services: Services, *read_models: str, sequence: int | None = None) -> None:
     """Read your writes: wait (bounded) until ``read_models`` have applied what the log
     holds now, so the next read shows the change. Past the bound the answer goes out
     anyway and the change appears a moment later."""
-    await found.read_models.caught_up(
-        read_models, sequence, timeout=found.settings.read_your_writes_s
+    await services.read_models.caught_up(
+        read_models, sequence, timeout=services.settings.read_your_writes_s
     )
 
 
 async def audit(
-    found: Services,
+    services: Services,
     access: Access,
     action: str,
     *,
@@ -60,11 +64,11 @@ async def audit(
         outcome=outcome,
         details=details or {},
     )
-    return await found.audit.record(entry, access.request_id)
+    return await services.audit.record(entry, access.request_id)
 
 
 async def audited(
-    found: Services,
+    services: Services,
     access: Access,
     action: str,
     command: Command,
@@ -74,12 +78,12 @@ async def audited(
 ) -> dict[str, Any]:
     """Send a command and record the attempt and its outcome in the audit log; the
     reply's data, or the mapped HTTP error raised."""
-    reply = await found.commands.send(command)
+    reply = await services.commands.send(command)
     noted = dict(details or {})
     if reply.error is not None:
         noted["reason"] = reply.error.code
     await audit(
-        found,
+        services,
         access,
         action,
         target=target,
