@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from fleet.cli.errors import CliError
 from fleet.cli.state import StackState
 from fleet.eventstore.quarantine import Quarantined, QuarantineLog
 from fleet.eventstore.stream import DEFAULT_STREAM
@@ -18,8 +19,10 @@ events = typer.Typer(name="events", help="The event log.", no_args_is_help=True)
 CONNECT_TIMEOUT_S = 5.0
 
 
-class NoPlatform(Exception):
+class NoPlatform(CliError):
     """Nothing to connect to; the message says why."""
+
+    error_code = "no_platform"
 
 
 def admin_nats_url(data_dir: Path) -> str:

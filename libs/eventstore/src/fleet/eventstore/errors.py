@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from fleet.events import AggregateRef
+from fleet.events.errors import FleetError
 
 
-class EventStoreError(Exception):
+class EventStoreError(FleetError):
     """Root of every event-store error."""
+
+    error_code = "event_store"
 
 
 class ConcurrencyError(EventStoreError):
     """Someone appended to the aggregate since it was read: re-read, decide again, retry."""
+
+    error_code = "concurrency_conflict"
 
     def __init__(self, aggregate: AggregateRef, expected: int, actual: int | None) -> None:
         super().__init__(
@@ -25,6 +30,10 @@ class ConcurrencyError(EventStoreError):
 class AppendRejected(EventStoreError):
     """JetStream refused the append for a reason a retry will not fix."""
 
+    error_code = "append_rejected"
+
 
 class StreamMisconfigured(EventStoreError):
     """The stream exists but with settings that break the log's guarantees."""
+
+    error_code = "stream_misconfigured"

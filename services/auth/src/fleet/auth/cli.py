@@ -18,7 +18,7 @@ import typer
 
 from fleet.auth.domain.identity import check_email, check_username
 from fleet.auth.domain.password_policy import check_password
-from fleet.auth.errors import InvalidInput
+from fleet.auth.errors import AuthError, InvalidInput
 from fleet.settings import nats_tls_from_env
 
 admin = typer.Typer(name="admin", help="Manage Fleet admins.", no_args_is_help=True)
@@ -26,8 +26,10 @@ REQUEST_TIMEOUT_S = 30.0  # argon2 hashing on a busy machine; a dead service fai
 CONNECT_TIMEOUT_S = 10.0
 
 
-class CannotAsk(Exception):
+class CannotAsk(AuthError):
     """NATS or the auth service cannot be reached."""
+
+    error_code = "auth_cannot_ask"
 
 
 def nats_url_from(data_dir: Path) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fleet.events.commands import CommandReply
+from fleet.events.errors import FleetError
 from fleet.obs import get_logger
 
 # How a service's refusal reaches the client (CommandReply error codes).
@@ -50,8 +51,10 @@ MAX_PROBLEMS = 10  # a body with 600k bad keys gets a short answer
 MAX_FIELD_TEXT = 200
 
 
-class GatewayError(Exception):
+class GatewayError(FleetError):
     """Root of every error the gateway answers with; carries its HTTP status."""
+
+    error_code = "gateway"
 
     def __init__(
         self,

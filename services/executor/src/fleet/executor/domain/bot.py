@@ -17,12 +17,15 @@ from fleet.events.bots import (
     FlattenRequested,
 )
 from fleet.events.users import TradingSettings
+from fleet.executor.errors import ExecutorError
 
 BotStatus = Literal["stopped", "active", "paused"]
 
 
-class BotRefused(Exception):
+class BotRefused(ExecutorError):
     """The command does not fit the bot's state or the user's situation; says why."""
+
+    error_code = "bot_refused"
 
 
 @dataclass(frozen=True)

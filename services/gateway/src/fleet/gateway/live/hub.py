@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from fleet.eventstore import EventStore, StoredEvent
 from fleet.eventstore.store import PassedOver
+from fleet.gateway.errors import GatewayError
 from fleet.gateway.live.frames import AUDIENCE_EVENTS, READ_MODELS, Frame, frame_of
 from fleet.gateway.live.revocation import live_sessions, live_tokens
 from fleet.gateway.live.subscriber import CLOSE_GOING_AWAY, CLOSE_REVOKED, Subscriber
@@ -42,8 +43,13 @@ class LiveLimits:
     session_idle: timedelta = timedelta(minutes=30)
 
 
-class TooMany(Exception):
+class TooMany(GatewayError):
     """A socket limit (per process or per user) is reached."""
+
+    error_code = "live_too_many"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(429, "throttled", message)
 
 
 class LiveHub:
