@@ -37,7 +37,7 @@ def _tree(root: type[FleetError]) -> list[type[FleetError]]:
 
 def test_every_error_class_has_its_own_unique_snake_case_code() -> None:
     _import_everything()
-    classes = [FleetError, *_tree(FleetError)]
+    classes: list[type[FleetError]] = [FleetError, *_tree(FleetError)]
     fleet_classes = [cls for cls in classes if cls.__module__.startswith("fleet.")]
     missing = [cls.__qualname__ for cls in fleet_classes if "error_code" not in vars(cls)]
     assert missing == []
