@@ -11,6 +11,7 @@ import typer
 
 from fleet.cli.errors import CliError
 from fleet.cli.state import StackState
+from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.eventstore.quarantine import Quarantined, QuarantineLog
 from fleet.eventstore.stream import DEFAULT_STREAM
 from fleet.settings import nats_tls_from_env
@@ -52,7 +53,7 @@ async def _quarantined(url: str, stream: str | None) -> list[Quarantined]:
             allow_reconnect=False,
             error_cb=quiet,
         )
-    except Exception as exc:
+    except NATS_TROUBLE as exc:
         raise NoPlatform(f"cannot reach NATS: {type(exc).__name__}") from exc
     try:
         return await QuarantineLog(nc.jetstream()).list(stream)

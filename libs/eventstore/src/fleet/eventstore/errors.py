@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import nats.errors
+
 from fleet.events import AggregateRef
 from fleet.events.errors import FleetError
 
@@ -37,3 +39,13 @@ class StreamMisconfigured(EventStoreError):
     """The stream exists but with settings that break the log's guarantees."""
 
     error_code = "stream_misconfigured"
+
+
+# What talking to NATS (the log, a KV bucket, a request) can raise when the server is away,
+# slow or refuses: the one tuple a caller catches to "try again next round".
+NATS_TROUBLE: tuple[type[Exception], ...] = (
+    EventStoreError,
+    nats.errors.Error,  # nats.js.errors.Error and the KV errors derive from it
+    TimeoutError,
+    OSError,
+)

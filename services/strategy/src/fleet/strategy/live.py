@@ -24,7 +24,7 @@ from fleet.bingx.ws import SUBSCRIBES_PER_S, MarketStream
 from fleet.events import AggregateId, AggregateRef, EventId, wrap
 from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated, signal_stream_id
 from fleet.eventstore import EventStore
-from fleet.obs import correlated, get_logger
+from fleet.obs import correlated, count_unexpected, get_logger
 from fleet.strategy.domain.candles import Candle, CandleAssembler
 from fleet.strategy.domain.demand import Stream
 from fleet.strategy.domain.signals import SignalEngine
@@ -152,6 +152,7 @@ class LiveStrategy:
             try:
                 await self._close_due()
             except Exception as exc:  # a REST failure waits for the next round
+                count_unexpected("strategy.close_due")
                 get_logger().warning("closing candles by the clock failed", error=str(exc))
 
     async def _now_ms(self) -> int:
@@ -287,6 +288,7 @@ class LiveStrategy:
             try:  # the candle feed is a side channel: its failure must not cost the signal
                 await self._publish_candle(stream, candle)
             except Exception as exc:
+                count_unexpected("strategy.candle_publish")
                 PUBLISH_FAILED.inc()
                 get_logger().warning("candle not published", stream=stream, error=str(exc))
         produced = tracked.engine.close(candle)

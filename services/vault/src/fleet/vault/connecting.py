@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from fleet.events import ActorId, AggregateId
 from fleet.events.commands import CommandReply
 from fleet.events.vault_commands import ConnectCredential, GetWrappingKey
+from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.obs import get_logger
 from fleet.obs.logging import forget_secret, register_secret
 from fleet.vault.deps import VaultDeps
 from fleet.vault.domain.policy import AccountSnapshot, format_problem, judge, last4
-from fleet.vault.errors import KeyRefused
+from fleet.vault.errors import KeyRefused, VaultServiceError
 from fleet.vault.handlers import correlation
 from fleet.vault.ports import ProbeRefused, ProbeUnavailable
 
@@ -163,8 +164,12 @@ async def _discard(deps: VaultDeps, pending: str) -> None:
     signed with; the SRE is told."""
     try:
         await deps.keeper.discard_staged(pending)
-    except Exception as exc:
+    except VaultServiceError as exc:
         get_logger().warning("could not delete a pending transit key", key=pending, error=str(exc))
+
+
+# the keeper or the log unreachable while cleaning up after a failed first connect
+_CLEANUP_FAILED: tuple[type[Exception], ...] = (VaultServiceError, *NATS_TROUBLE)
 
 
 async def _forget_unrecorded(deps: VaultDeps, user_id: str) -> None:
@@ -172,7 +177,7 @@ async def _forget_unrecorded(deps: VaultDeps, user_id: str) -> None:
     try:
         if not (await deps.credentials.load(AggregateId(user_id))).connected:
             await deps.keeper.shred(user_id)
-    except Exception as exc:  # Vault or NATS down: any such key is unused; told to the SRE
+    except _CLEANUP_FAILED as exc:  # Vault or NATS down: any such key is unused; told to the SRE
         get_logger().warning(
             "could not remove transit keys of a failed first connect", user=user_id, error=str(exc)
         )

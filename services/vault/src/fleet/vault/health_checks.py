@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Callable
 
 from fleet.events.vault_commands import VerifyCredential
+from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.obs import get_logger
 from fleet.vault import handlers
 from fleet.vault.deps import VaultDeps
@@ -51,7 +52,7 @@ class HealthChecks:
             except VaultServiceError as exc:  # fail closed; tried again next round
                 get_logger().warning("health check not done", user=user_id, reason=str(exc))
                 return
-            except Exception as exc:  # NATS trouble: next round
+            except NATS_TROUBLE as exc:  # NATS trouble: next round
                 get_logger().error("health check crashed", user=user_id, error=repr(exc))
                 return
         if not reply.ok and reply.error is not None and reply.error.code == "unavailable":

@@ -23,7 +23,7 @@ from fleet.gateway.live.subscriber import CLOSE_GOING_AWAY, CLOSE_REVOKED, Subsc
 from fleet.gateway.principal import UserId
 from fleet.gateway.read_models.runners import ReadModels
 from fleet.gateway.read_models.users.queries import grants_of
-from fleet.obs import get_logger
+from fleet.obs import count_unexpected, get_logger
 
 BATCH_MAX = 100  # also the largest burst one socket gets at once
 CAUGHT_UP_WAIT_S = 5.0  # past this the batch goes out anyway (a stopped read model)
@@ -155,6 +155,7 @@ class LiveHub:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # resumes after the last fanned-out sequence
+                count_unexpected("gateway.live_feed")
                 self._log.warning("live feed restarting", error=type(exc).__name__)
                 await asyncio.sleep(RESTART_DELAY_S)
 
@@ -202,6 +203,7 @@ class LiveHub:
             try:
                 await self._check()
             except Exception as exc:  # checked again next round
+                count_unexpected("gateway.live_check")
                 self._log.warning("live session check failed", error=type(exc).__name__)
 
     async def _check(self) -> None:
