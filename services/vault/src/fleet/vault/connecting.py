@@ -15,8 +15,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fleet.events import ActorId, AggregateId
-from fleet.events.commands import CommandReply
-from fleet.events.vault_commands import ConnectCredential, GetWrappingKey
+from fleet.events.commands import CommandReply, Reply
+from fleet.events.vault_commands import ConnectCredential, CredentialConnected, GetWrappingKey
 from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.obs import get_logger
 from fleet.obs.logging import forget_secret, register_secret
@@ -123,8 +123,7 @@ async def _verify_and_store(
         return CommandReply.failure("conflict", KEY_IN_USE)
     replaced = await _store(command, snapshot, deps, digest)
     get_logger().info("credential connected", user=command.user_id, replaced=replaced)
-    return CommandReply.success(
-        status="verified",
+    connected = CredentialConnected(
         account_type=snapshot.account_type,
         balance=str(snapshot.balance),
         api_key_last4=last4(command.api_key),
@@ -132,6 +131,7 @@ async def _verify_and_store(
         environment=command.environment,
         warnings=list(verdict.warnings),
     )
+    return Reply[CredentialConnected].accepted(connected).wire()
 
 
 async def _store(
