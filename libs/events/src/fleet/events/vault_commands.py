@@ -22,9 +22,18 @@ KEY_ID_MAX = 64  # SHA-256 hex
 
 class GetWrappingKey(VaultCommand):
     """Transit's public wrapping key, with which the gateway wraps a BingX secret before
-    it crosses the bus. Reply data: public_key (PEM), key_id (SHA-256 hex of its DER)."""
+    it crosses the bus. Reply: :class:`WrappingKeyIssued`."""
 
     name: ClassVar[str] = "wrapping_key"
+
+
+class WrappingKeyIssued(BaseModel):
+    """What :class:`GetWrappingKey` answers (``Reply[WrappingKeyIssued]``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    public_key: str  # PEM
+    key_id: str  # SHA-256 hex of its DER
 
 
 class ConnectCredential(VaultCommand):

@@ -16,7 +16,12 @@ from datetime import UTC, datetime
 
 from fleet.events import ActorId, AggregateId
 from fleet.events.commands import CommandReply, Reply
-from fleet.events.vault_commands import ConnectCredential, CredentialConnected, GetWrappingKey
+from fleet.events.vault_commands import (
+    ConnectCredential,
+    CredentialConnected,
+    GetWrappingKey,
+    WrappingKeyIssued,
+)
 from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.obs import get_logger
 from fleet.obs.logging import forget_secret, register_secret
@@ -35,7 +40,8 @@ UNIMPORTABLE = "Vault could not open the wrapped secret; wrap it with Vault's wr
 async def wrapping_key(command: GetWrappingKey, deps: VaultDeps) -> CommandReply:
     """Transit's public wrapping key (PEM) and its id, for the gateway to wrap secrets."""
     key = await deps.keeper.wrapping_key()
-    return CommandReply.success(public_key=key.public_key_pem, key_id=key.key_id)
+    issued = WrappingKeyIssued(public_key=key.public_key_pem, key_id=key.key_id)
+    return Reply[WrappingKeyIssued].accepted(issued).wire()
 
 
 async def connect(command: ConnectCredential, deps: VaultDeps) -> CommandReply:
