@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fleet.events.commands import CommandReply
 from fleet.events.errors import FleetError
-from fleet.obs import get_logger
+from fleet.obs import count_unexpected, get_logger
 
 # How a service's refusal reaches the client (CommandReply error codes).
 REPLY_STATUS: dict[str, int] = {
@@ -172,6 +172,7 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    count_unexpected("gateway.request")
     get_logger("fleet.gateway").error(
         "unexpected error", path=request.url.path, error=type(exc).__name__
     )
