@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 import time
 
+from fleet.events.errors import FleetError
 
-class BingxError(Exception):
+
+class BingxError(FleetError):
     """Root of every BingX error; ``code`` is BingX's, ``http_status`` the HTTP one."""
+
+    error_code = "bingx"
 
     def __init__(self, message: str, code: int | None = None, http_status: int = 200) -> None:
         super().__init__(f"{message} (code {code})" if code is not None else message)
@@ -19,28 +23,40 @@ class BingxError(Exception):
 class Rejected(BingxError):
     """BingX refused the request; sending it again unchanged will be refused again."""
 
+    error_code = "bingx_rejected"
+
 
 class Retryable(BingxError):
     """A passing condition (busy, rate limit, network); safe to retry reads, and writes
     only when they are idempotent (a clientOrderID)."""
+
+    error_code = "bingx_retryable"
 
 
 class MalformedAnswer(BingxError):
     """BingX answered something this client cannot read (a missing field, a wrong type): a
     read learnt nothing; a write's outcome is unknown (resolve it by query)."""
 
+    error_code = "bingx_malformed_answer"
+
 
 class AuthError(Rejected):
     """Bad key, bad signature, missing permission, IP not whitelisted."""
+
+    error_code = "bingx_auth"
 
 
 class TimestampError(Retryable):
     """``timestamp`` outside ``recvWindow``: resync the clock and retry."""
 
+    error_code = "bingx_timestamp"
+
 
 class RateLimited(Retryable):
     """Over a per-UID or per-IP limit. ``cool_down_s`` > 0 when the whole egress address
     must pause (an HTTP 429 / 418 / 403 answer, API.md §3.2), not just this request."""
+
+    error_code = "bingx_rate_limited"
 
     def __init__(
         self,
@@ -57,35 +73,51 @@ class Banned(RateLimited):
     """The egress address is banned (HTTP 418 after ignoring 429s, or a 403 firewall rule,
     usually for 5 minutes): nothing may be sent from it until the cool-down ends."""
 
+    error_code = "bingx_banned"
+
 
 class InsufficientMargin(Rejected):
     """Not enough margin for the order."""
+
+    error_code = "bingx_insufficient_margin"
 
 
 class InvalidSymbol(Rejected):
     """No such contract."""
 
+    error_code = "bingx_invalid_symbol"
+
 
 class InvalidParameter(Rejected):
     """A parameter BingX does not accept (quantity, side for the position mode, ...)."""
+
+    error_code = "bingx_invalid_parameter"
 
 
 class DuplicateClientOrderId(Rejected):
     """An order with this clientOrderID already exists (101481), or the same order was
     submitted twice within a second (109201): query it and adopt it, never re-send."""
 
+    error_code = "bingx_duplicate_client_order_id"
+
 
 class ListenKeyGone(Rejected):
     """The listenKey is unknown or expired (HTTP 404 on keep-alive): create a new one."""
+
+    error_code = "bingx_listen_key_gone"
 
 
 class OrderNotFound(Rejected):
     """No such order."""
 
+    error_code = "bingx_order_not_found"
+
 
 class UnknownOutcome(Retryable):
     """No answer for a write (timeout, connection lost, HTTP 504): it may have executed.
     Resolve by querying the clientOrderID before anything else."""
+
+    error_code = "bingx_unknown_outcome"
 
 
 _BY_CODE: dict[int, type[BingxError]] = {

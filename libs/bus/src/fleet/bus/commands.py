@@ -1,10 +1,10 @@
 """Request-reply command subscribers, the one way every service answers ``cmd.*``.
 
 The service gives, per command type, a coroutine that turns the raw body into a
-:class:`CommandReply`; this module subscribes it on ``cmd.<service>.<name>`` in a queue
-group and replies the JSON. Decoding is the service's (so a body carrying a secret is never
-echoed by a framework's validation log); :func:`malformed` is the reply for a body that
-does not fit the command.
+:class:`Reply` (typed, or the untyped :class:`CommandReply`); this module subscribes it on
+``cmd.<service>.<name>`` in a queue group and replies the JSON. Decoding is the service's
+(so a body carrying a secret is never echoed by a framework's validation log);
+:func:`malformed` is the reply for a body that does not fit the command.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 from pydantic import ValidationError
 
-from fleet.events.commands import Command, CommandReply, command_subject
+from fleet.events.commands import Command, CommandReply, Reply, command_subject
 
 CommandT = TypeVar("CommandT", bound=Command)
-Answer = Callable[[bytes], Awaitable[CommandReply]]
+Answer = Callable[[bytes], Awaitable[Reply[Any]]]
 
 
 def route(

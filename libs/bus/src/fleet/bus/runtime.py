@@ -18,6 +18,7 @@ from faststream.nats import NatsBroker
 from faststream.nats.security import NatsNKey, NatsSecurity
 
 from fleet.eventstore import StreamSpec
+from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.eventstore.stream import verify_stream
 from fleet.obs import configure_logging, get_logger
 from fleet.settings import ServiceSettings, SettingsError, load_settings
@@ -92,7 +93,7 @@ class ServiceRuntime:
         spec = StreamSpec(name=self.settings.stream_name, prefix=self.settings.subject_prefix)
         try:
             verify_stream(await connection.jetstream().stream_info(spec.name), spec)
-        except Exception as exc:
+        except NATS_TROUBLE as exc:
             return f"event stream {spec.name}: {exc}"
         return None
 

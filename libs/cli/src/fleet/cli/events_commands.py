@@ -9,7 +9,9 @@ from typing import Annotated
 
 import typer
 
+from fleet.cli.errors import CliError
 from fleet.cli.state import StackState
+from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.eventstore.quarantine import Quarantined, QuarantineLog
 from fleet.eventstore.stream import DEFAULT_STREAM
 from fleet.settings import nats_tls_from_env
@@ -18,8 +20,10 @@ events = typer.Typer(name="events", help="The event log.", no_args_is_help=True)
 CONNECT_TIMEOUT_S = 5.0
 
 
-class NoPlatform(Exception):
+class NoPlatform(CliError):
     """Nothing to connect to; the message says why."""
+
+    error_code = "no_platform"
 
 
 def admin_nats_url(data_dir: Path) -> str:
@@ -49,7 +53,7 @@ async def _quarantined(url: str, stream: str | None) -> list[Quarantined]:
             allow_reconnect=False,
             error_cb=quiet,
         )
-    except Exception as exc:
+    except NATS_TROUBLE as exc:
         raise NoPlatform(f"cannot reach NATS: {type(exc).__name__}") from exc
     try:
         return await QuarantineLog(nc.jetstream()).list(stream)

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import nats
 from nats.errors import NoRespondersError
+from pydantic import ValidationError
 from sqlalchemy import create_engine
 
 from fleet.cli.notifications import start_notifications
@@ -19,6 +20,7 @@ from fleet.cli.state import Part, StackState
 from fleet.events.auth_commands import BootstrapAdmin
 from fleet.events.commands import CommandReply, command_subject
 from fleet.eventstore import ensure_domain_stream
+from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.projections.meta import migrate
 from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, SimulatorServer, free_port
 from fleet.stack.process import ManagedProcess, StackError
@@ -68,6 +70,10 @@ def nats_asker(url: str, timeout: float = 30.0) -> Ask:
     return ask
 
 
+# NATS away, slow or without a responder; or an answer that is not a reply
+_NO_ANSWER: tuple[type[Exception], ...] = (*NATS_TROUBLE, ValidationError)
+
+
 def bootstrap_admin(ask: Ask, env: Mapping[str, str], say: Callable[[str], None]) -> None:
     """Ask auth for the first admin (it creates one only while none exists, so this runs
     at every ``fleet up``): FLEET_ADMIN_USERNAME / FLEET_ADMIN_PASSWORD when set, else
@@ -79,7 +85,7 @@ def bootstrap_admin(ask: Ask, env: Mapping[str, str], say: Callable[[str], None]
     try:
         answer = ask(command_subject(command), command.model_dump_json().encode())
         reply = CommandReply.model_validate_json(answer)
-    except Exception as exc:  # say so and keep the stack up
+    except _NO_ANSWER as exc:  # say so and keep the stack up
         say(f"first admin not created: auth did not answer ({type(exc).__name__})")
         return
     data = reply.data

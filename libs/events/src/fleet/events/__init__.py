@@ -14,7 +14,13 @@ from fleet.events.envelope import (
     EventId,
     new_event_id,
 )
-from fleet.events.errors import EventError, InvalidAggregateId, UnknownEventType, UpcastError
+from fleet.events.errors import (
+    EventError,
+    FleetError,
+    InvalidAggregateId,
+    UnknownEventType,
+    UpcastError,
+)
 from fleet.events.registry import DomainEvent, EventRegistry, wrap
 from fleet.events.subjects import aggregate_subject, partition_of
 
@@ -29,6 +35,7 @@ __all__ = [
     "EventError",
     "EventId",
     "EventRegistry",
+    "FleetError",
     "InvalidAggregateId",
     "UnknownEventType",
     "UpcastError",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
+from pydantic import BaseModel, ConfigDict
+
 from fleet.events.bounds import UserAgentText
 from fleet.events.commands import Command
 from fleet.events.users import Role
@@ -25,7 +27,7 @@ class CreateUser(AuthCommand):
 class Authenticate(AuthCommand):
     """Check a username and password (``actor.ip`` = the client's IP).
 
-    Reply data: user_id, username, role, must_change_password. Failures: unauthenticated
+    Reply: :class:`Authenticated`. Failures: unauthenticated
     (same for an unknown user and a wrong password), throttled (details.retry_after_s),
     locked (details.until), forbidden (deactivated)."""
 
@@ -33,6 +35,17 @@ class Authenticate(AuthCommand):
     username: str
     password: str
     user_agent: UserAgentText = ""
+
+
+class Authenticated(BaseModel):
+    """What an accepted :class:`Authenticate` answers (``Reply[Authenticated]``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    username: str
+    role: Role
+    must_change_password: bool
 
 
 class ChangePassword(AuthCommand):

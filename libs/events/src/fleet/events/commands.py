@@ -1,15 +1,19 @@
 """Commands (imperative, request-reply over NATS) and their one reply shape.
 
 A command is sent to ``cmd.<service>.<name>`` (built by :func:`command_subject`); the
-handler answers a :class:`CommandReply`. Domain failures are replies with an error code,
-never exceptions across the wire.
+handler answers a :class:`Reply`: ``ok`` with a typed payload, or an error (code, message,
+details). Domain failures are replies with an error code, never exceptions across the wire.
+
+On the wire every reply is ``{"ok", "data", "error"}``, a refusal's ``data`` being ``{}``;
+:class:`CommandReply` is the untyped view (``data`` a dict) that reads any of them, and
+:meth:`CommandReply.typed` turns it into the typed ``Reply[T]`` of the command.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from fleet.events.bounds import IdText, IpText
 
@@ -56,14 +60,55 @@ class CommandError(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-class CommandReply(BaseModel):
-    """The answer to every command: ``ok`` with data, or an error."""
+PayloadT = TypeVar("PayloadT")
+OtherT = TypeVar("OtherT")
+
+
+class Reply(BaseModel, Generic[PayloadT]):
+    """The answer to a command: ``ok`` with its typed ``data``, or an ``error``."""
 
     model_config = ConfigDict(frozen=True)
 
     ok: bool
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: PayloadT | None = None
     error: CommandError | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refusal_has_no_payload(cls, value: Any) -> Any:
+        if isinstance(value, dict) and value.get("ok") is False and value.get("data") == {}:
+            return {key: item for key, item in value.items() if key != "data"}
+        return value
+
+    @field_serializer("data")
+    def _data_on_the_wire(self, data: Any) -> Any:
+        return {} if data is None else data
+
+    @classmethod
+    def accepted(cls, data: PayloadT) -> Reply[PayloadT]:
+        """An accepted command and what it answers."""
+        return cls(ok=True, data=data)
+
+    @classmethod
+    def refused(cls, code: ErrorCode, message: str, **details: Any) -> Reply[PayloadT]:
+        """A refused command."""
+        return cls(ok=False, error=CommandError(code=code, message=message, details=details))
+
+    def payload(self) -> PayloadT:
+        """The data of an accepted reply (a refused one has none: :class:`ValueError`)."""
+        if not self.ok or self.data is None:
+            raise ValueError(f"the command was refused: {self.error}")
+        return self.data
+
+    def wire(self) -> CommandReply:
+        """This reply as the untyped view every subscriber sends (the same JSON)."""
+        return CommandReply.model_validate(self.model_dump(mode="json"))
+
+
+class CommandReply(Reply[dict[str, Any]]):
+    """The untyped view of any reply: ``data`` is the JSON object as sent."""
+
+    data: dict[str, Any] = Field(default_factory=dict)
 
     @classmethod
     def success(cls, **data: Any) -> CommandReply:
@@ -74,6 +119,11 @@ class CommandReply(BaseModel):
     def failure(cls, code: ErrorCode, message: str, **details: Any) -> CommandReply:
         """A refused command."""
         return cls(ok=False, error=CommandError(code=code, message=message, details=details))
+
+    def typed(self, payload_type: type[OtherT]) -> Reply[OtherT]:
+        """The typed reply of a command whose payload is ``payload_type`` (validated)."""
+        typed: type[Reply[OtherT]] = Reply[payload_type]  # type: ignore[valid-type]
+        return typed.model_validate(self.model_dump(mode="json"))
 
 
 def command_subject(command: type[Command] | Command) -> str:

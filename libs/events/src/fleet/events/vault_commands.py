@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from fleet.events.commands import Command
 from fleet.events.credentials import BingxEnvironment
@@ -22,16 +22,25 @@ KEY_ID_MAX = 64  # SHA-256 hex
 
 class GetWrappingKey(VaultCommand):
     """Transit's public wrapping key, with which the gateway wraps a BingX secret before
-    it crosses the bus. Reply data: public_key (PEM), key_id (SHA-256 hex of its DER)."""
+    it crosses the bus. Reply: :class:`WrappingKeyIssued`."""
 
     name: ClassVar[str] = "wrapping_key"
+
+
+class WrappingKeyIssued(BaseModel):
+    """What :class:`GetWrappingKey` answers (``Reply[WrappingKeyIssued]``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    public_key: str  # PEM
+    key_id: str  # SHA-256 hex of its DER
 
 
 class ConnectCredential(VaultCommand):
     """Verify with BingX, then store. The secret travels only wrapped for Vault
     (``fleet.vaultwrap``: BYOK import format, under the wrapping key ``wrapping_key_id``):
-    no Fleet process but the gateway's request handler ever holds it in clear. Reply data:
-    account_type, balance, api_key_last4, warnings (e.g. no IP whitelist); a ciphertext
+    no Fleet process but the gateway's request handler ever holds it in clear. Reply:
+    :class:`CredentialConnected` (warnings: e.g. no IP whitelist); a ciphertext
     made with a wrapping key Vault no longer has is refused ``conflict`` with details
     ``wrapping_key_id`` (the current one): wrap again and resend."""
 
@@ -41,6 +50,20 @@ class ConnectCredential(VaultCommand):
     wrapped_secret: str = Field(min_length=1, max_length=WRAPPED_SECRET_MAX)
     wrapping_key_id: str = Field(min_length=1, max_length=KEY_ID_MAX)
     environment: BingxEnvironment = "live"  # "demo": BingX VST, verified on VST's hosts
+
+
+class CredentialConnected(BaseModel):
+    """What an accepted :class:`ConnectCredential` answers (``Reply[CredentialConnected]``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: Literal["verified"] = "verified"
+    account_type: str
+    balance: str  # a decimal, as text
+    api_key_last4: str
+    replaced_previous: bool
+    environment: BingxEnvironment
+    warnings: list[str] = []
 
 
 class VerifyCredential(VaultCommand):

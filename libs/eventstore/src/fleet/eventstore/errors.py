@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import nats.errors
+
 from fleet.events import AggregateRef
+from fleet.events.errors import FleetError
 
 
-class EventStoreError(Exception):
+class EventStoreError(FleetError):
     """Root of every event-store error."""
+
+    error_code = "event_store"
 
 
 class ConcurrencyError(EventStoreError):
     """Someone appended to the aggregate since it was read: re-read, decide again, retry."""
+
+    error_code = "concurrency_conflict"
 
     def __init__(self, aggregate: AggregateRef, expected: int, actual: int | None) -> None:
         super().__init__(
@@ -25,6 +32,20 @@ class ConcurrencyError(EventStoreError):
 class AppendRejected(EventStoreError):
     """JetStream refused the append for a reason a retry will not fix."""
 
+    error_code = "append_rejected"
+
 
 class StreamMisconfigured(EventStoreError):
     """The stream exists but with settings that break the log's guarantees."""
+
+    error_code = "stream_misconfigured"
+
+
+# What talking to NATS (the log, a KV bucket, a request) can raise when the server is away,
+# slow or refuses: the one tuple a caller catches to "try again next round".
+NATS_TROUBLE: tuple[type[Exception], ...] = (
+    EventStoreError,
+    nats.errors.Error,  # nats.js.errors.Error and the KV errors derive from it
+    TimeoutError,
+    OSError,
+)

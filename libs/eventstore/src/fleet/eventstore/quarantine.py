@@ -26,8 +26,9 @@ from nats.js.errors import KeyWrongLastSequenceError, NoKeysError, NotFoundError
 from prometheus_client import Counter
 from pydantic import ValidationError
 
-from fleet.events import DomainEvent, Envelope, EventRegistry, aggregate_subject
+from fleet.events import DomainEvent, Envelope, EventError, EventRegistry, aggregate_subject
 from fleet.events.catalog import domain_registry
+from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.eventstore.stream import QUARANTINE_BUCKET
 
 REASON_MAX = 500
@@ -84,7 +85,9 @@ def screen(
         return _short(f"not a Fleet envelope: {_first_error(exc)}")
     try:
         event = registry.decode(envelope)
-    except Exception as exc:  # unknown type, schema or upcaster failure: not a valid event
+    # unknown type, schema or upcaster failure (an upcaster reads a dict: a missing key, a
+    # wrong type): not a valid event
+    except (EventError, ValueError, LookupError, TypeError) as exc:
         return _short(f"{envelope.type} v{envelope.schema_version}: {_first_error(exc)}")
     expected = aggregate_subject(prefix, envelope.aggregate)
     if subject != expected:
@@ -142,7 +145,7 @@ class QuarantineLog:
             await kv.create(item.key(), stamped.to_json())
         except KeyWrongLastSequenceError:
             pass  # another reader recorded it first
-        except Exception as exc:  # the bucket is evidence, not a gate: never stop a reader
+        except NATS_TROUBLE as exc:  # the bucket is evidence, not a gate: never stop a reader
             _log.warning("quarantine bucket unavailable (%s): %s", QUARANTINE_BUCKET, exc)
 
     async def list(self, stream: str | None = None) -> list[Quarantined]:

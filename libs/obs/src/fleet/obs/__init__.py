@@ -4,11 +4,13 @@ Prometheus metrics, and the ``/healthz`` + ``/metrics`` HTTP endpoint."""
 from fleet.obs.correlation import correlated, current_correlation_id
 from fleet.obs.health import HealthCheck, health_app, serve_health
 from fleet.obs.logging import configure_logging, get_logger, register_secret
+from fleet.obs.unexpected import count_unexpected
 
 __all__ = [
     "HealthCheck",
     "configure_logging",
     "correlated",
+    "count_unexpected",
     "current_correlation_id",
     "get_logger",
     "health_app",

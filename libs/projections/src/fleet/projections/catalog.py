@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 from fleet.events import EventRegistry
+from fleet.projections.errors import ProjectionError
 from fleet.projections.projection import Projection
 
 GROUP = "fleet.projections"
@@ -28,8 +29,10 @@ class ProjectionSpec:
     registry: EventRegistry
 
 
-class UnknownProjection(LookupError):
+class UnknownProjection(ProjectionError, LookupError):
     """No projection of that name is installed."""
+
+    error_code = "unknown_projection"
 
 
 def installed_projections() -> dict[str, Callable[[], ProjectionSpec]]:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from fleet.events.errors import FleetError
 
-class ProjectionError(Exception):
+
+class ProjectionError(FleetError):
     """Root of every projection error."""
+
+    error_code = "projection"
 
 
 class ProjectionFailed(ProjectionError):
     """A handler failed on one event; everything before it is applied and checkpointed."""
+
+    error_code = "projection_failed"
 
     def __init__(self, projection: str, sequence: int | None, event_type: str, cause: str) -> None:
         super().__init__(
@@ -22,6 +28,8 @@ class ProjectionFailed(ProjectionError):
 class CheckpointMoved(ProjectionError):
     """The stored checkpoint is not where this runner thought (a rebuild swapped tables in);
     the runner resubscribes from the stored position."""
+
+    error_code = "checkpoint_moved"
 
     def __init__(self, last_sequence: int) -> None:
         super().__init__(f"checkpoint is at {last_sequence}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from fleet.events import Envelope, EventRegistry
 from fleet.projections.checkpoint import (
@@ -51,7 +52,7 @@ class ProjectionTables:
         try:
             connection.execute(_UNLOCK, {"key": schema})
             connection.commit()
-        except Exception:
+        except SQLAlchemyError:
             connection.invalidate()  # a lost session holds no lock
         finally:
             connection.close()

@@ -10,14 +10,18 @@ from typing import Any, Literal, TypeVar
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fleet.events.errors import FleetError
+
 ENV_PREFIX = "FLEET_"
 
 LogLevel = Literal["debug", "info", "warning", "error"]
 LogFormat = Literal["json", "console"]
 
 
-class SettingsError(Exception):
+class SettingsError(FleetError):
     """A setting is missing or invalid; the message names the environment variable."""
+
+    error_code = "settings"
 
 
 class ServiceSettings(BaseSettings):

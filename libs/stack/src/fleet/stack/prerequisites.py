@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from fleet.events.errors import FleetError
+
 APT_LOCK_WAIT_S = 300
 Notice = Callable[[str], None]
 
@@ -39,8 +41,10 @@ class DebianPackage:
 CHROMIUM = DebianPackage("chromium", Path("/usr/bin/chromium"), "the web UI tests")
 
 
-class PrerequisiteMissing(RuntimeError):
+class PrerequisiteMissing(FleetError, RuntimeError):
     """A package is missing and this process cannot install it; the message says what to run."""
+
+    error_code = "prerequisite_missing"
 
 
 def _may_install() -> str | None:

@@ -13,12 +13,16 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from fleet.events.errors import FleetError
+
 PR_SET_PDEATHSIG = 1
 RESERVED_PORTS = {4222, 5432, 8200}  # the machine's own NATS / PostgreSQL / Vault
 
 
-class StackError(RuntimeError):
+class StackError(FleetError, RuntimeError):
     """A part could not start or answer; the message says which and why, in one line."""
+
+    error_code = "stack"
 
 
 def free_port() -> int:

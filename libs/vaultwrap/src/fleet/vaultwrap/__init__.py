@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
+from fleet.events.errors import FleetError
+
 __all__ = [
     "BINGX_KEY",
     "MIN_HMAC_KEY",
@@ -39,8 +41,10 @@ BINGX_KEY = re.compile(r"^[A-Za-z0-9]{16,128}$")
 MIN_HMAC_KEY = 32
 
 
-class NotAWrappingKey(ValueError):
+class NotAWrappingKey(FleetError, ValueError):
     """The PEM given is not an RSA public key (not transit's wrapping key)."""
+
+    error_code = "not_a_wrapping_key"
 
 
 def _rsa_public_key(wrapping_key_pem: str) -> RSAPublicKey:

@@ -18,7 +18,8 @@ import typer
 
 from fleet.auth.domain.identity import check_email, check_username
 from fleet.auth.domain.password_policy import check_password
-from fleet.auth.errors import InvalidInput
+from fleet.auth.errors import AuthError, InvalidInput
+from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.settings import nats_tls_from_env
 
 admin = typer.Typer(name="admin", help="Manage Fleet admins.", no_args_is_help=True)
@@ -26,8 +27,10 @@ REQUEST_TIMEOUT_S = 30.0  # argon2 hashing on a busy machine; a dead service fai
 CONNECT_TIMEOUT_S = 10.0
 
 
-class CannotAsk(Exception):
+class CannotAsk(AuthError):
     """NATS or the auth service cannot be reached."""
+
+    error_code = "auth_cannot_ask"
 
 
 def nats_url_from(data_dir: Path) -> str:
@@ -71,7 +74,7 @@ async def _ask(url: str, subject: str, body: bytes) -> dict[str, Any]:
             ),
             timeout=CONNECT_TIMEOUT_S,
         )
-    except Exception as exc:  # nats-py raises several kinds; all mean "not reachable"
+    except NATS_TROUBLE as exc:  # nats-py raises several kinds; all mean "not reachable"
         raise CannotAsk("NATS does not answer (is fleet up running?)") from exc
     try:
         answer = await nc.request(subject, body, timeout=REQUEST_TIMEOUT_S)

@@ -8,17 +8,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from fleet.events.errors import FleetError
 
-class AuthError(Exception):
+
+class AuthError(FleetError):
     """Root of every auth-service error."""
+
+    error_code = "auth"
 
 
 class Rejected(AuthError):
     """The command is refused: the caller must change something before trying again."""
 
+    error_code = "auth_rejected"
+
 
 class InvalidInput(Rejected):
     """Bad input; ``field`` names it."""
+
+    error_code = "auth_invalid_input"
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
@@ -28,6 +36,8 @@ class InvalidInput(Rejected):
 class NotFound(Rejected):
     """No such user (or token); ``field`` names the id that was looked up."""
 
+    error_code = "auth_not_found"
+
     def __init__(self, message: str, field: str = "user_id") -> None:
         super().__init__(message)
         self.field = field
@@ -36,17 +46,25 @@ class NotFound(Rejected):
 class Conflict(Rejected):
     """The current state forbids it (username taken, last admin, concurrent change)."""
 
+    error_code = "auth_conflict"
+
 
 class Forbidden(Rejected):
     """The account may not do this (deactivated)."""
+
+    error_code = "auth_forbidden"
 
 
 class Unauthenticated(Rejected):
     """Wrong username or password: never says which."""
 
+    error_code = "auth_unauthenticated"
+
 
 class Throttled(Rejected):
     """Too many failures lately: retry after ``retry_after_s`` seconds."""
+
+    error_code = "auth_throttled"
 
     def __init__(self, retry_after_s: float) -> None:
         super().__init__("too many failed attempts; try again later")
@@ -56,6 +74,8 @@ class Throttled(Rejected):
 class Locked(Rejected):
     """The account is locked until ``until`` (or an admin's unlock)."""
 
+    error_code = "auth_locked"
+
     def __init__(self, until: datetime) -> None:
         super().__init__("the account is locked after repeated failed logins")
         self.until = until
@@ -63,3 +83,5 @@ class Locked(Rejected):
 
 class Unavailable(AuthError):
     """The service cannot answer now (still starting, the log unreachable): safe to retry."""
+
+    error_code = "auth_unavailable"

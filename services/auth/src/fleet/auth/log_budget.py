@@ -15,7 +15,7 @@ from fleet.events import AggregateId, AggregateRef, wrap
 from fleet.events.security import EVENT_LOG_ID, SECURITY_AGGREGATE, EventLogNearlyFull
 from fleet.eventstore import EventStore
 from fleet.eventstore.budget import UsageAlarm, stream_usage
-from fleet.obs import get_logger
+from fleet.obs import count_unexpected, get_logger
 
 AGGREGATE = AggregateRef(type=SECURITY_AGGREGATE, id=AggregateId(EVENT_LOG_ID))
 USED = prometheus_client.Gauge(
@@ -51,5 +51,6 @@ async def keep_watching(
         try:
             await check_once(js, store, alarm, clock)
         except Exception as exc:  # the log unreachable or full: say so, keep watching
+            count_unexpected("auth.log_budget")
             get_logger().warning("event log size unknown", error=type(exc).__name__)
         await asyncio.sleep(every_s)

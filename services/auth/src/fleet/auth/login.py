@@ -21,8 +21,8 @@ from fleet.auth.domain.login_policy import pair_key, source_key
 from fleet.auth.domain.password_policy import check_password
 from fleet.auth.domain.user import User
 from fleet.auth.errors import Forbidden, InvalidInput, Throttled, Unauthenticated
-from fleet.events.auth_commands import Authenticate, ChangePassword
-from fleet.events.commands import Command, CommandReply
+from fleet.events.auth_commands import Authenticate, Authenticated, ChangePassword
+from fleet.events.commands import Command, CommandReply, Reply
 from fleet.events.personal import ERASED
 
 WRONG_CREDENTIALS = "wrong username or password"
@@ -61,12 +61,13 @@ async def authenticate(command: Authenticate, deps: AuthDeps) -> CommandReply:
     if not user.state.active:
         raise Forbidden("this account is deactivated")
     user = await _succeed(command, deps, user, known_hash)
-    return CommandReply.success(
+    authenticated = Authenticated(
         user_id=user.id,
         username=user.state.username,
         role=user.state.role,
         must_change_password=user.state.must_change_password,
     )
+    return Reply[Authenticated].accepted(authenticated).wire()
 
 
 async def _hash_of(deps: AuthDeps, user: User | None) -> str:

@@ -24,7 +24,7 @@ from fleet.events.security import (
     LoginsRefused,
 )
 from fleet.eventstore import EventStore
-from fleet.obs import get_logger
+from fleet.obs import count_unexpected, get_logger
 
 AGGREGATE = AggregateRef(type=SECURITY_AGGREGATE, id=AggregateId(LOGINS_ID))
 
@@ -70,6 +70,7 @@ async def _write_logged(
     try:
         await write_window(tally, store, personal, clock)
     except Exception as exc:  # the log unreachable: count lost, service alive
+        count_unexpected("auth.refusal_log")
         get_logger().warning("refused logins not written", error=type(exc).__name__)
 
 
@@ -81,5 +82,6 @@ async def keep_shredding(personal: PersonalData, clock: Clock, keep_days: int) -
             if destroyed := await personal.destroy_days_before(first_kept):
                 get_logger().info("day keys destroyed", count=destroyed)
         except Exception as exc:  # retried next hour
+            count_unexpected("auth.day_key_shredding")
             get_logger().warning("day keys not destroyed", error=type(exc).__name__)
         await asyncio.sleep(3600)

@@ -49,7 +49,7 @@ from fleet.events.auth_commands import (
 )
 from fleet.events.commands import CommandReply
 from fleet.eventstore import ConcurrencyError
-from fleet.obs import get_logger
+from fleet.obs import count_unexpected, get_logger
 from fleet.obs.logging import forget_secret, register_secret
 
 QUEUE = "auth"
@@ -118,6 +118,7 @@ async def _run(handler: Handler, command: AuthCommand, deps: Deps) -> CommandRep
     except ConcurrencyError:
         return CommandReply.failure("conflict", "changed concurrently; try again")
     except Exception as exc:  # a bug must cost one reply, never the service
+        count_unexpected("auth.command")
         get_logger().exception("command failed", command=command.name, error=type(exc).__name__)
         return CommandReply.failure("unavailable", "the auth service could not answer; try again")
 

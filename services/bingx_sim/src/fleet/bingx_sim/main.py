@@ -32,7 +32,7 @@ from fleet.bingx_sim.domain.market import CsvPath, Market, PricePath
 from fleet.bingx_sim.metrics import metrics_text
 from fleet.bingx_sim.settings import SimSettings, parse_args
 from fleet.bingx_sim.state import TICK_EVERY_S, SimState
-from fleet.obs import configure_logging
+from fleet.obs import configure_logging, count_unexpected
 
 log = logging.getLogger(__name__)
 HISTORY_MINUTES = 3 * 24 * 60  # klines exist from three simulated days before start
@@ -85,6 +85,7 @@ def create_app(settings: SimSettings) -> FastAPI:
             try:
                 state.tick()
             except Exception:  # one bad tick must not stop every later fill
+                count_unexpected("bingx_sim.tick")
                 log.exception("tick failed")
 
     @asynccontextmanager

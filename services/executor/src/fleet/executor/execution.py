@@ -48,7 +48,7 @@ from fleet.executor.domain.stops import stop_intent, uncovered
 from fleet.executor.ports import OrderReport, OutcomeUnknown
 from fleet.executor.traders import Trader
 from fleet.executor.traffic import SignalTraffic
-from fleet.obs import get_logger
+from fleet.obs import count_unexpected, get_logger
 
 Clock = Callable[[], datetime]
 PREPARE_ATTEMPTS = 4
@@ -255,6 +255,7 @@ class Execution:
             try:
                 await self.poll_orders(trader)
             except Exception:  # the periodic reconcile polls again
+                count_unexpected("executor.fill_follow_up")
                 get_logger().exception("fill follow-up failed", user=trader.user_id)
                 return
 
@@ -336,6 +337,8 @@ class Execution:
                 intent, f"refused (unknown_symbol): {exc}", None, after_restart=True
             )
         except Exception:
+            count_unexpected("executor.resolve_intent")
+            get_logger().exception("open intent not resolved; tried again", user=trader.user_id)
             return None
         price = prices.get(intent.symbol, Decimal(0))
         return await order_flow.resolve(

@@ -25,7 +25,7 @@ from fleet.executor import metrics
 from fleet.executor.execution import Execution, SignalReceived
 from fleet.executor.ownership import Ownership
 from fleet.executor.traders import Trader
-from fleet.obs import correlated, get_logger
+from fleet.obs import correlated, count_unexpected, get_logger
 
 GOLDEN = (5**0.5 - 1) / 2
 
@@ -111,6 +111,7 @@ class Fanout:
                 async with self._gate:
                     await self.execution.on_signal(trader, received)
         except Exception:  # one user's failure never stops the others
+            count_unexpected("executor.signal")
             get_logger().exception(
                 "signal decision failed", user=trader.user_id, signal=received.event_id
             )

@@ -15,7 +15,7 @@ from nats.js.errors import NoKeysError
 from nats.js.kv import KeyValue
 
 from fleet.bus.lease import LEASE_TTL_S, Lease
-from fleet.obs import get_logger
+from fleet.obs import count_unexpected, get_logger
 
 Change = Callable[[set[int]], Awaitable[None]]
 
@@ -47,6 +47,7 @@ class PartitionManager:
             try:
                 await self.step()
             except Exception as exc:  # NATS hiccup: keep the loop alive, leases decide
+                count_unexpected("executor.partitions")
                 get_logger().warning("partition step failed", error=str(exc))
             await asyncio.sleep(every_s)
 

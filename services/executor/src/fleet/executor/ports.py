@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Literal, Protocol
 
 from fleet.events.trading import FundingPaid, OrderIntended
+from fleet.executor.errors import ExecutorError
 
 
 @dataclass(frozen=True)
@@ -90,21 +91,27 @@ class ExchangeStop:
     stop_price: Decimal
 
 
-class OrderRefused(Exception):
+class OrderRefused(ExecutorError):
     """The exchange answered and refused the order (a final outcome), or it was never
     sent because it could not be signed (``bingx_code`` is then ``None``)."""
+
+    error_code = "order_refused"
 
     def __init__(self, message: str, bingx_code: int | None) -> None:
         super().__init__(message)
         self.bingx_code = bingx_code
 
 
-class OutcomeUnknown(Exception):
+class OutcomeUnknown(ExecutorError):
     """No answer (timeout, connection lost): the order may or may not exist."""
+
+    error_code = "outcome_unknown"
 
 
 class StreamExpired(OutcomeUnknown):
     """BingX no longer knows the listenKey (HTTP 404 on keep-alive): open a new one."""
+
+    error_code = "stream_expired"
 
 
 class Exchange(Protocol):

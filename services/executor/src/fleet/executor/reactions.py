@@ -20,7 +20,7 @@ from fleet.eventstore import Repository
 from fleet.executor.domain.bot import Bot
 from fleet.executor.execution import Execution
 from fleet.executor.ownership import Ownership
-from fleet.obs import get_logger
+from fleet.obs import count_unexpected, get_logger
 
 CREDENTIAL_PAUSE = "BingX credential check failed"
 
@@ -57,6 +57,7 @@ class Reactions:
         try:
             await self.react(envelope, event)
         except Exception:
+            count_unexpected("executor.reaction")
             get_logger().exception(
                 "reaction failed", user=envelope.aggregate.id, event=envelope.type
             )

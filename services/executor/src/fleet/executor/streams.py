@@ -35,7 +35,7 @@ from fleet.executor.domain.ids import is_fleet_order
 from fleet.executor.metrics import USER_STREAM_WAKEUPS, USER_STREAMS
 from fleet.executor.ports import OrderReport, OutcomeUnknown, StreamExpired
 from fleet.executor.traders import Trader
-from fleet.obs import get_logger
+from fleet.obs import count_unexpected, get_logger
 
 SYNC_EVERY_S = 2.0
 CLOSING_AT_ONCE = 500
@@ -219,6 +219,7 @@ class UserStreams:
         try:
             await work
         except Exception:  # the follow-up and the poll ask by query
+            count_unexpected("executor.stream_fill")
             get_logger().exception("stream fill not recorded", user=trader.user_id)
 
     def wake(self, user_id: str) -> None:
@@ -234,6 +235,7 @@ class UserStreams:
         try:
             await self._reconcile(trader)
         except Exception:  # the poll tries again
+            count_unexpected("executor.stream_reconcile")
             get_logger().exception("reconcile after a stream event failed", user=trader.user_id)
 
     async def _close(self, user_id: str, *, give_back: bool = True) -> None:

@@ -23,7 +23,7 @@ from fleet.events.executor_commands import (
 )
 from fleet.executor import handlers
 from fleet.executor.handlers import ExecutorDeps
-from fleet.obs import get_logger
+from fleet.obs import count_unexpected, get_logger
 
 QUEUE = "executor"
 # Commands are answered concurrently: each decision re-reads the log and appends with
@@ -58,5 +58,6 @@ async def _answer(
     try:
         return await handler(command, deps())
     except Exception as exc:
+        count_unexpected("executor.command")
         get_logger().exception("executor command failed", command=command_type.name)
         return CommandReply.failure("unavailable", f"the executor could not do it: {exc}")

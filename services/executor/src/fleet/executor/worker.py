@@ -37,7 +37,7 @@ from fleet.executor.reactions import Reactions
 from fleet.executor.settings import ExecutorSettings
 from fleet.executor.streams import UserStreams
 from fleet.executor.traders import Trader, TraderFactory
-from fleet.obs import get_logger
+from fleet.obs import count_unexpected, get_logger
 
 
 class ExecutorWorker:
@@ -167,6 +167,7 @@ class ExecutorWorker:
                 try:
                     await work(trader)
                 except Exception:  # the next round tries again; one user never stops all
+                    count_unexpected("executor.periodic")
                     get_logger().exception("periodic work failed", user=trader.user_id)
             took = time.monotonic() - started
             if took > seconds and not warned:
@@ -224,6 +225,7 @@ async def _supervised(name: str, loop: Callable[[], Coroutine[Any, Any, None]]) 
         except asyncio.CancelledError:
             raise
         except Exception:
+            count_unexpected("executor.loop")
             get_logger().exception("background loop failed; restarting", loop=name)
             await asyncio.sleep(1.0)
 

@@ -16,7 +16,8 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fleet.events.commands import CommandReply
-from fleet.obs import get_logger
+from fleet.events.errors import FleetError
+from fleet.obs import count_unexpected, get_logger
 
 # How a service's refusal reaches the client (CommandReply error codes).
 REPLY_STATUS: dict[str, int] = {
@@ -50,8 +51,10 @@ MAX_PROBLEMS = 10  # a body with 600k bad keys gets a short answer
 MAX_FIELD_TEXT = 200
 
 
-class GatewayError(Exception):
+class GatewayError(FleetError):
     """Root of every error the gateway answers with; carries its HTTP status."""
+
+    error_code = "gateway"
 
     def __init__(
         self,
@@ -169,6 +172,7 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    count_unexpected("gateway.request")
     get_logger("fleet.gateway").error(
         "unexpected error", path=request.url.path, error=type(exc).__name__
     )

@@ -10,12 +10,18 @@ from typing import Any
 
 from nats.aio.client import Client
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from fleet.eventstore import StreamSpec
+from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.eventstore.stream import verify_stream
 from fleet.gateway.read_models.runners import ReadModels
 
 NOTE = "HTTP API, admin API, read models (users, credentials, bots, trading, audit)"
+
+
+# a schema not created yet, a rebuild swapping tables, the log unreachable
+_LAG_UNKNOWN: tuple[type[Exception], ...] = (SQLAlchemyError, *NATS_TROUBLE)
 
 
 async def _nats(nc: Client, spec: StreamSpec) -> str | None:
@@ -23,7 +29,7 @@ async def _nats(nc: Client, spec: StreamSpec) -> str | None:
         return "not connected to NATS"
     try:
         verify_stream(await nc.jetstream().stream_info(spec.name), spec)
-    except Exception as exc:
+    except NATS_TROUBLE as exc:
         return f"event stream {spec.name}: {exc}"
     return None
 
@@ -35,7 +41,7 @@ async def _postgres(engine: Engine) -> str | None:
 
     try:
         await asyncio.to_thread(ping)
-    except Exception as exc:
+    except (SQLAlchemyError, OSError) as exc:
         return f"PostgreSQL unreachable: {type(exc).__name__}"
     return None
 
@@ -63,7 +69,7 @@ async def health(
     if checks["nats"] is None and checks["postgres"] is None:
         try:
             body["read_model_lag"] = await read_models.lag()
-        except Exception as exc:  # a schema not created yet, a rebuild swapping
+        except _LAG_UNKNOWN as exc:
             body["read_model_lag"] = {"error": type(exc).__name__}
     healthy = all(reason is None for reason in checks.values())
     body["status"] = "ok" if healthy else "fail"

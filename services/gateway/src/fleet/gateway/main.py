@@ -49,7 +49,7 @@ from fleet.gateway.sessions import SessionPolicy, SessionStore
 from fleet.gateway.settings import GatewaySettings
 from fleet.gateway.web import install_web_ui
 from fleet.gateway.write_limits import WriteLimiter
-from fleet.obs import configure_logging, get_logger
+from fleet.obs import configure_logging, count_unexpected, get_logger
 from fleet.projections.meta import migrate
 from fleet.projections.personal_keys import PersonalKeys
 from fleet.settings import SettingsError, load_settings
@@ -167,6 +167,7 @@ async def _purge_sessions(services: Services) -> None:
         try:
             purged = await asyncio.to_thread(services.sessions.purge)
         except Exception as exc:  # housekeeping only: retried next round
+            count_unexpected("gateway.session_purge")
             log.warning("session purge failed", error=type(exc).__name__)
             continue
         if purged:

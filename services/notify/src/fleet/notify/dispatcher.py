@@ -25,7 +25,7 @@ from fleet.notify.domain.planner import Delivery, Notice
 from fleet.notify.errors import DeliveryFailed
 from fleet.notify.metrics import DELIVERIES, LATENCY, QUEUED
 from fleet.notify.settings import NotifySettings
-from fleet.obs import get_logger
+from fleet.obs import count_unexpected, get_logger
 
 RECORD_RETRY_MAX_S = 5.0
 DRAIN_S = 8.0  # below fleet.stack's 10 s between SIGTERM and SIGKILL
@@ -141,6 +141,7 @@ class Dispatcher:
         except DeliveryFailed:
             raise
         except Exception as exc:  # a worker never dies: the delivery is retried, then failed
+            count_unexpected("notify.delivery")
             raise DeliveryFailed(f"unexpected {type(exc).__name__}", retryable=True) from exc
 
     async def _send_on_channel(self, notice: Notice, delivery: Delivery) -> None:

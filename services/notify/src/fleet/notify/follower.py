@@ -20,6 +20,7 @@ from fleet.events.notifications import (
 )
 from fleet.events.subjects import aggregate_type_subject
 from fleet.eventstore import EventStore
+from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.notify.adapters.position import KvPosition
 from fleet.notify.dispatcher import Dispatcher, Job
 from fleet.notify.domain.planner import Notice, Planner
@@ -143,7 +144,7 @@ class Follower:
                 continue
             try:
                 await self._position.save(position)
-            except Exception as exc:  # NATS away: the next turn saves it
+            except NATS_TROUBLE as exc:  # NATS away: the next turn saves it
                 get_logger().warning("saving the position failed", error=type(exc).__name__)
                 continue
             self._saved = position

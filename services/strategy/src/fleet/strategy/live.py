@@ -26,7 +26,7 @@ from fleet.events.directory import Stream
 from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated, signal_stream_id
 from fleet.events.timeframes import interval_ms
 from fleet.eventstore import EventStore
-from fleet.obs import correlated, get_logger
+from fleet.obs import correlated, count_unexpected, get_logger
 from fleet.strategy.domain.candles import Candle, CandleAssembler
 from fleet.strategy.domain.signals import SignalEngine
 
@@ -140,6 +140,7 @@ class LiveStrategy:
             try:
                 await self._close_due()
             except Exception as exc:  # a REST failure waits for the next round
+                count_unexpected("strategy.close_due")
                 get_logger().warning("closing candles by the clock failed", error=str(exc))
 
     async def _now_ms(self) -> int:
@@ -275,6 +276,7 @@ class LiveStrategy:
             try:  # the candle feed is a side channel: its failure must not cost the signal
                 await self._publish_candle(stream, candle)
             except Exception as exc:
+                count_unexpected("strategy.candle_publish")
                 PUBLISH_FAILED.inc()
                 get_logger().warning("candle not published", stream=stream, error=str(exc))
         produced = tracked.engine.close(candle)

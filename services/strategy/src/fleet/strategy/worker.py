@@ -21,7 +21,7 @@ from fleet.bus.lease import LEASE_BUCKET, Lease, hold
 from fleet.events.directory import Directory, Stream
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.eventstore.stream import MARKET_PREFIX
-from fleet.obs import get_logger
+from fleet.obs import count_unexpected, get_logger
 from fleet.strategy.domain.candles import Candle
 from fleet.strategy.live import LiveStrategy
 from fleet.strategy.settings import StrategySettings
@@ -64,6 +64,7 @@ class StrategyWorker:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                count_unexpected("strategy.loop")
                 get_logger().exception("strategy loop failed; restarting", loop=name)
             if not self.active:
                 return
@@ -92,6 +93,7 @@ class StrategyWorker:
                     try:
                         await self._live.want(self.demand.streams)
                     except Exception:  # REST history unavailable: the next change retries
+                        count_unexpected("strategy.demand")
                         get_logger().exception("strategy could not follow the demand")
 
     async def _activate(self) -> None:

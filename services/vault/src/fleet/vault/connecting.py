@@ -15,13 +15,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fleet.events import ActorId, AggregateId
-from fleet.events.commands import CommandReply
-from fleet.events.vault_commands import ConnectCredential, GetWrappingKey
+from fleet.events.commands import CommandReply, Reply
+from fleet.events.vault_commands import (
+    ConnectCredential,
+    CredentialConnected,
+    GetWrappingKey,
+    WrappingKeyIssued,
+)
+from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.obs import get_logger
 from fleet.obs.logging import forget_secret, register_secret
 from fleet.vault.deps import VaultDeps
 from fleet.vault.domain.policy import AccountSnapshot, format_problem, judge, last4
-from fleet.vault.errors import KeyRefused
+from fleet.vault.errors import KeyRefused, VaultServiceError
 from fleet.vault.handlers import correlation
 from fleet.vault.ports import ProbeRefused, ProbeUnavailable
 
@@ -34,7 +40,8 @@ UNIMPORTABLE = "Vault could not open the wrapped secret; wrap it with Vault's wr
 async def wrapping_key(command: GetWrappingKey, deps: VaultDeps) -> CommandReply:
     """Transit's public wrapping key (PEM) and its id, for the gateway to wrap secrets."""
     key = await deps.keeper.wrapping_key()
-    return CommandReply.success(public_key=key.public_key_pem, key_id=key.key_id)
+    issued = WrappingKeyIssued(public_key=key.public_key_pem, key_id=key.key_id)
+    return Reply[WrappingKeyIssued].accepted(issued).wire()
 
 
 async def connect(command: ConnectCredential, deps: VaultDeps) -> CommandReply:
@@ -122,8 +129,7 @@ async def _verify_and_store(
         return CommandReply.failure("conflict", KEY_IN_USE)
     replaced = await _store(command, snapshot, deps, digest)
     get_logger().info("credential connected", user=command.user_id, replaced=replaced)
-    return CommandReply.success(
-        status="verified",
+    connected = CredentialConnected(
         account_type=snapshot.account_type,
         balance=str(snapshot.balance),
         api_key_last4=last4(command.api_key),
@@ -131,6 +137,7 @@ async def _verify_and_store(
         environment=command.environment,
         warnings=list(verdict.warnings),
     )
+    return Reply[CredentialConnected].accepted(connected).wire()
 
 
 async def _store(
@@ -163,8 +170,12 @@ async def _discard(deps: VaultDeps, pending: str) -> None:
     signed with; the SRE is told."""
     try:
         await deps.keeper.discard_staged(pending)
-    except Exception as exc:
+    except VaultServiceError as exc:
         get_logger().warning("could not delete a pending transit key", key=pending, error=str(exc))
+
+
+# the keeper or the log unreachable while cleaning up after a failed first connect
+_CLEANUP_FAILED: tuple[type[Exception], ...] = (VaultServiceError, *NATS_TROUBLE)
 
 
 async def _forget_unrecorded(deps: VaultDeps, user_id: str) -> None:
@@ -172,7 +183,7 @@ async def _forget_unrecorded(deps: VaultDeps, user_id: str) -> None:
     try:
         if not (await deps.credentials.load(AggregateId(user_id))).connected:
             await deps.keeper.shred(user_id)
-    except Exception as exc:  # Vault or NATS down: any such key is unused; told to the SRE
+    except _CLEANUP_FAILED as exc:  # Vault or NATS down: any such key is unused; told to the SRE
         get_logger().warning(
             "could not remove transit keys of a failed first connect", user=user_id, error=str(exc)
         )

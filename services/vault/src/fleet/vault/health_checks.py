@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable
 
 from fleet.events.vault_commands import VerifyCredential
-from fleet.obs import get_logger
+from fleet.obs import count_unexpected, get_logger
 from fleet.vault import handlers
 from fleet.vault.deps import VaultDeps
 from fleet.vault.errors import VaultServiceError
@@ -51,7 +51,8 @@ class HealthChecks:
             except VaultServiceError as exc:  # fail closed; tried again next round
                 get_logger().warning("health check not done", user=user_id, reason=str(exc))
                 return
-            except Exception as exc:  # NATS trouble: next round
+            except Exception as exc:  # one user's check never stops the round: next round
+                count_unexpected("vault.health_check")
                 get_logger().error("health check crashed", user=user_id, error=repr(exc))
                 return
         if not reply.ok and reply.error is not None and reply.error.code == "unavailable":

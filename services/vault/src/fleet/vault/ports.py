@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from fleet.vault.domain.policy import AccountSnapshot
+from fleet.vault.errors import VaultError
 from fleet.vaultwrap import WrappingKey
 
 Sign = Callable[[str], Awaitable[str]]
@@ -72,16 +73,20 @@ class SecretKeeper(Protocol):
         ...
 
 
-class ProbeRefused(Exception):
+class ProbeRefused(VaultError):
     """BingX refused the key (bad key, bad signature, no permission): not stored."""
+
+    error_code = "probe_refused"
 
     def __init__(self, message: str, bingx_code: int | None = None) -> None:
         super().__init__(message)
         self.bingx_code = bingx_code
 
 
-class ProbeUnavailable(Exception):
+class ProbeUnavailable(VaultError):
     """BingX could not be reached: try again later."""
+
+    error_code = "probe_unavailable"
 
 
 class AccountProbe(Protocol):

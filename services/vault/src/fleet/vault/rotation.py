@@ -18,14 +18,19 @@ from fleet.events.vault_commands import RotateCredential
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.settings import nats_tls_from_env
 from fleet.vault.credential_view import CredentialView
+from fleet.vault.errors import VaultError
 
 
-class BadInput(Exception):
+class BadInput(VaultError):
     """What the operator typed cannot work (exit code 2)."""
 
+    error_code = "rotation_bad_input"
 
-class Unreachable(Exception):
+
+class Unreachable(VaultError):
     """NATS could not be reached (exit code 1)."""
+
+    error_code = "rotation_unreachable"
 
 
 @dataclass

@@ -22,7 +22,7 @@ from nats.aio.subscription import Subscription
 
 from fleet.events.commands import CommandReply, command_subject
 from fleet.events.vault_commands import SignPayload
-from fleet.obs import get_logger
+from fleet.obs import count_unexpected, get_logger
 from fleet.vault import signing
 from fleet.vault.metrics import SIGN_REPLIES, SIGN_SECONDS
 from fleet.vault.subscribers import QUEUE, Deps, answer
@@ -61,6 +61,7 @@ class SignSubscriber:
         try:
             reply = await answer(SignPayload, signing.sign, msg.data, self._deps)
         except Exception as exc:  # fail closed, and say so rather than let it time out
+            count_unexpected("vault.sign")
             get_logger().error("signing request failed", error=repr(exc))
             reply = INTERNAL_ERROR
         finally:

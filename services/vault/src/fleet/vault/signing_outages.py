@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from fleet.events import AggregateId
 from fleet.eventstore import Repository
+from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.obs import get_logger
 from fleet.vault.credential_view import CredentialView
 from fleet.vault.domain.credential import Credential
@@ -44,7 +45,7 @@ class SigningOutages:
             stored = await self._credentials.execute(
                 AggregateId(user_id), lambda c: c.signing_failed(reason)
             )
-        except Exception as exc:  # NATS trouble too: the refusal stands, retry next time
+        except NATS_TROUBLE as exc:  # NATS trouble too: the refusal stands, retry next time
             self._reported.discard(user_id)
             get_logger().warning("could not record the signing outage", error=str(exc))
             return

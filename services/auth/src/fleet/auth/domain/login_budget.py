@@ -17,6 +17,8 @@ from fleet.auth.errors import Throttled
 class Busy(Throttled):
     """Every verification slot is taken: retry in a moment."""
 
+    error_code = "auth_busy"
+
 
 @dataclass
 class _Bucket:

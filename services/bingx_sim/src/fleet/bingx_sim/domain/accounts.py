@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from fleet.bingx_sim.domain.errors import SimulatorError
+
 READ, SPOT, PERPETUAL, TRANSFER, WITHDRAW = 2, 1, 3, 4, 5
 PERMISSION_NAMES = {
     "read": READ,
@@ -18,8 +20,10 @@ PERMISSION_NAMES = {
 _order_ids = itertools.count(1735950529123455000)
 
 
-class SimError(Exception):
+class SimError(SimulatorError):
     """A BingX business error: code and message as BingX sends them."""
+
+    error_code = "sim_business_error"
 
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import deque
 
 from fleet.bingx_sim.domain.accounts import SimError
+from fleet.bingx_sim.domain.errors import SimulatorError
 
 # (per-UID per second) for the endpoints Fleet uses; the rest get the default.
 UID_PER_SECOND = {"/openApi/swap/v2/trade/marginType": 2, "/openApi/swap/v1/positionSide/dual": 2}
@@ -30,8 +31,10 @@ ABUSE_418_AFTER = 100  # refusals within 10 s, then the address is banned
 BAN_MS = 60_000
 
 
-class EdgeRefusal(Exception):
+class EdgeRefusal(SimulatorError):
     """An HTTP status with a plain-text body, as BingX's edge answers 429 / 418 / 403."""
+
+    error_code = "sim_edge_refusal"
 
     def __init__(self, status: int) -> None:
         super().__init__(status)

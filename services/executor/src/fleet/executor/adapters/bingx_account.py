@@ -37,7 +37,7 @@ from fleet.bingx.errors import (
 )
 from fleet.bingx.models import Order, Position, PositionSide
 from fleet.events.trading import FundingPaid, OrderIntended
-from fleet.executor.errors import SigningUnavailable
+from fleet.executor.errors import ExecutorError, SigningUnavailable
 from fleet.executor.ports import (
     ExchangeBalance,
     ExchangeFill,
@@ -203,8 +203,10 @@ def _asking(what: str) -> Iterator[None]:
         raise OutcomeUnknown(f"{what}: {exc}") from None
 
 
-class _Unanswered(Exception):
+class _Unanswered(ExecutorError):
     """The order went out and no readable answer came back."""
+
+    error_code = "order_unanswered"
 
 
 def _order(order: Order) -> ExchangeOrder:

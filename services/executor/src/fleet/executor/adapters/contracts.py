@@ -14,13 +14,16 @@ from decimal import Decimal
 
 from fleet.bingx import BingxClient
 from fleet.bingx.models import Contract
+from fleet.executor.errors import ExecutorError
 from fleet.risk import Instrument
 
 REFRESH_S = 86400.0
 
 
-class UnknownSymbol(LookupError):
+class UnknownSymbol(ExecutorError, LookupError):
     """Not a BingX perpetual contract open to API orders."""
+
+    error_code = "unknown_symbol"
 
 
 class ContractBook:

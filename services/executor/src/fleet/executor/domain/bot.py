@@ -21,10 +21,13 @@ from fleet.events.bots import (
 )
 from fleet.events.directory import BotStatus
 from fleet.events.users import TradingSettings
+from fleet.executor.errors import ExecutorError
 
 
-class BotRefused(Exception):
+class BotRefused(ExecutorError):
     """The command does not fit the bot's state or the user's situation; says why."""
+
+    error_code = "bot_refused"
 
 
 @dataclass(frozen=True)

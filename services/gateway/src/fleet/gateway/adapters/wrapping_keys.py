@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from pydantic import ValidationError
+
 from fleet.events.commands import Command, CommandReply
-from fleet.events.vault_commands import GetWrappingKey
+from fleet.events.vault_commands import GetWrappingKey, WrappingKeyIssued
 from fleet.gateway.adapters.commands import CommandBus
 from fleet.vaultwrap import NotAWrappingKey, WrappingKey
 
@@ -40,8 +42,9 @@ class WrappingKeys:
                 if not reply.ok:
                     return reply
                 try:
-                    self._key = WrappingKey.from_pem(str(reply.data.get("public_key", "")))
-                except NotAWrappingKey:
+                    issued = reply.typed(WrappingKeyIssued).payload()
+                    self._key = WrappingKey.from_pem(issued.public_key)
+                except (ValidationError, NotAWrappingKey):
                     return UNREADABLE
             return self._key
 

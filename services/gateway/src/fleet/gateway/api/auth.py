@@ -9,6 +9,7 @@ from fastapi import Depends, Request, Response
 from fleet.events.audit import AuditRecorded
 from fleet.events.auth_commands import (
     Authenticate,
+    Authenticated,
     ChangeEmail,
     ChangePassword,
     RevokeAllAccessTokens,
@@ -98,8 +99,9 @@ async def login(
     await _audit_login(services, access, reply, credentials.username)
     if not reply.ok:
         raise from_reply(reply)
-    user_id = UserId(str(reply.data["user_id"]))
-    must_change = bool(reply.data.get("must_change_password", False))
+    answer = reply.typed(Authenticated).payload()
+    user_id = UserId(answer.user_id)
+    must_change = answer.must_change_password
     if await services.db.read(user_row, user_id) is None:
         await settle(services, "users")  # created a moment ago: sessions join the read model
     session = await services.db.call(
@@ -113,8 +115,8 @@ async def login(
     _set_cookies(response, services, session)
     return body.LoginResponse(
         user_id=user_id,
-        username=str(reply.data.get("username", credentials.username)),
-        role=reply.data["role"],
+        username=answer.username,
+        role=answer.role,
         must_change_password=must_change,
         csrf_token=session.csrf_token,
     )

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Depends
 
 from fleet.events.commands import CommandReply
 from fleet.events.executor_commands import StopBot
-from fleet.events.vault_commands import ConnectCredential, DisconnectCredential, VerifyCredential
+from fleet.events.vault_commands import (
+    ConnectCredential,
+    CredentialConnected,
+    DisconnectCredential,
+    VerifyCredential,
+)
 from fleet.gateway.api.routing import ServicesDep, audit, make_router, send, settle
 from fleet.gateway.deps import Access, Services, authorize
 from fleet.gateway.errors import GatewayError, from_reply, invalid
@@ -83,19 +89,20 @@ async def connect(
     await _same_environment_while_running(services, access.caller.user_id, keys)
     with _scrubbed(keys.api_secret, keys.api_key):
         reply = await _send_wrapped(services, access, keys)
-    last4 = str(reply.data.get("api_key_last4", "")) if reply.ok else ""
+    connected = reply.typed(CredentialConnected).data  # None when refused
+    last4 = connected.api_key_last4 if connected is not None else ""
     await _audited_reply(services, access, "bingx.connect", reply, {"api_key_last4": last4})
-    if not reply.ok:
+    if connected is None:
         raise _refused(reply)
     await settle(services, "credentials")
     return BingxResult(
         success=True,
         message="BingX account connected and verified",
-        account_type=reply.data.get("account_type"),
-        balance=reply.data.get("balance"),
+        account_type=connected.account_type,
+        balance=Decimal(connected.balance),
         api_key_last4=last4 or None,
         environment=keys.environment,
-        warnings=[str(w) for w in reply.data.get("warnings", [])],
+        warnings=connected.warnings,
     )
 
 

@@ -17,12 +17,13 @@ from sqlalchemy import Engine
 from fleet.events.ids import UserId
 from fleet.eventstore import EventStore, StoredEvent
 from fleet.eventstore.store import PassedOver
+from fleet.gateway.errors import GatewayError
 from fleet.gateway.live.frames import AUDIENCE_EVENTS, READ_MODELS, Frame, frame_of
 from fleet.gateway.live.revocation import live_sessions, live_tokens
 from fleet.gateway.live.subscriber import CLOSE_GOING_AWAY, CLOSE_REVOKED, Subscriber
 from fleet.gateway.read_models.runners import ReadModels
 from fleet.gateway.read_models.users.queries import grants_of
-from fleet.obs import get_logger
+from fleet.obs import count_unexpected, get_logger
 
 BATCH_MAX = 100  # also the largest burst one socket gets at once
 CAUGHT_UP_WAIT_S = 5.0  # past this the batch goes out anyway (a stopped read model)
@@ -42,8 +43,13 @@ class LiveLimits:
     session_idle: timedelta = timedelta(minutes=30)
 
 
-class TooMany(Exception):
+class TooMany(GatewayError):
     """A socket limit (per process or per user) is reached."""
+
+    error_code = "live_too_many"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(429, "throttled", message)
 
 
 class LiveHub:
@@ -149,6 +155,7 @@ class LiveHub:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # resumes after the last fanned-out sequence
+                count_unexpected("gateway.live_feed")
                 self._log.warning("live feed restarting", error=type(exc).__name__)
                 await asyncio.sleep(RESTART_DELAY_S)
 
@@ -196,6 +203,7 @@ class LiveHub:
             try:
                 await self._check()
             except Exception as exc:  # checked again next round
+                count_unexpected("gateway.live_check")
                 self._log.warning("live session check failed", error=type(exc).__name__)
 
     async def _check(self) -> None:

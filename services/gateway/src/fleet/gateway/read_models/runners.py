@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from fleet.eventstore import EventStore
 from fleet.gateway.read_models import ALL
 from fleet.gateway.read_models.follower import FollowerThread
-from fleet.obs import get_logger
+from fleet.obs import count_unexpected, get_logger
 from fleet.projections import ProjectionFailed, ProjectionRunner
 
 RESTART_DELAY_S = 1.0
@@ -73,6 +73,7 @@ class ReadModels:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # logged and retried from the checkpoint
+                count_unexpected("gateway.read_model")
                 message = f"{type(exc).__name__}: {exc}"
                 # A handler failing on an event fails again: /healthz shows it. A NATS
                 # timeout (seen under heavy load) heals on the next subscription; the

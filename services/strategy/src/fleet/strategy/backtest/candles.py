@@ -6,11 +6,15 @@ from pathlib import Path
 
 import polars as pl
 
+from fleet.strategy.errors import StrategyError
+
 REQUIRED = ("open_time_ms", "open", "high", "low", "close", "volume")
 
 
-class BadCandles(ValueError):
+class BadCandles(StrategyError, ValueError):
     """The file cannot be backtested; the message is one line for the user."""
+
+    error_code = "bad_candles"
 
 
 def read_candles(path: Path) -> pl.DataFrame:
