@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import nats
+import stamina
 from nats.errors import NoRespondersError
 from sqlalchemy import create_engine
 
@@ -43,8 +44,11 @@ def _stderr(line: str) -> None:
 
 
 # "No responders": the service is up but its subscription is not live yet (just started).
-# Nobody received the command, so asking again is safe: every 0.5 s, for 5 s at most.
-NO_RESPONDER_PAUSES_S = (0.5,) * 10
+# Nobody received the command, so asking again is safe: every 0.5 s (plus up to 0.1 s of
+# jitter), for about 5 s at most.
+NO_RESPONDER_ATTEMPTS = 11
+NO_RESPONDER_PAUSE_S = 0.5
+NO_RESPONDER_JITTER_S = 0.1
 
 
 def nats_asker(url: str, timeout: float = 30.0) -> Ask:
@@ -54,12 +58,18 @@ def nats_asker(url: str, timeout: float = 30.0) -> Ask:
         async def request() -> bytes:
             nc = await nats.connect(url, max_reconnect_attempts=1)
             try:
-                for pause in NO_RESPONDER_PAUSES_S:
-                    try:
+                async for attempt in stamina.retry_context(
+                    on=NoRespondersError,
+                    attempts=NO_RESPONDER_ATTEMPTS,
+                    timeout=None,
+                    wait_initial=NO_RESPONDER_PAUSE_S,
+                    wait_exp_base=1,
+                    wait_max=NO_RESPONDER_PAUSE_S + NO_RESPONDER_JITTER_S,
+                    wait_jitter=NO_RESPONDER_JITTER_S,
+                ):
+                    with attempt:
                         return bytes((await nc.request(subject, body, timeout=timeout)).data)
-                    except NoRespondersError:
-                        await asyncio.sleep(pause)
-                return bytes((await nc.request(subject, body, timeout=timeout)).data)
+                raise AssertionError("unreachable: the last attempt returns or raises")
             finally:
                 await nc.close()
 
