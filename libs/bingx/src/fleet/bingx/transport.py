@@ -37,9 +37,9 @@ from fleet.bingx.signing import ParamValue, Signer, payload, query
 # one debug line per exchange call (the caller's correlation id rides along in its context)
 _log = logging.getLogger("fleet.bingx")
 READ_WAIT_MAX_S = 2.0  # the longest address pause a read waits out before retrying
-READ_RETRIES = 3  # attempts of a GET, 0.2 s then 0.4 s apart (plus up to 0.05 s jitter)
+READ_RETRIES = 3  # attempts of a GET, 0.2 s then 0.4 s apart, each less up to 0.02 s jitter
 BACKOFF_S = 0.2
-BACKOFF_JITTER_S = 0.05
+BACKOFF_JITTER_S = 0.02
 RESYNC_S = 300.0  # the clock is measured again after this long
 SERVER_TIME = "/openApi/swap/v2/server/time"
 
@@ -192,8 +192,8 @@ class Transport:
             on=_worth_reading_again,
             attempts=READ_RETRIES,
             timeout=None,
-            wait_initial=BACKOFF_S,
-            wait_max=BACKOFF_S * 2 ** (READ_RETRIES - 2) + BACKOFF_JITTER_S,
+            wait_initial=BACKOFF_S - BACKOFF_JITTER_S,
+            wait_max=BACKOFF_S * 2 ** (READ_RETRIES - 2),
             wait_jitter=BACKOFF_JITTER_S,
         ):
             with attempt:

@@ -44,11 +44,11 @@ def _stderr(line: str) -> None:
 
 
 # "No responders": the service is up but its subscription is not live yet (just started).
-# Nobody received the command, so asking again is safe: every 0.5 s (plus up to 0.1 s of
-# jitter), for about 5 s at most.
+# Nobody received the command, so asking again is safe: every 0.5 s (less up to 0.05 s of
+# jitter), for 5 s at most.
 NO_RESPONDER_ATTEMPTS = 11
 NO_RESPONDER_PAUSE_S = 0.5
-NO_RESPONDER_JITTER_S = 0.1
+NO_RESPONDER_JITTER_S = 0.05
 
 
 def nats_asker(url: str, timeout: float = 30.0) -> Ask:
@@ -62,9 +62,9 @@ def nats_asker(url: str, timeout: float = 30.0) -> Ask:
                     on=NoRespondersError,
                     attempts=NO_RESPONDER_ATTEMPTS,
                     timeout=None,
-                    wait_initial=NO_RESPONDER_PAUSE_S,
+                    wait_initial=NO_RESPONDER_PAUSE_S - NO_RESPONDER_JITTER_S,
                     wait_exp_base=1,
-                    wait_max=NO_RESPONDER_PAUSE_S + NO_RESPONDER_JITTER_S,
+                    wait_max=NO_RESPONDER_PAUSE_S,
                     wait_jitter=NO_RESPONDER_JITTER_S,
                 ):
                     with attempt:

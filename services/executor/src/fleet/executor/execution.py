@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import stamina
+
 from fleet.events import EventId
 from fleet.events.signals import SignalGenerated
 from fleet.events.trading import (
@@ -51,8 +53,9 @@ from fleet.executor.traffic import SignalTraffic
 from fleet.obs import get_logger
 
 Clock = Callable[[], datetime]
-PREPARE_ATTEMPTS = 4
+PREPARE_ATTEMPTS = 4  # 1 s, 2 s, 4 s apart, each less up to 0.1 s of jitter
 PREPARE_PAUSE_S = 1.0
+PREPARE_JITTER_S = 0.1
 PauseBot = Callable[[str, str], Awaitable[None]]  # (user id, reason)
 # An accepted order not reported filled by the stream by then is asked about by query
 # (the stream may be down or not kept for this trader); then again, twice as late.
@@ -290,14 +293,26 @@ class Execution:
         """Set leverage and position mode for every symbol of the user's settings now, so
         the first order of a signal does not wait for it (retried before an order if this
         fails)."""
-        for attempt in range(PREPARE_ATTEMPTS):
-            async with trader.lock:
-                done = [await self._configured(trader, s) for s in trader.view.settings.symbols]
-                await trader.save()
-            if all(done):
-                return
-            await asyncio.sleep(PREPARE_PAUSE_S * 2**attempt)  # BingX busy: try again
-        get_logger().warning("exchange not configured yet", user=trader.user_id)
+        try:
+            async for attempt in stamina.retry_context(
+                on=_NotConfigured,  # BingX busy: try again
+                attempts=PREPARE_ATTEMPTS,
+                timeout=None,
+                wait_initial=PREPARE_PAUSE_S - PREPARE_JITTER_S,
+                wait_max=PREPARE_PAUSE_S * 2 ** (PREPARE_ATTEMPTS - 2),
+                wait_jitter=PREPARE_JITTER_S,
+            ):
+                with attempt:
+                    await self._configure_all(trader)
+        except _NotConfigured:
+            get_logger().warning("exchange not configured yet", user=trader.user_id)
+
+    async def _configure_all(self, trader: Trader) -> None:
+        async with trader.lock:
+            done = [await self._configured(trader, s) for s in trader.view.settings.symbols]
+            await trader.save()
+        if not all(done):
+            raise _NotConfigured
 
     async def flatten(self, trader: Trader, request_id: str) -> None:
         """Close every open trade of the user (idempotent per request)."""
@@ -434,3 +449,8 @@ def _not_configured(decided: Plan) -> Plan:
         }
     )
     return Plan(evaluation)
+
+
+class _NotConfigured(Exception):
+    """A symbol's leverage or position mode is not set yet: :meth:`Execution.prepare`
+    asks again."""
