@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
-import stamina
 
 from fleet.bingx.errors import (
     BingxError,
@@ -33,11 +32,12 @@ from fleet.bingx.errors import (
 )
 from fleet.bingx.ratelimit import CoolDown, RateBudget
 from fleet.bingx.signing import ParamValue, Signer, payload, query
+from fleet.ratelimit.retries import attempts_of
 
 # one debug line per exchange call (the caller's correlation id rides along in its context)
 _log = logging.getLogger("fleet.bingx")
 READ_WAIT_MAX_S = 2.0  # the longest address pause a read waits out before retrying
-READ_RETRIES = 3  # attempts of a GET, 0.2 s then 0.4 s apart, each less up to 0.02 s jitter
+READ_RETRIES = 3  # attempts of a GET, 0.2 s then 0.4 s apart, jitter taking up to a tenth off
 BACKOFF_S = 0.2
 BACKOFF_JITTER_S = 0.02
 RESYNC_S = 300.0  # the clock is measured again after this long
@@ -188,13 +188,11 @@ class Transport:
         return await request()
 
     async def _with_retries(self, request: Callable[[], Any]) -> Any:
-        async for attempt in stamina.retry_context(
-            on=_worth_reading_again,
+        async for attempt in attempts_of(
+            _worth_reading_again,
             attempts=READ_RETRIES,
-            timeout=None,
-            wait_initial=BACKOFF_S - BACKOFF_JITTER_S,
-            wait_max=BACKOFF_S * 2 ** (READ_RETRIES - 2),
-            wait_jitter=BACKOFF_JITTER_S,
+            first_pause_s=BACKOFF_S,
+            jitter_s=BACKOFF_JITTER_S,
         ):
             with attempt:
                 return await request()

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import nats
-import stamina
 from nats.errors import NoRespondersError
 from sqlalchemy import create_engine
 
@@ -21,6 +20,7 @@ from fleet.events.auth_commands import BootstrapAdmin
 from fleet.events.commands import CommandReply, command_subject
 from fleet.eventstore import ensure_domain_stream
 from fleet.projections.meta import migrate
+from fleet.ratelimit.retries import attempts_of
 from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, SimulatorServer, free_port
 from fleet.stack.process import ManagedProcess, StackError
 
@@ -58,14 +58,12 @@ def nats_asker(url: str, timeout: float = 30.0) -> Ask:
         async def request() -> bytes:
             nc = await nats.connect(url, max_reconnect_attempts=1)
             try:
-                async for attempt in stamina.retry_context(
-                    on=NoRespondersError,
+                async for attempt in attempts_of(
+                    NoRespondersError,
                     attempts=NO_RESPONDER_ATTEMPTS,
-                    timeout=None,
-                    wait_initial=NO_RESPONDER_PAUSE_S - NO_RESPONDER_JITTER_S,
-                    wait_exp_base=1,
-                    wait_max=NO_RESPONDER_PAUSE_S,
-                    wait_jitter=NO_RESPONDER_JITTER_S,
+                    first_pause_s=NO_RESPONDER_PAUSE_S,
+                    jitter_s=NO_RESPONDER_JITTER_S,
+                    growth=1,
                 ):
                     with attempt:
                         return bytes((await nc.request(subject, body, timeout=timeout)).data)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-import stamina
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -36,6 +35,7 @@ from fleet.eventstore.quarantine import (
     screen,
 )
 from fleet.eventstore.stream import StreamSpec
+from fleet.ratelimit.retries import attempts_of
 
 _LAST_SEQUENCE = re.compile(r"wrong last sequence: (\d+)")
 _RETRY_SIGNS = {ERR_WRONG_LAST_SEQUENCE, ERR_BATCH_DUPLICATE_MSG_ID}
@@ -45,7 +45,7 @@ READER_IDLE_S = 30.0
 SUBJECT_MAX = 256  # a quarantined subject is recorded up to this length
 # A JetStream cluster answers "unavailable" (503, no responders) for a few seconds while
 # it elects a stream's leader (a node lost, a fresh R3 stream): asked again after about
-# 0.25, 0.5, 1 and 2 s (3.75 s in all; jitter takes up to 0.025 s off each, so that the
+# 0.25, 0.5, 1 and 2 s (3.75 s in all; jitter takes up to a tenth off each, so that the
 # readers of one stream do not ask in step) before the caller sees the error. Appends
 # carry Nats-Msg-Id, so asking again never stores an event twice.
 UNAVAILABLE_ATTEMPTS = 5
@@ -333,13 +333,11 @@ class _StillElecting(Exception):
 async def _while_electing(call: Callable[[], Awaitable[T]]) -> T:
     """``call()``, asked again while JetStream answers "unavailable" (a leader election);
     the error once :data:`UNAVAILABLE_ATTEMPTS` are spent."""
-    async for attempt in stamina.retry_context(
-        on=(ServiceUnavailableError, _StillElecting),
+    async for attempt in attempts_of(
+        (ServiceUnavailableError, _StillElecting),
         attempts=UNAVAILABLE_ATTEMPTS,
-        timeout=None,
-        wait_initial=UNAVAILABLE_FIRST_PAUSE_S - UNAVAILABLE_JITTER_S,
-        wait_max=UNAVAILABLE_FIRST_PAUSE_S * 2 ** (UNAVAILABLE_ATTEMPTS - 2),
-        wait_jitter=UNAVAILABLE_JITTER_S,
+        first_pause_s=UNAVAILABLE_FIRST_PAUSE_S,
+        jitter_s=UNAVAILABLE_JITTER_S,
     ):
         with attempt:
             return await call()

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import stamina
-
 from fleet.events import EventId
 from fleet.events.signals import SignalGenerated
 from fleet.events.trading import (
@@ -51,9 +49,10 @@ from fleet.executor.ports import OrderReport, OutcomeUnknown
 from fleet.executor.traders import Trader
 from fleet.executor.traffic import SignalTraffic
 from fleet.obs import get_logger
+from fleet.ratelimit.retries import attempts_of
 
 Clock = Callable[[], datetime]
-PREPARE_ATTEMPTS = 4  # 1 s, 2 s, 4 s apart, each less up to 0.1 s of jitter
+PREPARE_ATTEMPTS = 4  # 1 s, 2 s, 4 s apart, jitter taking up to a tenth off each
 PREPARE_PAUSE_S = 1.0
 PREPARE_JITTER_S = 0.1
 PauseBot = Callable[[str, str], Awaitable[None]]  # (user id, reason)
@@ -294,13 +293,11 @@ class Execution:
         the first order of a signal does not wait for it (retried before an order if this
         fails)."""
         try:
-            async for attempt in stamina.retry_context(
-                on=_NotConfigured,  # BingX busy: try again
+            async for attempt in attempts_of(
+                _NotConfigured,  # BingX busy: try again
                 attempts=PREPARE_ATTEMPTS,
-                timeout=None,
-                wait_initial=PREPARE_PAUSE_S - PREPARE_JITTER_S,
-                wait_max=PREPARE_PAUSE_S * 2 ** (PREPARE_ATTEMPTS - 2),
-                wait_jitter=PREPARE_JITTER_S,
+                first_pause_s=PREPARE_PAUSE_S,
+                jitter_s=PREPARE_JITTER_S,
             ):
                 with attempt:
                     await self._configure_all(trader)

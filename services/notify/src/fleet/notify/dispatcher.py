@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import stamina
-
 from fleet.events import AggregateId, AggregateRef, DomainEvent, EventId, wrap
 from fleet.events.notifications import (
     NOTIFICATION_AGGREGATE,
@@ -28,6 +26,7 @@ from fleet.notify.errors import DeliveryFailed
 from fleet.notify.metrics import DELIVERIES, LATENCY, QUEUED
 from fleet.notify.settings import NotifySettings
 from fleet.obs import get_logger
+from fleet.ratelimit.retries import attempts_of
 
 RECORD_RETRY_MAX_S = 5.0
 # A delivery is tried again after retry_base_s, doubling; jitter (so that deliveries
@@ -121,13 +120,8 @@ class Dispatcher:
         jitter_s = base_s * RETRY_JITTER_SHARE  # taken off, so no pause grows
         tried = 0
         try:
-            async for attempt in stamina.retry_context(
-                on=_worth_sending_again,
-                attempts=attempts,
-                timeout=None,
-                wait_initial=base_s - jitter_s,
-                wait_max=base_s * 2 ** max(0, attempts - 2),
-                wait_jitter=jitter_s,
+            async for attempt in attempts_of(
+                _worth_sending_again, attempts=attempts, first_pause_s=base_s, jitter_s=jitter_s
             ):
                 with attempt:
                     tried = attempt.num

@@ -22,8 +22,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-import stamina
-
 from fleet.bingx import BingxClient
 from fleet.bingx.errors import (
     Banned,
@@ -51,13 +49,15 @@ from fleet.executor.ports import (
     OutcomeUnknown,
     StreamExpired,
 )
+from fleet.ratelimit.retries import attempts_of
 
 ORDER_ATTEMPTS = 4  # sends refused unplaced, about 0.25 s, 0.375 s, 0.56 s apart
 RETRY_PAUSE_S = 0.25
 SETTLE_ATTEMPTS = 3  # queries of an order whose answer was lost, 0.5 s, 1 s, 2 s apart
 SETTLE_PAUSE_S = 0.5
 # Jitter (so that traders refused together do not ask again in step) takes up to this
-# much off each pause: none is longer than the figures above.
+# much off a series' first pause, the same share off later ones: none is longer than the
+# figures above.
 JITTER_S = 0.025
 
 
@@ -78,14 +78,12 @@ class BingxAccount:
         """Sent again (same clientOrderID) only on the refusals that prove BingX did not
         take the order: a rate limit, a timestamp out of window (the clock resynced)."""
         try:
-            async for attempt in stamina.retry_context(
-                on=(RateLimited, TimestampError),
+            async for attempt in attempts_of(
+                (RateLimited, TimestampError),
                 attempts=ORDER_ATTEMPTS,
-                timeout=None,
-                wait_initial=RETRY_PAUSE_S - JITTER_S,
-                wait_exp_base=1.5,
-                wait_max=RETRY_PAUSE_S * 1.5 ** (ORDER_ATTEMPTS - 2),
-                wait_jitter=JITTER_S,
+                first_pause_s=RETRY_PAUSE_S,
+                jitter_s=JITTER_S,
+                growth=1.5,
             ):
                 with attempt:
                     return await self._sent_once(intent, last=attempt.num == ORDER_ATTEMPTS)
@@ -106,13 +104,11 @@ class BingxAccount:
         open for the order flow's resolve, which re-sends only what BingX never saw)."""
         await asyncio.sleep(SETTLE_PAUSE_S)  # the order may still be on its way
         try:
-            async for attempt in stamina.retry_context(
-                on=(OutcomeUnknown, _NotFoundYet),
+            async for attempt in attempts_of(
+                (OutcomeUnknown, _NotFoundYet),
                 attempts=SETTLE_ATTEMPTS,
-                timeout=None,
-                wait_initial=SETTLE_PAUSE_S * 2 - JITTER_S,
-                wait_max=SETTLE_PAUSE_S * 2 ** (SETTLE_ATTEMPTS - 1),
-                wait_jitter=JITTER_S,
+                first_pause_s=SETTLE_PAUSE_S * 2,
+                jitter_s=JITTER_S,
             ):
                 with attempt:
                     found = await self.find(intent.symbol, intent.client_order_id)
