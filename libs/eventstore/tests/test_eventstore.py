@@ -6,6 +6,7 @@ from typing import Any
 
 import nats
 import pytest
+import stamina
 from nats.aio.client import Client
 from nats.js.errors import APIError, ServiceUnavailableError
 
@@ -252,9 +253,10 @@ class _PlacedLate:
 async def test_a_reader_waits_out_a_consumer_being_placed_then_gives_up() -> None:
     from fleet.eventstore import store
 
-    late = _PlacedLate(refusals=2, messages=["m1"])
-    got: Any = await anext(store._fetch_forever(late))  # type: ignore[arg-type]
-    assert got == "m1"
-    never = _PlacedLate(refusals=len(store.UNAVAILABLE_PAUSES_S) + 1, messages=["m2"])
-    with pytest.raises(ServiceUnavailableError):
-        await anext(store._fetch_forever(never))  # type: ignore[arg-type]
+    with stamina.set_testing(True, attempts=100, cap=True):  # no pauses, same attempts
+        late = _PlacedLate(refusals=store.UNAVAILABLE_ATTEMPTS - 1, messages=["m1"])
+        got: Any = await anext(store._fetch_forever(late))  # type: ignore[arg-type]
+        assert got == "m1"
+        never = _PlacedLate(refusals=store.UNAVAILABLE_ATTEMPTS, messages=["m2"])
+        with pytest.raises(ServiceUnavailableError):
+            await anext(store._fetch_forever(never))  # type: ignore[arg-type]

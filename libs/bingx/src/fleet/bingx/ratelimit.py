@@ -10,32 +10,33 @@ import time
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
+from fleet.ratelimit import TokenBucket as Bucket
+
 
 class TokenBucket:
-    """``rate`` tokens per second, at most ``capacity`` saved up."""
+    """``rate`` tokens per second, at most ``capacity`` saved up, on ``clock``: the shared
+    :class:`fleet.ratelimit.TokenBucket` with a wait for the tokens."""
 
     def __init__(
         self, rate: float, capacity: float, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.rate = rate
-        self.capacity = capacity
+        self._bucket = Bucket(rate, capacity)
         self._clock = clock
-        self._tokens = capacity
-        self._stamp = clock()
         self._lock = asyncio.Lock()
 
-    def _refill(self) -> None:
-        now = self._clock()
-        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
+    @property
+    def rate(self) -> float:
+        """Tokens per second."""
+        return self._bucket.rate
+
+    @property
+    def capacity(self) -> float:
+        """The most tokens saved up."""
+        return self._bucket.capacity
 
     def try_take(self, tokens: float = 1.0) -> float:
         """Take tokens now if possible (returns 0) else the seconds to wait."""
-        self._refill()
-        if self._tokens >= tokens:
-            self._tokens -= tokens
-            return 0.0
-        return (tokens - self._tokens) / self.rate
+        return self._bucket.try_take(self._clock(), tokens)
 
     async def take(self, tokens: float = 1.0) -> None:
         """Wait until ``tokens`` are available, then take them (fair: one waiter at a time)."""

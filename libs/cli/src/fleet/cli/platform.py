@@ -22,6 +22,7 @@ from fleet.events.commands import CommandReply, command_subject
 from fleet.eventstore import ensure_domain_stream
 from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.projections.meta import migrate
+from fleet.ratelimit.retries import attempts_of
 from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, SimulatorServer, free_port
 from fleet.stack.process import ManagedProcess, StackError
 
@@ -45,8 +46,11 @@ def _stderr(line: str) -> None:
 
 
 # "No responders": the service is up but its subscription is not live yet (just started).
-# Nobody received the command, so asking again is safe: every 0.5 s, for 5 s at most.
-NO_RESPONDER_PAUSES_S = (0.5,) * 10
+# Nobody received the command, so asking again is safe: every 0.5 s (less up to 0.05 s of
+# jitter), for 5 s at most.
+NO_RESPONDER_ATTEMPTS = 11
+NO_RESPONDER_PAUSE_S = 0.5
+NO_RESPONDER_JITTER_S = 0.05
 
 
 def nats_asker(url: str, timeout: float = 30.0) -> Ask:
@@ -56,12 +60,16 @@ def nats_asker(url: str, timeout: float = 30.0) -> Ask:
         async def request() -> bytes:
             nc = await nats.connect(url, max_reconnect_attempts=1)
             try:
-                for pause in NO_RESPONDER_PAUSES_S:
-                    try:
+                async for attempt in attempts_of(
+                    NoRespondersError,
+                    attempts=NO_RESPONDER_ATTEMPTS,
+                    first_pause_s=NO_RESPONDER_PAUSE_S,
+                    jitter_s=NO_RESPONDER_JITTER_S,
+                    growth=1,
+                ):
+                    with attempt:
                         return bytes((await nc.request(subject, body, timeout=timeout)).data)
-                    except NoRespondersError:
-                        await asyncio.sleep(pause)
-                return bytes((await nc.request(subject, body, timeout=timeout)).data)
+                raise AssertionError("unreachable: the last attempt returns or raises")
             finally:
                 await nc.close()
 

@@ -19,7 +19,7 @@ from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from fleet.events import AggregateRef, DomainEvent, Envelope, EventRegistry, aggregate_subject
 from fleet.events.subjects import all_events_subject
-from fleet.eventstore.errors import AppendRejected, ConcurrencyError
+from fleet.eventstore.errors import AppendRejected, ConcurrencyError, EventStoreError
 from fleet.eventstore.publish import (
     ERR_BATCH_DUPLICATE_MSG_ID,
     ERR_WRONG_LAST_SEQUENCE,
@@ -35,6 +35,7 @@ from fleet.eventstore.quarantine import (
     screen,
 )
 from fleet.eventstore.stream import StreamSpec
+from fleet.ratelimit.retries import attempts_of
 
 _LAST_SEQUENCE = re.compile(r"wrong last sequence: (\d+)")
 _RETRY_SIGNS = {ERR_WRONG_LAST_SEQUENCE, ERR_BATCH_DUPLICATE_MSG_ID}
@@ -43,10 +44,13 @@ FETCH_WAIT_S = 2.0
 READER_IDLE_S = 30.0
 SUBJECT_MAX = 256  # a quarantined subject is recorded up to this length
 # A JetStream cluster answers "unavailable" (503, no responders) for a few seconds while
-# it elects a stream's leader (a node lost, a fresh R3 stream): asked again after these
-# pauses (3.75 s in all) before the caller sees the error. Appends carry Nats-Msg-Id, so
-# asking again never stores an event twice.
-UNAVAILABLE_PAUSES_S = (0.25, 0.5, 1.0, 2.0)
+# it elects a stream's leader (a node lost, a fresh R3 stream): asked again after about
+# 0.25, 0.5, 1 and 2 s (3.75 s in all; jitter takes up to a tenth off each, so that the
+# readers of one stream do not ask in step) before the caller sees the error. Appends
+# carry Nats-Msg-Id, so asking again never stores an event twice.
+UNAVAILABLE_ATTEMPTS = 5
+UNAVAILABLE_FIRST_PAUSE_S = 0.25
+UNAVAILABLE_JITTER_S = 0.025
 UNAVAILABLE = 503
 
 T = TypeVar("T")
@@ -125,7 +129,8 @@ class EventStore:
             if refused is not None:
                 raise AppendRejected(f"event {envelope.id} is not a valid event: {refused}")
         subject = self.subject(aggregate)
-        for pause in (*UNAVAILABLE_PAUSES_S, None):
+
+        async def publish() -> PublishOutcome:
             if len(envelopes) == 1:
                 outcome = await publish_one(
                     self._nc, subject, envelopes[0], expected_version, self._timeout
@@ -134,9 +139,14 @@ class EventStore:
                 outcome = await publish_batch(
                     self._nc, subject, envelopes, expected_version, self._timeout
                 )
-            if outcome.error_code != UNAVAILABLE or pause is None:
-                break
-            await asyncio.sleep(pause)
+            if outcome.error_code == UNAVAILABLE:
+                raise _StillElecting(outcome)
+            return outcome
+
+        try:
+            outcome = await _while_electing(publish)
+        except _StillElecting as exc:
+            outcome = exc.outcome  # settled below like any other refusal
         return await self._settle(aggregate, envelopes, expected_version, outcome)
 
     async def _settle(
@@ -326,28 +336,37 @@ def _reader_config(filters: list[str], start: int, from_time: datetime | None) -
     return config
 
 
+class _StillElecting(EventStoreError):
+    """An append answered "unavailable" (503): asked again like a raised one."""
+
+    error_code = "stream_still_electing"
+
+    def __init__(self, outcome: PublishOutcome) -> None:
+        super().__init__(outcome.error)
+        self.outcome = outcome
+
+
 async def _while_electing(call: Callable[[], Awaitable[T]]) -> T:
     """``call()``, asked again while JetStream answers "unavailable" (a leader election);
-    the error once :data:`UNAVAILABLE_PAUSES_S` are spent."""
-    for pause in UNAVAILABLE_PAUSES_S:
-        try:
+    the error once :data:`UNAVAILABLE_ATTEMPTS` are spent."""
+    async for attempt in attempts_of(
+        (ServiceUnavailableError, _StillElecting),
+        attempts=UNAVAILABLE_ATTEMPTS,
+        first_pause_s=UNAVAILABLE_FIRST_PAUSE_S,
+        jitter_s=UNAVAILABLE_JITTER_S,
+    ):
+        with attempt:
             return await call()
-        except ServiceUnavailableError:
-            await asyncio.sleep(pause)
-    return await call()
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 async def _fetch_forever(sub: JetStreamContext.PullSubscription) -> AsyncIterator[Msg]:
-    unavailable = 0  # answers "unavailable" in a row: a new consumer still being placed
     while True:
         try:
-            messages = await sub.fetch(batch=FETCH_BATCH, timeout=FETCH_WAIT_S)
-        except ServiceUnavailableError:
-            if unavailable == len(UNAVAILABLE_PAUSES_S):
-                raise
-            await asyncio.sleep(UNAVAILABLE_PAUSES_S[unavailable])
-            unavailable += 1
-            continue
+            # a new consumer still being placed answers "unavailable" for a while
+            messages = await _while_electing(
+                lambda: sub.fetch(batch=FETCH_BATCH, timeout=FETCH_WAIT_S)
+            )
         except TimeoutError:
             # nothing new yet. nats-py raises its own TimeoutError or, when the wait runs
             # out while a batch is being read (a loaded machine), a bare asyncio one:
@@ -358,7 +377,6 @@ async def _fetch_forever(sub: JetStreamContext.PullSubscription) -> AsyncIterato
             if task is not None and task.cancelling():
                 raise asyncio.CancelledError from None
             continue
-        unavailable = 0
         for msg in messages:
             yield msg
 

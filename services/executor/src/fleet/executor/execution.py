@@ -45,14 +45,17 @@ from fleet.executor.domain.positions import (
 )
 from fleet.executor.domain.risk_gate import Caps, GateView
 from fleet.executor.domain.stops import stop_intent, uncovered
+from fleet.executor.errors import ExecutorError
 from fleet.executor.ports import OrderReport, OutcomeUnknown
 from fleet.executor.traders import Trader
 from fleet.executor.traffic import SignalTraffic
 from fleet.obs import count_unexpected, get_logger
+from fleet.ratelimit.retries import attempts_of
 
 Clock = Callable[[], datetime]
-PREPARE_ATTEMPTS = 4
+PREPARE_ATTEMPTS = 4  # 1 s, 2 s, 4 s apart, jitter taking up to a tenth off each
 PREPARE_PAUSE_S = 1.0
+PREPARE_JITTER_S = 0.1
 PauseBot = Callable[[str, str], Awaitable[None]]  # (user id, reason)
 # An accepted order not reported filled by the stream by then is asked about by query
 # (the stream may be down or not kept for this trader); then again, twice as late.
@@ -291,14 +294,24 @@ class Execution:
         """Set leverage and position mode for every symbol of the user's settings now, so
         the first order of a signal does not wait for it (retried before an order if this
         fails)."""
-        for attempt in range(PREPARE_ATTEMPTS):
-            async with trader.lock:
-                done = [await self._configured(trader, s) for s in trader.view.settings.symbols]
-                await trader.save()
-            if all(done):
-                return
-            await asyncio.sleep(PREPARE_PAUSE_S * 2**attempt)  # BingX busy: try again
-        get_logger().warning("exchange not configured yet", user=trader.user_id)
+        try:
+            async for attempt in attempts_of(
+                _NotConfigured,  # BingX busy: try again
+                attempts=PREPARE_ATTEMPTS,
+                first_pause_s=PREPARE_PAUSE_S,
+                jitter_s=PREPARE_JITTER_S,
+            ):
+                with attempt:
+                    await self._configure_all(trader)
+        except _NotConfigured:
+            get_logger().warning("exchange not configured yet", user=trader.user_id)
+
+    async def _configure_all(self, trader: Trader) -> None:
+        async with trader.lock:
+            done = [await self._configured(trader, s) for s in trader.view.settings.symbols]
+            await trader.save()
+        if not all(done):
+            raise _NotConfigured
 
     async def flatten(self, trader: Trader, request_id: str) -> None:
         """Close every open trade of the user (idempotent per request)."""
@@ -437,3 +450,10 @@ def _not_configured(decided: Plan) -> Plan:
         }
     )
     return Plan(evaluation)
+
+
+class _NotConfigured(ExecutorError):
+    """A symbol's leverage or position mode is not set yet: :meth:`Execution.prepare`
+    asks again."""
+
+    error_code = "exchange_not_configured_yet"

@@ -11,6 +11,8 @@ import math
 import time
 from collections.abc import Callable
 
+from fleet.ratelimit import TokenBucket
+
 MAX_TRACKED = 100_000  # users with a bucket; full buckets are forgotten past it
 
 
@@ -23,22 +25,20 @@ class WriteLimiter:
         self._rate = per_minute / 60.0
         self._burst = float(burst)
         self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self._buckets: dict[str, TokenBucket] = {}
 
     def take(self, user_id: str) -> int:
         """0 when the write may go ahead, else the whole seconds to wait before retrying."""
         now = self._clock()
-        tokens, at = self._buckets.get(user_id, (self._burst, now))
-        tokens = min(self._burst, tokens + (now - at) * self._rate)
-        if tokens < 1.0:
-            self._buckets[user_id] = (tokens, now)
-            return max(1, math.ceil((1.0 - tokens) / self._rate))
-        self._buckets[user_id] = (tokens - 1.0, now)
+        bucket = self._buckets.setdefault(user_id, TokenBucket(self._rate, self._burst))
+        wait = bucket.try_take(now)
+        if wait > 0:
+            return max(1, math.ceil(wait))
         if len(self._buckets) > MAX_TRACKED:
             self._forget_full(now)
         return 0
 
     def _forget_full(self, now: float) -> None:
-        for user_id, (tokens, at) in list(self._buckets.items()):
-            if tokens + (now - at) * self._rate >= self._burst:
+        for user_id, bucket in list(self._buckets.items()):
+            if bucket.level(now) >= self._burst:
                 del self._buckets[user_id]

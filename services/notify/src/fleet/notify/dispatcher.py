@@ -26,8 +26,12 @@ from fleet.notify.errors import DeliveryFailed
 from fleet.notify.metrics import DELIVERIES, LATENCY, QUEUED
 from fleet.notify.settings import NotifySettings
 from fleet.obs import count_unexpected, get_logger
+from fleet.ratelimit.retries import attempts_of
 
 RECORD_RETRY_MAX_S = 5.0
+# A delivery is tried again after retry_base_s, doubling; jitter (so that deliveries
+# failed together are not retried in step) takes up to this share off each pause.
+RETRY_JITTER_SHARE = 0.1
 DRAIN_S = 8.0  # below fleet.stack's 10 s between SIGTERM and SIGKILL
 
 
@@ -112,28 +116,30 @@ class Dispatcher:
         notice, delivery = job.notice, job.delivery
         if delivery.channel == "in_app":
             return _created(notice)
-        attempts = self._settings.delivery_attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                await self._send(notice, delivery)
-            except DeliveryFailed as exc:
-                if not exc.retryable or attempt == attempts:
-                    return NotificationFailed(
-                        delivery_id=delivery.delivery_id,
-                        notification_id=notice.notification_id,
-                        channel=delivery.channel,
-                        error=exc.reason[:500],
-                        attempts=attempt,
-                    )
-                await asyncio.sleep(self._settings.retry_base_s * 2 ** (attempt - 1))
-            else:
-                return NotificationDelivered(
-                    delivery_id=delivery.delivery_id,
-                    notification_id=notice.notification_id,
-                    channel=delivery.channel,
-                    attempts=attempt,
-                )
-        raise AssertionError("unreachable: the last attempt returns")
+        attempts, base_s = self._settings.delivery_attempts, self._settings.retry_base_s
+        jitter_s = base_s * RETRY_JITTER_SHARE  # taken off, so no pause grows
+        tried = 0
+        try:
+            async for attempt in attempts_of(
+                _worth_sending_again, attempts=attempts, first_pause_s=base_s, jitter_s=jitter_s
+            ):
+                with attempt:
+                    tried = attempt.num
+                    await self._send(notice, delivery)
+        except DeliveryFailed as exc:
+            return NotificationFailed(
+                delivery_id=delivery.delivery_id,
+                notification_id=notice.notification_id,
+                channel=delivery.channel,
+                error=exc.reason[:500],
+                attempts=tried,
+            )
+        return NotificationDelivered(
+            delivery_id=delivery.delivery_id,
+            notification_id=notice.notification_id,
+            channel=delivery.channel,
+            attempts=tried,
+        )
 
     async def _send(self, notice: Notice, delivery: Delivery) -> None:
         try:
@@ -209,3 +215,7 @@ def webhook_body(notice: Notice, delivery: Delivery) -> bytes:
         "source_event_id": notice.source_event_id,
     }
     return json.dumps(body, sort_keys=True).encode()
+
+
+def _worth_sending_again(exc: Exception) -> bool:
+    return isinstance(exc, DeliveryFailed) and exc.retryable

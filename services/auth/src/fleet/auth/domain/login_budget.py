@@ -12,18 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from fleet.auth.errors import Throttled
+from fleet.ratelimit import TokenBucket
 
 
 class Busy(Throttled):
     """Every verification slot is taken: retry in a moment."""
 
     error_code = "auth_busy"
-
-
-@dataclass
-class _Bucket:
-    tokens: float
-    at: datetime
 
 
 @dataclass
@@ -37,7 +32,7 @@ class VerificationBudget:
     max_sources: int = 100_000
     _in_flight: int = 0
     _by_source: dict[str, int] = field(default_factory=dict)
-    _buckets: dict[str, _Bucket] = field(default_factory=dict)
+    _buckets: dict[str, TokenBucket] = field(default_factory=dict)
 
     @contextmanager
     def admit(self, source: str, now: datetime) -> Iterator[None]:
@@ -58,13 +53,12 @@ class VerificationBudget:
                 self._by_source[source] = left
 
     def _take_token(self, source: str, now: datetime) -> None:
-        rate = self.source_per_minute / 60.0
-        bucket = self._buckets.pop(source, None) or _Bucket(float(self.source_burst), now)
-        elapsed = max((now - bucket.at).total_seconds(), 0.0)
-        tokens = min(bucket.tokens + elapsed * rate, float(self.source_burst))
-        if tokens < 1.0:
-            self._buckets[source] = _Bucket(tokens, now)
-            raise Throttled(round(max((1.0 - tokens) / rate, 1.0), 3))
-        self._buckets[source] = _Bucket(tokens - 1.0, now)  # last: the dict is by last use
+        bucket = self._buckets.pop(source, None) or TokenBucket(
+            self.source_per_minute / 60.0, float(self.source_burst)
+        )
+        self._buckets[source] = bucket  # (re-)inserted last: the dict is by last use
+        wait = bucket.try_take(now.timestamp())
+        if wait > 0:
+            raise Throttled(round(max(wait, 1.0), 3))
         while len(self._buckets) > self.max_sources:
             del self._buckets[next(iter(self._buckets))]

@@ -49,11 +49,16 @@ from fleet.executor.ports import (
     OutcomeUnknown,
     StreamExpired,
 )
+from fleet.ratelimit.retries import attempts_of
 
-ORDER_ATTEMPTS = 4
+ORDER_ATTEMPTS = 4  # sends refused unplaced, about 0.25 s, 0.375 s, 0.56 s apart
 RETRY_PAUSE_S = 0.25
 SETTLE_ATTEMPTS = 3  # queries of an order whose answer was lost, 0.5 s, 1 s, 2 s apart
 SETTLE_PAUSE_S = 0.5
+# Jitter (so that traders refused together do not ask again in step) takes up to this
+# much off a series' first pause, the same share off later ones: none is longer than the
+# figures above.
+JITTER_S = 0.025
 
 
 class BingxAccount:
@@ -70,28 +75,48 @@ class BingxAccount:
         return placed  # accepted, not filled: fills come by the user stream or by query
 
     async def _sent_until_answered(self, intent: OrderIntended) -> Order:
-        for attempt in range(1, ORDER_ATTEMPTS + 1):
-            try:
-                return await self._send(intent)
-            except (RateLimited, TimestampError) as exc:
-                if attempt == ORDER_ATTEMPTS:
-                    raise OrderRefused(str(exc), exc.code) from None
-                if isinstance(exc, TimestampError):
-                    await self._client.sync_clock()
-                await asyncio.sleep(RETRY_PAUSE_S * attempt)
-        raise AssertionError("unreachable")
+        """Sent again (same clientOrderID) only on the refusals that prove BingX did not
+        take the order: a rate limit, a timestamp out of window (the clock resynced)."""
+        try:
+            async for attempt in attempts_of(
+                (RateLimited, TimestampError),
+                attempts=ORDER_ATTEMPTS,
+                first_pause_s=RETRY_PAUSE_S,
+                jitter_s=JITTER_S,
+                growth=1.5,
+            ):
+                with attempt:
+                    return await self._sent_once(intent, last=attempt.num == ORDER_ATTEMPTS)
+        except (RateLimited, TimestampError) as exc:
+            raise OrderRefused(str(exc), exc.code) from None
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _sent_once(self, intent: OrderIntended, *, last: bool) -> Order:
+        try:
+            return await self._send(intent)
+        except TimestampError:
+            if not last:
+                await self._client.sync_clock()
+            raise
 
     async def _settle(self, intent: OrderIntended, why: str) -> ExchangeOrder:
         """The order's fate by query: what BingX holds, else :class:`OutcomeUnknown` (left
         open for the order flow's resolve, which re-sends only what BingX never saw)."""
-        for attempt in range(SETTLE_ATTEMPTS):
-            await asyncio.sleep(SETTLE_PAUSE_S * 2**attempt)
-            try:
-                found = await self.find(intent.symbol, intent.client_order_id)
-            except OutcomeUnknown:
-                continue
-            if found is not None:
-                return found
+        await asyncio.sleep(SETTLE_PAUSE_S)  # the order may still be on its way
+        try:
+            async for attempt in attempts_of(
+                (OutcomeUnknown, _NotFoundYet),
+                attempts=SETTLE_ATTEMPTS,
+                first_pause_s=SETTLE_PAUSE_S * 2,
+                jitter_s=JITTER_S,
+            ):
+                with attempt:
+                    found = await self.find(intent.symbol, intent.client_order_id)
+                    if found is None:
+                        raise _NotFoundYet
+                    return found
+        except (OutcomeUnknown, _NotFoundYet):
+            pass
         raise OutcomeUnknown(f"{why}; BingX cannot tell yet")
 
     async def _send(self, intent: OrderIntended) -> Order:
@@ -345,3 +370,9 @@ def _position(position: Position) -> ExchangePosition:
         leverage=position.leverage,
         unrealised_pnl=position.unrealized_profit,
     )
+
+
+class _NotFoundYet(ExecutorError):
+    """BingX does not list the order (yet): :meth:`BingxAccount._settle` asks again."""
+
+    error_code = "order_not_listed_yet"

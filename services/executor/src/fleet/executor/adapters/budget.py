@@ -30,6 +30,7 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from fleet.bingx.ratelimit import TRADING_GROUP, TokenBucket
+from fleet.ratelimit import TokenBucket as Bucket
 
 HEADROOM = 0.96
 PAUSE_READ_S = 1.0  # how stale a process's view of the identity's shared cool-down may be
@@ -83,13 +84,12 @@ class KvTokenBucket:
         except KeyNotFoundError:
             return await self._create(now)
         state = json.loads(entry.value or b"{}")
-        tokens = min(
-            self._limit.capacity,
-            float(state["tokens"]) + (now - float(state["at"])) * self._limit.rate,
+        bucket = Bucket(
+            self._limit.rate, self._limit.capacity, float(state["tokens"]), float(state["at"])
         )
-        if tokens < 1:
-            return (1 - tokens) / self._limit.rate
-        value = json.dumps({"tokens": tokens - 1, "at": now}).encode()
+        if (wait := bucket.try_take(now)) > 0:
+            return wait
+        value = json.dumps({"tokens": bucket.tokens, "at": bucket.at}).encode()
         try:
             await self._kv.update(self._key, value, last=entry.revision)
         except KeyWrongLastSequenceError:

@@ -8,34 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-
-@dataclass
-class _Bucket:
-    tokens: float
-    at: datetime
-
-
-@dataclass
-class TokenBucket:
-    """``per_minute`` tokens a minute, at most ``burst`` saved up."""
-
-    per_minute: float
-    burst: int
-    _bucket: _Bucket | None = None
-
-    def wait(self, now: datetime) -> float:
-        """Seconds until a token is there (0: one is)."""
-        tokens = self._tokens(now)
-        return 0.0 if tokens >= 1 else (1 - tokens) * 60 / self.per_minute
-
-    def take(self, now: datetime) -> None:
-        self._bucket = _Bucket(self._tokens(now) - 1, now)
-
-    def _tokens(self, now: datetime) -> float:
-        if self._bucket is None:
-            return float(self.burst)
-        elapsed = max((now - self._bucket.at).total_seconds(), 0.0)
-        return min(self._bucket.tokens + elapsed * self.per_minute / 60, float(self.burst))
+from fleet.ratelimit import TokenBucket
 
 
 @dataclass
@@ -51,16 +24,19 @@ class ConnectGate:
     _users: dict[str, TokenBucket] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._platform = TokenBucket(self.platform_per_minute, self.platform_burst)
+        self._platform = TokenBucket(self.platform_per_minute / 60, self.platform_burst)
 
     def admit(self, user_id: str, now: datetime) -> float:
         """0 and one token taken from each bucket, or the seconds to wait (nothing taken)."""
-        user = self._users.pop(user_id, None) or TokenBucket(self.user_per_minute, self.user_burst)
+        user = self._users.pop(user_id, None) or TokenBucket(
+            self.user_per_minute / 60, self.user_burst
+        )
         self._users[user_id] = user  # re-inserted last: the dict is by last attempt
         while len(self._users) > self.max_users:
             del self._users[next(iter(self._users))]
-        wait = max(user.wait(now), self._platform.wait(now))
+        at = now.timestamp()
+        wait = max(user.wait(at), self._platform.wait(at))
         if wait == 0:
-            user.take(now)
-            self._platform.take(now)
+            user.take(at)
+            self._platform.take(at)
         return round(wait, 3)
