@@ -16,15 +16,9 @@ from fleet.eventstore import StreamSpec
 from fleet.eventstore.stream import ensure_platform
 from fleet.executor.main import create_app
 from fleet.executor.settings import ExecutorSettings
+from fleet.testing.connections import open_connections
 
 pytestmark = pytest.mark.integration
-
-
-async def open_connections(monitor_port: int) -> dict[int, str]:
-    """nats-server's open client connections (``/connz``): their ids and names."""
-    async with httpx.AsyncClient(timeout=5) as http:
-        answer = await http.get(f"http://127.0.0.1:{monitor_port}/connz", params={"limit": 1024})
-    return {c["cid"]: c.get("name", "") for c in answer.json().get("connections") or []}
 
 
 async def healthz(app: AsgiFastStream) -> tuple[int, dict[str, Any]]:
