@@ -12,10 +12,10 @@ from fleet.events import AggregateId, AggregateRef, DomainEvent, wrap
 from fleet.events.bots import BotStarted
 from fleet.events.catalog import domain_registry
 from fleet.events.credentials import CredentialVerificationFailed
+from fleet.events.directory import USER_TYPES, Directory
 from fleet.events.users import TradingSettings, TradingSettingsChanged
 from fleet.eventstore import Repository
 from fleet.executor.domain.bot import Bot
-from fleet.executor.domain.directory import USER_TYPES, Directory
 from fleet.executor.execution import Execution
 from fleet.executor.ownership import Ownership
 from fleet.executor.reactions import IGNORED, REACTIONS, Reactions

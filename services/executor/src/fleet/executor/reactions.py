@@ -21,6 +21,7 @@ from fleet.events.credentials import (
     CredentialVerified,
     SignaturesCounted,
 )
+from fleet.events.directory import UserView
 from fleet.events.users import (
     AccessTokenCreated,
     AccessTokenRevoked,
@@ -39,7 +40,6 @@ from fleet.events.users import (
     ViewerGrantGiven,
     ViewerGrantRevoked,
 )
-from fleet.events.directory import UserView
 from fleet.eventstore import Repository
 from fleet.executor.domain.bot import Bot
 from fleet.executor.execution import Execution
