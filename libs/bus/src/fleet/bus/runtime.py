@@ -13,9 +13,11 @@ from typing import Any, TypeVar
 import prometheus_client
 import uvicorn
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.exceptions import IncorrectState
 from faststream.middlewares import AckPolicy
 from faststream.nats import NatsBroker
 from faststream.nats.security import NatsNKey, NatsSecurity
+from nats.aio.client import Client
 
 from fleet.eventstore import StreamSpec
 from fleet.eventstore.errors import NATS_TROUBLE
@@ -26,6 +28,8 @@ from fleet.settings import ServiceSettings, SettingsError, load_settings
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 
 Probe = Callable[[], Awaitable[str | None]]
+# What a service starts once NATS is up, on the one connection its broker opened.
+Start = Callable[[Client], Awaitable[None]]
 # The pod's terminationGracePeriodSeconds is 30: shutdown hooks and the broker's drain get
 # this long, then the process exits anyway (with NATS down, each release or drain would
 # otherwise wait for its own timeouts, one after another, far past the grace period).
@@ -61,6 +65,7 @@ def make_broker(settings: ServiceSettings) -> NatsBroker:
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_reconnect_attempts=-1,
         connect_timeout=5,
+        name=settings.service_name,  # how nats-server's /connz names it
         # our own loggers: FastStream adds a coloured handler only to its default one,
         # so these reach Fleet's JSON renderer (fleet.obs.configure_logging)
         logger=logging.getLogger("faststream.broker"),
@@ -69,7 +74,11 @@ def make_broker(settings: ServiceSettings) -> NatsBroker:
 
 @dataclass
 class ServiceRuntime:
-    """What a service process runs: its broker, its health probes, what it is."""
+    """What a service process runs: its broker, its health probes, what it is.
+
+    The broker's connection is the process's only NATS connection: commands, the event
+    store, KV buckets and raw subscriptions all use it (:meth:`on_connected`), and the
+    probes check it. The broker drains and closes it after the shutdown hooks."""
 
     settings: ServiceSettings
     broker: NatsBroker
@@ -80,15 +89,38 @@ class ServiceRuntime:
         self.probes.setdefault("nats", self._nats_probe)
         self.probes.setdefault("event_stream", self._stream_probe)
 
+    def on_connected(
+        self, app: AsgiFastStream, start: Start, *, after_broker: bool = False
+    ) -> None:
+        """Run ``start`` at startup with the broker's connection (opened here when the
+        broker has not started yet: its own start then reuses it): before the command
+        subscribers start, or after them when ``after_broker``."""
+
+        async def hook() -> None:
+            await start(await self.broker.connect())
+
+        if after_broker:
+            app.after_startup(hook)
+        else:
+            app.on_startup(hook)
+
+    def _connection(self) -> Client | None:
+        """The broker's connection, or ``None`` before it connected (FastStream's state
+        then raises instead of answering)."""
+        try:
+            return self.broker.connection
+        except IncorrectState:
+            return None
+
     async def _nats_probe(self) -> str | None:
-        connection = self.broker.connection if hasattr(self.broker, "connection") else None
+        connection = self._connection()
         if connection is None or not connection.is_connected:
             return "not connected to NATS"
         return None
 
     async def _stream_probe(self) -> str | None:
-        connection = getattr(self.broker, "connection", None)
-        if connection is None:
+        connection = self._connection()
+        if connection is None or not connection.is_connected:
             return "not connected to NATS"
         spec = StreamSpec(name=self.settings.stream_name, prefix=self.settings.subject_prefix)
         try:

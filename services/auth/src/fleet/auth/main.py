@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-import nats
 from faststream.asgi import AsgiFastStream
 from nats.aio.client import Client
 from sqlalchemy import Engine, create_engine
@@ -76,7 +75,6 @@ class AuthWorker:
 
     def __init__(self, settings: AuthSettings) -> None:
         self.settings = settings
-        self._nc: Client | None = None
         self._deps: AuthDeps | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._engine: Engine | None = None
@@ -86,13 +84,14 @@ class AuthWorker:
             raise Unavailable("the auth service is still starting")
         return self._deps
 
-    async def start(self) -> None:
-        self._nc = await nats.connect(**self.settings.nats_options(), max_reconnect_attempts=-1)
+    async def start(self, nc: Client) -> None:
+        """Build the dependencies and start the background work on ``nc``, the service's
+        one NATS connection (its broker's, which closes it after :meth:`stop`)."""
         self._engine = create_engine(self.settings.database_url, pool_size=4, pool_pre_ping=True)
         await asyncio.to_thread(migrate, self._engine)  # fleet_meta.personal_keys
         personal = PostgresPersonalData(self._engine)
-        self._deps = build_deps(self.settings, self._nc, personal)
-        store = EventStore(self._nc, _stream(self.settings))
+        self._deps = build_deps(self.settings, nc, personal)
+        store = EventStore(nc, _stream(self.settings))
         settings = self.settings
         alarm = UsageAlarm(warn_ratio=settings.event_log_warn_ratio)
         self._tasks = [
@@ -103,9 +102,7 @@ class AuthWorker:
             ),
             asyncio.create_task(keep_shredding(personal, utc_now, settings.personal_day_key_days)),
             asyncio.create_task(
-                keep_watching(
-                    self._nc.jetstream(), store, alarm, utc_now, settings.event_log_check_s
-                )
+                keep_watching(nc.jetstream(), store, alarm, utc_now, settings.event_log_check_s)
             ),
         ]
 
@@ -116,8 +113,6 @@ class AuthWorker:
                 await task
         if self._deps is not None and isinstance(self._deps.hasher, Argon2Hasher):
             self._deps.hasher.close()
-        if self._nc is not None:
-            await self._nc.close()
         if self._engine is not None:
             self._engine.dispose()
 
@@ -127,8 +122,9 @@ def create_app(settings: AuthSettings) -> AsgiFastStream:
     broker = make_broker(settings)
     worker = AuthWorker(settings)
     register(broker, worker.deps)
-    app = ServiceRuntime(settings, broker, note=NOTE).asgi()
-    app.on_startup(worker.start)
+    runtime = ServiceRuntime(settings, broker, note=NOTE)
+    app = runtime.asgi()
+    runtime.on_connected(app, worker.start)
     app.on_shutdown(worker.stop)
     return app
 

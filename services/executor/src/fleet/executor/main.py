@@ -27,7 +27,7 @@ def create_app(settings: ExecutorSettings) -> AsgiFastStream:
 
     runtime.probes["directory"] = caught_up
     app = runtime.asgi()
-    app.on_startup(worker.start)
+    runtime.on_connected(app, worker.start)
     app.on_shutdown(worker.stop)
     return app
 

@@ -6,16 +6,40 @@ that was paused for that reason)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fleet.events import ActorId, AggregateId, DomainEvent, Envelope
-from fleet.events.bots import BotStarted, BotStopped, FlattenRequested
+from fleet.events.bots import BotPaused, BotResumed, BotStarted, BotStopped, FlattenRequested
 from fleet.events.credentials import (
+    CredentialApiKeyRewrapped,
     CredentialConnected,
+    CredentialDisconnected,
+    CredentialSigningRestored,
+    CredentialSigningUnavailable,
     CredentialVerificationFailed,
     CredentialVerified,
+    SignaturesCounted,
 )
 from fleet.events.directory import UserView
+from fleet.events.users import (
+    AccessTokenCreated,
+    AccessTokenRevoked,
+    EmailChanged,
+    LoginFailed,
+    LoginSucceeded,
+    PasswordSet,
+    TradingSettingsChanged,
+    UserActivated,
+    UserCreated,
+    UserDeactivated,
+    UserDeleted,
+    UserLocked,
+    UserRoleChanged,
+    UserUnlocked,
+    ViewerGrantGiven,
+    ViewerGrantRevoked,
+)
 from fleet.eventstore import Repository
 from fleet.executor.domain.bot import Bot
 from fleet.executor.execution import Execution
@@ -63,23 +87,43 @@ class Reactions:
             )
 
     async def react(self, envelope: Envelope, event: DomainEvent) -> None:
-        user_id = envelope.aggregate.id
-        view = self.ownership.directory.view(user_id)
-        if isinstance(event, BotStarted):
-            for trader in await self.ownership.add([view]):
-                await self.execution.prepare(trader)
-        elif isinstance(event, BotStopped | FlattenRequested):
-            await self._flatten_or_drop(user_id, envelope, event)
-        elif isinstance(event, CredentialVerificationFailed) and view.bot == "active":
+        """The one reaction :data:`REACTIONS` names for ``event``'s type, if any."""
+        reaction = REACTIONS.get(type(event))
+        if reaction is not None:
+            user_id = envelope.aggregate.id
+            await reaction(self, envelope, event, self.ownership.directory.view(user_id))
+
+    async def _started(self, _envelope: Envelope, _event: BotStarted, view: UserView) -> None:
+        for trader in await self.ownership.add([view]):
+            await self.execution.prepare(trader)
+
+    async def _stopped(
+        self, envelope: Envelope, event: BotStopped | FlattenRequested, _view: UserView
+    ) -> None:
+        await self._flatten_or_drop(envelope.aggregate.id, envelope, event)
+
+    async def _verification_failed(
+        self, envelope: Envelope, event: CredentialVerificationFailed, view: UserView
+    ) -> None:
+        if view.bot == "active":
             reason = f"{CREDENTIAL_PAUSE}: {event.reason}"
-            await self._bot(user_id, lambda b: b.pause(reason, "system", automatic=True))
-        elif isinstance(event, CredentialVerified) and _paused_for_credential(view):
-            await self._bot(user_id, lambda b: b.resume("system"))
-        elif isinstance(event, CredentialConnected):
-            owned = self.ownership.traders.get(user_id)
-            if owned is not None and owned.environment != view.environment:
-                self.ownership.drop(user_id)  # a key of the other BingX: rebuilt on its hosts
-                await self.ownership.add([view])
+            await self._bot(
+                envelope.aggregate.id, lambda b: b.pause(reason, "system", automatic=True)
+            )
+
+    async def _verified(
+        self, envelope: Envelope, _event: CredentialVerified, view: UserView
+    ) -> None:
+        if _paused_for_credential(view):
+            await self._bot(envelope.aggregate.id, lambda b: b.resume("system"))
+
+    async def _connected(
+        self, envelope: Envelope, _event: CredentialConnected, view: UserView
+    ) -> None:
+        owned = self.ownership.traders.get(envelope.aggregate.id)
+        if owned is not None and owned.environment != view.environment:
+            self.ownership.drop(envelope.aggregate.id)  # a key of the other BingX: rebuilt
+            await self.ownership.add([view])  # on its hosts
 
     async def _flatten_or_drop(
         self, user_id: str, envelope: Envelope, event: BotStopped | FlattenRequested
@@ -97,6 +141,49 @@ class Reactions:
 
     async def _bot(self, user_id: str, decide: Callable[[Bot], None]) -> None:
         await self.bots.execute(AggregateId(user_id), decide, actor=ActorId("system"))
+
+
+Reaction = Callable[[Reactions, Envelope, Any, UserView], Awaitable[None]]
+
+# The owner's reaction to each event type of the user, credential and bot aggregates it
+# follows (one lookup by type); every other type of theirs is IGNORED.
+REACTIONS: dict[type[DomainEvent], Reaction] = {
+    BotStarted: Reactions._started,
+    BotStopped: Reactions._stopped,
+    FlattenRequested: Reactions._stopped,
+    CredentialVerificationFailed: Reactions._verification_failed,
+    CredentialVerified: Reactions._verified,
+    CredentialConnected: Reactions._connected,
+}
+IGNORED: frozenset[type[DomainEvent]] = frozenset(
+    {
+        # the directory folds them; the owner's traders read the directory's view
+        TradingSettingsChanged,
+        BotPaused,
+        BotResumed,
+        UserActivated,
+        UserDeactivated,
+        UserDeleted,
+        CredentialDisconnected,
+        CredentialApiKeyRewrapped,
+        CredentialSigningUnavailable,
+        CredentialSigningRestored,
+        # what the owner of a bot has no part in
+        UserCreated,
+        EmailChanged,
+        PasswordSet,
+        UserRoleChanged,
+        UserLocked,
+        UserUnlocked,
+        LoginFailed,
+        LoginSucceeded,
+        AccessTokenCreated,
+        AccessTokenRevoked,
+        ViewerGrantGiven,
+        ViewerGrantRevoked,
+        SignaturesCounted,
+    }
+)
 
 
 def _paused_for_credential(view: UserView) -> bool:

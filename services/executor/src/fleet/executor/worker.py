@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
-import nats
 from nats.aio.client import Client
 
 from fleet.bingx import BingxClient, Transport
@@ -50,7 +49,6 @@ class ExecutorWorker:
         self.directory_caught_up = asyncio.Event()
         self._directory_position = 0
         self._deps: ExecutorDeps | None = None
-        self._nc: Client | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     def deps(self) -> ExecutorDeps:
@@ -58,9 +56,10 @@ class ExecutorWorker:
             raise ExecutorError("the executor is still starting")
         return self._deps
 
-    async def start(self) -> None:
+    async def start(self, nc: Client) -> None:
+        """Build and start everything on ``nc``, the service's one NATS connection (its
+        broker's, which closes it after :meth:`stop`)."""
         settings = self.settings
-        self._nc = nc = await nats.connect(**settings.nats_options(), max_reconnect_attempts=-1)
         spec = StreamSpec(name=settings.stream_name, prefix=settings.subject_prefix)
         self.store = store = EventStore(nc, spec)
         js = nc.jetstream()
@@ -208,8 +207,6 @@ class ExecutorWorker:
         log.info("stopping: background work ended", after_s=round(time.monotonic() - started, 2))
         await self.egress.close()
         await self.market.close()
-        if self._nc is not None:
-            await self._nc.close()
         log.info("stopped", after_s=round(time.monotonic() - started, 2))
 
 

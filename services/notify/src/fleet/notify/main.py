@@ -8,7 +8,6 @@ import contextlib
 from datetime import timedelta
 from typing import Any
 
-import nats
 from faststream.asgi import AsgiFastStream
 from nats.aio.client import Client
 from sqlalchemy import Engine, create_engine
@@ -36,7 +35,6 @@ class NotifyWorker:
 
     def __init__(self, settings: NotifySettings) -> None:
         self.settings = settings
-        self._nc: Client | None = None
         self._store: EventStore | None = None
         self._dispatcher: Dispatcher | None = None
         self._task: asyncio.Task[None] | None = None
@@ -47,11 +45,12 @@ class NotifyWorker:
             raise NotifyError("the notify service is still starting")
         return self._store
 
-    async def start(self) -> None:
+    async def start(self, nc: Client) -> None:
+        """Follow the log and deliver on ``nc``, the service's one NATS connection (its
+        broker's, which closes it after :meth:`stop`)."""
         s = self.settings
-        self._nc = await nats.connect(**s.nats_options(), max_reconnect_attempts=-1)
-        self._store = EventStore(self._nc, StreamSpec(name=s.stream_name, prefix=s.subject_prefix))
-        position = KvPosition(self._nc.jetstream(), s.notify_position_bucket)
+        self._store = EventStore(nc, StreamSpec(name=s.stream_name, prefix=s.subject_prefix))
+        position = KvPosition(nc.jetstream(), s.notify_position_bucket)
         planner = Planner(s.notify_max_per_hour, timedelta(seconds=s.notify_merge_window_s))
         watermark = Watermark(0)
         self._dispatcher = Dispatcher(s, self._store, watermark.finished)
@@ -85,8 +84,6 @@ class NotifyWorker:
                 await self._task
         if self._dispatcher is not None:
             await self._dispatcher.stop()
-        if self._nc is not None:
-            await self._nc.close()
         if self._engine is not None:
             self._engine.dispose()
         get_logger().info("notify stopped")
@@ -100,7 +97,7 @@ def create_app(settings: NotifySettings, worker: NotifyWorker | None = None) -> 
     runtime = ServiceRuntime(settings, broker, note=NOTE)
     runtime.probes["follower"] = worker.probe
     app = runtime.asgi()
-    app.on_startup(worker.start)
+    runtime.on_connected(app, worker.start)
     app.on_shutdown(worker.stop)
     return app
 

@@ -23,7 +23,8 @@ def create_app(settings: StrategySettings) -> AsgiFastStream:
     )
 
     app = runtime.asgi()
-    app.after_startup(worker.start)
+    # it serves no command: its broker is there for the connection and the lifecycle
+    runtime.on_connected(app, worker.start, after_broker=True)
     app.on_shutdown(worker.stop)
     return app
 

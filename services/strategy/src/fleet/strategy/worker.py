@@ -13,7 +13,6 @@ import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-import nats
 from nats.aio.client import Client
 
 from fleet.bingx import BingxClient, Transport
@@ -72,8 +71,10 @@ class StrategyWorker:
             await asyncio.sleep(RESTART_BACKOFF_S[min(failures, len(RESTART_BACKOFF_S) - 1)])
             failures += 1
 
-    async def start(self) -> None:
-        self._nc = await nats.connect(**self.settings.nats_options(), max_reconnect_attempts=-1)
+    async def start(self, nc: Client) -> None:
+        """Follow the demand and contend for the lease on ``nc``, the service's one NATS
+        connection (its broker's, which closes it after :meth:`stop`)."""
+        self._nc = nc
         spec = StreamSpec(name=self.settings.stream_name, prefix=self.settings.subject_prefix)
         self.store = EventStore(self._nc, spec)
         self.rest = BingxClient(Transport(self.settings.bingx_base_url, None))
@@ -138,5 +139,3 @@ class StrategyWorker:
             await self._lease.release()
         with contextlib.suppress(Exception):
             await self.rest.close()
-        if self._nc is not None:
-            await self._nc.close()

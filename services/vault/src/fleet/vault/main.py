@@ -24,7 +24,7 @@ def create_app(settings: VaultSettings, worker: VaultWorker | None = None) -> As
     runtime = ServiceRuntime(settings, broker, note=NOTE)
     runtime.probes["vault_view"] = worker.view_probe
     app = runtime.asgi()
-    app.on_startup(worker.start)
+    runtime.on_connected(app, worker.start)
     app.on_shutdown(worker.stop)
     return app
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-import nats
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
@@ -56,8 +55,10 @@ class VaultWorker:
             raise VaultServiceError("the vault service is still starting")
         return self._deps
 
-    async def start(self) -> None:
-        self._nc = await nats.connect(**self.settings.nats_options(), max_reconnect_attempts=-1)
+    async def start(self, nc: Client) -> None:
+        """Build the dependencies and start following, checking and signing on ``nc``, the
+        service's one NATS connection (its broker's, which closes it after :meth:`stop`)."""
+        self._nc = nc
         spec = StreamSpec(name=self.settings.stream_name, prefix=self.settings.subject_prefix)
         self.store = EventStore(self._nc, spec)
         registry = domain_registry()
@@ -146,5 +147,3 @@ class VaultWorker:
             await self.flush_signature_counts(force=True)
         if self._deps is not None:
             await self._deps.keeper.close()
-        if self._nc is not None:
-            await self._nc.close()
