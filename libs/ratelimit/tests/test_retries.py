@@ -4,7 +4,7 @@ ever taking time off."""
 import pytest
 from stamina.instrumentation import RetryDetails, get_on_retry_hooks, set_on_retry_hooks
 
-from fleet.ratelimit.retries import attempts_of
+from fleet.ratelimit.retries import attempts_of, retried
 
 pytestmark = pytest.mark.unit
 
@@ -46,3 +46,44 @@ async def test_only_what_the_predicate_accepts_is_asked_again() -> None:
                 calls += 1
                 raise ValueError
     assert calls == 1
+
+
+async def test_retried_tries_once_without_stamina_then_keeps_the_attempts_and_pauses() -> None:
+    waits: list[float] = []
+    calls = 0
+
+    async def failing() -> int:
+        nonlocal calls
+        calls += 1
+        if calls < 4:
+            raise ConnectionError
+        return calls
+
+    hooks = get_on_retry_hooks()
+    set_on_retry_hooks([lambda details: waits.append(details.wait_for)])
+    try:
+        assert (
+            await retried(failing, ConnectionError, attempts=4, first_pause_s=0.02, jitter_s=0.005)
+            == 4
+        )
+        calls = -10  # more failures than attempts: the last one is raised
+        with pytest.raises(ConnectionError):
+            await retried(failing, ConnectionError, attempts=3, first_pause_s=0.01, jitter_s=0.001)
+        assert calls == -7
+    finally:
+        set_on_retry_hooks(hooks)
+    # the first pause is taken outside stamina; the ones it schedules keep growing
+    for wait, figure in zip(waits[:2], [0.04, 0.08], strict=True):
+        assert figure * (1 - 0.005 / 0.02) <= wait <= figure
+
+
+async def test_retried_passes_a_success_and_a_foreign_error_through_at_once() -> None:
+    async def fine() -> str:
+        return "ok"
+
+    async def broken() -> str:
+        raise ValueError("a bug")
+
+    assert await retried(fine, ConnectionError, attempts=3, first_pause_s=5, jitter_s=1) == "ok"
+    with pytest.raises(ValueError, match="a bug"):
+        await retried(broken, ConnectionError, attempts=3, first_pause_s=5, jitter_s=1)

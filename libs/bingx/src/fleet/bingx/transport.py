@@ -32,7 +32,7 @@ from fleet.bingx.errors import (
 )
 from fleet.bingx.ratelimit import CoolDown, RateBudget
 from fleet.bingx.signing import ParamValue, Signer, payload, query
-from fleet.ratelimit.retries import attempts_of
+from fleet.ratelimit.retries import retried
 
 # one debug line per exchange call (the caller's correlation id rides along in its context)
 _log = logging.getLogger("fleet.bingx")
@@ -188,15 +188,13 @@ class Transport:
         return await request()
 
     async def _with_retries(self, request: Callable[[], Any]) -> Any:
-        async for attempt in attempts_of(
+        return await retried(
+            request,
             _worth_reading_again,
             attempts=READ_RETRIES,
             first_pause_s=BACKOFF_S,
             jitter_s=BACKOFF_JITTER_S,
-        ):
-            with attempt:
-                return await request()
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        )
 
     async def _send(self, method: str, path: str, params: dict[str, ParamValue], sign: bool) -> Any:
         if self._budget is not None:

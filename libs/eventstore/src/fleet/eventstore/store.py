@@ -35,7 +35,7 @@ from fleet.eventstore.quarantine import (
     screen,
 )
 from fleet.eventstore.stream import StreamSpec
-from fleet.ratelimit.retries import attempts_of
+from fleet.ratelimit.retries import retried
 
 _LAST_SEQUENCE = re.compile(r"wrong last sequence: (\d+)")
 _RETRY_SIGNS = {ERR_WRONG_LAST_SEQUENCE, ERR_BATCH_DUPLICATE_MSG_ID}
@@ -349,15 +349,13 @@ class _StillElecting(EventStoreError):
 async def _while_electing(call: Callable[[], Awaitable[T]]) -> T:
     """``call()``, asked again while JetStream answers "unavailable" (a leader election);
     the error once :data:`UNAVAILABLE_ATTEMPTS` are spent."""
-    async for attempt in attempts_of(
+    return await retried(
+        call,
         (ServiceUnavailableError, _StillElecting),
         attempts=UNAVAILABLE_ATTEMPTS,
         first_pause_s=UNAVAILABLE_FIRST_PAUSE_S,
         jitter_s=UNAVAILABLE_JITTER_S,
-    ):
-        with attempt:
-            return await call()
-    raise AssertionError("unreachable: the last attempt returns or raises")
+    )
 
 
 async def _fetch_forever(sub: JetStreamContext.PullSubscription) -> AsyncIterator[Msg]:
