@@ -51,10 +51,31 @@ async def retried(
     growth: float = 2.0,
 ) -> T:
     """``await call()`` as :func:`attempts_of` would retry it, with the first try outside
-    stamina: a hot path (every append, every BingX read) builds no retry state unless it
-    fails (building it cost ~10 % of the executor's CPU in ``bench/fanout.py``)."""
+    stamina: a hot path (every append, every BingX read, every order) builds no retry
+    state unless it fails (building it cost ~10 % of the executor's CPU in
+    ``bench/fanout.py``)."""
+    return await retried_numbered(
+        lambda _number: call(),
+        on,
+        attempts=attempts,
+        first_pause_s=first_pause_s,
+        jitter_s=jitter_s,
+        growth=growth,
+    )
+
+
+async def retried_numbered(
+    call: Callable[[int], Awaitable[T]],
+    on: RetryOn,
+    *,
+    attempts: int,
+    first_pause_s: float,
+    jitter_s: float,
+    growth: float = 2.0,
+) -> T:
+    """As :func:`retried`, ``call`` told which attempt it is (1 to ``attempts``)."""
     try:
-        return await call()
+        return await call(1)
     except Exception as exc:
         if attempts <= 1 or not _retryable(on, exc):
             raise
@@ -67,7 +88,7 @@ async def retried(
         growth=growth,
     ):
         with attempt:
-            return await call()
+            return await call(attempt.num + 1)
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 

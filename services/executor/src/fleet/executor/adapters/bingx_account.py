@@ -49,7 +49,7 @@ from fleet.executor.ports import (
     OutcomeUnknown,
     StreamExpired,
 )
-from fleet.ratelimit.retries import attempts_of
+from fleet.ratelimit.retries import attempts_of, retried_numbered
 
 ORDER_ATTEMPTS = 4  # sends refused unplaced, about 0.25 s, 0.375 s, 0.56 s apart
 RETRY_PAUSE_S = 0.25
@@ -78,18 +78,16 @@ class BingxAccount:
         """Sent again (same clientOrderID) only on the refusals that prove BingX did not
         take the order: a rate limit, a timestamp out of window (the clock resynced)."""
         try:
-            async for attempt in attempts_of(
+            return await retried_numbered(
+                lambda number: self._sent_once(intent, last=number == ORDER_ATTEMPTS),
                 (RateLimited, TimestampError),
                 attempts=ORDER_ATTEMPTS,
                 first_pause_s=RETRY_PAUSE_S,
                 jitter_s=JITTER_S,
                 growth=1.5,
-            ):
-                with attempt:
-                    return await self._sent_once(intent, last=attempt.num == ORDER_ATTEMPTS)
+            )
         except (RateLimited, TimestampError) as exc:
             raise OrderRefused(str(exc), exc.code) from None
-        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _sent_once(self, intent: OrderIntended, *, last: bool) -> Order:
         try:
