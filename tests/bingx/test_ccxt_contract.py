@@ -3,8 +3,9 @@ paths, parameters and parsing), pointed at the simulator in strict mode over a r
 by overriding its sandbox URLs. Whatever ccxt cannot read here, it could not read on
 BingX either, or the simulator answers differently from BingX."""
 
+import decimal
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import ccxt
@@ -13,6 +14,17 @@ import httpx
 import pytest
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def decimal_context_restored() -> Iterator[None]:
+    """ccxt sets the process's decimal context (ROUND_HALF_UP, Underflow trapped): put it
+    back, so the tests after these compute with Python's default context, as Fleet does."""
+    saved = decimal.getcontext().copy()
+    yield
+    decimal.setcontext(saved)
+
+
 BTC = "BTC/USDT:USDT"
 
 
