@@ -70,8 +70,16 @@ class Watcher:
         self.configured: set[str] = set()
         self.filled: dict[str, tuple[datetime, str]] = {}  # order's last fill: when, by which path
         self.changed = asyncio.Event()
+        self.failed: BaseException | None = None  # the follower's end, raised by until()
 
     async def run(self, start: int) -> None:
+        try:
+            await self._follow(start)
+        except BaseException as exc:
+            self.failed = exc
+            raise
+
+    async def _follow(self, start: int) -> None:
         subject = aggregate_type_subject(self.store.spec.prefix, ACCOUNT_AGGREGATE)
         async for stored in self.store.subscribe(subject=subject, from_sequence=start):
             envelope = stored.envelope
@@ -92,6 +100,8 @@ class Watcher:
     async def until(self, done: Any, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while not done():
+            if self.failed is not None:
+                raise RuntimeError("the bench's log follower stopped") from self.failed
             if time.monotonic() > deadline:
                 raise TimeoutError("the fan-out did not finish in time")
             self.changed.clear()

@@ -36,3 +36,13 @@ async def test_a_query_is_never_starved() -> None:
     traffic = SignalTraffic(max_wait_s=0.05)
     with traffic.deciding():
         await asyncio.wait_for(traffic.quiet(), 1)  # gave up waiting, did not hang
+
+
+async def test_a_late_waiter_gets_its_own_bound_after_the_gate_opened() -> None:
+    traffic = SignalTraffic(max_wait_s=0.1)
+    with traffic.deciding():
+        await asyncio.wait_for(traffic.quiet(), 1)  # the first spell's gate opened
+        late = asyncio.create_task(traffic.quiet())
+        await asyncio.sleep(0.03)
+        assert not late.done()  # a new gate: it waits again, not through the old one
+        await asyncio.wait_for(late, 1)

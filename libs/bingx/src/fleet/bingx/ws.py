@@ -98,6 +98,9 @@ class _Stream:
                     max_size=2**22,
                     close_timeout=CLOSE_TIMEOUT_S,
                     local_addr=self._local_addr,
+                    # BingX's frames are gzip already: per-message deflate over them costs
+                    # both ends CPU for no byte saved, so it is not offered
+                    compression=None,
                 ) as connection:
                     self._connection, self.down_since, failures = connection, None, 0
                     await self._on_connect(first)

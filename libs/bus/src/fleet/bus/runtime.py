@@ -22,7 +22,7 @@ from nats.aio.client import Client
 from fleet.eventstore import StreamSpec
 from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.eventstore.stream import verify_stream
-from fleet.obs import configure_logging, get_logger
+from fleet.obs import configure_logging, get_logger, settle_collector
 from fleet.settings import ServiceSettings, SettingsError, load_settings
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
@@ -207,6 +207,7 @@ def run_asgi(app: Any, settings: ServiceSettings) -> None:
     """Configure logging and serve ``app`` on the service's health/HTTP port."""
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     get_logger().info("starting", host=settings.http_host, port=settings.http_port)
+    settle_collector()
     # log_config=None: uvicorn keeps the handlers configure_logging set (JSON, no colours)
     uvicorn.run(
         app,

@@ -125,7 +125,7 @@ class EventStore:
         for envelope in envelopes:
             if envelope.aggregate != aggregate:
                 raise ValueError(f"event {envelope.id} belongs to {envelope.aggregate}")
-            refused = refusal(envelope, self._spec.prefix, self._registry)
+            refused = refusal(envelope, self._registry)
             if refused is not None:
                 raise AppendRejected(f"event {envelope.id} is not a valid event: {refused}")
         subject = self.subject(aggregate)

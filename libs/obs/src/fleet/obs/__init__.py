@@ -1,6 +1,7 @@
 """Observability shared by every service: structured logs that never carry a secret,
 Prometheus metrics, and the ``/healthz`` + ``/metrics`` HTTP endpoint."""
 
+from fleet.obs.collector import settle_collector
 from fleet.obs.correlation import correlated, current_correlation_id
 from fleet.obs.health import HealthCheck, health_app, serve_health
 from fleet.obs.logging import configure_logging, get_logger, register_secret
@@ -16,4 +17,5 @@ __all__ = [
     "health_app",
     "register_secret",
     "serve_health",
+    "settle_collector",
 ]

@@ -32,7 +32,7 @@ from fleet.bingx_sim.domain.market import CsvPath, Market, PricePath
 from fleet.bingx_sim.metrics import metrics_text
 from fleet.bingx_sim.settings import SimSettings, parse_args
 from fleet.bingx_sim.state import TICK_EVERY_S, SimState
-from fleet.obs import configure_logging, count_unexpected
+from fleet.obs import configure_logging, count_unexpected, settle_collector
 
 log = logging.getLogger(__name__)
 HISTORY_MINUTES = 3 * 24 * 60  # klines exist from three simulated days before start
@@ -140,6 +140,7 @@ def run(argv: list[str] | None = None) -> None:
     """Entry point of ``bingx-sim`` and ``python -m fleet.bingx_sim``."""
     settings = parse_args(argv if argv is not None else sys.argv[1:])
     configure_logging("bingx_sim", "warning", "json")  # uvicorn's lines too (log_config=None)
+    settle_collector()
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -13,30 +13,42 @@ from collections.abc import Iterator
 
 
 class SignalTraffic:
-    """How many signal decisions are in flight, and a wait for none."""
+    """How many signal decisions are in flight, and a wait for none.
+
+    Waiters share one gate and one timer per busy spell (a fan-out has a thousand stream
+    reports waiting: one timer each was a measurable share of the executor's CPU)."""
 
     def __init__(self, max_wait_s: float = 10.0) -> None:
         self.max_wait_s = max_wait_s
         self._deciding = 0
-        self._quiet = asyncio.Event()
-        self._quiet.set()
+        self._gate: asyncio.Event | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
     @contextlib.contextmanager
     def deciding(self) -> Iterator[None]:
         """Around one trader's decision on a signal (waiting for its turn included)."""
         self._deciding += 1
-        self._quiet.clear()
         try:
             yield
         finally:
             self._deciding -= 1
             if self._deciding == 0:
-                self._quiet.set()
+                self._open()
 
     async def quiet(self) -> None:
-        """Until no decision is in flight, or ``max_wait_s`` (a query is never starved)."""
-        if self._quiet.is_set():
+        """Until no decision is in flight, or ``max_wait_s`` (a query is never starved: the
+        gate opens ``max_wait_s`` after its first waiter came, at the latest)."""
+        if self._deciding == 0:
             return  # the common case, without a timer
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.max_wait_s):
-                await self._quiet.wait()
+        if self._gate is None:
+            self._gate = asyncio.Event()
+            self._timer = asyncio.get_running_loop().call_later(self.max_wait_s, self._open)
+        await self._gate.wait()
+
+    def _open(self) -> None:
+        if self._gate is not None:
+            self._gate.set()
+            self._gate = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

@@ -49,7 +49,7 @@ from fleet.gateway.sessions import SessionPolicy, SessionStore
 from fleet.gateway.settings import GatewaySettings
 from fleet.gateway.web import install_web_ui
 from fleet.gateway.write_limits import WriteLimiter
-from fleet.obs import configure_logging, count_unexpected, get_logger
+from fleet.obs import configure_logging, count_unexpected, get_logger, settle_collector
 from fleet.projections.meta import migrate
 from fleet.projections.personal_keys import PersonalKeys
 from fleet.settings import SettingsError, load_settings
@@ -183,6 +183,7 @@ def run() -> None:
         "starting", host=settings.http_host, port=settings.http_port, workers=settings.http_workers
     )
     many = settings.http_workers > 1
+    settle_collector()
     app: FastAPI | str = "fleet.gateway.main:worker_app" if many else create_app(settings)
     uvicorn.run(
         app,
