@@ -13,7 +13,15 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_serializer,
+    model_serializer,
+    model_validator,
+)
 
 from fleet.events.bounds import IdText, IpText
 
@@ -58,6 +66,21 @@ class CommandError(BaseModel):
     code: ErrorCode
     message: str
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ReplyPayload(BaseModel):
+    """Base of what an accepted command answers: frozen, every field on the wire."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class SparseReplyPayload(ReplyPayload):
+    """A payload whose optional fields left at ``None`` are not sent at all (the reply
+    carries the key only when there is something to say, e.g. a generated password)."""
+
+    @model_serializer(mode="wrap")
+    def _without_none(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return {key: value for key, value in handler(self).items() if value is not None}
 
 
 PayloadT = TypeVar("PayloadT")

@@ -10,11 +10,14 @@ from dataclasses import dataclass
 
 from fleet.events import ActorId, AggregateId, AggregateRef, CorrelationId
 from fleet.events.catalog import domain_registry
-from fleet.events.commands import CommandReply
+from fleet.events.commands import CommandReply, Reply
 from fleet.events.credentials import CREDENTIAL_AGGREGATE
 from fleet.events.directory import Directory, UserView, fold_user
 from fleet.events.executor_commands import (
+    BotChanged,
+    BotsPaused,
     FlattenPositions,
+    FlattensRequested,
     KillSwitch,
     PauseBot,
     ResumeBot,
@@ -52,17 +55,18 @@ async def _on_bot(
     try:
         stored = await deps.bots.execute(AggregateId(user_id), decide, actor=ActorId(actor))
     except BotRefused as exc:
-        return CommandReply.failure("conflict", str(exc))
+        return Reply[BotChanged].refused("conflict", str(exc)).wire()
     bot = await deps.bots.load(AggregateId(user_id))
-    return CommandReply.success(
+    changed = BotChanged(
         status=bot.status, session_id=bot.session_id, events=[e.id for e in stored]
     )
+    return Reply[BotChanged].accepted(changed).wire()
 
 
 async def start(command: StartBot, deps: ExecutorDeps) -> CommandReply:
     view = await user_view(deps.store, command.user_id)
     if view is None or not view.active:
-        return CommandReply.failure("not_found", "no such active user")
+        return Reply[BotChanged].refused("not_found", "no such active user").wire()
     conditions = StartConditions(
         role=view.role,
         credential_verified=view.credential == "verified",
@@ -114,7 +118,7 @@ async def kill_switch(command: KillSwitch, deps: ExecutorDeps) -> CommandReply:
             correlation_id=_correlation(command.correlation_id),
         )
         paused += bool(stored)
-    return CommandReply.success(paused=paused)
+    return Reply[BotsPaused].accepted(BotsPaused(paused=paused)).wire()
 
 
 async def flatten(command: FlattenPositions, deps: ExecutorDeps) -> CommandReply:
@@ -128,7 +132,7 @@ async def flatten(command: FlattenPositions, deps: ExecutorDeps) -> CommandReply
         await deps.bots.execute(
             AggregateId(user_id), lambda b: b.request_flatten(command.reason, actor), actor=actor
         )
-    return CommandReply.success(users=len(targets))
+    return Reply[FlattensRequested].accepted(FlattensRequested(users=len(targets))).wire()
 
 
 def _correlation(value: str | None) -> CorrelationId | None:
