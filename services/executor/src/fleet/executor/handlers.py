@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fleet.events import ActorId, AggregateId, AggregateRef, CorrelationId
-from fleet.events.catalog import domain_registry
 from fleet.events.commands import CommandReply, Reply
 from fleet.events.credentials import CREDENTIAL_AGGREGATE
 from fleet.events.directory import Directory, UserView, fold_user
@@ -28,8 +27,6 @@ from fleet.events.users import USER_AGGREGATE
 from fleet.eventstore import EventStore, Repository
 from fleet.executor.domain.bot import Bot, BotRefused, StartConditions
 
-REGISTRY = domain_registry()
-
 
 @dataclass
 class ExecutorDeps:
@@ -41,12 +38,15 @@ class ExecutorDeps:
 
 
 async def user_view(store: EventStore, user_id: str) -> UserView | None:
-    """The user's role, settings and credential, read from the log now."""
-    events = await store.load(AggregateRef(type=USER_AGGREGATE, id=AggregateId(user_id)))
+    """The user's role, settings and credential, read from the log now (the events as the
+    store's screen decoded them)."""
+    user = AggregateRef(type=USER_AGGREGATE, id=AggregateId(user_id))
+    events, _ = await store.load_stored(user)
     if not events:
         return None
-    events += await store.load(AggregateRef(type=CREDENTIAL_AGGREGATE, id=AggregateId(user_id)))
-    return fold_user(user_id, [REGISTRY.decode(envelope) for envelope in events])
+    credential = AggregateRef(type=CREDENTIAL_AGGREGATE, id=AggregateId(user_id))
+    events += (await store.load_stored(credential))[0]
+    return fold_user(user_id, [item.event for item in events])
 
 
 async def _on_bot(
