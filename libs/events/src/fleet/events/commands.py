@@ -3,6 +3,9 @@
 A command is sent to ``cmd.<service>.<name>`` (built by :func:`command_subject`); the
 handler answers a :class:`Reply`: ``ok`` with a typed payload, or an error (code, message,
 details). Domain failures are replies with an error code, never exceptions across the wire.
+Each command's payload is a :class:`ReplyPayload` declared beside it (``Authenticated`` for
+``Authenticate``, ``BotChanged`` for ``StartBot``...): handlers answer
+``Reply[Payload].accepted(...)``, callers read it with ``CommandReply.typed(Payload)``.
 
 On the wire every reply is ``{"ok", "data", "error"}``, a refusal's ``data`` being ``{}``;
 :class:`CommandReply` is the untyped view (``data`` a dict) that reads any of them, and

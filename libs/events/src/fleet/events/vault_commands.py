@@ -79,9 +79,10 @@ class RotateCredential(VaultCommand):
 
 
 class SignPayload(VaultCommand):
-    """Only executor identities may send it. Reply data: signature (lowercase hex) and
-    api_key (the X-BX-APIKEY header value) — never the secret. ``with_api_key=False`` skips
-    the API key (one Vault call instead of two) for an executor that already has it."""
+    """Only executor identities may send it. Reply: :class:`PayloadSigned`, the signature
+    (lowercase hex) and api_key (the X-BX-APIKEY header value) — never the secret.
+    ``with_api_key=False`` skips the API key (one Vault call instead of two) for an executor
+    that already has it."""
 
     name: ClassVar[str] = "sign"
     user_id: str
