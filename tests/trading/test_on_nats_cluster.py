@@ -167,9 +167,7 @@ def snapshot(engine: Engine, schema: str) -> dict[str, list[tuple[str, ...]]]:
 
 def checkpoint(engine: Engine, spec: ProjectionSpec) -> int:
     """The last sequence ``spec``'s live schema applied (0 before it exists)."""
-    found = ProjectionTables(engine, spec.projection, spec.registry).checkpoint(
-        spec.projection.schema
-    )
+    found = ProjectionTables(engine, spec.projection).checkpoint(spec.projection.schema)
     return found[1] if found else 0
 
 

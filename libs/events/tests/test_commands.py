@@ -65,3 +65,15 @@ def test_every_executor_command_has_its_own_subject() -> None:
     subjects = [command_subject(command) for command in EXECUTOR_COMMANDS]
     assert len(set(subjects)) == len(subjects)
     assert command_subject(StartBot) == "cmd.executor.start_bot"
+
+
+def test_a_sparse_payload_sends_only_what_it_has() -> None:
+    from fleet.events.auth_commands import AdminBootstrapped
+
+    existing = Reply[AdminBootstrapped].accepted(AdminBootstrapped(created=False, username="a"))
+    assert existing.wire().data == {"created": False, "username": "a"}
+    generated = AdminBootstrapped(created=True, username="a", user_id="u1", password="p")
+    wire = Reply[AdminBootstrapped].accepted(generated).wire()
+    assert list(wire.data) == ["created", "username", "user_id", "password"]
+    assert wire.typed(AdminBootstrapped).payload() == generated
+    assert existing.wire().typed(AdminBootstrapped).payload().password is None

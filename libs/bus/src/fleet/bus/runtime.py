@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import prometheus_client
 import uvicorn
@@ -72,6 +72,16 @@ def make_broker(settings: ServiceSettings) -> NatsBroker:
     )
 
 
+class Worker(Protocol):
+    """What a service runs beside its command subscribers, on the broker's connection."""
+
+    async def start(self, nc: Client) -> None:
+        """Start on the process's one NATS connection."""
+
+    async def stop(self) -> None:
+        """Stop (a shutdown hook: bounded by :data:`STOP_BUDGET_S`)."""
+
+
 @dataclass
 class ServiceRuntime:
     """What a service process runs: its broker, its health probes, what it is.
@@ -103,6 +113,14 @@ class ServiceRuntime:
             app.after_startup(hook)
         else:
             app.on_startup(hook)
+
+    def run_worker(self, worker: Worker, *, after_broker: bool = False) -> AsgiFastStream:
+        """The service's ASGI app (:meth:`asgi`) with ``worker`` started on the broker's
+        connection (:meth:`on_connected`) and stopped at shutdown."""
+        app = self.asgi()
+        self.on_connected(app, worker.start, after_broker=after_broker)
+        app.on_shutdown(worker.stop)
+        return app
 
     def _connection(self) -> Client | None:
         """The broker's connection, or ``None`` before it connected (FastStream's state

@@ -17,8 +17,8 @@ from sqlalchemy import create_engine
 
 from fleet.cli.notifications import start_notifications
 from fleet.cli.state import Part, StackState
-from fleet.events.auth_commands import BootstrapAdmin
-from fleet.events.commands import CommandReply, command_subject
+from fleet.events.auth_commands import AdminBootstrapped, BootstrapAdmin
+from fleet.events.commands import Reply, command_subject
 from fleet.eventstore import ensure_domain_stream
 from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.projections.meta import migrate
@@ -92,20 +92,21 @@ def bootstrap_admin(ask: Ask, env: Mapping[str, str], say: Callable[[str], None]
     )
     try:
         answer = ask(command_subject(command), command.model_dump_json().encode())
-        reply = CommandReply.model_validate_json(answer)
+        reply = Reply[AdminBootstrapped].model_validate_json(answer)
     except _NO_ANSWER as exc:  # say so and keep the stack up
         say(f"first admin not created: auth did not answer ({type(exc).__name__})")
         return
-    data = reply.data
-    if reply.error is not None:
-        say(f"first admin not created: {reply.error.message}; use fleet admin create")
-    elif data.get("password"):
+    admin = reply.data
+    if admin is None:
+        reason = reply.error.message if reply.error else "no reason given"
+        say(f"first admin not created: {reason}; use fleet admin create")
+    elif admin.password:
         say(
-            f"first admin: {data['username']}, one-time password {data['password']} "
+            f"first admin: {admin.username}, one-time password {admin.password} "
             "(shown once; to be changed at the first login)"
         )
-    elif data.get("created"):
-        say(f"first admin: {data['username']} created")
+    elif admin.created:
+        say(f"first admin: {admin.username} created")
 
 
 @dataclass

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from fleet.events.bounds import UserAgentText
-from fleet.events.commands import Command
+from fleet.events.commands import Command, ReplyPayload, SparseReplyPayload
 from fleet.events.users import Role
 
 
@@ -37,10 +35,8 @@ class Authenticate(AuthCommand):
     user_agent: UserAgentText = ""
 
 
-class Authenticated(BaseModel):
+class Authenticated(ReplyPayload):
     """What an accepted :class:`Authenticate` answers (``Reply[Authenticated]``)."""
-
-    model_config = ConfigDict(frozen=True)
 
     user_id: str
     username: str
@@ -107,7 +103,7 @@ class UpdateTradingSettings(AuthCommand):
 
 
 class CreateAccessToken(AuthCommand):
-    """Reply data: token_id and the token itself, shown to its owner once."""
+    """Reply: :class:`TokenIssued` (the token itself, shown to its owner once)."""
 
     name: ClassVar[str] = "create_access_token"
     user_id: str
@@ -123,7 +119,7 @@ class RevokeAccessToken(AuthCommand):
 
 
 class RevokeAllAccessTokens(AuthCommand):
-    """Every live token of ``user_id`` (logout everywhere). Reply data: revoked (count)."""
+    """Every live token of ``user_id`` (logout everywhere). Reply: :class:`TokensRevoked`."""
 
     name: ClassVar[str] = "revoke_all_access_tokens"
     user_id: str
@@ -133,11 +129,55 @@ class BootstrapAdmin(AuthCommand):
     """Create the first admin, only when no active admin exists (``fleet up``).
 
     ``password`` None: a one-time password is generated (must be changed at first login).
-    Reply data: created (bool), username, and password only when it was generated."""
+    Reply: :class:`AdminBootstrapped`."""
 
     name: ClassVar[str] = "bootstrap_admin"
     username: str = "admin"
     email: str = ""
+    password: str | None = None
+
+
+class UserRegistered(ReplyPayload):
+    """What an accepted :class:`CreateUser` answers."""
+
+    user_id: str
+
+
+class AccountChanged(ReplyPayload):
+    """What the account changes answer (password, role, activation, e-mail, grant,
+    settings, deletion, a token's revocation): whether the log changed."""
+
+    status: Literal["changed", "unchanged"]
+
+
+class UnlockAnswered(ReplyPayload):
+    """What an accepted :class:`UnlockUser` answers."""
+
+    status: Literal["unlocked", "not_locked"]
+
+
+class TokenIssued(ReplyPayload):
+    """What an accepted :class:`CreateAccessToken` answers."""
+
+    token_id: str
+    token: str
+    expires_at: str  # ISO 8601, UTC
+
+
+class TokensRevoked(ReplyPayload):
+    """What an accepted :class:`RevokeAllAccessTokens` answers."""
+
+    status: Literal["revoked"] = "revoked"
+    revoked: int
+
+
+class AdminBootstrapped(SparseReplyPayload):
+    """What :class:`BootstrapAdmin` answers: ``user_id`` only when it created the admin,
+    ``password`` only when it generated one."""
+
+    created: bool
+    username: str
+    user_id: str | None = None
     password: str | None = None
 
 

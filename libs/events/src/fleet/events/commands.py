@@ -3,6 +3,9 @@
 A command is sent to ``cmd.<service>.<name>`` (built by :func:`command_subject`); the
 handler answers a :class:`Reply`: ``ok`` with a typed payload, or an error (code, message,
 details). Domain failures are replies with an error code, never exceptions across the wire.
+Each command's payload is a :class:`ReplyPayload` declared beside it (``Authenticated`` for
+``Authenticate``, ``BotChanged`` for ``StartBot``...): handlers answer
+``Reply[Payload].accepted(...)``, callers read it with ``CommandReply.typed(Payload)``.
 
 On the wire every reply is ``{"ok", "data", "error"}``, a refusal's ``data`` being ``{}``;
 :class:`CommandReply` is the untyped view (``data`` a dict) that reads any of them, and
@@ -13,7 +16,15 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_serializer,
+    model_serializer,
+    model_validator,
+)
 
 from fleet.events.bounds import IdText, IpText
 
@@ -58,6 +69,21 @@ class CommandError(BaseModel):
     code: ErrorCode
     message: str
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ReplyPayload(BaseModel):
+    """Base of what an accepted command answers: frozen, every field on the wire."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class SparseReplyPayload(ReplyPayload):
+    """A payload whose optional fields left at ``None`` are not sent at all (the reply
+    carries the key only when there is something to say, e.g. a generated password)."""
+
+    @model_serializer(mode="wrap")
+    def _without_none(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return {key: value for key, value in handler(self).items() if value is not None}
 
 
 PayloadT = TypeVar("PayloadT")

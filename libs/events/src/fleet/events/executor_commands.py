@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from fleet.events.bounds import IdText, ReasonText
-from fleet.events.commands import Command
+from fleet.events.commands import Command, ReplyPayload
+from fleet.events.directory import BotStatus
 
 
 class ExecutorCommand(Command):
@@ -15,14 +16,14 @@ class ExecutorCommand(Command):
 
 
 class StartBot(ExecutorCommand):
-    """Reply data: status, session_id."""
+    """Reply: :class:`BotChanged`."""
 
     name: ClassVar[str] = "start_bot"
     user_id: IdText
 
 
 class PauseBot(ExecutorCommand):
-    """Pause keeps positions and stops new entries. Reply data: status."""
+    """Pause keeps positions and stops new entries. Reply: :class:`BotChanged`."""
 
     name: ClassVar[str] = "pause_bot"
     user_id: IdText
@@ -43,7 +44,7 @@ class StopBot(ExecutorCommand):
 
 
 class KillSwitch(ExecutorCommand):
-    """Admin: pause every running bot at once. Reply data: paused (count)."""
+    """Admin: pause every running bot at once. Reply: :class:`BotsPaused`."""
 
     name: ClassVar[str] = "kill_switch"
     reason: ReasonText = "kill switch"
@@ -51,11 +52,31 @@ class KillSwitch(ExecutorCommand):
 
 class FlattenPositions(ExecutorCommand):
     """Admin: close every position of one user (``user_id``) or of all users (``None``).
-    Reply data: users (count)."""
+    Reply: :class:`FlattensRequested`."""
 
     name: ClassVar[str] = "flatten"
     user_id: IdText | None = None
     reason: ReasonText = "flatten requested by an admin"
+
+
+class BotChanged(ReplyPayload):
+    """What start, pause, resume and stop answer: the bot as the log says after it."""
+
+    status: BotStatus
+    session_id: str | None
+    events: list[str]  # ids of the events the command appended (none: nothing changed)
+
+
+class BotsPaused(ReplyPayload):
+    """What :class:`KillSwitch` answers."""
+
+    paused: int
+
+
+class FlattensRequested(ReplyPayload):
+    """What :class:`FlattenPositions` answers: to how many users it was sent."""
+
+    users: int
 
 
 EXECUTOR_COMMANDS: tuple[type[ExecutorCommand], ...] = (

@@ -14,7 +14,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fleet.events.commands import Command
+from fleet.events.commands import Command, ReplyPayload
 from fleet.events.registry import DomainEvent
 
 NOTIFICATION_AGGREGATE = "notification"
@@ -86,6 +86,12 @@ class SetNotificationPreferences(Command):
     kinds: dict[str, ChannelChoice] = {}
     default: ChannelChoice = ChannelChoice()
     webhook_url: str | None = Field(default=None, max_length=2000)
+
+
+class PreferencesStored(ReplyPayload):
+    """What an accepted :class:`SetNotificationPreferences` answers: the event's sequence."""
+
+    sequence: int
 
 
 NOTIFICATION_EVENTS: tuple[type[DomainEvent], ...] = (

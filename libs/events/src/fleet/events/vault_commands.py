@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from fleet.events.commands import Command
+from fleet.events.commands import Command, ReplyPayload, SparseReplyPayload
 from fleet.events.credentials import BingxEnvironment
 
 
@@ -27,10 +27,8 @@ class GetWrappingKey(VaultCommand):
     name: ClassVar[str] = "wrapping_key"
 
 
-class WrappingKeyIssued(BaseModel):
+class WrappingKeyIssued(ReplyPayload):
     """What :class:`GetWrappingKey` answers (``Reply[WrappingKeyIssued]``)."""
-
-    model_config = ConfigDict(frozen=True)
 
     public_key: str  # PEM
     key_id: str  # SHA-256 hex of its DER
@@ -52,10 +50,8 @@ class ConnectCredential(VaultCommand):
     environment: BingxEnvironment = "live"  # "demo": BingX VST, verified on VST's hosts
 
 
-class CredentialConnected(BaseModel):
+class CredentialConnected(ReplyPayload):
     """What an accepted :class:`ConnectCredential` answers (``Reply[CredentialConnected]``)."""
-
-    model_config = ConfigDict(frozen=True)
 
     status: Literal["verified"] = "verified"
     account_type: str
@@ -83,14 +79,43 @@ class RotateCredential(VaultCommand):
 
 
 class SignPayload(VaultCommand):
-    """Only executor identities may send it. Reply data: signature (lowercase hex) and
-    api_key (the X-BX-APIKEY header value) — never the secret. ``with_api_key=False`` skips
-    the API key (one Vault call instead of two) for an executor that already has it."""
+    """Only executor identities may send it. Reply: :class:`PayloadSigned`, the signature
+    (lowercase hex) and api_key (the X-BX-APIKEY header value) — never the secret.
+    ``with_api_key=False`` skips the API key (one Vault call instead of two) for an executor
+    that already has it."""
 
     name: ClassVar[str] = "sign"
     user_id: str
     payload: str
     with_api_key: bool = True
+
+
+class CredentialChecked(ReplyPayload):
+    """What an accepted :class:`VerifyCredential` answers."""
+
+    status: Literal["verified"] = "verified"
+    balance: str  # a decimal, as text
+    recovered: bool  # it had failed before this check
+
+
+class CredentialShredded(ReplyPayload):
+    """What an accepted :class:`DisconnectCredential` answers."""
+
+    status: Literal["disconnected"] = "disconnected"
+
+
+class ApiKeyRewrapped(ReplyPayload):
+    """What an accepted :class:`RotateCredential` answers."""
+
+    status: Literal["rotated"] = "rotated"
+    key_version: int
+
+
+class PayloadSigned(SparseReplyPayload):
+    """What an accepted :class:`SignPayload` answers (``api_key`` only when asked for)."""
+
+    signature: str
+    api_key: str | None = None
 
 
 VAULT_COMMANDS: tuple[type[VaultCommand], ...] = (

@@ -18,6 +18,7 @@ from fleet.events import (
 )
 from fleet.events.aggregate import AggregateT, idempotent_id
 from fleet.eventstore.errors import ConcurrencyError
+from fleet.eventstore.reading import event_read_by
 from fleet.eventstore.store import EventStore
 
 
@@ -38,9 +39,8 @@ class Repository(Generic[AggregateT]):
         """Replay every event of the aggregate into a fresh instance."""
         aggregate = self._factory(aggregate_id)
         stored, version = await self._store.load_stored(aggregate.ref)
-        same = self._registry is self._store.registry  # then decoded once, by the screen
         for item in stored:
-            aggregate.apply(item.event if same else self._registry.decode(item.envelope))
+            aggregate.apply(event_read_by(self._registry, self._store, item))
         aggregate.version = version
         return aggregate
 

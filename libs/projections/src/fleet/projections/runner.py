@@ -7,11 +7,13 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import Engine
 
-from fleet.events import Envelope, EventRegistry
+from fleet.events import EventRegistry
 from fleet.eventstore import EventStore
+from fleet.eventstore.reading import event_read_by
 from fleet.eventstore.store import StoredEvent
 from fleet.projections.errors import CheckpointMoved
 from fleet.projections.projection import Projection
@@ -56,7 +58,7 @@ class ProjectionRunner:
     ) -> None:
         self.store = store
         self.projection = projection
-        self.tables = ProjectionTables(engine, projection, registry)
+        self.tables = ProjectionTables(engine, projection, partial(event_read_by, registry, store))
         self.batch_size = batch_size
 
     async def prepare(self) -> None:
@@ -137,11 +139,11 @@ class ProjectionRunner:
     ) -> None:
         # A quarantined position (not a valid event) is passed over, not applied: the
         # checkpoint still moves past it, so the read model neither stops nor lags on it.
-        events: list[Envelope] = []
+        events: list[StoredEvent] = []
         start = last + 1
         async for item in self.store.follow(from_sequence=start):
             if isinstance(item, StoredEvent):
-                events.append(item.envelope)
+                events.append(item)
                 sequence = item.envelope.sequence or 0
             else:
                 sequence = item.quarantined.sequence
@@ -166,7 +168,7 @@ async def _next_batch(batches: asyncio.Queue[_Batch], reader: asyncio.Task[None]
 
 @dataclass(frozen=True)
 class _Batch:
-    events: list[Envelope]
+    events: list[StoredEvent]
     pending: int
     start: int  # the first stream sequence this batch covers
     through: int  # the last stream sequence this batch covers (quarantined ones included)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import attrgetter
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from fleet.events import Envelope, EventRegistry
+from fleet.events import DomainEvent
+from fleet.eventstore.store import StoredEvent
 from fleet.projections.checkpoint import (
     checkpoint_metadata,
     checkpoint_table,
@@ -28,12 +30,21 @@ _UNLOCK = text("SELECT pg_advisory_unlock(hashtext(:key))")
 
 
 class ProjectionTables:
-    """Applies events of one projection to the tables of one PostgreSQL schema."""
+    """Applies events of one projection to the tables of one PostgreSQL schema.
 
-    def __init__(self, engine: Engine, projection: Projection, registry: EventRegistry) -> None:
+    ``read_event`` gives the event of what was read as the projection's registry reads it
+    (:func:`fleet.eventstore.reading.event_read_by`; by default the event the store's
+    screen decoded): a failure to read it fails the event like a failing handler."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        projection: Projection,
+        read_event: Callable[[StoredEvent], DomainEvent] = attrgetter("event"),
+    ) -> None:
         self.engine = engine
         self.projection = projection
-        self.registry = registry
+        self.read_event = read_event
 
     def lock(self, schema: str) -> Connection:
         """Wait for PostgreSQL's advisory lock of ``schema`` (processes sharing a database
@@ -85,7 +96,7 @@ class ProjectionTables:
     def apply(
         self,
         schema: str,
-        batch: Sequence[Envelope],
+        batch: Sequence[StoredEvent],
         through: int | None = None,
         start: int | None = None,
     ) -> int:
@@ -98,19 +109,20 @@ class ProjectionTables:
         """
         if not batch and (through is None or start is None):
             raise ValueError("an empty batch needs its start and through sequences")
-        first = start if start is not None else batch[0].sequence or 0
-        end = through if through is not None else batch[-1].sequence or 0
+        first = start if start is not None else batch[0].envelope.sequence or 0
+        end = through if through is not None else batch[-1].envelope.sequence or 0
         try:
             return self._apply(schema, batch, first, end)
         except ProjectionFailed:
             if len(batch) == 1:
                 raise
-        for envelope in batch:
-            self._apply(schema, [envelope], first, envelope.sequence or 0)
-            first = (envelope.sequence or 0) + 1
+        for stored in batch:
+            sequence = stored.envelope.sequence or 0
+            self._apply(schema, [stored], first, sequence)
+            first = sequence + 1
         raise AssertionError("a batch that failed as a whole succeeded event by event")
 
-    def _apply(self, schema: str, batch: Sequence[Envelope], start: int, through: int) -> int:
+    def _apply(self, schema: str, batch: Sequence[StoredEvent], start: int, through: int) -> int:
         with self.engine.begin() as raw:
             connection = _in_schema(raw, schema)
             stored = read_checkpoint(connection, lock=True)
@@ -120,17 +132,17 @@ class ProjectionTables:
             if start > last + 1:
                 raise CheckpointMoved(last)  # a rebuild swapped tables in behind us
             tx = ProjectionTx(connection, schema)
-            for envelope in batch:
-                if (envelope.sequence or 0) > last:
-                    self._apply_one(tx, envelope)
+            for item in batch:
+                if (item.envelope.sequence or 0) > last:
+                    self._apply_one(tx, item)
             tx.flush()
             write_checkpoint(connection, through)
             return through
 
-    def _apply_one(self, tx: ProjectionTx, envelope: Envelope) -> None:
+    def _apply_one(self, tx: ProjectionTx, stored: StoredEvent) -> None:
+        envelope = stored.envelope
         try:
-            event = self.registry.decode(envelope)
-            self.projection.apply(tx, event, envelope)
+            self.projection.apply(tx, self.read_event(stored), envelope)
         except Exception as exc:
             raise ProjectionFailed(
                 self.projection.name, envelope.sequence, envelope.type, f"{exc}"

@@ -8,28 +8,33 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from typing import NotRequired, TypedDict, TypeVar, Unpack
 
 import stamina
 
 T = TypeVar("T")
 
 RetryOn = type[Exception] | tuple[type[Exception], ...] | Callable[[Exception], bool]
+GROWTH = 2.0  # each pause twice the previous one, unless a caller says otherwise
 
 
-def attempts_of(
-    on: RetryOn,
-    *,
-    attempts: int,
-    first_pause_s: float,
-    jitter_s: float,
-    growth: float = 2.0,
-) -> AsyncIterator[stamina.Attempt]:
+class Backoff(TypedDict):
+    """The figures of a retry, given as keywords to every function here: ``attempts``
+    tries, pauses from ``first_pause_s`` growing by ``growth`` (:data:`GROWTH` when not
+    given), jitter taking up to ``jitter_s / first_pause_s`` of each pause off."""
+
+    attempts: int
+    first_pause_s: float
+    jitter_s: float
+    growth: NotRequired[float]
+
+
+def attempts_of(on: RetryOn, **backoff: Unpack[Backoff]) -> AsyncIterator[stamina.Attempt]:
     """``attempts`` tries of a block (``async for attempt in ...: with attempt: ...``),
-    retried on ``on`` (exception types, or a predicate) after pauses of
-    ``first_pause_s``, then ``growth`` times the previous one; jitter takes up to
-    ``jitter_s / first_pause_s`` of each pause off (up to ``jitter_s`` off the first). The
-    last failure is raised."""
+    retried on ``on`` (exception types, or a predicate) after the pauses of ``backoff``
+    (up to ``jitter_s`` off the first). The last failure is raised."""
+    attempts, first_pause_s = backoff["attempts"], backoff["first_pause_s"]
+    jitter_s, growth = backoff["jitter_s"], backoff.get("growth", GROWTH)
     return stamina.retry_context(
         on=on,
         attempts=attempts,
@@ -41,44 +46,26 @@ def attempts_of(
     )
 
 
-async def retried(
-    call: Callable[[], Awaitable[T]],
-    on: RetryOn,
-    *,
-    attempts: int,
-    first_pause_s: float,
-    jitter_s: float,
-    growth: float = 2.0,
-) -> T:
+async def retried(call: Callable[[], Awaitable[T]], on: RetryOn, **backoff: Unpack[Backoff]) -> T:
     """``await call()`` as :func:`attempts_of` would retry it, with the first try outside
     stamina: a hot path (every append, every BingX read, every order) builds no retry
     state unless it fails (building it cost ~10 % of the executor's CPU in
     ``bench/fanout.py``)."""
-    return await retried_numbered(
-        lambda _number: call(),
-        on,
-        attempts=attempts,
-        first_pause_s=first_pause_s,
-        jitter_s=jitter_s,
-        growth=growth,
-    )
+    return await retried_numbered(lambda _number: call(), on, **backoff)
 
 
 async def retried_numbered(
-    call: Callable[[int], Awaitable[T]],
-    on: RetryOn,
-    *,
-    attempts: int,
-    first_pause_s: float,
-    jitter_s: float,
-    growth: float = 2.0,
+    call: Callable[[int], Awaitable[T]], on: RetryOn, **backoff: Unpack[Backoff]
 ) -> T:
     """As :func:`retried`, ``call`` told which attempt it is (1 to ``attempts``)."""
+    attempts = backoff["attempts"]
     try:
         return await call(1)
     except Exception as exc:
         if attempts <= 1 or not _retryable(on, exc):
             raise
+    first_pause_s, jitter_s = backoff["first_pause_s"], backoff["jitter_s"]
+    growth = backoff.get("growth", GROWTH)
     await asyncio.sleep(max(0.0, first_pause_s - random.uniform(0, jitter_s)))  # noqa: S311
     async for attempt in attempts_of(
         on,

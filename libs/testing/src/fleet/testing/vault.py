@@ -9,7 +9,7 @@ from typing import Any
 from nats.aio.client import Client
 
 from fleet.events.commands import CommandReply, command_subject
-from fleet.events.vault_commands import ConnectCredential, GetWrappingKey
+from fleet.events.vault_commands import ConnectCredential, GetWrappingKey, WrappingKeyIssued
 from fleet.vaultwrap import WrappingKey
 
 # OpenBao makes its RSA-4096 wrapping key on the first request: several seconds on a busy box
@@ -24,9 +24,8 @@ async def wrapping_key_of(nc: Client) -> WrappingKey:
         request.model_dump_json().encode(),
         timeout=WRAPPING_KEY_TIMEOUT_S,
     )
-    reply = CommandReply.model_validate_json(answer.data)
-    assert reply.ok, reply
-    return WrappingKey.from_pem(str(reply.data["public_key"]))
+    issued = CommandReply.model_validate_json(answer.data).typed(WrappingKeyIssued).payload()
+    return WrappingKey.from_pem(issued.public_key)
 
 
 def wrapped_connect(

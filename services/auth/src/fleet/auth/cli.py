@@ -12,7 +12,7 @@ import asyncio
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -60,7 +60,7 @@ async def _quiet(_error: Exception) -> None:
     """nats-py logs a traceback per failed attempt unless given an error callback."""
 
 
-async def _ask(url: str, subject: str, body: bytes) -> dict[str, Any]:
+async def _ask(url: str, subject: str, body: bytes) -> bytes:
     import nats
 
     try:  # one attempt (nats-py retries 0 = forever), bounded in time either way
@@ -82,7 +82,8 @@ async def _ask(url: str, subject: str, body: bytes) -> dict[str, Any]:
         raise CannotAsk("the auth service does not answer") from exc
     finally:
         await nc.close()
-    return dict(json.loads(answer.data))
+    data: bytes = answer.data
+    return data
 
 
 def _fail(message: str) -> typer.Exit:
@@ -113,20 +114,22 @@ def create(
     ] = Path(".fleet"),
 ) -> None:
     """Create an admin (prompts for the password, or reads FLEET_ADMIN_PASSWORD)."""
-    from fleet.events.auth_commands import CreateUser
-    from fleet.events.commands import command_subject
+    from fleet.events.auth_commands import CreateUser, UserRegistered
+    from fleet.events.commands import Reply, command_subject
 
     try:
         display, address = check_username(username), check_email(email)
         url = nats_url or nats_url_from(data_dir.resolve())
         password = _password(display)
         command = CreateUser(username=display, password=password, email=address, role="admin")
-        reply = asyncio.run(_ask(url, command_subject(command), command.model_dump_json().encode()))
+        answer = asyncio.run(
+            _ask(url, command_subject(command), command.model_dump_json().encode())
+        )
     except InvalidInput as exc:
         raise _fail(f"{exc.field}: {exc}") from None
     except CannotAsk as exc:
         raise _fail(str(exc)) from None
-    if not reply.get("ok"):
-        error = reply.get("error") or {}
-        raise _fail(str(error.get("message", "refused")))
-    typer.echo(f"admin {display} created (user id {reply['data']['user_id']})")
+    reply = Reply[UserRegistered].model_validate_json(answer)
+    if reply.data is None:
+        raise _fail(reply.error.message if reply.error else "refused")
+    typer.echo(f"admin {display} created (user id {reply.data.user_id})")

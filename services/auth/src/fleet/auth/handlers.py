@@ -11,6 +11,8 @@ from fleet.auth.domain.identity import check_email, check_username, new_user_id
 from fleet.auth.domain.password_policy import check_password, generate_password
 from fleet.auth.errors import Forbidden, InvalidInput, NotFound
 from fleet.events.auth_commands import (
+    AccountChanged,
+    AdminBootstrapped,
     BootstrapAdmin,
     ChangeEmail,
     ChangeRole,
@@ -22,16 +24,21 @@ from fleet.events.auth_commands import (
     RevokeAccessToken,
     RevokeAllAccessTokens,
     SetActive,
+    TokenIssued,
+    TokensRevoked,
+    UnlockAnswered,
     UnlockUser,
     UpdateTradingSettings,
+    UserRegistered,
 )
-from fleet.events.commands import Command, CommandReply
+from fleet.events.commands import Command, CommandReply, Reply
 from fleet.events.ids import UserId
 from fleet.events.users import Role
 
 
 def _status(changed: bool) -> CommandReply:
-    return CommandReply.success(status="changed" if changed else "unchanged")
+    outcome = AccountChanged(status="changed" if changed else "unchanged")
+    return Reply[AccountChanged].accepted(outcome).wire()
 
 
 async def create_user(command: CreateUser, deps: AuthDeps) -> CommandReply:
@@ -43,7 +50,7 @@ async def create_user(command: CreateUser, deps: AuthDeps) -> CommandReply:
         command.password,
         must_change=command.must_change_password,
     )
-    return CommandReply.success(user_id=user_id)
+    return Reply[UserRegistered].accepted(UserRegistered(user_id=user_id)).wire()
 
 
 async def _register(
@@ -78,7 +85,8 @@ async def _register(
 async def bootstrap_admin(command: BootstrapAdmin, deps: AuthDeps) -> CommandReply:
     """The first admin, only while no active admin exists (``fleet up`` on a fresh log)."""
     if await accounts.active_admins(deps):
-        return CommandReply.success(created=False, username=command.username)
+        existing = AdminBootstrapped(created=False, username=command.username)
+        return Reply[AdminBootstrapped].accepted(existing).wire()
     password = command.password or generate_password(command.username)
     user_id = await _register(
         deps,
@@ -87,10 +95,13 @@ async def bootstrap_admin(command: BootstrapAdmin, deps: AuthDeps) -> CommandRep
         password,
         must_change=command.password is None,
     )
-    data: dict[str, object] = {"created": True, "username": command.username, "user_id": user_id}
-    if command.password is None:
-        data["password"] = password  # generated: shown once, by fleet up
-    return CommandReply.success(**data)
+    created = AdminBootstrapped(
+        created=True,
+        username=command.username,
+        user_id=user_id,
+        password=password if command.password is None else None,  # generated: shown once
+    )
+    return Reply[AdminBootstrapped].accepted(created).wire()
 
 
 async def reset_password(command: ResetPassword, deps: AuthDeps) -> CommandReply:
@@ -157,7 +168,8 @@ async def unlock_user(command: UnlockUser, deps: AuthDeps) -> CommandReply:
     unlocked = await execute(
         deps.users, command.user_id, lambda u: u.unlock(now, deps.policy), command
     )
-    return CommandReply.success(status="unlocked" if unlocked else "not_locked")
+    outcome = UnlockAnswered(status="unlocked" if unlocked else "not_locked")
+    return Reply[UnlockAnswered].accepted(outcome).wire()
 
 
 async def change_email(command: ChangeEmail, deps: AuthDeps) -> CommandReply:
@@ -211,7 +223,8 @@ async def create_access_token(command: CreateAccessToken, deps: AuthDeps) -> Com
     expires_at = await execute(
         deps.users, user.id, lambda u: u.create_token(request, deps.token_rules, now), command
     )
-    return CommandReply.success(token_id=token_id, token=token, expires_at=expires_at.isoformat())
+    issued = TokenIssued(token_id=token_id, token=token, expires_at=expires_at.isoformat())
+    return Reply[TokenIssued].accepted(issued).wire()
 
 
 async def revoke_access_token(command: RevokeAccessToken, deps: AuthDeps) -> CommandReply:
@@ -224,4 +237,4 @@ async def revoke_all_access_tokens(command: RevokeAllAccessTokens, deps: AuthDep
     """Every live token of the user (logout everywhere, an admin's revocation)."""
     await load_user(deps, command.user_id)
     revoked = await execute(deps.users, command.user_id, lambda u: u.revoke_all_tokens(), command)
-    return CommandReply.success(status="revoked", revoked=revoked)
+    return Reply[TokensRevoked].accepted(TokensRevoked(revoked=revoked)).wire()

@@ -21,7 +21,12 @@ from fleet.auth.domain.login_policy import pair_key, source_key
 from fleet.auth.domain.password_policy import check_password
 from fleet.auth.domain.user import User
 from fleet.auth.errors import Forbidden, InvalidInput, Throttled, Unauthenticated
-from fleet.events.auth_commands import Authenticate, Authenticated, ChangePassword
+from fleet.events.auth_commands import (
+    AccountChanged,
+    Authenticate,
+    Authenticated,
+    ChangePassword,
+)
 from fleet.events.commands import Command, CommandReply, Reply
 from fleet.events.personal import ERASED
 
@@ -115,4 +120,4 @@ async def change_password(command: ChangePassword, deps: AuthDeps) -> CommandRep
         lambda u: u.set_password(password_hash, "changed", must_change=False),
         command,
     )
-    return CommandReply.success(status="changed")
+    return Reply[AccountChanged].accepted(AccountChanged(status="changed")).wire()

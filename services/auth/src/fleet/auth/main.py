@@ -123,10 +123,7 @@ def create_app(settings: AuthSettings) -> AsgiFastStream:
     worker = AuthWorker(settings)
     register(broker, worker.deps)
     runtime = ServiceRuntime(settings, broker, note=NOTE)
-    app = runtime.asgi()
-    runtime.on_connected(app, worker.start)
-    app.on_shutdown(worker.stop)
-    return app
+    return runtime.run_worker(worker)
 
 
 def run() -> None:

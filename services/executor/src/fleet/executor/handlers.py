@@ -9,12 +9,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fleet.events import ActorId, AggregateId, AggregateRef, CorrelationId
-from fleet.events.catalog import domain_registry
-from fleet.events.commands import CommandReply
+from fleet.events.commands import CommandReply, Reply
 from fleet.events.credentials import CREDENTIAL_AGGREGATE
 from fleet.events.directory import Directory, UserView, fold_user
 from fleet.events.executor_commands import (
+    BotChanged,
+    BotsPaused,
     FlattenPositions,
+    FlattensRequested,
     KillSwitch,
     PauseBot,
     ResumeBot,
@@ -24,8 +26,6 @@ from fleet.events.executor_commands import (
 from fleet.events.users import USER_AGGREGATE
 from fleet.eventstore import EventStore, Repository
 from fleet.executor.domain.bot import Bot, BotRefused, StartConditions
-
-REGISTRY = domain_registry()
 
 
 @dataclass
@@ -38,12 +38,15 @@ class ExecutorDeps:
 
 
 async def user_view(store: EventStore, user_id: str) -> UserView | None:
-    """The user's role, settings and credential, read from the log now."""
-    events = await store.load(AggregateRef(type=USER_AGGREGATE, id=AggregateId(user_id)))
+    """The user's role, settings and credential, read from the log now (the events as the
+    store's screen decoded them)."""
+    user = AggregateRef(type=USER_AGGREGATE, id=AggregateId(user_id))
+    events, _ = await store.load_stored(user)
     if not events:
         return None
-    events += await store.load(AggregateRef(type=CREDENTIAL_AGGREGATE, id=AggregateId(user_id)))
-    return fold_user(user_id, [REGISTRY.decode(envelope) for envelope in events])
+    credential = AggregateRef(type=CREDENTIAL_AGGREGATE, id=AggregateId(user_id))
+    events += (await store.load_stored(credential))[0]
+    return fold_user(user_id, [item.event for item in events])
 
 
 async def _on_bot(
@@ -52,17 +55,18 @@ async def _on_bot(
     try:
         stored = await deps.bots.execute(AggregateId(user_id), decide, actor=ActorId(actor))
     except BotRefused as exc:
-        return CommandReply.failure("conflict", str(exc))
+        return Reply[BotChanged].refused("conflict", str(exc)).wire()
     bot = await deps.bots.load(AggregateId(user_id))
-    return CommandReply.success(
+    changed = BotChanged(
         status=bot.status, session_id=bot.session_id, events=[e.id for e in stored]
     )
+    return Reply[BotChanged].accepted(changed).wire()
 
 
 async def start(command: StartBot, deps: ExecutorDeps) -> CommandReply:
     view = await user_view(deps.store, command.user_id)
     if view is None or not view.active:
-        return CommandReply.failure("not_found", "no such active user")
+        return Reply[BotChanged].refused("not_found", "no such active user").wire()
     conditions = StartConditions(
         role=view.role,
         credential_verified=view.credential == "verified",
@@ -114,7 +118,7 @@ async def kill_switch(command: KillSwitch, deps: ExecutorDeps) -> CommandReply:
             correlation_id=_correlation(command.correlation_id),
         )
         paused += bool(stored)
-    return CommandReply.success(paused=paused)
+    return Reply[BotsPaused].accepted(BotsPaused(paused=paused)).wire()
 
 
 async def flatten(command: FlattenPositions, deps: ExecutorDeps) -> CommandReply:
@@ -128,7 +132,7 @@ async def flatten(command: FlattenPositions, deps: ExecutorDeps) -> CommandReply
         await deps.bots.execute(
             AggregateId(user_id), lambda b: b.request_flatten(command.reason, actor), actor=actor
         )
-    return CommandReply.success(users=len(targets))
+    return Reply[FlattensRequested].accepted(FlattensRequested(users=len(targets))).wire()
 
 
 def _correlation(value: str | None) -> CorrelationId | None:

@@ -26,10 +26,7 @@ def create_app(settings: ExecutorSettings) -> AsgiFastStream:
         return None
 
     runtime.probes["directory"] = caught_up
-    app = runtime.asgi()
-    runtime.on_connected(app, worker.start)
-    app.on_shutdown(worker.stop)
-    return app
+    return runtime.run_worker(worker)
 
 
 def run() -> None:

@@ -7,7 +7,7 @@ names the field; nothing a client can send produces a stack trace or a 500.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,6 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fleet.events.commands import CommandReply
 from fleet.events.errors import FleetError
 from fleet.obs import count_unexpected, get_logger
+
+PayloadT = TypeVar("PayloadT")
 
 # How a service's refusal reaches the client (CommandReply error codes).
 REPLY_STATUS: dict[str, int] = {
@@ -100,11 +102,15 @@ def from_reply(reply: CommandReply) -> GatewayError:
     )
 
 
-def check(reply: CommandReply) -> dict[str, Any]:
-    """The reply's data, or the mapped error raised."""
+def check(reply: CommandReply, answer: type[PayloadT]) -> PayloadT:
+    """The reply's payload read as ``answer``, or the mapped error raised (a payload that
+    does not fit is the service's fault: ``unavailable``)."""
     if not reply.ok:
         raise from_reply(reply)
-    return reply.data
+    try:
+        return reply.typed(answer).payload()
+    except ValueError as exc:  # pydantic's ValidationError is one
+        raise GatewayError(503, "unavailable", "the service gave an unreadable answer") from exc
 
 
 def _retry_after(value: Any) -> int:

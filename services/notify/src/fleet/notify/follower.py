@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from fleet.events import Envelope, personal
+from fleet.events import DomainEvent, Envelope, personal
 from fleet.events.catalog import domain_registry
 from fleet.events.notifications import (
     NOTIFICATION_AGGREGATE,
@@ -19,8 +19,9 @@ from fleet.events.notifications import (
     NotificationFailed,
 )
 from fleet.events.subjects import aggregate_type_subject
-from fleet.eventstore import EventStore
+from fleet.eventstore import EventStore, StoredEvent
 from fleet.eventstore.errors import NATS_TROUBLE
+from fleet.eventstore.reading import event_read_by
 from fleet.notify.adapters.position import KvPosition
 from fleet.notify.dispatcher import Dispatcher, Job
 from fleet.notify.domain.planner import Notice, Planner
@@ -93,25 +94,28 @@ class Follower:
     async def _follow(self) -> None:
         async with contextlib.aclosing(self._store.subscribe(from_sequence=1)) as read:
             async for item in read:
-                self._handle(await self._opened(item.envelope))
+                self._handle(*await self._opened(item))
                 self.caught_up = item.pending == 0
 
-    async def _opened(self, envelope: Envelope) -> Envelope:
-        """The envelope with its sealed personal data opened (e-mail, addresses), so the
-        directory holds what deliveries need; without a key store they read ``erased``."""
+    async def _opened(self, stored: StoredEvent) -> tuple[Envelope, DomainEvent]:
+        """The envelope and its event with their sealed personal data opened (e-mail,
+        addresses), so the directory holds what deliveries need; without a key store they
+        read ``erased``. The store's screen decoded the event; only an opened one is
+        decoded again."""
+        envelope = stored.envelope
         if not personal.subjects_in(envelope.data):
-            return envelope
+            return envelope, event_read_by(self._registry, self._store, stored)
         data = (
             await self._reveal(envelope.data)
             if self._reveal
             else personal.reveal(envelope.data, {})
         )
-        return envelope.model_copy(update={"data": data})
+        opened = envelope.model_copy(update={"data": data})
+        return opened, self._registry.decode(opened)
 
-    def _handle(self, envelope: Envelope) -> None:
+    def _handle(self, envelope: Envelope, event: DomainEvent) -> None:
         if envelope.aggregate.type == NOTIFICATION_AGGREGATE:
             self._note_done(envelope)
-        event = self._registry.decode(envelope)
         notices = self._planner.on_event(envelope, event)
         notices += self._planner.due(envelope.occurred_at)
         sequence = envelope.sequence or 0

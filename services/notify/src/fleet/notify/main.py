@@ -94,12 +94,8 @@ def create_app(settings: NotifySettings, worker: NotifyWorker | None = None) -> 
     broker = make_broker(settings)
     worker = worker or NotifyWorker(settings)
     register(broker, worker.store, WebhookGuard(settings.webhook_allowed_hosts).check)
-    runtime = ServiceRuntime(settings, broker, note=NOTE)
-    runtime.probes["follower"] = worker.probe
-    app = runtime.asgi()
-    runtime.on_connected(app, worker.start)
-    app.on_shutdown(worker.stop)
-    return app
+    runtime = ServiceRuntime(settings, broker, note=NOTE, probes={"follower": worker.probe})
+    return runtime.run_worker(worker)
 
 
 def run() -> None:

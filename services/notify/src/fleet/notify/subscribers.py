@@ -8,10 +8,11 @@ from faststream.nats import NatsBroker
 
 from fleet.bus.commands import decode, route
 from fleet.events import AggregateId, AggregateRef, InvalidAggregateId, wrap
-from fleet.events.commands import CommandReply
+from fleet.events.commands import CommandReply, Reply
 from fleet.events.notifications import (
     PREFERENCES_AGGREGATE,
     NotificationPreferencesSet,
+    PreferencesStored,
     SetNotificationPreferences,
 )
 from fleet.eventstore import EventStore
@@ -48,6 +49,8 @@ def register(
         except (InvalidAggregateId, ValueError):
             return CommandReply.failure("invalid", "user_id: not a user id", field="user_id")
         stored = await store().append(aggregate, [wrap(event, aggregate)], None)
-        return CommandReply.success(sequence=stored[0].sequence)
+        return (
+            Reply[PreferencesStored].accepted(PreferencesStored(sequence=stored[0].sequence)).wire()
+        )
 
     route(broker, SetNotificationPreferences, set_preferences, queue="notify")

@@ -21,12 +21,8 @@ def create_app(settings: StrategySettings) -> AsgiFastStream:
     runtime = ServiceRuntime(
         settings, make_broker(settings), note=NOTE, probes={"market_stream": worker.market_probe}
     )
-
-    app = runtime.asgi()
     # it serves no command: its broker is there for the connection and the lifecycle
-    runtime.on_connected(app, worker.start, after_broker=True)
-    app.on_shutdown(worker.stop)
-    return app
+    return runtime.run_worker(worker, after_broker=True)
 
 
 def run() -> None:

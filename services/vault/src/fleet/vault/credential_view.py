@@ -20,7 +20,8 @@ from nats.js import JetStreamContext
 from fleet.events import AggregateId, AggregateRef, Envelope, EventRegistry
 from fleet.events.credentials import CREDENTIAL_AGGREGATE
 from fleet.events.subjects import aggregate_type_subject
-from fleet.eventstore import EventStore, Repository
+from fleet.eventstore import EventStore, Repository, StoredEvent
+from fleet.eventstore.reading import event_read_by
 from fleet.vault.domain.credential import Credential
 
 
@@ -43,22 +44,29 @@ class CredentialView:
     def subject_filter(self) -> str:
         return aggregate_type_subject(self._store.spec.prefix, CREDENTIAL_AGGREGATE)
 
-    def apply(self, envelope: Envelope) -> None:
-        """Apply one stored credential event (older than what is held: ignored)."""
+    def apply_all(self, envelopes: list[Envelope]) -> None:
+        """What a handler of this worker just appended: visible here at once."""
+        for envelope in envelopes:
+            credential = self._behind(envelope)
+            if credential is not None:
+                credential.apply(self._registry.decode(envelope))
+                credential.version = envelope.sequence or 0
+
+    def _apply_read(self, stored: StoredEvent) -> None:
+        """Apply one credential event read from the log (decoded by the store's screen)."""
+        credential = self._behind(stored.envelope)
+        if credential is not None:
+            credential.apply(event_read_by(self._registry, self._store, stored))
+            credential.version = stored.envelope.sequence or 0
+
+    def _behind(self, envelope: Envelope) -> Credential | None:
+        """The user's credential when ``envelope`` is newer than it (else ``None``: an older
+        event than what is held is ignored)."""
         user = str(envelope.aggregate.id)
         credential = self._credentials.get(user)
         if credential is None:
             credential = self._credentials[user] = Credential(AggregateId(user))
-        sequence = envelope.sequence or 0
-        if sequence <= credential.version:
-            return
-        credential.apply(self._registry.decode(envelope))
-        credential.version = sequence
-
-    def apply_all(self, envelopes: list[Envelope]) -> None:
-        """What a handler of this worker just appended: visible here at once."""
-        for envelope in envelopes:
-            self.apply(envelope)
+        return credential if (envelope.sequence or 0) > credential.version else None
 
     async def get(self, user_id: str) -> Credential:
         """The user's credential (loaded from the log the first time it is unknown)."""
@@ -107,7 +115,7 @@ class CredentialView:
         if await self._matching_events() == 0:
             self.caught_up.set()
         async for stored in self._store.subscribe(subject=self.subject_filter):
-            self.apply(stored.envelope)
+            self._apply_read(stored)
             if stored.pending == 0:
                 self.caught_up.set()
 

@@ -7,8 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fleet.events import ActorId, AggregateId, CorrelationId
-from fleet.events.commands import Command, CommandReply
-from fleet.events.vault_commands import DisconnectCredential, RotateCredential, VerifyCredential
+from fleet.events.commands import Command, CommandReply, Reply
+from fleet.events.vault_commands import (
+    ApiKeyRewrapped,
+    CredentialChecked,
+    CredentialShredded,
+    DisconnectCredential,
+    RotateCredential,
+    VerifyCredential,
+)
 from fleet.obs import get_logger
 from fleet.vault.deps import VaultDeps
 from fleet.vault.domain.credential import Credential
@@ -42,9 +49,8 @@ async def verify(
         c.verified(snapshot, only_on_change=health_check)
 
     await _record(command, credential, deps, verified)
-    return CommandReply.success(
-        status="verified", balance=str(snapshot.balance), recovered=recovered
-    )
+    checked = CredentialChecked(balance=str(snapshot.balance), recovered=recovered)
+    return Reply[CredentialChecked].accepted(checked).wire()
 
 
 async def _probe_stored(credential: Credential, deps: VaultDeps) -> AccountSnapshot:
@@ -97,7 +103,7 @@ async def disconnect(command: DisconnectCredential, deps: VaultDeps) -> CommandR
     await deps.keeper.shred(command.user_id)
     await _record(command, credential, deps, lambda c: c.disconnect(command.reason))
     get_logger().info("credential disconnected (keys destroyed)", user=command.user_id)
-    return CommandReply.success(status="disconnected")
+    return Reply[CredentialShredded].accepted(CredentialShredded()).wire()
 
 
 async def rotate(command: RotateCredential, deps: VaultDeps) -> CommandReply:
@@ -110,7 +116,8 @@ async def rotate(command: RotateCredential, deps: VaultDeps) -> CommandReply:
     )
     await _record(command, credential, deps, lambda c: c.rewrapped(rewrapped))
     get_logger().info("api key ciphertext rotated", user=command.user_id)
-    return CommandReply.success(status="rotated", key_version=_version_of(rewrapped))
+    rotated = ApiKeyRewrapped(key_version=_version_of(rewrapped))
+    return Reply[ApiKeyRewrapped].accepted(rotated).wire()
 
 
 def _version_of(ciphertext: str) -> int:

@@ -21,12 +21,8 @@ def create_app(settings: VaultSettings, worker: VaultWorker | None = None) -> As
     broker = make_broker(settings)
     worker = worker or VaultWorker(settings)
     register(broker, worker.deps)
-    runtime = ServiceRuntime(settings, broker, note=NOTE)
-    runtime.probes["vault_view"] = worker.view_probe
-    app = runtime.asgi()
-    runtime.on_connected(app, worker.start)
-    app.on_shutdown(worker.stop)
-    return app
+    runtime = ServiceRuntime(settings, broker, note=NOTE, probes={"vault_view": worker.view_probe})
+    return runtime.run_worker(worker)
 
 
 def run() -> None:

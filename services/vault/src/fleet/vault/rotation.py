@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import nats
@@ -12,9 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from fleet.events import AggregateId, InvalidAggregateId
 from fleet.events.catalog import domain_registry
-from fleet.events.commands import command_subject
+from fleet.events.commands import Reply, command_subject
 from fleet.events.envelope import check_token
-from fleet.events.vault_commands import RotateCredential
+from fleet.events.vault_commands import ApiKeyRewrapped, RotateCredential
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.settings import nats_tls_from_env
 from fleet.vault.credential_view import CredentialView
@@ -102,5 +101,7 @@ async def _ask(nc: Client, command: RotateCredential, timeout: float) -> str | N
         )
     except (TimeoutError, nats.errors.NoRespondersError):
         return "no vault worker answered"
-    reply = json.loads(answer.data)
-    return None if reply.get("ok") else str(reply["error"]["message"])
+    reply = Reply[ApiKeyRewrapped].model_validate_json(answer.data)
+    if reply.error is not None:
+        return reply.error.message
+    return None if reply.ok else "refused"

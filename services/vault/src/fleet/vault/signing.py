@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 
-from fleet.events.commands import CommandReply
-from fleet.events.vault_commands import SignPayload
+from fleet.events.commands import CommandReply, Reply
+from fleet.events.vault_commands import PayloadSigned, SignPayload
 from fleet.vault.deps import VaultDeps
 from fleet.vault.domain.credential import Credential
 from fleet.vault.errors import KeeperUnavailable
@@ -30,12 +30,17 @@ async def sign(command: SignPayload, deps: VaultDeps) -> CommandReply:
     signed = await _sign(deps, command.user_id, [command.payload], command.with_api_key)
     if isinstance(signed, CommandReply):
         return signed
-    return CommandReply.success(signature=signed[0][0], **signed[1])
+    signatures, api_key = signed
+    return (
+        Reply[PayloadSigned]
+        .accepted(PayloadSigned(signature=signatures[0], api_key=api_key))
+        .wire()
+    )
 
 
 async def _sign(
     deps: VaultDeps, user_id: str, payloads: list[str], with_api_key: bool
-) -> tuple[list[str], dict[str, str]] | CommandReply:
+) -> tuple[list[str], str | None] | CommandReply:
     credential = await connected_credential(deps, user_id)
     if credential is None:
         return NOT_CONNECTED
@@ -54,4 +59,4 @@ async def _sign(
     await deps.outages.succeeded(credential)
     deps.counter.count(user_id, len(payloads))
     SIGNATURES.inc(len(payloads))
-    return signatures, {} if api_key is None else {"api_key": api_key}
+    return signatures, api_key

@@ -7,16 +7,14 @@ Vault call instead of two). A new credential (``generation`` changes) drops it."
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import Any
 
 import nats.errors
 from nats.aio.client import Client
 
 from fleet.bingx import Signature
-from fleet.events.commands import Actor, command_subject
-from fleet.events.vault_commands import SignPayload
+from fleet.events.commands import Actor, Reply, command_subject
+from fleet.events.vault_commands import PayloadSigned, SignPayload
 from fleet.executor.errors import SigningUnavailable
 from fleet.executor.metrics import SIGN_SECONDS
 from fleet.obs import current_correlation_id
@@ -24,6 +22,7 @@ from fleet.obs import current_correlation_id
 SIGN_SUBJECT = command_subject(SignPayload)
 SIGN_TIMEOUT_S = 5.0
 EXECUTOR_ACTOR = Actor(user_id="executor", role="system")
+SignReply = Reply[PayloadSigned]
 
 
 class VaultSigner:
@@ -49,12 +48,14 @@ class VaultSigner:
     async def sign(self, payload: str) -> Signature:
         generation = self._generation()
         known = self._api_key[1] if self._api_key and self._api_key[0] == generation else None
-        data = await self._ask(payload, with_api_key=known is None)
-        api_key = known or str(data["api_key"])
+        signed = await self._ask(payload, with_api_key=known is None)
+        api_key = known or signed.api_key
+        if api_key is None:
+            raise SigningUnavailable("the vault service answered no API key")
         self._api_key = (generation, api_key)
-        return Signature(str(data["signature"]), api_key)
+        return Signature(signed.signature, api_key)
 
-    async def _ask(self, payload: str, *, with_api_key: bool) -> dict[str, Any]:
+    async def _ask(self, payload: str, *, with_api_key: bool) -> PayloadSigned:
         command = SignPayload(
             user_id=self._user_id,
             payload=payload,
@@ -69,9 +70,8 @@ class VaultSigner:
                 )
         except (nats.errors.TimeoutError, nats.errors.NoRespondersError) as exc:
             raise SigningUnavailable(f"the vault service did not answer: {exc!r}") from None
-        body = json.loads(reply.data)
-        if not body.get("ok"):
-            error = body.get("error") or {}
-            raise SigningUnavailable(f"vault refused to sign: {error.get('message', 'unknown')}")
-        data: dict[str, Any] = body["data"]
-        return data
+        answer = SignReply.model_validate_json(reply.data)
+        if answer.data is None:
+            reason = answer.error.message if answer.error else "unknown"
+            raise SigningUnavailable(f"vault refused to sign: {reason}")
+        return answer.data

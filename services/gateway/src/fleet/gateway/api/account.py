@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Response
 
-from fleet.events.auth_commands import UpdateTradingSettings
+from fleet.events.auth_commands import AccountChanged, UpdateTradingSettings
 from fleet.gateway.api.routing import ServicesDep, audited, make_router, settle
 from fleet.gateway.deps import Access, authorize
 from fleet.gateway.errors import not_found
@@ -77,6 +77,7 @@ async def put_settings(
             access,
             "settings.update",
             command,
+            AccountChanged,
             target=caller.user_id,
             details={"fields": fields},
         )

@@ -7,7 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from fleet.events.executor_commands import FlattenPositions, KillSwitch
+from fleet.events.executor_commands import (
+    BotsPaused,
+    FlattenPositions,
+    FlattensRequested,
+    KillSwitch,
+)
 from fleet.gateway.api.bot import BotVerb, run_bot_command
 from fleet.gateway.api.routing import ServicesDep, audit, audited, make_router, settle
 from fleet.gateway.deps import Access, Services, authorize
@@ -121,9 +126,11 @@ async def flatten(
         actor=access.caller.actor(),
         correlation_id=access.request_id,
     )
-    data = await audited(services, access, "admin.flatten", command, target=access.target_id)
+    sent = await audited(
+        services, access, "admin.flatten", command, FlattensRequested, target=access.target_id
+    )
     await settle(services, "trading")
-    return FlattenResult(users=int(data.get("users", 1)))
+    return FlattenResult(users=sent.users)
 
 
 @router.post(
@@ -141,9 +148,9 @@ async def kill_switch(
         actor=access.caller.actor(),
         correlation_id=access.request_id,
     )
-    data = await audited(services, access, "admin.kill_switch", command)
+    paused = await audited(services, access, "admin.kill_switch", command, BotsPaused)
     await settle(services, "bots")
-    return KillSwitchResult(paused=int(data.get("paused", 0)))
+    return KillSwitchResult(paused=paused.paused)
 
 
 @router.post(
@@ -162,9 +169,9 @@ async def flatten_all(
         actor=access.caller.actor(),
         correlation_id=access.request_id,
     )
-    data = await audited(services, access, "admin.flatten_all", command)
+    sent = await audited(services, access, "admin.flatten_all", command, FlattensRequested)
     await settle(services, "trading")
-    return FlattenResult(users=int(data.get("users", 0)))
+    return FlattenResult(users=sent.users)
 
 
 @router.get(

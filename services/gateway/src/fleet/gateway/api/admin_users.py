@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from fleet.events.auth_commands import (
+    AccountChanged,
     ChangeEmail,
     ChangeRole,
     ChangeViewerGrant,
@@ -20,14 +21,16 @@ from fleet.events.auth_commands import (
     ResetPassword,
     RevokeAccessToken,
     SetActive,
+    UnlockAnswered,
     UnlockUser,
+    UserRegistered,
 )
-from fleet.events.executor_commands import StopBot
+from fleet.events.executor_commands import BotChanged, StopBot
 from fleet.events.ids import UserId
-from fleet.events.vault_commands import DisconnectCredential
+from fleet.events.vault_commands import CredentialShredded, DisconnectCredential
 from fleet.gateway.api.routing import ServicesDep, audit, audited, make_router, send, settle
 from fleet.gateway.deps import Access, Services, authorize
-from fleet.gateway.errors import check, invalid, not_found
+from fleet.gateway.errors import check, from_reply, invalid, not_found
 from fleet.gateway.read_models.bots.queries import bot_of
 from fleet.gateway.read_models.credentials.queries import credential_of
 from fleet.gateway.read_models.users import queries as users
@@ -81,7 +84,8 @@ async def create_user(
         correlation_id=access.request_id,
     )
     reply = await send(services, command)
-    user_id = str(reply.data.get("user_id", "")) or None
+    registered = check(reply, UserRegistered) if reply.ok else None
+    user_id = registered.user_id if registered else None
     details = {"username": new.username, "role": new.role}
     if reply.error is not None:
         details["reason"] = reply.error.code
@@ -93,11 +97,12 @@ async def create_user(
         outcome="ok" if reply.ok else "failed",
         details=details,
     )
-    check(reply)
+    if registered is None:
+        raise from_reply(reply)
     await settle(services, "users")
-    created = await services.db.read(users.get_user, user_id or "")
+    created = await services.db.read(users.get_user, registered.user_id)
     return created or body.UserOut(
-        id=user_id or "",
+        id=registered.user_id,
         username=new.username,
         email=new.email,
         role=new.role,
@@ -131,7 +136,9 @@ async def update_user(
     services: ServicesDep,
 ) -> body.UserOut:
     command = ChangeEmail(user_id=access.target_id, email=change.email, actor=access.caller.actor())
-    await audited(services, access, "admin.user.update", command, target=access.target_id)
+    await audited(
+        services, access, "admin.user.update", command, AccountChanged, target=access.target_id
+    )
     return await _fresh_user(services, access.target_id)
 
 
@@ -148,12 +155,14 @@ async def delete_user(
     target, actor = access.target_id, access.caller.actor()
     if (await services.db.read(bot_of, target)).status in ("running", "paused"):
         stop = StopBot(user_id=target, reason="user deleted", actor=actor)
-        await audited(services, access, "admin.bot.stop", stop, target=target)
+        await audited(services, access, "admin.bot.stop", stop, BotChanged, target=target)
     if (await services.db.read(credential_of, target)).status in ("verified", "failed", "pending"):
         shred = DisconnectCredential(user_id=target, reason="user deleted", actor=actor)
-        await audited(services, access, "admin.bingx.disconnect", shred, target=target)
+        await audited(
+            services, access, "admin.bingx.disconnect", shred, CredentialShredded, target=target
+        )
     command = DeleteUser(user_id=target, actor=actor, correlation_id=access.request_id)
-    await audited(services, access, "admin.user.delete", command, target=target)
+    await audited(services, access, "admin.user.delete", command, AccountChanged, target=target)
     await asyncio.to_thread(services.sessions.end_all, UserId(target))  # their addresses too
     await settle(services, "users")
     return Done(status="deleted", message=f"user {target} deleted")
@@ -176,6 +185,7 @@ async def change_role(
         access,
         "admin.user.role",
         command,
+        AccountChanged,
         target=access.target_id,
         details={"role": change.role},
     )
@@ -200,6 +210,7 @@ async def _revoke_grants_on(services: Services, access: Access) -> None:
             access,
             "admin.grant.revoke",
             command,
+            AccountChanged,
             target=viewer_id,
             details={"trader_id": access.target_id, "reason": "role_changed"},
         )
@@ -223,7 +234,7 @@ async def set_active(
         actor=access.caller.actor(),
     )
     action = "admin.user.activate" if change.active else "admin.user.deactivate"
-    await audited(services, access, action, command, target=access.target_id)
+    await audited(services, access, action, command, AccountChanged, target=access.target_id)
     return await _fresh_user(services, access.target_id)
 
 
@@ -238,7 +249,9 @@ async def unlock(
     services: ServicesDep,
 ) -> body.UserOut:
     command = UnlockUser(user_id=access.target_id, actor=access.caller.actor())
-    await audited(services, access, "admin.user.unlock", command, target=access.target_id)
+    await audited(
+        services, access, "admin.user.unlock", command, UnlockAnswered, target=access.target_id
+    )
     return await _fresh_user(services, access.target_id)
 
 
@@ -256,7 +269,14 @@ async def reset_password(
     command = ResetPassword(
         user_id=access.target_id, new_password=reset.new_password, actor=access.caller.actor()
     )
-    await audited(services, access, "admin.user.reset_password", command, target=access.target_id)
+    await audited(
+        services,
+        access,
+        "admin.user.reset_password",
+        command,
+        AccountChanged,
+        target=access.target_id,
+    )
     await settle(services, "users")
     return Done(status="reset", message="password reset; the user's sessions ended")
 
@@ -289,7 +309,13 @@ async def _change_grant(services: Services, access: Access, trader_id: str, gran
     )
     action = "admin.grant.give" if granted else "admin.grant.revoke"
     await audited(
-        services, access, action, command, target=access.target_id, details={"trader_id": trader_id}
+        services,
+        access,
+        action,
+        command,
+        AccountChanged,
+        target=access.target_id,
+        details={"trader_id": trader_id},
     )
     await settle(services, "users")
 
@@ -359,6 +385,7 @@ async def revoke_token(
         access,
         "admin.user.token.revoke",
         command,
+        AccountChanged,
         target=access.target_id,
         details=details,
     )

@@ -8,18 +8,20 @@ from fastapi import Depends, Request, Response
 
 from fleet.events.audit import AuditRecorded
 from fleet.events.auth_commands import (
+    AccountChanged,
     Authenticate,
     Authenticated,
     ChangeEmail,
     ChangePassword,
     RevokeAllAccessTokens,
+    TokensRevoked,
 )
-from fleet.events.commands import Actor, CommandReply
+from fleet.events.commands import Actor
 from fleet.events.ids import UserId
 from fleet.gateway.adapters.audit_log import ANONYMOUS
 from fleet.gateway.api.routing import ServicesDep, ask, make_router, send, settle
 from fleet.gateway.deps import CSRF_COOKIE, SESSION_COOKIE, Access, Services, authorize
-from fleet.gateway.errors import from_reply, invalid, not_found
+from fleet.gateway.errors import check, invalid, not_found
 from fleet.gateway.principal import Principal
 from fleet.gateway.read_models.users.queries import user_row
 from fleet.gateway.schemas import auth as body
@@ -60,17 +62,14 @@ def _clear_cookies(response: Response, services: Services) -> None:
 
 
 async def _audit_login(
-    services: Services, access: Access, reply: CommandReply, username: str
+    services: Services, access: Access, signed_in: Authenticated, username: str
 ) -> None:
     """A sign-in is an audit entry; a refused one is not (the auth service writes refusals
     once per source and window: an attacker cannot inflate the log one entry a try)."""
-    if not reply.ok:
-        return
-    data = reply.data
     entry = AuditRecorded(
         action="auth.login",
-        actor_id=str(data.get("user_id", ANONYMOUS)),
-        actor_role=str(data.get("role", "anonymous")),
+        actor_id=signed_in.user_id,
+        actor_role=signed_in.role,
         ip=access.ip,
         details={"username": username[:64]},
     )
@@ -95,11 +94,8 @@ async def login(
         user_agent=request.headers.get("user-agent", "")[:256],
         actor=Actor(user_id=ANONYMOUS, role="system", ip=access.ip),
     )
-    reply = await send(services, command)
-    await _audit_login(services, access, reply, credentials.username)
-    if not reply.ok:
-        raise from_reply(reply)
-    answer = reply.typed(Authenticated).payload()
+    answer = await ask(services, command, Authenticated)
+    await _audit_login(services, access, answer, credentials.username)
     user_id = UserId(answer.user_id)
     must_change = answer.must_change_password
     if await services.db.read(user_row, user_id) is None:
@@ -146,7 +142,9 @@ async def logout_all(
     services: ServicesDep,
 ) -> body.LoggedOut:
     caller = access.caller
-    await ask(services, RevokeAllAccessTokens(user_id=caller.user_id, actor=caller.actor()))
+    await ask(
+        services, RevokeAllAccessTokens(user_id=caller.user_id, actor=caller.actor()), TokensRevoked
+    )
     await settle(services, "users")
     ended = await services.db.call(services.sessions.end_all, caller.user_id)
     _clear_cookies(response, services)
@@ -183,9 +181,8 @@ async def update_me(
     services: ServicesDep,
 ) -> body.Me:
     caller = access.caller
-    await ask(
-        services, ChangeEmail(user_id=caller.user_id, email=change.email, actor=caller.actor())
-    )
+    command = ChangeEmail(user_id=caller.user_id, email=change.email, actor=caller.actor())
+    await ask(services, command, AccountChanged)
     await settle(services, "users")
     return await _me(services, caller)
 
@@ -210,10 +207,9 @@ async def change_password(
         actor=caller.actor(),
     )
     reply = await send(services, command)
-    if not reply.ok and reply.error and reply.error.code == "unauthenticated":
+    if reply.error is not None and reply.error.code == "unauthenticated":
         raise invalid("current_password", "the current password is wrong")
-    if not reply.ok:
-        raise from_reply(reply)
+    check(reply, AccountChanged)
     await settle(services, "users")
     if caller.session_hash is not None:
         await services.db.call(services.sessions.end, caller.session_hash)

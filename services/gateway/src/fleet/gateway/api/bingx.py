@@ -19,13 +19,14 @@ from fleet.events.commands import CommandReply
 from fleet.events.executor_commands import StopBot
 from fleet.events.vault_commands import (
     ConnectCredential,
+    CredentialChecked,
     CredentialConnected,
     DisconnectCredential,
     VerifyCredential,
 )
 from fleet.gateway.api.routing import ServicesDep, audit, make_router, send, settle
 from fleet.gateway.deps import Access, Services, authorize
-from fleet.gateway.errors import GatewayError, from_reply, invalid
+from fleet.gateway.errors import GatewayError, check, from_reply, invalid
 from fleet.gateway.read_models.bots.queries import bot_of
 from fleet.gateway.read_models.credentials.queries import credential_of
 from fleet.gateway.schemas.trading import BingxResult, ConnectRequest
@@ -153,13 +154,14 @@ async def test_connection(
     await _audited_reply(services, access, "bingx.test", reply, {})
     if not reply.ok:
         raise _refused(reply)
+    checked = check(reply, CredentialChecked)
     await settle(services, "credentials")
     stored = await services.db.read(credential_of, caller.user_id)
     return BingxResult(
         success=True,
         message="BingX connection verified",
         account_type=stored.account_type,
-        balance=reply.data.get("balance", stored.balance),
+        balance=Decimal(checked.balance),
         api_key_last4=stored.api_key_last4,
         environment=stored.environment,
     )

@@ -10,7 +10,14 @@ from typing import Annotated, Literal
 
 from fastapi import Depends
 
-from fleet.events.executor_commands import ExecutorCommand, PauseBot, ResumeBot, StartBot, StopBot
+from fleet.events.executor_commands import (
+    BotChanged,
+    ExecutorCommand,
+    PauseBot,
+    ResumeBot,
+    StartBot,
+    StopBot,
+)
 from fleet.events.ids import UserId
 from fleet.gateway.api.routing import ServicesDep, ask, audited, make_router, settle
 from fleet.gateway.deps import Access, Services, authorize
@@ -55,14 +62,14 @@ async def run_bot_command(
     """Send the command; audit it when an admin acts on someone else's bot."""
     command = bot_command(verb, user_id, access, reason)
     if user_id == access.caller.user_id:
-        data = await ask(services, command)
+        bot = await ask(services, command, BotChanged)
     else:
-        data = await audited(services, access, f"admin.bot.{verb}", command, target=user_id)
+        action = f"admin.bot.{verb}"
+        bot = await audited(services, access, action, command, BotChanged, target=user_id)
     await settle(services, "bots", "trading")
-    session = data.get("session_id")
     return BotCommandResult(
-        status=str(data.get("status", verb)),
-        session_id=str(session) if session else None,
+        status=bot.status,
+        session_id=bot.session_id or None,
         message=_DONE[verb],
     )
 

@@ -3,7 +3,7 @@ and waiting for the read models after a write."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends
 
@@ -14,6 +14,7 @@ from fleet.gateway.errors import check
 from fleet.gateway.schemas.base import ERROR_RESPONSES
 
 ServicesDep = Annotated[Services, Depends(app_services)]
+PayloadT = TypeVar("PayloadT")
 
 
 def make_router(tag: str) -> APIRouter:
@@ -22,10 +23,14 @@ def make_router(tag: str) -> APIRouter:
 
 
 async def ask(
-    services: Services, command: Command, *, timeout: float | None = None
-) -> dict[str, Any]:
-    """Send a command; its data, or the mapped HTTP error raised."""
-    return check(await services.commands.send(command, timeout=timeout))
+    services: Services,
+    command: Command,
+    answer: type[PayloadT],
+    *,
+    timeout: float | None = None,
+) -> PayloadT:
+    """Send a command; its payload read as ``answer``, or the mapped HTTP error raised."""
+    return check(await services.commands.send(command, timeout=timeout), answer)
 
 
 async def send(
@@ -67,17 +72,18 @@ async def audit(
     return await services.audit.record(entry, access.request_id)
 
 
-async def audited(
+async def audited(  # noqa: PLR0913 - the request, the answer it expects and the audit entry
     services: Services,
     access: Access,
     action: str,
     command: Command,
+    answer: type[PayloadT],
     *,
     target: str | None = None,
     details: dict[str, str] | None = None,
-) -> dict[str, Any]:
+) -> PayloadT:
     """Send a command and record the attempt and its outcome in the audit log; the
-    reply's data, or the mapped HTTP error raised."""
+    reply's payload read as ``answer``, or the mapped HTTP error raised."""
     reply = await services.commands.send(command)
     noted = dict(details or {})
     if reply.error is not None:
@@ -90,4 +96,4 @@ async def audited(
         outcome="ok" if reply.ok else "failed",
         details=noted,
     )
-    return check(reply)
+    return check(reply, answer)

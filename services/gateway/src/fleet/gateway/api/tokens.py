@@ -4,11 +4,17 @@ default) and dies when its owner's password, role or activation changes."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends
 
-from fleet.events.auth_commands import CreateAccessToken, RevokeAccessToken
+from fleet.events.auth_commands import (
+    AccountChanged,
+    CreateAccessToken,
+    RevokeAccessToken,
+    TokenIssued,
+)
 from fleet.gateway import policy
 from fleet.gateway.api.routing import ServicesDep, ask, make_router, settle
 from fleet.gateway.deps import Access, authorize
@@ -49,14 +55,14 @@ async def create_token(
         expires_in_days=request.expires_in_days,
         actor=caller.actor(),
     )
-    data = await ask(services, command)
+    issued = await ask(services, command, TokenIssued)
     await settle(services, "users")  # usable at once
     return TokenCreated(
-        token_id=str(data["token_id"]),
-        token=str(data["token"]),
+        token_id=issued.token_id,
+        token=issued.token,
         name=request.name,
         scope=request.scope,
-        expires_at=data.get("expires_at"),
+        expires_at=datetime.fromisoformat(issued.expires_at),
     )
 
 
@@ -69,8 +75,7 @@ async def revoke_token(
     services: ServicesDep,
 ) -> Done:
     caller = access.caller
-    await ask(
-        services, RevokeAccessToken(user_id=caller.user_id, token_id=token_id, actor=caller.actor())
-    )
+    command = RevokeAccessToken(user_id=caller.user_id, token_id=token_id, actor=caller.actor())
+    await ask(services, command, AccountChanged)
     await settle(services, "users")
     return Done(status="revoked", message=f"token {token_id} revoked")
