@@ -46,3 +46,21 @@ async def test_a_late_waiter_gets_its_own_bound_after_the_gate_opened() -> None:
         await asyncio.sleep(0.03)
         assert not late.done()  # a new gate: it waits again, not through the old one
         await asyncio.wait_for(late, 1)
+
+
+async def test_a_query_waits_for_the_stream_reports_in_flight_too() -> None:
+    traffic = SignalTraffic(max_wait_s=30)
+    order: list[str] = []
+
+    async def query() -> None:
+        await traffic.settled()
+        order.append("query")
+
+    with traffic.reporting():
+        waiting = asyncio.create_task(query())
+        await traffic.quiet()  # a report does not wait for other reports
+        await asyncio.sleep(0.05)
+        assert order == []
+        order.append("report recorded")
+    await asyncio.wait_for(waiting, 1)
+    assert order == ["report recorded", "query"]

@@ -201,16 +201,17 @@ class Execution:
         """An order's progress from the user-data stream: record its new fill (once,
         whichever path reports it) or its end; a stream report after a missed one is
         completed by query. While a signal's orders are going out, they go first."""
-        await self.traffic.quiet()
-        async with trader.lock:
-            if trader.account.orders.get(report.client_order_id) is None:
-                return  # not a live Fleet order (or already recorded to its end)
-            if not self._record(trader, report):
-                order = trader.account.orders.get(report.client_order_id)
-                if order is not None and report.cumulative_quantity > order.filled:
-                    await self._poll(trader)  # a gap: the query tells the totals
-            await trader.save()
-            await self._cover_stops(trader)
+        with self.traffic.reporting():
+            await self.traffic.quiet()
+            async with trader.lock:
+                if trader.account.orders.get(report.client_order_id) is None:
+                    return  # not a live Fleet order (or already recorded to its end)
+                if not self._record(trader, report):
+                    order = trader.account.orders.get(report.client_order_id)
+                    if order is not None and report.cumulative_quantity > order.filled:
+                        await self._poll(trader)  # a gap: the query tells the totals
+                await trader.save()
+                await self._cover_stops(trader)
 
     def _record(self, trader: Trader, report: OrderReport) -> bool:
         """Record what ``report`` adds; False when it adds nothing."""
@@ -251,7 +252,7 @@ class Execution:
 
     async def _follow(self, trader: Trader) -> None:
         for delay in self.follow_up_s:
-            await self.traffic.quiet()  # a fan-out's orders first, then its stream reports
+            await self.traffic.settled()  # a fan-out's orders, then its stream reports
             await asyncio.sleep(delay)
             if not trader.account.orders:
                 return  # the stream reported every fill
