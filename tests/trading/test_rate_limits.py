@@ -1,6 +1,8 @@
-"""A 1,000-user fan-out under BingX's limits (per UID and per source IP, enforced by the
+"""A 500-user fan-out under BingX's limits (per UID and per source IP, enforced by the
 simulator), from four egress identities (127.0.0.2-5): every order is placed, and the
-simulator refuses nothing with the rate-limit code."""
+simulator refuses nothing with the rate-limit code. The suite runs 500 users (the same
+assertions, half the set-up); ``FLEET_FANOUT_USERS=1000`` runs 1,000, and
+``bench/fanout.py`` prints the 1,000-user figures, the share of the per-IP cap among them."""
 
 import asyncio
 import json
@@ -23,10 +25,10 @@ from fleet.events.trading import (
 
 from .conftest import TraderKeys, Trading
 
-# a 1,000-user set-up and fan-out at BingX's pace: ~100 s alone, more on a busy machine
+# a 500-user set-up and fan-out at BingX's pace: ~50 s alone, more on a busy machine
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
-USERS = int(os.environ.get("FLEET_FANOUT_USERS", "1000"))
+USERS = int(os.environ.get("FLEET_FANOUT_USERS", "500"))
 EGRESS = "127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5"
 T = TypeVar("T")
 
@@ -58,7 +60,7 @@ async def count(trading: Trading, traders: list[TraderKeys], kind: type[Any]) ->
     return sum(await bounded([has(k) for k in traders], 64))
 
 
-async def test_a_thousand_users_fan_out_without_one_rate_limit_refusal(trading: Trading) -> None:
+async def test_five_hundred_users_fan_out_without_one_rate_limit_refusal(trading: Trading) -> None:
     await trading.sim_api("POST", "/sim/limits", {"enabled": False})  # fast set-up only
     traders = await bounded(
         [trading.trader(start=False, risk_per_trade=Decimal(1)) for _ in range(USERS)]

@@ -180,7 +180,13 @@ class Platform:
         self.postgres = PostgresServer(root / "postgres")
         self.postgres.start()
         database_url = self.postgres.create_database("fleet")
-        migrate(create_engine(database_url))
+        engine = create_engine(database_url)
+        try:
+            migrate(engine)
+        finally:
+            # an idle pooled connection left open would hold PostgreSQL's smart shutdown
+            # (SIGTERM) until its stop timeout: 20 s at every fleet up's Ctrl-C
+            engine.dispose()
         self.parts["postgres"] = Part(
             url=self.postgres.public_dsn("fleet"),
             pid=self.postgres.process.pid,

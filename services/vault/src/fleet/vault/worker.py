@@ -143,6 +143,10 @@ class VaultWorker:
         await self.signing.stop()
         for task in self._tasks:
             task.cancel()
+        if self._tasks:
+            # let each reader's clean-up (its consumer unsubscribed and deleted) run while
+            # the connection is open: left for the broker's drain, it held the stop 10 s
+            await asyncio.wait(self._tasks, timeout=5)
         with contextlib.suppress(Exception):
             await self.flush_signature_counts(force=True)
         if self._deps is not None:
