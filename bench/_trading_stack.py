@@ -214,6 +214,18 @@ class TradingStack:
     async def reset_limits(self) -> None:
         await self.sim_api("POST", "/sim/limits", {"enabled": True})
 
+    async def streams_open(self, wanted: int, timeout: float = 300) -> float:
+        """Wait until ``wanted`` user-data sockets are open at the simulator (a signal
+        before then has its fills found by query); the seconds it took."""
+        started = time.monotonic()
+        while True:
+            seen = await self.sim_api("GET", "/sim/websockets")
+            if sum(seen["open_by_address"].values()) >= wanted:
+                return time.monotonic() - started
+            if time.monotonic() - started > timeout:
+                raise TimeoutError(f"{wanted} user streams were not open after {timeout:.0f} s")
+            await asyncio.sleep(0.5)
+
     async def limits(self) -> dict[str, Any]:
         return dict(await self.sim_api("GET", "/sim/limits"))
 

@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 from bench._trading_stack import TradingStack, baseline_orders_per_s
+from fleet.executor.settings import ExecutorSettings
 
 IP_CAP_PER_S = 30.0  # BingX: 300 place-order requests per 10 s per source IP
 
@@ -53,6 +54,9 @@ async def unlimited(
         streams_per_egress=users if fills == "stream" else None,
     ) as stack:
         await stack.populate(users)
+        per_egress = ExecutorSettings.model_fields["user_streams_per_egress"].default
+        waited = await stack.streams_open(users if fills == "stream" else min(users, per_egress))
+        print(f"        (their user streams open {waited:.0f} s later)", flush=True)
         before, cpu_before = await stack.executor_metrics(), stack.cpu_seconds()
         lasts: list[float] = []
         for index in range(signals):
