@@ -11,8 +11,9 @@ import pytest
 
 from fleet.stack import SimulatorServer
 from fleet.stack.process import StackError
+from fleet.testing.waiting import until
 
-from .test_signal_flow import _signal, until
+from .test_signal_flow import _signal
 
 if TYPE_CHECKING:
     from tests.api.conftest import Session, Stack

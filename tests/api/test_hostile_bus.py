@@ -18,7 +18,8 @@ import pytest
 from fleet.events import AggregateId, AggregateRef, Envelope
 from fleet.eventstore.quarantine import QuarantineLog
 from fleet.stack import free_port
-from tests.api.test_signal_flow import _signal, connected_trader, decision, until
+from fleet.testing.waiting import until
+from tests.api.test_signal_flow import _signal, connected_trader, decision
 
 if TYPE_CHECKING:
     from tests.api.conftest import Session, Stack

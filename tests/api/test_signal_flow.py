@@ -4,8 +4,6 @@ bot and a trader over his daily loss limit are skipped with the reason, and the 
 overview shows every one of them. Real auth, gateway, vault (OpenBao), executor and the
 BingX simulator, each a process."""
 
-import asyncio
-import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +11,7 @@ import httpx
 import pytest
 
 from fleet.testing.signals import price_of, publish, signal_at
+from fleet.testing.waiting import until
 
 if TYPE_CHECKING:
     from tests.api.conftest import Session, Stack
@@ -23,16 +22,6 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def extra_services() -> tuple[str, ...]:
     return ("vault", "executor")
-
-
-async def until(check: Any, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = await check()
-        if found:
-            return found
-        await asyncio.sleep(0.3)
-    raise AssertionError(f"not reached in {timeout} s")
 
 
 async def connected_trader(

@@ -15,6 +15,7 @@ from fleet.bingx.errors import AuthError, OrderNotFound, RateLimited
 from fleet.events.trading import OrderIntended
 from fleet.executor.adapters.bingx_account import BingxAccount
 from fleet.testing.budgets import PausingBudget
+from fleet.testing.orders import btc_entry
 
 pytestmark = pytest.mark.integration
 
@@ -51,16 +52,8 @@ async def client(bingx_sim: Any, keys: dict[str, str]) -> AsyncIterator[BingxCli
 
 
 def entry(quantity: str = "0.01") -> OrderIntended:
-    return OrderIntended(
-        client_order_id="fl" + uuid.uuid4().hex + "abcdef",
-        signal_id="s1",
-        leg="entry",
-        symbol="BTC-USDT",
-        side="BUY",
-        position_side="LONG",
-        order_type="MARKET",
-        quantity=Decimal(quantity),
-        leverage=5,
+    return btc_entry(
+        quantity=quantity, client_order_id="fl" + uuid.uuid4().hex + "abcdef", signal_id="s1"
     )
 
 

@@ -236,17 +236,14 @@ async def running_path(
         await nc.close()
 
 
-@pytest.fixture(scope="module")
-async def trading(
-    nats_server: Any,
-    openbao_server: OpenBaoServer,
-    tmp_path_factory: pytest.TempPathFactory,
-    executor_overrides: dict[str, str],
-) -> AsyncIterator[Trading]:
-    """A fresh stream, simulator, vault service and executor for the module."""
+async def fresh_platform(
+    nats_server: Any, log_dir: Path, speed: float
+) -> tuple[Client, StreamSpec, SimulatorServer, dict[str, str]]:
+    """A started simulator whose clock runs ``speed`` times real time, an admin connection,
+    a fresh namespace's stream with the platform's others, and the services' environment
+    on them (JSON logs): what ``running_path`` starts the path on."""
     namespace = "t" + uuid.uuid4().hex[:10]
-    log_dir = tmp_path_factory.mktemp("trading")
-    sim = SimulatorServer(log_dir, speed=1.0)
+    sim = SimulatorServer(log_dir, speed=speed)
     sim.start()
     nc = await nats.connect(nats_server.admin_url)
     spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
@@ -258,6 +255,19 @@ async def trading(
         "FLEET_BINGX_BASE_URL": sim.url,
         "FLEET_LOG_FORMAT": "json",
     }
+    return nc, spec, sim, base
+
+
+@pytest.fixture(scope="module")
+async def trading(
+    nats_server: Any,
+    openbao_server: OpenBaoServer,
+    tmp_path_factory: pytest.TempPathFactory,
+    executor_overrides: dict[str, str],
+) -> AsyncIterator[Trading]:
+    """A fresh stream, simulator, vault service and executor for the module."""
+    log_dir = tmp_path_factory.mktemp("trading")
+    nc, spec, sim, base = await fresh_platform(nats_server, log_dir, speed=1.0)
     # a thousand traders connect at once: far beyond the platform's production budget
     vault_extra = {
         "FLEET_CONNECT_PLATFORM_PER_MINUTE": "600000",

@@ -7,21 +7,17 @@ exchange calls of its order) and on vault's line that signed for it."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-import nats
 import pytest
 
 from fleet.events.trading import OrderAccepted, SignalEvaluated
-from fleet.eventstore import StreamSpec
-from fleet.eventstore.stream import ensure_platform
-from fleet.stack import OpenBaoServer, SimulatorServer
+from fleet.stack import OpenBaoServer
 from fleet.testing.services import ServiceProcess
 
-from .conftest import Trading, eventually, running_path
+from .conftest import Trading, eventually, fresh_platform, running_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -34,21 +30,9 @@ async def traced(
 ) -> AsyncIterator[Trading]:
     """Strategy, executor and vault logging JSON at debug level; 1 m candles close every
     half second (the simulator's clock runs 120 times real time)."""
-    namespace = "t" + uuid.uuid4().hex[:10]
     log_dir = tmp_path_factory.mktemp("traced")
-    sim = SimulatorServer(log_dir, speed=120.0)
-    sim.start()
-    nc = await nats.connect(nats_server.admin_url)
-    spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
-    await ensure_platform(nc.jetstream(), spec)
-    base = {
-        "FLEET_NATS_URL": nats_server.admin_url,
-        "FLEET_STREAM_NAME": spec.name,
-        "FLEET_SUBJECT_PREFIX": namespace,
-        "FLEET_BINGX_BASE_URL": sim.url,
-        "FLEET_LOG_FORMAT": "json",
-        "FLEET_LOG_LEVEL": "debug",
-    }
+    nc, spec, sim, platform = await fresh_platform(nats_server, log_dir, speed=120.0)
+    base = platform | {"FLEET_LOG_LEVEL": "debug"}
     # the simulator's candles run ahead of the wall clock: no signal is ever too old here
     executor_extra = {"FLEET_MAX_SIGNAL_AGE_S": "86400"}
     async with running_path(

@@ -21,16 +21,9 @@ from fleet.eventstore import (
     ensure_stream,
 )
 from fleet.eventstore.publish import headers_for
+from fleet.testing.deposits import Deposited, registry
 
 pytestmark = pytest.mark.integration
-
-
-class Deposited(DomainEvent):
-    event_type = "test.deposited"
-    amount: int
-
-
-registry = EventRegistry([Deposited])
 
 
 @pytest.fixture

@@ -29,16 +29,9 @@ from fleet.projections import (
     ProjectionRunner,
     ProjectionTx,
 )
+from fleet.testing.deposits import Deposited, registry
 
 pytestmark = pytest.mark.integration
-
-
-class Deposited(DomainEvent):
-    event_type = "test.deposited"
-    amount: int
-
-
-registry = EventRegistry([Deposited])
 
 
 @pytest.fixture

@@ -17,21 +17,7 @@ from fleet.auth.settings import AuthSettings
 from fleet.auth.subscribers import HANDLERS, answer, register
 from fleet.bus import make_broker
 from fleet.cli.platform import bootstrap_admin, nats_asker
-from fleet.events import AggregateId, AggregateRef, wrap
-from fleet.events.auth_commands import (
-    AuthCommand,
-    Authenticate,
-    BootstrapAdmin,
-    ChangePassword,
-    ChangeRole,
-    ChangeViewerGrant,
-    CreateAccessToken,
-    CreateUser,
-    DeleteUser,
-    ResetPassword,
-    RevokeAllAccessTokens,
-    SetActive,
-)
+from fleet.events import AggregateId, AggregateRef, auth_commands, wrap
 from fleet.events.catalog import domain_registry
 from fleet.events.commands import Actor, CommandReply
 from fleet.events.security import LOGINS_ID, SECURITY_AGGREGATE, AttackSuspected, LoginsRefused
@@ -44,17 +30,21 @@ ADMIN = Actor(user_id="admin-1", role="admin", ip="198.51.100.1")
 MakeDeps = Callable[..., AuthDeps]  # the conftest factory
 
 
-async def send(deps: AuthDeps, command: AuthCommand) -> CommandReply:
+async def send(deps: AuthDeps, command: auth_commands.AuthCommand) -> CommandReply:
     body = command.model_dump_json().encode()
     return await answer(type(command), HANDLERS[type(command)], body, lambda: deps)
 
 
-def login(username: str, password: str = PASSWORD, ip: str = "203.0.113.7") -> Authenticate:
-    return Authenticate(username=username, password=password, actor=Actor(ip=ip))
+def login(
+    username: str, password: str = PASSWORD, ip: str = "203.0.113.7"
+) -> auth_commands.Authenticate:
+    return auth_commands.Authenticate(username=username, password=password, actor=Actor(ip=ip))
 
 
 async def new_user(deps: AuthDeps, username: str, role: Role = "trader") -> str:
-    command = CreateUser(username=username, password=PASSWORD, email="", role=role, actor=ADMIN)
+    command = auth_commands.CreateUser(
+        username=username, password=PASSWORD, email="", role=role, actor=ADMIN
+    )
     reply = await send(deps, command)
     assert reply.ok, reply
     return str(reply.data["user_id"])
@@ -142,7 +132,9 @@ async def test_one_username_created_at_once_on_two_instances_is_held_once(
 ) -> None:
     other = make_deps()
     commands = [
-        CreateUser(username=name, password=PASSWORD, email="", role="trader", actor=ADMIN)
+        auth_commands.CreateUser(
+            username=name, password=PASSWORD, email="", role="trader", actor=ADMIN
+        )
         for name in ("Dave", "dave", "DAVE", "dave ")
     ]
     replies = await asyncio.gather(
@@ -163,35 +155,37 @@ async def test_an_abandoned_claim_is_taken_over(deps: AuthDeps, event_store: Eve
 async def test_the_last_active_admin_stays_even_against_two_instances(
     deps: AuthDeps, make_deps: MakeDeps
 ) -> None:
-    first = await send(deps, BootstrapAdmin(username="root", password=PASSWORD + "!"))
+    first = await send(deps, auth_commands.BootstrapAdmin(username="root", password=PASSWORD + "!"))
     assert first.ok and first.data["created"] and "password" not in first.data
     root = str(first.data["user_id"])
     for refused in (
-        DeleteUser(user_id=root),
-        SetActive(user_id=root, active=False),
-        ChangeRole(user_id=root, role="trader"),
+        auth_commands.DeleteUser(user_id=root),
+        auth_commands.SetActive(user_id=root, active=False),
+        auth_commands.ChangeRole(user_id=root, role="trader"),
     ):
         reply = await send(deps, refused)
         assert code(reply) == "conflict" and "last active admin" in str(reply.error), reply
     second = await new_user(deps, "ops", role="admin")
     other = make_deps()
     replies = await asyncio.gather(
-        send(deps, SetActive(user_id=root, active=False)),
-        send(other, SetActive(user_id=second, active=False)),
+        send(deps, auth_commands.SetActive(user_id=root, active=False)),
+        send(other, auth_commands.SetActive(user_id=second, active=False)),
     )
     assert sorted(code(r) for r in replies) == ["conflict", "ok"]
 
 
 async def test_bootstrap_generates_a_one_time_password_once(deps: AuthDeps) -> None:
-    first = await send(deps, BootstrapAdmin())
+    first = await send(deps, auth_commands.BootstrapAdmin())
     assert first.ok and first.data["created"] and first.data["username"] == "admin"
     generated = str(first.data["password"])
     reply = await send(deps, login("admin", generated))
     assert reply.ok and reply.data["must_change_password"] is True
-    again = await send(deps, BootstrapAdmin(username="other", password=PASSWORD))
+    again = await send(deps, auth_commands.BootstrapAdmin(username="other", password=PASSWORD))
     assert again.data == {"created": False, "username": "other"}
     user_id = str(reply.data["user_id"])
-    change = ChangePassword(user_id=user_id, current_password=generated, new_password=PASSWORD)
+    change = auth_commands.ChangePassword(
+        user_id=user_id, current_password=generated, new_password=PASSWORD
+    )
     assert (await send(deps, change)).ok
     assert (await send(deps, login("admin"))).data["must_change_password"] is False
 
@@ -214,38 +208,46 @@ async def test_fleet_up_gets_its_first_admin_over_nats_once(deps: AuthDeps, nats
 
 async def test_deactivated_and_deleted_users_cannot_log_in(deps: AuthDeps) -> None:
     frank = await new_user(deps, "frank")
-    assert (await send(deps, SetActive(user_id=frank, active=False, actor=ADMIN))).ok
+    assert (await send(deps, auth_commands.SetActive(user_id=frank, active=False, actor=ADMIN))).ok
     assert code(await send(deps, login("frank"))) == "forbidden"
     assert code(await send(deps, login("frank", "wrong password!!"))) == "unauthenticated"
-    assert (await send(deps, DeleteUser(user_id=frank, actor=ADMIN))).ok
+    assert (await send(deps, auth_commands.DeleteUser(user_id=frank, actor=ADMIN))).ok
     assert code(await send(deps, login("frank"))) == "unauthenticated"
-    assert code(await send(deps, DeleteUser(user_id=frank))) == "not_found"
+    assert code(await send(deps, auth_commands.DeleteUser(user_id=frank))) == "not_found"
     assert await new_user(deps, "Frank") != frank  # the name is free again
 
 
 async def test_password_changes_and_resets(deps: AuthDeps) -> None:
     gina = await new_user(deps, "gina")
     strong = "n0t-a-weak-passphrase"
-    wrong = ChangePassword(user_id=gina, current_password="not it at all", new_password=strong)
+    wrong = auth_commands.ChangePassword(
+        user_id=gina, current_password="not it at all", new_password=strong
+    )
     assert code(await send(deps, wrong)) == "unauthenticated"
-    same = ChangePassword(user_id=gina, current_password=PASSWORD, new_password=PASSWORD)
+    same = auth_commands.ChangePassword(
+        user_id=gina, current_password=PASSWORD, new_password=PASSWORD
+    )
     refused = await send(deps, same)
     assert code(refused) == "invalid" and refused.error is not None
     assert refused.error.details == {"field": "new_password"}
-    weak = await send(deps, ResetPassword(user_id=gina, new_password="gina-gina-gina"))
+    weak = await send(
+        deps, auth_commands.ResetPassword(user_id=gina, new_password="gina-gina-gina")
+    )
     assert code(weak) == "invalid"
     for weak_one in ("aaaaaaaaaaaa", "123456789012", "password1234", " " * 12, "n" * 16):
-        refused = await send(deps, ResetPassword(user_id=gina, new_password=weak_one))
+        refused = await send(deps, auth_commands.ResetPassword(user_id=gina, new_password=weak_one))
         assert code(refused) == "invalid" and refused.error is not None
         assert "weak" in refused.error.message, refused
-    assert (await send(deps, ResetPassword(user_id=gina, new_password=strong))).ok
+    assert (await send(deps, auth_commands.ResetPassword(user_id=gina, new_password=strong))).ok
     reply = await send(deps, login("gina", strong))
     assert reply.ok and reply.data["must_change_password"] is True
 
 
 async def test_grants_link_a_viewer_to_a_trader(deps: AuthDeps) -> None:
     viewer, trader = await new_user(deps, "vic", "viewer"), await new_user(deps, "tess")
-    ok = await send(deps, ChangeViewerGrant(viewer_id=viewer, trader_id=trader, granted=True))
+    ok = await send(
+        deps, auth_commands.ChangeViewerGrant(viewer_id=viewer, trader_id=trader, granted=True)
+    )
     assert ok.data == {"status": "changed"}
     for viewer_id, trader_id, field in [
         (viewer, viewer, "trader_id"),
@@ -253,7 +255,8 @@ async def test_grants_link_a_viewer_to_a_trader(deps: AuthDeps) -> None:
         (viewer, "nobody", "trader_id"),
     ]:
         reply = await send(
-            deps, ChangeViewerGrant(viewer_id=viewer_id, trader_id=trader_id, granted=True)
+            deps,
+            auth_commands.ChangeViewerGrant(viewer_id=viewer_id, trader_id=trader_id, granted=True),
         )
         assert reply.error is not None and reply.error.details["field"] == field, reply
 
@@ -263,7 +266,10 @@ async def test_a_token_is_shown_once_and_only_its_hash_is_stored(
 ) -> None:
     holly = await new_user(deps, "holly")
     reply = await send(
-        deps, CreateAccessToken(user_id=holly, token_name="ci", scope="write", expires_in_days=7)
+        deps,
+        auth_commands.CreateAccessToken(
+            user_id=holly, token_name="ci", scope="write", expires_in_days=7
+        ),
     )
     token = str(reply.data["token"])
     assert token.startswith("flt_") and len(token) > 40
@@ -272,14 +278,16 @@ async def test_a_token_is_shown_once_and_only_its_hash_is_stored(
     ]
     assert created[0].token_sha256 == hashlib.sha256(token.encode()).hexdigest()
     assert created[0].token_id == reply.data["token_id"] and created[0].expires_at is not None
-    too_much = await send(deps, CreateAccessToken(user_id=holly, token_name="x", scope="admin"))
+    too_much = await send(
+        deps, auth_commands.CreateAccessToken(user_id=holly, token_name="x", scope="admin")
+    )
     assert code(too_much) == "invalid"
 
 
 async def test_every_event_carries_the_commands_actor_and_correlation(
     deps: AuthDeps, event_store: EventStore
 ) -> None:
-    command = CreateUser(
+    command = auth_commands.CreateUser(
         username="jack",
         password=PASSWORD,
         email="jack@example.com",
@@ -306,9 +314,9 @@ async def test_a_password_change_reset_role_change_and_deactivation_revoke_token
 ) -> None:
     kim = await new_user(deps, "kim")
 
-    async def live_after(command: AuthCommand) -> int:
+    async def live_after(command: auth_commands.AuthCommand) -> int:
         for name in ("a", "b"):
-            made = CreateAccessToken(user_id=kim, token_name=name, scope="read")
+            made = auth_commands.CreateAccessToken(user_id=kim, token_name=name, scope="read")
             assert (await send(deps, made)).ok
         assert (await send(deps, command)).ok, command
         user = await deps.users.load(AggregateId(kim))
@@ -316,34 +324,44 @@ async def test_a_password_change_reset_role_change_and_deactivation_revoke_token
 
     new = "a different passphrase entirely"
     assert (
-        await live_after(ChangePassword(user_id=kim, current_password=PASSWORD, new_password=new))
+        await live_after(
+            auth_commands.ChangePassword(user_id=kim, current_password=PASSWORD, new_password=new)
+        )
         == 0
     )
-    assert await live_after(RevokeAllAccessTokens(user_id=kim)) == 0
-    assert await live_after(ChangeRole(user_id=kim, role="viewer", actor=ADMIN)) == 0
-    assert await live_after(SetActive(user_id=kim, active=False, actor=ADMIN)) == 0
-    assert (await send(deps, SetActive(user_id=kim, active=True, actor=ADMIN))).ok
-    assert await live_after(ResetPassword(user_id=kim, new_password=new + " again")) == 0
+    assert await live_after(auth_commands.RevokeAllAccessTokens(user_id=kim)) == 0
+    assert await live_after(auth_commands.ChangeRole(user_id=kim, role="viewer", actor=ADMIN)) == 0
+    assert await live_after(auth_commands.SetActive(user_id=kim, active=False, actor=ADMIN)) == 0
+    assert (await send(deps, auth_commands.SetActive(user_id=kim, active=True, actor=ADMIN))).ok
+    assert (
+        await live_after(auth_commands.ResetPassword(user_id=kim, new_password=new + " again")) == 0
+    )
 
 
 async def test_tokens_expire_within_the_maximum_and_are_counted(deps: AuthDeps) -> None:
     lee = await new_user(deps, "lee")
-    made = await send(deps, CreateAccessToken(user_id=lee, token_name="ci", scope="read"))
+    made = await send(
+        deps, auth_commands.CreateAccessToken(user_id=lee, token_name="ci", scope="read")
+    )
     assert made.ok and made.data["expires_at"]  # no token without an expiry
-    too_long = CreateAccessToken(user_id=lee, token_name="x", scope="read", expires_in_days=91)
+    too_long = auth_commands.CreateAccessToken(
+        user_id=lee, token_name="x", scope="read", expires_in_days=91
+    )
     assert code(await send(deps, too_long)) == "invalid"
     for i in range(19):
-        command = CreateAccessToken(user_id=lee, token_name=f"t{i}", scope="read")
+        command = auth_commands.CreateAccessToken(user_id=lee, token_name=f"t{i}", scope="read")
         assert (await send(deps, command)).ok
-    twenty_first = CreateAccessToken(user_id=lee, token_name="more", scope="read")
+    twenty_first = auth_commands.CreateAccessToken(user_id=lee, token_name="more", scope="read")
     assert code(await send(deps, twenty_first)) == "conflict"
 
 
 async def test_a_user_who_must_change_the_password_gets_no_token(deps: AuthDeps) -> None:
-    command = CreateUser(
+    command = auth_commands.CreateUser(
         username="mia", password=PASSWORD, email="", role="trader", must_change_password=True
     )
     mia = str((await send(deps, command)).data["user_id"])
     assert (await send(deps, login("mia"))).data["must_change_password"] is True
-    refused = await send(deps, CreateAccessToken(user_id=mia, token_name="x", scope="read"))
+    refused = await send(
+        deps, auth_commands.CreateAccessToken(user_id=mia, token_name="x", scope="read")
+    )
     assert code(refused) == "forbidden"

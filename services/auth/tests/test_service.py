@@ -11,24 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from fleet.events.auth_commands import (
-    AuthCommand,
-    Authenticate,
-    BootstrapAdmin,
-    ChangeEmail,
-    ChangePassword,
-    ChangeRole,
-    ChangeViewerGrant,
-    CreateAccessToken,
-    CreateUser,
-    DeleteUser,
-    ResetPassword,
-    RevokeAccessToken,
-    RevokeAllAccessTokens,
-    SetActive,
-    UnlockUser,
-    UpdateTradingSettings,
-)
+from fleet.events import auth_commands
 from fleet.events.commands import Actor, command_subject
 from fleet.eventstore import EventStore
 
@@ -49,7 +32,7 @@ class Service:
         self.nc = running.nc
         self.secrets: list[str] = []
 
-    async def ask(self, command: AuthCommand) -> Reply:
+    async def ask(self, command: auth_commands.AuthCommand) -> Reply:
         for name in ("password", "current_password", "new_password"):
             value = getattr(command, name, None)
             if value:
@@ -57,7 +40,7 @@ class Service:
         return await self.running.ask(command)
 
     async def new_user(self, username: str, role: str = "trader") -> str:
-        command = CreateUser.model_validate(
+        command = auth_commands.CreateUser.model_validate(
             {"username": username, "password": PASSWORD, "email": "", "role": role, "actor": ADMIN}
         )
         reply = await self.ask(command)
@@ -83,8 +66,8 @@ async def all_events(store: EventStore) -> str:
     return "\n".join(lines)
 
 
-def login(username: str, password: str, ip: str) -> Authenticate:
-    return Authenticate(username=username, password=password, actor=Actor(ip=ip))
+def login(username: str, password: str, ip: str) -> auth_commands.Authenticate:
+    return auth_commands.Authenticate(username=username, password=password, actor=Actor(ip=ip))
 
 
 def code(reply: Reply) -> str:
@@ -97,40 +80,58 @@ def service(auth_service: "RunningAuth") -> Service:
 
 
 async def test_every_command_is_answered(service: Service) -> None:
-    admin = await service.ask(BootstrapAdmin(username="root", password="admin " + PASSWORD))
+    admin = await service.ask(
+        auth_commands.BootstrapAdmin(username="root", password="admin " + PASSWORD)
+    )
     assert admin["ok"] and admin["data"]["created"], admin
     trader = await service.new_user("Trader.One")
     viewer = await service.new_user("viewer-one", "viewer")
-    token = await service.ask(CreateAccessToken(user_id=trader, token_name="ci", scope="read"))
+    token = await service.ask(
+        auth_commands.CreateAccessToken(user_id=trader, token_name="ci", scope="read")
+    )
     service.secrets.append(token["data"]["token"])
-    expected: list[tuple[AuthCommand, str]] = [
+    expected: list[tuple[auth_commands.AuthCommand, str]] = [
         (login("trader.one", PASSWORD, "192.0.2.1"), "ok"),
         (
-            ChangePassword(
+            auth_commands.ChangePassword(
                 user_id=trader, current_password=PASSWORD, new_password="n3w pass phrase, long"
             ),
             "ok",
         ),
-        (ResetPassword(user_id=trader, new_password=PASSWORD), "ok"),
-        (ChangeEmail(user_id=trader, email="t1@example.com"), "ok"),
-        (ChangeEmail(user_id=trader, email="not an address"), "invalid"),
-        (UpdateTradingSettings(user_id=trader, changes={"leverage": 10}), "ok"),
-        (UpdateTradingSettings(user_id=trader, changes={"leverage": 500}), "invalid"),
-        (UpdateTradingSettings(user_id=viewer, changes={"leverage": 10}), "invalid"),
-        (ChangeViewerGrant(viewer_id=viewer, trader_id=trader, granted=True), "ok"),
-        (ChangeViewerGrant(viewer_id=viewer, trader_id=trader, granted=False), "ok"),
-        (RevokeAccessToken(user_id=trader, token_id=token["data"]["token_id"]), "not_found"),
-        (RevokeAllAccessTokens(user_id=trader), "ok"),  # the password change revoked it
-        (ChangeRole(user_id=viewer, role="trader"), "ok"),
-        (SetActive(user_id=viewer, active=False), "ok"),
-        (UnlockUser(user_id=viewer), "ok"),
-        (DeleteUser(user_id=viewer), "ok"),
-        (DeleteUser(user_id=viewer), "not_found"),
-        (ChangeRole(user_id="no.such.user", role="admin"), "not_found"),
-        (DeleteUser(user_id=admin["data"]["user_id"]), "conflict"),
-        (CreateUser(username="x", password=PASSWORD, email="", role="viewer"), "invalid"),
-        (CreateUser(username="TRADER.one", password=PASSWORD, email="", role="viewer"), "conflict"),
-        (BootstrapAdmin(), "ok"),
+        (auth_commands.ResetPassword(user_id=trader, new_password=PASSWORD), "ok"),
+        (auth_commands.ChangeEmail(user_id=trader, email="t1@example.com"), "ok"),
+        (auth_commands.ChangeEmail(user_id=trader, email="not an address"), "invalid"),
+        (auth_commands.UpdateTradingSettings(user_id=trader, changes={"leverage": 10}), "ok"),
+        (auth_commands.UpdateTradingSettings(user_id=trader, changes={"leverage": 500}), "invalid"),
+        (auth_commands.UpdateTradingSettings(user_id=viewer, changes={"leverage": 10}), "invalid"),
+        (auth_commands.ChangeViewerGrant(viewer_id=viewer, trader_id=trader, granted=True), "ok"),
+        (auth_commands.ChangeViewerGrant(viewer_id=viewer, trader_id=trader, granted=False), "ok"),
+        (
+            auth_commands.RevokeAccessToken(user_id=trader, token_id=token["data"]["token_id"]),
+            "not_found",
+        ),
+        (
+            auth_commands.RevokeAllAccessTokens(user_id=trader),
+            "ok",
+        ),  # the password change revoked it
+        (auth_commands.ChangeRole(user_id=viewer, role="trader"), "ok"),
+        (auth_commands.SetActive(user_id=viewer, active=False), "ok"),
+        (auth_commands.UnlockUser(user_id=viewer), "ok"),
+        (auth_commands.DeleteUser(user_id=viewer), "ok"),
+        (auth_commands.DeleteUser(user_id=viewer), "not_found"),
+        (auth_commands.ChangeRole(user_id="no.such.user", role="admin"), "not_found"),
+        (auth_commands.DeleteUser(user_id=admin["data"]["user_id"]), "conflict"),
+        (
+            auth_commands.CreateUser(username="x", password=PASSWORD, email="", role="viewer"),
+            "invalid",
+        ),
+        (
+            auth_commands.CreateUser(
+                username="TRADER.one", password=PASSWORD, email="", role="viewer"
+            ),
+            "conflict",
+        ),
+        (auth_commands.BootstrapAdmin(), "ok"),
     ]
     for command, wanted in expected:
         reply = await service.ask(command)
@@ -141,7 +142,7 @@ async def test_every_command_is_answered(service: Service) -> None:
 async def test_malformed_commands_get_an_invalid_reply_naming_the_field(
     service: Service,
 ) -> None:
-    subject = command_subject(CreateUser)
+    subject = command_subject(auth_commands.CreateUser)
     cases = [
         (b"{not json", "body"),
         (b'{"username": "zed", "password": "pw pw pw pw pw", "email": ""}', "role"),
@@ -206,7 +207,9 @@ async def test_a_restart_rebuilds_names_from_the_log(service: Service) -> None:
     await service.new_user("kept.name")
     await service.running.restart()
     assert (await service.ask(login("kept.name", PASSWORD, "192.0.2.22")))["ok"]
-    taken = CreateUser(username="Kept.Name", password=PASSWORD, email="", role="viewer")
+    taken = auth_commands.CreateUser(
+        username="Kept.Name", password=PASSWORD, email="", role="viewer"
+    )
     assert code(await service.ask(taken)) == "conflict"
     await service.assert_no_secret_stored_or_logged()
 

@@ -16,7 +16,7 @@ from fleet.eventstore import StreamSpec
 from fleet.eventstore.stream import ensure_platform
 from fleet.executor.main import create_app
 from fleet.executor.settings import ExecutorSettings
-from fleet.testing.connections import open_connections
+from fleet.testing.connections import broker_connection, open_connections, opened_since
 
 pytestmark = pytest.mark.integration
 
@@ -50,15 +50,12 @@ async def test_one_connection_and_healthz_on_it(
     app = create_app(settings)
     await app.start()
     try:
-        broker = app.broker
-        assert broker is not None
-        connection = broker.connection  # type: ignore[attr-defined]
+        connection = broker_connection(app)
         deadline = time.monotonic() + 20
         while (first := await healthz(app))[0] != 200:
             assert time.monotonic() < deadline, f"never healthy: {first}"
             await asyncio.sleep(0.2)
-        now = await open_connections(nats_server.monitor_port)
-        opened = {cid: name for cid, name in now.items() if cid not in before}
+        opened = await opened_since(nats_server.monitor_port, before)
         assert opened == {connection.client_id: "executor"}, "more than its broker's"
         await connection.close()  # under the running service
         status, body = await healthz(app)

@@ -9,6 +9,7 @@ from fleet.executor.domain.ids import client_order_id
 from fleet.executor.domain.risk_gate import Caps, GateView
 from fleet.executor.order_flow import resolve, submit
 from fleet.risk import Instrument
+from fleet.testing.orders import btc_entry
 
 from .fakes import FlakyExchange
 
@@ -19,16 +20,10 @@ PRICE = Decimal(100)
 
 
 def intent(signal: str = "sig-1", quantity: str = "0.5") -> OrderIntended:
-    return OrderIntended(
+    return btc_entry(
+        quantity=quantity,
         client_order_id=client_order_id(signal, "u1", "entry"),
         signal_id=signal,
-        leg="entry",
-        symbol="BTC-USDT",
-        side="BUY",
-        position_side="LONG",
-        order_type="MARKET",
-        quantity=Decimal(quantity),
-        leverage=5,
     )
 
 

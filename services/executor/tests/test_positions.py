@@ -58,26 +58,6 @@ def accepted(account: TradingAccount, intent: OrderIntended, order_id: str) -> N
     )
 
 
-def streamed(intent: OrderIntended, order_id: str, fills: list[tuple[str, str]]) -> OrderReport:
-    """The stream's report after ``fills`` (quantity, price): the last one named."""
-    cumulative = sum((Decimal(q) for q, _ in fills), Decimal(0))
-    value = sum((Decimal(q) * Decimal(p) for q, p in fills), Decimal(0))
-    last_q, last_p = fills[-1]
-    return OrderReport(
-        client_order_id=intent.client_order_id,
-        exchange_order_id=order_id,
-        status="FILLED" if cumulative == intent.quantity else "PARTIALLY_FILLED",
-        cumulative_quantity=cumulative,
-        average_price=value / cumulative,
-        reported_by="stream",
-        at=NOW,
-        fee=Decimal(last_q) * Decimal(last_p) * FEE,
-        realised_pnl=Decimal(0),
-        last_quantity=Decimal(last_q),
-        last_price=Decimal(last_p),
-    )
-
-
 def queried(intent: OrderIntended, order_id: str, fills: list[tuple[str, str]]) -> OrderReport:
     """The query's answer after ``fills``: totals only."""
     cumulative = sum((Decimal(q) for q, _ in fills), Decimal(0))
@@ -91,6 +71,20 @@ def queried(intent: OrderIntended, order_id: str, fills: list[tuple[str, str]]) 
         reported_by="query",
         at=NOW,
         fee=value * FEE,
+    )
+
+
+def streamed(intent: OrderIntended, order_id: str, fills: list[tuple[str, str]]) -> OrderReport:
+    """The stream's report after ``fills`` (quantity, price): the totals, and the last one
+    named with its fee."""
+    last_q, last_p = fills[-1]
+    return replace(
+        queried(intent, order_id, fills),
+        reported_by="stream",
+        fee=Decimal(last_q) * Decimal(last_p) * FEE,
+        realised_pnl=Decimal(0),
+        last_quantity=Decimal(last_q),
+        last_price=Decimal(last_p),
     )
 
 

@@ -5,22 +5,18 @@ import asyncio
 import itertools
 import os
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
-import nats
 import pytest
 
 from fleet.bus.lease import LEASE_BUCKET
-from fleet.events import AggregateId, AggregateRef, wrap
-from fleet.events.bots import BotStarted
-from fleet.events.users import TradingSettings
+from fleet.events import AggregateRef
 from fleet.eventstore import EventStore, StreamSpec
-from fleet.eventstore.stream import ensure_platform
 from fleet.stack import free_port
 from fleet.stack.process import ManagedProcess
+from fleet.testing.bots import platform_store, start_bots
 
 pytestmark = pytest.mark.integration
 
@@ -44,16 +40,9 @@ def strategy(name: str, nats_url: str, spec: StreamSpec, sim: Any, logs: Path) -
 async def test_standby_takes_over_without_gap_or_duplicate(
     nats_url: str, namespace: str, bingx_sim: Any, tmp_path: Path
 ) -> None:
-    nc = await nats.connect(nats_url)
-    spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
-    await ensure_platform(nc.jetstream(), spec)
-    store = EventStore(nc, spec)
-    settings = TradingSettings(trading_enabled=True, symbols=("BTC-USDT",), timeframe="1m")
-    for user in range(5):  # five bots on the same symbol and timeframe
-        bot = AggregateRef(type="bot", id=AggregateId(f"u{user}"))
-        started = BotStarted(session_id="s", settings=settings, initial_balance=Decimal(1), by="u")
-        await store.append(bot, [wrap(started, bot)], expected_version=0)
-    signals = AggregateRef(type="signal", id=AggregateId("BTC-USDT_1m"))
+    nc, spec, store = await platform_store(nats_url, namespace)
+    five = [f"u{user}" for user in range(5)]  # five bots on the same symbol and timeframe
+    signals = await start_bots(store, "BTC-USDT", five)
     processes = {name: strategy(name, nats_url, spec, bingx_sim, tmp_path) for name in ("a", "b")}
     kv = await nc.jetstream().key_value(LEASE_BUCKET)
     try:

@@ -8,23 +8,17 @@ import itertools
 import os
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
-import nats
 import pytest
 
-from fleet.events import AggregateId, AggregateRef, wrap
-from fleet.events.bots import BotStarted
-from fleet.events.users import TradingSettings
-from fleet.eventstore import EventStore, StreamSpec
-from fleet.eventstore.stream import ensure_platform
 from fleet.stack import free_port
 from fleet.stack.process import ManagedProcess
 from fleet.strategy.settings import StrategySettings
 from fleet.strategy.worker import StrategyWorker
+from fleet.testing.bots import platform_store, start_bots
 
 pytestmark = pytest.mark.integration
 
@@ -38,15 +32,8 @@ async def readiness(url: str) -> tuple[int, dict[str, Any]]:
 async def test_readyz_fails_while_the_market_stream_is_down_and_no_candle_is_lost(
     nats_url: str, namespace: str, bingx_sim: Any, tmp_path: Path
 ) -> None:
-    nc = await nats.connect(nats_url)
-    spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
-    await ensure_platform(nc.jetstream(), spec)
-    store = EventStore(nc, spec)
-    settings = TradingSettings(trading_enabled=True, symbols=("ETH-USDT",), timeframe="1m")
-    bot = AggregateRef(type="bot", id=AggregateId("u1"))
-    started = BotStarted(session_id="s", settings=settings, initial_balance=Decimal(1), by="u")
-    await store.append(bot, [wrap(started, bot)], expected_version=0)
-    signals = AggregateRef(type="signal", id=AggregateId("ETH-USDT_1m"))
+    nc, spec, store = await platform_store(nats_url, namespace)
+    signals = await start_bots(store, "ETH-USDT", ["u1"])
     port = free_port()
     env = os.environ | {
         "FLEET_NATS_URL": nats_url,

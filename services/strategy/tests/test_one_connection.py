@@ -11,7 +11,7 @@ from fleet.eventstore import StreamSpec
 from fleet.eventstore.stream import ensure_platform
 from fleet.strategy.main import create_app
 from fleet.strategy.settings import StrategySettings
-from fleet.testing.connections import open_connections
+from fleet.testing.connections import broker_connection, open_connections, opened_since
 
 pytestmark = pytest.mark.integration
 
@@ -34,12 +34,9 @@ async def test_the_strategy_holds_one_connection(
     app = create_app(settings)
     await app.start()
     try:
-        broker = app.broker
-        assert broker is not None
-        connection = broker.connection  # type: ignore[attr-defined]
+        connection = broker_connection(app)
         await asyncio.sleep(1.0)  # the worker started in app.start(); its loops run
-        opened = await open_connections(nats_server.monitor_port)
-        new = {cid: name for cid, name in opened.items() if cid not in before}
-        assert new == {connection.client_id: "strategy"}, "more than its broker's"
+        opened = await opened_since(nats_server.monitor_port, before)
+        assert opened == {connection.client_id: "strategy"}, "more than its broker's"
     finally:
         await app.stop()

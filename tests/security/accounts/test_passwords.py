@@ -3,6 +3,7 @@ change the admin-chosen password at his first sign-in."""
 
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 
 if TYPE_CHECKING:
@@ -38,13 +39,7 @@ async def test_weak_passwords_are_refused_with_a_reason(
 
 
 async def test_an_admin_created_user_must_change_the_password_first(
-    stack: "Stack", admin: "Session"
+    first_sign_in: httpx.AsyncClient,
 ) -> None:
-    account = await stack.create_user(admin, "trader")
-    http = stack.client()
-    signed = await http.post(
-        "/api/auth/login", json={"username": account.username, "password": account.password}
-    )
-    assert signed.status_code == 200 and signed.json()["must_change_password"] is True
-    http.headers["X-CSRF-Token"] = signed.json()["csrf_token"]
+    http = first_sign_in
     assert (await http.get("/api/settings")).status_code == 403

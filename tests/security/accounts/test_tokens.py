@@ -4,6 +4,7 @@ each), obey must_change_password, are listed and revoked by admins, audited, cou
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 
 if TYPE_CHECKING:
@@ -93,15 +94,9 @@ async def test_every_token_expires_within_the_maximum(stack: "Stack", admin: "Se
 
 
 async def test_a_user_who_must_change_his_password_gets_no_token(
-    stack: "Stack", admin: "Session"
+    first_sign_in: httpx.AsyncClient,
 ) -> None:
-    account = await stack.create_user(admin, "trader")
-    http = stack.client()
-    signed = await http.post(
-        "/api/auth/login", json={"username": account.username, "password": account.password}
-    )
-    assert signed.status_code == 200 and signed.json()["must_change_password"] is True
-    http.headers["X-CSRF-Token"] = signed.json()["csrf_token"]
+    http = first_sign_in
     refused = await http.post("/api/tokens", json={"name": "ci", "scope": "read"})
     assert refused.status_code == 403, refused.text
 

@@ -4,9 +4,7 @@ processes) works over it with verify-full — a trader signs in, connects a Bing
 a signal becomes an order on the simulator. A client that does not trust the CA is
 refused by each of the three servers."""
 
-import asyncio
 import ssl
-import time
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,21 +19,12 @@ import requests
 from fleet.stack import NatsServer, OpenBaoServer, PostgresServer
 from fleet.stack.tls import issue
 from fleet.testing.signals import price_of, publish, signal_at
+from fleet.testing.waiting import until
 
 if TYPE_CHECKING:
     from tests.api.conftest import Session, Stack
 
 pytestmark = pytest.mark.e2e
-
-
-async def until(check: Any, timeout: float = 40.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = await check()
-        if found:
-            return found
-        await asyncio.sleep(0.3)
-    raise AssertionError(f"not reached in {timeout} s")
 
 
 async def test_signup_connect_signal_and_order_over_tls(
@@ -55,13 +44,13 @@ async def test_signup_connect_signal_and_order_over_tls(
     saved = await trader.put("/api/settings", json={"trading_enabled": True, "leverage": 10})
     assert saved.status_code == 200, saved.text
     assert (await trader.post("/api/bot/start")).status_code == 200
-    await until(lambda: _has_account(trader))
+    await until(lambda: _has_account(trader), timeout=40.0)
 
     signal_id = await publish(stack.store, signal_at(await price_of(bingx_sim.url, "BTC-USDT")))
 
-    chosen = await until(lambda: _decision(trader, signal_id))
+    chosen = await until(lambda: _decision(trader, signal_id), timeout=40.0)
     assert chosen["decision"] == "entry", chosen
-    positions = await until(lambda: _positions(trader))
+    positions = await until(lambda: _positions(trader), timeout=40.0)
     assert Decimal(positions[0]["quantity"]) == Decimal(chosen["numbers"]["quantity"])
 
 

@@ -29,24 +29,8 @@ from fleet.auth.errors import (
     Unauthenticated,
 )
 from fleet.bus.commands import decode, route
-from fleet.events.auth_commands import (
-    AuthCommand,
-    Authenticate,
-    BootstrapAdmin,
-    ChangeEmail,
-    ChangePassword,
-    ChangeRole,
-    ChangeViewerGrant,
-    CreateAccessToken,
-    CreateUser,
-    DeleteUser,
-    ResetPassword,
-    RevokeAccessToken,
-    RevokeAllAccessTokens,
-    SetActive,
-    UnlockUser,
-    UpdateTradingSettings,
-)
+from fleet.events import auth_commands
+from fleet.events.auth_commands import AuthCommand
 from fleet.events.commands import CommandReply
 from fleet.eventstore import ConcurrencyError
 from fleet.obs import count_unexpected, get_logger
@@ -62,21 +46,21 @@ Deps = Callable[[], AuthDeps]  # built at startup, after the broker is defined
 SECRET_FIELDS = ("password", "current_password", "new_password")
 
 HANDLERS: dict[type[AuthCommand], Handler] = {
-    CreateUser: handlers.create_user,
-    Authenticate: login.authenticate,
-    ChangePassword: login.change_password,
-    ResetPassword: handlers.reset_password,
-    ChangeRole: handlers.change_role,
-    SetActive: handlers.set_active,
-    DeleteUser: handlers.delete_user,
-    UnlockUser: handlers.unlock_user,
-    ChangeEmail: handlers.change_email,
-    ChangeViewerGrant: handlers.change_viewer_grant,
-    UpdateTradingSettings: handlers.update_trading_settings,
-    CreateAccessToken: handlers.create_access_token,
-    RevokeAccessToken: handlers.revoke_access_token,
-    RevokeAllAccessTokens: handlers.revoke_all_access_tokens,
-    BootstrapAdmin: handlers.bootstrap_admin,
+    auth_commands.CreateUser: handlers.create_user,
+    auth_commands.Authenticate: login.authenticate,
+    auth_commands.ChangePassword: login.change_password,
+    auth_commands.ResetPassword: handlers.reset_password,
+    auth_commands.ChangeRole: handlers.change_role,
+    auth_commands.SetActive: handlers.set_active,
+    auth_commands.DeleteUser: handlers.delete_user,
+    auth_commands.UnlockUser: handlers.unlock_user,
+    auth_commands.ChangeEmail: handlers.change_email,
+    auth_commands.ChangeViewerGrant: handlers.change_viewer_grant,
+    auth_commands.UpdateTradingSettings: handlers.update_trading_settings,
+    auth_commands.CreateAccessToken: handlers.create_access_token,
+    auth_commands.RevokeAccessToken: handlers.revoke_access_token,
+    auth_commands.RevokeAllAccessTokens: handlers.revoke_all_access_tokens,
+    auth_commands.BootstrapAdmin: handlers.bootstrap_admin,
 }
 
 COMMANDS = prometheus_client.Counter(
@@ -89,7 +73,9 @@ def register(broker: NatsBroker, deps: Deps) -> None:
     for command_type, handler in HANDLERS.items():
 
         async def on_body(
-            body: bytes, command_type: type[AuthCommand] = command_type, handler: Handler = handler
+            body: bytes,
+            command_type: type[AuthCommand] = command_type,
+            handler: Handler = handler,
         ) -> CommandReply:
             return await answer(command_type, handler, body, deps)
 

@@ -53,6 +53,14 @@ class PricePath:
         self._drift = 0.0
         self._regime_left = 0
 
+    def _append(
+        self, opening: float, high: float, low: float, closing: float, volume: float
+    ) -> None:
+        """The next minute bar, opening one minute after the last."""
+        self._bars.append(
+            Bar(self.origin_ms + len(self._bars) * MINUTE_MS, opening, high, low, closing, volume)
+        )
+
     def _next_regime(self) -> None:
         self._regime_left = self._rng.randint(40, 240)
         trend = self._rng.choice((-1.0, 0.0, 0.0, 1.0))
@@ -69,16 +77,7 @@ class PricePath:
             high = max(opening, closing) + wick
             low = max(min(opening, closing) - abs(self._rng.gauss(0, 0.0008)) * opening, 1e-9)
             volume = self._rng.uniform(50, 500) * (1 + abs(self._drift) * 400)
-            self._bars.append(
-                Bar(
-                    self.origin_ms + len(self._bars) * MINUTE_MS,
-                    opening,
-                    high,
-                    low,
-                    closing,
-                    volume,
-                )
-            )
+            self._append(opening, high, low, closing, volume)
             self._price = closing
 
     def minute(self, index: int) -> Bar:
@@ -118,16 +117,7 @@ class CsvPath(PricePath):
     def _grow(self, count: int) -> None:
         for _ in range(count):
             opening, high, low, closing, volume = self._rows[len(self._bars) % len(self._rows)]
-            self._bars.append(
-                Bar(
-                    self.origin_ms + len(self._bars) * MINUTE_MS,
-                    opening,
-                    high,
-                    low,
-                    closing,
-                    volume,
-                )
-            )
+            self._append(opening, high, low, closing, volume)
 
 
 def aggregate(bars: list[Bar], open_ms: int) -> Bar:
