@@ -254,6 +254,9 @@ class Execution:
         for delay in self.follow_up_s:
             await self.traffic.settled()  # a fan-out's orders, then its stream reports
             await asyncio.sleep(delay)
+            # a pause that ends inside the next signal's fan-out: its new orders and their
+            # stream reports first (asked at once, they would be asked before being told)
+            await self.traffic.settled()
             if not trader.account.orders:
                 return  # the stream reported every fill
             try:
