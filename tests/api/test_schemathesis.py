@@ -8,6 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import schemathesis
+
+# Loaded at collection, while this process runs one thread: loaded lazily by from_url(),
+# pytest rewrote (parsed) its modules while the stack's threads ran, and CPython 3.11's
+# parser state is shared between threads (python/cpython#106905, pytest-dev/pytest#10763:
+# "AST constructor recursion depth mismatch" failed this test once in a full run).
+import schemathesis.specs.openapi.schemas
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import checks
 from schemathesis.core.result import Ok
