@@ -183,7 +183,7 @@ def run() -> None:
         "starting", host=settings.http_host, port=settings.http_port, workers=settings.http_workers
     )
     many = settings.http_workers > 1
-    settle_collector()
+    settle_collector()  # this process's; each of many workers settles its own
     app: FastAPI | str = "fleet.gateway.main:worker_app" if many else create_app(settings)
     uvicorn.run(
         app,
@@ -210,6 +210,7 @@ def worker_app() -> FastAPI:
     """The app of one worker process (uvicorn's factory when ``FLEET_HTTP_WORKERS`` > 1)."""
     settings = _settings_or_exit()
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
+    settle_collector()
     return create_app(settings)
 
 
