@@ -134,6 +134,23 @@ def test_three_partial_fills_make_one_trade_at_the_fills_size_and_average_price(
     )
 
 
+def test_the_entry_price_is_the_fills_total_value_over_their_size_with_no_rounding_drift() -> None:
+    """An average that does not divide evenly is not carried rounded into the next fill:
+    the entry is the fills' total value over their total size (a running average drifts
+    in the 28th digit here)."""
+    account = TradingAccount(AggregateId("u1"))
+    fills = [("0.3", "101.3"), ("1", "99.7"), ("0.1", "100"), ("0.003", "100.1"), ("0.3", "99.7")]
+    size = sum((Decimal(q) for q, _ in fills), Decimal(0))
+    value = sum((Decimal(q) * Decimal(p) for q, p in fills), Decimal(0))
+    entry = order("entry", "BUY").model_copy(update={"quantity": size})
+    accepted(account, entry, "9")
+    for n in range(len(fills)):
+        record(account, streamed(entry, "9", fills[: n + 1]))
+    trade = account.held("BTC-USDT")
+    assert trade is not None and trade.quantity == size
+    assert trade.entry_price == value / size
+
+
 def test_the_same_fill_by_stream_and_by_query_is_recorded_once() -> None:
     account = TradingAccount(AggregateId("u1"))
     entry = order("entry", "BUY")

@@ -59,6 +59,22 @@ class OpenTrade:
     # its entry ended with less filled than asked: the stop BingX attached to the entry
     # may not cover what filled (BingX may attach none); Fleet places its own
     stop_uncovered: bool = False
+    # sum of price x quantity of the entry fills (None: only BingX's average is known);
+    # the entry price is this over the size, never a running average rounded each fill
+    entry_value: Decimal | None = None
+
+    @property
+    def entered_value(self) -> Decimal:
+        """What the held size cost: the fills' value, or BingX's average times the size."""
+        if self.entry_value is not None:
+            return self.entry_value
+        return self.entry_price * self.quantity
+
+    def grown(self, price: Decimal, quantity: Decimal) -> tuple[Decimal, Decimal]:
+        """(size, average entry price) after a further entry fill of ``quantity`` at
+        ``price``."""
+        total = self.quantity + quantity
+        return total, (self.entered_value + price * quantity) / total
 
 
 @dataclass(frozen=True)
@@ -282,6 +298,7 @@ class TradingAccount(Aggregate):
                     quantity=event.changed.quantity,
                     entry_price=event.changed.entry_price,
                     fees=trade.fees + event.fee,
+                    entry_value=trade.entered_value + event.price * event.quantity,
                 )
             else:
                 closed = trade.quantity - event.changed.quantity
@@ -307,6 +324,7 @@ class TradingAccount(Aggregate):
             event.stop_price,
             event.opened_at,
             event.fees,
+            entry_value=event.entry_price * event.quantity,
         )
 
     def _closed(self, event: PositionClosed) -> None:
@@ -316,7 +334,7 @@ class TradingAccount(Aggregate):
         for key, trade in self.trades.items():
             if trade.trade_id == event.trade_id:
                 self.trades[key] = replace(
-                    trade, quantity=event.quantity, entry_price=event.entry_price
+                    trade, quantity=event.quantity, entry_price=event.entry_price, entry_value=None
                 )
 
 

@@ -156,8 +156,7 @@ def _entered(
     direction: Direction = "long" if intent.side == "BUY" else "short"
     held = account.trades.get((intent.symbol, direction))
     if held is not None:  # a further fill of the entry (or an addition)
-        total = held.quantity + quantity
-        entry = (held.entry_price * held.quantity + price * quantity) / total
+        total, entry = held.grown(price, quantity)
         return {"changed": _resized(held, total, entry, held.fees + fee)}
     opened = PositionOpened(
         trade_id=intent.client_order_id,
