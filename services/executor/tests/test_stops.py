@@ -19,7 +19,7 @@ from fleet.events.trading import (
 from fleet.events.users import TradingSettings
 from fleet.executor.domain.account import TradingAccount
 from fleet.executor.domain.positions import fill_from
-from fleet.executor.domain.stops import STOP_LEG, stop_intent, uncovered
+from fleet.executor.domain.stops import CROSSED_LEG, STOP_LEG, crossed, stop_intent, uncovered
 from fleet.executor.execution import Execution
 from fleet.executor.ports import ExchangeOrder, ExchangeStop, OrderRefused, OrderReport
 from fleet.executor.traders import Trader
@@ -130,7 +130,9 @@ def test_a_refused_stop_is_not_tried_again() -> None:
             bingx_code=110411,
         )
     )
-    assert uncovered(account) == [trade]  # still uncovered, and the log says why
+    # still uncovered, and the log says why; passed, so it is closed at market instead
+    assert [t.trade_id for t in uncovered(account)] == [trade.trade_id]
+    assert [t.trade_id for t in crossed(account)] == [trade.trade_id]
     assert not account.intend(stop_intent(trade, "u1", 5, BTC))  # never sent twice
 
 
@@ -210,3 +212,44 @@ async def test_the_executor_places_the_stop_for_what_filled_once_and_cancels_the
     assert book.cancelled == ["55"]  # the entry's stop, sized for 0.3; not the other side's
     assert [s.exchange_order_id for s in book.resting] == ["56", "101"]
     assert uncovered(trader.account) == []
+
+
+class PassedBook(StopBook):
+    """The price has already passed the trade's stop: BingX refuses the stop order."""
+
+    async def place(self, intent: OrderIntended) -> ExchangeOrder:
+        if intent.order_type == "STOP_MARKET":
+            raise OrderRefused("the stopLoss price must be lower than the current price", 110411)
+        self.placed.append(intent)
+        return ExchangeOrder(intent.client_order_id, "201", "NEW", None, Decimal(0))
+
+
+async def test_a_stop_refused_as_already_passed_closes_the_trade_at_market_once() -> None:
+    book = PassedBook([])
+    trader = FakeTrader(entered([("0.2", "50000")], "EXPIRED"), book)
+
+    async def pause(_user: str, _reason: str) -> None:
+        return None
+
+    run = Execution(cast(Any, Contracts()), pause, clock=lambda: NOW, follow_up_s=())
+    await run._cover_stops(cast(Trader, trader))
+    await run._cover_stops(cast(Trader, trader))  # again: nothing more
+    [exit_] = book.placed
+    assert (exit_.leg, exit_.order_type, exit_.side) == (CROSSED_LEG, "MARKET", "SELL")
+    assert exit_.quantity == Decimal("0.2") and exit_.reduce_only
+    assert crossed(trader.account) == []  # the exit is filling
+    closing = OrderReport(
+        client_order_id=exit_.client_order_id,
+        exchange_order_id="201",
+        status="FILLED",
+        cumulative_quantity=Decimal("0.2"),
+        average_price=Decimal("48000"),
+        reported_by="query",
+        at=NOW,
+        fee=Decimal(0),
+    )
+    fill = fill_from(trader.account, closing)
+    assert fill is not None and fill.closed is not None
+    assert fill.closed.reason.startswith("stop-loss already passed")
+    trader.account.apply(fill)
+    assert trader.account.trades == {} and crossed(trader.account) == []

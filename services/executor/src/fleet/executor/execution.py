@@ -44,13 +44,14 @@ from fleet.executor.domain.positions import (
     vanished,
 )
 from fleet.executor.domain.risk_gate import Caps, GateView
-from fleet.executor.domain.stops import stop_intent, uncovered
+from fleet.executor.domain.stops import crossed, crossed_exit, stop_intent, uncovered
 from fleet.executor.errors import ExecutorError
 from fleet.executor.ports import OrderReport, OutcomeUnknown
 from fleet.executor.traders import Trader
 from fleet.executor.traffic import SignalTraffic
 from fleet.obs import count_unexpected, get_logger
 from fleet.ratelimit.retries import attempts_of
+from fleet.risk import Instrument
 
 Clock = Callable[[], datetime]
 PREPARE_ATTEMPTS = 4  # 1 s, 2 s, 4 s apart, jitter taking up to a tenth off each
@@ -392,14 +393,13 @@ class Execution:
 
     async def _cover_stops(self, trader: Trader) -> None:
         """Place the stop-loss of every trade whose entry ended short (once per trade and
-        size, through the risk gate), then cancel the stops it replaces."""
+        size, through the risk gate), then cancel the stops it replaces. A trade whose stop
+        was refused as already passed is closed at market instead (once)."""
+        leverage = trader.view.settings.leverage
         for trade in uncovered(trader.account):
-            try:
-                instrument = await self.contracts.rules(trade.symbol)
-            except UnknownSymbol as exc:
-                get_logger().warning("stop not placed", user=trader.user_id, error=str(exc))
+            instrument = await self._instrument(trader, trade)
+            if instrument is None:
                 continue
-            leverage = trader.view.settings.leverage
             intent = stop_intent(trade, trader.user_id, leverage, instrument)
             if not trader.account.intend(intent):
                 continue  # placed or refused before: its outcome is in the log
@@ -408,6 +408,21 @@ class Execution:
             if trader.account.trades.get((trade.symbol, trade.direction), trade).stop_uncovered:
                 continue  # refused: the rejection says why
             await self._cancel_other_stops(trader, intent)
+        for trade in crossed(trader.account):
+            instrument = await self._instrument(trader, trade)
+            if instrument is None:
+                continue
+            intent = crossed_exit(trade, trader.user_id, leverage, instrument)
+            if trader.account.intend(intent):
+                await trader.save()
+                await self._carry_out(trader, intent, {})
+
+    async def _instrument(self, trader: Trader, trade: OpenTrade) -> Instrument | None:
+        try:
+            return await self.contracts.rules(trade.symbol)
+        except UnknownSymbol as exc:
+            get_logger().warning("stop not placed", user=trader.user_id, error=str(exc))
+            return None
 
     async def _cancel_other_stops(self, trader: Trader, kept: OrderIntended) -> None:
         """The stop-losses on the position's side other than ``kept`` (the one attached to

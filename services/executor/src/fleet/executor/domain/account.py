@@ -39,6 +39,10 @@ REMEMBERED_SIGNALS = 512
 REMEMBERED_ORDERS = 256
 
 
+# BingX refuses a stop-loss whose price the market has already passed (API.md)
+STOP_CROSSED = frozenset({110411, 110412, 110413, 110414})
+
+
 @dataclass(frozen=True)
 class OpenTrade:
     """A position Fleet knows to be open on the exchange."""
@@ -59,6 +63,9 @@ class OpenTrade:
     # its entry ended with less filled than asked: the stop BingX attached to the entry
     # may not cover what filled (BingX may attach none); Fleet places its own
     stop_uncovered: bool = False
+    # Fleet's stop for it was refused because the price had already passed the stop
+    # (BingX 110411-110414): what the stop would have done, a market exit, is due
+    stop_crossed: bool = False
     # sum of price x quantity of the entry fills (None: only BingX's average is known);
     # the entry price is this over the size, never a running average rounded each fill
     entry_value: Decimal | None = None
@@ -285,6 +292,9 @@ class TradingAccount(Aggregate):
         accepted = isinstance(event, OrderAccepted)
         if accepted and trade is not None and trade.quantity == intent.quantity:
             self.trades[key] = replace(trade, stop_uncovered=False)
+        crossed = isinstance(event, OrderRejected) and event.bingx_code in STOP_CROSSED
+        if crossed and trade is not None:
+            self.trades[key] = replace(trade, stop_crossed=True)
 
     def _changed_by_fill(self, event: OrderFilled) -> None:
         assert event.changed is not None

@@ -30,6 +30,7 @@ from fleet.events.trading import (
 )
 from fleet.executor.domain.account import Direction, LiveOrder, OpenTrade, TradingAccount
 from fleet.executor.domain.ids import is_fleet_order
+from fleet.executor.domain.stops import CROSSED_LEG
 from fleet.executor.ports import ExchangeBalance, ExchangeFill, ExchangePosition, OrderReport
 
 MATERIAL_CHANGE = Decimal("0.01")  # USDT: a valuation closer than this is not recorded
@@ -37,6 +38,10 @@ STOP_TOLERANCE = Decimal("0.005")  # a close within 0.5 % of the stop was the st
 
 
 ENDED = frozenset({"CANCELLED", "CANCELED", "EXPIRED"})
+CLOSE_REASONS = {  # why an exit leg closed a trade (every other leg is a flatten)
+    "exit": "opposite signal",
+    CROSSED_LEG: "stop-loss already passed when placed: closed at market",
+}
 
 
 def fill_from(account: TradingAccount, report: OrderReport) -> OrderFilled | None:
@@ -140,7 +145,7 @@ def _effect(
             realised_pnl=gross - fees,
             fees=fees,
             closed_at=now,
-            reason="opposite signal" if intent.leg == "exit" else "flatten",
+            reason=CLOSE_REASONS.get(intent.leg, "flatten"),
         )
     }
 

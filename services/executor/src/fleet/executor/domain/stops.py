@@ -8,6 +8,11 @@ a reduce-only ``STOP_MARKET`` for exactly what filled, at the trade's stop on th
 Its clientOrderID comes from the trade and the size, so it is placed once whatever
 crashes; it passes the one risk gate like every other order (an exit path: it may only
 reduce what Fleet holds).
+
+If BingX refuses that stop because the price has already passed it (110411-110414), the
+trade is *crossed* (:attr:`OpenTrade.stop_crossed`): Fleet does what the stop would have
+done and closes the trade at market, once (its clientOrderID, too, comes from the trade and
+the size), through the risk gate as an exit.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from fleet.executor.domain.ids import client_order_id
 from fleet.risk import Instrument
 
 STOP_LEG = "stop"
+CROSSED_LEG = "stop-crossed"
 
 
 def uncovered(account: TradingAccount) -> list[OpenTrade]:
@@ -32,6 +38,37 @@ def uncovered(account: TradingAccount) -> list[OpenTrade]:
         and trade.stop_price is not None
         and trade.symbol not in filling
     ]
+
+
+def crossed(account: TradingAccount) -> list[OpenTrade]:
+    """Fleet's trades whose stop was refused as already passed: each is closed at market
+    (none while an order of the symbol is still filling)."""
+    filling = {order.intent.symbol for order in account.orders.values()}
+    return [
+        trade
+        for trade in account.trades.values()
+        if trade.stop_crossed and not trade.manual and trade.symbol not in filling
+    ]
+
+
+def crossed_exit(
+    trade: OpenTrade, user_id: str, leverage: int, instrument: Instrument
+) -> OrderIntended:
+    """The market order that closes all of ``trade`` because its stop has been passed."""
+    quantity = instrument.quantity(trade.quantity)
+    size = format(quantity.normalize(), "f")
+    return OrderIntended(
+        client_order_id=client_order_id(f"{trade.trade_id}:{size}", user_id, CROSSED_LEG),
+        signal_id=trade.trade_id,
+        leg=CROSSED_LEG,
+        symbol=trade.symbol,
+        side="SELL" if trade.direction == "long" else "BUY",
+        position_side=trade.position_side,
+        order_type="MARKET",
+        quantity=quantity,
+        leverage=leverage,
+        reduce_only=trade.position_side == "BOTH",
+    )
 
 
 def stop_intent(
