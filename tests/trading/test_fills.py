@@ -228,3 +228,38 @@ async def test_an_entry_cut_short_gets_a_stop_for_exactly_what_filled(trading: T
     [trade] = await eventually(closed)
     assert trade.quantity == filled and not trade.manual
     assert await stops() == []  # BingX cancels a closed position's stop
+
+
+async def test_the_rest_of_an_exit_cut_short_is_closed_at_market(trading: Trading) -> None:
+    """The exit's last part expires on BingX (price protection): the executor closes what
+    is left at market, once per size, until the position is gone — never left half open."""
+    users = await metric(trading.executor, "executor_user_streams") + 1
+    keys = await trading.trader(risk_per_trade=Decimal(1))
+    await streaming(trading, users)
+    await trading.signal("BTC-USDT", "up")
+
+    async def positions() -> list[dict[str, Any]]:
+        return list((await trading.account_state(keys))["positions"])
+
+    await eventually(positions)
+    await in_mode(trading, keys, DELAYED_PARTS | {"expire_after_parts": 2})
+    await trading.signal("BTC-USDT", "down")
+
+    async def exit_ended() -> list[OrderEnded]:
+        return [
+            e for e in await trading.events("account", keys.user_id) if isinstance(e, OrderEnded)
+        ]
+
+    await eventually(exit_ended, timeout=15)
+    await trading.sim_api("POST", "/sim/modes", {"apiKey": keys.api_key, "reset": True})
+
+    async def flat() -> bool:
+        return await positions() == []
+
+    await eventually(flat, timeout=20)
+    events = await trading.events("account", keys.user_id)
+    rests = [e for e in events if isinstance(e, OrderIntended) and e.leg == "exit-rest"]
+    assert rests and len({r.client_order_id for r in rests}) == len(rests)
+    [trade] = [f.closed for f in await fills_of(trading, keys) if f.closed is not None]
+    assert trade.reason.startswith("the rest of an exit") and not trade.manual
+    assert [e for e in events if isinstance(e, PositionOpened | PositionChanged) and e.manual] == []

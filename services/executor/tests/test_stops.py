@@ -19,7 +19,15 @@ from fleet.events.trading import (
 from fleet.events.users import TradingSettings
 from fleet.executor.domain.account import TradingAccount
 from fleet.executor.domain.positions import fill_from
-from fleet.executor.domain.stops import CROSSED_LEG, STOP_LEG, crossed, stop_intent, uncovered
+from fleet.executor.domain.stops import (
+    CROSSED_LEG,
+    REST_LEG,
+    STOP_LEG,
+    closing_exit,
+    stop_intent,
+    to_close,
+    uncovered,
+)
 from fleet.executor.execution import Execution
 from fleet.executor.ports import ExchangeOrder, ExchangeStop, OrderRefused, OrderReport
 from fleet.executor.traders import Trader
@@ -132,7 +140,7 @@ def test_a_refused_stop_is_not_tried_again() -> None:
     )
     # still uncovered, and the log says why; passed, so it is closed at market instead
     assert [t.trade_id for t in uncovered(account)] == [trade.trade_id]
-    assert [t.trade_id for t in crossed(account)] == [trade.trade_id]
+    assert [(t.trade_id, leg) for t, leg in to_close(account)] == [(trade.trade_id, CROSSED_LEG)]
     assert not account.intend(stop_intent(trade, "u1", 5, BTC))  # never sent twice
 
 
@@ -237,7 +245,7 @@ async def test_a_stop_refused_as_already_passed_closes_the_trade_at_market_once(
     [exit_] = book.placed
     assert (exit_.leg, exit_.order_type, exit_.side) == (CROSSED_LEG, "MARKET", "SELL")
     assert exit_.quantity == Decimal("0.2") and exit_.reduce_only
-    assert crossed(trader.account) == []  # the exit is filling
+    assert to_close(trader.account) == []  # the exit is filling
     closing = OrderReport(
         client_order_id=exit_.client_order_id,
         exchange_order_id="201",
@@ -252,4 +260,40 @@ async def test_a_stop_refused_as_already_passed_closes_the_trade_at_market_once(
     assert fill is not None and fill.closed is not None
     assert fill.closed.reason.startswith("stop-loss already passed")
     trader.account.apply(fill)
-    assert trader.account.trades == {} and crossed(trader.account) == []
+    assert trader.account.trades == {} and to_close(trader.account) == []
+
+
+def test_an_exit_that_ends_short_leaves_the_rest_to_close_at_market_once() -> None:
+    account = entered([("0.3", "50000")], "FILLED")
+    exit_ = ENTRY.model_copy(
+        update={"client_order_id": "exit-1", "leg": "exit", "side": "SELL", "stop_loss": None}
+    )
+    account.apply(exit_)
+    account.apply(OrderAccepted(client_order_id="exit-1", exchange_order_id="10", status="NEW"))
+    part = OrderReport(
+        client_order_id="exit-1",
+        exchange_order_id="10",
+        status="PARTIALLY_FILLED",
+        cumulative_quantity=Decimal("0.1"),
+        average_price=Decimal("51000"),
+        reported_by="query",
+        at=NOW,
+        fee=Decimal(0),
+    )
+    event = fill_from(account, part)
+    assert event is not None
+    account.apply(event)
+    assert to_close(account) == []  # still filling
+    account.apply(
+        OrderEnded(
+            client_order_id="exit-1",
+            exchange_order_id="10",
+            status="EXPIRED",
+            filled_quantity=Decimal("0.1"),
+        )
+    )
+    [(trade, leg)] = to_close(account)
+    assert leg == REST_LEG and trade.quantity == Decimal("0.2")
+    rest = closing_exit(trade, leg, "u1", 5, BTC)
+    assert (rest.order_type, rest.side, rest.quantity) == ("MARKET", "SELL", Decimal("0.2"))
+    assert account.intend(rest) and not account.intend(closing_exit(trade, leg, "u1", 5, BTC))

@@ -44,7 +44,7 @@ from fleet.executor.domain.positions import (
     vanished,
 )
 from fleet.executor.domain.risk_gate import Caps, GateView
-from fleet.executor.domain.stops import crossed, crossed_exit, stop_intent, uncovered
+from fleet.executor.domain.stops import closing_exit, stop_intent, to_close, uncovered
 from fleet.executor.errors import ExecutorError
 from fleet.executor.ports import OrderReport, OutcomeUnknown
 from fleet.executor.traders import Trader
@@ -394,7 +394,8 @@ class Execution:
     async def _cover_stops(self, trader: Trader) -> None:
         """Place the stop-loss of every trade whose entry ended short (once per trade and
         size, through the risk gate), then cancel the stops it replaces. A trade whose stop
-        was refused as already passed is closed at market instead (once)."""
+        was refused as already passed, or whose exit ended short, is closed at market
+        (once per trade and size)."""
         leverage = trader.view.settings.leverage
         for trade in uncovered(trader.account):
             instrument = await self._instrument(trader, trade)
@@ -408,11 +409,11 @@ class Execution:
             if trader.account.trades.get((trade.symbol, trade.direction), trade).stop_uncovered:
                 continue  # refused: the rejection says why
             await self._cancel_other_stops(trader, intent)
-        for trade in crossed(trader.account):
+        for trade, leg in to_close(trader.account):
             instrument = await self._instrument(trader, trade)
             if instrument is None:
                 continue
-            intent = crossed_exit(trade, trader.user_id, leverage, instrument)
+            intent = closing_exit(trade, leg, trader.user_id, leverage, instrument)
             if trader.account.intend(intent):
                 await trader.save()
                 await self._carry_out(trader, intent, {})

@@ -66,6 +66,9 @@ class OpenTrade:
     # Fleet's stop for it was refused because the price had already passed the stop
     # (BingX 110411-110414): what the stop would have done, a market exit, is due
     stop_crossed: bool = False
+    # an exit or flatten of it ended (expired, cancelled) before closing all of it: the
+    # rest is closed at market (cleared when an entry fill grows the trade again)
+    exit_unfinished: bool = False
     # sum of price x quantity of the entry fills (None: only BingX's average is known);
     # the entry price is this over the size, never a running average rounded each fill
     entry_value: Decimal | None = None
@@ -270,8 +273,15 @@ class TradingAccount(Aggregate):
 
     def _ended_short(self, order: LiveOrder) -> None:
         """An entry with a stop-loss that ended with less filled than it asked for: its
-        trade's stop must be placed again for what filled."""
+        trade's stop must be placed again for what filled. An exit that ended short: the
+        rest of its trade is still to close."""
         intent = order.intent
+        if intent.leg not in ("entry", "stop") and order.filled < intent.quantity:
+            closes: Direction = "long" if intent.side == "SELL" else "short"
+            held = self.trades.get((intent.symbol, closes))
+            if held is not None:
+                self.trades[(intent.symbol, closes)] = replace(held, exit_unfinished=True)
+            return
         if intent.leg != "entry" or intent.stop_loss is None:
             return
         if not 0 < order.filled < intent.quantity:
@@ -309,6 +319,7 @@ class TradingAccount(Aggregate):
                     entry_price=event.changed.entry_price,
                     fees=trade.fees + event.fee,
                     entry_value=trade.entered_value + event.price * event.quantity,
+                    exit_unfinished=False,
                 )
             else:
                 closed = trade.quantity - event.changed.quantity

@@ -30,7 +30,7 @@ from fleet.events.trading import (
 )
 from fleet.executor.domain.account import Direction, LiveOrder, OpenTrade, TradingAccount
 from fleet.executor.domain.ids import is_fleet_order
-from fleet.executor.domain.stops import CROSSED_LEG
+from fleet.executor.domain.stops import CROSSED_LEG, REST_LEG
 from fleet.executor.ports import ExchangeBalance, ExchangeFill, ExchangePosition, OrderReport
 
 MATERIAL_CHANGE = Decimal("0.01")  # USDT: a valuation closer than this is not recorded
@@ -41,6 +41,7 @@ ENDED = frozenset({"CANCELLED", "CANCELED", "EXPIRED"})
 CLOSE_REASONS = {  # why an exit leg closed a trade (every other leg is a flatten)
     "exit": "opposite signal",
     CROSSED_LEG: "stop-loss already passed when placed: closed at market",
+    REST_LEG: "the rest of an exit that ended short, closed at market",
 }
 
 

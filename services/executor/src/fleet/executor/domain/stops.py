@@ -12,7 +12,9 @@ reduce what Fleet holds).
 If BingX refuses that stop because the price has already passed it (110411-110414), the
 trade is *crossed* (:attr:`OpenTrade.stop_crossed`): Fleet does what the stop would have
 done and closes the trade at market, once (its clientOrderID, too, comes from the trade and
-the size), through the risk gate as an exit.
+the size), through the risk gate as an exit. The same market exit closes the rest of a
+trade whose exit or flatten ended before closing all of it (expired or cancelled on
+BingX): :attr:`OpenTrade.exit_unfinished`, leg ``exit-rest``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from fleet.risk import Instrument
 
 STOP_LEG = "stop"
 CROSSED_LEG = "stop-crossed"
+REST_LEG = "exit-rest"
 
 
 def uncovered(account: TradingAccount) -> list[OpenTrade]:
@@ -40,27 +43,32 @@ def uncovered(account: TradingAccount) -> list[OpenTrade]:
     ]
 
 
-def crossed(account: TradingAccount) -> list[OpenTrade]:
-    """Fleet's trades whose stop was refused as already passed: each is closed at market
-    (none while an order of the symbol is still filling)."""
+def to_close(account: TradingAccount) -> list[tuple[OpenTrade, str]]:
+    """Fleet's trades to close at market now, each with its leg: the stop was refused as
+    already passed (:data:`CROSSED_LEG`), or an exit ended short (:data:`REST_LEG`) —
+    none while an order of the symbol is still filling."""
     filling = {order.intent.symbol for order in account.orders.values()}
-    return [
-        trade
-        for trade in account.trades.values()
-        if trade.stop_crossed and not trade.manual and trade.symbol not in filling
-    ]
+    due: list[tuple[OpenTrade, str]] = []
+    for trade in account.trades.values():
+        if trade.symbol in filling:
+            continue
+        if trade.stop_crossed and not trade.manual:
+            due.append((trade, CROSSED_LEG))
+        elif trade.exit_unfinished:
+            due.append((trade, REST_LEG))
+    return due
 
 
-def crossed_exit(
-    trade: OpenTrade, user_id: str, leverage: int, instrument: Instrument
+def closing_exit(
+    trade: OpenTrade, leg: str, user_id: str, leverage: int, instrument: Instrument
 ) -> OrderIntended:
-    """The market order that closes all of ``trade`` because its stop has been passed."""
+    """The market order of ``leg`` that closes all of ``trade``."""
     quantity = instrument.quantity(trade.quantity)
     size = format(quantity.normalize(), "f")
     return OrderIntended(
-        client_order_id=client_order_id(f"{trade.trade_id}:{size}", user_id, CROSSED_LEG),
+        client_order_id=client_order_id(f"{trade.trade_id}:{size}", user_id, leg),
         signal_id=trade.trade_id,
-        leg=CROSSED_LEG,
+        leg=leg,
         symbol=trade.symbol,
         side="SELL" if trade.direction == "long" else "BUY",
         position_side=trade.position_side,
