@@ -83,7 +83,7 @@ async def test_readyz_fails_while_the_market_stream_is_down_and_no_candle_is_los
     await nc.close()
 
 
-async def test_a_market_loop_that_fails_is_restarted() -> None:
+async def test_a_market_loop_that_fails_is_restarted_and_not_after_standing_by() -> None:
     worker = StrategyWorker(StrategySettings())
     worker.active = True
     calls: list[int] = []
@@ -96,9 +96,15 @@ async def test_a_market_loop_that_fails_is_restarted() -> None:
         again.set()
         await asyncio.Event().wait()  # runs until cancelled
 
-    supervised = asyncio.create_task(worker._supervised("market stream", market_loop))
-    await asyncio.wait_for(again.wait(), 10)  # after the first back-off (1 s)
-    assert worker.restarts == 1 and calls == [0, 1]
+    supervised = worker._supervise("market stream", market_loop)
+    await asyncio.wait_for(again.wait(), 10)  # after the first back-off
+    assert calls == [0, 1]
     supervised.cancel()
     with pytest.raises(asyncio.CancelledError):
         await supervised
+
+    async def fails() -> None:
+        worker.active = False  # lost the lease meanwhile
+        raise RuntimeError("stream closed")
+
+    await asyncio.wait_for(worker._supervise("market stream", fails), 10)  # not restarted

@@ -19,6 +19,7 @@ from faststream.nats import NatsBroker
 from faststream.nats.security import NatsNKey, NatsSecurity
 from nats.aio.client import Client
 
+from fleet.bus.loops import LOOPS
 from fleet.eventstore import StreamSpec
 from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.eventstore.stream import verify_stream
@@ -98,6 +99,7 @@ class ServiceRuntime:
     def __post_init__(self) -> None:
         self.probes.setdefault("nats", self._nats_probe)
         self.probes.setdefault("event_stream", self._stream_probe)
+        self.probes.setdefault("loops", LOOPS.probe)
 
     def on_connected(
         self, app: AsgiFastStream, start: Start, *, after_broker: bool = False

@@ -26,6 +26,7 @@ from fleet.auth.refusal_log import keep_shredding, keep_writing
 from fleet.auth.settings import AuthSettings
 from fleet.auth.subscribers import register
 from fleet.bus import ServiceRuntime, make_broker, serve
+from fleet.bus.loops import supervise
 from fleet.events.catalog import domain_registry
 from fleet.eventstore import EventStore, Repository, StreamSpec
 from fleet.eventstore.budget import UsageAlarm
@@ -94,15 +95,19 @@ class AuthWorker:
         store = EventStore(nc, _stream(self.settings))
         settings = self.settings
         alarm = UsageAlarm(warn_ratio=settings.event_log_warn_ratio)
+        tally, js, window = self._deps.tally, nc.jetstream(), settings.login_audit_window_s
         self._tasks = [
-            asyncio.create_task(
-                keep_writing(
-                    self._deps.tally, store, personal, utc_now, settings.login_audit_window_s
-                )
+            supervise(
+                "login audit",
+                lambda: keep_writing(tally, store, personal, utc_now, window),
             ),
-            asyncio.create_task(keep_shredding(personal, utc_now, settings.personal_day_key_days)),
-            asyncio.create_task(
-                keep_watching(nc.jetstream(), store, alarm, utc_now, settings.event_log_check_s)
+            supervise(
+                "key shredding",
+                lambda: keep_shredding(personal, utc_now, settings.personal_day_key_days),
+            ),
+            supervise(
+                "log budget",
+                lambda: keep_watching(js, store, alarm, utc_now, settings.event_log_check_s),
             ),
         ]
 

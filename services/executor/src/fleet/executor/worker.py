@@ -15,6 +15,7 @@ from nats.aio.client import Client
 
 from fleet.bingx import BingxClient, Transport
 from fleet.bus.lease import LEASE_BUCKET
+from fleet.bus.loops import supervise
 from fleet.events import ActorId, AggregateId, Envelope
 from fleet.events.catalog import domain_registry
 from fleet.events.directory import USER_TYPES, Directory
@@ -121,7 +122,7 @@ class ExecutorWorker:
         return timedelta(seconds=age) if age is not None else None
 
     def _spawn(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        self._tasks.append(asyncio.create_task(_supervised(name, loop), name=name))
+        self._tasks.append(supervise(name, loop))
 
     async def _follow_directory(self) -> None:
         prefix = self.store.spec.prefix
@@ -211,20 +212,6 @@ class ExecutorWorker:
 
 
 STOP_REPORT_S = 3.0  # a background loop still ending after this long is named in the log
-
-
-async def _supervised(name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Run ``loop`` for ever: a failure is logged and the loop restarted after a pause
-    (a background task must never die in silence)."""
-    while True:
-        try:
-            await loop()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            count_unexpected("executor.loop")
-            get_logger().exception("background loop failed; restarting", loop=name)
-            await asyncio.sleep(1.0)
 
 
 def _received(envelope: Envelope, event: object) -> SignalReceived | None:

@@ -13,6 +13,7 @@ from nats.aio.client import Client
 from sqlalchemy import Engine, create_engine
 
 from fleet.bus import ServiceRuntime, make_broker, serve
+from fleet.bus.loops import supervise
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.notify.adapters.position import KvPosition
 from fleet.notify.adapters.webhook import WebhookGuard
@@ -66,16 +67,16 @@ class NotifyWorker:
             self._store, position, planner, self._dispatcher, watermark, reveal=reveal
         )
         self._dispatcher.start()
-        self._task = asyncio.create_task(follower.run())
+        # resumes from its saved position whenever the supervisor restarts it
+        self._task = supervise("notify follower", follower.run)
 
     async def probe(self) -> str | None:
         """``/healthz``: the follower must be running."""
         if self._task is None:
             return "not started"
-        if self._task.done():
-            error = self._task.exception() if not self._task.cancelled() else None
-            return f"the log follower stopped: {error!r}"
-        return None
+        if self._task.done():  # cancelled: stopping
+            return "the log follower stopped"
+        return None  # failing and restarting: the runtime's "loops" check says so
 
     async def stop(self) -> None:
         if self._task is not None:

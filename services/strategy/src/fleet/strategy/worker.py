@@ -17,6 +17,7 @@ from nats.aio.client import Client
 
 from fleet.bingx import BingxClient, Transport
 from fleet.bus.lease import LEASE_BUCKET, Lease, hold
+from fleet.bus.loops import supervise
 from fleet.events.directory import Directory, Stream
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.eventstore.stream import MARKET_PREFIX
@@ -26,7 +27,6 @@ from fleet.strategy.live import LiveStrategy
 from fleet.strategy.settings import StrategySettings
 
 DEMAND_TYPES = {"bot.started", "bot.stopped", "user.trading_settings_changed"}
-RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 
 
 class StrategyWorker:
@@ -39,7 +39,6 @@ class StrategyWorker:
         self._tasks: list[asyncio.Task[None]] = []
         self._live_tasks: list[asyncio.Task[None]] = []
         self._lease: Lease | None = None
-        self.restarts = 0
         self._alerted = False
 
     async def market_probe(self) -> str | None:
@@ -53,23 +52,12 @@ class StrategyWorker:
         self._alerted = problem is not None
         return problem
 
-    async def _supervised(self, name: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Run ``run`` forever: restarted with back-off whenever it ends or fails."""
-        failures = 0
-        while self.active:
-            try:
-                await run()
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                count_unexpected("strategy.loop")
-                get_logger().exception("strategy loop failed; restarting", loop=name)
-            if not self.active:
-                return
-            self.restarts += 1
-            await asyncio.sleep(RESTART_BACKOFF_S[min(failures, len(RESTART_BACKOFF_S) - 1)])
-            failures += 1
+    def _supervise(
+        self, name: str, run: Callable[[], Coroutine[Any, Any, None]]
+    ) -> asyncio.Task[None]:
+        """Run ``run`` while this instance is active: restarted with back-off whenever it
+        ends or fails (:mod:`fleet.bus.loops`)."""
+        return supervise(name, run, until=lambda: not self.active)
 
     async def start(self, nc: Client) -> None:
         """Follow the demand and contend for the lease on ``nc``, the service's one NATS
@@ -81,11 +69,22 @@ class StrategyWorker:
         kv = await self._nc.jetstream().key_value(LEASE_BUCKET)
         self._lease = Lease(kv, "strategy", self.settings.instance_id)
         self._tasks = [
-            asyncio.create_task(self._follow_demand()),
-            asyncio.create_task(hold(self._lease, self._activate, self._stand_by)),
+            supervise("demand follower", self._follow_demand),
+            supervise("strategy lease", self._hold_lease),
         ]
 
+    async def _hold_lease(self) -> None:
+        """Contend for the lease; if holding it fails (NATS trouble), stand by before the
+        supervisor restarts it, so a restart never runs two live strategies here."""
+        assert self._lease is not None
+        try:
+            await hold(self._lease, self._activate, self._stand_by)
+        finally:
+            if self.active:
+                await self._stand_by()
+
     async def _follow_demand(self) -> None:
+        self.demand = Directory()  # (re)read from the start: a restart folds it afresh
         async for stored in self.store.subscribe(from_sequence=1):
             envelope = stored.envelope
             if envelope.type in DEMAND_TYPES:
@@ -105,8 +104,8 @@ class StrategyWorker:
         )
         live = self._live
         self._live_tasks = [
-            asyncio.create_task(self._supervised("market stream", live.run_streams)),
-            asyncio.create_task(self._supervised("candle closer", live.close_by_clock)),
+            self._supervise("market stream", live.run_streams),
+            self._supervise("candle closer", live.close_by_clock),
         ]
         await live.want(self.demand.streams)
 

@@ -11,6 +11,7 @@ from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
 from fleet.bus.lease import LEASE_BUCKET, Lease, hold
+from fleet.bus.loops import supervise
 from fleet.events import AggregateId, AggregateRef, wrap
 from fleet.events.catalog import domain_registry
 from fleet.events.credentials import CREDENTIAL_AGGREGATE, SignaturesCounted
@@ -84,12 +85,13 @@ class VaultWorker:
                 platform_burst=self.settings.connect_platform_burst,
             ),
         )
+        prefix = spec.prefix
         self._tasks = [
-            asyncio.create_task(view.follow()),
-            asyncio.create_task(self.health.run()),
-            asyncio.create_task(self._hold_health_lease(spec.prefix)),
-            asyncio.create_task(self._audit_signatures()),
-            asyncio.create_task(self._fetch_wrapping_key()),
+            supervise("credential view", view.follow),
+            supervise("health checks", self.health.run),
+            supervise("health lease", lambda: self._hold_health_lease(prefix)),
+            supervise("signature audit", self._audit_signatures),
+            asyncio.create_task(self._fetch_wrapping_key()),  # once, best effort
         ]
         await self.signing.start(self._nc)
 
@@ -115,9 +117,12 @@ class VaultWorker:
         except NotFoundError:  # a single worker without the platform's lease bucket
             get_logger().warning("no lease bucket: this worker runs the health checks alone")
             await self._checks_on()
-            return
+            await asyncio.Event().wait()  # for good
         lease = Lease(bucket, f"vault-health.{prefix}", self.settings.instance_id)
-        await hold(lease, self._checks_on, self._checks_off)
+        try:
+            await hold(lease, self._checks_on, self._checks_off)
+        finally:  # failed (NATS trouble): off until the restarted hold has the lease again
+            await self._checks_off()
 
     async def _checks_on(self) -> None:
         get_logger().info("this worker runs the health checks", instance=self.settings.instance_id)
