@@ -253,7 +253,7 @@ def by_id(rows: list[dict[str, str]], key: str) -> dict[str, dict[str, str]]:
 async def csv_equals_json(trader: "Session", admin: "Session", viewer: "Session") -> None:
     me, admin_base = trader.user_id, f"/api/admin/users/{trader.user_id}"
     viewer_base = f"/api/viewer/traders/{me}"
-    lists = (
+    lists: tuple[tuple[str, str, dict[str, str]], ...] = (
         ("trades", "trade_id", {}),
         ("trades", "trade_id", {"symbol": "SOL-USDT"}),
         ("sessions", "session_id", {}),
