@@ -1,7 +1,9 @@
 """The cursor of the history pages and the CSV cells of the exports (pure parts)."""
 
+import base64
 import csv
 import io
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -23,10 +25,22 @@ def test_a_cursor_reads_back_as_it_was_handed_out() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "bm90LWEtY3Vyc29y", "WyIyMDI2LTAzLTAxIiwgN10", "WyIyMDI2LTAzLTAxVDAwOjAwIiwgImsiXQ", "%%"],
+    [
+        "",
+        "%%",
+        Cursor(datetime(2026, 3, 1, tzinfo=UTC), "nul\x00").encode(),
+        *[
+            base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+            for value in (
+                "not-a-list",
+                ["2026-03-01", 7],  # a number as key
+                ["2026-03-01T00:00", "k"],  # a naive time
+                ["0001-01-01T00:00:00+05:00", "k"],  # before year 1 in UTC
+            )
+        ],
+    ],
 )
 def test_a_cursor_the_api_did_not_hand_out_is_refused(text: str) -> None:
-    # not base64 JSON / a number as key / a naive time / not base64 at all
     with pytest.raises(BadCursor):
         Cursor.decode(text)
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -29,6 +30,10 @@ from fleet.gateway.read_models.trading.queries import (
     trades,
 )
 from fleet.gateway.schemas.trading import DecisionOut, SessionOut, TradeOut
+
+# what a cursor's key (a trade, session or event id) may be: bounded, no control
+# characters (PostgreSQL text refuses NUL)
+ID_TEXT = re.compile(r"[^\x00-\x1f\x7f]{1,256}")
 
 
 class BadCursor(ValueError):
@@ -52,9 +57,11 @@ class Cursor:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             at, key = json.loads(raw)
             moment = datetime.fromisoformat(at)
-        except (binascii.Error, ValueError, TypeError) as exc:
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(UTC)
+        except (binascii.Error, ValueError, TypeError, OverflowError) as exc:
             raise BadCursor("not a cursor this API handed out") from exc
-        if moment.tzinfo is None or not isinstance(key, str):
+        if moment.tzinfo is None or not isinstance(key, str) or not ID_TEXT.fullmatch(key):
             raise BadCursor("not a cursor this API handed out")
         return cls(moment, key)
 
