@@ -4,11 +4,13 @@
 import { withQuery } from "./api.js";
 import { h } from "./dom.js";
 
-/** A download link for `path`; `link.update(query)` follows the page's current filters. */
+/** A download link for `path` on its own line; `update(query)` follows the page's
+ * current filters. */
 export function csvLink(path, query = {}, label = "Download CSV") {
   const link = h("a", { class: "btn btn-secondary", href: withQuery(path, query), download: "" }, label);
-  link.update = (current) => {
+  const line = h("div", { class: "buttons" }, link);
+  line.update = (current) => {
     link.href = withQuery(path, current);
   };
-  return link;
+  return line;
 }
