@@ -119,6 +119,22 @@ EXPECTED: dict[str, Expected] = {
     "GET /api/admin/audit": ADMIN,
     "GET /api/viewer/traders": VIEWER,
     "GET /api/viewer/traders/{trader_id}/dashboard": GRANTED,
+    # A holds no position in this world: closing one is the trader's own 404, with a reason
+    "POST /api/positions/{symbol}/close": row(401, 403, 404, 404, 403, 403),
+    "POST /api/positions/flatten": TRADER,
+    "GET /api/trades.csv": TRADER,
+    "GET /api/sessions.csv": TRADER,
+    "GET /api/decisions.csv": TRADER,
+    "GET /api/viewer/traders/{trader_id}/trades.csv": GRANTED,
+    "GET /api/viewer/traders/{trader_id}/sessions.csv": GRANTED,
+    "GET /api/viewer/traders/{trader_id}/decisions.csv": GRANTED,
+    "GET /api/admin/users/{user_id}/trades.csv": ADMIN,
+    "GET /api/admin/users/{user_id}/sessions.csv": ADMIN,
+    "GET /api/admin/users/{user_id}/decisions.csv": ADMIN,
+    "GET /api/admin/audit.csv": ADMIN,
+    "GET /api/admin/users/{user_id}/trades": ADMIN,
+    "GET /api/admin/users/{user_id}/sessions": ADMIN,
+    "GET /api/admin/users/{user_id}/decisions": ADMIN,
 }
 ENDS_CALLERS_SESSION = {"POST /api/auth/logout", "POST /api/auth/logout-all"}
 DESTROYS_TARGET = {"DELETE /api/admin/users/{user_id}"}  # the admin gets a spare victim
@@ -168,6 +184,7 @@ async def world(stack: "Stack", admin: "Session") -> World:
         "trader_id": trader_a.user_id,
         "token_id": token_id,
         "session_id": "matrix-session",
+        "symbol": "BTC-USDT",
     }
     return World(callers, ids, stack)
 

@@ -3,10 +3,19 @@ the BingX simulator) and the real executor: connect refused then verified, test,
 start/pause/resume/stop, an admin's actions audited, kill switch, disconnect, and the
 BingX secret nowhere: not in an answer, not in a log line of any service."""
 
+import csv
+import io
+import json
+import re
+from collections.abc import Awaitable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+
+from fleet.events.trading import SignalEvaluated
+from fleet.testing.waiting import until
 
 if TYPE_CHECKING:
     from tests.api.conftest import Session, Stack
@@ -97,3 +106,199 @@ async def test_connect_trade_and_disconnect(
     for value in (secret, api_key):
         assert value not in logged, "a BingX key is in a service log"
         assert value not in answers, "a BingX key is in an answer"
+
+
+async def running_trader(stack: "Stack", admin: "Session", bingx_sim: Any) -> tuple["Session", str]:
+    """A trader connected to the simulator whose bot runs (hand trades get reconciled)."""
+    trader = await stack.new_session(admin, "trader")
+    keys = await simulator_keys(bingx_sim, ["read", "trade"])
+    connected = await trader.post(
+        "/api/bingx/connect", json={"api_key": keys["apiKey"], "api_secret": keys["secretKey"]}
+    )
+    assert connected.status_code == 200, connected.text
+    stack.secrets.update({keys["apiKey"], keys["secretKey"]})
+    await trader.put("/api/settings", json={"trading_enabled": True})
+    assert (await trader.post("/api/bot/start")).status_code == 200
+    return trader, keys["apiKey"]
+
+
+async def open_by_hand(bingx_sim: Any, api_key: str, symbol: str, side: str, qty: str) -> None:
+    async with httpx.AsyncClient(base_url=bingx_sim.url) as http:
+        body = {"apiKey": api_key, "symbol": symbol, "side": side, "quantity": qty}
+        answer = await http.post("/sim/positions", json=body)
+        assert answer.status_code == 201, answer.text
+
+
+async def sim_symbols(bingx_sim: Any, api_key: str) -> set[str]:
+    async with httpx.AsyncClient(base_url=bingx_sim.url) as http:
+        state = (await http.get(f"/sim/accounts/{api_key}")).json()
+    return {p["symbol"] for p in state["positions"] if Decimal(p["quantity"]) != 0}
+
+
+async def open_symbols(trader: "Session") -> set[str]:
+    return {p["symbol"] for p in (await trader.get("/api/positions")).json()}
+
+
+async def test_a_trader_closes_one_position_then_flattens_the_rest(
+    stack: "Stack", admin: "Session", bingx_sim: Any
+) -> None:
+    trader, api_key = await running_trader(stack, admin, bingx_sim)
+    other = await stack.new_session(admin, "trader")
+    viewer = await stack.new_session(admin, "viewer")
+    granted = await admin.put(f"/api/admin/users/{viewer.user_id}/grants/{trader.user_id}")
+    assert granted.status_code == 200, granted.text
+    await open_by_hand(bingx_sim, api_key, "SOL-USDT", "SHORT", "3")
+    await open_by_hand(bingx_sim, api_key, "ETH-USDT", "LONG", "0.5")
+    both = {"SOL-USDT", "ETH-USDT"}
+    await until(lambda: _is(open_symbols(trader), both))
+
+    assert (await viewer.post("/api/positions/SOL-USDT/close")).status_code == 403
+    assert (await admin.post("/api/positions/SOL-USDT/close")).status_code == 403
+    not_his = await other.post("/api/positions/SOL-USDT/close")
+    assert not_his.status_code == 404, not_his.text  # only his own: he holds none
+    assert (await other.post("/api/positions/flatten")).status_code == 409
+    none_here = await trader.post("/api/positions/XRP-USDT/close")
+    assert none_here.status_code == 404
+    assert "XRP-USDT" in none_here.json()["error"]["message"]
+    assert (await trader.post("/api/positions/sol-usdt/close")).status_code == 422
+
+    closed = await trader.post("/api/positions/SOL-USDT/close")
+    assert closed.status_code == 202, closed.text
+    assert closed.json() == {"status": "requested", "symbols": ["SOL-USDT"], "positions": 1}
+    await until(lambda: _is(open_symbols(trader), {"ETH-USDT"}))
+    assert await sim_symbols(bingx_sim, api_key) == {"ETH-USDT"}  # only SOL closed
+
+    flat = await trader.post("/api/positions/flatten")
+    assert flat.status_code == 202, flat.text
+    assert flat.json()["symbols"] == ["ETH-USDT"]
+    await until(lambda: _is(open_symbols(trader), set()))
+    assert await sim_symbols(bingx_sim, api_key) == set()
+    again = await trader.post("/api/positions/flatten")
+    assert again.status_code == 409 and again.json()["error"]["message"]
+
+    trades = (await trader.get("/api/trades")).json()["items"]
+    assert {(t["symbol"], t["close_reason"]) for t in trades} == {
+        ("SOL-USDT", "flatten"),
+        ("ETH-USDT", "flatten"),
+    }
+    audit = await admin.get("/api/admin/audit", params={"actor": trader.user_id})
+    actions = [(e["action"], e["outcome"]) for e in audit.json()["items"]]
+    assert ("trading.close", "ok") in actions and ("trading.flatten", "ok") in actions
+    assert (await trader.post("/api/bot/stop")).status_code == 200
+    await decisions_of(stack, trader.user_id)
+    await csv_equals_json(trader, admin, viewer)
+    await admin_pages_through_everything(trader, admin)
+
+
+async def _is(found: Awaitable[set[str]], wanted: set[str]) -> bool:
+    return await found == wanted
+
+
+async def decisions_of(stack: "Stack", user_id: str) -> None:
+    """Seven risk decisions over two symbols, as the executor records them."""
+    for number in range(7):
+        symbol = "BTC-USDT" if number % 2 else "ETH-USDT"
+        await stack.append(
+            "account",
+            user_id,
+            SignalEvaluated(
+                signal_id=f"csv-signal-{number}",
+                symbol=symbol,
+                decision="skip",
+                code="no_cross",
+                reason=f'skip, "quoted", line {number}\nsecond line',
+                numbers={"adx": f"2{number}.50", "di_gap": "-1.25"},
+            ),
+        )
+
+
+def as_cells(row: dict[str, Any]) -> dict[str, str]:
+    """A JSON row as the CSV must hold it: text as given, null empty, objects as JSON."""
+    cells = {}
+    for name, value in row.items():
+        if value is None:
+            cells[name] = ""
+        elif isinstance(value, bool):
+            cells[name] = "true" if value else "false"
+        elif isinstance(value, dict | list):
+            cells[name] = json.dumps(value, separators=(",", ":"))
+        else:
+            cells[name] = str(value)
+    return cells
+
+
+async def csv_rows(session: "Session", path: str, **params: str) -> list[dict[str, str]]:
+    answer = await session.get(path, params=params)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert re.fullmatch(
+        r'attachment; filename="fleet-[a-z]+-[A-Za-z0-9_-]*-?\d{8}T\d{6}Z\.csv"',
+        answer.headers["content-disposition"],
+    ), answer.headers["content-disposition"]
+    return list(csv.DictReader(io.StringIO(answer.text)))
+
+
+async def json_rows(session: "Session", path: str, **params: str) -> list[dict[str, str]]:
+    answer = await session.get(path, params={"limit": "500", **params})
+    assert answer.status_code == 200, answer.text
+    return [as_cells(item) for item in answer.json()["items"]]
+
+
+def by_id(rows: list[dict[str, str]], key: str) -> dict[str, dict[str, str]]:
+    keyed = {row[key]: row for row in rows}
+    assert len(keyed) == len(rows), "a row twice"
+    return keyed
+
+
+async def csv_equals_json(trader: "Session", admin: "Session", viewer: "Session") -> None:
+    me, admin_base = trader.user_id, f"/api/admin/users/{trader.user_id}"
+    viewer_base = f"/api/viewer/traders/{me}"
+    lists: tuple[tuple[str, str, dict[str, str]], ...] = (
+        ("trades", "trade_id", {}),
+        ("trades", "trade_id", {"symbol": "SOL-USDT"}),
+        ("sessions", "session_id", {}),
+        ("decisions", "event_id", {}),
+        ("decisions", "event_id", {"symbol": "BTC-USDT"}),
+    )
+    for kind, key, params in lists:
+        expected = by_id(await json_rows(trader, f"/api/{kind}", **params), key)
+        assert expected, f"no {kind} to compare"
+        for session, path in (
+            (trader, f"/api/{kind}.csv"),
+            (admin, f"{admin_base}/{kind}.csv"),
+            (viewer, f"{viewer_base}/{kind}.csv"),
+        ):
+            assert by_id(await csv_rows(session, path, **params), key) == expected, path
+    assert len(await csv_rows(trader, "/api/decisions.csv", symbol="BTC-USDT")) == 3
+    assert (await trader.get("/api/decisions.csv", params={"symbol": "x"})).status_code == 422
+    audit_csv = await csv_rows(admin, "/api/admin/audit.csv", actor=me)
+    audit_json = await json_rows(admin, "/api/admin/audit", actor=me)
+    assert by_id(audit_csv, "event_id") == by_id(audit_json, "event_id")
+    audit = await admin.get("/api/admin/audit", params={"action": "viewer.export."})
+    assert {e["target_user_id"] for e in audit.json()["items"]} == {me}
+    assert (await trader.get("/api/admin/audit.csv")).status_code == 403
+
+
+async def admin_pages_through_everything(trader: "Session", admin: "Session") -> None:
+    base = f"/api/admin/users/{trader.user_id}"
+    for kind, key, size in (("trades", "trade_id", 1), ("decisions", "event_id", 3)):
+        expected = await json_rows(trader, f"/api/{kind}")
+        seen: list[str] = []
+        before: str | None = None
+        while True:
+            params = {"limit": str(size)} | ({"before": before} if before else {})
+            page = (await admin.get(f"{base}/{kind}", params=params)).json()
+            assert len(page["items"]) <= size
+            seen += [item[key] for item in page["items"]]
+            before = page["next_before"]
+            if before is None:
+                break
+        assert sorted(seen) == sorted(row[key] for row in expected), kind
+        assert len(seen) == len(set(seen)), f"a {kind} row twice"
+    sessions = (await admin.get(f"{base}/sessions")).json()
+    assert len(sessions["items"]) == 1 and sessions["next_before"] is None
+    bad = await admin.get(f"{base}/trades", params={"before": "bm90LWEtY3Vyc29y"})
+    assert bad.status_code == 400 and bad.json()["error"]["details"]["field"] == "before"
+    assert (await trader.get(f"{base}/trades")).status_code == 403
+    views = await admin.get("/api/admin/audit", params={"action": "admin.history.view"})
+    assert len(views.json()["items"]) == 3  # the first page of each list, not every page

@@ -153,6 +153,7 @@ async def trader_trades(tab: "Tab", stack: "Stack", bingx_sim: Any) -> None:
     await publish_signal(stack, bingx_sim, candles_ago=0)
     await expect(decisions.locator("tbody tr")).to_have_count(2, timeout=WAIT_MS)
     await expect(decisions).to_contain_text("skip")
+    await trader_closes_his_position(tab)
     await tab.shot("dashboard")
     await tab.page.set_viewport_size({"width": 390, "height": 844})
     await tab.shot("dashboard-phone")
@@ -169,6 +170,9 @@ async def trader_trades(tab: "Tab", stack: "Stack", bingx_sim: Any) -> None:
     await filters.get_by_role("button", name="Apply").click()
     trades = tab.main.get_by_role("region", name="Closed trades")
     await expect(trades).to_contain_text("No closed trade matches.")
+    download = trades.get_by_role("link", name="Download CSV")
+    await expect(download).to_have_attribute("href", re.compile(r"^/api/trades\.csv\?"))
+    assert "symbol=ETH-USDT" in str(await download.get_attribute("href"))
     await tab.go("My account")
     await expect(tab.main).to_contain_text("Sign out everywhere")
     await access_tokens(tab)
@@ -179,6 +183,20 @@ async def trader_trades(tab: "Tab", stack: "Stack", bingx_sim: Any) -> None:
     for row, decision in zip(await rows.all(), (await answer.json())["items"], strict=True):
         await expect(row.locator(".reason")).to_have_text(decision["reason"])
     await tab.shot("decisions")
+
+
+async def trader_closes_his_position(tab: "Tab") -> None:
+    """The entry's position has a Close button; confirmed, BingX closes it."""
+    positions = tab.main.get_by_role("region", name="Open positions")
+    await expect(positions.locator("tbody tr")).to_have_count(1, timeout=WAIT_MS)
+    await expect(positions.get_by_role("button", name="Flatten all")).to_be_visible()
+    await positions.get_by_role("button", name="Close BTC-USDT").click()
+    await tab.confirm()
+    await expect(tab.notices).to_contain_text("Closing BTC-USDT")
+    await expect(positions).to_contain_text("No open position.", timeout=WAIT_MS)
+    answer = await tab.page.request.get("/api/trades")
+    [closed] = (await answer.json())["items"]
+    assert (closed["symbol"], closed["close_reason"]) == ("BTC-USDT", "flatten")
 
 
 async def access_tokens(tab: "Tab") -> None:

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from fleet.events import AggregateId
-from fleet.events.bots import BotPaused, BotStarted, BotStopped
+from fleet.events.bots import BotPaused, BotStarted, BotStopped, FlattenRequested
 from fleet.events.users import TradingSettings
 from fleet.executor.domain.bot import Bot, BotRefused, StartConditions
 
@@ -57,3 +57,15 @@ def test_automatic_pause_of_a_paused_bot_is_a_no_op() -> None:
     bot.resume(by="u1")
     with pytest.raises(BotRefused, match="not paused"):
         bot.resume(by="u1")
+
+
+def test_a_flatten_names_its_symbol_and_one_without_closes_everything() -> None:
+    bot = Bot(AggregateId("u1"))
+    bot.request_flatten("SOL-USDT closed by the trader", by="u1", symbol="SOL-USDT")
+    bot.request_flatten("flatten requested by an admin", by="admin-1")
+    one, every = bot.pending
+    assert isinstance(one, FlattenRequested) and one.symbol == "SOL-USDT"
+    assert isinstance(every, FlattenRequested) and every.symbol is None
+    # a request recorded before closing one symbol existed still means "every position"
+    older = {"reason": "flatten requested by an admin", "by": "admin-1"}
+    assert FlattenRequested.model_validate(older).symbol is None

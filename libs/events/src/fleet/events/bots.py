@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from fleet.events.bounds import IdText, ReasonText
+from fleet.events.bounds import IdText, ReasonText, SymbolText
 from fleet.events.registry import DomainEvent
 from fleet.events.users import TradingSettings
 
@@ -43,12 +43,14 @@ class BotStopped(DomainEvent):
 
 
 class FlattenRequested(DomainEvent):
-    """Close every open position of this user (an admin's flatten, or stop with flatten);
-    the executor owning the user carries it out, even after a restart."""
+    """Close every open position of this user (an admin's or the trader's flatten, or stop
+    with flatten), or only those of ``symbol`` (the trader closes one position); the
+    executor owning the user carries it out, even after a restart."""
 
     event_type = "bot.flatten_requested"
     reason: ReasonText
     by: IdText
+    symbol: SymbolText | None = None  # None: every symbol (events before it had none)
 
 
 BOT_EVENTS: tuple[type[DomainEvent], ...] = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from fleet.events.bounds import IdText, ReasonText
+from fleet.events.bounds import IdText, ReasonText, SymbolText
 from fleet.events.commands import Command, ReplyPayload
 from fleet.events.directory import BotStatus
 
@@ -51,12 +51,14 @@ class KillSwitch(ExecutorCommand):
 
 
 class FlattenPositions(ExecutorCommand):
-    """Admin: close every position of one user (``user_id``) or of all users (``None``).
-    Reply: :class:`FlattensRequested`."""
+    """Close every position of one user (``user_id``; an admin, or the trader himself) or
+    of all users (``None``; admins only), or only the position in ``symbol`` of that one
+    user. Reply: :class:`FlattensRequested`."""
 
     name: ClassVar[str] = "flatten"
     user_id: IdText | None = None
     reason: ReasonText = "flatten requested by an admin"
+    symbol: SymbolText | None = None
 
 
 class BotChanged(ReplyPayload):

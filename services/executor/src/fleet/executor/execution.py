@@ -318,10 +318,15 @@ class Execution:
         if not all(done):
             raise _NotConfigured
 
-    async def flatten(self, trader: Trader, request_id: str) -> None:
-        """Close every open trade of the user (idempotent per request)."""
+    async def flatten(self, trader: Trader, request_id: str, symbol: str | None = None) -> None:
+        """Close every open trade of the user, or those in ``symbol`` (idempotent per
+        request); the exit path every close takes (reduce-only market orders)."""
         async with trader.lock:
-            trades = list(trader.account.trades.values())
+            trades = [
+                trade
+                for trade in trader.account.trades.values()
+                if symbol is None or trade.symbol == symbol
+            ]
             intents = [_flatten_intent(request_id, trader, trade) for trade in trades]
             fresh = [i for i in intents if trader.account.intend(i)]
             if not fresh:

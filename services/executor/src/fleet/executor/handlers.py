@@ -122,15 +122,21 @@ async def kill_switch(command: KillSwitch, deps: ExecutorDeps) -> CommandReply:
 
 
 async def flatten(command: FlattenPositions, deps: ExecutorDeps) -> CommandReply:
-    """Ask the owners to close every position of one user or of every trader."""
+    """Ask the owners to close every position of one user or of every trader, or the
+    position in one symbol of one user."""
     actor = ActorId(command.actor.user_id)
     if command.user_id is not None:
         targets = [command.user_id]
+    elif command.symbol is not None:
+        return Reply[FlattensRequested].refused("invalid", "closing a symbol needs a user").wire()
     else:
         targets = [v.user_id for v in deps.directory.users.values() if v.role == "trader"]
     for user_id in targets:
         await deps.bots.execute(
-            AggregateId(user_id), lambda b: b.request_flatten(command.reason, actor), actor=actor
+            AggregateId(user_id),
+            lambda b: b.request_flatten(command.reason, actor, command.symbol),
+            actor=actor,
+            correlation_id=_correlation(command.correlation_id),
         )
     return Reply[FlattensRequested].accepted(FlattensRequested(users=len(targets))).wire()
 

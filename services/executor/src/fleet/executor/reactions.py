@@ -135,7 +135,8 @@ class Reactions:
                 view = self.ownership.directory.view(user_id)
                 trader = await self.ownership.factory.load(view)
             await self.execution.reconcile(trader)  # close what BingX really holds
-            await self.execution.flatten(trader, envelope.id)
+            symbol = event.symbol if isinstance(event, FlattenRequested) else None
+            await self.execution.flatten(trader, envelope.id, symbol)
         if isinstance(event, BotStopped):
             self.ownership.drop(user_id)
 

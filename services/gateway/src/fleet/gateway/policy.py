@@ -109,6 +109,9 @@ POLICY: dict[str, Rule] = {
     "trading.session": Rule(TRADER, Target.OWN_TRADING_SESSION),
     "trading.stats": Rule(TRADER),
     "trading.decisions": Rule(TRADER),
+    "trading.close": Rule(TRADER),
+    "trading.flatten": Rule(TRADER),
+    "trading.export": Rule(TRADER),
     # the admin API: everyone's accounts, never an own trading account
     "admin.users.list": _admin(),
     "admin.users.create": _admin(),
@@ -134,9 +137,13 @@ POLICY: dict[str, Rule] = {
     "admin.flatten_all": _admin(),
     "admin.overview": _admin(),
     "admin.audit": _admin(),
+    "admin.history": _admin(Target.TRADER),
+    "admin.export": _admin(Target.TRADER),
+    "admin.audit.export": _admin(),
     # viewers: read-only access to the traders an admin granted them
     "viewer.traders": Rule(VIEWER),
     "viewer.dashboard": Rule(VIEWER, Target.GRANTED_TRADER),
+    "viewer.export": Rule(VIEWER, Target.GRANTED_TRADER),
     # live updates (GET /api/ws): whose frames a socket gets is the hub's audience rule
     "live.subscribe": Rule(ANYONE),
 }

@@ -86,9 +86,10 @@ class Bot(Aggregate):
             raise BotRefused("the bot is already stopped")
         self.record(BotStopped(reason=reason, by=by, flatten=flatten))
 
-    def request_flatten(self, reason: str, by: str) -> None:
-        """Ask the owning executor to close every open position of this trader."""
-        self.record(FlattenRequested(reason=reason, by=by))
+    def request_flatten(self, reason: str, by: str, symbol: str | None = None) -> None:
+        """Ask the owning executor to close every open position of this trader (or only
+        the one in ``symbol``)."""
+        self.record(FlattenRequested(reason=reason, by=by, symbol=symbol))
 
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, BotStarted):

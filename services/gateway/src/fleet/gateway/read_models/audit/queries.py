@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -62,8 +63,26 @@ def audit_page(
         .limit(limit)
         .offset(offset)
     ).mappings()
-    items = [
-        AuditEntry(**{name: row[name] for name in _FIELDS}, details=json.loads(row["details"]))
-        for row in rows
-    ]
+    items = [_entry(row) for row in rows]
     return Page[AuditEntry](items=items, total=total, limit=limit, offset=offset)
+
+
+def audit_before(
+    connection: Connection, where: AuditFilter, before: int | None, limit: int
+) -> list[AuditEntry]:
+    """Entries older than sequence ``before`` (all when ``None``), newest first: stable
+    pages for an export, whatever is recorded meanwhile."""
+    conditions = _conditions(where)
+    if before is not None:
+        conditions.append(entries.c.sequence < before)
+    rows = connection.execute(
+        select(entries)
+        .where(and_(True, *conditions))
+        .order_by(entries.c.sequence.desc())
+        .limit(limit)
+    ).mappings()
+    return [_entry(row) for row in rows]
+
+
+def _entry(row: Mapping[Any, Any]) -> AuditEntry:
+    return AuditEntry(**{name: row[name] for name in _FIELDS}, details=json.loads(row["details"]))

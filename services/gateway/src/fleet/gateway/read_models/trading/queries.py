@@ -102,7 +102,7 @@ def trades_page(
         .limit(limit)
         .offset(offset)
     ).mappings()
-    items = [TradeOut(**_pick(row, _TRADE_FIELDS)) for row in rows]
+    items = [trade_from(row) for row in rows]
     return Page[TradeOut](items=items, total=total, limit=limit, offset=offset)
 
 
@@ -121,7 +121,7 @@ def sessions_page(
         .limit(limit)
         .offset(offset)
     ).mappings()
-    items = [SessionOut(**_pick(row, _SESSION_FIELDS)) for row in rows]
+    items = [session_from(row) for row in rows]
     return Page[SessionOut](items=items, total=total, limit=limit, offset=offset)
 
 
@@ -215,10 +215,21 @@ def decisions_page(
         .limit(limit)
         .offset(offset)
     ).mappings()
-    items = [
-        DecisionOut(
-            **_pick(row, tuple(DecisionOut.model_fields)) | {"numbers": json.loads(row["numbers"])}
-        )
-        for row in rows
-    ]
+    items = [decision_from(row) for row in rows]
     return Page[DecisionOut](items=items, total=total, limit=limit, offset=offset)
+
+
+def trade_from(row: Mapping[Any, Any]) -> TradeOut:
+    """A trade from a row of the trades table."""
+    return TradeOut(**_pick(row, _TRADE_FIELDS))
+
+
+def session_from(row: Mapping[Any, Any]) -> SessionOut:
+    """A session from a row of the sessions table."""
+    return SessionOut(**_pick(row, _SESSION_FIELDS))
+
+
+def decision_from(row: Mapping[Any, Any]) -> DecisionOut:
+    """A decision from a row of the decisions table (its numbers are JSON text)."""
+    fields = _pick(row, tuple(DecisionOut.model_fields))
+    return DecisionOut(**fields | {"numbers": json.loads(row["numbers"])})

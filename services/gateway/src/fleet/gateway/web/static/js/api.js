@@ -55,7 +55,7 @@ export function csrfToken() {
   return "";
 }
 
-function withQuery(path, query) {
+export function withQuery(path, query) {
   if (!query) return path;
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {

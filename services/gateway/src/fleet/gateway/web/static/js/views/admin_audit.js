@@ -3,6 +3,7 @@
 
 import { get } from "../api.js";
 import { fill, h } from "../dom.js";
+import { csvLink } from "../download.js";
 import { dayStart, time } from "../format.js";
 import { badge, card, field, filterForm, heading, pager, pairs, region, table } from "../ui.js";
 import { userLink, userNames } from "./admin_names.js";
@@ -43,10 +44,16 @@ function linkedFilters() {
   return Object.fromEntries(["actor", "target", "action"].filter((k) => params.get(k)).map((k) => [k, params.get(k)]));
 }
 
+/** The query without its paging: what a download keeps. */
+function filtersOf({ offset: _offset, ...filters }) {
+  return filters;
+}
+
 export async function auditView(page) {
   const names = await userNames();
   const query = { offset: 0, ...linkedFilters() };
   const list = region((found) => [auditTable(found.items, names), pager(found, go)]);
+  const download = csvLink("/api/admin/audit.csv", filtersOf(query));
 
   async function refresh() {
     list.update(await get("/api/admin/audit", { ...query, limit: PAGE }));
@@ -67,10 +74,11 @@ export async function auditView(page) {
     ],
     async (values) => {
       Object.assign(query, values, { since: dayStart(values.since), until: dayStart(values.until, 1), offset: 0 });
+      download.update(filtersOf(query));
       await refresh();
     },
   );
 
-  fill(page, heading("Audit log"), card("Who did what, when, from where", filters, list));
+  fill(page, heading("Audit log"), card("Who did what, when, from where", filters, list, download));
   return refresh;
 }

@@ -5,6 +5,7 @@ import { del, get, post, put, seg } from "../api.js";
 import { fill, h } from "../dom.js";
 import { time } from "../format.js";
 import { actionForm, button, card, confirmAction, field, formError, notify, table } from "../ui.js";
+import { historySection } from "./admin_history.js";
 import { userLink } from "./admin_names.js";
 import { botControls, dashboard } from "./cards.js";
 
@@ -81,5 +82,6 @@ export async function tradingSection(trader, me) {
     h("h2", { class: "section-title" }, "Trading account"),
     h("p", { class: "muted" }, "Opening this dashboard is recorded in the audit log."),
     holder,
+    ...(await historySection(trader)),
   ];
 }

@@ -2,9 +2,13 @@
 
 import { h } from "../dom.js";
 import { decimal, money, percent, pnl, time } from "../format.js";
-import { badge, pairs, table } from "../ui.js";
+import { badge, button, pairs, table } from "../ui.js";
 
-export function positionsTable(positions) {
+/** Open positions; `close(position)` given: each row has its Close button. */
+export function positionsTable(positions, { close = null } = {}) {
+  const actions = close
+    ? [{ label: "Action", cell: (p) => button("Close", () => close(p), "secondary", { "aria-label": `Close ${p.symbol}` }) }]
+    : [];
   return table({
     caption: "Open positions",
     rows: positions,
@@ -18,6 +22,7 @@ export function positionsTable(positions) {
       { label: "Leverage", num: true, cell: (p) => `${p.leverage}×` },
       { label: "Opened", cell: (p) => time(p.opened_at) },
       { label: "", cell: (p) => (p.manual ? h("span", { class: "tag" }, "manual") : "") },
+      ...actions,
     ],
   });
 }

@@ -5,7 +5,8 @@ import { get, post } from "../api.js";
 import { fill, h } from "../dom.js";
 import { card, heading, notify, region } from "../ui.js";
 import { accountCard, botCard, botControls, credentialCard, statsCard } from "./cards.js";
-import { decisionsTable, positionsTable } from "./tables.js";
+import { ownPositions } from "./positions.js";
+import { decisionsTable } from "./tables.js";
 
 function settingsHint(enabled) {
   if (enabled) return null;
@@ -34,7 +35,7 @@ export function traderView(page, _params, { me }) {
   const balance = region((status) => accountCard(status.account, status.credential));
   const connection = region((credential) => credentialCard(credential, connectionExtra(credential)));
   const stats = region(statsCard);
-  const positions = region(positionsTable);
+  const positions = region(ownPositions(() => refresh()));
   const decisions = region((found) => decisionsTable(found.items));
 
   async function refresh() {

@@ -3,6 +3,7 @@
 
 import { get } from "../api.js";
 import { fill, h } from "../dom.js";
+import { csvLink } from "../download.js";
 import { card, field, filterForm, heading, pager, region } from "../ui.js";
 import { decisionsTable } from "./tables.js";
 
@@ -11,6 +12,7 @@ const PAGE = 25;
 export function decisionsView(page) {
   const state = { offset: 0, symbol: "" };
   const list = region((found) => [decisionsTable(found.items), pager(found, go)]);
+  const download = csvLink("/api/decisions.csv");
 
   async function refresh() {
     list.update(await get("/api/decisions", { symbol: state.symbol, limit: PAGE, offset: state.offset }));
@@ -25,6 +27,7 @@ export function decisionsView(page) {
     [field({ name: "symbol", label: "Symbol", placeholder: "BTC-USDT", autocapitalize: "characters", spellcheck: "false" })],
     async (values) => {
       state.symbol = values.symbol.toUpperCase();
+      download.update({ symbol: state.symbol });
       await go(0);
     },
   );
@@ -42,6 +45,7 @@ export function decisionsView(page) {
       ),
       filters,
       list,
+      download,
     ),
   );
   return refresh;

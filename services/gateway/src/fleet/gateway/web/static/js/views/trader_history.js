@@ -3,6 +3,7 @@
 
 import { get } from "../api.js";
 import { fill } from "../dom.js";
+import { csvLink } from "../download.js";
 import { dayStart } from "../format.js";
 import { card, facts, field, filterForm, heading, pager, region } from "../ui.js";
 import { sessionsTable, statsFacts, tradesTable } from "./tables.js";
@@ -15,6 +16,7 @@ export function historyView(page) {
   const tradeList = region((found) => [tradesTable(found.items, "No closed trade matches."), pager(found, goTrades)]);
   const sessionList = region((found) => [sessionsTable(found.items), pager(found, goSessions)]);
   const stats = region((found) => facts(statsFacts(found)));
+  const tradesCsv = csvLink("/api/trades.csv");
 
   async function loadTrades() {
     tradeList.update(await get("/api/trades", { ...trades.query, limit: PAGE, offset: trades.offset }));
@@ -49,6 +51,7 @@ export function historyView(page) {
         until: dayStart(values.until, 1),
       };
       trades.offset = 0;
+      tradesCsv.update(trades.query);
       await loadTrades();
     },
   );
@@ -57,8 +60,8 @@ export function historyView(page) {
     page,
     heading("Trades & sessions"),
     card("Statistics", stats),
-    card("Closed trades", filters, tradeList),
-    card("Trading sessions", sessionList),
+    card("Closed trades", filters, tradeList, tradesCsv),
+    card("Trading sessions", sessionList, csvLink("/api/sessions.csv")),
   );
   return refresh;
 }

@@ -1,0 +1,157 @@
+"""A trader's whole history, page by page: closed trades, sessions and risk decisions,
+newest first, paged by a cursor (``before``) over each table's own order (time, then id),
+so rows that arrive while someone pages never shift a page and every row shows once.
+
+The same filters as the offset pages of :mod:`queries` (what the JSON lists show); the
+CSV exports stream through these pages too.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Column, Connection, Table, and_, or_, select
+
+from fleet.gateway.read_models.trading.queries import (
+    TradeFilter,
+    decision_from,
+    decisions,
+    session_from,
+    sessions,
+    trade_from,
+    trades,
+)
+from fleet.gateway.schemas.trading import DecisionOut, SessionOut, TradeOut
+
+# what a cursor's key (a trade, session or event id) may be: bounded, no control
+# characters (PostgreSQL text refuses NUL)
+ID_TEXT = re.compile(r"[^\x00-\x1f\x7f]{1,256}")
+
+
+class BadCursor(ValueError):
+    """A ``before`` that this API did not hand out."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ends: the time and id of its last row (the next page is older)."""
+
+    at: datetime
+    key: str
+
+    def encode(self) -> str:
+        raw = json.dumps([self.at.isoformat(), self.key]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            at, key = json.loads(raw)
+            moment = datetime.fromisoformat(at)
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(UTC)
+        except (binascii.Error, ValueError, TypeError, OverflowError) as exc:
+            raise BadCursor("not a cursor this API handed out") from exc
+        if moment.tzinfo is None or not isinstance(key, str) or not ID_TEXT.fullmatch(key):
+            raise BadCursor("not a cursor this API handed out")
+        return cls(moment, key)
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """Rows, newest first, and the cursor of the next (older) page; ``None``: the end."""
+
+    items: Sequence[BaseModel]
+    next_before: str | None
+
+
+@dataclass(frozen=True)
+class _Order:
+    table: Table
+    at: Column[Any]
+    key: Column[Any]
+
+
+_TRADES = _Order(trades, trades.c.closed_at, trades.c.trade_id)
+_SESSIONS = _Order(sessions, sessions.c.started_at, sessions.c.session_id)
+_DECISIONS = _Order(decisions, decisions.c.decided_at, decisions.c.event_id)
+
+
+def _rows(
+    connection: Connection,
+    order: _Order,
+    conditions: list[Any],
+    before: Cursor | None,
+    limit: int,
+) -> tuple[list[Any], str | None]:
+    if before is not None:
+        conditions.append(
+            or_(order.at < before.at, and_(order.at == before.at, order.key < before.key))
+        )
+    rows = list(
+        connection.execute(
+            select(order.table)
+            .where(and_(*conditions))
+            .order_by(order.at.desc(), order.key.desc())
+            .limit(limit + 1)
+        ).mappings()
+    )
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], Cursor(last[order.at.name], last[order.key.name]).encode()
+
+
+def trades_history(
+    connection: Connection,
+    user_id: str,
+    where: TradeFilter,
+    before: Cursor | None,
+    limit: int,
+) -> HistoryPage:
+    """Closed trades by close time, newest first."""
+    conditions: list[Any] = [trades.c.user_id == user_id, trades.c.status == "closed"]
+    if where.symbol:
+        conditions.append(trades.c.symbol == where.symbol)
+    if where.since:
+        conditions.append(trades.c.closed_at >= where.since)
+    if where.until:
+        conditions.append(trades.c.closed_at < where.until)
+    rows, after = _rows(connection, _TRADES, conditions, before, limit)
+    items: list[TradeOut] = [trade_from(row) for row in rows]
+    return HistoryPage(items, after)
+
+
+def sessions_history(
+    connection: Connection, user_id: str, before: Cursor | None, limit: int
+) -> HistoryPage:
+    """Trading sessions by start, newest first."""
+    conditions: list[Any] = [sessions.c.user_id == user_id]
+    rows, after = _rows(connection, _SESSIONS, conditions, before, limit)
+    items: list[SessionOut] = [session_from(row) for row in rows]
+    return HistoryPage(items, after)
+
+
+def decisions_history(
+    connection: Connection,
+    user_id: str,
+    symbol: str | None,
+    before: Cursor | None,
+    limit: int,
+) -> HistoryPage:
+    """Risk decisions, newest first."""
+    conditions: list[Any] = [decisions.c.user_id == user_id]
+    if symbol:
+        conditions.append(decisions.c.symbol == symbol)
+    rows, after = _rows(connection, _DECISIONS, conditions, before, limit)
+    items: list[DecisionOut] = [decision_from(row) for row in rows]
+    return HistoryPage(items, after)
