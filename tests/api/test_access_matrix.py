@@ -119,6 +119,11 @@ EXPECTED: dict[str, Expected] = {
     "GET /api/admin/audit": ADMIN,
     "GET /api/viewer/traders": VIEWER,
     "GET /api/viewer/traders/{trader_id}/dashboard": GRANTED,
+    "GET /api/notifications": SIGNED_IN,
+    "POST /api/notifications/read": SIGNED_IN,
+    "GET /api/notifications/preferences": SIGNED_IN,
+    "PUT /api/notifications/preferences": SIGNED_IN,
+    "GET /api/admin/notifications/failures": ADMIN,
 }
 ENDS_CALLERS_SESSION = {"POST /api/auth/logout", "POST /api/auth/logout-all"}
 DESTROYS_TARGET = {"DELETE /api/admin/users/{user_id}"}  # the admin gets a spare victim
