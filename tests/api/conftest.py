@@ -320,7 +320,9 @@ def _notify_env(request: pytest.FixtureRequest, database_url: str) -> dict[str, 
         "FLEET_SMTP_PORT": str(sink.port),
         "FLEET_SMTP_STARTTLS": "false",
         "FLEET_WEBHOOK_SIGNING_KEY": WEBHOOK_SIGNING_KEY,
+        "FLEET_WEBHOOK_ALLOWED_HOSTS": json.dumps(["127.0.0.1"]),  # local receivers
         "FLEET_RETRY_BASE_S": "0.05",
+        "FLEET_DELIVERY_ATTEMPTS": "2",
     }
 
 
