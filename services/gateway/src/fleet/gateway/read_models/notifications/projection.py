@@ -81,21 +81,32 @@ def _created(tx: ProjectionTx, event: ev.NotificationCreated, envelope: Envelope
     tx.execute(insert(notifications).values(row).on_conflict_do_nothing())
 
 
-def _outcome(tx: ProjectionTx, event: DomainEvent, envelope: Envelope) -> None:
-    assert isinstance(event, ev.NotificationDelivered | ev.NotificationFailed)
-    failed = isinstance(event, ev.NotificationFailed)
+def _outcome(
+    tx: ProjectionTx,
+    event: ev.NotificationDelivered | ev.NotificationFailed,
+    envelope: Envelope,
+    error: str,
+) -> None:
     row: dict[str, Any] = {
         "delivery_id": event.delivery_id,
         "notification_id": event.notification_id,
         "recipient_id": envelope.aggregate.id,
         "channel": event.channel,
-        "outcome": "failed" if failed else "delivered",
-        "error": event.error if isinstance(event, ev.NotificationFailed) else "",
+        "outcome": "failed" if error else "delivered",
+        "error": error,
         "attempts": event.attempts,
         "sequence": envelope.sequence,
         "at": envelope.occurred_at,
     }
     tx.execute(insert(deliveries).values(row).on_conflict_do_nothing())
+
+
+def _delivered(tx: ProjectionTx, event: ev.NotificationDelivered, envelope: Envelope) -> None:
+    _outcome(tx, event, envelope, "")
+
+
+def _failed(tx: ProjectionTx, event: ev.NotificationFailed, envelope: Envelope) -> None:
+    _outcome(tx, event, envelope, event.error or "failed")
 
 
 def _read(tx: ProjectionTx, event: ev.NotificationsRead, envelope: Envelope) -> None:
@@ -137,8 +148,8 @@ class NotificationsProjection(DispatchingProjection):
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         ev.NotificationCreated: _created,
-        ev.NotificationDelivered: _outcome,
-        ev.NotificationFailed: _outcome,
+        ev.NotificationDelivered: _delivered,
+        ev.NotificationFailed: _failed,
         ev.NotificationsRead: _read,
         ev.NotificationPreferencesSet: _preferences,
     }
