@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from fleet.events.commands import Command, command_subject
 from fleet.events.vault_commands import VerifyCredential
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.eventstore.stream import ensure_platform
+from fleet.stack.smtp_sink import SmtpSink
 from fleet.testing.services import ServiceProcess
 
 PASSWORD = "correct horse battery staple"
@@ -267,7 +268,9 @@ def _environments(
         | _extra_env(request, "gateway_env", {}),
     }
     extra = request.getfixturevalue("extra_services")
-    if extra:
+    if "notify" in extra:
+        envs["notify"] = _notify_env(request, database_url)
+    if {"vault", "executor"} & set(extra):
         sim = request.getfixturevalue("bingx_sim")
         bao = request.getfixturevalue("openbao_server")
         demo = _demo_url(request, sim.url)
@@ -293,6 +296,34 @@ def _environments(
         }
     chosen = ("auth", *extra, "gateway")
     return {name: common | envs[name] | nats_server.env_for(name) for name in chosen}
+
+
+WEBHOOK_SIGNING_KEY = "test-webhook-master-key"
+
+
+@pytest.fixture(scope="module")
+def smtp_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpSink]:
+    """A real SMTP server (aiosmtpd, fleet up's sink) keeping every mail in a Maildir."""
+    root = tmp_path_factory.mktemp("smtp")
+    sink = SmtpSink(root / "mails", root)
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+def _notify_env(request: pytest.FixtureRequest, database_url: str) -> dict[str, str]:
+    """The notify service sending e-mail to the module's ``smtp_sink``."""
+    sink: SmtpSink = request.getfixturevalue("smtp_sink")
+    return {
+        "FLEET_DATABASE_URL": database_url,  # the personal-data keys (e-mail addresses)
+        "FLEET_SMTP_HOST": "127.0.0.1",
+        "FLEET_SMTP_PORT": str(sink.port),
+        "FLEET_SMTP_STARTTLS": "false",
+        "FLEET_WEBHOOK_SIGNING_KEY": WEBHOOK_SIGNING_KEY,
+        "FLEET_WEBHOOK_ALLOWED_HOSTS": json.dumps(["127.0.0.1"]),  # local receivers
+        "FLEET_RETRY_BASE_S": "0.05",
+        "FLEET_DELIVERY_ATTEMPTS": "2",
+    }
 
 
 @pytest.fixture(scope="module")

@@ -135,6 +135,11 @@ EXPECTED: dict[str, Expected] = {
     "GET /api/admin/users/{user_id}/trades": ADMIN,
     "GET /api/admin/users/{user_id}/sessions": ADMIN,
     "GET /api/admin/users/{user_id}/decisions": ADMIN,
+    "GET /api/notifications": SIGNED_IN,
+    "POST /api/notifications/read": SIGNED_IN,
+    "GET /api/notifications/preferences": SIGNED_IN,
+    "PUT /api/notifications/preferences": SIGNED_IN,
+    "GET /api/admin/notifications/failures": ADMIN,
 }
 ENDS_CALLERS_SESSION = {"POST /api/auth/logout", "POST /api/auth/logout-all"}
 DESTROYS_TARGET = {"DELETE /api/admin/users/{user_id}"}  # the admin gets a spare victim
@@ -280,4 +285,21 @@ async def test_every_websocket_route_for_every_caller(world: World) -> None:
                     wrong.append(f"{path} as {subject}: {refused.response.status_code}")
             if opened != (expected[subject] == OK):
                 wrong.append(f"{path} as {subject}: {'opened' if opened else 'refused'}")
+    assert wrong == []
+
+
+# Pages outside the OpenAPI document: /dev/mails is the admins' (and 404 for them too here:
+# this stack is not the simulator environment; tests/api/test_notifications.py shows it).
+PAGES: dict[str, Expected] = {"/dev/mails": row(401, 404, 403, 403, 403, 403)}
+
+
+async def test_every_page_outside_the_api_for_every_caller(world: World) -> None:
+    wrong = []
+    for path, expected in PAGES.items():
+        for subject in SUBJECTS:
+            caller = world.callers[subject]
+            http = caller.http if caller else world.stack.client()
+            answer = await http.get(path)
+            if answer.status_code != expected[subject]:
+                wrong.append(f"{path} as {subject}: {answer.status_code}")
     assert wrong == []

@@ -1,7 +1,7 @@
 """schemathesis against the live gateway's OpenAPI document, with real auth: every
 operation gets generated requests (a few each, bounded) from a caller the policy lets
 through (an admin token for the admin API, a viewer's for viewer routes, a trader's
-otherwise), with vault, the executor and the BingX simulator running. No 5xx, and every
+otherwise), with vault, the executor, notify and the BingX simulator running. No 5xx, and every
 answer matches the documented status codes, content types and schemas."""
 
 from typing import TYPE_CHECKING, Any
@@ -34,7 +34,7 @@ CHECKS = [
 
 @pytest.fixture(scope="module")
 def extra_services() -> tuple[str, ...]:
-    return ("vault", "executor")
+    return ("vault", "executor", "notify")
 
 
 async def bearer(stack: "Stack", session: "Session", scope: str) -> dict[str, str]:

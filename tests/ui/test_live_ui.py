@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.async_api import expect
 
+from fleet.events.notifications import NotificationCreated
 from fleet.events.trading import AccountValued
 
 if TYPE_CHECKING:
@@ -114,3 +116,26 @@ async def test_append_to_frame_latency(stack: Stack, admin: Session, open_tab: O
     await expect(tab.page.get_by_test_id("balance")).to_have_text(
         f"{1000 + LATENCY_EVENTS - 1:,} USDT"
     )
+
+
+async def test_a_notification_frame_updates_the_bell(
+    stack: Stack, admin: Session, open_tab: OpenTab
+) -> None:
+    tab, trader = await signed_in_trader(stack, admin, open_tab)
+    await expect(tab.page.locator("#live")).to_have_text("LIVE")
+    bell = tab.page.locator("#bell")
+    await expect(bell).to_have_attribute("data-unread", "0")
+    created = NotificationCreated(
+        notification_id=str(uuid.uuid4()),
+        recipient_id=trader,
+        kind="bot_paused",
+        title="Your bot was paused",
+        body="paused by an admin: risk review",
+        source_event_id=str(uuid.uuid4()),
+    )
+    await stack.append("notification", trader, created)  # as the notify service does
+    await expect(bell).to_have_attribute("data-unread", "1")  # no reload: the socket said so
+    await tab.shot("bell")
+    await bell.click()
+    await expect(tab.main.get_by_text("paused by an admin: risk review")).to_be_visible()
+    # marking read needs the notify service: tests/api/test_notifications.py

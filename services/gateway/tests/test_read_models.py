@@ -14,15 +14,18 @@ from fleet.events import ActorId, AggregateId, AggregateRef, DomainEvent, wrap
 from fleet.events import audit as audit_ev
 from fleet.events import bots as bot_ev
 from fleet.events import credentials as cred_ev
+from fleet.events import notifications as note_ev
 from fleet.events import trading as trade_ev
 from fleet.events import users as user_ev
 from fleet.eventstore import EventStore
 from fleet.gateway.read_models import views
 from fleet.gateway.read_models.audit.queries import AuditFilter, audit_page
 from fleet.gateway.read_models.credentials.queries import credential_of
+from fleet.gateway.read_models.notifications import queries as notes
 from fleet.gateway.read_models.runners import ReadModels
 from fleet.gateway.read_models.trading import queries as trading
 from fleet.gateway.read_models.users import queries as users
+from fleet.gateway.schemas.notifications import NotificationsQuery
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -253,6 +256,7 @@ def rows(engine: Engine, schema: str) -> dict[str, list[tuple[Any, ...]]]:
         "rm_trading": ("trades", "sessions", "accounts", "orders"),
         "rm_credentials": ("credentials",),
         "rm_bots": ("bots",),
+        "rm_notifications": ("notifications", "deliveries", "preferences"),
     }[schema]
     with engine.connect() as connection:
         return {
@@ -337,3 +341,63 @@ async def test_projections_answer_the_gateways_queries_and_rebuild_identically(
         await runner.rebuild()
     after = {schema: rows(engine, schema) for schema in before}
     assert after == before
+
+
+def _created(n: int, recipient: str) -> note_ev.NotificationCreated:
+    return note_ev.NotificationCreated(
+        notification_id=f"n{n}",
+        recipient_id=recipient,
+        kind="bot_paused",
+        title="Your bot was paused",
+        body=f"reason {n}",
+        source_event_id=f"e{n}",
+    )
+
+
+async def test_notifications_per_recipient_read_markers_outcomes_and_rebuild(
+    event_store: EventStore, engine: Engine
+) -> None:
+    for n in range(3):
+        await append(event_store, "notification", "alice", _created(n, "alice"))
+    await append(event_store, "notification", "bob", _created(9, "bob"))
+    failed = note_ev.NotificationFailed(
+        delivery_id="d1", notification_id="n0", channel="webhook", error="webhook: 500"
+    )
+    await append(event_store, "notification", "alice", failed)
+    # bob names alice's notification: nothing of hers changes
+    await append(
+        event_store, "notification", "bob", note_ev.NotificationsRead(notification_ids=["n1"])
+    )
+    await append(
+        event_store, "notification", "alice", note_ev.NotificationsRead(notification_ids=["n2"])
+    )
+    prefs = note_ev.NotificationPreferencesSet(
+        kinds={"bot_paused": note_ev.ChannelChoice(email=False, webhook=True)},
+        webhook_url="https://hooks.example.com/x",
+    )
+    last = await append(event_store, "notify_prefs", "alice", prefs)
+    models = ReadModels(engine, event_store)
+    runner = models.runners["notifications"]
+    assert await runner.run(until=last) == last
+
+    with engine.connect() as c:
+        page = notes.notifications_page(c, "alice", NotificationsQuery(limit=2))
+        assert [i.notification_id for i in page.items] == ["n2", "n1"]  # newest first
+        assert page.unread == 2 and page.next_cursor is not None
+        assert [i.read for i in page.items] == [True, False]
+        rest = notes.notifications_page(c, "alice", NotificationsQuery(before=page.next_cursor))
+        assert [i.notification_id for i in rest.items] == ["n0"] and rest.next_cursor is None
+        assert [(d.channel, d.outcome) for d in rest.items[0].deliveries] == [("webhook", "failed")]
+        unread = notes.notifications_page(c, "alice", NotificationsQuery(unread=True))
+        assert [i.notification_id for i in unread.items] == ["n1", "n0"]
+        assert notes.unread_count(c, "bob") == 1
+        mine = notes.preferences_of(c, "alice")
+        assert mine.kinds["bot_paused"].webhook and not mine.kinds["bot_paused"].email
+        assert mine.webhook_url == "https://hooks.example.com/x"
+        assert notes.preferences_of(c, "bob").default.in_app  # the defaults
+        summary = notes.failures_since(c, datetime.now(UTC) - timedelta(hours=1))
+        assert summary.total == 1 and summary.groups[0].users == 1
+
+    before = rows(engine, "rm_notifications")
+    await runner.rebuild()
+    assert rows(engine, "rm_notifications") == before

@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine
 
 from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, wrap
-from fleet.events.commands import CommandReply, command_subject
+from fleet.events.commands import Command, CommandReply, command_subject
 from fleet.events.notifications import NOTIFICATION_AGGREGATE, SetNotificationPreferences
 from fleet.events.users import UserCreated
 from fleet.eventstore import EventStore
@@ -125,6 +125,10 @@ class Harness:
         await self.append("user", user_id, created)
 
     async def preferences(self, command: SetNotificationPreferences) -> CommandReply:
+        return await self.ask(command)
+
+    async def ask(self, command: Command) -> CommandReply:
+        """Send one of the service's commands as the gateway would."""
         nc = await nats.connect(self.nats_url)
         try:
             body = command.model_dump_json().encode()

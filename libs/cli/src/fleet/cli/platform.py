@@ -245,6 +245,7 @@ class Platform:
         if name == "gateway":
             env["FLEET_COOKIE_SECURE"] = "false"  # the local stack serves plain http
             env["FLEET_TRUSTED_PROXIES"] = ""  # clients connect directly: no header believed
+            env["FLEET_DEV_MAIL_DIR"] = str(self.options.data_dir / "mails")  # /dev/mails
         return env
 
     def _vault_env(self) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """Notifications (aggregate ``notification``, id = the recipient's user id) and notification
 preferences (aggregate ``notify_prefs``, id = the user id), both written by the notify
-service, plus its one command.
+service, plus its commands.
 
 A notification is created once per (source event, recipient, kind) and delivered once per
 channel; every id is derived, so a replay after a crash finds what was already done.
@@ -10,6 +10,7 @@ its settings.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -58,6 +59,15 @@ class NotificationFailed(DomainEvent):
     attempts: int = 1
 
 
+class NotificationsRead(DomainEvent):
+    """The recipient read some of his notifications: those named, or (``all_until``) every
+    one created until then. Ids of other recipients' notifications change nothing."""
+
+    event_type = "notification.read"
+    notification_ids: list[str] = Field(default=[], max_length=500)
+    all_until: datetime | None = None
+
+
 class ChannelChoice(BaseModel):
     """Which channels one kind of notification goes to."""
 
@@ -88,8 +98,25 @@ class SetNotificationPreferences(Command):
     webhook_url: str | None = Field(default=None, max_length=2000)
 
 
+class MarkNotificationsRead(Command):
+    """Mark a user's notifications read (answered by the notify service, the one writer
+    of the ``notification`` aggregate): the ids given, or every one until ``all_until``."""
+
+    service: ClassVar[str] = "notify"
+    name: ClassVar[str] = "mark_read"
+    user_id: str
+    notification_ids: list[str] = Field(default=[], max_length=500)
+    all_until: datetime | None = None
+
+
 class PreferencesStored(ReplyPayload):
     """What an accepted :class:`SetNotificationPreferences` answers: the event's sequence."""
+
+    sequence: int
+
+
+class NotificationsMarked(ReplyPayload):
+    """What an accepted :class:`MarkNotificationsRead` answers: the event's sequence."""
 
     sequence: int
 
@@ -99,4 +126,5 @@ NOTIFICATION_EVENTS: tuple[type[DomainEvent], ...] = (
     NotificationDelivered,
     NotificationFailed,
     NotificationPreferencesSet,
+    NotificationsRead,
 )

@@ -31,7 +31,9 @@ from fleet.gateway.api import (
     bingx,
     bot,
     exports,
+    dev_mails,
     live,
+    notifications,
     ops,
     positions,
     tokens,
@@ -72,6 +74,8 @@ ROUTERS = (
     positions,
     exports,
     admin_history,
+    notifications,
+    dev_mails,
 )
 DESCRIPTION = """The only door for people. Browser clients sign in with
 `POST /api/auth/login` (session cookie + `fleet_csrf` cookie, whose value every

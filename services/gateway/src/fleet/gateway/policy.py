@@ -144,6 +144,13 @@ POLICY: dict[str, Rule] = {
     "viewer.traders": Rule(VIEWER),
     "viewer.dashboard": Rule(VIEWER, Target.GRANTED_TRADER),
     "viewer.export": Rule(VIEWER, Target.GRANTED_TRADER),
+    # notifications: everyone his own (the queries filter by the caller; no path id)
+    "notifications.list": Rule(ANYONE),
+    "notifications.read": Rule(ANYONE),
+    "notifications.preferences.read": Rule(ANYONE),
+    "notifications.preferences.update": Rule(ANYONE),
+    "admin.notifications.failures": _admin(),
+    "dev.mails": _admin(),
     # live updates (GET /api/ws): whose frames a socket gets is the hub's audience rule
     "live.subscribe": Rule(ANYONE),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator
@@ -46,6 +47,11 @@ class GatewaySettings(ServiceSettings):
         default=False,
         description="The BingX hosts are the simulator (set by fleet up and test stacks): "
         "every trader's badge says SIMULATOR.",
+    )
+    dev_mail_dir: Path | None = Field(
+        default=None,
+        description="The Maildir of fleet up's local SMTP sink: /dev/mails shows it to "
+        "admins while FLEET_BINGX_SIMULATED (404 otherwise).",
     )
     connect_timeout_s: float = Field(
         default=20.0, gt=0, le=120, description="Reply wait of a BingX connect (calls BingX)."

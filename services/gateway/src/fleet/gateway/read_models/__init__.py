@@ -12,6 +12,7 @@ from fleet.events.catalog import domain_registry
 from fleet.gateway.read_models.audit.projection import AuditProjection
 from fleet.gateway.read_models.bots.projection import BotsProjection
 from fleet.gateway.read_models.credentials.projection import CredentialsProjection
+from fleet.gateway.read_models.notifications.projection import NotificationsProjection
 from fleet.gateway.read_models.trading.projection import TradingProjection
 from fleet.gateway.read_models.users.projection import UsersProjection
 from fleet.projections import Projection
@@ -49,6 +50,18 @@ def audit() -> ProjectionSpec:
     return _spec(AuditProjection())
 
 
-ALL: tuple[Callable[[], ProjectionSpec], ...] = (users, credentials, bots, trading, audit)
+def notifications() -> ProjectionSpec:
+    """Each user's notifications (read or not), delivery outcomes and preferences."""
+    return _spec(NotificationsProjection())
 
-__all__ = ["ALL", "audit", "bots", "credentials", "trading", "users"]
+
+ALL: tuple[Callable[[], ProjectionSpec], ...] = (
+    users,
+    credentials,
+    bots,
+    trading,
+    audit,
+    notifications,
+)
+
+__all__ = ["ALL", "audit", "bots", "credentials", "notifications", "trading", "users"]

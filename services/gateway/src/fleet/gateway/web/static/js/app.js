@@ -2,6 +2,7 @@
 // for his role, and the view the address names (#/trader, #/admin/users/<id>, ...).
 
 import { csrfToken, get, post, whenSignedOut } from "./api.js";
+import { bellButton } from "./bell.js";
 import { fill, h } from "./dom.js";
 import { keepFresh, startLive, stopLive, stopRefreshing } from "./live.js";
 import { homeOf, match, navFor } from "./routes.js";
@@ -56,7 +57,7 @@ function renderChrome(current) {
   if (!me) return fill(who);
   const out = h("button", { type: "button", class: "btn btn-secondary btn-small" }, "Sign out");
   out.addEventListener("click", signOut);
-  fill(who, h("span", { class: "who-name" }, me.username), badge(me.role), out);
+  fill(who, bellButton(), h("span", { class: "who-name" }, me.username), badge(me.role), out);
   if (me.role === "trader") showEnvironment(who);
   return who;
 }

@@ -10,7 +10,8 @@ const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 10_000;
 const CLOSE_REVOKED = 4001;
 const CLOSE_TOO_FAR = 4009;
-// frames no view draws yet (a signal's effect arrives as its own decision frames)
+// frames that refresh no view (a signal's effect arrives as its own decision frames; a
+// notification updates the header's bell, bell.js)
 const NOT_SHOWN = new Set(["signal", "notification"]);
 
 let current = null;

@@ -7,6 +7,7 @@ import { overviewView } from "./views/admin_overview.js";
 import { userView } from "./views/admin_user.js";
 import { usersView } from "./views/admin_users.js";
 import { connectionView } from "./views/trader_connection.js";
+import { notificationsView } from "./views/notifications.js";
 import { decisionsView } from "./views/trader_decisions.js";
 import { traderView } from "./views/trader_dashboard.js";
 import { historyView } from "./views/trader_history.js";
@@ -28,6 +29,7 @@ export const ROUTES = [
   { path: "viewer", title: "Traders", roles: ["viewer"], view: viewerTradersView },
   { path: "viewer/:id", title: "Trader", roles: ["viewer"], view: viewerDashboardView, hidden: true },
   { path: "account", title: "My account", roles: EVERYONE, view: accountView },
+  { path: "notifications", title: "Notifications", roles: EVERYONE, view: notificationsView, hidden: true },
 ];
 
 const HOME = { admin: "admin", trader: "trader", viewer: "viewer" };

@@ -6,6 +6,7 @@ import { fill, h } from "../dom.js";
 import { time } from "../format.js";
 import { badge, button, card, confirmAction, facts, heading, notify } from "../ui.js";
 import { passwordForm } from "./login.js";
+import { notificationSettings } from "./notification_settings.js";
 import { tokensCard } from "./tokens.js";
 
 export function accountView(page, _params, { me, refreshMe, signedOut }) {
@@ -38,5 +39,6 @@ export function accountView(page, _params, { me, refreshMe, signedOut }) {
       ),
     ),
     card("Access tokens", ...tokensCard(me)),
+    card("Notifications", notificationSettings()),
   );
 }

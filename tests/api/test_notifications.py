@@ -1,0 +1,199 @@
+"""Notifications through the gateway, on the real stack plus the notify service and a
+real SMTP server: a bot paused by an admin reaches the trader in-app (``GET
+/api/notifications``) within 2 s and by e-mail with the reason; he marks it read; nobody
+else sees it; preferences refuse a bad webhook URL; failures are visible to him and, in
+aggregate, to admins; ``/dev/mails`` shows the caught mail to admins only.
+
+The pause is appended as the executor appends it (this module runs no executor: the
+executor's pause itself is tested in tests/api/test_trading.py).
+"""
+
+import asyncio
+import mailbox
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pytest
+
+from fleet.events.bots import BotPaused
+from fleet.stack import free_port
+from fleet.stack.smtp_sink import SmtpSink
+
+if TYPE_CHECKING:
+    from tests.api.conftest import Session, Stack
+
+pytestmark = pytest.mark.integration
+REASON = "risk review by the desk"
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="module")
+def extra_services() -> tuple[str, ...]:
+    return ("notify",)
+
+
+@pytest.fixture(scope="module")
+def gateway_env(smtp_sink: SmtpSink) -> dict[str, str]:
+    return {"FLEET_BINGX_SIMULATED": "true", "FLEET_DEV_MAIL_DIR": str(smtp_sink.mail_dir)}
+
+
+async def _notifications(session: "Session", **params: Any) -> dict[str, Any]:
+    answer = await session.get("/api/notifications", params=params)
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+async def _until(probe: Callable[[], Awaitable[T | None]], what: str, timeout: float = 10) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = await probe()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def _paused_items(session: "Session", enough: int) -> list[dict[str, Any]]:
+    async def probe() -> list[dict[str, Any]] | None:
+        items = (await _notifications(session))["items"]
+        paused = [item for item in items if item["kind"] == "bot_paused"]
+        return paused if len(paused) >= enough else None
+
+    return await _until(probe, f"{enough} bot_paused notifications")
+
+
+def _mails(sink: SmtpSink) -> list[str]:
+    if not (sink.mail_dir / "new").is_dir():
+        return []
+    box = mailbox.Maildir(sink.mail_dir, create=False)
+    return [message.as_string() for message in box if REASON in message.as_string()]
+
+
+async def _pause(stack: "Stack", trader: "Session", admin: "Session", why: str = REASON) -> float:
+    # identical notifications within a minute are merged into a digest: vary the reason
+    await stack.append("bot", trader.user_id, BotPaused(reason=why, by=admin.user_id))
+    return time.monotonic()
+
+
+@pytest.fixture(scope="module")
+async def trader(stack: "Stack", admin: "Session") -> "Session":
+    return await stack.new_session(admin, "trader")
+
+
+async def test_a_bot_paused_by_an_admin_reaches_the_trader_in_app_and_by_mail(
+    stack: "Stack", admin: "Session", trader: "Session", smtp_sink: SmtpSink
+) -> None:
+    before = (await _notifications(trader))["unread"]
+    paused_at = await _pause(stack, trader, admin)
+    [item] = await _paused_items(trader, 1)
+    seen_after = time.monotonic() - paused_at
+    assert REASON in item["body"] and not item["read"]
+    assert (await _notifications(trader))["unread"] == before + 1
+    assert seen_after < 2.0, f"the in-app notification took {seen_after:.2f} s"
+
+    async def mailed() -> list[str]:
+        return _mails(smtp_sink)
+
+    [mail] = await _until(mailed, "the e-mail in the SMTP server's inbox")
+    assert f"{trader.account.username}@example.com" in mail
+
+    # the e-mail's outcome reaches the read model: the trader sees his channel delivered
+    async def delivered() -> list[dict[str, Any]]:
+        [item] = await _paused_items(trader, 1)
+        return list(item["deliveries"])
+
+    outcomes = await _until(delivered, "the e-mail's outcome")
+    assert [(d["channel"], d["outcome"]) for d in outcomes] == [("email", "delivered")]
+
+
+async def test_only_the_recipient_sees_and_marks_his_notifications(
+    stack: "Stack", admin: "Session", trader: "Session"
+) -> None:
+    [mine] = await _paused_items(trader, 1)
+    unread = (await _notifications(trader))["unread"]
+    other = await stack.new_session(admin, "trader")
+    assert all(item["kind"] != "bot_paused" for item in (await _notifications(other))["items"])
+    assert all(item["kind"] != "bot_paused" for item in (await _notifications(admin))["items"])
+    # someone else's id marks nothing of his
+    foreign = await other.post("/api/notifications/read", json={"ids": [mine["notification_id"]]})
+    assert foreign.status_code == 200, foreign.text
+    assert (await _notifications(trader))["unread"] == unread
+
+    assert (await trader.post("/api/notifications/read", json={})).status_code == 422
+    marked = await trader.post("/api/notifications/read", json={"ids": [mine["notification_id"]]})
+    assert marked.status_code == 200 and marked.json() == {"unread": unread - 1}
+    [mine] = await _paused_items(trader, 1)
+    assert mine["read"] and mine["read_at"]
+    still_unread = (await _notifications(trader, unread="true"))["items"]
+    unread_ids = [item["notification_id"] for item in still_unread]
+    assert mine["notification_id"] not in unread_ids and len(unread_ids) == unread - 1
+
+
+async def test_paging_newest_first_and_mark_all(
+    stack: "Stack", admin: "Session", trader: "Session"
+) -> None:
+    await trader.post("/api/notifications/read", json={"all": True})
+    for n in range(2):
+        await _pause(stack, trader, admin, f"paging {n}")
+        await asyncio.sleep(0.05)
+    await _paused_items(trader, 3)
+    page = await _notifications(trader)
+    assert page["unread"] == 2
+    first = await _notifications(trader, limit=2)
+    assert len(first["items"]) == 2 and first["next_cursor"] is not None
+    rest = await _notifications(trader, limit=2, before=first["next_cursor"])
+    ids = [item["notification_id"] for item in first["items"] + rest["items"]]
+    assert ids == [item["notification_id"] for item in page["items"]]
+    assert rest["next_cursor"] is None
+    marked = await trader.post("/api/notifications/read", json={"all": True})
+    assert marked.json() == {"unread": 0}
+
+
+async def test_preferences_refuse_a_bad_webhook_and_failures_are_visible(
+    stack: "Stack", admin: "Session", trader: "Session"
+) -> None:
+    defaults = await trader.get("/api/notifications/preferences")
+    assert defaults.status_code == 200
+    assert defaults.json()["default"] == {"in_app": True, "email": True, "webhook": False}
+    for url, why in (("ftp://example.com/x", "http"), ("http://10.1.2.3/hook", "10.1.2.3")):
+        refused = await trader.put("/api/notifications/preferences", json={"webhook_url": url})
+        assert refused.status_code == 422, refused.text
+        assert why in refused.json()["error"]["message"]
+    # a webhook receiver that is down (127.0.0.1 is allowed in this stack): it fails, visibly
+    hook = f"http://127.0.0.1:{free_port()}/hook"
+    wanted: dict[str, Any] = {
+        "kinds": {"bot_paused": {"in_app": True, "email": False, "webhook": True}},
+        "webhook_url": hook,
+    }
+    stored = await trader.put("/api/notifications/preferences", json=wanted)
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["kinds"] == wanted["kinds"] and stored.json()["webhook_url"] == hook
+    assert (await trader.get("/api/notifications/preferences")).json()["kinds"] == wanted["kinds"]
+
+    await _pause(stack, trader, admin, "webhook failure")
+
+    async def failed_delivery() -> list[dict[str, Any]]:
+        return list((await _paused_items(trader, 4))[0]["deliveries"])
+
+    [failed] = await _until(failed_delivery, "the webhook's failure")
+    assert failed["channel"] == "webhook" and failed["outcome"] == "failed"
+    assert failed["error"] and hook not in failed["error"]  # never the URL (tokens)
+
+    summary = await admin.get("/api/admin/notifications/failures")
+    assert summary.status_code == 200, summary.text
+    groups = summary.json()["groups"]
+    assert any(g["channel"] == "webhook" and g["users"] == 1 for g in groups), groups
+    assert (await trader.get("/api/admin/notifications/failures")).status_code == 403
+
+
+async def test_dev_mails_shows_the_caught_mails_to_admins_only(
+    stack: "Stack", admin: "Session", trader: "Session"
+) -> None:
+    page = await admin.get("/dev/mails")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert REASON in page.text and "Your bot was paused" in page.text
+    assert (await trader.get("/dev/mails")).status_code == 403
+    assert (await stack.client().get("/dev/mails")).status_code == 401
