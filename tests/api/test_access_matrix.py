@@ -119,6 +119,10 @@ EXPECTED: dict[str, Expected] = {
     "GET /api/admin/audit": ADMIN,
     "GET /api/viewer/traders": VIEWER,
     "GET /api/viewer/traders/{trader_id}/dashboard": GRANTED,
+    "GET /api/equity": TRADER,
+    "GET /api/admin/users/{user_id}/equity": ADMIN,
+    "GET /api/viewer/traders/{trader_id}/equity": GRANTED,
+    "GET /api/market/candles": SIGNED_IN,
 }
 ENDS_CALLERS_SESSION = {"POST /api/auth/logout", "POST /api/auth/logout-all"}
 DESTROYS_TARGET = {"DELETE /api/admin/users/{user_id}"}  # the admin gets a spare victim

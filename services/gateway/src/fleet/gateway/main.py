@@ -29,6 +29,7 @@ from fleet.gateway.api import (
     auth,
     bingx,
     bot,
+    charts,
     live,
     ops,
     tokens,
@@ -55,7 +56,7 @@ from fleet.projections.personal_keys import PersonalKeys
 from fleet.settings import SettingsError, load_settings
 
 TITLE = "Fleet gateway"
-ROUTERS = (ops, auth, tokens, account, bingx, bot, admin_users, admin_ops, viewer, live)
+ROUTERS = (ops, auth, tokens, account, bingx, bot, admin_users, admin_ops, viewer, live, charts)
 DESCRIPTION = """The only door for people. Browser clients sign in with
 `POST /api/auth/login` (session cookie + `fleet_csrf` cookie, whose value every
 state-changing request repeats in `X-CSRF-Token`); API clients send
