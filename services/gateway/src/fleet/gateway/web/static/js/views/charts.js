@@ -121,6 +121,7 @@ function equityChart() {
   const bars = h("div", { class: "chart chart-pnl", "data-testid": "daily-pnl-chart" });
   const pnlChart = newChart(bars, 160);
   const pnl = pnlChart.addSeries(HistogramSeries, { title: "daily PnL" });
+  let fitted = false;
   return {
     element: h("div", {}, element, h("h3", {}, "Daily PnL"), bars),
     draw(found) {
@@ -130,8 +131,11 @@ function equityChart() {
       pnl.setData(found.daily_pnl.map((d) => ({ time: d.day, value: num(d.pnl), color: num(d.pnl) < 0 ? DOWN : UP })));
       Object.assign(element.dataset, { points: points.length, maxDrawdown: found.max_drawdown_pct });
       bars.dataset.days = String(found.daily_pnl.length);
-      chart.timeScale().fitContent();
-      pnlChart.timeScale().fitContent();
+      if (!fitted && points.length) {
+        chart.timeScale().fitContent();
+        pnlChart.timeScale().fitContent();
+        fitted = true;
+      }
     },
   };
 }
