@@ -22,6 +22,9 @@ import {
 const UP = "#1a7f37";
 const DOWN = "#cf222e";
 const CANDLES = 200;
+// the forming candle moves between the trader's own frames too: re-read the candles this
+// often while the charts are on the page and the tab is visible
+const CANDLE_REFRESH_MS = 10_000;
 
 const seconds = (iso) => Math.floor(new Date(iso).getTime() / 1000);
 const num = (text) => (text === null || text === undefined ? null : Number(text));
@@ -162,7 +165,20 @@ export function tradingCharts(equityPath) {
     card("Equity", h("p", { class: "muted" }, "Equity with its drawdown from the peak (shaded, below), and each day's PnL (UTC)."), curve.element, ATTRIBUTION.cloneNode(true)),
   );
 
-  async function refresh({ settings, positions = [], trades = [] }) {
+  let lastView = null;
+  let timer = null;
+  function keepMoving() {
+    clearInterval(timer);
+    timer = setInterval(() => {
+      if (!element.isConnected) clearInterval(timer);
+      else if (!document.hidden && lastView) refresh(lastView).catch(() => {});
+    }, CANDLE_REFRESH_MS);
+  }
+
+  async function refresh(view) {
+    const { settings, positions = [], trades = [] } = view;
+    if (lastView === null) keepMoving();
+    lastView = view;
     const symbols = [...new Set([...(settings?.symbols || []), ...positions.map((p) => p.symbol)])];
     const timeframe = settings?.timeframe || "5m";
     const [equity, ...markets] = await Promise.all([
