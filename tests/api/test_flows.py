@@ -333,7 +333,7 @@ async def test_equity_history_statistics_and_candles(stack: "Stack", admin: "Ses
 
     curve = (await trader.get("/api/equity")).json()
     assert [p["equity"] for p in curve["points"]] == ["1000", "1200", "900"]
-    assert [p["drawdown_pct"] for p in curve["points"]] == ["0", "0", "-25.00"]
+    assert [p["drawdown_pct"] for p in curve["points"]] == ["0.00", "0.00", "-25.00"]
     assert curve["max_drawdown_pct"] == "-25.00"
     assert curve["daily_pnl"][0] == {
         "day": (now - timedelta(days=3)).date().isoformat(),
