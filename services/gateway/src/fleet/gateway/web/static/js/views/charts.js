@@ -10,14 +10,17 @@
 import { get } from "../api.js";
 import { h } from "../dom.js";
 import { card } from "../ui.js";
-import {
-  AreaSeries,
-  CandlestickSeries,
-  HistogramSeries,
-  LineSeries,
-  createChart,
-  createSeriesMarkers,
-} from "/ui/vendor/lightweight-charts.standalone.production.mjs";
+
+// loaded when first drawn, so a missing library (set-up not run) costs the charts only
+const LIBRARY = "/ui/vendor/lightweight-charts.standalone.production.mjs";
+let library = null;
+function charting() {
+  library ??= import(LIBRARY).catch((error) => {
+    library = null;
+    throw error;
+  });
+  return library;
+}
 
 const UP = "#1a7f37";
 const DOWN = "#cf222e";
@@ -33,16 +36,26 @@ function dark() {
   return window.matchMedia?.("(prefers-color-scheme: dark)").matches;
 }
 
-function newChart(element, height) {
+function newChart({ createChart }, element, height) {
   const text = dark() ? "#d1d4dc" : "#1f2328";
   const grid = dark() ? "#2a2e39" : "#eaeef2";
-  return createChart(element, {
+  const chart = createChart(element, {
     height,
     autoSize: true,
     layout: { background: { color: "transparent" }, textColor: text, attributionLogo: false },
     grid: { vertLines: { color: grid }, horzLines: { color: grid } },
     timeScale: { timeVisible: true, secondsVisible: false },
   });
+  // all the data in view whenever the box gets its width (first shown, a phone rotated)
+  const fit = () => requestAnimationFrame(() => chart.timeScale().fitContent());
+  new ResizeObserver(fit).observe(element);
+  let fitted = false;
+  chart.fitFirstData = (count) => {
+    if (fitted || !count) return;
+    fitted = true;
+    fit();
+  };
+  return chart;
 }
 
 /** The strategy's signals: a +DI / -DI cross on a closed candle once ADX exists. */
@@ -74,9 +87,10 @@ export function tradeMarkers(symbol, trades, positions, firstTime) {
   return markers;
 }
 
-function priceChart(symbol) {
+function priceChart(lib, symbol) {
+  const { CandlestickSeries, LineSeries, createSeriesMarkers } = lib;
   const element = h("div", { class: "chart chart-price", "data-testid": `price-chart-${symbol}`, "data-symbol": symbol });
-  const chart = newChart(element, 420);
+  const chart = newChart(lib, element, 420);
   const candles = chart.addSeries(CandlestickSeries, { upColor: UP, downColor: DOWN, wickUpColor: UP, wickDownColor: DOWN, borderVisible: false });
   const adx = chart.addSeries(LineSeries, { color: "#9a6700", lineWidth: 2, title: "ADX" }, 1);
   const plus = chart.addSeries(LineSeries, { color: UP, lineWidth: 1, title: "+DI" }, 1);
@@ -84,7 +98,6 @@ function priceChart(symbol) {
   chart.panes()[1]?.setHeight(120);
   const markers = createSeriesMarkers(candles, []);
   let lines = [];
-  let fitted = false;
   return {
     element,
     draw(found, trades, positions) {
@@ -107,24 +120,21 @@ function priceChart(symbol) {
         ])
         .filter(Boolean);
       Object.assign(element.dataset, { candles: bars.length, indicators: line("adx").length, markers: all.length, priceLines: lines.length, lastClose: bars.at(-1)?.close ?? "" });
-      if (!fitted && bars.length) {
-        chart.timeScale().fitContent();
-        fitted = true;
-      }
+      chart.fitFirstData(bars.length);
     },
   };
 }
 
-function equityChart() {
+function equityChart(lib) {
+  const { AreaSeries, HistogramSeries } = lib;
   const element = h("div", { class: "chart chart-equity", "data-testid": "equity-chart" });
-  const chart = newChart(element, 320);
+  const chart = newChart(lib, element, 320);
   const equity = chart.addSeries(AreaSeries, { lineColor: "#0969da", topColor: "rgba(9,105,218,0.3)", bottomColor: "rgba(9,105,218,0.02)", title: "equity" });
   const drawdown = chart.addSeries(AreaSeries, { lineColor: DOWN, topColor: "rgba(207,34,46,0.05)", bottomColor: "rgba(207,34,46,0.4)", invertFilledArea: true, title: "drawdown %" }, 1);
   chart.panes()[1]?.setHeight(90);
   const bars = h("div", { class: "chart chart-pnl", "data-testid": "daily-pnl-chart" });
-  const pnlChart = newChart(bars, 160);
+  const pnlChart = newChart(lib, bars, 160);
   const pnl = pnlChart.addSeries(HistogramSeries, { title: "daily PnL" });
-  let fitted = false;
   return {
     element: h("div", {}, element, h("h3", {}, "Daily PnL"), bars),
     draw(found) {
@@ -134,11 +144,8 @@ function equityChart() {
       pnl.setData(found.daily_pnl.map((d) => ({ time: d.day, value: num(d.pnl), color: num(d.pnl) < 0 ? DOWN : UP })));
       Object.assign(element.dataset, { points: points.length, maxDrawdown: found.max_drawdown_pct });
       bars.dataset.days = String(found.daily_pnl.length);
-      if (!fitted && points.length) {
-        chart.timeScale().fitContent();
-        pnlChart.timeScale().fitContent();
-        fitted = true;
-      }
+      chart.fitFirstData(points.length);
+      pnlChart.fitFirstData(found.daily_pnl.length);
     },
   };
 }
@@ -157,12 +164,13 @@ const ATTRIBUTION = h(
 export function tradingCharts(equityPath) {
   const prices = new Map();
   const priceCards = h("div", { class: "charts" });
-  const curve = equityChart();
+  const equityBox = h("div", {});
+  let curve = null;
   const element = h(
     "div",
     { class: "charts-area" },
     card("Price", h("p", { class: "muted" }, "Candles from the strategy, its signals, your entries and exits; ADX / +DI / −DI below."), priceCards),
-    card("Equity", h("p", { class: "muted" }, "Equity with its drawdown from the peak (shaded, below), and each day's PnL (UTC)."), curve.element, ATTRIBUTION.cloneNode(true)),
+    card("Equity", h("p", { class: "muted" }, "Equity with its drawdown from the peak (shaded, below), and each day's PnL (UTC)."), equityBox, ATTRIBUTION.cloneNode(true)),
   );
 
   let lastView = null;
@@ -181,6 +189,17 @@ export function tradingCharts(equityPath) {
     lastView = view;
     const symbols = [...new Set([...(settings?.symbols || []), ...positions.map((p) => p.symbol)])];
     const timeframe = settings?.timeframe || "5m";
+    let lib;
+    try {
+      lib = await charting();
+    } catch {
+      equityBox.replaceChildren(h("p", { class: "empty" }, "Charts unavailable: their library is not installed (run ./fleet)."));
+      return;
+    }
+    if (curve === null) {
+      curve = equityChart(lib);
+      equityBox.replaceChildren(curve.element);
+    }
     const [equity, ...markets] = await Promise.all([
       get(equityPath),
       ...symbols.map((symbol) => get("/api/market/candles", { symbol, timeframe, limit: CANDLES })),
@@ -189,7 +208,7 @@ export function tradingCharts(equityPath) {
     markets.forEach((found, i) => {
       const symbol = symbols[i];
       if (!prices.has(symbol)) {
-        const chart = priceChart(symbol);
+        const chart = priceChart(lib, symbol);
         prices.set(symbol, chart);
         priceCards.append(h("section", { class: "chart-block" }, h("h3", {}, `${symbol} · ${timeframe}`), chart.element));
       }
