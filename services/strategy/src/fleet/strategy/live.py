@@ -238,12 +238,10 @@ class LiveStrategy:
             async with self._lock:
                 if tracked.assembler.gap_after(push.open_ms):
                     await self._backfill(stream, tracked)
-                for candle in tracked.assembler.push(push):
+                closed = tracked.assembler.push(push)
+                for candle in closed:
                     await self._closed(stream, tracked, await self._verified(stream, candle))
-                if tracked.chart.form(tracked.assembler.forming) and (
-                    time.monotonic() - tracked.chart_published_at >= FORMING_PUBLISH_S
-                ):
-                    await self._chart(stream, tracked)
+                await self._forming(stream, tracked, new_candle=bool(closed))
 
     async def _on_gap(self, _since_ms: int) -> None:
         RECONNECTS.inc()
@@ -299,6 +297,13 @@ class LiveStrategy:
         ident, event = produced
         await self._append(stream, ident, event)
         LATENCY.observe(max(0.0, time.time() - (candle.open_ms + interval_ms(stream[1])) / 1000))
+
+    async def _forming(self, stream: Stream, tracked: Tracked, *, new_candle: bool) -> None:
+        """The forming candle to the charts: a new one at once, its moves at most once a
+        second."""
+        due = time.monotonic() - tracked.chart_published_at >= FORMING_PUBLISH_S
+        if tracked.chart.form(tracked.assembler.forming) and (new_candle or due):
+            await self._chart(stream, tracked)
 
     async def _chart(self, stream: Stream, tracked: Tracked) -> None:
         """Store the stream's chart window (a side channel like the candle feed: its
