@@ -15,6 +15,8 @@ COPY pyproject.toml uv.lock ./
 COPY libs ./libs
 COPY services ./services
 RUN uv sync --frozen --no-dev --no-editable
+# the web UI's npm packages, checked against the lockfile's integrity, into the installed package
+RUN /app/.venv/bin/python -m fleet.gateway.web.vendor
 # debug symbols of the wheels' shared libraries: ~34 MB nobody reads in production
 RUN apt-get update && apt-get install -y --no-install-recommends binutils \
     && find /app/.venv -type f -name '*.so*' -exec strip --strip-unneeded {} +

@@ -140,6 +140,10 @@ EXPECTED: dict[str, Expected] = {
     "GET /api/notifications/preferences": SIGNED_IN,
     "PUT /api/notifications/preferences": SIGNED_IN,
     "GET /api/admin/notifications/failures": ADMIN,
+    "GET /api/equity": TRADER,
+    "GET /api/admin/users/{user_id}/equity": ADMIN,
+    "GET /api/viewer/traders/{trader_id}/equity": GRANTED,
+    "GET /api/market/candles": SIGNED_IN,
 }
 ENDS_CALLERS_SESSION = {"POST /api/auth/logout", "POST /api/auth/logout-all"}
 DESTROYS_TARGET = {"DELETE /api/admin/users/{user_id}"}  # the admin gets a spare victim

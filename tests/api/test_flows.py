@@ -2,6 +2,7 @@
 account, users created by an admin, settings, tokens, read-your-writes."""
 
 import asyncio
+import json
 import os
 import sys
 from datetime import UTC, datetime, timedelta
@@ -13,8 +14,9 @@ import psycopg
 import pytest
 
 from fleet.events.bots import BotStarted
-from fleet.events.trading import AccountValued, PositionClosed, PositionOpened
+from fleet.events.trading import AccountValued, FundingPaid, PositionClosed, PositionOpened
 from fleet.events.users import TradingSettings
+from fleet.eventstore.stream import CHARTS_BUCKET
 
 if TYPE_CHECKING:
     from tests.api.conftest import Session, Stack
@@ -277,3 +279,110 @@ async def test_rebuild_from_the_log_gives_the_same_rows(stack: "Stack", admin: "
     assert snapshot(stack.database_url) == before
     # the running gateway follows the swapped-in tables and still answers
     assert (await admin.get("/api/admin/users")).status_code == 200
+
+
+def _valued(equity: str, at: datetime) -> AccountValued:
+    return AccountValued(
+        balance=Decimal(equity),
+        equity=Decimal(equity),
+        available_margin=Decimal(equity),
+        unrealised_pnl=Decimal(0),
+        valued_at=at,
+    )
+
+
+def _closed_trade(trade_id: str, pnl: str, at: datetime) -> list[PositionOpened | PositionClosed]:
+    common = {"trade_id": trade_id, "symbol": "BTC-USDT", "position_side": "LONG"}
+    return [
+        PositionOpened(
+            **common,
+            direction="long",
+            quantity=Decimal(1),
+            entry_price=Decimal(100),
+            leverage=5,
+            opened_at=at,
+        ),
+        PositionClosed(
+            **common,
+            quantity=Decimal(1),
+            entry_price=Decimal(100),
+            exit_price=Decimal(100) + Decimal(pnl),
+            realised_pnl=Decimal(pnl),
+            fees=Decimal("0.25"),
+            closed_at=at,
+            reason="opposite signal",
+        ),
+    ]
+
+
+async def test_equity_history_statistics_and_candles(stack: "Stack", admin: "Session") -> None:
+    trader = await stack.new_session(admin, "trader")
+    viewer = await stack.new_session(admin, "viewer")
+    now = datetime.now(UTC)
+    await stack.append("account", trader.user_id, *_closed_trade("w", "30", now))
+    await stack.append("account", trader.user_id, *_closed_trade("l", "-10", now))
+    funding = FundingPaid(
+        funding_id="f1", amount=Decimal("-1.5"), paid_at=now, reported_by="stream"
+    )
+    await stack.append("account", trader.user_id, funding)
+    # 1000 three days ago (an hourly point), 1200 an hour ago and 900 now (5-min points)
+    for equity, age in (("1000", timedelta(days=3)), ("1200", timedelta(hours=1))):
+        await stack.append("account", trader.user_id, _valued(equity, now - age))
+    last = await stack.append("account", trader.user_id, _valued("900", now))
+    await caught_up(stack, last)
+
+    curve = (await trader.get("/api/equity")).json()
+    assert [p["equity"] for p in curve["points"]] == ["1000", "1200", "900"]
+    assert [p["drawdown_pct"] for p in curve["points"]] == ["0.00", "0.00", "-25.00"]
+    assert curve["max_drawdown_pct"] == "-25.00"
+    assert curve["daily_pnl"][0] == {
+        "day": (now - timedelta(days=3)).date().isoformat(),
+        "pnl": "0",
+    }
+    assert sum(Decimal(day["pnl"]) for day in curve["daily_pnl"]) == Decimal(-100)
+    stats = (await trader.get("/api/stats")).json()
+    assert stats["return_all_time_pct"] == "-10.00"
+    assert stats["max_drawdown_pct"] == "-25.00"
+    assert (stats["profit_factor"], stats["average_win"], stats["average_loss"]) == (
+        "3.00",
+        "30.00",
+        "-10.00",
+    )
+    assert (stats["trades_today"], stats["fees_paid"], stats["funding"]) == (2, "0.50", "-1.5")
+
+    assert (await viewer.get(f"/api/viewer/traders/{trader.user_id}/equity")).status_code == 404
+    await admin.put(f"/api/admin/users/{viewer.user_id}/grants/{trader.user_id}")
+    granted = await viewer.get(f"/api/viewer/traders/{trader.user_id}/equity")
+    assert granted.json() == curve
+    assert (await admin.get(f"/api/admin/users/{trader.user_id}/equity")).json() == curve
+
+    window = {
+        "candles": [
+            {
+                "open_ms": 60_000 * m,
+                "open": 1.5,
+                "high": 2,
+                "low": 1,
+                "close": 1.75,
+                "volume": 3,
+                "closed": m < 3,
+                "adx": 20.5 if m < 3 else None,
+                "plus_di": 30,
+                "minus_di": 10,
+            }
+            for m in (1, 2, 3)
+        ]
+    }
+    charts = await stack.nc.jetstream().key_value(CHARTS_BUCKET)
+    await charts.put("BTC-USDT.1m", json.dumps(window).encode())
+    query = {"symbol": "BTC-USDT", "timeframe": "1m", "limit": 2}
+    answer = (await viewer.get("/api/market/candles", params=query)).json()
+    assert [(c["close"], c["closed"], c["adx"]) for c in answer["candles"]] == [
+        ("1.75", True, "20.5"),
+        ("1.75", False, None),
+    ]
+    assert answer["candles"][0]["open_time"] == "1970-01-01T00:02:00Z"
+    untracked = {"symbol": "DOGE-USDT", "timeframe": "1m"}
+    assert (await trader.get("/api/market/candles", params=untracked)).json()["candles"] == []
+    for bad in ({"symbol": "BTC-USDT", "timeframe": "7m"}, {**query, "limit": 0}):
+        assert (await trader.get("/api/market/candles", params=bad)).status_code == 422

@@ -5,17 +5,21 @@ is refused next to its field), starts and pauses his bot and reads the risk engi
 reasons; the viewer reads the trader's dashboard with nothing to press; the admin uses
 the kill switch, a trader's bot controls and the audit log."""
 
+import json
 import re
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from playwright.async_api import expect
 
+from fleet.events.trading import AccountValued, PositionClosed, PositionOpened
+from fleet.eventstore.stream import CHARTS_BUCKET
 from fleet.testing.signals import price_of, publish, signal_at
 
 if TYPE_CHECKING:
@@ -322,3 +326,103 @@ async def admin_acts(tab: "Tab", trader: str) -> None:
     await expect(tab.main.locator("tbody tr").first).to_contain_text("admin.bot.resume")
     await expect(tab.main.locator("tbody")).not_to_contain_text("auth.login")
     await tab.shot("audit")
+
+
+SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
+FIVE_MIN_MS = 300_000
+
+
+def _market_window(now_ms: int, count: int = 60) -> dict[str, Any]:
+    """A BTC-USDT 5m window as the strategy stores it: rising then falling, +DI and -DI
+    crossing twice (two signals), the last candle forming."""
+    first = (now_ms // FIVE_MIN_MS - count + 1) * FIVE_MIN_MS
+    candles = []
+    for i in range(count):
+        close = 50_000 + 40 * (i if i < 35 else 70 - i)
+        spread = 10.0 * (i - 30) if i < 35 else 10.0 * (35 - i) + 150
+        candles.append(
+            {
+                "open_ms": first + i * FIVE_MIN_MS,
+                "open": close - 15,
+                "high": close + 30,
+                "low": close - 35,
+                "close": close,
+                "volume": 12.5,
+                "closed": i < count - 1,
+                "adx": None if i < 27 or i == count - 1 else 22.0 + (i % 9),
+                "plus_di": None if i < 14 else 25 + spread / 2,
+                "minus_di": None if i < 14 else 25 - spread / 2,
+            }
+        )
+    return {"candles": candles}
+
+
+async def test_trader_dashboard_charts_have_data(
+    stack: "Stack", admin: "Session", open_tab: "OpenTab"
+) -> None:
+    account = await stack.create_user(admin, "trader")
+    await stack.login(account)  # chooses his password at once
+    now = datetime.now(UTC)
+    window = _market_window(int(now.timestamp() * 1000))
+    charts = await stack.nc.jetstream().key_value(CHARTS_BUCKET)
+    await charts.put("BTC-USDT.5m", json.dumps(window).encode())
+    entry_at = now - timedelta(minutes=100)
+    trade = {"symbol": "BTC-USDT", "position_side": "LONG", "quantity": Decimal("0.02")}
+    closed = {**trade, "trade_id": "c1", "entry_price": Decimal(50_600)}
+    await stack.append(
+        "account",
+        account.user_id,
+        PositionOpened(**closed, direction="long", leverage=5, opened_at=entry_at),
+        PositionClosed(
+            **closed,
+            exit_price=Decimal(51_000),
+            realised_pnl=Decimal(8),
+            closed_at=entry_at + timedelta(minutes=30),
+            reason="opposite signal",
+        ),
+        PositionOpened(
+            **trade,
+            trade_id="o1",
+            direction="long",
+            entry_price=Decimal(51_100),
+            stop_price=Decimal(50_700),
+            leverage=5,
+            opened_at=now - timedelta(minutes=20),
+        ),
+    )
+    for equity, age in (
+        ("2500", timedelta(days=4)),
+        ("2540", timedelta(days=1)),
+        ("2508", timedelta(0)),
+    ):
+        valued = AccountValued(
+            balance=Decimal(equity),
+            equity=Decimal(equity),
+            available_margin=Decimal(equity),
+            unrealised_pnl=Decimal(0),
+            valued_at=now - age,
+        )
+        await stack.append("account", account.user_id, valued)
+
+    tab = await open_tab("charts")
+    await tab.sign_in(account.username, account.password)
+    price = tab.main.get_by_test_id("price-chart-BTC-USDT")
+    await expect(price).to_have_attribute("data-candles", "60")
+    await expect(price).to_have_attribute("data-price-lines", "2")  # entry and stop
+    assert int(await price.get_attribute("data-indicators") or 0) == 32
+    # two signals (DI crosses), one entry and exit closed, one entry open
+    await expect(price).to_have_attribute("data-markers", "5")
+    curve = tab.main.get_by_test_id("equity-chart")
+    await expect(curve).to_have_attribute("data-points", "3")
+    await expect(curve).to_have_attribute("data-max-drawdown", "-1.26")
+    assert (
+        int(await tab.main.get_by_test_id("daily-pnl-chart").get_attribute("data-days") or 0) >= 2
+    )
+    await expect(tab.main.get_by_role("region", name="Statistics")).to_contain_text("Max drawdown")
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for name, size in (("desktop", (1400, 1000)), ("phone", (390, 844))):
+        await tab.page.set_viewport_size({"width": size[0], "height": size[1]})
+        await tab.page.wait_for_timeout(300)  # the charts follow their boxes' new width
+        await tab.page.evaluate("window.scrollTo(0, 0)")
+        await tab.page.screenshot(path=SCREENSHOTS / f"trader-dashboard-{name}.png", full_page=True)

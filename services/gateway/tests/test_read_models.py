@@ -23,6 +23,7 @@ from fleet.gateway.read_models.audit.queries import AuditFilter, audit_page
 from fleet.gateway.read_models.credentials.queries import credential_of
 from fleet.gateway.read_models.notifications import queries as notes
 from fleet.gateway.read_models.runners import ReadModels
+from fleet.gateway.read_models.trading import equity_reads
 from fleet.gateway.read_models.trading import queries as trading
 from fleet.gateway.read_models.users import queries as users
 from fleet.gateway.schemas.notifications import NotificationsQuery
@@ -253,7 +254,7 @@ def rows(engine: Engine, schema: str) -> dict[str, list[tuple[Any, ...]]]:
     tables = {
         "rm_users": ("users", "grants", "trading_settings", "tokens"),
         "rm_audit": ("entries",),
-        "rm_trading": ("trades", "sessions", "accounts", "orders"),
+        "rm_trading": ("trades", "sessions", "accounts", "orders", "equity_history", "funding"),
         "rm_credentials": ("credentials",),
         "rm_bots": ("bots",),
         "rm_notifications": ("notifications", "deliveries", "preferences"),
@@ -309,6 +310,17 @@ async def test_projections_answer_the_gateways_queries_and_rebuild_identically(
         stats = trading.stats_of(c, "alice")
         assert (stats.trades, stats.wins, stats.losses, stats.win_rate) == (1, 1, 0, Decimal(100))
         assert stats.pnl_all_time == Decimal("9.5")
+        assert (stats.profit_factor, stats.average_win, stats.average_loss) == (
+            None,  # no losing trade
+            Decimal("9.50"),
+            None,
+        )
+        assert (stats.funding, stats.max_drawdown_pct) == (Decimal("-0.5"), Decimal(0))
+        curve = equity_reads.equity_of(c, "alice", now=T0 + timedelta(hours=1))
+        assert [(p.at, p.equity) for p in curve.points] == [(T0, Decimal("2511"))]
+        assert [(d.day, d.pnl) for d in curve.daily_pnl] == [(T0.date(), Decimal(0))]
+        long_after = equity_reads.equity_of(c, "alice", now=T0 + timedelta(days=90))
+        assert [p.at for p in long_after.points] == [T0.replace(hour=0)]  # the daily point
         session = trading.session_of(c, "alice", "s1")
         assert session is not None and (session.status, session.trades, session.wins) == (
             "paused",

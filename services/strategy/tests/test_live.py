@@ -2,6 +2,7 @@
 
 import asyncio
 import itertools
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from fleet.events.bots import BotStarted
 from fleet.events.directory import Directory
 from fleet.events.users import TradingSettings
 from fleet.eventstore import EventStore
+from fleet.strategy.domain.chart import WINDOW
 from fleet.strategy.live import LiveStrategy
 
 pytestmark = pytest.mark.integration
@@ -116,4 +118,25 @@ async def test_market_data_survives_a_dead_socket_a_failing_callback_and_garbage
     assert live.stream.bad_frames == 1 and live.stream.refused_handshakes >= 1
     assert failures["left"] == 0 and live.problem() is None
     assert_consecutive(await signal_times(event_store))
+    await rest.close()
+
+
+async def test_the_chart_window_follows_the_market(event_store: EventStore, bingx_sim: Any) -> None:
+    rest = BingxClient(Transport(bingx_sim.url, None))
+    live = LiveStrategy(event_store, rest, bingx_sim.ws_url)
+    stored: list[tuple[tuple[str, str], dict[str, Any]]] = []
+
+    async def store(stream: tuple[str, str], window: bytes) -> None:
+        stored.append((stream, json.loads(window)))
+
+    live.publish_chart = store
+    await run_for(live, 4.0)
+    assert {stream for stream, _ in stored} == {STREAM}
+    candles = stored[-1][1]["candles"]
+    closed = [c for c in candles if c["closed"]]
+    assert 0 < len(closed) <= WINDOW
+    opens = [c["open_ms"] for c in candles]
+    assert opens == sorted(set(opens)), "ordered, each candle once"
+    assert closed[-1]["adx"] is not None and closed[-1]["plus_di"] is not None
+    assert any(not c["closed"] for _, w in stored for c in w["candles"])  # the forming one
     await rest.close()

@@ -115,6 +115,15 @@ QUARANTINE_VALUE_MAX = 4096
 QUARANTINE_MAX_BYTES = 64 * 1024 * 1024
 # The notify service's position in the log (key "position"; services/notify/README.md).
 NOTIFY_BUCKET = "fleet_notify"
+# The charts' market data: per "<symbol>.<timeframe>" the strategy's bounded window of
+# candles (the forming one last) with its ADX / +DI / -DI; the gateway reads it.
+CHARTS_BUCKET = "fleet_charts"
+CHARTS_VALUE_MAX = 256 * 1024
+
+
+def chart_key(symbol: str, timeframe: str) -> str:
+    """The charts bucket's key of one (symbol, timeframe)."""
+    return f"{symbol}.{timeframe}"
 
 
 def market_stream_config(replicas: int = 1) -> StreamConfig:
@@ -133,8 +142,8 @@ def market_stream_config(replicas: int = 1) -> StreamConfig:
 
 
 async def ensure_platform(js: JetStreamContext, spec: StreamSpec) -> None:
-    """The domain stream, the market-data stream, the lease, budget, quarantine and notify
-    buckets (admin only: services may not create streams)."""
+    """The domain stream, the market-data stream, the lease, budget, quarantine, notify and
+    charts buckets (admin only: services may not create streams)."""
     await ensure_stream(js, spec)
     try:
         await js.stream_info(MARKET_STREAM)
@@ -158,6 +167,18 @@ async def ensure_platform(js: JetStreamContext, spec: StreamSpec) -> None:
     except NotFoundError:
         await js.create_key_value(
             KeyValueConfig(bucket=NOTIFY_BUCKET, history=1, replicas=spec.replicas)
+        )
+    try:
+        await js.key_value(CHARTS_BUCKET)
+    except NotFoundError:
+        await js.create_key_value(
+            KeyValueConfig(
+                bucket=CHARTS_BUCKET,
+                history=1,
+                max_value_size=CHARTS_VALUE_MAX,
+                direct=True,
+                replicas=spec.replicas,
+            )
         )
 
 

@@ -35,6 +35,7 @@ from fleet.events.trading import ACCOUNT_AGGREGATE
 from fleet.events.users import ADMIN_ROSTER_AGGREGATE, USER_AGGREGATE, USERNAME_AGGREGATE
 from fleet.eventstore.stream import (
     BUDGET_BUCKET,
+    CHARTS_BUCKET,
     LEASE_BUCKET,
     MARKET_PREFIX,
     MARKET_STREAM,
@@ -182,7 +183,11 @@ def table() -> tuple[Row, ...]:
             appends=(Entry(SIGNAL_AGGREGATE, "the signals it generates"),),
             publishes=(Entry(f"{MARKET_PREFIX}.candle.>", "closed candles into FLEET_MARKET"),),
             reads=(Entry(MARKET_STREAM, "its own candles (stream info, probes)"),),
-            kv=(Entry(LEASE_BUCKET, "one active strategy (a lease)"), QUARANTINE),
+            kv=(
+                Entry(LEASE_BUCKET, "one active strategy (a lease)"),
+                QUARANTINE,
+                Entry(CHARTS_BUCKET, "its candle windows with ADX / +DI / -DI for the charts"),
+            ),
         ),
         Row(
             "executor",
@@ -214,6 +219,7 @@ def table() -> tuple[Row, ...]:
                 *_cmds("notify", "the API's notification preferences"),
             ),
             kv=(QUARANTINE,),
+            reads=(Entry(f"KV_{CHARTS_BUCKET}", "the charts' candles (read only)"),),
         ),
         Row(
             "notify",
@@ -293,6 +299,7 @@ def permissions(row: Row, scope: Scope | None = None) -> Permissions:
         # "*" as the stream name would also match every KV bucket and the market stream:
         # those this row does not use stay refused
         mine = {entry.name for entry in row.kv}
+        mine |= {entry.name.removeprefix("KV_") for entry in row.reads}
         for name in all_buckets():
             if name not in mine:
                 deny += [*_denied_stream(f"KV_{name}"), f"$KV.{name}.>"]

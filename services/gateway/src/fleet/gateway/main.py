@@ -32,6 +32,7 @@ from fleet.gateway.api import (
     bot,
     exports,
     dev_mails,
+    charts,
     live,
     notifications,
     ops,
@@ -76,6 +77,7 @@ ROUTERS = (
     admin_history,
     notifications,
     dev_mails,
+    charts,
 )
 DESCRIPTION = """The only door for people. Browser clients sign in with
 `POST /api/auth/login` (session cookie + `fleet_csrf` cookie, whose value every

@@ -153,6 +153,11 @@ POLICY: dict[str, Rule] = {
     "dev.mails": _admin(),
     # live updates (GET /api/ws): whose frames a socket gets is the hub's audience rule
     "live.subscribe": Rule(ANYONE),
+    # charts: equity history as the dashboards above; market data is anyone's to read
+    "trading.equity": Rule(TRADER),
+    "admin.equity": _admin(Target.TRADER),
+    "viewer.equity": Rule(VIEWER, Target.GRANTED_TRADER),
+    "market.candles": Rule(ANYONE),
 }
 
 # Which token scopes an owner of each role may create (admin scope: admins only).

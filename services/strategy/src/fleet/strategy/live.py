@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -28,6 +28,7 @@ from fleet.events.timeframes import interval_ms
 from fleet.eventstore import EventStore
 from fleet.obs import correlated, count_unexpected, get_logger
 from fleet.strategy.domain.candles import Candle, CandleAssembler
+from fleet.strategy.domain.chart import ChartWindow
 from fleet.strategy.domain.signals import SignalEngine
 
 HISTORY = 300
@@ -46,12 +47,16 @@ CLOSED_BY_CLOCK = Counter("strategy_closed_by_clock_total", "Candles closed with
 PUBLISH_FAILED = Counter("strategy_candle_publish_failures_total", "Candles not published")
 UNVERIFIED = Counter("strategy_unverified_candles_total", "Closed candles REST did not show")
 CandleSink = Callable[[Stream, Candle], Any]
+ChartSink = Callable[[Stream, bytes], Any]
+FORMING_PUBLISH_S = 1.0  # the forming candle reaches the charts at most this often
 
 
 @dataclass
 class Tracked:
     assembler: CandleAssembler
     engine: SignalEngine
+    chart: ChartWindow = field(default_factory=ChartWindow)
+    chart_published_at: float = 0.0
 
 
 class LiveStrategy:
@@ -84,6 +89,7 @@ class LiveStrategy:
         self._added = asyncio.Event()  # a socket joined: ``run_streams`` starts it
         self.tracked: dict[Stream, Tracked] = {}
         self._publish_candle = publish_candle
+        self.publish_chart: ChartSink | None = None  # the charts' side channel, when wired
         self._lock = asyncio.Lock()
         self.last_close_at = time.monotonic()  # when a candle last closed (wall clock)
 
@@ -186,9 +192,11 @@ class LiveStrategy:
         for candle in history:  # warm-up; publish only what comes after the last signal
             if resume_after is None or candle.open_ms <= resume_after:
                 tracked.engine.close(candle)
+                tracked.chart.close(candle, tracked.engine.previous)
                 tracked.assembler.last_closed_ms = candle.open_ms
             else:
                 await self._closed(stream, tracked, candle)
+        await self._chart(stream, tracked)
         await self._socket_for().subscribe(_topic(stream))
 
     def _socket_for(self) -> MarketStream:
@@ -230,8 +238,10 @@ class LiveStrategy:
             async with self._lock:
                 if tracked.assembler.gap_after(push.open_ms):
                     await self._backfill(stream, tracked)
-                for candle in tracked.assembler.push(push):
+                closed = tracked.assembler.push(push)
+                for candle in closed:
                     await self._closed(stream, tracked, await self._verified(stream, candle))
+                await self._forming(stream, tracked, new_candle=bool(closed))
 
     async def _on_gap(self, _since_ms: int) -> None:
         RECONNECTS.inc()
@@ -280,11 +290,32 @@ class LiveStrategy:
                 PUBLISH_FAILED.inc()
                 get_logger().warning("candle not published", stream=stream, error=str(exc))
         produced = tracked.engine.close(candle)
+        tracked.chart.close(candle, tracked.engine.previous)
+        await self._chart(stream, tracked)
         if produced is None:
             return
         ident, event = produced
         await self._append(stream, ident, event)
         LATENCY.observe(max(0.0, time.time() - (candle.open_ms + interval_ms(stream[1])) / 1000))
+
+    async def _forming(self, stream: Stream, tracked: Tracked, *, new_candle: bool) -> None:
+        """The forming candle to the charts: a new one at once, its moves at most once a
+        second."""
+        due = time.monotonic() - tracked.chart_published_at >= FORMING_PUBLISH_S
+        if tracked.chart.form(tracked.assembler.forming) and (new_candle or due):
+            await self._chart(stream, tracked)
+
+    async def _chart(self, stream: Stream, tracked: Tracked) -> None:
+        """Store the stream's chart window (a side channel like the candle feed: its
+        failure costs no signal)."""
+        if self.publish_chart is None:
+            return
+        tracked.chart_published_at = time.monotonic()
+        try:
+            await self.publish_chart(stream, tracked.chart.to_json())
+        except Exception as exc:
+            count_unexpected("strategy.chart_publish")
+            get_logger().warning("chart window not stored", stream=stream, error=str(exc))
 
     async def _append(self, stream: Stream, ident: str, event: SignalGenerated) -> None:
         aggregate = _aggregate(stream)

@@ -14,13 +14,14 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from nats.aio.client import Client
+from nats.js.kv import KeyValue
 
 from fleet.bingx import BingxClient, Transport
 from fleet.bus.lease import LEASE_BUCKET, Lease, hold
 from fleet.bus.loops import supervise
 from fleet.events.directory import Directory, Stream
 from fleet.eventstore import EventStore, StreamSpec
-from fleet.eventstore.stream import MARKET_PREFIX
+from fleet.eventstore.stream import CHARTS_BUCKET, MARKET_PREFIX, chart_key
 from fleet.obs import count_unexpected, get_logger
 from fleet.strategy.domain.candles import Candle
 from fleet.strategy.live import LiveStrategy
@@ -39,6 +40,7 @@ class StrategyWorker:
         self._tasks: list[asyncio.Task[None]] = []
         self._live_tasks: list[asyncio.Task[None]] = []
         self._lease: Lease | None = None
+        self._charts: KeyValue | None = None
         self._alerted = False
 
     async def market_probe(self) -> str | None:
@@ -100,9 +102,13 @@ class StrategyWorker:
         get_logger().info("strategy active", instance=self.settings.instance_id)
         self.active = True
         self._live = LiveStrategy(
-            self.store, self.rest, self.settings.market_ws_url, publish_candle=self._publish_candle
+            self.store,
+            self.rest,
+            self.settings.market_ws_url,
+            publish_candle=self._publish_candle,
         )
         live = self._live
+        live.publish_chart = self._publish_chart
         self._live_tasks = [
             self._supervise("market stream", live.run_streams),
             self._supervise("candle closer", live.close_by_clock),
@@ -127,6 +133,14 @@ class StrategyWorker:
             body,
             headers={"Nats-Msg-Id": f"{symbol}:{timeframe}:{candle.open_ms}"},
         )
+
+    async def _publish_chart(self, stream: Stream, window: bytes) -> None:
+        """The stream's chart window into the charts bucket (key ``<symbol>.<timeframe>``)."""
+        assert self._nc is not None
+        symbol, timeframe = stream
+        if self._charts is None:
+            self._charts = await self._nc.jetstream().key_value(CHARTS_BUCKET)
+        await self._charts.put(chart_key(symbol, timeframe), window)
 
     async def stop(self) -> None:
         self.active = False

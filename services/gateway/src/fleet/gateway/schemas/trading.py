@@ -206,6 +206,25 @@ class StatsOut(ApiModel):
     pnl_today: Decimal = Field(examples=["-3.20"])
     pnl_all_time: Decimal = Field(examples=["140.55"])
     open_positions: int = Field(ge=0, examples=[1])
+    trades_today: int = Field(ge=0, examples=[2], description="Closed since 00:00 UTC.")
+    return_today_pct: Decimal | None = Field(
+        examples=["0.85"], description="Equity now against equity at 00:00 UTC, in %."
+    )
+    return_all_time_pct: Decimal | None = Field(
+        examples=["12.40"], description="Equity now against the first equity recorded, in %."
+    )
+    max_drawdown_pct: Decimal = Field(
+        examples=["-6.30"], description="Deepest fall of equity from a peak, in % (≤ 0)."
+    )
+    profit_factor: Decimal | None = Field(
+        examples=["1.85"], description="Gross profit / gross loss; null without a losing trade."
+    )
+    average_win: Decimal | None = Field(examples=["24.10"])
+    average_loss: Decimal | None = Field(examples=["-13.05"])
+    fees_paid: Decimal = Field(examples=["4.12"], description="Trading fees of every trade.")
+    funding: Decimal = Field(
+        examples=["-0.85"], description="Net funding fees (negative: paid, positive: received)."
+    )
 
 
 class DecisionOut(ApiModel):

@@ -1,7 +1,8 @@
 """The trading read model (schema ``rm_trading``), from the executor's events: trades
 (a position from opened to closed; open ones are the positions), orders (an accepted one
 not filled yet is pending), trading sessions (from
-``bot.started`` to ``bot.stopped``), balance and equity, and every risk decision."""
+``bot.started`` to ``bot.stopped``), balance and equity, the equity history (downsampled
+by age), funding totals, and every risk decision."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     select,
     update,
 )
@@ -29,6 +31,7 @@ from fleet.events import DomainEvent, Envelope
 from fleet.events import bots as bot_ev
 from fleet.events import trading as ev
 from fleet.gateway.read_models.dispatch import DispatchingProjection, Handler
+from fleet.gateway.read_models.trading.equity import RESOLUTIONS, bucket_start
 from fleet.projections import PROJECTION_SCHEMA, ProjectionTx
 from fleet.projections.columns import text_column
 
@@ -85,6 +88,24 @@ accounts = Table(
     Column("available_margin", MONEY, nullable=False),
     Column("unrealised_pnl", MONEY, nullable=False),
     Column("valued_at", DateTime(timezone=True), nullable=False),
+)
+# equity by age: one row per (resolution, bucket) with the bucket's opening and last equity;
+# rows older than their resolution keeps are deleted as valuations arrive (equity.py)
+equity_history = Table(
+    "equity_history",
+    metadata,
+    Column("user_id", String(128), primary_key=True),
+    Column("resolution", String(4), primary_key=True),
+    Column("bucket", DateTime(timezone=True), primary_key=True),
+    Column("opening", MONEY, nullable=False),
+    Column("equity", MONEY, nullable=False),
+)
+# funding fees per user (signed: negative paid), for the statistics
+funding = Table(
+    "funding",
+    metadata,
+    Column("user_id", String(128), primary_key=True),
+    Column("amount", MONEY, nullable=False),
 )
 orders = Table(
     "orders",
@@ -245,6 +266,33 @@ def _valued(tx: ProjectionTx, event: ev.AccountValued, envelope: Envelope) -> No
     upsert = insert(accounts).values(row)
     tx.execute(upsert.on_conflict_do_update(index_elements=["user_id"], set_=row))
     _session_status(tx, envelope, current_balance=event.balance)
+    _equity_history(tx, envelope.aggregate.id, event)
+
+
+def _equity_history(tx: ProjectionTx, user_id: str, event: ev.AccountValued) -> None:
+    for resolution in RESOLUTIONS:
+        row = {
+            "user_id": user_id,
+            "resolution": resolution.name,
+            "bucket": bucket_start(event.valued_at, resolution),
+            "opening": event.equity,
+            "equity": event.equity,
+        }
+        upsert = insert(equity_history).values(row)
+        tx.execute(
+            upsert.on_conflict_do_update(
+                index_elements=["user_id", "resolution", "bucket"], set_={"equity": event.equity}
+            )
+        )
+        if resolution.keep is not None:
+            h = equity_history.c
+            tx.execute(
+                delete(equity_history).where(
+                    h.user_id == user_id,
+                    h.resolution == resolution.name,
+                    h.bucket < event.valued_at - resolution.keep,
+                )
+            )
 
 
 def _intended(tx: ProjectionTx, event: ev.OrderIntended, envelope: Envelope) -> None:
@@ -333,7 +381,15 @@ def _filled(tx: ProjectionTx, event: ev.OrderFilled, envelope: Envelope) -> None
 
 
 def _funding(tx: ProjectionTx, event: ev.FundingPaid, envelope: Envelope) -> None:
-    """Funding fees count in the session's PnL."""
+    """Funding fees count in the session's PnL (and in the user's funding total)."""
+    row = {"user_id": envelope.aggregate.id, "amount": event.amount}
+    tx.execute(
+        insert(funding)
+        .values(row)
+        .on_conflict_do_update(
+            index_elements=["user_id"], set_={"amount": funding.c.amount + event.amount}
+        )
+    )
     tx.execute(
         update(sessions)
         .where(sessions.c.user_id == envelope.aggregate.id, sessions.c.status != "stopped")
@@ -346,8 +402,9 @@ class TradingProjection(DispatchingProjection):
 
     name = "trading"
     # 2: trades opened and closed inside trading.order_accepted; 3: columns follow the bounds;
-    # 4: trades built from trading.order_filled, funding in the session's PnL, orders
-    version = 4
+    # 4: trades built from trading.order_filled, funding in the session's PnL, orders;
+    # 5: equity history by age, funding totals
+    version = 5
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         bot_ev.BotStarted: _bot_started,

@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, select
 
 from fleet.gateway.read_models.live import live
+from fleet.gateway.read_models.trading import equity_reads
 from fleet.gateway.read_models.trading import projection as p
+from fleet.gateway.read_models.trading.equity import trade_figures
 from fleet.gateway.schemas.base import Page
 from fleet.gateway.schemas.trading import (
     AccountOut,
@@ -154,29 +156,46 @@ def owns_session(connection: Connection, user_id: str, session_id: str) -> bool:
 
 
 def stats_of(connection: Connection, user_id: str) -> StatsOut:
-    """Trades, wins, losses, win rate, PnL today and all time, open positions."""
+    """Trades, wins, losses, win rate, PnL and returns today and all time, drawdown,
+    profit factor, average win / loss, fees and funding, open positions."""
     closed = trades.c.status == "closed"
     pnl = func.coalesce(trades.c.realised_pnl, 0)
+    today = and_(closed, trades.c.closed_at >= start_of_day())
     query = select(
         func.count().filter(closed),
         func.count().filter(closed, trades.c.realised_pnl > 0),
         func.count().filter(closed, trades.c.realised_pnl < 0),
         func.coalesce(func.sum(case((closed, pnl), else_=0)), 0),
-        func.coalesce(
-            func.sum(case((and_(closed, trades.c.closed_at >= start_of_day()), pnl), else_=0)), 0
-        ),
+        func.coalesce(func.sum(case((today, pnl), else_=0)), 0),
         func.count().filter(trades.c.status == "open"),
+        func.count().filter(today),
+        func.coalesce(func.sum(case((trades.c.realised_pnl > 0, pnl), else_=0)), 0),
+        func.coalesce(func.sum(case((trades.c.realised_pnl < 0, pnl), else_=0)), 0),
+        func.coalesce(func.sum(trades.c.fees), 0),
     ).where(trades.c.user_id == user_id)
-    count, wins, losses, total, today, open_count = connection.execute(query).one()
+    count, wins, losses, total, pnl_today, open_count, count_today, profit, loss, fees = (
+        connection.execute(query).one()
+    )
     rate = (Decimal(wins) * 100 / Decimal(count)).quantize(Decimal("0.01")) if count else ZERO
+    figures = trade_figures(Decimal(profit), Decimal(loss), wins, losses)
+    curve = equity_reads.equity_figures(connection, user_id, datetime.now(UTC))
     return StatsOut(
         trades=count,
         wins=wins,
         losses=losses,
         win_rate=rate,
-        pnl_today=Decimal(today),
+        pnl_today=Decimal(pnl_today),
         pnl_all_time=Decimal(total),
         open_positions=open_count,
+        trades_today=count_today,
+        return_today_pct=curve.return_today_pct,
+        return_all_time_pct=curve.return_all_time_pct,
+        max_drawdown_pct=curve.max_drawdown_pct,
+        profit_factor=figures.profit_factor,
+        average_win=figures.average_win,
+        average_loss=figures.average_loss,
+        fees_paid=Decimal(fees),
+        funding=equity_reads.funding_of(connection, user_id),
     )
 
 

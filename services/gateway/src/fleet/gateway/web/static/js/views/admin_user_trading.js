@@ -8,6 +8,7 @@ import { actionForm, button, card, confirmAction, field, formError, notify, tabl
 import { historySection } from "./admin_history.js";
 import { userLink } from "./admin_names.js";
 import { botControls, dashboard } from "./cards.js";
+import { tradingCharts } from "./charts.js";
 
 function grantsTable(grants, names, revoke) {
   return table({
@@ -61,6 +62,7 @@ export async function grantsSection(viewer, names) {
 export async function tradingSection(trader, me) {
   const path = `/api/admin/users/${seg(trader.id)}`;
   const holder = h("div", { class: "column" });
+  const charts = tradingCharts(`${path}/equity`);
   async function act(verb, reason) {
     const answer = await post(`${path}/bot/${verb}`, reason ? { reason } : undefined);
     notify(`${trader.username}: ${answer.message}`);
@@ -75,7 +77,8 @@ export async function tradingSection(trader, me) {
   async function load() {
     const d = await get(`${path}/dashboard`);
     const controls = [botControls(d.bot, act), h("div", { class: "buttons" }, button("Flatten his positions", flatten, "danger"))];
-    fill(holder, dashboard(d, { controls, me: me.user_id }));
+    fill(holder, dashboard(d, { controls, me: me.user_id }), charts.element);
+    await charts.refresh({ settings: d.settings, positions: d.positions, trades: d.recent_trades }).catch(() => {});
   }
   await load();
   return [

@@ -1,7 +1,7 @@
 // Tables of trading data, shared by the trader's own pages and the read-only dashboards.
 
 import { h } from "../dom.js";
-import { decimal, money, percent, pnl, time } from "../format.js";
+import { decimal, money, percent, pnl, sign, time } from "../format.js";
 import { badge, button, pairs, table } from "../ui.js";
 
 /** Open positions; `close(position)` given: each row has its Close button. */
@@ -81,6 +81,25 @@ export function decisionsTable(decisions, empty = "No decision yet: the risk eng
   });
 }
 
+function signedPercent(value) {
+  return h("span", { class: ["num", sign(value)] }, percent(value));
+}
+
+/** Returns, drawdown, profit factor, averages, fees and funding (absent in old answers). */
+function moreStatsFacts(stats) {
+  if (stats.max_drawdown_pct === undefined) return [];
+  return [
+    ["Return today (UTC)", signedPercent(stats.return_today_pct)],
+    ["Return all time", signedPercent(stats.return_all_time_pct)],
+    ["Max drawdown", signedPercent(stats.max_drawdown_pct)],
+    ["Profit factor", stats.profit_factor === null ? (stats.wins ? "∞ (no loss)" : "—") : decimal(stats.profit_factor)],
+    ["Average win / loss", `${money(stats.average_win)} / ${money(stats.average_loss)}`],
+    ["Trades today (UTC)", String(stats.trades_today)],
+    ["Fees paid", money(stats.fees_paid)],
+    ["Funding", pnl(stats.funding)],
+  ];
+}
+
 export function statsFacts(stats) {
   return [
     ["Closed trades", String(stats.trades)],
@@ -89,5 +108,6 @@ export function statsFacts(stats) {
     ["PnL today (UTC)", pnl(stats.pnl_today)],
     ["PnL all time", pnl(stats.pnl_all_time)],
     ["Open positions", String(stats.open_positions)],
+    ...moreStatsFacts(stats),
   ];
 }

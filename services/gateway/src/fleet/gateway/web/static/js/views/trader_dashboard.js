@@ -1,10 +1,11 @@
 // The trader's dashboard: GET /api/status (balance, BingX connection, bot, positions),
-// GET /api/stats, the latest risk decisions, and the bot's controls.
+// GET /api/stats, the latest risk decisions, the bot's controls, and the charts (charts.js).
 
 import { get, post } from "../api.js";
 import { fill, h } from "../dom.js";
 import { card, heading, notify, region } from "../ui.js";
 import { accountCard, botCard, botControls, credentialCard, statsCard } from "./cards.js";
+import { tradingCharts } from "./charts.js";
 import { ownPositions } from "./positions.js";
 import { decisionsTable } from "./tables.js";
 
@@ -37,6 +38,7 @@ export function traderView(page, _params, { me }) {
   const stats = region(statsCard);
   const positions = region(ownPositions(() => refresh()));
   const decisions = region((found) => decisionsTable(found.items));
+  const charts = tradingCharts("/api/equity");
 
   async function refresh() {
     const [status, statistics, latest] = await Promise.all([
@@ -50,6 +52,9 @@ export function traderView(page, _params, { me }) {
     stats.update(statistics);
     positions.update(status.positions);
     decisions.update(latest);
+    // the charts fail alone (e.g. market data not there yet): the cards above stay
+    const [settings, trades] = await Promise.all([get("/api/settings"), get("/api/trades", { limit: 100 })]);
+    await charts.refresh({ settings, positions: status.positions, trades: trades.items }).catch(() => {});
   }
 
   async function act(verb, reason) {
@@ -63,6 +68,7 @@ export function traderView(page, _params, { me }) {
     heading(`Dashboard of ${me.username}`),
     h("div", { class: "grid" }, balance, bot, connection, stats),
     card("Open positions", positions),
+    charts.element,
     card(
       "Latest risk decisions",
       h("p", { class: "muted" }, "Why the risk engine entered, exited or skipped each signal for you."),

@@ -6,6 +6,7 @@ import { fill, h } from "../dom.js";
 import { time } from "../format.js";
 import { badge, card, heading, region, table } from "../ui.js";
 import { dashboard } from "./cards.js";
+import { tradingCharts } from "./charts.js";
 
 function tradersTable(traders) {
   return table({
@@ -29,15 +30,18 @@ export function viewerTradersView(page) {
 export function viewerDashboardView(page, { id }) {
   const title = h("h1", {}, "Trader");
   const body = region((d) => dashboard(d));
+  const charts = tradingCharts(`/api/viewer/traders/${seg(id)}/equity`);
   fill(
     page,
     h("div", { class: "page-head" }, title, h("span", { class: "tag" }, "read-only")),
     h("p", {}, h("a", { href: "#/viewer" }, "← All traders")),
     body,
+    charts.element,
   );
   return async () => {
     const d = await get(`/api/viewer/traders/${seg(id)}/dashboard`);
     fill(title, `Dashboard of ${d.username}`);
     body.update(d);
+    await charts.refresh({ settings: d.settings, positions: d.positions, trades: d.recent_trades }).catch(() => {});
   };
 }
