@@ -24,6 +24,7 @@ from fleet.gateway.adapters.database import Database
 from fleet.gateway.adapters.wrapping_keys import WrappingKeys
 from fleet.gateway.api import (
     account,
+    admin_bulk,
     admin_ops,
     admin_users,
     auth,
@@ -55,7 +56,7 @@ from fleet.projections.personal_keys import PersonalKeys
 from fleet.settings import SettingsError, load_settings
 
 TITLE = "Fleet gateway"
-ROUTERS = (ops, auth, tokens, account, bingx, bot, admin_users, admin_ops, viewer, live)
+ROUTERS = (ops, auth, tokens, account, bingx, bot, admin_users, admin_ops, viewer, live, admin_bulk)
 DESCRIPTION = """The only door for people. Browser clients sign in with
 `POST /api/auth/login` (session cookie + `fleet_csrf` cookie, whose value every
 state-changing request repeats in `X-CSRF-Token`); API clients send

@@ -134,6 +134,9 @@ POLICY: dict[str, Rule] = {
     "admin.flatten_all": _admin(),
     "admin.overview": _admin(),
     "admin.audit": _admin(),
+    "admin.bots.start": _admin(),  # a selection of traders: each one checked in the handler
+    "admin.bots.pause": _admin(),
+    "admin.bots.stop": _admin(),
     # viewers: read-only access to the traders an admin granted them
     "viewer.traders": Rule(VIEWER),
     "viewer.dashboard": Rule(VIEWER, Target.GRANTED_TRADER),

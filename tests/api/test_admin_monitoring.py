@@ -1,0 +1,196 @@
+"""Admin monitoring: the overview's columns and filters, and bulk bot commands on a
+selection of traders (one executor command, one bot event and one audit entry each)."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from fleet.events.bots import BotPaused, BotStarted
+from fleet.events.credentials import CredentialConnected, CredentialVerificationFailed
+from fleet.events.trading import AccountValued, PositionClosed, PositionOpened
+from fleet.events.users import TradingSettings
+
+from .test_flows import caught_up
+
+if TYPE_CHECKING:
+    from tests.api.conftest import Session, Stack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def extra_services() -> tuple[str, ...]:
+    return ("vault", "executor")
+
+
+def _connected() -> CredentialConnected:
+    return CredentialConnected(
+        api_key_ciphertext="vault:v1:" + "ab" * 24,
+        api_key_last4="WXYZ",
+        signing_key_version=1,
+        account_type="perpetual",
+        permissions=(1, 2),
+        ip_addresses=(),
+        balance=Decimal(1000),
+    )
+
+
+async def _lost_today(stack: "Stack", user_id: str, loss: Decimal, balance: Decimal) -> int:
+    now = datetime.now(UTC)
+    await stack.append(
+        "account",
+        user_id,
+        PositionOpened(
+            trade_id=f"{user_id}-t1",
+            symbol="BTC-USDT",
+            position_side="LONG",
+            direction="long",
+            quantity=Decimal(1),
+            entry_price=Decimal(1000),
+            leverage=5,
+            opened_at=now,
+        ),
+        PositionClosed(
+            trade_id=f"{user_id}-t1",
+            symbol="BTC-USDT",
+            position_side="LONG",
+            quantity=Decimal(1),
+            entry_price=Decimal(1000),
+            exit_price=Decimal(1000) - loss,
+            realised_pnl=-loss,
+            closed_at=now,
+            reason="stop",
+        ),
+    )
+    return await stack.append(
+        "account",
+        user_id,
+        AccountValued(
+            balance=balance,
+            equity=balance,
+            available_margin=balance,
+            unrealised_pnl=Decimal(0),
+            valued_at=now,
+        ),
+    )
+
+
+async def _overview(admin: "Session", only: str | None = None) -> dict[str, Any]:
+    answer = await admin.get("/api/admin/overview", params={"only": only} if only else None)
+    assert answer.status_code == 200, answer.text
+    return {line["user_id"]: line for line in answer.json()["accounts"]}
+
+
+async def test_the_overview_shows_connection_trades_today_and_filters(
+    stack: "Stack", admin: "Session"
+) -> None:
+    failing = await stack.new_session(admin, "trader")
+    paused = await stack.new_session(admin, "trader")
+    losing = await stack.new_session(admin, "trader")
+    at = datetime.now(UTC)
+    await stack.append("cred", failing.user_id, _connected())
+    await stack.append(
+        "cred", failing.user_id, CredentialVerificationFailed(reason="signature mismatch")
+    )
+    await stack.append(
+        "bot",
+        paused.user_id,
+        BotStarted(session_id="s-p", settings=TradingSettings(), initial_balance=1000, by="system"),
+        BotPaused(reason="daily loss limit reached", by="system", automatic=True),
+    )
+    await stack.append("cred", losing.user_id, _connected())
+    # 1000 at 00:00, 100 lost today: -10 %, over the default 5 % daily loss limit
+    await caught_up(stack, await _lost_today(stack, losing.user_id, Decimal(100), Decimal(900)))
+
+    lines = await _overview(admin)
+    bad = lines[failing.user_id]
+    assert bad["credential_status"] == "failed"
+    assert bad["last_failure_reason"] == "signature mismatch"
+    assert datetime.fromisoformat(bad["last_failure_at"]) >= at
+    assert bad["environment"] == "live" and bad["over_daily_limit"] is False
+    stopped = lines[paused.user_id]
+    assert stopped["bot_status"] == "paused" and stopped["paused_automatically"] is True
+    assert stopped["pause_reason"] == "daily loss limit reached"
+    assert stopped["credential_status"] == "not_connected" and stopped["pnl_today_pct"] is None
+    loser = lines[losing.user_id]
+    assert (loser["trades_today"], Decimal(loser["pnl_today"])) == (1, Decimal(-100))
+    assert Decimal(loser["pnl_today_pct"]) == Decimal("-10.00")
+    assert loser["over_daily_limit"] is True and loser["credential_status"] == "verified"
+    assert datetime.fromisoformat(loser["last_verified_at"]) >= at
+
+    assert failing.user_id in await _overview(admin, "failing")
+    assert set(await _overview(admin, "failing")).isdisjoint({paused.user_id, losing.user_id})
+    assert paused.user_id in await _overview(admin, "paused")
+    assert losing.user_id not in await _overview(admin, "paused")
+    assert set(await _overview(admin, "over_daily_limit")) == {losing.user_id}
+    wrong = await admin.get("/api/admin/overview", params={"only": "everything"})
+    assert wrong.status_code == 422 and wrong.json()["error"]["details"]["field"] == "only"
+    assert (await losing.get("/api/admin/overview")).status_code == 403
+
+
+async def _ready_trader(stack: "Stack", admin: "Session", sim: Any) -> "Session":
+    trader = await stack.new_session(admin, "trader")
+    async with httpx.AsyncClient(base_url=sim.url) as http:
+        keys = (await http.post("/sim/accounts", json={"balance": "10000"})).json()
+    body = {"api_key": keys["apiKey"], "api_secret": keys["secretKey"]}
+    assert (await trader.post("/api/bingx/connect", json=body)).status_code == 200
+    saved = await trader.put("/api/settings", json={"trading_enabled": True})
+    assert saved.status_code == 200, saved.text
+    return trader
+
+
+async def _bulk(admin: "Session", verb: str, user_ids: list[str]) -> dict[str, Any]:
+    answer = await admin.post(
+        f"/api/admin/bots/{verb}", json={"user_ids": user_ids, "reason": "bulk test"}
+    )
+    assert answer.status_code == 200, answer.text
+    return {outcome["user_id"]: outcome for outcome in answer.json()["outcomes"]}
+
+
+async def _audited(admin: "Session", action: str, target: str) -> list[dict[str, Any]]:
+    answer = await admin.get("/api/admin/audit", params={"action": action, "target": target})
+    return list(answer.json()["items"])
+
+
+async def test_bulk_start_pause_stop_on_a_selection(
+    stack: "Stack", admin: "Session", bingx_sim: Any
+) -> None:
+    one, two = (
+        await _ready_trader(stack, admin, bingx_sim),
+        await _ready_trader(stack, admin, bingx_sim),
+    )
+    viewer = await stack.new_session(admin, "viewer")
+    chosen = [one.user_id, two.user_id]
+    started = await _bulk(admin, "start", [*chosen, one.user_id, viewer.user_id, "nobody"])
+    assert list(started) == [one.user_id, two.user_id, viewer.user_id, "nobody"]
+    assert [started[u]["status"] for u in chosen] == ["active", "active"]
+    assert [len(started[u]["events"]) for u in chosen] == [1, 1]  # one bot event each
+    assert started[viewer.user_id]["ok"] is False and started["nobody"]["error"] == "not_found"
+    for user_id in chosen:
+        (entry,) = await _audited(admin, "admin.bot.start", user_id)
+        assert entry["details"] == {"bulk": "true"} and entry["outcome"] == "ok"
+    lines = await _overview(admin)
+    assert [lines[u]["bot_status"] for u in chosen] == ["running", "running"]
+
+    paused = await _bulk(admin, "pause", chosen)
+    assert [paused[u]["status"] for u in chosen] == ["paused", "paused"]
+    assert [len(paused[u]["events"]) for u in chosen] == [1, 1]
+    assert set(chosen) <= set(await _overview(admin, "paused"))
+    assert (await _overview(admin))[one.user_id]["pause_reason"] == "bulk test"
+    stopped = await _bulk(admin, "stop", [one.user_id])
+    assert stopped[one.user_id]["status"] == "stopped"
+    again = await _bulk(admin, "stop", [one.user_id])  # refused by the executor, audited
+    if not again[one.user_id]["ok"]:
+        failed = await _audited(admin, "admin.bot.stop", one.user_id)
+        assert {e["outcome"] for e in failed} == {"ok", "failed"}
+    assert len(await _audited(admin, "admin.bot.pause", two.user_id)) == 1
+    history = await one.get("/api/sessions")
+    assert history.json()["items"][0]["status"] == "stopped"
+
+    refused = await one.post("/api/admin/bots/start", json={"user_ids": [one.user_id]})
+    assert refused.status_code == 403
+    empty = await admin.post("/api/admin/bots/start", json={"user_ids": []})
+    assert empty.status_code == 422 and empty.json()["error"]["details"]["field"] == "user_ids"
