@@ -120,6 +120,7 @@ EXPECTED: dict[str, Expected] = {
     "POST /api/admin/bots/start": ADMIN,
     "POST /api/admin/bots/pause": ADMIN,
     "POST /api/admin/bots/stop": ADMIN,
+    "GET /api/admin/system": ADMIN,
     "GET /api/viewer/traders": VIEWER,
     "GET /api/viewer/traders/{trader_id}/dashboard": GRANTED,
 }

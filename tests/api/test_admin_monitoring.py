@@ -1,5 +1,6 @@
-"""Admin monitoring: the overview's columns and filters, and bulk bot commands on a
-selection of traders (one executor command, one bot event and one audit entry each)."""
+"""Admin monitoring: the overview's columns and filters, bulk bot commands on a selection
+of traders (one executor command, one bot event and one audit entry each), and the
+system page (leases, partitions, last signal, order rate)."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -12,6 +13,8 @@ from fleet.events.bots import BotPaused, BotStarted
 from fleet.events.credentials import CredentialConnected, CredentialVerificationFailed
 from fleet.events.trading import AccountValued, PositionClosed, PositionOpened
 from fleet.events.users import TradingSettings
+from fleet.eventstore.stream import LEASE_BUCKET
+from fleet.testing.signals import price_of, publish, signal_at
 
 from .test_flows import caught_up
 
@@ -194,3 +197,33 @@ async def test_bulk_start_pause_stop_on_a_selection(
     assert refused.status_code == 403
     empty = await admin.post("/api/admin/bots/start", json={"user_ids": []})
     assert empty.status_code == 422 and empty.json()["error"]["details"]["field"] == "user_ids"
+
+
+async def test_the_system_page_shows_leases_partitions_and_the_last_signal(
+    stack: "Stack", admin: "Session", bingx_sim: Any
+) -> None:
+    leases = await stack.nc.jetstream().key_value(LEASE_BUCKET)
+    await leases.put("strategy", b"strategy-under-test")  # as the active strategy keeps it
+    signal = signal_at(await price_of(bingx_sim.url, "BTC-USDT"))
+    await publish(stack.store, signal)
+
+    answer = await admin.get("/api/admin/system")
+    assert answer.status_code == 200, answer.text
+    system = answer.json()
+    assert system["strategy_lease"] == "strategy-under-test"
+    services = {s["service"]: s for s in system["services"]}
+    assert services["gateway"]["status"] == "ok" and services["gateway"]["version"]
+    assert services["strategy"]["status"] == "ok"
+    assert services["executor"]["status"] == "ok" and services["vault"]["status"] == "ok"
+    members = system["executor_members"]
+    assert members and {p["owner"] for p in system["partitions"]} <= set(members)
+    assert system["partitions"], "the running executor owns its partitions"
+    last = system["last_signal"]
+    assert (last["symbol"], last["timeframe"]) == (signal.symbol, signal.timeframe)
+    assert 0 <= last["age_s"] < 60
+    assert set(system["read_model_lag"]) >= {"users", "trading", "bots"}
+    rate = system["order_rate"]
+    assert rate["budget_per_10s"] >= 300 and rate["orders_last_10s"] <= rate["orders_last_60s"]
+
+    trader = await stack.new_session(admin, "trader")
+    assert (await trader.get("/api/admin/system")).status_code == 403

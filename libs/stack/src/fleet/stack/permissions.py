@@ -89,6 +89,7 @@ class Row:
     serves: tuple[Entry, ...] = ()  # command subjects it subscribes to and answers
     publishes: tuple[Entry, ...] = ()  # other subjects (market data)
     kv: tuple[Entry, ...] = ()  # KV buckets it reads and writes
+    kv_reads: tuple[Entry, ...] = ()  # KV buckets it only reads (no put, no delete)
     reads: tuple[Entry, ...] = ()  # streams besides the event log it reads
     summary: str = ""
 
@@ -214,6 +215,10 @@ def table() -> tuple[Row, ...]:
                 *_cmds("notify", "the API's notification preferences"),
             ),
             kv=(QUARANTINE,),
+            kv_reads=(
+                Entry(LEASE_BUCKET, "the admin's system page: lease holders, partitions"),
+                Entry(BUDGET_BUCKET, "the admin's system page: the per-IP budgets"),
+            ),
         ),
         Row(
             "notify",
@@ -287,14 +292,19 @@ def permissions(row: Row, scope: Scope | None = None) -> Permissions:
         publish += _stream_read(stream.name)
     for bucket in row.kv:
         publish += _bucket_streams(bucket.name)
+    for bucket in row.kv_reads:
+        publish += _stream_read(f"KV_{bucket.name}")  # $KV.<bucket>.> (a put) stays refused
     subscribe = [f"{row.inbox}.>", *(entry.name for entry in row.serves)]
     deny: list[str] = []
     if scope.wildcard:
         # "*" as the stream name would also match every KV bucket and the market stream:
         # those this row does not use stay refused
         mine = {entry.name for entry in row.kv}
+        readable = {entry.name for entry in row.kv_reads}
         for name in all_buckets():
-            if name not in mine:
+            if name in readable - mine:
+                deny.append(f"$KV.{name}.>")
+            elif name not in mine:
                 deny += [*_denied_stream(f"KV_{name}"), f"$KV.{name}.>"]
         if MARKET_STREAM not in {entry.name for entry in row.reads}:
             deny += _denied_stream(MARKET_STREAM)

@@ -26,6 +26,7 @@ from fleet.gateway.api import (
     account,
     admin_bulk,
     admin_ops,
+    admin_system,
     admin_users,
     auth,
     bingx,
@@ -56,7 +57,20 @@ from fleet.projections.personal_keys import PersonalKeys
 from fleet.settings import SettingsError, load_settings
 
 TITLE = "Fleet gateway"
-ROUTERS = (ops, auth, tokens, account, bingx, bot, admin_users, admin_ops, viewer, live, admin_bulk)
+ROUTERS = (
+    ops,
+    auth,
+    tokens,
+    account,
+    bingx,
+    bot,
+    admin_users,
+    admin_ops,
+    viewer,
+    live,
+    admin_bulk,
+    admin_system,
+)
 DESCRIPTION = """The only door for people. Browser clients sign in with
 `POST /api/auth/login` (session cookie + `fleet_csrf` cookie, whose value every
 state-changing request repeats in `X-CSRF-Token`); API clients send

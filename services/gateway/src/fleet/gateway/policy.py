@@ -137,6 +137,7 @@ POLICY: dict[str, Rule] = {
     "admin.bots.start": _admin(),  # a selection of traders: each one checked in the handler
     "admin.bots.pause": _admin(),
     "admin.bots.stop": _admin(),
+    "admin.system": _admin(),
     # viewers: read-only access to the traders an admin granted them
     "viewer.traders": Rule(VIEWER),
     "viewer.dashboard": Rule(VIEWER, Target.GRANTED_TRADER),

@@ -222,3 +222,10 @@ def decisions_page(
         for row in rows
     ]
     return Page[DecisionOut](items=items, total=total, limit=limit, offset=offset)
+
+
+def orders_touched_since(connection: Connection, since: datetime) -> int:
+    """Orders (of every trader) intended, accepted or filled at or after ``since``: the
+    platform's order rate as the log shows it."""
+    query = select(func.count()).select_from(orders).where(orders.c.updated_at >= since)
+    return int(connection.execute(query).scalar_one())
