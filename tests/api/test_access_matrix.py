@@ -121,6 +121,8 @@ EXPECTED: dict[str, Expected] = {
     "POST /api/admin/bots/pause": ADMIN,
     "POST /api/admin/bots/stop": ADMIN,
     "GET /api/admin/system": ADMIN,
+    "GET /api/admin/settings": ADMIN,
+    "PUT /api/admin/settings": ADMIN,
     "GET /api/viewer/traders": VIEWER,
     "GET /api/viewer/traders/{trader_id}/dashboard": GRANTED,
 }

@@ -1,6 +1,7 @@
 """Admin monitoring: the overview's columns and filters, bulk bot commands on a selection
 of traders (one executor command, one bot event and one audit entry each), and the
-system page (leases, partitions, last signal, order rate)."""
+system page (leases, partitions, last signal, order rate), and the platform's settings
+changed by admins and applied without a restart."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -9,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from fleet.events import AggregateId, AggregateRef
 from fleet.events.bots import BotPaused, BotStarted
 from fleet.events.credentials import CredentialConnected, CredentialVerificationFailed
+from fleet.events.system_settings import SYSTEM_AGGREGATE, SYSTEM_SETTINGS_ID
 from fleet.events.trading import AccountValued, PositionClosed, PositionOpened
 from fleet.events.users import TradingSettings
 from fleet.eventstore.stream import LEASE_BUCKET
@@ -227,3 +230,71 @@ async def test_the_system_page_shows_leases_partitions_and_the_last_signal(
 
     trader = await stack.new_session(admin, "trader")
     assert (await trader.get("/api/admin/system")).status_code == 403
+
+
+async def _set(admin: "Session", **changes: Any) -> httpx.Response:
+    return await admin.put("/api/admin/settings", json=changes)
+
+
+async def test_system_settings_apply_without_a_restart(
+    stack: "Stack", admin: "Session", bingx_sim: Any
+) -> None:
+    trader = await stack.new_session(admin, "trader")
+    before = await admin.get("/api/admin/settings")
+    assert before.status_code == 200, before.text
+    assert before.json()["allowed_symbols"] is None  # the environment default applies
+
+    narrowed = await _set(admin, allowed_symbols=["BTC-USDT", "ETH-USDT"], timeframes=["1h"])
+    assert narrowed.status_code == 200, narrowed.text
+    assert narrowed.json()["allowed_symbols"] == ["BTC-USDT", "ETH-USDT"]
+    refused = await trader.put("/api/settings", json={"symbols": ["SOL-USDT"], "timeframe": "1h"})
+    assert refused.status_code == 400 and refused.json()["error"]["details"]["field"] == "symbols"
+    off_frame = await trader.put("/api/settings", json={"timeframe": "5m"})
+    assert off_frame.json()["error"]["details"]["field"] == "timeframe"
+    widened = await _set(admin, allowed_symbols=["BTC-USDT", "SOL-USDT"])
+    assert widened.json()["timeframes"] == ["1h"]  # left out: kept
+    # the very next request sees the new list: no restart, no cache to wait for
+    taken = await trader.put("/api/settings", json={"symbols": ["SOL-USDT"], "timeframe": "1h"})
+    assert taken.status_code == 200, taken.text
+
+    egress = await _set(admin, egress_addresses=["203.0.113.9"])
+    assert egress.json()["egress_addresses"] == ["203.0.113.9"]
+    binder = await stack.new_session(admin, "trader")
+    async with httpx.AsyncClient(base_url=bingx_sim.url) as http:
+        keys = (await http.post("/sim/accounts", json={"balance": "100"})).json()
+    body = {"api_key": keys["apiKey"], "api_secret": keys["secretKey"]}
+    connected = await binder.post("/api/bingx/connect", json=body)
+    assert connected.status_code == 200, connected.text
+    assert any("203.0.113.9" in warning for warning in connected.json()["warnings"])
+
+    bad_bodies: tuple[dict[str, list[str]], ...] = (
+        {"allowed_symbols": ["btc"]},
+        {"allowed_symbols": []},
+        {"timeframes": ["7m"]},
+        {"egress_addresses": ["not-an-address"]},
+        {"reset": ["everything"]},
+    )
+    for bad in bad_bodies:
+        answer = await _set(admin, **bad)
+        assert answer.status_code == 422, (bad, answer.text)
+        named = answer.json()["error"]["details"]["field"]  # e.g. allowed_symbols.0
+        assert named.split(".")[0] == next(iter(bad)), (bad, named)
+    twice = await _set(admin, allowed_symbols=["BTC-USDT", "BTC-USDT"])
+    assert twice.status_code == 400 and "twice" in twice.json()["error"]["message"]
+
+    reset = await _set(admin, reset=["allowed_symbols", "timeframes", "egress_addresses"])
+    assert reset.status_code == 200, reset.text
+    assert [reset.json()[k] for k in ("allowed_symbols", "timeframes", "egress_addresses")] == [
+        None,
+        None,
+        None,
+    ]
+    last = await stack.store.last(
+        AggregateRef(type=SYSTEM_AGGREGATE, id=AggregateId(SYSTEM_SETTINGS_ID))
+    )
+    assert last is not None and last.type == "system.settings_changed"
+    entries = await admin.get("/api/admin/audit", params={"action": "admin.settings.update"})
+    details = [entry["details"] for entry in entries.json()["items"]]
+    assert {"allowed_symbols": "BTC-USDT,SOL-USDT"} in details
+    assert (await trader.get("/api/admin/settings")).status_code == 403
+    assert (await trader.put("/api/admin/settings", json={"timeframes": ["1h"]})).status_code == 403

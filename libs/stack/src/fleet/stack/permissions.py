@@ -31,6 +31,7 @@ from fleet.events.credentials import CREDENTIAL_AGGREGATE
 from fleet.events.notifications import NOTIFICATION_AGGREGATE, PREFERENCES_AGGREGATE
 from fleet.events.security import SECURITY_AGGREGATE
 from fleet.events.signals import SIGNAL_AGGREGATE
+from fleet.events.system_settings import SYSTEM_AGGREGATE
 from fleet.events.trading import ACCOUNT_AGGREGATE
 from fleet.events.users import ADMIN_ROSTER_AGGREGATE, USER_AGGREGATE, USERNAME_AGGREGATE
 from fleet.eventstore.stream import (
@@ -158,6 +159,7 @@ def table() -> tuple[Row, ...]:
                 Entry(USER_AGGREGATE, "the user aggregate: created, role, grants, password"),
                 Entry(USERNAME_AGGREGATE, "one claim per normalised username (uniqueness)"),
                 Entry(ADMIN_ROSTER_AGGREGATE, "the active admins (the last admin stays)"),
+                Entry(SYSTEM_AGGREGATE, "platform settings an admin changes (symbols, ...)"),
                 Entry(SECURITY_AGGREGATE, "refused-login tallies and the log-budget alarm"),
             ),
             serves=_cmds("auth", "the auth commands the gateway and the admin CLI send"),

@@ -26,6 +26,7 @@ from fleet.gateway.api import (
     account,
     admin_bulk,
     admin_ops,
+    admin_settings,
     admin_system,
     admin_users,
     auth,
@@ -70,6 +71,7 @@ ROUTERS = (
     live,
     admin_bulk,
     admin_system,
+    admin_settings,
 )
 DESCRIPTION = """The only door for people. Browser clients sign in with
 `POST /api/auth/login` (session cookie + `fleet_csrf` cookie, whose value every

@@ -138,6 +138,8 @@ POLICY: dict[str, Rule] = {
     "admin.bots.pause": _admin(),
     "admin.bots.stop": _admin(),
     "admin.system": _admin(),
+    "admin.settings.read": _admin(),
+    "admin.settings.update": _admin(),
     # viewers: read-only access to the traders an admin granted them
     "viewer.traders": Rule(VIEWER),
     "viewer.dashboard": Rule(VIEWER, Target.GRANTED_TRADER),
