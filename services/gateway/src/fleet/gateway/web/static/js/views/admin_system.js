@@ -2,10 +2,10 @@
 // models' lag, the strategy's lease, the executor partitions and their owners, the last
 // signal and its age, and the order rate against BingX's per-IP budget.
 
-import { get } from "../api.js";
+import { get, put } from "../api.js";
 import { fill, h } from "../dom.js";
 import { time } from "../format.js";
-import { badge, card, facts, heading, region, table } from "../ui.js";
+import { actionForm, badge, card, facts, field, formError, heading, notify, region, table } from "../ui.js";
 
 function servicesTable(services) {
   return table({
@@ -78,6 +78,41 @@ function budgetsTable(budgets) {
   });
 }
 
+const SETTINGS = [
+  ["allowed_symbols", "Symbols traders may choose", "e.g. BTC-USDT, ETH-USDT"],
+  ["timeframes", "Timeframes traders may choose", "e.g. 5m, 1h"],
+  ["egress_addresses", "Fleet's egress addresses (IP whitelist)", "e.g. 203.0.113.7"],
+];
+
+function listed(text) {
+  return text.split(",").map((v) => v.trim()).filter(Boolean);
+}
+
+// Platform settings (GET/PUT /api/admin/settings): an empty field keeps the environment
+// default; only changed fields are sent; "Use the default" resets one.
+function settingsForm(current, refresh) {
+  const inputs = SETTINGS.map(([name, label, hint]) => {
+    const value = current[name] ? current[name].join(", ") : "";
+    const fallback = name === "allowed_symbols" && current.default_symbols.length ? current.default_symbols.join(", ") : "the environment default";
+    return field({ name, label, value, hint: `${hint}. Empty: ${fallback}.` });
+  });
+  const save = async (form) => {
+    const body = { reset: [] };
+    for (const [name] of SETTINGS) {
+      const values = listed(form.elements[name].value);
+      const before = current[name] || [];
+      if (!values.length && current[name]) body.reset.push(name);
+      else if (values.length && values.join(",") !== before.join(",")) body[name] = values;
+    }
+    if (!body.reset.length) delete body.reset;
+    if (Object.keys(body).length === 0) return notify("Nothing changed.");
+    await put("/api/admin/settings", body);
+    notify("Settings saved: in effect now.");
+    await refresh(true);
+  };
+  return actionForm({ "aria-label": "Platform settings" }, [inputs, h("div", { class: "buttons" }, h("button", { type: "submit", class: "btn btn-primary" }, "Save settings")), formError()], save);
+}
+
 export function systemView(page) {
   const services = region((s) => servicesTable(s.services));
   const lag = region((s) => lagTable(s.read_model_lag));
@@ -85,9 +120,13 @@ export function systemView(page) {
   const partitions = region(partitionsTable);
   const rate = region((s) => [rateFacts(s.order_rate), budgetsTable(s.budgets)]);
 
-  async function refresh() {
-    const s = await get("/api/admin/system");
+  const settings = region((current) => settingsForm(current, refresh));
+
+  async function refresh(redraw = false) {
+    const [s, current] = await Promise.all([get("/api/admin/system"), get("/api/admin/settings")]);
     for (const part of [services, lag, strategy, partitions, rate]) part.update(s);
+    if (redraw) settings.reset();
+    settings.update(current); // redrawn only when the saved settings changed
   }
 
   fill(
@@ -98,6 +137,7 @@ export function systemView(page) {
     card("Executor partitions", partitions),
     card("Order rate", rate),
     card("Read models", lag),
+    card("Platform settings", settings),
   );
   return refresh;
 }
