@@ -94,7 +94,7 @@ function bulkActions(selection, refresh) {
   return h(
     "div",
     { class: "bulk" },
-    h("div", { class: "field inline" }, h("label", { for: "bulk-reason" }, "Reason"), reason),
+    h("div", { class: "field inline" }, h("label", { for: "bulk-reason" }, "Note for the selected bots"), reason),
     h("div", { class: "buttons" }, button("Start selected", act("start", "Start")), button("Pause selected", act("pause", "Pause")), button("Stop selected", act("stop", "Stop"), "danger")),
   );
 }
