@@ -292,6 +292,7 @@ async def admin_acts(tab: "Tab", trader: str) -> None:
     await tab.main.get_by_label("Show").select_option("failing")
     await expect(tab.main.get_by_text("No trader matches.")).to_be_visible()
     await tab.main.get_by_label("Show").select_option("")
+    await expect(tab.main.get_by_role("table")).to_contain_text(trader)
     await tab.shot("overview")
     await tab.main.get_by_role("link", name=trader).click()
     bot = tab.main.get_by_role("region", name="Bot", exact=True)
