@@ -117,6 +117,12 @@ EXPECTED: dict[str, Expected] = {
     "POST /api/admin/flatten-all": ADMIN,
     "GET /api/admin/overview": ADMIN,
     "GET /api/admin/audit": ADMIN,
+    "POST /api/admin/bots/start": ADMIN,
+    "POST /api/admin/bots/pause": ADMIN,
+    "POST /api/admin/bots/stop": ADMIN,
+    "GET /api/admin/system": ADMIN,
+    "GET /api/admin/settings": ADMIN,
+    "PUT /api/admin/settings": ADMIN,
     "GET /api/viewer/traders": VIEWER,
     "GET /api/viewer/traders/{trader_id}/dashboard": GRANTED,
     # A holds no position in this world: closing one is the trader's own 404, with a reason

@@ -174,6 +174,11 @@ async def test_everything_in_a_row_works(deployed: NatsServer, admin: Client, se
         assert (await kv.get(f"probe-{service}")).revision == revision
         assert f"probe-{service}" in await kv.keys()
         await kv.delete(f"probe-{service}")
+    for entry in row.kv_reads:  # KV buckets it only reads
+        kv = await js.key_value(entry.name)
+        await (await admin.jetstream().key_value(entry.name)).put(f"probe-{service}", b"1")
+        assert (await kv.get(f"probe-{service}")).value == b"1"
+        assert f"probe-{service}" in await kv.keys()  # a put is refused: see the gateway's test
     for entry in row.publishes:
         subject = entry.name.replace(">", "probe.1m")
         assert (await js.publish(subject, b"{}")).stream == MARKET_STREAM
@@ -229,7 +234,7 @@ async def test_what_is_not_in_a_row_is_refused(
     assert delivered == []
     # KV buckets it does not use
     js = nc.jetstream(timeout=WAIT_S)
-    used = {entry.name for entry in row.kv}
+    used = {entry.name for entry in (*row.kv, *row.kv_reads)}
     for bucket in {entry.name for other in _others(row) for entry in other.kv} - used:
         assert await refused(js.key_value(bucket)), bucket
         await nc.publish(f"$KV.{bucket}.probe", b"taken")
@@ -241,7 +246,7 @@ async def test_what_is_not_in_a_row_is_refused(
     await nc.close()
 
 
-async def test_the_gateway_cannot_write_users_nor_touch_vault_commands_nor_leases(
+async def test_the_gateway_cannot_write_users_nor_touch_vault_commands_nor_write_leases(
     deployed: NatsServer, admin: Client
 ) -> None:
     nc, connection = await _as(deployed, "gateway")
@@ -260,11 +265,15 @@ async def test_the_gateway_cannot_write_users_nor_touch_vault_commands_nor_lease
     await admin.flush()
     await asyncio.sleep(WAIT_S)
     assert seen == []
-    assert await refused(nc.jetstream(timeout=WAIT_S).key_value(LEASE_BUCKET))
+    # the leases it reads (the admin's system page) but can neither take nor release
     lease = await admin.jetstream().key_value(LEASE_BUCKET)
     await lease.put("strategy", b"owner")
-    direct = f"$JS.API.DIRECT.GET.KV_{LEASE_BUCKET}.$KV.{LEASE_BUCKET}.strategy"
-    assert await refused(nc.request(direct, b""))
+    readable = await nc.jetstream(timeout=WAIT_S).key_value(LEASE_BUCKET)
+    assert (await readable.get("strategy")).value == b"owner"
+    assert await refused(readable.put("strategy", b"gateway"))
+    assert await connection.violation_for(f"$KV.{LEASE_BUCKET}.strategy")
+    assert await refused(readable.delete("strategy"))
+    assert (await lease.get("strategy")).value == b"owner"
     await nc.close()
 
 

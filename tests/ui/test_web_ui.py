@@ -309,6 +309,12 @@ async def admin_acts(tab: "Tab", trader: str) -> None:
     await tab.press("Kill switch: pause every bot")
     await tab.confirm()
     await expect(tab.notices).to_contain_text("Kill switch:")
+    await tab.main.get_by_label("Show").select_option("paused")  # filter: paused bots
+    await expect(tab.main.get_by_role("table")).to_contain_text(trader)
+    await tab.main.get_by_label("Show").select_option("failing")
+    await expect(tab.main.get_by_text("No trader matches.")).to_be_visible()
+    await tab.main.get_by_label("Show").select_option("")
+    await expect(tab.main.get_by_role("table")).to_contain_text(trader)
     await tab.shot("overview")
     await tab.main.get_by_role("link", name=trader).click()
     bot = tab.main.get_by_role("region", name="Bot", exact=True)
@@ -326,6 +332,12 @@ async def admin_acts(tab: "Tab", trader: str) -> None:
     await expect(tab.main.locator("tbody tr").first).to_contain_text("admin.bot.resume")
     await expect(tab.main.locator("tbody")).not_to_contain_text("auth.login")
     await tab.shot("audit")
+    await tab.go("System")
+    await expect(tab.main.get_by_role("heading", name="System")).to_be_visible()
+    services = tab.main.get_by_role("region", name="Services")
+    await expect(services.get_by_role("table")).to_contain_text("gateway")
+    await expect(tab.main.get_by_label("Symbols traders may choose")).to_be_visible()
+    await tab.shot("system")
 
 
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"

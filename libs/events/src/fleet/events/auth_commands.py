@@ -198,3 +198,31 @@ AUTH_COMMANDS: tuple[type[AuthCommand], ...] = (
     RevokeAllAccessTokens,
     BootstrapAdmin,
 )
+
+
+class ChangeSystemSettings(AuthCommand):
+    """Set the platform's settings (``None``: keep the field as it is; ``reset`` names
+    fields that go back to the environment default). Reply: :class:`SystemSettingsState`."""
+
+    name: ClassVar[str] = "change_system_settings"
+    allowed_symbols: tuple[str, ...] | None = None
+    timeframes: tuple[str, ...] | None = None
+    egress_addresses: tuple[str, ...] | None = None
+    reset: tuple[Literal["allowed_symbols", "timeframes", "egress_addresses"], ...] = ()
+
+
+class GetSystemSettings(AuthCommand):
+    """Read the platform's settings and auth's defaults. Reply: :class:`SystemSettingsState`."""
+
+    name: ClassVar[str] = "get_system_settings"
+
+
+class SystemSettingsState(ReplyPayload):
+    """The platform's settings as set (``None``: the environment default applies) and the
+    defaults auth itself applies."""
+
+    allowed_symbols: list[str] | None
+    timeframes: list[str] | None
+    egress_addresses: list[str] | None
+    default_symbols: list[str]
+    changed: bool

@@ -11,6 +11,7 @@ from fleet.events.notifications import NOTIFICATION_EVENTS
 from fleet.events.registry import DomainEvent, EventRegistry
 from fleet.events.security import SECURITY_EVENTS
 from fleet.events.signals import SIGNAL_EVENTS
+from fleet.events.system_settings import SYSTEM_EVENTS
 from fleet.events.trading import TRADING_EVENTS
 from fleet.events.upcasters import with_settings_v1_to_v2
 from fleet.events.users import USER_EVENTS
@@ -24,6 +25,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     *AUDIT_EVENTS,
     *NOTIFICATION_EVENTS,
     *SECURITY_EVENTS,
+    *SYSTEM_EVENTS,
 )
 
 

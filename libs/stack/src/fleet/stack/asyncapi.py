@@ -174,6 +174,8 @@ def _row_operations(row: Row, operations: dict[str, Any]) -> None:
         add("serve", entry.name, entry.name, "receive", entry.reason)
     for entry in row.kv:
         add("kv", entry.name, f"kv.{entry.name}", "send", entry.reason)
+    for entry in row.kv_reads:
+        add("kv_read", entry.name, f"kv.{entry.name}", "receive", entry.reason)
     for entry in row.publishes:
         add("publish", entry.name, f"market.{entry.name}", "send", entry.reason)
 

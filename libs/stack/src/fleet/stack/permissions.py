@@ -31,6 +31,7 @@ from fleet.events.credentials import CREDENTIAL_AGGREGATE
 from fleet.events.notifications import NOTIFICATION_AGGREGATE, PREFERENCES_AGGREGATE
 from fleet.events.security import SECURITY_AGGREGATE
 from fleet.events.signals import SIGNAL_AGGREGATE
+from fleet.events.system_settings import SYSTEM_AGGREGATE
 from fleet.events.trading import ACCOUNT_AGGREGATE
 from fleet.events.users import ADMIN_ROSTER_AGGREGATE, USER_AGGREGATE, USERNAME_AGGREGATE
 from fleet.eventstore.stream import (
@@ -90,6 +91,7 @@ class Row:
     serves: tuple[Entry, ...] = ()  # command subjects it subscribes to and answers
     publishes: tuple[Entry, ...] = ()  # other subjects (market data)
     kv: tuple[Entry, ...] = ()  # KV buckets it reads and writes
+    kv_reads: tuple[Entry, ...] = ()  # KV buckets it only reads (no put, no delete)
     reads: tuple[Entry, ...] = ()  # streams besides the event log it reads
     summary: str = ""
 
@@ -158,6 +160,7 @@ def table() -> tuple[Row, ...]:
                 Entry(USER_AGGREGATE, "the user aggregate: created, role, grants, password"),
                 Entry(USERNAME_AGGREGATE, "one claim per normalised username (uniqueness)"),
                 Entry(ADMIN_ROSTER_AGGREGATE, "the active admins (the last admin stays)"),
+                Entry(SYSTEM_AGGREGATE, "platform settings an admin changes (symbols, ...)"),
                 Entry(SECURITY_AGGREGATE, "refused-login tallies and the log-budget alarm"),
             ),
             serves=_cmds("auth", "the auth commands the gateway and the admin CLI send"),
@@ -219,7 +222,11 @@ def table() -> tuple[Row, ...]:
                 *_cmds("notify", "the API's notification preferences"),
             ),
             kv=(QUARANTINE,),
-            reads=(Entry(f"KV_{CHARTS_BUCKET}", "the charts' candles (read only)"),),
+            kv_reads=(
+                Entry(CHARTS_BUCKET, "the charts' candles and indicators"),
+                Entry(LEASE_BUCKET, "the admin's system page: lease holders, partitions"),
+                Entry(BUDGET_BUCKET, "the admin's system page: the per-IP budgets"),
+            ),
         ),
         Row(
             "notify",
@@ -293,15 +300,19 @@ def permissions(row: Row, scope: Scope | None = None) -> Permissions:
         publish += _stream_read(stream.name)
     for bucket in row.kv:
         publish += _bucket_streams(bucket.name)
+    for bucket in row.kv_reads:
+        publish += _stream_read(f"KV_{bucket.name}")  # $KV.<bucket>.> (a put) stays refused
     subscribe = [f"{row.inbox}.>", *(entry.name for entry in row.serves)]
     deny: list[str] = []
     if scope.wildcard:
         # "*" as the stream name would also match every KV bucket and the market stream:
         # those this row does not use stay refused
         mine = {entry.name for entry in row.kv}
-        mine |= {entry.name.removeprefix("KV_") for entry in row.reads}
+        readable = {entry.name for entry in row.kv_reads}
         for name in all_buckets():
-            if name not in mine:
+            if name in readable - mine:
+                deny.append(f"$KV.{name}.>")
+            elif name not in mine:
                 deny += [*_denied_stream(f"KV_{name}"), f"$KV.{name}.>"]
         if MARKET_STREAM not in {entry.name for entry in row.reads}:
             deny += _denied_stream(MARKET_STREAM)

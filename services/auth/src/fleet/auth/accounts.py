@@ -13,6 +13,7 @@ from fleet.auth.domain.admin_roster import ROSTER_ID, AdminRoster
 from fleet.auth.domain.identity import claim_key, is_valid_username, normalize_username
 from fleet.auth.domain.login_budget import VerificationBudget
 from fleet.auth.domain.login_policy import FailureLedger, LoginPolicy
+from fleet.auth.domain.platform_settings import PLATFORM_ID, PlatformSettings
 from fleet.auth.domain.refusal_tally import RefusalTally
 from fleet.auth.domain.user import User
 from fleet.auth.domain.username_claim import HolderStatus, UsernameClaim
@@ -40,6 +41,7 @@ class AuthDeps:
     ledger: FailureLedger
     clock: Clock
     personal: PersonalData
+    platform: Repository[PlatformSettings]  # allowed symbols, timeframes, egress addresses
     symbols: tuple[str, ...] = ()
     budget: VerificationBudget = field(default_factory=VerificationBudget)
     tally: RefusalTally = field(default_factory=RefusalTally)
@@ -139,6 +141,11 @@ async def leave_roster(deps: AuthDeps, user: User, action: str, command: Command
 async def join_roster(deps: AuthDeps, user_id: str, command: Command) -> None:
     """After a user became an active admin."""
     await execute(deps.roster, ROSTER_ID, lambda roster: roster.join(user_id), command)
+
+
+async def platform_settings(deps: AuthDeps) -> PlatformSettings:
+    """The platform's settings as the log has them now (one small aggregate)."""
+    return await deps.platform.load(PLATFORM_ID)
 
 
 async def active_admins(deps: AuthDeps) -> set[str]:

@@ -9,6 +9,7 @@ from fleet.auth.accounts import AuthDeps, execute, load_user
 from fleet.auth.domain.access_tokens import NewToken, new_token, token_sha256
 from fleet.auth.domain.identity import check_email, check_username, new_user_id
 from fleet.auth.domain.password_policy import check_password, generate_password
+from fleet.auth.domain.platform_settings import PLATFORM_ID
 from fleet.auth.errors import Forbidden, InvalidInput, NotFound
 from fleet.events.auth_commands import (
     AccountChanged,
@@ -16,14 +17,17 @@ from fleet.events.auth_commands import (
     BootstrapAdmin,
     ChangeEmail,
     ChangeRole,
+    ChangeSystemSettings,
     ChangeViewerGrant,
     CreateAccessToken,
     CreateUser,
     DeleteUser,
+    GetSystemSettings,
     ResetPassword,
     RevokeAccessToken,
     RevokeAllAccessTokens,
     SetActive,
+    SystemSettingsState,
     TokenIssued,
     TokensRevoked,
     UnlockAnswered,
@@ -201,13 +205,51 @@ async def change_viewer_grant(command: ChangeViewerGrant, deps: AuthDeps) -> Com
 async def update_trading_settings(command: UpdateTradingSettings, deps: AuthDeps) -> CommandReply:
     """Merge a partial change into the trader's settings; the whole result is validated."""
     await load_user(deps, command.user_id)
+    platform = await accounts.platform_settings(deps)
+    symbols = platform.symbols_or(deps.symbols)
     changed = await execute(
         deps.users,
         command.user_id,
-        lambda u: u.update_settings(command.changes, deps.symbols),
+        lambda u: u.update_settings(command.changes, symbols, platform.timeframes),
         command,
     )
     return _status(changed)
+
+
+async def change_system_settings(command: ChangeSystemSettings, deps: AuthDeps) -> CommandReply:
+    """An admin's change of the platform's settings (the gateway checked the role)."""
+    changes = {
+        "allowed_symbols": command.allowed_symbols,
+        "timeframes": command.timeframes,
+        "egress_addresses": command.egress_addresses,
+    }
+    by = command.actor.user_id
+    changed = await execute(
+        deps.platform,
+        PLATFORM_ID,
+        lambda p: p.change(changes, command.reset, by),
+        command,
+    )
+    return await _settings_state(deps, changed=changed)
+
+
+async def get_system_settings(_command: GetSystemSettings, deps: AuthDeps) -> CommandReply:
+    """The platform's settings as set, and the defaults auth applies."""
+    return await _settings_state(deps, changed=False)
+
+
+async def _settings_state(deps: AuthDeps, *, changed: bool) -> CommandReply:
+    platform = await accounts.platform_settings(deps)
+    state = SystemSettingsState(
+        **{name: _listed(value) for name, value in platform.current().items()},
+        default_symbols=list(deps.symbols),
+        changed=changed,
+    )
+    return Reply[SystemSettingsState].accepted(state).wire()
+
+
+def _listed(values: tuple[str, ...] | None) -> list[str] | None:
+    return None if values is None else list(values)
 
 
 async def create_access_token(command: CreateAccessToken, deps: AuthDeps) -> CommandReply:

@@ -47,6 +47,8 @@ SECRET_FIELDS = ("password", "current_password", "new_password")
 
 HANDLERS: dict[type[AuthCommand], Handler] = {
     auth_commands.CreateUser: handlers.create_user,
+    auth_commands.ChangeSystemSettings: handlers.change_system_settings,
+    auth_commands.GetSystemSettings: handlers.get_system_settings,
     auth_commands.Authenticate: login.authenticate,
     auth_commands.ChangePassword: login.change_password,
     auth_commands.ResetPassword: handlers.reset_password,

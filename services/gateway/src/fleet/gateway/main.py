@@ -24,8 +24,11 @@ from fleet.gateway.adapters.database import Database
 from fleet.gateway.adapters.wrapping_keys import WrappingKeys
 from fleet.gateway.api import (
     account,
+    admin_bulk,
     admin_history,
     admin_ops,
+    admin_settings,
+    admin_system,
     admin_users,
     auth,
     bingx,
@@ -78,6 +81,9 @@ ROUTERS = (
     notifications,
     dev_mails,
     charts,
+    admin_bulk,
+    admin_system,
+    admin_settings,
 )
 DESCRIPTION = """The only door for people. Browser clients sign in with
 `POST /api/auth/login` (session cookie + `fleet_csrf` cookie, whose value every

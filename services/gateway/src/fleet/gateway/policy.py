@@ -140,6 +140,12 @@ POLICY: dict[str, Rule] = {
     "admin.history": _admin(Target.TRADER),
     "admin.export": _admin(Target.TRADER),
     "admin.audit.export": _admin(),
+    "admin.bots.start": _admin(),  # a selection of traders: each one checked in the handler
+    "admin.bots.pause": _admin(),
+    "admin.bots.stop": _admin(),
+    "admin.system": _admin(),
+    "admin.settings.read": _admin(),
+    "admin.settings.update": _admin(),
     # viewers: read-only access to the traders an admin granted them
     "viewer.traders": Rule(VIEWER),
     "viewer.dashboard": Rule(VIEWER, Target.GRANTED_TRADER),

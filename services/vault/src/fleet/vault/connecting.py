@@ -120,7 +120,7 @@ async def _verify_and_store(
         return CommandReply.failure("invalid", REFUSED_PAIR)
     except ProbeUnavailable as exc:
         return CommandReply.failure("unavailable", f"BingX unreachable: {exc}")
-    verdict = judge(snapshot, deps.egress_ips)
+    verdict = judge(snapshot, await deps.egress())
     if verdict.refusal:
         return CommandReply.failure("invalid", verdict.refusal, field="api_key")
     digest = await deps.keeper.api_key_digest(command.api_key)

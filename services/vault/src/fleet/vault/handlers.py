@@ -40,7 +40,7 @@ async def verify(
         return await _failed(command, credential, deps, reason, exc)
     except ProbeUnavailable as exc:  # BingX down is not the key's fault: nothing recorded
         return CommandReply.failure("unavailable", f"BingX unreachable: {exc}")
-    refusal = judge(snapshot, deps.egress_ips).refusal
+    refusal = judge(snapshot, await deps.egress()).refusal
     if refusal:
         return await _failed(command, credential, deps, refusal, None)
     recovered = credential.state.status == "failed"

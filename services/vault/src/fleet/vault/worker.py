@@ -78,6 +78,7 @@ class VaultWorker:
             BingxProbe(self.settings.bingx_base_url),
             tuple(self.settings.egress_ips),
             demo_probe=BingxProbe(self.settings.bingx_demo_base_url),
+            settings_log=self.store,
             connect_gate=ConnectGate(
                 user_per_minute=self.settings.connect_user_per_minute,
                 user_burst=self.settings.connect_user_burst,

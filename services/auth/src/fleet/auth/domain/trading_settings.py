@@ -20,6 +20,7 @@ def merge_settings(
     current: TradingSettings | None,
     changes: Mapping[str, Any],
     known_symbols: Collection[str] = (),
+    timeframes: Collection[str] | None = None,
 ) -> TradingSettings:
     """``current`` (or the defaults) with ``changes`` applied, or :class:`InvalidInput`.
 
@@ -37,6 +38,11 @@ def merge_settings(
         field = str(error["loc"][0]) if error["loc"] else "changes"
         raise InvalidInput(field, _describe(field, error)) from None
     _check_symbols(settings.symbols, known_symbols)
+    if timeframes is not None and settings.timeframe not in timeframes:
+        allowed = ", ".join(timeframes)
+        raise InvalidInput(
+            "timeframe", f"timeframe: {settings.timeframe} is not offered; choose one of {allowed}"
+        )
     return settings
 
 

@@ -173,13 +173,18 @@ class User(Aggregate):
         )
         return True
 
-    def update_settings(self, changes: Mapping[str, Any], known_symbols: Collection[str]) -> bool:
+    def update_settings(
+        self,
+        changes: Mapping[str, Any],
+        known_symbols: Collection[str],
+        timeframes: Collection[str] | None = None,
+    ) -> bool:
         self.require()
         if self.state.role != "trader":
             raise InvalidInput(
                 "user_id", "trading settings belong to traders; this user is not one"
             )
-        settings = merge_settings(self.state.settings, changes, known_symbols)
+        settings = merge_settings(self.state.settings, changes, known_symbols, timeframes)
         if settings == self.state.settings:
             return False
         self.record(TradingSettingsChanged(settings=settings))

@@ -24,6 +24,7 @@ from fleet.gateway.schemas.admin import (
     FlattenResult,
     KillSwitchResult,
     Overview,
+    OverviewQuery,
     Reason,
 )
 from fleet.gateway.schemas.base import IdPath, Page
@@ -180,9 +181,11 @@ async def flatten_all(
     operation_id="admin_overview",
 )
 async def overview(
-    access: Annotated[Access, Depends(authorize("admin.overview"))], services: ServicesDep
+    access: Annotated[Access, Depends(authorize("admin.overview"))],
+    services: ServicesDep,
+    query: Annotated[OverviewQuery, Query()],
 ) -> Overview:
-    found_overview = await services.db.read(views.overview)
+    found_overview = await services.db.read(views.overview, query.only)
     found_overview.simulated = services.settings.bingx_simulated
     return found_overview
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
+from fleet.events.users import TradingSettings
 from fleet.gateway.read_models.bots.queries import (
     NEVER_STARTED,
     bot_from,
@@ -36,10 +37,17 @@ from fleet.gateway.read_models.credentials.queries import (
 )
 from fleet.gateway.read_models.trading import queries as trading
 from fleet.gateway.read_models.users import queries as users
-from fleet.gateway.schemas.admin import AccountSummary, Dashboard, GrantedTrader, Overview
+from fleet.gateway.schemas.admin import (
+    AccountSummary,
+    Dashboard,
+    GrantedTrader,
+    Overview,
+    OverviewFilter,
+)
 from fleet.gateway.schemas.trading import PositionOut, StatusOut
 
 ZERO = Decimal(0)
+_DEFAULT_DAILY_LOSS_LIMIT = TradingSettings().daily_loss_limit  # until he saves his own
 
 
 def status_of(connection: Connection, user_id: str) -> StatusOut | None:
@@ -132,8 +140,9 @@ def granted_traders(connection: Connection, viewer_id: str) -> list[GrantedTrade
     ]
 
 
-def overview(connection: Connection) -> Overview:
-    """Totals over every trader, and one line per trader."""
+def overview(connection: Connection, only: OverviewFilter | None = None) -> Overview:
+    """Totals over every trader, and one line per trader (``only`` those the filter
+    keeps; the totals always count every trader)."""
     live_users = users.users.c.deleted.is_(False)
     user_count = connection.execute(
         select(func.count()).select_from(users.users).where(live_users)
@@ -147,53 +156,94 @@ def overview(connection: Connection) -> Overview:
         total_balance=sum((a.balance or ZERO for a in accounts), ZERO),
         total_equity=sum((a.equity or ZERO for a in accounts), ZERO),
         pnl_today=sum((a.pnl_today for a in accounts), ZERO),
-        accounts=accounts,
+        accounts=[a for a in accounts if only is None or _kept(a, only)],
     )
 
 
+def _kept(account: AccountSummary, only: OverviewFilter) -> bool:
+    if only == "failing":
+        return account.credential_status == "failed"
+    if only == "paused":
+        return account.bot_status == "paused"
+    return account.over_daily_limit
+
+
 def _accounts_query() -> Select[Any]:
-    t, u, a = trading.trades, users.users, trading.accounts
+    t, u, a, c = trading.trades, users.users, trading.accounts, credentials
+    closed_today = and_(t.c.status == "closed", t.c.closed_at >= trading.start_of_day())
     today = (
         select(
             t.c.user_id,
-            func.sum(t.c.realised_pnl)
-            .filter(t.c.status == "closed", t.c.closed_at >= trading.start_of_day())
-            .label("pnl_today"),
+            func.sum(t.c.realised_pnl).filter(closed_today).label("pnl_today"),
+            func.count().filter(closed_today).label("trades_today"),
             func.count().filter(t.c.status == "open").label("open_positions"),
         )
         .group_by(t.c.user_id)
         .subquery()
     )
+    s = users.trading_settings
     return (
         select(
             u.c.user_id,
             u.c.username,
             bots.c.status.label("bot_status"),
+            bots.c.pause_reason,
+            bots.c.paused_automatically,
             a.c.balance,
             a.c.equity,
             today.c.pnl_today,
+            today.c.trades_today,
             today.c.open_positions,
-            credentials.c.environment,
-            credentials.c.status.label("credential_status"),
+            c.c.environment,
+            c.c.status.label("credential_status"),
+            c.c.last_verified_at,
+            c.c.last_failure_at,
+            c.c.last_failure_reason,
+            s.c.settings,
         )
         .select_from(u)
         .outerjoin(bots, bots.c.user_id == u.c.user_id)
         .outerjoin(a, a.c.user_id == u.c.user_id)
         .outerjoin(today, today.c.user_id == u.c.user_id)
-        .outerjoin(credentials, credentials.c.user_id == u.c.user_id)
+        .outerjoin(c, c.c.user_id == u.c.user_id)
+        .outerjoin(s, s.c.user_id == u.c.user_id)
         .where(and_(u.c.role == "trader", u.c.deleted.is_(False)))
         .order_by(u.c.username)
     )
 
 
 def _summary(row: RowMapping) -> AccountSummary:
+    pnl_today = row["pnl_today"] or ZERO
+    pct = pnl_today_pct(pnl_today, row["balance"])
+    limit = (row["settings"] or {}).get("daily_loss_limit", _DEFAULT_DAILY_LOSS_LIMIT)
+    connected = row["credential_status"] not in (None, "disconnected")
     return AccountSummary(
         user_id=row["user_id"],
         username=row["username"],
         bot_status=row["bot_status"] or "never_started",
+        pause_reason=row["pause_reason"] if row["bot_status"] == "paused" else None,
+        paused_automatically=bool(row["paused_automatically"]) and row["bot_status"] == "paused",
         balance=row["balance"],
         equity=row["equity"],
-        pnl_today=row["pnl_today"] or ZERO,
+        pnl_today=pnl_today,
+        pnl_today_pct=pct,
+        trades_today=row["trades_today"] or 0,
         open_positions=row["open_positions"] or 0,
-        environment=row["environment"] if row["credential_status"] != "disconnected" else None,
+        environment=row["environment"] if connected else None,
+        credential_status=row["credential_status"] or "not_connected",
+        last_verified_at=row["last_verified_at"] if connected else None,
+        last_failure_at=row["last_failure_at"] if connected else None,
+        last_failure_reason=row["last_failure_reason"] if connected else None,
+        over_daily_limit=pct is not None and limit is not None and -pct >= Decimal(str(limit)),
     )
+
+
+def pnl_today_pct(pnl_today: Decimal, balance: Decimal | None) -> Decimal | None:
+    """PnL today in % of the balance at 00:00 UTC (today's balance less today's realised
+    PnL); ``None`` without a valuation or a balance to compare with."""
+    if balance is None:
+        return None
+    start = balance - pnl_today
+    if start <= 0:
+        return None
+    return (pnl_today * 100 / start).quantize(Decimal("0.01"))

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StrictBool
 
 from fleet.events.credentials import BingxEnvironment
 from fleet.gateway.schemas.auth import EMAIL, NEW_PASSWORD, USERNAME, RoleName
-from fleet.gateway.schemas.base import ApiModel
+from fleet.gateway.schemas.base import ID_PATTERN, ApiModel
 from fleet.gateway.schemas.trading import (
     AccountOut,
     BotOut,
     CredentialOut,
+    CredentialStatus,
     PositionOut,
     SessionOut,
     SettingsOut,
@@ -101,6 +103,25 @@ class AccountSummary(ApiModel):
     environment: BingxEnvironment | None = Field(
         default=None, description="The BingX his key belongs to (live, or demo = VST)."
     )
+    pause_reason: str | None = Field(default=None, examples=["daily loss limit reached"])
+    paused_automatically: bool = Field(
+        default=False, description="Paused by the risk engine (a limit), not by a person."
+    )
+    pnl_today_pct: Decimal | None = Field(
+        default=None,
+        examples=["0.49"],
+        description="PnL today in % of the balance at 00:00 UTC; none without a valuation.",
+    )
+    trades_today: int = Field(default=0, ge=0, description="Trades closed since 00:00 UTC.")
+    credential_status: CredentialStatus = Field(
+        default="not_connected", description="His BingX connection as last verified."
+    )
+    last_verified_at: AwareDatetime | None = None
+    last_failure_at: AwareDatetime | None = None
+    last_failure_reason: str | None = Field(default=None, examples=["signature mismatch"])
+    over_daily_limit: bool = Field(
+        default=False, description="Today's loss reached his daily loss limit."
+    )
 
 
 class Overview(ApiModel):
@@ -117,6 +138,45 @@ class Overview(ApiModel):
     simulated: bool = Field(
         default=False, description="The platform's BingX is the simulator (badges: SIMULATOR)."
     )
+
+
+OverviewFilter = Literal["failing", "paused", "over_daily_limit"]
+
+
+class OverviewQuery(ApiModel):
+    only: OverviewFilter | None = Field(
+        default=None,
+        description="Keep only failing BingX connections, paused bots, or traders over "
+        "their daily loss limit (the totals still count every trader).",
+    )
+
+
+class BulkBotCommand(ApiModel):
+    """The same bot command for each of a selection of traders."""
+
+    user_ids: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(
+        min_length=1, max_length=500, examples=[["0193a5b0c1d2", "0193a5b0c1d3"]]
+    )
+    reason: str = REASON
+
+
+class BulkBotOutcome(ApiModel):
+    """What happened to one trader's bot: ``ok`` and its status, or the refusal."""
+
+    user_id: str
+    ok: bool
+    status: str | None = Field(default=None, examples=["running"])
+    events: list[str] = Field(
+        default_factory=list, description="Ids of the events the command appended."
+    )
+    error: str | None = Field(default=None, examples=["not_found"])
+    message: str | None = Field(default=None, examples=["this user is not a trader"])
+
+
+class BulkBotResult(ApiModel):
+    done: int = Field(ge=0, examples=[2])
+    failed: int = Field(ge=0, examples=[0])
+    outcomes: list[BulkBotOutcome]
 
 
 class KillSwitchResult(ApiModel):

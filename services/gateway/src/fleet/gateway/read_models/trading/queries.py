@@ -252,3 +252,10 @@ def decision_from(row: Mapping[Any, Any]) -> DecisionOut:
     """A decision from a row of the decisions table (its numbers are JSON text)."""
     fields = _pick(row, tuple(DecisionOut.model_fields))
     return DecisionOut(**fields | {"numbers": json.loads(row["numbers"])})
+
+
+def orders_touched_since(connection: Connection, since: datetime) -> int:
+    """Orders (of every trader) intended, accepted or filled at or after ``since``: the
+    platform's order rate as the log shows it."""
+    query = select(func.count()).select_from(orders).where(orders.c.updated_at >= since)
+    return int(connection.execute(query).scalar_one())

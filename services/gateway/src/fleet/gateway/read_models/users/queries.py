@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -205,3 +206,13 @@ def owns_live_token(connection: Connection, user_id: str, token_id: str) -> bool
         tokens.c.user_id == user_id, tokens.c.token_id == token_id, tokens.c.revoked_at.is_(None)
     )
     return connection.execute(query).first() is not None
+
+
+def roles_of(connection: Connection, user_ids: Sequence[str]) -> dict[str, str]:
+    """The role of each of ``user_ids`` that exists and is not deleted."""
+    if not user_ids:
+        return {}
+    query = select(users.c.user_id, users.c.role).where(
+        users.c.user_id.in_(list(user_ids)), users.c.deleted.is_(False)
+    )
+    return {row.user_id: row.role for row in connection.execute(query)}

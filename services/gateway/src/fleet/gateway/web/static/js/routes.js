@@ -13,6 +13,7 @@ import { traderView } from "./views/trader_dashboard.js";
 import { historyView } from "./views/trader_history.js";
 import { settingsView } from "./views/trader_settings.js";
 import { viewerDashboardView, viewerTradersView } from "./views/viewer.js";
+import { systemView } from "./views/admin_system.js";
 
 const EVERYONE = ["admin", "trader", "viewer"];
 
@@ -30,6 +31,7 @@ export const ROUTES = [
   { path: "viewer/:id", title: "Trader", roles: ["viewer"], view: viewerDashboardView, hidden: true },
   { path: "account", title: "My account", roles: EVERYONE, view: accountView },
   { path: "notifications", title: "Notifications", roles: EVERYONE, view: notificationsView, hidden: true },
+  { path: "admin/system", title: "System", roles: ["admin"], view: systemView },
 ];
 
 const HOME = { admin: "admin", trader: "trader", viewer: "viewer" };

@@ -3,7 +3,7 @@
 
 import { get, post, seg } from "../api.js";
 import { fill, h } from "../dom.js";
-import { money, pnl } from "../format.js";
+import { money, percent, pnl, sign, time } from "../format.js";
 import { badge, button, card, confirmAction, environmentBadge, heading, notify, region, table } from "../ui.js";
 
 function figure(label, value) {
@@ -24,21 +24,79 @@ function totals(o) {
   );
 }
 
-export function accountsTable(accounts, simulated = false) {
-  return table({
-    caption: "Traders' accounts",
-    rows: accounts,
-    empty: "No trader yet.",
-    columns: [
-      { label: "Trader", cell: (a) => h("a", { href: `#/admin/users/${seg(a.user_id)}` }, a.username) },
-      { label: "Bot", cell: (a) => badge(a.bot_status) },
-      { label: "BingX", cell: (a) => environmentBadge(a.environment, simulated) || "—" },
-      { label: "Balance", num: true, cell: (a) => money(a.balance) },
-      { label: "Equity", num: true, cell: (a) => money(a.equity) },
-      { label: "PnL today", num: true, cell: (a) => pnl(a.pnl_today) },
-      { label: "Open positions", num: true, cell: (a) => String(a.open_positions) },
-    ],
-  });
+function connection(a) {
+  const status = a.credential_status === "not_connected" ? "not connected" : a.credential_status;
+  const title = a.last_failure_reason ? `last failure: ${a.last_failure_reason}` : undefined;
+  return h("span", { title }, badge(status), " ", a.last_failure_at ? time(a.last_failure_at) : "");
+}
+
+function botCell(a) {
+  const status = badge(a.bot_status);
+  if (a.bot_status !== "paused" || !a.pause_reason) return status;
+  return h("span", {}, status, " ", h("small", {}, `${a.paused_automatically ? "auto: " : ""}${a.pause_reason}`));
+}
+
+function pnlPct(a) {
+  if (a.pnl_today_pct === null || a.pnl_today_pct === undefined) return "—";
+  return h("span", { class: ["num", sign(a.pnl_today_pct), a.over_daily_limit && "over-limit"] }, percent(a.pnl_today_pct), a.over_daily_limit ? " (limit)" : "");
+}
+
+function picker(a, selection) {
+  const box = h("input", { type: "checkbox", "aria-label": `Select ${a.username}`, checked: selection.has(a.user_id) });
+  box.addEventListener("change", () => (box.checked ? selection.add(a.user_id) : selection.delete(a.user_id)));
+  return box;
+}
+
+export function accountsTable(accounts, simulated = false, selection = null) {
+  const columns = [
+    { label: "Trader", cell: (a) => h("a", { href: `#/admin/users/${seg(a.user_id)}` }, a.username) },
+    { label: "Bot", cell: botCell },
+    { label: "Environment", cell: (a) => environmentBadge(a.environment, simulated) || "—" },
+    { label: "BingX", cell: connection },
+    { label: "Last verified", cell: (a) => time(a.last_verified_at) },
+    { label: "Balance", num: true, cell: (a) => money(a.balance) },
+    { label: "Equity", num: true, cell: (a) => money(a.equity) },
+    { label: "Trades today", num: true, cell: (a) => String(a.trades_today) },
+    { label: "PnL today", num: true, cell: (a) => pnl(a.pnl_today) },
+    { label: "PnL today %", num: true, cell: pnlPct },
+    { label: "Open positions", num: true, cell: (a) => String(a.open_positions) },
+  ];
+  if (selection) columns.unshift({ label: "Select", cell: (a) => picker(a, selection) });
+  return table({ caption: "Traders' accounts", rows: accounts, empty: "No trader matches.", columns });
+}
+
+const FILTERS = [
+  { value: "", label: "Every trader" },
+  { value: "failing", label: "Failing BingX connections" },
+  { value: "paused", label: "Paused bots" },
+  { value: "over_daily_limit", label: "Over the daily loss limit" },
+];
+
+function filterPicker(onChange) {
+  const select = h("select", { id: "overview-only" }, FILTERS.map((f) => h("option", { value: f.value }, f.label)));
+  select.addEventListener("change", () => onChange(select.value));
+  return h("div", { class: "field inline" }, h("label", { for: "overview-only" }, "Show"), select);
+}
+
+function bulkActions(selection, refresh) {
+  const reason = h("input", { type: "text", id: "bulk-reason", maxlength: "256", placeholder: "optional" });
+  const act = (verb, label) => async () => {
+    const user_ids = [...selection];
+    if (!user_ids.length) return notify("Select at least one trader first.", "error");
+    if (!(await confirmAction(`${label} the bots of ${user_ids.length} trader(s)?`, label))) return;
+    const body = { user_ids, ...(reason.value.trim() ? { reason: reason.value.trim() } : {}) };
+    const answer = await post(`/api/admin/bots/${verb}`, body);
+    const failures = answer.outcomes.filter((o) => !o.ok).map((o) => `${o.user_id}: ${o.message || o.error}`);
+    notify(`${label}: ${answer.done} done, ${answer.failed} refused${failures.length ? ` (${failures.join("; ")})` : ""}.`, answer.failed ? "error" : "ok");
+    selection.clear();
+    await refresh(true);
+  };
+  return h(
+    "div",
+    { class: "bulk" },
+    h("div", { class: "field inline" }, h("label", { for: "bulk-reason" }, "Note for the selected bots"), reason),
+    h("div", { class: "buttons" }, button("Start selected", act("start", "Start")), button("Pause selected", act("pause", "Pause")), button("Stop selected", act("stop", "Stop"), "danger")),
+  );
 }
 
 function emergency(refresh) {
@@ -65,14 +123,24 @@ function emergency(refresh) {
 
 export function overviewView(page) {
   const figures = region(totals);
-  const accounts = region((o) => accountsTable(o.accounts, o.simulated));
+  const selection = new Set();
+  const accounts = region((o) => accountsTable(o.accounts, o.simulated, selection));
+  let only = "";
 
-  async function refresh() {
-    const o = await get("/api/admin/overview");
+  async function refresh(redraw = false) {
+    const o = await get("/api/admin/overview", only ? { only } : undefined);
+    const shown = new Set(o.accounts.map((a) => a.user_id));
+    const hidden = [...selection].filter((id) => !shown.has(id));
+    hidden.forEach((id) => selection.delete(id)); // never act on a trader not shown
+    if (redraw || hidden.length) accounts.reset(); // the check boxes follow the selection
     figures.update(o);
     accounts.update(o);
   }
+  const choose = async (value) => {
+    only = value;
+    await refresh();
+  };
 
-  fill(page, heading("Overview"), figures, emergency(refresh), card("Traders", accounts));
+  fill(page, heading("Overview"), figures, emergency(refresh), card("Traders", filterPicker(choose), bulkActions(selection, refresh), accounts));
   return refresh;
 }
