@@ -19,6 +19,8 @@ BingX): :attr:`OpenTrade.exit_unfinished`, leg ``exit-rest``.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from fleet.events.trading import OrderIntended
 from fleet.executor.domain.account import OpenTrade, TradingAccount
 from fleet.executor.domain.ids import client_order_id
@@ -63,6 +65,29 @@ def closing_exit(
     trade: OpenTrade, leg: str, user_id: str, leverage: int, instrument: Instrument
 ) -> OrderIntended:
     """The market order of ``leg`` that closes all of ``trade``."""
+    return _closing(trade, leg, user_id, leverage, instrument)
+
+
+def stop_intent(
+    trade: OpenTrade, user_id: str, leverage: int, instrument: Instrument
+) -> OrderIntended:
+    """The reduce-only stop-loss order covering all of ``trade``."""
+    assert trade.stop_price is not None
+    stop = instrument.stop(trade.direction, trade.stop_price)
+    return _closing(trade, STOP_LEG, user_id, leverage, instrument, stop)
+
+
+def _closing(
+    trade: OpenTrade,
+    leg: str,
+    user_id: str,
+    leverage: int,
+    instrument: Instrument,
+    stop_price: Decimal | None = None,
+) -> OrderIntended:
+    """A reduce-only order of ``leg`` for all of ``trade``, on the step: at market, or a
+    ``STOP_MARKET`` at ``stop_price``. Its clientOrderID comes from the trade and the size
+    (placed once whatever crashes)."""
     quantity = instrument.quantity(trade.quantity)
     size = format(quantity.normalize(), "f")
     return OrderIntended(
@@ -72,30 +97,9 @@ def closing_exit(
         symbol=trade.symbol,
         side="SELL" if trade.direction == "long" else "BUY",
         position_side=trade.position_side,
-        order_type="MARKET",
+        order_type="MARKET" if stop_price is None else "STOP_MARKET",
         quantity=quantity,
         leverage=leverage,
-        reduce_only=trade.position_side == "BOTH",
-    )
-
-
-def stop_intent(
-    trade: OpenTrade, user_id: str, leverage: int, instrument: Instrument
-) -> OrderIntended:
-    """The reduce-only stop-loss order covering all of ``trade``."""
-    assert trade.stop_price is not None
-    quantity = instrument.quantity(trade.quantity)
-    size = format(quantity.normalize(), "f")
-    return OrderIntended(
-        client_order_id=client_order_id(f"{trade.trade_id}:{size}", user_id, STOP_LEG),
-        signal_id=trade.trade_id,
-        leg=STOP_LEG,
-        symbol=trade.symbol,
-        side="SELL" if trade.direction == "long" else "BUY",
-        position_side=trade.position_side,
-        order_type="STOP_MARKET",
-        quantity=quantity,
-        leverage=leverage,
-        stop_price=instrument.stop(trade.direction, trade.stop_price),
+        stop_price=stop_price,
         reduce_only=trade.position_side == "BOTH",
     )
