@@ -34,7 +34,9 @@ from fleet.eventstore.stream import (
     DEFAULT_STREAM,
     LEASE_BUCKET,
     MARKET_STREAM,
+    NOTIFY_BUCKET,
     ensure_domain_stream,
+    ensure_platform,
 )
 from fleet.stack import NatsServer
 from fleet.stack.nats_config import new_password
@@ -330,10 +332,14 @@ async def test_a_service_cannot_change_the_stream(
 
 
 async def test_in_the_shared_test_server_kv_buckets_stay_per_row(nats_server: Any) -> None:
-    """The wildcard stream name of the test scope does not open the other rows' buckets."""
+    """The wildcard stream name of the test scope does not open the other rows' buckets
+    (the gateway reads leases and budgets for the admin's system page, never notify's)."""
+    admin = await nats.connect(nats_server.admin_url)
+    await ensure_platform(admin.jetstream(), StreamSpec())  # the bucket is there
     gateway = await nats.connect(**nats_server.connect_options("gateway"))
-    assert await refused(gateway.jetstream(timeout=WAIT_S).key_value(LEASE_BUCKET))
+    assert await refused(gateway.jetstream(timeout=WAIT_S).key_value(NOTIFY_BUCKET))
     await gateway.close()
+    await admin.close()
 
 
 async def test_only_the_executor_may_ask_vault_to_sign(nats_server: Any) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import AwareDatetime, Field, StrictBool
 
 from fleet.events.credentials import BingxEnvironment
 from fleet.gateway.schemas.auth import EMAIL, NEW_PASSWORD, USERNAME, RoleName
-from fleet.gateway.schemas.base import ID_PATTERN, ApiModel
+from fleet.gateway.schemas.base import ApiModel, IdItem
 from fleet.gateway.schemas.trading import (
     AccountOut,
     BotOut,
@@ -154,7 +154,7 @@ class OverviewQuery(ApiModel):
 class BulkBotCommand(ApiModel):
     """The same bot command for each of a selection of traders."""
 
-    user_ids: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(
+    user_ids: list[IdItem] = Field(
         min_length=1, max_length=500, examples=[["0193a5b0c1d2", "0193a5b0c1d3"]]
     )
     reason: str = REASON

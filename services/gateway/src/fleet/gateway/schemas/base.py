@@ -61,6 +61,8 @@ class ApiModel(BaseModel):
     _reject_nul = field_validator("*")(_no_nul)
 
 
+# an id inside a request body (a list of them): the same rule, with its length stated
+IdItem = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=128)]
 IdPath = Annotated[str, Path(pattern=ID_PATTERN, examples=["0193a5b0-c1d2-7e3f-8a9b-0c1d2e3f4a5b"])]
 
 

@@ -3,13 +3,12 @@ preferences per kind and channel, and delivery failures in aggregate for admins.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
-from fleet.gateway.schemas.base import ID_PATTERN, TEXT_PATTERN, ApiModel
+from fleet.gateway.schemas.base import TEXT_PATTERN, ApiModel, IdItem
 
 Channel = Literal["in_app", "email", "webhook"]
 # The kinds the notify service sends (services/notify/README.md "What notifies whom").
@@ -71,15 +70,8 @@ class NotificationsQuery(ApiModel):
 class MarkRead(ApiModel):
     """Mark the named notifications read, or every one (``all``)."""
 
-    ids: list[str] = Field(default=[], max_length=500)
+    ids: list[IdItem] = Field(default=[], max_length=500)
     all: bool = False
-
-    @field_validator("ids")
-    @classmethod
-    def _ids(cls, ids: list[str]) -> list[str]:
-        if any(not re.fullmatch(ID_PATTERN, value) for value in ids):
-            raise ValueError("ids: letters, digits, '-' and '_' only")
-        return ids
 
     @model_validator(mode="after")
     def _something(self) -> MarkRead:
