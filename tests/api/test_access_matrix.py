@@ -119,6 +119,9 @@ EXPECTED: dict[str, Expected] = {
     "GET /api/admin/audit": ADMIN,
     "GET /api/viewer/traders": VIEWER,
     "GET /api/viewer/traders/{trader_id}/dashboard": GRANTED,
+    "POST /api/auth/2fa/enrol": SIGNED_IN,
+    "POST /api/auth/2fa/confirm": SIGNED_IN,
+    "POST /api/auth/2fa/disable": SIGNED_IN,
 }
 ENDS_CALLERS_SESSION = {"POST /api/auth/logout", "POST /api/auth/logout-all"}
 DESTROYS_TARGET = {"DELETE /api/admin/users/{user_id}"}  # the admin gets a spare victim

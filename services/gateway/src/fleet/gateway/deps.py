@@ -129,7 +129,13 @@ async def current_principal(request: Request, services: Services, ip: str) -> Pr
         via="session",
         session_hash=user.session_hash,
         must_change_password=user.must_change_password,
+        needs_second_factor=_needs_second_factor(services, user.role, user.totp_enabled),
     )
+
+
+def _needs_second_factor(services: Services, role: str, totp_enabled: bool) -> bool:
+    """An admin must have two-factor authentication (``FLEET_ADMIN_2FA_REQUIRED``)."""
+    return services.settings.admin_2fa_required and role == "admin" and not totp_enabled
 
 
 async def _token_principal(header: str, services: Services, ip: str) -> Principal:
@@ -139,7 +145,15 @@ async def _token_principal(header: str, services: Services, ip: str) -> Principa
     owner = await services.db.read(token_owner, sha256(token.strip()))
     if owner is None:
         raise GatewayError(401, "unauthenticated", "this token is not valid (revoked or expired?)")
-    return Principal(owner.user_id, owner.username, owner.role, ip, "token", owner.scope)
+    return Principal(
+        owner.user_id,
+        owner.username,
+        owner.role,
+        ip,
+        "token",
+        owner.scope,
+        needs_second_factor=_needs_second_factor(services, owner.role, owner.totp_enabled),
+    )
 
 
 def _check_csrf(request: Request, csrf_sha256: str) -> None:

@@ -79,6 +79,7 @@ class SessionUser:
     role: Role
     csrf_sha256: str
     must_change_password: bool
+    totp_enabled: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ class SessionStore:
             row["role"],
             row["csrf_sha256"],
             bool(row["must_change_password"]),
+            bool(row["totp_enabled"]),
         )
 
     def end(self, session_hash: SessionHash) -> None:
@@ -187,7 +189,7 @@ ALIVE = KEPT + " AND (u.locked_until IS NULL OR u.locked_until <= :now)"
 _RESOLVE = text(
     f"""
     SELECT s.user_id, s.csrf_sha256, s.must_change_password, s.last_seen_at, u.username,
-           u.role
+           u.role, u.totp_enabled
     FROM gateway.sessions s JOIN rm_users.users u ON u.user_id = s.user_id
     WHERE s.session_sha256 = :h AND {ALIVE}
     """  # noqa: S608 - constant SQL, parameters bound

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import segno
 from fastapi import Depends, Request, Response
 
 from fleet.events.audit import AuditRecorded
@@ -13,8 +14,13 @@ from fleet.events.auth_commands import (
     Authenticated,
     ChangeEmail,
     ChangePassword,
+    ConfirmTotp,
+    DisableTotp,
     RevokeAllAccessTokens,
+    StartTotpEnrolment,
     TokensRevoked,
+    TotpConfirmed,
+    TotpEnrolment,
 )
 from fleet.events.commands import Actor
 from fleet.events.ids import UserId
@@ -92,6 +98,7 @@ async def login(
         username=credentials.username,
         password=credentials.password,
         user_agent=request.headers.get("user-agent", "")[:256],
+        totp_code=(credentials.totp_code or "").strip(),
         actor=Actor(user_id=ANONYMOUS, role="system", ip=access.ip),
     )
     answer = await ask(services, command, Authenticated)
@@ -164,6 +171,8 @@ async def _me(services: Services, caller: Principal) -> body.Me:
         authenticated_by=caller.via,
         token_scope=caller.scope,
         created_at=row["created_at"],
+        totp_enabled=bool(row["totp_enabled"]),
+        second_factor_required=caller.needs_second_factor,
     )
 
 
@@ -227,3 +236,56 @@ async def change_password(
     return body.PasswordChanged(
         message="password changed; other sessions ended", csrf_token=session.csrf_token
     )
+
+
+@router.post(
+    "/api/auth/2fa/enrol",
+    summary="Start two-factor authentication: a new TOTP secret and its QR code (shown once)",
+    operation_id="auth_totp_enrol",
+)
+async def totp_enrol(
+    access: Annotated[Access, Depends(authorize("auth.totp_enrol"))], services: ServicesDep
+) -> body.TotpEnrolmentOut:
+    caller = access.caller
+    command = StartTotpEnrolment(user_id=caller.user_id, actor=caller.actor())
+    enrolment = await ask(services, command, TotpEnrolment)
+    qr = segno.make(enrolment.otpauth_uri, error="m")
+    return body.TotpEnrolmentOut(
+        secret=enrolment.secret,
+        otpauth_uri=enrolment.otpauth_uri,
+        qr_data_uri=qr.svg_data_uri(scale=4),
+    )
+
+
+@router.post(
+    "/api/auth/2fa/confirm",
+    summary="Switch two-factor authentication on with a code; answers the recovery codes once",
+    operation_id="auth_totp_confirm",
+)
+async def totp_confirm(
+    code: body.TotpCode,
+    access: Annotated[Access, Depends(authorize("auth.totp_confirm"))],
+    services: ServicesDep,
+) -> body.TotpConfirmedOut:
+    caller = access.caller
+    command = ConfirmTotp(user_id=caller.user_id, code=code.code.strip(), actor=caller.actor())
+    confirmed = await ask(services, command, TotpConfirmed)
+    await settle(services, "users")  # the admin rule reads totp_enabled from the read model
+    return body.TotpConfirmedOut(recovery_codes=confirmed.recovery_codes)
+
+
+@router.post(
+    "/api/auth/2fa/disable",
+    summary="Switch two-factor authentication off with a code or a recovery code",
+    operation_id="auth_totp_disable",
+)
+async def totp_disable(
+    code: body.TotpCode,
+    access: Annotated[Access, Depends(authorize("auth.totp_disable"))],
+    services: ServicesDep,
+) -> body.TotpDisabledOut:
+    caller = access.caller
+    command = DisableTotp(user_id=caller.user_id, code=code.code.strip(), actor=caller.actor())
+    changed = await ask(services, command, AccountChanged)
+    await settle(services, "users")
+    return body.TotpDisabledOut(status=changed.status)

@@ -31,6 +31,7 @@ class TokenOwner:
     username: str
     role: Role
     scope: Scope
+    totp_enabled: bool = False
 
 
 def _locked(row: RowMapping, now: datetime) -> bool:
@@ -182,7 +183,13 @@ def token_owner(connection: Connection, token_sha256: str) -> TokenOwner | None:
         return None
     if row["expires_at"] is not None and row["expires_at"] <= now:
         return None
-    return TokenOwner(UserId(row["user_id"]), row["username"], row["role"], row["scope"])
+    return TokenOwner(
+        UserId(row["user_id"]),
+        row["username"],
+        row["role"],
+        row["scope"],
+        bool(row["totp_enabled"]),
+    )
 
 
 def tokens_of(connection: Connection, user_id: str) -> list[TokenOut]:
