@@ -2,7 +2,7 @@
 
 A TOTP secret is 32 base32 characters (160 bits, RFC 4226's recommended length); a code is
 6 digits, accepted one 30-second step either side of now (clock drift). Recovery codes are
-10 random codes of 80 bits (``xxxx-xxxx-xxxx-xxxx``, hex): high entropy, so their SHA-256
+10 random codes of 64 bits (``xxxx-xxxx-xxxx-xxxx``, hex): high entropy, so their SHA-256
 is enough to store them (a slow hash guards low-entropy secrets such as passwords).
 """
 
