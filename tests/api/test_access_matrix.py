@@ -122,6 +122,7 @@ EXPECTED: dict[str, Expected] = {
     "POST /api/auth/2fa/enrol": SIGNED_IN,
     "POST /api/auth/2fa/confirm": SIGNED_IN,
     "POST /api/auth/2fa/disable": SIGNED_IN,
+    "PUT /api/admin/users/{user_id}/two-factor": ADMIN,
 }
 ENDS_CALLERS_SESSION = {"POST /api/auth/logout", "POST /api/auth/logout-all"}
 DESTROYS_TARGET = {"DELETE /api/admin/users/{user_id}"}  # the admin gets a spare victim

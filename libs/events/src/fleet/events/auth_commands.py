@@ -168,6 +168,15 @@ class DisableTotp(AuthCommand):
     code: str
 
 
+class RequireTotp(AuthCommand):
+    """An admin requires (or stops requiring) two-factor authentication of ``user_id``.
+    Reply: :class:`AccountChanged`."""
+
+    name: ClassVar[str] = "require_totp"
+    user_id: str
+    required: bool
+
+
 class UserRegistered(ReplyPayload):
     """What an accepted :class:`CreateUser` answers."""
 
@@ -244,4 +253,5 @@ AUTH_COMMANDS: tuple[type[AuthCommand], ...] = (
     StartTotpEnrolment,
     ConfirmTotp,
     DisableTotp,
+    RequireTotp,
 )

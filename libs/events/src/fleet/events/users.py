@@ -208,6 +208,14 @@ class RecoveryCodeUsed(DomainEvent):
     code_sha256: HashText
 
 
+class TotpRequirementChanged(DomainEvent):
+    """An admin requires (or no longer requires) two-factor authentication of this user
+    (admins need it anyway while the gateway's rule for admins is on)."""
+
+    event_type = "user.totp_requirement_changed"
+    required: bool
+
+
 class UsernameClaimed(DomainEvent):
     """On ``ev.username.<normalized name as hex>``: ``user_id`` holds this username.
 
@@ -264,6 +272,7 @@ USER_EVENTS: tuple[type[DomainEvent], ...] = (
     TotpEnabled,
     TotpDisabled,
     RecoveryCodeUsed,
+    TotpRequirementChanged,
     UsernameClaimed,
     UsernameReleased,
     AdminRosterJoined,

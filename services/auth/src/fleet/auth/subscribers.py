@@ -65,6 +65,7 @@ HANDLERS: dict[type[AuthCommand], Handler] = {
     auth_commands.StartTotpEnrolment: two_factor.start_enrolment,
     auth_commands.ConfirmTotp: two_factor.confirm,
     auth_commands.DisableTotp: two_factor.disable,
+    auth_commands.RequireTotp: two_factor.require,
 }
 
 COMMANDS = prometheus_client.Counter(

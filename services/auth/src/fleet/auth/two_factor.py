@@ -25,6 +25,7 @@ from fleet.events.auth_commands import (
     AccountChanged,
     ConfirmTotp,
     DisableTotp,
+    RequireTotp,
     StartTotpEnrolment,
     TotpConfirmed,
     TotpEnrolment,
@@ -82,6 +83,15 @@ async def disable(command: DisableTotp, deps: AuthDeps) -> CommandReply:
         _wrong(deps, user, command)
     changed = await execute(
         deps.users, user.id, lambda u: u.disable_totp("disabled by the user"), command
+    )
+    return _status(changed)
+
+
+async def require(command: RequireTotp, deps: AuthDeps) -> CommandReply:
+    """An admin's requirement for one user (who then must enrol before anything else)."""
+    await load_user(deps, command.user_id)
+    changed = await execute(
+        deps.users, command.user_id, lambda u: u.require_totp(command.required), command
     )
     return _status(changed)
 

@@ -129,13 +129,17 @@ async def current_principal(request: Request, services: Services, ip: str) -> Pr
         via="session",
         session_hash=user.session_hash,
         must_change_password=user.must_change_password,
-        needs_second_factor=_needs_second_factor(services, user.role, user.totp_enabled),
+        needs_second_factor=_needs_second_factor(
+            services, user.role, enabled=user.totp_enabled, required=user.totp_required
+        ),
     )
 
 
-def _needs_second_factor(services: Services, role: str, totp_enabled: bool) -> bool:
-    """An admin must have two-factor authentication (``FLEET_ADMIN_2FA_REQUIRED``)."""
-    return services.settings.admin_2fa_required and role == "admin" and not totp_enabled
+def _needs_second_factor(services: Services, role: str, *, enabled: bool, required: bool) -> bool:
+    """Two-factor authentication is due: an admin (``FLEET_ADMIN_2FA_REQUIRED``) or a user
+    an admin required it of, who has not enrolled yet."""
+    admin = services.settings.admin_2fa_required and role == "admin"
+    return (admin or required) and not enabled
 
 
 async def _token_principal(header: str, services: Services, ip: str) -> Principal:
@@ -152,7 +156,9 @@ async def _token_principal(header: str, services: Services, ip: str) -> Principa
         ip,
         "token",
         owner.scope,
-        needs_second_factor=_needs_second_factor(services, owner.role, owner.totp_enabled),
+        needs_second_factor=_needs_second_factor(
+            services, owner.role, enabled=owner.totp_enabled, required=owner.totp_required
+        ),
     )
 
 

@@ -122,6 +122,7 @@ POLICY: dict[str, Rule] = {
     "admin.users.active": _admin(Target.OTHER_USER),
     "admin.users.unlock": _admin(Target.ANY_USER),
     "admin.users.reset_password": _admin(Target.OTHER_USER),
+    "admin.users.require_totp": _admin(Target.ANY_USER),
     "admin.tokens.list": _admin(Target.ANY_USER),
     "admin.tokens.revoke": _admin(Target.ANY_USER),
     "admin.grants.list": _admin(Target.ANY_USER),

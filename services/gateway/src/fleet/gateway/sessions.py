@@ -80,6 +80,7 @@ class SessionUser:
     csrf_sha256: str
     must_change_password: bool
     totp_enabled: bool = False
+    totp_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ class SessionStore:
             row["csrf_sha256"],
             bool(row["must_change_password"]),
             bool(row["totp_enabled"]),
+            bool(row["totp_required"]),
         )
 
     def end(self, session_hash: SessionHash) -> None:
@@ -189,7 +191,7 @@ ALIVE = KEPT + " AND (u.locked_until IS NULL OR u.locked_until <= :now)"
 _RESOLVE = text(
     f"""
     SELECT s.user_id, s.csrf_sha256, s.must_change_password, s.last_seen_at, u.username,
-           u.role, u.totp_enabled
+           u.role, u.totp_enabled, u.totp_required
     FROM gateway.sessions s JOIN rm_users.users u ON u.user_id = s.user_id
     WHERE s.session_sha256 = :h AND {ALIVE}
     """  # noqa: S608 - constant SQL, parameters bound

@@ -29,6 +29,7 @@ from fleet.events.users import (
     TotpDisabled,
     TotpEnabled,
     TotpEnrolmentStarted,
+    TotpRequirementChanged,
     TradingSettings,
     TradingSettingsChanged,
     UserActivated,
@@ -62,6 +63,7 @@ class UserState:
     totp_pending: str = ""  # sealed secret of an enrolment not yet confirmed
     totp_secret: str = ""  # sealed secret in force ("" = two-factor authentication off)
     recovery_codes: set[str] = field(default_factory=set)  # SHA-256 of unspent codes
+    totp_required: bool = False  # an admin requires two-factor authentication of him
 
     @property
     def totp_enabled(self) -> bool:
@@ -192,6 +194,13 @@ class User(Aggregate):
         if not self.state.totp_enabled and not self.state.totp_pending:
             return False
         self.record(TotpDisabled(reason=reason))
+        return True
+
+    def require_totp(self, required: bool) -> bool:
+        self.require()
+        if required == self.state.totp_required:
+            return False
+        self.record(TotpRequirementChanged(required=required))
         return True
 
     def spend_recovery_code(self, code_sha256: str) -> bool:
@@ -351,6 +360,10 @@ def _recovery_used(state: UserState, event: RecoveryCodeUsed) -> None:
     state.recovery_codes.discard(event.code_sha256)
 
 
+def _totp_required(state: UserState, event: TotpRequirementChanged) -> None:
+    state.totp_required = event.required
+
+
 # One function per event type: replaying the log and deciding share them.
 _APPLIERS: dict[type[DomainEvent], Callable[[UserState, Any], None]] = {
     UserCreated: _created,
@@ -373,4 +386,5 @@ _APPLIERS: dict[type[DomainEvent], Callable[[UserState, Any], None]] = {
     TotpEnabled: _totp_enabled,
     TotpDisabled: _totp_disabled,
     RecoveryCodeUsed: _recovery_used,
+    TotpRequirementChanged: _totp_required,
 }

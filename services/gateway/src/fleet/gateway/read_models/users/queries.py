@@ -32,6 +32,7 @@ class TokenOwner:
     role: Role
     scope: Scope
     totp_enabled: bool = False
+    totp_required: bool = False
 
 
 def _locked(row: RowMapping, now: datetime) -> bool:
@@ -54,6 +55,8 @@ def user_out(row: RowMapping) -> UserOut:
         last_login_at=row["last_login_at"],
         created_at=row["created_at"],
         created_by=row["created_by"],
+        totp_enabled=bool(row["totp_enabled"]),
+        totp_required=bool(row["totp_required"]),
     )
 
 
@@ -189,6 +192,7 @@ def token_owner(connection: Connection, token_sha256: str) -> TokenOwner | None:
         row["role"],
         row["scope"],
         bool(row["totp_enabled"]),
+        bool(row["totp_required"]),
     )
 
 
