@@ -148,3 +148,22 @@ def test_code_and_secret_shapes() -> None:
             two_factor.check_secret(bad)
     codes = two_factor.new_recovery_codes()
     assert len(codes) == 10 and all(two_factor.kind_of(c) == "recovery" for c in codes)
+
+
+async def test_an_admins_requirement_is_recorded_once(deps: AuthDeps) -> None:
+    created = await send(
+        deps,
+        auth_commands.CreateUser(
+            username="ruth", password=PASSWORD, email="", role="viewer", actor=ADMIN
+        ),
+    )
+    user_id = str(created.data["user_id"])
+    statuses = [
+        (
+            await send(deps, auth_commands.RequireTotp(user_id=user_id, required=r, actor=ADMIN))
+        ).data["status"]
+        for r in (True, True, False)
+    ]
+    assert statuses == ["changed", "unchanged", "changed"]
+    unknown = auth_commands.RequireTotp(user_id="nobody", required=True, actor=ADMIN)
+    assert code_of(await send(deps, unknown)) == "not_found"

@@ -108,3 +108,23 @@ async def test_sign_in_in_two_steps_and_wrong_codes_count(stack: "Stack", admin:
         "/api/auth/login", json={"username": name, "password": password}
     )
     assert again.status_code == 200  # the password alone once it is off
+
+
+async def test_an_admin_can_require_two_factor_of_a_trader(
+    stack: "Stack", admin: "Session"
+) -> None:
+    trader = await stack.new_session(admin, "trader")
+    assert (await trader.get("/api/status")).status_code == 200
+    path = f"/api/admin/users/{trader.user_id}/two-factor"
+    required = await admin.put(path, json={"required": True})
+    assert required.status_code == 200 and required.json()["totp_required"] is True
+    refused = await trader.get("/api/status")
+    assert refused.status_code == 403 and refused.json()["error"]["message"] == ENROL_FIRST
+    assert (await trader.get("/api/auth/me")).json()["second_factor_required"] is True
+    assert (await admin.put(path, json={"required": "maybe"})).status_code == 422
+    await stack.enrol_totp(trader)
+    assert (await trader.get("/api/status")).status_code == 200
+    shown = await admin.get(f"/api/admin/users/{trader.user_id}")
+    assert shown.json()["totp_enabled"] is True and shown.json()["totp_required"] is True
+    audit = await admin.get("/api/admin/audit", params={"action": "admin.user.require_totp"})
+    assert any(e["target_user_id"] == trader.user_id for e in audit.json()["items"]), audit.text

@@ -74,7 +74,13 @@ export function enrolView(page, { me, onDone, signOut }) {
         "section",
         { class: "card auth-card", "aria-labelledby": "enrol-title" },
         h("h1", { id: "enrol-title" }, "Set up two-factor authentication"),
-        h("p", {}, `Hello ${me.username}: administrators must use two-factor authentication before anything else.`),
+        h(
+          "p",
+          {},
+          me.role === "admin"
+            ? `Hello ${me.username}: administrators must use two-factor authentication before anything else.`
+            : `Hello ${me.username}: an administrator requires two-factor authentication for your account; set it up to continue.`,
+        ),
         twoFactorCard(me, onDone),
         button("Sign out", signOut),
       ),
