@@ -3,6 +3,7 @@ reaches nothing but enrolment (and his own account, sign-out); the login's secon
 wrong codes meet the password back-off; a recovery code works once; malformed codes and
 secrets are 422."""
 
+import asyncio
 import re
 import time
 from typing import TYPE_CHECKING
@@ -128,3 +129,39 @@ async def test_an_admin_can_require_two_factor_of_a_trader(
     assert shown.json()["totp_enabled"] is True and shown.json()["totp_required"] is True
     audit = await admin.get("/api/admin/audit", params={"action": "admin.user.require_totp"})
     assert any(e["target_user_id"] == trader.user_id for e in audit.json()["items"]), audit.text
+
+
+async def test_my_security_log_shows_sign_ins_sessions_tokens_and_admin_actions(
+    stack: "Stack", admin: "Session"
+) -> None:
+    account = await stack.create_user(admin, "viewer")
+    laptop = await stack.login(account, "127.0.0.1")
+    phone = await stack.login(account, "127.0.0.7")
+    wrong = {"username": account.username, "password": "not the password at all"}
+    assert (await stack.client("127.0.0.8").post("/api/auth/login", json=wrong)).status_code == 401
+    made = await laptop.post("/api/tokens", json={"name": "script", "scope": "read"})
+    stack.secrets.add(made.json()["token"])
+    path = f"/api/admin/users/{account.user_id}/two-factor"
+    assert (await admin.put(path, json={"required": False})).status_code == 200
+
+    log = {}
+    for _ in range(50):  # refused logins are written once per source and window (1 s here)
+        log = (await laptop.get("/api/account/security-log")).json()
+        if any(s["outcome"] == "failure" for s in log["sign_ins"]):
+            break
+        await asyncio.sleep(0.2)
+    outcomes = [(s["ip"], s["outcome"]) for s in log["sign_ins"]]
+    assert ("127.0.0.1", "success") in outcomes and ("127.0.0.7", "success") in outcomes
+    assert ("127.0.0.8", "failure") in outcomes, outcomes
+    assert [s["current"] for s in log["sessions"]].count(True) == 1
+    assert {s["ip"] for s in log["sessions"]} >= {"127.0.0.1", "127.0.0.7"}
+    assert [t["name"] for t in log["tokens"]] == ["script"]
+    actions = [a["action"] for a in log["admin_actions"]]  # newest first
+    assert actions == ["admin.user.require_totp", "admin.user.create"]
+
+    other = next(s["session_id"] for s in log["sessions"] if s["ip"] == "127.0.0.7")
+    assert (await laptop.delete(f"/api/account/sessions/{other}")).status_code == 200
+    assert (await phone.get("/api/auth/me")).status_code == 401  # that session is over
+    assert (await laptop.get("/api/auth/me")).status_code == 200
+    assert (await laptop.delete(f"/api/account/sessions/{other}")).status_code == 404
+    assert (await laptop.delete("/api/account/sessions/not-a-hash")).status_code == 422

@@ -147,6 +147,9 @@ POLICY: dict[str, Rule] = {
     "auth.totp_enrol": _ENROL,
     "auth.totp_confirm": _ENROL,
     "auth.totp_disable": Rule(ANYONE),
+    # the caller's own security log: sign-ins, sessions, tokens, admins' actions on him
+    "account.security_log": Rule(ANYONE),
+    "account.end_session": Rule(ANYONE),
 }
 
 # Which token scopes an owner of each role may create (admin scope: admins only).

@@ -171,6 +171,25 @@ class SessionStore:
             result = connection.execute(delete(sessions).where(sessions.c.user_id == user_id))
         return int(result.rowcount)
 
+    def of_user(self, user_id: UserId) -> list[dict[str, object]]:
+        """The user's live sessions, newest first (for his security log)."""
+        now = datetime.now(UTC)
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                _OWN, {"u": user_id, "now": now, "idle_since": now - self.lifetimes.idle}
+            )
+            return [dict(row) for row in rows.mappings()]
+
+    def end_own(self, user_id: UserId, session_hash: str) -> bool:
+        """End one of the user's sessions (``False``: no such session of his)."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                delete(sessions).where(
+                    sessions.c.user_id == user_id, sessions.c.session_sha256 == session_hash
+                )
+            )
+        return bool(result.rowcount)
+
     def purge(self) -> int:
         """Delete expired, idle and log-killed sessions (housekeeping)."""
         now = datetime.now(UTC)
@@ -194,6 +213,14 @@ _RESOLVE = text(
            u.role, u.totp_enabled, u.totp_required
     FROM gateway.sessions s JOIN rm_users.users u ON u.user_id = s.user_id
     WHERE s.session_sha256 = :h AND {ALIVE}
+    """  # noqa: S608 - constant SQL, parameters bound
+)
+_OWN = text(
+    f"""
+    SELECT s.session_sha256, s.ip, s.user_agent, s.created_at, s.last_seen_at, s.expires_at
+    FROM gateway.sessions s JOIN rm_users.users u ON u.user_id = s.user_id
+    WHERE s.user_id = :u AND {ALIVE}
+    ORDER BY s.created_at DESC
     """  # noqa: S608 - constant SQL, parameters bound
 )
 _PURGE = text(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import segno
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Path, Request, Response
 
 from fleet.events.audit import AuditRecorded
 from fleet.events.auth_commands import (
@@ -29,11 +29,13 @@ from fleet.gateway.api.routing import ServicesDep, ask, make_router, send, settl
 from fleet.gateway.deps import CSRF_COOKIE, SESSION_COOKIE, Access, Services, authorize
 from fleet.gateway.errors import check, invalid, not_found
 from fleet.gateway.principal import Principal
-from fleet.gateway.read_models.users.queries import user_row
+from fleet.gateway.read_models.audit.queries import admin_actions_on, own_sign_ins
+from fleet.gateway.read_models.users.queries import tokens_of, user_row
 from fleet.gateway.schemas import auth as body
 from fleet.gateway.sessions import NewSession
 
 router = make_router("auth")
+SessionPath = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", examples=["9f86d0..."])]
 
 
 def _set_cookies(response: Response, services: Services, session: NewSession) -> None:
@@ -289,3 +291,59 @@ async def totp_disable(
     changed = await ask(services, command, AccountChanged)
     await settle(services, "users")
     return body.TotpDisabledOut(status=changed.status)
+
+
+@router.get(
+    "/api/account/security-log",
+    summary="My security log: sign-ins, live sessions, access tokens, admins' actions on me",
+    operation_id="account_security_log",
+)
+async def security_log(
+    access: Annotated[Access, Depends(authorize("account.security_log"))], services: ServicesDep
+) -> body.SecurityLogOut:
+    caller = access.caller
+    sign_ins = await services.db.read(own_sign_ins, caller.user_id, caller.username)
+    rows = await services.db.call(services.sessions.of_user, caller.user_id)
+    sessions = [
+        body.SessionOut(
+            session_id=str(row["session_sha256"]),
+            ip=str(row["ip"]),
+            device=str(row["user_agent"]),
+            created_at=row["created_at"],
+            last_seen_at=row["last_seen_at"],
+            expires_at=row["expires_at"],
+            current=row["session_sha256"] == caller.session_hash,
+        )
+        for row in rows
+    ]
+    return body.SecurityLogOut(
+        sign_ins=[body.SignInOut(**item) for item in sign_ins],
+        sessions=sessions,
+        tokens=await services.db.read(tokens_of, caller.user_id),
+        admin_actions=[
+            body.AdminActionOut(
+                at=item["occurred_at"],
+                action=item["action"],
+                actor_id=item["actor_id"],
+                outcome=item["outcome"],
+            )
+            for item in await services.db.read(admin_actions_on, caller.user_id)
+        ],
+    )
+
+
+@router.delete(
+    "/api/account/sessions/{session_id}",
+    summary="End one of my browser sessions (its id from the security log)",
+    operation_id="account_end_session",
+)
+async def end_session(
+    session_id: SessionPath,
+    access: Annotated[Access, Depends(authorize("account.end_session"))],
+    services: ServicesDep,
+) -> body.LoggedOut:
+    caller = access.caller
+    ended = await services.db.call(services.sessions.end_own, caller.user_id, session_id)
+    if not ended:
+        raise not_found("no such session of yours")
+    return body.LoggedOut(sessions_ended=1)

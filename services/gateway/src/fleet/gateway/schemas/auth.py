@@ -122,6 +122,41 @@ class TotpDisabledOut(ApiModel):
     status: Literal["changed", "unchanged"]
 
 
+class SignInOut(ApiModel):
+    """A sign-in, or a window of refused attempts at the username from one address."""
+
+    at: AwareDatetime
+    ip: str = Field(examples=["203.0.113.7"])
+    outcome: Literal["success", "failure"]
+    attempts: int = Field(ge=0, examples=[1])
+
+
+class SessionOut(ApiModel):
+    session_id: str = Field(description="SHA-256 of the session cookie (not the cookie).")
+    ip: str
+    device: str = Field(description="The browser's user agent at sign-in.")
+    created_at: AwareDatetime
+    last_seen_at: AwareDatetime
+    expires_at: AwareDatetime
+    current: bool = False
+
+
+class AdminActionOut(ApiModel):
+    at: AwareDatetime
+    action: str = Field(examples=["admin.user.role"])
+    actor_id: str
+    outcome: str
+
+
+class SecurityLogOut(ApiModel):
+    """My sign-ins (newest 50), live sessions, access tokens and admins' actions on me."""
+
+    sign_ins: list[SignInOut]
+    sessions: list[SessionOut]
+    tokens: list[TokenOut]
+    admin_actions: list[AdminActionOut]
+
+
 class TokenCreate(ApiModel):
     name: str = Field(min_length=1, max_length=64, examples=["ci deploy"])
     scope: ScopeName = Field(
