@@ -291,6 +291,10 @@ async def test_admin_trader_and_viewer(stack: "Stack", open_tab: "OpenTab", bing
 
     await admin_acts(boss, people["trader"][0])
     await trader_leaves(trader)
+    await viewer.go("Security log")  # her sign-ins and this very session
+    await expect(viewer.main.get_by_role("cell", name="this browser")).to_be_visible()
+    await expect(viewer.main.get_by_role("cell", name="Success").first).to_be_visible()
+    await viewer.shot("security-log")
     await viewer.go("My account")
     await viewer.press("Sign out everywhere")
     await viewer.confirm()

@@ -12,6 +12,7 @@ import { traderView } from "./views/trader_dashboard.js";
 import { historyView } from "./views/trader_history.js";
 import { settingsView } from "./views/trader_settings.js";
 import { viewerDashboardView, viewerTradersView } from "./views/viewer.js";
+import { securityLogView } from "./views/security_log.js";
 
 const EVERYONE = ["admin", "trader", "viewer"];
 
@@ -28,6 +29,7 @@ export const ROUTES = [
   { path: "viewer", title: "Traders", roles: ["viewer"], view: viewerTradersView },
   { path: "viewer/:id", title: "Trader", roles: ["viewer"], view: viewerDashboardView, hidden: true },
   { path: "account", title: "My account", roles: EVERYONE, view: accountView },
+  { path: "account/security", title: "Security log", roles: EVERYONE, view: securityLogView },
 ];
 
 const HOME = { admin: "admin", trader: "trader", viewer: "viewer" };

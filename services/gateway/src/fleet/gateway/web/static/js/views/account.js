@@ -39,6 +39,7 @@ export function accountView(page, _params, { me, refreshMe, signedOut }) {
       card(
         "Sessions",
         h("p", { class: "muted" }, "Lost a device, or signed in on a shared computer? End every browser session at once."),
+        h("p", {}, h("a", { href: "#/account/security" }, "See my sign-ins, sessions and admins' actions (security log)")),
         button("Sign out everywhere", everywhere, "danger"),
       ),
     ),
