@@ -34,6 +34,7 @@ from pathlib import Path
 
 import aiohttp
 import nats
+import pyotp
 import uvloop
 from nats.aio.client import Client
 
@@ -58,6 +59,7 @@ class User:
     username: str
     password: str
     csrf: str = ""
+    totp_secret: str = ""  # an admin's: every sign-in sends its current code
 
 
 @dataclass
@@ -105,12 +107,26 @@ FIRST_ERRORS: dict[int, str] = {}
 
 async def login(user: User) -> str:
     body = {"username": user.username, "password": user.password}
+    if user.totp_secret:
+        body["totp_code"] = pyotp.TOTP(user.totp_secret).now()
     async with user.http.post("/api/auth/login", json=body) as answer:
         payload = await answer.json()
         if answer.status != 200:
             return f"error {answer.status} {payload['error']['code']}"
         user.csrf = payload["csrf_token"]
         return "login"
+
+
+async def enrol_totp(user: User) -> None:
+    """Switch two-factor authentication on for ``user`` (signed in); keep the secret."""
+    headers = {"X-CSRF-Token": user.csrf}
+    async with user.http.post("/api/auth/2fa/enrol", headers=headers) as answer:
+        secret = (await answer.json())["secret"]
+    code = {"code": pyotp.TOTP(secret).now()}
+    async with user.http.post("/api/auth/2fa/confirm", json=code, headers=headers) as answer:
+        if answer.status != 200:
+            raise SystemExit(f"bench/gateway.py: 2FA enrolment failed: {await answer.text()}")
+    user.totp_secret = secret
 
 
 def mixed(every: int) -> Call:
@@ -195,6 +211,7 @@ class Bench:
         await self.nc.request(command_subject(command), command.model_dump_json().encode(), 30)
         user = User(browser(base), "root", PASSWORD)
         assert await login(user) == "login"
+        await enrol_totp(user)  # an admin reaches nothing else before
         return user
 
     async def traders(self, base: str, admin: User, count: int) -> list[User]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import nats
+import pyotp
 import pytest
 from nats.aio.client import Client
 
@@ -43,6 +44,7 @@ class Account:
     username: str
     password: str
     role: str
+    totp_secret: str = ""  # set once two-factor authentication is on
 
 
 class Session:
@@ -88,6 +90,7 @@ class Stack:
     admin: Account | None = None
     secrets: set[str] = field(default_factory=set)  # passwords, session ids, tokens
     csrf_tokens: set[str] = field(default_factory=set)  # in login answers by design
+    shown_once: set[str] = field(default_factory=set)  # TOTP secrets, recovery codes
     answers: list[str] = field(default_factory=list)
     clients: list[httpx.AsyncClient] = field(default_factory=list)
 
@@ -116,11 +119,14 @@ class Stack:
         return reply
 
     async def login(self, account: Account, ip: str = "127.0.0.1") -> Session:
-        """Sign in; a required password change is made at once (the new one is kept)."""
+        """Sign in; a required password change is made at once (the new one is kept), and
+        an admin enrols in two-factor authentication at once (the secret is kept: later
+        sign-ins send its current code)."""
         http = self.client(ip)
-        answer = await http.post(
-            "/api/auth/login", json={"username": account.username, "password": account.password}
-        )
+        credentials = {"username": account.username, "password": account.password}
+        if account.totp_secret:
+            credentials["totp_code"] = pyotp.TOTP(account.totp_secret).now()
+        answer = await http.post("/api/auth/login", json=credentials)
         assert answer.status_code == 200, answer.text
         self._remember(http, answer)
         account.user_id = answer.json()["user_id"]
@@ -136,7 +142,24 @@ class Stack:
             self.secrets.add(new)
             self._remember(http, changed)
             session = Session(http, account, changed.json()["csrf_token"])
+        if account.role == "admin" and not account.totp_secret:
+            await self.enrol_totp(session)
         return session
+
+    async def enrol_totp(self, session: Session) -> list[str]:
+        """Switch two-factor authentication on for the session's account (its secret is
+        kept on the account); returns the recovery codes."""
+        enrolment = await session.post("/api/auth/2fa/enrol")
+        assert enrolment.status_code == 200, enrolment.text
+        secret = enrolment.json()["secret"]
+        self.shown_once.add(secret)
+        code = pyotp.TOTP(secret).now()
+        confirmed = await session.post("/api/auth/2fa/confirm", json={"code": code})
+        assert confirmed.status_code == 200, confirmed.text
+        session.account.totp_secret = secret
+        codes: list[str] = confirmed.json()["recovery_codes"]
+        self.shown_once.update(codes)
+        return codes
 
     def _remember(self, http: httpx.AsyncClient, answer: httpx.Response) -> None:
         if session_id := http.cookies.get("fleet_session"):

@@ -150,6 +150,12 @@ EXPECTED: dict[str, Expected] = {
     "GET /api/admin/users/{user_id}/equity": ADMIN,
     "GET /api/viewer/traders/{trader_id}/equity": GRANTED,
     "GET /api/market/candles": SIGNED_IN,
+    "POST /api/auth/2fa/enrol": SIGNED_IN,
+    "POST /api/auth/2fa/confirm": SIGNED_IN,
+    "POST /api/auth/2fa/disable": SIGNED_IN,
+    "PUT /api/admin/users/{user_id}/two-factor": ADMIN,
+    "GET /api/account/security-log": SIGNED_IN,
+    "DELETE /api/account/sessions/{session_id}": SIGNED_IN,  # a trading session's id: 422
 }
 ENDS_CALLERS_SESSION = {"POST /api/auth/logout", "POST /api/auth/logout-all"}
 DESTROYS_TARGET = {"DELETE /api/admin/users/{user_id}"}  # the admin gets a spare victim

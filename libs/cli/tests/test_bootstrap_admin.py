@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleet.cli.platform import bootstrap_admin
+from fleet.cli.platform import TWO_FACTOR_NEXT, bootstrap_admin
 from fleet.events.commands import CommandReply
 
 pytestmark = pytest.mark.unit
@@ -35,5 +35,6 @@ def test_a_bug_is_not_hidden_as_no_answer() -> None:
 def test_a_created_admin_is_said_with_its_one_time_password() -> None:
     reply = CommandReply.success(created=True, username="admin", user_id="u1", password="pw")
     assert _said(reply.model_dump_json().encode()) == [
-        "first admin: admin, one-time password pw (shown once; to be changed at the first login)"
+        "first admin: admin, one-time password pw (shown once; to be changed at the first login)",
+        TWO_FACTOR_NEXT,
     ]

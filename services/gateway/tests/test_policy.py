@@ -1,5 +1,7 @@
 """The policy as a pure function: roles, token scopes, targets, password-change gate."""
 
+from dataclasses import replace
+
 import pytest
 
 from fleet.events.ids import Scope, UserId
@@ -88,3 +90,25 @@ def test_a_required_password_change_comes_first() -> None:
 def test_an_unknown_action_is_a_programming_error() -> None:
     with pytest.raises(LookupError):
         decide("no.such.action", caller("admin"), "GET")
+
+
+def test_an_admin_without_two_factor_may_only_enrol() -> None:
+    bare = replace(caller("admin"), needs_second_factor=True)
+    allowed = {action for action in policy.POLICY if decide(action, bare, "POST").allowed}
+    assert allowed == {
+        "ops.health",
+        "auth.login",
+        "auth.logout",
+        "auth.logout_all",
+        "auth.me",
+        "auth.update_me",
+        "auth.change_password",
+        "auth.totp_enrol",
+        "auth.totp_confirm",
+    }
+    refused = decide("admin.users.list", bare, "GET")
+    assert (refused.status, refused.message) == (403, "enrol in two-factor authentication first")
+    assert decide("admin.users.list", caller("admin"), "GET").allowed  # enrolled: as before
+    # a password change still comes first (the enrolment needs the user's own password)
+    both = replace(bare, must_change_password=True)
+    assert decide("auth.totp_enrol", both, "POST").message == "change your password first"

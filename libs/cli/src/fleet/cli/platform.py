@@ -105,8 +105,16 @@ def bootstrap_admin(ask: Ask, env: Mapping[str, str], say: Callable[[str], None]
             f"first admin: {admin.username}, one-time password {admin.password} "
             "(shown once; to be changed at the first login)"
         )
+        say(TWO_FACTOR_NEXT)
     elif admin.created:
         say(f"first admin: {admin.username} created")
+        say(TWO_FACTOR_NEXT)
+
+
+TWO_FACTOR_NEXT = (
+    "then enrol in two-factor authentication (My account > Two-factor authentication, "
+    "an authenticator app); an admin reaches nothing else before"
+)
 
 
 @dataclass

@@ -33,6 +33,10 @@ class Authenticate(AuthCommand):
     username: str
     password: str
     user_agent: UserAgentText = ""
+    # the second step of a user with two-factor authentication: a 6-digit TOTP code or a
+    # recovery code; without it such a user is refused unauthenticated with
+    # details.second_factor = "totp" (nothing recorded, no session)
+    totp_code: str = ""
 
 
 class Authenticated(ReplyPayload):
@@ -42,6 +46,7 @@ class Authenticated(ReplyPayload):
     username: str
     role: Role
     must_change_password: bool
+    totp_enabled: bool = False
 
 
 class ChangePassword(AuthCommand):
@@ -137,6 +142,41 @@ class BootstrapAdmin(AuthCommand):
     password: str | None = None
 
 
+class StartTotpEnrolment(AuthCommand):
+    """A new TOTP secret for ``user_id`` (pending until confirmed). Reply:
+    :class:`TotpEnrolment`, the secret shown this once. Refused ``conflict`` when two-factor
+    authentication is already on (disable it first)."""
+
+    name: ClassVar[str] = "start_totp_enrolment"
+    user_id: str
+
+
+class ConfirmTotp(AuthCommand):
+    """Switch two-factor authentication on with a code of the pending secret. Reply:
+    :class:`TotpConfirmed` (the recovery codes, shown this once)."""
+
+    name: ClassVar[str] = "confirm_totp"
+    user_id: str
+    code: str
+
+
+class DisableTotp(AuthCommand):
+    """Switch two-factor authentication off with a current code or a recovery code."""
+
+    name: ClassVar[str] = "disable_totp"
+    user_id: str
+    code: str
+
+
+class RequireTotp(AuthCommand):
+    """An admin requires (or stops requiring) two-factor authentication of ``user_id``.
+    Reply: :class:`AccountChanged`."""
+
+    name: ClassVar[str] = "require_totp"
+    user_id: str
+    required: bool
+
+
 class UserRegistered(ReplyPayload):
     """What an accepted :class:`CreateUser` answers."""
 
@@ -171,6 +211,19 @@ class TokensRevoked(ReplyPayload):
     revoked: int
 
 
+class TotpEnrolment(ReplyPayload):
+    """What :class:`StartTotpEnrolment` answers: the secret and its otpauth:// URI."""
+
+    secret: str
+    otpauth_uri: str
+
+
+class TotpConfirmed(ReplyPayload):
+    """What :class:`ConfirmTotp` answers: ten one-time recovery codes."""
+
+    recovery_codes: list[str]
+
+
 class AdminBootstrapped(SparseReplyPayload):
     """What :class:`BootstrapAdmin` answers: ``user_id`` only when it created the admin,
     ``password`` only when it generated one."""
@@ -197,6 +250,10 @@ AUTH_COMMANDS: tuple[type[AuthCommand], ...] = (
     RevokeAccessToken,
     RevokeAllAccessTokens,
     BootstrapAdmin,
+    StartTotpEnrolment,
+    ConfirmTotp,
+    DisableTotp,
+    RequireTotp,
 )
 
 

@@ -178,6 +178,44 @@ class AccessTokenRevoked(DomainEvent):
     token_id: IdText
 
 
+class TotpEnrolmentStarted(DomainEvent):
+    """A TOTP secret was made for the user (sealed with his key); not in force until
+    :class:`TotpEnabled`. A newer enrolment replaces an unconfirmed one."""
+
+    event_type = "user.totp_enrolment_started"
+    secret: PersonalHash
+
+
+class TotpEnabled(DomainEvent):
+    """The user confirmed the pending secret with a code: logins now ask for a code.
+    ``recovery_code_sha256``: the SHA-256 of each one-time recovery code, never a code."""
+
+    event_type = "user.totp_enabled"
+    recovery_code_sha256: tuple[HashText, ...] = Field(default=(), max_length=20)
+
+
+class TotpDisabled(DomainEvent):
+    """Two-factor authentication was switched off (secret and recovery codes forgotten)."""
+
+    event_type = "user.totp_disabled"
+    reason: ReasonText = ""
+
+
+class RecoveryCodeUsed(DomainEvent):
+    """One recovery code was spent (it matches nothing from now on)."""
+
+    event_type = "user.recovery_code_used"
+    code_sha256: HashText
+
+
+class TotpRequirementChanged(DomainEvent):
+    """An admin requires (or no longer requires) two-factor authentication of this user
+    (admins need it anyway while the gateway's rule for admins is on)."""
+
+    event_type = "user.totp_requirement_changed"
+    required: bool
+
+
 class UsernameClaimed(DomainEvent):
     """On ``ev.username.<normalized name as hex>``: ``user_id`` holds this username.
 
@@ -230,6 +268,11 @@ USER_EVENTS: tuple[type[DomainEvent], ...] = (
     TradingSettingsChanged,
     AccessTokenCreated,
     AccessTokenRevoked,
+    TotpEnrolmentStarted,
+    TotpEnabled,
+    TotpDisabled,
+    RecoveryCodeUsed,
+    TotpRequirementChanged,
     UsernameClaimed,
     UsernameReleased,
     AdminRosterJoined,

@@ -61,6 +61,13 @@ class Unauthenticated(Rejected):
     error_code = "auth_unauthenticated"
 
 
+class SecondFactorRequired(Unauthenticated):
+    """The password was right; the user has two-factor authentication: send the code."""
+
+    def __init__(self) -> None:
+        super().__init__("enter the code from your authenticator app")
+
+
 class Throttled(Rejected):
     """Too many failures lately: retry after ``retry_after_s`` seconds."""
 

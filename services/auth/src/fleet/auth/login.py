@@ -10,6 +10,12 @@ written once per source and window (``refusal_log``), never one event per attemp
 An unknown username takes the same path as a wrong password and is verified against a
 dummy argon2 hash, so neither the reply nor the work reveals whether the name exists.
 Deleted users are unknown; deactivated users get ``forbidden``, after the right password.
+
+A user with two-factor authentication signs in in two steps: the password alone is
+answered ``unauthenticated`` with ``second_factor: totp`` (nothing recorded); the password
+with a TOTP code or a recovery code signs in. A wrong code is a failure of the pair and
+the source like a wrong password, and the pair's failures are cleared only once both
+factors passed, so guessing codes meets the same back-off as guessing passwords.
 """
 
 from __future__ import annotations
@@ -19,8 +25,15 @@ from fleet.auth.domain.identity import LOOKUP_KEY_MAX, normalize_username
 from fleet.auth.domain.login_budget import Busy
 from fleet.auth.domain.login_policy import pair_key, source_key
 from fleet.auth.domain.password_policy import check_password
+from fleet.auth.domain.two_factor import kind_of, recovery_hash, totp_matches
 from fleet.auth.domain.user import User
-from fleet.auth.errors import Forbidden, InvalidInput, Throttled, Unauthenticated
+from fleet.auth.errors import (
+    Forbidden,
+    InvalidInput,
+    SecondFactorRequired,
+    Throttled,
+    Unauthenticated,
+)
 from fleet.events.auth_commands import (
     AccountChanged,
     Authenticate,
@@ -31,12 +44,20 @@ from fleet.events.commands import Command, CommandReply, Reply
 from fleet.events.personal import ERASED
 
 WRONG_CREDENTIALS = "wrong username or password"
+WRONG_CODE = "wrong code"
 
 
 async def _verify(
-    deps: AuthDeps, command: Command, name: str, password_hash: str, password: str
+    deps: AuthDeps,
+    command: Command,
+    name: str,
+    password_hash: str,
+    password: str,
+    *,
+    forget: bool = True,
 ) -> bool:
-    """Throttling, then argon2 within the budget; a refusal is counted and raised."""
+    """Throttling, then argon2 within the budget; a refusal is counted and raised.
+    ``forget``: a match clears the pair's failures (not while a second factor is due)."""
     source, now = command.actor.ip, deps.clock()
     wait = deps.ledger.wait(name, source, now)
     try:
@@ -48,12 +69,19 @@ async def _verify(
         deps.tally.note(source, "busy" if isinstance(refused, Busy) else "throttled", name, now)
         raise
     if not matches or not password_hash:
-        deps.ledger.fail(pair_key(name, source), now)
-        deps.ledger.fail(source_key(source), now)
-        deps.tally.note(source, "unauthenticated", name, now)
+        count_failure(deps, name, source)
         return False
-    deps.ledger.forget(pair_key(name, source))
+    if forget:
+        deps.ledger.forget(pair_key(name, source))
     return True
+
+
+def count_failure(deps: AuthDeps, name: str, source: str) -> None:
+    """A wrong password or a wrong second factor: the same back-off of pair and source."""
+    now = deps.clock()
+    deps.ledger.fail(pair_key(name, source), now)
+    deps.ledger.fail(source_key(source), now)
+    deps.tally.note(source, "unauthenticated", name, now)
 
 
 async def authenticate(command: Authenticate, deps: AuthDeps) -> CommandReply:
@@ -61,16 +89,20 @@ async def authenticate(command: Authenticate, deps: AuthDeps) -> CommandReply:
     name = normalize_username(command.username)[:LOOKUP_KEY_MAX]
     user = await find_by_username(deps, name)
     known_hash = await _hash_of(deps, user)
-    if not await _verify(deps, command, name, known_hash, command.password) or user is None:
+    verified = await _verify(deps, command, name, known_hash, command.password, forget=False)
+    if not verified or user is None:
         raise Unauthenticated(WRONG_CREDENTIALS)
     if not user.state.active:
         raise Forbidden("this account is deactivated")
-    user = await _succeed(command, deps, user, known_hash)
+    spend = await _second_factor(command, deps, user, name)
+    deps.ledger.forget(pair_key(name, command.actor.ip))
+    user = await _succeed(command, deps, user, known_hash, spend)
     authenticated = Authenticated(
         user_id=user.id,
         username=user.state.username,
         role=user.state.role,
         must_change_password=user.state.must_change_password,
+        totp_enabled=user.state.totp_enabled,
     )
     return Reply[Authenticated].accepted(authenticated).wire()
 
@@ -83,13 +115,40 @@ async def _hash_of(deps: AuthDeps, user: User | None) -> str:
     return "" if opened == ERASED else opened
 
 
-async def _succeed(command: Authenticate, deps: AuthDeps, user: User, known_hash: str) -> User:
+async def _second_factor(
+    command: Authenticate, deps: AuthDeps, user: User, name: str
+) -> str | None:
+    """For a user with two-factor authentication: the code is required and checked (a
+    wrong one counts like a wrong password). Returns the SHA-256 of a recovery code to
+    spend with the success, ``None`` otherwise."""
+    if not user.state.totp_enabled:
+        return None
+    if not command.totp_code:
+        raise SecondFactorRequired
+    kind = kind_of(command.totp_code, "totp_code")
+    if kind == "recovery":
+        digest = recovery_hash(command.totp_code)
+        if digest in user.state.recovery_codes:
+            return digest
+    else:
+        secret = await deps.personal.reveal(user.state.totp_secret)
+        if totp_matches(secret, command.totp_code, deps.clock()):
+            return None
+    count_failure(deps, name, command.actor.ip)
+    raise Unauthenticated(WRONG_CODE)
+
+
+async def _succeed(
+    command: Authenticate, deps: AuthDeps, user: User, known_hash: str, spend: str | None
+) -> User:
     rehashed = None
     if deps.hasher.needs_rehash(known_hash):
         (rehashed,) = await deps.personal.seal(user.id, await deps.hasher.hash(command.password))
     ip, agent = await deps.personal.seal(user.id, command.actor.ip, command.user_agent)
 
     def succeed(u: User) -> User:
+        if spend is not None and not u.spend_recovery_code(spend):
+            raise Unauthenticated(WRONG_CODE)  # spent by a concurrent login a moment ago
         u.login_succeeded(ip, agent)
         if rehashed is not None:
             keep = u.state.must_change_password

@@ -16,7 +16,7 @@ from typing import Any
 import prometheus_client
 from faststream.nats import NatsBroker
 
-from fleet.auth import handlers, login
+from fleet.auth import handlers, login, two_factor
 from fleet.auth.accounts import AuthDeps
 from fleet.auth.errors import (
     AuthError,
@@ -25,6 +25,7 @@ from fleet.auth.errors import (
     InvalidInput,
     Locked,
     NotFound,
+    SecondFactorRequired,
     Throttled,
     Unauthenticated,
 )
@@ -43,7 +44,7 @@ QUEUE = "auth"
 WORKERS = 16
 Handler = Callable[[Any, AuthDeps], Awaitable[CommandReply]]
 Deps = Callable[[], AuthDeps]  # built at startup, after the broker is defined
-SECRET_FIELDS = ("password", "current_password", "new_password")
+SECRET_FIELDS = ("password", "current_password", "new_password", "totp_code", "code")
 
 HANDLERS: dict[type[AuthCommand], Handler] = {
     auth_commands.CreateUser: handlers.create_user,
@@ -63,6 +64,10 @@ HANDLERS: dict[type[AuthCommand], Handler] = {
     auth_commands.RevokeAccessToken: handlers.revoke_access_token,
     auth_commands.RevokeAllAccessTokens: handlers.revoke_all_access_tokens,
     auth_commands.BootstrapAdmin: handlers.bootstrap_admin,
+    auth_commands.StartTotpEnrolment: two_factor.start_enrolment,
+    auth_commands.ConfirmTotp: two_factor.confirm,
+    auth_commands.DisableTotp: two_factor.disable,
+    auth_commands.RequireTotp: two_factor.require,
 }
 
 COMMANDS = prometheus_client.Counter(
@@ -123,6 +128,8 @@ def refusal(exc: AuthError) -> CommandReply:  # noqa: PLR0911 - one return per e
     if isinstance(exc, Locked):
         until = exc.until.isoformat()
         return CommandReply.failure("locked", message, until=until)
+    if isinstance(exc, SecondFactorRequired):
+        return CommandReply.failure("unauthenticated", message, second_factor="totp")
     if isinstance(exc, Unauthenticated):
         return CommandReply.failure("unauthenticated", message)
     if isinstance(exc, Forbidden):

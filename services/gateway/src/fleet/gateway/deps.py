@@ -129,7 +129,17 @@ async def current_principal(request: Request, services: Services, ip: str) -> Pr
         via="session",
         session_hash=user.session_hash,
         must_change_password=user.must_change_password,
+        needs_second_factor=_needs_second_factor(
+            services, user.role, enabled=user.totp_enabled, required=user.totp_required
+        ),
     )
+
+
+def _needs_second_factor(services: Services, role: str, *, enabled: bool, required: bool) -> bool:
+    """Two-factor authentication is due: an admin (``FLEET_ADMIN_2FA_REQUIRED``) or a user
+    an admin required it of, who has not enrolled yet."""
+    admin = services.settings.admin_2fa_required and role == "admin"
+    return (admin or required) and not enabled
 
 
 async def _token_principal(header: str, services: Services, ip: str) -> Principal:
@@ -139,7 +149,17 @@ async def _token_principal(header: str, services: Services, ip: str) -> Principa
     owner = await services.db.read(token_owner, sha256(token.strip()))
     if owner is None:
         raise GatewayError(401, "unauthenticated", "this token is not valid (revoked or expired?)")
-    return Principal(owner.user_id, owner.username, owner.role, ip, "token", owner.scope)
+    return Principal(
+        owner.user_id,
+        owner.username,
+        owner.role,
+        ip,
+        "token",
+        owner.scope,
+        needs_second_factor=_needs_second_factor(
+            services, owner.role, enabled=owner.totp_enabled, required=owner.totp_required
+        ),
+    )
 
 
 def _check_csrf(request: Request, csrf_sha256: str) -> None:

@@ -45,6 +45,7 @@ class Rule:
     target: Target = Target.NONE
     admin_api: bool = False
     before_password_change: bool = False  # allowed while a new password is required
+    before_second_factor: bool = False  # allowed to an admin who must still enrol in 2FA
 
 
 @dataclass(frozen=True)
@@ -77,17 +78,19 @@ def _admin(target: Target = Target.NONE) -> Rule:
     return Rule(ADMIN, target, admin_api=True)
 
 
-_SELF = Rule(ANYONE, before_password_change=True)
+_SELF = Rule(ANYONE, before_password_change=True, before_second_factor=True)
+_ENROL = Rule(ANYONE, before_second_factor=True)
+ENROL_FIRST = "enrol in two-factor authentication first"
 
 POLICY: dict[str, Rule] = {
-    "ops.health": Rule(PUBLIC, before_password_change=True),
+    "ops.health": Rule(PUBLIC, before_password_change=True, before_second_factor=True),
     # sign-in and the caller's own account
-    "auth.login": Rule(PUBLIC, before_password_change=True),
+    "auth.login": Rule(PUBLIC, before_password_change=True, before_second_factor=True),
     "auth.logout": _SELF,
     "auth.logout_all": _SELF,
     "auth.me": _SELF,
     "auth.change_password": _SELF,
-    "auth.update_me": Rule(ANYONE),
+    "auth.update_me": Rule(ANYONE, before_second_factor=True),
     "tokens.list": Rule(ANYONE),
     "tokens.create": Rule(ANYONE),
     "tokens.revoke": Rule(ANYONE, Target.OWN_TOKEN),
@@ -122,6 +125,7 @@ POLICY: dict[str, Rule] = {
     "admin.users.active": _admin(Target.OTHER_USER),
     "admin.users.unlock": _admin(Target.ANY_USER),
     "admin.users.reset_password": _admin(Target.OTHER_USER),
+    "admin.users.require_totp": _admin(Target.ANY_USER),
     "admin.tokens.list": _admin(Target.ANY_USER),
     "admin.tokens.revoke": _admin(Target.ANY_USER),
     "admin.grants.list": _admin(Target.ANY_USER),
@@ -164,6 +168,13 @@ POLICY: dict[str, Rule] = {
     "admin.equity": _admin(Target.TRADER),
     "viewer.equity": Rule(VIEWER, Target.GRANTED_TRADER),
     "market.candles": Rule(ANYONE),
+    # two-factor authentication of the caller's own account
+    "auth.totp_enrol": _ENROL,
+    "auth.totp_confirm": _ENROL,
+    "auth.totp_disable": Rule(ANYONE),
+    # the caller's own security log: sign-ins, sessions, tokens, admins' actions on him
+    "account.security_log": Rule(ANYONE),
+    "account.end_session": Rule(ANYONE),
 }
 
 # Which token scopes an owner of each role may create (admin scope: admins only).
@@ -207,11 +218,15 @@ def check_target(action: str, principal: Principal, facts: TargetFacts) -> Decis
     return _target_decision(rule_for(action), principal, facts)
 
 
-def _caller_refusal(rule: Rule, principal: Principal, method: str) -> Decision | None:
+def _caller_refusal(  # noqa: PLR0911 - one return per refusal
+    rule: Rule, principal: Principal, method: str
+) -> Decision | None:
     if principal.role not in rule.roles:
         return _forbidden(f"not allowed for the {principal.role} role")
     if principal.must_change_password and not rule.before_password_change:
         return _forbidden("change your password first")
+    if principal.needs_second_factor and not rule.before_second_factor:
+        return _forbidden(ENROL_FIRST)
     if principal.scope is None:
         return None
     if rule.admin_api and principal.scope != "admin":

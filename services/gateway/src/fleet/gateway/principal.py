@@ -28,6 +28,9 @@ class Principal:
     scope: Scope | None = None
     session_hash: SessionHash | None = None
     must_change_password: bool = False
+    # an admin without two-factor authentication while the gateway requires it: he may
+    # only enrol (and sign out, read his own account) until he has it
+    needs_second_factor: bool = False
 
     def actor(self) -> Actor:
         """The actor every command sent on this caller's behalf carries."""

@@ -79,6 +79,8 @@ class SessionUser:
     role: Role
     csrf_sha256: str
     must_change_password: bool
+    totp_enabled: bool = False
+    totp_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,8 @@ class SessionStore:
             row["role"],
             row["csrf_sha256"],
             bool(row["must_change_password"]),
+            bool(row["totp_enabled"]),
+            bool(row["totp_required"]),
         )
 
     def end(self, session_hash: SessionHash) -> None:
@@ -166,6 +170,25 @@ class SessionStore:
         with self.engine.begin() as connection:
             result = connection.execute(delete(sessions).where(sessions.c.user_id == user_id))
         return int(result.rowcount)
+
+    def of_user(self, user_id: UserId) -> list[dict[str, object]]:
+        """The user's live sessions, newest first (for his security log)."""
+        now = datetime.now(UTC)
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                _OWN, {"u": user_id, "now": now, "idle_since": now - self.lifetimes.idle}
+            )
+            return [dict(row) for row in rows.mappings()]
+
+    def end_own(self, user_id: UserId, session_hash: str) -> bool:
+        """End one of the user's sessions (``False``: no such session of his)."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                delete(sessions).where(
+                    sessions.c.user_id == user_id, sessions.c.session_sha256 == session_hash
+                )
+            )
+        return bool(result.rowcount)
 
     def purge(self) -> int:
         """Delete expired, idle and log-killed sessions (housekeeping)."""
@@ -187,9 +210,17 @@ ALIVE = KEPT + " AND (u.locked_until IS NULL OR u.locked_until <= :now)"
 _RESOLVE = text(
     f"""
     SELECT s.user_id, s.csrf_sha256, s.must_change_password, s.last_seen_at, u.username,
-           u.role
+           u.role, u.totp_enabled, u.totp_required
     FROM gateway.sessions s JOIN rm_users.users u ON u.user_id = s.user_id
     WHERE s.session_sha256 = :h AND {ALIVE}
+    """  # noqa: S608 - constant SQL, parameters bound
+)
+_OWN = text(
+    f"""
+    SELECT s.session_sha256, s.ip, s.user_agent, s.created_at, s.last_seen_at, s.expires_at
+    FROM gateway.sessions s JOIN rm_users.users u ON u.user_id = s.user_id
+    WHERE s.user_id = :u AND {ALIVE}
+    ORDER BY s.created_at DESC
     """  # noqa: S608 - constant SQL, parameters bound
 )
 _PURGE = text(

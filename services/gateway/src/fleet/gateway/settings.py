@@ -24,6 +24,10 @@ class GatewaySettings(ServiceSettings):
         default="postgresql+psycopg://postgres@127.0.0.1:5432/fleet",
         description="SQLAlchemy URL of the read-model database.",
     )
+    admin_2fa_required: bool = Field(
+        default=True,
+        description="Admins must enrol in two-factor authentication before anything else.",
+    )
     cookie_secure: bool = Field(
         default=True,
         description="Served over https: Secure cookies, HSTS (false only for a local http stack).",

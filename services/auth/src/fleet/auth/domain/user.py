@@ -24,7 +24,12 @@ from fleet.events.users import (
     LoginSucceeded,
     PasswordReason,
     PasswordSet,
+    RecoveryCodeUsed,
     Role,
+    TotpDisabled,
+    TotpEnabled,
+    TotpEnrolmentStarted,
+    TotpRequirementChanged,
     TradingSettings,
     TradingSettingsChanged,
     UserActivated,
@@ -55,6 +60,14 @@ class UserState:
     grants: set[str] = field(default_factory=set)  # traders a viewer may read
     settings: TradingSettings | None = None
     tokens: set[str] = field(default_factory=set)  # ids of tokens not revoked
+    totp_pending: str = ""  # sealed secret of an enrolment not yet confirmed
+    totp_secret: str = ""  # sealed secret in force ("" = two-factor authentication off)
+    recovery_codes: set[str] = field(default_factory=set)  # SHA-256 of unspent codes
+    totp_required: bool = False  # an admin requires two-factor authentication of him
+
+    @property
+    def totp_enabled(self) -> bool:
+        return bool(self.totp_secret)
 
 
 class User(Aggregate):
@@ -156,6 +169,45 @@ class User(Aggregate):
         if policy.locked_until(failures, now) is None and not policy.remembered(failures, now):
             return False
         self.record(UserUnlocked())
+        return True
+
+    # -- two-factor authentication -------------------------------------------------------
+
+    def start_totp(self, sealed_secret: str) -> None:
+        """A new pending secret (replaces an unconfirmed one)."""
+        self.require()
+        if self.state.totp_enabled:
+            raise Conflict("two-factor authentication is already on; disable it first")
+        self.record(TotpEnrolmentStarted(secret=sealed_secret))
+
+    def enable_totp(self, recovery_code_sha256: list[str]) -> None:
+        """Put the pending secret in force (the caller checked a code of it)."""
+        self.require()
+        if self.state.totp_enabled:
+            raise Conflict("two-factor authentication is already on")
+        if not self.state.totp_pending:
+            raise Conflict("start the enrolment first")
+        self.record(TotpEnabled(recovery_code_sha256=tuple(recovery_code_sha256)))
+
+    def disable_totp(self, reason: str = "") -> bool:
+        self.require()
+        if not self.state.totp_enabled and not self.state.totp_pending:
+            return False
+        self.record(TotpDisabled(reason=reason))
+        return True
+
+    def require_totp(self, required: bool) -> bool:
+        self.require()
+        if required == self.state.totp_required:
+            return False
+        self.record(TotpRequirementChanged(required=required))
+        return True
+
+    def spend_recovery_code(self, code_sha256: str) -> bool:
+        """Spend an unspent recovery code; ``False`` if it matches none."""
+        if code_sha256 not in self.state.recovery_codes:
+            return False
+        self.record(RecoveryCodeUsed(code_sha256=code_sha256))
         return True
 
     # -- viewer grants, trading settings, tokens --------------------------------------
@@ -295,6 +347,28 @@ def _token_revoked(state: UserState, event: AccessTokenRevoked) -> None:
     state.tokens.discard(event.token_id)
 
 
+def _totp_started(state: UserState, event: TotpEnrolmentStarted) -> None:
+    state.totp_pending = event.secret
+
+
+def _totp_enabled(state: UserState, event: TotpEnabled) -> None:
+    state.totp_secret, state.totp_pending = state.totp_pending, ""
+    state.recovery_codes = set(event.recovery_code_sha256)
+
+
+def _totp_disabled(state: UserState, _event: TotpDisabled) -> None:
+    state.totp_secret = state.totp_pending = ""
+    state.recovery_codes = set()
+
+
+def _recovery_used(state: UserState, event: RecoveryCodeUsed) -> None:
+    state.recovery_codes.discard(event.code_sha256)
+
+
+def _totp_required(state: UserState, event: TotpRequirementChanged) -> None:
+    state.totp_required = event.required
+
+
 # One function per event type: replaying the log and deciding share them.
 _APPLIERS: dict[type[DomainEvent], Callable[[UserState, Any], None]] = {
     UserCreated: _created,
@@ -313,4 +387,9 @@ _APPLIERS: dict[type[DomainEvent], Callable[[UserState, Any], None]] = {
     TradingSettingsChanged: _settings_changed,
     AccessTokenCreated: _token_created,
     AccessTokenRevoked: _token_revoked,
+    TotpEnrolmentStarted: _totp_started,
+    TotpEnabled: _totp_enabled,
+    TotpDisabled: _totp_disabled,
+    RecoveryCodeUsed: _recovery_used,
+    TotpRequirementChanged: _totp_required,
 }

@@ -18,6 +18,7 @@ from fleet.events.auth_commands import (
     ChangeViewerGrant,
     CreateUser,
     DeleteUser,
+    RequireTotp,
     ResetPassword,
     RevokeAccessToken,
     SetActive,
@@ -391,3 +392,31 @@ async def revoke_token(
     )
     await settle(services, "users")
     return Done(status="revoked", message=f"token {token_id} revoked")
+
+
+@router.put(
+    "/api/admin/users/{user_id}/two-factor",
+    summary="Require (or stop requiring) two-factor authentication of a user",
+    operation_id="admin_users_require_totp",
+)
+async def require_totp(
+    user_id: IdPath,
+    change: body.TotpRequirement,
+    access: Annotated[Access, Depends(authorize("admin.users.require_totp"))],
+    services: ServicesDep,
+) -> body.UserOut:
+    """A user required to use it reaches nothing but its set-up until he has it (an admin
+    needs it anyway); turning the requirement off does not turn his second factor off."""
+    command = RequireTotp(
+        user_id=access.target_id, required=change.required, actor=access.caller.actor()
+    )
+    await audited(
+        services,
+        access,
+        "admin.user.require_totp",
+        command,
+        AccountChanged,
+        target=access.target_id,
+        details={"required": "yes" if change.required else "no"},
+    )
+    return await _fresh_user(services, access.target_id)

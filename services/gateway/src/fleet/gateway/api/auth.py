@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+import segno
+from fastapi import Depends, Path, Request, Response
 
 from fleet.events.audit import AuditRecorded
 from fleet.events.auth_commands import (
@@ -13,8 +14,13 @@ from fleet.events.auth_commands import (
     Authenticated,
     ChangeEmail,
     ChangePassword,
+    ConfirmTotp,
+    DisableTotp,
     RevokeAllAccessTokens,
+    StartTotpEnrolment,
     TokensRevoked,
+    TotpConfirmed,
+    TotpEnrolment,
 )
 from fleet.events.commands import Actor
 from fleet.events.ids import UserId
@@ -23,11 +29,13 @@ from fleet.gateway.api.routing import ServicesDep, ask, make_router, send, settl
 from fleet.gateway.deps import CSRF_COOKIE, SESSION_COOKIE, Access, Services, authorize
 from fleet.gateway.errors import check, invalid, not_found
 from fleet.gateway.principal import Principal
-from fleet.gateway.read_models.users.queries import user_row
+from fleet.gateway.read_models.audit.queries import admin_actions_on, own_sign_ins
+from fleet.gateway.read_models.users.queries import tokens_of, user_row
 from fleet.gateway.schemas import auth as body
 from fleet.gateway.sessions import NewSession
 
 router = make_router("auth")
+SessionPath = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", examples=["9f86d0..."])]
 
 
 def _set_cookies(response: Response, services: Services, session: NewSession) -> None:
@@ -92,6 +100,7 @@ async def login(
         username=credentials.username,
         password=credentials.password,
         user_agent=request.headers.get("user-agent", "")[:256],
+        totp_code=(credentials.totp_code or "").strip(),
         actor=Actor(user_id=ANONYMOUS, role="system", ip=access.ip),
     )
     answer = await ask(services, command, Authenticated)
@@ -164,6 +173,8 @@ async def _me(services: Services, caller: Principal) -> body.Me:
         authenticated_by=caller.via,
         token_scope=caller.scope,
         created_at=row["created_at"],
+        totp_enabled=bool(row["totp_enabled"]),
+        second_factor_required=caller.needs_second_factor,
     )
 
 
@@ -227,3 +238,112 @@ async def change_password(
     return body.PasswordChanged(
         message="password changed; other sessions ended", csrf_token=session.csrf_token
     )
+
+
+@router.post(
+    "/api/auth/2fa/enrol",
+    summary="Start two-factor authentication: a new TOTP secret and its QR code (shown once)",
+    operation_id="auth_totp_enrol",
+)
+async def totp_enrol(
+    access: Annotated[Access, Depends(authorize("auth.totp_enrol"))], services: ServicesDep
+) -> body.TotpEnrolmentOut:
+    caller = access.caller
+    command = StartTotpEnrolment(user_id=caller.user_id, actor=caller.actor())
+    enrolment = await ask(services, command, TotpEnrolment)
+    qr = segno.make(enrolment.otpauth_uri, error="m")
+    return body.TotpEnrolmentOut(
+        secret=enrolment.secret,
+        otpauth_uri=enrolment.otpauth_uri,
+        qr_data_uri=qr.svg_data_uri(scale=4),
+    )
+
+
+@router.post(
+    "/api/auth/2fa/confirm",
+    summary="Switch two-factor authentication on with a code; answers the recovery codes once",
+    operation_id="auth_totp_confirm",
+)
+async def totp_confirm(
+    code: body.TotpCode,
+    access: Annotated[Access, Depends(authorize("auth.totp_confirm"))],
+    services: ServicesDep,
+) -> body.TotpConfirmedOut:
+    caller = access.caller
+    command = ConfirmTotp(user_id=caller.user_id, code=code.code.strip(), actor=caller.actor())
+    confirmed = await ask(services, command, TotpConfirmed)
+    await settle(services, "users")  # the admin rule reads totp_enabled from the read model
+    return body.TotpConfirmedOut(recovery_codes=confirmed.recovery_codes)
+
+
+@router.post(
+    "/api/auth/2fa/disable",
+    summary="Switch two-factor authentication off with a code or a recovery code",
+    operation_id="auth_totp_disable",
+)
+async def totp_disable(
+    code: body.TotpCode,
+    access: Annotated[Access, Depends(authorize("auth.totp_disable"))],
+    services: ServicesDep,
+) -> body.TotpDisabledOut:
+    caller = access.caller
+    command = DisableTotp(user_id=caller.user_id, code=code.code.strip(), actor=caller.actor())
+    changed = await ask(services, command, AccountChanged)
+    await settle(services, "users")
+    return body.TotpDisabledOut(status=changed.status)
+
+
+@router.get(
+    "/api/account/security-log",
+    summary="My security log: sign-ins, live sessions, access tokens, admins' actions on me",
+    operation_id="account_security_log",
+)
+async def security_log(
+    access: Annotated[Access, Depends(authorize("account.security_log"))], services: ServicesDep
+) -> body.SecurityLogOut:
+    caller = access.caller
+    sign_ins = await services.db.read(own_sign_ins, caller.user_id, caller.username)
+    rows = await services.db.call(services.sessions.of_user, caller.user_id)
+    sessions = [
+        body.SessionOut(
+            session_id=str(row["session_sha256"]),
+            ip=str(row["ip"]),
+            device=str(row["user_agent"]),
+            created_at=row["created_at"],
+            last_seen_at=row["last_seen_at"],
+            expires_at=row["expires_at"],
+            current=row["session_sha256"] == caller.session_hash,
+        )
+        for row in rows
+    ]
+    return body.SecurityLogOut(
+        sign_ins=[body.SignInOut(**item) for item in sign_ins],
+        sessions=sessions,
+        tokens=await services.db.read(tokens_of, caller.user_id),
+        admin_actions=[
+            body.AdminActionOut(
+                at=item["occurred_at"],
+                action=item["action"],
+                actor_id=item["actor_id"],
+                outcome=item["outcome"],
+            )
+            for item in await services.db.read(admin_actions_on, caller.user_id)
+        ],
+    )
+
+
+@router.delete(
+    "/api/account/sessions/{session_id}",
+    summary="End one of my browser sessions (its id from the security log)",
+    operation_id="account_end_session",
+)
+async def end_session(
+    session_id: SessionPath,
+    access: Annotated[Access, Depends(authorize("account.end_session"))],
+    services: ServicesDep,
+) -> body.LoggedOut:
+    caller = access.caller
+    ended = await services.db.call(services.sessions.end_own, caller.user_id, session_id)
+    if not ended:
+        raise not_found("no such session of yours")
+    return body.LoggedOut(sessions_ended=1)

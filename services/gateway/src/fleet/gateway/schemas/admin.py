@@ -37,6 +37,14 @@ class UserOut(ApiModel):
     last_login_at: AwareDatetime | None = None
     created_at: AwareDatetime
     created_by: str | None = None
+    totp_enabled: bool = False
+    totp_required: bool = Field(
+        default=False, description="An admin requires two-factor authentication of this user."
+    )
+
+
+class TotpRequirement(ApiModel):
+    required: bool
 
 
 class UserCreate(ApiModel):

@@ -18,14 +18,35 @@ NEW_PASSWORD = Field(
     description="At least 12 characters, not the username (checked by the auth service).",
     examples=["a much longer passphrase"],
 )
+# a 6-digit TOTP code or a recovery code xxxx-xxxx-xxxx-xxxx (anything else: 422)
+TOTP_CODE_PATTERN = r"^\s*([0-9]{6}|[0-9A-Fa-f]{4}(-[0-9A-Fa-f]{4}){3})\s*$"
+SECOND_FACTOR = Field(
+    min_length=6,
+    max_length=24,
+    pattern=TOTP_CODE_PATTERN,
+    description="The 6-digit code of the authenticator app, or a recovery code.",
+    examples=["123456"],
+)
 EMAIL = Field(
     min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$", examples=["alice@example.com"]
 )
 
 
 class LoginRequest(ApiModel):
+    """A user with two-factor authentication signs in in two steps: the password alone
+    is answered 401 ``unauthenticated`` with ``details.second_factor = "totp"`` (no
+    session); the same body with ``totp_code`` signs in."""
+
     username: str = USERNAME
     password: str = PASSWORD
+    totp_code: str | None = Field(
+        default=None,
+        min_length=6,
+        max_length=24,
+        pattern=TOTP_CODE_PATTERN,
+        description="Second step: the authenticator app's 6-digit code or a recovery code.",
+        examples=["123456"],
+    )
 
 
 class LoginResponse(ApiModel):
@@ -48,6 +69,11 @@ class Me(ApiModel):
     authenticated_by: Literal["session", "token"]
     token_scope: ScopeName | None = None
     created_at: AwareDatetime | None = None
+    totp_enabled: bool = False
+    second_factor_required: bool = Field(
+        default=False,
+        description="An admin without two-factor authentication: enrol before anything else.",
+    )
 
 
 class UpdateMe(ApiModel):
@@ -68,6 +94,67 @@ class PasswordChanged(ApiModel):
 
 class LoggedOut(ApiModel):
     sessions_ended: int = Field(ge=0, examples=[1])
+
+
+class TotpEnrolmentOut(ApiModel):
+    """The secret is shown here once: scan the QR code (or type the secret) into an
+    authenticator app, then confirm with a code."""
+
+    secret: str = Field(examples=["JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"])
+    otpauth_uri: str = Field(examples=["otpauth://totp/Fleet:alice?secret=...&issuer=Fleet"])
+    qr_data_uri: str = Field(
+        description="The otpauth URI as an SVG QR code rendered by the gateway (segno), a "
+        "data: URI for an <img>; no external service sees the secret."
+    )
+
+
+class TotpCode(ApiModel):
+    code: str = SECOND_FACTOR
+
+
+class TotpConfirmedOut(ApiModel):
+    """Two-factor authentication is on. Keep the recovery codes: each works once."""
+
+    recovery_codes: list[str] = Field(examples=[["0a1b-2c3d-4e5f-6789"]])
+
+
+class TotpDisabledOut(ApiModel):
+    status: Literal["changed", "unchanged"]
+
+
+class SignInOut(ApiModel):
+    """A sign-in, or a window of refused attempts at the username from one address."""
+
+    at: AwareDatetime
+    ip: str = Field(examples=["203.0.113.7"])
+    outcome: Literal["success", "failure"]
+    attempts: int = Field(ge=0, examples=[1])
+
+
+class SessionOut(ApiModel):
+    session_id: str = Field(description="SHA-256 of the session cookie (not the cookie).")
+    ip: str
+    device: str = Field(description="The browser's user agent at sign-in.")
+    created_at: AwareDatetime
+    last_seen_at: AwareDatetime
+    expires_at: AwareDatetime
+    current: bool = False
+
+
+class AdminActionOut(ApiModel):
+    at: AwareDatetime
+    action: str = Field(examples=["admin.user.role"])
+    actor_id: str
+    outcome: str
+
+
+class SecurityLogOut(ApiModel):
+    """My sign-ins (newest 50), live sessions, access tokens and admins' actions on me."""
+
+    sign_ins: list[SignInOut]
+    sessions: list[SessionOut]
+    tokens: list[TokenOut]
+    admin_actions: list[AdminActionOut]
 
 
 class TokenCreate(ApiModel):

@@ -86,3 +86,57 @@ def audit_before(
 
 def _entry(row: Mapping[Any, Any]) -> AuditEntry:
     return AuditEntry(**{name: row[name] for name in _FIELDS}, details=json.loads(row["details"]))
+
+
+SECURITY_LOG_LIMIT = 50
+_REFUSALS_SCANNED = 500  # recent refusal windows searched for the caller's username
+
+
+def own_sign_ins(connection: Connection, user_id: str, username: str) -> list[dict[str, Any]]:
+    """The caller's sign-ins (``auth.login``) and the refusal windows that tried his
+    username (``security.logins_refused``: per source and window, not per attempt),
+    newest first."""
+    e = entries.c
+    ok = (
+        select(e.occurred_at, e.ip)
+        .where(e.actor_id == user_id, e.action == "auth.login")
+        .order_by(e.sequence.desc())
+        .limit(SECURITY_LOG_LIMIT)
+    )
+    found = [
+        {"at": row["occurred_at"], "ip": row["ip"] or "", "outcome": "success", "attempts": 1}
+        for row in connection.execute(ok).mappings()
+    ]
+    refused = (
+        select(e.occurred_at, e.ip, e.details)
+        .where(e.action == "security.logins_refused")
+        .order_by(e.sequence.desc())
+        .limit(_REFUSALS_SCANNED)
+    )
+    name = username.lower()
+    for row in connection.execute(refused).mappings():
+        details = json.loads(row["details"])
+        if name in details.get("usernames", "").split(","):
+            attempts = int(details.get("refused", "1") or 1)
+            found.append(
+                {
+                    "at": row["occurred_at"],
+                    "ip": row["ip"] or "",
+                    "outcome": "failure",
+                    "attempts": attempts,
+                }
+            )
+    found.sort(key=lambda item: item["at"], reverse=True)
+    return found[:SECURITY_LOG_LIMIT]
+
+
+def admin_actions_on(connection: Connection, user_id: str) -> list[dict[str, Any]]:
+    """What admins did to the caller's account (entries naming him as target, by others)."""
+    e = entries.c
+    query = (
+        select(e.occurred_at, e.action, e.actor_id, e.outcome)
+        .where(e.target_user_id == user_id, e.actor_id != user_id, e.actor_role == "admin")
+        .order_by(e.sequence.desc())
+        .limit(SECURITY_LOG_LIMIT)
+    )
+    return [dict(row) for row in connection.execute(query).mappings()]

@@ -45,6 +45,8 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     text_column("created_by", ev.UserCreated, "created_by"),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("totp_enabled", Boolean, nullable=False, default=False),  # two-factor on
+    Column("totp_required", Boolean, nullable=False, default=False),  # an admin wants it
 )
 grants = Table(
     "grants",
@@ -100,6 +102,8 @@ def _created(tx: ProjectionTx, event: ev.UserCreated, envelope: Envelope) -> Non
             active=True,
             deleted=False,
             failed_logins=0,
+            totp_enabled=False,
+            totp_required=False,
             created_at=envelope.occurred_at,
             created_by=event.created_by,
             updated_at=envelope.occurred_at,
@@ -207,12 +211,25 @@ def _token_revoked(tx: ProjectionTx, event: ev.AccessTokenRevoked, envelope: Env
     )
 
 
+def _totp_on(tx: ProjectionTx, _event: ev.TotpEnabled, envelope: Envelope) -> None:
+    _set(tx, envelope, totp_enabled=True)
+
+
+def _totp_off(tx: ProjectionTx, _event: ev.TotpDisabled, envelope: Envelope) -> None:
+    _set(tx, envelope, totp_enabled=False)
+
+
+def _totp_required(tx: ProjectionTx, event: ev.TotpRequirementChanged, envelope: Envelope) -> None:
+    _set(tx, envelope, totp_required=event.required)
+
+
 class UsersProjection(DispatchingProjection):
     """Users, grants, trading settings and access tokens."""
 
     name = "users"
-    # 2: columns follow the event bounds; 3: personal data opened, erased on deletion
-    version = 3
+    # 2: columns follow the event bounds; 3: personal data opened, erased on deletion;
+    # 4: totp_enabled, totp_required
+    version = 4
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         ev.UserCreated: _created,
@@ -231,4 +248,7 @@ class UsersProjection(DispatchingProjection):
         ev.TradingSettingsChanged: _settings,
         ev.AccessTokenCreated: _token,
         ev.AccessTokenRevoked: _token_revoked,
+        ev.TotpEnabled: _totp_on,
+        ev.TotpDisabled: _totp_off,
+        ev.TotpRequirementChanged: _totp_required,
     }

@@ -32,6 +32,8 @@ class TokenOwner:
     username: str
     role: Role
     scope: Scope
+    totp_enabled: bool = False
+    totp_required: bool = False
 
 
 def _locked(row: RowMapping, now: datetime) -> bool:
@@ -54,6 +56,8 @@ def user_out(row: RowMapping) -> UserOut:
         last_login_at=row["last_login_at"],
         created_at=row["created_at"],
         created_by=row["created_by"],
+        totp_enabled=bool(row["totp_enabled"]),
+        totp_required=bool(row["totp_required"]),
     )
 
 
@@ -183,7 +187,14 @@ def token_owner(connection: Connection, token_sha256: str) -> TokenOwner | None:
         return None
     if row["expires_at"] is not None and row["expires_at"] <= now:
         return None
-    return TokenOwner(UserId(row["user_id"]), row["username"], row["role"], row["scope"])
+    return TokenOwner(
+        UserId(row["user_id"]),
+        row["username"],
+        row["role"],
+        row["scope"],
+        bool(row["totp_enabled"]),
+        bool(row["totp_required"]),
+    )
 
 
 def tokens_of(connection: Connection, user_id: str) -> list[TokenOut]:

@@ -8,6 +8,7 @@ import { keepFresh, startLive, stopLive, stopRefreshing } from "./live.js";
 import { homeOf, match, navFor } from "./routes.js";
 import { badge, environmentBadge, notify } from "./ui.js";
 import { loginView, passwordView } from "./views/login.js";
+import { enrolView } from "./views/two_factor.js";
 
 const main = document.getElementById("main");
 const state = { me: null };
@@ -48,7 +49,7 @@ async function signOut() {
 
 function renderChrome(current) {
   const me = state.me;
-  const links = me && !me.must_change_password ? navFor(me.role) : [];
+  const links = me && !me.must_change_password && !me.second_factor_required ? navFor(me.role) : [];
   fill(
     document.getElementById("nav"),
     links.map((r) => h("a", { href: `#/${r.path}`, "aria-current": r === current ? "page" : null }, r.title)),
@@ -95,6 +96,11 @@ async function show() {
   const page = h("div", { class: "page" });
   main.replaceChildren(page);
   if (!state.me || state.me.must_change_password) return showSignIn(page, mine);
+  if (state.me.second_factor_required) {
+    renderChrome(null);
+    document.title = "Two-factor authentication · Fleet";
+    return enrolView(page, { me: state.me, onDone: afterSignIn, signOut });
+  }
   const found = match(location.hash, state.me.role);
   if (!found) {
     location.replace(`#/${homeOf(state.me.role)}`);

@@ -14,6 +14,7 @@ import { historyView } from "./views/trader_history.js";
 import { settingsView } from "./views/trader_settings.js";
 import { viewerDashboardView, viewerTradersView } from "./views/viewer.js";
 import { systemView } from "./views/admin_system.js";
+import { securityLogView } from "./views/security_log.js";
 
 const EVERYONE = ["admin", "trader", "viewer"];
 
@@ -32,6 +33,7 @@ export const ROUTES = [
   { path: "account", title: "My account", roles: EVERYONE, view: accountView },
   { path: "notifications", title: "Notifications", roles: EVERYONE, view: notificationsView, hidden: true },
   { path: "admin/system", title: "System", roles: ["admin"], view: systemView },
+  { path: "account/security", title: "Security log", roles: EVERYONE, view: securityLogView },
 ];
 
 const HOME = { admin: "admin", trader: "trader", viewer: "viewer" };

@@ -1,13 +1,14 @@
 // The signed-in user's own account: who he is, his password, and signing out of every
 // browser session (POST /api/auth/logout-all), and his personal access tokens.
 
-import { post } from "../api.js";
+import { get, post } from "../api.js";
 import { fill, h } from "../dom.js";
 import { time } from "../format.js";
 import { badge, button, card, confirmAction, facts, heading, notify } from "../ui.js";
 import { passwordForm } from "./login.js";
 import { notificationSettings } from "./notification_settings.js";
 import { tokensCard } from "./tokens.js";
+import { twoFactorCard } from "./two_factor.js";
 
 export function accountView(page, _params, { me, refreshMe, signedOut }) {
   const everywhere = async () => {
@@ -32,9 +33,14 @@ export function accountView(page, _params, { me, refreshMe, signedOut }) {
         ]),
       ),
       card("Change my password", passwordForm(me.username, refreshMe)),
+      card("Two-factor authentication", twoFactorCard(me, async () => {
+        await refreshMe();
+        accountView(page, _params, { me: await get("/api/auth/me"), refreshMe, signedOut });
+      })),
       card(
         "Sessions",
         h("p", { class: "muted" }, "Lost a device, or signed in on a shared computer? End every browser session at once."),
+        h("p", {}, h("a", { href: "#/account/security" }, "See my sign-ins, sessions and admins' actions (security log)")),
         button("Sign out everywhere", everywhere, "danger"),
       ),
     ),

@@ -10,22 +10,44 @@ function submitButton(label) {
 }
 
 export function loginView(page, { onSignedIn }) {
+  // Two steps for a user with two-factor authentication: the password alone is answered
+  // 401 with details.second_factor; the code field then appears and both are sent again.
+  const code = field({
+    name: "totp_code",
+    label: "Authentication code",
+    autocomplete: "one-time-code",
+    inputmode: "numeric",
+    hint: "The 6-digit code of your authenticator app, or one of your recovery codes.",
+  });
+  code.hidden = true;
   const form = actionForm(
     { class: "card auth-card", "aria-labelledby": "login-title" },
     [
       h("h1", { id: "login-title" }, "Sign in to Fleet"),
       field({ name: "username", label: "Username", autocomplete: "username", required: true }),
       field({ name: "password", label: "Password", type: "password", autocomplete: "current-password", required: true }),
+      code,
       formError(),
       submitButton("Sign in"),
     ],
     async (f) => {
       const body = { username: f.elements.username.value.trim(), password: f.elements.password.value };
+      const second = f.elements.totp_code.value.trim();
+      if (!code.hidden && second) body.totp_code = second;
       try {
         await post("/api/auth/login", body);
-      } finally {
-        f.elements.password.value = "";
+      } catch (error) {
+        if (error.status === 401 && error.details.second_factor && code.hidden) {
+          code.hidden = false; // keep the password for the second step
+          f.elements.totp_code.focus();
+          return;
+        }
+        if (!(error.status === 422 && !code.hidden)) f.elements.password.value = "";
+        f.elements.totp_code.value = "";
+        throw error;
       }
+      f.elements.password.value = "";
+      f.elements.totp_code.value = "";
       await onSignedIn();
     },
   );
