@@ -46,7 +46,8 @@ def test_a_generated_password_is_printed_once() -> None:
             },
         )
     ]
-    assert len(said) == 1 and "Gen3rated-0neTime" in said[0] and "shown once" in said[0]
+    assert len(said) == 2 and "Gen3rated-0neTime" in said[0] and "shown once" in said[0]
+    assert "two-factor" in said[1]  # what the first admin must do next
 
 
 def test_the_configured_admin_is_asked_for_and_its_password_never_printed() -> None:
@@ -55,7 +56,8 @@ def test_the_configured_admin_is_asked_for_and_its_password_never_printed() -> N
     said = run(auth, env)
     assert auth.asked[0][1]["username"] == "root"
     assert auth.asked[0][1]["password"] == "a configured passphrase"
-    assert said == ["first admin: root created"]
+    assert said[0] == "first admin: root created" and "two-factor" in said[1]
+    assert not any("a configured passphrase" in line for line in said)
 
 
 def test_nothing_is_printed_when_an_admin_exists() -> None:

@@ -29,6 +29,11 @@ from fleet.events.users import (
     LoginFailed,
     LoginSucceeded,
     PasswordSet,
+    RecoveryCodeUsed,
+    TotpDisabled,
+    TotpEnabled,
+    TotpEnrolmentStarted,
+    TotpRequirementChanged,
     TradingSettingsChanged,
     UserActivated,
     UserCreated,
@@ -183,6 +188,11 @@ IGNORED: frozenset[type[DomainEvent]] = frozenset(
         ViewerGrantGiven,
         ViewerGrantRevoked,
         SignaturesCounted,
+        TotpEnrolmentStarted,
+        TotpEnabled,
+        TotpDisabled,
+        TotpRequirementChanged,
+        RecoveryCodeUsed,
     }
 )
 
