@@ -62,7 +62,10 @@ class Unauthenticated(Rejected):
 
 
 class SecondFactorRequired(Unauthenticated):
-    """The password was right; the user has two-factor authentication: send the code."""
+    """The password was right; the user has two-factor authentication: send the code.
+    Answered ``unauthenticated`` with ``second_factor: totp`` (subscribers.py)."""
+
+    error_code = "second_factor_required"
 
     def __init__(self) -> None:
         super().__init__("enter the code from your authenticator app")

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import Column, Connection, Table, and_, or_, select
 
+from fleet.events.errors import FleetError
 from fleet.gateway.read_models.trading.queries import (
     TradeFilter,
     decision_from,
@@ -36,8 +37,10 @@ from fleet.gateway.schemas.trading import DecisionOut, SessionOut, TradeOut
 ID_TEXT = re.compile(r"[^\x00-\x1f\x7f]{1,256}")
 
 
-class BadCursor(ValueError):
+class BadCursor(FleetError, ValueError):
     """A ``before`` that this API did not hand out."""
+
+    error_code = "bad_cursor"
 
 
 @dataclass(frozen=True)
