@@ -30,6 +30,7 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from fleet.bingx.ratelimit import TRADING_GROUP, TokenBucket
+from fleet.ratelimit import BINGX_IP_ORDERS_PER_10S
 from fleet.ratelimit import TokenBucket as Bucket
 
 HEADROOM = 0.96
@@ -51,7 +52,7 @@ class Limit:
         return self.count * self.headroom / self.window_s
 
 
-IP_PER_ENDPOINT = Limit(300, 10.0, 3, headroom=0.98)
+IP_PER_ENDPOINT = Limit(BINGX_IP_ORDERS_PER_10S, 10.0, 3, headroom=0.98)
 IP_PER_GROUP = Limit(2000, 10.0, 20)
 IP_MARKET = Limit(500, 10.0, 10)
 UID_PER_ENDPOINT = Limit(5, 1.0, 1)
