@@ -217,3 +217,36 @@ async def test_processes_sharing_a_database_prepare_a_projection_one_at_a_time(
     finally:
         for e in engines:
             e.dispose()
+
+
+class DepositsOnly(Balances):
+    """The same tables, declaring the one type it uses."""
+
+    def event_types(self) -> frozenset[str]:
+        return frozenset({Deposited.event_type})
+
+
+async def test_a_runner_decodes_and_screens_only_the_types_its_projection_uses(
+    engine: Engine, event_store: EventStore, nats_url: str
+) -> None:
+    account = AggregateRef(type="acct", id=AggregateId("z"))
+    await event_store.append(account, [wrap(Deposited(amount=1), account)], None)
+    subject = event_store.subject(account)
+    unused = Envelope(type="test.unused", schema_version=1, aggregate=account, data={})
+    broken = Envelope(type=Deposited.event_type, schema_version=1, aggregate=account, data={})
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        await js.publish(subject, unused.to_wire())  # another reader's business
+        wrong = (await js.publish(subject, broken.to_wire())).seq  # used here: screened
+    finally:
+        await nc.close()
+    after = await event_store.append(account, [wrap(Deposited(amount=2), account)], None)
+    runner = ProjectionRunner(engine, event_store, registry, DepositsOnly(), batch_size=2)
+    assert await runner.run(until=after[-1].sequence) == after[-1].sequence
+    state = rows(engine, "rm_balances")
+    assert [row[-1] for row in state["ledger"]] == [1, 2]
+    assert state["checkpoint"][0][2] == after[-1].sequence
+    listed = await event_store.quarantine.list(event_store.spec.name)
+    assert [item.sequence for item in listed] == [wrong]  # the unused type was never read
+    assert "validation error for Deposited" in listed[0].reason

@@ -85,6 +85,11 @@ class Projection(ABC):
     def apply(self, tx: ProjectionTx, event: DomainEvent, envelope: Envelope) -> None:
         """Apply one event (known type; ignore types this projection does not use)."""
 
+    def event_types(self) -> frozenset[str] | None:
+        """The event types :meth:`apply` uses (``None``: it may use any). The runner passes
+        the others over without decoding them: a replay pays only for what it applies."""
+        return None
+
     @property
     def schema(self) -> str:
         """The PostgreSQL schema holding the live tables."""

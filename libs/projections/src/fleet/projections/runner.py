@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from fleet.events import EventRegistry
 from fleet.eventstore import EventStore
 from fleet.eventstore.reading import event_read_by
-from fleet.eventstore.store import StoredEvent
+from fleet.eventstore.store import StoredEvent, position_of
 from fleet.projections.errors import CheckpointMoved
 from fleet.projections.projection import Projection
 from fleet.projections.tables import ProjectionTables
@@ -139,14 +139,14 @@ class ProjectionRunner:
     ) -> None:
         # A quarantined position (not a valid event) is passed over, not applied: the
         # checkpoint still moves past it, so the read model neither stops nor lags on it.
+        # So is a position of a type the projection does not use (read, never decoded).
         events: list[StoredEvent] = []
         start = last + 1
-        async for item in self.store.follow(from_sequence=start):
+        types = self.projection.event_types()
+        async for item in self.store.follow(from_sequence=start, types=types):
             if isinstance(item, StoredEvent):
                 events.append(item)
-                sequence = item.envelope.sequence or 0
-            else:
-                sequence = item.quarantined.sequence
+            sequence = position_of(item)
             reached = until is not None and sequence >= until
             if len(events) >= self.batch_size or item.pending == 0 or reached:
                 await batches.put(_Batch(events, item.pending, start, sequence, final=reached))

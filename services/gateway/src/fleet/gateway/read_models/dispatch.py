@@ -23,12 +23,17 @@ class DispatchingProjection(Projection):
 
     handlers: ClassVar[dict[type[DomainEvent], Handler]]
 
+    def event_types(self) -> frozenset[str]:
+        return frozenset(cls.event_type for cls in self.handlers)
+
     def apply(self, tx: ProjectionTx, event: DomainEvent, envelope: Envelope) -> None:
         handler = self.handlers.get(type(event))
         if handler is None:
             return
-        data = event.model_dump(mode="json")
-        if subjects := personal.subjects_in(data):
+        # sealed values are found in the stored data (the same text an event's dump would
+        # hold): only an event that carries personal data is dumped and read again
+        if subjects := personal.subjects_in(envelope.data):
+            data = event.model_dump(mode="json")
             keys = _KEYS.setdefault(tx, {})  # one read per subject and batch (a replay)
             if missing := subjects - keys.keys():
                 keys.update(keys_in(tx.connection, missing))
