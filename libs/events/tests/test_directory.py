@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from fleet.events import DomainEvent
-from fleet.events.bots import BotPaused, BotStarted, BotStopped
+from fleet.events.bots import BotPaused, BotStarted, BotStopped, FlattenDone, FlattenRequested
 from fleet.events.credentials import CredentialConnected
 from fleet.events.directory import Directory, UserView, fold_user
 from fleet.events.users import TradingSettings, TradingSettingsChanged, UserCreated
@@ -102,3 +102,18 @@ def test_the_credential_and_its_environment_are_folded() -> None:
         Decimal(1000),
     )
     assert view.credential_generation == 1
+
+
+def test_a_flatten_is_pending_from_its_request_until_its_done() -> None:
+    directory = Directory()
+    directory.apply("u1", FlattenRequested(reason="r", by="a", symbol="BTC-USDT"), None, "e1")
+    directory.apply("u1", BotStopped(reason="r", by="a", flatten=True), None, "e2")
+    directory.apply("u2", BotStopped(reason="r", by="a", flatten=False), None, "e3")
+    assert directory.view("u1").pending_flattens == {"e1": "BTC-USDT", "e2": None}
+    assert [v.user_id for v in directory.flattens_pending()] == ["u1"]
+    directory.apply("u1", FlattenDone(request_id="e1", closed=1), None, "e4")
+    directory.apply("u1", FlattenDone(request_id="e2", closed=0), None, "e5")
+    assert directory.view("u1").pending_flattens == {}
+    assert directory.flattens_pending() == []
+    # a fold without event ids (a test's) tracks no requests
+    assert fold_user("u3", [FlattenRequested(reason="r", by="a")]).pending_flattens == {}

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from pydantic import Field
+
 from fleet.events.bounds import IdText, ReasonText, SymbolText
 from fleet.events.registry import DomainEvent
 from fleet.events.users import TradingSettings
@@ -53,10 +55,22 @@ class FlattenRequested(DomainEvent):
     symbol: SymbolText | None = None  # None: every symbol (events before it had none)
 
 
+class FlattenDone(DomainEvent):
+    """The owning executor carried out the flatten ``request_id`` names (the event id of a
+    ``FlattenRequested``, or of a ``BotStopped`` with ``flatten``): it closed ``closed``
+    trades. A request without it is still to do: an executor that takes the user over
+    (after a restart, a crash, a lost partition) carries it out."""
+
+    event_type = "bot.flatten_done"
+    request_id: IdText
+    closed: int = Field(ge=0)
+
+
 BOT_EVENTS: tuple[type[DomainEvent], ...] = (
     BotStarted,
     BotPaused,
     BotResumed,
     BotStopped,
     FlattenRequested,
+    FlattenDone,
 )

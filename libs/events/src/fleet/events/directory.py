@@ -21,7 +21,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from fleet.events.bots import BOT_AGGREGATE, BotPaused, BotResumed, BotStarted, BotStopped
+from fleet.events.bots import (
+    BOT_AGGREGATE,
+    BotPaused,
+    BotResumed,
+    BotStarted,
+    BotStopped,
+    FlattenDone,
+    FlattenRequested,
+)
 from fleet.events.credentials import (
     CREDENTIAL_AGGREGATE,
     BingxEnvironment,
@@ -68,6 +76,8 @@ class UserView:
     credential_balance: Decimal = Decimal(0)  # as BingX reported it at the last verification
     credential_generation: int = 0  # +1 at every connect (a new API key may come with it)
     environment: BingxEnvironment = "live"  # which BingX the connected key belongs to
+    # flattens asked and not yet carried out: request event id -> symbol (None: all)
+    pending_flattens: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def running(self) -> bool:
@@ -81,8 +91,11 @@ class UserView:
             return set()
         return {(symbol, self.settings.timeframe) for symbol in self.settings.symbols}
 
-    def apply(self, event: DomainEvent, at: datetime | None = None) -> None:
-        """Fold one user, credential or bot event (stored at ``at``) into this view."""
+    def apply(
+        self, event: DomainEvent, at: datetime | None = None, event_id: str | None = None
+    ) -> None:
+        """Fold one user, credential or bot event (stored at ``at`` with id ``event_id``,
+        which names a flatten request until its ``FlattenDone``) into this view."""
         if isinstance(event, UserCreated | UserRoleChanged):
             self.role = event.role
         elif isinstance(event, UserActivated | UserDeactivated | UserDeleted):
@@ -98,8 +111,21 @@ class UserView:
             self.credential = "failed"
         elif isinstance(event, CredentialDisconnected):
             self.credential = "none"
+        elif isinstance(event, FlattenRequested | FlattenDone):
+            self._apply_flatten(event, event_id)
         else:
             self._apply_bot(event, at)
+            if isinstance(event, BotStopped) and event.flatten:
+                self._apply_flatten(event, event_id)
+
+    def _apply_flatten(
+        self, event: FlattenRequested | FlattenDone | BotStopped, event_id: str | None
+    ) -> None:
+        if isinstance(event, FlattenDone):
+            self.pending_flattens.pop(event.request_id, None)
+        elif event_id is not None:  # a fold without ids (a test's) tracks no requests
+            symbol = event.symbol if isinstance(event, FlattenRequested) else None
+            self.pending_flattens[event_id] = symbol
 
     def _apply_bot(self, event: DomainEvent, at: datetime | None) -> None:
         if isinstance(event, BotStarted):
@@ -138,12 +164,18 @@ class Directory:
             view = self.users[user_id] = UserView(user_id)
         return view
 
-    def apply(self, user_id: str, event: DomainEvent, at: datetime | None = None) -> None:
+    def apply(
+        self,
+        user_id: str,
+        event: DomainEvent,
+        at: datetime | None = None,
+        event_id: str | None = None,
+    ) -> None:
         """Apply a user/cred/bot event of ``user_id`` and keep the follower index current."""
         view = self.view(user_id)
         for stream in view.streams:
             self._followers[stream].discard(user_id)
-        view.apply(event, at)
+        view.apply(event, at, event_id)
         for stream in view.streams:
             self._followers[stream].add(user_id)
 
@@ -155,6 +187,10 @@ class Directory:
     def running(self) -> list[UserView]:
         """Every user whose bot is active or paused."""
         return [view for view in self.users.values() if view.running]
+
+    def flattens_pending(self) -> list[UserView]:
+        """Every user with a flatten asked and not yet carried out (running or not)."""
+        return [view for view in self.users.values() if view.pending_flattens]
 
     @property
     def streams(self) -> set[Stream]:

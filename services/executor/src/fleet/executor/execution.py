@@ -318,9 +318,10 @@ class Execution:
         if not all(done):
             raise _NotConfigured
 
-    async def flatten(self, trader: Trader, request_id: str, symbol: str | None = None) -> None:
+    async def flatten(self, trader: Trader, request_id: str, symbol: str | None = None) -> int:
         """Close every open trade of the user, or those in ``symbol`` (idempotent per
-        request); the exit path every close takes (reduce-only market orders)."""
+        request); the exit path every close takes (reduce-only market orders). Returns how
+        many closing orders this call carried out."""
         async with trader.lock:
             trades = [
                 trade
@@ -330,10 +331,11 @@ class Execution:
             intents = [_flatten_intent(request_id, trader, trade) for trade in trades]
             fresh = [i for i in intents if trader.account.intend(i)]
             if not fresh:
-                return
+                return 0
             await trader.save(causation_id=EventId(request_id))
             for intent in fresh:
                 await self._carry_out(trader, intent, {})
+            return len(fresh)
 
     async def resolve_open(self, trader: Trader) -> int:
         """Settle every intent without an outcome; returns how many stay open."""

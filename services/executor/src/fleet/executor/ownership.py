@@ -44,6 +44,7 @@ class Ownership:
         self.owned: set[int] = set()
         self.traders: dict[str, Trader] = {}
         self.on_gained: Gained | None = None
+        self.on_pending: Callable[[list[UserView]], Awaitable[None]] | None = None
 
     def partition(self, user_id: str) -> int:
         return partition_of(user_id, self.partitions)
@@ -59,6 +60,9 @@ class Ownership:
     async def gain(self, partitions: set[int]) -> None:
         self.owned |= partitions
         metrics.OWNED_PARTITIONS.set(len(self.owned))
+        if self.on_pending is not None:  # flattens asked while nobody owned these users
+            pending = self.directory.flattens_pending()
+            await self.on_pending([v for v in pending if self.partition(v.user_id) in partitions])
         views = [v for v in self.directory.running() if self.partition(v.user_id) in partitions]
         await self.add(views)
 

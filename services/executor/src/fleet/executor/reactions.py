@@ -10,7 +10,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fleet.events import ActorId, AggregateId, DomainEvent, Envelope
-from fleet.events.bots import BotPaused, BotResumed, BotStarted, BotStopped, FlattenRequested
+from fleet.events.bots import (
+    BotPaused,
+    BotResumed,
+    BotStarted,
+    BotStopped,
+    FlattenDone,
+    FlattenRequested,
+)
 from fleet.events.credentials import (
     CredentialApiKeyRewrapped,
     CredentialConnected,
@@ -63,6 +70,7 @@ class Reactions:
         self.execution = execution
         self.bots = bots
         self._queues: dict[str, asyncio.Task[None]] = {}
+        self._flattened: set[str] = set()  # requests this process carried out
 
     def on_event(self, envelope: Envelope, event: DomainEvent) -> None:
         """Queue the owner's reaction to ``event`` (nothing when another process owns it)."""
@@ -133,17 +141,44 @@ class Reactions:
     async def _flatten_or_drop(
         self, user_id: str, envelope: Envelope, event: BotStopped | FlattenRequested
     ) -> None:
-        flatten = isinstance(event, FlattenRequested) or event.flatten
-        trader = self.ownership.traders.get(user_id)
-        if flatten:
-            if trader is None:
-                view = self.ownership.directory.view(user_id)
-                trader = await self.ownership.factory.load(view)
-            await self.execution.reconcile(trader)  # close what BingX really holds
+        if isinstance(event, FlattenRequested) or event.flatten:
             symbol = event.symbol if isinstance(event, FlattenRequested) else None
-            await self.execution.flatten(trader, envelope.id, symbol)
+            await self._flatten(user_id, envelope.id, symbol)
         if isinstance(event, BotStopped):
             self.ownership.drop(user_id)
+
+    async def _flatten(self, user_id: str, request_id: str, symbol: str | None) -> None:
+        """Carry out one flatten request, then say so in the bot's log (``FlattenDone``):
+        until then, whoever owns the user next carries it out (see :meth:`pending`)."""
+        if request_id in self._flattened:
+            return
+        trader = self.ownership.traders.get(user_id)
+        if trader is None:
+            trader = await self.ownership.factory.load(self.ownership.directory.view(user_id))
+        await self.execution.reconcile(trader)  # close what BingX really holds
+        closed = await self.execution.flatten(trader, request_id, symbol)
+        await self._bot(user_id, lambda b: b.flatten_done(request_id, closed))
+        self._flattened.add(request_id)
+
+    async def pending(self, views: list[UserView]) -> None:
+        """Carry out the flattens these users asked for that nobody carried out (their
+        owner stopped or died first): a taken-over user's first work, before it trades.
+        Idempotent: a flatten's orders are named after its request, so one the dead owner
+        had already sent is settled, never sent twice."""
+
+        async def one(view: UserView) -> None:
+            for request_id, symbol in list(view.pending_flattens.items()):
+                try:
+                    await self._flatten(view.user_id, request_id, symbol)
+                except Exception:
+                    count_unexpected("executor.pending_flatten")
+                    get_logger().exception(
+                        "pending flatten not carried out", user=view.user_id, request=request_id
+                    )
+            if not view.running:
+                self.ownership.drop(view.user_id)
+
+        await asyncio.gather(*(one(view) for view in views))
 
     async def _bot(self, user_id: str, decide: Callable[[Bot], None]) -> None:
         await self.bots.execute(AggregateId(user_id), decide, actor=ActorId("system"))
@@ -165,6 +200,7 @@ IGNORED: frozenset[type[DomainEvent]] = frozenset(
     {
         # the directory folds them; the owner's traders read the directory's view
         TradingSettingsChanged,
+        FlattenDone,
         BotPaused,
         BotResumed,
         UserActivated,

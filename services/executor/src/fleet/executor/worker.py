@@ -85,6 +85,7 @@ class ExecutorWorker:
         self.fanout = Fanout(self.execution, self.ownership, settings.fanout_concurrency)
         self.ownership.on_gained = self.fanout.replay_for
         self.reactions = Reactions(self.ownership, self.execution, bots)
+        self.ownership.on_pending = self.reactions.pending
         self._deps = ExecutorDeps(store, bots, self.directory)
         self.partitions = PartitionManager(
             await js.key_value(LEASE_BUCKET),
@@ -133,7 +134,7 @@ class ExecutorWorker:
         start = self._directory_position + 1
         async for stored in self.store.subscribe(subjects=subjects, from_sequence=start):
             envelope, event = stored.envelope, stored.event
-            self.directory.apply(envelope.aggregate.id, event, envelope.occurred_at)
+            self.directory.apply(envelope.aggregate.id, event, envelope.occurred_at, envelope.id)
             self._directory_position = envelope.sequence or self._directory_position
             if self.directory_caught_up.is_set():
                 self.reactions.on_event(envelope, event)

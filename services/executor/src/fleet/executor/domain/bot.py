@@ -17,6 +17,7 @@ from fleet.events.bots import (
     BotResumed,
     BotStarted,
     BotStopped,
+    FlattenDone,
     FlattenRequested,
 )
 from fleet.events.directory import BotStatus
@@ -90,6 +91,10 @@ class Bot(Aggregate):
         """Ask the owning executor to close every open position of this trader (or only
         the one in ``symbol``)."""
         self.record(FlattenRequested(reason=reason, by=by, symbol=symbol))
+
+    def flatten_done(self, request_id: str, closed: int) -> None:
+        """The owner carried out the flatten ``request_id`` (closing ``closed`` trades)."""
+        self.record(FlattenDone(request_id=request_id, closed=closed))
 
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, BotStarted):
