@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import psycopg
 import pytest
 
+from fleet.events import AggregateId, AggregateRef
+from fleet.events.auth_commands import UpdateTradingSettings
 from fleet.events.bots import BotStarted
 from fleet.events.trading import AccountValued, FundingPaid, PositionClosed, PositionOpened
 from fleet.events.users import TradingSettings
@@ -386,3 +388,19 @@ async def test_equity_history_statistics_and_candles(stack: "Stack", admin: "Ses
     assert (await trader.get("/api/market/candles", params=untracked)).json()["candles"] == []
     for bad in ({"symbol": "BTC-USDT", "timeframe": "7m"}, {**query, "limit": 0}):
         assert (await trader.get("/api/market/candles", params=bad)).status_code == 422
+
+
+async def test_a_reply_carries_the_sequence_it_wrote_and_nothing_when_refused(
+    stack: "Stack", admin: "Session"
+) -> None:
+    trader = await stack.new_session(admin, "trader")
+    changed = await stack.ask(
+        UpdateTradingSettings(user_id=trader.user_id, changes={"max_positions": 3})
+    )
+    assert changed["ok"], changed
+    user = AggregateRef(type="user", id=AggregateId(trader.user_id))
+    assert changed["sequence"] == await stack.store.version(user)  # its own event, exactly
+    refused = await stack.ask(
+        UpdateTradingSettings(user_id=trader.user_id, changes={"max_positions": 0})
+    )
+    assert not refused["ok"] and "sequence" not in refused

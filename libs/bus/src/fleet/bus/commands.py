@@ -2,7 +2,9 @@
 
 The service gives, per command type, a coroutine that turns the raw body into a
 :class:`Reply` (typed, or the untyped :class:`CommandReply`); this module subscribes it on
-``cmd.<service>.<name>`` in a queue group and replies the JSON. Decoding is the service's
+``cmd.<service>.<name>`` in a queue group and replies the JSON, with ``sequence``: the
+last stream sequence the handling appended, when it appended anything
+(:mod:`fleet.events.written`). Decoding is the service's
 (so a body carrying a secret is never echoed by a framework's validation log);
 :func:`malformed` is the reply for a body that does not fit the command.
 """
@@ -17,6 +19,7 @@ from faststream.nats.annotations import NatsMessage
 from pydantic import ValidationError
 
 from fleet.events.commands import Command, CommandReply, Reply, command_subject
+from fleet.events.written import tracking_writes
 
 CommandT = TypeVar("CommandT", bound=Command)
 Answer = Callable[[bytes], Awaitable[Reply[Any]]]
@@ -33,8 +36,12 @@ def route(
     """Answer ``command_type`` on its subject with ``answer(body)`` (``workers`` at once)."""
 
     async def on_command(message: NatsMessage) -> dict[str, Any]:
-        reply = await answer(message.body)
+        with tracking_writes() as written:
+            reply = await answer(message.body)
         result: dict[str, Any] = reply.model_dump(mode="json")
+        result.pop("sequence", None)
+        if written.sequence:  # where the caller's read models have what this wrote
+            result["sequence"] = written.sequence
         return result
 
     broker.subscriber(command_subject(command_type), queue=queue, max_workers=workers)(on_command)

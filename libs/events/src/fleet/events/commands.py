@@ -132,9 +132,11 @@ class Reply(BaseModel, Generic[PayloadT]):
 
 
 class CommandReply(Reply[dict[str, Any]]):
-    """The untyped view of any reply: ``data`` is the JSON object as sent."""
+    """The untyped view of any reply: ``data`` is the JSON object as sent, ``sequence``
+    the last stream sequence the command appended (absent when it appended nothing)."""
 
     data: dict[str, Any] = Field(default_factory=dict)
+    sequence: int | None = None
 
     @classmethod
     def success(cls, **data: Any) -> CommandReply:

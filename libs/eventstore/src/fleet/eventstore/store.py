@@ -27,6 +27,7 @@ from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from fleet.events import AggregateRef, DomainEvent, Envelope, EventRegistry, aggregate_subject
 from fleet.events.subjects import all_events_subject
+from fleet.events.written import note_written
 from fleet.eventstore.errors import AppendRejected, ConcurrencyError, EventStoreError
 from fleet.eventstore.publish import (
     ERR_BATCH_DUPLICATE_MSG_ID,
@@ -164,7 +165,9 @@ class EventStore:
             outcome = await _while_electing(publish)
         except _StillElecting as exc:
             outcome = exc.outcome  # settled below like any other refusal
-        return await self._settle(aggregate, envelopes, expected_version, outcome)
+        stored = await self._settle(aggregate, envelopes, expected_version, outcome)
+        note_written(stored[-1].sequence)  # the reply of the command doing this says so
+        return stored
 
     async def _settle(
         self,

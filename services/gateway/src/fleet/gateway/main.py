@@ -58,6 +58,7 @@ from fleet.gateway.sessions import SessionPolicy, SessionStore
 from fleet.gateway.settings import GatewaySettings
 from fleet.gateway.web import install_web_ui
 from fleet.gateway.write_limits import WriteLimiter
+from fleet.gateway.written_scope import WrittenScope
 from fleet.obs import configure_logging, count_unexpected, get_logger, settle_collector
 from fleet.projections.meta import migrate
 from fleet.projections.personal_keys import PersonalKeys
@@ -136,7 +137,9 @@ def create_app(settings: GatewaySettings, *, overrides: Overrides | None = None)
 
 def _install_middleware(app: FastAPI, settings: GatewaySettings) -> None:
     # the last added runs first: headers on every answer, then the Host check, then the
-    # body limit, before anything is routed or parsed
+    # body limit, before anything is routed or parsed; the innermost opens the request's
+    # read-your-writes scope
+    app.add_middleware(WrittenScope)
     app.add_middleware(RequestMetrics)
     app.add_middleware(BodyLimit, max_bytes=settings.http_max_body_bytes)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.served_hosts())

@@ -12,6 +12,7 @@ from nats.aio.client import Client
 from pydantic import ValidationError
 
 from fleet.events.commands import Command, CommandReply, command_subject
+from fleet.events.written import note_written
 
 SERVICE_NAMES = {"auth": "auth service", "vault": "vault service", "executor": "executor"}
 
@@ -40,6 +41,8 @@ class CommandBus:
         except nats.errors.ConnectionClosedError:
             return CommandReply.failure("unavailable", "the gateway lost its NATS connection")
         try:
-            return CommandReply.model_validate_json(answer.data)
+            reply = CommandReply.model_validate_json(answer.data)
         except ValidationError:
             return CommandReply.failure("unavailable", f"the {service} gave an unreadable answer")
+        note_written(reply.sequence)  # the request's read-your-writes wait goes this far
+        return reply

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 
 from fleet.events.audit import AuditOutcome, AuditRecorded
 from fleet.events.commands import Command, CommandReply
+from fleet.events.written import written_through
 from fleet.gateway.deps import Access, Services, app_services
 from fleet.gateway.errors import check
 from fleet.gateway.schemas.base import ERROR_RESPONSES
@@ -41,11 +42,15 @@ async def send(
 
 
 async def settle(services: Services, *read_models: str, sequence: int | None = None) -> None:
-    """Read your writes: wait (bounded) until ``read_models`` have applied what the log
-    holds now, so the next read shows the change. Past the bound the answer goes out
-    anyway and the change appears a moment later."""
+    """Read your writes: wait (bounded) until ``read_models`` have applied what this
+    request wrote (``sequence``, else the highest sequence its commands' replies and its
+    own appends carried), so the next read shows the change — not the end of the whole
+    log, which other users keep moving. When nothing says how far (no scope, nothing
+    written), what the log holds now. Past the bound the answer goes out anyway and the
+    change appears a moment later."""
+    target = sequence or written_through() or None
     await services.read_models.caught_up(
-        read_models, sequence, timeout=services.settings.read_your_writes_s
+        read_models, target, timeout=services.settings.read_your_writes_s
     )
 
 

@@ -1,0 +1,187 @@
+"""Run every benchmark and write ``bench/REPORT.md``: the machine, the date, the commit,
+and each benchmark's figures with the goal and baseline it prints beside them.
+
+Each benchmark runs as its own process (its own servers on free ports, nothing shared),
+one after another, so they never compete for the two cores. Its whole output goes into
+the report, and every line that names a goal, a baseline or a share of one is gathered
+at the top, so the figures and their goals read at a glance.
+
+    .venv/bin/python -m bench.report                 # every benchmark, the usual sizes
+    .venv/bin/python -m bench.report --quick         # smaller sizes (a smoke run)
+    .venv/bin/python -m bench.report --only eventstore,fanout
+
+A benchmark that fails or runs past its time limit is reported as such (with the tail of
+its output); the others still run. Exit code: 0, or 1 if any benchmark failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORT = ROOT / "bench" / "REPORT.md"
+# a line that carries a figure's goal, its baseline or its share of one
+_FIGURE = re.compile(r"goal|baseline|of raw|of the raw|of the per-IP cap|->", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Bench:
+    """One benchmark: its module and its arguments (usual and quick)."""
+
+    name: str
+    module: str
+    args: tuple[str, ...]
+    quick: tuple[str, ...]
+    limit_s: int
+
+
+BENCHES = (
+    Bench("eventstore", "bench.eventstore", (), ("--events", "20000"), 1800),
+    Bench(
+        "fanout",
+        "bench.fanout",
+        ("--users", "1000", "--signals", "8", "--fills", "stream"),
+        ("--users", "100", "--signals", "4", "--parts", "1"),
+        3600,
+    ),
+    Bench("gateway", "bench.gateway", (), ("--sessions", "50", "--seconds", "5"), 1800),
+    Bench("vault", "bench.vault", (), ("--seconds", "3"), 1200),
+    Bench("strategy", "bench.strategy", (), ("--symbols", "50", "--seconds", "3"), 1200),
+    Bench("bingx_sim", "bench.bingx_sim", (), ("--orders", "2000"), 1200),
+    Bench("nats_cluster", "bench.nats_cluster", (), ("--events", "1000"), 1200),
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    bench: Bench
+    output: str
+    seconds: float
+    failed: str | None  # why, when it failed
+
+
+def machine() -> list[str]:
+    """What the figures were measured on."""
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        total_kb = int(meminfo.read_text().split("\n", 1)[0].split()[1])
+        memory = f", {total_kb / 1024 / 1024:.1f} GiB"
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [
+            ln.split(":", 1)[1].strip()
+            for ln in cpuinfo.read_text().splitlines()
+            if ln.startswith("model name")
+        ]
+        cpu = names[0] if names else cpu
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    return [
+        f"- machine: {os.cpu_count()} cores ({cpu}){memory}; load average at start {load:.2f}",
+        f"- system: {platform.platform()}; Python {platform.python_version()}",
+    ]
+
+
+def commit() -> str:
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            check=False,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+    except OSError:
+        return "unknown"
+    return found.stdout.strip() or "unknown"
+
+
+def run(bench: Bench, quick: bool) -> Outcome:
+    args = bench.quick if quick else bench.args
+    command = [sys.executable, "-m", bench.module, *args]
+    print(f"== {bench.name}: {' '.join(command[1:])}", flush=True)
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=bench.limit_s
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        return Outcome(bench, out, time.monotonic() - started, f"over {bench.limit_s} s")
+    elapsed = time.monotonic() - started
+    output = done.stdout
+    print(output, flush=True)
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+        return Outcome(bench, output + "\n" + tail, elapsed, f"exit code {done.returncode}")
+    return Outcome(bench, output, elapsed, None)
+
+
+def render(outcomes: list[Outcome], quick: bool) -> str:
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Benchmark report",
+        "",
+        f"Written by `bench/report.py` on {now} at commit `{commit()}`"
+        + (" (quick sizes: a smoke run, not figures to quote)" if quick else "")
+        + ". Every benchmark ran alone, one after another.",
+        "",
+        *machine(),
+        "",
+        "## Figures with their goals and baselines",
+        "",
+    ]
+    for outcome in outcomes:
+        status = f"FAILED ({outcome.failed})" if outcome.failed else f"{outcome.seconds:.0f} s"
+        lines.append(f"**{outcome.bench.name}** ({status})")
+        lines.append("")
+        figures = [ln.strip() for ln in outcome.output.splitlines() if _FIGURE.search(ln)]
+        lines.extend(f"- `{figure}`" for figure in figures or ["(no goal line printed)"])
+        lines.append("")
+    lines += ["## Full output", ""]
+    for outcome in outcomes:
+        args = outcome.bench.quick if quick else outcome.bench.args
+        lines += [
+            f"### {outcome.bench.name}",
+            "",
+            f"`python -m {outcome.bench.module} {' '.join(args)}`".replace(" `", "`"),
+            "",
+            "```",
+            outcome.output.rstrip(),
+            "```",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    parser.add_argument("--only", default="", help="comma-separated benchmark names")
+    parser.add_argument("--output", type=Path, default=REPORT)
+    options = parser.parse_args()
+    names = {n.strip() for n in options.only.split(",") if n.strip()}
+    unknown = names - {b.name for b in BENCHES}
+    if unknown:
+        known = ", ".join(b.name for b in BENCHES)
+        print(f"unknown benchmark(s): {', '.join(sorted(unknown))} (known: {known})")
+        return 2
+    chosen = [b for b in BENCHES if not names or b.name in names]
+    outcomes = [run(bench, options.quick) for bench in chosen]
+    options.output.write_text(render(outcomes, options.quick))
+    print(f"written: {options.output}")
+    return 1 if any(o.failed for o in outcomes) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
