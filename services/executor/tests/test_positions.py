@@ -1,7 +1,7 @@
 """Trades from fills and from what BingX reports."""
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -269,3 +269,46 @@ def test_fill_rows_without_side_count_unless_they_are_fleet_s_own() -> None:
     ]
     closed = vanished(trade, fills, NOW)
     assert closed.reason == "stop-loss on BingX" and closed.exit_price == Decimal("90.1")
+
+
+def _valued_at(account: TradingAccount, equity: str, unrealised: str, at: datetime) -> bool:
+    """Poll once with these figures; True when a valuation was recorded (and apply it)."""
+    balance = ExchangeBalance(Decimal(1000), Decimal(equity), Decimal(500), Decimal(unrealised))
+    events = [
+        e for e in reconcile(account, ExchangeView([], balance, at)) if isinstance(e, AccountValued)
+    ]
+    for event in events:
+        account.apply(event)
+    return bool(events)
+
+
+@pytest.mark.parametrize(
+    ("equity", "unrealised", "after", "recorded"),
+    [
+        ("1000.50", "0.50", timedelta(seconds=30), False),  # 0.05 %, same sign, 30 s: a poll
+        ("1001.50", "1.50", timedelta(seconds=30), True),  # 0.15 % moved
+        ("999.90", "-0.10", timedelta(seconds=30), True),  # unrealised PnL changed sign
+        ("1000.50", "0.50", timedelta(minutes=5), True),  # the coarse interval passed
+        ("1000.10", "0.10", timedelta(minutes=10), False),  # nothing changed at all
+    ],
+)
+def test_a_valuation_is_recorded_on_a_meaningful_change_or_the_coarse_interval_not_every_poll(
+    equity: str, unrealised: str, after: timedelta, recorded: bool
+) -> None:
+    start = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    account = TradingAccount(AggregateId("u1"))
+    assert _valued_at(account, "1000.10", "0.10", start)  # the first of the day: recorded
+    assert _valued_at(account, equity, unrealised, start + after) is recorded
+
+
+def test_a_day_of_30_s_polls_with_a_drifting_position_records_a_few_valuations_not_2880() -> None:
+    start = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
+    account = TradingAccount(AggregateId("u1"))
+    recorded = 0
+    for poll in range(2880):  # equity wanders +-0.03 % around 1000, pnl stays positive
+        drift = Decimal((poll * 7919) % 61 - 30) / 100
+        recorded += _valued_at(
+            account, str(1010 + drift), str(10 + drift), start + poll * timedelta(seconds=30)
+        )
+    assert recorded <= 24 * 12 + 1  # at most one per 5 minutes
+    assert account.valuation.equity >= Decimal("1009.6")

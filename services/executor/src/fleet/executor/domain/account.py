@@ -118,11 +118,22 @@ class Valuation:
     peak: Decimal = Decimal(0)
     day: date | None = None
     day_start: Decimal = Decimal(0)
+    at: datetime | None = None  # when the last valuation was taken
+    unrealised: Decimal = Decimal(0)
 
     def valued(self, event: AccountValued) -> Valuation:
         day = event.valued_at.date()
         day_start = self.day_start if day == self.day else event.equity
-        return Valuation(event.balance, event.equity, max(self.peak, event.equity), day, day_start)
+        peak = max(self.peak, event.equity)
+        return Valuation(
+            event.balance,
+            event.equity,
+            peak,
+            day,
+            day_start,
+            event.valued_at,
+            event.unrealised_pnl,
+        )
 
 
 class TradingAccount(Aggregate):
