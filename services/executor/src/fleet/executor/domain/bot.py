@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from fleet.events import AggregateId, DomainEvent
 from fleet.events.aggregate import Aggregate
@@ -90,6 +91,19 @@ class Bot(Aggregate):
         """Ask the owning executor to close every open position of this trader (or only
         the one in ``symbol``)."""
         self.record(FlattenRequested(reason=reason, by=by, symbol=symbol))
+
+    snapshot_schema = 1  # raise when the state below changes shape
+
+    def snapshot_state(self) -> Any:
+        return {"status": self.status, "session": self.session_id, "reason": self.pause_reason}
+
+    def restore_state(self, state: Any) -> None:
+        status = state["status"]
+        if status not in ("stopped", "active", "paused"):
+            raise ValueError(f"unknown bot status {status!r}")
+        session = state["session"]
+        self.status, self.pause_reason = status, str(state["reason"])
+        self.session_id = None if session is None else str(session)
 
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, BotStarted):
