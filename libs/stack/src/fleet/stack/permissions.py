@@ -165,7 +165,7 @@ def table() -> tuple[Row, ...]:
                 Entry(SECURITY_AGGREGATE, "refused-login tallies and the log-budget alarm"),
             ),
             serves=_cmds("auth", "the auth commands the gateway and the admin CLI send"),
-            kv=(QUARANTINE, Entry(SNAPSHOT_BUCKET, "snapshots of its users (load the tail only)")),
+            kv=(QUARANTINE,),
         ),
         Row(
             "vault",
