@@ -66,12 +66,23 @@ class Repository(Generic[AggregateT]):
                 aggregate.unsnapshotted = len(stored)
                 return aggregate
             _log.warning("snapshot of %s is ahead of the log: replayed", aggregate.ref)
-            aggregate = self._factory(aggregate_id)
+        aggregate = self._factory(aggregate_id)  # never one a failed restore half-changed
         stored, version = await self._store.load_stored(aggregate.ref)
         for item in stored:
             aggregate.apply(event_read_by(self._registry, self._store, item))
         aggregate.version = version
         aggregate.unsnapshotted = len(stored)
+        return aggregate
+
+    async def restored(self, aggregate_id: AggregateId) -> AggregateT:
+        """The aggregate as its snapshot holds it, ``version`` = the sequence the snapshot
+        covers (a fresh one, version 0, without a usable snapshot): for a reader that
+        folds the events after it itself, e.g. one scan of many aggregates' subjects."""
+        aggregate = self._factory(aggregate_id)
+        snapshot = await self._snapshot_of(aggregate)
+        if snapshot is None:
+            return self._factory(aggregate_id)
+        aggregate.version = snapshot.version
         return aggregate
 
     async def _snapshot_of(self, aggregate: AggregateT) -> Snapshot | None:
