@@ -21,6 +21,7 @@ from fleet.eventstore import (
     ensure_stream,
 )
 from fleet.eventstore.publish import headers_for
+from fleet.eventstore.snapshots import KvSnapshots, Snapshot, ensure_snapshot_bucket
 from fleet.testing.deposits import Deposited, registry
 
 pytestmark = pytest.mark.integration
@@ -253,3 +254,32 @@ async def test_a_reader_waits_out_a_consumer_being_placed_then_gives_up() -> Non
         never = _PlacedLate(refusals=store.UNAVAILABLE_ATTEMPTS, messages=["m2"])
         with pytest.raises(ServiceUnavailableError):
             await anext(store._fetch_forever(never))  # type: ignore[arg-type]
+
+
+class SnapshottedAccount(Account):
+    snapshot_schema = 1
+
+    def snapshot_state(self) -> Any:
+        return {"balance": self.balance}
+
+    def restore_state(self, state: Any) -> None:
+        self.balance = int(state["balance"])
+
+
+async def test_a_repository_keeps_snapshots_in_the_kv_bucket_and_loads_the_tail_after_one(
+    event_store: EventStore, nc: Client, namespace: str
+) -> None:
+    await ensure_snapshot_bucket(nc.jetstream())
+    snapshots = KvSnapshots(nc.jetstream())
+    repo = Repository(
+        event_store, registry, SnapshottedAccount, snapshots=snapshots, snapshot_every=3
+    )
+    account_id = AggregateId(namespace)
+    for amount in (1, 2, 3, 4):
+        await repo.execute(account_id, lambda acc, n=amount: acc.deposit(n))  # type: ignore[misc]
+    stored = await snapshots.get(AggregateRef(type="account", id=account_id))
+    snapshot = Snapshot.from_bytes(stored or b"")
+    assert snapshot is not None and snapshot.state == {"balance": 6}
+    loaded = await repo.load(account_id)
+    assert loaded.balance == 10 and loaded.unsnapshotted == 1
+    assert loaded.version == await event_store.version(loaded.ref) > snapshot.version

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -69,3 +70,34 @@ def test_a_flatten_names_its_symbol_and_one_without_closes_everything() -> None:
     # a request recorded before closing one symbol existed still means "every position"
     older = {"reason": "flatten requested by an admin", "by": "admin-1"}
     assert FlattenRequested.model_validate(older).symbol is None
+
+
+@pytest.mark.parametrize("steps", [0, 1, 2, 3, 4])
+def test_a_bots_snapshot_restores_the_state_its_history_folds_to(steps: int) -> None:
+    """Snapshot after ``steps`` decisions, then the rest as a tail: same state as all."""
+    decisions: list[Callable[[Bot], None]] = [
+        lambda b: b.start("s1", READY, "u1"),
+        lambda b: b.pause("too many losses", "system"),
+        lambda b: b.resume("u1"),
+        lambda b: b.stop("done", "u1", flatten=False),
+    ]
+    full = Bot(AggregateId("u1"))
+    for decide in decisions:
+        decide(full)
+    head = Bot(AggregateId("u1"))
+    for decide in decisions[:steps]:
+        decide(head)
+    resumed = Bot(AggregateId("u1"))
+    resumed.restore_state(head.snapshot_state())
+    for event in full.pending[steps:]:
+        resumed.apply(event)
+    assert (resumed.status, resumed.session_id, resumed.pause_reason) == (
+        full.status,
+        full.session_id,
+        full.pause_reason,
+    )
+
+
+def test_a_bot_snapshot_with_an_unknown_status_does_not_restore() -> None:
+    with pytest.raises(ValueError, match="unknown bot status"):
+        Bot(AggregateId("u1")).restore_state({"status": "dancing", "session": None, "reason": ""})

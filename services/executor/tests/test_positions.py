@@ -1,19 +1,22 @@
 """Trades from fills and from what BingX reports."""
 
+import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from fleet.events import AggregateId
+from fleet.events import AggregateId, DomainEvent
 from fleet.events.trading import (
     AccountValued,
+    FundingPaid,
     OrderAccepted,
     OrderFilled,
     OrderIntended,
     PositionChanged,
     PositionOpened,
+    SignalEvaluated,
 )
 from fleet.executor.domain.account import TradingAccount
 from fleet.executor.domain.ids import client_order_id
@@ -269,3 +272,112 @@ def test_fill_rows_without_side_count_unless_they_are_fleet_s_own() -> None:
     ]
     closed = vanished(trade, fills, NOW)
     assert closed.reason == "stop-loss on BingX" and closed.exit_price == Decimal("90.1")
+
+
+def _valued_at(account: TradingAccount, equity: str, unrealised: str, at: datetime) -> bool:
+    """Poll once with these figures; True when a valuation was recorded (and apply it)."""
+    balance = ExchangeBalance(Decimal(1000), Decimal(equity), Decimal(500), Decimal(unrealised))
+    events = [
+        e for e in reconcile(account, ExchangeView([], balance, at)) if isinstance(e, AccountValued)
+    ]
+    for event in events:
+        account.apply(event)
+    return bool(events)
+
+
+@pytest.mark.parametrize(
+    ("equity", "unrealised", "after", "recorded"),
+    [
+        ("1000.50", "0.50", timedelta(seconds=30), False),  # 0.05 %, same sign, 30 s: a poll
+        ("1001.50", "1.50", timedelta(seconds=30), True),  # 0.15 % moved
+        ("999.90", "-0.10", timedelta(seconds=30), True),  # unrealised PnL changed sign
+        ("1000.50", "0.50", timedelta(minutes=5), True),  # the coarse interval passed
+        ("1000.10", "0.10", timedelta(minutes=10), False),  # nothing changed at all
+    ],
+)
+def test_a_valuation_is_recorded_on_a_meaningful_change_or_the_coarse_interval_not_every_poll(
+    equity: str, unrealised: str, after: timedelta, recorded: bool
+) -> None:
+    start = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    account = TradingAccount(AggregateId("u1"))
+    assert _valued_at(account, "1000.10", "0.10", start)  # the first of the day: recorded
+    assert _valued_at(account, equity, unrealised, start + after) is recorded
+
+
+def test_a_day_of_30_s_polls_with_a_drifting_position_records_a_few_valuations_not_2880() -> None:
+    start = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
+    account = TradingAccount(AggregateId("u1"))
+    recorded = 0
+    for poll in range(2880):  # equity wanders +-0.03 % around 1000, pnl stays positive
+        drift = Decimal((poll * 7919) % 61 - 30) / 100
+        recorded += _valued_at(
+            account, str(1010 + drift), str(10 + drift), start + poll * timedelta(seconds=30)
+        )
+    assert recorded <= 24 * 12 + 1  # at most one per 5 minutes
+    assert account.valuation.equity >= Decimal("1009.6")
+
+
+def _an_accounts_history() -> list[DomainEvent]:
+    """Decisions, an entry filled in two parts, a valuation, funding, a manual change,
+    an exit filled: what one trader's account folds (the events, in order)."""
+    account, events = TradingAccount(AggregateId("u1")), []
+    entry, exit_ = order("entry", "BUY"), order("exit", "SELL")
+
+    def keep(event: DomainEvent | None) -> None:
+        if event is not None:
+            account.apply(event)
+            events.append(event)
+
+    keep(
+        SignalEvaluated(
+            signal_id="s1",
+            symbol="BTC-USDT",
+            decision="entry",
+            code="accepted",
+            reason="entry: up cross",
+            numbers={"adx": "30"},
+            intents=(entry,),
+        )
+    )
+    keep(OrderAccepted(client_order_id=entry.client_order_id, exchange_order_id="1", status="NEW"))
+    keep(fill_from(account, streamed(entry, "1", [("1", "100")])))
+    keep(fill_from(account, streamed(entry, "1", [("1", "100"), ("1", "102")])))
+    balance = ExchangeBalance(Decimal(1000), Decimal("1003.5"), Decimal(700), Decimal("3.5"))
+    for event in reconcile(account, ExchangeView([], balance, NOW)):
+        if isinstance(event, AccountValued):
+            keep(event)
+    keep(FundingPaid(funding_id="f1", amount=Decimal("-0.4"), paid_at=NOW, reported_by="query"))
+    keep(exit_)
+    keep(OrderAccepted(client_order_id=exit_.client_order_id, exchange_order_id="2", status="NEW"))
+    keep(fill_from(account, streamed(exit_, "2", [("2", "104")])))
+    return events
+
+
+@pytest.mark.parametrize("cut", range(len(_an_accounts_history()) + 1))
+def test_an_accounts_snapshot_and_its_tail_fold_to_the_state_of_the_whole_history(
+    cut: int,
+) -> None:
+    history = _an_accounts_history()
+    full, head = TradingAccount(AggregateId("u1")), TradingAccount(AggregateId("u1"))
+    for event in history:
+        full.apply(event)
+    for event in history[:cut]:
+        head.apply(event)
+    resumed = TradingAccount(AggregateId("u1"))
+    resumed.restore_state(json.loads(json.dumps(head.snapshot_state())))  # as stored
+    for event in history[cut:]:
+        resumed.apply(event)
+    assert resumed.snapshot_state() == full.snapshot_state()
+    assert resumed.trades == full.trades and resumed.orders == full.orders
+    assert resumed.evaluated("s1") and full.evaluated("s1")
+    assert resumed.funding == full.funding == Decimal("-0.4")
+    assert resumed.settled(exit_id := order("exit", "SELL").client_order_id) == full.settled(
+        exit_id
+    )
+
+
+def test_an_account_snapshot_of_another_shape_does_not_restore() -> None:
+    state = TradingAccount(AggregateId("u1")).snapshot_state()
+    del state["trades"]
+    with pytest.raises(ValueError, match="trades"):
+        TradingAccount(AggregateId("u1")).restore_state(state)

@@ -10,7 +10,7 @@ from fleet.events import AggregateId, AggregateRef, DomainEvent, wrap
 from fleet.events.bots import BOT_AGGREGATE, BotPaused, BotStarted, BotStopped
 from fleet.events.directory import Directory
 from fleet.events.users import USER_AGGREGATE, TradingSettings, TradingSettingsChanged
-from fleet.strategy.worker import DEMAND_TYPES
+from fleet.strategy.worker import DEMAND_AGGREGATES, DEMAND_TYPES
 
 pytestmark = pytest.mark.unit
 
@@ -19,6 +19,8 @@ AT_START = TradingSettings(trading_enabled=True, symbols=("BTC-USDT",), timefram
 
 def follow(demand: Directory, aggregate_type: str, event: DomainEvent) -> None:
     envelope = wrap(event, AggregateRef(type=aggregate_type, id=AggregateId("u1")))
+    if aggregate_type not in DEMAND_AGGREGATES:  # the worker's subject filter
+        return
     if envelope.type in DEMAND_TYPES:  # as the worker filters the log
         demand.apply(envelope.aggregate.id, event)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from fleet.events.envelope import AggregateId, AggregateRef, EventId
 from fleet.events.registry import DomainEvent
@@ -17,10 +17,16 @@ class Aggregate(ABC):
     in :meth:`apply`, so loading (replaying) and deciding share one code path."""
 
     aggregate_type: ClassVar[str]
+    # Snapshots (see fleet.eventstore.snapshots): 0 = this aggregate is never snapshotted.
+    # An aggregate that implements snapshot_state/restore_state sets it to 1 and raises it
+    # whenever the shape of its state changes: a snapshot of another schema is ignored
+    # (the aggregate is replayed from its first event), never misread.
+    snapshot_schema: ClassVar[int] = 0
 
     def __init__(self, aggregate_id: AggregateId) -> None:
         self.id = aggregate_id
         self.version = 0
+        self.unsnapshotted = 0  # events folded since its snapshot (or its first event)
         self._pending: list[DomainEvent] = []
         self._ref: AggregateRef | None = None
 
@@ -45,6 +51,14 @@ class Aggregate(ABC):
     def pending(self) -> tuple[DomainEvent, ...]:
         """Events recorded since the aggregate was loaded or saved."""
         return tuple(self._pending)
+
+    def snapshot_state(self) -> Any:
+        """The state as JSON-compatible data (only when :attr:`snapshot_schema` > 0)."""
+        raise NotImplementedError(f"{type(self).__name__} is not snapshotted")
+
+    def restore_state(self, state: Any) -> None:
+        """Take the state :meth:`snapshot_state` gave (raise on anything malformed)."""
+        raise NotImplementedError(f"{type(self).__name__} is not snapshotted")
 
     def mark_saved(self, version: int) -> None:
         """Forget pending events once stored; ``version`` is the new last sequence."""

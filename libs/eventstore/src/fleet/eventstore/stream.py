@@ -31,6 +31,7 @@ from nats.js.errors import NotFoundError
 
 from fleet.events.subjects import all_events_subject
 from fleet.eventstore.errors import StreamMisconfigured
+from fleet.eventstore.snapshots import ensure_snapshot_bucket
 
 DEFAULT_STREAM = "FLEET_EVENTS"
 DEFAULT_PREFIX = "ev"
@@ -142,8 +143,8 @@ def market_stream_config(replicas: int = 1) -> StreamConfig:
 
 
 async def ensure_platform(js: JetStreamContext, spec: StreamSpec) -> None:
-    """The domain stream, the market-data stream, the lease, budget, quarantine, notify and
-    charts buckets (admin only: services may not create streams)."""
+    """The domain stream, the market-data stream, the lease, budget, quarantine, snapshot,
+    notify and charts buckets (admin only: services may not create streams)."""
     await ensure_stream(js, spec)
     try:
         await js.stream_info(MARKET_STREAM)
@@ -162,6 +163,7 @@ async def ensure_platform(js: JetStreamContext, spec: StreamSpec) -> None:
             KeyValueConfig(bucket=BUDGET_BUCKET, ttl=BUDGET_TTL_S, replicas=spec.replicas)
         )
     await ensure_quarantine_bucket(js, spec.replicas)
+    await ensure_snapshot_bucket(js, spec.replicas)
     try:
         await js.key_value(NOTIFY_BUCKET)
     except NotFoundError:

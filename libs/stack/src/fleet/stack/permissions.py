@@ -34,6 +34,7 @@ from fleet.events.signals import SIGNAL_AGGREGATE
 from fleet.events.system_settings import SYSTEM_AGGREGATE
 from fleet.events.trading import ACCOUNT_AGGREGATE
 from fleet.events.users import ADMIN_ROSTER_AGGREGATE, USER_AGGREGATE, USERNAME_AGGREGATE
+from fleet.eventstore.snapshots import SNAPSHOT_BUCKET
 from fleet.eventstore.stream import (
     BUDGET_BUCKET,
     CHARTS_BUCKET,
@@ -205,6 +206,7 @@ def table() -> tuple[Row, ...]:
                 Entry(LEASE_BUCKET, "one owner per partition (a lease)"),
                 Entry(BUDGET_BUCKET, "shared BingX rate budgets per egress address"),
                 QUARANTINE,
+                Entry(SNAPSHOT_BUCKET, "snapshots of its bots and accounts (load the tail only)"),
             ),
         ),
         Row(

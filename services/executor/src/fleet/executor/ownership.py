@@ -23,6 +23,7 @@ from fleet.executor.execution import Execution
 from fleet.executor.traders import Trader, TraderFactory
 
 BULK_LOAD = 16  # above this many users, one pass over all account events beats one load each
+SNAPSHOT_READS = 32  # snapshot reads in flight while a bulk load restores accounts
 RESOLVE_CONCURRENCY = 32
 Gained = Callable[[list[Trader]], Awaitable[None]]
 
@@ -105,14 +106,30 @@ class Ownership:
         last = await self.store.last_sequence_of(subject)
         if last == 0:
             return accounts
-        async with contextlib.aclosing(self.store.subscribe(subject=subject)) as reader:
+        # each account from its snapshot (when it has one), then one scan from the oldest
+        # snapshot on, each account taking only the events after its own
+        gate = asyncio.Semaphore(SNAPSHOT_READS)
+
+        async def restored(user_id: str) -> TradingAccount:
+            async with gate:
+                return await self.factory.accounts.restored(AggregateId(user_id))
+
+        for snapshotted in await asyncio.gather(*(restored(u) for u in user_ids)):
+            accounts[snapshotted.id] = snapshotted
+        start = min(a.version for a in accounts.values()) + 1
+        if start > last:
+            return accounts
+        scan = self.store.subscribe(subject=subject, from_sequence=start)
+        async with contextlib.aclosing(scan) as reader:
             async for stored in reader:
                 envelope = stored.envelope
-                account = accounts.get(envelope.aggregate.id)
-                if account is not None:
-                    account.apply(stored.event)
-                    account.version = envelope.sequence or account.version
-                if (envelope.sequence or 0) >= last:
+                sequence = envelope.sequence or 0
+                found = accounts.get(envelope.aggregate.id)
+                if found is not None and sequence > found.version:
+                    found.apply(stored.event)
+                    found.version = sequence
+                    found.unsnapshotted += 1
+                if sequence >= last:
                     break
         return accounts
 

@@ -28,6 +28,12 @@ class ExecutorSettings(ServiceSettings):
         default_factory=_instance_id, pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Lease owner."
     )
     partitions: int = Field(default=16, ge=1, le=1024, description="Users hash to P partitions.")
+    snapshot_every: int = Field(
+        default=100,
+        ge=0,
+        description="Snapshot a bot or account (fleet_snapshots bucket) after this many "
+        "events since its last snapshot, so a load reads only the tail (0: never).",
+    )
     egress: list[str] = Field(
         default_factory=lambda: ["default"],
         description="Egress identities (name=address, an address, or a name); each owned "

@@ -22,6 +22,7 @@ from fleet.events.directory import USER_TYPES, Directory
 from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated
 from fleet.events.subjects import aggregate_type_subject
 from fleet.eventstore import EventStore, Repository, StreamSpec
+from fleet.eventstore.snapshots import KvSnapshots
 from fleet.eventstore.stream import BUDGET_BUCKET
 from fleet.executor.adapters.contracts import ContractBook
 from fleet.executor.adapters.egress import EgressIdentity, EgressPool
@@ -68,8 +69,12 @@ class ExecutorWorker:
         identities = [EgressIdentity.parse(text) for text in settings.egress]
         self.egress = EgressPool(identities, budgets, scope=settings.stream_name)
         self.market = BingxClient(Transport(settings.bingx_base_url, None))
-        bots = Repository(store, self.registry, Bot)
-        accounts = Repository(store, self.registry, TradingAccount)
+        snapshots = KvSnapshots(js) if settings.snapshot_every else None
+        every = max(settings.snapshot_every, 1)
+        bots = Repository(store, self.registry, Bot, snapshots=snapshots, snapshot_every=every)
+        accounts = Repository(
+            store, self.registry, TradingAccount, snapshots=snapshots, snapshot_every=every
+        )
         self.execution = Execution(
             ContractBook(self.market),
             self._auto_pause,

@@ -19,7 +19,10 @@ from nats.js.kv import KeyValue
 from fleet.bingx import BingxClient, Transport
 from fleet.bus.lease import LEASE_BUCKET, Lease, hold
 from fleet.bus.loops import supervise
+from fleet.events.bots import BOT_AGGREGATE
 from fleet.events.directory import Directory, Stream
+from fleet.events.subjects import aggregate_type_subject
+from fleet.events.users import USER_AGGREGATE
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.eventstore.stream import CHARTS_BUCKET, MARKET_PREFIX, chart_key
 from fleet.obs import count_unexpected, get_logger
@@ -28,6 +31,7 @@ from fleet.strategy.live import LiveStrategy
 from fleet.strategy.settings import StrategySettings
 
 DEMAND_TYPES = {"bot.started", "bot.stopped", "user.trading_settings_changed"}
+DEMAND_AGGREGATES = (BOT_AGGREGATE, USER_AGGREGATE)  # the aggregates DEMAND_TYPES belong to
 
 
 class StrategyWorker:
@@ -87,7 +91,9 @@ class StrategyWorker:
 
     async def _follow_demand(self) -> None:
         self.demand = Directory()  # (re)read from the start: a restart folds it afresh
-        async for stored in self.store.subscribe(from_sequence=1):
+        # only bots and users carry demand: never every event of the log (issue 22)
+        subjects = [aggregate_type_subject(self.store.spec.prefix, t) for t in DEMAND_AGGREGATES]
+        async for stored in self.store.subscribe(subjects=subjects, from_sequence=1):
             envelope = stored.envelope
             if envelope.type in DEMAND_TYPES:
                 self.demand.apply(envelope.aggregate.id, stored.event)

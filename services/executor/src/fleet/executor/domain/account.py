@@ -11,7 +11,9 @@ from collections import deque
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
+
+from pydantic import TypeAdapter
 
 from fleet.events import AggregateId, DomainEvent
 from fleet.events.aggregate import Aggregate
@@ -118,11 +120,22 @@ class Valuation:
     peak: Decimal = Decimal(0)
     day: date | None = None
     day_start: Decimal = Decimal(0)
+    at: datetime | None = None  # when the last valuation was taken
+    unrealised: Decimal = Decimal(0)
 
     def valued(self, event: AccountValued) -> Valuation:
         day = event.valued_at.date()
         day_start = self.day_start if day == self.day else event.equity
-        return Valuation(event.balance, event.equity, max(self.peak, event.equity), day, day_start)
+        peak = max(self.peak, event.equity)
+        return Valuation(
+            event.balance,
+            event.equity,
+            peak,
+            day,
+            day_start,
+            event.valued_at,
+            event.unrealised_pnl,
+        )
 
 
 class TradingAccount(Aggregate):
@@ -142,6 +155,41 @@ class TradingAccount(Aggregate):
         self._ended = _Recent(REMEMBERED_ORDERS)  # exchange order ids of ended orders
         self._fundings = _Recent(REMEMBERED_ORDERS)
         self.funding = Decimal(0)  # funding fees received (negative: paid) since the start
+
+    # -- snapshots (fleet.eventstore.snapshots) -----------------------------------------
+    snapshot_schema = 1  # raise whenever AccountSnapshot or what it holds changes shape
+
+    def snapshot_state(self) -> Any:
+        snapshot = AccountSnapshot(
+            intents=list(self.intents.values()),
+            done=self._done.ids(),
+            trades=list(self.trades.values()),
+            valuation=self.valuation,
+            configured=list(self.configured.values()),
+            signals=self._signals.ids(),
+            orders=list(self.orders.values()),
+            ended=self._ended.ids(),
+            fundings=self._fundings.ids(),
+            funding=self.funding,
+        )
+        return _SNAPSHOT.dump_python(snapshot, mode="json")
+
+    def restore_state(self, state: Any) -> None:
+        snapshot = _SNAPSHOT.validate_python(state)
+        self.intents = {i.client_order_id: i for i in snapshot.intents}
+        self.trades = {(t.symbol, t.direction): t for t in snapshot.trades}
+        self.valuation = snapshot.valuation
+        self.configured = {c.symbol: c for c in snapshot.configured}
+        self.orders = {o.intent.client_order_id: o for o in snapshot.orders}
+        self.funding = snapshot.funding
+        for recent, ids in (
+            (self._done, snapshot.done),
+            (self._signals, snapshot.signals),
+            (self._ended, snapshot.ended),
+            (self._fundings, snapshot.fundings),
+        ):
+            for item in ids:
+                recent.add(item)
 
     # -- what it knows ------------------------------------------------------------------
     @property
@@ -359,6 +407,25 @@ class TradingAccount(Aggregate):
                 )
 
 
+@dataclass(frozen=True)
+class AccountSnapshot:
+    """Everything a :class:`TradingAccount` knows, as its snapshot holds it."""
+
+    intents: list[OrderIntended]
+    done: list[str]
+    trades: list[OpenTrade]
+    valuation: Valuation
+    configured: list[ExchangeConfigured]
+    signals: list[str]
+    orders: list[LiveOrder]
+    ended: list[str]
+    fundings: list[str]
+    funding: Decimal
+
+
+_SNAPSHOT = TypeAdapter(AccountSnapshot)
+
+
 class _Recent:
     """The last ``size`` ids seen (membership in O(1), memory bounded)."""
 
@@ -369,6 +436,10 @@ class _Recent:
 
     def __contains__(self, item: object) -> bool:
         return item in self._ids
+
+    def ids(self) -> list[str]:
+        """Oldest first (a snapshot's order: adding them again keeps the same window)."""
+        return list(self._order)
 
     def add(self, item: str) -> None:
         if item in self._ids:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from fleet.events import AggregateId, DomainEvent
 from fleet.events.aggregate import Aggregate
@@ -95,6 +96,19 @@ class Bot(Aggregate):
     def flatten_done(self, request_id: str, closed: int) -> None:
         """The owner carried out the flatten ``request_id`` (closing ``closed`` trades)."""
         self.record(FlattenDone(request_id=request_id, closed=closed))
+
+    snapshot_schema = 1  # raise when the state below changes shape
+
+    def snapshot_state(self) -> Any:
+        return {"status": self.status, "session": self.session_id, "reason": self.pause_reason}
+
+    def restore_state(self, state: Any) -> None:
+        status = state["status"]
+        if status not in ("stopped", "active", "paused"):
+            raise ValueError(f"unknown bot status {status!r}")
+        session = state["session"]
+        self.status, self.pause_reason = status, str(state["reason"])
+        self.session_id = None if session is None else str(session)
 
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, BotStarted):

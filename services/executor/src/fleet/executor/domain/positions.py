@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -28,12 +28,23 @@ from fleet.events.trading import (
     PositionClosed,
     PositionOpened,
 )
-from fleet.executor.domain.account import Direction, LiveOrder, OpenTrade, TradingAccount
+from fleet.executor.domain.account import (
+    Direction,
+    LiveOrder,
+    OpenTrade,
+    TradingAccount,
+    Valuation,
+)
 from fleet.executor.domain.ids import is_fleet_order
 from fleet.executor.domain.stops import CROSSED_LEG, REST_LEG
 from fleet.executor.ports import ExchangeBalance, ExchangeFill, ExchangePosition, OrderReport
 
 MATERIAL_CHANGE = Decimal("0.01")  # USDT: a valuation closer than this is not recorded
+# A valuation is appended when equity moved by this fraction, unrealised PnL changed sign,
+# the balance changed, a new day began, or VALUATION_INTERVAL passed with any change: not
+# on every 30 s poll (issue 22: those were most of the log's bytes while a position is open).
+EQUITY_MOVE = Decimal("0.001")
+VALUATION_INTERVAL = timedelta(minutes=5)
 STOP_TOLERANCE = Decimal("0.005")  # a close within 0.5 % of the stop was the stop-loss
 
 
@@ -331,11 +342,25 @@ def _changed(trade: OpenTrade, position: ExchangePosition) -> PositionChanged:
     )
 
 
+def _worth_recording(last: Valuation, balance: ExchangeBalance, now: datetime) -> bool:
+    """Whether this poll's figures are a meaningful change from the last recorded ones."""
+    if last.day != now.date() or abs(balance.balance - last.balance) >= MATERIAL_CHANGE:
+        return True
+    change = abs(balance.equity - last.equity)
+    if change < MATERIAL_CHANGE:
+        return False
+    if last.equity == 0 or change >= abs(last.equity) * EQUITY_MOVE:
+        return True
+    if (balance.unrealised_pnl > 0) != (last.unrealised > 0) or (
+        (balance.unrealised_pnl < 0) != (last.unrealised < 0)
+    ):
+        return True
+    return last.at is None or now - last.at >= VALUATION_INTERVAL
+
+
 def _valuation(account: TradingAccount, seen: ExchangeView) -> AccountValued | None:
     balance, last = seen.balance, account.valuation
-    new_day = last.day != seen.now.date()
-    moved = abs(balance.equity - last.equity) >= MATERIAL_CHANGE
-    if not (new_day or moved or abs(balance.balance - last.balance) >= MATERIAL_CHANGE):
+    if not _worth_recording(last, balance, seen.now):
         return None
     return AccountValued(
         balance=balance.balance,
