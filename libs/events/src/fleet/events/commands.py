@@ -138,6 +138,13 @@ class CommandReply(Reply[dict[str, Any]]):
     data: dict[str, Any] = Field(default_factory=dict)
     sequence: int | None = None
 
+    @model_serializer(mode="wrap")
+    def _sequence_when_known(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        dumped: dict[str, Any] = handler(self)
+        if dumped.get("sequence") is None:
+            dumped.pop("sequence", None)  # the wire of a reply that wrote nothing is unchanged
+        return dumped
+
     @classmethod
     def success(cls, **data: Any) -> CommandReply:
         """An accepted command."""
