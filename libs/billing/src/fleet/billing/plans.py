@@ -1,27 +1,15 @@
 """Plan limits (subscription tiers): what a trader on a plan may set and trade. One rule,
-one place: auth's settings validation and the executor's risk gate both ask
-:func:`plan_refusal`, and every refusal names the plan."""
+one place: auth's settings validation and the executor's entry decision both ask
+:func:`plan_refusal`, and every refusal names the plan. The plan itself
+(:class:`fleet.events.billing.PlanLimits`) travels in events."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
+from fleet.events.billing import PlanLimits
 
-@dataclass(frozen=True)
-class PlanLimits:
-    """A plan's name and limits; ``None`` (or empty symbols/timeframes): no limit."""
-
-    name: str
-    symbols: tuple[str, ...] = ()
-    timeframes: tuple[str, ...] = ()
-    max_open_positions: int | None = None
-    max_leverage: int | None = None
-    max_risk_per_trade: Decimal | None = None
-    demo_only: bool = False
-
-    def allows_symbol(self, symbol: str) -> bool:
-        return not self.symbols or symbol in self.symbols
+__all__ = ["PlanLimits", "plan_refusal"]
 
 
 def plan_refusal(

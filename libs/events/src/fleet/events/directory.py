@@ -21,6 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
+from fleet.events.billing import PlanAssigned, PlanLimits
 from fleet.events.bots import BOT_AGGREGATE, BotPaused, BotResumed, BotStarted, BotStopped
 from fleet.events.credentials import (
     CREDENTIAL_AGGREGATE,
@@ -68,6 +69,7 @@ class UserView:
     credential_balance: Decimal = Decimal(0)  # as BingX reported it at the last verification
     credential_generation: int = 0  # +1 at every connect (a new API key may come with it)
     environment: BingxEnvironment = "live"  # which BingX the connected key belongs to
+    plan: PlanLimits | None = None  # the plan's limits as last assigned (None: no plan)
 
     @property
     def running(self) -> bool:
@@ -96,6 +98,8 @@ class UserView:
                 self.environment = event.environment
         elif isinstance(event, CredentialVerificationFailed):
             self.credential = "failed"
+        elif isinstance(event, PlanAssigned):
+            self.plan = event.plan
         elif isinstance(event, CredentialDisconnected):
             self.credential = "none"
         else:

@@ -13,8 +13,10 @@ from fleet.auth.domain.access_tokens import NewToken, TokenRules, check_token_re
 from fleet.auth.domain.login_policy import FailureRecord, LoginPolicy
 from fleet.auth.domain.trading_settings import merge_settings
 from fleet.auth.errors import Conflict, Forbidden, InvalidInput, NotFound
+from fleet.billing import plan_refusal
 from fleet.events import AggregateId, DomainEvent
 from fleet.events.aggregate import Aggregate
+from fleet.events.billing import PlanAssigned, PlanLimits
 from fleet.events.users import (
     USER_AGGREGATE,
     AccessTokenCreated,
@@ -64,6 +66,7 @@ class UserState:
     totp_secret: str = ""  # sealed secret in force ("" = two-factor authentication off)
     recovery_codes: set[str] = field(default_factory=set)  # SHA-256 of unspent codes
     totp_required: bool = False  # an admin requires two-factor authentication of him
+    plan: PlanLimits | None = None  # the plan's limits as last assigned (None: no plan)
 
     @property
     def totp_enabled(self) -> bool:
@@ -237,9 +240,34 @@ class User(Aggregate):
                 "user_id", "trading settings belong to traders; this user is not one"
             )
         settings = merge_settings(self.state.settings, changes, known_symbols, timeframes)
+        self._check_plan(settings)
         if settings == self.state.settings:
             return False
         self.record(TradingSettingsChanged(settings=settings))
+        return True
+
+    def _check_plan(self, settings: TradingSettings) -> None:
+        if self.state.plan is None:
+            return
+        refused = plan_refusal(
+            self.state.plan,
+            symbols=settings.symbols,
+            timeframe=settings.timeframe,
+            max_positions=settings.max_positions,
+            leverage=settings.leverage,
+            risk_per_trade=settings.risk_per_trade,
+        )
+        if refused is not None:
+            raise InvalidInput(*refused)
+
+    def assign_plan(self, plan: PlanLimits, by: str) -> bool:
+        """Put this trader on ``plan`` (its limits as they are now); in force at once."""
+        self.require()
+        if self.state.role != "trader":
+            raise InvalidInput("user_id", "plans belong to traders; this user is not one")
+        if self.state.plan == plan:
+            return False
+        self.record(PlanAssigned(plan=plan, assigned_by=by))
         return True
 
     def create_token(self, token: NewToken, rules: TokenRules, now: datetime) -> datetime:
@@ -339,6 +367,10 @@ def _settings_changed(state: UserState, event: TradingSettingsChanged) -> None:
     state.settings = event.settings
 
 
+def _plan_assigned(state: UserState, event: PlanAssigned) -> None:
+    state.plan = event.plan
+
+
 def _token_created(state: UserState, event: AccessTokenCreated) -> None:
     state.tokens.add(event.token_id)
 
@@ -392,4 +424,5 @@ _APPLIERS: dict[type[DomainEvent], Callable[[UserState, Any], None]] = {
     TotpDisabled: _totp_disabled,
     RecoveryCodeUsed: _recovery_used,
     TotpRequirementChanged: _totp_required,
+    PlanAssigned: _plan_assigned,
 }
