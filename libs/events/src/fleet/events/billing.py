@@ -2,7 +2,9 @@
 period closes and their invoices. Written by the auth service (plans, assignments and fee
 terms are admin decisions on users; see services/auth/README.md "Plans and fees").
 
-* ``ev.plan.<plan id>``: :class:`PlanDefined` — a plan's price and limits.
+* ``ev.plan.catalog``: :class:`PlanDefined` (a plan's price and limits),
+  :class:`DefaultPlanSet` (the plan a new trader gets) and :class:`PlanChosen` (which
+  trader is on which plan: the index auth re-stamps when a plan changes).
 * ``ev.user.<user id>``: :class:`PlanAssigned` (a snapshot of the plan's limits, so every
   service that folds users — the executor's directory — has them at once) and
   :class:`FeeTermsSet`.
@@ -49,10 +51,7 @@ class PlanLimits(BaseModel):
         return not self.symbols or symbol in self.symbols
 
 
-def plan_id(name: str) -> str:
-    """The aggregate id of a plan: its name, lower-case, runs of other characters as ``-``."""
-    slug = "".join(c if c.isascii() and c.isalnum() else "-" for c in name.lower())
-    return "-".join(part for part in slug.split("-") if part) or "plan"
+PLAN_CATALOG_ID = "catalog"  # the one instance: every plan, the default, who is on which
 
 
 def close_id(user_id: str, period_key: str) -> str:
@@ -66,6 +65,23 @@ class PlanDefined(DomainEvent):
     event_type = "billing.plan_defined"
     plan: PlanLimits
     defined_by: IdText
+
+
+class DefaultPlanSet(DomainEvent):
+    """The plan a new trader is put on (``None``: none)."""
+
+    event_type = "billing.default_plan_set"
+    plan_name: NameText | None = None
+    set_by: IdText
+
+
+class PlanChosen(DomainEvent):
+    """An admin put ``user_id`` on ``plan_name`` (the catalog's index of members)."""
+
+    event_type = "billing.plan_chosen"
+    user_id: IdText
+    plan_name: NameText
+    chosen_by: IdText
 
 
 class PlanAssigned(DomainEvent):
@@ -123,6 +139,8 @@ class InvoiceStatusSet(DomainEvent):
 
 BILLING_EVENTS: tuple[type[DomainEvent], ...] = (
     PlanDefined,
+    DefaultPlanSet,
+    PlanChosen,
     PlanAssigned,
     FeeTermsSet,
     PeriodClosed,

@@ -4,7 +4,7 @@ replies at the edge (``subscribers``)."""
 
 from __future__ import annotations
 
-from fleet.auth import accounts
+from fleet.auth import accounts, plans
 from fleet.auth.accounts import AuthDeps, execute, load_user
 from fleet.auth.domain.access_tokens import NewToken, new_token, token_sha256
 from fleet.auth.domain.identity import check_email, check_username, new_user_id
@@ -83,6 +83,8 @@ async def _register(
     )
     if role == "admin":
         await accounts.join_roster(deps, user_id, command)
+    elif role == "trader":
+        await plans.assign_default_plan(deps, user_id, command)
     return user_id
 
 
