@@ -342,3 +342,19 @@ async def _decision(trader: "Session", signal_id: str) -> dict[str, Any] | None:
         if item["signal_id"] == signal_id:
             return dict(item)
     return None
+
+
+async def test_branding_changes_the_page_title_and_accent(stack: "Stack", admin: "Session") -> None:
+    before = await admin.get("/")
+    assert "<title>Fleet</title>" in before.text  # the environment's default
+    branded = await _set(admin, product_name="Acme Trading", accent_colour="#0a7f5a")
+    assert branded.status_code == 200, branded.text
+    assert branded.json()["product_name"] == "Acme Trading"
+    page = await admin.get("/")
+    assert "<title>Acme Trading</title>" in page.text and "Fleet" not in page.text
+    assert "--accent: #0a7f5a" in (await admin.get("/brand.css")).text
+    bad = await _set(admin, accent_colour="red")
+    assert bad.status_code == 422 and bad.json()["error"]["details"]["field"] == "accent_colour"
+    reset = await _set(admin, reset=["product_name", "accent_colour"])
+    assert reset.status_code == 200, reset.text
+    assert "<title>Fleet</title>" in (await admin.get("/")).text

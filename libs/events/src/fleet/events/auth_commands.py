@@ -260,6 +260,16 @@ AUTH_COMMANDS: tuple[type[AuthCommand], ...] = (
 )
 
 
+SettingName = Literal[
+    "allowed_symbols",
+    "timeframes",
+    "egress_addresses",
+    "product_name",
+    "logo_url",
+    "accent_colour",
+]
+
+
 class ChangeSystemSettings(AuthCommand):
     """Set the platform's settings (``None``: keep the field as it is; ``reset`` names
     fields that go back to the environment default). Reply: :class:`SystemSettingsState`."""
@@ -268,7 +278,10 @@ class ChangeSystemSettings(AuthCommand):
     allowed_symbols: tuple[str, ...] | None = None
     timeframes: tuple[str, ...] | None = None
     egress_addresses: tuple[str, ...] | None = None
-    reset: tuple[Literal["allowed_symbols", "timeframes", "egress_addresses"], ...] = ()
+    product_name: str | None = None
+    logo_url: str | None = None
+    accent_colour: str | None = None
+    reset: tuple[SettingName, ...] = ()
 
 
 class GetSystemSettings(AuthCommand):
@@ -284,6 +297,9 @@ class SystemSettingsState(ReplyPayload):
     allowed_symbols: list[str] | None
     timeframes: list[str] | None
     egress_addresses: list[str] | None
+    product_name: str | None = None
+    logo_url: str | None = None
+    accent_colour: str | None = None
     default_symbols: list[str]
     changed: bool
 

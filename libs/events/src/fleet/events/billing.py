@@ -28,8 +28,10 @@ from fleet.events.users import Symbol
 
 PLAN_AGGREGATE = "plan"
 BILLING_AGGREGATE = "billing"
-Money = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=8, allow_inf_nan=False)]
-Rate = Annotated[Decimal, Field(ge=0, lt=1, max_digits=6, decimal_places=4)]
+Money = Annotated[
+    Decimal, Field(ge=0, le=10**11, max_digits=20, decimal_places=8, allow_inf_nan=False)
+]
+Rate = Annotated[Decimal, Field(ge=0, le=Decimal("0.9999"), max_digits=5, decimal_places=4)]
 InvoiceStatus = Literal["open", "paid", "waived"]
 
 
@@ -44,7 +46,9 @@ class PlanLimits(BaseModel):
     timeframes: tuple[Timeframe, ...] = Field(default=(), max_length=11)
     max_open_positions: int | None = Field(default=None, ge=1, le=50)
     max_leverage: int | None = Field(default=None, ge=1, le=125)
-    max_risk_per_trade: Decimal | None = Field(default=None, ge=0, le=10, decimal_places=2)
+    max_risk_per_trade: Decimal | None = Field(
+        default=None, ge=0, le=10, max_digits=4, decimal_places=2
+    )
     demo_only: bool = False
 
     def allows_symbol(self, symbol: str) -> bool:

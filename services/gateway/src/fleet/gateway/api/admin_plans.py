@@ -17,11 +17,10 @@ from fleet.events.auth_commands import (
     SetDefaultPlan,
     SetFeeTerms,
 )
-from fleet.events.billing import PlanLimits
 from fleet.gateway.api.routing import ServicesDep, ask, audited, make_router
 from fleet.gateway.deps import Access, authorize
 from fleet.gateway.schemas.base import IdPath
-from fleet.gateway.schemas.plans import DefaultPlan, FeeTermsIn, PlanChoice, PlansOut
+from fleet.gateway.schemas.plans import DefaultPlan, FeeTermsIn, PlanChoice, PlanIn, PlansOut
 
 router = make_router("admin: plans and fees")
 
@@ -40,10 +39,11 @@ async def read_plans(
     operation_id="plans_define",
 )
 async def define_plan(
-    plan: PlanLimits,
+    body: PlanIn,
     access: Annotated[Access, Depends(authorize("admin.plans.update"))],
     services: ServicesDep,
 ) -> PlansOut:
+    plan = body.limits()
     command = DefinePlan(plan=plan, actor=access.caller.actor(), correlation_id=access.request_id)
     details = {"plan": plan.name, "price": str(plan.price)}
     state = await audited(
@@ -115,11 +115,11 @@ async def set_fee(
     command = SetFeeTerms(
         user_id=access.target_id,
         rate=terms.rate,
-        starts_on=terms.starts_on,
+        starts_on=terms.start_date,
         actor=access.caller.actor(),
         correlation_id=access.request_id,
     )
-    details = {"rate": str(terms.rate), "starts_on": terms.starts_on.isoformat()}
+    details = {"rate": str(terms.rate), "starts_on": terms.starts_on}
     return await audited(
         services,
         access,
