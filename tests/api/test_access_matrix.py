@@ -123,6 +123,11 @@ EXPECTED: dict[str, Expected] = {
     "GET /api/admin/system": ADMIN,
     "GET /api/admin/settings": ADMIN,
     "PUT /api/admin/settings": ADMIN,
+    "GET /api/admin/plans": ADMIN,
+    "PUT /api/admin/plans": ADMIN,
+    "PUT /api/admin/plans/default": ADMIN,
+    "PUT /api/admin/users/{user_id}/plan": ADMIN,
+    "PUT /api/admin/users/{user_id}/fee": ADMIN,
     "GET /api/viewer/traders": VIEWER,
     "GET /api/viewer/traders/{trader_id}/dashboard": GRANTED,
     # A holds no position in this world: closing one is the trader's own 404, with a reason

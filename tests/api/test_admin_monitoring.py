@@ -18,6 +18,7 @@ from fleet.events.trading import AccountValued, PositionClosed, PositionOpened
 from fleet.events.users import TradingSettings
 from fleet.eventstore.stream import LEASE_BUCKET
 from fleet.testing.signals import price_of, publish, signal_at
+from fleet.testing.waiting import until
 
 from .test_flows import caught_up
 
@@ -298,3 +299,62 @@ async def test_system_settings_apply_without_a_restart(
     assert {"allowed_symbols": "BTC-USDT,SOL-USDT"} in details
     assert (await trader.get("/api/admin/settings")).status_code == 403
     assert (await trader.put("/api/admin/settings", json={"timeframes": ["1h"]})).status_code == 403
+
+
+async def test_a_plan_limits_settings_and_entries_at_once_and_is_audited(
+    stack: "Stack", admin: "Session", bingx_sim: Any
+) -> None:
+    """A plan limiting leverage to 3 and symbols to one: the settings API refuses leverage 5
+    naming the plan, and an entry on the other symbol is skipped naming it."""
+    trader = await _ready_trader(stack, admin, bingx_sim)
+    mine = {"symbols": ["BTC-USDT", "ETH-USDT"], "leverage": 3}
+    assert (await trader.put("/api/settings", json=mine)).status_code == 200
+    assert (await trader.post("/api/bot/start")).status_code == 200
+    starter = {"name": "Starter", "price": "9.90", "symbols": ["BTC-USDT"], "max_leverage": 3}
+    defined = await admin.put("/api/admin/plans", json=starter)
+    assert defined.status_code == 200, defined.text
+    assigned = await admin.put(
+        f"/api/admin/users/{trader.user_id}/plan", json={"plan_name": "Starter"}
+    )
+    assert assigned.status_code == 200, assigned.text
+    assert assigned.json()["members"][trader.user_id] == "Starter"
+
+    refused = await trader.put("/api/settings", json={"leverage": 5})
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["error"]
+    assert error["details"]["field"] == "leverage"
+    assert error["message"] == "leverage: the 'Starter' plan allows at most 3x"
+
+    signal = signal_at(await price_of(bingx_sim.url, "ETH-USDT"), symbol="ETH-USDT")
+    signal_id = await publish(stack.store, signal)
+    skipped = await until(lambda: _decision(trader, signal_id))
+    assert skipped["code"] == "plan"
+    assert skipped["reason"] == "skipped: ETH-USDT is not in the 'Starter' plan (allowed: BTC-USDT)"
+    entries = await _audited(admin, "admin.plans.assign", trader.user_id)
+    assert entries and entries[0]["details"] == {"plan": "Starter"}
+    unknown = await admin.put(f"/api/admin/users/{trader.user_id}/plan", json={"plan_name": "Gold"})
+    assert unknown.status_code == 404 and "Gold" in unknown.json()["error"]["message"]
+    assert (await trader.get("/api/admin/plans")).status_code == 403
+
+
+async def _decision(trader: "Session", signal_id: str) -> dict[str, Any] | None:
+    for item in (await trader.get("/api/decisions")).json()["items"]:
+        if item["signal_id"] == signal_id:
+            return dict(item)
+    return None
+
+
+async def test_branding_changes_the_page_title_and_accent(stack: "Stack", admin: "Session") -> None:
+    before = await admin.get("/")
+    assert "<title>Fleet</title>" in before.text  # the environment's default
+    branded = await _set(admin, product_name="Acme Trading", accent_colour="#0a7f5a")
+    assert branded.status_code == 200, branded.text
+    assert branded.json()["product_name"] == "Acme Trading"
+    page = await admin.get("/")
+    assert "<title>Acme Trading</title>" in page.text and "Fleet" not in page.text
+    assert "--accent: #0a7f5a" in (await admin.get("/brand.css")).text
+    bad = await _set(admin, accent_colour="red")
+    assert bad.status_code == 422 and bad.json()["error"]["details"]["field"] == "accent_colour"
+    reset = await _set(admin, reset=["product_name", "accent_colour"])
+    assert reset.status_code == 200, reset.text
+    assert "<title>Fleet</title>" in (await admin.get("/")).text

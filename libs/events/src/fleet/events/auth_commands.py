@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
+from fleet.events.billing import PlanLimits
 from fleet.events.bounds import UserAgentText
 from fleet.events.commands import Command, ReplyPayload, SparseReplyPayload
 from fleet.events.users import Role
@@ -257,6 +260,16 @@ AUTH_COMMANDS: tuple[type[AuthCommand], ...] = (
 )
 
 
+SettingName = Literal[
+    "allowed_symbols",
+    "timeframes",
+    "egress_addresses",
+    "product_name",
+    "logo_url",
+    "accent_colour",
+]
+
+
 class ChangeSystemSettings(AuthCommand):
     """Set the platform's settings (``None``: keep the field as it is; ``reset`` names
     fields that go back to the environment default). Reply: :class:`SystemSettingsState`."""
@@ -265,7 +278,10 @@ class ChangeSystemSettings(AuthCommand):
     allowed_symbols: tuple[str, ...] | None = None
     timeframes: tuple[str, ...] | None = None
     egress_addresses: tuple[str, ...] | None = None
-    reset: tuple[Literal["allowed_symbols", "timeframes", "egress_addresses"], ...] = ()
+    product_name: str | None = None
+    logo_url: str | None = None
+    accent_colour: str | None = None
+    reset: tuple[SettingName, ...] = ()
 
 
 class GetSystemSettings(AuthCommand):
@@ -281,5 +297,54 @@ class SystemSettingsState(ReplyPayload):
     allowed_symbols: list[str] | None
     timeframes: list[str] | None
     egress_addresses: list[str] | None
+    product_name: str | None = None
+    logo_url: str | None = None
+    accent_colour: str | None = None
     default_symbols: list[str]
     changed: bool
+
+
+class DefinePlan(AuthCommand):
+    """Define or change a plan (its traders get its new limits at once).
+    Reply: :class:`PlansState`."""
+
+    name: ClassVar[str] = "define_plan"
+    plan: PlanLimits
+
+
+class SetDefaultPlan(AuthCommand):
+    """The plan new traders get (``None``: none). Reply: :class:`PlansState`."""
+
+    name: ClassVar[str] = "set_default_plan"
+    plan_name: str | None = None
+
+
+class AssignPlan(AuthCommand):
+    """Put a trader on a plan, in force at once. Reply: :class:`PlansState`."""
+
+    name: ClassVar[str] = "assign_plan"
+    user_id: str
+    plan_name: str
+
+
+class GetPlans(AuthCommand):
+    """Every plan, the default and who is on which. Reply: :class:`PlansState`."""
+
+    name: ClassVar[str] = "get_plans"
+
+
+class PlansState(ReplyPayload):
+    plans: list[PlanLimits]
+    default_plan: str | None
+    members: dict[str, str]  # user id -> plan name
+    changed: bool
+
+
+class SetFeeTerms(AuthCommand):
+    """A trader's performance fee (rate a fraction, 0 = off; monthly UTC periods from
+    ``starts_on``). Reply: :class:`AccountChanged`."""
+
+    name: ClassVar[str] = "set_fee_terms"
+    user_id: str
+    rate: Decimal
+    starts_on: date

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from fleet.events.audit import AUDIT_EVENTS
+from fleet.events.billing import BILLING_EVENTS
 from fleet.events.bots import BOT_EVENTS
 from fleet.events.credentials import CREDENTIAL_EVENTS
 from fleet.events.notifications import NOTIFICATION_EVENTS
@@ -26,6 +27,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     *NOTIFICATION_EVENTS,
     *SECURITY_EVENTS,
     *SYSTEM_EVENTS,
+    *BILLING_EVENTS,
 )
 
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
+from fleet.events.billing import PlanAssigned, PlanLimits
 from fleet.events.bots import (
     BOT_AGGREGATE,
     BotPaused,
@@ -57,6 +58,14 @@ USER_TYPES = (USER_AGGREGATE, CREDENTIAL_AGGREGATE, BOT_AGGREGATE)
 """The aggregate types whose events this fold reads (each keyed by the user's id)."""
 
 
+_CREDENTIAL_EVENTS = (
+    CredentialConnected,
+    CredentialVerified,
+    CredentialVerificationFailed,
+    CredentialDisconnected,
+)
+
+
 @dataclass
 class UserView:
     """One user as the risk engine, the bot commands and the market-data demand need them."""
@@ -78,6 +87,7 @@ class UserView:
     environment: BingxEnvironment = "live"  # which BingX the connected key belongs to
     # flattens asked and not yet carried out: request event id -> symbol (None: all)
     pending_flattens: dict[str, str | None] = field(default_factory=dict)
+    plan: PlanLimits | None = None  # the plan's limits as last assigned (None: no plan)
 
     @property
     def running(self) -> bool:
@@ -102,7 +112,19 @@ class UserView:
             self.active = isinstance(event, UserActivated)
         elif isinstance(event, TradingSettingsChanged):
             self.settings, self.settings_changed = event.settings, True
-        elif isinstance(event, CredentialConnected | CredentialVerified):
+        elif isinstance(event, _CREDENTIAL_EVENTS):
+            self._apply_credential(event)
+        elif isinstance(event, PlanAssigned):
+            self.plan = event.plan
+        elif isinstance(event, FlattenRequested | FlattenDone):
+            self._apply_flatten(event, event_id)
+        else:
+            self._apply_bot(event, at)
+            if isinstance(event, BotStopped) and event.flatten:
+                self._apply_flatten(event, event_id)
+
+    def _apply_credential(self, event: DomainEvent) -> None:
+        if isinstance(event, CredentialConnected | CredentialVerified):
             self.credential, self.credential_balance = "verified", event.balance
             if isinstance(event, CredentialConnected):
                 self.credential_generation += 1
@@ -111,12 +133,6 @@ class UserView:
             self.credential = "failed"
         elif isinstance(event, CredentialDisconnected):
             self.credential = "none"
-        elif isinstance(event, FlattenRequested | FlattenDone):
-            self._apply_flatten(event, event_id)
-        else:
-            self._apply_bot(event, at)
-            if isinstance(event, BotStopped) and event.flatten:
-                self._apply_flatten(event, event_id)
 
     def _apply_flatten(
         self, event: FlattenRequested | FlattenDone | BotStopped, event_id: str | None

@@ -30,6 +30,12 @@ EgressAddress = Annotated[str, Field(max_length=IP_MAX), AfterValidator(_address
 AllowedSymbols = Annotated[tuple[Symbol, ...], Field(min_length=1, max_length=200)]
 AllowedTimeframes = Annotated[tuple[Timeframe, ...], Field(min_length=1, max_length=11)]
 EgressAddresses = Annotated[tuple[EgressAddress, ...], Field(max_length=64)]
+ProductName = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^\x00-\x1f<>&\"]+$")]
+LogoUrl = Annotated[
+    str, Field(max_length=300, pattern=r"^(https://[A-Za-z0-9.-]+(:\d+)?|)/[^\s<>\"']*$")
+]
+AccentColour = Annotated[str, Field(max_length=7, pattern=r"^#[0-9a-fA-F]{6}$")]
+BRANDING_FIELDS = ("product_name", "logo_url", "accent_colour")
 
 
 class SystemSettingsChanged(DomainEvent):
@@ -39,6 +45,10 @@ class SystemSettingsChanged(DomainEvent):
     allowed_symbols: AllowedSymbols | None = None
     timeframes: AllowedTimeframes | None = None
     egress_addresses: EgressAddresses | None = None
+    # white-label branding (None: the environment's FLEET_PRODUCT_NAME / _LOGO_URL / _ACCENT)
+    product_name: ProductName | None = None
+    logo_url: LogoUrl | None = None  # an https URL or a path on Fleet's own origin
+    accent_colour: AccentColour | None = None  # #rrggbb
     changed_by: str = Field(max_length=128)
 
 

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from fleet.events.audit import AUDIT_AGGREGATE
+from fleet.events.billing import BILLING_AGGREGATE, PLAN_AGGREGATE
 from fleet.events.bots import BOT_AGGREGATE
 from fleet.events.commands import Command, command_subject
 from fleet.events.credentials import CREDENTIAL_AGGREGATE
@@ -163,6 +164,8 @@ def table() -> tuple[Row, ...]:
                 Entry(ADMIN_ROSTER_AGGREGATE, "the active admins (the last admin stays)"),
                 Entry(SYSTEM_AGGREGATE, "platform settings an admin changes (symbols, ...)"),
                 Entry(SECURITY_AGGREGATE, "refused-login tallies and the log-budget alarm"),
+                Entry(PLAN_AGGREGATE, "plans (tiers, prices, limits) admins define"),
+                Entry(BILLING_AGGREGATE, "period closes (fee statements, invoices)"),
             ),
             serves=_cmds("auth", "the auth commands the gateway and the admin CLI send"),
             kv=(QUARANTINE,),

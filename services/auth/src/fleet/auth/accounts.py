@@ -13,6 +13,7 @@ from fleet.auth.domain.admin_roster import ROSTER_ID, AdminRoster
 from fleet.auth.domain.identity import claim_key, is_valid_username, normalize_username
 from fleet.auth.domain.login_budget import VerificationBudget
 from fleet.auth.domain.login_policy import FailureLedger, LoginPolicy
+from fleet.auth.domain.plan_catalog import PlanCatalog
 from fleet.auth.domain.platform_settings import PLATFORM_ID, PlatformSettings
 from fleet.auth.domain.refusal_tally import RefusalTally
 from fleet.auth.domain.user import User
@@ -42,6 +43,7 @@ class AuthDeps:
     clock: Clock
     personal: PersonalData
     platform: Repository[PlatformSettings]  # allowed symbols, timeframes, egress addresses
+    plans: Repository[PlanCatalog]  # plans, the default plan, who is on which
     symbols: tuple[str, ...] = ()
     budget: VerificationBudget = field(default_factory=VerificationBudget)
     tally: RefusalTally = field(default_factory=RefusalTally)

@@ -4,7 +4,7 @@ replies at the edge (``subscribers``)."""
 
 from __future__ import annotations
 
-from fleet.auth import accounts
+from fleet.auth import accounts, plans
 from fleet.auth.accounts import AuthDeps, execute, load_user
 from fleet.auth.domain.access_tokens import NewToken, new_token, token_sha256
 from fleet.auth.domain.identity import check_email, check_username, new_user_id
@@ -83,6 +83,8 @@ async def _register(
     )
     if role == "admin":
         await accounts.join_roster(deps, user_id, command)
+    elif role == "trader":
+        await plans.assign_default_plan(deps, user_id, command)
     return user_id
 
 
@@ -222,6 +224,9 @@ async def change_system_settings(command: ChangeSystemSettings, deps: AuthDeps) 
         "allowed_symbols": command.allowed_symbols,
         "timeframes": command.timeframes,
         "egress_addresses": command.egress_addresses,
+        "product_name": command.product_name,
+        "logo_url": command.logo_url,
+        "accent_colour": command.accent_colour,
     }
     by = command.actor.user_id
     changed = await execute(
@@ -248,8 +253,8 @@ async def _settings_state(deps: AuthDeps, *, changed: bool) -> CommandReply:
     return Reply[SystemSettingsState].accepted(state).wire()
 
 
-def _listed(values: tuple[str, ...] | None) -> list[str] | None:
-    return None if values is None else list(values)
+def _listed(values: tuple[str, ...] | str | None) -> list[str] | str | None:
+    return list(values) if isinstance(values, tuple) else values
 
 
 async def create_access_token(command: CreateAccessToken, deps: AuthDeps) -> CommandReply:

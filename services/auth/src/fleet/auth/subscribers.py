@@ -16,7 +16,7 @@ from typing import Any
 import prometheus_client
 from faststream.nats import NatsBroker
 
-from fleet.auth import handlers, login, two_factor
+from fleet.auth import handlers, login, plans, two_factor
 from fleet.auth.accounts import AuthDeps
 from fleet.auth.errors import (
     AuthError,
@@ -50,6 +50,11 @@ HANDLERS: dict[type[AuthCommand], Handler] = {
     auth_commands.CreateUser: handlers.create_user,
     auth_commands.ChangeSystemSettings: handlers.change_system_settings,
     auth_commands.GetSystemSettings: handlers.get_system_settings,
+    auth_commands.DefinePlan: plans.define_plan,
+    auth_commands.SetDefaultPlan: plans.set_default_plan,
+    auth_commands.AssignPlan: plans.assign_plan,
+    auth_commands.GetPlans: plans.get_plans,
+    auth_commands.SetFeeTerms: plans.set_fee_terms,
     auth_commands.Authenticate: login.authenticate,
     auth_commands.ChangePassword: login.change_password,
     auth_commands.ResetPassword: handlers.reset_password,

@@ -27,6 +27,7 @@ from fleet.gateway.api import (
     admin_bulk,
     admin_history,
     admin_ops,
+    admin_plans,
     admin_settings,
     admin_system,
     admin_users,
@@ -85,6 +86,7 @@ ROUTERS = (
     admin_bulk,
     admin_system,
     admin_settings,
+    admin_plans,
 )
 DESCRIPTION = """The only door for people. Browser clients sign in with
 `POST /api/auth/login` (session cookie + `fleet_csrf` cookie, whose value every

@@ -150,6 +150,9 @@ POLICY: dict[str, Rule] = {
     "admin.system": _admin(),
     "admin.settings.read": _admin(),
     "admin.settings.update": _admin(),
+    "admin.plans.read": _admin(),
+    "admin.plans.update": _admin(),
+    "admin.plans.assign": _admin(Target.TRADER),
     # viewers: read-only access to the traders an admin granted them
     "viewer.traders": Rule(VIEWER),
     "viewer.dashboard": Rule(VIEWER, Target.GRANTED_TRADER),

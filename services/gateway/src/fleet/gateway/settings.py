@@ -20,6 +20,21 @@ class GatewaySettings(ServiceSettings):
 
     service_name: str = "gateway"
     http_port: int = Field(default=8080, ge=0, le=65535, description="HTTP API port.")
+    product_name: str = Field(
+        default="Fleet",
+        min_length=1,
+        max_length=40,
+        description="The product's name in the page (an admin's setting overrides it).",
+    )
+    logo_url: str = Field(
+        default="",
+        max_length=300,
+        pattern=r"^((https://[A-Za-z0-9.-]+(:\d+)?|)/[^\s<>\"']*)?$",
+        description="Logo: an https URL or a path ('' = none).",
+    )
+    accent_colour: str = Field(
+        default="#1f5fbf", pattern=r"^#[0-9a-fA-F]{6}$", description="The UI's accent colour."
+    )
     database_url: str = Field(
         default="postgresql+psycopg://postgres@127.0.0.1:5432/fleet",
         description="SQLAlchemy URL of the read-model database.",

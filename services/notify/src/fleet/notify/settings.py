@@ -20,6 +20,12 @@ class NotifySettings(ServiceSettings):
     smtp_username: str = Field(default="", description="SMTP user (empty: no AUTH).")
     smtp_password: SecretStr = Field(default=SecretStr(""), description="SMTP password.")
     smtp_from: str = Field(default="fleet@localhost", description="From address of e-mails.")
+    product_name: str = Field(
+        default="Fleet",
+        min_length=1,
+        max_length=40,
+        description="The product's name in e-mails (sender name, subject, signature).",
+    )
     smtp_starttls: bool = Field(default=True, description="Upgrade with STARTTLS (required).")
     smtp_ca_file: str | None = Field(
         default=None, description="CA bundle that signs the SMTP server's certificate."

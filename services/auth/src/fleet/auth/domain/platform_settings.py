@@ -19,7 +19,14 @@ from fleet.events.system_settings import (
 )
 
 PLATFORM_ID = AggregateId(SYSTEM_SETTINGS_ID)
-FIELDS = ("allowed_symbols", "timeframes", "egress_addresses")
+FIELDS = (
+    "allowed_symbols",
+    "timeframes",
+    "egress_addresses",
+    "product_name",
+    "logo_url",
+    "accent_colour",
+)
 
 
 class PlatformSettings(Aggregate):
@@ -32,6 +39,9 @@ class PlatformSettings(Aggregate):
         self.allowed_symbols: tuple[str, ...] | None = None
         self.timeframes: tuple[str, ...] | None = None
         self.egress_addresses: tuple[str, ...] | None = None
+        self.product_name: str | None = None
+        self.logo_url: str | None = None
+        self.accent_colour: str | None = None
 
     def current(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in FIELDS}
@@ -51,7 +61,7 @@ class PlatformSettings(Aggregate):
             raise InvalidInput(field, f"{field}: {message}") from None
         for name in FIELDS:
             values = getattr(event, name)
-            if values is not None and len(set(values)) != len(values):
+            if isinstance(values, tuple) and len(set(values)) != len(values):
                 raise InvalidInput(name, f"{name}: a value is listed twice")
         if {name: getattr(event, name) for name in FIELDS} == self.current():
             return False
@@ -67,3 +77,6 @@ class PlatformSettings(Aggregate):
             self.allowed_symbols = event.allowed_symbols
             self.timeframes = event.timeframes
             self.egress_addresses = event.egress_addresses
+            self.product_name = event.product_name
+            self.logo_url = event.logo_url
+            self.accent_colour = event.accent_colour

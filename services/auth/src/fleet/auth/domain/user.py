@@ -6,15 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
+
+from pydantic import ValidationError
 
 from fleet.auth.domain.access_tokens import NewToken, TokenRules, check_token_request
 from fleet.auth.domain.login_policy import FailureRecord, LoginPolicy
 from fleet.auth.domain.trading_settings import merge_settings
 from fleet.auth.errors import Conflict, Forbidden, InvalidInput, NotFound
+from fleet.billing import plan_refusal
 from fleet.events import AggregateId, DomainEvent
 from fleet.events.aggregate import Aggregate
+from fleet.events.billing import FeeTermsSet, PlanAssigned, PlanLimits
 from fleet.events.users import (
     USER_AGGREGATE,
     AccessTokenCreated,
@@ -64,6 +69,8 @@ class UserState:
     totp_secret: str = ""  # sealed secret in force ("" = two-factor authentication off)
     recovery_codes: set[str] = field(default_factory=set)  # SHA-256 of unspent codes
     totp_required: bool = False  # an admin requires two-factor authentication of him
+    plan: PlanLimits | None = None  # the plan's limits as last assigned (None: no plan)
+    fee: FeeTermsSet | None = None  # the performance fee's terms (None: never set)
 
     @property
     def totp_enabled(self) -> bool:
@@ -237,9 +244,60 @@ class User(Aggregate):
                 "user_id", "trading settings belong to traders; this user is not one"
             )
         settings = merge_settings(self.state.settings, changes, known_symbols, timeframes)
+        self._check_plan(settings, changes.keys())
         if settings == self.state.settings:
             return False
         self.record(TradingSettingsChanged(settings=settings))
+        return True
+
+    def _check_plan(self, settings: TradingSettings, changed: Collection[str]) -> None:
+        """The values this change sets must be within the trader's plan. Values set before
+        the plan was assigned are not refused here (the trader could change nothing else):
+        the executor skips entries outside the plan until they comply."""
+        if self.state.plan is None:
+            return
+
+        def given(name: str) -> bool:
+            return name in changed
+
+        refused = plan_refusal(
+            self.state.plan,
+            symbols=settings.symbols if given("symbols") else (),
+            timeframe=settings.timeframe if given("timeframe") else None,
+            max_positions=settings.max_positions if given("max_positions") else None,
+            leverage=settings.leverage if given("leverage") else None,
+            risk_per_trade=settings.risk_per_trade if given("risk_per_trade") else None,
+        )
+        if refused is not None:
+            raise InvalidInput(*refused)
+
+    def assign_plan(self, plan: PlanLimits, by: str) -> bool:
+        """Put this trader on ``plan`` (its limits as they are now); in force at once."""
+        self.require()
+        if self.state.role != "trader":
+            raise InvalidInput("user_id", "plans belong to traders; this user is not one")
+        if self.state.plan == plan:
+            return False
+        self.record(PlanAssigned(plan=plan, assigned_by=by))
+        return True
+
+    def set_fee_terms(self, rate: Decimal, starts_on: date, by: str) -> bool:
+        """The trader's performance fee (a fraction; 0 = off), monthly from ``starts_on``."""
+        self.require()
+        if self.state.role != "trader":
+            raise InvalidInput(
+                "user_id", "performance fees belong to traders; this user is not one"
+            )
+        try:
+            terms = FeeTermsSet(rate=rate, starts_on=starts_on, set_by=by)
+        except ValidationError:
+            raise InvalidInput(
+                "rate", "rate: a fraction from 0 (off) to below 1, 4 places at most"
+            ) from None
+        fee = self.state.fee
+        if fee is not None and (fee.rate, fee.starts_on) == (rate, starts_on):
+            return False
+        self.record(terms)
         return True
 
     def create_token(self, token: NewToken, rules: TokenRules, now: datetime) -> datetime:
@@ -339,6 +397,14 @@ def _settings_changed(state: UserState, event: TradingSettingsChanged) -> None:
     state.settings = event.settings
 
 
+def _plan_assigned(state: UserState, event: PlanAssigned) -> None:
+    state.plan = event.plan
+
+
+def _fee_set(state: UserState, event: FeeTermsSet) -> None:
+    state.fee = event
+
+
 def _token_created(state: UserState, event: AccessTokenCreated) -> None:
     state.tokens.add(event.token_id)
 
@@ -392,4 +458,6 @@ _APPLIERS: dict[type[DomainEvent], Callable[[UserState, Any], None]] = {
     TotpDisabled: _totp_disabled,
     RecoveryCodeUsed: _recovery_used,
     TotpRequirementChanged: _totp_required,
+    PlanAssigned: _plan_assigned,
+    FeeTermsSet: _fee_set,
 }

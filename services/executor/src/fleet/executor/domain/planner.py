@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from fleet.billing import plan_refusal
 from fleet.events.directory import UserView
 from fleet.events.signals import SignalGenerated
 
@@ -150,6 +151,31 @@ def gate_view(
     return GateView(state, why, caps, holdings, instruments)
 
 
+def _plan_skip(user: UserView, symbol: str, open_positions: int) -> Skip | None:
+    """The trader's plan (:mod:`fleet.billing.plans`), checked before the risk engine: a
+    plan changed after the settings were saved is in force at the next entry."""
+    plan = user.plan
+    if plan is None:
+        return None
+    if plan.demo_only and user.environment == "live":
+        return Skip("plan", f"skipped: the {plan.name!r} plan trades demo accounts only", {})
+    refused = plan_refusal(
+        plan,
+        symbols=(symbol,),
+        leverage=user.settings.leverage,
+        risk_per_trade=user.settings.risk_per_trade,
+    )
+    cap = plan.max_open_positions
+    if refused is None and cap is not None and open_positions >= cap:
+        refused = (
+            "max_positions",
+            f"the {plan.name!r} plan allows at most {cap} open positions",
+        )
+    if refused is None:
+        return None
+    return Skip("plan", f"skipped: {refused[1].split(': ', 1)[-1]}", {"limit": refused[0]})
+
+
 def _for_flat(
     turn: SignalTurn,
     user: UserView,
@@ -159,7 +185,9 @@ def _for_flat(
 ) -> Plan:
     signal = turn.signal
     view = account_view(user, account, turn.now)
-    decision = decide_entry(_signal_view(signal, direction), user.settings, view, rules)
+    decision = _plan_skip(user, signal.symbol, len(view.open_symbols)) or decide_entry(
+        _signal_view(signal, direction), user.settings, view, rules
+    )
     if isinstance(decision, Skip):
         pause = decision.reason if decision.pause_bot else None
         evaluation = _evaluation(turn, "skip", decision.code, decision.reason, decision.numbers)

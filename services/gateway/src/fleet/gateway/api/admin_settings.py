@@ -47,12 +47,18 @@ async def update_settings(
         allowed_symbols=body.allowed_symbols,
         timeframes=body.timeframes,
         egress_addresses=body.egress_addresses,
+        product_name=body.product_name,
+        logo_url=body.logo_url,
+        accent_colour=body.accent_colour,
         reset=tuple(body.reset),
         actor=access.caller.actor(),
         correlation_id=access.request_id,
     )
     given = body.model_dump(exclude={"reset"}, exclude_none=True)
-    details = {name: ",".join(values)[:200] for name, values in given.items()}
+    details = {
+        name: (values if isinstance(values, str) else ",".join(values))[:200]
+        for name, values in given.items()
+    }
     if body.reset:
         details["reset"] = ",".join(body.reset)
     state = await audited(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
-from fleet.events.system_settings import AllowedSymbols, AllowedTimeframes, EgressAddresses
+from fleet.events.auth_commands import SettingName
+from fleet.events.system_settings import (
+    AccentColour,
+    AllowedSymbols,
+    AllowedTimeframes,
+    EgressAddresses,
+    LogoUrl,
+    ProductName,
+)
 from fleet.gateway.schemas.base import ApiModel
-
-SettingName = Literal["allowed_symbols", "timeframes", "egress_addresses"]
 
 
 class SystemSettingsUpdate(ApiModel):
@@ -27,7 +31,16 @@ class SystemSettingsUpdate(ApiModel):
         examples=[["203.0.113.7"]],
         description="Fleet's egress addresses traders bind their BingX keys to.",
     )
-    reset: list[SettingName] = Field(default_factory=list, max_length=3)
+    product_name: ProductName | None = Field(
+        default=None, examples=["Acme Trading"], description="The name the UI and mails show."
+    )
+    logo_url: LogoUrl | None = Field(
+        default=None, examples=["/ui/logo.svg"], description="An https URL or a path on Fleet."
+    )
+    accent_colour: AccentColour | None = Field(
+        default=None, examples=["#0a7f5a"], description="The UI's accent colour (#rrggbb)."
+    )
+    reset: list[SettingName] = Field(default_factory=list, max_length=6)
 
 
 class SystemSettingsOut(ApiModel):
@@ -40,6 +53,9 @@ class SystemSettingsOut(ApiModel):
     egress_addresses: list[str] | None = Field(
         examples=[["203.0.113.7"]], description="null: the vault's FLEET_EGRESS_IPS."
     )
+    product_name: str | None = Field(default=None, description="null: FLEET_PRODUCT_NAME.")
+    logo_url: str | None = Field(default=None, description="null: FLEET_LOGO_URL.")
+    accent_colour: str | None = Field(default=None, description="null: FLEET_ACCENT_COLOUR.")
     default_symbols: list[str] = Field(
         description="auth's FLEET_TRADING_SYMBOLS (empty: any USDT-M symbol)."
     )

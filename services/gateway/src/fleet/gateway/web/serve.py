@@ -12,9 +12,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fleet.gateway.web.branding import current_branding
 
 STATIC = Path(__file__).parent / "static"
 UI_PREFIX = "/ui"
@@ -56,11 +58,27 @@ class _WithHeaders:
         await self.app(scope, receive, sending)
 
 
-async def _page(_request: Request) -> Response:
-    return FileResponse(STATIC / "index.html", headers=HEADERS)
+async def _page(request: Request) -> Response:
+    """The page with the platform's branding (name, logo; an https logo's origin is the
+    one image source the page may add)."""
+    branding = await current_branding(request)
+    headers = dict(HEADERS)
+    if origin := branding.logo_origin():
+        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "img-src 'self' data:", f"img-src 'self' data: {origin}"
+        )
+    page = branding.render((STATIC / "index.html").read_text(encoding="utf-8"))
+    return HTMLResponse(page, headers=headers)
+
+
+async def _brand_css(request: Request) -> Response:
+    """The accent colour (a stylesheet: the policy allows no inline style)."""
+    branding = await current_branding(request)
+    return Response(branding.stylesheet(), media_type="text/css", headers=HEADERS)
 
 
 def install_web_ui(app: FastAPI) -> None:
     """Serve the page at ``/`` and its files under ``/ui`` (call after the API routers)."""
     app.add_route("/", _page, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_route("/brand.css", _brand_css, methods=["GET", "HEAD"], include_in_schema=False)
     app.mount(UI_PREFIX, _WithHeaders(StaticFiles(directory=STATIC)), name="ui")

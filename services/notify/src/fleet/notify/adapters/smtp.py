@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
+from email.utils import formataddr
 
 import aiosmtplib
 
 from fleet.notify.errors import DeliveryFailed
 from fleet.notify.settings import NotifySettings
+
+
+def compose(
+    product: str, sender: str, to: str, subject: str, body: str, message_id: str
+) -> EmailMessage:
+    """One e-mail in the product's name (white-label: ``FLEET_PRODUCT_NAME``): its name is
+    the sender's display name, the subject's prefix and the signature."""
+    message = EmailMessage()
+    message["From"] = formataddr((product, sender))
+    message["To"], message["Subject"] = to, f"{product}: {subject}"
+    message["Message-ID"] = f"<{message_id}@fleet>"
+    message.set_content(f"{body}\n\n-- \n{product}\n")
+    return message
 
 
 class SmtpMailer:
@@ -21,10 +35,7 @@ class SmtpMailer:
         s = self._settings
         if not s.smtp_host:
             raise DeliveryFailed("no SMTP server configured (FLEET_SMTP_HOST)", retryable=False)
-        message = EmailMessage()
-        message["From"], message["To"], message["Subject"] = s.smtp_from, to, subject
-        message["Message-ID"] = f"<{message_id}@fleet>"
-        message.set_content(body)
+        message = compose(s.product_name, s.smtp_from, to, subject, body, message_id)
         try:
             await aiosmtplib.send(
                 message,

@@ -1,0 +1,19 @@
+"""Fleet's business rules, pure (no I/O, ``Decimal`` only): performance fees with a
+high-water mark (:mod:`fleet.billing.fees`), billing periods (:mod:`fleet.billing.periods`)
+and plan limits (:mod:`fleet.billing.plans`)."""
+
+from fleet.billing.fees import FeeTerms, PeriodClose, PeriodFlows, close_period
+from fleet.billing.periods import BillingPeriod, month_of, periods_between
+from fleet.billing.plans import PlanLimits, plan_refusal
+
+__all__ = [
+    "BillingPeriod",
+    "FeeTerms",
+    "PeriodClose",
+    "PeriodFlows",
+    "PlanLimits",
+    "close_period",
+    "month_of",
+    "periods_between",
+    "plan_refusal",
+]

@@ -1,0 +1,44 @@
+"""Periods from an account's history: valuations at the boundaries, transfers inside."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from fleet.billing.fees import FeeTerms
+from fleet.billing.ledger import AccountHistory, Transfer, Valuation, fee_periods
+
+pytestmark = pytest.mark.unit
+
+D = Decimal
+
+
+def at(month: int, day: int) -> datetime:
+    return datetime(2026, month, day, tzinfo=UTC)
+
+
+HISTORY = AccountHistory(
+    valuations=[
+        Valuation(at(1, 1), D(1000)),
+        Valuation(at(1, 20), D(1200)),  # January ends at 1,200: a new high
+        Valuation(at(2, 10), D(1600)),  # 500 deposited on Feb 5, so 100 lost in February
+        Valuation(at(3, 15), D(1800)),  # March, running: 100 above the adjusted mark
+    ],
+    transfers=[Transfer(at(2, 5), D(500))],
+)
+
+
+def test_closed_periods_and_the_running_estimate() -> None:
+    closes = list(fee_periods(HISTORY, FeeTerms(D("0.2")), date(2026, 1, 1), at(3, 20)))
+    assert [c.period.key for c in closes] == ["2026-01", "2026-02", "2026-03"]
+    january, february, march = closes
+    assert (january.fee, january.mark_after) == (D(40), D(1200))
+    assert (february.flows.deposits, february.fee, february.carried_loss) == (D(500), D(0), D(100))
+    assert (march.start_equity, march.end_equity, march.fee) == (D(1600), D(1800), D(20))
+
+
+def test_no_valuation_no_close() -> None:
+    empty = AccountHistory(valuations=[])
+    assert list(fee_periods(empty, FeeTerms(D("0.2")), date(2026, 1, 1), at(3, 1))) == []
