@@ -112,6 +112,7 @@ async function show() {
   const context = { me: state.me, signOut, refreshMe: loadMe, signedOut: () => signedOut(null) };
   try {
     const refresh = await found.route.view(page, found.params, context);
+    if (mine === navigation && navigated) focusHeading();
     if (mine !== navigation || typeof refresh !== "function") return undefined;
     await refresh().catch((error) => notify(error.text || error.message, "error"));
     if (mine === navigation) keepFresh(refresh);
@@ -126,7 +127,25 @@ function loadError(error) {
   return h("div", { class: "card", role: "alert" }, h("h1", {}, "This page could not be loaded"), h("p", {}, text));
 }
 
+/** Keyboard and screen-reader users land on the page's heading (the skip link, and each
+ * navigation to another page). */
+export function focusHeading() {
+  const heading = main.querySelector("h1");
+  if (!heading) return main.focus();
+  heading.setAttribute("tabindex", "-1");
+  return heading.focus();
+}
+
+let navigated = false;
+document.getElementById("skip-link").addEventListener("click", (event) => {
+  event.preventDefault(); // the address names the view: "#main" is not a route
+  focusHeading();
+});
+
 whenSignedOut(() => signedOut("Your session has ended: please sign in again."));
-window.addEventListener("hashchange", show);
+window.addEventListener("hashchange", () => {
+  navigated = true;
+  show();
+});
 await loadMe();
 show();

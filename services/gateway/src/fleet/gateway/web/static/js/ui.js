@@ -42,14 +42,19 @@ export function pairs(values, show = (v) => v) {
 /** A table: columns are {label, cell: row -> node|string, num?}. */
 export function table({ caption, columns, rows, empty = "Nothing yet." }) {
   if (!rows.length) return h("p", { class: "empty" }, empty);
-  const head = h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.num && "num" }, c.label)));
+  // a column without a visible title (a row's buttons, a tag) still has a name for screen
+  // readers: `a11yLabel`, else "Actions"
+  const named = (c) => c.label || c.a11yLabel || "Actions";
+  const head = h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.num && "num" }, c.label || h("span", { class: "sr-only" }, named(c)))));
   const body = rows.map((row) =>
-    h("tr", {}, columns.map((c) => h("td", { class: c.num && "num", "data-label": c.label }, c.cell(row)))),
+    h("tr", {}, columns.map((c) => h("td", { class: [c.num && "num", !c.label && "no-label"], "data-label": c.label }, c.cell(row)))),
   );
+  // a wide table scrolls inside its box: the box is a named, focusable group so a
+  // keyboard can scroll it too (on a phone the rows become cards instead, app.css)
   return h(
     "div",
-    { class: "table-wrap" },
-    h("table", {}, caption && h("caption", { class: "sr-only" }, caption), h("thead", {}, head), h("tbody", {}, body)),
+    { class: "table-wrap", tabindex: "0", role: "group", "aria-label": caption || "Table" },
+    h("table", { class: "data-table" }, caption && h("caption", { class: "sr-only" }, caption), h("thead", {}, head), h("tbody", {}, body)),
   );
 }
 
@@ -152,9 +157,19 @@ export function confirmAction(message, confirmLabel = "Confirm") {
   const yes = dialog.querySelector("button[value=yes]");
   yes.textContent = confirmLabel;
   dialog.returnValue = "";
+  const opener = document.activeElement;
   dialog.showModal();
   return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true });
+    dialog.addEventListener(
+      "close",
+      () => {
+        // focus goes back where it was (or to the page's heading if that control is gone)
+        if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+        else document.querySelector("main h1")?.focus();
+        resolve(dialog.returnValue === "yes");
+      },
+      { once: true },
+    );
   });
 }
 
@@ -193,7 +208,7 @@ export function pager(page, go) {
 }
 
 export function heading(title, ...extra) {
-  return h("div", { class: "page-head" }, h("h1", {}, title), extra);
+  return h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, title), extra);
 }
 
 /** A part of a view that live updates re-render only when its data changed (so a
