@@ -116,11 +116,11 @@ async def test_axe_every_page_every_role_size_and_scheme(
     blocking: list[str] = []
     counts: Counter[str] = Counter()
     runs = 0
+    errors: list[str] = []
     for role, (session, addresses) in pages.items():
         context = await _context(browser, stack, session)
         page = await context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
+        page.on("pageerror", lambda error: errors.append(f"{role}: {error}"))
         try:
             for scheme in SCHEMES:
                 await page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
@@ -138,7 +138,7 @@ async def test_axe_every_page_every_role_size_and_scheme(
                                 )
         finally:
             await context.close()
-        assert not errors, errors
+    assert not errors, errors
     print(
         f"\naxe-core: {runs} page checks; moderate {counts['moderate']}, minor "
         f"{counts['minor']} (serious {counts['serious']}, critical {counts['critical']})"
