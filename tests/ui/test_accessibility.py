@@ -120,7 +120,7 @@ async def test_axe_every_page_every_role_size_and_scheme(
     for role, (session, addresses) in pages.items():
         context = await _context(browser, stack, session)
         page = await context.new_page()
-        page.on("pageerror", lambda error: errors.append(f"{role}: {error}"))
+        page.on("pageerror", lambda error: errors.append(str(error)))
         try:
             for scheme in SCHEMES:
                 await page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
