@@ -4,6 +4,7 @@
 import { csrfToken, get, post, whenSignedOut } from "./api.js";
 import { bellButton } from "./bell.js";
 import { fill, h } from "./dom.js";
+import { mayLeave, setLeaveGuard } from "./leave.js";
 import { keepFresh, startLive, stopLive, stopRefreshing } from "./live.js";
 import { homeOf, match, navFor } from "./routes.js";
 import { badge, environmentBadge, notify } from "./ui.js";
@@ -143,7 +144,20 @@ document.getElementById("skip-link").addEventListener("click", (event) => {
 });
 
 whenSignedOut(() => signedOut("Your session has ended: please sign in again."));
+let shownHash = location.hash;
+let revert = false;
 window.addEventListener("hashchange", () => {
+  if (revert) {
+    revert = false; // the address put back after a refused leave
+    return;
+  }
+  if (!mayLeave()) {
+    revert = true;
+    location.hash = shownHash;
+    return;
+  }
+  setLeaveGuard(null);
+  shownHash = location.hash;
   navigated = true;
   show();
 });

@@ -87,6 +87,27 @@ export function clearErrors(form) {
   form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
 }
 
+// the validator's wording, said plainly (the API's field and limit are kept)
+const PLAIN = [
+  [/^Value error, /, ""],
+  [/^Input should be a valid decimal.*$/, "Enter a number, e.g. 2.5."],
+  [/^Input should be a valid (integer|number).*$/, "Enter a whole number, e.g. 3."],
+  [/^Input should be (less|greater) than or equal to (.+)$/, "Must be $1 than or equal to $2."],
+  [/^Input should be (less|greater) than (.+)$/, "Must be $1 than $2."],
+  [/^Input should be (.+)$/, "Choose $1."],
+  [/^Field required$/, "Required."],
+  [/^String should have at most (\d+) characters?$/, "At most $1 characters."],
+  [/^String should have at least (\d+) characters?$/, "At least $1 characters."],
+  [/^List should have at least 1 item.*$/, "Give at least one."],
+];
+
+/** A validation message in plain language ("Value error, …" and pydantic's phrases). */
+export function plainMessage(message) {
+  let text = String(message || "");
+  for (const [pattern, replacement] of PLAIN) text = text.replace(pattern, replacement);
+  return text ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+}
+
 /** Show an API refusal on a form: next to each field it names, else at the form's foot. */
 export function showError(form, error) {
   clearErrors(form);
@@ -94,7 +115,7 @@ export function showError(form, error) {
   for (const problem of error.problems || []) {
     const wrap = form.querySelector(`[data-field="${CSS.escape(problem.field)}"]`);
     if (!wrap) continue;
-    fill(wrap.querySelector(".field-error"), problem.message);
+    fill(wrap.querySelector(".field-error"), plainMessage(problem.message));
     wrap.querySelector("input, select")?.setAttribute("aria-invalid", "true");
     placed = true;
   }
