@@ -89,6 +89,7 @@ async def test_connect_trade_and_disconnect(
     audit = await admin.get("/api/admin/audit", params={"target": trader.user_id})
     actions = {entry["action"] for entry in audit.json()["items"]}
     assert {"admin.bot.pause", "bot.paused", "bingx.connect", "credential.connected"} <= actions
+    assert {"bot.start", "bot.pause", "bot.resume", "settings.update"} <= actions  # his own
 
     stopped = await trader.post("/api/bot/stop")
     assert stopped.status_code == 200, stopped.text

@@ -20,7 +20,8 @@ from fleet.events.trading import PositionOpened
 if TYPE_CHECKING:
     from tests.api.conftest import Session, Stack
 
-pytestmark = pytest.mark.e2e
+# 88 page checks (4 roles x 2 sizes x 2 schemes) after a stack start: longer than the default
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 SIZES = {"desktop": (1400, 1000), "phone": (390, 844)}
 SCHEMES = ("light", "dark")
 BLOCKING = {"critical", "serious"}
