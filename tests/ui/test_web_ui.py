@@ -103,7 +103,16 @@ async def admin_sets_up(tab: "Tab") -> dict[str, tuple[str, str]]:
 
 async def trader_connects(tab: "Tab", keys: dict[str, str]) -> None:
     await tab.go("BingX connection")
+    await expect(tab.main.get_by_test_id("egress-addresses")).to_contain_text("ask an admin")
     form = tab.page.get_by_role("form", name="Connect BingX")
+    await form.get_by_label("API key").fill(keys["apiKey"])
+    await form.get_by_label("API secret").fill("not the secret at all 0123")
+    await form.get_by_role("button", name="Connect and verify").click()
+    refusal = form.locator('[data-field="api_secret"] .field-error')
+    await expect(refusal).to_contain_text("letters and digits")
+    await expect(form.get_by_label("API key")).to_have_value(keys["apiKey"])  # kept
+    await form.get_by_role("button", name="Show secret").click()
+    await expect(form.get_by_label("API secret")).to_have_attribute("type", "text")
     await form.get_by_label("API key").fill(keys["apiKey"])
     await form.get_by_label("API secret").fill(keys["secretKey"])
     await form.get_by_role("button", name="Connect and verify").click()
@@ -125,7 +134,16 @@ async def trader_connects(tab: "Tab", keys: dict[str, str]) -> None:
 
 async def trader_saves_settings(tab: "Tab") -> None:
     await tab.go("Settings")
+    onboarding = tab.main.get_by_test_id("onboarding")
+    await expect(onboarding.locator("li.done")).to_have_text(["✓ Done: Connect your BingX key"])
+    await expect(tab.main.get_by_test_id("start-reason")).to_have_text(
+        "Start is possible once trading is enabled below."
+    )
     form = tab.page.get_by_role("form", name="Trading settings")
+    await form.get_by_label("Leverage").fill("50")
+    await expect(form.get_by_test_id("leverage-warning")).to_contain_text("High leverage")
+    await form.get_by_label("Leverage").fill("5")
+    await expect(form.get_by_test_id("leverage-warning")).to_be_hidden()
     await form.get_by_label("Maximum open positions").fill("99")
     await form.get_by_role("button", name="Save settings").click()
     refused = form.locator('[data-field="max_positions"] .field-error')
