@@ -49,6 +49,11 @@ async def test_connect_trade_and_disconnect(
     assert wrong.status_code == 400, wrong.text
     assert wrong.json()["success"] is False and wrong.json()["error"]["code"] == "invalid"
     assert (await trader.get("/api/status")).json()["credential"]["status"] == "not_connected"
+    refusals = await admin.get(
+        "/api/admin/audit", params={"target": trader.user_id, "action": "bingx.connect"}
+    )
+    [refused] = [e for e in refusals.json()["items"] if e["outcome"] == "failed"]
+    assert refused["details"]["message"] == wrong.json()["error"]["message"][:200]  # not "invalid"
 
     connected = await trader.post(
         "/api/bingx/connect", json={"api_key": api_key, "api_secret": secret}
@@ -84,6 +89,7 @@ async def test_connect_trade_and_disconnect(
     audit = await admin.get("/api/admin/audit", params={"target": trader.user_id})
     actions = {entry["action"] for entry in audit.json()["items"]}
     assert {"admin.bot.pause", "bot.paused", "bingx.connect", "credential.connected"} <= actions
+    assert {"bot.start", "bot.pause", "bot.resume", "settings.update"} <= actions  # his own
 
     stopped = await trader.post("/api/bot/stop")
     assert stopped.status_code == 200, stopped.text
@@ -302,3 +308,54 @@ async def admin_pages_through_everything(trader: "Session", admin: "Session") ->
     assert (await trader.get(f"{base}/trades")).status_code == 403
     views = await admin.get("/api/admin/audit", params={"action": "admin.history.view"})
     assert len(views.json()["items"]) == 3  # the first page of each list, not every page
+
+
+async def test_resume_all_undoes_the_kill_switch_only(
+    stack: "Stack", admin: "Session", bingx_sim: Any
+) -> None:
+    """Resume all resumes the bots an admin paused (the kill switch); a bot its trader
+    paused stays paused; the overview counts the admin-paused bots; all of it audited."""
+    killed, _ = await running_trader(stack, admin, bingx_sim)
+    resting, _ = await running_trader(stack, admin, bingx_sim)
+    assert (await resting.post("/api/bot/pause", json={"reason": "holiday"})).status_code == 200
+    assert (await admin.post("/api/admin/kill-switch", json={"reason": "drill"})).status_code == 200
+    assert (await killed.get("/api/status")).json()["bot"]["status"] == "paused"
+    overview = (await admin.get("/api/admin/overview")).json()
+    assert overview["paused_by_admin"] >= 1
+
+    resumed = await admin.post("/api/admin/resume-all", json={"reason": "drill over"})
+    assert resumed.status_code == 200, resumed.text
+    outcomes = {o["user_id"]: o for o in resumed.json()["outcomes"]}
+    assert outcomes[killed.user_id]["ok"], outcomes
+    assert resting.user_id not in outcomes
+    assert (await killed.get("/api/status")).json()["bot"]["status"] == "running"
+    bot = (await resting.get("/api/status")).json()["bot"]
+    assert (bot["status"], bot["pause_reason"]) == ("paused", "holiday")
+    assert (await admin.get("/api/admin/overview")).json()["paused_by_admin"] == 0
+    audit = await admin.get("/api/admin/audit", params={"action": "admin.resume_all"})
+    [entry] = audit.json()["items"]
+    assert entry["details"]["resumed"] == str(resumed.json()["done"])
+    assert entry["details"]["reason"] == "drill over"
+    on_killed = await admin.get(
+        "/api/admin/audit", params={"target": killed.user_id, "action": "admin.bot.resume"}
+    )
+    assert on_killed.json()["total"] == 1
+    again = await admin.post("/api/admin/resume-all")  # nothing left: a no-op, still audited
+    assert again.status_code == 200 and again.json()["done"] == 0, again.text
+    refused = await killed.post("/api/admin/resume-all")
+    assert refused.status_code == 403
+
+
+async def test_a_trader_reads_fleets_egress_addresses(stack: "Stack", admin: "Session") -> None:
+    """The connection page lists the egress addresses an admin set (system settings)."""
+    trader = await stack.new_session(admin, "trader")
+    assert (await trader.get("/api/bingx/egress")).json() == {"addresses": []}
+    body = {"egress_addresses": ["203.0.113.7", "198.51.100.9"]}
+    assert (await admin.put("/api/admin/settings", json=body)).status_code == 200
+    try:
+        shown = await trader.get("/api/bingx/egress")
+        assert shown.status_code == 200, shown.text
+        assert shown.json() == {"addresses": ["203.0.113.7", "198.51.100.9"]}
+    finally:
+        reset = await admin.put("/api/admin/settings", json={"reset": ["egress_addresses"]})
+        assert reset.status_code == 200, reset.text

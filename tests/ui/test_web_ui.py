@@ -103,7 +103,16 @@ async def admin_sets_up(tab: "Tab") -> dict[str, tuple[str, str]]:
 
 async def trader_connects(tab: "Tab", keys: dict[str, str]) -> None:
     await tab.go("BingX connection")
+    await expect(tab.main.get_by_test_id("egress-addresses")).to_contain_text("ask an admin")
     form = tab.page.get_by_role("form", name="Connect BingX")
+    await form.get_by_label("API key").fill(keys["apiKey"])
+    await form.get_by_label("API secret").fill("not the secret at all 0123")
+    await form.get_by_role("button", name="Connect and verify").click()
+    refusal = form.locator('[data-field="api_secret"] .field-error')
+    await expect(refusal).to_contain_text("letters and digits")
+    await expect(form.get_by_label("API key")).to_have_value(keys["apiKey"])  # kept
+    await form.get_by_role("button", name="Show secret").click()
+    await expect(form.get_by_label("API secret")).to_have_attribute("type", "text")
     await form.get_by_label("API key").fill(keys["apiKey"])
     await form.get_by_label("API secret").fill(keys["secretKey"])
     await form.get_by_role("button", name="Connect and verify").click()
@@ -125,7 +134,16 @@ async def trader_connects(tab: "Tab", keys: dict[str, str]) -> None:
 
 async def trader_saves_settings(tab: "Tab") -> None:
     await tab.go("Settings")
+    onboarding = tab.main.get_by_test_id("onboarding")
+    await expect(onboarding.locator("li.done")).to_have_text(["✓ Done: Connect your BingX key"])
+    await expect(tab.main.get_by_test_id("start-reason")).to_have_text(
+        "Start is possible once trading is enabled below."
+    )
     form = tab.page.get_by_role("form", name="Trading settings")
+    await form.get_by_label("Leverage").fill("50")
+    await expect(form.get_by_test_id("leverage-warning")).to_contain_text("High leverage")
+    await form.get_by_label("Leverage").fill("5")
+    await expect(form.get_by_test_id("leverage-warning")).to_be_hidden()
     await form.get_by_label("Maximum open positions").fill("99")
     await form.get_by_role("button", name="Save settings").click()
     refused = form.locator('[data-field="max_positions"] .field-error')
@@ -161,6 +179,7 @@ async def trader_trades(tab: "Tab", stack: "Stack", bingx_sim: Any) -> None:
     await trader_closes_his_position(tab)
     await tab.shot("dashboard")
     await tab.page.set_viewport_size({"width": 390, "height": 844})
+    await menu_fits_a_phone(tab)
     await tab.shot("dashboard-phone")
     await tab.page.set_viewport_size({"width": 1280, "height": 860})
     await tab.go("Trades & sessions")
@@ -336,6 +355,36 @@ async def trader_leaves(tab: "Tab") -> None:
     assert (await tab.page.request.get("/api/status")).status == 401  # the session ended
 
 
+async def admin_resumes_all(tab: "Tab") -> None:
+    """The kill switch pauses the (running) bot: a banner says it is engaged until
+    Resume all resumes it."""
+    await tab.go("Overview")
+    await tab.press("Kill switch: pause every bot")
+    await tab.confirm()
+    banner = tab.main.get_by_test_id("kill-switch-banner")
+    await expect(banner).to_contain_text("Kill switch engaged: 1 bot(s) paused by an admin")
+    await tab.shot("kill-switch-engaged")
+    await banner.get_by_role("button", name="Resume all").click()
+    await tab.confirm()
+    await expect(tab.notices).to_contain_text("Resume all: 1 bot(s) resumed")
+    await expect(banner).to_have_count(0)
+
+
+async def menu_fits_a_phone(tab: "Tab") -> None:
+    """At 390 px every item of the main menu is on screen (none cut off or scrolled)."""
+    links = tab.page.get_by_role("navigation", name="Main").get_by_role("link")
+    assert await links.count() >= 5
+    width = tab.page.viewport_size["width"] if tab.page.viewport_size else 390
+    for link in await links.all():
+        await expect(link).to_be_visible()
+        box = await link.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, box
+    sideways = await tab.page.evaluate(
+        "() => document.documentElement.scrollWidth > document.documentElement.clientWidth"
+    )
+    assert not sideways, "the page scrolls sideways on a phone"
+
+
 async def admin_acts(tab: "Tab", trader: str) -> None:
     """Kill switch, the trader's bot and positions from his page, the audit log."""
     await tab.go("Overview")
@@ -360,8 +409,11 @@ async def admin_acts(tab: "Tab", trader: str) -> None:
     await tab.confirm()
     await expect(tab.notices).to_contain_text(f"Closing the positions of {trader}")
     await tab.shot("trader-page")
+    await admin_resumes_all(tab)
     await tab.go("Audit log")
     search = tab.page.get_by_role("search", name="Filter the audit log")
+    await expect(search.get_by_label("Action")).to_have_value("")  # not "false"
+    await expect(tab.main.locator("tbody tr").first).to_be_visible()  # unfiltered: entries
     await search.get_by_label("Action").fill("admin.bot.")
     await search.get_by_role("button", name="Apply").click()
     await expect(tab.main.locator("tbody tr").first).to_contain_text("admin.bot.resume")

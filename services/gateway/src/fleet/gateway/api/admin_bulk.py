@@ -14,10 +14,17 @@ from fleet.gateway.api.bot import BotVerb, bot_command
 from fleet.gateway.api.routing import ServicesDep, audit, make_router, send, settle
 from fleet.gateway.deps import Access, Services, authorize
 from fleet.gateway.errors import check
+from fleet.gateway.read_models.bots.queries import paused_by_an_admin
 from fleet.gateway.read_models.users.queries import roles_of
-from fleet.gateway.schemas.admin import BulkBotCommand, BulkBotOutcome, BulkBotResult
+from fleet.gateway.schemas.admin import (
+    BulkBotCommand,
+    BulkBotOutcome,
+    BulkBotResult,
+    ResumeAll,
+)
 
 router = make_router("admin: trading")
+BULK_MAX = 500  # a bulk command's most traders (BulkBotCommand.user_ids)
 
 
 async def _one(
@@ -96,3 +103,35 @@ async def stop_bots(
     services: ServicesDep,
 ) -> BulkBotResult:
     return await _bulk(services, access, "stop", body)
+
+
+@router.post(
+    "/api/admin/resume-all",
+    summary="Resume every bot an admin paused (after the kill switch); audited, one entry each",
+    operation_id="admin_resume_all",
+)
+async def resume_all(
+    access: Annotated[Access, Depends(authorize("admin.kill_switch"))],
+    services: ServicesDep,
+    body: ResumeAll | None = None,
+) -> BulkBotResult:
+    """The kill switch undone: the bots paused by an admin (not those their trader or a
+    risk limit paused) are resumed through the bulk path; one ``admin.resume_all`` entry
+    sums it up."""
+    chosen = await services.db.read(paused_by_an_admin)
+    reason = body.reason if body else ""
+    result = BulkBotResult(done=0, failed=0, outcomes=[])
+    for start in range(0, len(chosen), BULK_MAX):
+        selection = BulkBotCommand(user_ids=chosen[start : start + BULK_MAX], reason=reason)
+        part = await _bulk(services, access, "resume", selection)
+        result.done += part.done
+        result.failed += part.failed
+        result.outcomes += part.outcomes
+    details = {"resumed": str(result.done), "refused": str(result.failed)}
+    await audit(
+        services,
+        access,
+        "admin.resume_all",
+        details=details | ({"reason": reason} if reason else {}),
+    )
+    return result

@@ -15,6 +15,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from fleet.events.auth_commands import GetSystemSettings, SystemSettingsState
 from fleet.events.commands import CommandReply
 from fleet.events.executor_commands import StopBot
 from fleet.events.vault_commands import (
@@ -24,12 +25,12 @@ from fleet.events.vault_commands import (
     DisconnectCredential,
     VerifyCredential,
 )
-from fleet.gateway.api.routing import ServicesDep, audit, make_router, send, settle
+from fleet.gateway.api.routing import ServicesDep, ask, audit, make_router, send, settle
 from fleet.gateway.deps import Access, Services, authorize
 from fleet.gateway.errors import GatewayError, check, from_reply, invalid
 from fleet.gateway.read_models.bots.queries import bot_of
 from fleet.gateway.read_models.credentials.queries import credential_of
-from fleet.gateway.schemas.trading import BingxResult, ConnectRequest
+from fleet.gateway.schemas.trading import BingxResult, ConnectRequest, EgressOut
 from fleet.obs import register_secret
 from fleet.obs.logging import forget_secret
 from fleet.vaultwrap import BINGX_KEY, WrappingKey
@@ -43,6 +44,7 @@ NOT_A_SECRET = CommandReply.failure(
 )
 
 router = make_router("bingx")
+AUDIT_MESSAGE_CHARS = 200  # a refusal's message kept in the audit entry
 
 
 @contextmanager
@@ -66,7 +68,9 @@ async def _audited_reply(
     services: Services, access: Access, action: str, reply: CommandReply, details: dict[str, str]
 ) -> None:
     if reply.error is not None:
-        details = details | {"reason": reply.error.code}
+        # the code and what BingX (or the vault) said, as the caller was told it
+        message = reply.error.message[:AUDIT_MESSAGE_CHARS]
+        details = details | {"reason": reply.error.code, "message": message}
     await audit(
         services,
         access,
@@ -196,3 +200,18 @@ async def disconnect(
         raise _refused(reply)
     await settle(services, "credentials", "bots")
     return BingxResult(success=True, message="BingX disconnected; the keys are destroyed")
+
+
+@router.get(
+    "/api/bingx/egress",
+    summary="Fleet's egress IP addresses, to bind a BingX API key to (IP whitelist)",
+    operation_id="bingx_egress",
+)
+async def egress(
+    access: Annotated[Access, Depends(authorize("bingx.connect"))], services: ServicesDep
+) -> EgressOut:
+    """The addresses an admin set in the system settings (``egress_addresses``); empty
+    while none is set (the connection page then says to ask an admin)."""
+    command = GetSystemSettings(actor=access.caller.actor(), correlation_id=access.request_id)
+    state = await ask(services, command, SystemSettingsState)
+    return EgressOut(addresses=list(state.egress_addresses or ()))

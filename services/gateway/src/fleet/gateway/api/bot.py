@@ -19,7 +19,7 @@ from fleet.events.executor_commands import (
     StopBot,
 )
 from fleet.events.ids import UserId
-from fleet.gateway.api.routing import ServicesDep, ask, audited, make_router, settle
+from fleet.gateway.api.routing import ServicesDep, audited, make_router, settle
 from fleet.gateway.deps import Access, Services, authorize
 from fleet.gateway.schemas.admin import Reason
 from fleet.gateway.schemas.trading import BotCommandResult
@@ -59,13 +59,12 @@ def bot_command(verb: BotVerb, user_id: UserId, access: Access, reason: str) -> 
 async def run_bot_command(
     services: Services, access: Access, verb: BotVerb, user_id: UserId, reason: str = ""
 ) -> BotCommandResult:
-    """Send the command; audit it when an admin acts on someone else's bot."""
+    """Send the command and audit it: ``bot.<verb>`` when the trader acts on his own bot,
+    ``admin.bot.<verb>`` when an admin acts on someone else's."""
     command = bot_command(verb, user_id, access, reason)
-    if user_id == access.caller.user_id:
-        bot = await ask(services, command, BotChanged)
-    else:
-        action = f"admin.bot.{verb}"
-        bot = await audited(services, access, action, command, BotChanged, target=user_id)
+    own = user_id == access.caller.user_id
+    action = f"bot.{verb}" if own else f"admin.bot.{verb}"
+    bot = await audited(services, access, action, command, BotChanged, target=user_id)
     await settle(services, "bots", "trading")
     return BotCommandResult(
         status=bot.status,

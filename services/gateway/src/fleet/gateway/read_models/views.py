@@ -28,6 +28,7 @@ from fleet.gateway.read_models.bots.queries import (
     bot_of,
     bot_statuses,
     bots,
+    paused_by_an_admin,
 )
 from fleet.gateway.read_models.credentials.queries import (
     NOT_CONNECTED,
@@ -149,6 +150,7 @@ def overview(connection: Connection, only: OverviewFilter | None = None) -> Over
     ).scalar_one()
     accounts = [_summary(row) for row in connection.execute(_accounts_query()).mappings()]
     return Overview(
+        paused_by_admin=len(paused_by_an_admin(connection)),
         users=user_count,
         traders=len(accounts),
         active_bots=sum(1 for a in accounts if a.bot_status == "running"),

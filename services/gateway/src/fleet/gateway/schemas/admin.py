@@ -146,6 +146,13 @@ class Overview(ApiModel):
     simulated: bool = Field(
         default=False, description="The platform's BingX is the simulator (badges: SIMULATOR)."
     )
+    paused_by_admin: int = Field(
+        default=0,
+        ge=0,
+        examples=[0],
+        description="Bots an admin paused (kill switch, bulk pause): POST /api/admin/resume-all"
+        " resumes them; the UI shows the kill switch as engaged while any remain.",
+    )
 
 
 OverviewFilter = Literal["failing", "paused", "over_daily_limit"]
@@ -179,6 +186,12 @@ class BulkBotOutcome(ApiModel):
     )
     error: str | None = Field(default=None, examples=["not_found"])
     message: str | None = Field(default=None, examples=["this user is not a trader"])
+
+
+class ResumeAll(ApiModel):
+    """An optional note for POST /api/admin/resume-all (kept in the audit log)."""
+
+    reason: str = REASON
 
 
 class BulkBotResult(ApiModel):

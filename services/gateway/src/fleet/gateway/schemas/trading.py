@@ -258,3 +258,10 @@ class StatusOut(ApiModel):
         description="The platform's BingX is the simulator (FLEET_BINGX_SIMULATED): the web "
         "UI's badge says SIMULATOR whatever the key's environment.",
     )
+
+
+class EgressOut(ApiModel):
+    """Fleet's egress addresses (``GET /api/bingx/egress``): a trader binds his BingX key
+    to them; empty while no admin has set them."""
+
+    addresses: list[str] = Field(examples=[["203.0.113.7"]])

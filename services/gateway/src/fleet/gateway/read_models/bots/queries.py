@@ -40,3 +40,18 @@ def bot_statuses(connection: Connection, user_ids: Sequence[str]) -> dict[str, s
         return {}
     query = select(bots.c.user_id, bots.c.status).where(bots.c.user_id.in_(list(user_ids)))
     return {row.user_id: row.status for row in connection.execute(query)}
+
+
+def paused_by_an_admin(connection: Connection) -> list[str]:
+    """The traders whose bot an admin paused (the kill switch, a bulk pause): paused, not
+    by a risk limit, and not by the trader himself."""
+    query = (
+        select(bots.c.user_id)
+        .where(
+            bots.c.status == "paused",
+            bots.c.paused_automatically.is_(False),
+            bots.c.changed_by != bots.c.user_id,
+        )
+        .order_by(bots.c.user_id)
+    )
+    return list(connection.execute(query).scalars())

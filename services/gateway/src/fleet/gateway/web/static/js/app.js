@@ -4,6 +4,7 @@
 import { csrfToken, get, post, whenSignedOut } from "./api.js";
 import { bellButton } from "./bell.js";
 import { fill, h } from "./dom.js";
+import { mayLeave, setLeaveGuard } from "./leave.js";
 import { keepFresh, startLive, stopLive, stopRefreshing } from "./live.js";
 import { homeOf, match, navFor } from "./routes.js";
 import { badge, environmentBadge, notify } from "./ui.js";
@@ -112,6 +113,7 @@ async function show() {
   const context = { me: state.me, signOut, refreshMe: loadMe, signedOut: () => signedOut(null) };
   try {
     const refresh = await found.route.view(page, found.params, context);
+    if (mine === navigation && navigated) focusHeading();
     if (mine !== navigation || typeof refresh !== "function") return undefined;
     await refresh().catch((error) => notify(error.text || error.message, "error"));
     if (mine === navigation) keepFresh(refresh);
@@ -126,7 +128,38 @@ function loadError(error) {
   return h("div", { class: "card", role: "alert" }, h("h1", {}, "This page could not be loaded"), h("p", {}, text));
 }
 
+/** Keyboard and screen-reader users land on the page's heading (the skip link, and each
+ * navigation to another page). */
+export function focusHeading() {
+  const heading = main.querySelector("h1");
+  if (!heading) return main.focus();
+  heading.setAttribute("tabindex", "-1");
+  return heading.focus();
+}
+
+let navigated = false;
+document.getElementById("skip-link").addEventListener("click", (event) => {
+  event.preventDefault(); // the address names the view: "#main" is not a route
+  focusHeading();
+});
+
 whenSignedOut(() => signedOut("Your session has ended: please sign in again."));
-window.addEventListener("hashchange", show);
+let shownHash = location.hash;
+let revert = false;
+window.addEventListener("hashchange", () => {
+  if (revert) {
+    revert = false; // the address put back after a refused leave
+    return;
+  }
+  if (!mayLeave()) {
+    revert = true;
+    location.hash = shownHash;
+    return;
+  }
+  setLeaveGuard(null);
+  shownHash = location.hash;
+  navigated = true;
+  show();
+});
 await loadMe();
 show();

@@ -5,7 +5,9 @@ const PROPERTIES = new Set(["value", "checked", "disabled", "selected", "hidden"
 
 function setProp(el, key, value) {
   if (value === undefined || value === null || value === false) {
-    if (PROPERTIES.has(key)) el[key] = false;
+    // a boolean property is switched off; a missing value leaves the field empty (never
+    // the text "false")
+    if (PROPERTIES.has(key) && key !== "value") el[key] = false;
     return;
   }
   if (key === "class") el.className = Array.isArray(value) ? value.filter(Boolean).join(" ") : value;

@@ -42,14 +42,19 @@ export function pairs(values, show = (v) => v) {
 /** A table: columns are {label, cell: row -> node|string, num?}. */
 export function table({ caption, columns, rows, empty = "Nothing yet." }) {
   if (!rows.length) return h("p", { class: "empty" }, empty);
-  const head = h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.num && "num" }, c.label)));
+  // a column without a visible title (a row's buttons, a tag) still has a name for screen
+  // readers: `a11yLabel`, else "Actions"
+  const named = (c) => c.label || c.a11yLabel || "Actions";
+  const head = h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.num && "num" }, c.label || h("span", { class: "sr-only" }, named(c)))));
   const body = rows.map((row) =>
-    h("tr", {}, columns.map((c) => h("td", { class: c.num && "num", "data-label": c.label }, c.cell(row)))),
+    h("tr", {}, columns.map((c) => h("td", { class: [c.num && "num", !c.label && "no-label"], "data-label": c.label }, c.cell(row)))),
   );
+  // a wide table scrolls inside its box: the box is a named, focusable group so a
+  // keyboard can scroll it too (on a phone the rows become cards instead, app.css)
   return h(
     "div",
-    { class: "table-wrap" },
-    h("table", {}, caption && h("caption", { class: "sr-only" }, caption), h("thead", {}, head), h("tbody", {}, body)),
+    { class: "table-wrap", tabindex: "0", role: "group", "aria-label": caption || "Table" },
+    h("table", { class: "data-table" }, caption && h("caption", { class: "sr-only" }, caption), h("thead", {}, head), h("tbody", {}, body)),
   );
 }
 
@@ -82,6 +87,27 @@ export function clearErrors(form) {
   form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
 }
 
+// the validator's wording, said plainly (the API's field and limit are kept)
+const PLAIN = [
+  [/^Value error, /, ""],
+  [/^Input should be a valid decimal.*$/, "Enter a number, e.g. 2.5."],
+  [/^Input should be a valid (integer|number).*$/, "Enter a whole number, e.g. 3."],
+  [/^Input should be (less|greater) than or equal to (.+)$/, "Must be $1 than or equal to $2."],
+  [/^Input should be (less|greater) than (.+)$/, "Must be $1 than $2."],
+  [/^Input should be (.+)$/, "Choose $1."],
+  [/^Field required$/, "Required."],
+  [/^String should have at most (\d+) characters?$/, "At most $1 characters."],
+  [/^String should have at least (\d+) characters?$/, "At least $1 characters."],
+  [/^List should have at least 1 item.*$/, "Give at least one."],
+];
+
+/** A validation message in plain language ("Value error, …" and pydantic's phrases). */
+export function plainMessage(message) {
+  let text = String(message || "");
+  for (const [pattern, replacement] of PLAIN) text = text.replace(pattern, replacement);
+  return text ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+}
+
 /** Show an API refusal on a form: next to each field it names, else at the form's foot. */
 export function showError(form, error) {
   clearErrors(form);
@@ -89,7 +115,7 @@ export function showError(form, error) {
   for (const problem of error.problems || []) {
     const wrap = form.querySelector(`[data-field="${CSS.escape(problem.field)}"]`);
     if (!wrap) continue;
-    fill(wrap.querySelector(".field-error"), problem.message);
+    fill(wrap.querySelector(".field-error"), plainMessage(problem.message));
     wrap.querySelector("input, select")?.setAttribute("aria-invalid", "true");
     placed = true;
   }
@@ -152,9 +178,19 @@ export function confirmAction(message, confirmLabel = "Confirm") {
   const yes = dialog.querySelector("button[value=yes]");
   yes.textContent = confirmLabel;
   dialog.returnValue = "";
+  const opener = document.activeElement;
   dialog.showModal();
   return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true });
+    dialog.addEventListener(
+      "close",
+      () => {
+        // focus goes back where it was (or to the page's heading if that control is gone)
+        if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+        else document.querySelector("main h1")?.focus();
+        resolve(dialog.returnValue === "yes");
+      },
+      { once: true },
+    );
   });
 }
 
@@ -193,7 +229,7 @@ export function pager(page, go) {
 }
 
 export function heading(title, ...extra) {
-  return h("div", { class: "page-head" }, h("h1", {}, title), extra);
+  return h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, title), extra);
 }
 
 /** A part of a view that live updates re-render only when its data changed (so a

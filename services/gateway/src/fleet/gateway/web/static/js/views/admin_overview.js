@@ -121,7 +121,27 @@ function emergency(refresh) {
   );
 }
 
+/** While bots an admin paused remain (the kill switch is engaged): a banner and the
+ * one action that undoes it (POST /api/admin/resume-all). */
+function killSwitchBanner(o, refresh) {
+  if (!o.paused_by_admin) return null;
+  const resume = async () => {
+    if (!(await confirmAction(`Resume the ${o.paused_by_admin} bot(s) an admin paused? Bots their trader or a risk limit paused stay paused.`, "Resume all"))) return;
+    const answer = await post("/api/admin/resume-all");
+    notify(`Resume all: ${answer.done} bot(s) resumed${answer.failed ? `, ${answer.failed} refused` : ""}.`, answer.failed ? "error" : "ok");
+    await refresh(true);
+  };
+  return h(
+    "div",
+    { class: "banner banner-danger", role: "status", "data-testid": "kill-switch-banner" },
+    h("strong", {}, "Kill switch engaged: "),
+    `${o.paused_by_admin} bot(s) paused by an admin.`,
+    button("Resume all", resume, "primary"),
+  );
+}
+
 export function overviewView(page) {
+  const banner = region((o) => killSwitchBanner(o, refresh));
   const figures = region(totals);
   const selection = new Set();
   const accounts = region((o) => accountsTable(o.accounts, o.simulated, selection));
@@ -133,6 +153,7 @@ export function overviewView(page) {
     const hidden = [...selection].filter((id) => !shown.has(id));
     hidden.forEach((id) => selection.delete(id)); // never act on a trader not shown
     if (redraw || hidden.length) accounts.reset(); // the check boxes follow the selection
+    banner.update({ paused_by_admin: o.paused_by_admin });
     figures.update(o);
     accounts.update(o);
   }
@@ -141,6 +162,6 @@ export function overviewView(page) {
     await refresh();
   };
 
-  fill(page, heading("Overview"), figures, emergency(refresh), card("Traders", filterPicker(choose), bulkActions(selection, refresh), accounts));
+  fill(page, heading("Overview"), banner, figures, emergency(refresh), card("Traders", filterPicker(choose), bulkActions(selection, refresh), accounts));
   return refresh;
 }

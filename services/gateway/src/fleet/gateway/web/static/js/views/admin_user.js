@@ -76,19 +76,29 @@ function stateButtons(user, reload) {
     notify(`${user.username} is unlocked.`);
     await reload();
   };
-  const remove = async () => {
-    if (!(await confirmAction(`Delete ${user.username}? His bot stops and his BingX keys are destroyed.`, "Delete user"))) return;
-    await del(path);
-    notify(`${user.username} deleted.`);
-    location.hash = "#/admin/users";
-  };
   return h(
     "div",
     { class: "buttons" },
     button(user.active ? "Deactivate" : "Activate", activate, user.active ? "secondary" : "primary"),
     user.locked && button("Unlock", unlock, "primary"),
-    button("Delete user", remove, "danger"),
   );
+}
+
+/** Delete, away from Deactivate: its own card at the foot of the page, confirmed. */
+function dangerZone(user) {
+  const remove = async () => {
+    if (!(await confirmAction(`Delete ${user.username} for good? His bot stops, his BingX keys are destroyed and his personal data is erased. This cannot be undone (Deactivate can).`, "Delete user"))) return;
+    await del(`/api/admin/users/${seg(user.id)}`);
+    notify(`${user.username} deleted.`);
+    location.hash = "#/admin/users";
+  };
+  const zone = card(
+    "Danger zone",
+    h("p", { class: "muted" }, "Deleting a user cannot be undone. To stop him signing in for now, deactivate him instead."),
+    h("div", { class: "buttons" }, button("Delete user", remove, "danger")),
+  );
+  zone.classList.add("danger-zone");
+  return zone;
 }
 
 function accountCard(user, names, self, reload) {
@@ -113,6 +123,7 @@ export async function userView(page, { id }, { me }) {
       ),
       accountCard(user, names, user.id === me.user_id, reload),
       extra,
+      user.id !== me.user_id && dangerZone(user),
     );
     if (user.role === "viewer") fill(extra, await grantsSection(user, names));
     else if (user.role === "trader") fill(extra, await tradingSection(user, me));

@@ -19,7 +19,7 @@ function grantsTable(grants, names, revoke) {
       { label: "Trader", cell: (g) => h("a", { href: `#/admin/users/${seg(g.trader_id)}` }, g.trader_username) },
       { label: "Granted", cell: (g) => time(g.granted_at) },
       { label: "By", cell: (g) => userLink(names, g.granted_by) },
-      { label: "", cell: (g) => button("Revoke", () => revoke(g), "secondary", { "aria-label": `Revoke ${g.trader_username}` }) },
+      { label: "", a11yLabel: "Actions", cell: (g) => button("Revoke", () => revoke(g), "secondary", { "aria-label": `Revoke ${g.trader_username}` }) },
     ],
   });
 }

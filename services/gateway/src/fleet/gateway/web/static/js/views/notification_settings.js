@@ -20,7 +20,7 @@ function grid(prefs) {
   });
   return h(
     "div",
-    { class: "table-wrap" },
+    { class: "table-wrap", tabindex: "0", role: "group", "aria-label": "Notification channels" },
     h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Kind"), CHANNELS.map((c) => h("th", { scope: "col" }, words(c))))), h("tbody", {}, rows)),
   );
 }

@@ -34,6 +34,56 @@ function environmentChoice() {
   );
 }
 
+/** Show / hide the secret while typing it (it is never shown once sent). */
+function revealToggle() {
+  const toggle = h("button", { type: "button", class: "btn btn-secondary btn-small", "aria-pressed": "false" }, "Show secret");
+  toggle.addEventListener("click", () => {
+    const secret = toggle.form.elements.api_secret;
+    const show = secret.type === "password";
+    secret.type = show ? "text" : "password";
+    toggle.setAttribute("aria-pressed", String(show));
+    toggle.textContent = show ? "Hide secret" : "Show secret";
+  });
+  return h("div", { class: "buttons" }, toggle);
+}
+
+function copyButton(text) {
+  const copy = h("button", { type: "button", class: "btn btn-secondary btn-small", "aria-label": `Copy ${text}` }, "Copy");
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      notify(`${text} copied.`);
+    } catch {
+      notify(`Copy failed: select ${text} and copy it by hand.`, "error");
+    }
+  });
+  return copy;
+}
+
+/** Fleet's egress addresses (GET /api/bingx/egress), each with a copy button. */
+function egressList(addresses) {
+  if (!addresses.length) return h("p", { class: "hint-box", "data-testid": "egress-addresses" }, "No address is set yet: ask an admin for Fleet's IP addresses before you create the key.");
+  return h("ul", { class: "egress", "data-testid": "egress-addresses" }, addresses.map((a) => h("li", {}, h("code", {}, a), " ", copyButton(a))));
+}
+
+/** How to create the key on BingX, step by step; the whitelist warning always shown. */
+function guide(addresses) {
+  return card(
+    "Create a BingX API key",
+    h(
+      "ol",
+      { class: "steps" },
+      h("li", {}, "On bingx.com, open Account → API Management and choose Create API."),
+      h("li", {}, "Tick the Read and Perpetual Futures Trading permissions. Never tick Withdraw: Fleet never needs it."),
+      h("li", {}, "Under IP restriction, choose to bind IP addresses and enter every address below."),
+      h("li", {}, "Confirm with your security codes, then copy the API key and the secret key into the form here."),
+    ),
+    h("h3", { class: "small" }, "Fleet's IP addresses"),
+    egressList(addresses),
+    h("p", { class: "hint-box", role: "note" }, "Bind the key to these addresses: a key without an IP whitelist works for anyone who steals it, and BingX disables unbound keys after 90 days."),
+  );
+}
+
 function connectForm(onConnected) {
   return actionForm(
     { class: "stack", "aria-label": "Connect BingX", autocomplete: "off" },
@@ -47,20 +97,19 @@ function connectForm(onConnected) {
         autocomplete: "off",
         hint: "Sent once to Fleet's vault and never shown again.",
       }),
+      revealToggle(),
       formError(),
       h("button", { type: "submit", class: "btn btn-primary" }, "Connect and verify"),
     ],
     async (form) => {
       const key = form.elements.api_key;
       const secret = form.elements.api_secret;
-      let answer;
-      try {
-        const environment = form.elements.environment.value || "live";
-        answer = await post("/api/bingx/connect", { api_key: key.value.trim(), api_secret: secret.value, environment });
-      } finally {
-        secret.value = "";
-        key.value = "";
-      }
+      const environment = form.elements.environment.value || "live";
+      // a refused attempt keeps both fields (to fix a typo); a stored key clears them
+      const answer = await post("/api/bingx/connect", { api_key: key.value.trim(), api_secret: secret.value, environment });
+      secret.value = "";
+      key.value = "";
+      secret.type = "password";
       await onConnected(answer);
     },
   );
@@ -79,7 +128,8 @@ function resultFacts(answer) {
   ];
 }
 
-export function connectionView(page) {
+export async function connectionView(page) {
+  const egress = await get("/api/bingx/egress").catch(() => ({ addresses: [] }));
   const result = h("div", { class: "region", "aria-live": "polite" });
 
   async function refresh() {
@@ -128,12 +178,13 @@ export function connectionView(page) {
           "p",
           { class: "muted" },
           "Create a key on BingX with the Read and Perpetual Futures Trading permissions (never Withdraw) " +
-            "and bind it to Fleet's IP addresses. Connecting again replaces the stored key.",
+            "and bind it to Fleet's IP addresses (see the guide). Connecting again replaces the stored key.",
         ),
         form,
         result,
       ),
     ),
+    guide(egress.addresses),
   );
   return refresh;
 }

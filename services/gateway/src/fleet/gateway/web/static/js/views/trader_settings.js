@@ -4,22 +4,26 @@
 
 import { get, put } from "../api.js";
 import { fill, h } from "../dom.js";
+import { setLeaveGuard } from "../leave.js";
 import { actionForm, card, field, formError, heading, notify } from "../ui.js";
 
+// plain-language labels and explanations; every percentage is entered and shown in %
+// (0–100), "% of equity" as the risk decisions say it
 const FIELDS = [
-  { name: "trading_enabled", label: "Trading enabled", kind: "bool" },
+  { name: "trading_enabled", label: "Trading enabled", kind: "bool", hint: "Off: the bot takes no new trade even when started." },
   { name: "symbols", label: "Symbols", kind: "list", hint: "Comma-separated USDT-M perpetuals, e.g. BTC-USDT, ETH-USDT." },
-  { name: "timeframe", label: "Timeframe", kind: "choice" },
-  { name: "risk_per_trade", label: "Risk per trade", kind: "decimal", unit: "%" },
-  { name: "daily_loss_limit", label: "Daily loss limit", kind: "decimal", unit: "%" },
-  { name: "max_drawdown", label: "Maximum drawdown", kind: "decimal", unit: "%" },
+  { name: "timeframe", label: "Timeframe (candle length)", kind: "choice", hint: "How long each candle the strategy reads lasts: 5m looks at 5-minute candles and trades more often than 1h." },
+  { name: "risk_per_trade", label: "Risk per trade", kind: "decimal", unit: "% of equity", hint: "The most one trade may lose if its stop is hit, in % of your equity (e.g. 2)." },
+  { name: "daily_loss_limit", label: "Daily loss limit", kind: "decimal", unit: "% of equity", hint: "After losing this much today, the bot pauses itself until tomorrow." },
+  { name: "max_drawdown", label: "Maximum drawdown", kind: "decimal", unit: "% of equity", hint: "The bot stops when equity falls this far below its peak." },
   { name: "max_positions", label: "Maximum open positions", kind: "int" },
-  { name: "leverage", label: "Leverage", kind: "int", unit: "×" },
-  { name: "position_mode", label: "Position mode", kind: "choice" },
-  { name: "adx_threshold", label: "ADX threshold", kind: "decimal" },
-  { name: "min_confidence", label: "Minimum signal confidence", kind: "decimal", unit: "%" },
+  { name: "leverage", label: "Leverage", kind: "int", unit: "×", hint: "Borrowed exposure per position: at 10× a 10 % price move against you wipes out the margin. Above 20× is high risk." },
+  { name: "position_mode", label: "Position mode", kind: "choice", hint: "Hedge: a long and a short on the same symbol can be open at once. One-way: one position per symbol." },
+  { name: "adx_threshold", label: "Trend strength needed (ADX)", kind: "decimal", hint: "ADX measures how strong a trend is (0–100). Signals below this are skipped; 20–30 is usual." },
+  { name: "min_confidence", label: "Minimum signal confidence", kind: "decimal", unit: "%", hint: "0–100 %: signals the strategy is less sure of are skipped (e.g. 60 for 60 %)." },
   { name: "flatten_on_stop", label: "Close my positions when the bot stops", kind: "bool" },
 ];
+const HIGH_LEVERAGE = 20;
 
 const SWITCHES = FIELDS.filter((def) => def.kind === "bool");
 const VALUES = FIELDS.filter((def) => def.kind !== "bool");
@@ -44,9 +48,36 @@ function limitsOf(property) {
 }
 
 function hintOf(def, limits) {
-  if (def.hint) return def.hint;
-  if (limits.min === undefined || limits.max === undefined) return undefined;
-  return `From ${limits.min} to ${limits.max}${def.unit ? ` ${def.unit}` : ""}.`;
+  const range = limits.min === undefined || limits.max === undefined ? "" : `From ${limits.min} to ${limits.max}${def.unit ? ` ${def.unit.split(" ")[0]}` : ""}.`;
+  return [def.hint, range].filter(Boolean).join(" ") || undefined;
+}
+
+/** A warning under the leverage while it is above HIGH_LEVERAGE. */
+function leverageWarning(form) {
+  const input = form.elements.leverage;
+  const warning = h("p", { class: "hint-box", role: "status", "data-testid": "leverage-warning", hidden: true });
+  const check = () => {
+    const value = Number(input.value);
+    warning.hidden = !(value > HIGH_LEVERAGE);
+    fill(warning, warning.hidden ? "" : `High leverage: at ${value}× a ${(100 / value).toFixed(1)} % move against a position wipes out its margin.`);
+  };
+  input.addEventListener("input", check);
+  input.closest(".field").append(warning);
+  check();
+}
+
+/** Connect → enable trading → start: where the trader stands (GET /api/status). */
+function checklist(status) {
+  const connected = status.credential && status.credential.status === "verified";
+  const enabled = status.trading_enabled;
+  const started = status.bot && ["running", "paused"].includes(status.bot.status);
+  const step = (done, text, link) => h("li", { class: done ? "done" : "todo" }, h("span", { "aria-hidden": "true" }, done ? "✓ " : "○ "), h("span", { class: "sr-only" }, done ? "Done: " : "To do: "), link ? h("a", { href: link }, text) : text);
+  const next = !connected ? "Start is possible once your BingX key is connected and verified." : !enabled ? "Start is possible once trading is enabled below." : started ? "Your bot is on." : "Ready: start your bot on the dashboard.";
+  return card(
+    "Getting started",
+    h("ol", { class: "checklist", "data-testid": "onboarding" }, step(connected, "Connect your BingX key", "#/trader/connection"), step(enabled, "Enable trading (below)"), step(started, "Start the bot on the dashboard", "#/trader")),
+    h("p", { class: "muted", "data-testid": "start-reason" }, next),
+  );
 }
 
 function input(def, value, limits) {
@@ -78,11 +109,15 @@ function changesOf(form, current) {
 }
 
 export async function settingsView(page) {
-  const [current, properties] = await Promise.all([get("/api/settings"), settingsSchema()]);
+  const [current, properties, status] = await Promise.all([get("/api/settings"), settingsSchema(), get("/api/status").catch(() => null)]);
   const holder = h("div");
+  let form = null;
+  let shown = current;
+  setLeaveGuard(() => Boolean(form && form.isConnected && Object.keys(changesOf(form, shown)).length));
 
   function render(settings) {
-    const form = actionForm(
+    shown = settings;
+    form = actionForm(
       { class: "settings-form", "aria-label": "Trading settings" },
       [
         h("div", { class: "checks" }, SWITCHES.map((def) => input(def, settings[def.name], {}))),
@@ -99,15 +134,17 @@ export async function settingsView(page) {
       },
     );
     fill(holder, form);
+    leverageWarning(form);
   }
 
   render(current);
   fill(
     page,
     heading("Trading settings"),
+    status && checklist(status),
     card(
       "Your risk limits",
-      h("p", { class: "muted" }, "Percentages are of your account balance. The risk engine applies these to every signal."),
+      h("p", { class: "muted" }, "Percentages are % of your equity (balance plus open profit or loss), as in the risk decisions. The risk engine applies these to every signal; unsaved changes are asked about before you leave."),
       holder,
     ),
   );
