@@ -7,6 +7,7 @@ from functools import cache
 from fleet.events.audit import AUDIT_EVENTS
 from fleet.events.bots import BOT_EVENTS
 from fleet.events.credentials import CREDENTIAL_EVENTS
+from fleet.events.history import HISTORY_EVENTS
 from fleet.events.notifications import NOTIFICATION_EVENTS
 from fleet.events.registry import DomainEvent, EventRegistry
 from fleet.events.security import SECURITY_EVENTS
@@ -26,6 +27,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     *NOTIFICATION_EVENTS,
     *SECURITY_EVENTS,
     *SYSTEM_EVENTS,
+    *HISTORY_EVENTS,
 )
 
 
