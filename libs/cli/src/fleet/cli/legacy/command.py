@@ -136,6 +136,7 @@ async def store_legacy(
     """Create (or find) the trader, connect his key, set his settings, import the trades."""
     user_id = await _trader(link, username, email)
     if files.key is not None:
+        typer.echo("connecting the BingX key of the .env (verified with BingX first)")
         connected = await link.connect_key(user_id, *files.key)
         typer.echo(
             f"BingX key …{connected.api_key_last4} verified "
@@ -160,6 +161,7 @@ async def store_legacy(
 
 
 async def _trader(link: PlatformLink, username: str, email: str) -> str:
+    typer.echo(f"looking for trader {username}")
     existing = await link.user_id_of(username)
     if existing is not None:
         typer.echo(f"trader {username} exists already (user id {existing})")

@@ -3,6 +3,7 @@ the event log. The BingX secret is wrapped for Vault here and sent only as ciphe
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, TypeVar
@@ -22,7 +23,7 @@ from fleet.events.vault_commands import (
 )
 from fleet.eventstore import EventStore
 from fleet.eventstore.errors import NATS_TROUBLE
-from fleet.eventstore.stream import StreamSpec
+from fleet.eventstore.stream import DEFAULT_PREFIX, DEFAULT_STREAM, StreamSpec
 from fleet.settings import nats_tls_from_env
 from fleet.vaultwrap import WrappingKey
 
@@ -109,7 +110,12 @@ class PlatformLink:
         raise Refused("Vault changed its wrapping key twice")
 
     def _store(self) -> EventStore:
-        return EventStore(self.nc, StreamSpec())
+        # the stream the services use (FLEET_STREAM_NAME / FLEET_SUBJECT_PREFIX, as theirs)
+        spec = StreamSpec(
+            name=os.environ.get("FLEET_STREAM_NAME") or DEFAULT_STREAM,
+            prefix=os.environ.get("FLEET_SUBJECT_PREFIX") or DEFAULT_PREFIX,
+        )
+        return EventStore(self.nc, spec)
 
     async def user_id_of(self, username: str) -> str | None:
         """Who holds ``username`` now (None: nobody)."""
