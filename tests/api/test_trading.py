@@ -359,3 +359,106 @@ async def test_a_trader_reads_fleets_egress_addresses(stack: "Stack", admin: "Se
     finally:
         reset = await admin.put("/api/admin/settings", json={"reset": ["egress_addresses"]})
         assert reset.status_code == 200, reset.text
+
+
+# --- fleet import legacy: a single-user bot's files into a trader of this stack ---
+
+
+async def _run_import(stack: "Stack", command: list[str], **env: str) -> tuple[int, str, str]:
+    import asyncio
+    import os
+
+    spec = stack.store.spec
+    environ = os.environ | env
+    environ |= {
+        "FLEET_NATS_URL": stack.nats_admin_url,
+        "FLEET_STREAM_NAME": spec.name,
+        "FLEET_SUBJECT_PREFIX": spec.prefix,
+        "PYTHONUNBUFFERED": "1",
+    }
+    process = await asyncio.create_subprocess_exec(
+        *command, env=environ, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    except TimeoutError:
+        process.kill()
+        out, err = await process.communicate()
+        raise AssertionError(f"the import hung: {out.decode()} {err.decode()}") from None
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+async def _all_trades(trader: "Session") -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    while True:
+        page = await trader.get("/api/trades", params={"limit": 500, "offset": len(items)})
+        assert page.status_code == 200, page.text
+        items += page.json()["items"]
+        if len(items) >= page.json()["total"]:
+            return items
+
+
+@pytest.mark.timeout(420)  # two files, four CLI runs, two logins on a shared machine
+async def test_legacy_bots_are_imported_once_with_their_times_and_pnl(
+    stack: "Stack", admin: "Session", bingx_sim: Any, tmp_path: Any
+) -> None:
+    from tests.api.conftest import Account
+    from tests.api.legacy_bot import buy_sell_bot, import_command, long_short_bot
+
+    bots, bingx_secrets, outputs = [], [], []
+    for name, build, rows in (("legacy-bs", buy_sell_bot, 120), ("legacy-ls", long_short_bot, 80)):
+        keys = await simulator_keys(bingx_sim, ["read", "trade"])
+        bingx_secrets.append(keys["secretKey"])
+        bots.append((name, build(tmp_path / name, rows, keys["apiKey"], keys["secretKey"])))
+    password = "imported trader password 1"
+    stack.secrets.add(password)
+    for name, bot in bots:
+        code, out, err = await _run_import(
+            stack, import_command(bot, name), FLEET_IMPORT_PASSWORD=password
+        )
+        assert code == 0, out + err
+        outputs.append(out + err)
+        assert f"rows read: {bot.rows}" in out and f"trades imported: {bot.rows}" in out
+        assert f"PnL sum in the file: {bot.pnl}" in out and "check: OK" in out
+        assert list(bot.sqlite.parent.glob("bot.db.*.bak")) and bot.env.read_text()
+        trader = await stack.login(Account("", name, password, "trader"))
+        status = (await trader.get("/api/status")).json()
+        assert status["credential"]["status"] == "verified", status
+        settings = (await trader.get("/api/settings")).json()
+        assert settings["leverage"] == 3 and settings["symbols"] == ["BTC-USDT", "ETH-USDT"]
+        trades = await _all_trades(trader)
+        assert len(trades) == bot.rows - bot.open_rows
+        assert all(t["imported_from"] == "legacy" for t in trades)
+        assert sum(Decimal(t["realised_pnl"]) for t in trades) == bot.pnl
+        first = min(trades, key=lambda t: t["opened_at"])
+        assert first["opened_at"].startswith(bot.first_opened.strftime("%Y-%m-%dT%H:%M:%S"))
+        assert {t["symbol"] for t in trades} == {"BTC-USDT", "ETH-USDT", "SOL-USDT"}
+
+        again = await _run_import(stack, import_command(bot, name))
+        assert again[0] == 0 and "trades imported: 0" in again[1], again
+        assert len(await _all_trades(trader)) == bot.rows - bot.open_rows
+    printed = "\n".join(outputs) + stack.logged()
+    assert not [secret for secret in bingx_secrets if secret in printed]
+
+
+@pytest.mark.timeout(300)
+async def test_a_legacy_file_with_a_bad_row_stores_nothing(
+    stack: "Stack", admin: "Session", bingx_sim: Any, tmp_path: Any
+) -> None:
+    from tests.api.legacy_bot import buy_sell_bot, import_command, spoil_row
+
+    keys = await simulator_keys(bingx_sim, ["read", "trade"])
+    stack.secrets.add(keys["secretKey"])
+    bot = buy_sell_bot(tmp_path, 50, keys["apiKey"], keys["secretKey"])
+    spoil_row(bot, 37, "side", "SIDEWAYS")
+    code, out, err = await _run_import(stack, import_command(bot, "legacy-bad"))
+    assert code == 2, out + err
+    assert "row 37" in err and "side" in err and "nothing imported" in err
+    assert keys["secretKey"] not in out + err
+    users = (await admin.get("/api/admin/users", params={"limit": 500})).json()
+    assert "legacy-bad" not in json.dumps(users)
+
+    dry = await _run_import(
+        stack, import_command(buy_sell_bot(tmp_path / "ok", 5, "k", "s"), "x", "--dry-run")
+    )
+    assert dry[0] == 0 and "rows read: 5" in dry[1] and "nothing written" in dry[1], dry

@@ -9,6 +9,7 @@ import typer
 
 from fleet.cli import stack_commands
 from fleet.cli.events_commands import events
+from fleet.cli.legacy.command import imports
 from fleet.cli.nats_commands import nats
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app.command("status")(stack_commands.status)
 app.command("down")(stack_commands.down)
 app.add_typer(events, name="events")
 app.add_typer(nats, name="nats")
+app.add_typer(imports, name="import")
 
 
 def _load_plugins(target: typer.Typer) -> None:

@@ -8,6 +8,7 @@ from fleet.events.audit import AUDIT_EVENTS
 from fleet.events.billing import BILLING_EVENTS
 from fleet.events.bots import BOT_EVENTS
 from fleet.events.credentials import CREDENTIAL_EVENTS
+from fleet.events.history import HISTORY_EVENTS
 from fleet.events.notifications import NOTIFICATION_EVENTS
 from fleet.events.registry import DomainEvent, EventRegistry
 from fleet.events.security import SECURITY_EVENTS
@@ -28,6 +29,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     *SECURITY_EVENTS,
     *SYSTEM_EVENTS,
     *BILLING_EVENTS,
+    *HISTORY_EVENTS,
 )
 
 

@@ -29,6 +29,7 @@ from fleet.events.billing import BILLING_AGGREGATE, PLAN_AGGREGATE
 from fleet.events.bots import BOT_AGGREGATE
 from fleet.events.commands import Command, command_subject
 from fleet.events.credentials import CREDENTIAL_AGGREGATE
+from fleet.events.history import HISTORY_AGGREGATE
 from fleet.events.notifications import NOTIFICATION_AGGREGATE, PREFERENCES_AGGREGATE
 from fleet.events.security import SECURITY_AGGREGATE
 from fleet.events.signals import SIGNAL_AGGREGATE
@@ -111,6 +112,7 @@ def command_classes() -> list[type[Command]]:
     # imported here: the command modules register their classes on import
     import fleet.events.auth_commands
     import fleet.events.executor_commands
+    import fleet.events.history
     import fleet.events.notifications
     import fleet.events.vault_commands  # noqa: F401
 
@@ -202,6 +204,7 @@ def table() -> tuple[Row, ...]:
             appends=(
                 Entry(BOT_AGGREGATE, "bot lifecycle (start, pause, stop, kill switch)"),
                 Entry(ACCOUNT_AGGREGATE, "orders, fills, positions, funding, balances"),
+                Entry(HISTORY_AGGREGATE, "imported past trades (legacy bot, BingX history)"),
             ),
             sends=(Entry("cmd.vault.sign", "signs BingX requests (only the executor)"),),
             serves=_cmds("executor", "bot commands from the gateway"),

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fleet.events import ActorId, AggregateId, AggregateRef, CorrelationId
+from fleet.events.catalog import domain_registry
 from fleet.events.commands import CommandReply, Reply
 from fleet.events.credentials import CREDENTIAL_AGGREGATE
 from fleet.events.directory import Directory, UserView, fold_user
@@ -23,9 +24,11 @@ from fleet.events.executor_commands import (
     StartBot,
     StopBot,
 )
+from fleet.events.history import ImportTrades, TradesImported
 from fleet.events.users import USER_AGGREGATE
 from fleet.eventstore import EventStore, Repository
 from fleet.executor.domain.bot import Bot, BotRefused, StartConditions
+from fleet.executor.domain.history import ImportedHistory
 
 
 @dataclass
@@ -139,6 +142,28 @@ async def flatten(command: FlattenPositions, deps: ExecutorDeps) -> CommandReply
             correlation_id=_correlation(command.correlation_id),
         )
     return Reply[FlattensRequested].accepted(FlattensRequested(users=len(targets))).wire()
+
+
+async def import_trades(command: ImportTrades, deps: ExecutorDeps) -> CommandReply:
+    """Add past trades to a trader's history, each once (a second import adds none)."""
+    view = await user_view(deps.store, command.user_id)
+    if view is None or not view.active or view.role != "trader":
+        return Reply[TradesImported].refused("not_found", "no such active trader").wire()
+    histories = Repository(deps.store, domain_registry(), ImportedHistory)
+    added = 0
+
+    def decide(history: ImportedHistory) -> None:
+        nonlocal added
+        added = history.add(command.source, command.trades)
+
+    await histories.execute(
+        AggregateId(command.user_id),
+        decide,
+        actor=ActorId(command.actor.user_id),
+        correlation_id=_correlation(command.correlation_id),
+    )
+    answer = TradesImported(imported=added, already_there=len(command.trades) - added)
+    return Reply[TradesImported].accepted(answer).wire()
 
 
 def _correlation(value: str | None) -> CorrelationId | None:

@@ -21,6 +21,7 @@ from fleet.events.executor_commands import (
     StartBot,
     StopBot,
 )
+from fleet.events.history import ImportTrades
 from fleet.executor import handlers
 from fleet.executor.handlers import ExecutorDeps
 from fleet.obs import count_unexpected, get_logger
@@ -39,6 +40,7 @@ HANDLERS: dict[type[ExecutorCommand], Handler] = {
     StopBot: handlers.stop,
     KillSwitch: handlers.kill_switch,
     FlattenPositions: handlers.flatten,
+    ImportTrades: handlers.import_trades,
 }
 
 

@@ -178,6 +178,9 @@ class TradeOut(PositionOut):
     fees: Decimal | None = None
     closed_at: AwareDatetime | None = None
     close_reason: str | None = Field(default=None, examples=["opposite signal"])
+    imported_from: Literal["legacy", "bingx"] | None = Field(
+        default=None, description="Imported history: where from (None: traded by Fleet)."
+    )
 
 
 class SessionOut(ApiModel):

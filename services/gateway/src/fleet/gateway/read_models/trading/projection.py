@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert
 from fleet.events import DomainEvent, Envelope
 from fleet.events import bots as bot_ev
 from fleet.events import trading as ev
+from fleet.events.history import TradeImported
 from fleet.gateway.read_models.dispatch import DispatchingProjection, Handler
 from fleet.gateway.read_models.trading.equity import RESOLUTIONS, bucket_start
 from fleet.projections import PROJECTION_SCHEMA, ProjectionTx
@@ -46,7 +47,9 @@ trades = Table(
     text_column("symbol", ev.PositionOpened, "symbol", nullable=False),
     Column("position_side", String(8), nullable=False),
     Column("direction", String(8), nullable=False),
-    Column("status", String(8), nullable=False),  # open | closed
+    # open | closed | carried (imported while open: the executor's reconciliation shows
+    # the live position; the imported row is history only)
+    Column("status", String(8), nullable=False),
     Column("quantity", MONEY, nullable=False),
     Column("entry_price", MONEY, nullable=False),
     Column("exit_price", MONEY),
@@ -59,6 +62,7 @@ trades = Table(
     text_column("close_reason", ev.PositionClosed, "reason"),
     Column("manual", Boolean, nullable=False),
     text_column("signal_id", ev.PositionOpened, "signal_id"),
+    Column("imported_from", String(8)),  # legacy | bingx; None: traded by Fleet
     Index("trades_by_user_closed", "user_id", "status", "closed_at"),
 )
 sessions = Table(
@@ -397,14 +401,39 @@ def _funding(tx: ProjectionTx, event: ev.FundingPaid, envelope: Envelope) -> Non
     )
 
 
+def _imported(tx: ProjectionTx, event: TradeImported, envelope: Envelope) -> None:
+    """A past trade, with its original times; a closed one counts in the statistics."""
+    trade = event.trade
+    row = {
+        "user_id": envelope.aggregate.id,
+        "trade_id": trade.trade_id,
+        "symbol": trade.symbol,
+        "position_side": trade.direction.upper(),
+        "direction": trade.direction,
+        "status": "carried" if trade.closed_at is None else "closed",
+        "quantity": trade.quantity,
+        "entry_price": trade.entry_price,
+        "exit_price": trade.exit_price,
+        "leverage": trade.leverage,
+        "realised_pnl": trade.realised_pnl,
+        "fees": trade.fees,
+        "opened_at": trade.opened_at,
+        "closed_at": trade.closed_at,
+        "close_reason": f"imported ({event.source})",
+        "manual": False,
+        "imported_from": event.source,
+    }
+    tx.execute(insert(trades).values(row).on_conflict_do_nothing())
+
+
 class TradingProjection(DispatchingProjection):
     """Positions, trades, trading sessions, account values and risk decisions."""
 
     name = "trading"
     # 2: trades opened and closed inside trading.order_accepted; 3: columns follow the bounds;
     # 4: trades built from trading.order_filled, funding in the session's PnL, orders;
-    # 5: equity history by age, funding totals
-    version = 5
+    # 5: equity history by age, funding totals; 6: imported history (imported_from)
+    version = 6
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         bot_ev.BotStarted: _bot_started,
@@ -422,4 +451,5 @@ class TradingProjection(DispatchingProjection):
         ev.PositionClosed: _closed,
         ev.AccountValued: _valued,
         ev.SignalEvaluated: _evaluated,
+        TradeImported: _imported,
     }
