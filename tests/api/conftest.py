@@ -12,6 +12,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,19 @@ class Account:
     password: str
     role: str
     totp_secret: str = ""  # set once two-factor authentication is on
+    totp_step: int = -1  # time step of the last code that signed in (a code is good once)
+
+    async def totp_code(self) -> str:
+        """A code auth has not accepted yet: the current step's, else the next one's (one
+        step of drift is accepted), else the one of a step still to come (waits for it)."""
+        totp = pyotp.TOTP(self.totp_secret)
+        while True:
+            current = totp.timecode(datetime.now(UTC))
+            step = max(current, self.totp_step + 1)
+            if step <= current + 1:
+                self.totp_step = step
+                return totp.generate_otp(step)
+            await asyncio.sleep(0.5)
 
 
 class Session:
@@ -125,7 +139,7 @@ class Stack:
         http = self.client(ip)
         credentials = {"username": account.username, "password": account.password}
         if account.totp_secret:
-            credentials["totp_code"] = pyotp.TOTP(account.totp_secret).now()
+            credentials["totp_code"] = await account.totp_code()
         answer = await http.post("/api/auth/login", json=credentials)
         assert answer.status_code == 200, answer.text
         self._remember(http, answer)

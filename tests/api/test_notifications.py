@@ -109,6 +109,33 @@ async def test_a_bot_paused_by_an_admin_reaches_the_trader_in_app_and_by_mail(
     assert [(d["channel"], d["outcome"]) for d in outcomes] == [("email", "delivered")]
 
 
+DRAWDOWN = "skipped: drawdown 16.2 % reached your maximum 15.0 %; the bot pauses"
+
+
+async def test_the_drawdown_stop_reaches_the_trader_in_app_and_by_mail(
+    stack: "Stack", admin: "Session", smtp_sink: SmtpSink
+) -> None:
+    # as the executor's worker pauses a bot at the drawdown stop (fleet.risk's reason)
+    trader = await stack.new_session(admin, "trader")
+    await stack.append(
+        "bot", trader.user_id, BotPaused(reason=DRAWDOWN, by="system", automatic=True)
+    )
+
+    async def paused() -> list[dict[str, Any]] | None:
+        items = (await _notifications(trader))["items"]
+        return [item for item in items if item["kind"] == "bot_paused"] or None
+
+    [item] = await _until(paused, "the drawdown stop's notification")
+    assert DRAWDOWN in item["body"] and "automatically" in item["body"]
+
+    async def mailed() -> list[str]:
+        box = mailbox.Maildir(smtp_sink.mail_dir, create=False)
+        return [m.as_string() for m in box if "drawdown 16.2" in m.as_string()]
+
+    [mail] = await _until(mailed, "the drawdown stop's e-mail")
+    assert f"{trader.account.username}@example.com" in mail
+
+
 async def test_only_the_recipient_sees_and_marks_his_notifications(
     stack: "Stack", admin: "Session", trader: "Session"
 ) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from fleet.auth.accounts import AuthDeps
 from fleet.auth.adapters.clock import ManualClock
-from fleet.auth.domain.identity import claim_key
+from fleet.auth.domain.identity import claim_key, email_claim_key
 from fleet.auth.refusal_log import write_window
 from fleet.auth.settings import AuthSettings
 from fleet.auth.subscribers import HANDLERS, answer, register
@@ -368,3 +368,52 @@ async def test_a_user_who_must_change_the_password_gets_no_token(deps: AuthDeps)
         deps, auth_commands.CreateAccessToken(user_id=mia, token_name="x", scope="read")
     )
     assert code(refused) == "forbidden"
+
+
+async def test_an_email_is_held_by_one_account_in_any_case(
+    deps: AuthDeps, make_deps: MakeDeps, event_store: EventStore
+) -> None:
+    other = make_deps()
+    commands = [
+        auth_commands.CreateUser(
+            username=f"mail{i}", password=PASSWORD, email=address, role="trader", actor=ADMIN
+        )
+        for i, address in enumerate(("Ann@Example.com", " ann@example.com", "ANN@EXAMPLE.COM"))
+    ]
+    replies = await asyncio.gather(
+        *(send(deps if i % 2 else other, c) for i, c in enumerate(commands))
+    )
+    assert sorted(code(r) for r in replies) == ["conflict"] * 2 + ["ok"]
+    assert all("e-mail" in r.error.message for r in replies if r.error)
+    holder = next(str(r.data["user_id"]) for r in replies if r.ok)
+    bob = await new_user(deps, "bobmail")
+    taken = await send(
+        deps, auth_commands.ChangeEmail(user_id=bob, email="aNN@example.COM ", actor=ADMIN)
+    )
+    assert code(taken) == "conflict"
+    # the holder may change the case of his own address, then move away from it
+    for address in ("ANN@example.com", "ann@elsewhere.org"):
+        changed = await send(
+            deps, auth_commands.ChangeEmail(user_id=holder, email=address, actor=ADMIN)
+        )
+        assert changed.ok, changed
+    freed = await send(
+        deps, auth_commands.ChangeEmail(user_id=bob, email="ann@example.com", actor=ADMIN)
+    )
+    assert freed.ok, freed
+    # a deleted user's address is free again; no subject or event names the address
+    assert (await send(deps, auth_commands.DeleteUser(user_id=holder, actor=ADMIN))).ok
+    again = await new_user_with_email(deps, "annagain", "ann@elsewhere.org")
+    assert again
+    claims = await stored(event_store, "email", email_claim_key("ann@elsewhere.org"))
+    assert [type(e).__name__ for e in claims] == ["EmailClaimed", "EmailReleased", "EmailClaimed"]
+    assert all("elsewhere" not in e.model_dump_json() for e in claims)
+
+
+async def new_user_with_email(deps: AuthDeps, username: str, email: str) -> str:
+    command = auth_commands.CreateUser(
+        username=username, password=PASSWORD, email=email, role="trader", actor=ADMIN
+    )
+    reply = await send(deps, command)
+    assert reply.ok, reply
+    return str(reply.data["user_id"])

@@ -28,6 +28,7 @@ from fleet.events.timeframes import DEFAULT_TIMEFRAME, Timeframe
 
 USER_AGGREGATE = "user"
 USERNAME_AGGREGATE = "username"  # one per normalized username: who holds it
+EMAIL_AGGREGATE = "email"  # one per SHA-256 of a normalized e-mail address: who holds it
 ADMIN_ROSTER_AGGREGATE = "admin_roster"  # one instance, ADMIN_ROSTER_ID: the active admins
 ADMIN_ROSTER_ID = "roster"
 
@@ -115,9 +116,14 @@ class PasswordSet(DomainEvent):
 
 
 class LoginSucceeded(DomainEvent):
+    """``totp_step``: the 30-second time step of the TOTP code this login used (none for a
+    password-only or recovery-code login); a code of that step or an older one is refused
+    from then on (replay protection)."""
+
     event_type = "user.login_succeeded"
     ip: PersonalIp
     user_agent: PersonalUserAgent = ""
+    totp_step: int | None = Field(default=None, ge=0)
 
 
 class LoginFailed(DomainEvent):
@@ -235,6 +241,24 @@ class UsernameReleased(DomainEvent):
     user_id: IdText
 
 
+class EmailClaimed(DomainEvent):
+    """On ``ev.email.<SHA-256 of the trimmed, lowercase address>``: ``user_id`` holds this
+    e-mail address (the address itself is only in the user's sealed events).
+
+    Appended with the claim's expected version, like :class:`UsernameClaimed`."""
+
+    event_type = "email.claimed"
+    user_id: IdText
+    claimed_at: datetime | None = None  # a claim whose holder never took it expires
+
+
+class EmailReleased(DomainEvent):
+    """The holder changed his address or was deleted: the address may be claimed again."""
+
+    event_type = "email.released"
+    user_id: IdText
+
+
 class AdminRosterJoined(DomainEvent):
     """On ``ev.admin_roster.roster``: ``user_id`` became an active admin.
 
@@ -277,4 +301,6 @@ USER_EVENTS: tuple[type[DomainEvent], ...] = (
     UsernameReleased,
     AdminRosterJoined,
     AdminRosterLeft,
+    EmailClaimed,
+    EmailReleased,
 )

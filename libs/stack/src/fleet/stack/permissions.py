@@ -33,7 +33,12 @@ from fleet.events.security import SECURITY_AGGREGATE
 from fleet.events.signals import SIGNAL_AGGREGATE
 from fleet.events.system_settings import SYSTEM_AGGREGATE
 from fleet.events.trading import ACCOUNT_AGGREGATE
-from fleet.events.users import ADMIN_ROSTER_AGGREGATE, USER_AGGREGATE, USERNAME_AGGREGATE
+from fleet.events.users import (
+    ADMIN_ROSTER_AGGREGATE,
+    EMAIL_AGGREGATE,
+    USER_AGGREGATE,
+    USERNAME_AGGREGATE,
+)
 from fleet.eventstore.stream import (
     BUDGET_BUCKET,
     CHARTS_BUCKET,
@@ -159,6 +164,7 @@ def table() -> tuple[Row, ...]:
             appends=(
                 Entry(USER_AGGREGATE, "the user aggregate: created, role, grants, password"),
                 Entry(USERNAME_AGGREGATE, "one claim per normalised username (uniqueness)"),
+                Entry(EMAIL_AGGREGATE, "one claim per hashed normalised e-mail (uniqueness)"),
                 Entry(ADMIN_ROSTER_AGGREGATE, "the active admins (the last admin stays)"),
                 Entry(SYSTEM_AGGREGATE, "platform settings an admin changes (symbols, ...)"),
                 Entry(SECURITY_AGGREGATE, "refused-login tallies and the log-budget alarm"),

@@ -7,7 +7,12 @@ from __future__ import annotations
 from fleet.auth import accounts
 from fleet.auth.accounts import AuthDeps, execute, load_user
 from fleet.auth.domain.access_tokens import NewToken, new_token, token_sha256
-from fleet.auth.domain.identity import check_email, check_username, new_user_id
+from fleet.auth.domain.identity import (
+    check_email,
+    check_username,
+    new_user_id,
+    normalize_email,
+)
 from fleet.auth.domain.password_policy import check_password, generate_password
 from fleet.auth.domain.platform_settings import PLATFORM_ID
 from fleet.auth.errors import Forbidden, InvalidInput, NotFound
@@ -70,6 +75,7 @@ async def _register(
     check_password(password, display)
     user_id = new_user_id()
     await accounts.claim_username(deps, display, user_id, command)
+    await accounts.claim_email(deps, address, user_id, command)
     password_hash = await deps.hasher.hash(password)
     address, password_hash = await deps.personal.seal(user_id, address, password_hash)
     actor = command.actor.user_id
@@ -159,8 +165,10 @@ async def delete_user(command: DeleteUser, deps: AuthDeps) -> CommandReply:
             await deps.personal.destroy(command.user_id)
         raise
     await accounts.leave_roster(deps, user, "deleted", command)
+    address = await deps.personal.reveal(user.state.email) if user.state.email else ""
     await execute(deps.users, user.id, lambda u: u.delete(), command)
     await accounts.release_username(deps, user, command)
+    await accounts.release_email(deps, address, user.id, command)
     await deps.personal.destroy(user.id)
     return _status(True)
 
@@ -177,12 +185,18 @@ async def unlock_user(command: UnlockUser, deps: AuthDeps) -> CommandReply:
 
 
 async def change_email(command: ChangeEmail, deps: AuthDeps) -> CommandReply:
+    """A new address (unique in any case: ``conflict`` when another account holds it);
+    the old one is released for others."""
     address = check_email(command.email)
     user = await load_user(deps, command.user_id)
-    if await deps.personal.reveal(user.state.email) == address:
+    previous = await deps.personal.reveal(user.state.email) if user.state.email else ""
+    if previous == address:
         return _status(False)
+    await accounts.claim_email(deps, address, user.id, command)
     (sealed,) = await deps.personal.seal(user.id, address)
     changed = await execute(deps.users, user.id, lambda u: u.change_email(sealed), command)
+    if normalize_email(previous) != normalize_email(address):
+        await accounts.release_email(deps, previous, user.id, command)
     return _status(changed)
 
 

@@ -15,6 +15,7 @@ from fleet.auth.adapters.argon2_hasher import Argon2Hasher
 from fleet.auth.adapters.clock import utc_now
 from fleet.auth.adapters.personal_keys import PostgresPersonalData
 from fleet.auth.domain.admin_roster import AdminRoster
+from fleet.auth.domain.email_claim import EmailClaim
 from fleet.auth.domain.login_policy import FailureLedger
 from fleet.auth.domain.platform_settings import PlatformSettings
 from fleet.auth.domain.refusal_tally import RefusalTally
@@ -61,6 +62,7 @@ def build_deps(
         claims=Repository(store, registry, UsernameClaim),
         roster=Repository(store, registry, AdminRoster),
         platform=Repository(store, registry, PlatformSettings),
+        emails=Repository(store, registry, EmailClaim),
         hasher=hasher,
         policy=policy,
         ledger=FailureLedger(policy),

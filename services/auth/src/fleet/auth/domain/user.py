@@ -64,6 +64,7 @@ class UserState:
     totp_secret: str = ""  # sealed secret in force ("" = two-factor authentication off)
     recovery_codes: set[str] = field(default_factory=set)  # SHA-256 of unspent codes
     totp_required: bool = False  # an admin requires two-factor authentication of him
+    totp_last_step: int = -1  # time step of the last TOTP code a login accepted
 
     @property
     def totp_enabled(self) -> bool:
@@ -159,8 +160,12 @@ class User(Aggregate):
         if reason in ("changed", "reset"):  # whoever knew the old password loses its tokens
             self.revoke_all_tokens()
 
-    def login_succeeded(self, ip: str, user_agent: str) -> None:
-        self.record(LoginSucceeded(ip=ip, user_agent=user_agent))
+    def login_succeeded(self, ip: str, user_agent: str, totp_step: int | None = None) -> None:
+        """A sign-in; ``totp_step``: the step of the TOTP code it used, which must be later
+        than the last one accepted (else :class:`Conflict`: the code was replayed)."""
+        if totp_step is not None and totp_step <= self.state.totp_last_step:
+            raise Conflict("this code was used already")
+        self.record(LoginSucceeded(ip=ip, user_agent=user_agent, totp_step=totp_step))
 
     def unlock(self, now: datetime, policy: LoginPolicy) -> bool:
         """Lift a lock and forget the failures (also ends a back-off)."""
@@ -323,6 +328,12 @@ def _failures_cleared(state: UserState, _event: LoginSucceeded | UserUnlocked) -
     state.failures = FailureRecord()
 
 
+def _logged_in(state: UserState, event: LoginSucceeded) -> None:
+    state.failures = FailureRecord()
+    if event.totp_step is not None:
+        state.totp_last_step = max(state.totp_last_step, event.totp_step)
+
+
 def _email_changed(state: UserState, event: EmailChanged) -> None:
     state.email = event.email
 
@@ -353,6 +364,7 @@ def _totp_started(state: UserState, event: TotpEnrolmentStarted) -> None:
 
 def _totp_enabled(state: UserState, event: TotpEnabled) -> None:
     state.totp_secret, state.totp_pending = state.totp_pending, ""
+    state.totp_last_step = -1  # a new secret: its codes have not been used
     state.recovery_codes = set(event.recovery_code_sha256)
 
 
@@ -379,7 +391,7 @@ _APPLIERS: dict[type[DomainEvent], Callable[[UserState, Any], None]] = {
     PasswordSet: _password_set,
     LoginFailed: _login_failed,
     UserLocked: _locked,
-    LoginSucceeded: _failures_cleared,
+    LoginSucceeded: _logged_in,
     UserUnlocked: _failures_cleared,
     EmailChanged: _email_changed,
     ViewerGrantGiven: _grant_given,
