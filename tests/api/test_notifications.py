@@ -224,3 +224,27 @@ async def test_dev_mails_shows_the_caught_mails_to_admins_only(
     assert REASON in page.text and "Your bot was paused" in page.text
     assert (await trader.get("/dev/mails")).status_code == 403
     assert (await stack.client().get("/dev/mails")).status_code == 401
+
+
+async def test_an_email_another_account_holds_in_any_case_is_a_conflict(
+    stack: "Stack", admin: "Session", trader: "Session"
+) -> None:
+    taken = f"{trader.account.username.upper()}@EXAMPLE.com"
+    created = await admin.post(
+        "/api/admin/users",
+        json={
+            "username": "dup-mail",
+            "password": "Ä long passphrase 4 dup",
+            "role": "viewer",
+            "email": taken,
+        },
+    )
+    assert created.status_code == 409, created.text
+    assert created.json()["error"]["message"] == "this e-mail address is used by another account"
+    other = await stack.new_session(admin, "viewer")
+    changed = await other.request("PATCH", "/api/auth/me", json={"email": taken})
+    assert changed.status_code == 409, changed.text
+    assert "e-mail" in changed.json()["error"]["message"]
+    # his own address in another case is his to keep
+    own = await trader.request("PATCH", "/api/auth/me", json={"email": taken})
+    assert own.status_code == 200, own.text

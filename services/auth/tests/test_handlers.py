@@ -20,6 +20,7 @@ from fleet.cli.platform import bootstrap_admin, nats_asker
 from fleet.events import AggregateId, AggregateRef, auth_commands, wrap
 from fleet.events.catalog import domain_registry
 from fleet.events.commands import Actor, CommandReply
+from fleet.events.notifications import SendAccountMail
 from fleet.events.security import LOGINS_ID, SECURITY_AGGREGATE, AttackSuspected, LoginsRefused
 from fleet.events.users import AccessTokenCreated, PasswordSet, Role, UsernameClaimed
 from fleet.eventstore import EventStore
@@ -417,3 +418,42 @@ async def new_user_with_email(deps: AuthDeps, username: str, email: str) -> str:
     reply = await send(deps, command)
     assert reply.ok, reply
     return str(reply.data["user_id"])
+
+
+async def test_a_new_address_gets_a_single_use_verification_link(
+    deps: AuthDeps, clock: ManualClock, event_store: EventStore
+) -> None:
+    mails: list[SendAccountMail] = []
+
+    async def capture(mail: SendAccountMail) -> None:
+        mails.append(mail)
+
+    deps.account_mail = capture
+    user_id = await new_user_with_email(deps, "vicky", "Vicky@example.com")
+    [first] = mails
+    assert first.purpose == "verify_email" and first.user_id == user_id
+    assert first.expires_at == clock() + timedelta(hours=24)
+    # a newer link replaces the older one
+    changed = auth_commands.ChangeEmail(user_id=user_id, email="vicky@example.org", actor=ADMIN)
+    assert (await send(deps, changed)).ok
+    second = mails[-1]
+    old = await send(deps, auth_commands.VerifyEmail(token=first.token))
+    assert code(old) == "invalid" and old.error is not None
+    assert old.error.details["field"] == "token" and "replaced" in old.error.message
+    assert (await send(deps, auth_commands.VerifyEmail(token=second.token))).ok
+    again = await send(deps, auth_commands.VerifyEmail(token=second.token))
+    assert code(again) == "invalid"  # used
+    for forged in ("nothing", f"{user_id}.{'A' * 43}", f"nobody.{'A' * 43}"):
+        assert code(await send(deps, auth_commands.VerifyEmail(token=forged))) == "invalid"
+    # expiry
+    assert (
+        await send(deps, auth_commands.ChangeEmail(user_id=user_id, email="v@x.org", actor=ADMIN))
+    ).ok
+    clock.advance(timedelta(hours=24))
+    late = await send(deps, auth_commands.VerifyEmail(token=mails[-1].token))
+    assert code(late) == "invalid" and late.error is not None and "expired" in late.error.message
+    events = await stored(event_store, "user", user_id)
+    assert [type(e).__name__ for e in events].count("EmailVerified") == 1
+    text = "".join(e.model_dump_json() for e in events)
+    assert all(m.token not in text and m.token.split(".")[1] not in text for m in mails)
+    assert "example.org" not in text  # the address is sealed

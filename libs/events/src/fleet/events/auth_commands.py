@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
+from pydantic import Field
+
 from fleet.events.bounds import UserAgentText
 from fleet.events.commands import Command, ReplyPayload, SparseReplyPayload
 from fleet.events.users import Role
@@ -90,6 +92,14 @@ class ChangeEmail(AuthCommand):
     name: ClassVar[str] = "change_email"
     user_id: str
     email: str
+
+
+class VerifyEmail(AuthCommand):
+    """The token of a verification link (``<user id>.<random>``) marks the address
+    verified; single use, 24 h."""
+
+    name: ClassVar[str] = "verify_email"
+    token: str = Field(min_length=1, max_length=200)
 
 
 class ChangeViewerGrant(AuthCommand):

@@ -150,6 +150,22 @@ class EmailChanged(DomainEvent):
     email: PersonalEmail
 
 
+class EmailVerificationRequested(DomainEvent):
+    """A verification link was made for the user's current address: only the SHA-256 of
+    its single-use token is kept (a newer one replaces it; it ends at ``expires_at``)."""
+
+    event_type = "user.email_verification_requested"
+    token_sha256: HashText
+    expires_at: datetime
+
+
+class EmailVerified(DomainEvent):
+    """The user opened the link: his current address receives every e-mail from now on
+    (until it changes)."""
+
+    event_type = "user.email_verified"
+
+
 class ViewerGrantGiven(DomainEvent):
     """On the viewer's aggregate: this viewer may read ``trader_id``."""
 
@@ -303,4 +319,6 @@ USER_EVENTS: tuple[type[DomainEvent], ...] = (
     AdminRosterLeft,
     EmailClaimed,
     EmailReleased,
+    EmailVerificationRequested,
+    EmailVerified,
 )

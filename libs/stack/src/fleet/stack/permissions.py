@@ -170,6 +170,9 @@ def table() -> tuple[Row, ...]:
                 Entry(SECURITY_AGGREGATE, "refused-login tallies and the log-budget alarm"),
             ),
             serves=_cmds("auth", "the auth commands the gateway and the admin CLI send"),
+            sends=_cmds(
+                "notify", "single-use links (verification) to mail", only=("send_account_mail",)
+            ),
             kv=(QUARANTINE,),
         ),
         Row(

@@ -4,7 +4,7 @@ with the command's actor and correlation id on every event."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -30,11 +30,19 @@ from fleet.events import ActorId, AggregateId, CorrelationId, InvalidAggregateId
 from fleet.events.commands import Command
 from fleet.events.envelope import check_token
 from fleet.events.ids import UserId
+from fleet.events.notifications import SendAccountMail
 from fleet.events.personal import ERASED
 from fleet.eventstore import Aggregate, ConcurrencyError, Repository
 
 AggregateT = TypeVar("AggregateT", bound=Aggregate)
 ResultT = TypeVar("ResultT")
+
+
+AccountMailer = Callable[[SendAccountMail], Awaitable[None]]
+
+
+async def _no_mail() -> None:
+    """No notify service wired (tests of other commands)."""
 
 
 @dataclass
@@ -55,6 +63,7 @@ class AuthDeps:
     budget: VerificationBudget = field(default_factory=VerificationBudget)
     tally: RefusalTally = field(default_factory=RefusalTally)
     token_rules: TokenRules = field(default_factory=TokenRules)
+    account_mail: AccountMailer = field(default=lambda _mail: _no_mail())  # notify's mails
 
 
 async def execute(

@@ -4,7 +4,7 @@ replies at the edge (``subscribers``)."""
 
 from __future__ import annotations
 
-from fleet.auth import accounts
+from fleet.auth import accounts, email_links
 from fleet.auth.accounts import AuthDeps, execute, load_user
 from fleet.auth.domain.access_tokens import NewToken, new_token, token_sha256
 from fleet.auth.domain.identity import (
@@ -89,6 +89,8 @@ async def _register(
     )
     if role == "admin":
         await accounts.join_roster(deps, user_id, command)
+    if address:
+        await email_links.issue_verification(deps, user_id, command)
     return user_id
 
 
@@ -197,6 +199,8 @@ async def change_email(command: ChangeEmail, deps: AuthDeps) -> CommandReply:
     changed = await execute(deps.users, user.id, lambda u: u.change_email(sealed), command)
     if normalize_email(previous) != normalize_email(address):
         await accounts.release_email(deps, previous, user.id, command)
+    if address:  # a new address (or a new case of it) is verified again
+        await email_links.issue_verification(deps, user.id, command)
     return _status(changed)
 
 

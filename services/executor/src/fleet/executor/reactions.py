@@ -26,6 +26,8 @@ from fleet.events.users import (
     AccessTokenCreated,
     AccessTokenRevoked,
     EmailChanged,
+    EmailVerificationRequested,
+    EmailVerified,
     LoginFailed,
     LoginSucceeded,
     PasswordSet,
@@ -193,6 +195,8 @@ IGNORED: frozenset[type[DomainEvent]] = frozenset(
         TotpDisabled,
         TotpRequirementChanged,
         RecoveryCodeUsed,
+        EmailVerificationRequested,
+        EmailVerified,
     }
 )
 

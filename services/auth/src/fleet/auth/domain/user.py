@@ -4,6 +4,7 @@ in their own aggregates; the ones here concern one account."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,6 +21,8 @@ from fleet.events.users import (
     AccessTokenCreated,
     AccessTokenRevoked,
     EmailChanged,
+    EmailVerificationRequested,
+    EmailVerified,
     LoginFailed,
     LoginSucceeded,
     PasswordReason,
@@ -65,6 +68,8 @@ class UserState:
     recovery_codes: set[str] = field(default_factory=set)  # SHA-256 of unspent codes
     totp_required: bool = False  # an admin requires two-factor authentication of him
     totp_last_step: int = -1  # time step of the last TOTP code a login accepted
+    email_verified: bool = False  # the current address opened its verification link
+    verification: tuple[str, datetime] | None = None  # (token SHA-256, expiry) pending
 
     @property
     def totp_enabled(self) -> bool:
@@ -148,6 +153,23 @@ class User(Aggregate):
             return False
         self.record(EmailChanged(email=email))
         return True
+
+    def request_verification(self, token_sha256: str, expires_at: datetime) -> None:
+        """A new verification link for the current address (replaces an older one)."""
+        self.require()
+        if not self.state.email:
+            raise InvalidInput("email", "there is no e-mail address to verify")
+        self.record(EmailVerificationRequested(token_sha256=token_sha256, expires_at=expires_at))
+
+    def verify_email(self, token_sha256: str, now: datetime) -> None:
+        """The link's token: single use, before it expires, the newest one only."""
+        self.require("token")
+        pending = self.state.verification
+        if pending is None or not hmac.compare_digest(pending[0], token_sha256):
+            raise InvalidInput("token", "this link was used already or replaced by a newer one")
+        if now >= pending[1]:
+            raise InvalidInput("token", "this link has expired; ask for a new one")
+        self.record(EmailVerified())
 
     # -- passwords and logins ----------------------------------------------------------
 
@@ -335,7 +357,15 @@ def _logged_in(state: UserState, event: LoginSucceeded) -> None:
 
 
 def _email_changed(state: UserState, event: EmailChanged) -> None:
-    state.email = event.email
+    state.email, state.email_verified, state.verification = event.email, False, None
+
+
+def _verification_requested(state: UserState, event: EmailVerificationRequested) -> None:
+    state.verification = (event.token_sha256, event.expires_at)
+
+
+def _email_verified(state: UserState, _event: EmailVerified) -> None:
+    state.email_verified, state.verification = True, None
 
 
 def _grant_given(state: UserState, event: ViewerGrantGiven) -> None:
@@ -394,6 +424,8 @@ _APPLIERS: dict[type[DomainEvent], Callable[[UserState, Any], None]] = {
     LoginSucceeded: _logged_in,
     UserUnlocked: _failures_cleared,
     EmailChanged: _email_changed,
+    EmailVerificationRequested: _verification_requested,
+    EmailVerified: _email_verified,
     ViewerGrantGiven: _grant_given,
     ViewerGrantRevoked: _grant_revoked,
     TradingSettingsChanged: _settings_changed,
