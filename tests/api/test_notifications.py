@@ -10,12 +10,15 @@ executor's pause itself is tested in tests/api/test_trading.py).
 
 import asyncio
 import mailbox
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import unquote
 
 import pytest
 
+from fleet.events import AggregateId, AggregateRef
 from fleet.events.bots import BotPaused
 from fleet.stack import free_port
 from fleet.stack.smtp_sink import SmtpSink
@@ -78,9 +81,40 @@ async def _pause(stack: "Stack", trader: "Session", admin: "Session", why: str =
     return time.monotonic()
 
 
+def _text(message: mailbox.MaildirMessage) -> str:
+    payload = message.get_payload(decode=True)
+    return payload.decode() if isinstance(payload, bytes) else str(payload)
+
+
+def _verification_tokens(sink: SmtpSink, address: str) -> list[str]:
+    if not (sink.mail_dir / "new").is_dir():
+        return []
+    box = mailbox.Maildir(sink.mail_dir, create=False)
+    return [
+        unquote(match)
+        for message in box
+        if message["To"] == address and message["Subject"] == "Verify your e-mail address"
+        for match in re.findall(r"#/verify-email\?token=(\S+)", _text(message))
+    ]
+
+
+async def _verified(session: "Session", sink: SmtpSink) -> "Session":
+    """Open the verification link mailed to the session's address (e-mail notifications
+    go to verified addresses only)."""
+    address = f"{session.account.username}@example.com"
+
+    async def mailed() -> list[str]:
+        return _verification_tokens(sink, address)
+
+    [token] = await _until(mailed, "the verification mail")
+    answer = await session.post("/api/auth/email/verify", json={"token": token})
+    assert answer.status_code == 200, answer.text
+    return session
+
+
 @pytest.fixture(scope="module")
-async def trader(stack: "Stack", admin: "Session") -> "Session":
-    return await stack.new_session(admin, "trader")
+async def trader(stack: "Stack", admin: "Session", smtp_sink: SmtpSink) -> "Session":
+    return await _verified(await stack.new_session(admin, "trader"), smtp_sink)
 
 
 async def test_a_bot_paused_by_an_admin_reaches_the_trader_in_app_and_by_mail(
@@ -116,7 +150,7 @@ async def test_the_drawdown_stop_reaches_the_trader_in_app_and_by_mail(
     stack: "Stack", admin: "Session", smtp_sink: SmtpSink
 ) -> None:
     # as the executor's worker pauses a bot at the drawdown stop (fleet.risk's reason)
-    trader = await stack.new_session(admin, "trader")
+    trader = await _verified(await stack.new_session(admin, "trader"), smtp_sink)
     await stack.append(
         "bot", trader.user_id, BotPaused(reason=DRAWDOWN, by="system", automatic=True)
     )
@@ -248,3 +282,35 @@ async def test_an_email_another_account_holds_in_any_case_is_a_conflict(
     # his own address in another case is his to keep
     own = await trader.request("PATCH", "/api/auth/me", json={"email": taken})
     assert own.status_code == 200, own.text
+
+
+async def test_an_unverified_address_gets_only_its_verification_mail(
+    stack: "Stack", admin: "Session", smtp_sink: SmtpSink
+) -> None:
+    newcomer = await stack.new_session(admin, "trader")
+    address = f"{newcomer.account.username}@example.com"
+    why = "unverified pause"
+    await stack.append("bot", newcomer.user_id, BotPaused(reason=why, by=admin.user_id))
+
+    async def seen() -> list[dict[str, Any]] | None:
+        items = (await _notifications(newcomer))["items"]
+        return [item for item in items if why in item["body"]] or None
+
+    [item] = await _until(seen, "the in-app notification")  # in-app works unverified
+    assert item["deliveries"] == []
+    box = mailbox.Maildir(smtp_sink.mail_dir, create=False)
+    to_him = [m for m in box if m["To"] == address]
+    assert [m["Subject"] for m in to_him] == ["Verify your e-mail address"]
+    [token] = _verification_tokens(smtp_sink, address)
+    assert token.startswith(f"{newcomer.user_id}.")
+    # the link works once, signed in or not
+    anonymous = stack.client("127.0.0.9")
+    first = await anonymous.post("/api/auth/email/verify", json={"token": token})
+    assert first.status_code == 200, first.text
+    again = await anonymous.post("/api/auth/email/verify", json={"token": token})
+    assert again.status_code == 400 and again.json()["error"]["details"]["field"] == "token"
+    # no event holds the token or the address in the clear
+    ref = AggregateRef(type="user", id=AggregateId(newcomer.user_id))
+    stored = [envelope.model_dump_json() for envelope in await stack.store.load(ref)]
+    assert any("user.email_verified" in text for text in stored)
+    assert all(token not in text and address not in text for text in stored)

@@ -457,3 +457,65 @@ async def test_a_new_address_gets_a_single_use_verification_link(
     text = "".join(e.model_dump_json() for e in events)
     assert all(m.token not in text and m.token.split(".")[1] not in text for m in mails)
     assert "example.org" not in text  # the address is sealed
+
+
+async def test_a_password_reset_link_works_once_for_a_verified_address(
+    deps: AuthDeps, clock: ManualClock, event_store: EventStore
+) -> None:
+    mails: list[SendAccountMail] = []
+
+    async def capture(mail: SendAccountMail) -> None:
+        mails.append(mail)
+
+    deps.account_mail = capture
+    user_id = await new_user_with_email(deps, "rita", "Rita@example.com")
+    [verification] = mails
+
+    def ask(email: str) -> auth_commands.RequestPasswordReset:
+        return auth_commands.RequestPasswordReset(email=email, actor=Actor(ip="192.0.2.5"))
+
+    # unverified, unknown, malformed: the same answer, no mail
+    answers = [await send(deps, ask(e)) for e in ("rita@example.com", "no@example.com", "x")]
+    assert [a.model_dump() for a in answers] == [answers[0].model_dump()] * 3
+    assert answers[0].ok and answers[0].data == {"status": "accepted"} and len(mails) == 1
+    assert (await send(deps, auth_commands.VerifyEmail(token=verification.token))).ok
+    known = await send(deps, ask(" RITA@example.com"))
+    assert known.model_dump() == answers[0].model_dump()
+    first = mails[-1]
+    assert first.purpose == "reset_password" and first.expires_at == clock() + timedelta(minutes=30)
+    await send(deps, ask("rita@example.com"))
+    second = mails[-1]
+
+    def confirm(token: str, password: str = "a brand new passphrase 42") -> Any:
+        return auth_commands.ConfirmPasswordReset(token=token, new_password=password)
+
+    superseded = await send(deps, confirm(first.token))
+    assert code(superseded) == "invalid" and superseded.error is not None
+    assert "replaced" in superseded.error.message
+    weak = await send(deps, confirm(second.token, "aaaaaaaaaaaa"))
+    assert code(weak) == "invalid" and weak.error is not None
+    assert weak.error.details["field"] == "new_password"
+    done = await send(deps, confirm(second.token))
+    assert done.ok and done.data["user_id"] == user_id
+    assert code(await send(deps, confirm(second.token))) == "invalid"  # used
+    assert (await send(deps, login("rita", "a brand new passphrase 42"))).ok
+    # a password change ends a pending link; so does time
+    await send(deps, ask("rita@example.com"))
+    pending = mails[-1]
+    change = auth_commands.ChangePassword(
+        user_id=user_id,
+        current_password="a brand new passphrase 42",
+        new_password="another fine passphrase 7",
+        actor=Actor(user_id=user_id, ip="192.0.2.5"),
+    )
+    assert (await send(deps, change)).ok, "password change"
+    assert code(await send(deps, confirm(pending.token))) == "invalid"
+    await send(deps, ask("rita@example.com"))
+    clock.advance(timedelta(minutes=30))
+    late = await send(deps, confirm(mails[-1].token))
+    assert late.error is not None and "expired" in late.error.message
+    events = await stored(event_store, "user", user_id)
+    text = "".join(e.model_dump_json() for e in events)
+    assert all(m.token not in text and m.token.split(".")[1] not in text for m in mails)
+    reasons = [e.reason for e in events if isinstance(e, PasswordSet)]
+    assert reasons == ["initial", "reset", "changed"]

@@ -98,6 +98,7 @@ def test_an_admin_without_two_factor_may_only_enrol() -> None:
     assert allowed == {
         "ops.health",
         "auth.login",
+        "auth.verify_email",
         "auth.logout",
         "auth.logout_all",
         "auth.me",

@@ -102,6 +102,22 @@ class VerifyEmail(AuthCommand):
     token: str = Field(min_length=1, max_length=200)
 
 
+class RequestPasswordReset(AuthCommand):
+    """Mail a reset link when ``email`` is a verified address of an active user; the
+    answer is the same either way (``actor.ip``: the source, rate-limited like logins)."""
+
+    name: ClassVar[str] = "request_password_reset"
+    email: str = Field(min_length=1, max_length=254)
+
+
+class ConfirmPasswordReset(AuthCommand):
+    """The reset link's token and the new password (every token and session ends)."""
+
+    name: ClassVar[str] = "confirm_password_reset"
+    token: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
 class ChangeViewerGrant(AuthCommand):
     name: ClassVar[str] = "change_viewer_grant"
     viewer_id: str
@@ -293,3 +309,15 @@ class SystemSettingsState(ReplyPayload):
     egress_addresses: list[str] | None
     default_symbols: list[str]
     changed: bool
+
+
+class ResetRequested(ReplyPayload):
+    """The one answer of :class:`RequestPasswordReset`, known address or not."""
+
+    status: Literal["accepted"] = "accepted"
+
+
+class PasswordResetDone(ReplyPayload):
+    """The password was reset with a link: whose (the gateway ends his sessions)."""
+
+    user_id: str

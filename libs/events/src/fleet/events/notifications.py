@@ -138,6 +138,13 @@ class SendAccountMail(Command):
     service: ClassVar[str] = "notify"
     name: ClassVar[str] = "send_account_mail"
     user_id: str = Field(min_length=1, max_length=64)
+    email: str = Field(min_length=3, max_length=254)  # in this request only, never stored
     purpose: Literal["verify_email", "reset_password"]
     token: str = Field(min_length=1, max_length=200)
     expires_at: datetime
+
+
+class AccountMailQueued(ReplyPayload):
+    """What an accepted :class:`SendAccountMail` answers: the mail is on its way."""
+
+    status: Literal["queued"] = "queued"

@@ -166,6 +166,16 @@ class EmailVerified(DomainEvent):
     event_type = "user.email_verified"
 
 
+class PasswordResetRequested(DomainEvent):
+    """A password-reset link was mailed to the user's verified address: only the SHA-256
+    of its single-use token is kept. A newer one replaces it; a use or any password
+    change ends it; it ends at ``expires_at`` (30 min)."""
+
+    event_type = "user.password_reset_requested"
+    token_sha256: HashText
+    expires_at: datetime
+
+
 class ViewerGrantGiven(DomainEvent):
     """On the viewer's aggregate: this viewer may read ``trader_id``."""
 
@@ -321,4 +331,5 @@ USER_EVENTS: tuple[type[DomainEvent], ...] = (
     EmailReleased,
     EmailVerificationRequested,
     EmailVerified,
+    PasswordResetRequested,
 )

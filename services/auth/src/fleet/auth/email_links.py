@@ -1,4 +1,4 @@
-"""Single-use links mailed to a user: e-mail verification (24 h).
+"""Single-use links mailed to a user: e-mail verification (24 h), password reset (30 min).
 
 A link's token is ``<user id>.<43 random URL-safe characters>`` (256 bits): the user id
 says whose aggregate to load, and only the token's SHA-256 enters the log (a newer link
@@ -13,8 +13,19 @@ import secrets
 from datetime import timedelta
 
 from fleet.auth.accounts import AuthDeps, execute, load_user
+from fleet.auth.domain.identity import check_email, email_claim_key, normalize_email
+from fleet.auth.domain.password_policy import check_password
+from fleet.auth.domain.user import User
 from fleet.auth.errors import InvalidInput, NotFound
-from fleet.events.auth_commands import AccountChanged, VerifyEmail
+from fleet.events import AggregateId
+from fleet.events.auth_commands import (
+    AccountChanged,
+    ConfirmPasswordReset,
+    PasswordResetDone,
+    RequestPasswordReset,
+    ResetRequested,
+    VerifyEmail,
+)
 from fleet.events.commands import Command, CommandReply, Reply
 from fleet.events.notifications import SendAccountMail
 from fleet.obs import get_logger
@@ -41,7 +52,7 @@ def owner_of(token: str) -> str:
     return user_id
 
 
-async def issue_verification(deps: AuthDeps, user_id: str, command: Command) -> None:
+async def issue_verification(deps: AuthDeps, user_id: str, address: str, command: Command) -> None:
     """A new verification link for the user's current address, mailed by notify."""
     token = new_link_token(user_id)
     expires_at = deps.clock() + VERIFY_FOR
@@ -51,16 +62,14 @@ async def issue_verification(deps: AuthDeps, user_id: str, command: Command) -> 
     )
     mail = SendAccountMail(
         user_id=user_id,
+        email=address,
         purpose="verify_email",
         token=token,
         expires_at=expires_at,
         actor=command.actor,
         correlation_id=command.correlation_id,
     )
-    try:
-        await deps.account_mail(mail)
-    except Exception as exc:  # the link is recorded: a new one can be asked for
-        get_logger().warning("account mail not handed over", error=type(exc).__name__)
+    await _hand_over(deps, mail)
 
 
 async def verify_email(command: VerifyEmail, deps: AuthDeps) -> CommandReply:
@@ -72,3 +81,79 @@ async def verify_email(command: VerifyEmail, deps: AuthDeps) -> CommandReply:
     digest, now = link_sha256(command.token), deps.clock()
     await execute(deps.users, user.id, lambda u: u.verify_email(digest, now), command)
     return Reply[AccountChanged].accepted(AccountChanged(status="changed")).wire()
+
+
+RESET_FOR = timedelta(minutes=30)
+
+
+async def request_password_reset(command: RequestPasswordReset, deps: AuthDeps) -> CommandReply:
+    """Mail a reset link when the address is a verified one of an active user. The answer
+    and the work before it are the same either way (a token is made and hashed, the claim
+    and its holder are read); the source is rate-limited like a login (``throttled``)."""
+    source, now = command.actor.ip, deps.clock()
+    with deps.budget.admit(source, now):
+        user = await _verified_holder(deps, command.email)
+        token = new_link_token(user.id if user is not None else "nobody")
+        digest, expires_at = link_sha256(token), now + RESET_FOR
+        if user is not None:
+            await execute(
+                deps.users, user.id, lambda u: u.request_password_reset(digest, expires_at), command
+            )
+            mail = SendAccountMail(
+                user_id=user.id,
+                email=command.email.strip(),
+                purpose="reset_password",
+                token=token,
+                expires_at=expires_at,
+                actor=command.actor,
+                correlation_id=command.correlation_id,
+            )
+            await _hand_over(deps, mail)
+    return Reply[ResetRequested].accepted(ResetRequested()).wire()
+
+
+async def _verified_holder(deps: AuthDeps, email: str) -> User | None:
+    """The active user whose verified address ``email`` is (any case), or ``None``."""
+    try:
+        address = check_email(email)
+    except InvalidInput:
+        address = ""
+    claim = await deps.emails.load(AggregateId(email_claim_key(address or "-")))
+    if claim.holder is None:
+        return None
+    user = await deps.users.load(AggregateId(claim.holder))
+    if not (user.exists and user.state.active and user.state.email_verified):
+        return None
+    current = await deps.personal.reveal(user.state.email)
+    return user if normalize_email(current) == normalize_email(address) else None
+
+
+async def confirm_password_reset(command: ConfirmPasswordReset, deps: AuthDeps) -> CommandReply:
+    """The link's token and a new password (the usual policy): the password is set, every
+    access token revoked (the gateway ends the sessions), the link spent."""
+    try:
+        user = await load_user(deps, owner_of(command.token), "token")
+    except NotFound:
+        raise InvalidInput("token", NOT_A_LINK) from None
+    digest, now = link_sha256(command.token), deps.clock()
+    pending = user.state.password_reset
+    if pending is None or pending[0] != digest or now >= pending[1]:
+        user.reset_password_with_link(digest, now, "")  # raises the reason, records nothing
+    check_password(command.new_password, user.state.username, "new_password")
+    (password_hash,) = await deps.personal.seal(
+        user.id, await deps.hasher.hash(command.new_password)
+    )
+    await execute(
+        deps.users,
+        user.id,
+        lambda u: u.reset_password_with_link(digest, now, password_hash),
+        command,
+    )
+    return Reply[PasswordResetDone].accepted(PasswordResetDone(user_id=user.id)).wire()
+
+
+async def _hand_over(deps: AuthDeps, mail: SendAccountMail) -> None:
+    try:
+        await deps.account_mail(mail)
+    except Exception as exc:  # the link is recorded: a new one can be asked for
+        get_logger().warning("account mail not handed over", error=type(exc).__name__)

@@ -76,6 +76,8 @@ HANDLERS: dict[type[AuthCommand], Handler] = {
     auth_commands.DisableTotp: two_factor.disable,
     auth_commands.RequireTotp: two_factor.require,
     auth_commands.VerifyEmail: email_links.verify_email,
+    auth_commands.RequestPasswordReset: email_links.request_password_reset,
+    auth_commands.ConfirmPasswordReset: email_links.confirm_password_reset,
 }
 
 COMMANDS = prometheus_client.Counter(

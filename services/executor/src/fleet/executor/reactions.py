@@ -30,6 +30,7 @@ from fleet.events.users import (
     EmailVerified,
     LoginFailed,
     LoginSucceeded,
+    PasswordResetRequested,
     PasswordSet,
     RecoveryCodeUsed,
     TotpDisabled,
@@ -197,6 +198,7 @@ IGNORED: frozenset[type[DomainEvent]] = frozenset(
         RecoveryCodeUsed,
         EmailVerificationRequested,
         EmailVerified,
+        PasswordResetRequested,
     }
 )
 

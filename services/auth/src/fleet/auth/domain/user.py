@@ -26,6 +26,7 @@ from fleet.events.users import (
     LoginFailed,
     LoginSucceeded,
     PasswordReason,
+    PasswordResetRequested,
     PasswordSet,
     RecoveryCodeUsed,
     Role,
@@ -70,6 +71,7 @@ class UserState:
     totp_last_step: int = -1  # time step of the last TOTP code a login accepted
     email_verified: bool = False  # the current address opened its verification link
     verification: tuple[str, datetime] | None = None  # (token SHA-256, expiry) pending
+    password_reset: tuple[str, datetime] | None = None  # (token SHA-256, expiry) pending
 
     @property
     def totp_enabled(self) -> bool:
@@ -170,6 +172,30 @@ class User(Aggregate):
         if now >= pending[1]:
             raise InvalidInput("token", "this link has expired; ask for a new one")
         self.record(EmailVerified())
+
+    def request_password_reset(self, token_sha256: str, expires_at: datetime) -> None:
+        """A new reset link (replaces an older one)."""
+        self.require()
+        self.record(PasswordResetRequested(token_sha256=token_sha256, expires_at=expires_at))
+
+    def reset_password_with_link(
+        self, token_sha256: str, now: datetime, password_hash: str
+    ) -> None:
+        """The link's token sets the password: single use, the newest link only, before it
+        expires, and not after another password change."""
+        self.require("token")
+        pending = self.state.password_reset
+        if pending is None or not hmac.compare_digest(pending[0], token_sha256):
+            raise InvalidInput(
+                "token",
+                "this link was used already, replaced by a newer one, or ended by a "
+                "password change",
+            )
+        if now >= pending[1]:
+            raise InvalidInput("token", "this link has expired; ask for a new one")
+        if not self.state.active:
+            raise Forbidden("this account is deactivated")
+        self.set_password(password_hash, "reset")
 
     # -- passwords and logins ----------------------------------------------------------
 
@@ -334,6 +360,12 @@ def _deleted(state: UserState, _event: UserDeleted) -> None:
 
 def _password_set(state: UserState, event: PasswordSet) -> None:
     state.password_hash, state.must_change_password = event.password_hash, event.must_change
+    if event.reason != "rehashed":  # a new password ends any reset link
+        state.password_reset = None
+
+
+def _reset_requested(state: UserState, event: PasswordResetRequested) -> None:
+    state.password_reset = (event.token_sha256, event.expires_at)
 
 
 def _login_failed(state: UserState, event: LoginFailed) -> None:
@@ -426,6 +458,7 @@ _APPLIERS: dict[type[DomainEvent], Callable[[UserState, Any], None]] = {
     EmailChanged: _email_changed,
     EmailVerificationRequested: _verification_requested,
     EmailVerified: _email_verified,
+    PasswordResetRequested: _reset_requested,
     ViewerGrantGiven: _grant_given,
     ViewerGrantRevoked: _grant_revoked,
     TradingSettingsChanged: _settings_changed,

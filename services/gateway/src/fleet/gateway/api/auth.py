@@ -21,6 +21,7 @@ from fleet.events.auth_commands import (
     TokensRevoked,
     TotpConfirmed,
     TotpEnrolment,
+    VerifyEmail,
 )
 from fleet.events.commands import Actor
 from fleet.events.ids import UserId
@@ -347,3 +348,24 @@ async def end_session(
     if not ended:
         raise not_found("no such session of yours")
     return body.LoggedOut(sessions_ended=1)
+
+
+@router.post(
+    "/api/auth/email/verify",
+    summary="Verify my e-mail address with the mailed link's token (signed in or not)",
+    operation_id="auth_verify_email",
+)
+async def verify_email(
+    verification: body.EmailVerification,
+    access: Annotated[Access, Depends(authorize("auth.verify_email"))],
+    services: ServicesDep,
+) -> body.EmailVerified:
+    """400 naming ``token`` when it is unknown, used, replaced by a newer link or expired."""
+    command = VerifyEmail(
+        token=verification.token.strip(),
+        actor=Actor(user_id=ANONYMOUS, role="system", ip=access.ip),
+        correlation_id=access.request_id,
+    )
+    await ask(services, command, AccountChanged)
+    await settle(services, "users")
+    return body.EmailVerified(verified=True)

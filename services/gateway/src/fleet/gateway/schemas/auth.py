@@ -189,3 +189,15 @@ class TokenCreated(ApiModel):
     name: str
     scope: ScopeName
     expires_at: AwareDatetime | None = None
+
+
+class EmailVerification(ApiModel):
+    """The token of the verification link mailed to a newly set address."""
+
+    token: str = Field(min_length=1, max_length=200, examples=["<user id>.<43 characters>"])
+
+
+class EmailVerified(ApiModel):
+    """The address is verified: it receives e-mail notifications from now on."""
+
+    verified: bool

@@ -4,6 +4,7 @@
 import { post } from "../api.js";
 import { fill, h } from "../dom.js";
 import { actionForm, field, formError, notify, showError } from "../ui.js";
+import { linkToken, verificationCard } from "./verify_email.js";
 
 function submitButton(label) {
   return h("button", { type: "submit", class: "btn btn-primary" }, label);
@@ -51,8 +52,11 @@ export function loginView(page, { onSignedIn }) {
       await onSignedIn();
     },
   );
-  fill(page, h("div", { class: "auth" }, form));
+  const wrapper = h("div", { class: "auth" }, form);
+  fill(page, wrapper);
   form.elements.username.focus();
+  const token = linkToken(location.hash, "verify-email"); // the link works signed out too
+  if (token) verificationCard(token).then((shown) => wrapper.prepend(shown));
 }
 
 /** The password change form; `onDone` runs once the API accepted it. */
