@@ -314,3 +314,45 @@ async def test_an_unverified_address_gets_only_its_verification_mail(
     stored = [envelope.model_dump_json() for envelope in await stack.store.load(ref)]
     assert any("user.email_verified" in text for text in stored)
     assert all(token not in text and address not in text for text in stored)
+
+
+def _reset_tokens(sink: SmtpSink, address: str) -> list[str]:
+    box = mailbox.Maildir(sink.mail_dir, create=False)
+    return [
+        unquote(match)
+        for message in box
+        if message["To"] == address and message["Subject"] == "Reset your password"
+        for match in re.findall(r"#/reset-password\?token=(\S+)", _text(message))
+    ]
+
+
+async def test_a_password_reset_link_works_once_and_ends_every_session(
+    stack: "Stack", admin: "Session", smtp_sink: SmtpSink
+) -> None:
+    owner = await _verified(await stack.new_session(admin, "viewer"), smtp_sink)
+    other_browser = await stack.login(owner.account, "127.0.0.12")
+    address = f"{owner.account.username}@example.com"
+    anonymous = stack.client("127.0.0.11")
+    unknown = await anonymous.post("/api/auth/password-reset", json={"email": "nobody@example.com"})
+    known = await anonymous.post("/api/auth/password-reset", json={"email": address.upper()})
+    assert unknown.status_code == known.status_code == 202, known.text
+    assert unknown.json() == known.json()
+
+    async def mailed() -> list[str]:
+        return _reset_tokens(smtp_sink, address)
+
+    [token] = await _until(mailed, "the reset mail")
+    new = owner.account.password + " reset by mail"
+    stack.secrets.add(new)
+    done = await anonymous.post(
+        "/api/auth/password-reset/confirm", json={"token": token, "new_password": new}
+    )
+    assert done.status_code == 200, done.text
+    again = await anonymous.post(
+        "/api/auth/password-reset/confirm", json={"token": token, "new_password": new + "!"}
+    )
+    assert again.status_code == 400 and again.json()["error"]["details"]["field"] == "token"
+    for session in (owner, other_browser):  # every old session ended
+        assert (await session.get("/api/auth/me")).status_code == 401
+    owner.account.password = new
+    assert (await (await stack.login(owner.account)).get("/api/auth/me")).status_code == 200

@@ -483,6 +483,7 @@ async def test_a_password_reset_link_works_once_for_a_verified_address(
     assert known.model_dump() == answers[0].model_dump()
     first = mails[-1]
     assert first.purpose == "reset_password" and first.expires_at == clock() + timedelta(minutes=30)
+    assert first.email == "Rita@example.com"  # as she set it, not as asked
     await send(deps, ask("rita@example.com"))
     second = mails[-1]
 

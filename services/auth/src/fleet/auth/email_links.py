@@ -92,7 +92,7 @@ async def request_password_reset(command: RequestPasswordReset, deps: AuthDeps) 
     and its holder are read); the source is rate-limited like a login (``throttled``)."""
     source, now = command.actor.ip, deps.clock()
     with deps.budget.admit(source, now):
-        user = await _verified_holder(deps, command.email)
+        user, address = await _verified_holder(deps, command.email)
         token = new_link_token(user.id if user is not None else "nobody")
         digest, expires_at = link_sha256(token), now + RESET_FOR
         if user is not None:
@@ -101,7 +101,7 @@ async def request_password_reset(command: RequestPasswordReset, deps: AuthDeps) 
             )
             mail = SendAccountMail(
                 user_id=user.id,
-                email=command.email.strip(),
+                email=address,  # as the user set it, not as asked
                 purpose="reset_password",
                 token=token,
                 expires_at=expires_at,
@@ -112,20 +112,21 @@ async def request_password_reset(command: RequestPasswordReset, deps: AuthDeps) 
     return Reply[ResetRequested].accepted(ResetRequested()).wire()
 
 
-async def _verified_holder(deps: AuthDeps, email: str) -> User | None:
-    """The active user whose verified address ``email`` is (any case), or ``None``."""
+async def _verified_holder(deps: AuthDeps, email: str) -> tuple[User | None, str]:
+    """The active user whose verified address ``email`` is (any case) and his address as
+    he set it, or ``(None, "")``."""
     try:
         address = check_email(email)
     except InvalidInput:
         address = ""
     claim = await deps.emails.load(AggregateId(email_claim_key(address or "-")))
     if claim.holder is None:
-        return None
+        return None, ""
     user = await deps.users.load(AggregateId(claim.holder))
     if not (user.exists and user.state.active and user.state.email_verified):
-        return None
+        return None, ""
     current = await deps.personal.reveal(user.state.email)
-    return user if normalize_email(current) == normalize_email(address) else None
+    return (user, current) if normalize_email(current) == normalize_email(address) else (None, "")
 
 
 async def confirm_password_reset(command: ConfirmPasswordReset, deps: AuthDeps) -> CommandReply:
