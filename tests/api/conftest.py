@@ -47,10 +47,12 @@ class Account:
     role: str
     totp_secret: str = ""  # set once two-factor authentication is on
     totp_step: int = -1  # time step of the last code that signed in (a code is good once)
+    spare_codes: list[str] = field(default_factory=list)  # recovery codes for quick re-logins
 
     async def totp_code(self) -> str:
         """A code auth has not accepted yet: the current step's, else the next one's (one
-        step of drift is accepted), else the one of a step still to come (waits for it)."""
+        step of drift is accepted), else a recovery code, else the code of a step still to
+        come (waits for it)."""
         totp = pyotp.TOTP(self.totp_secret)
         while True:
             current = totp.timecode(datetime.now(UTC))
@@ -58,6 +60,8 @@ class Account:
             if step <= current + 1:
                 self.totp_step = step
                 return totp.generate_otp(step)
+            if self.spare_codes:
+                return self.spare_codes.pop()
             await asyncio.sleep(0.5)
 
 
@@ -172,6 +176,7 @@ class Stack:
         assert confirmed.status_code == 200, confirmed.text
         session.account.totp_secret = secret
         codes: list[str] = confirmed.json()["recovery_codes"]
+        session.account.spare_codes = codes[5:]  # the first five stay the caller's
         self.shown_once.update(codes)
         return codes
 
