@@ -301,9 +301,20 @@ async def test_every_event_carries_the_commands_actor_and_correlation(
     )
     user_id = str((await send(deps, command)).data["user_id"])
     claim = AggregateRef(type="username", id=AggregateId(claim_key("jack")))
+    email = AggregateRef(type="email", id=AggregateId(email_claim_key("jack@example.com")))
     user = AggregateRef(type="user", id=AggregateId(user_id))
-    envelopes = [*await event_store.load(claim), *await event_store.load(user)]
-    assert [e.type for e in envelopes] == ["username.claimed", "user.created", "user.password_set"]
+    envelopes = [
+        *await event_store.load(claim),
+        *await event_store.load(email),
+        *await event_store.load(user),
+    ]
+    assert [e.type for e in envelopes] == [
+        "username.claimed",
+        "email.claimed",
+        "user.created",
+        "user.password_set",
+        "user.email_verification_requested",
+    ]
     assert {(e.actor, e.correlation_id) for e in envelopes} == {("admin-1", "req-42")}
 
 
