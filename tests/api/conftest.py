@@ -12,6 +12,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,23 @@ class Account:
     password: str
     role: str
     totp_secret: str = ""  # set once two-factor authentication is on
+    totp_step: int = -1  # time step of the last code that signed in (a code is good once)
+    spare_codes: list[str] = field(default_factory=list)  # recovery codes for quick re-logins
+
+    async def totp_code(self) -> str:
+        """A code auth has not accepted yet: the current step's, else the next one's (one
+        step of drift is accepted), else a recovery code, else the code of a step still to
+        come (waits for it)."""
+        totp = pyotp.TOTP(self.totp_secret)
+        while True:
+            current = totp.timecode(datetime.now(UTC))
+            step = max(current, self.totp_step + 1)
+            if step <= current + 1:
+                self.totp_step = step
+                return totp.generate_otp(step)
+            if self.spare_codes:
+                return self.spare_codes.pop()
+            await asyncio.sleep(0.5)
 
 
 class Session:
@@ -125,7 +143,7 @@ class Stack:
         http = self.client(ip)
         credentials = {"username": account.username, "password": account.password}
         if account.totp_secret:
-            credentials["totp_code"] = pyotp.TOTP(account.totp_secret).now()
+            credentials["totp_code"] = await account.totp_code()
         answer = await http.post("/api/auth/login", json=credentials)
         assert answer.status_code == 200, answer.text
         self._remember(http, answer)
@@ -158,6 +176,7 @@ class Stack:
         assert confirmed.status_code == 200, confirmed.text
         session.account.totp_secret = secret
         codes: list[str] = confirmed.json()["recovery_codes"]
+        session.account.spare_codes = codes[5:]  # the first five stay the caller's
         self.shown_once.update(codes)
         return codes
 

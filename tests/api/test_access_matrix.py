@@ -68,6 +68,9 @@ GRANTED = row(401, 403, 403, 403, OK, 404)
 EXPECTED: dict[str, Expected] = {
     "GET /healthz": PUBLIC,
     "POST /api/auth/login": PUBLIC,
+    "POST /api/auth/email/verify": PUBLIC,
+    "POST /api/auth/password-reset": PUBLIC,
+    "POST /api/auth/password-reset/confirm": PUBLIC,
     "POST /api/auth/logout": SIGNED_IN,
     "POST /api/auth/logout-all": SIGNED_IN,
     "GET /api/auth/me": SIGNED_IN,

@@ -10,12 +10,15 @@ executor's pause itself is tested in tests/api/test_trading.py).
 
 import asyncio
 import mailbox
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import unquote
 
 import pytest
 
+from fleet.events import AggregateId, AggregateRef
 from fleet.events.bots import BotPaused
 from fleet.stack import free_port
 from fleet.stack.smtp_sink import SmtpSink
@@ -78,9 +81,40 @@ async def _pause(stack: "Stack", trader: "Session", admin: "Session", why: str =
     return time.monotonic()
 
 
+def _text(message: mailbox.MaildirMessage) -> str:
+    payload = message.get_payload(decode=True)
+    return payload.decode() if isinstance(payload, bytes) else str(payload)
+
+
+def _verification_tokens(sink: SmtpSink, address: str) -> list[str]:
+    if not (sink.mail_dir / "new").is_dir():
+        return []
+    box = mailbox.Maildir(sink.mail_dir, create=False)
+    return [
+        unquote(match)
+        for message in box
+        if message["To"] == address and message["Subject"] == "Verify your e-mail address"
+        for match in re.findall(r"#/verify-email\?token=(\S+)", _text(message))
+    ]
+
+
+async def _verified(session: "Session", sink: SmtpSink) -> "Session":
+    """Open the verification link mailed to the session's address (e-mail notifications
+    go to verified addresses only)."""
+    address = f"{session.account.username}@example.com"
+
+    async def mailed() -> list[str]:
+        return _verification_tokens(sink, address)
+
+    [token] = await _until(mailed, "the verification mail")
+    answer = await session.post("/api/auth/email/verify", json={"token": token})
+    assert answer.status_code == 200, answer.text
+    return session
+
+
 @pytest.fixture(scope="module")
-async def trader(stack: "Stack", admin: "Session") -> "Session":
-    return await stack.new_session(admin, "trader")
+async def trader(stack: "Stack", admin: "Session", smtp_sink: SmtpSink) -> "Session":
+    return await _verified(await stack.new_session(admin, "trader"), smtp_sink)
 
 
 async def test_a_bot_paused_by_an_admin_reaches_the_trader_in_app_and_by_mail(
@@ -107,6 +141,33 @@ async def test_a_bot_paused_by_an_admin_reaches_the_trader_in_app_and_by_mail(
 
     outcomes = await _until(delivered, "the e-mail's outcome")
     assert [(d["channel"], d["outcome"]) for d in outcomes] == [("email", "delivered")]
+
+
+DRAWDOWN = "skipped: drawdown 16.2 % reached your maximum 15.0 %; the bot pauses"
+
+
+async def test_the_drawdown_stop_reaches_the_trader_in_app_and_by_mail(
+    stack: "Stack", admin: "Session", smtp_sink: SmtpSink
+) -> None:
+    # as the executor's worker pauses a bot at the drawdown stop (fleet.risk's reason)
+    trader = await _verified(await stack.new_session(admin, "trader"), smtp_sink)
+    await stack.append(
+        "bot", trader.user_id, BotPaused(reason=DRAWDOWN, by="system", automatic=True)
+    )
+
+    async def paused() -> list[dict[str, Any]] | None:
+        items = (await _notifications(trader))["items"]
+        return [item for item in items if item["kind"] == "bot_paused"] or None
+
+    [item] = await _until(paused, "the drawdown stop's notification")
+    assert DRAWDOWN in item["body"] and "automatically" in item["body"]
+
+    async def mailed() -> list[str]:
+        box = mailbox.Maildir(smtp_sink.mail_dir, create=False)
+        return [m.as_string() for m in box if "drawdown 16.2" in m.as_string()]
+
+    [mail] = await _until(mailed, "the drawdown stop's e-mail")
+    assert f"{trader.account.username}@example.com" in mail
 
 
 async def test_only_the_recipient_sees_and_marks_his_notifications(
@@ -197,3 +258,101 @@ async def test_dev_mails_shows_the_caught_mails_to_admins_only(
     assert REASON in page.text and "Your bot was paused" in page.text
     assert (await trader.get("/dev/mails")).status_code == 403
     assert (await stack.client().get("/dev/mails")).status_code == 401
+
+
+async def test_an_email_another_account_holds_in_any_case_is_a_conflict(
+    stack: "Stack", admin: "Session", trader: "Session"
+) -> None:
+    taken = f"{trader.account.username.upper()}@EXAMPLE.com"
+    created = await admin.post(
+        "/api/admin/users",
+        json={
+            "username": "dup-mail",
+            "password": "Ä long passphrase 4 dup",
+            "role": "viewer",
+            "email": taken,
+        },
+    )
+    assert created.status_code == 409, created.text
+    assert created.json()["error"]["message"] == "this e-mail address is used by another account"
+    other = await stack.new_session(admin, "viewer")
+    changed = await other.request("PATCH", "/api/auth/me", json={"email": taken})
+    assert changed.status_code == 409, changed.text
+    assert "e-mail" in changed.json()["error"]["message"]
+    # his own address in another case is his to keep
+    own = await trader.request("PATCH", "/api/auth/me", json={"email": taken})
+    assert own.status_code == 200, own.text
+
+
+async def test_an_unverified_address_gets_only_its_verification_mail(
+    stack: "Stack", admin: "Session", smtp_sink: SmtpSink
+) -> None:
+    newcomer = await stack.new_session(admin, "trader")
+    address = f"{newcomer.account.username}@example.com"
+    why = "unverified pause"
+    await stack.append("bot", newcomer.user_id, BotPaused(reason=why, by=admin.user_id))
+
+    async def seen() -> list[dict[str, Any]] | None:
+        items = (await _notifications(newcomer))["items"]
+        return [item for item in items if why in item["body"]] or None
+
+    [item] = await _until(seen, "the in-app notification")  # in-app works unverified
+    assert item["deliveries"] == []
+    box = mailbox.Maildir(smtp_sink.mail_dir, create=False)
+    to_him = [m for m in box if m["To"] == address]
+    assert [m["Subject"] for m in to_him] == ["Verify your e-mail address"]
+    [token] = _verification_tokens(smtp_sink, address)
+    assert token.startswith(f"{newcomer.user_id}.")
+    # the link works once, signed in or not
+    anonymous = stack.client("127.0.0.9")
+    first = await anonymous.post("/api/auth/email/verify", json={"token": token})
+    assert first.status_code == 200, first.text
+    again = await anonymous.post("/api/auth/email/verify", json={"token": token})
+    assert again.status_code == 400 and again.json()["error"]["details"]["field"] == "token"
+    # no event holds the token or the address in the clear
+    ref = AggregateRef(type="user", id=AggregateId(newcomer.user_id))
+    stored = [envelope.model_dump_json() for envelope in await stack.store.load(ref)]
+    assert any("user.email_verified" in text for text in stored)
+    assert all(token not in text and address not in text for text in stored)
+
+
+def _reset_tokens(sink: SmtpSink, address: str) -> list[str]:
+    box = mailbox.Maildir(sink.mail_dir, create=False)
+    return [
+        unquote(match)
+        for message in box
+        if message["To"] == address and message["Subject"] == "Reset your password"
+        for match in re.findall(r"#/reset-password\?token=(\S+)", _text(message))
+    ]
+
+
+async def test_a_password_reset_link_works_once_and_ends_every_session(
+    stack: "Stack", admin: "Session", smtp_sink: SmtpSink
+) -> None:
+    owner = await _verified(await stack.new_session(admin, "viewer"), smtp_sink)
+    other_browser = await stack.login(owner.account, "127.0.0.12")
+    address = f"{owner.account.username}@example.com"
+    anonymous = stack.client("127.0.0.11")
+    unknown = await anonymous.post("/api/auth/password-reset", json={"email": "nobody@example.com"})
+    known = await anonymous.post("/api/auth/password-reset", json={"email": address.upper()})
+    assert unknown.status_code == known.status_code == 202, known.text
+    assert unknown.json() == known.json()
+
+    async def mailed() -> list[str]:
+        return _reset_tokens(smtp_sink, address)
+
+    [token] = await _until(mailed, "the reset mail")
+    new = owner.account.password + " reset by mail"
+    stack.secrets.add(new)
+    done = await anonymous.post(
+        "/api/auth/password-reset/confirm", json={"token": token, "new_password": new}
+    )
+    assert done.status_code == 200, done.text
+    again = await anonymous.post(
+        "/api/auth/password-reset/confirm", json={"token": token, "new_password": new + "!"}
+    )
+    assert again.status_code == 400 and again.json()["error"]["details"]["field"] == "token"
+    for session in (owner, other_browser):  # every old session ended
+        assert (await session.get("/api/auth/me")).status_code == 401
+    owner.account.password = new
+    assert (await (await stack.login(owner.account)).get("/api/auth/me")).status_code == 200

@@ -11,7 +11,7 @@ import pytest
 
 from fleet.auth.accounts import AuthDeps
 from fleet.auth.adapters.clock import ManualClock
-from fleet.auth.domain.identity import claim_key
+from fleet.auth.domain.identity import claim_key, email_claim_key
 from fleet.auth.refusal_log import write_window
 from fleet.auth.settings import AuthSettings
 from fleet.auth.subscribers import HANDLERS, answer, register
@@ -20,6 +20,7 @@ from fleet.cli.platform import bootstrap_admin, nats_asker
 from fleet.events import AggregateId, AggregateRef, auth_commands, wrap
 from fleet.events.catalog import domain_registry
 from fleet.events.commands import Actor, CommandReply
+from fleet.events.notifications import SendAccountMail
 from fleet.events.security import LOGINS_ID, SECURITY_AGGREGATE, AttackSuspected, LoginsRefused
 from fleet.events.users import AccessTokenCreated, PasswordSet, Role, UsernameClaimed
 from fleet.eventstore import EventStore
@@ -300,9 +301,20 @@ async def test_every_event_carries_the_commands_actor_and_correlation(
     )
     user_id = str((await send(deps, command)).data["user_id"])
     claim = AggregateRef(type="username", id=AggregateId(claim_key("jack")))
+    email = AggregateRef(type="email", id=AggregateId(email_claim_key("jack@example.com")))
     user = AggregateRef(type="user", id=AggregateId(user_id))
-    envelopes = [*await event_store.load(claim), *await event_store.load(user)]
-    assert [e.type for e in envelopes] == ["username.claimed", "user.created", "user.password_set"]
+    envelopes = [
+        *await event_store.load(claim),
+        *await event_store.load(email),
+        *await event_store.load(user),
+    ]
+    assert [e.type for e in envelopes] == [
+        "username.claimed",
+        "email.claimed",
+        "user.created",
+        "user.password_set",
+        "user.email_verification_requested",
+    ]
     assert {(e.actor, e.correlation_id) for e in envelopes} == {("admin-1", "req-42")}
 
 
@@ -368,3 +380,154 @@ async def test_a_user_who_must_change_the_password_gets_no_token(deps: AuthDeps)
         deps, auth_commands.CreateAccessToken(user_id=mia, token_name="x", scope="read")
     )
     assert code(refused) == "forbidden"
+
+
+async def test_an_email_is_held_by_one_account_in_any_case(
+    deps: AuthDeps, make_deps: MakeDeps, event_store: EventStore
+) -> None:
+    other = make_deps()
+    commands = [
+        auth_commands.CreateUser(
+            username=f"mail{i}", password=PASSWORD, email=address, role="trader", actor=ADMIN
+        )
+        for i, address in enumerate(("Ann@Example.com", " ann@example.com", "ANN@EXAMPLE.COM"))
+    ]
+    replies = await asyncio.gather(
+        *(send(deps if i % 2 else other, c) for i, c in enumerate(commands))
+    )
+    assert sorted(code(r) for r in replies) == ["conflict"] * 2 + ["ok"]
+    assert all("e-mail" in r.error.message for r in replies if r.error)
+    holder = next(str(r.data["user_id"]) for r in replies if r.ok)
+    bob = await new_user(deps, "bobmail")
+    taken = await send(
+        deps, auth_commands.ChangeEmail(user_id=bob, email="aNN@example.COM ", actor=ADMIN)
+    )
+    assert code(taken) == "conflict"
+    # the holder may change the case of his own address, then move away from it
+    for address in ("ANN@example.com", "ann@elsewhere.org"):
+        changed = await send(
+            deps, auth_commands.ChangeEmail(user_id=holder, email=address, actor=ADMIN)
+        )
+        assert changed.ok, changed
+    freed = await send(
+        deps, auth_commands.ChangeEmail(user_id=bob, email="ann@example.com", actor=ADMIN)
+    )
+    assert freed.ok, freed
+    # a deleted user's address is free again; no subject or event names the address
+    assert (await send(deps, auth_commands.DeleteUser(user_id=holder, actor=ADMIN))).ok
+    again = await new_user_with_email(deps, "annagain", "ann@elsewhere.org")
+    assert again
+    claims = await stored(event_store, "email", email_claim_key("ann@elsewhere.org"))
+    assert [type(e).__name__ for e in claims] == ["EmailClaimed", "EmailReleased", "EmailClaimed"]
+    assert all("elsewhere" not in e.model_dump_json() for e in claims)
+
+
+async def new_user_with_email(deps: AuthDeps, username: str, email: str) -> str:
+    command = auth_commands.CreateUser(
+        username=username, password=PASSWORD, email=email, role="trader", actor=ADMIN
+    )
+    reply = await send(deps, command)
+    assert reply.ok, reply
+    return str(reply.data["user_id"])
+
+
+async def test_a_new_address_gets_a_single_use_verification_link(
+    deps: AuthDeps, clock: ManualClock, event_store: EventStore
+) -> None:
+    mails: list[SendAccountMail] = []
+
+    async def capture(mail: SendAccountMail) -> None:
+        mails.append(mail)
+
+    deps.account_mail = capture
+    user_id = await new_user_with_email(deps, "vicky", "Vicky@example.com")
+    [first] = mails
+    assert first.purpose == "verify_email" and first.user_id == user_id
+    assert first.expires_at == clock() + timedelta(hours=24)
+    # a newer link replaces the older one
+    changed = auth_commands.ChangeEmail(user_id=user_id, email="vicky@example.org", actor=ADMIN)
+    assert (await send(deps, changed)).ok
+    second = mails[-1]
+    old = await send(deps, auth_commands.VerifyEmail(token=first.token))
+    assert code(old) == "invalid" and old.error is not None
+    assert old.error.details["field"] == "token" and "replaced" in old.error.message
+    assert (await send(deps, auth_commands.VerifyEmail(token=second.token))).ok
+    again = await send(deps, auth_commands.VerifyEmail(token=second.token))
+    assert code(again) == "invalid"  # used
+    for forged in ("nothing", f"{user_id}.{'A' * 43}", f"nobody.{'A' * 43}"):
+        assert code(await send(deps, auth_commands.VerifyEmail(token=forged))) == "invalid"
+    # expiry
+    assert (
+        await send(deps, auth_commands.ChangeEmail(user_id=user_id, email="v@x.org", actor=ADMIN))
+    ).ok
+    clock.advance(timedelta(hours=24))
+    late = await send(deps, auth_commands.VerifyEmail(token=mails[-1].token))
+    assert code(late) == "invalid" and late.error is not None and "expired" in late.error.message
+    events = await stored(event_store, "user", user_id)
+    assert [type(e).__name__ for e in events].count("EmailVerified") == 1
+    text = "".join(e.model_dump_json() for e in events)
+    assert all(m.token not in text and m.token.split(".")[1] not in text for m in mails)
+    assert "example.org" not in text  # the address is sealed
+
+
+async def test_a_password_reset_link_works_once_for_a_verified_address(
+    deps: AuthDeps, clock: ManualClock, event_store: EventStore
+) -> None:
+    mails: list[SendAccountMail] = []
+
+    async def capture(mail: SendAccountMail) -> None:
+        mails.append(mail)
+
+    deps.account_mail = capture
+    user_id = await new_user_with_email(deps, "rita", "Rita@example.com")
+    [verification] = mails
+
+    def ask(email: str) -> auth_commands.RequestPasswordReset:
+        return auth_commands.RequestPasswordReset(email=email, actor=Actor(ip="192.0.2.5"))
+
+    # unverified, unknown, malformed: the same answer, no mail
+    answers = [await send(deps, ask(e)) for e in ("rita@example.com", "no@example.com", "x")]
+    assert [a.model_dump() for a in answers] == [answers[0].model_dump()] * 3
+    assert answers[0].ok and answers[0].data == {"status": "accepted"} and len(mails) == 1
+    assert (await send(deps, auth_commands.VerifyEmail(token=verification.token))).ok
+    known = await send(deps, ask(" RITA@example.com"))
+    assert known.model_dump() == answers[0].model_dump()
+    first = mails[-1]
+    assert first.purpose == "reset_password" and first.expires_at == clock() + timedelta(minutes=30)
+    assert first.email == "Rita@example.com"  # as she set it, not as asked
+    await send(deps, ask("rita@example.com"))
+    second = mails[-1]
+
+    def confirm(token: str, password: str = "a brand new passphrase 42") -> Any:
+        return auth_commands.ConfirmPasswordReset(token=token, new_password=password)
+
+    superseded = await send(deps, confirm(first.token))
+    assert code(superseded) == "invalid" and superseded.error is not None
+    assert "replaced" in superseded.error.message
+    weak = await send(deps, confirm(second.token, "aaaaaaaaaaaa"))
+    assert code(weak) == "invalid" and weak.error is not None
+    assert weak.error.details["field"] == "new_password"
+    done = await send(deps, confirm(second.token))
+    assert done.ok and done.data["user_id"] == user_id
+    assert code(await send(deps, confirm(second.token))) == "invalid"  # used
+    assert (await send(deps, login("rita", "a brand new passphrase 42"))).ok
+    # a password change ends a pending link; so does time
+    await send(deps, ask("rita@example.com"))
+    pending = mails[-1]
+    change = auth_commands.ChangePassword(
+        user_id=user_id,
+        current_password="a brand new passphrase 42",
+        new_password="another fine passphrase 7",
+        actor=Actor(user_id=user_id, ip="192.0.2.5"),
+    )
+    assert (await send(deps, change)).ok, "password change"
+    assert code(await send(deps, confirm(pending.token))) == "invalid"
+    await send(deps, ask("rita@example.com"))
+    clock.advance(timedelta(minutes=30))
+    late = await send(deps, confirm(mails[-1].token))
+    assert late.error is not None and "expired" in late.error.message
+    events = await stored(event_store, "user", user_id)
+    text = "".join(e.model_dump_json() for e in events)
+    assert all(m.token not in text and m.token.split(".")[1] not in text for m in mails)
+    reasons = [e.reason for e in events if isinstance(e, PasswordSet)]
+    assert reasons == ["initial", "reset", "changed"]

@@ -1,9 +1,10 @@
 """Two-factor authentication in the auth service: enrolment, the login's second step, the
 back-off of wrong codes, recovery codes, disabling; the secret sealed in the log."""
 
+import asyncio
 import hashlib
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyotp
@@ -12,7 +13,8 @@ import pytest
 from fleet.auth.accounts import AuthDeps
 from fleet.auth.adapters.clock import ManualClock
 from fleet.auth.domain import two_factor
-from fleet.auth.errors import InvalidInput
+from fleet.auth.domain.user import User
+from fleet.auth.errors import Conflict, InvalidInput
 from fleet.auth.subscribers import HANDLERS, answer
 from fleet.events import AggregateId, AggregateRef, auth_commands
 from fleet.events.catalog import domain_registry
@@ -167,3 +169,50 @@ async def test_an_admins_requirement_is_recorded_once(deps: AuthDeps) -> None:
     assert statuses == ["changed", "unchanged", "changed"]
     unknown = auth_commands.RequireTotp(user_id="nobody", required=True, actor=ADMIN)
     assert code_of(await send(deps, unknown)) == "not_found"
+
+
+def test_a_code_is_good_once_in_its_window() -> None:
+    secret = two_factor.new_secret()
+    now = datetime(2026, 3, 1, 12, 0, 10, tzinfo=UTC)
+    code = pyotp.TOTP(secret).at(now)
+    step = two_factor.totp_step(secret, code, now)
+    assert step == pyotp.TOTP(secret).timecode(now)
+    # within its validity window (one step of drift) but already used: refused
+    for later in (now, now + timedelta(seconds=25), now + timedelta(seconds=45)):
+        assert two_factor.totp_step(secret, code, later, after=step) is None
+    # a code of a later step is still good; an earlier one is not
+    following = pyotp.TOTP(secret).at(now + timedelta(seconds=30))
+    assert two_factor.totp_step(secret, following, now, after=step) == step + 1
+    previous = pyotp.TOTP(secret).at(now - timedelta(seconds=30))
+    assert two_factor.totp_step(secret, previous, now, after=step) is None
+
+
+def test_the_user_refuses_a_login_with_a_step_already_used() -> None:
+    user = User(AggregateId("u-1"))
+    user.login_succeeded("ip", "agent", 100)
+    assert user.state.totp_last_step == 100
+    for replayed in (100, 99):
+        with pytest.raises(Conflict):
+            user.login_succeeded("ip", "agent", replayed)
+    user.login_succeeded("ip", "agent", None)  # a recovery code or no second factor
+    user.login_succeeded("ip", "agent", 101)
+    assert user.state.totp_last_step == 101
+
+
+async def test_a_code_that_signed_in_cannot_sign_in_again(
+    deps: AuthDeps, clock: ManualClock
+) -> None:
+    _, secret, _ = await enrolled(deps, clock, "wanda")
+    code = pyotp.TOTP(secret).at(clock())
+    assert (await send(deps, login("wanda", code))).ok
+    clock.advance(timedelta(seconds=20))  # the code is still inside its validity window
+    replayed = await send(deps, login("wanda", code))
+    assert code_of(replayed) == "unauthenticated" and replayed.error is not None
+    assert replayed.error.message == "wrong code"
+    clock.advance(timedelta(seconds=30))
+    assert (await send(deps, login("wanda", pyotp.TOTP(secret).at(clock())))).ok
+    # two logins racing with one fresh code: one wins
+    clock.advance(timedelta(seconds=30))
+    fresh = pyotp.TOTP(secret).at(clock())
+    replies = await asyncio.gather(*(send(deps, login("wanda", fresh)) for _ in range(2)))
+    assert sorted(code_of(r) for r in replies) == ["ok", "unauthenticated"]

@@ -98,6 +98,9 @@ def test_an_admin_without_two_factor_may_only_enrol() -> None:
     assert allowed == {
         "ops.health",
         "auth.login",
+        "auth.verify_email",
+        "auth.password_reset",
+        "auth.password_reset_confirm",
         "auth.logout",
         "auth.logout_all",
         "auth.me",

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine
 from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, wrap
 from fleet.events.commands import Command, CommandReply, command_subject
 from fleet.events.notifications import NOTIFICATION_AGGREGATE, SetNotificationPreferences
-from fleet.events.users import UserCreated
+from fleet.events.users import EmailVerified, UserCreated
 from fleet.eventstore import EventStore
 from fleet.projections.meta import migrate
 from fleet.projections.personal_keys import PersonalKeys
@@ -122,7 +122,7 @@ class Harness:
         if self.keys is not None:  # sealed with the user's key: notify must open it
             (address,) = await asyncio.to_thread(self.keys.seal, user_id, address)
         created = UserCreated(username=user_id, email=address, role=role)
-        await self.append("user", user_id, created)
+        await self.append("user", user_id, created, EmailVerified())
 
     async def preferences(self, command: SetNotificationPreferences) -> CommandReply:
         return await self.ask(command)

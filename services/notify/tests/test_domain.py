@@ -11,7 +11,7 @@ from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, wrap
 from fleet.events.audit import AuditRecorded
 from fleet.events.bots import BotPaused
 from fleet.events.trading import OrderRejected, PositionClosed
-from fleet.events.users import LoginSucceeded, UserCreated
+from fleet.events.users import EmailChanged, EmailVerified, LoginSucceeded, UserCreated
 from fleet.notify.domain.drafts import Draft
 from fleet.notify.domain.planner import Planner
 from fleet.notify.domain.throttle import Throttle
@@ -31,6 +31,7 @@ def _planner(max_per_hour: int = 20) -> Planner:
     for user_id, role in (("adm", "admin"), ("tr", "trader")):
         created = UserCreated(username=user_id, email=f"{user_id}@x.test", role=role)
         planner.on_event(_env("user", user_id, created), created)
+        planner.on_event(_env("user", user_id, EmailVerified()), EmailVerified())
     return planner
 
 
@@ -122,3 +123,17 @@ def test_the_watermark_waits_for_the_oldest_outstanding_delivery() -> None:
     assert mark.position == 10
     mark.finished(11)
     assert mark.position == 13
+
+
+def test_an_unverified_address_gets_no_notification_mail_but_in_app_works() -> None:
+    planner = _planner()
+    changed = EmailChanged(email="new@x.test")
+    planner.on_event(_env("user", "tr", changed), changed)
+    event = BotPaused(reason="risk review", by="adm")
+    [notice] = planner.on_event(_env("bot", "tr", event), event)
+    assert [d.channel for d in notice.deliveries] == ["in_app"] and notice.email == ""
+    planner.on_event(_env("user", "tr", EmailVerified()), EmailVerified())
+    again = BotPaused(reason="another review", by="adm")
+    [notice] = planner.on_event(_env("bot", "tr", again), again)
+    assert [d.channel for d in notice.deliveries] == ["in_app", "email"]
+    assert notice.email == "new@x.test"

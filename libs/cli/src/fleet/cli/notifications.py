@@ -56,6 +56,7 @@ def start_notifications(platform: Platform, report: Callable[[str], None]) -> No
         "FLEET_SMTP_STARTTLS": "false",
         "FLEET_NOTIFY_POSITION_BUCKET": NOTIFY_BUCKET,
         "FLEET_WEBHOOK_SIGNING_KEY": _signing_key(platform),
+        "FLEET_UI_URL": f"http://127.0.0.1:{platform.options.http_port}/",  # mailed links
     }
     argv = [sys.executable, "-m", "fleet.notify"]
     platform._launch("notify", argv, env, url, f"{url}/healthz")

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
+from pydantic import Field
+
 from fleet.events.billing import PlanLimits
 from fleet.events.bounds import UserAgentText
 from fleet.events.commands import Command, ReplyPayload, SparseReplyPayload
@@ -93,6 +95,30 @@ class ChangeEmail(AuthCommand):
     name: ClassVar[str] = "change_email"
     user_id: str
     email: str
+
+
+class VerifyEmail(AuthCommand):
+    """The token of a verification link (``<user id>.<random>``) marks the address
+    verified; single use, 24 h."""
+
+    name: ClassVar[str] = "verify_email"
+    token: str = Field(min_length=1, max_length=200)
+
+
+class RequestPasswordReset(AuthCommand):
+    """Mail a reset link when ``email`` is a verified address of an active user; the
+    answer is the same either way (``actor.ip``: the source, rate-limited like logins)."""
+
+    name: ClassVar[str] = "request_password_reset"
+    email: str = Field(min_length=1, max_length=254)
+
+
+class ConfirmPasswordReset(AuthCommand):
+    """The reset link's token and the new password (every token and session ends)."""
+
+    name: ClassVar[str] = "confirm_password_reset"
+    token: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=1, max_length=1024)
 
 
 class ChangeViewerGrant(AuthCommand):
@@ -348,3 +374,15 @@ class SetFeeTerms(AuthCommand):
     user_id: str
     rate: Decimal
     starts_on: date
+
+
+class ResetRequested(ReplyPayload):
+    """The one answer of :class:`RequestPasswordReset`, known address or not."""
+
+    status: Literal["accepted"] = "accepted"
+
+
+class PasswordResetDone(ReplyPayload):
+    """The password was reset with a link: whose (the gateway ends his sessions)."""
+
+    user_id: str

@@ -28,6 +28,7 @@ from fleet.events.timeframes import DEFAULT_TIMEFRAME, Timeframe
 
 USER_AGGREGATE = "user"
 USERNAME_AGGREGATE = "username"  # one per normalized username: who holds it
+EMAIL_AGGREGATE = "email"  # one per SHA-256 of a normalized e-mail address: who holds it
 ADMIN_ROSTER_AGGREGATE = "admin_roster"  # one instance, ADMIN_ROSTER_ID: the active admins
 ADMIN_ROSTER_ID = "roster"
 
@@ -115,9 +116,14 @@ class PasswordSet(DomainEvent):
 
 
 class LoginSucceeded(DomainEvent):
+    """``totp_step``: the 30-second time step of the TOTP code this login used (none for a
+    password-only or recovery-code login); a code of that step or an older one is refused
+    from then on (replay protection)."""
+
     event_type = "user.login_succeeded"
     ip: PersonalIp
     user_agent: PersonalUserAgent = ""
+    totp_step: int | None = Field(default=None, ge=0)
 
 
 class LoginFailed(DomainEvent):
@@ -142,6 +148,32 @@ class UserUnlocked(DomainEvent):
 class EmailChanged(DomainEvent):
     event_type = "user.email_changed"
     email: PersonalEmail
+
+
+class EmailVerificationRequested(DomainEvent):
+    """A verification link was made for the user's current address: only the SHA-256 of
+    its single-use token is kept (a newer one replaces it; it ends at ``expires_at``)."""
+
+    event_type = "user.email_verification_requested"
+    token_sha256: HashText
+    expires_at: datetime
+
+
+class EmailVerified(DomainEvent):
+    """The user opened the link: his current address receives every e-mail from now on
+    (until it changes)."""
+
+    event_type = "user.email_verified"
+
+
+class PasswordResetRequested(DomainEvent):
+    """A password-reset link was mailed to the user's verified address: only the SHA-256
+    of its single-use token is kept. A newer one replaces it; a use or any password
+    change ends it; it ends at ``expires_at`` (30 min)."""
+
+    event_type = "user.password_reset_requested"
+    token_sha256: HashText
+    expires_at: datetime
 
 
 class ViewerGrantGiven(DomainEvent):
@@ -235,6 +267,24 @@ class UsernameReleased(DomainEvent):
     user_id: IdText
 
 
+class EmailClaimed(DomainEvent):
+    """On ``ev.email.<SHA-256 of the trimmed, lowercase address>``: ``user_id`` holds this
+    e-mail address (the address itself is only in the user's sealed events).
+
+    Appended with the claim's expected version, like :class:`UsernameClaimed`."""
+
+    event_type = "email.claimed"
+    user_id: IdText
+    claimed_at: datetime | None = None  # a claim whose holder never took it expires
+
+
+class EmailReleased(DomainEvent):
+    """The holder changed his address or was deleted: the address may be claimed again."""
+
+    event_type = "email.released"
+    user_id: IdText
+
+
 class AdminRosterJoined(DomainEvent):
     """On ``ev.admin_roster.roster``: ``user_id`` became an active admin.
 
@@ -277,4 +327,9 @@ USER_EVENTS: tuple[type[DomainEvent], ...] = (
     UsernameReleased,
     AdminRosterJoined,
     AdminRosterLeft,
+    EmailClaimed,
+    EmailReleased,
+    EmailVerificationRequested,
+    EmailVerified,
+    PasswordResetRequested,
 )

@@ -35,7 +35,12 @@ from fleet.events.security import SECURITY_AGGREGATE
 from fleet.events.signals import SIGNAL_AGGREGATE
 from fleet.events.system_settings import SYSTEM_AGGREGATE
 from fleet.events.trading import ACCOUNT_AGGREGATE
-from fleet.events.users import ADMIN_ROSTER_AGGREGATE, USER_AGGREGATE, USERNAME_AGGREGATE
+from fleet.events.users import (
+    ADMIN_ROSTER_AGGREGATE,
+    EMAIL_AGGREGATE,
+    USER_AGGREGATE,
+    USERNAME_AGGREGATE,
+)
 from fleet.eventstore.snapshots import SNAPSHOT_BUCKET
 from fleet.eventstore.stream import (
     BUDGET_BUCKET,
@@ -163,6 +168,7 @@ def table() -> tuple[Row, ...]:
             appends=(
                 Entry(USER_AGGREGATE, "the user aggregate: created, role, grants, password"),
                 Entry(USERNAME_AGGREGATE, "one claim per normalised username (uniqueness)"),
+                Entry(EMAIL_AGGREGATE, "one claim per hashed normalised e-mail (uniqueness)"),
                 Entry(ADMIN_ROSTER_AGGREGATE, "the active admins (the last admin stays)"),
                 Entry(SYSTEM_AGGREGATE, "platform settings an admin changes (symbols, ...)"),
                 Entry(SECURITY_AGGREGATE, "refused-login tallies and the log-budget alarm"),
@@ -170,6 +176,9 @@ def table() -> tuple[Row, ...]:
                 Entry(BILLING_AGGREGATE, "period closes (fee statements, invoices)"),
             ),
             serves=_cmds("auth", "the auth commands the gateway and the admin CLI send"),
+            sends=_cmds(
+                "notify", "single-use links (verification) to mail", only=("send_account_mail",)
+            ),
             kv=(QUARANTINE,),
         ),
         Row(

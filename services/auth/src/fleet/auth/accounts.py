@@ -4,13 +4,20 @@ with the command's actor and correlation id on every event."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from fleet.auth.domain.access_tokens import TokenRules
 from fleet.auth.domain.admin_roster import ROSTER_ID, AdminRoster
-from fleet.auth.domain.identity import claim_key, is_valid_username, normalize_username
+from fleet.auth.domain.email_claim import EMAIL_TAKEN, EmailClaim
+from fleet.auth.domain.identity import (
+    claim_key,
+    email_claim_key,
+    is_valid_username,
+    normalize_email,
+    normalize_username,
+)
 from fleet.auth.domain.login_budget import VerificationBudget
 from fleet.auth.domain.login_policy import FailureLedger, LoginPolicy
 from fleet.auth.domain.plan_catalog import PlanCatalog
@@ -24,10 +31,19 @@ from fleet.events import ActorId, AggregateId, CorrelationId, InvalidAggregateId
 from fleet.events.commands import Command
 from fleet.events.envelope import check_token
 from fleet.events.ids import UserId
+from fleet.events.notifications import SendAccountMail
+from fleet.events.personal import ERASED
 from fleet.eventstore import Aggregate, ConcurrencyError, Repository
 
 AggregateT = TypeVar("AggregateT", bound=Aggregate)
 ResultT = TypeVar("ResultT")
+
+
+AccountMailer = Callable[[SendAccountMail], Awaitable[None]]
+
+
+async def _no_mail() -> None:
+    """No notify service wired (tests of other commands)."""
 
 
 @dataclass
@@ -44,10 +60,12 @@ class AuthDeps:
     personal: PersonalData
     platform: Repository[PlatformSettings]  # allowed symbols, timeframes, egress addresses
     plans: Repository[PlanCatalog]  # plans, the default plan, who is on which
+    emails: Repository[EmailClaim]  # who holds each e-mail address
     symbols: tuple[str, ...] = ()
     budget: VerificationBudget = field(default_factory=VerificationBudget)
     tally: RefusalTally = field(default_factory=RefusalTally)
     token_rules: TokenRules = field(default_factory=TokenRules)
+    account_mail: AccountMailer = field(default=lambda _mail: _no_mail())  # notify's mails
 
 
 async def execute(
@@ -132,6 +150,45 @@ async def release_username(deps: AuthDeps, user: User, command: Command) -> None
     """Free the deleted ``user``'s username for a new account."""
     key = claim_key(normalize_username(user.state.username))
     await execute(deps.claims, key, lambda claim: claim.release(user.id), command)
+
+
+async def claim_email(deps: AuthDeps, address: str, user_id: str, command: Command) -> None:
+    """Make ``user_id`` the holder of ``address`` (any case); :class:`Conflict` when
+    another account holds it, also when another instance claims it at the same moment."""
+    if not address:
+        return
+    claim = await deps.emails.load(AggregateId(email_claim_key(address)))
+    holder = await _email_holder_status(deps, claim.holder, address)
+    if not claim.claim(user_id, deps.clock(), holder):
+        return
+    try:
+        await deps.emails.save(
+            claim, actor=ActorId(command.actor.user_id), correlation_id=_correlation(command)
+        )
+    except ConcurrencyError:
+        raise Conflict(EMAIL_TAKEN) from None
+
+
+async def _email_holder_status(
+    deps: AuthDeps, holder: str | None, address: str
+) -> HolderStatus | None:
+    if holder is None:
+        return None
+    user = await deps.users.load(AggregateId(holder))
+    if user.state.deleted:
+        return "gone"
+    if not user.state.created:
+        return "pending"
+    current = await deps.personal.reveal(user.state.email) if user.state.email else ""
+    # holding another address: his change may be in progress (pending) or was abandoned
+    return "present" if normalize_email(current) == normalize_email(address) else "pending"
+
+
+async def release_email(deps: AuthDeps, address: str, user_id: str, command: Command) -> None:
+    """Free ``address`` when ``user_id`` holds it (changed address, deleted user)."""
+    if address and address != ERASED:
+        key = email_claim_key(address)
+        await execute(deps.emails, key, lambda claim: claim.release(user_id), command)
 
 
 async def leave_roster(deps: AuthDeps, user: User, action: str, command: Command) -> None:

@@ -4,10 +4,15 @@ replies at the edge (``subscribers``)."""
 
 from __future__ import annotations
 
-from fleet.auth import accounts, plans
+from fleet.auth import accounts, email_links, plans
 from fleet.auth.accounts import AuthDeps, execute, load_user
 from fleet.auth.domain.access_tokens import NewToken, new_token, token_sha256
-from fleet.auth.domain.identity import check_email, check_username, new_user_id
+from fleet.auth.domain.identity import (
+    check_email,
+    check_username,
+    new_user_id,
+    normalize_email,
+)
 from fleet.auth.domain.password_policy import check_password, generate_password
 from fleet.auth.domain.platform_settings import PLATFORM_ID
 from fleet.auth.errors import Forbidden, InvalidInput, NotFound
@@ -67,9 +72,11 @@ async def _register(
 ) -> UserId:
     username, email, role = identity
     display, address = check_username(username), check_email(email)
+    plain_address = address
     check_password(password, display)
     user_id = new_user_id()
     await accounts.claim_username(deps, display, user_id, command)
+    await accounts.claim_email(deps, address, user_id, command)
     password_hash = await deps.hasher.hash(password)
     address, password_hash = await deps.personal.seal(user_id, address, password_hash)
     actor = command.actor.user_id
@@ -85,6 +92,8 @@ async def _register(
         await accounts.join_roster(deps, user_id, command)
     elif role == "trader":
         await plans.assign_default_plan(deps, user_id, command)
+    if address:
+        await email_links.issue_verification(deps, user_id, plain_address, command)
     return user_id
 
 
@@ -161,8 +170,10 @@ async def delete_user(command: DeleteUser, deps: AuthDeps) -> CommandReply:
             await deps.personal.destroy(command.user_id)
         raise
     await accounts.leave_roster(deps, user, "deleted", command)
+    address = await deps.personal.reveal(user.state.email) if user.state.email else ""
     await execute(deps.users, user.id, lambda u: u.delete(), command)
     await accounts.release_username(deps, user, command)
+    await accounts.release_email(deps, address, user.id, command)
     await deps.personal.destroy(user.id)
     return _status(True)
 
@@ -179,12 +190,20 @@ async def unlock_user(command: UnlockUser, deps: AuthDeps) -> CommandReply:
 
 
 async def change_email(command: ChangeEmail, deps: AuthDeps) -> CommandReply:
+    """A new address (unique in any case: ``conflict`` when another account holds it);
+    the old one is released for others."""
     address = check_email(command.email)
     user = await load_user(deps, command.user_id)
-    if await deps.personal.reveal(user.state.email) == address:
+    previous = await deps.personal.reveal(user.state.email) if user.state.email else ""
+    if previous == address:
         return _status(False)
+    await accounts.claim_email(deps, address, user.id, command)
     (sealed,) = await deps.personal.seal(user.id, address)
     changed = await execute(deps.users, user.id, lambda u: u.change_email(sealed), command)
+    if normalize_email(previous) != normalize_email(address):
+        await accounts.release_email(deps, previous, user.id, command)
+    if address:  # a new address (or a new case of it) is verified again
+        await email_links.issue_verification(deps, user.id, address, command)
     return _status(changed)
 
 

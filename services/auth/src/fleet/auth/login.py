@@ -25,7 +25,7 @@ from fleet.auth.domain.identity import LOOKUP_KEY_MAX, normalize_username
 from fleet.auth.domain.login_budget import Busy
 from fleet.auth.domain.login_policy import pair_key, source_key
 from fleet.auth.domain.password_policy import check_password
-from fleet.auth.domain.two_factor import kind_of, recovery_hash, totp_matches
+from fleet.auth.domain.two_factor import kind_of, recovery_hash, totp_step
 from fleet.auth.domain.user import User
 from fleet.auth.errors import (
     Forbidden,
@@ -94,9 +94,9 @@ async def authenticate(command: Authenticate, deps: AuthDeps) -> CommandReply:
         raise Unauthenticated(WRONG_CREDENTIALS)
     if not user.state.active:
         raise Forbidden("this account is deactivated")
-    spend = await _second_factor(command, deps, user, name)
+    spend, step = await _second_factor(command, deps, user, name)
     deps.ledger.forget(pair_key(name, command.actor.ip))
-    user = await _succeed(command, deps, user, known_hash, spend)
+    user = await _succeed(command, deps, user, known_hash, (spend, step))
     authenticated = Authenticated(
         user_id=user.id,
         username=user.state.username,
@@ -117,30 +117,38 @@ async def _hash_of(deps: AuthDeps, user: User | None) -> str:
 
 async def _second_factor(
     command: Authenticate, deps: AuthDeps, user: User, name: str
-) -> str | None:
+) -> tuple[str | None, int | None]:
     """For a user with two-factor authentication: the code is required and checked (a
-    wrong one counts like a wrong password). Returns the SHA-256 of a recovery code to
-    spend with the success, ``None`` otherwise."""
+    wrong one, or a TOTP code of a step already used, counts like a wrong password).
+    Returns the SHA-256 of a recovery code to spend with the success, and the time step
+    of the TOTP code to record with it."""
     if not user.state.totp_enabled:
-        return None
+        return None, None
     if not command.totp_code:
         raise SecondFactorRequired
     kind = kind_of(command.totp_code, "totp_code")
     if kind == "recovery":
         digest = recovery_hash(command.totp_code)
         if digest in user.state.recovery_codes:
-            return digest
+            return digest, None
     else:
         secret = await deps.personal.reveal(user.state.totp_secret)
-        if totp_matches(secret, command.totp_code, deps.clock()):
-            return None
+        last = user.state.totp_last_step
+        step = totp_step(secret, command.totp_code, deps.clock(), after=last)
+        if step is not None:
+            return None, step
     count_failure(deps, name, command.actor.ip)
     raise Unauthenticated(WRONG_CODE)
 
 
 async def _succeed(
-    command: Authenticate, deps: AuthDeps, user: User, known_hash: str, spend: str | None
+    command: Authenticate,
+    deps: AuthDeps,
+    user: User,
+    known_hash: str,
+    second: tuple[str | None, int | None],
 ) -> User:
+    spend, step = second
     rehashed = None
     if deps.hasher.needs_rehash(known_hash):
         (rehashed,) = await deps.personal.seal(user.id, await deps.hasher.hash(command.password))
@@ -149,7 +157,9 @@ async def _succeed(
     def succeed(u: User) -> User:
         if spend is not None and not u.spend_recovery_code(spend):
             raise Unauthenticated(WRONG_CODE)  # spent by a concurrent login a moment ago
-        u.login_succeeded(ip, agent)
+        if step is not None and step <= u.state.totp_last_step:
+            raise Unauthenticated(WRONG_CODE)  # used by a concurrent login a moment ago
+        u.login_succeeded(ip, agent, step)
         if rehashed is not None:
             keep = u.state.must_change_password
             u.set_password(rehashed, "rehashed", must_change=keep)

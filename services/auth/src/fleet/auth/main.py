@@ -10,11 +10,12 @@ from faststream.asgi import AsgiFastStream
 from nats.aio.client import Client
 from sqlalchemy import Engine, create_engine
 
-from fleet.auth.accounts import AuthDeps
+from fleet.auth.accounts import AccountMailer, AuthDeps
 from fleet.auth.adapters.argon2_hasher import Argon2Hasher
 from fleet.auth.adapters.clock import utc_now
 from fleet.auth.adapters.personal_keys import PostgresPersonalData
 from fleet.auth.domain.admin_roster import AdminRoster
+from fleet.auth.domain.email_claim import EmailClaim
 from fleet.auth.domain.login_policy import FailureLedger
 from fleet.auth.domain.plan_catalog import PlanCatalog
 from fleet.auth.domain.platform_settings import PlatformSettings
@@ -30,8 +31,11 @@ from fleet.auth.subscribers import register
 from fleet.bus import ServiceRuntime, make_broker, serve
 from fleet.bus.loops import supervise
 from fleet.events.catalog import domain_registry
+from fleet.events.commands import CommandReply, command_subject
+from fleet.events.notifications import SendAccountMail
 from fleet.eventstore import EventStore, Repository, StreamSpec
 from fleet.eventstore.budget import UsageAlarm
+from fleet.obs import get_logger
 from fleet.projections.meta import migrate
 
 NOTE = (
@@ -63,6 +67,7 @@ def build_deps(
         roster=Repository(store, registry, AdminRoster),
         platform=Repository(store, registry, PlatformSettings),
         plans=Repository(store, registry, PlanCatalog),
+        emails=Repository(store, registry, EmailClaim),
         hasher=hasher,
         policy=policy,
         ledger=FailureLedger(policy),
@@ -72,7 +77,20 @@ def build_deps(
         budget=settings.verification_budget(),
         tally=RefusalTally(alert_threshold=settings.login_alert_threshold),
         token_rules=settings.token_rules(),
+        account_mail=_mailer(nc),
     )
+
+
+def _mailer(nc: Client) -> AccountMailer:
+    """Hands a single-use link to the notify service, which mails it."""
+
+    async def send(mail: SendAccountMail) -> None:
+        answer = await nc.request(command_subject(mail), mail.model_dump_json().encode(), timeout=5)
+        reply = CommandReply.model_validate_json(answer.data)
+        if reply.error is not None:
+            get_logger().warning("account mail refused", code=reply.error.code)
+
+    return send
 
 
 class AuthWorker:

@@ -16,7 +16,7 @@ from typing import Any
 import prometheus_client
 from faststream.nats import NatsBroker
 
-from fleet.auth import handlers, login, plans, two_factor
+from fleet.auth import email_links, handlers, login, plans, two_factor
 from fleet.auth.accounts import AuthDeps
 from fleet.auth.errors import (
     AuthError,
@@ -44,7 +44,14 @@ QUEUE = "auth"
 WORKERS = 16
 Handler = Callable[[Any, AuthDeps], Awaitable[CommandReply]]
 Deps = Callable[[], AuthDeps]  # built at startup, after the broker is defined
-SECRET_FIELDS = ("password", "current_password", "new_password", "totp_code", "code")
+SECRET_FIELDS = (
+    "password",
+    "current_password",
+    "new_password",
+    "totp_code",
+    "code",
+    "token",
+)
 
 HANDLERS: dict[type[AuthCommand], Handler] = {
     auth_commands.CreateUser: handlers.create_user,
@@ -73,6 +80,9 @@ HANDLERS: dict[type[AuthCommand], Handler] = {
     auth_commands.ConfirmTotp: two_factor.confirm,
     auth_commands.DisableTotp: two_factor.disable,
     auth_commands.RequireTotp: two_factor.require,
+    auth_commands.VerifyEmail: email_links.verify_email,
+    auth_commands.RequestPasswordReset: email_links.request_password_reset,
+    auth_commands.ConfirmPasswordReset: email_links.confirm_password_reset,
 }
 
 COMMANDS = prometheus_client.Counter(

@@ -33,8 +33,11 @@ from fleet.events.users import (
     AccessTokenCreated,
     AccessTokenRevoked,
     EmailChanged,
+    EmailVerificationRequested,
+    EmailVerified,
     LoginFailed,
     LoginSucceeded,
+    PasswordResetRequested,
     PasswordSet,
     RecoveryCodeUsed,
     TotpDisabled,
@@ -229,6 +232,9 @@ IGNORED: frozenset[type[DomainEvent]] = frozenset(
         TotpDisabled,
         TotpRequirementChanged,
         RecoveryCodeUsed,
+        EmailVerificationRequested,
+        EmailVerified,
+        PasswordResetRequested,
     }
 )
 

@@ -86,6 +86,11 @@ POLICY: dict[str, Rule] = {
     "ops.health": Rule(PUBLIC, before_password_change=True, before_second_factor=True),
     # sign-in and the caller's own account
     "auth.login": Rule(PUBLIC, before_password_change=True, before_second_factor=True),
+    "auth.verify_email": Rule(PUBLIC, before_password_change=True, before_second_factor=True),
+    "auth.password_reset": Rule(PUBLIC, before_password_change=True, before_second_factor=True),
+    "auth.password_reset_confirm": Rule(
+        PUBLIC, before_password_change=True, before_second_factor=True
+    ),
     "auth.logout": _SELF,
     "auth.logout_all": _SELF,
     "auth.me": _SELF,

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine
 from fleet.bus import ServiceRuntime, make_broker, serve
 from fleet.bus.loops import supervise
 from fleet.eventstore import EventStore, StreamSpec
+from fleet.notify.account_mail import AccountMails
 from fleet.notify.adapters.position import KvPosition
 from fleet.notify.adapters.webhook import WebhookGuard
 from fleet.notify.dispatcher import Dispatcher
@@ -94,7 +95,8 @@ def create_app(settings: NotifySettings, worker: NotifyWorker | None = None) -> 
     """Build the notify service: its NATS broker, command subscriber and health endpoints."""
     broker = make_broker(settings)
     worker = worker or NotifyWorker(settings)
-    register(broker, worker.store, WebhookGuard(settings.webhook_allowed_hosts).check)
+    guard = WebhookGuard(settings.webhook_allowed_hosts).check
+    register(broker, worker.store, guard, AccountMails(settings))
     runtime = ServiceRuntime(settings, broker, note=NOTE, probes={"follower": worker.probe})
     return runtime.run_worker(worker)
 

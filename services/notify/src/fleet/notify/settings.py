@@ -53,3 +53,8 @@ class NotifySettings(ServiceSettings):
     notify_position_bucket: str = Field(
         default="fleet_notify", description="NATS KV bucket holding the service's position."
     )
+    ui_url: str = Field(
+        default="http://127.0.0.1:8000/",
+        pattern=r"^https?://",
+        description="The web UI's address, for the links in account mails (verification).",
+    )

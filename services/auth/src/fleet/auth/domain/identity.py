@@ -7,6 +7,7 @@ the case it was created with for display; uniqueness is on the lowercase form.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 
@@ -58,3 +59,14 @@ def check_email(email: str) -> str:
     if value and (len(value) > MAX_EMAIL or not _EMAIL.match(value)):
         raise InvalidInput("email", "an e-mail address looks like name@example.com")
     return value
+
+
+def normalize_email(email: str) -> str:
+    """The form e-mail addresses are compared in: trimmed, lowercase."""
+    return email.strip().lower()
+
+
+def email_claim_key(email: str) -> str:
+    """The e-mail-claim aggregate id: the SHA-256 (hex) of the normalized address (the
+    address never appears in a subject)."""
+    return hashlib.sha256(normalize_email(email).encode()).hexdigest()

@@ -9,6 +9,7 @@ is enough to store them (a slow hash guards low-entropy secrets such as password
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 from datetime import datetime
@@ -55,9 +56,21 @@ def kind_of(code: str, field: str = "code") -> str:
 
 def totp_matches(secret: str, code: str, now: datetime) -> bool:
     """Whether ``code`` is the secret's code at ``now`` (one step of drift either way)."""
+    return totp_step(secret, code, now) is not None
+
+
+def totp_step(secret: str, code: str, now: datetime, after: int = -1) -> int | None:
+    """The time step (RFC 6238 counter) whose code ``code`` is, within one step of drift
+    of ``now`` and later than ``after`` (the last step accepted: a code is good once);
+    ``None`` when it is none of them."""
     if not _BASE32_SECRET.fullmatch(secret) or not _TOTP_CODE.fullmatch(code.strip()):
-        return False
-    return pyotp.TOTP(secret).verify(code.strip(), for_time=now, valid_window=VALID_WINDOW)
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in range(current - VALID_WINDOW, current + VALID_WINDOW + 1):
+        if step > after and hmac.compare_digest(totp.generate_otp(step), code.strip()):
+            return step
+    return None
 
 
 def new_recovery_codes() -> list[str]:

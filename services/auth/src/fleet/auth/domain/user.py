@@ -4,6 +4,7 @@ in their own aggregates; the ones here concern one account."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -25,9 +26,12 @@ from fleet.events.users import (
     AccessTokenCreated,
     AccessTokenRevoked,
     EmailChanged,
+    EmailVerificationRequested,
+    EmailVerified,
     LoginFailed,
     LoginSucceeded,
     PasswordReason,
+    PasswordResetRequested,
     PasswordSet,
     RecoveryCodeUsed,
     Role,
@@ -71,6 +75,10 @@ class UserState:
     totp_required: bool = False  # an admin requires two-factor authentication of him
     plan: PlanLimits | None = None  # the plan's limits as last assigned (None: no plan)
     fee: FeeTermsSet | None = None  # the performance fee's terms (None: never set)
+    totp_last_step: int = -1  # time step of the last TOTP code a login accepted
+    email_verified: bool = False  # the current address opened its verification link
+    verification: tuple[str, datetime] | None = None  # (token SHA-256, expiry) pending
+    password_reset: tuple[str, datetime] | None = None  # (token SHA-256, expiry) pending
 
     @property
     def totp_enabled(self) -> bool:
@@ -155,6 +163,47 @@ class User(Aggregate):
         self.record(EmailChanged(email=email))
         return True
 
+    def request_verification(self, token_sha256: str, expires_at: datetime) -> None:
+        """A new verification link for the current address (replaces an older one)."""
+        self.require()
+        if not self.state.email:
+            raise InvalidInput("email", "there is no e-mail address to verify")
+        self.record(EmailVerificationRequested(token_sha256=token_sha256, expires_at=expires_at))
+
+    def verify_email(self, token_sha256: str, now: datetime) -> None:
+        """The link's token: single use, before it expires, the newest one only."""
+        self.require("token")
+        pending = self.state.verification
+        if pending is None or not hmac.compare_digest(pending[0], token_sha256):
+            raise InvalidInput("token", "this link was used already or replaced by a newer one")
+        if now >= pending[1]:
+            raise InvalidInput("token", "this link has expired; ask for a new one")
+        self.record(EmailVerified())
+
+    def request_password_reset(self, token_sha256: str, expires_at: datetime) -> None:
+        """A new reset link (replaces an older one)."""
+        self.require()
+        self.record(PasswordResetRequested(token_sha256=token_sha256, expires_at=expires_at))
+
+    def reset_password_with_link(
+        self, token_sha256: str, now: datetime, password_hash: str
+    ) -> None:
+        """The link's token sets the password: single use, the newest link only, before it
+        expires, and not after another password change."""
+        self.require("token")
+        pending = self.state.password_reset
+        if pending is None or not hmac.compare_digest(pending[0], token_sha256):
+            raise InvalidInput(
+                "token",
+                "this link was used already, replaced by a newer one, or ended by a "
+                "password change",
+            )
+        if now >= pending[1]:
+            raise InvalidInput("token", "this link has expired; ask for a new one")
+        if not self.state.active:
+            raise Forbidden("this account is deactivated")
+        self.set_password(password_hash, "reset")
+
     # -- passwords and logins ----------------------------------------------------------
 
     def set_password(
@@ -166,8 +215,12 @@ class User(Aggregate):
         if reason in ("changed", "reset"):  # whoever knew the old password loses its tokens
             self.revoke_all_tokens()
 
-    def login_succeeded(self, ip: str, user_agent: str) -> None:
-        self.record(LoginSucceeded(ip=ip, user_agent=user_agent))
+    def login_succeeded(self, ip: str, user_agent: str, totp_step: int | None = None) -> None:
+        """A sign-in; ``totp_step``: the step of the TOTP code it used, which must be later
+        than the last one accepted (else :class:`Conflict`: the code was replayed)."""
+        if totp_step is not None and totp_step <= self.state.totp_last_step:
+            raise Conflict("this code was used already")
+        self.record(LoginSucceeded(ip=ip, user_agent=user_agent, totp_step=totp_step))
 
     def unlock(self, now: datetime, policy: LoginPolicy) -> bool:
         """Lift a lock and forget the failures (also ends a back-off)."""
@@ -365,6 +418,12 @@ def _deleted(state: UserState, _event: UserDeleted) -> None:
 
 def _password_set(state: UserState, event: PasswordSet) -> None:
     state.password_hash, state.must_change_password = event.password_hash, event.must_change
+    if event.reason != "rehashed":  # a new password ends any reset link
+        state.password_reset = None
+
+
+def _reset_requested(state: UserState, event: PasswordResetRequested) -> None:
+    state.password_reset = (event.token_sha256, event.expires_at)
 
 
 def _login_failed(state: UserState, event: LoginFailed) -> None:
@@ -381,8 +440,22 @@ def _failures_cleared(state: UserState, _event: LoginSucceeded | UserUnlocked) -
     state.failures = FailureRecord()
 
 
+def _logged_in(state: UserState, event: LoginSucceeded) -> None:
+    state.failures = FailureRecord()
+    if event.totp_step is not None:
+        state.totp_last_step = max(state.totp_last_step, event.totp_step)
+
+
 def _email_changed(state: UserState, event: EmailChanged) -> None:
-    state.email = event.email
+    state.email, state.email_verified, state.verification = event.email, False, None
+
+
+def _verification_requested(state: UserState, event: EmailVerificationRequested) -> None:
+    state.verification = (event.token_sha256, event.expires_at)
+
+
+def _email_verified(state: UserState, _event: EmailVerified) -> None:
+    state.email_verified, state.verification = True, None
 
 
 def _grant_given(state: UserState, event: ViewerGrantGiven) -> None:
@@ -419,6 +492,7 @@ def _totp_started(state: UserState, event: TotpEnrolmentStarted) -> None:
 
 def _totp_enabled(state: UserState, event: TotpEnabled) -> None:
     state.totp_secret, state.totp_pending = state.totp_pending, ""
+    state.totp_last_step = -1  # a new secret: its codes have not been used
     state.recovery_codes = set(event.recovery_code_sha256)
 
 
@@ -445,9 +519,12 @@ _APPLIERS: dict[type[DomainEvent], Callable[[UserState, Any], None]] = {
     PasswordSet: _password_set,
     LoginFailed: _login_failed,
     UserLocked: _locked,
-    LoginSucceeded: _failures_cleared,
+    LoginSucceeded: _logged_in,
     UserUnlocked: _failures_cleared,
     EmailChanged: _email_changed,
+    EmailVerificationRequested: _verification_requested,
+    EmailVerified: _email_verified,
+    PasswordResetRequested: _reset_requested,
     ViewerGrantGiven: _grant_given,
     ViewerGrantRevoked: _grant_revoked,
     TradingSettingsChanged: _settings_changed,

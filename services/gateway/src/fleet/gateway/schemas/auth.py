@@ -189,3 +189,41 @@ class TokenCreated(ApiModel):
     name: str
     scope: ScopeName
     expires_at: AwareDatetime | None = None
+
+
+class EmailVerification(ApiModel):
+    """The token of the verification link mailed to a newly set address."""
+
+    token: str = Field(min_length=1, max_length=200, examples=["<user id>.<43 characters>"])
+
+
+class EmailVerified(ApiModel):
+    """The address is verified: it receives e-mail notifications from now on."""
+
+    verified: bool
+
+
+class PasswordResetRequest(ApiModel):
+    """The address to mail a reset link to (only a verified one receives it)."""
+
+    email: str = Field(min_length=3, max_length=254, examples=["alice@example.com"])
+
+
+class PasswordResetAccepted(ApiModel):
+    """The one answer, whether or not the address belongs to anyone."""
+
+    status: Literal["accepted"] = "accepted"
+    message: str = "If this address is a verified one of an account, a reset link is on its way."
+
+
+class PasswordResetConfirm(ApiModel):
+    """The reset link's token and the new password."""
+
+    token: str = Field(min_length=1, max_length=200, examples=["<user id>.<43 characters>"])
+    new_password: str = NEW_PASSWORD
+
+
+class PasswordResetCompleted(ApiModel):
+    """The password is set; every session and access token of the account has ended."""
+
+    status: Literal["reset"] = "reset"

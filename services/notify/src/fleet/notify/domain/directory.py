@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from fleet.events import DomainEvent
 from fleet.events.users import (
     EmailChanged,
+    EmailVerified,
     LoginSucceeded,
     UserCreated,
     UserDeleted,
@@ -23,6 +24,7 @@ class Person:
     email: str
     role: str
     known_ips: set[str] = field(default_factory=set)
+    email_verified: bool = False  # only a verified address receives notifications
 
 
 @dataclass
@@ -47,7 +49,9 @@ class Directory:
             case UserRoleChanged() if person is not None:
                 person.role = event.role
             case EmailChanged() if person is not None:
-                person.email = event.email
+                person.email, person.email_verified = event.email, False
+            case EmailVerified() if person is not None:
+                person.email_verified = True
             case LoginSucceeded() if person is not None:
                 person.known_ips.add(event.ip)
             case UserDeleted():

@@ -75,7 +75,8 @@ class Planner:
 
     def _notice(self, notification: str, draft: Draft, source: str) -> Notice:
         person = self.directory.get(draft.recipient_id)
-        email = person.email if person is not None else ""
+        # an unverified address receives nothing but its verification mail (account_mail)
+        email = person.email if person is not None and person.email_verified else ""
         channels = self.preferences.channels(draft.recipient_id, draft.kind, has_email=bool(email))
         deliveries = tuple(Delivery(delivery_id(notification, c), c) for c in channels)
         url = self.preferences.webhook_url(draft.recipient_id)

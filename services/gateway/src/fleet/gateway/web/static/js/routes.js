@@ -15,6 +15,7 @@ import { settingsView } from "./views/trader_settings.js";
 import { viewerDashboardView, viewerTradersView } from "./views/viewer.js";
 import { systemView } from "./views/admin_system.js";
 import { securityLogView } from "./views/security_log.js";
+import { verifyEmailView } from "./views/verify_email.js";
 
 const EVERYONE = ["admin", "trader", "viewer"];
 
@@ -34,6 +35,7 @@ export const ROUTES = [
   { path: "notifications", title: "Notifications", roles: EVERYONE, view: notificationsView, hidden: true },
   { path: "admin/system", title: "System", roles: ["admin"], view: systemView },
   { path: "account/security", title: "Security log", roles: EVERYONE, view: securityLogView },
+  { path: "verify-email", title: "E-mail verification", roles: EVERYONE, view: verifyEmailView, hidden: true },
 ];
 
 const HOME = { admin: "admin", trader: "trader", viewer: "viewer" };

@@ -4,12 +4,18 @@
 import { post } from "../api.js";
 import { fill, h } from "../dom.js";
 import { actionForm, field, formError, notify, showError } from "../ui.js";
+import { forgotPasswordView, resetPasswordView } from "./reset_password.js";
+import { linkToken, verificationCard } from "./verify_email.js";
 
 function submitButton(label) {
   return h("button", { type: "submit", class: "btn btn-primary" }, label);
 }
 
 export function loginView(page, { onSignedIn }) {
+  // signed out, the password-reset pages live here too (app.js shows this view)
+  const resetToken = linkToken(location.hash, "reset-password");
+  if (resetToken) return resetPasswordView(page, resetToken);
+  if (location.hash.replace(/^#\/?/, "").split("?")[0] === "forgot-password") return forgotPasswordView(page);
   // Two steps for a user with two-factor authentication: the password alone is answered
   // 401 with details.second_factor; the code field then appears and both are sent again.
   const code = field({
@@ -29,6 +35,7 @@ export function loginView(page, { onSignedIn }) {
       code,
       formError(),
       submitButton("Sign in"),
+      h("p", {}, h("a", { href: "#/forgot-password" }, "Forgot password?")),
     ],
     async (f) => {
       const body = { username: f.elements.username.value.trim(), password: f.elements.password.value };
@@ -51,8 +58,12 @@ export function loginView(page, { onSignedIn }) {
       await onSignedIn();
     },
   );
-  fill(page, h("div", { class: "auth" }, form));
+  const wrapper = h("div", { class: "auth" }, form);
+  fill(page, wrapper);
   form.elements.username.focus();
+  const token = linkToken(location.hash, "verify-email"); // the link works signed out too
+  if (token) verificationCard(token).then((shown) => wrapper.prepend(shown));
+  return undefined;
 }
 
 /** The password change form; `onDone` runs once the API accepted it. */
