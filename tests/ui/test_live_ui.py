@@ -4,6 +4,7 @@ header says LIVE, and a gateway restart shows "reconnecting" and then catches up
 from __future__ import annotations
 
 import asyncio
+import re
 import statistics
 import time
 import uuid
@@ -69,18 +70,27 @@ async def test_the_dashboard_updates_without_reload_and_survives_a_restart(
     balance = tab.page.get_by_test_id("balance")
 
     await valued(stack, trader, 12345)
-    await expect(balance).to_have_text("12,345 USDT")  # no reload: the socket said so
+    await expect(balance).to_have_text("12,345.00 USDT")  # no reload: the socket said so
     await tab.shot("live")
 
     gateway = stack.processes["gateway"]
     tab.outage = True
     gateway.stop()
     await expect(live).to_have_text("reconnecting…")
+    # the polls fail too: a banner says so, the cards (and the bot's buttons) stay
+    banner = tab.page.get_by_test_id("stale-banner")
+    await expect(banner).to_contain_text("Live updates have failed", timeout=15_000)
+    await expect(balance).to_have_text("12,345.00 USDT")
+    await expect(tab.main.get_by_role("region", name="Bot", exact=True)).to_be_visible()
     await tab.shot("reconnecting")
     await valued(stack, trader, 23456)  # appended while the page has no gateway
     gateway.start()
     await expect(live).to_have_text("LIVE", timeout=30_000)
-    await expect(balance).to_have_text("23,456 USDT")
+    await expect(balance).to_have_text("23,456.00 USDT")
+    await expect(banner).to_be_hidden()
+    await expect(tab.page.get_by_test_id("updated")).to_contain_text(
+        re.compile(r"Updated (just now|\d+ s ago)")
+    )
     await tab.check_clean()
 
 

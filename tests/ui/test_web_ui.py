@@ -19,7 +19,7 @@ import pyotp
 import pytest
 from playwright.async_api import expect
 
-from fleet.events.trading import AccountValued, PositionClosed, PositionOpened
+from fleet.events.trading import AccountValued, PositionClosed, PositionOpened, SignalEvaluated
 from fleet.eventstore.stream import CHARTS_BUCKET
 from fleet.testing.signals import price_of, publish, signal_at
 
@@ -391,7 +391,7 @@ def _market_window(now_ms: int, count: int = 60) -> dict[str, Any]:
             {
                 "open_ms": first + i * FIVE_MIN_MS,
                 "open": close - 15,
-                "high": close + 30,
+                "high": close + 30.5,  # BingX's precision here: one decimal
                 "low": close - 35,
                 "close": close,
                 "volume": 12.5,
@@ -402,6 +402,54 @@ def _market_window(now_ms: int, count: int = 60) -> dict[str, Any]:
             }
         )
     return {"candles": candles}
+
+
+def _decisions() -> list[SignalEvaluated]:
+    """An entry, then three routine skips (no DI cross) as the risk engine records them."""
+    entry = SignalEvaluated(
+        signal_id="s-entry",
+        symbol="BTC-USDT",
+        decision="entry",
+        code="entry",
+        reason="entry: up cross, long BTC-USDT",
+        numbers={"quantity": "0.02"},
+    )
+    skips = [
+        SignalEvaluated(
+            signal_id=f"s-skip-{i}",
+            symbol="BTC-USDT",
+            decision="skip",
+            code="no_cross",
+            reason="no order: no DI cross on this candle",
+            numbers={},
+        )
+        for i in range(3)
+    ]
+    return [entry, *skips]
+
+
+async def positions_are_valued(tab: "Tab") -> None:
+    """Mark price, PnL in USDT and %, size and margin, risk to the stop, open risk; the
+    prices on the market's precision (one decimal), money to two places with its sign."""
+    positions = tab.main.get_by_role("region", name="Open positions")
+    row = positions.locator("tbody tr")
+    await expect(row).to_have_count(1)
+    cells = {
+        "Entry": "51,100.0",
+        "Mark": "50,440.0",  # the forming candle's close
+        "Unrealised PnL": "-13.20 USDT -6.46 %",  # (50,440 - 51,100) x 0.02, of the margin
+        "Size / margin": "1,022.00 USDT 204.40 USDT",
+        "Stop": "50,300.0",
+        "At risk to stop": "2.80 USDT",  # (50,440 - 50,300) x 0.02
+    }
+    for label, text in cells.items():
+        cell = row.locator(f'td[data-label="{label}"]')
+        await expect(cell).to_have_text(text, use_inner_text=True)
+    await expect(positions.get_by_test_id("open-risk")).to_contain_text("2.80 USDT")
+    white_space = await row.locator('td[data-label="At risk to stop"]').evaluate(
+        "(cell) => getComputedStyle(cell).whiteSpace"
+    )
+    assert white_space == "nowrap"
 
 
 async def test_trader_dashboard_charts_have_data(
@@ -432,11 +480,12 @@ async def test_trader_dashboard_charts_have_data(
             trade_id="o1",
             direction="long",
             entry_price=Decimal(51_100),
-            stop_price=Decimal(50_700),
+            stop_price=Decimal(50_300),
             leverage=5,
             opened_at=now - timedelta(minutes=20),
         ),
     )
+    await stack.append("account", account.user_id, *_decisions())
     for equity, age in (
         ("2500", timedelta(days=4)),
         ("2540", timedelta(days=1)),
@@ -465,7 +514,19 @@ async def test_trader_dashboard_charts_have_data(
     assert (
         int(await tab.main.get_by_test_id("daily-pnl-chart").get_attribute("data-days") or 0) >= 2
     )
-    await expect(tab.main.get_by_role("region", name="Statistics")).to_contain_text("Max drawdown")
+    statistics = tab.main.get_by_role("region", name="Statistics")
+    await expect(statistics).to_contain_text("Max drawdown")
+    await expect(statistics).to_contain_text(re.compile(r"PnL all time\s*\+8\.00\sUSDT"))
+    await positions_are_valued(tab)
+    feed = tab.main.get_by_role("region", name="Latest risk decisions")
+    await expect(feed.locator("tbody tr")).to_have_count(2)  # three routine skips, folded
+    await expect(feed.get_by_test_id("routine-skips")).to_contain_text("3 routine skips")
+    await expect(feed.locator("tbody tr").nth(1)).to_contain_text("entry")
+    await expect(feed.locator("tbody tr").nth(1)).to_contain_text(re.compile(r"\d+ s ago|just now"))
+    await expect(tab.main.get_by_role("region", name="Recent trades")).to_contain_text(
+        "opposite signal"
+    )
+    await expect(tab.main.get_by_role("region", name="Current session")).to_be_visible()
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for name, size in (("desktop", (1400, 1000)), ("phone", (390, 844))):

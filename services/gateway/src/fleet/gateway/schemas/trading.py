@@ -231,6 +231,9 @@ class StatsOut(ApiModel):
     pnl_all_time: Decimal = Field(examples=["140.55"])
     open_positions: int = Field(ge=0, examples=[1])
     trades_today: int = Field(ge=0, examples=[2], description="Closed since 00:00 (UTC or `tz`).")
+    zone: str = Field(
+        default="UTC", examples=["America/New_York"], description='Where "today" begins.'
+    )
     return_today_pct: Decimal | None = Field(
         examples=["0.85"], description="Equity now against equity at 00:00 UTC, in %."
     )

@@ -192,6 +192,7 @@ def stats_of(connection: Connection, user_id: str, zone: tzinfo | None = None) -
         pnl_all_time=Decimal(total),
         open_positions=open_count,
         trades_today=count_today,
+        zone=str(zone) if zone is not None else "UTC",
         return_today_pct=curve.return_today_pct,
         return_all_time_pct=curve.return_all_time_pct,
         max_drawdown_pct=curve.max_drawdown_pct,

@@ -166,3 +166,8 @@ document.addEventListener("visibilitychange", () => {
   connect();
   if (current) tick();
 });
+
+/** Whether the tab's socket is open (live frames arrive). */
+export function isLive() {
+  return socket.open;
+}
