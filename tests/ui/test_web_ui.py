@@ -182,7 +182,10 @@ async def trader_trades(tab: "Tab", stack: "Stack", bingx_sim: Any) -> None:
     await expect(tab.main).to_contain_text("Sign out everywhere")
     await access_tokens(tab)
     await tab.go("Risk decisions")
-    rows = tab.main.locator("tbody tr")
+    filters = tab.page.get_by_role("search", name="Filter decisions")
+    await filters.get_by_label("Routine skips").select_option("show")  # none folded
+    await filters.get_by_role("button", name="Apply").click()
+    rows = tab.main.locator("tbody tr:not(.folded)")
     await expect(rows).to_have_count(2)
     answer = await tab.page.request.get("/api/decisions")
     for row, decision in zip(await rows.all(), (await answer.json())["items"], strict=True):

@@ -18,6 +18,7 @@ const TYPES = [
 ];
 const ROUTINE = [
   { value: "fold", label: "Folded into one row" },
+  { value: "show", label: "Shown one by one" },
   { value: "hide", label: "Hidden" },
 ];
 
