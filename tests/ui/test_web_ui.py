@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -282,7 +282,8 @@ async def viewer_reads(tab: "Tab", viewer: tuple[str, str], trader: str) -> None
     await expect(shown).to_contain_text("USDT")
     answer = await tab.page.request.get(f"/api/viewer/traders/{await trader_id(tab)}/dashboard")
     balance = Decimal((await answer.json())["account"]["balance"])
-    await expect(shown).to_have_text(f"{balance:,} USDT")  # the API's digits, grouped
+    cents = balance.quantize(Decimal("0.01"), ROUND_HALF_UP)
+    await expect(shown).to_have_text(f"{cents:,} USDT")  # money to 2 places, grouped
     bot = tab.main.get_by_role("region", name="Bot", exact=True)
     await expect(bot.locator(".badge")).to_have_text("paused")
     for control in ("button", "input", "select", "textarea", "form"):
