@@ -10,7 +10,13 @@ Each line prints p50 / p99 latency and requests/s. Two load shapes:
 The login mix: 1 request in ``--login-every`` is a login (argon2id verify in the auth
 service), the others ``GET /api/status``.
 
-Usage: ``.venv/bin/python bench/gateway.py [--sessions 200] [--seconds 10] [--workers 1,2]``
+WebSocket part (``--sockets N``, 0: skipped): N open ``GET /api/ws`` sockets, ``--tabs``
+per signed-in trader, while every trader's account is valued ``--rate`` times a second in
+all (appended to the log as the executor would); prints the delivery p50 / p99 from the
+append call to the frame's arrival on each socket, frames lost, and the gateway's CPU.
+
+Usage: ``.venv/bin/python bench/gateway.py [--sessions 200] [--seconds 10] [--workers 1,2]
+[--sockets 1000 --tabs 5 --rate 200]``
 (every line once per gateway process count: ``FLEET_HTTP_WORKERS``). Starts
 nats-server, PostgreSQL, the auth service and the gateway on free 127.0.0.1 ports (the
 load generator runs on the same two cores), and stops everything afterwards.
@@ -20,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import random
 import statistics
 import sys
@@ -114,7 +122,21 @@ async def login(user: User) -> str:
         if answer.status != 200:
             return f"error {answer.status} {payload['error']['code']}"
         user.csrf = payload["csrf_token"]
-        return "login"
+    if payload.get("must_change_password"):  # a new trader's first sign-in
+        await renew_password(user)
+    return "login"
+
+
+async def renew_password(user: User) -> None:
+    """Choose a new password (as a new user must before anything else)."""
+    new = user.password + " renewed"
+    body = {"current_password": user.password, "new_password": new}
+    headers = {"X-CSRF-Token": user.csrf}
+    async with user.http.post("/api/auth/password", json=body, headers=headers) as answer:
+        changed = await answer.json()
+        if answer.status != 200:
+            raise SystemExit(f"bench/gateway.py: a password change failed: {changed}")
+    user.password, user.csrf = new, changed["csrf_token"]
 
 
 async def enrol_totp(user: User) -> None:
@@ -174,6 +196,7 @@ class Bench:
         self.gateway: ServiceProcess | None = None
         self.gateway_env: dict[str, str] = {}
         self.nc: Client | None = None
+        self.user_ids: list[str] = []
 
     async def start(self) -> str:
         self.nats.start()
@@ -229,14 +252,18 @@ class Bench:
             if made.status != 201:
                 raise SystemExit(f"bench/gateway.py: creating a user failed: {created}")
             user_id = created["id"]
+            self.user_ids.append(user_id)
             await self.trading_history(user_id)
             user = User(browser(base), name, PASSWORD)
-            assert await login(user) == "login"
+            signed_in = await login(user)
+            if signed_in != "login":
+                raise SystemExit(f"bench/gateway.py: a trader's sign-in failed: {signed_in}")
             return user
 
         made: list[User] = []
-        for start in range(0, count, 4):  # argon2id (~180 ms a hash here): a few at a time
-            made += await asyncio.gather(*(one(i) for i in range(start, min(count, start + 4))))
+        # one at a time: the auth service refuses concurrent sign-ins from one source (429)
+        for index in range(count):
+            made.append(await one(index))
         return made
 
     async def trading_history(self, user_id: str) -> None:
@@ -267,6 +294,19 @@ class Bench:
         envelopes = [wrap(e, aggregate, actor=ActorId(user_id)) for e in events]
         await self.store.append(aggregate, envelopes, None)
 
+    async def value(self, user_id: str, equity: Decimal) -> int:
+        """One account valuation of ``user_id`` appended; its stream sequence."""
+        event = AccountValued(
+            balance=equity,
+            equity=equity,
+            available_margin=equity,
+            unrealised_pnl=Decimal(0),
+            valued_at=datetime.now(UTC),
+        )
+        aggregate = AggregateRef(type="account", id=AggregateId(user_id))
+        stored = await self.store.append(aggregate, [wrap(event, aggregate)], None)
+        return stored[-1].sequence or 0
+
     async def stop(self) -> None:
         for service in reversed(self.services):
             service.stop()
@@ -276,8 +316,95 @@ class Bench:
         self.nats.stop()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for child in children.read_text().split() if children.exists() else []:
+        total += cpu_seconds(int(child))
+    return total
+
+
+async def sockets_part(
+    bench: Bench,
+    base: str,
+    *,
+    users: list[User],
+    user_ids: list[str],
+    count: int,
+    tabs: int,
+    seconds: float,
+    rate: float,
+) -> None:
+    """``count`` sockets (``tabs`` per trader) while the traders' accounts are valued:
+    delivery latency from the append to each socket's frame."""
+    appended: dict[int, float] = {}
+    owner_of: dict[int, str] = {}
+    samples: list[float] = []
+    opened: list[tuple[aiohttp.ClientWebSocketResponse, str]] = []
+    for index in range(count):
+        user = users[(index // tabs) % len(users)]
+        ws = await user.http.ws_connect("/api/ws", origin=base, heartbeat=None)
+        opened.append((ws, user_ids[users.index(user)]))
+    expected: dict[str, int] = {}
+    for _, owner in opened:
+        expected[owner] = expected.get(owner, 0) + 1
+
+    listeners = [asyncio.create_task(listen(ws, appended, samples)) for ws, _ in opened]
+    assert bench.gateway is not None
+    pid = bench.gateway.process.pid
+    assert pid is not None
+    cpu_before, wall_before = cpu_seconds(pid), time.monotonic()
+    deadline = time.monotonic() + seconds
+    sent = 0
+    while time.monotonic() < deadline:
+        owner = random.choice(list(expected))
+        began = time.perf_counter()
+        seq = await bench.value(owner, Decimal(2500 + sent % 100))
+        appended[seq], owner_of[seq] = began, owner
+        sent += 1
+        await asyncio.sleep(max(0.0, 1 / rate - (time.perf_counter() - began)))
+    await asyncio.sleep(2)  # the last frames
+    cpu = (cpu_seconds(pid) - cpu_before) / (time.monotonic() - wall_before)
+    for task in listeners:
+        task.cancel()
+    for ws, _ in opened:
+        await ws.close()
+    wanted = sum(expected[owner] for owner in owner_of.values())
+    print(f"\n{count} sockets ({tabs} per trader), {sent} valuations in {seconds:.0f} s")
+    report(samples, wanted, cpu)
+
+
+async def listen(
+    ws: aiohttp.ClientWebSocketResponse, appended: dict[int, float], samples: list[float]
+) -> None:
+    """Each account frame of a valuation the bench appended: its delivery time."""
+    async for message in ws:
+        if message.type != aiohttp.WSMsgType.TEXT:
+            break
+        frame = json.loads(message.data)
+        seq = frame.get("seq")
+        if frame.get("type") == "account" and seq in appended:
+            samples.append(time.perf_counter() - appended[seq])
+
+
+def report(samples: list[float], wanted: int, cpu: float) -> None:
+    if samples:
+        ordered = sorted(samples)
+        p50 = ordered[len(ordered) // 2] * 1000
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+        print(f"  append -> frame: p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  ({len(samples)} frames)")
+    print(f"  frames missing: {wanted - len(samples)} of {wanted}; gateway CPU {cpu * 100:.0f} %")
+
+
 async def run(
-    sessions: int, seconds: float, interval: float, login_every: int, workers: list[int]
+    sessions: int,
+    seconds: float,
+    interval: float,
+    login_every: int,
+    workers: list[int],
+    sockets: tuple[int, int, float] = (0, 5, 100.0),
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="fleet-bench-gateway-") as tmp:
         bench = Bench(Path(tmp))
@@ -285,6 +412,18 @@ async def run(
             base = await bench.start()
             admin = await bench.admin(base)
             users = await bench.traders(base, admin, sessions)
+            if sockets[0]:
+                count, tabs, rate = sockets
+                await sockets_part(
+                    bench,
+                    base,
+                    users=users,
+                    user_ids=bench.user_ids,
+                    count=count,
+                    tabs=tabs,
+                    seconds=seconds,
+                    rate=rate,
+                )
             anonymous = [User(browser(base), "", "") for _ in range(sessions)]
             running = 1
             for count in workers:
@@ -351,6 +490,9 @@ def main() -> None:
     parser.add_argument(
         "--workers", default="1,2", help="Gateway process counts to measure, e.g. 1,2."
     )
+    parser.add_argument("--sockets", type=int, default=0, help="WebSocket part: open sockets.")
+    parser.add_argument("--tabs", type=int, default=5, help="Sockets per trader.")
+    parser.add_argument("--rate", type=float, default=100.0, help="Valuations a second.")
     args = parser.parse_args()
     try:
         workers = [int(part) for part in args.workers.split(",")]
@@ -365,7 +507,11 @@ def main() -> None:
     if not workers or min(workers) < 1:
         print("bench/gateway.py: --workers wants positive counts, e.g. 1,2", file=sys.stderr)
         raise SystemExit(2)
-    uvloop.run(run(args.sessions, args.seconds, args.interval, args.login_every, workers))
+    if args.sockets < 0 or args.tabs < 1 or args.rate <= 0:
+        print("bench/gateway.py: --sockets >= 0, --tabs and --rate positive", file=sys.stderr)
+        raise SystemExit(2)
+    sockets = (args.sockets, args.tabs, args.rate)
+    uvloop.run(run(args.sessions, args.seconds, args.interval, args.login_every, workers, sockets))
 
 
 if __name__ == "__main__":

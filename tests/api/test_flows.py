@@ -16,7 +16,13 @@ import pytest
 from fleet.events import AggregateId, AggregateRef
 from fleet.events.auth_commands import UpdateTradingSettings
 from fleet.events.bots import BotStarted
-from fleet.events.trading import AccountValued, FundingPaid, PositionClosed, PositionOpened
+from fleet.events.trading import (
+    AccountValued,
+    FundingPaid,
+    PositionClosed,
+    PositionOpened,
+    SignalEvaluated,
+)
 from fleet.events.users import TradingSettings
 from fleet.eventstore.stream import CHARTS_BUCKET
 
@@ -404,3 +410,56 @@ async def test_a_reply_carries_the_sequence_it_wrote_and_nothing_when_refused(
         UpdateTradingSettings(user_id=trader.user_id, changes={"max_positions": 0})
     )
     assert not refused["ok"] and "sequence" not in refused
+
+
+def _evaluated(signal: str, decision: str, code: str) -> SignalEvaluated:
+    return SignalEvaluated(
+        signal_id=signal,
+        symbol="BTC-USDT",
+        decision=decision,
+        code=code,
+        reason=f"{decision}: {code}",
+        numbers={},
+    )
+
+
+async def test_decision_feed_filters_cursor_pages_and_today_by_zone(
+    stack: "Stack", admin: "Session"
+) -> None:
+    trader = await stack.new_session(admin, "trader")
+    decided = [
+        _evaluated("s1", "entry", "entry"),
+        *[_evaluated(f"s{i}", "skip", "no_cross") for i in range(2, 5)],
+        _evaluated("s5", "skip", "holding"),
+        _evaluated("s6", "exit", "opposite_cross"),
+        _evaluated("s7", "skip", "paused"),
+    ]
+    await caught_up(stack, await stack.append("account", trader.user_id, *decided))
+
+    notable = (await trader.get("/api/decisions", params={"routine": "false"})).json()
+    assert [d["signal_id"] for d in notable["items"]] == ["s7", "s6", "s1"]
+    assert notable["total"] == 3
+    skips = (await trader.get("/api/decisions", params={"decision": "skip"})).json()
+    assert skips["total"] == 5
+    first = (await trader.get("/api/decisions", params={"limit": 3})).json()
+    assert [d["signal_id"] for d in first["items"]] == ["s7", "s6", "s5"]
+    cursor = {"limit": 3, "before": first["next_before"]}
+    second = (await trader.get("/api/decisions", params=cursor)).json()
+    assert [d["signal_id"] for d in second["items"]] == ["s4", "s3", "s2"]
+    # a decision arriving meanwhile shifts no page read by cursor
+    await caught_up(
+        stack, await stack.append("account", trader.user_id, _evaluated("s8", "entry", "entry"))
+    )
+    again = (await trader.get("/api/decisions", params=cursor)).json()
+    assert again["items"] == second["items"]
+    last = await trader.get("/api/decisions", params={**cursor, "before": again["next_before"]})
+    assert [d["signal_id"] for d in last.json()["items"]] == ["s1"]
+    assert last.json()["next_before"] is None
+    bad = await trader.get("/api/decisions", params={"before": "bm90LWEtY3Vyc29y"})
+    assert bad.status_code == 400 and bad.json()["error"]["details"]["field"] == "before"
+
+    zoned = await trader.get("/api/stats", params={"tz": "America/New_York"})
+    assert zoned.status_code == 200 and zoned.json()["zone"] == "America/New_York"
+    assert (await trader.get("/api/stats")).json()["zone"] == "UTC"
+    unknown = await trader.get("/api/stats", params={"tz": "Mars/Olympus"})
+    assert unknown.status_code == 400 and unknown.json()["error"]["details"]["field"] == "tz"

@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ import pyotp
 import pytest
 from playwright.async_api import expect
 
-from fleet.events.trading import AccountValued, PositionClosed, PositionOpened
+from fleet.events.trading import AccountValued, PositionClosed, PositionOpened, SignalEvaluated
 from fleet.eventstore.stream import CHARTS_BUCKET
 from fleet.testing.signals import price_of, publish, signal_at
 
@@ -201,7 +201,10 @@ async def trader_trades(tab: "Tab", stack: "Stack", bingx_sim: Any) -> None:
     await expect(tab.main).to_contain_text("Sign out everywhere")
     await access_tokens(tab)
     await tab.go("Risk decisions")
-    rows = tab.main.locator("tbody tr")
+    filters = tab.page.get_by_role("search", name="Filter decisions")
+    await filters.get_by_label("Routine skips").select_option("show")  # none folded
+    await filters.get_by_role("button", name="Apply").click()
+    rows = tab.main.locator("tbody tr:not(.folded)")
     await expect(rows).to_have_count(2)
     answer = await tab.page.request.get("/api/decisions")
     for row, decision in zip(await rows.all(), (await answer.json())["items"], strict=True):
@@ -298,7 +301,8 @@ async def viewer_reads(tab: "Tab", viewer: tuple[str, str], trader: str) -> None
     await expect(shown).to_contain_text("USDT")
     answer = await tab.page.request.get(f"/api/viewer/traders/{await trader_id(tab)}/dashboard")
     balance = Decimal((await answer.json())["account"]["balance"])
-    await expect(shown).to_have_text(f"{balance:,} USDT")  # the API's digits, grouped
+    cents = balance.quantize(Decimal("0.01"), ROUND_HALF_UP)
+    await expect(shown).to_have_text(f"{cents:,} USDT")  # money to 2 places, grouped
     bot = tab.main.get_by_role("region", name="Bot", exact=True)
     await expect(bot.locator(".badge")).to_have_text("paused")
     for control in ("button", "input", "select", "textarea", "form"):
@@ -443,7 +447,7 @@ def _market_window(now_ms: int, count: int = 60) -> dict[str, Any]:
             {
                 "open_ms": first + i * FIVE_MIN_MS,
                 "open": close - 15,
-                "high": close + 30,
+                "high": close + 30.5,  # BingX's precision here: one decimal
                 "low": close - 35,
                 "close": close,
                 "volume": 12.5,
@@ -454,6 +458,54 @@ def _market_window(now_ms: int, count: int = 60) -> dict[str, Any]:
             }
         )
     return {"candles": candles}
+
+
+def _decisions() -> list[SignalEvaluated]:
+    """An entry, then three routine skips (no DI cross) as the risk engine records them."""
+    entry = SignalEvaluated(
+        signal_id="s-entry",
+        symbol="BTC-USDT",
+        decision="entry",
+        code="entry",
+        reason="entry: up cross, long BTC-USDT",
+        numbers={"quantity": "0.02"},
+    )
+    skips = [
+        SignalEvaluated(
+            signal_id=f"s-skip-{i}",
+            symbol="BTC-USDT",
+            decision="skip",
+            code="no_cross",
+            reason="no order: no DI cross on this candle",
+            numbers={},
+        )
+        for i in range(3)
+    ]
+    return [entry, *skips]
+
+
+async def positions_are_valued(tab: "Tab") -> None:
+    """Mark price, PnL in USDT and %, size and margin, risk to the stop, open risk; the
+    prices on the market's precision (one decimal), money to two places with its sign."""
+    positions = tab.main.get_by_role("region", name="Open positions")
+    row = positions.locator("tbody tr")
+    await expect(row).to_have_count(1)
+    cells = {
+        "Entry": "51,100.0",
+        "Mark": "50,440.0",  # the forming candle's close
+        "Unrealised PnL": "-13.20 USDT -6.46 %",  # (50,440 - 51,100) x 0.02, of the margin
+        "Size / margin": "1,022.00 USDT 204.40 USDT",
+        "Stop": "50,300.0",
+        "At risk to stop": "2.80 USDT",  # (50,440 - 50,300) x 0.02
+    }
+    for label, text in cells.items():
+        cell = row.locator(f'td[data-label="{label}"]')
+        await expect(cell).to_have_text(text, use_inner_text=True)
+    await expect(positions.get_by_test_id("open-risk")).to_contain_text("2.80 USDT")
+    white_space = await row.locator('td[data-label="At risk to stop"]').evaluate(
+        "(cell) => getComputedStyle(cell).whiteSpace"
+    )
+    assert white_space == "nowrap"
 
 
 async def test_trader_dashboard_charts_have_data(
@@ -484,11 +536,12 @@ async def test_trader_dashboard_charts_have_data(
             trade_id="o1",
             direction="long",
             entry_price=Decimal(51_100),
-            stop_price=Decimal(50_700),
+            stop_price=Decimal(50_300),
             leverage=5,
             opened_at=now - timedelta(minutes=20),
         ),
     )
+    await stack.append("account", account.user_id, *_decisions())
     for equity, age in (
         ("2500", timedelta(days=4)),
         ("2540", timedelta(days=1)),
@@ -517,7 +570,19 @@ async def test_trader_dashboard_charts_have_data(
     assert (
         int(await tab.main.get_by_test_id("daily-pnl-chart").get_attribute("data-days") or 0) >= 2
     )
-    await expect(tab.main.get_by_role("region", name="Statistics")).to_contain_text("Max drawdown")
+    statistics = tab.main.get_by_role("region", name="Statistics")
+    await expect(statistics).to_contain_text("Max drawdown")
+    await expect(statistics).to_contain_text(re.compile(r"PnL all time\s*\+8\.00\sUSDT"))
+    await positions_are_valued(tab)
+    feed = tab.main.get_by_role("region", name="Latest risk decisions")
+    await expect(feed.locator("tbody tr")).to_have_count(2)  # three routine skips, folded
+    await expect(feed.get_by_test_id("routine-skips")).to_contain_text("3 routine skips")
+    await expect(feed.locator("tbody tr").nth(1)).to_contain_text("entry")
+    await expect(feed.locator("tbody tr").nth(1)).to_contain_text(re.compile(r"\d+ s ago|just now"))
+    await expect(tab.main.get_by_role("region", name="Recent trades")).to_contain_text(
+        "opposite signal"
+    )
+    await expect(tab.main.get_by_role("region", name="Current session")).to_be_visible()
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for name, size in (("desktop", (1400, 1000)), ("phone", (390, 844))):

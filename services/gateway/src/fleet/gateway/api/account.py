@@ -4,20 +4,23 @@ and risk decisions (reads of the read models; settings changes go to the auth se
 from __future__ import annotations
 
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, Query, Response
 
 from fleet.events.auth_commands import AccountChanged, UpdateTradingSettings
+from fleet.gateway.adapters import marks
 from fleet.gateway.api.routing import ServicesDep, audited, make_router, settle
 from fleet.gateway.deps import Access, authorize
-from fleet.gateway.errors import not_found
+from fleet.gateway.errors import invalid, not_found
 from fleet.gateway.read_models import views
+from fleet.gateway.read_models.trading import history
 from fleet.gateway.read_models.trading import queries as trading
 from fleet.gateway.read_models.users.queries import settings_of
 from fleet.gateway.schemas.base import IdPath, Page
-from fleet.gateway.schemas.queries import DecisionsQuery, PageQuery, TradesQuery
+from fleet.gateway.schemas.queries import DecisionsQuery, PageQuery, StatsQuery, TradesQuery
 from fleet.gateway.schemas.trading import (
-    DecisionOut,
+    DecisionPage,
     OrderOut,
     PositionOut,
     SessionOut,
@@ -45,6 +48,11 @@ async def status(
     if found_status is None:
         raise not_found("your account no longer exists")
     found_status.simulated = services.settings.bingx_simulated
+    if found_status.positions:
+        settings = await services.db.read(settings_of, access.caller.user_id)
+        found_status.positions = await marks.value_positions(
+            services.nc, found_status.positions, settings.timeframe
+        )
     return Response(found_status.model_dump_json(), media_type="application/json")
 
 
@@ -89,7 +97,11 @@ async def put_settings(
 async def positions(
     access: Annotated[Access, Depends(authorize("trading.positions"))], services: ServicesDep
 ) -> list[PositionOut]:
-    return await services.db.read(trading.positions_of, access.caller.user_id)
+    found = await services.db.read(trading.positions_of, access.caller.user_id)
+    if not found:
+        return found
+    settings = await services.db.read(settings_of, access.caller.user_id)
+    return await marks.value_positions(services.nc, found, settings.timeframe)
 
 
 @router.get(
@@ -146,9 +158,20 @@ async def session(
 
 @router.get("/api/stats", summary="My trading statistics", operation_id="stats")
 async def stats(
-    access: Annotated[Access, Depends(authorize("trading.stats"))], services: ServicesDep
+    access: Annotated[Access, Depends(authorize("trading.stats"))],
+    services: ServicesDep,
+    query: Annotated[StatsQuery, Query()],
 ) -> StatsOut:
-    return await services.db.read(trading.stats_of, access.caller.user_id)
+    zone = zone_named(query.tz) if query.tz else None
+    return await services.db.read(trading.stats_of, access.caller.user_id, zone)
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """The IANA time zone ``name`` (400 when there is none of that name)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise invalid("tz", f"{name!r} is not a known IANA time zone") from None
 
 
 @router.get(
@@ -160,7 +183,12 @@ async def decisions(
     access: Annotated[Access, Depends(authorize("trading.decisions"))],
     services: ServicesDep,
     query: Annotated[DecisionsQuery, Query()],
-) -> Page[DecisionOut]:
+) -> DecisionPage:
+    try:
+        cursor = history.Cursor.decode(query.before) if query.before else None
+    except history.BadCursor as exc:
+        raise invalid("before", str(exc)) from None
+    where = history.DecisionFilter(query.symbol, query.decision, query.routine)
     return await services.db.read(
-        trading.decisions_page, access.caller.user_id, query.symbol, query.limit, query.offset
+        history.decisions_feed, access.caller.user_id, where, cursor, query.limit, query.offset
     )

@@ -13,6 +13,7 @@ from fleet.events.executor_commands import (
     FlattensRequested,
     KillSwitch,
 )
+from fleet.gateway.adapters import marks
 from fleet.gateway.api.bot import BotVerb, run_bot_command
 from fleet.gateway.api.routing import ServicesDep, audit, audited, make_router, settle
 from fleet.gateway.deps import Access, Services, authorize
@@ -46,7 +47,8 @@ async def dashboard(
 ) -> Dashboard:
     assert access.target is not None
     await audit(services, access, "admin.dashboard.view", target=access.target_id)
-    return await services.db.read(views.dashboard_of, access.target)
+    found = await services.db.read(views.dashboard_of, access.target)
+    return await marks.valued_dashboard(services.nc, found)
 
 
 async def _bot(

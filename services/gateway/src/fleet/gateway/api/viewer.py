@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from fleet.gateway.adapters import marks
 from fleet.gateway.api.routing import ServicesDep, make_router
 from fleet.gateway.deps import Access, authorize
 from fleet.gateway.read_models import views
@@ -33,4 +34,5 @@ async def dashboard(
     services: ServicesDep,
 ) -> Dashboard:
     assert access.target is not None
-    return await services.db.read(views.dashboard_of, access.target)
+    found = await services.db.read(views.dashboard_of, access.target)
+    return await marks.valued_dashboard(services.nc, found)

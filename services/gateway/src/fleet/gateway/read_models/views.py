@@ -84,7 +84,7 @@ def _status_statement() -> Select[Any]:
     open positions as one JSON array (decimals as text, so none becomes a float)."""
     u, t = users.users, trading.trades
     fields: list[Any] = []
-    for name in PositionOut.model_fields:
+    for name in trading.STORED_POSITION_FIELDS:
         column = t.c[name]
         exact = isinstance(column.type, Numeric)  # JSON would make it a float
         fields += [literal(name), cast(column, Text) if exact else column]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AwareDatetime, Field
 
 from fleet.gateway.schemas.auth import RoleName
@@ -23,6 +25,20 @@ class TradesQuery(PageQuery):
 
 class DecisionsQuery(PageQuery):
     symbol: str | None = SYMBOL
+    decision: Literal["entry", "exit", "skip"] | None = Field(
+        default=None, description="Only decisions of this type."
+    )
+    routine: bool = Field(
+        default=True,
+        description="false: leave out the routine skips (no DI cross, holding a position).",
+    )
+    before: str | None = Field(
+        default=None,
+        max_length=512,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The `next_before` of the previous page: the rows older than it "
+        "(rows arriving meanwhile never shift a page).",
+    )
 
 
 class UsersQuery(PageQuery):
@@ -48,3 +64,13 @@ class AuditQuery(PageQuery):
     )
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
+
+
+class StatsQuery(ApiModel):
+    tz: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$",
+        examples=["America/New_York"],
+        description='IANA time zone in which "today" begins (default UTC).',
+    )

@@ -12,7 +12,7 @@ from pydantic.fields import FieldInfo
 from fleet.events.credentials import BingxEnvironment
 from fleet.events.timeframes import Timeframe
 from fleet.events.users import PositionMode, Symbol, TradingSettings
-from fleet.gateway.schemas.base import ApiModel, document_decimal_text, strict_decimal
+from fleet.gateway.schemas.base import ApiModel, Page, document_decimal_text, strict_decimal
 
 MONEY_EXAMPLE = "2500.00"
 
@@ -155,6 +155,30 @@ class PositionOut(ApiModel):
     opened_at: AwareDatetime
     manual: bool = False
     session_id: str | None = None
+    # valued at the market's latest price (absent while the market has no candle yet);
+    # no liquidation price: the read model has no maintenance-margin rates to compute one
+    mark_price: Decimal | None = Field(
+        default=None, examples=["64210.5"], description="Latest close of the market's candle."
+    )
+    unrealised_pnl: Decimal | None = Field(default=None, examples=["2.10"])
+    unrealised_pnl_pct: Decimal | None = Field(
+        default=None, examples=["1.64"], description="Unrealised PnL in % of the margin."
+    )
+    notional: Decimal | None = Field(
+        default=None, examples=["640.01"], description="Size in USDT at the entry price."
+    )
+    margin: Decimal | None = Field(
+        default=None, examples=["128.00"], description="Notional / leverage."
+    )
+    risk_to_stop: Decimal | None = Field(
+        default=None,
+        examples=["12.40"],
+        description="USDT lost if the stop fills, from the mark (or entry) price; 0 when "
+        "the stop locks in a gain.",
+    )
+    price_decimals: int | None = Field(
+        default=None, examples=[1], description="The market's price precision (digits)."
+    )
 
 
 class OrderOut(ApiModel):
@@ -200,7 +224,7 @@ class SessionOut(ApiModel):
 
 
 class StatsOut(ApiModel):
-    """Closed trades only; PnL today counts trades closed since 00:00 UTC."""
+    """Closed trades only; "today" begins at 00:00 UTC, or in the `tz` asked for."""
 
     trades: int = Field(ge=0, examples=[12])
     wins: int = Field(ge=0, examples=[7])
@@ -209,7 +233,10 @@ class StatsOut(ApiModel):
     pnl_today: Decimal = Field(examples=["-3.20"])
     pnl_all_time: Decimal = Field(examples=["140.55"])
     open_positions: int = Field(ge=0, examples=[1])
-    trades_today: int = Field(ge=0, examples=[2], description="Closed since 00:00 UTC.")
+    trades_today: int = Field(ge=0, examples=[2], description="Closed since 00:00 (UTC or `tz`).")
+    zone: str = Field(
+        default="UTC", examples=["America/New_York"], description='Where "today" begins.'
+    )
     return_today_pct: Decimal | None = Field(
         examples=["0.85"], description="Equity now against equity at 00:00 UTC, in %."
     )
@@ -241,6 +268,13 @@ class DecisionOut(ApiModel):
     reason: str = Field(examples=["skipped: daily loss limit 5 % reached (-5.3 %)"])
     numbers: dict[str, str] = Field(examples=[{"daily_pnl_pct": "-5.3"}])
     decided_at: AwareDatetime
+
+
+class DecisionPage(Page[DecisionOut]):
+    """Risk decisions, newest first; ``next_before`` fetches the older ones (``null``: the
+    last page); ``total`` counts every row the filters match."""
+
+    next_before: str | None = None
 
 
 class StatusOut(ApiModel):

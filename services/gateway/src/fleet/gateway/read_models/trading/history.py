@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Column, Connection, Table, and_, or_, select
+from sqlalchemy import Column, Connection, Table, and_, func, or_, select
 
 from fleet.events.errors import FleetError
 from fleet.gateway.read_models.trading.queries import (
@@ -30,7 +30,7 @@ from fleet.gateway.read_models.trading.queries import (
     trade_from,
     trades,
 )
-from fleet.gateway.schemas.trading import DecisionOut, SessionOut, TradeOut
+from fleet.gateway.schemas.trading import DecisionOut, DecisionPage, SessionOut, TradeOut
 
 # what a cursor's key (a trade, session or event id) may be: bounded, no control
 # characters (PostgreSQL text refuses NUL)
@@ -86,6 +86,8 @@ class _Order:
 
 _TRADES = _Order(trades, trades.c.closed_at, trades.c.trade_id)
 _SESSIONS = _Order(sessions, sessions.c.started_at, sessions.c.session_id)
+# skips that happen on every candle: no cross, or a position already held
+ROUTINE_SKIPS = ("no_cross", "holding")
 _DECISIONS = _Order(decisions, decisions.c.decided_at, decisions.c.event_id)
 
 
@@ -158,3 +160,66 @@ def decisions_history(
     rows, after = _rows(connection, _DECISIONS, conditions, before, limit)
     items: list[DecisionOut] = [decision_from(row) for row in rows]
     return HistoryPage(items, after)
+
+
+@dataclass(frozen=True)
+class DecisionFilter:
+    symbol: str | None = None
+    decision: str | None = None
+    routine: bool = True
+
+
+def decision_conditions(user_id: str, where: DecisionFilter) -> list[Any]:
+    conditions: list[Any] = [decisions.c.user_id == user_id]
+    if where.symbol:
+        conditions.append(decisions.c.symbol == where.symbol)
+    if where.decision:
+        conditions.append(decisions.c.decision == where.decision)
+    if not where.routine:
+        routine = and_(decisions.c.decision == "skip", decisions.c.code.in_(ROUTINE_SKIPS))
+        conditions.append(~routine)
+    return conditions
+
+
+def decisions_feed(
+    connection: Connection,
+    user_id: str,
+    where: DecisionFilter,
+    before: Cursor | None,
+    limit: int,
+    offset: int = 0,
+) -> DecisionPage:
+    """Risk decisions, newest first, by cursor (``before``) or, for old clients, offset."""
+    total = connection.execute(
+        select(func.count())
+        .select_from(decisions)
+        .where(and_(*decision_conditions(user_id, where)))
+    ).scalar_one()
+    conditions = decision_conditions(user_id, where)
+    if before is not None:
+        conditions.append(
+            or_(
+                decisions.c.decided_at < before.at,
+                and_(decisions.c.decided_at == before.at, decisions.c.event_id < before.key),
+            )
+        )
+    rows = list(
+        connection.execute(
+            select(decisions)
+            .where(and_(*conditions))
+            .order_by(decisions.c.decided_at.desc(), decisions.c.event_id.desc())
+            .limit(limit + 1)
+            .offset(offset)
+        ).mappings()
+    )
+    after = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        after = Cursor(rows[-1]["decided_at"], rows[-1]["event_id"]).encode()
+    return DecisionPage(
+        items=[decision_from(row) for row in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_before=after,
+    )

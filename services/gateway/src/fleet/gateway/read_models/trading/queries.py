@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +34,9 @@ orders = live(p.orders, "trading")
 _ORDER_FIELDS = tuple(OrderOut.model_fields)
 LIVE_ORDER = ("intended", "pending", "partially_filled")
 ZERO = Decimal(0)
-_POSITION_FIELDS = tuple(PositionOut.model_fields)
+# the position's own columns (its valuation at the market is added by the API)
+STORED_POSITION_FIELDS = tuple(name for name in PositionOut.model_fields if name in p.trades.c)
+_POSITION_FIELDS = STORED_POSITION_FIELDS
 _TRADE_FIELDS = tuple(TradeOut.model_fields)
 _SESSION_FIELDS = tuple(SessionOut.model_fields)
 _ACCOUNT_FIELDS = tuple(AccountOut.model_fields)
@@ -49,10 +51,11 @@ class TradeFilter:
     until: datetime | None = None
 
 
-def start_of_day(now: datetime | None = None) -> datetime:
-    """00:00 UTC today: where "PnL today" begins."""
-    moment = now or datetime.now(UTC)
-    return datetime.combine(moment.astimezone(UTC).date(), time(0), tzinfo=UTC)
+def start_of_day(now: datetime | None = None, zone: tzinfo | None = None) -> datetime:
+    """00:00 today in ``zone`` (UTC by default): where "PnL today" begins."""
+    where = zone or UTC
+    moment = (now or datetime.now(UTC)).astimezone(where)
+    return datetime.combine(moment.date(), time(0), tzinfo=where).astimezone(UTC)
 
 
 def _pick(row: Mapping[Any, Any], fields: tuple[str, ...]) -> dict[str, Any]:
@@ -155,12 +158,13 @@ def owns_session(connection: Connection, user_id: str, session_id: str) -> bool:
     return connection.execute(query).first() is not None
 
 
-def stats_of(connection: Connection, user_id: str) -> StatsOut:
+def stats_of(connection: Connection, user_id: str, zone: tzinfo | None = None) -> StatsOut:
     """Trades, wins, losses, win rate, PnL and returns today and all time, drawdown,
-    profit factor, average win / loss, fees and funding, open positions."""
+    profit factor, average win / loss, fees and funding, open positions; "today" from
+    00:00 in ``zone`` (UTC by default)."""
     closed = trades.c.status == "closed"
     pnl = func.coalesce(trades.c.realised_pnl, 0)
-    today = and_(closed, trades.c.closed_at >= start_of_day())
+    today = and_(closed, trades.c.closed_at >= start_of_day(zone=zone))
     query = select(
         func.count().filter(closed),
         func.count().filter(closed, trades.c.realised_pnl > 0),
@@ -188,6 +192,7 @@ def stats_of(connection: Connection, user_id: str) -> StatsOut:
         pnl_all_time=Decimal(total),
         open_positions=open_count,
         trades_today=count_today,
+        zone=str(zone) if zone is not None else "UTC",
         return_today_pct=curve.return_today_pct,
         return_all_time_pct=curve.return_all_time_pct,
         max_drawdown_pct=curve.max_drawdown_pct,

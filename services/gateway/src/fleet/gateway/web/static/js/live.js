@@ -63,9 +63,15 @@ async function tick() {
 }
 
 let debounce = null;
+// a frame came while no view was registered (its first load was still running): the view
+// refreshes once more when it registers, or that frame's change would wait for the next
+let missed = false;
 function refreshSoon() {
   clearTimeout(debounce);
-  debounce = setTimeout(() => current && tick(), DEBOUNCE_MS);
+  debounce = setTimeout(() => {
+    if (current) tick();
+    else missed = true;
+  }, DEBOUNCE_MS);
 }
 
 /** Keep `refresh` running for the current view (replaces the previous view's). */
@@ -73,6 +79,10 @@ export function keepFresh(refresh) {
   generation += 1;
   current = refresh;
   schedule();
+  if (missed) {
+    missed = false;
+    refreshSoon();
+  }
 }
 
 export function stopRefreshing() {
@@ -166,3 +176,8 @@ document.addEventListener("visibilitychange", () => {
   connect();
   if (current) tick();
 });
+
+/** Whether the tab's socket is open (live frames arrive). */
+export function isLive() {
+  return socket.open;
+}

@@ -111,7 +111,7 @@ export function settingsFacts(settings) {
   ]);
 }
 
-function sessionFacts(session) {
+export function sessionFacts(session) {
   if (!session) return h("p", { class: "empty" }, "No session running.");
   return facts([
     ["Status", badge(session.status)],
