@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from fleet.cli.errors import CliError
 from fleet.cli.events_commands import NoPlatform, admin_nats_url
 from fleet.cli.legacy.files import back_up, bingx_key, env_values, settings_found, trade_rows
 from fleet.cli.legacy.platform_link import PlatformLink, PlatformUnreachable, Refused
@@ -46,8 +47,10 @@ imports = typer.Typer(name="import", help="Bring history into Fleet.", no_args_i
 MISMATCH_EXIT = 1
 
 
-class CannotImport(Exception):
+class CannotImport(CliError):
     """Bad input: one line on stderr, exit code 2, nothing stored."""
+
+    error_code = "legacy_cannot_import"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import nats
 from nats.aio.client import Client
 
+from fleet.cli.errors import CliError
 from fleet.events import AggregateId, AggregateRef
 from fleet.events.commands import Command, CommandReply, Reply, ReplyPayload, command_subject
 from fleet.events.history import HISTORY_AGGREGATE, TradeImported
@@ -31,12 +32,16 @@ P = TypeVar("P", bound=ReplyPayload)
 REQUEST_TIMEOUT_S = 60.0  # argon2 hashing, BingX verification on a busy machine
 
 
-class PlatformUnreachable(RuntimeError):
+class PlatformUnreachable(CliError, RuntimeError):
     """NATS or a service does not answer."""
 
+    error_code = "legacy_platform_unreachable"
 
-class Refused(RuntimeError):
+
+class Refused(CliError, RuntimeError):
     """A service refused a command; the message is its reason."""
+
+    error_code = "legacy_refused"
 
 
 class PlatformLink:

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
+from fleet.cli.errors import CliError
+
 # field -> column names the legacy bots used for it (lower case)
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "row_id": ("id", "trade_id", "rowid"),
@@ -42,8 +44,10 @@ OPEN_STATUSES = {"OPEN", "ACTIVE", "RUNNING"}
 CLOSED_STATUSES = {"CLOSED", "CLOSE", "DONE", "FILLED", "EXITED"}
 
 
-class BadRow(ValueError):
+class BadRow(CliError, ValueError):
     """A row the importer cannot read: its id and why."""
+
+    error_code = "legacy_bad_row"
 
     def __init__(self, row_id: str, reason: str) -> None:
         super().__init__(f"row {row_id}: {reason}")
@@ -51,8 +55,10 @@ class BadRow(ValueError):
         self.reason = reason
 
 
-class BadMapping(ValueError):
+class BadMapping(CliError, ValueError):
     """A ``--map`` argument that is not ``column=field`` with a known field."""
+
+    error_code = "legacy_bad_mapping"
 
 
 @dataclass(frozen=True)
