@@ -93,7 +93,7 @@ def _verification_tokens(sink: SmtpSink, address: str) -> list[str]:
     return [
         unquote(match)
         for message in box
-        if message["To"] == address and message["Subject"] == "Verify your e-mail address"
+        if message["To"] == address and message["Subject"] == "Fleet: Verify your e-mail address"
         for match in re.findall(r"#/verify-email\?token=(\S+)", _text(message))
     ]
 
@@ -300,7 +300,7 @@ async def test_an_unverified_address_gets_only_its_verification_mail(
     assert item["deliveries"] == []
     box = mailbox.Maildir(smtp_sink.mail_dir, create=False)
     to_him = [m for m in box if m["To"] == address]
-    assert [m["Subject"] for m in to_him] == ["Verify your e-mail address"]
+    assert [m["Subject"] for m in to_him] == ["Fleet: Verify your e-mail address"]
     [token] = _verification_tokens(smtp_sink, address)
     assert token.startswith(f"{newcomer.user_id}.")
     # the link works once, signed in or not
@@ -321,7 +321,7 @@ def _reset_tokens(sink: SmtpSink, address: str) -> list[str]:
     return [
         unquote(match)
         for message in box
-        if message["To"] == address and message["Subject"] == "Reset your password"
+        if message["To"] == address and message["Subject"] == "Fleet: Reset your password"
         for match in re.findall(r"#/reset-password\?token=(\S+)", _text(message))
     ]
 

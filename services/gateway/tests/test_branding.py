@@ -23,7 +23,8 @@ def test_the_page_shows_the_product_name_and_logo_and_links_the_accent() -> None
 
 def test_the_accent_stylesheet_and_the_logos_origin() -> None:
     branding = Branding("Acme", "https://cdn.example.com/logo.svg", "#0a7f5a")
-    assert branding.stylesheet() == ":root { --accent: #0a7f5a; }\n"
+    sheet = branding.stylesheet()
+    assert sheet == "@media (prefers-color-scheme: light) { :root { --accent: #0a7f5a; } }\n"
     assert branding.logo_origin() == "https://cdn.example.com"
     assert Branding("Acme", "/ui/logo.svg", "#000000").logo_origin() == ""
 
