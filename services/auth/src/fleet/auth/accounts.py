@@ -20,6 +20,7 @@ from fleet.auth.domain.identity import (
 )
 from fleet.auth.domain.login_budget import VerificationBudget
 from fleet.auth.domain.login_policy import FailureLedger, LoginPolicy
+from fleet.auth.domain.password_policy import check_password
 from fleet.auth.domain.plan_catalog import PlanCatalog
 from fleet.auth.domain.platform_settings import PLATFORM_ID, PlatformSettings
 from fleet.auth.domain.refusal_tally import RefusalTally
@@ -214,3 +215,11 @@ async def active_admins(deps: AuthDeps) -> set[str]:
 
 def _correlation(command: Command) -> CorrelationId | None:
     return CorrelationId(command.correlation_id) if command.correlation_id else None
+
+
+async def new_password_hash(deps: AuthDeps, user: User, password: str) -> str:
+    """``password`` checked against the policy for ``user`` (a refusal names
+    ``new_password``), hashed, and sealed with the user's personal-data key."""
+    check_password(password, user.state.username, "new_password")
+    (sealed,) = await deps.personal.seal(user.id, await deps.hasher.hash(password))
+    return sealed

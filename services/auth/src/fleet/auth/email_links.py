@@ -12,9 +12,8 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from fleet.auth.accounts import AuthDeps, execute, load_user
+from fleet.auth.accounts import AuthDeps, execute, load_user, new_password_hash
 from fleet.auth.domain.identity import check_email, email_claim_key, normalize_email
-from fleet.auth.domain.password_policy import check_password
 from fleet.auth.domain.user import User
 from fleet.auth.errors import InvalidInput, NotFound
 from fleet.events import AggregateId
@@ -140,10 +139,7 @@ async def confirm_password_reset(command: ConfirmPasswordReset, deps: AuthDeps) 
     pending = user.state.password_reset
     if pending is None or pending[0] != digest or now >= pending[1]:
         user.reset_password_with_link(digest, now, "")  # raises the reason, records nothing
-    check_password(command.new_password, user.state.username, "new_password")
-    (password_hash,) = await deps.personal.seal(
-        user.id, await deps.hasher.hash(command.new_password)
-    )
+    password_hash = await new_password_hash(deps, user, command.new_password)
     await execute(
         deps.users,
         user.id,

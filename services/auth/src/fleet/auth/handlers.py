@@ -122,10 +122,7 @@ async def bootstrap_admin(command: BootstrapAdmin, deps: AuthDeps) -> CommandRep
 async def reset_password(command: ResetPassword, deps: AuthDeps) -> CommandReply:
     """An admin sets a user's password (by default to be changed at the next login)."""
     user = await load_user(deps, command.user_id)
-    check_password(command.new_password, user.state.username, "new_password")
-    (password_hash,) = await deps.personal.seal(
-        user.id, await deps.hasher.hash(command.new_password)
-    )
+    password_hash = await accounts.new_password_hash(deps, user, command.new_password)
     await execute(
         deps.users,
         user.id,

@@ -44,6 +44,11 @@ router = make_router("auth")
 SessionPath = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", examples=["9f86d0..."])]
 
 
+def _stranger(access: Access) -> Actor:
+    """Who acts before signing in (sign-in, e-mail links): nobody yet, from this address."""
+    return Actor(user_id=ANONYMOUS, role="system", ip=access.ip)
+
+
 def _set_cookies(response: Response, services: Services, session: NewSession) -> None:
     secure = services.settings.cookie_secure
     max_age = int(services.settings.session_ttl_hours * 3600)
@@ -107,7 +112,7 @@ async def login(
         password=credentials.password,
         user_agent=request.headers.get("user-agent", "")[:256],
         totp_code=(credentials.totp_code or "").strip(),
-        actor=Actor(user_id=ANONYMOUS, role="system", ip=access.ip),
+        actor=_stranger(access),
     )
     answer = await ask(services, command, Authenticated)
     await _audit_login(services, access, answer, credentials.username)
@@ -368,7 +373,7 @@ async def verify_email(
     """400 naming ``token`` when it is unknown, used, replaced by a newer link or expired."""
     command = VerifyEmail(
         token=verification.token.strip(),
-        actor=Actor(user_id=ANONYMOUS, role="system", ip=access.ip),
+        actor=_stranger(access),
         correlation_id=access.request_id,
     )
     await ask(services, command, AccountChanged)
@@ -391,7 +396,7 @@ async def request_password_reset(
     asked too often, like sign-ins."""
     command = RequestPasswordReset(
         email=request_body.email,
-        actor=Actor(user_id=ANONYMOUS, role="system", ip=access.ip),
+        actor=_stranger(access),
         correlation_id=access.request_id,
     )
     await ask(services, command, ResetRequested)
@@ -413,7 +418,7 @@ async def confirm_password_reset(
     command = ConfirmPasswordReset(
         token=confirmation.token.strip(),
         new_password=confirmation.new_password,
-        actor=Actor(user_id=ANONYMOUS, role="system", ip=access.ip),
+        actor=_stranger(access),
         correlation_id=access.request_id,
     )
     done = await ask(services, command, PasswordResetDone)

@@ -10,13 +10,18 @@ import { notificationSettings } from "./notification_settings.js";
 import { tokensCard } from "./tokens.js";
 import { twoFactorCard } from "./two_factor.js";
 
-export function accountView(page, _params, { me, refreshMe, signedOut }) {
-  const everywhere = async () => {
+// "Sign out everywhere" (this page and the security log): confirmed, then every session ends
+export function signOutEverywhere(signedOut) {
+  return async () => {
     if (!(await confirmAction("Sign out of every browser session, this one included?", "Sign out everywhere"))) return;
     const answer = await post("/api/auth/logout-all");
     notify(`${answer.sessions_ended} session(s) ended.`);
     signedOut();
   };
+}
+
+export function accountView(page, _params, { me, refreshMe, signedOut }) {
+  const everywhere = signOutEverywhere(signedOut);
   fill(
     page,
     heading("My account"),

@@ -2,10 +2,11 @@
 // refused attempts at his username, his live browser sessions (end one, or all), his
 // access tokens (views/tokens.js) and what administrators did to his account.
 
-import { del, get, post, seg } from "../api.js";
+import { del, get, seg } from "../api.js";
 import { fill } from "../dom.js";
 import { time } from "../format.js";
 import { badge, button, card, confirmAction, heading, notify, region, table } from "../ui.js";
+import { signOutEverywhere } from "./account.js";
 import { tokensCard } from "./tokens.js";
 
 export function securityLogView(page, _params, { me, signedOut }) {
@@ -64,12 +65,7 @@ export function securityLogView(page, _params, { me, signedOut }) {
     notify("Session ended.");
     await refresh();
   };
-  const everywhere = async () => {
-    if (!(await confirmAction("Sign out of every browser session, this one included?", "Sign out everywhere"))) return;
-    const answer = await post("/api/auth/logout-all");
-    notify(`${answer.sessions_ended} session(s) ended.`);
-    signedOut();
-  };
+  const everywhere = signOutEverywhere(signedOut);
   fill(
     page,
     heading("Security log"),
