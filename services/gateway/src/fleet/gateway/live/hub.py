@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from fleet.events.ids import UserId
 from fleet.eventstore import EventStore, StoredEvent
-from fleet.eventstore.store import PassedOver
+from fleet.eventstore.store import PassedOver, position_of
 from fleet.gateway.errors import GatewayError
 from fleet.gateway.live.frames import AUDIENCE_EVENTS, READ_MODELS, Frame, frame_of
 from fleet.gateway.live.revocation import live_sessions, live_tokens
@@ -129,7 +129,7 @@ class LiveHub:
                     frame = frame_of(item.envelope)
                     if frame is not None:
                         frames.append(frame)
-                if _sequence(item) >= upto:
+                if position_of(item) >= upto:
                     break
         return [frame for frame in frames if after < frame.seq <= upto]
 
@@ -169,7 +169,7 @@ class LiveHub:
                     batch = []
 
     async def _publish(self, batch: list[StoredEvent | PassedOver]) -> None:
-        last = _sequence(batch[-1])
+        last = position_of(batch[-1])
         stored = [item.envelope for item in batch if isinstance(item, StoredEvent)]
         frames = [frame for frame in map(frame_of, stored) if frame is not None]
         changed = {env.aggregate.id for env in stored if env.type in AUDIENCE_EVENTS}
@@ -222,9 +222,3 @@ class LiveHub:
         with self.engine.connect() as connection:
             found = live_sessions(connection, sessions, self.limits.session_idle)
             return found | live_tokens(connection, tokens)
-
-
-def _sequence(item: StoredEvent | PassedOver) -> int:
-    if isinstance(item, PassedOver):
-        return item.quarantined.sequence
-    return item.envelope.sequence or 0
