@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 import uuid
@@ -219,6 +220,8 @@ async def rebuild_figure(url: str, database_url: str, spec: StreamSpec) -> Figur
 
 
 async def main(events: int) -> None:
+    # figures on a loaded machine are read as shares of the raw figures of the same run
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         postgres = PostgresServer(root / "pg")

@@ -11,11 +11,13 @@ accepted order and fill), a position open half the day (08:00-20:00), and BingX 
 30 s while it is open (equity follows a random walk of the price, seeded).
 
 Printed: per kind, events and bytes per day
-  * before: every decision and every valuation that moved ≥ 0.01 USDT in the forever stream;
-  * after (now): valuations only on a meaningful change or every 5 min (the executor's
-    ``_worth_recording``, run here on the same polls);
-  * split (issue 22's design, see the README): decisions that change nothing (the skips)
-    counted apart, as what a telemetry stream with retention would hold.
+  * before: every decision and every valuation that moved ≥ 0.01 USDT in ``FLEET_EVENTS``;
+  * FLEET_EVENTS now: valuations only on a meaningful change or every 5 min (the
+    executor's ``_worth_recording``, run here on the same polls), and every decision but
+    the routine skips;
+  * FLEET_TELEMETRY now: the routine skips (``fleet.events.trading.routine``: no cross, a
+    position already held), published there without an expected-sequence header and
+    kept 30 days.
 
 Usage: ``.venv/bin/python bench/log_growth.py [--traders N] [--symbols N] [--seed N]``.
 """
@@ -40,6 +42,7 @@ from fleet.events.trading import (
     PositionClosed,
     PositionOpened,
     SignalEvaluated,
+    routine,
 )
 from fleet.eventstore.publish import headers_for
 from fleet.executor.domain.account import TradingAccount
@@ -56,7 +59,6 @@ DAY = datetime(2026, 1, 5, tzinfo=UTC)
 USER = "01JH4Z8Q3W6X0Y5T2V7R9K1M3N"  # a ULID-sized user id, as the auth service mints
 CROSS_CANDLES = (96, 98, 140, 150, 200, 230)  # entry, exit, entry, exit, entry, exit
 OPEN_FROM, OPEN_UNTIL = 96, 240  # candles: a position open 08:00-20:00 (about)
-SKIP_CODES = frozenset({"no_cross", "holding", "adx", "confidence", "stale"})
 
 
 @dataclass
@@ -70,18 +72,19 @@ class Tally:
     def empty(cls) -> Tally:
         return cls(Counter(), Counter())
 
-    def add(self, kind: str, envelope: Envelope) -> None:
+    def add(self, kind: str, envelope: Envelope, *, telemetry: bool = False) -> None:
         self.events[kind] += 1
-        self.size[kind] += stored_bytes(envelope)
+        self.size[kind] += stored_bytes(envelope, telemetry=telemetry)
 
     def total(self) -> int:
         return sum(self.size.values())
 
 
-def stored_bytes(envelope: Envelope) -> int:
-    """What one event costs in the stream: subject, headers, payload, record overhead."""
-    subject = aggregate_subject("ev", envelope.aggregate)
-    headers = headers_for(envelope, expected=1_234_567)
+def stored_bytes(envelope: Envelope, *, telemetry: bool = False) -> int:
+    """What one event costs in its stream: subject, headers, payload, record overhead (an
+    append to the log carries its expected sequence; a telemetry publish does not)."""
+    subject = aggregate_subject("tm" if telemetry else "ev", envelope.aggregate)
+    headers = headers_for(envelope, expected=None if telemetry else 1_234_567)
     header_block = len("NATS/1.0\r\n\r\n") + sum(len(k) + len(v) + 4 for k, v in headers.items())
     return len(subject) + header_block + len(envelope.to_wire()) + RECORD_OVERHEAD
 
@@ -213,9 +216,12 @@ def _decisions(
         symbol = "BTC-USDT" if n == 0 else f"S{n}-USDT"
         decision = _decision(symbol, candle, price, held)
         envelope = _wrapped(decision)
-        before.add("signal_evaluated " + decision.decision, envelope)
-        split = telemetry if decision.code in SKIP_CODES else after
-        split.add("signal_evaluated " + decision.decision, envelope)
+        kind = "signal_evaluated " + (decision.code if routine(decision) else decision.decision)
+        before.add(kind, envelope)
+        if routine(decision):
+            telemetry.add(kind, envelope, telemetry=True)
+        else:
+            after.add(kind, envelope)
         if decision.intents:
             for event in _order_events(decision, price, DAY + candle * CANDLE):
                 kind = event.event_type.removeprefix("trading.")
@@ -250,7 +256,7 @@ class _Valuations:
 
 
 def one_day(symbols: int, seed: int) -> tuple[Tally, Tally, Tally]:
-    """(before, after, telemetry-part-of-after) for one trader's day."""
+    """(before, FLEET_EVENTS now, FLEET_TELEMETRY now) for one trader's day."""
     rng = random.Random(seed)
     tallies = (Tally.empty(), Tally.empty(), Tally.empty())
     valuations = _Valuations(tallies[0], tallies[1])
@@ -277,32 +283,35 @@ def main() -> None:
     kinds = sorted(set(before.size) | set(after.size) | set(telemetry.size))
     print(f"one trader, {args.symbols} symbol(s) x 288 five-minute candles, 30 s polls")
     print(
-        f"{'kind':<28}{'before ev':>10}{'bytes':>10}{'after ev':>10}{'bytes':>10}"
-        f"{'telemetry ev':>14}{'bytes':>10}"
+        f"{'kind':<32}{'before ev':>10}{'bytes':>10}{'EVENTS ev':>10}{'bytes':>10}"
+        f"{'TELEMETRY ev':>14}{'bytes':>10}"
     )
     for kind in kinds:
         print(
-            f"{kind:<28}{before.events[kind]:>10}{before.size[kind]:>10}"
+            f"{kind:<32}{before.events[kind]:>10}{before.size[kind]:>10}"
             f"{after.events[kind]:>10}{after.size[kind]:>10}"
             f"{telemetry.events[kind]:>14}{telemetry.size[kind]:>10}"
         )
-    scale = args.traders
     print(
-        f"{'total / trader / day':<28}{sum(before.events.values()):>10}{before.total():>10}"
+        f"{'total / trader / day':<32}{sum(before.events.values()):>10}{before.total():>10}"
         f"{sum(after.events.values()):>10}{after.total():>10}"
         f"{sum(telemetry.events.values()):>14}{telemetry.total():>10}"
     )
-    forever_now = after.total() + telemetry.total()
-    print(f"forever stream before: {before.total() * scale / 1e6:.3f} MB/day for {scale} trader(s)")
-    print(
-        f"forever stream after (valuations bounded, skips still in it): "
-        f"{forever_now * scale / 1e6:.3f} MB/day ({forever_now / before.total():.0%})"
-    )
-    print(
-        f"forever stream after the telemetry split: {after.total() * scale / 1e6:.3f} MB/day "
-        f"({after.total() / before.total():.0%}); telemetry (30 days kept): "
-        f"{telemetry.total() * scale * 30 / 1e6:.1f} MB"
-    )
+    _summary(before, after, telemetry, args.traders)
+
+
+def _summary(before: Tally, after: Tally, telemetry: Tally, traders: int) -> None:
+    def line(what: str, size: int) -> str:
+        share = f"{size / before.total():.0%} of before"
+        return f"{what:<46}{size:>10} B/trader/day  {size * traders / 1e6:8.3f} MB/day  {share}"
+
+    print(f"bytes per day, {traders} trader(s):")
+    print(line("FLEET_EVENTS before (everything, forever)", before.total()))
+    skips_in_log = sum(before.size[kind] for kind in telemetry.size)
+    print(line("FLEET_EVENTS before the split (skips in it)", after.total() + skips_in_log))
+    print(line("FLEET_EVENTS now (state changes, forever)", after.total()))
+    print(line("FLEET_TELEMETRY now (routine skips, 30 days)", telemetry.total()))
+    print(f"FLEET_TELEMETRY held at steady state: {telemetry.total() * traders * 30 / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":

@@ -171,10 +171,14 @@ class Stack:
         assert enrolment.status_code == 200, enrolment.text
         secret = enrolment.json()["secret"]
         self.shown_once.add(secret)
-        code = pyotp.TOTP(secret).now()
-        confirmed = await session.post("/api/auth/2fa/confirm", json={"code": code})
+        totp = pyotp.TOTP(secret)
+        step = totp.timecode(datetime.now(UTC))
+        confirmed = await session.post(
+            "/api/auth/2fa/confirm", json={"code": totp.generate_otp(step)}
+        )
         assert confirmed.status_code == 200, confirmed.text
         session.account.totp_secret = secret
+        session.account.totp_step = step  # the confirming code is used: it signs in no more
         codes: list[str] = confirmed.json()["recovery_codes"]
         session.account.spare_codes = codes[5:]  # the first five stay the caller's
         self.shown_once.update(codes)

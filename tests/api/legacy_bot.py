@@ -98,7 +98,8 @@ def _columns(connection: sqlite3.Connection) -> list[str]:
     return [row[1] for row in connection.execute("PRAGMA table_info(trades)")]
 
 
-def import_command(bot: LegacyBot, username: str, *extra: str) -> list[str]:
+def import_command(bot: LegacyBot, username: str, *extra: str, actor: str = "root") -> list[str]:
+    """The CLI run by the admin ``actor`` (the stack's bootstrap admin is ``root``)."""
     return [
         sys.executable,
         "-m",
@@ -111,5 +112,7 @@ def import_command(bot: LegacyBot, username: str, *extra: str) -> list[str]:
         str(bot.env),
         "--as",
         username,
+        "--actor",
+        actor,
         *extra,
     ]

@@ -71,6 +71,7 @@ EXPECTED: dict[str, Expected] = {
     "POST /api/auth/email/verify": PUBLIC,
     "POST /api/auth/password-reset": PUBLIC,
     "POST /api/auth/password-reset/confirm": PUBLIC,
+    "POST /api/auth/email/resend": SIGNED_IN,
     "POST /api/auth/logout": SIGNED_IN,
     "POST /api/auth/logout-all": SIGNED_IN,
     "GET /api/auth/me": SIGNED_IN,
@@ -93,6 +94,8 @@ EXPECTED: dict[str, Expected] = {
     "GET /api/bingx/egress": TRADER,
     "POST /api/bingx/test": TRADER,
     "POST /api/bingx/disconnect": TRADER,
+    "POST /api/bingx/history-import": TRADER,
+    "GET /api/bingx/history-import": TRADER,
     "POST /api/bot/start": TRADER,
     "POST /api/bot/stop": TRADER,
     "POST /api/bot/pause": TRADER,
@@ -159,6 +162,7 @@ EXPECTED: dict[str, Expected] = {
     "GET /api/equity": TRADER,
     "GET /api/admin/users/{user_id}/equity": ADMIN,
     "GET /api/viewer/traders/{trader_id}/equity": GRANTED,
+    "GET /api/viewer/traders/{trader_id}/decisions": GRANTED,
     "GET /api/market/candles": SIGNED_IN,
     "POST /api/auth/2fa/enrol": SIGNED_IN,
     "POST /api/auth/2fa/confirm": SIGNED_IN,
@@ -166,6 +170,16 @@ EXPECTED: dict[str, Expected] = {
     "PUT /api/admin/users/{user_id}/two-factor": ADMIN,
     "GET /api/account/security-log": SIGNED_IN,
     "DELETE /api/account/sessions/{session_id}": SIGNED_IN,  # a trading session's id: 422
+    "GET /api/billing/statements": TRADER,
+    "GET /api/billing/statements.csv": TRADER,
+    "GET /api/admin/billing/invoices": ADMIN,
+    "GET /api/admin/billing/invoices.csv": ADMIN,
+    "GET /api/admin/billing/revenue": ADMIN,
+    "GET /api/admin/billing/revenue.csv": ADMIN,
+    "GET /api/admin/billing/terms": ADMIN,
+    "GET /api/income": TRADER,
+    "GET /api/income.csv": TRADER,
+    "PUT /api/admin/billing/invoices/{user_id}/{period}": ADMIN,
 }
 ENDS_CALLERS_SESSION = {"POST /api/auth/logout", "POST /api/auth/logout-all"}
 DESTROYS_TARGET = {"DELETE /api/admin/users/{user_id}"}  # the admin gets a spare victim
@@ -216,6 +230,7 @@ async def world(stack: "Stack", admin: "Session") -> World:
         "token_id": token_id,
         "session_id": "matrix-session",
         "symbol": "BTC-USDT",
+        "period": "2026-01",
     }
     return World(callers, ids, stack)
 

@@ -36,6 +36,10 @@ def gateway_env() -> dict[str, str]:
     return {
         "FLEET_LIVE_QUEUE_FRAMES": str(QUEUE_FRAMES),
         "FLEET_LIVE_MAX_SOCKETS_PER_USER": str(PER_USER),
+        # the slow socket reads nothing (pongs neither) while 200 batches are appended,
+        # which takes longer than a ping's 20 s on a busy machine: it must be dropped as
+        # slow (4008), not as silent
+        "FLEET_LIVE_PING_S": "300",
     }
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 
 from fleet.projections.catalog import select_projections
 from fleet.projections.personal_keys import reveal_in
-from fleet.projections.rebuild import rebuild_all
+from fleet.projections.rebuild import Target, rebuild_all
 
 if TYPE_CHECKING:
     from tests.api.conftest import Session, Stack
@@ -128,9 +128,8 @@ async def test_a_deleted_user_leaves_no_email_or_address_anywhere(
     assert ips == {"erased"}, audit.text
 
     spec = stack.store.spec
-    await rebuild_all(
-        select_projections([]), stack.database_url, stack.nats_admin_url, spec.name, spec.prefix
-    )
+    target = Target(stack.database_url, stack.nats_admin_url, spec.name, spec.prefix)
+    await rebuild_all(select_projections([]), target, jobs=2)  # two at a time, in processes
     audit = await admin.get("/api/admin/audit", params={"actor": account.user_id})
     assert audit.json()["items"] and {e["ip"] for e in audit.json()["items"]} == {"erased"}
 

@@ -86,6 +86,8 @@ async def test_connect_trade_and_disconnect(
     assert (bot["status"], bot["pause_reason"]) == ("paused", "risk review")
     killed = await admin.post("/api/admin/kill-switch", json={"reason": "drill"})
     assert killed.status_code == 200, killed.text
+    lifted = await admin.post("/api/admin/resume-all")  # the stack is shared: trade again
+    assert lifted.status_code == 200 and lifted.json()["trading_resumed"], lifted.text
     audit = await admin.get("/api/admin/audit", params={"target": trader.user_id})
     actions = {entry["action"] for entry in audit.json()["items"]}
     assert {"admin.bot.pause", "bot.paused", "bingx.connect", "credential.connected"} <= actions
@@ -313,35 +315,47 @@ async def admin_pages_through_everything(trader: "Session", admin: "Session") ->
 async def test_resume_all_undoes_the_kill_switch_only(
     stack: "Stack", admin: "Session", bingx_sim: Any
 ) -> None:
-    """Resume all resumes the bots an admin paused (the kill switch); a bot its trader
-    paused stays paused; the overview counts the admin-paused bots; all of it audited."""
+    """The kill switch halts trading (the bots keep their status); Resume all lifts it and
+    resumes the bots an admin paused; a bot its trader paused stays paused; the overview
+    shows the halt and counts the admin-paused bots; all of it audited."""
     killed, _ = await running_trader(stack, admin, bingx_sim)
     resting, _ = await running_trader(stack, admin, bingx_sim)
     assert (await resting.post("/api/bot/pause", json={"reason": "holiday"})).status_code == 200
-    assert (await admin.post("/api/admin/kill-switch", json={"reason": "drill"})).status_code == 200
-    assert (await killed.get("/api/status")).json()["bot"]["status"] == "paused"
+    paused = await admin.post(
+        f"/api/admin/users/{killed.user_id}/bot/pause", json={"reason": "risk review"}
+    )
+    assert paused.status_code == 200, paused.text
+    switched = await admin.post("/api/admin/kill-switch", json={"reason": "drill"})
+    assert switched.status_code == 200 and switched.json()["halted"], switched.text
     overview = (await admin.get("/api/admin/overview")).json()
+    assert (overview["halted"], overview["halt_reason"]) == (True, "drill")
     assert overview["paused_by_admin"] >= 1
+    again = await admin.post("/api/admin/kill-switch", json={"reason": "drill"})
+    assert again.status_code == 200 and not again.json()["halted"], again.text
 
     resumed = await admin.post("/api/admin/resume-all", json={"reason": "drill over"})
     assert resumed.status_code == 200, resumed.text
+    assert resumed.json()["trading_resumed"]
     outcomes = {o["user_id"]: o for o in resumed.json()["outcomes"]}
     assert outcomes[killed.user_id]["ok"], outcomes
     assert resting.user_id not in outcomes
     assert (await killed.get("/api/status")).json()["bot"]["status"] == "running"
     bot = (await resting.get("/api/status")).json()["bot"]
     assert (bot["status"], bot["pause_reason"]) == ("paused", "holiday")
-    assert (await admin.get("/api/admin/overview")).json()["paused_by_admin"] == 0
+    overview = (await admin.get("/api/admin/overview")).json()
+    assert (overview["paused_by_admin"], overview["halted"]) == (0, False)
     audit = await admin.get("/api/admin/audit", params={"action": "admin.resume_all"})
-    [entry] = audit.json()["items"]
+    entry = audit.json()["items"][0]  # newest first (another test may resume all too)
     assert entry["details"]["resumed"] == str(resumed.json()["done"])
     assert entry["details"]["reason"] == "drill over"
+    assert entry["details"]["trading_resumed"] == "true"
     on_killed = await admin.get(
         "/api/admin/audit", params={"target": killed.user_id, "action": "admin.bot.resume"}
     )
     assert on_killed.json()["total"] == 1
     again = await admin.post("/api/admin/resume-all")  # nothing left: a no-op, still audited
     assert again.status_code == 200 and again.json()["done"] == 0, again.text
+    assert not again.json()["trading_resumed"]
     refused = await killed.post("/api/admin/resume-all")
     assert refused.status_code == 403
 
@@ -410,6 +424,10 @@ async def test_legacy_bots_are_imported_once_with_their_times_and_pnl(
         keys = await simulator_keys(bingx_sim, ["read", "trade"])
         bingx_secrets.append(keys["secretKey"])
         bots.append((name, build(tmp_path / name, rows, keys["apiKey"], keys["secretKey"])))
+        # the BUY/SELL bot's open trades on BTC-USDT are longs (row 30, 60, 90, 120: n % 3
+        # == 0 is BTCUSDT, even n is BUY): a long BTC position at BingX matches them
+        if name == "legacy-bs":
+            await open_by_hand(bingx_sim, keys["apiKey"], "BTC-USDT", "LONG", "0.04")
     password = "imported trader password 1"
     stack.secrets.add(password)
     for name, bot in bots:
@@ -420,6 +438,10 @@ async def test_legacy_bots_are_imported_once_with_their_times_and_pnl(
         outputs.append(out + err)
         assert f"rows read: {bot.rows}" in out and f"trades imported: {bot.rows}" in out
         assert f"PnL sum in the file: {bot.pnl}" in out and "check: OK" in out
+        assert "acting as admin root" in out
+        matched = 4 if name == "legacy-bs" else 0
+        assert f"open trades matched: {matched} of {bot.open_rows}" in out, out
+        assert out.count("without a BingX position") == bot.open_rows - matched, out
         assert list(bot.sqlite.parent.glob("bot.db.*.bak")) and bot.env.read_text()
         trader = await stack.login(Account("", name, password, "trader"))
         status = (await trader.get("/api/status")).json()
@@ -427,16 +449,21 @@ async def test_legacy_bots_are_imported_once_with_their_times_and_pnl(
         settings = (await trader.get("/api/settings")).json()
         assert settings["leverage"] == 3 and settings["symbols"] == ["BTC-USDT", "ETH-USDT"]
         trades = await _all_trades(trader)
-        assert len(trades) == bot.rows - bot.open_rows
+        # closed trades, and the open ones no BingX position matched (closed at the import,
+        # without PnL); the matched ones stay open ("carried": the executor has the position)
+        assert len(trades) == bot.rows - matched
         assert all(t["imported_from"] == "legacy" for t in trades)
-        assert sum(Decimal(t["realised_pnl"]) for t in trades) == bot.pnl
+        unmatched = [t for t in trades if t["realised_pnl"] is None]
+        assert len(unmatched) == bot.open_rows - matched
+        assert all("no open BingX" in t["close_reason"] for t in unmatched), unmatched[:1]
+        assert sum(Decimal(t["realised_pnl"] or 0) for t in trades) == bot.pnl
         first = min(trades, key=lambda t: t["opened_at"])
         assert first["opened_at"].startswith(bot.first_opened.strftime("%Y-%m-%dT%H:%M:%S"))
         assert {t["symbol"] for t in trades} == {"BTC-USDT", "ETH-USDT", "SOL-USDT"}
 
         again = await _run_import(stack, import_command(bot, name))
         assert again[0] == 0 and "trades imported: 0" in again[1], again
-        assert len(await _all_trades(trader)) == bot.rows - bot.open_rows
+        assert len(await _all_trades(trader)) == bot.rows - matched
     printed = "\n".join(outputs) + stack.logged()
     assert not [secret for secret in bingx_secrets if secret in printed]
 
@@ -462,3 +489,112 @@ async def test_a_legacy_file_with_a_bad_row_stores_nothing(
         stack, import_command(buy_sell_bot(tmp_path / "ok", 5, "k", "s"), "x", "--dry-run")
     )
     assert dry[0] == 0 and "rows read: 5" in dry[1] and "nothing written" in dry[1], dry
+
+    # the import runs as a named admin: an unknown one (or a trader) stores nothing
+    good = buy_sell_bot(tmp_path / "good", 5, keys["apiKey"], keys["secretKey"])
+    nobody = await _run_import(stack, import_command(good, "legacy-nobody", actor="nobody"))
+    assert nobody[0] == 2 and "--actor nobody: no such user" in nobody[2], nobody
+    trader = await stack.new_session(admin, "trader")
+    as_trader = import_command(good, "legacy-nobody", actor=trader.account.username)
+    refused = await _run_import(stack, as_trader)
+    assert refused[0] == 2 and "not an active admin" in refused[2], refused
+    users = (await admin.get("/api/admin/users", params={"limit": 500})).json()
+    assert "legacy-nobody" not in json.dumps(users)
+
+
+# --- BingX's own history: the last 90 days of fills and income, imported on request ---
+
+
+async def _sim_post(bingx_sim: Any, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=bingx_sim.url) as http:
+        answer = await http.post(path, json=body)
+        assert answer.status_code in (200, 201), answer.text
+        return dict(answer.json())
+
+
+async def _import_ended(trader: "Session", seen: list[int]) -> dict[str, Any] | None:
+    state = (await trader.get("/api/bingx/history-import")).json()
+    seen.append(state["windows_done"])
+    return state if state["status"] in ("done", "failed") else None
+
+
+async def _all_income(trader: "Session") -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": 100}
+    while True:
+        answer = await trader.get("/api/income", params=params)
+        assert answer.status_code == 200, answer.text
+        rows += answer.json()["items"]
+        if not (after := answer.json()["next_before"]):
+            return rows
+        params["before"] = after
+
+
+async def the_income_is_listed(trader: "Session", count: int) -> None:
+    """The imported income rows, each once, in the trader's income list and its CSV."""
+
+    async def imported() -> list[dict[str, Any]]:
+        rows = [r for r in await _all_income(trader) if r["imported_from"] == "bingx"]
+        return rows if len(rows) == count else []
+
+    rows = await until(imported)
+    assert len({r["income_id"] for r in rows}) == count
+    assert [r["at"] for r in rows] == sorted((r["at"] for r in rows), reverse=True)
+    exported = await trader.get("/api/income.csv")
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    listed = {r["income_id"] for r in csv.DictReader(io.StringIO(exported.text))}
+    assert {r["income_id"] for r in rows} <= listed
+
+
+@pytest.mark.timeout(300)
+async def test_bingx_history_is_imported_once_with_progress_within_the_rate_limits(
+    stack: "Stack", admin: "Session", bingx_sim: Any
+) -> None:
+    trader = await stack.new_session(admin, "trader")
+    keys = await simulator_keys(bingx_sim, ["read", "trade"])
+    stack.secrets.update({keys["apiKey"], keys["secretKey"]})
+    path = f"/sim/accounts/{keys['apiKey']}/history"
+    past = await _sim_post(bingx_sim, path, {"round_trips": 60, "days": 90})
+    early = await trader.post("/api/bingx/history-import")
+    assert early.status_code == 409 and "connect" in early.json()["error"]["message"], early.text
+    connected = await trader.post(
+        "/api/bingx/connect", json={"api_key": keys["apiKey"], "api_secret": keys["secretKey"]}
+    )
+    assert connected.status_code == 200, connected.text
+
+    # BingX answers "rate limit" to the next signed requests: the import waits and asks again
+    await _sim_post(bingx_sim, "/sim/faults", {"rate_limit_storm": 12})
+    started = await trader.post("/api/bingx/history-import")
+    assert started.status_code == 202, started.text
+    assert started.json()["status"] == "running" and started.json()["windows"] == 13  # 7 days each
+    seen: list[int] = []
+    done = await until(lambda: _import_ended(trader, seen), timeout=180)
+    assert done["status"] == "done", done
+    assert done["rate_limited"] >= 1 and done["windows_done"] == 13
+    assert len(set(seen)) > 1  # progress was visible on the way
+    assert done["trades_imported"] == past["roundTrips"] and done["fills_read"] == past["fills"]
+    assert done["income_imported"] == past["incomeRows"]
+
+    async def imported() -> list[dict[str, Any]]:
+        rows = [t for t in await _all_trades(trader) if t["imported_from"] == "bingx"]
+        return rows if len(rows) == past["roundTrips"] else []
+
+    trades = await until(imported)
+    assert sum(Decimal(t["realised_pnl"]) for t in trades) == Decimal(past["realisedPnl"])
+    assert min(t["opened_at"] for t in trades) < max(t["closed_at"] for t in trades)
+    await the_income_is_listed(trader, past["incomeRows"])
+
+    again = await trader.post("/api/bingx/history-import")
+    assert again.status_code == 202, again.text
+    second = await until(lambda: _import_ended(trader, []), timeout=180)
+    assert second["import_id"] != done["import_id"] and second["trades_imported"] == 0
+    assert second["trades_already_there"] == past["roundTrips"] and second["income_imported"] == 0
+    assert len(await imported()) == past["roundTrips"]
+    audit = await admin.get(
+        "/api/admin/audit", params={"target": trader.user_id, "action": "bingx.history_import"}
+    )
+    assert [e["outcome"] for e in audit.json()["items"]].count("ok") == 2, audit.text
+    exports = await admin.get(
+        "/api/admin/audit", params={"target": trader.user_id, "action": "trading.export.income"}
+    )
+    assert exports.json()["items"], exports.text

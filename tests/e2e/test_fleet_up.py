@@ -45,7 +45,10 @@ def start(data_dir: Path, port: int, started: list[ManagedProcess]) -> subproces
 def wait_until_up(data_dir: Path, fleet_up: subprocess.Popen[bytes]) -> dict[str, object]:
     deadline = time.monotonic() + 150
     while time.monotonic() < deadline:
-        assert fleet_up.poll() is None, f"fleet up exited with {fleet_up.returncode}"
+        if fleet_up.poll() is not None:
+            logs = sorted(data_dir.parent.glob("fleet-up-*.log"))
+            tail = logs[-1].read_text(errors="replace")[-3000:] if logs else "(no log)"
+            raise AssertionError(f"fleet up exited with {fleet_up.returncode}:\n{tail}")
         if (data_dir / "stack.json").exists():
             done = subprocess.run(
                 [*FLEET, "status", "--data-dir", str(data_dir), "--json"],

@@ -35,6 +35,8 @@ from fleet.eventstore.stream import (
     LEASE_BUCKET,
     MARKET_STREAM,
     NOTIFY_BUCKET,
+    TELEMETRY_PREFIX,
+    TELEMETRY_STREAM,
     ensure_domain_stream,
     ensure_platform,
 )
@@ -181,9 +183,10 @@ async def test_everything_in_a_row_works(deployed: NatsServer, admin: Client, se
         await (await admin.jetstream().key_value(entry.name)).put(f"probe-{service}", b"1")
         assert (await kv.get(f"probe-{service}")).value == b"1"
         assert f"probe-{service}" in await kv.keys()  # a put is refused: see the gateway's test
-    for entry in row.publishes:
-        subject = entry.name.replace(">", "probe.1m")
-        assert (await js.publish(subject, b"{}")).stream == MARKET_STREAM
+    for entry in row.publishes:  # market data, or telemetry (routine decisions)
+        subject = entry.name.replace(">", "probe.1m").replace("*", f"{service}1")
+        into = TELEMETRY_STREAM if subject.startswith(f"{TELEMETRY_PREFIX}.") else MARKET_STREAM
+        assert (await js.publish(subject, b"{}")).stream == into
     for entry in row.reads:
         assert (await js.stream_info(entry.name)).config.name == entry.name
     await nc.flush()
@@ -286,6 +289,21 @@ async def test_the_strategy_cannot_append_an_order(deployed: NatsServer, admin: 
     assert await connection.violation_for(subject)
     assert not await _stored(admin, subject)
     await nc.close()
+
+
+@pytest.mark.parametrize("service", [s for s in SERVICE_USERS if s != "executor"])
+async def test_only_the_executor_writes_telemetry(
+    deployed: NatsServer, admin: Client, service: str
+) -> None:
+    """A forged routine decision would show in a trader's feed: no other user may publish
+    under ``tm``."""
+    nc, connection = await _as(deployed, service)
+    subject = f"{TELEMETRY_PREFIX}.account.forged{service}"
+    await nc.publish(subject, b'{"forged": true}')
+    assert await connection.violation_for(subject)
+    await nc.close()
+    with pytest.raises(JetStreamError):
+        await admin.jetstream().get_last_msg(TELEMETRY_STREAM, subject)
 
 
 async def test_a_service_user_is_its_nkey_and_nothing_else(

@@ -35,7 +35,7 @@ from fleet.events.trading import (
 from fleet.events.users import TradingSettings, TradingSettingsChanged, UserCreated
 from fleet.events.vault_commands import SignPayload
 from fleet.eventstore import EventStore, StreamSpec
-from fleet.eventstore.stream import ensure_platform
+from fleet.eventstore.stream import TelemetrySpec, ensure_platform
 from fleet.stack import OpenBaoServer, SimulatorServer
 from fleet.testing.services import ServiceProcess
 from fleet.testing.signals import Cross, price_of, publish, signal_at
@@ -110,6 +110,13 @@ class Trading:
     async def events(self, kind: str, user_id: str) -> list[DomainEvent]:
         ref = AggregateRef(type=kind, id=AggregateId(user_id))
         return [REGISTRY.decode(e) for e in await self.store.load(ref)]
+
+    async def decisions(self, user_id: str) -> list[SignalEvaluated]:
+        """The trader's decisions: those in the log and the routine skips in telemetry."""
+        telemetry = EventStore(self.nc, TelemetrySpec.beside(self.store.spec).as_log())
+        ref = AggregateRef(type="account", id=AggregateId(user_id))
+        stored = [*await self.store.load(ref), *await telemetry.load(ref)]
+        return [e for e in map(REGISTRY.decode, stored) if isinstance(e, SignalEvaluated)]
 
     async def account_state(self, keys: TraderKeys) -> dict[str, Any]:
         return dict(await self.sim_api("GET", f"/sim/accounts/{keys.api_key}"))

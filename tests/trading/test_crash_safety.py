@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from fleet.events.trading import OrderAccepted, OrderRejected, SignalEvaluated
+from fleet.events.trading import OrderAccepted, OrderRejected
 
 from .conftest import TraderKeys, Trading, eventually, intents_in
 
@@ -29,7 +29,7 @@ async def settled(trading: Trading, traders: list[TraderKeys], signals: list[str
     """Every trader decided every signal and no order is waiting for its outcome."""
     for keys in traders:
         events = await trading.events("account", keys.user_id)
-        decided = {e.signal_id for e in events if isinstance(e, SignalEvaluated)}
+        decided = {e.signal_id for e in await trading.decisions(keys.user_id)}
         intended = {i.client_order_id for i in intents_in(events)}
         outcomes = {e.client_order_id for e in events if isinstance(e, OrderAccepted)}
         rejected = {e.client_order_id for e in events if isinstance(e, OrderRejected)}

@@ -91,8 +91,8 @@ async def outcome_of(trading: Trading, keys: TraderKeys, client_order_id: str) -
 async def evaluation_of(
     trading: Trading, keys: TraderKeys, signal_id: str
 ) -> SignalEvaluated | None:
-    for event in await trading.events("account", keys.user_id):
-        if isinstance(event, SignalEvaluated) and event.signal_id == signal_id:
+    for event in await trading.decisions(keys.user_id):  # skips without a cross included
+        if event.signal_id == signal_id:
             return event
     return None
 

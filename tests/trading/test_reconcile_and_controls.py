@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from fleet.events.bots import BotPaused, FlattenDone, FlattenRequested
+from fleet.events.bots import FlattenDone, FlattenRequested
 from fleet.events.commands import Actor
-from fleet.events.executor_commands import FlattenPositions, KillSwitch, StartBot
+from fleet.events.executor_commands import FlattenPositions
 from fleet.events.trading import PositionClosed, PositionOpened
 
 from .conftest import TraderKeys, Trading, eventually, trade_events
@@ -90,18 +90,3 @@ async def test_a_flatten_asked_while_its_owner_is_dead_is_carried_out_by_the_nex
 async def _two(listed: Awaitable[list[object]]) -> list[object]:
     got = await listed
     return got if len(got) >= 2 else []
-
-
-async def test_the_kill_switch_pauses_every_running_bot(trading: Trading) -> None:
-    first, second = await trading.trader(), await trading.trader()
-    idle = await trading.trader(start=False)
-    reply = await trading.ask(KillSwitch(reason="exchange incident", actor=ADMIN))
-    assert reply["ok"] and reply["data"]["paused"] >= 2
-    for keys in (first, second):
-        [paused] = [
-            e for e in await trading.events("bot", keys.user_id) if isinstance(e, BotPaused)
-        ]
-        assert (paused.reason, paused.by) == ("exchange incident", "admin-1")
-    assert await trading.events("bot", idle.user_id) == []
-    refused = await trading.ask(StartBot(user_id="nobody-there"))
-    assert not refused["ok"] and refused["error"]["code"] == "not_found"

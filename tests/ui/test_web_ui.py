@@ -19,7 +19,15 @@ import pyotp
 import pytest
 from playwright.async_api import expect
 
-from fleet.events.trading import AccountValued, PositionClosed, PositionOpened, SignalEvaluated
+from fleet.events.trading import (
+    AccountValued,
+    FundingPaid,
+    LiquidationPrice,
+    PositionClosed,
+    PositionOpened,
+    SignalEvaluated,
+    TransferRecorded,
+)
 from fleet.eventstore.stream import CHARTS_BUCKET
 from fleet.testing.signals import price_of, publish, signal_at
 
@@ -129,7 +137,21 @@ async def trader_connects(tab: "Tab", keys: dict[str, str]) -> None:
     assert keys["secretKey"] not in stored and keys["apiKey"] not in stored
     await tab.press("Test connection")
     await expect(tab.notices).to_contain_text("BingX connection verified: balance 2,500")
+    # a verified key offers its BingX history (this simulator account has none yet)
+    await tab.press("Import my BingX history")
+    status = tab.main.get_by_test_id("history-import-status")
+    await expect(status).to_have_text("done", timeout=60_000)
+    await expect(tab.main.get_by_test_id("history-import")).to_contain_text("13 of 13")
     await tab.shot("connection")
+
+
+async def start_waits_for(tab: "Tab", reason: str) -> None:
+    """The dashboard's Start button is disabled, with the step it waits for beside it."""
+    await tab.go("Dashboard")
+    start = tab.main.get_by_role("button", name="Start bot")
+    await expect(start).to_be_disabled()
+    await expect(start).to_have_accessible_description(re.compile(reason))
+    await expect(tab.main.get_by_test_id("start-blocked")).to_contain_text(reason)
 
 
 async def trader_saves_settings(tab: "Tab") -> None:
@@ -275,10 +297,13 @@ async def admin_signs_in(tab: "Tab", stack: "Stack", account: "Account") -> None
     ).to_be_visible()
     secret = (await tab.main.get_by_test_id("totp-secret").text_content() or "").strip()
     stack.shown_once.add(secret)
-    await code.fill(pyotp.TOTP(secret).now())
+    totp = pyotp.TOTP(secret)
+    step = totp.timecode(datetime.now(UTC))
+    await code.fill(totp.generate_otp(step))
     await tab.main.get_by_role("button", name="Turn on").click()
     await expect(tab.main.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
     account.totp_secret = secret
+    account.totp_step = step  # the confirming code is used: the next sign-in needs another
     await tab.main.get_by_role("button", name="I have saved them").click()
 
 
@@ -305,12 +330,34 @@ async def viewer_reads(tab: "Tab", viewer: tuple[str, str], trader: str) -> None
     await expect(shown).to_have_text(f"{cents:,} USDT")  # money to 2 places, grouped
     bot = tab.main.get_by_role("region", name="Bot", exact=True)
     await expect(bot.locator(".badge")).to_have_text("paused")
-    for control in ("button", "input", "select", "textarea", "form"):
-        assert await tab.main.locator(control).count() == 0, f"a viewer sees a {control}"
+    # nothing to change: the only controls filter and page the decisions
+    changing = await tab.main.evaluate(
+        """main => [...main.querySelectorAll("button, input, select, textarea, form")]
+            .filter(el => !el.closest('[role=search], nav.pager')).map(el => el.outerHTML)"""
+    )
+    assert changing == [], f"a viewer sees {changing}"
+    await decisions_fold_and_filter(tab, "Risk decisions")
     await tab.shot("dashboard")
     await tab.page.emulate_media(color_scheme="dark")
     await tab.shot("dashboard-dark")
     await tab.page.emulate_media(color_scheme="light")
+
+
+async def decisions_fold_and_filter(tab: "Tab", title: str) -> None:
+    """The decisions of the trader (an entry, then a skip while paused) as he reads them:
+    filtered by type through the search form."""
+    decisions = tab.main.get_by_role("region", name=title, exact=True)
+    await expect(decisions.locator("tbody")).to_contain_text("entry")
+    await expect(decisions.locator("tbody")).to_contain_text("skip")
+    search = decisions.get_by_role("search", name="Filter decisions")
+    await expect(search.get_by_label("Routine skips")).to_have_value("fold")
+    await search.get_by_label("Type").select_option("skip")
+    await search.get_by_role("button", name="Apply").click()
+    await expect(decisions.locator("tbody")).not_to_contain_text("entry")
+    await expect(decisions.locator("tbody")).to_contain_text("skip")
+    await search.get_by_label("Type").select_option("")
+    await search.get_by_role("button", name="Apply").click()
+    await expect(decisions.locator("tbody")).to_contain_text("entry")
 
 
 async def trader_id(tab: "Tab") -> str:
@@ -327,7 +374,9 @@ async def test_admin_trader_and_viewer(stack: "Stack", open_tab: "OpenTab", bing
     trader = await open_tab("trader")
     await first_sign_in(trader, people["trader"])
     await expect(trader.main.get_by_role("heading", level=1)).to_contain_text("Dashboard of")
+    await start_waits_for(trader, "BingX key is connected")
     await trader_connects(trader, await simulator_keys(bingx_sim))
+    await start_waits_for(trader, "trading is enabled")
     await trader_saves_settings(trader)
     await trader_trades(trader, stack, bingx_sim)
 
@@ -353,24 +402,26 @@ async def trader_leaves(tab: "Tab") -> None:
     await tab.confirm()
     await expect(tab.notices).to_contain_text("BingX disconnected")
     stored = tab.main.get_by_role("region", name="Your connection")
-    await expect(stored.locator(".badge")).to_have_text("disconnected")
+    await expect(stored.get_by_test_id("credential-status")).to_have_text("disconnected")
     await tab.page.get_by_role("button", name="Sign out").click()
     await expect(tab.main.get_by_role("heading", name="Sign in to Fleet")).to_be_visible()
     assert (await tab.page.request.get("/api/status")).status == 401  # the session ended
 
 
 async def admin_resumes_all(tab: "Tab") -> None:
-    """The kill switch pauses the (running) bot: a banner says it is engaged until
-    Resume all resumes it."""
+    """The kill switch halts trading (one trading.halted; the bot keeps running, exits
+    only): a banner says it is engaged until Resume all lifts it (pressed again while
+    halted, it changes nothing)."""
     await tab.go("Overview")
-    await tab.press("Kill switch: pause every bot")
+    await tab.press("Kill switch: halt trading")
     await tab.confirm()
+    await expect(tab.notices).to_contain_text("Kill switch: trading was halted already")
     banner = tab.main.get_by_test_id("kill-switch-banner")
-    await expect(banner).to_contain_text("Kill switch engaged: 1 bot(s) paused by an admin")
+    await expect(banner).to_contain_text("Kill switch engaged: Trading halted: drill")
     await tab.shot("kill-switch-engaged")
     await banner.get_by_role("button", name="Resume all").click()
     await tab.confirm()
-    await expect(tab.notices).to_contain_text("Resume all: 1 bot(s) resumed")
+    await expect(tab.notices).to_contain_text("Resume all: trading resumed, 0 bot(s) resumed")
     await expect(banner).to_have_count(0)
 
 
@@ -394,10 +445,12 @@ async def admin_acts(tab: "Tab", trader: str) -> None:
     await tab.go("Overview")
     await expect(tab.main.get_by_role("table")).to_contain_text(trader)
     await tab.main.get_by_label("Reason").fill("drill")
-    await tab.press("Kill switch: pause every bot")
+    await tab.press("Kill switch: halt trading")
     await tab.confirm()
-    await expect(tab.notices).to_contain_text("Kill switch:")
-    await tab.main.get_by_label("Show").select_option("paused")  # filter: paused bots
+    await expect(tab.notices).to_contain_text("Kill switch: trading halted")
+    banner = tab.main.get_by_test_id("kill-switch-banner")
+    await expect(banner).to_contain_text("Kill switch engaged: Trading halted: drill")
+    await tab.main.get_by_label("Show").select_option("paused")  # his lunch break, not the halt
     await expect(tab.main.get_by_role("table")).to_contain_text(trader)
     await tab.main.get_by_label("Show").select_option("failing")
     await expect(tab.main.get_by_text("No trader matches.")).to_be_visible()
@@ -412,6 +465,7 @@ async def admin_acts(tab: "Tab", trader: str) -> None:
     await tab.press("Flatten his positions")
     await tab.confirm()
     await expect(tab.notices).to_contain_text(f"Closing the positions of {trader}")
+    await decisions_fold_and_filter(tab, "Every risk decision")
     await tab.shot("trader-page")
     await admin_resumes_all(tab)
     await tab.go("Audit log")
@@ -432,6 +486,7 @@ async def admin_acts(tab: "Tab", trader: str) -> None:
 
 
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
+LIQUIDATION = LiquidationPrice(symbol="BTC-USDT", direction="long", price=Decimal("41230.5"))
 FIVE_MIN_MS = 300_000
 
 
@@ -485,7 +540,8 @@ def _decisions() -> list[SignalEvaluated]:
 
 
 async def positions_are_valued(tab: "Tab") -> None:
-    """Mark price, PnL in USDT and %, size and margin, risk to the stop, open risk; the
+    """Mark price, PnL in USDT and %, size and margin, risk to the stop, the liquidation
+    price (BingX's, from the last valuation), open risk; the
     prices on the market's precision (one decimal), money to two places with its sign."""
     positions = tab.main.get_by_role("region", name="Open positions")
     row = positions.locator("tbody tr")
@@ -496,6 +552,7 @@ async def positions_are_valued(tab: "Tab") -> None:
         "Unrealised PnL": "-13.20 USDT -6.46 %",  # (50,440 - 51,100) x 0.02, of the margin
         "Size / margin": "1,022.00 USDT 204.40 USDT",
         "Stop": "50,300.0",
+        "Liquidation": "41,230.5",
         "At risk to stop": "2.80 USDT",  # (50,440 - 50,300) x 0.02
     }
     for label, text in cells.items():
@@ -553,6 +610,8 @@ async def test_trader_dashboard_charts_have_data(
             available_margin=Decimal(equity),
             unrealised_pnl=Decimal(0),
             valued_at=now - age,
+            # BingX's liquidation price of the open long, as the executor records it
+            liquidation_prices=[LIQUIDATION] if not age else [],
         )
         await stack.append("account", account.user_id, valued)
 
@@ -590,3 +649,62 @@ async def test_trader_dashboard_charts_have_data(
         await tab.page.wait_for_timeout(300)  # the charts follow their boxes' new width
         await tab.page.evaluate("window.scrollTo(0, 0)")
         await tab.page.screenshot(path=SCREENSHOTS / f"trader-dashboard-{name}.png", full_page=True)
+
+
+async def test_admin_sets_a_traders_fee_on_the_billing_page(
+    stack: "Stack", admin: "Session", open_tab: "OpenTab"
+) -> None:
+    """The admin sets a trader's performance fee in %: a rate out of range is refused next
+    to its field; the terms table, the API (a fraction) and the audit log show it."""
+    trader = await stack.create_user(admin, "trader")
+    assert stack.admin is not None
+    boss = await open_tab("admin")
+    await admin_signs_in(boss, stack, stack.admin)
+    await boss.go("Billing")
+    form = boss.main.get_by_role("form", name="Set a trader's performance fee")
+    await form.get_by_label("Trader").select_option(label=trader.username)
+    await form.get_by_label("Fee rate (%)").fill("150")
+    await form.get_by_role("button", name="Set fee").click()
+    rate_error = form.locator('[data-field="rate"] .field-error')
+    await expect(rate_error).to_contain_text("from 0 to 99.99 %")
+    await form.get_by_label("Fee rate (%)").fill("12.5")
+    await form.get_by_label("Starts on").fill("2026-12-01")
+    await form.get_by_role("button", name="Set fee").click()
+    await expect(boss.notices).to_contain_text(f"Fee of {trader.username}: 12.5 % from 2026-12-01")
+    terms = boss.main.get_by_role("table", name="Performance-fee terms per trader")
+    await expect(terms.get_by_role("row").filter(has_text=trader.username)).to_contain_text(
+        "12.5 %"
+    )
+    await boss.shot("billing")
+    listed = (await admin.get("/api/admin/billing/terms")).json()["traders"]
+    [mine] = [t for t in listed if t["user_id"] == trader.user_id]
+    assert (mine["rate"], mine["starts_on"]) == ("0.125", "2026-12-01")
+    audit = await admin.get("/api/admin/audit", params={"target": trader.user_id})
+    assert "admin.fees.set" in {e["action"] for e in audit.json()["items"]}
+
+
+async def test_a_trader_reads_his_income_on_the_history_page(
+    stack: "Stack", admin: "Session", open_tab: "OpenTab"
+) -> None:
+    """A funding fee and a deposit the executor recorded are listed with their signs, in
+    the trader's "Income" card (cursor pages, with its CSV download)."""
+    account = await stack.create_user(admin, "trader")
+    at = datetime.now(UTC) - timedelta(hours=1)
+    funding = FundingPaid(
+        funding_id="income-9001",
+        symbol="BTC-USDT",
+        amount=Decimal("-0.42"),
+        paid_at=at,
+        reported_by="query",
+    )
+    deposit = TransferRecorded(transfer_id="income-9002", amount=Decimal(250), moved_at=at)
+    await stack.append("account", account.user_id, funding, deposit)
+    trader = await open_tab("trader")
+    await first_sign_in(trader, (account.username, account.password))
+    await trader.go("Trades & sessions")
+    income = trader.main.get_by_role("region", name="Income (funding, fees, transfers)")
+    table = income.get_by_role("table", name="Income")
+    await expect(table.get_by_role("row").filter(has_text="funding fee")).to_contain_text("-0.42")
+    await expect(table.get_by_role("row").filter(has_text="transfer")).to_contain_text("+250.00")
+    await expect(income.get_by_role("button", name="Older")).to_be_disabled()
+    await expect(income.get_by_role("link", name=re.compile("CSV"))).to_be_visible()

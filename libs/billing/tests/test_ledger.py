@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from fleet.billing import month_of, unvalued_period
 from fleet.billing.fees import FeeTerms
 from fleet.billing.ledger import AccountHistory, Transfer, Valuation, fee_periods
 
@@ -42,3 +43,14 @@ def test_closed_periods_and_the_running_estimate() -> None:
 def test_no_valuation_no_close() -> None:
     empty = AccountHistory(valuations=[])
     assert list(fee_periods(empty, FeeTerms(D("0.2")), date(2026, 1, 1), at(3, 1))) == []
+
+
+def test_a_period_without_a_valuation_closes_with_no_fee_and_no_mark() -> None:
+    """A priced plan is invoiced before the account is valued: zero figures, no fee."""
+    close = unvalued_period(month_of(at(3, 1)), FeeTerms(D("0.2")))
+    figures = (close.start_equity, close.end_equity, close.fee, close.mark_after)
+    assert figures == (D(0), D(0), D(0), D(0))
+    assert (
+        close.sentence
+        == "March 2026: no valuation of the account in the period, no performance fee."
+    )

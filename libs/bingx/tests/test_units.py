@@ -1,3 +1,4 @@
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ from fleet.bingx.errors import (
     TimestampError,
     error_for,
 )
-from fleet.bingx.models import Depth, Order
+from fleet.bingx.models import Depth, Fill, Order
 from fleet.bingx.ratelimit import TokenBucket
 
 pytestmark = pytest.mark.unit
@@ -62,3 +63,12 @@ def test_order_parse_accepts_both_client_id_spellings_and_numeric_ids() -> None:
     order = Order.parse(raw)
     assert order.order_id == "1735950529123455088" and order.client_order_id == "abc"
     assert order.average_price == Decimal("50000.5")
+
+
+def test_a_fill_knows_when_it_filled_from_either_text() -> None:
+    row = {"orderId": 1, "symbol": "BTC-USDT", "price": "1", "volume": "1"}
+    precise = Fill.parse(row | {"filledTime": "2023-12-16T20:58:36.123+0800"})
+    assert precise.filled_at == datetime(2023, 12, 16, 12, 58, 36, 123000, tzinfo=UTC)
+    rough = Fill.parse(row | {"filledTime": "garbled", "filledTm": "2023-12-16T12:58:36Z"})
+    assert rough.filled_at == datetime(2023, 12, 16, 12, 58, 36, tzinfo=UTC)
+    assert Fill.parse(row).filled_at is None

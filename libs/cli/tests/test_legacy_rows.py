@@ -8,12 +8,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from fleet.cli.legacy.files import back_up, bingx_key, settings_found, trade_rows
 from fleet.cli.legacy.rows import (
     BadMapping,
     BadRow,
     column_fields,
+    file_fingerprint,
     missing_fields,
     normalise_symbol,
     parse_mapping,
@@ -21,6 +23,7 @@ from fleet.cli.legacy.rows import (
     read_row,
     read_rows,
 )
+from fleet.cli.main import app
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 CLOSED = {
@@ -188,7 +191,26 @@ def test_duplicate_row_ids_are_refused() -> None:
 def test_trade_id_is_stable_per_user_and_row() -> None:
     trade = read_row(CLOSED, fields_of(CLOSED), 1)
     again = read_row(dict(CLOSED), fields_of(CLOSED), 2)
-    assert trade.trade_id("u1") == again.trade_id("u1") != trade.trade_id("u2")
+    assert trade.trade_id("u1", "f") == again.trade_id("u1", "f") != trade.trade_id("u2", "f")
+
+
+def test_two_files_with_the_same_row_ids_are_different_trades() -> None:
+    fields = fields_of(CLOSED)
+    first_bot = read_rows([CLOSED, CLOSED | {"ID": 8}], fields)
+    other_bot = read_rows(
+        [CLOSED | {"Pair": "ETHUSDT", "Entry": "3000"}, CLOSED | {"ID": 8}], fields
+    )
+    mine, theirs = file_fingerprint(first_bot), file_fingerprint(other_bot)
+    assert mine != theirs
+    assert first_bot[1].trade_id("u1", mine) != other_bot[1].trade_id("u1", theirs)
+
+
+def test_a_file_keeps_its_fingerprint_as_the_bot_appends_and_closes_trades() -> None:
+    fields = fields_of(CLOSED)
+    opened = CLOSED | {"Exit": None, "Profit": None, "Close_Time": None, "Status": "open"}
+    before = read_rows([opened], fields)
+    after = read_rows([CLOSED, CLOSED | {"ID": 8}], fields)
+    assert file_fingerprint(before) == file_fingerprint(after)
 
 
 def test_sqlite_rows_and_backup(tmp_path: Path) -> None:
@@ -209,3 +231,17 @@ def test_env_key_and_settings() -> None:
     assert bingx_key(env) == ("k", "s")
     assert bingx_key({"BINGX_API_KEY": "k"}) is None
     assert settings_found(env) == {"leverage": "3", "symbols": "BTC-USDT"}
+
+
+def test_an_import_without_an_operator_stores_nothing_and_backs_nothing_up(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "bot.db"
+    with sqlite3.connect(db) as c:
+        c.execute("CREATE TABLE trades (symbol TEXT, side TEXT, size REAL, entry_price REAL)")
+        c.execute("INSERT INTO trades VALUES ('BTCUSDT', 'SELL', 0.5, 100)")
+    done = CliRunner().invoke(
+        app, ["import", "legacy", "--sqlite", str(db), "--as", "x"], env={"FLEET_IMPORT_ACTOR": ""}
+    )
+    assert done.exit_code == 2 and "--actor" in done.output
+    assert [p.name for p in tmp_path.iterdir()] == ["bot.db"]

@@ -6,9 +6,9 @@ from typing import Any
 
 import nats
 import pytest
-import stamina
 from nats.aio.client import Client
-from nats.js.errors import APIError, ServiceUnavailableError
+from nats.aio.msg import Msg
+from nats.js.errors import APIError, NotFoundError
 
 from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, EventRegistry, wrap
 from fleet.eventstore import (
@@ -20,7 +20,10 @@ from fleet.eventstore import (
     StreamSpec,
     ensure_stream,
 )
+from fleet.eventstore import pull as pull_module
+from fleet.eventstore.errors import MessagesLost
 from fleet.eventstore.publish import headers_for
+from fleet.eventstore.pull import RawPull
 from fleet.eventstore.snapshots import KvSnapshots, Snapshot, ensure_snapshot_bucket
 from fleet.testing.deposits import Deposited, registry
 
@@ -229,31 +232,91 @@ async def _created_after(nc: Client, spec: StreamSpec, seconds: float) -> None:
     await ensure_stream(nc.jetstream(), spec)
 
 
-class _PlacedLate:
-    """A pull subscription whose consumer is still being placed (a cluster answers its
-    first fetches "unavailable"), then delivers ``messages``."""
+class _Bus:
+    """What a RawPull asks of its connection: an inbox, and publishing pull requests."""
 
-    def __init__(self, refusals: int, messages: list[str]) -> None:
-        self.refusals = refusals
-        self.messages = messages
+    def __init__(self) -> None:
+        self.requests: list[bytes] = []
 
-    async def fetch(self, batch: int, timeout: float) -> list[str]:
-        if self.refusals:
-            self.refusals -= 1
-            raise ServiceUnavailableError
-        return self.messages
+    def new_inbox(self) -> str:
+        return "_INBOX.test"
+
+    async def publish(self, subject: str, payload: bytes, reply: str) -> None:
+        self.requests.append(payload)
 
 
-async def test_a_reader_waits_out_a_consumer_being_placed_then_gives_up() -> None:
-    from fleet.eventstore import store
+def _message(bus: Any, data: bytes = b"", status: str = "", why: str = "", seq: int = 1) -> Msg:
+    headers = {"Status": status, "Description": why} if status else None
+    reply = "" if status else f"$JS.ACK.S.c.1.{seq}.{seq}.1.0"  # stream and consumer seq
+    return Msg(bus, subject="ev.x.1", reply=reply, data=data, headers=headers)
 
-    with stamina.set_testing(True, attempts=100, cap=True):  # no pauses, same attempts
-        late = _PlacedLate(refusals=store.UNAVAILABLE_ATTEMPTS - 1, messages=["m1"])
-        got: Any = await anext(store._fetch_forever(late))  # type: ignore[arg-type]
-        assert got == "m1"
-        never = _PlacedLate(refusals=store.UNAVAILABLE_ATTEMPTS, messages=["m2"])
-        with pytest.raises(ServiceUnavailableError):
-            await anext(store._fetch_forever(never))  # type: ignore[arg-type]
+
+async def test_a_raw_pull_keeps_two_requests_out_and_ends_with_its_consumer() -> None:
+    bus = _Bus()
+    pull = RawPull(bus, None, "S", "c", batch=2, wait_s=5)  # type: ignore[arg-type]
+    reader = pull.batches()
+    waiting = asyncio.ensure_future(anext(reader))
+    await asyncio.sleep(0)
+    assert len(bus.requests) == 2  # the next batch is on its way while this one is read
+    first, second = _message(bus, b"1", seq=1), _message(bus, b"2", seq=2)
+    await pull._on_message(first)
+    await pull._on_message(_message(bus, status="100", why="Idle Heartbeat"))
+    await pull._on_message(second)
+    assert await waiting == [first, second]
+    assert len(bus.requests) == 3  # the first request was served whole: one more asked
+    await pull._on_message(_message(bus, status="408", why="Request Timeout"))
+    await pull._on_message(_message(bus, status="409", why="Consumer Deleted"))
+    with pytest.raises(NotFoundError):
+        await anext(reader)
+
+
+async def test_a_raw_pull_hands_out_nothing_after_a_message_lost_on_the_way() -> None:
+    """Without acks JetStream counts a message lost in a reconnect as delivered: the
+    consumer sequence jumps, and the reader stops before the gap to read again."""
+    bus = _Bus()
+    pull = RawPull(bus, None, "S", "c", batch=10, wait_s=5)  # type: ignore[arg-type]
+    reader = pull.batches()
+    waiting = asyncio.ensure_future(anext(reader))
+    await asyncio.sleep(0)
+    one, two, four = (_message(bus, b"x", seq=n) for n in (1, 2, 4))
+    for msg in (one, two, four):
+        await pull._on_message(msg)
+    assert await waiting == [one, two]  # three never arrived: four is not handed out
+    with pytest.raises(MessagesLost):
+        await anext(reader)
+
+
+class _GoneConsumer:
+    """A JetStream context whose consumer no longer exists."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    async def consumer_info(self, stream: str, consumer: str) -> None:
+        self.asked += 1
+        raise NotFoundError
+
+
+async def test_a_raw_pull_that_finds_no_responder_again_and_again_asks_for_its_consumer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A consumer a restarted server no longer has answers nothing: its requests find no
+    responder (503), which a consumer being placed also answers for a moment. After a
+    few in a row the reader asks, and a consumer that is gone ends it (made anew)."""
+    monkeypatch.setattr(pull_module, "UNAVAILABLE_PAUSE_S", 0.0)
+    bus, js = _Bus(), _GoneConsumer()
+    pull = RawPull(bus, js, "S", "c", batch=2, wait_s=5)  # type: ignore[arg-type]
+    reader = pull.batches()
+    waiting = asyncio.ensure_future(anext(reader))
+    for _ in range(pull_module.UNAVAILABLE_CHECK_AFTER - 1):
+        await asyncio.sleep(0.01)  # the reader waits for an answer again
+        await pull._on_message(_message(bus, status="503", why="No Responders"))
+    await asyncio.sleep(0.01)
+    assert js.asked == 0 and not waiting.done()  # a consumer being placed gets its time
+    await pull._on_message(_message(bus, status="503", why="No Responders"))
+    with pytest.raises(NotFoundError):
+        await asyncio.wait_for(waiting, 5)
+    assert js.asked == 1
 
 
 class SnapshottedAccount(Account):

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.integration
 PLUGIN = """
 from typing import ClassVar
 from sqlalchemy import BigInteger, Column, MetaData, String, Table
+from sqlalchemy.dialects.postgresql import insert
 from fleet.events import DomainEvent, EventRegistry
 from fleet.projections import PROJECTION_SCHEMA, Projection
 from fleet.projections.catalog import ProjectionSpec
@@ -45,6 +46,22 @@ class Notes(Projection):
 
 def spec() -> ProjectionSpec:
     return ProjectionSpec(Notes(), REGISTRY)
+
+AUTHOR_METADATA = MetaData(schema=PROJECTION_SCHEMA)
+AUTHORS = Table("authors", AUTHOR_METADATA, Column("author", String, primary_key=True),
+                Column("notes", BigInteger))
+
+class Authors(Projection):
+    name = "plugin_authors"
+    metadata: ClassVar[MetaData] = AUTHOR_METADATA
+
+    def apply(self, tx, event, envelope):
+        row = {"author": envelope.aggregate.id, "notes": 1}
+        tx.execute(insert(AUTHORS).values(row).on_conflict_do_update(
+            index_elements=["author"], set_={"notes": AUTHORS.c.notes + 1}))
+
+def authors() -> ProjectionSpec:
+    return ProjectionSpec(Authors(), REGISTRY)
 """
 
 
@@ -58,6 +75,7 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     )
     (info / "entry_points.txt").write_text(
         "[fleet.projections]\nplugin_notes = fleet_plugin_notes:spec\n"
+        "plugin_authors = fleet_plugin_notes:authors\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     import fleet_plugin_notes  # type: ignore[import-not-found]
@@ -133,3 +151,67 @@ def test_rebuilds_are_recorded_by_the_migrated_meta_schema(
     engine.dispose()
     assert history == [("plugin_notes", 250)]
     assert revision == "0002"  # 0002: the personal-data keys
+
+
+def authors(database_url: str) -> dict[str, int]:
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT author, notes FROM rm_plugin_authors.authors")).all()
+    engine.dispose()
+    return {str(author): int(notes) for author, notes in found}
+
+
+def test_projections_rebuild_in_parallel_processes(
+    plugin: Any, nats_url: str, database_url: str, namespace: str
+) -> None:
+    spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
+    asyncio.run(build_live(plugin, nats_url, database_url, spec))
+    args = ["rebuild", "--database-url", database_url, "--nats-url", nats_url, "--jobs", "2"]
+    args += ["--stream", spec.name, "--prefix", spec.prefix, "plugin_notes", "plugin_authors"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "plugin_notes: rebuilt from 250 events" in result.output
+    assert "plugin_authors: rebuilt from 250 events" in result.output
+    assert len(rows(database_url)) == 250
+    assert authors(database_url) == {f"a{n}": 50 for n in range(5)}
+
+
+async def test_one_projection_rebuilds_while_the_others_go_on(
+    plugin: Any, nats_url: str, database_url: str, namespace: str
+) -> None:
+    """Both followed live; ``fleet projections rebuild plugin_notes`` runs while events
+    keep coming: the authors' runner never stops, the notes' runner goes on on the
+    swapped-in tables, and both end with every event exactly once."""
+    spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
+    await build_live(plugin, nats_url, database_url, spec)
+    nc = await nats.connect(nats_url)
+    store = EventStore(nc, spec, registry=plugin.REGISTRY)
+    engine = create_engine(database_url)
+    live = [
+        asyncio.create_task(ProjectionRunner(engine, store, plugin.REGISTRY, p).run())
+        for p in (plugin.Notes(), plugin.Authors())
+    ]
+    args = ["rebuild", "plugin_notes", "--database-url", database_url, "--nats-url", nats_url]
+    args += ["--stream", spec.name, "--prefix", spec.prefix]
+    rebuilding = asyncio.create_task(asyncio.to_thread(CliRunner().invoke, app, args))
+    author = AggregateRef(type="author", id=AggregateId("a0"))
+    while not rebuilding.done():  # writes during the rebuild
+        await store.append(author, [wrap(plugin.Noted(note="more"), author)], None)
+        await asyncio.sleep(0.02)
+    assert (await rebuilding).exit_code == 0
+    for _ in range(3):  # and after it
+        await store.append(author, [wrap(plugin.Noted(note="after"), author)], None)
+    total = await store.last_sequence()
+    try:
+        while (
+            authors(database_url).get("a0") != 50 + total - 250 or len(rows(database_url)) < total
+        ):
+            assert not any(task.done() for task in live), [t.exception() for t in live if t.done()]
+            await asyncio.sleep(0.1)
+    finally:
+        for task in live:
+            task.cancel()
+        await asyncio.gather(*live, return_exceptions=True)
+        engine.dispose()
+        await nc.close()
+    assert [row[0] for row in rows(database_url)] == list(range(1, total + 1))

@@ -20,9 +20,16 @@ from fleet.cli.platform import bootstrap_admin, nats_asker
 from fleet.events import AggregateId, AggregateRef, auth_commands, wrap
 from fleet.events.catalog import domain_registry
 from fleet.events.commands import Actor, CommandReply
-from fleet.events.notifications import SendAccountMail
+from fleet.events.personal import is_sealed
 from fleet.events.security import LOGINS_ID, SECURITY_AGGREGATE, AttackSuspected, LoginsRefused
-from fleet.events.users import AccessTokenCreated, PasswordSet, Role, UsernameClaimed
+from fleet.events.users import (
+    AccessTokenCreated,
+    EmailVerificationRequested,
+    PasswordResetRequested,
+    PasswordSet,
+    Role,
+    UsernameClaimed,
+)
 from fleet.eventstore import EventStore
 
 pytestmark = pytest.mark.integration
@@ -431,28 +438,39 @@ async def new_user_with_email(deps: AuthDeps, username: str, email: str) -> str:
     return str(reply.data["user_id"])
 
 
+async def mailed_links(deps: AuthDeps, store: EventStore, user_id: str) -> list[tuple[str, str]]:
+    """(event type, token) of every link made for ``user_id``, opened as notify opens it."""
+    events = await stored(store, "user", user_id)
+    links = [
+        (type(e).__name__, e.sealed_token)
+        for e in events
+        if isinstance(e, EmailVerificationRequested | PasswordResetRequested)
+    ]
+    assert all(is_sealed(token) for _, token in links), "a token in clear in the log"
+    return [(kind, await deps.personal.reveal(token)) for kind, token in links]
+
+
 async def test_a_new_address_gets_a_single_use_verification_link(
     deps: AuthDeps, clock: ManualClock, event_store: EventStore
 ) -> None:
-    mails: list[SendAccountMail] = []
-
-    async def capture(mail: SendAccountMail) -> None:
-        mails.append(mail)
-
-    deps.account_mail = capture
     user_id = await new_user_with_email(deps, "vicky", "Vicky@example.com")
-    [first] = mails
-    assert first.purpose == "verify_email" and first.user_id == user_id
-    assert first.expires_at == clock() + timedelta(hours=24)
+    [(kind, first)] = await mailed_links(deps, event_store, user_id)
+    assert kind == "EmailVerificationRequested" and first.startswith(f"{user_id}.")
+    [requested] = [
+        e
+        for e in await stored(event_store, "user", user_id)
+        if isinstance(e, EmailVerificationRequested)
+    ]
+    assert requested.expires_at == clock() + timedelta(hours=24)
     # a newer link replaces the older one
     changed = auth_commands.ChangeEmail(user_id=user_id, email="vicky@example.org", actor=ADMIN)
     assert (await send(deps, changed)).ok
-    second = mails[-1]
-    old = await send(deps, auth_commands.VerifyEmail(token=first.token))
+    second = (await mailed_links(deps, event_store, user_id))[-1][1]
+    old = await send(deps, auth_commands.VerifyEmail(token=first))
     assert code(old) == "invalid" and old.error is not None
     assert old.error.details["field"] == "token" and "replaced" in old.error.message
-    assert (await send(deps, auth_commands.VerifyEmail(token=second.token))).ok
-    again = await send(deps, auth_commands.VerifyEmail(token=second.token))
+    assert (await send(deps, auth_commands.VerifyEmail(token=second))).ok
+    again = await send(deps, auth_commands.VerifyEmail(token=second))
     assert code(again) == "invalid"  # used
     for forged in ("nothing", f"{user_id}.{'A' * 43}", f"nobody.{'A' * 43}"):
         assert code(await send(deps, auth_commands.VerifyEmail(token=forged))) == "invalid"
@@ -461,59 +479,92 @@ async def test_a_new_address_gets_a_single_use_verification_link(
         await send(deps, auth_commands.ChangeEmail(user_id=user_id, email="v@x.org", actor=ADMIN))
     ).ok
     clock.advance(timedelta(hours=24))
-    late = await send(deps, auth_commands.VerifyEmail(token=mails[-1].token))
+    last = (await mailed_links(deps, event_store, user_id))[-1][1]
+    late = await send(deps, auth_commands.VerifyEmail(token=last))
     assert code(late) == "invalid" and late.error is not None and "expired" in late.error.message
     events = await stored(event_store, "user", user_id)
     assert [type(e).__name__ for e in events].count("EmailVerified") == 1
     text = "".join(e.model_dump_json() for e in events)
-    assert all(m.token not in text and m.token.split(".")[1] not in text for m in mails)
+    tokens = [token for _, token in await mailed_links(deps, event_store, user_id)]
+    assert len(tokens) == 3
+    assert all(t not in text and t.split(".")[1] not in text for t in tokens)
     assert "example.org" not in text  # the address is sealed
+
+
+async def test_resending_a_verification_link_answers_the_same_and_is_throttled(
+    deps: AuthDeps, clock: ManualClock, event_store: EventStore
+) -> None:
+    user_id = await new_user_with_email(deps, "rosa", "rosa@example.com")
+    me = Actor(user_id=user_id, role="trader", ip="192.0.2.9")
+
+    def resend(who: str = user_id) -> auth_commands.ResendVerification:
+        return auth_commands.ResendVerification(user_id=who, actor=me)
+
+    first = await send(deps, resend())
+    assert first.ok and first.data == {"status": "accepted"}
+    links = await mailed_links(deps, event_store, user_id)
+    assert len(links) == 2  # at creation, and this one (which replaces it)
+    assert code(await send(deps, auth_commands.VerifyEmail(token=links[0][1]))) == "invalid"
+    assert (await send(deps, auth_commands.VerifyEmail(token=links[1][1]))).ok
+    verified = await send(deps, resend())  # the same answer, no new link
+    assert verified.model_dump() == first.model_dump()
+    assert len(await mailed_links(deps, event_store, user_id)) == 2
+    assert (await send(deps, resend())).ok
+    assert code(await send(deps, resend())) == "throttled"  # 3 at once, then one per 5 min
+    clock.advance(timedelta(minutes=5))
+    assert (await send(deps, resend())).ok
+    assert code(await send(deps, resend("nobody"))) == "not_found"
 
 
 async def test_a_password_reset_link_works_once_for_a_verified_address(
     deps: AuthDeps, clock: ManualClock, event_store: EventStore
 ) -> None:
-    mails: list[SendAccountMail] = []
-
-    async def capture(mail: SendAccountMail) -> None:
-        mails.append(mail)
-
-    deps.account_mail = capture
     user_id = await new_user_with_email(deps, "rita", "Rita@example.com")
-    [verification] = mails
+    [(_, verification)] = await mailed_links(deps, event_store, user_id)
 
-    def ask(email: str) -> auth_commands.RequestPasswordReset:
-        return auth_commands.RequestPasswordReset(email=email, actor=Actor(ip="192.0.2.5"))
+    async def ask(email: str) -> CommandReply:
+        request = auth_commands.RequestPasswordReset(email=email, actor=Actor(ip="192.0.2.5"))
+        reply = await send(deps, request)
+        await deps.background.idle()  # the look-up and the link come after the answer
+        return reply
 
-    # unverified, unknown, malformed: the same answer, no mail
-    answers = [await send(deps, ask(e)) for e in ("rita@example.com", "no@example.com", "x")]
+    async def resets() -> list[str]:
+        links = await mailed_links(deps, event_store, user_id)
+        return [token for kind, token in links if kind == "PasswordResetRequested"]
+
+    # unverified, unknown, malformed: the same answer, no link
+    answers = [await ask(e) for e in ("rita@example.com", "no@example.com", "x")]
     assert [a.model_dump() for a in answers] == [answers[0].model_dump()] * 3
-    assert answers[0].ok and answers[0].data == {"status": "accepted"} and len(mails) == 1
-    assert (await send(deps, auth_commands.VerifyEmail(token=verification.token))).ok
-    known = await send(deps, ask(" RITA@example.com"))
+    assert answers[0].ok and answers[0].data == {"status": "accepted"} and await resets() == []
+    assert (await send(deps, auth_commands.VerifyEmail(token=verification))).ok
+    known = await ask(" RITA@example.com")
     assert known.model_dump() == answers[0].model_dump()
-    first = mails[-1]
-    assert first.purpose == "reset_password" and first.expires_at == clock() + timedelta(minutes=30)
-    assert first.email == "Rita@example.com"  # as she set it, not as asked
-    await send(deps, ask("rita@example.com"))
-    second = mails[-1]
+    [first] = await resets()
+    [requested] = [
+        e
+        for e in await stored(event_store, "user", user_id)
+        if isinstance(e, PasswordResetRequested)
+    ]
+    assert requested.expires_at == clock() + timedelta(minutes=30)
+    await ask("rita@example.com")
+    second = (await resets())[-1]
 
     def confirm(token: str, password: str = "a brand new passphrase 42") -> Any:
         return auth_commands.ConfirmPasswordReset(token=token, new_password=password)
 
-    superseded = await send(deps, confirm(first.token))
+    superseded = await send(deps, confirm(first))
     assert code(superseded) == "invalid" and superseded.error is not None
     assert "replaced" in superseded.error.message
-    weak = await send(deps, confirm(second.token, "aaaaaaaaaaaa"))
+    weak = await send(deps, confirm(second, "aaaaaaaaaaaa"))
     assert code(weak) == "invalid" and weak.error is not None
     assert weak.error.details["field"] == "new_password"
-    done = await send(deps, confirm(second.token))
+    done = await send(deps, confirm(second))
     assert done.ok and done.data["user_id"] == user_id
-    assert code(await send(deps, confirm(second.token))) == "invalid"  # used
+    assert code(await send(deps, confirm(second))) == "invalid"  # used
     assert (await send(deps, login("rita", "a brand new passphrase 42"))).ok
     # a password change ends a pending link; so does time
-    await send(deps, ask("rita@example.com"))
-    pending = mails[-1]
+    await ask("rita@example.com")
+    pending = (await resets())[-1]
     change = auth_commands.ChangePassword(
         user_id=user_id,
         current_password="a brand new passphrase 42",
@@ -521,13 +572,73 @@ async def test_a_password_reset_link_works_once_for_a_verified_address(
         actor=Actor(user_id=user_id, ip="192.0.2.5"),
     )
     assert (await send(deps, change)).ok, "password change"
-    assert code(await send(deps, confirm(pending.token))) == "invalid"
-    await send(deps, ask("rita@example.com"))
+    assert code(await send(deps, confirm(pending))) == "invalid"
+    await ask("rita@example.com")
     clock.advance(timedelta(minutes=30))
-    late = await send(deps, confirm(mails[-1].token))
+    late = await send(deps, confirm((await resets())[-1]))
     assert late.error is not None and "expired" in late.error.message
     events = await stored(event_store, "user", user_id)
     text = "".join(e.model_dump_json() for e in events)
-    assert all(m.token not in text and m.token.split(".")[1] not in text for m in mails)
+    tokens = [token for _, token in await mailed_links(deps, event_store, user_id)]
+    assert all(t not in text and t.split(".")[1] not in text for t in tokens)
     reasons = [e.reason for e in events if isinstance(e, PasswordSet)]
     assert reasons == ["initial", "reset", "changed"]
+
+
+class _HeldLookUp:
+    """The e-mail claims' repository, holding every look-up until ``gate`` opens."""
+
+    def __init__(self, inner: Any, gate: asyncio.Event) -> None:
+        self._inner, self._gate = inner, gate
+        self.started = 0
+
+    async def load(self, aggregate_id: AggregateId) -> Any:
+        self.started += 1
+        await self._gate.wait()
+        return await self._inner.load(aggregate_id)
+
+
+async def test_a_reset_request_is_answered_before_the_address_is_looked_up(
+    deps: AuthDeps, event_store: EventStore
+) -> None:
+    """The timing class, proven by structure rather than by a stopwatch: both answers are
+    sent while every look-up is still held, so nothing the look-up finds (a known, verified
+    address or none) can change when, or what, the caller is answered."""
+    user_id = await new_user_with_email(deps, "hana", "hana@example.com")
+    [(_, verification)] = await mailed_links(deps, event_store, user_id)
+    assert (await send(deps, auth_commands.VerifyEmail(token=verification))).ok
+    gate = asyncio.Event()
+    held = _HeldLookUp(deps.emails, gate)
+    deps.emails = held  # type: ignore[assignment]
+    answers = []
+    for address in ("hana@example.com", "nobody@example.com"):
+        request = auth_commands.RequestPasswordReset(email=address, actor=Actor(ip="192.0.2.6"))
+        answers.append(await asyncio.wait_for(send(deps, request), timeout=30))
+    assert answers[0].model_dump() == answers[1].model_dump() and answers[0].ok
+    await asyncio.sleep(0.05)
+    assert held.started == 2  # both look-ups began, and neither has finished
+    assert not any(
+        k == "PasswordResetRequested" for k, _ in await mailed_links(deps, event_store, user_id)
+    )
+    gate.set()
+    await deps.background.idle()
+    kinds = [k for k, _ in await mailed_links(deps, event_store, user_id)]
+    assert kinds.count("PasswordResetRequested") == 1  # the known address, once
+
+
+async def test_a_full_background_refuses_every_address_alike(deps: AuthDeps) -> None:
+    """More reset requests in flight than the budget holds: ``auth_busy`` for any address
+    (the refusal depends on the load, not on who asked for what)."""
+    gate = asyncio.Event()
+    deps.emails = _HeldLookUp(deps.emails, gate)  # type: ignore[assignment]
+    codes = []
+    for i in range(deps.budget.max_in_flight + 2):
+        request = auth_commands.RequestPasswordReset(
+            email=f"u{i}@example.com", actor=Actor(ip=f"192.0.2.{10 + i}")
+        )
+        codes.append(code(await send(deps, request)))
+    assert codes[: deps.budget.max_in_flight] == ["ok"] * deps.budget.max_in_flight
+    assert set(codes[deps.budget.max_in_flight :]) == {"throttled"}
+    gate.set()
+    await deps.background.idle()
+    assert code(await send(deps, request)) == "ok"  # the slots came back

@@ -12,6 +12,7 @@ import pytest
 
 from fleet.auth.accounts import AuthDeps
 from fleet.auth.adapters.clock import ManualClock
+from fleet.auth.adapters.personal_keys import InMemoryPersonalData
 from fleet.auth.domain import two_factor
 from fleet.auth.domain.user import User
 from fleet.auth.errors import Conflict, InvalidInput
@@ -19,7 +20,7 @@ from fleet.auth.subscribers import HANDLERS, answer
 from fleet.events import AggregateId, AggregateRef, auth_commands
 from fleet.events.catalog import domain_registry
 from fleet.events.commands import Actor, CommandReply
-from fleet.events.personal import is_sealed
+from fleet.events.personal import is_sealed, new_key
 from fleet.events.users import TotpEnabled, TotpEnrolmentStarted
 from fleet.eventstore import EventStore
 
@@ -64,6 +65,7 @@ async def enrolled(deps: AuthDeps, clock: ManualClock, username: str) -> tuple[s
         deps, auth_commands.ConfirmTotp(user_id=user_id, code=now_code, actor=me)
     )
     assert confirmed.ok, confirmed
+    clock.advance(timedelta(seconds=30))  # the confirming code's step is used: a new one
     return user_id, secret, list(confirmed.data["recovery_codes"])
 
 
@@ -216,3 +218,59 @@ async def test_a_code_that_signed_in_cannot_sign_in_again(
     fresh = pyotp.TOTP(secret).at(clock())
     replies = await asyncio.gather(*(send(deps, login("wanda", fresh)) for _ in range(2)))
     assert sorted(code_of(r) for r in replies) == ["ok", "unauthenticated"]
+
+
+async def test_a_code_of_a_used_time_step_is_refused_everywhere_and_counts(
+    deps: AuthDeps, clock: ManualClock
+) -> None:
+    """Replay: the code that confirmed the enrolment does not sign in; the code a sign-in
+    used does not switch two-factor authentication off; each refusal is a failure."""
+    created = await send(
+        deps,
+        auth_commands.CreateUser(
+            username="quinn", password=PASSWORD, email="", role="trader", actor=ADMIN
+        ),
+    )
+    user_id = str(created.data["user_id"])
+    me = Actor(user_id=user_id, role="trader", ip=IP)
+    started = await send(deps, auth_commands.StartTotpEnrolment(user_id=user_id, actor=me))
+    secret = str(started.data["secret"])
+    confirming = pyotp.TOTP(secret).at(clock())
+    confirm = auth_commands.ConfirmTotp(user_id=user_id, code=confirming, actor=me)
+    assert (await send(deps, confirm)).ok
+    replayed = await send(deps, login("quinn", confirming))
+    assert code_of(replayed) == "unauthenticated"
+    clock.advance(timedelta(seconds=30))
+    signing_in = pyotp.TOTP(secret).at(clock())
+    assert (await send(deps, login("quinn", signing_in))).ok
+    disable = auth_commands.DisableTotp(user_id=user_id, code=signing_in, actor=me)
+    refused = await send(deps, disable)
+    assert code_of(refused) == "invalid" and refused.error is not None
+    assert refused.error.message == "wrong code"
+    # the refused replay counted like a wrong password (a sign-in cleared the count):
+    # with four wrong codes it makes the five that start the back-off
+    wrong = "000000" if signing_in != "000000" else "111111"
+    codes = [code_of(await send(deps, login("quinn", wrong))) for _ in range(5)]
+    assert codes == ["unauthenticated"] * 4 + ["throttled"], codes
+    clock.advance(timedelta(seconds=120))
+    fresh = pyotp.TOTP(secret).at(clock())
+    disable = auth_commands.DisableTotp(user_id=user_id, code=fresh, actor=me)
+    assert (await send(deps, disable)).ok
+
+
+async def test_a_secret_that_no_longer_opens_is_a_clear_refusal_not_a_failure(
+    deps: AuthDeps, clock: ManualClock
+) -> None:
+    """A malformed TOTP secret (here: its data key replaced, so it opens to ``erased``)
+    makes every code wrong — a 4xx answer naming ``code`` — never an internal error."""
+    user_id, secret, _ = await enrolled(deps, clock, "olga")
+    assert two_factor.totp_step("erased", "123456", clock()) is None
+    assert two_factor.totp_step("not base32!", "123456", clock()) is None
+    personal = deps.personal
+    assert isinstance(personal, InMemoryPersonalData)
+    personal.keys[user_id] = new_key()  # the sealed secret no longer opens
+    me = Actor(user_id=user_id, role="trader", ip=IP)
+    code = pyotp.TOTP(secret).at(clock())
+    reply = await send(deps, auth_commands.DisableTotp(user_id=user_id, code=code, actor=me))
+    assert code_of(reply) == "invalid" and reply.error is not None
+    assert reply.error.details["field"] == "code"

@@ -235,3 +235,53 @@ def test_funding_at_the_eight_hour_mark_long_pays_short_receives() -> None:
     assert abs(Decimal(str(paid["income"])) + mark * Decimal("0.000001")) < Decimal("0.0001")
     assert Decimal(str(received["income"])) == -Decimal(str(paid["income"]))
     assert long.wallet == Decimal(1000) + Decimal(str(paid["income"]))
+
+
+def _liquidation_world(isolated: bool) -> tuple[Any, Any, dict[str, Decimal]]:
+    """A state and an account: BTC long 1 @ 60,000 x10 and short 0.5 @ 61,000 (hedged),
+    ETH long 10 @ 3,000 x5; 20,000 USDT in the wallet."""
+    from fleet.bingx_sim.clock import SimClock
+    from fleet.bingx_sim.state import SimState
+
+    market = Market({s: PricePath(s, 1, T0) for s in ("BTC-USDT", "ETH-USDT")})
+    state = SimState(SimClock(1.0, T0 + 60_000), market)
+    account = state.accounts.create(Decimal(20000), ["read", "trade"], [])
+    if isolated:
+        account.margin_type["BTC-USDT"] = "ISOLATED"
+    for symbol, side, quantity, entry, leverage in (
+        ("BTC-USDT", "LONG", "1", "60000", 10),
+        ("BTC-USDT", "SHORT", "0.5", "61000", 10),
+        ("ETH-USDT", "LONG", "10", "3000", 5),
+    ):
+        position = account.position(symbol, side)
+        position.quantity, position.entry_price = Decimal(quantity), Decimal(entry)
+        position.leverage = leverage
+    return state, account, {"BTC-USDT": Decimal(60000), "ETH-USDT": Decimal(2900)}
+
+
+@pytest.mark.parametrize("isolated", [False, True])
+def test_the_liquidation_price_is_where_the_simulator_liquidates(isolated: bool) -> None:
+    from fleet.bingx_sim.domain.engine import MAINTENANCE
+    from fleet.bingx_sim.domain.liquidation import liquidation_price
+
+    state, account, marks = _liquidation_world(isolated)
+    long_btc = account.positions[("BTC-USDT", "LONG")]
+    price = liquidation_price(account, long_btc, marks, MAINTENANCE)
+    if isolated:  # 60,000 x (1 - 1/10 + 0.005)
+        assert price == Decimal("54300.000")
+    assert 0 < price < marks["BTC-USDT"]
+    for factor, liquidated in ((Decimal("1.0001"), False), (Decimal("0.9999"), True)):
+        state, account, marks = _liquidation_world(isolated)
+        state._maybe_liquidate(account, marks | {"BTC-USDT": price * factor})
+        gone = ("BTC-USDT", "LONG") not in {(p.symbol, p.side) for p in account.open_positions()}
+        assert gone is liquidated, (factor, price)
+
+
+def test_no_liquidation_price_when_no_mark_liquidates() -> None:
+    from fleet.bingx_sim.domain.engine import MAINTENANCE
+    from fleet.bingx_sim.domain.liquidation import liquidation_price
+
+    _, account, marks = _liquidation_world(False)
+    account.wallet = Decimal(10**9)  # a long this well backed survives any price
+    long_btc = account.positions[("BTC-USDT", "LONG")]
+    assert liquidation_price(account, long_btc, marks, MAINTENANCE) == 0

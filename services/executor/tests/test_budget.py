@@ -1,16 +1,28 @@
-"""The shared egress budget on a real NATS KV: two processes' buckets on one key never
-spend more than the bucket holds, and refill at the configured rate (a moved clock)."""
+"""The per-IP budget owned by one executor per egress identity, on a real NATS: bookings
+from the owner (in memory) and from another process (one request to the owner) share one
+budget, first come first served, refilled by the owner's one clock; a standby takes a
+dead owner's budget over within seconds; a former owner that lost the lease books
+nothing itself."""
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import nats
 import pytest
+from nats.aio.client import Client
 from nats.js.api import KeyValueConfig
 from nats.js.kv import KeyValue
 
-from fleet.executor.adapters.budget import IP_PER_ENDPOINT, KvTokenBucket, Limit
+from fleet.bus.lease import LeaseLost
+from fleet.executor.adapters.budget import IP_PER_ENDPOINT
+from fleet.executor.adapters.budget_owner import BudgetOwner, Grant
 
 pytestmark = pytest.mark.integration
+
+TTL_S = 1.0
+ORDER = "/openApi/swap/v2/trade/order:POST"
 
 
 class Clock:
@@ -22,36 +34,112 @@ class Clock:
 
 
 @pytest.fixture
-async def kv(nats_url: str, namespace: str) -> AsyncIterator[KeyValue]:
+async def buckets(nats_url: str, namespace: str) -> AsyncIterator[tuple[KeyValue, KeyValue]]:
     nc = await nats.connect(nats_url)
-    bucket = await nc.jetstream().create_key_value(KeyValueConfig(bucket=f"B_{namespace}"))
-    yield bucket
+    js = nc.jetstream()
+    leases = await js.create_key_value(KeyValueConfig(bucket=f"L_{namespace}", ttl=TTL_S))
+    states = await js.create_key_value(KeyValueConfig(bucket=f"B_{namespace}"))
+    yield leases, states
     await nc.close()
 
 
-async def spend_all(buckets: list[KvTokenBucket]) -> int:
-    """Take tokens from both buckets in turn until neither gets one at this instant."""
-    taken = 0
-    while True:
-        got = [await bucket._try_take() == 0.0 for bucket in buckets]
-        if not any(got):
-            return taken
-        taken += sum(got)
+@contextlib.asynccontextmanager
+async def process(
+    nats_url: str, kv: tuple[KeyValue, KeyValue], name: str, clock: Clock | None = None
+) -> AsyncIterator[tuple[BudgetOwner, Client, asyncio.Task[None]]]:
+    """One executor's claim on identity ``ip1`` (its own connection, its own loop)."""
+    nc = await nats.connect(nats_url)
+    leases, states = kv
+    owner = BudgetOwner(
+        nc, leases, states, "scope", "ip1", name, clock=clock or time.monotonic, ttl_s=TTL_S
+    )
+    task = asyncio.create_task(owner.run())
+    try:
+        yield owner, nc, task
+    finally:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        if not nc.is_closed:
+            await nc.close()
 
 
-async def test_two_processes_share_one_budget(kv: KeyValue) -> None:
+async def until(check: Callable[[], bool | Awaitable[bool]], timeout: float = 10.0) -> float:
+    """Seconds until ``check`` holds (fails after ``timeout``)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        result = check()
+        if result if isinstance(result, bool) else await result:
+            return time.monotonic() - started
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s")
+
+
+async def test_the_owner_and_another_process_share_one_budget_in_turn(
+    nats_url: str, buckets: tuple[KeyValue, KeyValue]
+) -> None:
     clock = Clock()
-    limit = Limit(count=300, window_s=10.0, capacity=4)
-    first = KvTokenBucket(kv, "scope.ip.order", limit, clock)
-    second = KvTokenBucket(kv, "scope.ip.order", limit, clock)
-    assert await spend_all([first, second]) == 4  # the burst, shared, not 4 each
-    over_a_second = 0
-    for _ in range(100):  # both keep asking during one second
-        clock.now += 0.01
-        over_a_second += await spend_all([first, second])
-    assert over_a_second in (28, 29)  # 96 % of 30/s, shared by the two
-    wait = await first._try_take()
-    assert 0 < wait <= 1 / limit.rate
+    async with process(nats_url, buckets, "a", clock) as (first, _, _):
+        await until(lambda: first.owning)
+        async with process(nats_url, buckets, "b") as (second, _, _):
+            waits = []
+            for _ in range(20):  # both ask at one instant, in turn
+                waits += [await first.book(ORDER), await second.book(ORDER)]
+            assert not second.owning
+            # one queue, first come first served: the k-th booking waits k tokens' time
+            # (the buckets start empty), whichever process booked it; no cap exceeded
+            step = 1 / IP_PER_ENDPOINT.rate
+            assert waits == pytest.approx([step * k for k in range(1, 41)])
+            clock.now += 60.0  # the owner's clock is the only one the refill follows
+            again = [await second.book(ORDER) for _ in range(4)]
+            assert again[:3] == [0.0, 0.0, 0.0] and again[3] == pytest.approx(step)
+
+
+async def test_a_standby_takes_a_dead_owners_budget_over_within_seconds(
+    nats_url: str, buckets: tuple[KeyValue, KeyValue]
+) -> None:
+    async with process(nats_url, buckets, "a") as (first, first_nc, first_task):
+        await until(lambda: first.owning)
+        async with process(nats_url, buckets, "b") as (second, _, _):
+            await second.book(ORDER)  # from the owner
+            first_task.cancel()
+            await first_nc.close()  # the owner dies: no renewal, no answer
+            took = await until(lambda: second.owning)
+            assert took < 3 * TTL_S + 1.0
+            assert await second.book(ORDER) >= 0.0  # in its own memory now
+
+
+async def test_a_former_owner_that_lost_the_lease_cannot_spend(
+    nats_url: str, buckets: tuple[KeyValue, KeyValue]
+) -> None:
+    nc = await nats.connect(nats_url)
+    leases, states = buckets
+    first = BudgetOwner(nc, leases, states, "scope", "ip1", "a", ttl_s=TTL_S)
+    try:
+        # owns once, then is paused: it renews nothing, yet still believes it owns
+        assert await first.lease.try_acquire()
+        await first._own()
+        token = first.lease.fence()
+        async with process(nats_url, buckets, "b") as (second, _, _):
+            await until(lambda: second.owning)
+            assert first.owning  # it never heard that it lost the budget
+            with pytest.raises(LeaseLost):
+                first.lease.fence()
+            assert first._book_here(ORDER) is None  # fenced: books nothing itself
+            second_token = second.lease.fence()
+            assert second_token > token
+            # its own bookings are granted by the new owner (under the newer token)
+            assert await first.book(ORDER) >= 0.0
+            assert first._token_seen == second_token
+    finally:
+        await first.release()
+        await nc.close()
+
+
+def test_a_grant_on_the_wire_and_a_refusal() -> None:
+    grant = Grant(0.0680272108843537, 7)
+    assert Grant.parse(grant.wire()) == grant  # exact: the waits add up over a fan-out
+    assert Grant.parse(b"") is None  # not a grant
 
 
 def test_headroom_keeps_any_window_under_bingxs_count() -> None:

@@ -9,8 +9,12 @@ from typing import Any, cast
 import pytest
 
 from fleet.events import AggregateId
-from fleet.events.trading import FundingPaid
-from fleet.executor.adapters.bingx_account import income_funding, stream_funding
+from fleet.events.trading import FundingPaid, TransferRecorded
+from fleet.executor.adapters.bingx_account import (
+    income_funding,
+    income_transfer,
+    stream_funding,
+)
 from fleet.executor.domain.account import OpenTrade, TradingAccount
 from fleet.executor.execution import Execution
 from fleet.executor.traders import Trader
@@ -36,6 +40,10 @@ class IncomeHistory:
     async def funding(self, _since_ms: int) -> list[FundingPaid]:
         self.asked += 1
         return [paid for paid in map(income_funding, self.rows) if paid is not None]
+
+    async def transfers(self, _since_ms: int) -> list[TransferRecorded]:
+        self.asked += 1
+        return [moved for moved in map(income_transfer, self.rows) if moved is not None]
 
 
 class FakeTrader:

@@ -381,3 +381,18 @@ def test_an_account_snapshot_of_another_shape_does_not_restore() -> None:
     del state["trades"]
     with pytest.raises(ValueError, match="trades"):
         TradingAccount(AggregateId("u1")).restore_state(state)
+
+
+def test_a_valuation_records_bingx_s_liquidation_prices_of_the_open_positions() -> None:
+    shown = ExchangePosition(
+        "ETH-USDT", "short", "SHORT", Decimal(3), Decimal(2000), 3, Decimal(0), Decimal("2650.5")
+    )
+    none = ExchangePosition("BTC-USDT", "long", "LONG", Decimal(1), Decimal(100), 5, Decimal(0))
+    events = reconcile(TradingAccount(AggregateId("u1")), ExchangeView([shown, none], BALANCE, NOW))
+    [valued] = [e for e in events if isinstance(e, AccountValued)]
+    assert [(p.symbol, p.direction, p.price) for p in valued.liquidation_prices] == [
+        ("ETH-USDT", "short", Decimal("2650.5"))  # BingX's 0 (none) is left out
+    ]
+    old = valued.model_dump(mode="json")
+    del old["liquidation_prices"]  # a valuation recorded before the field existed
+    assert AccountValued.model_validate(old).liquidation_prices == []

@@ -199,6 +199,9 @@ class FakeTrader:
     def user_id(self) -> str:
         return "u1"
 
+    async def fence(self) -> None:  # owns the user's partition throughout
+        return None
+
     async def save(self, **_: Any) -> None:
         self.saved += 1
 

@@ -14,6 +14,7 @@ from fleet.gateway.read_models.trading.equity import (
     by_age,
     daily_pnl,
     drawdowns_pct,
+    equity_at,
     max_drawdown_pct,
     return_pct,
     trade_figures,
@@ -89,3 +90,30 @@ def test_profit_factor_without_losses_is_none_not_a_division_by_zero() -> None:
     assert figures.average_win == D("5.00")
     assert figures.average_loss is None
     assert trade_figures(D("0"), D("0"), 0, 0).average_win is None
+
+
+def test_return_today_starts_at_the_traders_local_midnight() -> None:
+    # equity 1000 until 04:00 UTC, then 1100; New York's midnight is 05:00 UTC (EST)
+    day = datetime(2026, 12, 3, tzinfo=UTC)
+    rows = [
+        (FIVE_MINUTES.name, _point(day + timedelta(hours=3, minutes=55), "1000")),
+        (FIVE_MINUTES.name, _point(day + timedelta(hours=4), "1100")),
+        (FIVE_MINUTES.name, _point(day + timedelta(hours=16), "1210")),
+        (HOURLY.name, _point(day + timedelta(hours=3), "1000")),
+        (HOURLY.name, _point(day + timedelta(hours=4), "1100")),
+        (DAILY.name, _point(day - timedelta(days=1), "990")),
+        (DAILY.name, EquityPoint(day, D("1210"), D("995"))),
+    ]
+    utc_midnight = equity_at(rows, day)
+    new_york_midnight = equity_at(rows, day + timedelta(hours=5))
+    assert (utc_midnight, new_york_midnight) == (D("990"), D("1100"))
+    assert return_pct(D("1210"), utc_midnight) == D("22.22")
+    assert return_pct(D("1210"), new_york_midnight) == D("10.00")  # not UTC's +22.22 %
+    # Tokyo's midnight (15:00 UTC the day before) falls before this history's last close
+    assert equity_at(rows, day - timedelta(hours=9)) == D("990")
+
+
+def test_equity_at_a_moment_before_any_close_is_the_first_value_seen() -> None:
+    first = EquityPoint(datetime(2026, 12, 3, 10, tzinfo=UTC), D("1050"), D("1000"))
+    assert equity_at([(FIVE_MINUTES.name, first)], first.at) == D("1000")
+    assert equity_at([], first.at) is None

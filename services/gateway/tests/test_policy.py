@@ -105,6 +105,7 @@ def test_an_admin_without_two_factor_may_only_enrol() -> None:
         "auth.logout_all",
         "auth.me",
         "auth.update_me",
+        "auth.resend_verification",
         "auth.change_password",
         "auth.totp_enrol",
         "auth.totp_confirm",

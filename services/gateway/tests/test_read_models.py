@@ -2,9 +2,14 @@
 appended here as the auth service, vault and the executor would, read back through the
 gateway's queries, and a rebuild from the log giving the same rows."""
 
-from collections.abc import Iterator
+import asyncio
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,16 +19,18 @@ from fleet.events import ActorId, AggregateId, AggregateRef, DomainEvent, wrap
 from fleet.events import audit as audit_ev
 from fleet.events import bots as bot_ev
 from fleet.events import credentials as cred_ev
+from fleet.events import history as history_ev
 from fleet.events import notifications as note_ev
 from fleet.events import trading as trade_ev
 from fleet.events import users as user_ev
 from fleet.eventstore import EventStore
+from fleet.eventstore.stream import ensure_platform
 from fleet.gateway.read_models import views
 from fleet.gateway.read_models.audit.queries import AuditFilter, audit_page
 from fleet.gateway.read_models.credentials.queries import credential_of
 from fleet.gateway.read_models.notifications import queries as notes
 from fleet.gateway.read_models.runners import ReadModels
-from fleet.gateway.read_models.trading import equity_reads
+from fleet.gateway.read_models.trading import equity_reads, history
 from fleet.gateway.read_models.trading import queries as trading
 from fleet.gateway.read_models.users import queries as users
 from fleet.gateway.schemas.notifications import NotificationsQuery
@@ -243,6 +250,20 @@ def fills_and_funding() -> list[DomainEvent]:
     ]
 
 
+def imported_income() -> list[DomainEvent]:
+    """BingX's income history imported: the funding fee already paid live, and a fee."""
+    rows = [("1", "FUNDING_FEE", "-0.5", T0), ("2", "TRADING_FEE", "-0.01", T0 + timedelta(1))]
+    return [
+        history_ev.IncomeImported(
+            source="bingx",
+            income=history_ev.ImportedIncome(
+                tran_id=tran_id, income_type=kind, symbol="ETH-USDT", amount=Decimal(amount), at=at
+            ),
+        )
+        for tran_id, kind, amount, at in rows
+    ]
+
+
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     created = create_engine(database_url)
@@ -254,7 +275,15 @@ def rows(engine: Engine, schema: str) -> dict[str, list[tuple[Any, ...]]]:
     tables = {
         "rm_users": ("users", "grants", "trading_settings", "tokens"),
         "rm_audit": ("entries",),
-        "rm_trading": ("trades", "sessions", "accounts", "orders", "equity_history", "funding"),
+        "rm_trading": (
+            "trades",
+            "sessions",
+            "accounts",
+            "orders",
+            "equity_history",
+            "funding",
+            "income",
+        ),
         "rm_credentials": ("credentials",),
         "rm_bots": ("bots",),
         "rm_notifications": ("notifications", "deliveries", "preferences"),
@@ -272,11 +301,13 @@ def rows(engine: Engine, schema: str) -> dict[str, list[tuple[Any, ...]]]:
 async def test_projections_answer_the_gateways_queries_and_rebuild_identically(
     event_store: EventStore, engine: Engine
 ) -> None:
-    last = await a_small_world(event_store)
+    await a_small_world(event_store)
+    last = await append(event_store, "history", "alice", *imported_income())
     models = ReadModels(engine, event_store)
     for runner in models.runners.values():
-        assert await runner.run(until=last) == last
-    assert await models.caught_up(models.runners, last, timeout=1)
+        until = await runner.store.last_sequence()  # telemetry's: a stream of its own
+        assert await runner.run(until=until) == until
+    assert await models.caught_up(models.following_log, last, timeout=1)
 
     with engine.connect() as c:
         alice = users.user_row(c, "alice")
@@ -316,6 +347,17 @@ async def test_projections_answer_the_gateways_queries_and_rebuild_identically(
             None,
         )
         assert (stats.funding, stats.max_drawdown_pct) == (Decimal("-0.5"), Decimal(0))
+        income = history.income_history(c, "alice", history.IncomeFilter(), None, 10).items
+        # the funding fee seen live (income-1) and imported (tranId 1) is one row
+        listed = [
+            r.model_dump(include={"income_id", "income_type", "imported_from"}) for r in income
+        ]
+        assert [tuple(r.values()) for r in listed] == [
+            ("2", "TRADING_FEE", "bingx"),
+            ("1", "FUNDING_FEE", "bingx"),
+        ]
+        fees = history.IncomeFilter(income_type="FUNDING_FEE")
+        assert len(history.income_history(c, "alice", fees, None, 10).items) == 1
         curve = equity_reads.equity_of(c, "alice", now=T0 + timedelta(hours=1))
         assert [(p.at, p.equity) for p in curve.points] == [(T0, Decimal("2511"))]
         assert [(d.day, d.pnl) for d in curve.daily_pnl] == [(T0.date(), Decimal(0))]
@@ -413,3 +455,75 @@ async def test_notifications_per_recipient_read_markers_outcomes_and_rebuild(
     before = rows(engine, "rm_notifications")
     await runner.rebuild()
     assert rows(engine, "rm_notifications") == before
+
+
+INSTANCE = Path(__file__).with_name("read_model_instance.py")
+
+
+def _leading(output: Path) -> set[str]:
+    lines = [line for line in output.read_text().splitlines() if line.startswith("leading")]
+    return set(lines[-1].split()[1:]) if lines else set()
+
+
+def _wait_for(check: Callable[[], bool], within_s: float) -> float:
+    started = time.monotonic()
+    while not check():
+        assert time.monotonic() - started < within_s, "not reached in time"
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+async def test_one_runner_per_read_model_across_instances_and_a_standby_takes_over(
+    event_store: EventStore, engine: Engine, nats_url: str, database_url: str, tmp_path: Path
+) -> None:
+    """Two instances (as two gateway workers or replicas): each read model is applied by
+    exactly one; SIGKILL that one and the other takes every read model over within
+    seconds; the tables then equal a rebuild from the log (nothing applied twice)."""
+    await ensure_platform(event_store.nc.jetstream(), event_store.spec)
+    await a_small_world(event_store)
+    names = set(ReadModels(engine, event_store).runners)
+    outputs = [tmp_path / "a.out", tmp_path / "b.out"]
+    instances = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(INSTANCE),
+            nats_url,
+            event_store.spec.name,
+            event_store.spec.prefix,
+            database_url,
+            f"instance-{n}",
+            stdout=output.open("w"),
+        )
+        for n, output in enumerate(outputs)
+    ]
+    try:
+
+        def divided() -> bool:
+            a, b = (_leading(output) for output in outputs)
+            return a | b == names and not a & b
+
+        await asyncio.to_thread(_wait_for, divided, 60)
+        models = ReadModels(engine, event_store)
+        on_log = models.following_log
+        assert await models.caught_up(on_log, await event_store.last_sequence(), timeout=30)
+        leader = 0 if _leading(outputs[0]) else 1
+        instances[leader].send_signal(signal.SIGKILL)
+        await instances[leader].wait()
+        # written while nobody leads some read models: the survivor applies them
+        last = await append(event_store, "user", "alice", user_ev.ViewerGrantGiven(trader_id="bob"))
+        survivor = outputs[1 - leader]
+        took = await asyncio.to_thread(_wait_for, lambda: _leading(survivor) == names, 20)
+        assert await models.caught_up(on_log, last, timeout=30)
+    finally:
+        for instance in instances:
+            if instance.returncode is None:
+                instance.kill()
+                await instance.wait()
+    print(f"takeover after SIGKILL: {took:.1f} s")
+    live = {schema: rows(engine, schema) for schema in _SCHEMAS}
+    for runner in models.runners.values():
+        await runner.rebuild()
+    assert {schema: rows(engine, schema) for schema in _SCHEMAS} == live
+
+
+_SCHEMAS = ("rm_users", "rm_audit", "rm_trading", "rm_credentials", "rm_bots", "rm_notifications")

@@ -85,6 +85,21 @@ def test_the_kill_switch_tells_the_admins() -> None:
     assert [(n.draft.recipient_id, n.draft.kind) for n in notices] == [("adm", "kill_switch")]
 
 
+def test_lifting_the_kill_switch_tells_the_admins_and_a_plain_resume_all_does_not() -> None:
+    def resume_all(trading_resumed: str) -> list[str]:
+        event = AuditRecorded(
+            action="admin.resume_all",
+            actor_id="adm",
+            actor_role="admin",
+            ip="1.2.3.4",
+            details={"trading_resumed": trading_resumed, "resumed": "0"},
+        )
+        return [n.draft.title for n in _planner().on_event(_env("audit", "adm", event), event)]
+
+    assert resume_all("true") == ["Trading resumed"]
+    assert resume_all("false") == []
+
+
 def test_identical_notifications_merge_into_one_digest() -> None:
     throttle = Throttle(20, timedelta(seconds=60))
     draft = Draft("tr", "credential_failed", "t", "b")

@@ -7,9 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import nats
 import pytest
+from nats.js.api import KeyValueConfig
+from prometheus_client import REGISTRY
 
 from fleet.bingx import BingxClient, Transport
+from fleet.bus.lease import Lease
 from fleet.events import AggregateId, AggregateRef
 from fleet.events.bots import BotStarted
 from fleet.events.directory import Directory
@@ -140,3 +144,27 @@ async def test_the_chart_window_follows_the_market(event_store: EventStore, bing
     assert closed[-1]["adx"] is not None and closed[-1]["plus_di"] is not None
     assert any(not c["closed"] for _, w in stored for c in w["candles"])  # the forming one
     await rest.close()
+
+
+async def test_a_strategy_that_lost_its_lease_appends_no_signal(
+    event_store: EventStore, bingx_sim: Any, nats_url: str, namespace: str
+) -> None:
+    """Fencing: the strategy was paused past its lease and another took it; resumed, its
+    candles still close but each signal is refused (counted), none reaches the log."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    kv = await js.create_key_value(KeyValueConfig(bucket=f"lease_{namespace}", ttl=1.0))
+    paused = Lease(kv, "strategy", "strategy-a", ttl_s=1.0)
+    assert await paused.try_acquire()
+    await asyncio.sleep(1.6)  # no renewal: the lease expires
+    assert await Lease(kv, "strategy", "strategy-b", ttl_s=1.0).try_acquire()
+    rest = BingxClient(Transport(bingx_sim.url, None))
+    live = LiveStrategy(event_store, rest, bingx_sim.ws_url)
+    live.fence = paused.confirm
+    fenced = REGISTRY.get_sample_value("strategy_signals_fenced_total") or 0.0
+    await run_for(live, 4.0)
+    assert await signal_times(event_store) == []
+    assert (REGISTRY.get_sample_value("strategy_signals_fenced_total") or 0.0) > fenced
+    await rest.close()
+    await js.delete_key_value(f"lease_{namespace}")
+    await nc.close()

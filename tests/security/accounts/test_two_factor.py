@@ -84,7 +84,7 @@ async def test_sign_in_in_two_steps_and_wrong_codes_count(stack: "Stack", admin:
     assert step_one.json()["error"]["details"]["second_factor"] == "totp"
     assert "fleet_session" not in step_one.cookies  # no session before the code
 
-    both = {"username": name, "password": password, "totp_code": pyotp.TOTP(secret).now()}
+    both = {"username": name, "password": password, "totp_code": await trader.account.totp_code()}
     assert (await http.post("/api/auth/login", json=both)).status_code == 200
 
     for malformed in ("12345", "abcdef", "1234567", "zzzz-0000-0000-0000"):
@@ -103,7 +103,11 @@ async def test_sign_in_in_two_steps_and_wrong_codes_count(stack: "Stack", admin:
     for bad_code in ("", "1234", "x" * 40):
         answer = await trader.post("/api/auth/2fa/disable", json={"code": bad_code})
         assert answer.status_code == 422, (bad_code, answer.text)
-    off = await trader.post("/api/auth/2fa/disable", json={"code": pyotp.TOTP(secret).now()})
+    replay = await trader.post("/api/auth/2fa/disable", json={"code": both["totp_code"]})
+    assert replay.status_code == 400, replay.text  # the sign-in's code: used already
+    off = await trader.post(
+        "/api/auth/2fa/disable", json={"code": await trader.account.totp_code()}
+    )
     assert off.status_code == 200 and off.json()["status"] == "changed", off.text
     again = await stack.client("127.0.0.6").post(
         "/api/auth/login", json={"username": name, "password": password}

@@ -2,18 +2,37 @@
 high-water mark (:mod:`fleet.billing.fees`), billing periods (:mod:`fleet.billing.periods`)
 and plan limits (:mod:`fleet.billing.plans`)."""
 
-from fleet.billing.fees import FeeTerms, PeriodClose, PeriodFlows, close_period
-from fleet.billing.periods import BillingPeriod, month_of, periods_between
+from fleet.billing.fees import (
+    FeeTerms,
+    PeriodClose,
+    PeriodFlows,
+    close_period,
+    unvalued_period,
+)
+from fleet.billing.periods import (
+    MONTHLY,
+    BillingPeriod,
+    FixedPeriod,
+    Period,
+    PeriodScheme,
+    month_of,
+    periods_between,
+)
 from fleet.billing.plans import PlanLimits, plan_refusal
 
 __all__ = [
+    "MONTHLY",
     "BillingPeriod",
     "FeeTerms",
+    "FixedPeriod",
+    "Period",
     "PeriodClose",
     "PeriodFlows",
+    "PeriodScheme",
     "PlanLimits",
     "close_period",
     "month_of",
     "periods_between",
     "plan_refusal",
+    "unvalued_period",
 ]

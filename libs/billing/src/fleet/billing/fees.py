@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-from fleet.billing.periods import BillingPeriod
+from fleet.billing.periods import Period
 
 FEE_PLACES = Decimal("0.00000001")  # the event bounds' precision; exact for cents x 4-place rates
 ZERO = Decimal(0)
@@ -58,7 +58,7 @@ class PeriodFlows:
 class PeriodClose:
     """One period's statement: the numbers and the sentence that explains them."""
 
-    period: BillingPeriod
+    period: Period
     rate: Decimal
     start_equity: Decimal
     end_equity: Decimal
@@ -72,9 +72,28 @@ class PeriodClose:
     carried_loss: Decimal
     sentence: str
 
+    def figures(self) -> dict[str, object]:
+        """The statement's fields by the names ``billing.period_closed`` and the API use."""
+        return {
+            "period": self.period.key,
+            "starts_at": self.period.starts_at,
+            "ends_at": self.period.ends_at,
+            "rate": self.rate,
+            "start_equity": self.start_equity,
+            "end_equity": self.end_equity,
+            "deposits": self.flows.deposits,
+            "withdrawals": self.flows.withdrawals,
+            "mark_before": self.mark_before,
+            "mark_after": self.mark_after,
+            "gain": self.gain,
+            "fee": self.fee,
+            "carried_loss": self.carried_loss,
+            "sentence": self.sentence,
+        }
+
 
 def close_period(
-    period: BillingPeriod,
+    period: Period,
     start_equity: Decimal,
     end_equity: Decimal,
     flows: PeriodFlows,
@@ -103,6 +122,14 @@ def close_period(
         sentence="",
     )
     return _with_sentence(close)
+
+
+def unvalued_period(period: Period, terms: FeeTerms) -> PeriodClose:
+    """``period`` closed without a valuation of the account (no key connected yet): zero
+    figures and no fee, so a priced plan is still invoiced; its zero mark carries nothing."""
+    close = close_period(period, ZERO, ZERO, PeriodFlows(), None, terms)
+    sentence = f"{period.label()}: no valuation of the account in the period, no performance fee."
+    return PeriodClose(**{**close.__dict__, "sentence": sentence})
 
 
 def _money(amount: Decimal) -> str:

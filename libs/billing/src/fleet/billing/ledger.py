@@ -12,11 +12,11 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from fleet.billing.fees import FeeTerms, PeriodClose, PeriodFlows, close_period
-from fleet.billing.periods import BillingPeriod, month_of
+from fleet.billing.periods import MONTHLY, Period, PeriodScheme
 
 ZERO = Decimal(0)
 
@@ -56,36 +56,50 @@ class AccountHistory:
         )
 
 
+def fee_start(history: AccountHistory, starts_on: date | datetime) -> datetime | None:
+    """When the fee's accounting begins: its start date (UTC midnight), or the account's
+    first valuation if that is later (``None``: no valuation yet)."""
+    if not history.valuations:
+        return None
+    if not isinstance(starts_on, datetime):
+        starts_on = datetime.combine(starts_on, datetime.min.time(), UTC)
+    return max(starts_on, history.valuations[0].at)
+
+
 def fee_periods(
     history: AccountHistory,
     terms: FeeTerms,
-    starts_on: date,
+    starts_on: date | datetime,
     now: datetime,
     mark: Decimal | None = None,
+    scheme: PeriodScheme = MONTHLY,
 ) -> Iterator[PeriodClose]:
-    """Every period from ``starts_on``'s month up to ``now``'s, in order; the last one is
-    the running estimate when ``now`` is inside it. ``mark``: the high-water mark before
-    the first of them (``None``: that period's start equity)."""
-    period = month_of(starts_on)
+    """Every period from the fee's start (:func:`fee_start`) up to ``now``'s, in order;
+    the last one is the running estimate when ``now`` is inside it. ``mark``: the
+    high-water mark before the first of them (``None``: that period's start equity)."""
+    begin = fee_start(history, starts_on)
+    if begin is None:
+        return
+    period = scheme.of(begin)
     while period.starts_at <= now:
-        close = _close(history, period, starts_on, min(now, period.ends_at), mark, terms)
+        close = close_in(history, period, begin, min(now, period.ends_at), mark, terms)
         if close is None:
             return
         yield close
         mark, period = close.mark_after, period.next()
 
 
-def _close(
+def close_in(
     history: AccountHistory,
-    period: BillingPeriod,
-    starts_on: date,
+    period: Period,
+    begin: datetime,
     end: datetime,
     mark: Decimal | None,
     terms: FeeTerms,
 ) -> PeriodClose | None:
-    begin = max(
-        period.starts_at, datetime.combine(starts_on, datetime.min.time(), period.starts_at.tzinfo)
-    )
+    """``period`` closed at ``end`` (its end, or now for an estimate), counting from
+    ``begin`` when the fee starts inside it; ``None`` without a valuation before ``end``."""
+    begin = max(period.starts_at, begin)
     start_equity = history.equity_at(begin)
     if start_equity is None:
         start_equity = history.first_equity_from(begin)

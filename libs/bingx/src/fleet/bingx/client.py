@@ -200,13 +200,16 @@ class BingxClient:
         data = await self.transport.signed("GET", f"{SWAP}/v2/trade/allOrders", params)
         return _parsed("orders", lambda: [Order.parse(o) for o in data["orders"] or []])
 
-    async def fills(self, symbol: str, start_ms: int, end_ms: int) -> list[Fill]:
+    async def fills(self, symbol: str | None, start_ms: int, end_ms: int) -> list[Fill]:
+        """Fills between ``start_ms`` and ``end_ms`` (inclusive) of one symbol, or of every
+        symbol when ``symbol`` is ``None``."""
         params: dict[str, ParamValue] = {
-            "symbol": symbol,
             "tradingUnit": "COIN",
             "startTs": start_ms,
             "endTs": end_ms,
         }
+        if symbol is not None:
+            params = {"symbol": symbol, **params}
         data = await self.transport.signed("GET", f"{SWAP}/v2/trade/allFillOrders", params)
         return _parsed(
             "fills", lambda: [Fill.parse(r) for r in (data or {}).get("fill_orders") or []]
@@ -216,13 +219,15 @@ class BingxClient:
         self, income_type: str, start_ms: int, end_ms: int, limit: int = 1000
     ) -> list[dict[str, Any]]:
         """Rows of ``GET /openApi/swap/v2/user/income`` of one type (API.md §4.2): ``symbol,
-        incomeType, income`` (signed text), ``asset, info, time, tranId, tradeId``."""
+        incomeType, income`` (signed text), ``asset, info, time, tranId, tradeId``; every
+        type when ``income_type`` is empty."""
         params: dict[str, ParamValue] = {
-            "incomeType": income_type,
             "startTime": start_ms,
             "endTime": end_ms,
             "limit": limit,
         }
+        if income_type:
+            params = {"incomeType": income_type, **params}
         data = await self.transport.signed("GET", f"{SWAP}/v2/user/income", params)
         return _parsed("income", lambda: [dict(row) for row in data or []])
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, NewType
 
@@ -157,6 +159,21 @@ class Fill(_Model):
     client_order_id: str = Field(
         default="", validation_alias=AliasChoices("clientOrderID", "clientOrderId")
     )
+    # ``filledTime`` is local UTC+8 text to the millisecond, ``filledTm`` UTC to the second
+    filled_time: str = Field(default="", alias="filledTime")
+    filled_tm: str = Field(default="", alias="filledTm")
+
+    @property
+    def filled_at(self) -> datetime | None:
+        """When it filled (timezone-aware): ``filledTime`` to the millisecond, else
+        ``filledTm``; ``None`` when neither reads."""
+        with contextlib.suppress(ValueError):
+            if self.filled_time:
+                return datetime.strptime(self.filled_time, "%Y-%m-%dT%H:%M:%S.%f%z")
+        with contextlib.suppress(ValueError):
+            if self.filled_tm:
+                return datetime.fromisoformat(self.filled_tm.replace("Z", "+00:00"))
+        return None
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> Fill:

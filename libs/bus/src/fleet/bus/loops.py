@@ -103,15 +103,20 @@ class Loops:
 
     def down(self) -> list[str]:
         """The required loops waiting to restart now."""
-        return sorted(name for name, loop in self._loops.items() if loop.required and not loop.up)
+        return sorted(loop.name for loop in self._down())
+
+    def _down(self) -> list[_Loop]:
+        # a copy first: loops of another thread's event loop (a follower thread) may start
+        # or stop while this reads
+        return [loop for loop in list(self._loops.values()) if loop.required and not loop.up]
 
     async def probe(self) -> str | None:
         """A readiness probe: the reason while a required loop is down."""
-        down = self.down()
+        down = sorted(self._down(), key=lambda loop: loop.name)
         if not down:
             return None
         return "restarting after a failure: " + ", ".join(
-            f"{name} ({self._loops[name].failures} in a row)" for name in down
+            f"{loop.name} ({loop.failures} in a row)" for loop in down
         )
 
 

@@ -19,8 +19,9 @@ from fleet.cli.notifications import start_notifications
 from fleet.cli.state import Part, StackState
 from fleet.events.auth_commands import AdminBootstrapped, BootstrapAdmin
 from fleet.events.commands import Reply, command_subject
-from fleet.eventstore import ensure_domain_stream
+from fleet.eventstore import StreamSpec, ensure_domain_stream
 from fleet.eventstore.errors import NATS_TROUBLE
+from fleet.eventstore.stream import telemetry_limits_from_env
 from fleet.projections.meta import migrate
 from fleet.ratelimit.retries import attempts_of
 from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, SimulatorServer, free_port
@@ -210,7 +211,12 @@ class Platform:
         )
         report("vault")
         max_bytes = _env_int("FLEET_EVENT_LOG_MAX_BYTES", EVENT_LOG_MAX_BYTES)
-        asyncio.run(ensure_domain_stream(self.nats.admin_url, max_bytes=max_bytes))
+        try:
+            telemetry = telemetry_limits_from_env()
+        except ValueError as exc:
+            raise StackError(str(exc)) from None
+        log = StreamSpec(max_bytes=max_bytes)
+        asyncio.run(ensure_domain_stream(self.nats.admin_url, log, telemetry=telemetry))
         report("event stream")
 
     def _start_simulator(self, report: Callable[[str], None]) -> None:

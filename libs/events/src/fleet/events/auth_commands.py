@@ -386,3 +386,43 @@ class PasswordResetDone(ReplyPayload):
     """The password was reset with a link: whose (the gateway ends his sessions)."""
 
     user_id: str
+
+
+class ResendVerification(AuthCommand):
+    """A new verification link for the user's own address, if it is not verified yet.
+    Reply: :class:`VerificationResent`, whatever the state; ``throttled`` when asked too
+    often."""
+
+    name: ClassVar[str] = "resend_verification"
+    user_id: str
+
+
+class VerificationResent(ReplyPayload):
+    """The one answer of :class:`ResendVerification`."""
+
+    status: Literal["accepted"] = "accepted"
+
+
+class EmailConfirmed(ReplyPayload):
+    """What an accepted :class:`VerifyEmail` answers: whose address is now verified."""
+
+    status: Literal["changed"] = "changed"
+    user_id: str
+
+
+class SetInvoiceStatus(AuthCommand):
+    """An admin marks a trader's period invoice open, paid or waived.
+    Reply: :class:`InvoiceState`."""
+
+    name: ClassVar[str] = "set_invoice_status"
+    user_id: str
+    period: str
+    status: Literal["open", "paid", "waived"]
+    note: str = ""
+
+
+class InvoiceState(ReplyPayload):
+    user_id: str
+    period: str
+    status: Literal["open", "paid", "waived"]
+    changed: bool

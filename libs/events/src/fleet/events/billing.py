@@ -114,7 +114,8 @@ class PeriodClosed(DomainEvent):
 
     event_type = "billing.period_closed"
     user_id: IdText
-    period: Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]
+    # a month (2026-11), or a fixed test length's start (2026-12-03-224000)
+    period: Annotated[str, Field(pattern=r"^\d{4}-\d{2}(-\d{2}-\d{6})?$")]
     starts_at: datetime
     ends_at: datetime
     rate: Rate
@@ -130,6 +131,9 @@ class PeriodClosed(DomainEvent):
     plan: NameText = ""
     plan_price: Money = Decimal(0)
     sentence: ReasonText
+
+    def idempotency_key(self) -> str | None:
+        return "closed"  # with the aggregate (trader and period): one close, one event id
 
 
 class InvoiceStatusSet(DomainEvent):

@@ -8,6 +8,7 @@ from fleet.events.audit import AUDIT_EVENTS
 from fleet.events.billing import BILLING_EVENTS
 from fleet.events.bots import BOT_EVENTS
 from fleet.events.credentials import CREDENTIAL_EVENTS
+from fleet.events.halt import HALT_EVENTS
 from fleet.events.history import HISTORY_EVENTS
 from fleet.events.notifications import NOTIFICATION_EVENTS
 from fleet.events.registry import DomainEvent, EventRegistry
@@ -30,6 +31,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     *SYSTEM_EVENTS,
     *BILLING_EVENTS,
     *HISTORY_EVENTS,
+    *HALT_EVENTS,
 )
 
 

@@ -44,7 +44,9 @@ class StopBot(ExecutorCommand):
 
 
 class KillSwitch(ExecutorCommand):
-    """Admin: pause every running bot at once. Reply: :class:`BotsPaused`."""
+    """Admin: halt new entries for every trader at once, one ``trading.halted`` event every
+    executor follows (bots keep their status; exits, stops and flattens still go out).
+    Reply: :class:`BotsPaused`."""
 
     name: ClassVar[str] = "kill_switch"
     reason: ReasonText = "kill switch"
@@ -70,9 +72,25 @@ class BotChanged(ReplyPayload):
 
 
 class BotsPaused(ReplyPayload):
-    """What :class:`KillSwitch` answers."""
+    """What :class:`KillSwitch` answers: how many running bots the halt covers (none is
+    paused one by one any more: the name stays for the wire)."""
 
     paused: int
+    halted: bool = True  # False: it was halted already (no new event)
+
+
+class ResumeTrading(ExecutorCommand):
+    """Admin: lift the kill switch (one ``trading.resumed``).
+    Reply: :class:`TradingResumedReply`."""
+
+    name: ClassVar[str] = "resume_trading"
+    reason: ReasonText = ""
+
+
+class TradingResumedReply(ReplyPayload):
+    """What :class:`ResumeTrading` answers: whether trading was halted until now."""
+
+    was_halted: bool
 
 
 class FlattensRequested(ReplyPayload):
@@ -88,4 +106,5 @@ EXECUTOR_COMMANDS: tuple[type[ExecutorCommand], ...] = (
     StopBot,
     KillSwitch,
     FlattenPositions,
+    ResumeTrading,
 )

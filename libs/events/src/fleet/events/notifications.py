@@ -128,23 +128,3 @@ NOTIFICATION_EVENTS: tuple[type[DomainEvent], ...] = (
     NotificationPreferencesSet,
     NotificationsRead,
 )
-
-
-class SendAccountMail(Command):
-    """Auth asks notify to mail a single-use link to a user (never recorded: the token is
-    only in this request and the mail). ``purpose``: ``verify_email`` goes to the current
-    address even unverified; ``reset_password`` only to a verified one."""
-
-    service: ClassVar[str] = "notify"
-    name: ClassVar[str] = "send_account_mail"
-    user_id: str = Field(min_length=1, max_length=64)
-    email: str = Field(min_length=3, max_length=254)  # in this request only, never stored
-    purpose: Literal["verify_email", "reset_password"]
-    token: str = Field(min_length=1, max_length=200)
-    expires_at: datetime
-
-
-class AccountMailQueued(ReplyPayload):
-    """What an accepted :class:`SendAccountMail` answers: the mail is on its way."""
-
-    status: Literal["queued"] = "queued"

@@ -148,3 +148,11 @@ PersonalUserAgent = Annotated[
 PersonalHash = Annotated[
     str, StringConstraints(max_length=sealed_max(HASH_MAX)), _plain_at_most(HASH_MAX)
 ]
+
+
+LINK_TOKEN_MAX = 200  # a mailed link's single-use token (``<user id>.<43 characters>``)
+# a mailed link's token: its writer seals it (auth's User aggregate refuses a plain one);
+# readers that open sealed values (notify) see it plain, hence no sealed-only check here
+PersonalToken = Annotated[
+    str, StringConstraints(max_length=sealed_max(LINK_TOKEN_MAX)), _plain_at_most(LINK_TOKEN_MAX)
+]

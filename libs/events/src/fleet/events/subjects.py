@@ -26,6 +26,13 @@ def all_events_subject(prefix: str) -> str:
     return f"{check_token(prefix, 'subject prefix')}.>"
 
 
+def all_telemetry_subject(prefix: str) -> str:
+    """The wildcard of a telemetry stream (``tm.>``). Its messages are envelopes on their
+    aggregate's subject under the telemetry prefix (``tm.account.<user id>``), so every
+    reader of the log (screening, projections) reads them unchanged."""
+    return all_events_subject(prefix)
+
+
 def aggregate_type_subject(prefix: str, aggregate_type: str) -> str:
     """Every instance of one aggregate type: ``<prefix>.<type>.*``."""
     return f"{check_token(prefix, 'subject prefix')}.{check_token(aggregate_type, 'type')}.*"

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from fleet.events.bounds import (
     Amount,
@@ -59,6 +59,16 @@ class SignalEvaluated(DomainEvent):
     reason: ClippedText
     numbers: Figures
     intents: Annotated[tuple[OrderIntended, ...], Field(max_length=INTENTS_MAX)] = ()
+
+
+# Skips that happen on every candle and change nothing: no cross, or a position already
+# held. They go to the telemetry stream (kept 30 days), not the log (kept forever).
+ROUTINE_SKIPS = ("no_cross", "holding")
+
+
+def routine(evaluation: SignalEvaluated) -> bool:
+    """Whether this decision is a routine skip: no state follows from it."""
+    return evaluation.decision == "skip" and evaluation.code in ROUTINE_SKIPS
 
 
 class OrderAccepted(DomainEvent):
@@ -210,6 +220,24 @@ class FundingPaid(DomainEvent):
         return f"funding:{self.funding_id}"
 
 
+class TransferRecorded(DomainEvent):
+    """Money moved in or out of the futures account (``amount`` signed: positive a deposit,
+    negative a withdrawal), from BingX's income history (``TRANSFER`` rows, ``tranId`` its
+    identity); the user stream's ``ACCOUNT_UPDATE`` reasons ``DEPOSIT`` / ``WITHDRAW`` make
+    the executor read it at once. Not performance: the performance fee's high-water mark
+    moves with it (``fleet.billing``)."""
+
+    event_type = "trading.transfer_recorded"
+    transfer_id: IdText
+    amount: Amount
+    asset: CodeText = "USDT"
+    moved_at: datetime
+    reported_by: Literal["stream", "query"] = "query"
+
+    def idempotency_key(self) -> str | None:
+        return f"transfer:{self.transfer_id}"
+
+
 class ExchangeConfigured(DomainEvent):
     """Leverage and position mode were set on BingX for a symbol, as the settings say
     (done before the first order of that symbol, and again when the settings change)."""
@@ -220,9 +248,20 @@ class ExchangeConfigured(DomainEvent):
     position_mode: Literal["hedge", "one_way"]
 
 
+class LiquidationPrice(BaseModel):
+    """Where BingX would liquidate one open position (its ``liquidationPrice``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    symbol: SymbolText
+    direction: Literal["long", "short"]
+    price: Amount
+
+
 class AccountValued(DomainEvent):
     """Balance and equity as BingX reports them; appended when they change materially
-    (not on every poll). ``unrealised_pnl`` is of the open positions at that moment."""
+    (not on every poll). ``unrealised_pnl`` is of the open positions at that moment, and
+    ``liquidation_prices`` their liquidation prices then (cross margin: they move with
+    the account; absent in events before it was recorded, none when BingX shows 0)."""
 
     event_type = "trading.account_valued"
     balance: Amount
@@ -230,6 +269,7 @@ class AccountValued(DomainEvent):
     available_margin: Amount
     unrealised_pnl: Amount
     valued_at: datetime
+    liquidation_prices: list[LiquidationPrice] = Field(default_factory=list, max_length=200)
 
 
 OrderAccepted.model_rebuild()  # its position fields name classes declared after it
@@ -248,4 +288,5 @@ TRADING_EVENTS: tuple[type[DomainEvent], ...] = (
     PositionClosed,
     ExchangeConfigured,
     AccountValued,
+    TransferRecorded,
 )

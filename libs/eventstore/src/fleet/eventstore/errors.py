@@ -41,6 +41,15 @@ class StreamMisconfigured(EventStoreError):
     error_code = "stream_misconfigured"
 
 
+class MessagesLost(EventStoreError):
+    """A message the consumer sent never arrived: with no acks, JetStream counts it as
+    delivered, and core NATS drops what reaches an inbox while the client reconnects.
+    The reader must read again from the last message it did receive (a gap in the
+    consumer sequence shows it; a gap in the stream sequence is only a filter)."""
+
+    error_code = "messages_lost"
+
+
 # What talking to NATS (the log, a KV bucket, a request) can raise when the server is away,
 # slow or refuses: the one tuple a caller catches to "try again next round".
 NATS_TROUBLE: tuple[type[Exception], ...] = (

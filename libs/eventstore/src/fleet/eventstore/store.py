@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 import uuid
 from collections.abc import (
     AsyncGenerator,
-    AsyncIterator,
     Awaitable,
     Callable,
     Collection,
@@ -21,14 +19,13 @@ from typing import TypeVar, overload
 import msgspec
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RawStreamMsg
 from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from fleet.events import AggregateRef, DomainEvent, Envelope, EventRegistry, aggregate_subject
 from fleet.events.subjects import all_events_subject
 from fleet.events.written import note_written
-from fleet.eventstore.errors import AppendRejected, ConcurrencyError, EventStoreError
+from fleet.eventstore.errors import AppendRejected, ConcurrencyError, EventStoreError, MessagesLost
 from fleet.eventstore.publish import (
     ERR_BATCH_DUPLICATE_MSG_ID,
     ERR_WRONG_LAST_SEQUENCE,
@@ -36,6 +33,7 @@ from fleet.eventstore.publish import (
     publish_batch,
     publish_one,
 )
+from fleet.eventstore.pull import RawPull
 from fleet.eventstore.quarantine import (
     Quarantined,
     QuarantineLog,
@@ -115,6 +113,11 @@ class EventStore:
         self._timeout = timeout
         self._registry = registry or default_registry()
         self.quarantine = QuarantineLog(self._js)
+
+    @property
+    def nc(self) -> Client:
+        """The NATS connection this store speaks through."""
+        return self._nc
 
     @property
     def spec(self) -> StreamSpec:
@@ -323,27 +326,33 @@ class EventStore:
         position = max(start, 1)
         while True:
             config = _reader_config(filters, position, from_time)
-            sub = await _while_electing(
-                lambda: self._js.pull_subscribe(
-                    filters[0] if len(filters) == 1 else "",
-                    stream=self._spec.name,
-                    config=config,  # noqa: B023 - awaited before the loop goes on
-                )
+            await _while_electing(
+                lambda: self._js.add_consumer(self._spec.name, config)  # noqa: B023 - awaited here
+            )
+            pull = RawPull(
+                self._nc,
+                self._js,
+                self._spec.name,
+                str(config.name),
+                batch=FETCH_BATCH,
+                wait_s=FETCH_WAIT_S,
             )
             try:
-                async for msg in _fetch_forever(sub):
-                    item = await self._screened(msg, types)
-                    position = position_of(item) + 1
-                    from_time = None  # resume by sequence after a reconnect
-                    yield item
-            except NotFoundError:
-                continue  # the ephemeral consumer vanished (server restart): recreate it
+                async with pull:
+                    async for batch in pull.batches():
+                        for msg in batch:
+                            item = await self._screened(msg, types)
+                            position = position_of(item) + 1
+                            from_time = None  # resume by sequence after a reconnect
+                            yield item
+            except (NotFoundError, MessagesLost):
+                # the ephemeral consumer vanished (server restart) or messages it sent were
+                # lost on the way (a reconnect): read again from the first one not yielded
+                continue
             finally:
                 # Delete the consumer now: an abandoned one would count against the
                 # server's consumer limit until its inactivity threshold (a burst of
                 # aggregate loads reached that limit).
-                with contextlib.suppress(Exception):
-                    await sub.unsubscribe()
                 with contextlib.suppress(Exception):
                     await self._js.delete_consumer(self._spec.name, str(config.name))
 
@@ -414,6 +423,8 @@ def _reader_config(filters: list[str], start: int, from_time: datetime | None) -
         config.opt_start_time = from_time.astimezone(UTC)
     if len(filters) > 1:
         config.filter_subjects = filters
+    else:
+        config.filter_subject = filters[0]
     return config
 
 
@@ -437,27 +448,6 @@ async def _while_electing(call: Callable[[], Awaitable[T]]) -> T:
         first_pause_s=UNAVAILABLE_FIRST_PAUSE_S,
         jitter_s=UNAVAILABLE_JITTER_S,
     )
-
-
-async def _fetch_forever(sub: JetStreamContext.PullSubscription) -> AsyncIterator[Msg]:
-    while True:
-        try:
-            # a new consumer still being placed answers "unavailable" for a while
-            messages = await _while_electing(
-                lambda: sub.fetch(batch=FETCH_BATCH, timeout=FETCH_WAIT_S)
-            )
-        except TimeoutError:
-            # nothing new yet. nats-py raises its own TimeoutError or, when the wait runs
-            # out while a batch is being read (a loaded machine), a bare asyncio one:
-            # either means "fetch again", never "the reader died" — unless it is a cancel
-            # that nats-py's wait turned into a timeout (seen: a bench's log watcher that
-            # never stopped), which must stay a cancel.
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise asyncio.CancelledError from None
-            continue
-        for msg in messages:
-            yield msg
 
 
 def position_of(item: StoredEvent | PassedOver | NotRead) -> int:

@@ -10,10 +10,16 @@ sets 10 GiB, ``FLEET_EVENT_LOG_MAX_BYTES``) and no age limit, and keeps
 ``DiscardPolicy.NEW``: at the limit an append is refused (``AppendRejected``), loudly,
 and no stored event is ever dropped to make room. Alerts come long before: see
 ``fleet.eventstore.budget`` (a gauge and an event at 80 %).
+
+Telemetry (issue 22): decisions that change no state (routine skips) go to a second
+stream beside the log, ``FLEET_TELEMETRY`` (subjects ``tm.>``), with limits retention:
+messages older than ``max_age`` (30 days) or beyond ``max_bytes`` (4 GiB) are dropped,
+oldest first. Nothing is folded from it; only the decision feed reads it.
 """
 
 from __future__ import annotations
 
+import os
 import ssl
 from dataclasses import dataclass
 
@@ -29,7 +35,7 @@ from nats.js.api import (
 )
 from nats.js.errors import NotFoundError
 
-from fleet.events.subjects import all_events_subject
+from fleet.events.subjects import all_events_subject, all_telemetry_subject
 from fleet.eventstore.errors import StreamMisconfigured
 from fleet.eventstore.snapshots import ensure_snapshot_bucket
 
@@ -107,6 +113,10 @@ MARKET_PREFIX = "md"
 MARKET_MAX_AGE_S = 7 * 24 * 3600.0
 LEASE_BUCKET = "fleet_leases"
 LEASE_TTL_S = 3.0
+# One runner per read model across every gateway worker and replica (key
+# "<stream>.<projection>"): a bucket apart, so the gateway may write it without being able
+# to take over the executors' partitions or the active strategy.
+PROJECTION_LEASE_BUCKET = "fleet_projection_leases"
 # Shared token buckets (an egress IP's BingX budget, used by every executor behind it).
 BUDGET_BUCKET = "fleet_budgets"
 BUDGET_TTL_S = 3600.0
@@ -120,6 +130,102 @@ NOTIFY_BUCKET = "fleet_notify"
 # candles (the forming one last) with its ADX / +DI / -DI; the gateway reads it.
 CHARTS_BUCKET = "fleet_charts"
 CHARTS_VALUE_MAX = 256 * 1024
+
+
+TELEMETRY_STREAM = "FLEET_TELEMETRY"
+TELEMETRY_PREFIX = "tm"
+TELEMETRY_MAX_AGE_DAYS = 30.0
+TELEMETRY_MAX_BYTES = 4 * 1024**3
+
+
+@dataclass(frozen=True)
+class TelemetrySpec:
+    """What the telemetry stream beside an event log looks like: its name, its subject
+    prefix and its limits (age and size; the oldest messages go first)."""
+
+    name: str = TELEMETRY_STREAM
+    prefix: str = TELEMETRY_PREFIX
+    replicas: int = 1
+    max_age_days: float = TELEMETRY_MAX_AGE_DAYS
+    max_bytes: int = TELEMETRY_MAX_BYTES
+
+    @classmethod
+    def beside(
+        cls,
+        log: StreamSpec,
+        max_age_days: float = TELEMETRY_MAX_AGE_DAYS,
+        max_bytes: int | None = None,
+    ) -> TelemetrySpec:
+        """The telemetry stream of the event log ``log``: ``FLEET_TELEMETRY`` / ``tm``
+        beside ``FLEET_EVENTS`` / ``ev``, 4 GiB unless ``max_bytes`` says; any other log
+        (a test's ``EV_<ns>`` / ``<ns>``) gets its own, ``TM_<name>`` / ``tm<prefix>``,
+        without a size cap unless given one (JetStream reserves a stream's ``max_bytes``
+        on the server: a test server holds a stream per test)."""
+        deployed = (log.name, log.prefix) == (DEFAULT_STREAM, DEFAULT_PREFIX)
+        if max_bytes is None:
+            max_bytes = TELEMETRY_MAX_BYTES if deployed else -1
+        return cls(
+            name=TELEMETRY_STREAM if deployed else f"TM_{log.name}",
+            prefix=TELEMETRY_PREFIX if deployed else f"{TELEMETRY_PREFIX}{log.prefix}",
+            replicas=log.replicas,
+            max_age_days=max_age_days,
+            max_bytes=max_bytes,
+        )
+
+    def as_log(self) -> StreamSpec:
+        """The same stream as a :class:`StreamSpec`, for reading it with an ``EventStore``
+        (its messages have the log's shape; nothing may append to it)."""
+        return StreamSpec(name=self.name, prefix=self.prefix, replicas=self.replicas)
+
+    def config(self) -> StreamConfig:
+        """Limits retention: file storage, dropped by age and size, de-duplicated by
+        ``Nats-Msg-Id`` (a decision published twice is stored once)."""
+        return StreamConfig(
+            name=self.name,
+            subjects=[all_telemetry_subject(self.prefix)],
+            storage=StorageType.FILE,
+            retention=RetentionPolicy.LIMITS,
+            discard=DiscardPolicy.OLD,
+            max_age=self.max_age_days * 24 * 3600.0,
+            max_bytes=self.max_bytes,
+            num_replicas=self.replicas,
+            allow_direct=True,
+            duplicate_window=DUPLICATE_WINDOW_S,
+        )
+
+
+def telemetry_limits_from_env() -> tuple[float, int]:
+    """``FLEET_TELEMETRY_MAX_AGE_DAYS`` and ``FLEET_TELEMETRY_MAX_BYTES`` (the defaults when
+    unset); ValueError naming the variable that is not a positive number."""
+    days = _positive("FLEET_TELEMETRY_MAX_AGE_DAYS", TELEMETRY_MAX_AGE_DAYS)
+    size = _positive("FLEET_TELEMETRY_MAX_BYTES", TELEMETRY_MAX_BYTES)
+    return days, int(size)
+
+
+def _positive(variable: str, default: float) -> float:
+    text = os.environ.get(variable, "").strip()
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise ValueError(f"{variable} must be a positive number, not {text!r}")
+    return value
+
+
+async def ensure_telemetry_stream(js: JetStreamContext, spec: TelemetrySpec) -> StreamInfo:
+    """Create the telemetry stream if missing; otherwise apply its age and size limits
+    (the two settings an operator may move)."""
+    try:
+        info = await js.stream_info(spec.name)
+    except NotFoundError:
+        return await js.add_stream(spec.config())
+    wanted = spec.config()
+    if (info.config.max_age, info.config.max_bytes) != (wanted.max_age, wanted.max_bytes):
+        info.config.max_age = wanted.max_age
+        info.config.max_bytes = wanted.max_bytes
+        info = await js.update_stream(info.config)
+    return info
 
 
 def chart_key(symbol: str, timeframe: str) -> str:
@@ -142,10 +248,14 @@ def market_stream_config(replicas: int = 1) -> StreamConfig:
     )
 
 
-async def ensure_platform(js: JetStreamContext, spec: StreamSpec) -> None:
-    """The domain stream, the market-data stream, the lease, budget, quarantine, snapshot,
-    notify and charts buckets (admin only: services may not create streams)."""
+async def ensure_platform(
+    js: JetStreamContext, spec: StreamSpec, telemetry: TelemetrySpec | None = None
+) -> None:
+    """The domain stream, its telemetry stream (``TelemetrySpec.beside(spec)`` unless
+    given), the market-data stream, the lease, read-model lease, budget, quarantine,
+    snapshot, notify and charts buckets (admin only: services may not create streams)."""
     await ensure_stream(js, spec)
+    await ensure_telemetry_stream(js, telemetry or TelemetrySpec.beside(spec))
     try:
         await js.stream_info(MARKET_STREAM)
     except NotFoundError:
@@ -155,6 +265,12 @@ async def ensure_platform(js: JetStreamContext, spec: StreamSpec) -> None:
     except NotFoundError:
         await js.create_key_value(
             KeyValueConfig(bucket=LEASE_BUCKET, ttl=LEASE_TTL_S, replicas=spec.replicas)
+        )
+    try:
+        await js.key_value(PROJECTION_LEASE_BUCKET)
+    except NotFoundError:
+        await js.create_key_value(
+            KeyValueConfig(bucket=PROJECTION_LEASE_BUCKET, ttl=LEASE_TTL_S, replicas=spec.replicas)
         )
     try:
         await js.key_value(BUDGET_BUCKET)
@@ -202,22 +318,20 @@ async def ensure_quarantine_bucket(js: JetStreamContext, replicas: int = 1) -> N
 
 async def ensure_domain_stream(
     nats_url: str,
+    log: StreamSpec | None = None,
     *,
-    replicas: int = 1,
-    name: str = DEFAULT_STREAM,
-    prefix: str = DEFAULT_PREFIX,
-    max_bytes: int = -1,
+    telemetry: tuple[float, int] = (TELEMETRY_MAX_AGE_DAYS, TELEMETRY_MAX_BYTES),
     ca_file: str | None = None,
 ) -> None:
     """Connect, create or verify the platform's streams and buckets, disconnect (used by
-    ``fleet up`` and the ``stream-init`` job). With ``ca_file`` NATS is reached over TLS,
-    verified against that CA (host name included)."""
+    ``fleet up`` and the ``stream-init`` job): the log ``log`` (``FLEET_EVENTS`` by
+    default) and its telemetry stream with ``telemetry``'s (max age in days, max bytes).
+    With ``ca_file`` NATS is reached over TLS, verified against that CA (host name
+    included)."""
     tls = ssl.create_default_context(cafile=ca_file) if ca_file else None
     nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=3, tls=tls)
+    log = log or StreamSpec()
     try:
-        await ensure_platform(
-            nc.jetstream(),
-            StreamSpec(name=name, prefix=prefix, replicas=replicas, max_bytes=max_bytes),
-        )
+        await ensure_platform(nc.jetstream(), log, TelemetrySpec.beside(log, *telemetry))
     finally:
         await nc.close()

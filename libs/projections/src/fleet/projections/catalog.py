@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 from fleet.events import EventRegistry
+from fleet.eventstore import StreamSpec
+from fleet.eventstore.stream import TelemetrySpec
 from fleet.projections.errors import ProjectionError
 from fleet.projections.projection import Projection
 
@@ -23,10 +25,16 @@ GROUP = "fleet.projections"
 
 @dataclass(frozen=True)
 class ProjectionSpec:
-    """A projection and the registry of the events it reads."""
+    """A projection, the registry of the events it reads, and which stream it follows:
+    the log, or (``telemetry``) the telemetry stream beside it (routine decisions)."""
 
     projection: Projection
     registry: EventRegistry
+    telemetry: bool = False
+
+    def stream(self, log: StreamSpec) -> StreamSpec:
+        """The stream this projection reads, given the deployment's log."""
+        return TelemetrySpec.beside(log).as_log() if self.telemetry else log
 
 
 class UnknownProjection(ProjectionError, LookupError):

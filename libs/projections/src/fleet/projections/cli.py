@@ -18,6 +18,12 @@ DatabaseUrl = Annotated[
 NatsUrl = Annotated[str, typer.Option(envvar="FLEET_NATS_URL", help="NATS URL (admin user).")]
 StreamName = Annotated[str, typer.Option(envvar="FLEET_STREAM_NAME", help="Event stream.")]
 Prefix = Annotated[str, typer.Option(envvar="FLEET_SUBJECT_PREFIX", help="Subject prefix.")]
+Jobs = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs", "-j", min=1, help="Rebuilds at once, one process each (default: cores)."
+    ),
+]
 
 
 @app.command("list")
@@ -40,16 +46,19 @@ def rebuild(
     nats_url: NatsUrl = "nats://127.0.0.1:4222",
     stream: StreamName = "FLEET_EVENTS",
     prefix: Prefix = "ev",
+    jobs: Jobs = None,
 ) -> None:
-    """Replay the event log from sequence 1 into fresh tables and swap them in."""
+    """Replay the event log from sequence 1 into fresh tables and swap them in, several
+    projections in parallel; the others (and their live runners) go on meanwhile."""
     try:
         specs = select_projections(list(names or []))
     except UnknownProjection as exc:
         typer.echo(f"fleet projections rebuild: {exc}", err=True)
         raise typer.Exit(2) from None
-    from fleet.projections.rebuild import rebuild_all
+    from fleet.projections.rebuild import Target, default_jobs, rebuild_all
 
-    asyncio.run(rebuild_all(specs, database_url, nats_url, stream, prefix))
+    target = Target(database_url, nats_url, stream, prefix)
+    asyncio.run(rebuild_all(specs, target, jobs or default_jobs()))
 
 
 __all__ = ["ProjectionSpec", "app"]

@@ -36,8 +36,11 @@ class ProjectionTx:
             self._table = table
         self._rows.append(row)
 
-    def execute(self, statement: Executable, params: dict[str, Any] | None = None) -> Any:
-        """Run any other statement (an update, an upsert, a select) in order."""
+    def execute(
+        self, statement: Executable, params: dict[str, Any] | list[dict[str, Any]] | None = None
+    ) -> Any:
+        """Run any other statement (an update, an upsert, a select) in order; a list of
+        parameter sets runs it for each (sent together)."""
         self.flush()
         return self.connection.execute(statement, params or {})
 

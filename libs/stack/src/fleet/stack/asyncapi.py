@@ -19,9 +19,12 @@ import yaml
 from fleet.events.catalog import ALL_EVENTS
 from fleet.events.commands import Command, CommandReply
 from fleet.events.registry import DomainEvent
+from fleet.events.trading import SignalEvaluated
+from fleet.eventstore.stream import TELEMETRY_PREFIX
 from fleet.stack.permissions import (
     ADMIN_USER,
     DEPLOYED_SCOPE,
+    Entry,
     Row,
     command_classes,
     inbox_prefix,
@@ -125,14 +128,7 @@ def document() -> dict[str, Any]:
         }
     for row in table():
         for entry in row.publishes:
-            channels[_id(f"market.{entry.name}")] = {
-                "address": entry.name.replace(">", "{symbol}.{timeframe}"),
-                "parameters": {
-                    "symbol": {"description": "the instrument"},
-                    "timeframe": {"description": "the candle's timeframe"},
-                },
-                "description": entry.reason,
-            }
+            channels[_id(_published(entry.name))] = _published_channel(entry)
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -177,7 +173,32 @@ def _row_operations(row: Row, operations: dict[str, Any]) -> None:
     for entry in row.kv_reads:
         add("kv_read", entry.name, f"kv.{entry.name}", "receive", entry.reason)
     for entry in row.publishes:
-        add("publish", entry.name, f"market.{entry.name}", "send", entry.reason)
+        add("publish", entry.name, _published(entry.name), "send", entry.reason)
+
+
+def _published(subject: str) -> str:
+    """The channel of a subject a row publishes besides the log: market data or telemetry."""
+    kind = "telemetry" if subject.startswith(f"{TELEMETRY_PREFIX}.") else "market"
+    return f"{kind}.{subject}"
+
+
+def _published_channel(entry: Entry) -> dict[str, Any]:
+    if entry.name.startswith(f"{TELEMETRY_PREFIX}."):
+        evaluated = f"{SignalEvaluated.event_type}.v{SignalEvaluated.schema_version}"
+        return {
+            "address": entry.name.replace("*", "{id}"),
+            "parameters": {"id": {"description": "the account aggregate's id (the user)"}},
+            "description": f"{entry.reason} (kept 30 days).",
+            "messages": {_id(evaluated): _ref("components/messages", evaluated)},
+        }
+    return {
+        "address": entry.name.replace(">", "{symbol}.{timeframe}"),
+        "parameters": {
+            "symbol": {"description": "the instrument"},
+            "timeframe": {"description": "the candle's timeframe"},
+        },
+        "description": entry.reason,
+    }
 
 
 def render() -> str:

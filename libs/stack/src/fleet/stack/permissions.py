@@ -29,6 +29,7 @@ from fleet.events.billing import BILLING_AGGREGATE, PLAN_AGGREGATE
 from fleet.events.bots import BOT_AGGREGATE
 from fleet.events.commands import Command, command_subject
 from fleet.events.credentials import CREDENTIAL_AGGREGATE
+from fleet.events.halt import HALT_AGGREGATE
 from fleet.events.history import HISTORY_AGGREGATE
 from fleet.events.notifications import NOTIFICATION_AGGREGATE, PREFERENCES_AGGREGATE
 from fleet.events.security import SECURITY_AGGREGATE
@@ -49,10 +50,16 @@ from fleet.eventstore.stream import (
     MARKET_PREFIX,
     MARKET_STREAM,
     NOTIFY_BUCKET,
+    PROJECTION_LEASE_BUCKET,
     QUARANTINE_BUCKET,
+    TELEMETRY_PREFIX,
+    TELEMETRY_STREAM,
 )
 
 ADMIN_USER = "admin"
+# Bookings of a turn in an egress identity's per-IP budget, answered by its owning executor
+# (fleet.executor.adapters.budget_owner.GRANT_PREFIX; a lib cannot import a service).
+BUDGET_GRANTS = "budget.grant"
 # The vault's reply with the public half of its BYOK wrapping key (h14byok adds the class).
 WRAPPING_KEY_SUBJECT = "cmd.vault.wrapping_key"
 
@@ -176,9 +183,6 @@ def table() -> tuple[Row, ...]:
                 Entry(BILLING_AGGREGATE, "period closes (fee statements, invoices)"),
             ),
             serves=_cmds("auth", "the auth commands the gateway and the admin CLI send"),
-            sends=_cmds(
-                "notify", "single-use links (verification) to mail", only=("send_account_mail",)
-            ),
             kv=(QUARANTINE,),
         ),
         Row(
@@ -214,15 +218,29 @@ def table() -> tuple[Row, ...]:
                 Entry(BOT_AGGREGATE, "bot lifecycle (start, pause, stop, kill switch)"),
                 Entry(ACCOUNT_AGGREGATE, "orders, fills, positions, funding, balances"),
                 Entry(HISTORY_AGGREGATE, "imported past trades (legacy bot, BingX history)"),
+                Entry(HALT_AGGREGATE, "the platform's kill switch (trading.halted / resumed)"),
             ),
-            sends=(Entry("cmd.vault.sign", "signs BingX requests (only the executor)"),),
-            serves=_cmds("executor", "bot commands from the gateway"),
+            publishes=(
+                Entry(
+                    f"{TELEMETRY_PREFIX}.{ACCOUNT_AGGREGATE}.*",
+                    "routine decisions (skips) into FLEET_TELEMETRY, not the log",
+                ),
+            ),
+            sends=(
+                Entry("cmd.vault.sign", "signs BingX requests (only the executor)"),
+                Entry(f"{BUDGET_GRANTS}.>", "books a request's turn with an identity's owner"),
+            ),
+            serves=(
+                *_cmds("executor", "bot commands from the gateway"),
+                Entry(f"{BUDGET_GRANTS}.>", "the owner of an identity's budget answers bookings"),
+            ),
             kv=(
                 Entry(LEASE_BUCKET, "one owner per partition (a lease)"),
                 Entry(BUDGET_BUCKET, "shared BingX rate budgets per egress address"),
                 QUARANTINE,
                 Entry(SNAPSHOT_BUCKET, "snapshots of its bots and accounts (load the tail only)"),
             ),
+            reads=(Entry(TELEMETRY_STREAM, "a gained trader's recent routine skips"),),
         ),
         Row(
             "gateway",
@@ -238,7 +256,11 @@ def table() -> tuple[Row, ...]:
                 *_cmds("executor", "the API's bot endpoints"),
                 *_cmds("notify", "the API's notification preferences"),
             ),
-            kv=(QUARANTINE,),
+            kv=(
+                QUARANTINE,
+                Entry(PROJECTION_LEASE_BUCKET, "one runner per read model across replicas"),
+            ),
+            reads=(Entry(TELEMETRY_STREAM, "the decision feed's routine skips"),),
             kv_reads=(
                 Entry(CHARTS_BUCKET, "the charts' candles and indicators"),
                 Entry(LEASE_BUCKET, "the admin's system page: lease holders, partitions"),
@@ -331,8 +353,9 @@ def permissions(row: Row, scope: Scope | None = None) -> Permissions:
                 deny.append(f"$KV.{name}.>")
             elif name not in mine:
                 deny += [*_denied_stream(f"KV_{name}"), f"$KV.{name}.>"]
-        if MARKET_STREAM not in {entry.name for entry in row.reads}:
-            deny += _denied_stream(MARKET_STREAM)
+        for limited in (MARKET_STREAM, TELEMETRY_STREAM):
+            if limited not in {entry.name for entry in row.reads}:
+                deny += _denied_stream(limited)
     return Permissions(
         publish=tuple(dict.fromkeys(publish)),
         subscribe=tuple(dict.fromkeys(subscribe)),

@@ -10,10 +10,12 @@ gets one line that says exactly what to run.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,8 +111,15 @@ def ensure(package: DebianPackage, notice: Notice = print) -> None:
         return
     if package in _failed:
         raise _failed[package]
-    try:
-        _install(package, notice)
-    except PrerequisiteMissing as exc:
-        _failed[package] = exc
-        raise
+    # one install at a time on the machine (test workers collect at once): the others
+    # wait for it, then find the file
+    lock = Path(tempfile.gettempdir()) / f"fleet-install-{package.name}.lock"
+    with lock.open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        if package.provides.exists():
+            return
+        try:
+            _install(package, notice)
+        except PrerequisiteMissing as exc:
+            _failed[package] = exc
+            raise

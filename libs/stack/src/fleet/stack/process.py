@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -25,11 +26,32 @@ class StackError(FleetError, RuntimeError):
     error_code = "stack"
 
 
+# Test workers running side by side (pytest-xdist sets PYTEST_XDIST_WORKER, inherited by
+# the servers a worker starts) take ports from their own band below the kernel's ephemeral
+# range: a port one worker probed free cannot be handed to another, nor to an outgoing
+# connection's local end, before its server binds it.
+WORKER_BANDS_FROM = 20000
+WORKER_BAND_SIZE = 1500
+
+
+def _worker_band() -> range | None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or not worker[2:].isdigit():
+        return None
+    start = WORKER_BANDS_FROM + int(worker[2:]) % 8 * WORKER_BAND_SIZE
+    return range(start, start + WORKER_BAND_SIZE)
+
+
 def free_port() -> int:
-    """A free TCP port on 127.0.0.1 (never one of the machine's own services')."""
+    """A free TCP port on 127.0.0.1 (never one of the machine's own services'); in a test
+    worker, one of its own band's, tried in random order."""
+    band = _worker_band()
     while True:
         with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
+            try:
+                probe.bind(("127.0.0.1", secrets.choice(band) if band else 0))
+            except OSError:
+                continue
             port = int(probe.getsockname()[1])
         if port not in RESERVED_PORTS:
             return port

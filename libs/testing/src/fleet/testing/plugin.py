@@ -15,7 +15,11 @@ import pytest
 from fleet.events import EventRegistry
 from fleet.eventstore import EventStore, StreamSpec, ensure_stream
 from fleet.eventstore.quarantine import default_registry
-from fleet.eventstore.stream import ensure_quarantine_bucket
+from fleet.eventstore.stream import (
+    TelemetrySpec,
+    ensure_quarantine_bucket,
+    ensure_telemetry_stream,
+)
 from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, SimulatorServer, prerequisites
 from fleet.stack.permissions import Scope
 from fleet.stack.process import StackError
@@ -143,6 +147,7 @@ async def event_store(
     connection = await nats.connect(nats_url)
     spec = StreamSpec(name=f"EV_{namespace}", prefix=namespace)
     await ensure_stream(connection.jetstream(), spec)
+    await ensure_telemetry_stream(connection.jetstream(), TelemetrySpec.beside(spec))
     await ensure_quarantine_bucket(connection.jetstream())
     yield EventStore(connection, spec, registry=event_registry)
     await connection.close()

@@ -4,10 +4,11 @@ with the command's actor and correlation id on every event."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from fleet.auth.background import Background
 from fleet.auth.domain.access_tokens import TokenRules
 from fleet.auth.domain.admin_roster import ROSTER_ID, AdminRoster
 from fleet.auth.domain.email_claim import EMAIL_TAKEN, EmailClaim
@@ -18,7 +19,8 @@ from fleet.auth.domain.identity import (
     normalize_email,
     normalize_username,
 )
-from fleet.auth.domain.login_budget import VerificationBudget
+from fleet.auth.domain.invoice import PeriodInvoice
+from fleet.auth.domain.login_budget import VerificationBudget, resend_budget
 from fleet.auth.domain.login_policy import FailureLedger, LoginPolicy
 from fleet.auth.domain.password_policy import check_password
 from fleet.auth.domain.plan_catalog import PlanCatalog
@@ -32,19 +34,11 @@ from fleet.events import ActorId, AggregateId, CorrelationId, InvalidAggregateId
 from fleet.events.commands import Command
 from fleet.events.envelope import check_token
 from fleet.events.ids import UserId
-from fleet.events.notifications import SendAccountMail
 from fleet.events.personal import ERASED
 from fleet.eventstore import Aggregate, ConcurrencyError, Repository
 
 AggregateT = TypeVar("AggregateT", bound=Aggregate)
 ResultT = TypeVar("ResultT")
-
-
-AccountMailer = Callable[[SendAccountMail], Awaitable[None]]
-
-
-async def _no_mail() -> None:
-    """No notify service wired (tests of other commands)."""
 
 
 @dataclass
@@ -62,11 +56,13 @@ class AuthDeps:
     platform: Repository[PlatformSettings]  # allowed symbols, timeframes, egress addresses
     plans: Repository[PlanCatalog]  # plans, the default plan, who is on which
     emails: Repository[EmailClaim]  # who holds each e-mail address
+    invoices: Repository[PeriodInvoice]  # each trader's period closes and invoice status
     symbols: tuple[str, ...] = ()
     budget: VerificationBudget = field(default_factory=VerificationBudget)
     tally: RefusalTally = field(default_factory=RefusalTally)
     token_rules: TokenRules = field(default_factory=TokenRules)
-    account_mail: AccountMailer = field(default=lambda _mail: _no_mail())  # notify's mails
+    background: Background = field(default_factory=Background)  # after the answer
+    resend_budget: VerificationBudget = field(default_factory=resend_budget)  # per user
 
 
 async def execute(

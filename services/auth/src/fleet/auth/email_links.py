@@ -1,16 +1,19 @@
 """Single-use links mailed to a user: e-mail verification (24 h), password reset (30 min).
 
 A link's token is ``<user id>.<43 random URL-safe characters>`` (256 bits): the user id
-says whose aggregate to load, and only the token's SHA-256 enters the log (a newer link
-replaces the older one; a use ends it). The token itself goes once to the notify service
-(``cmd.notify.send_account_mail``), which mails it; it is in no event and no log line.
+says whose aggregate to load. The event that makes a link carries the token's SHA-256 (what
+a use is checked against) and the token sealed with the user's data key
+(``sealed_token``): the notify service opens it and mails it once, through its log
+follower, even when it was down at the time. In clear, the token is in no event, no log
+line and no reply; deleting the user destroys the key that opens it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fleet.auth.accounts import AuthDeps, execute, load_user, new_password_hash
 from fleet.auth.domain.identity import check_email, email_claim_key, normalize_email
@@ -18,18 +21,19 @@ from fleet.auth.domain.user import User
 from fleet.auth.errors import InvalidInput, NotFound
 from fleet.events import AggregateId
 from fleet.events.auth_commands import (
-    AccountChanged,
     ConfirmPasswordReset,
+    EmailConfirmed,
     PasswordResetDone,
     RequestPasswordReset,
+    ResendVerification,
     ResetRequested,
+    VerificationResent,
     VerifyEmail,
 )
 from fleet.events.commands import Command, CommandReply, Reply
-from fleet.events.notifications import SendAccountMail
-from fleet.obs import get_logger
 
 VERIFY_FOR = timedelta(hours=24)
+RESET_FOR = timedelta(minutes=30)
 NOT_A_LINK = "this link is not valid"
 
 
@@ -51,24 +55,23 @@ def owner_of(token: str) -> str:
     return user_id
 
 
-async def issue_verification(deps: AuthDeps, user_id: str, address: str, command: Command) -> None:
-    """A new verification link for the user's current address, mailed by notify."""
+async def _new_link(deps: AuthDeps, user_id: str) -> tuple[str, str]:
+    """A fresh token's SHA-256 and the token sealed with the user's data key."""
     token = new_link_token(user_id)
+    (sealed,) = await deps.personal.seal(user_id, token)
+    return link_sha256(token), sealed
+
+
+async def issue_verification(deps: AuthDeps, user_id: str, command: Command) -> None:
+    """A new verification link for the user's current address (notify mails it)."""
+    digest, sealed = await _new_link(deps, user_id)
     expires_at = deps.clock() + VERIFY_FOR
-    digest = link_sha256(token)
     await execute(
-        deps.users, user_id, lambda u: u.request_verification(digest, expires_at), command
+        deps.users,
+        user_id,
+        lambda u: u.request_verification(digest, expires_at, sealed),
+        command,
     )
-    mail = SendAccountMail(
-        user_id=user_id,
-        email=address,
-        purpose="verify_email",
-        token=token,
-        expires_at=expires_at,
-        actor=command.actor,
-        correlation_id=command.correlation_id,
-    )
-    await _hand_over(deps, mail)
 
 
 async def verify_email(command: VerifyEmail, deps: AuthDeps) -> CommandReply:
@@ -79,53 +82,66 @@ async def verify_email(command: VerifyEmail, deps: AuthDeps) -> CommandReply:
         raise InvalidInput("token", NOT_A_LINK) from None
     digest, now = link_sha256(command.token), deps.clock()
     await execute(deps.users, user.id, lambda u: u.verify_email(digest, now), command)
-    return Reply[AccountChanged].accepted(AccountChanged(status="changed")).wire()
+    return Reply[EmailConfirmed].accepted(EmailConfirmed(user_id=user.id)).wire()
 
 
-RESET_FOR = timedelta(minutes=30)
+async def resend_verification(command: ResendVerification, deps: AuthDeps) -> CommandReply:
+    """A new link when the user's address is not verified yet; the same answer whatever
+    the state (verified, none, pending); at most a few per user (``throttled``)."""
+    user = await load_user(deps, command.user_id)
+    with deps.resend_budget.admit(user.id, deps.clock()):
+        if user.state.email and not user.state.email_verified:
+            await issue_verification(deps, user.id, command)
+    return Reply[VerificationResent].accepted(VerificationResent()).wire()
 
 
 async def request_password_reset(command: RequestPasswordReset, deps: AuthDeps) -> CommandReply:
-    """Mail a reset link when the address is a verified one of an active user. The answer
-    and the work before it are the same either way (a token is made and hashed, the claim
-    and its holder are read); the source is rate-limited like a login (``throttled``)."""
+    """Answered before the address is looked up: the answer and its timing are the same
+    whoever holds it. The look-up and, for a verified address of an active user, the new
+    link follow in the background. The source is rate-limited like a login
+    (``throttled``) and holds its slot until the work is done."""
     source, now = command.actor.ip, deps.clock()
-    with deps.budget.admit(source, now):
-        user, address = await _verified_holder(deps, command.email)
-        token = new_link_token(user.id if user is not None else "nobody")
-        digest, expires_at = link_sha256(token), now + RESET_FOR
-        if user is not None:
-            await execute(
-                deps.users, user.id, lambda u: u.request_password_reset(digest, expires_at), command
-            )
-            mail = SendAccountMail(
-                user_id=user.id,
-                email=address,  # as the user set it, not as asked
-                purpose="reset_password",
-                token=token,
-                expires_at=expires_at,
-                actor=command.actor,
-                correlation_id=command.correlation_id,
-            )
-            await _hand_over(deps, mail)
+    slot = contextlib.ExitStack()
+    slot.enter_context(deps.budget.admit(source, now))  # refused: nothing is held
+    try:
+        deps.background.start(lambda: _reset_link(deps, command, now, slot), "reset link")
+    except Exception:
+        slot.close()
+        raise
     return Reply[ResetRequested].accepted(ResetRequested()).wire()
 
 
-async def _verified_holder(deps: AuthDeps, email: str) -> tuple[User | None, str]:
-    """The active user whose verified address ``email`` is (any case) and his address as
-    he set it, or ``(None, "")``."""
+async def _reset_link(
+    deps: AuthDeps, command: RequestPasswordReset, now: datetime, slot: contextlib.ExitStack
+) -> None:
+    with slot:
+        user = await _verified_holder(deps, command.email)
+        if user is None:
+            return
+        digest, sealed = await _new_link(deps, user.id)
+        expires_at = now + RESET_FOR
+        await execute(
+            deps.users,
+            user.id,
+            lambda u: u.request_password_reset(digest, expires_at, sealed),
+            command,
+        )
+
+
+async def _verified_holder(deps: AuthDeps, email: str) -> User | None:
+    """The active user whose verified address ``email`` is (any case), or ``None``."""
     try:
         address = check_email(email)
     except InvalidInput:
-        address = ""
-    claim = await deps.emails.load(AggregateId(email_claim_key(address or "-")))
+        return None
+    claim = await deps.emails.load(AggregateId(email_claim_key(address)))
     if claim.holder is None:
-        return None, ""
+        return None
     user = await deps.users.load(AggregateId(claim.holder))
     if not (user.exists and user.state.active and user.state.email_verified):
-        return None, ""
+        return None
     current = await deps.personal.reveal(user.state.email)
-    return (user, current) if normalize_email(current) == normalize_email(address) else (None, "")
+    return user if normalize_email(current) == normalize_email(address) else None
 
 
 async def confirm_password_reset(command: ConfirmPasswordReset, deps: AuthDeps) -> CommandReply:
@@ -147,10 +163,3 @@ async def confirm_password_reset(command: ConfirmPasswordReset, deps: AuthDeps) 
         command,
     )
     return Reply[PasswordResetDone].accepted(PasswordResetDone(user_id=user.id)).wire()
-
-
-async def _hand_over(deps: AuthDeps, mail: SendAccountMail) -> None:
-    try:
-        await deps.account_mail(mail)
-    except Exception as exc:  # the link is recorded: a new one can be asked for
-        get_logger().warning("account mail not handed over", error=type(exc).__name__)

@@ -72,7 +72,6 @@ async def _register(
 ) -> UserId:
     username, email, role = identity
     display, address = check_username(username), check_email(email)
-    plain_address = address
     check_password(password, display)
     user_id = new_user_id()
     await accounts.claim_username(deps, display, user_id, command)
@@ -93,7 +92,7 @@ async def _register(
     elif role == "trader":
         await plans.assign_default_plan(deps, user_id, command)
     if address:
-        await email_links.issue_verification(deps, user_id, plain_address, command)
+        await email_links.issue_verification(deps, user_id, command)
     return user_id
 
 
@@ -200,7 +199,7 @@ async def change_email(command: ChangeEmail, deps: AuthDeps) -> CommandReply:
     if normalize_email(previous) != normalize_email(address):
         await accounts.release_email(deps, previous, user.id, command)
     if address:  # a new address (or a new case of it) is verified again
-        await email_links.issue_verification(deps, user.id, address, command)
+        await email_links.issue_verification(deps, user.id, command)
     return _status(changed)
 
 

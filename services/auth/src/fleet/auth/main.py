@@ -10,12 +10,13 @@ from faststream.asgi import AsgiFastStream
 from nats.aio.client import Client
 from sqlalchemy import Engine, create_engine
 
-from fleet.auth.accounts import AccountMailer, AuthDeps
+from fleet.auth.accounts import AuthDeps
 from fleet.auth.adapters.argon2_hasher import Argon2Hasher
 from fleet.auth.adapters.clock import utc_now
 from fleet.auth.adapters.personal_keys import PostgresPersonalData
 from fleet.auth.domain.admin_roster import AdminRoster
 from fleet.auth.domain.email_claim import EmailClaim
+from fleet.auth.domain.invoice import PeriodInvoice
 from fleet.auth.domain.login_policy import FailureLedger
 from fleet.auth.domain.plan_catalog import PlanCatalog
 from fleet.auth.domain.platform_settings import PlatformSettings
@@ -24,6 +25,7 @@ from fleet.auth.domain.user import User
 from fleet.auth.domain.username_claim import UsernameClaim
 from fleet.auth.errors import Unavailable
 from fleet.auth.log_budget import keep_watching
+from fleet.auth.period_close import PeriodCloser, keep_closing
 from fleet.auth.ports import Clock, PersonalData
 from fleet.auth.refusal_log import keep_shredding, keep_writing
 from fleet.auth.settings import AuthSettings
@@ -31,13 +33,11 @@ from fleet.auth.subscribers import register
 from fleet.bus import ServiceRuntime, make_broker, serve
 from fleet.bus.loops import supervise
 from fleet.events.catalog import domain_registry
-from fleet.events.commands import CommandReply, command_subject
-from fleet.events.notifications import SendAccountMail
 from fleet.eventstore import EventStore, Repository, StreamSpec
 from fleet.eventstore.budget import UsageAlarm
-from fleet.obs import get_logger
 from fleet.projections.meta import migrate
 
+STOP_WORK_S = 3.0
 NOTE = (
     "users, roles, passwords (argon2id), login throttling, viewer grants, "
     "trading settings, personal access tokens"
@@ -68,6 +68,7 @@ def build_deps(
         platform=Repository(store, registry, PlatformSettings),
         plans=Repository(store, registry, PlanCatalog),
         emails=Repository(store, registry, EmailClaim),
+        invoices=Repository(store, registry, PeriodInvoice),
         hasher=hasher,
         policy=policy,
         ledger=FailureLedger(policy),
@@ -77,20 +78,7 @@ def build_deps(
         budget=settings.verification_budget(),
         tally=RefusalTally(alert_threshold=settings.login_alert_threshold),
         token_rules=settings.token_rules(),
-        account_mail=_mailer(nc),
     )
-
-
-def _mailer(nc: Client) -> AccountMailer:
-    """Hands a single-use link to the notify service, which mails it."""
-
-    async def send(mail: SendAccountMail) -> None:
-        answer = await nc.request(command_subject(mail), mail.model_dump_json().encode(), timeout=5)
-        reply = CommandReply.model_validate_json(answer.data)
-        if reply.error is not None:
-            get_logger().warning("account mail refused", code=reply.error.code)
-
-    return send
 
 
 class AuthWorker:
@@ -131,6 +119,13 @@ class AuthWorker:
                 "log budget",
                 lambda: keep_watching(js, store, alarm, utc_now, settings.event_log_check_s),
             ),
+            supervise(
+                "period close",
+                lambda: keep_closing(
+                    PeriodCloser(store, settings.period_scheme(), utc_now),
+                    settings.billing_close_every_s,
+                ),
+            ),
         ]
 
     async def stop(self) -> None:
@@ -138,6 +133,9 @@ class AuthWorker:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._deps is not None:  # links asked for just before the stop are still made
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._deps.background.idle(), STOP_WORK_S)
         if self._deps is not None and isinstance(self._deps.hasher, Argon2Hasher):
             self._deps.hasher.close()
         if self._engine is not None:

@@ -6,17 +6,21 @@ from __future__ import annotations
 from fleet.auth.accounts import AuthDeps, execute, load_user
 from fleet.auth.domain.plan_catalog import CATALOG_ID, PlanCatalog
 from fleet.auth.errors import InvalidInput
+from fleet.events import InvalidAggregateId
 from fleet.events.auth_commands import (
     AccountChanged,
     AssignPlan,
     DefinePlan,
     GetPlans,
+    InvoiceState,
     PlansState,
     SetDefaultPlan,
     SetFeeTerms,
+    SetInvoiceStatus,
 )
-from fleet.events.billing import PlanLimits
+from fleet.events.billing import PlanLimits, close_id
 from fleet.events.commands import Command, CommandReply, Reply
+from fleet.events.envelope import check_token
 
 
 async def define_plan(command: DefinePlan, deps: AuthDeps) -> CommandReply:
@@ -78,6 +82,25 @@ async def set_fee_terms(command: SetFeeTerms, deps: AuthDeps) -> CommandReply:
     )
     outcome = AccountChanged(status="changed" if changed else "unchanged")
     return Reply[AccountChanged].accepted(outcome).wire()
+
+
+async def set_invoice_status(command: SetInvoiceStatus, deps: AuthDeps) -> CommandReply:
+    """Mark a closed period's invoice (the close must exist)."""
+    try:
+        invoice_id = check_token(close_id(command.user_id, command.period), "invoice")
+    except InvalidAggregateId:
+        raise InvalidInput("period", "not a billing period of this trader") from None
+    by = command.actor.user_id
+    changed = await execute(
+        deps.invoices,
+        invoice_id,
+        lambda invoice: invoice.set_status(command.status, by, command.note),
+        command,
+    )
+    state = InvoiceState(
+        user_id=command.user_id, period=command.period, status=command.status, changed=changed
+    )
+    return Reply[InvoiceState].accepted(state).wire()
 
 
 async def _stamp(deps: AuthDeps, user_id: str, plan: PlanLimits, command: Command) -> bool:

@@ -11,6 +11,8 @@ from pydantic_settings import NoDecode
 from fleet.auth.domain.access_tokens import TokenRules
 from fleet.auth.domain.login_budget import VerificationBudget
 from fleet.auth.domain.login_policy import LoginPolicy
+from fleet.billing import PeriodScheme
+from fleet.billing.periods import PeriodSetting
 from fleet.events.users import Symbol
 from fleet.settings import ServiceSettings
 
@@ -63,6 +65,13 @@ class AuthSettings(ServiceSettings):
     event_log_warn_ratio: float = Field(
         default=0.8, gt=0, le=1, description="Share of the stream's byte limit that alerts."
     )
+    billing_period: PeriodSetting = Field(
+        default="monthly",
+        description="Fee periods: 'monthly' (calendar months, UTC) or a length in seconds (tests).",
+    )
+    billing_close_every_s: float = Field(
+        default=60, gt=0, description="How often ended fee periods are looked for and closed."
+    )
     database_url: str = Field(
         default="postgresql+psycopg://postgres@127.0.0.1:5432/fleet",
         description="SQLAlchemy URL of the database holding the personal-data keys.",
@@ -86,6 +95,10 @@ class AuthSettings(ServiceSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    def period_scheme(self) -> PeriodScheme:
+        """How fee periods are cut (``FLEET_BILLING_PERIOD``)."""
+        return PeriodScheme.parse(self.billing_period)
 
     def login_policy(self) -> LoginPolicy:
         """The throttling rules these settings describe."""

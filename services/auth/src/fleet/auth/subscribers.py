@@ -62,6 +62,7 @@ HANDLERS: dict[type[AuthCommand], Handler] = {
     auth_commands.AssignPlan: plans.assign_plan,
     auth_commands.GetPlans: plans.get_plans,
     auth_commands.SetFeeTerms: plans.set_fee_terms,
+    auth_commands.SetInvoiceStatus: plans.set_invoice_status,
     auth_commands.Authenticate: login.authenticate,
     auth_commands.ChangePassword: login.change_password,
     auth_commands.ResetPassword: handlers.reset_password,
@@ -83,6 +84,7 @@ HANDLERS: dict[type[AuthCommand], Handler] = {
     auth_commands.VerifyEmail: email_links.verify_email,
     auth_commands.RequestPasswordReset: email_links.request_password_reset,
     auth_commands.ConfirmPasswordReset: email_links.confirm_password_reset,
+    auth_commands.ResendVerification: email_links.resend_verification,
 }
 
 COMMANDS = prometheus_client.Counter(

@@ -8,6 +8,8 @@ of (account, source) and source as a wrong password (``login.count_failure``).
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from fleet.auth.accounts import AuthDeps, execute, load_user
 from fleet.auth.domain.identity import normalize_username
 from fleet.auth.domain.two_factor import (
@@ -16,7 +18,7 @@ from fleet.auth.domain.two_factor import (
     new_secret,
     provisioning_uri,
     recovery_hash,
-    totp_matches,
+    totp_step,
 )
 from fleet.auth.domain.user import User
 from fleet.auth.errors import Conflict, InvalidInput, Throttled
@@ -58,11 +60,12 @@ async def confirm(command: ConfirmTotp, deps: AuthDeps) -> CommandReply:
         raise InvalidInput("code", "expected the 6-digit code from your authenticator app")
     _check_throttle(deps, user, command)
     secret = await deps.personal.reveal(user.state.totp_pending)
-    if not totp_matches(secret, command.code, deps.clock()):
+    step = totp_step(secret, command.code, deps.clock(), after=user.state.totp_last_step)
+    if step is None:  # wrong, or of a time step a code was accepted in already (replayed)
         _wrong(deps, user, command)
     codes = new_recovery_codes()
     hashes = [recovery_hash(code) for code in codes]
-    await execute(deps.users, user.id, lambda u: u.enable_totp(hashes), command)
+    await execute(deps.users, user.id, lambda u: u.enable_totp(hashes, step), command)
     return Reply[TotpConfirmed].accepted(TotpConfirmed(recovery_codes=codes)).wire()
 
 
@@ -76,9 +79,10 @@ async def disable(command: DisableTotp, deps: AuthDeps) -> CommandReply:
     _check_throttle(deps, user, command)
     if kind == "recovery":
         matches = recovery_hash(command.code) in user.state.recovery_codes
-    else:
+    else:  # a code of a time step already used (a sign-in's, seen over a shoulder) is wrong
         secret = await deps.personal.reveal(user.state.totp_secret)
-        matches = totp_matches(secret, command.code, deps.clock())
+        last = user.state.totp_last_step
+        matches = totp_step(secret, command.code, deps.clock(), after=last) is not None
     if not matches:
         _wrong(deps, user, command)
     changed = await execute(
@@ -102,7 +106,7 @@ def _check_throttle(deps: AuthDeps, user: User, command: Command) -> None:
         raise Throttled(round(wait, 3))
 
 
-def _wrong(deps: AuthDeps, user: User, command: Command) -> None:
+def _wrong(deps: AuthDeps, user: User, command: Command) -> NoReturn:
     count_failure(deps, normalize_username(user.state.username), command.actor.ip)
     raise InvalidInput("code", WRONG_CODE)
 

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from fleet.bingx_sim import snapshot
-from fleet.bingx_sim.api import admin, market, trading, ws
+from fleet.bingx_sim.api import admin, history, market, trading, ws
 from fleet.bingx_sim.api.admin_auth import admin_guard
 from fleet.bingx_sim.api.signed import error
 from fleet.bingx_sim.clock import SimClock
@@ -104,6 +104,7 @@ def create_app(settings: SimSettings) -> FastAPI:
     app.include_router(market.router, dependencies=bingx_paths)
     app.include_router(trading.router, dependencies=bingx_paths)
     app.include_router(admin.router, dependencies=[Depends(admin_guard(settings.host))])
+    app.include_router(history.router, dependencies=[Depends(admin_guard(settings.host))])
     app.include_router(ws.router)
 
     @app.exception_handler(EdgeRefusal)

@@ -18,6 +18,7 @@ from fleet.bingx_sim.domain.accounts import (
 )
 from fleet.bingx_sim.domain.contracts import spec_for
 from fleet.bingx_sim.domain.engine import MAINTENANCE, Engine, FillReport, exchange_ms
+from fleet.bingx_sim.domain.history import HistoryRules
 from fleet.bingx_sim.domain.limits import RateLimits, Window
 from fleet.bingx_sim.domain.market import Market, quantise
 from fleet.bingx_sim.domain.modes import FUNDING_EVERY_MS, ExecutionMode
@@ -72,6 +73,7 @@ class SimState:
     account_modes: dict[str, ExecutionMode] = field(default_factory=dict)  # api key -> own
     funding_history: list[tuple[int, Decimal]] = field(default_factory=list)  # (time, rate)
     _funding_epoch: int = 0
+    history: HistoryRules = field(default_factory=HistoryRules)  # how much past one answer gives
 
     def listen_key_expired(self, key: str) -> bool:
         """Whether ``key`` lapsed (not extended within the TTL); forgets it if so."""
@@ -263,6 +265,23 @@ class SimState:
         account.wallet = max(account.wallet + account.unrealised(marks), Decimal(0))
         for position in positions:
             self._liquidated(account, position, marks[position.symbol])
+
+    def transfer(self, account: Account, amount: Decimal) -> dict[str, object]:
+        """Money in (``amount`` > 0, a deposit) or out (< 0, a withdrawal) of the futures
+        wallet, as a transfer from or to the spot account: an income row ``TRANSFER``
+        (API.md §4.2) and an ``ACCOUNT_UPDATE`` with reason ``DEPOSIT`` or ``WITHDRAW``
+        (API.md §6.3). ``ValueError`` for zero or more than the wallet holds."""
+        if amount == 0 or account.wallet + amount < 0:
+            raise ValueError("a transfer moves a non-zero amount the wallet can pay")
+        now = exchange_ms()
+        account.wallet += amount
+        row = account.add_income("", "TRANSFER", amount, now)
+        reason = "DEPOSIT" if amount > 0 else "WITHDRAW"
+        update = self._account_update(account, now, reason, amount, only_isolated=True)
+        update["a"]["P"] = []
+        for queue in self.user_streams.get(account.api_key, []):
+            queue.put_nowait(update)
+        return row
 
     def fund_now(self, funding_time: int) -> None:
         """Funding outside the 8-hour marks (``POST /sim/funding``)."""

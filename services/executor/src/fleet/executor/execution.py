@@ -21,6 +21,8 @@ from fleet.events.trading import (
     OrderAccepted,
     OrderIntended,
     OrderRejected,
+    SignalEvaluated,
+    routine,
 )
 from fleet.executor import metrics, order_flow
 from fleet.executor.adapters.bingx_account import query_report
@@ -46,7 +48,7 @@ from fleet.executor.domain.positions import (
 from fleet.executor.domain.risk_gate import Caps, GateView
 from fleet.executor.domain.stops import closing_exit, stop_intent, to_close, uncovered
 from fleet.executor.errors import ExecutorError
-from fleet.executor.ports import OrderReport, OutcomeUnknown
+from fleet.executor.ports import DecisionTelemetry, OrderReport, OutcomeUnknown
 from fleet.executor.traders import Trader
 from fleet.executor.traffic import SignalTraffic
 from fleet.obs import count_unexpected, get_logger
@@ -62,6 +64,10 @@ PauseBot = Callable[[str, str], Awaitable[None]]  # (user id, reason)
 # (the stream may be down or not kept for this trader); then again, twice as late.
 FOLLOW_UP_S = (1.0, 2.0, 4.0, 8.0)
 FUNDING_EVERY = timedelta(hours=8)  # BingX's funding times: 00:00, 08:00, 16:00 UTC
+# deposits and withdrawals: read when the stream reports one, and by query at most this often
+# (a transfer made while the stream was down); each read looks this far back
+TRANSFERS_EVERY = timedelta(hours=1)
+TRANSFERS_LOOK_BACK = timedelta(days=7)
 
 
 def utc_now() -> datetime:
@@ -86,9 +92,14 @@ class Execution:
     caps: Caps = NO_CAPS  # the platform's caps on new exposure (the risk gate's)
     follow_up_s: tuple[float, ...] = FOLLOW_UP_S
     traffic: SignalTraffic = field(default_factory=SignalTraffic)
+    # routine skips go here instead of the log; None: every decision stays in the log
+    telemetry: DecisionTelemetry | None = None
     _follow_ups: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _funding_due: set[str] = field(default_factory=set)
     _funding_checked: dict[str, datetime] = field(default_factory=dict)
+    transfers_every: timedelta = TRANSFERS_EVERY
+    _transfers_due: set[str] = field(default_factory=set)
+    _transfers_checked: dict[str, datetime] = field(default_factory=dict)
 
     async def on_signal(self, trader: Trader, received: SignalReceived) -> None:
         """Decide once for this (signal, user) and carry out what was decided."""
@@ -101,8 +112,8 @@ class Execution:
             decided = await self._decide(trader, received)
             stamp = {"intended_at": self.clock()}
             intents = tuple(i.model_copy(update=stamp) for i in decided.intents)
-            trader.account.evaluate(decided.evaluation.model_copy(update={"intents": intents}))
-            await trader.save(causation_id=EventId(received.event_id))
+            evaluation = decided.evaluation.model_copy(update={"intents": intents})
+            await self._keep_decision(trader, evaluation, EventId(received.event_id))
             metrics.DECISIONS.labels(decided.evaluation.decision, decided.evaluation.code).inc()
             prices = {received.signal.symbol: received.signal.close}
             for intent in intents:
@@ -112,6 +123,19 @@ class Execution:
                 )
         if decided.pause_reason:
             await self.pause_bot(trader.user_id, decided.pause_reason)
+
+    async def _keep_decision(
+        self, trader: Trader, evaluation: SignalEvaluated, causation_id: EventId
+    ) -> None:
+        """A decision that changes state goes to the log; a routine skip to telemetry."""
+        if self.telemetry is not None and routine(evaluation):
+            trader.account.noted(evaluation.signal_id)
+            await self.telemetry.decided(trader.user_id, evaluation, causation_id)
+            if trader.account.pending:  # e.g. a poll's fills, recorded while deciding
+                await trader.save()
+            return
+        trader.account.evaluate(evaluation)
+        await trader.save(causation_id=causation_id)
 
     async def _decide(self, trader: Trader, received: SignalReceived) -> Plan:
         try:
@@ -173,6 +197,7 @@ class Execution:
             )
         else:
             price = prices.get(intent.symbol, Decimal(0))
+            await trader.fence()  # an owner paused past its partition's lease sends nothing
             outcome = await order_flow.submit(trader.exchange, intent, gate, price)
         metrics.ORDER_SECONDS.observe(time.perf_counter() - started)
         self._settle(trader, intent, outcome)
@@ -295,6 +320,33 @@ class Execution:
         self._funding_checked[trader.user_id] = now
         self._funding_due.discard(trader.user_id)
 
+    async def on_transfer(self, trader: Trader) -> None:
+        """The stream says a deposit or withdrawal moved the balance: read the income
+        history now (its ``tranId`` is the transfer's one identity)."""
+        self._transfers_due.add(trader.user_id)
+        async with trader.lock:
+            await self._transfer(trader)
+            await trader.save()
+
+    async def _transfer(self, trader: Trader) -> None:
+        """Record the deposits and withdrawals BingX lists that are not recorded yet (each
+        once). Due when the stream said so, or ``transfers_every`` after the last read."""
+        now = self.clock()
+        checked = self._transfers_checked.get(trader.user_id)
+        stale = checked is None or now - checked >= self.transfers_every
+        if not stale and trader.user_id not in self._transfers_due:
+            return
+        since = (checked or now) - TRANSFERS_LOOK_BACK
+        try:
+            moved = await trader.exchange.transfers(int(since.timestamp() * 1000))
+        except OutcomeUnknown:
+            return  # due still: the next reconcile asks again
+        for transfer in moved:
+            if not trader.account.transferred(transfer.transfer_id):
+                trader.account.record(transfer)
+        self._transfers_checked[trader.user_id] = now
+        self._transfers_due.discard(trader.user_id)
+
     async def prepare(self, trader: Trader) -> None:
         """Set leverage and position mode for every symbol of the user's settings now, so
         the first order of a signal does not wait for it (retried before an order if this
@@ -395,6 +447,7 @@ class Execution:
             for event in reconcile(trader.account, seen):
                 trader.account.record(event)
             await self._fund(trader)
+            await self._transfer(trader)
             await trader.save()
             await self._cover_stops(trader)
 

@@ -23,7 +23,7 @@ from typing import Protocol, TypeVar
 from fleet.events.timeframes import candle_length
 from fleet.executor import metrics
 from fleet.executor.execution import Execution, SignalReceived
-from fleet.executor.ownership import Ownership
+from fleet.executor.ownership import REPLAY_WINDOW, Ownership
 from fleet.executor.traders import Trader
 from fleet.obs import correlated, count_unexpected, get_logger
 
@@ -70,7 +70,7 @@ class Fanout:
         self._gate = asyncio.Semaphore(concurrency)
         self._recent: deque[SignalReceived] = deque()
         self._tasks: set[asyncio.Task[None]] = set()
-        self.lookback = timedelta(minutes=15)
+        self.lookback = REPLAY_WINDOW
 
     def dispatch(self, received: SignalReceived) -> None:
         """Start deciding this signal for every owned follower (does not wait)."""

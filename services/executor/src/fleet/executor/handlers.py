@@ -7,7 +7,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from fleet.bingx import BingxClient
 from fleet.events import ActorId, AggregateId, AggregateRef, CorrelationId
 from fleet.events.catalog import domain_registry
 from fleet.events.commands import CommandReply, Reply
@@ -21,14 +23,27 @@ from fleet.events.executor_commands import (
     KillSwitch,
     PauseBot,
     ResumeBot,
+    ResumeTrading,
     StartBot,
     StopBot,
+    TradingResumedReply,
 )
-from fleet.events.history import ImportTrades, TradesImported
+from fleet.events.halt import HALT_ID
+from fleet.events.history import (
+    BingxImportState,
+    GetBingxImport,
+    ImportBingxHistory,
+    ImportTrades,
+    TradesImported,
+)
 from fleet.events.users import USER_AGGREGATE
 from fleet.eventstore import EventStore, Repository
+from fleet.executor.adapters.bingx_account import BingxAccount
 from fleet.executor.domain.bot import Bot, BotRefused, StartConditions
-from fleet.executor.domain.history import ImportedHistory
+from fleet.executor.domain.halt import PlatformHalt
+from fleet.executor.domain.history import ImportedHistory, match_open_trades
+from fleet.executor.history_import import HistoryImports
+from fleet.executor.ports import OutcomeUnknown
 
 
 @dataclass
@@ -38,6 +53,9 @@ class ExecutorDeps:
     store: EventStore
     bots: Repository[Bot]
     directory: Directory  # this instance's view of every user (for the fleet-wide commands)
+    # the user's BingX account beside the trading path (signed by vault): history imports
+    clients: Callable[[UserView], BingxClient] | None = None
+    history_imports: HistoryImports | None = None
 
 
 async def user_view(store: EventStore, user_id: str) -> UserView | None:
@@ -105,23 +123,42 @@ async def stop(command: StopBot, deps: ExecutorDeps) -> CommandReply:
 
 
 async def kill_switch(command: KillSwitch, deps: ExecutorDeps) -> CommandReply:
-    """Pause every active bot now (each pause is its own event, by the admin)."""
-    actor = ActorId(command.actor.user_id)
-    paused = 0
+    """Halt new entries everywhere: one ``trading.halted`` every executor follows (not a
+    pause per bot: that took one append each and timed out near 2,000 bots)."""
+    halted = False
 
-    def decide(bot: Bot) -> None:
-        if bot.status == "active":
-            bot.pause(command.reason, actor)
+    def decide(halt: PlatformHalt) -> None:
+        nonlocal halted
+        halted = halt.halt(command.reason, command.actor.user_id)
 
-    for view in [v for v in deps.directory.running() if v.bot == "active"]:
-        stored = await deps.bots.execute(
-            AggregateId(view.user_id),
-            decide,
-            actor=actor,
-            correlation_id=_correlation(command.correlation_id),
-        )
-        paused += bool(stored)
-    return Reply[BotsPaused].accepted(BotsPaused(paused=paused)).wire()
+    await _on_halt(deps, command, decide)
+    covered = sum(1 for v in deps.directory.running() if v.bot == "active")
+    return Reply[BotsPaused].accepted(BotsPaused(paused=covered, halted=halted)).wire()
+
+
+async def resume_trading(command: ResumeTrading, deps: ExecutorDeps) -> CommandReply:
+    """Lift the kill switch: one ``trading.resumed``."""
+    resumed = False
+
+    def decide(halt: PlatformHalt) -> None:
+        nonlocal resumed
+        resumed = halt.resume(command.reason, command.actor.user_id)
+
+    await _on_halt(deps, command, decide)
+    answer = TradingResumedReply(was_halted=resumed)
+    return Reply[TradingResumedReply].accepted(answer).wire()
+
+
+async def _on_halt(
+    deps: ExecutorDeps, command: KillSwitch | ResumeTrading, decide: Callable[[PlatformHalt], None]
+) -> None:
+    halts = Repository(deps.store, domain_registry(), PlatformHalt)
+    await halts.execute(
+        AggregateId(HALT_ID),
+        decide,
+        actor=ActorId(command.actor.user_id),
+        correlation_id=_correlation(command.correlation_id),
+    )
 
 
 async def flatten(command: FlattenPositions, deps: ExecutorDeps) -> CommandReply:
@@ -149,12 +186,19 @@ async def import_trades(command: ImportTrades, deps: ExecutorDeps) -> CommandRep
     view = await user_view(deps.store, command.user_id)
     if view is None or not view.active or view.role != "trader":
         return Reply[TradesImported].refused("not_found", "no such active trader").wire()
+    trades, matched, unmatched = list(command.trades), 0, list[str]()
+    if command.match_open and any(t.closed_at is None for t in trades):
+        positions = await _open_positions(deps, view)
+        if positions is None:
+            reason = "BingX's positions could not be read to match the open trades"
+            return Reply[TradesImported].refused("unavailable", reason).wire()
+        trades, matched, unmatched = match_open_trades(trades, positions, datetime.now(UTC))
     histories = Repository(deps.store, domain_registry(), ImportedHistory)
     added = 0
 
     def decide(history: ImportedHistory) -> None:
         nonlocal added
-        added = history.add(command.source, command.trades)
+        added = history.add(command.source, trades)
 
     await histories.execute(
         AggregateId(command.user_id),
@@ -162,8 +206,48 @@ async def import_trades(command: ImportTrades, deps: ExecutorDeps) -> CommandRep
         actor=ActorId(command.actor.user_id),
         correlation_id=_correlation(command.correlation_id),
     )
-    answer = TradesImported(imported=added, already_there=len(command.trades) - added)
+    answer = TradesImported(
+        imported=added,
+        already_there=len(trades) - added,
+        matched=matched,
+        unmatched=tuple(unmatched),
+    )
     return Reply[TradesImported].accepted(answer).wire()
+
+
+async def _open_positions(deps: ExecutorDeps, view: UserView) -> list[tuple[str, str]] | None:
+    """(symbol, direction) of every open position of the user's account; ``None`` when
+    there is no verified key or BingX cannot say."""
+    if deps.clients is None or view.credential != "verified":
+        return None
+    try:
+        found = await BingxAccount(deps.clients(view)).positions()
+    except OutcomeUnknown:
+        return None
+    return [(p.symbol, p.direction) for p in found]
+
+
+async def import_bingx_history(command: ImportBingxHistory, deps: ExecutorDeps) -> CommandReply:
+    """Start importing the trader's BingX fills and income (or say the running import)."""
+    view = await user_view(deps.store, command.user_id)
+    if view is None or not view.active or view.role != "trader":
+        return Reply[BingxImportState].refused("not_found", "no such active trader").wire()
+    if view.credential != "verified":
+        reason = "connect a BingX key (verified) before importing its history"
+        return Reply[BingxImportState].refused("conflict", reason).wire()
+    if deps.history_imports is None:
+        return Reply[BingxImportState].refused("unavailable", "not ready yet").wire()
+    state = await deps.history_imports.start(
+        view, command.days, ActorId(command.actor.user_id), _correlation(command.correlation_id)
+    )
+    return Reply[BingxImportState].accepted(state).wire()
+
+
+async def get_bingx_import(command: GetBingxImport, deps: ExecutorDeps) -> CommandReply:
+    """The trader's latest BingX history import, as the log tells it."""
+    histories = Repository(deps.store, domain_registry(), ImportedHistory)
+    state = (await histories.load(AggregateId(command.user_id))).bingx_import
+    return Reply[BingxImportState].accepted(state).wire()
 
 
 def _correlation(value: str | None) -> CorrelationId | None:

@@ -7,6 +7,10 @@ from prometheus_client import Counter, Gauge, Histogram
 DECISIONS = Counter(
     "executor_decisions_total", "Risk decisions by outcome and code.", ["decision", "code"]
 )
+TELEMETRY_LOST = Counter(
+    "executor_telemetry_lost_total",
+    "Routine decisions the telemetry stream did not store (trading went on).",
+)
 ORDERS = Counter("executor_orders_total", "Orders by outcome.", ["outcome"])
 SIGNAL_TO_ORDER = Histogram(
     "executor_signal_to_order_seconds",

@@ -3,7 +3,10 @@
 Gaining a partition replays its users' accounts from the log (one pass over every
 account subject when many users arrive at once), resolves their open intents by
 clientOrderID, then lets the fan-out replay the recent signals they have not decided
-yet (a crash mid-fan-out is finished by the next owner). Losing one drops its traders.
+yet (a crash mid-fan-out is finished by the next owner). Routine skips are not in the
+accounts (they went to telemetry): the recent ones are read from there first, so a signal
+already skipped is not decided again (by then stale, a skip the log would keep). Losing
+a partition drops its traders.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
 
 from fleet.events import AggregateId, partition_of
 from fleet.events.directory import Directory, UserView
@@ -25,6 +29,9 @@ from fleet.executor.traders import Trader, TraderFactory
 BULK_LOAD = 16  # above this many users, one pass over all account events beats one load each
 SNAPSHOT_READS = 32  # snapshot reads in flight while a bulk load restores accounts
 RESOLVE_CONCURRENCY = 32
+# how far back the fan-out replays signals to traders just gained (Fanout.lookback), so
+# also how far back their routine skips are read from telemetry
+REPLAY_WINDOW = timedelta(minutes=15)
 Gained = Callable[[list[Trader]], Awaitable[None]]
 
 
@@ -74,6 +81,7 @@ class Ownership:
             return []
         accounts = await self._load([v.user_id for v in fresh])
         traders = [self.factory.build(v, accounts[v.user_id]) for v in fresh]
+        await self._note_routine(traders)
         for trader in traders:
             self.traders[trader.user_id] = trader
         await _bounded(self.execution.resolve_open, traders, RESOLVE_CONCURRENCY)
@@ -81,6 +89,15 @@ class Ownership:
         if self.on_gained is not None:
             await self.on_gained(traders)
         return traders
+
+    async def _note_routine(self, traders: list[Trader]) -> None:
+        telemetry = self.execution.telemetry
+        if telemetry is None:
+            return
+        decided = await telemetry.decided_since(self.execution.clock() - REPLAY_WINDOW)
+        for trader in traders:
+            for signal_id in decided.get(trader.user_id, ()):
+                trader.account.noted(signal_id)
 
     async def lose(self, partitions: set[int]) -> None:
         self.owned -= partitions

@@ -81,6 +81,13 @@ class PartitionManager:
             self.owned |= gained
             await self._on_gain(gained)
 
+    async def fence(self, partition: int) -> int:
+        """The partition lease's fencing token, or :class:`~fleet.bus.lease.LeaseLost` when
+        this process no longer owns the partition (it was paused past its lease, or could
+        not renew it): checked before every write for its users (``Lease.check``: no I/O
+        while the last renewal covers now)."""
+        return await self._leases[partition].check()
+
     def _preferred_order(self) -> list[int]:
         # Start at a different place per instance so two processes rarely race for one key.
         offset = sum(self._instance.encode()) % self._count

@@ -7,7 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal, Protocol
 
-from fleet.events.trading import FundingPaid, OrderIntended
+from fleet.events import EventId
+from fleet.events.trading import FundingPaid, OrderIntended, SignalEvaluated, TransferRecorded
 from fleet.executor.errors import ExecutorError
 
 
@@ -58,6 +59,7 @@ class ExchangePosition:
     entry_price: Decimal
     leverage: int
     unrealised_pnl: Decimal
+    liquidation_price: Decimal = Decimal(0)  # 0: BingX shows none
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,10 @@ class Account(Exchange, Protocol):
         """Funding fees since ``since_ms`` from BingX's income history."""
         ...
 
+    async def transfers(self, since_ms: int) -> list[TransferRecorded]:
+        """Deposits (> 0) and withdrawals (< 0) since ``since_ms`` (income ``TRANSFER``)."""
+        ...
+
     async def stops(self, symbol: str) -> list[ExchangeStop]:
         """The resting stop-loss orders on ``symbol`` (:class:`OutcomeUnknown`)."""
         ...
@@ -163,4 +169,19 @@ class Account(Exchange, Protocol):
 
     async def close_stream(self, listen_key: str) -> None:
         """Give the listenKey back."""
+        ...
+
+
+class DecisionTelemetry(Protocol):
+    """Where decisions that change no state go (the telemetry stream, not the log)."""
+
+    async def decided(
+        self, user_id: str, evaluation: SignalEvaluated, causation_id: EventId
+    ) -> None:
+        """Record the decision if it can; never raise (trading does not wait on it)."""
+        ...
+
+    async def decided_since(self, since: datetime) -> dict[str, set[str]]:
+        """Signal ids of the decisions recorded there since ``since``, by user (empty when
+        it cannot say: those signals are then decided again)."""
         ...

@@ -11,7 +11,8 @@ handshake (too many sockets) is retried with back-off and never costs a new list
 The stream is where the fills of Fleet's own orders arrive first: each
 ``ORDER_TRADE_UPDATE`` of a Fleet order goes to ``fills.on_report`` (recorded once,
 whichever of stream and query reports it), each ``ACCOUNT_UPDATE`` with reason
-``FUNDING_FEE`` to ``fills.on_funding``. Anything else that happened on the account that
+``FUNDING_FEE`` to ``fills.on_funding``, each with reason ``DEPOSIT`` / ``WITHDRAW`` to
+``fills.on_transfer`` (and a reconcile). Anything else that happened on the account that
 Fleet did not do itself — a stop-loss fired, a trade placed by hand in BingX's app, a
 deposit, a liquidation — reconciles that trader at once (REST positions and balance, as
 the periodic poll does), instead of at the next poll. After a reconnect the trader is
@@ -30,7 +31,11 @@ from typing import Any, Protocol
 from fleet.bingx.ws import UserStream
 from fleet.events.credentials import BingxEnvironment
 from fleet.events.trading import FundingPaid
-from fleet.executor.adapters.bingx_account import stream_funding, stream_report
+from fleet.executor.adapters.bingx_account import (
+    stream_funding,
+    stream_report,
+    stream_transfer,
+)
 from fleet.executor.domain.ids import is_fleet_order
 from fleet.executor.metrics import USER_STREAM_WAKEUPS, USER_STREAMS
 from fleet.executor.ports import OrderReport, OutcomeUnknown, StreamExpired
@@ -66,6 +71,8 @@ class FillSink(Protocol):
     async def on_report(self, trader: Trader, report: OrderReport) -> None: ...
 
     async def on_funding(self, trader: Trader, paid: list[FundingPaid]) -> None: ...
+
+    async def on_transfer(self, trader: Trader) -> None: ...
 
 
 def fleet_report(message: dict[str, Any]) -> OrderReport | None:
@@ -208,12 +215,19 @@ class UserStreams:
             work = self._fills.on_report(trader, report)
         elif funding:
             work = self._fills.on_funding(trader, funding)
+        elif stream_transfer(message):
+            # recorded from the income history; the balance moved too: still reconciled
+            self._in_background(self._fills.on_transfer(trader), trader)
+            return False
         else:
             return False
+        self._in_background(work, trader)
+        return True
+
+    def _in_background(self, work: Awaitable[None], trader: Trader) -> None:
         task = asyncio.create_task(self._safely(work, trader))
         self._recording.add(task)
         task.add_done_callback(self._recording.discard)
-        return True
 
     async def _safely(self, work: Awaitable[None], trader: Trader) -> None:
         try:

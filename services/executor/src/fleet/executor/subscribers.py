@@ -18,10 +18,11 @@ from fleet.events.executor_commands import (
     KillSwitch,
     PauseBot,
     ResumeBot,
+    ResumeTrading,
     StartBot,
     StopBot,
 )
-from fleet.events.history import ImportTrades
+from fleet.events.history import GetBingxImport, ImportBingxHistory, ImportTrades
 from fleet.executor import handlers
 from fleet.executor.handlers import ExecutorDeps
 from fleet.obs import count_unexpected, get_logger
@@ -41,6 +42,9 @@ HANDLERS: dict[type[ExecutorCommand], Handler] = {
     KillSwitch: handlers.kill_switch,
     FlattenPositions: handlers.flatten,
     ImportTrades: handlers.import_trades,
+    ImportBingxHistory: handlers.import_bingx_history,
+    GetBingxImport: handlers.get_bingx_import,
+    ResumeTrading: handlers.resume_trading,
 }
 
 

@@ -5,7 +5,8 @@ serialises everything done for them."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from nats.aio.client import Client
 
@@ -17,12 +18,16 @@ from fleet.eventstore import ConcurrencyError, Repository
 from fleet.executor import metrics
 from fleet.executor.adapters.bingx_account import BingxAccount
 from fleet.executor.adapters.budget import UserBudget
-from fleet.executor.adapters.egress import EgressPool
+from fleet.executor.adapters.egress import EgressIdentity, EgressPool
 from fleet.executor.adapters.vault_signer import VaultSigner
 from fleet.executor.domain.account import TradingAccount
 from fleet.executor.ports import Account
 
 PLACE_ORDER = "/openApi/swap/v2/trade/order:POST"
+
+
+async def _unfenced() -> None:
+    return None
 
 
 class Trader:
@@ -47,6 +52,9 @@ class Trader:
         self.budget = budget
         self._accounts = accounts
         self.lock = asyncio.Lock()
+        # raises LeaseLost when this process may no longer own the user's partition: an
+        # owner paused past its lease is refused its next order and its next append
+        self.fence: Callable[[], Awaitable[object]] = _unfenced
 
     @property
     def user_id(self) -> str:
@@ -64,6 +72,7 @@ class Trader:
     async def save(self, causation_id: EventId | None = None) -> None:
         """Append what the account recorded. If another writer got there first (this
         process lost the partition), re-read the account and let the caller give up."""
+        await self.fence()
         try:
             with metrics.APPEND_SECONDS.time():
                 await self._accounts.save(self.account, causation_id=causation_id)
@@ -81,6 +90,8 @@ class TraderFactory:
     egress: EgressPool
     bingx_base_url: str
     demo_base_url: str = ""  # BingX VST, for traders whose key is a demo key ("": live's)
+    # the fence of a user's partition lease (PartitionManager.fence); none in tests
+    fence: Callable[[str], Awaitable[object]] = field(default=lambda _user: _unfenced())
 
     async def load(self, view: UserView) -> Trader:
         """Replay the user's account from the log and wire their exchange."""
@@ -90,6 +101,19 @@ class TraderFactory:
     def build(self, view: UserView, account: TradingAccount) -> Trader:
         identity = self.egress.assign(view.user_id)
         budget = UserBudget(self.egress.budget(identity))
+        exchange = BingxAccount(self._client(view, identity, budget))
+        trader = Trader(view, account, exchange, budget, self.accounts, egress=identity.name)
+        user_id = view.user_id
+        trader.fence = lambda: self.fence(user_id)
+        return trader
+
+    def client_for(self, view: UserView) -> BingxClient:
+        """A BingX client of the user's account (signed by vault, within the budgets of his
+        egress identity) for work beside the trading path: history imports, checks."""
+        identity = self.egress.borrow(view.user_id)
+        return self._client(view, identity, UserBudget(self.egress.budget(identity)))
+
+    def _client(self, view: UserView, identity: EgressIdentity, budget: UserBudget) -> BingxClient:
         demo = view.environment == "demo" and self.demo_base_url
         transport = Transport(
             self.demo_base_url if demo else self.bingx_base_url,
@@ -100,5 +124,4 @@ class TraderFactory:
             pacer=self.egress.pacer(identity),
             server_clock=self.egress.clock(identity),
         )
-        exchange = BingxAccount(BingxClient(transport))
-        return Trader(view, account, exchange, budget, self.accounts, egress=identity.name)
+        return BingxClient(transport)

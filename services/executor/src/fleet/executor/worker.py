@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,22 +17,26 @@ from nats.aio.client import Client
 from fleet.bingx import BingxClient, Transport
 from fleet.bus.lease import LEASE_BUCKET
 from fleet.bus.loops import supervise
-from fleet.events import ActorId, AggregateId, Envelope
+from fleet.events import ActorId, AggregateId, DomainEvent, Envelope
 from fleet.events.catalog import domain_registry
 from fleet.events.directory import USER_TYPES, Directory
+from fleet.events.halt import HALT_AGGREGATE, HaltState
 from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated
 from fleet.events.subjects import aggregate_type_subject
 from fleet.eventstore import EventStore, Repository, StreamSpec
 from fleet.eventstore.snapshots import KvSnapshots
-from fleet.eventstore.stream import BUDGET_BUCKET
+from fleet.eventstore.stream import BUDGET_BUCKET, TelemetrySpec
+from fleet.executor.adapters.budget_owner import BudgetOwner
 from fleet.executor.adapters.contracts import ContractBook
 from fleet.executor.adapters.egress import EgressIdentity, EgressPool
+from fleet.executor.adapters.telemetry import JetStreamTelemetry
 from fleet.executor.domain.account import TradingAccount
 from fleet.executor.domain.bot import Bot
 from fleet.executor.errors import ExecutorError
 from fleet.executor.execution import Execution, SignalReceived, utc_now
 from fleet.executor.fanout import Fanout
 from fleet.executor.handlers import ExecutorDeps
+from fleet.executor.history_import import HistoryImports
 from fleet.executor.ownership import Ownership
 from fleet.executor.partitions import PartitionManager
 from fleet.executor.reactions import Reactions
@@ -50,6 +55,7 @@ class ExecutorWorker:
         self.directory = Directory()
         self.directory_caught_up = asyncio.Event()
         self._directory_position = 0
+        self.halt = HaltState()
         self._deps: ExecutorDeps | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -67,7 +73,20 @@ class ExecutorWorker:
         js = nc.jetstream()
         budgets = await js.key_value(BUDGET_BUCKET) if settings.rate_limits else None
         identities = [EgressIdentity.parse(text) for text in settings.egress]
-        self.egress = EgressPool(identities, budgets, scope=settings.stream_name)
+        leases = await js.key_value(LEASE_BUCKET)
+        self.budget_owners = (
+            {
+                i.name: BudgetOwner(
+                    nc, leases, budgets, settings.stream_name, i.name, settings.instance_id
+                )
+                for i in identities
+            }
+            if budgets is not None
+            else {}
+        )
+        self.egress = EgressPool(
+            identities, budgets, scope=settings.stream_name, owners=self.budget_owners
+        )
         self.market = BingxClient(Transport(settings.bingx_base_url, None))
         snapshots = KvSnapshots(js) if settings.snapshot_every else None
         every = max(settings.snapshot_every, 1)
@@ -80,6 +99,7 @@ class ExecutorWorker:
             self._auto_pause,
             max_signal_age=self._max_age(),
             caps=settings.caps,
+            telemetry=JetStreamTelemetry(nc, TelemetrySpec.beside(spec)),
         )
         factory = TraderFactory(
             nc, accounts, self.egress, settings.bingx_base_url, settings.bingx_demo_base_url
@@ -92,16 +112,22 @@ class ExecutorWorker:
         self.reactions = Reactions(self.ownership, self.execution, bots)
         self.ownership.on_pending = self.reactions.pending
         self._deps = ExecutorDeps(store, bots, self.directory)
+        self._deps.clients = factory.client_for
+        self._deps.history_imports = HistoryImports(store, factory.client_for)
         self.partitions = PartitionManager(
-            await js.key_value(LEASE_BUCKET),
+            leases,
             settings.stream_name,
             settings.instance_id,
             settings.partitions,
             self.ownership.gain,
             self.ownership.lose,
         )
+        partitions, ownership = self.partitions, self.ownership
+        factory.fence = lambda user: partitions.fence(ownership.partition(user))
         with contextlib.suppress(Exception):  # warm the contract book; else on first use
             await self.execution.contracts.refresh()
+        for name, owner in self.budget_owners.items():
+            self._spawn(f"budget {name}", owner.run)
         self._spawn("directory", self._follow_directory)
         self._spawn("signals", self._follow_signals)
         self._spawn("partitions", self._own_partitions)
@@ -132,19 +158,34 @@ class ExecutorWorker:
 
     async def _follow_directory(self) -> None:
         prefix = self.store.spec.prefix
-        subjects = [aggregate_type_subject(prefix, kind) for kind in USER_TYPES]
+        subjects = [aggregate_type_subject(prefix, kind) for kind in (*USER_TYPES, HALT_AGGREGATE)]
         last = max([await self.store.last_sequence_of(s) for s in subjects])
         if last <= self._directory_position:
             self.directory_caught_up.set()
         start = self._directory_position + 1
         async for stored in self.store.subscribe(subjects=subjects, from_sequence=start):
             envelope, event = stored.envelope, stored.event
-            self.directory.apply(envelope.aggregate.id, event, envelope.occurred_at, envelope.id)
+            halt = envelope.aggregate.type == HALT_AGGREGATE
+            if halt:
+                self._follow_halt(event)
+            else:
+                self.directory.apply(
+                    envelope.aggregate.id, event, envelope.occurred_at, envelope.id
+                )
             self._directory_position = envelope.sequence or self._directory_position
             if self.directory_caught_up.is_set():
-                self.reactions.on_event(envelope, event)
+                if not halt:
+                    self.reactions.on_event(envelope, event)
             elif self._directory_position >= last:
                 self.directory_caught_up.set()
+
+    def _follow_halt(self, event: DomainEvent) -> None:
+        """The kill switch as the log says: every order's risk gate reads it from the
+        caps, so the next entry of every trader this process owns is refused (or allowed
+        again) from here on, in-flight signals included."""
+        self.halt.apply(event)
+        self.execution.caps = replace(self.execution.caps, halt=self.halt.sentence)
+        get_logger().warning("trading halt", halted=self.halt.halted, by=self.halt.by)
 
     async def _own_partitions(self) -> None:
         await self.directory_caught_up.wait()
@@ -203,6 +244,9 @@ class ExecutorWorker:
         log, started = get_logger(), time.monotonic()
         with contextlib.suppress(Exception):
             await self.partitions.release_all()
+        for owner in self.budget_owners.values():
+            with contextlib.suppress(Exception):
+                await owner.release()
         log.info("stopping: partitions given back", after_s=round(time.monotonic() - started, 2))
         for task in self._tasks:
             task.cancel()
@@ -212,6 +256,8 @@ class ExecutorWorker:
                 log.warning("stopping: still ending", loops=sorted(t.get_name() for t in pending))
         await asyncio.gather(*self._tasks, return_exceptions=True)
         log.info("stopping: background work ended", after_s=round(time.monotonic() - started, 2))
+        if self._deps is not None and self._deps.history_imports is not None:
+            await self._deps.history_imports.stop()
         await self.egress.close()
         await self.market.close()
         log.info("stopped", after_s=round(time.monotonic() - started, 2))

@@ -1,4 +1,5 @@
-"""Readiness of the gateway: NATS, the event stream, PostgreSQL, the read models."""
+"""Readiness of the gateway: NATS, the event stream, PostgreSQL, the read models, its
+supervised background loops."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from nats.aio.client import Client
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from fleet.bus.loops import LOOPS
 from fleet.eventstore import StreamSpec
 from fleet.eventstore.errors import NATS_TROUBLE
 from fleet.eventstore.stream import verify_stream
@@ -51,12 +53,15 @@ async def health(
 ) -> tuple[bool, dict[str, Any]]:
     """``(healthy, body)``: every check, and how far behind the log each read model is."""
     checks = {"nats": await _nats(nc, spec), "postgres": await _postgres(engine)}
+    checks["loops"] = await LOOPS.probe()  # a required background loop waiting to restart
     for name, failure in read_models.failures.items():
         checks[f"read_model.{name}"] = failure
     body: dict[str, Any] = {
         "service": "gateway",
         "checks": {name: reason or "ok" for name, reason in checks.items()},
         "note": NOTE,
+        # this process applies events to these (one runner per read model: a lease)
+        "read_models_led_here": sorted(read_models.leading),
     }
     if checks["nats"] is None:
         # messages readers passed over (not valid events): never fatal, always visible;

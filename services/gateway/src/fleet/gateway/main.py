@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, create_engine
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from fleet.bus.loops import supervise
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.gateway.adapters.audit_log import AuditLog
 from fleet.gateway.adapters.commands import CommandBus
@@ -32,10 +34,13 @@ from fleet.gateway.api import (
     admin_system,
     admin_users,
     auth,
+    billing,
     bingx,
+    bingx_history,
     bot,
     charts,
     dev_mails,
+    email_links,
     exports,
     live,
     notifications,
@@ -60,18 +65,22 @@ from fleet.gateway.settings import GatewaySettings
 from fleet.gateway.web import install_web_ui
 from fleet.gateway.write_limits import WriteLimiter
 from fleet.gateway.written_scope import WrittenScope
-from fleet.obs import configure_logging, count_unexpected, get_logger, settle_collector
+from fleet.obs import configure_logging, get_logger, settle_collector
 from fleet.projections.meta import migrate
 from fleet.projections.personal_keys import PersonalKeys
 from fleet.settings import SettingsError, load_settings
+
+DB_THREADS = 32  # worker threads of asyncio.to_thread (PostgreSQL calls); the pool has 40
 
 TITLE = "Fleet gateway"
 ROUTERS = (
     ops,
     auth,
+    email_links,
     tokens,
     account,
     bingx,
+    bingx_history,
     bot,
     admin_users,
     admin_ops,
@@ -87,6 +96,7 @@ ROUTERS = (
     admin_system,
     admin_settings,
     admin_plans,
+    billing,
 )
 DESCRIPTION = """The only door for people. Browser clients sign in with
 `POST /api/auth/login` (session cookie + `fleet_csrf` cookie, whose value every
@@ -151,6 +161,12 @@ def _install_middleware(app: FastAPI, settings: GatewaySettings) -> None:
 
 @asynccontextmanager
 async def _running(settings: GatewaySettings, engine: Engine) -> AsyncIterator[Services]:
+    # every read model's runner commits in a worker thread, and the live hub's and the
+    # write paths' waits poll checkpoints in one: asyncio's default of cpu + 4 threads
+    # (6 here) queued those polls behind the commits for seconds
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="gateway-db")
+    )
     nc = await nats.connect(
         **settings.nats_options(), connect_timeout=5, max_reconnect_attempts=-1, name="gateway"
     )
@@ -178,7 +194,8 @@ async def _running(settings: GatewaySettings, engine: Engine) -> AsyncIterator[S
     await asyncio.to_thread(migrate, engine)  # fleet_meta: the personal-data keys
     await asyncio.to_thread(services.sessions.create_schema)
     await services.read_models.start(own_loop_nats=settings.nats_options())
-    purger = asyncio.create_task(_purge_sessions(services))
+    # housekeeping: supervised (restarted with back-off, counted) but never failing /readyz
+    purger = supervise("gateway session purge", lambda: _purge_sessions(services), required=False)
     internal = internal_server(
         settings.gateway_internal_host, settings.gateway_internal_port, services.health
     )
@@ -198,12 +215,7 @@ async def _purge_sessions(services: Services) -> None:
     log = get_logger("fleet.gateway.sessions")
     while True:
         await asyncio.sleep(services.settings.session_purge_minutes * 60)
-        try:
-            purged = await asyncio.to_thread(services.sessions.purge)
-        except Exception as exc:  # housekeeping only: retried next round
-            count_unexpected("gateway.session_purge")
-            log.warning("session purge failed", error=type(exc).__name__)
-            continue
+        purged = await asyncio.to_thread(services.sessions.purge)  # a failure: restarted
         if purged:
             log.info("sessions purged", count=purged)
 

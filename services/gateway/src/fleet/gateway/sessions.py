@@ -34,6 +34,7 @@ from sqlalchemy import (
 
 from fleet.events.ids import UserId
 from fleet.events.users import Role
+from fleet.gateway.migrations import migrate
 from fleet.gateway.principal import SessionHash
 
 SCHEMA = "gateway"
@@ -99,15 +100,9 @@ class SessionStore:
         self.lifetimes = lifetimes
 
     def create_schema(self) -> None:
-        """Create the schema and table if missing (idempotent, at startup). One process at
-        a time: ``CREATE SCHEMA IF NOT EXISTS`` is not safe against a concurrent one (two
-        gateway workers starting together: a duplicate-key error stopped the gateway)."""
-        with self.engine.begin() as connection:
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": SCHEMA}
-            )
-            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"'))
-            metadata.create_all(connection)
+        """Migrate the schema and table to the latest revision (Alembic, idempotent, at
+        startup; one process at a time: ``fleet.gateway.migrations``)."""
+        migrate(self.engine)
 
     def create(
         self, user_id: UserId, *, ip: str, user_agent: str, must_change_password: bool

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
+from fleet.billing import PeriodScheme
+from fleet.billing.periods import PeriodSetting
 from fleet.settings import ServiceSettings
 
 Networks = Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode]
@@ -34,6 +36,10 @@ class GatewaySettings(ServiceSettings):
     )
     accent_colour: str = Field(
         default="#1f5fbf", pattern=r"^#[0-9a-fA-F]{6}$", description="The UI's accent colour."
+    )
+    billing_period: PeriodSetting = Field(
+        default="monthly",
+        description="Fee periods for the running estimate: 'monthly' or seconds (as auth's).",
     )
     database_url: str = Field(
         default="postgresql+psycopg://postgres@127.0.0.1:5432/fleet",
@@ -134,6 +140,10 @@ class GatewaySettings(ServiceSettings):
         description="Idle WebSockets are pinged this often (and closed "
         "when the pong takes as long).",
     )
+
+    def period_scheme(self) -> PeriodScheme:
+        """How fee periods are cut (``FLEET_BILLING_PERIOD``, the same as auth's)."""
+        return PeriodScheme.parse(self.billing_period)
 
     @field_validator("trusted_proxies", "allowed_hosts", mode="before")
     @classmethod

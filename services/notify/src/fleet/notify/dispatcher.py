@@ -152,6 +152,8 @@ class Dispatcher:
 
     async def _send_on_channel(self, notice: Notice, delivery: Delivery) -> None:
         draft = notice.draft
+        if notice.not_after is not None and datetime.now(UTC) >= notice.not_after:
+            raise DeliveryFailed("the link expired before it could be mailed", retryable=False)
         if delivery.channel == "email":
             await self._mailer.send(notice.email, draft.title, draft.body, delivery.delivery_id)
             return

@@ -15,9 +15,9 @@ from sqlalchemy import Engine, create_engine
 from fleet.bus import ServiceRuntime, make_broker, serve
 from fleet.bus.loops import supervise
 from fleet.eventstore import EventStore, StreamSpec
-from fleet.notify.account_mail import AccountMails
 from fleet.notify.adapters.position import KvPosition
 from fleet.notify.adapters.webhook import WebhookGuard
+from fleet.notify.branding import keep_following
 from fleet.notify.dispatcher import Dispatcher
 from fleet.notify.domain.planner import Planner
 from fleet.notify.errors import NotifyError
@@ -40,6 +40,7 @@ class NotifyWorker:
         self._store: EventStore | None = None
         self._dispatcher: Dispatcher | None = None
         self._task: asyncio.Task[None] | None = None
+        self._branding: asyncio.Task[None] | None = None
         self._engine: Engine | None = None
 
     def store(self) -> EventStore:
@@ -53,7 +54,8 @@ class NotifyWorker:
         s = self.settings
         self._store = EventStore(nc, StreamSpec(name=s.stream_name, prefix=s.subject_prefix))
         position = KvPosition(nc.jetstream(), s.notify_position_bucket)
-        planner = Planner(s.notify_max_per_hour, timedelta(seconds=s.notify_merge_window_s))
+        window = timedelta(seconds=s.notify_merge_window_s)
+        planner = Planner(s.notify_max_per_hour, window, s.ui_url)
         watermark = Watermark(0)
         self._dispatcher = Dispatcher(s, self._store, watermark.finished)
         self._engine = create_engine(s.database_url, pool_size=2, pool_pre_ping=True)
@@ -70,6 +72,8 @@ class NotifyWorker:
         self._dispatcher.start()
         # resumes from its saved position whenever the supervisor restarts it
         self._task = supervise("notify follower", follower.run)
+        store = self._store
+        self._branding = supervise("branding", lambda: keep_following(store))
 
     async def probe(self) -> str | None:
         """``/healthz``: the follower must be running."""
@@ -80,6 +84,10 @@ class NotifyWorker:
         return None  # failing and restarting: the runtime's "loops" check says so
 
     async def stop(self) -> None:
+        if self._branding is not None:
+            self._branding.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._branding
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -96,7 +104,7 @@ def create_app(settings: NotifySettings, worker: NotifyWorker | None = None) -> 
     broker = make_broker(settings)
     worker = worker or NotifyWorker(settings)
     guard = WebhookGuard(settings.webhook_allowed_hosts).check
-    register(broker, worker.store, guard, AccountMails(settings))
+    register(broker, worker.store, guard)
     runtime = ServiceRuntime(settings, broker, note=NOTE, probes={"follower": worker.probe})
     return runtime.run_worker(worker)
 

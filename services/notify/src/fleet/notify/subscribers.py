@@ -18,12 +18,10 @@ from fleet.events.notifications import (
     NotificationsMarked,
     NotificationsRead,
     PreferencesStored,
-    SendAccountMail,
     SetNotificationPreferences,
 )
 from fleet.events.registry import DomainEvent
 from fleet.eventstore import EventStore
-from fleet.notify.account_mail import AccountMails
 from fleet.notify.errors import DeliveryFailed
 
 
@@ -93,14 +91,11 @@ def register(
     broker: NatsBroker,
     store: Callable[[], EventStore],
     check_url: Callable[[str], Awaitable[None]],
-    account_mails: AccountMails | None = None,
 ) -> None:
     """Answer the notify commands on ``broker``."""
     commands = NotifyCommands(store, check_url)
     route(broker, SetNotificationPreferences, commands.set_preferences, queue="notify")
     route(broker, MarkNotificationsRead, commands.mark_read, queue="notify")
-    if account_mails is not None:
-        route(broker, SendAccountMail, account_mails.answer, queue="notify")
 
 
 def _not_a_user() -> CommandReply:

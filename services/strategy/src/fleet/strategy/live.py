@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from fleet.bingx.errors import BingxError
 from fleet.bingx.models import Kline
 from fleet.bingx.ratelimit import TokenBucket
 from fleet.bingx.ws import SUBSCRIBES_PER_S, MarketStream
+from fleet.bus.lease import LeaseLost
 from fleet.events import AggregateId, AggregateRef, EventId, wrap
 from fleet.events.directory import Stream
 from fleet.events.signals import SIGNAL_AGGREGATE, SignalGenerated, signal_stream_id
@@ -46,6 +47,9 @@ ACTIVE = Gauge("strategy_active_streams", "(symbol, timeframe) streams subscribe
 CLOSED_BY_CLOCK = Counter("strategy_closed_by_clock_total", "Candles closed with no later push")
 PUBLISH_FAILED = Counter("strategy_candle_publish_failures_total", "Candles not published")
 UNVERIFIED = Counter("strategy_unverified_candles_total", "Closed candles REST did not show")
+FENCED = Counter(
+    "strategy_signals_fenced_total", "Signals not appended: the strategy lease was no longer ours"
+)
 CandleSink = Callable[[Stream, Candle], Any]
 ChartSink = Callable[[Stream, bytes], Any]
 FORMING_PUBLISH_S = 1.0  # the forming candle reaches the charts at most this often
@@ -90,6 +94,9 @@ class LiveStrategy:
         self.tracked: dict[Stream, Tracked] = {}
         self._publish_candle = publish_candle
         self.publish_chart: ChartSink | None = None  # the charts' side channel, when wired
+        # the strategy lease's check (Lease.confirm), when wired: raises LeaseLost when this
+        # instance is no longer the active one (it was paused past its lease)
+        self.fence: Callable[[], Awaitable[object]] | None = None
         self._lock = asyncio.Lock()
         self.last_close_at = time.monotonic()  # when a candle last closed (wall clock)
 
@@ -173,9 +180,15 @@ class LiveStrategy:
                     self._retry_at[stream] = time.monotonic() + CLOCK_RETRY_S
 
     async def want(self, streams: set[Stream]) -> None:
-        """Track exactly ``streams`` (subscribe new ones, drop the rest)."""
+        """Track exactly ``streams`` (subscribe new ones, drop the rest). A stream whose
+        start failed (REST history unavailable) is not kept as tracked: the next call
+        starts it again (it was silently left unsubscribed)."""
         for stream in sorted(streams - set(self.tracked)):
-            await self._track(stream)
+            try:
+                await self._track(stream)
+            except BaseException:
+                self.tracked.pop(stream, None)
+                raise
         for stream in sorted(set(self.tracked) - streams):
             for socket in self.streams:
                 await socket.unsubscribe(_topic(stream))
@@ -320,6 +333,13 @@ class LiveStrategy:
     async def _append(self, stream: Stream, ident: str, event: SignalGenerated) -> None:
         aggregate = _aggregate(stream)
         envelope = wrap(event, aggregate, event_id=EventId(ident))
+        if self.fence is not None:
+            try:
+                await self.fence()
+            except LeaseLost as exc:  # a former owner resumed: the active one signals
+                FENCED.inc()
+                get_logger().warning("signal not appended", stream=stream, why=str(exc))
+                return
         with correlated(ident):  # the signal's id: its correlation id downstream
             await self.store.append(aggregate, [envelope], expected_version=None)
             get_logger().info(

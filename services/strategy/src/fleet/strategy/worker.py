@@ -25,7 +25,7 @@ from fleet.events.subjects import aggregate_type_subject
 from fleet.events.users import USER_AGGREGATE
 from fleet.eventstore import EventStore, StreamSpec
 from fleet.eventstore.stream import CHARTS_BUCKET, MARKET_PREFIX, chart_key
-from fleet.obs import count_unexpected, get_logger
+from fleet.obs import get_logger
 from fleet.strategy.domain.candles import Candle
 from fleet.strategy.live import LiveStrategy
 from fleet.strategy.settings import StrategySettings
@@ -90,19 +90,23 @@ class StrategyWorker:
                 await self._stand_by()
 
     async def _follow_demand(self) -> None:
+        """Fold the demand from the log and apply it once caught up with each burst of
+        changes. The demand is derived from the bots' and users' state, never from one
+        delivery: a failure to apply it (REST history unavailable) fails this loop, which
+        the supervisor restarts with back-off (counted, /readyz failing meanwhile); the
+        restart folds the demand afresh and applies it again, so no change is lost."""
         self.demand = Directory()  # (re)read from the start: a restart folds it afresh
+        changed = True
         # only bots and users carry demand: never every event of the log (issue 22)
         subjects = [aggregate_type_subject(self.store.spec.prefix, t) for t in DEMAND_AGGREGATES]
         async for stored in self.store.subscribe(subjects=subjects, from_sequence=1):
             envelope = stored.envelope
             if envelope.type in DEMAND_TYPES:
                 self.demand.apply(envelope.aggregate.id, stored.event)
-                if self.active and self._live is not None:
-                    try:
-                        await self._live.want(self.demand.streams)
-                    except Exception:  # REST history unavailable: the next change retries
-                        count_unexpected("strategy.demand")
-                        get_logger().exception("strategy could not follow the demand")
+                changed = True
+            if changed and stored.pending == 0 and self.active and self._live is not None:
+                await self._live.want(self.demand.streams)
+                changed = False
 
     async def _activate(self) -> None:
         get_logger().info("strategy active", instance=self.settings.instance_id)
@@ -115,6 +119,8 @@ class StrategyWorker:
         )
         live = self._live
         live.publish_chart = self._publish_chart
+        assert self._lease is not None
+        live.fence = self._lease.confirm
         self._live_tasks = [
             self._supervise("market stream", live.run_streams),
             self._supervise("candle closer", live.close_by_clock),

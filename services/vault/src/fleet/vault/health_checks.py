@@ -10,13 +10,25 @@ outage events instead, and BingX being down is not the key's fault (nothing reco
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
+from prometheus_client import Counter
+
+from fleet.bus.lease import LeaseLost
 from fleet.events.vault_commands import VerifyCredential
 from fleet.obs import count_unexpected, get_logger
 from fleet.vault import handlers
 from fleet.vault.deps import VaultDeps
 from fleet.vault.errors import VaultServiceError
+
+FENCED = Counter(
+    "vault_health_checks_fenced_total",
+    "Health checks not done: the vault-health lease was no longer this worker's",
+)
+
+
+async def _unfenced() -> int:
+    return 0
 
 
 class HealthChecks:
@@ -27,6 +39,9 @@ class HealthChecks:
         self.every_s = every_s
         self._concurrency = asyncio.Semaphore(concurrency)
         self.active = False  # holds the lease
+        # the lease's fence (Lease.check), checked before each check (each may append):
+        # raises LeaseLost once this worker may have lost the lease (paused past it)
+        self.fence: Callable[[], Awaitable[int]] = _unfenced
         self.rounds = 0
 
     async def run(self) -> None:
@@ -44,6 +59,12 @@ class HealthChecks:
 
     async def _check(self, user_id: str) -> None:
         async with self._concurrency:
+            try:
+                await self.fence()
+            except LeaseLost as exc:  # another worker checks now
+                FENCED.inc()
+                get_logger().warning("health check not done", user=user_id, reason=str(exc))
+                return
             try:
                 reply = await handlers.verify(
                     VerifyCredential(user_id=user_id), self._deps(), health_check=True

@@ -120,6 +120,7 @@ class VaultWorker:
             await self._checks_on()
             await asyncio.Event().wait()  # for good
         lease = Lease(bucket, f"vault-health.{prefix}", self.settings.instance_id)
+        self.health.fence = lease.check
         try:
             await hold(lease, self._checks_on, self._checks_off)
         finally:  # failed (NATS trouble): off until the restarted hold has the lease again

@@ -12,7 +12,7 @@ import os
 import secrets
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,6 +29,7 @@ from fleet.cli.legacy.rows import (
     BadRow,
     LegacyTrade,
     column_fields,
+    file_fingerprint,
     missing_fields,
     normalise_symbol,
     parse_mapping,
@@ -60,6 +61,7 @@ class LegacyFiles:
     trades: list[LegacyTrade]
     key: tuple[str, str] | None
     settings: dict[str, Any]
+    fingerprint: str = ""  # the file's identity, part of each trade's
 
     @property
     def file_pnl(self) -> Decimal:
@@ -86,7 +88,8 @@ def read_legacy(sqlite: Path, env: Path | None, mapping: Sequence[str]) -> Legac
     except BadRow as exc:
         raise CannotImport(f"row {exc.row_id}: {exc.reason}; nothing imported") from None
     values = env_values(env) if env is not None else {}
-    return LegacyFiles(trades, bingx_key(values), checked_settings(settings_found(values)))
+    settings = checked_settings(settings_found(values))
+    return LegacyFiles(trades, bingx_key(values), settings, file_fingerprint(trades))
 
 
 def checked_settings(found: dict[str, str]) -> dict[str, Any]:
@@ -107,9 +110,9 @@ def checked_settings(found: dict[str, str]) -> dict[str, Any]:
     return changes
 
 
-def as_imported(trade: LegacyTrade, user_id: str) -> ImportedTrade:
+def as_imported(trade: LegacyTrade, user_id: str, fingerprint: str) -> ImportedTrade:
     return ImportedTrade(
-        trade_id=trade.trade_id(user_id),
+        trade_id=trade.trade_id(user_id, fingerprint),
         source_id=trade.row_id,
         symbol=trade.symbol,
         direction=trade.direction,
@@ -131,13 +134,18 @@ class Outcome:
     already_there: int = 0
     in_fleet: int = 0
     fleet_pnl: Decimal = Decimal(0)
+    matched: int = 0  # open trades with a matching exchange position
+    unmatched: list[str] = field(default_factory=list)  # "<row id>: why" for the others
 
 
 async def store_legacy(
-    link: PlatformLink, files: LegacyFiles, username: str, email: str
+    link: PlatformLink, files: LegacyFiles, trader: tuple[str, str], operator: str
 ) -> Outcome:
-    """Create (or find) the trader, connect his key, set his settings, import the trades."""
-    user_id = await _trader(link, username, email)
+    """As the admin ``operator``: create (or find) the trader (username, e-mail), connect
+    his key, set his settings, import the trades."""
+    await link.act_as(operator)
+    typer.echo(f"acting as admin {operator}")
+    user_id = await _trader(link, *trader)
     if files.key is not None:
         typer.echo("connecting the BingX key of the .env (verified with BingX first)")
         connected = await link.connect_key(user_id, *files.key)
@@ -151,13 +159,19 @@ async def store_legacy(
         )
         typer.echo(f"settings taken from the .env: {', '.join(sorted(files.settings))}")
     outcome = Outcome()
-    trades = [as_imported(t, user_id) for t in files.trades]
+    trades = [as_imported(t, user_id, files.fingerprint) for t in files.trades]
     for start in range(0, len(trades), IMPORT_MAX):
         chunk = tuple(trades[start : start + IMPORT_MAX])
-        command = ImportTrades(user_id=user_id, source="legacy", trades=chunk)
+        # open trades are compared with the exchange's positions through the key now in
+        # Vault (the executor asks BingX, signed there); without a key none can match
+        command = ImportTrades(
+            user_id=user_id, source="legacy", trades=chunk, match_open=files.key is not None
+        )
         answer = await link.ask(command, TradesImported)
         outcome.imported += answer.imported
         outcome.already_there += answer.already_there
+        outcome.matched += answer.matched
+        outcome.unmatched += answer.unmatched
     ids = {t.trade_id for t in trades}
     outcome.in_fleet, outcome.fleet_pnl = await link.imported_pnl(user_id, ids)
     return outcome
@@ -191,26 +205,35 @@ async def _trader(link: PlatformLink, username: str, email: str) -> str:
     return created.user_id
 
 
-async def _store(url: str, files: LegacyFiles, username: str, email: str) -> Outcome:
+async def _store(url: str, files: LegacyFiles, trader: tuple[str, str], operator: str) -> Outcome:
     async with PlatformLink(url) as link:
-        return await store_legacy(link, files, username, email)
+        return await store_legacy(link, files, trader, operator)
 
 
 def print_check(files: LegacyFiles, outcome: Outcome | None) -> bool:
     """The check; whether the file and Fleet agree."""
     rows = len(files.trades)
     typer.echo(f"rows read: {rows}")
-    typer.echo(f"open trades in the file: {files.open_trades} (kept as history, never opened)")
+    typer.echo(f"open trades in the file: {files.open_trades} (never opened by the import)")
     typer.echo(f"PnL sum in the file: {files.file_pnl}")
     if outcome is None:
         typer.echo(f"dry run: {rows} trades would be imported; nothing written")
         return True
     typer.echo(f"trades imported: {outcome.imported} (already there: {outcome.already_there})")
+    typer.echo(f"open trades matched: {outcome.matched} of {files.open_trades}")
+    for line in outcome.unmatched:
+        typer.echo(f"  open trade without a BingX position (stored closed, unmatched): row {line}")
     typer.echo(f"trades of the file in Fleet: {outcome.in_fleet}")
     typer.echo(f"PnL sum in Fleet: {outcome.fleet_pnl}")
     agree = outcome.in_fleet == rows and outcome.fleet_pnl == files.file_pnl
     typer.echo("check: OK" if agree else "check: MISMATCH")
     return agree
+
+
+def _back_up_all(*paths: Path | None) -> None:
+    for path in paths:
+        if path is not None:
+            typer.echo(f"backed up {path} to {back_up(path)}")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -230,6 +253,10 @@ def legacy(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
         list[str] | None, typer.Option("--map", help="column=field for other column names.")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; write nothing.")] = False,
+    actor: Annotated[
+        str | None,
+        typer.Option("--actor", envvar="FLEET_IMPORT_ACTOR", help="The admin running the import."),
+    ] = None,
     nats_url: Annotated[
         str | None, typer.Option(envvar="FLEET_NATS_URL", help="NATS URL of an admin.")
     ] = None,
@@ -242,16 +269,19 @@ def legacy(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
         if path is not None and not path.is_file():
             raise _fail(f"{path}: no such file")
     try:
+        operator = actor or ""
         if not dry_run:
-            for path in (sqlite, env):
-                if path is not None:
-                    typer.echo(f"backed up {path} to {back_up(path)}")
+            if not operator:
+                raise CannotImport(
+                    "--actor: name the admin who runs the import (the audit names him)"
+                )
+            _back_up_all(sqlite, env)
         files = read_legacy(sqlite, env, mapping or [])
         if dry_run:
             print_check(files, None)
             return
         url = nats_url or admin_nats_url(data_dir.resolve())
-        outcome = asyncio.run(_store(url, files, username, email))
+        outcome = asyncio.run(_store(url, files, (username, email), operator))
     except (CannotImport, NoPlatform, PlatformUnreachable) as exc:
         raise _fail(str(exc)) from None
     except Refused as exc:

@@ -13,9 +13,10 @@ from nats.aio.client import Client
 
 from fleet.cli.errors import CliError
 from fleet.events import AggregateId, AggregateRef
-from fleet.events.commands import Command, CommandReply, Reply, ReplyPayload, command_subject
+from fleet.events.commands import Actor, Command, CommandReply, Reply, ReplyPayload, command_subject
+from fleet.events.directory import fold_user
 from fleet.events.history import HISTORY_AGGREGATE, TradeImported
-from fleet.events.users import USERNAME_AGGREGATE, UsernameClaimed, UsernameReleased
+from fleet.events.users import USER_AGGREGATE, USERNAME_AGGREGATE, UsernameClaimed, UsernameReleased
 from fleet.events.vault_commands import (
     ConnectCredential,
     CredentialConnected,
@@ -50,6 +51,7 @@ class PlatformLink:
     def __init__(self, url: str) -> None:
         self._url = url
         self._nc: Client | None = None
+        self.actor = Actor()  # who the commands are sent for: the operator, once known
 
     async def __aenter__(self) -> PlatformLink:
         async def quiet(_error: Exception) -> None:
@@ -81,6 +83,7 @@ class PlatformLink:
 
     async def ask(self, command: Command, payload: type[P]) -> P:
         """The command's accepted payload, or :class:`Refused` with the service's reason."""
+        command = command.model_copy(update={"actor": self.actor})
         try:
             answer = await self.nc.request(
                 command_subject(command),
@@ -134,6 +137,20 @@ class PlatformLink:
             elif isinstance(item.event, UsernameReleased):
                 holder = None
         return holder
+
+    async def act_as(self, username: str) -> Actor:
+        """Send every later command on behalf of the admin ``username`` (the operator who
+        runs the import: the log and the audit name him), or :class:`Refused`."""
+        user_id = await self.user_id_of(username)
+        if user_id is None:
+            raise Refused(f"--actor {username}: no such user")
+        ref = AggregateRef(type=USER_AGGREGATE, id=AggregateId(user_id))
+        events = [item.event for item in (await self._store().load_stored(ref))[0]]
+        view = fold_user(user_id, events)
+        if view.role != "admin" or not view.active:
+            raise Refused(f"--actor {username}: not an active admin")
+        self.actor = Actor(user_id=user_id, role="admin")
+        return self.actor
 
     async def imported_pnl(self, user_id: str, trade_ids: set[str]) -> tuple[int, Decimal]:
         """How many of ``trade_ids`` the user's history holds, and their PnL sum."""

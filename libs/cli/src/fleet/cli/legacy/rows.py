@@ -82,10 +82,24 @@ class LegacyTrade:
     def is_open(self) -> bool:
         return self.closed_at is None
 
-    def trade_id(self, user_id: str) -> str:
-        """Stable across runs: the same row of the same user is the same trade."""
-        digest = hashlib.sha256(f"legacy|{user_id}|{self.row_id}".encode()).hexdigest()
-        return f"legacy-{digest[:32]}"
+    def trade_id(self, user_id: str, file_fingerprint: str) -> str:
+        """Stable across runs: the same row of the same file of the same user is the same
+        trade; another file's row with the same id is another trade."""
+        key = f"legacy|{user_id}|{file_fingerprint}|{self.row_id}"
+        return f"legacy-{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+
+
+def file_fingerprint(trades: Sequence[LegacyTrade]) -> str:
+    """The file's identity: a hash of its first trade's entry (row id, symbol, side,
+    quantity, entry price and time), which never changes: a bot appends trades and closes
+    open ones, so the fingerprint stays as the file grows, and two bots' files (whose row
+    ids both start at 1) differ."""
+    if not trades:
+        return "empty"
+    first = trades[0]
+    entry = (first.row_id, first.symbol, first.direction, first.quantity, first.entry_price)
+    text = "|".join(map(str, entry)) + f"|{first.opened_at.isoformat()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:

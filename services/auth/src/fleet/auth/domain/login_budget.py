@@ -62,3 +62,9 @@ class VerificationBudget:
             raise Throttled(round(max(wait, 1.0), 3))
         while len(self._buckets) > self.max_sources:
             del self._buckets[next(iter(self._buckets))]
+
+
+def resend_budget() -> VerificationBudget:
+    """Verification links a user may ask for again, keyed by user id: 3 at once, then
+    one every 5 minutes (each is a mail to an address nobody has confirmed yet)."""
+    return VerificationBudget(source_in_flight=1, source_per_minute=0.2, source_burst=3)

@@ -18,7 +18,7 @@ from fleet.auth.domain.login_policy import FailureRecord, LoginPolicy
 from fleet.auth.domain.trading_settings import merge_settings
 from fleet.auth.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fleet.billing import plan_refusal
-from fleet.events import AggregateId, DomainEvent
+from fleet.events import AggregateId, DomainEvent, personal
 from fleet.events.aggregate import Aggregate
 from fleet.events.billing import FeeTermsSet, PlanAssigned, PlanLimits
 from fleet.events.users import (
@@ -163,12 +163,20 @@ class User(Aggregate):
         self.record(EmailChanged(email=email))
         return True
 
-    def request_verification(self, token_sha256: str, expires_at: datetime) -> None:
-        """A new verification link for the current address (replaces an older one)."""
+    def request_verification(
+        self, token_sha256: str, expires_at: datetime, sealed_token: str
+    ) -> None:
+        """A new verification link for the current address (replaces an older one); the
+        token goes to the log only sealed, for the notify service to mail it."""
         self.require()
         if not self.state.email:
             raise InvalidInput("email", "there is no e-mail address to verify")
-        self.record(EmailVerificationRequested(token_sha256=token_sha256, expires_at=expires_at))
+        _check_sealed(sealed_token)
+        self.record(
+            EmailVerificationRequested(
+                token_sha256=token_sha256, expires_at=expires_at, sealed_token=sealed_token
+            )
+        )
 
     def verify_email(self, token_sha256: str, now: datetime) -> None:
         """The link's token: single use, before it expires, the newest one only."""
@@ -180,10 +188,17 @@ class User(Aggregate):
             raise InvalidInput("token", "this link has expired; ask for a new one")
         self.record(EmailVerified())
 
-    def request_password_reset(self, token_sha256: str, expires_at: datetime) -> None:
-        """A new reset link (replaces an older one)."""
+    def request_password_reset(
+        self, token_sha256: str, expires_at: datetime, sealed_token: str
+    ) -> None:
+        """A new reset link (replaces an older one); the token sealed, as above."""
         self.require()
-        self.record(PasswordResetRequested(token_sha256=token_sha256, expires_at=expires_at))
+        _check_sealed(sealed_token)
+        self.record(
+            PasswordResetRequested(
+                token_sha256=token_sha256, expires_at=expires_at, sealed_token=sealed_token
+            )
+        )
 
     def reset_password_with_link(
         self, token_sha256: str, now: datetime, password_hash: str
@@ -240,14 +255,18 @@ class User(Aggregate):
             raise Conflict("two-factor authentication is already on; disable it first")
         self.record(TotpEnrolmentStarted(secret=sealed_secret))
 
-    def enable_totp(self, recovery_code_sha256: list[str]) -> None:
-        """Put the pending secret in force (the caller checked a code of it)."""
+    def enable_totp(self, recovery_code_sha256: list[str], totp_step: int | None = None) -> None:
+        """Put the pending secret in force (the caller checked its code of ``totp_step``,
+        which is then used: no sign-in or change accepts it again)."""
         self.require()
         if self.state.totp_enabled:
             raise Conflict("two-factor authentication is already on")
         if not self.state.totp_pending:
             raise Conflict("start the enrolment first")
-        self.record(TotpEnabled(recovery_code_sha256=tuple(recovery_code_sha256)))
+        if totp_step is not None and totp_step <= self.state.totp_last_step:
+            raise Conflict("this code was used already")
+        codes = tuple(recovery_code_sha256)
+        self.record(TotpEnabled(recovery_code_sha256=codes, totp_step=totp_step))
 
     def disable_totp(self, reason: str = "") -> bool:
         self.require()
@@ -395,6 +414,11 @@ class User(Aggregate):
             applier(self.state, event)
 
 
+def _check_sealed(token: str) -> None:
+    if not personal.is_sealed(token) and token != personal.ERASED:
+        raise ValueError("a link's token enters the log sealed only")
+
+
 def _created(state: UserState, event: UserCreated) -> None:
     state.created, state.username, state.email = True, event.username, event.email
     state.role = event.role
@@ -492,7 +516,8 @@ def _totp_started(state: UserState, event: TotpEnrolmentStarted) -> None:
 
 def _totp_enabled(state: UserState, event: TotpEnabled) -> None:
     state.totp_secret, state.totp_pending = state.totp_pending, ""
-    state.totp_last_step = -1  # a new secret: its codes have not been used
+    # a new secret: only the confirming code was used (events before it: none)
+    state.totp_last_step = event.totp_step if event.totp_step is not None else -1
     state.recovery_codes = set(event.recovery_code_sha256)
 
 

@@ -291,3 +291,22 @@ async def pay_funding(request: Request) -> dict[str, Any]:
     now = state.clock.now_ms()
     state.fund_now(now)
     return {"funding_time": now, "rate": str(state.mode.funding_rate)}
+
+
+class TransferIn(BaseModel):
+    amount: Decimal = Field(ge=-(10**9), le=10**9, allow_inf_nan=False)
+
+
+@router.post("/accounts/{api_key}/transfers", status_code=201)
+async def transfer(request: Request, api_key: str, body: TransferIn) -> dict[str, object]:
+    """A deposit (``amount`` > 0) or withdrawal (< 0) as BingX reports one: an income row
+    ``TRANSFER`` and an ``ACCOUNT_UPDATE`` with reason ``DEPOSIT`` / ``WITHDRAW``."""
+    state = _state(request)
+    account = state.accounts.by_key.get(api_key)
+    if account is None:
+        raise HTTPException(404, "no such account")
+    try:
+        row = state.transfer(account, body.amount)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {"balance": str(account.wallet), "income": row}

@@ -14,7 +14,8 @@ from fleet.bingx_sim.api.market import SWAP, ok
 from fleet.bingx_sim.api.signed import params_of, signed_account
 from fleet.bingx_sim.domain.accounts import PERPETUAL, Account, SimError, SimOrder
 from fleet.bingx_sim.domain.contracts import spec_for
-from fleet.bingx_sim.domain.engine import OrderParams, exchange_ms
+from fleet.bingx_sim.domain.engine import MAINTENANCE, OrderParams, exchange_ms
+from fleet.bingx_sim.domain.liquidation import liquidation_price
 from fleet.bingx_sim.state import SimState
 
 router = APIRouter()
@@ -70,6 +71,7 @@ async def balance(request: Request) -> dict[str, Any]:
 async def positions(request: Request) -> dict[str, Any]:
     state, account, params = await _context(request)
     rows = []
+    marks = {p.symbol: state.mark(p.symbol) for p in account.open_positions()}
     for p in account.open_positions():
         if params.get("symbol") not in (None, p.symbol):
             continue
@@ -98,7 +100,10 @@ async def positions(request: Request) -> dict[str, Any]:
                 "riskRate": f"{_risk_rate(value, margin + unrealised):.4f}",
                 "pnlRatio": f"{unrealised / margin if margin else Decimal(0):.4f}",
                 "maxMarginReduction": "0.0000",
-                "liquidationPrice": 0,
+                # a number, not a string (API.md §4.2)
+                "liquidationPrice": float(
+                    liquidation_price(account, p, marks, MAINTENANCE).quantize(Decimal("1e-8"))
+                ),
                 "onlyOnePosition": not account.hedge_mode,
                 "updateTime": exchange_ms(),
             }
@@ -258,7 +263,8 @@ async def fills(request: Request) -> dict[str, Any]:
         raise SimError(80014, "Invalid parameters, tradingUnit: This field is required.")
     start = _millis(params, "startTs", required=state.strict)
     end = _millis(params, "endTs", required=state.strict)
-    rows = []
+    state.history.check_fill_window(start, end)
+    matching = []
     for fill in account.fills:
         at = int(str(fill["_ms"]))
         if params.get("symbol") not in (None, fill["symbol"]):
@@ -267,8 +273,12 @@ async def fills(request: Request) -> dict[str, Any]:
             continue
         if (start is not None and at < start) or (end is not None and at > end):
             continue
-        hidden = ("_ms", "side") if state.strict else ("_ms",)
-        rows.append({k: v for k, v in fill.items() if k not in hidden})
+        matching.append(fill)
+    hidden = ("_ms", "side") if state.strict else ("_ms",)
+    rows = [
+        {k: v for k, v in fill.items() if k not in hidden}
+        for fill in state.history.page(state.history.kept(matching, "_ms", exchange_ms()))
+    ]
     return ok({"fill_orders": rows})
 
 
@@ -290,7 +300,7 @@ WEEK_MS = 7 * 24 * 3_600_000
 async def income(request: Request) -> dict[str, Any]:
     """The account's money flow (API.md §4.2): ``symbol``, ``incomeType``, ``startTime``,
     ``endTime`` (none: the last 7 days), ``limit`` (default 100, at most 1000)."""
-    _, account, params = await _context(request)
+    state, account, params = await _context(request)
     kind = params.get("incomeType")
     if kind is not None and kind not in INCOME_TYPES:
         raise SimError(80014, f"Invalid parameters, incomeType: {kind!r}")
@@ -309,7 +319,7 @@ async def income(request: Request) -> dict[str, Any]:
         and (start is None or int(str(row["time"])) >= start)
         and (end is None or int(str(row["time"])) <= end)
     ]
-    return ok(rows[-limit:])
+    return ok(state.history.kept(rows, "time", exchange_ms())[-limit:])
 
 
 @router.get(f"{SWAP}/v2/trade/leverage")

@@ -36,7 +36,7 @@ from fleet.bingx.errors import (
     UnknownOutcome,
 )
 from fleet.bingx.models import Order, Position, PositionSide
-from fleet.events.trading import FundingPaid, OrderIntended
+from fleet.events.trading import FundingPaid, OrderIntended, TransferRecorded
 from fleet.executor.errors import ExecutorError, SigningUnavailable
 from fleet.executor.ports import (
     ExchangeBalance,
@@ -177,6 +177,13 @@ class BingxAccount:
         with _asking("income unavailable"):
             rows = await self._client.income("FUNDING_FEE", since_ms, now_ms + 1000)
         return [paid for paid in map(income_funding, rows) if paid is not None]
+
+    async def transfers(self, since_ms: int) -> list[TransferRecorded]:
+        """Deposits and withdrawals since ``since_ms`` (BingX's income ``TRANSFER`` rows)."""
+        now_ms = int(time.time() * 1000)
+        with _asking("income unavailable"):
+            rows = await self._client.income("TRANSFER", since_ms, now_ms + 1000)
+        return [moved for moved in map(income_transfer, rows) if moved is not None]
 
     async def stops(self, symbol: str) -> list[ExchangeStop]:
         with _asking(f"open orders of {symbol} unavailable"):
@@ -342,6 +349,36 @@ def income_funding(row: dict[str, Any]) -> FundingPaid | None:
     )
 
 
+TRANSFER_REASONS = frozenset({"DEPOSIT", "WITHDRAW"})
+
+
+def stream_transfer(message: dict[str, Any]) -> bool:
+    """Whether ``message`` is an ``ACCOUNT_UPDATE`` for a deposit or a withdrawal (API.md
+    §6.3): the signal to read the income history, whose ``tranId`` is its one identity."""
+    update = message.get("a") or {}
+    return message.get("e") == "ACCOUNT_UPDATE" and update.get("m") in TRANSFER_REASONS
+
+
+def income_transfer(row: dict[str, Any]) -> TransferRecorded | None:
+    """A ``TRANSFER`` row of ``GET /openApi/swap/v2/user/income`` (API.md §4.2): ``income``
+    signed (positive in, negative out), ``tranId`` its identity, ``time`` in ms."""
+    if row.get("incomeType") != "TRANSFER" or not row.get("tranId"):
+        return None
+    try:
+        amount = _decimal(row.get("income"))
+    except ArithmeticError:
+        return None
+    if amount == 0:
+        return None
+    return TransferRecorded(
+        transfer_id=f"income-{row['tranId']}",
+        amount=amount,
+        asset=str(row.get("asset") or "USDT"),
+        moved_at=_at(row.get("time")),
+        reported_by="query",
+    )
+
+
 def _decimal(value: object) -> Decimal:
     return Decimal(str(value)) if value not in (None, "") else Decimal(0)
 
@@ -367,6 +404,7 @@ def _position(position: Position) -> ExchangePosition:
         entry_price=position.entry_price,
         leverage=position.leverage,
         unrealised_pnl=position.unrealized_profit,
+        liquidation_price=position.liquidation_price,
     )
 
 

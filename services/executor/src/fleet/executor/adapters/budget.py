@@ -1,10 +1,11 @@
 """BingX request budgets: per UID (this process owns the user) and per egress identity
-(shared by every executor process that sends from the same IP, through NATS KV).
+(shared by every executor process that sends from the same IP: one process owns each
+identity's buckets, :mod:`fleet.executor.adapters.budget_owner`).
 
-A bucket refills at ``rate`` tokens a second up to ``capacity``. Taking one token is a
-compare-and-set on the bucket's KV entry, so two processes can never both spend the last
-token. Inside a process, waiters queue FIFO on a lock, so users are served in the order
-they asked (the fan-out rotates that order from signal to signal).
+A bucket refills at ``rate`` tokens a second up to ``capacity``. A request books its turn
+with the identity's owner (in memory, or one NATS request away): bookings are served in
+the order they were made, so users are served in the order they asked (the fan-out
+rotates that order from signal to signal).
 
 Why the numbers leave headroom: in any window of ``W`` seconds a bucket admits at most
 ``capacity + rate x W`` requests, and BingX counts sliding windows at its end, after
@@ -25,13 +26,16 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
 
 from fleet.bingx.ratelimit import TRADING_GROUP, TokenBucket
 from fleet.ratelimit import BINGX_IP_ORDERS_PER_10S
-from fleet.ratelimit import TokenBucket as Bucket
+
+if TYPE_CHECKING:
+    from fleet.executor.adapters.budget_owner import BudgetOwner
 
 HEADROOM = 0.96
 PAUSE_READ_S = 1.0  # how stale a process's view of the identity's shared cool-down may be
@@ -60,66 +64,17 @@ UID_SLOW = Limit(2, 1.0, 1)  # marginType, positionSide/dual, listenKeys
 SLOW_ENDPOINTS = ("/trade/marginType", "/positionSide/dual", "/auth/userDataStream")
 
 
-class KvTokenBucket:
-    """A token bucket stored in one NATS KV entry, shared across processes."""
-
-    def __init__(
-        self, kv: KeyValue, key: str, limit: Limit, clock: Callable[[], float] = time.time
-    ) -> None:
-        self._kv = kv
-        self._key = key
-        self._limit = limit
-        self._clock = clock
-        self._lock = asyncio.Lock()
-
-    async def take(self) -> None:
-        """Wait for a token and spend it (FIFO among this process's waiters)."""
-        async with self._lock:
-            while (wait := await self._try_take()) > 0:  # noqa: ASYNC110 - waits for time
-                await asyncio.sleep(wait)
-
-    async def _try_take(self) -> float:
-        now = self._clock()
-        try:
-            entry = await self._kv.get(self._key)
-        except KeyNotFoundError:
-            return await self._create(now)
-        state = json.loads(entry.value or b"{}")
-        bucket = Bucket(
-            self._limit.rate, self._limit.capacity, float(state["tokens"]), float(state["at"])
-        )
-        if (wait := bucket.try_take(now)) > 0:
-            return wait
-        value = json.dumps({"tokens": bucket.tokens, "at": bucket.at}).encode()
-        try:
-            await self._kv.update(self._key, value, last=entry.revision)
-        except KeyWrongLastSequenceError:
-            return 0.001  # another process took one first: look again
-        return 0.0
-
-    async def _create(self, now: float) -> float:
-        value = json.dumps({"tokens": self._limit.capacity - 1, "at": now}).encode()
-        try:
-            await self._kv.create(self._key, value)
-        except KeyWrongLastSequenceError:
-            return 0.001
-        return 0.0
-
-
 class EgressBudget:
-    """The per-IP limits of one egress identity, shared by every process using it."""
+    """The per-IP limits of one egress identity, shared by every process using it: the
+    buckets live with the identity's owner (:mod:`fleet.executor.adapters.budget_owner`),
+    the cool-down after a bare 429 in NATS KV."""
 
-    def __init__(self, kv: KeyValue, identity: str, scope: str) -> None:
+    def __init__(self, kv: KeyValue, identity: str, scope: str, owner: BudgetOwner) -> None:
         self._kv = kv
         self._prefix = f"{scope}.{identity}"
-        self._buckets: dict[str, KvTokenBucket] = {}
+        self.owner = owner
         self._paused_until = 0.0
         self._pause_read_at = float("-inf")
-
-    def _bucket(self, name: str, limit: Limit) -> KvTokenBucket:
-        if name not in self._buckets:
-            self._buckets[name] = KvTokenBucket(self._kv, f"{self._prefix}.{name}", limit)
-        return self._buckets[name]
 
     async def cool_down(self, seconds: float) -> None:
         """Pause every process sending from this identity (BingX answered a bare 429, or
@@ -143,8 +98,8 @@ class EgressBudget:
         """Wait until a request to ``endpoint`` (``path:METHOD``) fits the IP's limits."""
         if (pause := await self.paused_for()) > 0:
             await asyncio.sleep(pause)
-        for name, limit in ip_limits(endpoint):
-            await self._bucket(name, limit).take()
+        if (wait := await self.owner.book(endpoint)) > 0:
+            await asyncio.sleep(wait)
 
 
 class DoorPacer:

@@ -5,6 +5,7 @@ address) and its own shared budget; partitions are spread over the identities.""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import aiohttp
@@ -12,6 +13,7 @@ from nats.js.kv import KeyValue
 
 from fleet.bingx import ServerClock, open_session
 from fleet.executor.adapters.budget import DoorPacer, EgressBudget
+from fleet.executor.adapters.budget_owner import BudgetOwner
 
 MAX_CONNECTIONS = 128
 
@@ -42,7 +44,13 @@ class EgressPool:
     (by partition, 240 users on 4 identities were 12 % off an even share on average, 20 %
     at p90, and the users' mean delays spread by 33 %)."""
 
-    def __init__(self, identities: list[EgressIdentity], kv: KeyValue | None, scope: str) -> None:
+    def __init__(
+        self,
+        identities: list[EgressIdentity],
+        kv: KeyValue | None,
+        scope: str,
+        owners: Mapping[str, BudgetOwner] | None = None,
+    ) -> None:
         if not identities:
             raise ValueError("at least one egress identity is needed")
         self.identities = identities
@@ -54,8 +62,12 @@ class EgressPool:
         # out on: queued behind a full pool, a signed request outlived BingX's 5 s
         # recvWindow in a 10,000-user fan-out.
         self._gates = {i.name: asyncio.Semaphore(MAX_CONNECTIONS) for i in identities}
+        # without the KV bucket (rate limits switched off) or owners, nothing waits
         self._budgets = {
-            i.name: EgressBudget(kv, i.name, scope) if kv is not None else None for i in identities
+            i.name: EgressBudget(kv, i.name, scope, owners[i.name])
+            if kv is not None and owners is not None
+            else None
+            for i in identities
         }
         self._pacers = {i.name: DoorPacer() if kv is not None else None for i in identities}
         # One measurement of BingX's clock per identity, not one per user (each would
@@ -69,6 +81,14 @@ class EgressPool:
             name = min(self.identities, key=lambda i: self._load[i.name]).name
             self._assigned[user_id] = name
             self._load[name] += 1
+        return self._by_name[name]
+
+    def borrow(self, user_id: str) -> EgressIdentity:
+        """The user's identity if this process trades for them, else the least used one,
+        for a request beside trading (nothing is assigned)."""
+        name = self._assigned.get(user_id)
+        if name is None:
+            name = min(self.identities, key=lambda i: self._load[i.name]).name
         return self._by_name[name]
 
     def release(self, user_id: str) -> None:

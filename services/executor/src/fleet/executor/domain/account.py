@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -31,6 +32,7 @@ from fleet.events.trading import (
     PositionClosed,
     PositionOpened,
     SignalEvaluated,
+    TransferRecorded,
 )
 
 Direction = Literal["long", "short"]
@@ -151,10 +153,13 @@ class TradingAccount(Aggregate):
         self.valuation = Valuation()
         self.configured: dict[str, ExchangeConfigured] = {}
         self._signals = _Recent(REMEMBERED_SIGNALS)
+        # routine skips sent to telemetry: known to this process, folded from nothing
+        self._routine = _Recent(REMEMBERED_SIGNALS)
         self.orders: dict[str, LiveOrder] = {}  # accepted, not ended, by clientOrderID
         self._ended = _Recent(REMEMBERED_ORDERS)  # exchange order ids of ended orders
         self._fundings = _Recent(REMEMBERED_ORDERS)
         self.funding = Decimal(0)  # funding fees received (negative: paid) since the start
+        self._transfers = _Recent(REMEMBERED_ORDERS)  # deposits and withdrawals recorded
 
     # -- snapshots (fleet.eventstore.snapshots) -----------------------------------------
     snapshot_schema = 1  # raise whenever AccountSnapshot or what it holds changes shape
@@ -171,6 +176,7 @@ class TradingAccount(Aggregate):
             ended=self._ended.ids(),
             fundings=self._fundings.ids(),
             funding=self.funding,
+            transfers=self._transfers.ids(),
         )
         return _SNAPSHOT.dump_python(snapshot, mode="json")
 
@@ -187,6 +193,7 @@ class TradingAccount(Aggregate):
             (self._signals, snapshot.signals),
             (self._ended, snapshot.ended),
             (self._fundings, snapshot.fundings),
+            (self._transfers, snapshot.transfers),
         ):
             for item in ids:
                 recent.add(item)
@@ -199,7 +206,7 @@ class TradingAccount(Aggregate):
 
     def evaluated(self, signal_id: str) -> bool:
         """Whether this signal was already decided for this account."""
-        return signal_id in self._signals
+        return signal_id in self._signals or signal_id in self._routine
 
     def settled(self, client_order_id: str) -> bool:
         """Whether this order's outcome is already recorded."""
@@ -216,6 +223,10 @@ class TradingAccount(Aggregate):
     def funded(self, funding_id: str) -> bool:
         return funding_id in self._fundings
 
+    def transferred(self, transfer_id: str) -> bool:
+        """Whether this deposit or withdrawal is already recorded."""
+        return transfer_id in self._transfers
+
     @property
     def open_symbols(self) -> frozenset[str]:
         return frozenset(symbol for symbol, _ in self.trades)
@@ -227,6 +238,11 @@ class TradingAccount(Aggregate):
             return False
         self.record(evaluation)
         return True
+
+    def noted(self, signal_id: str) -> None:
+        """A signal decided by a routine skip (kept in telemetry, not in the log): decided,
+        nothing recorded. Remembered by this object only; in no event and no snapshot."""
+        self._routine.add(signal_id)
 
     def intend(self, intent: OrderIntended) -> bool:
         """Record an intent once; False when this clientOrderID was already intended."""
@@ -277,6 +293,8 @@ class TradingAccount(Aggregate):
             self.funding += event.amount
         elif isinstance(event, AccountValued):
             self.valuation = self.valuation.valued(event)
+        elif isinstance(event, TransferRecorded):
+            self._transfers.add(event.transfer_id)
         elif isinstance(event, ExchangeConfigured):
             self.configured[event.symbol] = event
 
@@ -421,6 +439,7 @@ class AccountSnapshot:
     ended: list[str]
     fundings: list[str]
     funding: Decimal
+    transfers: list[str] = dataclass_field(default_factory=list)  # older snapshots: none
 
 
 _SNAPSHOT = TypeAdapter(AccountSnapshot)

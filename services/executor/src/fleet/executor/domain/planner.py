@@ -136,6 +136,7 @@ def gate_view(
         bot=user.bot,
         trading_enabled=user.settings.trading_enabled,
         limit_reached=limit.reason.removeprefix("skipped: ") if limit is not None else None,
+        platform_halt=platform.halt,
     )
     holdings = tuple(
         Holding(

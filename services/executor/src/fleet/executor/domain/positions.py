@@ -21,6 +21,7 @@ from typing import Literal
 from fleet.events import DomainEvent
 from fleet.events.trading import (
     AccountValued,
+    LiquidationPrice,
     OrderEnded,
     OrderFilled,
     OrderIntended,
@@ -368,4 +369,9 @@ def _valuation(account: TradingAccount, seen: ExchangeView) -> AccountValued | N
         available_margin=balance.available_margin,
         unrealised_pnl=balance.unrealised_pnl,
         valued_at=seen.now,
+        liquidation_prices=[
+            LiquidationPrice(symbol=p.symbol, direction=p.direction, price=p.liquidation_price)
+            for p in seen.positions
+            if p.liquidation_price > 0
+        ],
     )

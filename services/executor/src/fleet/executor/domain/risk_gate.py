@@ -6,8 +6,11 @@ risk engine (:mod:`fleet.risk`) decide what a trader wants; this gate decides wh
 order may leave at all.
 
 - ``halted``: nothing leaves (the user is deactivated, or no verified credential).
-- ``reducing``: exits only (the bot is paused or stopped — the kill switch pauses it —,
-  the daily loss limit or the drawdown stop is reached, or trading is disabled).
+- ``reducing``: exits only (the platform's kill switch is on — ``trading.halted`` —, the
+  bot is paused or stopped, the daily loss limit or the drawdown stop is reached, or
+  trading is disabled). A halt stops opening, not closing: open positions keep their
+  stop-losses, and exits, stops and flattens still leave (admins close them with
+  flatten-all when they must).
 - ``active``: entries within the caps, and exits.
 
 An exit path (every leg but ``entry``) may only reduce: the order closes part or all of a
@@ -38,6 +41,7 @@ class Caps:
     max_order_notional: Decimal
     max_exposure: Decimal
     max_leverage: int
+    halt: str | None = None  # the platform's kill switch: why no new exposure at all
 
 
 @dataclass(frozen=True)
@@ -190,19 +194,21 @@ def state_of(
     bot: str,
     trading_enabled: bool,
     limit_reached: str | None,
+    platform_halt: str | None = None,
 ) -> tuple[TradingState, str]:
     """The trading state and why, from the user's standing and the loss limits."""
     if not user_active:
         return "halted", "the user is deactivated"
     if not credential_verified:
         return "halted", "no verified BingX credential"
-    if bot != "active":
-        return "reducing", f"the bot is {bot}"
-    if not trading_enabled:
-        return "reducing", "trading is disabled in your settings"
-    if limit_reached is not None:
-        return "reducing", limit_reached
-    return "active", ""
+    reducing = (
+        platform_halt,  # the kill switch first: it is what every trader is told
+        f"the bot is {bot}" if bot != "active" else None,
+        "trading is disabled in your settings" if not trading_enabled else None,
+        limit_reached,
+    )
+    why = next((reason for reason in reducing if reason is not None), None)
+    return ("active", "") if why is None else ("reducing", why)
 
 
 def holdings_of(

@@ -10,6 +10,7 @@ from fastapi import Depends, Query, Response
 
 from fleet.events.auth_commands import AccountChanged, UpdateTradingSettings
 from fleet.gateway.adapters import marks
+from fleet.gateway.api.admin_history import before_cursor
 from fleet.gateway.api.routing import ServicesDep, audited, make_router, settle
 from fleet.gateway.deps import Access, authorize
 from fleet.gateway.errors import invalid, not_found
@@ -18,6 +19,7 @@ from fleet.gateway.read_models.trading import history
 from fleet.gateway.read_models.trading import queries as trading
 from fleet.gateway.read_models.users.queries import settings_of
 from fleet.gateway.schemas.base import IdPath, Page
+from fleet.gateway.schemas.history import CursorPage, IncomeHistoryQuery, IncomeOut
 from fleet.gateway.schemas.queries import DecisionsQuery, PageQuery, StatsQuery, TradesQuery
 from fleet.gateway.schemas.trading import (
     DecisionPage,
@@ -131,6 +133,28 @@ async def trades(
     )
 
 
+@router.get(
+    "/api/income",
+    summary="My account's income: funding, fees, realised PnL, transfers (newest first, "
+    "cursor pages; live and imported from BingX)",
+    operation_id="income",
+)
+async def income(
+    access: Annotated[Access, Depends(authorize("trading.income"))],
+    services: ServicesDep,
+    query: Annotated[IncomeHistoryQuery, Query()],
+) -> CursorPage[IncomeOut]:
+    where = history.IncomeFilter(query.income_type, query.since, query.until)
+    cursor = before_cursor(query.before)
+    page = await services.db.read(
+        history.income_history, access.caller.user_id, where, cursor, query.limit
+    )
+    return CursorPage[IncomeOut].model_validate(
+        {"items": page.items, "limit": query.limit, "next_before": page.next_before},
+        from_attributes=True,
+    )
+
+
 @router.get("/api/sessions", summary="My trading sessions", operation_id="sessions")
 async def sessions(
     access: Annotated[Access, Depends(authorize("trading.sessions"))],
@@ -184,10 +208,7 @@ async def decisions(
     services: ServicesDep,
     query: Annotated[DecisionsQuery, Query()],
 ) -> DecisionPage:
-    try:
-        cursor = history.Cursor.decode(query.before) if query.before else None
-    except history.BadCursor as exc:
-        raise invalid("before", str(exc)) from None
+    cursor = before_cursor(query.before)
     where = history.DecisionFilter(query.symbol, query.decision, query.routine)
     return await services.db.read(
         history.decisions_feed, access.caller.user_id, where, cursor, query.limit, query.offset

@@ -8,10 +8,10 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from fleet.events.executor_commands import BotChanged
+from fleet.events.executor_commands import BotChanged, ResumeTrading, TradingResumedReply
 from fleet.events.ids import UserId
 from fleet.gateway.api.bot import BotVerb, bot_command
-from fleet.gateway.api.routing import ServicesDep, audit, make_router, send, settle
+from fleet.gateway.api.routing import ServicesDep, ask, audit, make_router, send, settle
 from fleet.gateway.deps import Access, Services, authorize
 from fleet.gateway.errors import check
 from fleet.gateway.read_models.bots.queries import paused_by_an_admin
@@ -21,6 +21,7 @@ from fleet.gateway.schemas.admin import (
     BulkBotOutcome,
     BulkBotResult,
     ResumeAll,
+    ResumeAllResult,
 )
 
 router = make_router("admin: trading")
@@ -107,27 +108,37 @@ async def stop_bots(
 
 @router.post(
     "/api/admin/resume-all",
-    summary="Resume every bot an admin paused (after the kill switch); audited, one entry each",
+    summary="Lift the kill switch (one trading.resumed), then resume every bot an admin "
+    "paused; audited",
     operation_id="admin_resume_all",
 )
 async def resume_all(
     access: Annotated[Access, Depends(authorize("admin.kill_switch"))],
     services: ServicesDep,
     body: ResumeAll | None = None,
-) -> BulkBotResult:
-    """The kill switch undone: the bots paused by an admin (not those their trader or a
-    risk limit paused) are resumed through the bulk path; one ``admin.resume_all`` entry
-    sums it up."""
-    chosen = await services.db.read(paused_by_an_admin)
+) -> ResumeAllResult:
+    """The kill switch undone: ``trading.resumed`` (every executor allows entries again at
+    once), then the bots paused by an admin (a bulk pause, or the kill switch before it was
+    one event; not those their trader or a risk limit paused) are resumed through the bulk
+    path; one ``admin.resume_all`` entry sums it up."""
     reason = body.reason if body else ""
-    result = BulkBotResult(done=0, failed=0, outcomes=[])
+    command = ResumeTrading(
+        reason=reason, actor=access.caller.actor(), correlation_id=access.request_id
+    )
+    lifted = await ask(services, command, TradingResumedReply)
+    chosen = await services.db.read(paused_by_an_admin)
+    result = ResumeAllResult(done=0, failed=0, outcomes=[], trading_resumed=lifted.was_halted)
     for start in range(0, len(chosen), BULK_MAX):
         selection = BulkBotCommand(user_ids=chosen[start : start + BULK_MAX], reason=reason)
         part = await _bulk(services, access, "resume", selection)
         result.done += part.done
         result.failed += part.failed
         result.outcomes += part.outcomes
-    details = {"resumed": str(result.done), "refused": str(result.failed)}
+    details = {
+        "resumed": str(result.done),
+        "refused": str(result.failed),
+        "trading_resumed": str(lifted.was_halted).lower(),
+    }
     await audit(
         services,
         access,

@@ -37,8 +37,16 @@ async def _start(
             details={"list": kind},
         )
         return None
+    return before_cursor(query.before)
+
+
+def before_cursor(before: str | None) -> history.Cursor | None:
+    """A page's ``before=`` cursor (none: the first page); a bad one is a 400 on
+    ``before`` (every cursor-paged list: the trader's, the viewer's, the admin's)."""
+    if not before:
+        return None
     try:
-        return history.Cursor.decode(query.before)
+        return history.Cursor.decode(before)
     except history.BadCursor as exc:
         raise invalid("before", str(exc)) from None
 
@@ -96,8 +104,19 @@ async def decisions(
     query: Annotated[DecisionsHistoryQuery, Query()],
 ) -> CursorPage[DecisionOut]:
     cursor = await _start(services, access, query, "decisions")
+    return await decisions_page(services, access.target_id, query, cursor)
+
+
+async def decisions_page(
+    services: Services, user_id: str, query: DecisionsHistoryQuery, cursor: history.Cursor | None
+) -> CursorPage[DecisionOut]:
+    """One cursor page of a trader's decisions (the admin's list and the viewer's)."""
     page = await services.db.read(
-        history.decisions_history, access.target_id, query.symbol, cursor, query.limit
+        history.decisions_history,
+        user_id,
+        history.DecisionFilter(query.symbol, query.decision, query.routine),
+        cursor,
+        query.limit,
     )
     return CursorPage[DecisionOut].model_validate(
         {"items": page.items, "limit": query.limit, "next_before": page.next_before},

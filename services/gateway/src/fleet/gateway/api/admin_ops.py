@@ -7,12 +7,14 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from fleet.events import AggregateId, AggregateRef
 from fleet.events.executor_commands import (
     BotsPaused,
     FlattenPositions,
     FlattensRequested,
     KillSwitch,
 )
+from fleet.events.halt import HALT_AGGREGATE, HALT_ID, HaltState
 from fleet.gateway.adapters import marks
 from fleet.gateway.api.bot import BotVerb, run_bot_command
 from fleet.gateway.api.routing import ServicesDep, audit, audited, make_router, settle
@@ -138,7 +140,7 @@ async def flatten(
 
 @router.post(
     "/api/admin/kill-switch",
-    summary="Pause every running bot at once",
+    summary="Halt new entries on every executor at once (one trading.halted; exits still go)",
     operation_id="admin_kill_switch",
 )
 async def kill_switch(
@@ -151,9 +153,18 @@ async def kill_switch(
         actor=access.caller.actor(),
         correlation_id=access.request_id,
     )
-    paused = await audited(services, access, "admin.kill_switch", command, BotsPaused)
-    await settle(services, "bots")
-    return KillSwitchResult(paused=paused.paused)
+    halted = await audited(services, access, "admin.kill_switch", command, BotsPaused)
+    return KillSwitchResult(paused=halted.paused, halted=halted.halted)
+
+
+async def halt_state(services: Services) -> HaltState:
+    """The kill switch as the log says now (one subject, a few events: read, not projected,
+    so the overview right after the switch shows it)."""
+    state = HaltState()
+    ref = AggregateRef(type=HALT_AGGREGATE, id=AggregateId(HALT_ID))
+    for stored in (await services.read_models.store.load_stored(ref))[0]:
+        state.apply(stored.event)
+    return state
 
 
 @router.post(
@@ -189,6 +200,8 @@ async def overview(
 ) -> Overview:
     found_overview = await services.db.read(views.overview, query.only)
     found_overview.simulated = services.settings.bingx_simulated
+    halt = await halt_state(services)
+    found_overview.halted, found_overview.halt_reason = halt.halted, halt.reason or None
     return found_overview
 
 

@@ -17,7 +17,7 @@ from fleet.events.auth_commands import (
     SetDefaultPlan,
     SetFeeTerms,
 )
-from fleet.gateway.api.routing import ServicesDep, ask, audited, make_router
+from fleet.gateway.api.routing import ServicesDep, ask, audited, make_router, settle
 from fleet.gateway.deps import Access, authorize
 from fleet.gateway.schemas.base import IdPath
 from fleet.gateway.schemas.plans import DefaultPlan, FeeTermsIn, PlanChoice, PlanIn, PlansOut
@@ -120,7 +120,7 @@ async def set_fee(
         correlation_id=access.request_id,
     )
     details = {"rate": str(terms.rate), "starts_on": terms.starts_on}
-    return await audited(
+    changed = await audited(
         services,
         access,
         "admin.fees.set",
@@ -129,3 +129,5 @@ async def set_fee(
         target=access.target_id,
         details=details,
     )
+    await settle(services, "billing")  # the billing page reads the terms back at once
+    return changed

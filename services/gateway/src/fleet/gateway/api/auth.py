@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import segno
@@ -15,18 +14,13 @@ from fleet.events.auth_commands import (
     Authenticated,
     ChangeEmail,
     ChangePassword,
-    ConfirmPasswordReset,
     ConfirmTotp,
     DisableTotp,
-    PasswordResetDone,
-    RequestPasswordReset,
-    ResetRequested,
     RevokeAllAccessTokens,
     StartTotpEnrolment,
     TokensRevoked,
     TotpConfirmed,
     TotpEnrolment,
-    VerifyEmail,
 )
 from fleet.events.commands import Actor
 from fleet.events.ids import UserId
@@ -44,7 +38,7 @@ router = make_router("auth")
 SessionPath = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", examples=["9f86d0..."])]
 
 
-def _stranger(access: Access) -> Actor:
+def stranger(access: Access) -> Actor:
     """Who acts before signing in (sign-in, e-mail links): nobody yet, from this address."""
     return Actor(user_id=ANONYMOUS, role="system", ip=access.ip)
 
@@ -112,7 +106,7 @@ async def login(
         password=credentials.password,
         user_agent=request.headers.get("user-agent", "")[:256],
         totp_code=(credentials.totp_code or "").strip(),
-        actor=_stranger(access),
+        actor=stranger(access),
     )
     answer = await ask(services, command, Authenticated)
     await _audit_login(services, access, answer, credentials.username)
@@ -186,6 +180,7 @@ async def _me(services: Services, caller: Principal) -> body.Me:
         created_at=row["created_at"],
         totp_enabled=bool(row["totp_enabled"]),
         second_factor_required=caller.needs_second_factor,
+        email_verified=bool(row["email_verified"]),
     )
 
 
@@ -358,69 +353,3 @@ async def end_session(
     if not ended:
         raise not_found("no such session of yours")
     return body.LoggedOut(sessions_ended=1)
-
-
-@router.post(
-    "/api/auth/email/verify",
-    summary="Verify my e-mail address with the mailed link's token (signed in or not)",
-    operation_id="auth_verify_email",
-)
-async def verify_email(
-    verification: body.EmailVerification,
-    access: Annotated[Access, Depends(authorize("auth.verify_email"))],
-    services: ServicesDep,
-) -> body.EmailVerified:
-    """400 naming ``token`` when it is unknown, used, replaced by a newer link or expired."""
-    command = VerifyEmail(
-        token=verification.token.strip(),
-        actor=_stranger(access),
-        correlation_id=access.request_id,
-    )
-    await ask(services, command, AccountChanged)
-    await settle(services, "users")
-    return body.EmailVerified(verified=True)
-
-
-@router.post(
-    "/api/auth/password-reset",
-    status_code=202,
-    summary="Ask for a password-reset link by e-mail (the same answer for any address)",
-    operation_id="auth_password_reset",
-)
-async def request_password_reset(
-    request_body: body.PasswordResetRequest,
-    access: Annotated[Access, Depends(authorize("auth.password_reset"))],
-    services: ServicesDep,
-) -> body.PasswordResetAccepted:
-    """202 whether or not the address is known or verified; 429 when this address (IP)
-    asked too often, like sign-ins."""
-    command = RequestPasswordReset(
-        email=request_body.email,
-        actor=_stranger(access),
-        correlation_id=access.request_id,
-    )
-    await ask(services, command, ResetRequested)
-    return body.PasswordResetAccepted()
-
-
-@router.post(
-    "/api/auth/password-reset/confirm",
-    summary="Set a new password with the mailed link's token: every session ends",
-    operation_id="auth_password_reset_confirm",
-)
-async def confirm_password_reset(
-    confirmation: body.PasswordResetConfirm,
-    access: Annotated[Access, Depends(authorize("auth.password_reset_confirm"))],
-    services: ServicesDep,
-) -> body.PasswordResetCompleted:
-    """400 naming ``token`` (unknown, used, replaced, ended by a password change, expired)
-    or ``new_password`` (the password policy)."""
-    command = ConfirmPasswordReset(
-        token=confirmation.token.strip(),
-        new_password=confirmation.new_password,
-        actor=_stranger(access),
-        correlation_id=access.request_id,
-    )
-    done = await ask(services, command, PasswordResetDone)
-    await asyncio.to_thread(services.sessions.end_all, UserId(done.user_id))
-    return body.PasswordResetCompleted()

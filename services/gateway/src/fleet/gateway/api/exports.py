@@ -21,12 +21,18 @@ from fleet.gateway.read_models.trading import history
 from fleet.gateway.read_models.trading.queries import TradeFilter
 from fleet.gateway.schemas.admin import AuditEntry
 from fleet.gateway.schemas.base import IdPath
-from fleet.gateway.schemas.history import AuditExportFilter, DecisionsFilter, TradesFilter
+from fleet.gateway.schemas.history import (
+    AuditExportFilter,
+    DecisionsFilter,
+    IncomeFilter,
+    IncomeOut,
+    TradesFilter,
+)
 from fleet.gateway.schemas.trading import DecisionOut, SessionOut, TradeOut
 
 router = make_router("exports")
 PAGE = 500
-Kind = Literal["trades", "sessions", "decisions"]
+Kind = Literal["trades", "sessions", "decisions", "income"]
 CSV_ANSWER: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "CSV"}
 }
@@ -34,9 +40,11 @@ ROW_MODELS: dict[str, type[BaseModel]] = {
     "trades": TradeOut,
     "sessions": SessionOut,
     "decisions": DecisionOut,
+    "income": IncomeOut,
 }
 TradesQ = Annotated[TradesFilter, Query()]
 DecisionsQ = Annotated[DecisionsFilter, Query()]
+IncomeQ = Annotated[IncomeFilter, Query()]
 
 
 def _fields(model: type[BaseModel]) -> tuple[str, ...]:
@@ -62,10 +70,16 @@ def _page(
         return history.trades_history(connection, user_id, found, cursor, PAGE)
     if kind == "sessions":
         return history.sessions_history(connection, user_id, cursor, PAGE)
-    return history.decisions_history(connection, user_id, where.symbol, cursor, PAGE)
+    if kind == "income":
+        moved = history.IncomeFilter(where.income_type, where.since, where.until)
+        return history.income_history(connection, user_id, moved, cursor, PAGE)
+    return history.decisions_history(
+        connection, user_id, history.DecisionFilter(where.symbol), cursor, PAGE
+    )
 
 
-def _download(rows: Any, name: str) -> StreamingResponse:
+def download(rows: Any, name: str) -> StreamingResponse:
+    """A CSV attachment named ``fleet-<name>-<UTC stamp>.csv``, never cached."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     disposition = f'attachment; filename="fleet-{name}-{stamp}.csv"'
     return StreamingResponse(
@@ -82,7 +96,7 @@ async def _export(
     role = access.caller.role
     action = f"{'trading' if role == 'trader' else role}.export.{kind}"
     await audit(services, access, action, target=user_id, details=filters)
-    return _download(_csv(services, user_id, kind, where), f"{kind}-{user_id}")
+    return download(_csv(services, user_id, kind, where), f"{kind}-{user_id}")
 
 
 # the trader's own
@@ -101,6 +115,21 @@ async def my_trades(
     where: TradesQ,
 ) -> StreamingResponse:
     return await _export(services, access, access.caller.user_id, "trades", where)
+
+
+@router.get(
+    "/api/income.csv",
+    summary="My account's income (funding, fees, transfers) as CSV",
+    responses=CSV_ANSWER,
+    operation_id="export_income",
+    response_class=StreamingResponse,
+)
+async def my_income(
+    access: Annotated[Access, Depends(authorize("trading.export"))],
+    services: ServicesDep,
+    where: IncomeQ,
+) -> StreamingResponse:
+    return await _export(services, access, access.caller.user_id, "income", where)
 
 
 @router.get(
@@ -251,4 +280,4 @@ async def audit_csv(
         rows = await services.db.read(audit_before, where, before, PAGE)
         return rows, (rows[-1].sequence if len(rows) == PAGE else None)
 
-    return _download(csv_stream.stream(_fields(AuditEntry), fetch), "audit")
+    return download(csv_stream.stream(_fields(AuditEntry), fetch), "audit")

@@ -25,7 +25,6 @@ from fleet.gateway.sessions import sha256
 ACTION = "live.subscribe"
 CLOSE_POLICY = 1008  # before the handshake: the client gets HTTP 403
 CLOSE_TRY_LATER = 1013
-CLOSE_WAIT_S = 5.0
 
 router = APIRouter()
 
@@ -57,7 +56,11 @@ async def live(websocket: WebSocket) -> None:
     if principal.role == "admin":  # an admin watches everyone: audited once per socket
         await audit(services, Access(principal, ip, uuid.uuid4().hex), "admin.live.view")
     try:
-        await _serve(websocket, hub, subscriber, after)
+        # a slow reader's close frame waits behind what its socket buffers hold: it gets
+        # as long as a ping's answer would (the bound a silent client has anyway)
+        await _serve(
+            websocket, hub, subscriber, after, close_wait_s=2 * services.settings.live_ping_s
+        )
     finally:
         hub.detach(subscriber)
 
@@ -107,11 +110,16 @@ def _credential(websocket: WebSocket, principal: Principal) -> Credential:
 
 
 async def _serve(
-    websocket: WebSocket, hub: LiveHub, subscriber: Subscriber, after: int | None
+    websocket: WebSocket,
+    hub: LiveHub,
+    subscriber: Subscriber,
+    after: int | None,
+    *,
+    close_wait_s: float,
 ) -> None:
     backlog = await hub.attach(subscriber, after)
     if backlog is None:
-        await _close(websocket, CLOSE_TOO_FAR)
+        await _close(websocket, CLOSE_TOO_FAR, close_wait_s)
         return
     sending = asyncio.create_task(_send(websocket, subscriber, backlog))
     reading = asyncio.create_task(_drain(websocket))
@@ -123,7 +131,7 @@ async def _serve(
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
     if closing in done:
-        await _close(websocket, closing.result())
+        await _close(websocket, closing.result(), close_wait_s)
 
 
 async def _send(websocket: WebSocket, subscriber: Subscriber, backlog: list[Frame]) -> None:
@@ -144,6 +152,6 @@ async def _drain(websocket: WebSocket) -> None:
                 return
 
 
-async def _close(websocket: WebSocket, code: int) -> None:
+async def _close(websocket: WebSocket, code: int, wait_s: float) -> None:
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(websocket.close(code), CLOSE_WAIT_S)
+        await asyncio.wait_for(websocket.close(code), wait_s)

@@ -33,6 +33,8 @@ AUDIENCE_EVENTS = frozenset(
 )
 # the read models a frame's reader may reload (the frame goes out once they applied it)
 READ_MODELS = ("users", "credentials", "bots", "trading")
+# the read model of the telemetry stream's frames (routine decisions)
+TELEMETRY_READ_MODEL = "telemetry"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class Frame:
     at: datetime
     seq: int
     data: dict[str, Any]
+    # from the telemetry stream: sent to every socket that sees it, whatever its ?after=
+    # (seq is the log's position when it came, not a place in the log)
+    transient: bool = False
 
     def wire(self) -> dict[str, Any]:
         """The JSON message."""

@@ -1,33 +1,41 @@
 """The live hub of one gateway process: ONE subscription to the log, each batch fanned
 out to the process's sockets once the read models have applied it, a ring of recent
 frames for reconnects (``?after=``), and a check that closes sockets whose session or
-token ended."""
+token ended. A second subscription, to the telemetry stream, sends a decision frame for
+each routine skip once the ``telemetry`` read model has it (not kept in the ring: a
+reconnect reloads the view)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from fleet.bus.loops import supervise
 from fleet.events.ids import UserId
 from fleet.eventstore import EventStore, StoredEvent
 from fleet.eventstore.store import PassedOver, position_of
 from fleet.gateway.errors import GatewayError
-from fleet.gateway.live.frames import AUDIENCE_EVENTS, READ_MODELS, Frame, frame_of
+from fleet.gateway.live.frames import (
+    AUDIENCE_EVENTS,
+    READ_MODELS,
+    TELEMETRY_READ_MODEL,
+    Frame,
+    frame_of,
+)
 from fleet.gateway.live.revocation import live_sessions, live_tokens
 from fleet.gateway.live.subscriber import CLOSE_GOING_AWAY, CLOSE_REVOKED, Subscriber
 from fleet.gateway.read_models.runners import ReadModels
 from fleet.gateway.read_models.users.queries import grants_of
-from fleet.obs import count_unexpected, get_logger
+from fleet.obs import get_logger
 
 BATCH_MAX = 100  # also the largest burst one socket gets at once
 CAUGHT_UP_WAIT_S = 5.0  # past this the batch goes out anyway (a stopped read model)
-RESTART_DELAY_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -56,9 +64,16 @@ class LiveHub:
     """Fans the log out to the sockets of this process."""
 
     def __init__(
-        self, store: EventStore, read_models: ReadModels, engine: Engine, limits: LiveLimits
+        self,
+        store: EventStore,
+        read_models: ReadModels,
+        engine: Engine,
+        limits: LiveLimits,
+        telemetry: EventStore | None = None,
     ) -> None:
         self.store = store
+        self.telemetry = telemetry
+        self._telemetry_position = 0
         self.read_models = read_models
         self.engine = engine
         self.limits = limits
@@ -74,9 +89,12 @@ class LiveHub:
         self.position = await self.store.last_sequence()
         self._covered_from = self.position + 1
         self._tasks = [
-            asyncio.create_task(self._follow(), name="live-follow"),
-            asyncio.create_task(self._check_forever(), name="live-check"),
+            supervise("gateway live feed", self._follow_once),
+            supervise("gateway live session check", self._check_forever),
         ]
+        if self.telemetry is not None:
+            self._telemetry_position = await self.telemetry.last_sequence()
+            self._tasks.append(supervise("gateway live telemetry", self._follow_telemetry_once))
 
     async def stop(self) -> None:
         """Stop following; every socket is told the gateway goes away."""
@@ -148,25 +166,10 @@ class LiveHub:
 
     # -- the log ---------------------------------------------------------------------------
 
-    async def _follow(self) -> None:
-        while True:
-            try:
-                await self._follow_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # resumes after the last fanned-out sequence
-                count_unexpected("gateway.live_feed")
-                self._log.warning("live feed restarting", error=type(exc).__name__)
-                await asyncio.sleep(RESTART_DELAY_S)
-
     async def _follow_once(self) -> None:
-        batch: list[StoredEvent | PassedOver] = []
-        async with contextlib.aclosing(self.store.follow(from_sequence=self.position + 1)) as read:
-            async for item in read:
-                batch.append(item)
-                if item.pending == 0 or len(batch) >= BATCH_MAX:
-                    await self._publish(batch)
-                    batch = []
+        """Fan the log out from the last sequence fanned out (supervised: a failure is
+        restarted with back-off and resumes there)."""
+        await _in_batches(self.store, self.position + 1, self._publish)
 
     async def _publish(self, batch: list[StoredEvent | PassedOver]) -> None:
         last = position_of(batch[-1])
@@ -185,6 +188,27 @@ class LiveHub:
                 subscriber.offer(frame)
         self.position = last
 
+    async def _follow_telemetry_once(self) -> None:
+        """Routine decisions, fanned out like the log's but never remembered: their
+        sequence is the telemetry stream's, so each frame carries the log's position."""
+        if self.telemetry is not None:
+            start = self._telemetry_position + 1
+            await _in_batches(self.telemetry, start, self._publish_telemetry)
+
+    async def _publish_telemetry(self, batch: list[StoredEvent | PassedOver]) -> None:
+        last = position_of(batch[-1])
+        stored = [item.envelope for item in batch if isinstance(item, StoredEvent)]
+        frames = [frame for frame in map(frame_of, stored) if frame is not None]
+        if frames and not await self.read_models.caught_up(
+            (TELEMETRY_READ_MODEL,), last, timeout=CAUGHT_UP_WAIT_S
+        ):
+            self._log.warning("live frames sent before telemetry caught up", seq=last)
+        for frame in frames:
+            transient = replace(frame, seq=self.position, transient=True)
+            for subscriber in list(self._subscribers):
+                subscriber.offer(transient)
+        self._telemetry_position = last
+
     def _remember(self, frame: Frame) -> None:
         self._recent.append(frame)
         while len(self._recent) > self.limits.recent_frames:
@@ -198,13 +222,11 @@ class LiveHub:
     # -- revocation ------------------------------------------------------------------------
 
     async def _check_forever(self) -> None:
+        """Check sessions every round (supervised: a failing round is restarted with
+        back-off, the next round checks again)."""
         while True:
             await asyncio.sleep(self.limits.check_s)
-            try:
-                await self._check()
-            except Exception as exc:  # checked again next round
-                count_unexpected("gateway.live_check")
-                self._log.warning("live session check failed", error=type(exc).__name__)
+            await self._check()
 
     async def _check(self) -> None:
         subscribers = list(self._subscribers)
@@ -222,3 +244,19 @@ class LiveHub:
         with self.engine.connect() as connection:
             found = live_sessions(connection, sessions, self.limits.session_idle)
             return found | live_tokens(connection, tokens)
+
+
+async def _in_batches(
+    store: EventStore,
+    start: int,
+    publish: Callable[[list[StoredEvent | PassedOver]], Awaitable[None]],
+) -> None:
+    """Follow ``store`` from ``start``, handing ``publish`` what has arrived (at most
+    ``BATCH_MAX`` at once)."""
+    batch: list[StoredEvent | PassedOver] = []
+    async with contextlib.aclosing(store.follow(from_sequence=start)) as read:
+        async for item in read:
+            batch.append(item)
+            if item.pending == 0 or len(batch) >= BATCH_MAX:
+                await publish(batch)
+                batch = []

@@ -39,7 +39,7 @@ class Subscriber:
 
     def wants(self, frame: Frame) -> bool:
         """Whether this socket may see ``frame``."""
-        return frame.seq > self.after and self.sees(frame)
+        return (frame.transient or frame.seq > self.after) and self.sees(frame)
 
     def sees(self, frame: Frame) -> bool:
         """Whether ``frame`` is of someone this socket's user may watch."""

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from fleet.eventstore import EventStore
+from fleet.eventstore.stream import TelemetrySpec
 from fleet.gateway.deps import Services
 from fleet.gateway.live.hub import LiveHub, LiveLimits
 
@@ -22,7 +24,9 @@ async def running_hub(services: Services) -> AsyncIterator[LiveHub]:
         session_idle=timedelta(minutes=settings.session_idle_minutes),
     )
     read_models = services.read_models
-    hub = LiveHub(read_models.store, read_models, read_models.engine, limits)
+    store = read_models.store
+    telemetry = EventStore(store.nc, TelemetrySpec.beside(store.spec).as_log())
+    hub = LiveHub(store, read_models, read_models.engine, limits, telemetry)
     await hub.start()
     try:
         yield hub

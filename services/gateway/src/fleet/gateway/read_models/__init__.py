@@ -10,9 +10,11 @@ from collections.abc import Callable
 
 from fleet.events.catalog import domain_registry
 from fleet.gateway.read_models.audit.projection import AuditProjection
+from fleet.gateway.read_models.billing.projection import BillingProjection
 from fleet.gateway.read_models.bots.projection import BotsProjection
 from fleet.gateway.read_models.credentials.projection import CredentialsProjection
 from fleet.gateway.read_models.notifications.projection import NotificationsProjection
+from fleet.gateway.read_models.telemetry.projection import TelemetryProjection
 from fleet.gateway.read_models.trading.projection import TradingProjection
 from fleet.gateway.read_models.users.projection import UsersProjection
 from fleet.projections import Projection
@@ -55,6 +57,16 @@ def notifications() -> ProjectionSpec:
     return _spec(NotificationsProjection())
 
 
+def billing() -> ProjectionSpec:
+    """Fee statements, invoices and their status, and the running estimate's inputs."""
+    return _spec(BillingProjection())
+
+
+def telemetry() -> ProjectionSpec:
+    """Routine decisions (skips) from the telemetry stream, kept as long as it keeps them."""
+    return ProjectionSpec(TelemetryProjection(), domain_registry(), telemetry=True)
+
+
 ALL: tuple[Callable[[], ProjectionSpec], ...] = (
     users,
     credentials,
@@ -62,6 +74,18 @@ ALL: tuple[Callable[[], ProjectionSpec], ...] = (
     trading,
     audit,
     notifications,
+    billing,
+    telemetry,
 )
 
-__all__ = ["ALL", "audit", "bots", "credentials", "notifications", "trading", "users"]
+__all__ = [
+    "ALL",
+    "audit",
+    "billing",
+    "bots",
+    "credentials",
+    "notifications",
+    "telemetry",
+    "trading",
+    "users",
+]

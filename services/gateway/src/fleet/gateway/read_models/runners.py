@@ -1,25 +1,41 @@
 """The gateway's projection runners, in its own process: started at startup, followed
-forever, restarted after a failure, and waited for after a write (read your writes)."""
+forever, restarted after a failure, and waited for after a write (read your writes).
+
+One runner per read model across every worker of every gateway replica: each read model
+has a lease (``fleet_projection_leases``, key ``<stream>.<projection>``); its holder
+follows the log, every other worker only serves reads (from the same PostgreSQL tables)
+and takes the lease over within seconds of the holder's end (the key's TTL). Should two
+ever apply at once (a paused holder whose lease ran out), the checkpoint row, locked and
+moved in each batch's transaction, still lets every event in exactly once."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import os
+import socket
 import time
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
 import nats
+from nats.aio.client import Client
+from nats.js.kv import KeyValue
 from sqlalchemy import Engine, text
 
+from fleet.bus.lease import Lease
+from fleet.bus.loops import supervise
 from fleet.eventstore import EventStore
+from fleet.eventstore.stream import LEASE_TTL_S, PROJECTION_LEASE_BUCKET
 from fleet.gateway.read_models import ALL
 from fleet.gateway.read_models.follower import FollowerThread
 from fleet.obs import count_unexpected, get_logger
 from fleet.projections import ProjectionFailed, ProjectionRunner
 
-RESTART_DELAY_S = 1.0
 STEADY_S = 30.0  # a handler failure not repeated for this long has healed
+RENEW_EVERY_S = LEASE_TTL_S / 3
 _FIRST_POLL_S = 0.002
 _MAX_POLL_S = 0.025
 _CHECKPOINT = "SELECT '{name}' AS name, last_sequence FROM rm_{name}._checkpoint"
@@ -28,10 +44,13 @@ _CHECKPOINT = "SELECT '{name}' AS name, last_sequence FROM rm_{name}._checkpoint
 class ReadModels:
     """Every read model of the gateway and its runner."""
 
-    def __init__(self, engine: Engine, store: EventStore) -> None:
+    def __init__(self, engine: Engine, store: EventStore, *, owner: str | None = None) -> None:
         self.engine = engine
         self.store = store
         self.runners = _runners(engine, store)
+        # unique among live instances: a restarted worker must not pass for its former self
+        self.owner = owner or f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        self.leading: set[str] = set()  # the read models this instance applies events to
         self._follower: FollowerThread | None = None
         self._checkpoints_query = text(
             " UNION ALL ".join(_CHECKPOINT.format(name=name) for name in self.runners)
@@ -41,13 +60,13 @@ class ReadModels:
         self._log = get_logger("fleet.gateway.read_models")
 
     async def start(self, *, own_loop_nats: dict[str, Any] | None = None) -> None:
-        """Create (or rebuild, on a version change) every schema, then follow the log:
-        on this loop, or (given a NATS URL) on a loop and connection of their own."""
+        """Create (or rebuild, on a version change) every schema, then follow the log for
+        each read model whose lease this instance holds: on this loop, or (given a NATS
+        URL) on a loop and connection of their own."""
         for runner in self.runners.values():
             await runner.prepare()
         if own_loop_nats is None:
-            for name, runner in self.runners.items():
-                self._tasks.append(asyncio.create_task(self._follow(name, runner), name=name))
+            self._tasks += await self._leaders(self.store.nc, self.runners)
             return
 
         async def follow_apart(stop: asyncio.Event) -> None:
@@ -55,10 +74,7 @@ class ReadModels:
                 **own_loop_nats, max_reconnect_attempts=-1, name="gateway-read-models"
             )
             store = EventStore(nc, self.store.spec)
-            tasks = [
-                asyncio.create_task(self._follow(name, runner), name=name)
-                for name, runner in _runners(self.engine, store).items()
-            ]
+            tasks = await self._leaders(nc, _runners(self.engine, store))
             await stop.wait()
             await _cancel(tasks)
             await nc.close()
@@ -66,24 +82,70 @@ class ReadModels:
         self._follower = FollowerThread(follow_apart, "read-models")
         self._follower.start()
 
+    async def _leaders(
+        self, nc: Client, runners: dict[str, ProjectionRunner]
+    ) -> list[asyncio.Task[None]]:
+        leases = await nc.jetstream().key_value(PROJECTION_LEASE_BUCKET)
+        return [
+            supervise(
+                f"read model lease {name}", functools.partial(self._lead, name, runner, leases)
+            )
+            for name, runner in runners.items()
+        ]
+
+    async def _lead(self, name: str, runner: ProjectionRunner, leases: KeyValue) -> None:
+        """Follow the log while this instance holds ``name``'s lease; stand by otherwise."""
+        lease = Lease(leases, f"{self.store.spec.name}.{name}", self.owner)
+        following: asyncio.Task[None] | None = None
+        try:
+            while True:
+                mine = await self._still_mine(lease, following is not None)
+                if mine and following is None:
+                    following = asyncio.create_task(self._follow(name, runner), name=name)
+                    self.leading.add(name)
+                    self._log.info("read model led here", read_model=name, owner=self.owner)
+                elif not mine and following is not None:
+                    self.leading.discard(name)
+                    await _cancel([following])
+                    following = None
+                await asyncio.sleep(RENEW_EVERY_S)
+        finally:
+            self.leading.discard(name)
+            if following is not None:
+                await _cancel([following])
+            await lease.release()
+
+    async def _still_mine(self, lease: Lease, held: bool) -> bool:
+        try:
+            return await lease.try_acquire()
+        except Exception as exc:  # NATS unreachable for now: keep doing what we did
+            count_unexpected("gateway.read_model_lease")
+            self._log.warning("read model lease not renewed", error=f"{type(exc).__name__}")
+            return held
+
     async def _follow(self, name: str, runner: ProjectionRunner) -> None:
-        while True:
+        """Run ``runner`` under the process's loop supervisor (fleet.bus.loops): restarted
+        from its checkpoint with back-off, counted, and failing /readyz while it waits."""
+
+        async def once() -> None:
             try:
                 await runner.run()
-            except asyncio.CancelledError:
+            except ProjectionFailed as exc:
+                # A handler failing on an event fails again: /healthz shows it (the event,
+                # never the cause: SQL, parameters; the log has it). A NATS timeout (seen
+                # under heavy load) heals on the next subscription; the lag in /healthz
+                # tells whether the read model keeps up.
+                stopped = f"stopped at event #{exc.sequence} ({exc.event_type})"
+                self._failures[name] = (stopped, time.monotonic())
                 raise
-            except Exception as exc:  # logged and retried from the checkpoint
-                count_unexpected("gateway.read_model")
-                message = f"{type(exc).__name__}: {exc}"
-                # A handler failing on an event fails again: /healthz shows it. A NATS
-                # timeout (seen under heavy load) heals on the next subscription; the
-                # lag in /healthz tells whether the read model keeps up.
-                if isinstance(exc, ProjectionFailed):
-                    # health names the event, never the cause (SQL, parameters): the log has it
-                    stopped = f"stopped at event #{exc.sequence} ({exc.event_type})"
-                    self._failures[name] = (stopped, time.monotonic())
-                self._log.warning("read model restarting", read_model=name, error=message)
-                await asyncio.sleep(RESTART_DELAY_S)
+
+        await supervise(f"read model {name}", once)
+
+    @property
+    def following_log(self) -> set[str]:
+        """The read models that follow the log (its sequences are theirs to reach); the
+        others follow the telemetry stream."""
+        return {name for name, runner in self.runners.items() if runner.store is self.store}
 
     @property
     def failures(self) -> dict[str, str]:
@@ -123,18 +185,25 @@ class ReadModels:
             pause = min(pause * 2, _MAX_POLL_S)
 
     async def lag(self) -> dict[str, int]:
-        """How many events each read model is behind the log."""
-        last = await self.store.last_sequence()
+        """How many events each read model is behind the stream it follows (the log; the
+        telemetry stream for ``telemetry``)."""
+        streams = {runner.store.spec: runner.store for runner in self.runners.values()}
+        last = {spec: await store.last_sequence() for spec, store in streams.items()}
         reached = await asyncio.to_thread(self.checkpoints)
-        return {name: max(0, last - reached.get(name, 0)) for name in self.runners}
+        return {
+            name: max(0, last[runner.store.spec] - reached.get(name, 0))
+            for name, runner in self.runners.items()
+        }
 
 
 def _runners(engine: Engine, store: EventStore) -> dict[str, ProjectionRunner]:
     runners = {}
     for factory in ALL:
         spec = factory()
+        stream = spec.stream(store.spec)
+        reader = store if stream == store.spec else EventStore(store.nc, stream)
         runners[spec.projection.name] = ProjectionRunner(
-            engine, store, spec.registry, spec.projection
+            engine, reader, spec.registry, spec.projection
         )
     return runners
 

@@ -153,6 +153,14 @@ class Overview(ApiModel):
         description="Bots an admin paused (kill switch, bulk pause): POST /api/admin/resume-all"
         " resumes them; the UI shows the kill switch as engaged while any remain.",
     )
+    halted: bool = Field(
+        default=False,
+        description="The kill switch is on (trading.halted): no executor sends a new entry;"
+        " exits, stops and flattens still go out. POST /api/admin/resume-all lifts it.",
+    )
+    halt_reason: str | None = Field(
+        default=None, examples=["exchange incident"], description="Why, while halted."
+    )
 
 
 OverviewFilter = Literal["failing", "paused", "over_daily_limit"]
@@ -201,7 +209,20 @@ class BulkBotResult(ApiModel):
 
 
 class KillSwitchResult(ApiModel):
-    paused: int = Field(ge=0, examples=[20])
+    paused: int = Field(
+        ge=0, examples=[20], description="Running bots the halt covers (none is paused)."
+    )
+    halted: bool = Field(
+        default=True, description="False: trading was halted already (nothing new recorded)."
+    )
+
+
+class ResumeAllResult(BulkBotResult):
+    """Resume all: the kill switch lifted, then the bots an admin paused resumed."""
+
+    trading_resumed: bool = Field(
+        default=False, description="The kill switch was on and is now off (trading.resumed)."
+    )
 
 
 class FlattenResult(ApiModel):

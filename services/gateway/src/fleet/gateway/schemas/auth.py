@@ -74,6 +74,10 @@ class Me(ApiModel):
         default=False,
         description="An admin without two-factor authentication: enrol before anything else.",
     )
+    email_verified: bool = Field(
+        default=False,
+        description="The address opened its verification link (only then does it get mail).",
+    )
 
 
 class UpdateMe(ApiModel):
@@ -227,3 +231,10 @@ class PasswordResetCompleted(ApiModel):
     """The password is set; every session and access token of the account has ended."""
 
     status: Literal["reset"] = "reset"
+
+
+class VerificationResendAccepted(ApiModel):
+    """The one answer, whether the address is verified, pending or absent."""
+
+    status: Literal["accepted"] = "accepted"
+    message: str = "If your address is not verified yet, a new link is on its way."

@@ -3,7 +3,8 @@ exports: the same filters as the JSON lists, without offsets."""
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from decimal import Decimal
+from typing import Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -42,6 +43,33 @@ class AuditExportFilter(ApiModel):
     until: AwareDatetime | None = None
 
 
+class IncomeFilter(ApiModel):
+    income_type: str | None = Field(
+        default=None,
+        max_length=32,
+        pattern=r"^[A-Z_]+$",
+        description="Only rows of this BingX income type (TRANSFER, FUNDING_FEE, ...).",
+        examples=["FUNDING_FEE"],
+    )
+    since: AwareDatetime | None = Field(default=None, description="At or after.")
+    until: AwareDatetime | None = Field(default=None, description="Before.")
+
+
+class IncomeOut(ApiModel):
+    """Money that moved the account's balance: a funding fee, a trading fee, a realised
+    PnL, a deposit or withdrawal (``amount`` signed: negative paid or withdrawn)."""
+
+    income_id: str = Field(description="BingX's identity of the row (its tranId).")
+    income_type: str = Field(examples=["FUNDING_FEE"])
+    symbol: str | None = Field(examples=["BTC-USDT"])
+    amount: Decimal = Field(examples=["-0.42"])
+    asset: str = Field(examples=["USDT"])
+    at: AwareDatetime
+    imported_from: Literal["legacy", "bingx"] | None = Field(
+        description="bingx: from the history import; null: recorded live by Fleet."
+    )
+
+
 class CursorQuery(ApiModel):
     limit: int = Field(default=50, ge=1, le=500, description="Page size.")
     before: str | None = CURSOR
@@ -52,7 +80,13 @@ class TradesHistoryQuery(TradesFilter, CursorQuery):
 
 
 class DecisionsHistoryQuery(DecisionsFilter, CursorQuery):
-    pass
+    decision: Literal["entry", "exit", "skip"] | None = Field(
+        default=None, description="Only decisions of this type."
+    )
+    routine: bool = Field(
+        default=True,
+        description="false: leave out the routine skips (no DI cross, holding a position).",
+    )
 
 
 class CursorPage(BaseModel, Generic[ItemT]):
@@ -62,3 +96,7 @@ class CursorPage(BaseModel, Generic[ItemT]):
     items: list[ItemT]
     limit: int = Field(ge=1, examples=[50])
     next_before: str | None = None
+
+
+class IncomeHistoryQuery(IncomeFilter, CursorQuery):
+    pass

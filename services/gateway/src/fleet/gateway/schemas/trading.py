@@ -155,8 +155,13 @@ class PositionOut(ApiModel):
     opened_at: AwareDatetime
     manual: bool = False
     session_id: str | None = None
-    # valued at the market's latest price (absent while the market has no candle yet);
-    # no liquidation price: the read model has no maintenance-margin rates to compute one
+    liquidation_price: Decimal | None = Field(
+        default=None,
+        examples=["54300.5"],
+        description="BingX's liquidation price at the account's last valuation (cross "
+        "margin: it moves with the account); null until BingX reported one.",
+    )
+    # valued at the market's latest price (absent while the market has no candle yet)
     mark_price: Decimal | None = Field(
         default=None, examples=["64210.5"], description="Latest close of the market's candle."
     )

@@ -7,6 +7,7 @@ from email.utils import formataddr
 
 import aiosmtplib
 
+from fleet.notify.branding import BRANDING, Branding
 from fleet.notify.errors import DeliveryFailed
 from fleet.notify.settings import NotifySettings
 
@@ -25,17 +26,20 @@ def compose(
 
 
 class SmtpMailer:
-    """Sends one e-mail per call on its own SMTP session."""
+    """Sends one e-mail per call on its own SMTP session, in the product's name (the
+    admin's branding setting over ``FLEET_PRODUCT_NAME``)."""
 
-    def __init__(self, settings: NotifySettings) -> None:
+    def __init__(self, settings: NotifySettings, branding: Branding = BRANDING) -> None:
         self._settings = settings
+        self._branding = branding
 
     async def send(self, to: str, subject: str, body: str, message_id: str) -> None:
         """Send, or raise :class:`DeliveryFailed` (retryable unless the server said 5xx)."""
         s = self._settings
         if not s.smtp_host:
             raise DeliveryFailed("no SMTP server configured (FLEET_SMTP_HOST)", retryable=False)
-        message = compose(s.product_name, s.smtp_from, to, subject, body, message_id)
+        product = self._branding.product(s.product_name)
+        message = compose(product, s.smtp_from, to, subject, body, message_id)
         try:
             await aiosmtplib.send(
                 message,

@@ -11,7 +11,9 @@ from datetime import datetime, timedelta
 
 from fleet.events import DomainEvent, Envelope
 from fleet.events.notifications import Channel, NotificationPreferencesSet
+from fleet.events.personal import ERASED
 from fleet.events.users import USER_AGGREGATE
+from fleet.notify.domain.account_links import account_mail
 from fleet.notify.domain.directory import Directory
 from fleet.notify.domain.drafts import Draft, delivery_id, notification_id
 from fleet.notify.domain.preferences import Preferences
@@ -38,24 +40,48 @@ class Notice:
     email: str = ""
     webhook_url: str | None = None
     digest_of: int = 0
+    not_after: datetime | None = None  # an account mail's link expires then: not sent after
 
 
 class Planner:
     """Folds the log and plans notices (the one place that decides who is told what)."""
 
-    def __init__(self, max_per_hour: int, merge_window: timedelta) -> None:
+    def __init__(self, max_per_hour: int, merge_window: timedelta, ui_url: str = "") -> None:
         self.directory = Directory()
         self.preferences = Preferences()
         self.throttle = Throttle(max_per_hour, merge_window)
+        self.ui_url = ui_url  # where account mails' links lead
 
     def on_event(self, envelope: Envelope, event: DomainEvent) -> list[Notice]:
         """Notices ``event`` causes now (folded into digests ones are not among them)."""
         drafts = drafts_for(envelope, event, self.directory)
+        mails = self._account_mail(envelope, event)
         self._fold(envelope, event)
-        return [
+        return mails + [
             self._notice(notification_id(envelope.id, draft), draft, envelope.id)
             for draft in drafts
             if self.throttle.admit(draft, envelope.occurred_at)
+        ]
+
+    def _account_mail(self, envelope: Envelope, event: DomainEvent) -> list[Notice]:
+        """A link auth made: one e-mail to the user's current address, nothing else."""
+        if envelope.aggregate.type != USER_AGGREGATE:
+            return []
+        mail = account_mail(str(envelope.aggregate.id), event, self.ui_url)
+        person = self.directory.get(str(envelope.aggregate.id))
+        if mail is None or person is None or person.email in ("", ERASED):
+            return []
+        notification = notification_id(envelope.id, mail.draft)
+        delivery = Delivery(delivery_id(notification, "email"), "email")
+        return [
+            Notice(
+                notification,
+                mail.draft,
+                envelope.id,
+                (delivery,),
+                email=person.email,
+                not_after=mail.expires_at,
+            )
         ]
 
     def due(self, now: datetime) -> list[Notice]:

@@ -133,12 +133,18 @@ def password_set(envelope: Envelope, event: PasswordSet, _directory: Directory) 
 
 
 def audited(_envelope: Envelope, event: AuditRecorded, directory: Directory) -> list[Draft]:
-    """Admins, when the kill switch was used."""
-    if event.action != "admin.kill_switch" or event.outcome != "ok":
+    """Admins, when the kill switch was used (trading halted) or lifted (resume all)."""
+    if event.outcome != "ok":
         return []
     reason = event.details.get("reason", "")
-    body = f"{_who(directory, event.actor_id)} used the kill switch. {reason}"
-    return _to_admins(directory, "kill_switch", "Kill switch used", body.strip())
+    who = _who(directory, event.actor_id)
+    if event.action == "admin.kill_switch":
+        body = f"{who} used the kill switch: trading is halted. {reason}"
+        return _to_admins(directory, "kill_switch", "Kill switch used", body.strip())
+    if event.action == "admin.resume_all" and event.details.get("trading_resumed") == "true":
+        body = f"{who} lifted the kill switch: trading resumed. {reason}"
+        return _to_admins(directory, "kill_switch", "Trading resumed", body.strip())
+    return []
 
 
 RULES: dict[str, Rule] = {

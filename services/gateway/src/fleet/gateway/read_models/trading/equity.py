@@ -63,6 +63,22 @@ def by_age(rows: Sequence[tuple[str, EquityPoint]], now: datetime) -> list[Equit
     return sorted(kept, key=lambda point: point.at)
 
 
+def equity_at(rows: Sequence[tuple[str, EquityPoint]], moment: datetime) -> Decimal | None:
+    """The equity at ``moment`` (e.g. a trader's local midnight): the close of the latest
+    stored bucket (any resolution) that ended by then; with none, the first value ever
+    seen (an account first valued after ``moment``). None without any point."""
+    steps = {resolution.name: resolution.step for resolution in RESOLUTIONS}
+    ended = [
+        (point.at + steps[name], point)
+        for name, point in rows
+        if name in steps and point.at + steps[name] <= moment
+    ]
+    if ended:
+        return max(ended, key=lambda pair: pair[0])[1].equity
+    first = min((point for _, point in rows), key=lambda point: point.at, default=None)
+    return None if first is None else (first.opening or first.equity)
+
+
 def drawdowns_pct(points: Sequence[EquityPoint]) -> list[Decimal]:
     """Per point, how far (in %, ≤ 0) its equity is below the highest equity before it."""
     peak: Decimal | None = None

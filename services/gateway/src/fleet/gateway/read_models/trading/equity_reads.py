@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, select
 
 from fleet.gateway.read_models.live import live
-from fleet.gateway.read_models.trading import projection as p
+from fleet.gateway.read_models.trading import tables as p
 from fleet.gateway.read_models.trading.equity import (
     DAILY,
     EquityPoint,
@@ -18,6 +18,7 @@ from fleet.gateway.read_models.trading.equity import (
     by_age,
     daily_pnl,
     drawdowns_pct,
+    equity_at,
     max_drawdown_pct,
     return_pct,
 )
@@ -67,16 +68,17 @@ class EquityFigures:
     max_drawdown_pct: Decimal
 
 
-def equity_figures(connection: Connection, user_id: str, now: datetime) -> EquityFigures:
-    """Returns today (from 00:00 UTC) and all time, and the max drawdown, in %."""
+def equity_figures(
+    connection: Connection, user_id: str, now: datetime, day_start: datetime | None = None
+) -> EquityFigures:
+    """Returns today (from ``day_start``: the trader's local midnight, 00:00 UTC by
+    default, as "PnL today") and all time, and the max drawdown, in %."""
     stored = stored_points(connection, user_id)
     days = sorted((pt for res, pt in stored if res == DAILY.name), key=lambda pt: pt.at)
     if not days:
         return EquityFigures(None, None, ZERO)
     latest = days[-1].equity
-    today = bucket_start(now, DAILY)
-    before = [day for day in days if day.at < today]
-    at_midnight = before[-1].equity if before else days[-1].opening  # first day: today's
+    at_midnight = equity_at(stored, day_start or bucket_start(now, DAILY))
     return EquityFigures(
         return_today_pct=return_pct(latest, at_midnight),
         return_all_time_pct=return_pct(latest, days[0].opening),

@@ -1,4 +1,5 @@
-"""A trader's whole history, page by page: closed trades, sessions and risk decisions,
+"""A trader's whole history, page by page: closed trades, sessions, risk decisions and
+the account's income (funding, fees, transfers),
 newest first, paged by a cursor (``before``) over each table's own order (time, then id),
 so rows that arrive while someone pages never shift a page and every row shows once.
 
@@ -18,9 +19,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Column, Connection, Table, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, FromClause, and_, func, or_, select
 
 from fleet.events.errors import FleetError
+from fleet.events.trading import ROUTINE_SKIPS
+from fleet.gateway.read_models.live import live
+from fleet.gateway.read_models.trading import tables as p
 from fleet.gateway.read_models.trading.queries import (
     TradeFilter,
     decision_from,
@@ -30,7 +34,10 @@ from fleet.gateway.read_models.trading.queries import (
     trade_from,
     trades,
 )
+from fleet.gateway.schemas.history import IncomeOut
 from fleet.gateway.schemas.trading import DecisionOut, DecisionPage, SessionOut, TradeOut
+
+income = live(p.income, "trading")
 
 # what a cursor's key (a trade, session or event id) may be: bounded, no control
 # characters (PostgreSQL text refuses NUL)
@@ -79,16 +86,15 @@ class HistoryPage:
 
 @dataclass(frozen=True)
 class _Order:
-    table: Table
-    at: Column[Any]
-    key: Column[Any]
+    table: FromClause  # a table, or the decisions of the log and of telemetry as one
+    at: ColumnElement[Any]
+    key: ColumnElement[Any]
 
 
 _TRADES = _Order(trades, trades.c.closed_at, trades.c.trade_id)
 _SESSIONS = _Order(sessions, sessions.c.started_at, sessions.c.session_id)
-# skips that happen on every candle: no cross, or a position already held
-ROUTINE_SKIPS = ("no_cross", "holding")
 _DECISIONS = _Order(decisions, decisions.c.decided_at, decisions.c.event_id)
+_INCOME = _Order(income, income.c.at, income.c.income_id)
 
 
 def _rows(
@@ -149,16 +155,44 @@ def sessions_history(
 def decisions_history(
     connection: Connection,
     user_id: str,
-    symbol: str | None,
+    where: DecisionFilter,
     before: Cursor | None,
     limit: int,
 ) -> HistoryPage:
     """Risk decisions, newest first."""
-    conditions: list[Any] = [decisions.c.user_id == user_id]
-    if symbol:
-        conditions.append(decisions.c.symbol == symbol)
+    conditions = decision_conditions(user_id, where)
     rows, after = _rows(connection, _DECISIONS, conditions, before, limit)
     items: list[DecisionOut] = [decision_from(row) for row in rows]
+    return HistoryPage(items, after)
+
+
+@dataclass(frozen=True)
+class IncomeFilter:
+    income_type: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def income_history(
+    connection: Connection,
+    user_id: str,
+    where: IncomeFilter,
+    before: Cursor | None,
+    limit: int,
+) -> HistoryPage:
+    """The account's income rows (funding, fees, transfers), newest first."""
+    c = income.c
+    conditions: list[Any] = [c.user_id == user_id]
+    if where.income_type:
+        conditions.append(c.income_type == where.income_type)
+    if where.since:
+        conditions.append(c.at >= where.since)
+    if where.until:
+        conditions.append(c.at < where.until)
+    rows, after = _rows(connection, _INCOME, conditions, before, limit)
+    items = [
+        IncomeOut.model_validate({k: v for k, v in row.items() if k != "user_id"}) for row in rows
+    ]
     return HistoryPage(items, after)
 
 

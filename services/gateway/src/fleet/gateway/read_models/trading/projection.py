@@ -2,26 +2,19 @@
 (a position from opened to closed; open ones are the positions), orders (an accepted one
 not filled yet is pending), trading sessions (from
 ``bot.started`` to ``bot.stopped``), balance and equity, the equity history (downsampled
-by age), funding totals, and every risk decision."""
+by age), funding totals, the account's income (funding, fees, transfers: live and
+imported from BingX), and every risk decision."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 from sqlalchemy import (
-    JSON,
-    Boolean,
-    Column,
-    DateTime,
-    Index,
-    Integer,
     MetaData,
-    Numeric,
-    String,
-    Table,
-    Text,
+    and_,
+    bindparam,
     delete,
+    or_,
     select,
     update,
 )
@@ -30,121 +23,27 @@ from sqlalchemy.dialects.postgresql import insert
 from fleet.events import DomainEvent, Envelope
 from fleet.events import bots as bot_ev
 from fleet.events import trading as ev
-from fleet.events.history import TradeImported
+from fleet.events.history import IncomeImported, TradeImported
 from fleet.gateway.read_models.dispatch import DispatchingProjection, Handler
+from fleet.gateway.read_models.trading.decisions import decision_row
 from fleet.gateway.read_models.trading.equity import RESOLUTIONS, bucket_start
-from fleet.projections import PROJECTION_SCHEMA, ProjectionTx
-from fleet.projections.columns import text_column
-
-MONEY = Numeric()  # PostgreSQL numeric keeps the scale each event gave
-metadata = MetaData(schema=PROJECTION_SCHEMA)
-trades = Table(
-    "trades",
+from fleet.gateway.read_models.trading.tables import (
+    INCOME_PREFIX,
+    accounts,
+    decisions,
+    equity_history,
+    funding,
+    income,
     metadata,
-    Column("user_id", String(128), primary_key=True),
-    text_column("trade_id", ev.PositionOpened, "trade_id", primary_key=True),
-    Column("session_id", String(128)),
-    text_column("symbol", ev.PositionOpened, "symbol", nullable=False),
-    Column("position_side", String(8), nullable=False),
-    Column("direction", String(8), nullable=False),
-    # open | closed | carried (imported while open: the executor's reconciliation shows
-    # the live position; the imported row is history only)
-    Column("status", String(8), nullable=False),
-    Column("quantity", MONEY, nullable=False),
-    Column("entry_price", MONEY, nullable=False),
-    Column("exit_price", MONEY),
-    Column("leverage", Integer, nullable=False),
-    Column("stop_price", MONEY),
-    Column("realised_pnl", MONEY),
-    Column("fees", MONEY),
-    Column("opened_at", DateTime(timezone=True), nullable=False),
-    Column("closed_at", DateTime(timezone=True)),
-    text_column("close_reason", ev.PositionClosed, "reason"),
-    Column("manual", Boolean, nullable=False),
-    text_column("signal_id", ev.PositionOpened, "signal_id"),
-    Column("imported_from", String(8)),  # legacy | bingx; None: traded by Fleet
-    Index("trades_by_user_closed", "user_id", "status", "closed_at"),
+    orders,
+    sessions,
+    trades,
 )
-sessions = Table(
-    "sessions",
-    metadata,
-    Column("session_id", String(128), primary_key=True),
-    Column("user_id", String(128), nullable=False, index=True),
-    Column("status", String(8), nullable=False),  # active | paused | stopped
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("ended_at", DateTime(timezone=True)),
-    Column("initial_balance", MONEY, nullable=False),
-    Column("current_balance", MONEY, nullable=False),
-    Column("trades", Integer, nullable=False),
-    Column("wins", Integer, nullable=False),
-    Column("losses", Integer, nullable=False),
-    Column("total_pnl", MONEY, nullable=False),
-    Column("config", JSON, nullable=False),
-    Column("started_by", String(128), nullable=False),
-    Column("stop_reason", String(512)),
-)
-accounts = Table(
-    "accounts",
-    metadata,
-    Column("user_id", String(128), primary_key=True),
-    Column("balance", MONEY, nullable=False),
-    Column("equity", MONEY, nullable=False),
-    Column("available_margin", MONEY, nullable=False),
-    Column("unrealised_pnl", MONEY, nullable=False),
-    Column("valued_at", DateTime(timezone=True), nullable=False),
-)
-# equity by age: one row per (resolution, bucket) with the bucket's opening and last equity;
-# rows older than their resolution keeps are deleted as valuations arrive (equity.py)
-equity_history = Table(
-    "equity_history",
-    metadata,
-    Column("user_id", String(128), primary_key=True),
-    Column("resolution", String(4), primary_key=True),
-    Column("bucket", DateTime(timezone=True), primary_key=True),
-    Column("opening", MONEY, nullable=False),
-    Column("equity", MONEY, nullable=False),
-)
-# funding fees per user (signed: negative paid), for the statistics
-funding = Table(
-    "funding",
-    metadata,
-    Column("user_id", String(128), primary_key=True),
-    Column("amount", MONEY, nullable=False),
-)
-orders = Table(
-    "orders",
-    metadata,
-    Column("user_id", String(128), primary_key=True),
-    text_column("client_order_id", ev.OrderIntended, "client_order_id", primary_key=True),
-    text_column("exchange_order_id", ev.OrderAccepted, "exchange_order_id"),
-    text_column("symbol", ev.OrderIntended, "symbol", nullable=False),
-    Column("side", String(8), nullable=False),
-    text_column("leg", ev.OrderIntended, "leg", nullable=False),
-    Column("quantity", MONEY, nullable=False),
-    Column("filled_quantity", MONEY, nullable=False),
-    # intended | pending (accepted, nothing filled) | partially_filled | filled | cancelled |
-    # expired | rejected
-    Column("status", String(16), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Index("orders_by_user_status", "user_id", "status"),
-)
-decisions = Table(
-    "decisions",
-    metadata,
-    Column("event_id", String(64), primary_key=True),
-    Column("user_id", String(128), nullable=False),
-    text_column("signal_id", ev.SignalEvaluated, "signal_id", nullable=False),
-    text_column("symbol", ev.SignalEvaluated, "symbol", nullable=False),
-    Column("decision", String(8), nullable=False),
-    text_column("code", ev.SignalEvaluated, "code", nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("numbers", Text, nullable=False),  # JSON object of strings
-    Column("decided_at", DateTime(timezone=True), nullable=False),
-    Index("decisions_by_user", "user_id", "decided_at"),
-)
+from fleet.projections import ProjectionTx
+from fleet.projections.columns import field_bound
 
 
-def _live_session(user_id: str) -> Any:
+def _live_session(user_id: Any) -> Any:
     """The user's session that has not stopped (the one a new trade belongs to)."""
     return (
         select(sessions.c.session_id)
@@ -196,26 +95,41 @@ def _bot_stopped(tx: ProjectionTx, event: bot_ev.BotStopped, envelope: Envelope)
     )
 
 
+def _prepared_open() -> Any:
+    """Built once, run with each trade's values (building it per event cost more CPU than
+    PostgreSQL spent running it)."""
+    # the row's columns come with each execution; the session is looked up by "b_user"
+    return (
+        insert(trades)
+        .values(session_id=_live_session(bindparam("b_user")))
+        .on_conflict_do_nothing()
+    )
+
+
+_OPEN = _prepared_open()
+
+
 def _opened(tx: ProjectionTx, event: ev.PositionOpened, envelope: Envelope) -> None:
-    user = envelope.aggregate.id
-    row = {
-        "user_id": user,
-        "trade_id": event.trade_id,
-        "session_id": _live_session(user),
-        "symbol": event.symbol,
-        "position_side": event.position_side,
-        "direction": event.direction,
-        "status": "open",
-        "quantity": event.quantity,
-        "entry_price": event.entry_price,
-        "leverage": event.leverage,
-        "stop_price": event.stop_price,
-        "opened_at": event.opened_at,
-        "manual": event.manual,
-        "signal_id": event.signal_id,
-        "fees": event.fees,
-    }
-    tx.execute(insert(trades).values(row).on_conflict_do_nothing())
+    tx.execute(
+        _OPEN,
+        {
+            "b_user": envelope.aggregate.id,
+            "user_id": envelope.aggregate.id,
+            "trade_id": event.trade_id,
+            "symbol": event.symbol,
+            "position_side": event.position_side,
+            "direction": event.direction,
+            "status": "open",
+            "quantity": event.quantity,
+            "entry_price": event.entry_price,
+            "leverage": event.leverage,
+            "stop_price": event.stop_price,
+            "opened_at": event.opened_at,
+            "manual": event.manual,
+            "signal_id": event.signal_id,
+            "fees": event.fees,
+        },
+    )
 
 
 def _trade(envelope: Envelope, trade_id: str) -> Any:
@@ -258,45 +172,100 @@ def _closed(tx: ProjectionTx, event: ev.PositionClosed, envelope: Envelope) -> N
     )
 
 
+def _prepared_valuation() -> tuple[Any, Any, Any, Any, Any]:
+    """The statements of a valuation, built once (see ``_prepared_open``)."""
+    names = ("balance", "equity", "available_margin", "unrealised_pnl", "valued_at")
+    account = insert(accounts)  # the row comes with each execution
+    account = account.on_conflict_do_update(
+        index_elements=["user_id"], set_={name: account.excluded[name] for name in names}
+    )
+    session = (
+        update(sessions)
+        .where(sessions.c.user_id == bindparam("b_user"), sessions.c.status != "stopped")
+        .values(current_balance=bindparam("b_balance"))
+    )
+    # every resolution's bucket: rows given at execution, sent as one statement (a
+    # multi-row VALUES built here would be compiled again at every execution)
+    points = insert(equity_history)
+    points = points.on_conflict_do_update(
+        index_elements=["user_id", "resolution", "bucket"],
+        set_={"equity": points.excluded.equity},
+    )
+    h = equity_history.c
+    # what each resolution keeps no longer, in one delete
+    expired = delete(equity_history).where(
+        h.user_id == bindparam("b_user"),
+        or_(
+            *(
+                and_(
+                    h.resolution == resolution.name,
+                    h.bucket < bindparam(f"b_keep_{resolution.name}"),
+                )
+                for resolution in RESOLUTIONS
+                if resolution.keep is not None
+            )
+        ),
+    )
+    liquidation = (
+        update(trades)
+        .where(
+            trades.c.user_id == bindparam("b_user"),
+            trades.c.status == "open",
+            trades.c.symbol == bindparam("b_symbol"),
+            trades.c.direction == bindparam("b_direction"),
+        )
+        .values(liquidation_price=bindparam("b_price"))
+    )
+    return account, session, points, expired, liquidation
+
+
+_ACCOUNT, _SESSION_BALANCE, _EQUITY_POINTS, _EQUITY_EXPIRED, _LIQUIDATION = _prepared_valuation()
+
+
 def _valued(tx: ProjectionTx, event: ev.AccountValued, envelope: Envelope) -> None:
+    user = envelope.aggregate.id
     row = {
-        "user_id": envelope.aggregate.id,
+        "user_id": user,
         "balance": event.balance,
         "equity": event.equity,
         "available_margin": event.available_margin,
         "unrealised_pnl": event.unrealised_pnl,
         "valued_at": event.valued_at,
     }
-    upsert = insert(accounts).values(row)
-    tx.execute(upsert.on_conflict_do_update(index_elements=["user_id"], set_=row))
-    _session_status(tx, envelope, current_balance=event.balance)
-    _equity_history(tx, envelope.aggregate.id, event)
+    tx.execute(_ACCOUNT, row)
+    tx.execute(_SESSION_BALANCE, {"b_user": user, "b_balance": event.balance})
+    _equity_history(tx, user, event)
+    for liquidation in event.liquidation_prices:  # open positions' (older events: none)
+        tx.execute(
+            _LIQUIDATION,
+            {
+                "b_user": user,
+                "b_symbol": liquidation.symbol,
+                "b_direction": liquidation.direction,
+                "b_price": liquidation.price,
+            },
+        )
 
 
 def _equity_history(tx: ProjectionTx, user_id: str, event: ev.AccountValued) -> None:
-    for resolution in RESOLUTIONS:
-        row = {
+    # two statements per valuation, whatever the number of resolutions
+    at = event.valued_at
+    points = [
+        {
             "user_id": user_id,
             "resolution": resolution.name,
-            "bucket": bucket_start(event.valued_at, resolution),
+            "bucket": bucket_start(at, resolution),
             "opening": event.equity,
             "equity": event.equity,
         }
-        upsert = insert(equity_history).values(row)
-        tx.execute(
-            upsert.on_conflict_do_update(
-                index_elements=["user_id", "resolution", "bucket"], set_={"equity": event.equity}
-            )
-        )
+        for resolution in RESOLUTIONS
+    ]
+    expired: dict[str, Any] = {"b_user": user_id}
+    for resolution in RESOLUTIONS:
         if resolution.keep is not None:
-            h = equity_history.c
-            tx.execute(
-                delete(equity_history).where(
-                    h.user_id == user_id,
-                    h.resolution == resolution.name,
-                    h.bucket < event.valued_at - resolution.keep,
-                )
-            )
+            expired[f"b_keep_{resolution.name}"] = at - resolution.keep
+    tx.execute(_EQUITY_POINTS, points)
+    tx.execute(_EQUITY_EXPIRED, expired)
 
 
 def _intended(tx: ProjectionTx, event: ev.OrderIntended, envelope: Envelope) -> None:
@@ -334,20 +303,7 @@ def _ended(tx: ProjectionTx, event: ev.OrderEnded, envelope: Envelope) -> None:
 def _evaluated(tx: ProjectionTx, event: ev.SignalEvaluated, envelope: Envelope) -> None:
     for intent in event.intents:
         _intended(tx, intent, envelope)
-    tx.insert(
-        decisions,
-        {
-            "event_id": envelope.id,
-            "user_id": envelope.aggregate.id,
-            "signal_id": event.signal_id,
-            "symbol": event.symbol,
-            "decision": event.decision,
-            "code": event.code,
-            "reason": event.reason,
-            "numbers": json.dumps(event.numbers, sort_keys=True),
-            "decided_at": envelope.occurred_at,
-        },
-    )
+    tx.insert(decisions, decision_row(event, envelope))
 
 
 def _accepted(tx: ProjectionTx, event: ev.OrderAccepted, envelope: Envelope) -> None:
@@ -385,7 +341,8 @@ def _filled(tx: ProjectionTx, event: ev.OrderFilled, envelope: Envelope) -> None
 
 
 def _funding(tx: ProjectionTx, event: ev.FundingPaid, envelope: Envelope) -> None:
-    """Funding fees count in the session's PnL (and in the user's funding total)."""
+    """Funding fees count in the session's PnL (and in the user's funding total and
+    income)."""
     row = {"user_id": envelope.aggregate.id, "amount": event.amount}
     tx.execute(
         insert(funding)
@@ -399,6 +356,64 @@ def _funding(tx: ProjectionTx, event: ev.FundingPaid, envelope: Envelope) -> Non
         .where(sessions.c.user_id == envelope.aggregate.id, sessions.c.status != "stopped")
         .values(total_pnl=sessions.c.total_pnl + event.amount)
     )
+    _income(tx, envelope.aggregate.id, _funding_income(event))
+
+
+def _income(tx: ProjectionTx, user_id: str, row: dict[str, Any]) -> None:
+    """One income row; the same BingX row (``tranId``) seen live and imported is one,
+    marked imported once the history import brought it too."""
+    row["income_id"] = row["income_id"].removeprefix(INCOME_PREFIX)
+    statement = insert(income).values(user_id=user_id, **row)
+    if row.get("imported_from"):
+        keys = ["user_id", "income_id"]
+        marked = {"imported_from": row["imported_from"]}
+        tx.execute(statement.on_conflict_do_update(index_elements=keys, set_=marked))
+    else:
+        tx.execute(statement.on_conflict_do_nothing())
+
+
+def _funding_income(event: ev.FundingPaid) -> dict[str, Any]:
+    return {
+        "income_id": event.funding_id,
+        "income_type": "FUNDING_FEE",
+        "symbol": event.symbol,
+        "amount": event.amount,
+        "asset": event.asset,
+        "at": event.paid_at,
+    }
+
+
+def _moved(tx: ProjectionTx, event: ev.TransferRecorded, envelope: Envelope) -> None:
+    row = {
+        "income_id": event.transfer_id,
+        "income_type": "TRANSFER",
+        "symbol": None,
+        "amount": event.amount,
+        "asset": event.asset,
+        "at": event.moved_at,
+    }
+    _income(tx, envelope.aggregate.id, row)
+
+
+def _income_imported(tx: ProjectionTx, event: IncomeImported, envelope: Envelope) -> None:
+    found = event.income
+    row = {
+        "income_id": found.tran_id,
+        "income_type": found.income_type,
+        "symbol": found.symbol,
+        "amount": found.amount,
+        "asset": found.asset,
+        "at": found.at,
+        "imported_from": event.source,
+    }
+    _income(tx, envelope.aggregate.id, row)
+
+
+def _import_reason(event: TradeImported) -> str:
+    """ "imported (legacy)"; an open legacy trade no BingX position matched was closed at
+    the import: why, clipped to the column."""
+    note = f": {event.trade.note}" if event.trade.note else ""
+    return f"imported ({event.source}){note}"[: field_bound(ev.PositionClosed, "reason")]
 
 
 def _imported(tx: ProjectionTx, event: TradeImported, envelope: Envelope) -> None:
@@ -419,7 +434,7 @@ def _imported(tx: ProjectionTx, event: TradeImported, envelope: Envelope) -> Non
         "fees": trade.fees,
         "opened_at": trade.opened_at,
         "closed_at": trade.closed_at,
-        "close_reason": f"imported ({event.source})",
+        "close_reason": _import_reason(event),
         "manual": False,
         "imported_from": event.source,
     }
@@ -432,8 +447,10 @@ class TradingProjection(DispatchingProjection):
     name = "trading"
     # 2: trades opened and closed inside trading.order_accepted; 3: columns follow the bounds;
     # 4: trades built from trading.order_filled, funding in the session's PnL, orders;
-    # 5: equity history by age, funding totals; 6: imported history (imported_from)
-    version = 6
+    # 5: equity history by age, funding totals; 6: imported history (imported_from);
+    # 7: liquidation prices of open positions (trading.account_valued); 8: income (funding,
+    # transfers and imported BingX income rows)
+    version = 8
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         bot_ev.BotStarted: _bot_started,
@@ -446,6 +463,8 @@ class TradingProjection(DispatchingProjection):
         ev.OrderRejected: _rejected,
         ev.OrderEnded: _ended,
         ev.FundingPaid: _funding,
+        ev.TransferRecorded: _moved,
+        IncomeImported: _income_imported,
         ev.PositionOpened: _opened,
         ev.PositionChanged: _changed,
         ev.PositionClosed: _closed,

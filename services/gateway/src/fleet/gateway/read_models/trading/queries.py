@@ -9,11 +9,12 @@ from datetime import UTC, datetime, time, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import Connection, and_, case, func, select, union_all
 
 from fleet.gateway.read_models.live import live
+from fleet.gateway.read_models.telemetry import projection as telemetry
 from fleet.gateway.read_models.trading import equity_reads
-from fleet.gateway.read_models.trading import projection as p
+from fleet.gateway.read_models.trading import tables as p
 from fleet.gateway.read_models.trading.equity import trade_figures
 from fleet.gateway.schemas.base import Page
 from fleet.gateway.schemas.trading import (
@@ -29,7 +30,10 @@ from fleet.gateway.schemas.trading import (
 trades = live(p.trades, "trading")
 sessions = live(p.sessions, "trading")
 accounts = live(p.accounts, "trading")
-decisions = live(p.decisions, "trading")
+# the decision feed: decisions in the log (trading) and routine skips (telemetry), as one
+decisions = union_all(
+    select(live(p.decisions, "trading")), select(live(telemetry.decisions, "telemetry"))
+).subquery("decisions")
 orders = live(p.orders, "trading")
 _ORDER_FIELDS = tuple(OrderOut.model_fields)
 LIVE_ORDER = ("intended", "pending", "partially_filled")
@@ -164,7 +168,8 @@ def stats_of(connection: Connection, user_id: str, zone: tzinfo | None = None) -
     00:00 in ``zone`` (UTC by default)."""
     closed = trades.c.status == "closed"
     pnl = func.coalesce(trades.c.realised_pnl, 0)
-    today = and_(closed, trades.c.closed_at >= start_of_day(zone=zone))
+    midnight = start_of_day(zone=zone)
+    today = and_(closed, trades.c.closed_at >= midnight)
     query = select(
         func.count().filter(closed),
         func.count().filter(closed, trades.c.realised_pnl > 0),
@@ -182,7 +187,7 @@ def stats_of(connection: Connection, user_id: str, zone: tzinfo | None = None) -
     )
     rate = (Decimal(wins) * 100 / Decimal(count)).quantize(Decimal("0.01")) if count else ZERO
     figures = trade_figures(Decimal(profit), Decimal(loss), wins, losses)
-    curve = equity_reads.equity_figures(connection, user_id, datetime.now(UTC))
+    curve = equity_reads.equity_figures(connection, user_id, datetime.now(UTC), midnight)
     return StatsOut(
         trades=count,
         wins=wins,

@@ -47,6 +47,7 @@ users = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("totp_enabled", Boolean, nullable=False, default=False),  # two-factor on
     Column("totp_required", Boolean, nullable=False, default=False),  # an admin wants it
+    Column("email_verified", Boolean, nullable=False, default=False),  # the link was opened
 )
 grants = Table(
     "grants",
@@ -104,6 +105,7 @@ def _created(tx: ProjectionTx, event: ev.UserCreated, envelope: Envelope) -> Non
             failed_logins=0,
             totp_enabled=False,
             totp_required=False,
+            email_verified=False,
             created_at=envelope.occurred_at,
             created_by=event.created_by,
             updated_at=envelope.occurred_at,
@@ -158,7 +160,11 @@ def _unlocked(tx: ProjectionTx, _event: ev.UserUnlocked, envelope: Envelope) -> 
 
 
 def _email(tx: ProjectionTx, event: ev.EmailChanged, envelope: Envelope) -> None:
-    _set(tx, envelope, email=event.email)
+    _set(tx, envelope, email=event.email, email_verified=False)
+
+
+def _email_verified(tx: ProjectionTx, _event: ev.EmailVerified, envelope: Envelope) -> None:
+    _set(tx, envelope, email_verified=True)
 
 
 def _granted(tx: ProjectionTx, event: ev.ViewerGrantGiven, envelope: Envelope) -> None:
@@ -228,8 +234,8 @@ class UsersProjection(DispatchingProjection):
 
     name = "users"
     # 2: columns follow the event bounds; 3: personal data opened, erased on deletion;
-    # 4: totp_enabled, totp_required
-    version = 4
+    # 4: totp_enabled, totp_required; 5: email_verified
+    version = 5
     metadata: ClassVar[MetaData] = metadata
     handlers: ClassVar[dict[type[DomainEvent], Handler]] = {
         ev.UserCreated: _created,
@@ -243,6 +249,7 @@ class UsersProjection(DispatchingProjection):
         ev.UserLocked: _locked,
         ev.UserUnlocked: _unlocked,
         ev.EmailChanged: _email,
+        ev.EmailVerified: _email_verified,
         ev.ViewerGrantGiven: _granted,
         ev.ViewerGrantRevoked: _revoked,
         ev.TradingSettingsChanged: _settings,

@@ -16,6 +16,8 @@ import { viewerDashboardView, viewerTradersView } from "./views/viewer.js";
 import { systemView } from "./views/admin_system.js";
 import { securityLogView } from "./views/security_log.js";
 import { verifyEmailView } from "./views/verify_email.js";
+import { billingView } from "./views/trader_billing.js";
+import { adminBillingView } from "./views/admin_billing.js";
 
 const EVERYONE = ["admin", "trader", "viewer"];
 
@@ -35,6 +37,8 @@ export const ROUTES = [
   { path: "notifications", title: "Notifications", roles: EVERYONE, view: notificationsView, hidden: true },
   { path: "admin/system", title: "System", roles: ["admin"], view: systemView },
   { path: "account/security", title: "Security log", roles: EVERYONE, view: securityLogView },
+  { path: "trader/billing", title: "Fees & statements", roles: ["trader"], view: billingView },
+  { path: "admin/billing", title: "Billing", roles: ["admin"], view: adminBillingView },
   { path: "verify-email", title: "E-mail verification", roles: EVERYONE, view: verifyEmailView, hidden: true },
 ];
 

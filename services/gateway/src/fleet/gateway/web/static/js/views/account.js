@@ -20,6 +20,24 @@ export function signOutEverywhere(signedOut) {
   };
 }
 
+// The address, whether it opened its verification link (only then does it get mail), and
+// a new link on request (POST /api/auth/email/resend: the same answer whatever the state)
+function emailFact(me) {
+  if (!me.email) return h("span", { class: "muted" }, "none");
+  if (me.email_verified) return h("span", {}, me.email, " ", badge("verified"));
+  const resend = button("Send the link again", async () => {
+    const answer = await post("/api/auth/email/resend");
+    notify(answer.message);
+  }, "secondary", { "data-testid": "resend-verification" });
+  return h(
+    "span",
+    { class: "stack" },
+    h("span", {}, me.email, " ", badge("not_verified")),
+    h("span", { class: "muted" }, "Open the link we mailed to this address: until then it receives nothing else."),
+    resend,
+  );
+}
+
 export function accountView(page, _params, { me, refreshMe, signedOut }) {
   const everywhere = signOutEverywhere(signedOut);
   fill(
@@ -32,7 +50,7 @@ export function accountView(page, _params, { me, refreshMe, signedOut }) {
         "Who I am",
         facts([
           ["Username", me.username],
-          ["Email", me.email],
+          ["Email", emailFact(me)],
           ["Role", badge(me.role)],
           ["Member since", time(me.created_at)],
         ]),

@@ -103,9 +103,9 @@ function emergency(refresh) {
   const reason = h("input", { type: "text", id: "emergency-reason", maxlength: "256", placeholder: "e.g. exchange incident" });
   const body = () => (reason.value.trim() ? { reason: reason.value.trim() } : undefined);
   const kill = async () => {
-    if (!(await confirmAction("Pause every running bot now? Open positions stay; each trader can resume later.", "Pause every bot"))) return;
+    if (!(await confirmAction("Halt trading now? No bot opens a new position; open positions keep their stop-losses and can still be closed.", "Halt trading"))) return;
     const answer = await post("/api/admin/kill-switch", body());
-    notify(`Kill switch: ${answer.paused} bot(s) paused.`);
+    notify(answer.halted ? `Kill switch: trading halted for ${answer.paused} running bot(s).` : "Kill switch: trading was halted already.");
     await refresh();
   };
   const flatten = async () => {
@@ -117,25 +117,28 @@ function emergency(refresh) {
   return card(
     "Emergency",
     h("div", { class: "field inline" }, h("label", { for: "emergency-reason" }, "Reason"), reason),
-    h("div", { class: "buttons" }, button("Kill switch: pause every bot", kill, "danger"), button("Flatten all positions", flatten, "danger")),
+    h("div", { class: "buttons" }, button("Kill switch: halt trading", kill, "danger"), button("Flatten all positions", flatten, "danger")),
   );
 }
 
-/** While bots an admin paused remain (the kill switch is engaged): a banner and the
- * one action that undoes it (POST /api/admin/resume-all). */
+/** While trading is halted (trading.halted) or bots an admin paused remain: a banner
+ * and the one action that undoes both (POST /api/admin/resume-all). */
 function killSwitchBanner(o, refresh) {
-  if (!o.paused_by_admin) return null;
+  if (!o.halted && !o.paused_by_admin) return null;
+  const paused = o.paused_by_admin ? `${o.paused_by_admin} bot(s) paused by an admin.` : "";
+  const halted = o.halted ? `Trading halted${o.halt_reason ? `: ${o.halt_reason}` : ""}. ` : "";
   const resume = async () => {
-    if (!(await confirmAction(`Resume the ${o.paused_by_admin} bot(s) an admin paused? Bots their trader or a risk limit paused stay paused.`, "Resume all"))) return;
+    if (!(await confirmAction(`Resume trading${o.paused_by_admin ? ` and the ${o.paused_by_admin} bot(s) an admin paused` : ""}? Bots their trader or a risk limit paused stay paused.`, "Resume all"))) return;
     const answer = await post("/api/admin/resume-all");
-    notify(`Resume all: ${answer.done} bot(s) resumed${answer.failed ? `, ${answer.failed} refused` : ""}.`, answer.failed ? "error" : "ok");
+    const lifted = answer.trading_resumed ? "trading resumed, " : "";
+    notify(`Resume all: ${lifted}${answer.done} bot(s) resumed${answer.failed ? `, ${answer.failed} refused` : ""}.`, answer.failed ? "error" : "ok");
     await refresh(true);
   };
   return h(
     "div",
     { class: "banner banner-danger", role: "status", "data-testid": "kill-switch-banner" },
     h("strong", {}, "Kill switch engaged: "),
-    `${o.paused_by_admin} bot(s) paused by an admin.`,
+    `${halted}${paused}`,
     button("Resume all", resume, "primary"),
   );
 }
@@ -153,7 +156,7 @@ export function overviewView(page) {
     const hidden = [...selection].filter((id) => !shown.has(id));
     hidden.forEach((id) => selection.delete(id)); // never act on a trader not shown
     if (redraw || hidden.length) accounts.reset(); // the check boxes follow the selection
-    banner.update({ paused_by_admin: o.paused_by_admin });
+    banner.update({ paused_by_admin: o.paused_by_admin, halted: o.halted, halt_reason: o.halt_reason });
     figures.update(o);
     accounts.update(o);
   }

@@ -29,7 +29,7 @@ export function maskedKey(last4) {
 
 export function credentialFacts(credential) {
   return facts([
-    ["Status", badge(credential.status)],
+    ["Status", h("span", { "data-testid": "credential-status" }, badge(credential.status))],
     credential.environment && ["Environment", environmentBadge(credential.environment)],
     ["API key", h("span", { class: "mono", "data-testid": "api-key" }, maskedKey(credential.api_key_last4))],
     credential.account_type && ["Account", credential.account_type],
@@ -44,7 +44,15 @@ export function credentialCard(credential, extra) {
 }
 
 /** Start / pause / resume / stop, as the bot's status allows; `send(verb, reason)` acts. */
-export function botControls(bot, send) {
+/** Why the trader's bot cannot start yet (connect → enable → start), or null. */
+export function startBlocker(credential, tradingEnabled) {
+  if (!credential || credential.status !== "verified") return "Start is possible once your BingX key is connected and verified.";
+  if (!tradingEnabled) return "Start is possible once trading is enabled in your settings.";
+  return null;
+}
+
+/** The bot's buttons; `blocked` (a reason) disables Start and shows why. */
+export function botControls(bot, send, { blocked = null } = {}) {
   const reason = h("input", { type: "text", id: "bot-reason", maxlength: "256", placeholder: "optional" });
   const stop = async () => {
     if (await confirmAction("Stop the bot? Its trading session ends; open positions stay unless flatten-on-stop is set.", "Stop the bot")) {
@@ -54,7 +62,7 @@ export function botControls(bot, send) {
   const running = bot.status === "running";
   const paused = bot.status === "paused";
   const buttons = [
-    !running && !paused && button("Start bot", () => send("start"), "primary"),
+    !running && !paused && button("Start bot", () => send("start"), "primary", blocked ? { disabled: true, "aria-describedby": "start-blocked" } : {}),
     running && button("Pause", () => send("pause", reason.value.trim())),
     paused && button("Resume", () => send("resume"), "primary"),
     (running || paused) && button("Stop", stop, "danger"),
@@ -64,6 +72,7 @@ export function botControls(bot, send) {
     { class: "controls" },
     (running || paused) && h("div", { class: "field inline" }, h("label", { for: "bot-reason" }, "Reason"), reason),
     h("div", { class: "buttons" }, buttons),
+    blocked && !running && !paused && h("p", { class: "muted", id: "start-blocked", "data-testid": "start-blocked" }, blocked),
   );
 }
 
@@ -135,7 +144,7 @@ export function dashboard(d, { controls = null, decisions = null, me = null } = 
       statsCard(d.stats),
     ),
     card("Open positions", positionsTable(d.positions)),
-    decisions && card("Risk decisions", decisionsTable(decisions)),
+    decisions && card("Risk decisions", decisionsTable(decisions, undefined, { fold: true })),
     h("div", { class: "grid grid-2" }, card("Current session", sessionFacts(d.current_session)), card("Settings", settingsFacts(d.settings))),
     card("Recent trades", tradesTable(d.recent_trades)),
   ];

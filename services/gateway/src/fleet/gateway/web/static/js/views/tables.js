@@ -1,7 +1,7 @@
 // Tables of trading data, shared by the trader's own pages and the read-only dashboards.
 
 import { h } from "../dom.js";
-import { age, decimal, fixed, money, percent, pnl, price, signedPercent, time } from "../format.js";
+import { age, decimal, fixed, money, percent, pnl, price, signedMoney, signedPercent, time, words } from "../format.js";
 import { badge, button, pairs, table } from "../ui.js";
 
 /** The money at risk to the stops of all `positions` (null when none has a stop). */
@@ -41,6 +41,7 @@ export function positionsTable(positions, { close = null } = {}) {
         { label: "Size / margin", num: true, cell: (p) => [money(p.notional), h("br"), h("span", { class: "muted" }, money(p.margin))] },
         { label: "Leverage", num: true, cell: (p) => `${p.leverage}×` },
         { label: "Stop", num: true, cell: (p) => price(p.stop_price, p.price_decimals) },
+        { label: "Liquidation", num: true, cell: (p) => price(p.liquidation_price, p.price_decimals) },
         { label: "At risk to stop", num: true, cell: (p) => money(p.risk_to_stop) },
         { label: "Opened", cell: (p) => time(p.opened_at) },
         ...actions,
@@ -67,6 +68,22 @@ export function tradesTable(trades, empty = "No closed trade yet.") {
       { label: "PnL", num: true, cell: (t) => pnl(t.realised_pnl) },
       { label: "Fees", num: true, cell: (t) => money(t.fees) },
       { label: "Why closed", cell: (t) => t.close_reason || "—" },
+    ],
+  });
+}
+
+/** The account's income rows: funding, fees, realised PnL, transfers (signed amounts). */
+export function incomeTable(rows) {
+  return table({
+    caption: "Income",
+    rows,
+    empty: "No income recorded yet: funding, fees and transfers appear here as BingX reports them.",
+    columns: [
+      { label: "When", cell: (r) => time(r.at) },
+      { label: "Type", cell: (r) => words(r.income_type.toLowerCase()) },
+      { label: "Symbol", cell: (r) => r.symbol || "—" },
+      { label: "Amount", num: true, cell: (r) => (r.asset === "USDT" ? pnl(r.amount) : signedMoney(r.amount, r.asset)) },
+      { label: "Source", cell: (r) => (r.imported_from ? `imported (${r.imported_from})` : "live") },
     ],
   });
 }
@@ -159,7 +176,7 @@ function todayIn(stats) {
 function moreStatsFacts(stats) {
   if (stats.max_drawdown_pct === undefined) return [];
   return [
-    ["Return today (UTC)", signedPercent(stats.return_today_pct)],
+    [`Return today${todayIn(stats)}`, signedPercent(stats.return_today_pct)],
     ["Return all time", signedPercent(stats.return_all_time_pct)],
     ["Max drawdown", signedPercent(stats.max_drawdown_pct)],
     ["Profit factor", stats.profit_factor === null ? (stats.wins ? "∞ (no loss)" : "—") : decimal(stats.profit_factor)],

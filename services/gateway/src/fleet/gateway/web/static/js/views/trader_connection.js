@@ -7,6 +7,7 @@ import { fill, h } from "../dom.js";
 import { money, time } from "../format.js";
 import { actionForm, button, card, confirmAction, environmentBadge, facts, field, formError, heading, notify, region } from "../ui.js";
 import { credentialFacts, maskedKey } from "./cards.js";
+import { historyImport } from "./history_import.js";
 
 const CONNECTED = new Set(["verified", "failed", "pending"]);
 
@@ -132,9 +133,15 @@ export async function connectionView(page) {
   const egress = await get("/api/bingx/egress").catch(() => ({ addresses: [] }));
   const result = h("div", { class: "region", "aria-live": "polite" });
 
-  async function refresh() {
-    const status = await get("/api/status");
-    stored.update(status.credential);
+  // the answer came once the read model applied the change, or after the gateway's bound
+  // (FLEET_READ_YOUR_WRITES_S) on a busy log: then read again until it shows
+  async function refresh(done = () => true) {
+    for (let tries = 0; ; tries += 1) {
+      const status = await get("/api/status");
+      stored.update(status.credential);
+      if (done(status.credential) || tries >= 20) return;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
 
   async function test() {
@@ -149,7 +156,7 @@ export async function connectionView(page) {
     const answer = await post("/api/bingx/disconnect");
     notify(answer.message);
     fill(result);
-    await refresh();
+    await refresh((credential) => !CONNECTED.has(credential.status));
   }
 
   const stored = region((credential) => [
@@ -157,6 +164,8 @@ export async function connectionView(page) {
     credential.connected_at && facts([["Connected", time(credential.connected_at)]]),
     CONNECTED.has(credential.status) &&
       h("div", { class: "buttons" }, button("Test connection", test), button("Disconnect", disconnect, "danger")),
+    // a verified key (just connected, or earlier): offer its BingX history
+    credential.status === "verified" && [h("h3", { class: "small" }, "Your BingX history"), historyImport()],
   ]);
 
   const form = connectForm(async (answer) => {

@@ -10,7 +10,7 @@ import { fill, h } from "../dom.js";
 import { age, browserZone, setTimesInUtc, timesInUtc, when } from "../format.js";
 import { isLive } from "../live.js";
 import { card, heading, notify, region } from "../ui.js";
-import { accountCard, botCard, botControls, credentialCard, sessionFacts, statsCard } from "./cards.js";
+import { accountCard, botCard, botControls, credentialCard, sessionFacts, startBlocker, statsCard } from "./cards.js";
 import { tradingCharts } from "./charts.js";
 import { ownPositions } from "./positions.js";
 import { decisionsTable, tradesTable } from "./tables.js";
@@ -75,7 +75,11 @@ function feed(found) {
 
 export function traderView(page, _params, { me }) {
   const bot = loading("Bot", ({ status }) =>
-    botCard(status.bot, [settingsHint(status.trading_enabled), botControls(status.bot, act)], { me: me.user_id }),
+    botCard(
+      status.bot,
+      [settingsHint(status.trading_enabled), botControls(status.bot, act, { blocked: startBlocker(status.credential, status.trading_enabled) })],
+      { me: me.user_id },
+    ),
   );
   const balance = loading("Balance", (status) => accountCard(status.account, status.credential));
   const connection = loading("BingX connection", (credential) => credentialCard(credential, connectionExtra(credential)));
@@ -126,7 +130,7 @@ export function traderView(page, _params, { me }) {
     const status = ok("status") ? value("status") : null;
     if (status) {
       balance.update(status);
-      bot.update({ status: { bot: status.bot, trading_enabled: status.trading_enabled } });
+      bot.update({ status: { bot: status.bot, trading_enabled: status.trading_enabled, credential: status.credential } });
       connection.update(status.credential);
       positions.update(status.positions);
     } else {

@@ -1,12 +1,13 @@
 // The trader's history: closed trades (paginated, by symbol and close date), trading
-// sessions and statistics.
+// sessions, statistics, and the account's income (funding, fees, transfers; cursor pages).
 
 import { get } from "../api.js";
 import { fill } from "../dom.js";
 import { csvLink } from "../download.js";
 import { dayStart } from "../format.js";
 import { card, facts, field, filterForm, heading, pager, region } from "../ui.js";
-import { sessionsTable, statsFacts, tradesTable } from "./tables.js";
+import { cursorList } from "./cursor_list.js";
+import { incomeTable, sessionsTable, statsFacts, tradesTable } from "./tables.js";
 
 const PAGE = 20;
 
@@ -17,6 +18,7 @@ export function historyView(page) {
   const sessionList = region((found) => [sessionsTable(found.items), pager(found, goSessions)]);
   const stats = region((found) => facts(statsFacts(found)));
   const tradesCsv = csvLink("/api/trades.csv");
+  const income = cursorList("/api/income", incomeTable, { pageSize: PAGE });
 
   async function loadTrades() {
     tradeList.update(await get("/api/trades", { ...trades.query, limit: PAGE, offset: trades.offset }));
@@ -33,7 +35,7 @@ export function historyView(page) {
     await loadSessions();
   }
   async function refresh() {
-    const [found] = await Promise.all([get("/api/stats"), loadTrades(), loadSessions()]);
+    const [found] = await Promise.all([get("/api/stats"), loadTrades(), loadSessions(), income.reload()]);
     stats.update(found);
   }
 
@@ -62,6 +64,7 @@ export function historyView(page) {
     card("Statistics", stats),
     card("Closed trades", filters, tradeList, tradesCsv),
     card("Trading sessions", sessionList, csvLink("/api/sessions.csv")),
+    card("Income (funding, fees, transfers)", income.holder, csvLink("/api/income.csv")),
   );
   return refresh;
 }

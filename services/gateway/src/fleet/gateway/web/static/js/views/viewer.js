@@ -5,8 +5,10 @@ import { get, seg } from "../api.js";
 import { fill, h } from "../dom.js";
 import { time } from "../format.js";
 import { badge, card, heading, region, table } from "../ui.js";
+import { csvLink } from "../download.js";
 import { dashboard } from "./cards.js";
 import { tradingCharts } from "./charts.js";
+import { decisionList } from "./decision_list.js";
 
 function tradersTable(traders) {
   return table({
@@ -31,17 +33,22 @@ export function viewerDashboardView(page, { id }) {
   const title = h("h1", {}, "Trader");
   const body = region((d) => dashboard(d));
   const charts = tradingCharts(`/api/viewer/traders/${seg(id)}/equity`);
+  const base = `/api/viewer/traders/${seg(id)}`;
+  const download = csvLink(`${base}/decisions.csv`);
+  const decisions = decisionList(`${base}/decisions`, { pageSize: 20, changed: (values) => download.update(values) });
   fill(
     page,
     h("div", { class: "page-head" }, title, h("span", { class: "tag" }, "read-only")),
     h("p", {}, h("a", { href: "#/viewer" }, "← All traders")),
     body,
     charts.element,
+    card("Risk decisions", h("p", { class: "muted" }, "Routine skips (no DI cross, a position already held) are folded."), decisions.filters, decisions.list, download),
   );
   return async () => {
     const d = await get(`/api/viewer/traders/${seg(id)}/dashboard`);
     fill(title, `Dashboard of ${d.username}`);
     body.update(d);
+    await decisions.refresh();
     await charts.refresh({ settings: d.settings, positions: d.positions, trades: d.recent_trades }).catch(() => {});
   };
 }

@@ -1,0 +1,1 @@
+"""The ``telemetry`` read model: routine decisions from the telemetry stream."""

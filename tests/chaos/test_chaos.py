@@ -1,0 +1,326 @@
+"""Chaos campaign, first part: while traders trade on the simulator, each service in turn
+is SIGKILLed and restarted (strategy, executor, vault, gateway, auth, notify), then the
+simulator misbehaves (answers lost after an order was accepted, proxy 502s after an
+accepted order, a rate-limit storm, latency spikes), then nats-server restarts (its
+JetStream store kept on disk), then OpenBao is unavailable (its process stopped: 8 s in the
+bounded run, 30 s in the soak). Afterwards, printed as a table and
+asserted:
+
+* duplicate orders on the simulator per clientOrderID (goal 0);
+* orders the simulator accepted that are missing from the log (0);
+* orders in the log as accepted that the simulator does not hold (0);
+* every trader's positions in the log vs the simulator's (equal);
+* every service ready again after its restart.
+
+The bounded run (inside ``./fleet test``) is one round with 10 traders; the soak
+(``FLEET_CHAOS_SOAK=1``) runs ``FLEET_CHAOS_ROUNDS`` rounds (default 5) with 50 traders.
+
+Not in this part yet: restarting PostgreSQL,
+dropped WebSockets and delayed or partial fills, projections rebuilt vs live."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import signal
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from fleet.events import AggregateId
+from fleet.events.catalog import domain_registry
+from fleet.events.trading import OrderAccepted, OrderRejected
+from fleet.eventstore import Repository
+from fleet.executor.domain.account import TradingAccount
+from fleet.testing.modules import conftest_module
+from fleet.testing.services import ServiceProcess
+
+if TYPE_CHECKING:
+    from tests.trading.conftest import TraderKeys, Trading
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
+
+SOAK = os.environ.get("FLEET_CHAOS_SOAK") == "1"
+ROUNDS = int(os.environ.get("FLEET_CHAOS_ROUNDS", "5")) if SOAK else 1
+TRADERS = 50 if SOAK else 10
+KILLED = ("strategy", "executor", "vault", "gateway", "auth", "notify")
+SIM_FAULTS: tuple[tuple[str, dict[str, int]], ...] = (
+    ("answer lost after accept", {"timeout_after_accept": 3}),
+    ("502 after accept", {"bad_gateway_after_accept": 3}),
+    ("rate-limit storm", {"rate_limit_storm": 6}),
+    ("latency spike 400 ms", {"latency_ms": 400}),
+)
+# the issue's 30 s in the soak; in the bounded run, long enough for signatures to time out
+OPENBAO_DOWN_S = float(os.environ.get("FLEET_CHAOS_OPENBAO_DOWN_S", "30" if SOAK else "8"))
+NO_FAULTS = {"latency_ms": 0, "timeout_after_accept": 0, "bad_gateway_after_accept": 0}
+_helpers = conftest_module(
+    Path(__file__).parents[1] / "trading" / "conftest.py", "tests.trading.conftest"
+)
+REGISTRY = domain_registry()
+
+
+@dataclass
+class Campaign:
+    trading: Trading
+    extra: dict[str, ServiceProcess]
+    signals: list[str] = field(default_factory=list)
+    injected: list[tuple[str, str]] = field(default_factory=list)  # (fault, outcome)
+
+    def process(self, name: str) -> ServiceProcess:
+        if name == "executor":
+            return self.trading.executor
+        if name == "vault":
+            return self.trading.vault
+        return self.extra[name]
+
+    async def signal(self) -> None:
+        up = len(self.signals) % 2 == 0
+        self.signals.append(await self.trading.signal("BTC-USDT", "up" if up else "down"))
+
+    async def kill_and_restart(self, name: str) -> None:
+        began = time.monotonic()
+        await self.signal()
+        if name == "executor":
+            await asyncio.to_thread(self.trading.restart_executor, kill=True)
+            await self.signal()  # decided by the new executor (or taken over at its start)
+        else:
+            process = self.process(name)
+            process.kill()
+            await self.signal()  # appended while the service is dead
+            await asyncio.to_thread(process.start)
+        took = time.monotonic() - began
+        self.injected.append((f"SIGKILL {name}", f"restarted, ready in {took:.1f} s"))
+
+    async def restart_nats(self, nats_server: Any) -> None:
+        """Stop nats-server (its JetStream store on disk) and start it again on the same
+        port: every service reconnects and is ready again, and trading goes on."""
+        began = time.monotonic()
+        await self.signal()
+        await asyncio.to_thread(nats_server.stop)
+        await asyncio.to_thread(nats_server.start)
+        names = ("executor", "vault", *self.extra)
+
+        async def all_ready() -> bool:
+            return all([await ready(self.process(name)) for name in names])
+
+        await _helpers.eventually(all_ready, timeout=120, every=0.5)
+        took = time.monotonic() - began
+        await self.signal()
+        self.injected.append(("NATS restarted", f"every service ready again in {took:.1f} s"))
+
+    async def pause_openbao(self, openbao_server: Any, seconds: float) -> None:
+        """OpenBao unavailable: its process stopped (SIGSTOP: connections hang, as behind a
+        dead network) for ``seconds``, a signal appended meanwhile, then resumed."""
+        began = time.monotonic()
+        group = openbao_server.process.pid
+        os.killpg(group, signal.SIGSTOP)
+        try:
+            await self.signal()  # every order needs a signature OpenBao cannot give now
+            await asyncio.sleep(seconds)
+        finally:
+            os.killpg(group, signal.SIGCONT)
+        await _helpers.eventually(lambda: ready(self.trading.vault), timeout=60, every=0.5)
+        took = time.monotonic() - began
+        name = f"OpenBao unavailable {seconds:.0f} s (SIGSTOP)"
+        self.injected.append((name, f"vault ready again after {took:.1f} s"))
+
+    async def sim_fault(self, name: str, plan: dict[str, int]) -> None:
+        await self.trading.sim_api("POST", "/sim/faults", plan)
+        await self.signal()
+        await asyncio.sleep(0.5)
+        await self.trading.sim_api("POST", "/sim/faults", NO_FAULTS)
+        self.injected.append((f"simulator: {name}", "injected"))
+
+
+def other_services(trading: Trading, database_url: str) -> dict[str, ServiceProcess]:
+    """Strategy, auth, the gateway and notify on the trading path's stream."""
+    base = {
+        key: trading.executor_env[key]
+        for key in (
+            "FLEET_NATS_URL",
+            "FLEET_STREAM_NAME",
+            "FLEET_SUBJECT_PREFIX",
+            "FLEET_BINGX_BASE_URL",
+            "FLEET_LOG_FORMAT",
+        )
+    }
+    with_db = base | {"FLEET_DATABASE_URL": database_url}
+    envs = {
+        "strategy": base | {"FLEET_INSTANCE_ID": "strategy-chaos"},
+        "auth": with_db
+        | {
+            "FLEET_ARGON2_TIME_COST": "1",
+            "FLEET_ARGON2_MEMORY_KIB": "8192",
+            "FLEET_ARGON2_PARALLELISM": "1",
+        },
+        "gateway": with_db | {"FLEET_COOKIE_SECURE": "false"},
+        "notify": with_db,
+    }
+    return {name: ServiceProcess(name, env, trading.log_dir) for name, env in envs.items()}
+
+
+async def settled(trading: Trading, traders: list[TraderKeys], signals: list[str]) -> bool:
+    """Every trader decided every signal and no order waits for its outcome."""
+    for keys in traders:
+        events = await trading.events("account", keys.user_id)
+        decided = {e.signal_id for e in await trading.decisions(keys.user_id)}
+        intended = {i.client_order_id for i in _helpers.intents_in(events)}
+        ended = (OrderAccepted, OrderRejected)
+        outcomes = {e.client_order_id for e in events if isinstance(e, ended)}
+        if not set(signals) <= decided or intended - outcomes:
+            return False
+    return True
+
+
+@dataclass
+class Tally:
+    orders: int = 0
+    duplicates: int = 0
+    missing_from_log: int = 0
+    invented_in_log: int = 0
+    position_mismatches: list[str] = field(default_factory=list)
+
+
+async def tally(trading: Trading, traders: list[TraderKeys]) -> Tally:
+    accounts = Repository(trading.store, REGISTRY, TradingAccount)
+    result = Tally()
+    for keys in traders:
+        state = await trading.account_state(keys)
+        orders = [o for o in state["orders"] if str(o.get("clientOrderId", "")).startswith("fl")]
+        counts = Counter(o["clientOrderId"] for o in orders)
+        result.orders += len(orders)
+        result.duplicates += sum(n - 1 for n in counts.values())
+        events = await trading.events("account", keys.user_id)
+        accepted = {e.client_order_id for e in events if isinstance(e, OrderAccepted)}
+        result.missing_from_log += len(set(counts) - accepted)
+        result.invented_in_log += len(accepted - set(counts))
+        account = await accounts.load(AggregateId(keys.user_id))
+        in_log = {
+            (t.symbol, "LONG" if t.direction == "long" else "SHORT"): Decimal(t.quantity)
+            for t in account.trades.values()
+            if t.quantity > 0
+        }
+        on_sim = {
+            (p["symbol"], str(p["side"]).upper()): Decimal(p["quantity"])
+            for p in state["positions"]
+            if Decimal(p["quantity"]) > 0
+        }
+        if in_log != on_sim:
+            result.position_mismatches.append(f"{keys.user_id}: log {in_log} vs sim {on_sim}")
+    return result
+
+
+async def ready(process: ServiceProcess) -> bool:
+    path = "/readyz"
+    async with httpx.AsyncClient(base_url=process.url, timeout=5) as http:
+        try:
+            return (await http.get(path)).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+
+def report(
+    result: Tally, campaign: Campaign, readiness: dict[str, bool]
+) -> list[tuple[str, str, str]]:
+    """The campaign's table: each check with its goal, each fault injected, readiness."""
+    counts = f"{TRADERS} / {len(campaign.signals)} / {result.orders}"
+    differ = str(len(result.position_mismatches))
+    rows = [
+        ("check", "goal", "measured"),
+        ("traders / signals / orders on the simulator", "", counts),
+        ("duplicate orders per clientOrderID", "0", str(result.duplicates)),
+        ("orders the simulator accepted missing from the log", "0", str(result.missing_from_log)),
+        ("orders accepted in the log the simulator lacks", "0", str(result.invented_in_log)),
+        ("traders whose positions differ log vs simulator", "0", differ),
+    ]
+    rows += [(fault, "", outcome) for fault, outcome in campaign.injected]
+    for name, ok in readiness.items():
+        rows.append((f"{name} ready at the end", "yes", "yes" if ok else "NO"))
+    return rows
+
+
+@dataclass
+class Phases:
+    """Seconds spent in each phase (the machine's load decides them: reported, never
+    asserted)."""
+
+    marks: list[float] = field(default_factory=lambda: [time.monotonic()])
+
+    def mark(self) -> None:
+        self.marks.append(time.monotonic())
+
+    def line(self) -> str:
+        return " / ".join(f"{b - a:.0f}" for a, b in itertools.pairwise(self.marks))
+
+
+def table(rows: list[tuple[str, str, str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [" | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+async def test_killing_every_service_and_a_misbehaving_exchange_lose_and_double_nothing(
+    trading: Trading,
+    nats_server: Any,
+    openbao_server: Any,
+    postgres_server: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    began = time.monotonic()
+    phases = Phases()
+    database_url = postgres_server.create_database("c" + uuid.uuid4().hex[:12])
+    extra = other_services(trading, database_url)
+    try:
+        await asyncio.gather(*(asyncio.to_thread(p.start) for p in extra.values()))
+        phases.mark()
+        traders = list(
+            await asyncio.gather(*(trading.trader(risk_per_trade=1) for _ in range(TRADERS)))
+        )
+        phases.mark()
+        campaign = Campaign(trading, extra)
+        for _round in range(ROUNDS):
+            for name in KILLED:
+                await campaign.kill_and_restart(name)
+            for name, plan in SIM_FAULTS:
+                await campaign.sim_fault(name, plan)
+            await campaign.restart_nats(nats_server)
+            await campaign.pause_openbao(openbao_server, OPENBAO_DOWN_S)
+        phases.mark()
+        await _helpers.eventually(
+            lambda: settled(trading, traders, campaign.signals), timeout=120, every=1
+        )
+
+        async def positions_agree() -> Tally | None:
+            counted = await tally(trading, traders)
+            return None if counted.position_mismatches else counted
+
+        try:  # fills are reconciled by the executor's polls: give them a few rounds
+            result = await _helpers.eventually(positions_agree, timeout=30, every=1)
+        except AssertionError:
+            result = await tally(trading, traders)
+        phases.mark()
+        readiness = {name: await ready(campaign.process(name)) for name in KILLED}
+    finally:
+        for process in extra.values():
+            process.stop()
+
+    rows = report(result, campaign, readiness)
+    rows.append(("phases (s): start / traders / chaos / settle", "", phases.line()))
+    rows.append(("rounds / seconds in all", "", f"{ROUNDS} / {time.monotonic() - began:.0f}"))
+    with capsys.disabled():
+        print("\n\nChaos campaign (part 1)\n" + table(rows) + "\n")
+
+    assert result.duplicates == 0
+    assert result.missing_from_log == 0 and result.invented_in_log == 0
+    assert result.position_mismatches == [], result.position_mismatches
+    assert all(readiness.values()), readiness
+    assert result.orders >= TRADERS  # the flow ran: orders were placed through the chaos
