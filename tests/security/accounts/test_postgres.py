@@ -1,6 +1,7 @@
 """Finding 8: the embedded PostgreSQL asks every connection for a password (scram), the
 password lives in the data dir with mode 0600, and an older trusting data dir is switched
-to scram at its next start."""
+to scram at its next start. It listens on TCP only, so a data dir deeper than a Unix
+socket's 107-byte path limit (a CI checkout's pytest directory) starts too."""
 
 import stat
 from pathlib import Path
@@ -25,8 +26,7 @@ def _refused(dsn: str) -> bool:
 
 def _assert_password_only(server: PostgresServer) -> None:
     assert _refused(server.public_dsn())  # TCP, no password
-    socket_dsn = f"host={server.pgdata} port={server.port} user=postgres dbname=postgres"
-    assert _refused(socket_dsn)  # the Unix socket too
+    assert not list(server.pgdata.glob(".s.PGSQL.*"))  # TCP only: no Unix socket at all
     assert _refused(server.public_dsn().replace("postgres@", "postgres:wrong@"))
     with psycopg.connect(server.dsn()) as connection:
         method = connection.execute(
@@ -59,3 +59,15 @@ def test_an_old_trusting_data_dir_is_switched_to_scram(tmp_path: Path) -> None:
         _assert_password_only(again)
     finally:
         again.stop()
+
+
+def test_a_data_dir_deeper_than_a_unix_socket_path_starts(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    server = PostgresServer(deep, fast_unsafe=True)
+    assert len(str(server.pgdata / ".s.PGSQL.65535")) > 107
+    server.start()
+    try:
+        with psycopg.connect(server.dsn()) as connection:
+            assert connection.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        server.stop()

@@ -97,8 +97,10 @@ class PostgresServer:
                 "127.0.0.1",
                 "-p",
                 str(self.port),
+                # TCP only: a Unix socket's path has a 107-byte limit, which a deep
+                # data directory (pytest's, a CI checkout's) exceeds.
                 "-k",
-                str(self.pgdata),
+                "",
                 *options,
             ],
             data_dir / "postgres.log",

@@ -52,6 +52,10 @@ async def live(websocket: WebSocket) -> None:
         await hub.audience_of(principal.user_id, principal.role),
         asyncio.Queue(hub.limits.queue_frames),
     )
+    if after is None:
+        # live from the moment the socket opens: an admin's audit append below (up to the
+        # read-your-writes bound) must not let the frames that follow the opening slip by
+        after = hub.position
     await websocket.accept()
     if principal.role == "admin":  # an admin watches everyone: audited once per socket
         await audit(services, Access(principal, ip, uuid.uuid4().hex), "admin.live.view")
