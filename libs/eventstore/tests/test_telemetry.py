@@ -3,7 +3,6 @@ settings that move them, and decisions published there once, read like the log's
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType
 
 from fleet.events import AggregateId, AggregateRef
@@ -14,7 +13,6 @@ from fleet.eventstore.stream import (
     TelemetrySpec,
     ensure_platform,
     ensure_telemetry_stream,
-    telemetry_limits_from_env,
 )
 from fleet.eventstore.telemetry import TelemetryPublisher, decisions_since
 
@@ -30,18 +28,6 @@ def test_the_deployed_log_has_fleet_telemetry_and_a_test_log_its_own() -> None:
     assert (config.retention, config.discard) == (RetentionPolicy.LIMITS, DiscardPolicy.OLD)
     mine = TelemetrySpec.beside(StreamSpec(name="EV_t1", prefix="t1"))
     assert (mine.name, mine.prefix, mine.max_bytes) == ("TM_EV_t1", "tmt1", -1)
-
-
-def test_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("FLEET_TELEMETRY_MAX_AGE_DAYS", raising=False)
-    monkeypatch.delenv("FLEET_TELEMETRY_MAX_BYTES", raising=False)
-    assert telemetry_limits_from_env() == (30.0, 4 * 1024**3)
-    monkeypatch.setenv("FLEET_TELEMETRY_MAX_AGE_DAYS", "7.5")
-    monkeypatch.setenv("FLEET_TELEMETRY_MAX_BYTES", "1048576")
-    assert telemetry_limits_from_env() == (7.5, 1048576)
-    monkeypatch.setenv("FLEET_TELEMETRY_MAX_BYTES", "lots")
-    with pytest.raises(ValueError, match="FLEET_TELEMETRY_MAX_BYTES"):
-        telemetry_limits_from_env()
 
 
 async def test_the_platform_makes_it_with_its_limits_and_an_operator_moves_them(

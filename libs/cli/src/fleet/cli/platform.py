@@ -21,9 +21,9 @@ from fleet.events.auth_commands import AdminBootstrapped, BootstrapAdmin
 from fleet.events.commands import Reply, command_subject
 from fleet.eventstore import StreamSpec, ensure_domain_stream
 from fleet.eventstore.errors import NATS_TROUBLE
-from fleet.eventstore.stream import telemetry_limits_from_env
 from fleet.projections.meta import migrate
 from fleet.ratelimit.retries import attempts_of
+from fleet.settings import SettingsError, StreamSettings, load_settings
 from fleet.stack import NatsServer, OpenBaoServer, PostgresServer, SimulatorServer, free_port
 from fleet.stack.process import ManagedProcess, StackError
 
@@ -128,9 +128,6 @@ class PlatformOptions:
     log_level: str = "info"
 
 
-EVENT_LOG_MAX_BYTES = 10 * 1024**3  # the domain stream's byte limit (README: the event log)
-
-
 def _env_int(variable: str, default: int) -> int:
     """A positive integer from the environment, or a clear error naming the variable."""
     value = os.environ.get(variable, "").strip()
@@ -210,12 +207,12 @@ class Platform:
             health_url=f"{self.openbao.addr}/v1/sys/health",
         )
         report("vault")
-        max_bytes = _env_int("FLEET_EVENT_LOG_MAX_BYTES", EVENT_LOG_MAX_BYTES)
         try:
-            telemetry = telemetry_limits_from_env()
-        except ValueError as exc:
+            limits = load_settings(StreamSettings)
+        except SettingsError as exc:
             raise StackError(str(exc)) from None
-        log = StreamSpec(max_bytes=max_bytes)
+        log = StreamSpec(max_bytes=limits.event_log_max_bytes)
+        telemetry = (limits.telemetry_max_age_days, limits.telemetry_max_bytes)
         asyncio.run(ensure_domain_stream(self.nats.admin_url, log, telemetry=telemetry))
         report("event stream")
 

@@ -6,7 +6,8 @@ survive a node loss; on a single box ``sync_interval: always`` trades throughput
 fsync-per-write safety. That is a server setting, chosen per deployment.
 
 Size (the README's decision): the stream has a byte limit (``max_bytes``; ``fleet up``
-sets 10 GiB, ``FLEET_EVENT_LOG_MAX_BYTES``) and no age limit, and keeps
+and the stream-init job set 10 GiB, ``FLEET_EVENT_LOG_MAX_BYTES``, read by
+``fleet.settings.StreamSettings``) and no age limit, and keeps
 ``DiscardPolicy.NEW``: at the limit an append is refused (``AppendRejected``), loudly,
 and no stored event is ever dropped to make room. Alerts come long before: see
 ``fleet.eventstore.budget`` (a gauge and an event at 80 %).
@@ -19,7 +20,6 @@ oldest first. Nothing is folded from it; only the decision feed reads it.
 
 from __future__ import annotations
 
-import os
 import ssl
 from dataclasses import dataclass
 
@@ -192,25 +192,6 @@ class TelemetrySpec:
             allow_direct=True,
             duplicate_window=DUPLICATE_WINDOW_S,
         )
-
-
-def telemetry_limits_from_env() -> tuple[float, int]:
-    """``FLEET_TELEMETRY_MAX_AGE_DAYS`` and ``FLEET_TELEMETRY_MAX_BYTES`` (the defaults when
-    unset); ValueError naming the variable that is not a positive number."""
-    days = _positive("FLEET_TELEMETRY_MAX_AGE_DAYS", TELEMETRY_MAX_AGE_DAYS)
-    size = _positive("FLEET_TELEMETRY_MAX_BYTES", TELEMETRY_MAX_BYTES)
-    return days, int(size)
-
-
-def _positive(variable: str, default: float) -> float:
-    text = os.environ.get(variable, "").strip()
-    try:
-        value = float(text) if text else default
-    except ValueError:
-        value = 0.0
-    if value <= 0:
-        raise ValueError(f"{variable} must be a positive number, not {text!r}")
-    return value
 
 
 async def ensure_telemetry_stream(js: JetStreamContext, spec: TelemetrySpec) -> StreamInfo:

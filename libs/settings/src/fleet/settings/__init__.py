@@ -12,5 +12,13 @@ from fleet.settings.base import (
     nats_tls_from_env,
     tls_context,
 )
+from fleet.settings.streams import StreamSettings
 
-__all__ = ["ServiceSettings", "SettingsError", "load_settings", "nats_tls_from_env", "tls_context"]
+__all__ = [
+    "ServiceSettings",
+    "SettingsError",
+    "StreamSettings",
+    "load_settings",
+    "nats_tls_from_env",
+    "tls_context",
+]
