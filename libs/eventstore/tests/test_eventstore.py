@@ -319,6 +319,38 @@ async def test_a_raw_pull_that_finds_no_responder_again_and_again_asks_for_its_c
     assert js.asked == 1
 
 
+class _Reconnecting:
+    """A JetStream context whose questions time out (a reconnect under way)."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    async def consumer_info(self, stream: str, consumer: str) -> None:
+        self.asked += 1
+        raise TimeoutError
+
+
+async def test_a_raw_pull_goes_on_when_its_question_times_out_in_a_reconnect(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Requests lost in a reconnect, and the question whether the consumer still exists
+    times out too: the reader asks for messages afresh instead of ending."""
+    monkeypatch.setattr(pull_module, "GRACE_S", 0.0)
+    bus, js = _Bus(), _Reconnecting()
+    pull = RawPull(bus, js, "S", "c", batch=2, wait_s=0.05)  # type: ignore[arg-type]
+    reader = pull.batches()
+    waiting = asyncio.ensure_future(anext(reader))
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        if js.asked >= 2:
+            break
+    assert js.asked >= 2 and not waiting.done()  # asked, timed out, went on
+    assert len(bus.requests) >= 4  # and asked for messages afresh each time
+    first = _message(bus, b"1", seq=1)
+    await pull._on_message(first)
+    assert await asyncio.wait_for(waiting, 5) == [first]
+
+
 class SnapshottedAccount(Account):
     snapshot_schema = 1
 

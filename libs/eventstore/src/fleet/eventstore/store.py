@@ -33,7 +33,7 @@ from fleet.eventstore.publish import (
     publish_batch,
     publish_one,
 )
-from fleet.eventstore.pull import RawPull
+from fleet.eventstore.pull import RawPull, reply_position
 from fleet.eventstore.quarantine import (
     Quarantined,
     QuarantineLog,
@@ -389,23 +389,9 @@ def _peeked_type(payload: bytes) -> str | None:
 
 
 def _position(msg: Msg) -> tuple[int, int]:
-    """(stream sequence, messages pending) from the message's reply subject.
-
-    JetStream's ack subject carries both: ``$JS.ACK.<stream>.<consumer>.<delivered>.<stream
-    seq>.<consumer seq>.<time>.<pending>`` (9 tokens), or with a domain and account hash
-    before the stream (12 tokens). Split here once instead of nats-py's general parser (a
-    third of a replay's per-message overhead); anything else falls back to it.
-    """
-    tokens = msg.reply.split(".")
-    try:
-        if len(tokens) == 9:
-            return int(tokens[5]), int(tokens[8])
-        if len(tokens) == 12:
-            return int(tokens[7]), int(tokens[10])
-    except ValueError:
-        pass
-    meta = msg.metadata
-    return int(meta.sequence.stream), int(meta.num_pending)
+    """(stream sequence, messages pending) from the message's reply subject."""
+    sequence, _consumer, pending = reply_position(msg)
+    return sequence, pending
 
 
 def _reader_config(filters: list[str], start: int, from_time: datetime | None) -> ConsumerConfig:
