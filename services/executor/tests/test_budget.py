@@ -15,6 +15,7 @@ from nats.aio.client import Client
 from nats.js.api import KeyValueConfig
 from nats.js.kv import KeyValue
 
+from fleet.bingx.errors import RateLimited
 from fleet.bus.lease import LeaseLost
 from fleet.executor.adapters.budget import IP_PER_ENDPOINT
 from fleet.executor.adapters.budget_owner import BudgetOwner, Grant
@@ -107,6 +108,23 @@ async def test_a_standby_takes_a_dead_owners_budget_over_within_seconds(
             took = await until(lambda: second.owning)
             assert took < 3 * TTL_S + 1.0
             assert await second.book(ORDER) >= 0.0  # in its own memory now
+
+
+async def test_a_booking_gives_up_when_no_process_owns_the_budget(
+    nats_url: str, buckets: tuple[KeyValue, KeyValue], namespace: str
+) -> None:
+    """Nobody holds the lease and nobody answers: the booking ends with ``RateLimited``
+    (nothing was sent) after 3 TTLs, instead of holding its trader's lock for ever."""
+    nc = await nats.connect(nats_url)
+    leases, states = buckets
+    orphan = BudgetOwner(nc, leases, states, namespace, "ip1", "a", ttl_s=TTL_S)  # not run
+    try:
+        started = time.monotonic()
+        with pytest.raises(RateLimited, match="no process owns"):
+            await asyncio.wait_for(orphan.book(ORDER), 30)
+        print(f"gave up after {time.monotonic() - started:.1f} s")
+    finally:
+        await nc.close()
 
 
 async def test_a_former_owner_that_lost_the_lease_cannot_spend(

@@ -34,6 +34,7 @@ from nats.aio.subscription import Subscription
 from nats.errors import NoRespondersError
 from nats.js.kv import KeyValue
 
+from fleet.bingx.errors import RateLimited
 from fleet.bus.lease import LEASE_TTL_S, Lease, LeaseLost, hold
 from fleet.executor.adapters.budget import ip_limits
 from fleet.obs import get_logger
@@ -42,6 +43,7 @@ from fleet.ratelimit import TokenBucket as Bucket
 GRANT_PREFIX = "budget.grant"
 GRANT_TIMEOUT_S = 1.0
 NO_OWNER_PAUSE_S = 0.2  # between asks while no process owns the identity (a takeover)
+NO_OWNER_WAIT_TTLS = 3  # then a booking gives up: no owner took the lease in 3 TTLs
 PUBLISH_EVERY_S = 1.0  # the owner's buckets into KV, for the gateway's system page
 
 
@@ -134,7 +136,11 @@ class BudgetOwner:
 
     async def book(self, endpoint: str) -> float:
         """Book a request's turn: in memory when this process owns the budget, else from
-        the owner (asked again until one answers: a takeover takes seconds)."""
+        the owner (asked again while none answers: a takeover takes up to a lease TTL).
+        ``RateLimited`` (nothing was sent) when no owner answers for ``NO_OWNER_WAIT_TTLS``
+        TTLs: NATS or every owner is gone, and a caller holding a trader's lock must not
+        wait for ever."""
+        deadline = self._clock() + NO_OWNER_WAIT_TTLS * self.lease.ttl_s
         while True:
             local = self._book_here(endpoint)
             if local is not None:
@@ -143,6 +149,11 @@ class BudgetOwner:
             if grant is not None and grant.token >= self._token_seen:
                 self._token_seen = grant.token
                 return grant.wait_s
+            if self._clock() >= deadline:
+                raise RateLimited(
+                    f"no process owns the per-IP budget of {self._identity} "
+                    f"({NO_OWNER_WAIT_TTLS} lease TTLs): not sent"
+                )
             await asyncio.sleep(NO_OWNER_PAUSE_S)
 
     def _book_here(self, endpoint: str) -> float | None:
