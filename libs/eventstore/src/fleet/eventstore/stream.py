@@ -119,6 +119,9 @@ LEASE_TTL_S = 3.0
 PROJECTION_LEASE_BUCKET = "fleet_projection_leases"
 # Shared token buckets (an egress IP's BingX budget, used by every executor behind it).
 BUDGET_BUCKET = "fleet_budgets"
+# Where an identity's budget owner answers bookings: ``budget.grant.<scope>.<identity>``
+# (fleet.executor.adapters.budget_owner; the NATS permissions of fleet.stack).
+BUDGET_GRANT_PREFIX = "budget.grant"
 BUDGET_TTL_S = 3600.0
 # Messages readers passed over (see fleet.eventstore.quarantine): evidence, bounded.
 QUARANTINE_BUCKET = "fleet_quarantine"

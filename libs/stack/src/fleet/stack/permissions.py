@@ -45,6 +45,7 @@ from fleet.events.users import (
 from fleet.eventstore.snapshots import SNAPSHOT_BUCKET
 from fleet.eventstore.stream import (
     BUDGET_BUCKET,
+    BUDGET_GRANT_PREFIX,
     CHARTS_BUCKET,
     LEASE_BUCKET,
     MARKET_PREFIX,
@@ -57,9 +58,6 @@ from fleet.eventstore.stream import (
 )
 
 ADMIN_USER = "admin"
-# Bookings of a turn in an egress identity's per-IP budget, answered by its owning executor
-# (fleet.executor.adapters.budget_owner.GRANT_PREFIX; a lib cannot import a service).
-BUDGET_GRANTS = "budget.grant"
 # The vault's reply with the public half of its BYOK wrapping key (h14byok adds the class).
 WRAPPING_KEY_SUBJECT = "cmd.vault.wrapping_key"
 
@@ -228,11 +226,11 @@ def table() -> tuple[Row, ...]:
             ),
             sends=(
                 Entry("cmd.vault.sign", "signs BingX requests (only the executor)"),
-                Entry(f"{BUDGET_GRANTS}.>", "books a request's turn with an identity's owner"),
+                Entry(f"{BUDGET_GRANT_PREFIX}.>", "books a turn with an identity's budget owner"),
             ),
             serves=(
                 *_cmds("executor", "bot commands from the gateway"),
-                Entry(f"{BUDGET_GRANTS}.>", "the owner of an identity's budget answers bookings"),
+                Entry(f"{BUDGET_GRANT_PREFIX}.>", "an identity's budget owner answers bookings"),
             ),
             kv=(
                 Entry(LEASE_BUCKET, "one owner per partition (a lease)"),

@@ -36,11 +36,11 @@ from nats.js.kv import KeyValue
 
 from fleet.bingx.errors import RateLimited
 from fleet.bus.lease import LEASE_TTL_S, Lease, LeaseLost, hold
+from fleet.eventstore.stream import BUDGET_GRANT_PREFIX
 from fleet.executor.adapters.budget import ip_limits
 from fleet.obs import get_logger
 from fleet.ratelimit import TokenBucket as Bucket
 
-GRANT_PREFIX = "budget.grant"
 GRANT_TIMEOUT_S = 1.0
 NO_OWNER_PAUSE_S = 0.2  # between asks while no process owns the identity (a takeover)
 NO_OWNER_WAIT_TTLS = 3  # then a booking gives up: no owner took the lease in 3 TTLs
@@ -49,7 +49,7 @@ PUBLISH_EVERY_S = 1.0  # the owner's buckets into KV, for the gateway's system p
 
 def grant_subject(scope: str, identity: str) -> str:
     """Where the owner of ``identity``'s budget answers bookings."""
-    return f"{GRANT_PREFIX}.{scope}.{identity}"
+    return f"{BUDGET_GRANT_PREFIX}.{scope}.{identity}"
 
 
 class IdentityBuckets:
