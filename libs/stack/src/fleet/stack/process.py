@@ -29,16 +29,18 @@ class StackError(FleetError, RuntimeError):
 # Test workers running side by side (pytest-xdist sets PYTEST_XDIST_WORKER, inherited by
 # the servers a worker starts) take ports from their own band below the kernel's ephemeral
 # range: a port one worker probed free cannot be handed to another, nor to an outgoing
-# connection's local end, before its server binds it.
+# connection's local end, before its server binds it. Eight bands fit below the range;
+# a ninth worker and later share a band with an earlier one (the suite runs two).
 WORKER_BANDS_FROM = 20000
 WORKER_BAND_SIZE = 1500
+WORKER_BANDS = 8
 
 
 def _worker_band() -> range | None:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if not worker.startswith("gw") or not worker[2:].isdigit():
         return None
-    start = WORKER_BANDS_FROM + int(worker[2:]) % 8 * WORKER_BAND_SIZE
+    start = WORKER_BANDS_FROM + int(worker[2:]) % WORKER_BANDS * WORKER_BAND_SIZE
     return range(start, start + WORKER_BAND_SIZE)
 
 
