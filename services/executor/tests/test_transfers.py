@@ -66,9 +66,11 @@ async def test_a_transfer_on_the_stream_is_read_from_the_income_history_once() -
     history = IncomeHistory([DEPOSIT])
     trader = FakeTrader(history)
     run = execution(Clock())
-    await run.on_transfer(cast(Trader, trader))
+    run.transfer_due(trader.user_id)
+    await run._transfer(cast(Trader, trader))  # as the reconcile the stream woke does
     history.rows.append(WITHDRAWAL)
-    await run.on_transfer(cast(Trader, trader))  # the deposit again, and the withdrawal
+    run.transfer_due(trader.user_id)
+    await run._transfer(cast(Trader, trader))  # the deposit again, and the withdrawal
     assert [t.amount for t in recorded(trader)] == [Decimal(500), Decimal("-120.5")]
     assert history.asked == 2 and trader.account.transferred("income-7001")
 

@@ -320,13 +320,10 @@ class Execution:
         self._funding_checked[trader.user_id] = now
         self._funding_due.discard(trader.user_id)
 
-    async def on_transfer(self, trader: Trader) -> None:
-        """The stream says a deposit or withdrawal moved the balance: read the income
-        history now (its ``tranId`` is the transfer's one identity)."""
-        self._transfers_due.add(trader.user_id)
-        async with trader.lock:
-            await self._transfer(trader)
-            await trader.save()
+    def transfer_due(self, user_id: str) -> None:
+        """The stream says a deposit or withdrawal moved the balance: the reconcile it
+        wakes reads the income history (whose ``tranId`` is the transfer's one identity)."""
+        self._transfers_due.add(user_id)
 
     async def _transfer(self, trader: Trader) -> None:
         """Record the deposits and withdrawals BingX lists that are not recorded yet (each

@@ -11,13 +11,14 @@ handshake (too many sockets) is retried with back-off and never costs a new list
 The stream is where the fills of Fleet's own orders arrive first: each
 ``ORDER_TRADE_UPDATE`` of a Fleet order goes to ``fills.on_report`` (recorded once,
 whichever of stream and query reports it), each ``ACCOUNT_UPDATE`` with reason
-``FUNDING_FEE`` to ``fills.on_funding``, each with reason ``DEPOSIT`` / ``WITHDRAW`` to
-``fills.on_transfer`` (and a reconcile). Anything else that happened on the account that
-Fleet did not do itself — a stop-loss fired, a trade placed by hand in BingX's app, a
-deposit, a liquidation — reconciles that trader at once (REST positions and balance, as
-the periodic poll does), instead of at the next poll. After a reconnect the trader is
-reconciled too (what happened while the socket was down is unknown; the reconcile asks
-for the live orders' fills first). Traders beyond ``limit`` rely on polling alone.
+``FUNDING_FEE`` to ``fills.on_funding``, each with reason ``DEPOSIT`` / ``WITHDRAW``
+marks the transfers due (``fills.transfer_due``) for the reconcile it wakes. Anything
+else that happened on the account that Fleet did not do itself — a stop-loss fired, a
+trade placed by hand in BingX's app, a deposit, a liquidation — reconciles that trader
+at once (REST positions and balance, as the periodic poll does), instead of at the next
+poll. After a reconnect the trader is reconciled too (what happened while the socket was
+down is unknown; the reconcile asks for the live orders' fills first). Traders beyond
+``limit`` rely on polling alone.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class FillSink(Protocol):
 
     async def on_funding(self, trader: Trader, paid: list[FundingPaid]) -> None: ...
 
-    async def on_transfer(self, trader: Trader) -> None: ...
+    def transfer_due(self, user_id: str) -> None: ...
 
 
 def fleet_report(message: dict[str, Any]) -> OrderReport | None:
@@ -216,8 +217,8 @@ class UserStreams:
         elif funding:
             work = self._fills.on_funding(trader, funding)
         elif stream_transfer(message):
-            # recorded from the income history; the balance moved too: still reconciled
-            self._in_background(self._fills.on_transfer(trader), trader)
+            # read from the income history by the reconcile this wakes (the balance moved)
+            self._fills.transfer_due(trader.user_id)
             return False
         else:
             return False
