@@ -40,12 +40,27 @@ rebuilds = Table(
 
 def migrate(engine: Engine) -> None:
     """Bring ``fleet_meta`` to the latest revision (idempotent)."""
+    migrate_schema(engine, Path(__file__).parent / "migrations", META_SCHEMA, lock_id=7262034)
+
+
+def migrate_schema(
+    engine: Engine, script_location: Path, schema: str, *, lock_id: int | None = None
+) -> None:
+    """Bring ``schema`` to the head of the Alembic scripts at ``script_location``
+    (idempotent), creating the schema first. Several processes may start at once (auth
+    workers, gateway workers): a transaction-level advisory lock (``lock_id``, else the
+    hash of the schema's name) lets one migrate while the others wait. The scripts' env.py
+    runs on ``config.attributes["connection"]``."""
     config = Config()
-    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.set_main_option("script_location", str(script_location))
     with engine.begin() as connection:
-        # several processes may start at once (auth workers, the gateway): one migrates
-        connection.execute(text("SELECT pg_advisory_xact_lock(7262034)"))
-        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{META_SCHEMA}"'))
+        if lock_id is None:
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": schema}
+            )
+        else:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
+
+from fleet.projections.meta import migrate_schema
 
 SCHEMA = "gateway"
 
@@ -19,10 +19,4 @@ SCHEMA = "gateway"
 def migrate(engine: Engine) -> None:
     """Bring the ``gateway`` schema to the latest revision (idempotent; one process at a
     time: several gateway workers start together)."""
-    config = Config()
-    config.set_main_option("script_location", str(Path(__file__).parent))
-    with engine.begin() as connection:
-        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": SCHEMA})
-        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"'))
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    migrate_schema(engine, Path(__file__).parent, SCHEMA)
