@@ -52,6 +52,13 @@ def test_wrap_and_decode_round_trip_through_the_wire() -> None:
     assert registry.decode(stored) == DepositMade(amount=Decimal("12.50"), currency="USDT")
 
 
+def test_the_streams_sequence_wins_over_one_written_in_the_payload() -> None:
+    """A publisher cannot choose where its event claims to sit in the log."""
+    envelope = wrap(DepositMade(amount=Decimal(1), currency="USDT"), ACCOUNT)
+    forged = envelope.to_wire()[:-1] + b',"sequence":999}\n'
+    assert Envelope.from_wire(forged, sequence=7).sequence == 7
+
+
 def test_event_ids_are_time_ordered_uuid7() -> None:
     first = wrap(DepositMade(amount=Decimal(1), currency="USDT"), ACCOUNT)
     second = wrap(DepositMade(amount=Decimal(1), currency="USDT"), ACCOUNT)
