@@ -200,3 +200,21 @@ async def test_a_priced_plan_is_invoiced_each_period_without_fee_terms(
     [may] = [c for c in again if c.user_id == "no-key" and c.period == "2026-05"]
     assert (may.start_equity, may.mark_before, may.end_equity) == (D(1000), D(1000), D(1100))
     assert (may.fee, may.plan_price) == (D(0), D(49))
+
+
+async def test_a_restarted_closer_reads_the_close_under_an_invoice_status(
+    event_store: EventStore,
+) -> None:
+    """An admin's ``InvoiceStatusSet`` follows the close in its aggregate: a closer that
+    walks the period again (after a restart) must read the close, not the last event."""
+    await the_path(event_store)
+    clock = ManualClock(at(3, 1, 0).replace(minute=5))
+    closer = PeriodCloser(event_store, MONTHLY, clock)
+    await read_terms(closer)
+    closes = await closer.close_due()
+    paid = InvoiceStatusSet(status="paid", set_by="admin-1", note="wire 42")
+    await put(event_store, BILLING_AGGREGATE, f"{USER}_2026-01", paid)
+
+    restarted = PeriodCloser(event_store, MONTHLY, clock)
+    await read_terms(restarted)
+    assert await restarted.close_due() == closes  # read back, the status set skipped

@@ -195,18 +195,29 @@ class PeriodCloser:
     async def _append_once(self, user_id: str, period: Period, close: PeriodClose) -> PeriodClosed:
         """``close`` appended as the period's one event, or the one already stored."""
         ref = AggregateRef(type=BILLING_AGGREGATE, id=AggregateId(close_id(user_id, period.key)))
-        stored = await self.store.last(ref)
+        stored = await self._stored_close(ref)
         if stored is None:
             event = closed_event(user_id, close, self.book.plans.get(user_id))
             envelope = wrap(event, ref, event_id=idempotent_id(ref, event))
             try:
                 await self.store.append(ref, [envelope], 0)
             except ConcurrencyError:  # another closer was first: take its numbers
-                stored = await self.store.last(ref)
+                stored = await self._stored_close(ref)
             if stored is None:
                 get_logger().info("period closed", user=user_id, period=period.key)
                 return event
-        return PeriodClosed.model_validate(stored.data)
+        return stored
+
+    async def _stored_close(self, ref: AggregateRef) -> PeriodClosed | None:
+        """The period's close: its aggregate's first event, not its last (an admin's
+        ``InvoiceStatusSet`` follows it there); ``None`` before the close."""
+        stored, _ = await self.store.load_stored(ref)
+        if not stored:
+            return None
+        first = stored[0].event
+        if not isinstance(first, PeriodClosed):
+            raise TypeError(f"{ref.id} does not start with its close")
+        return first
 
 
 async def keep_closing(closer: PeriodCloser, every_s: float) -> None:
