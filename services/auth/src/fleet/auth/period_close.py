@@ -24,7 +24,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from fleet.auth.ports import Clock
-from fleet.billing import FeeTerms, Period, PeriodClose, PeriodScheme, unvalued_period
+from fleet.billing import (
+    FeeTerms,
+    Period,
+    PeriodClose,
+    PeriodScheme,
+    carried_mark,
+    unvalued_period,
+)
 from fleet.billing.ledger import AccountHistory, Transfer, Valuation, close_in, fee_start
 from fleet.events import AggregateId, AggregateRef, wrap
 from fleet.events.aggregate import idempotent_id
@@ -112,12 +119,6 @@ async def account_history(store: EventStore, user_id: str) -> AccountHistory:
     )
 
 
-def carried_mark(close: PeriodClosed) -> Decimal | None:
-    """The high-water mark the next period starts from; a zero mark carries nothing (a
-    period without a valuation, or an emptied account, whose next start equity is zero)."""
-    return close.mark_after if close.mark_after > 0 else None
-
-
 def as_moment(start: date | datetime) -> datetime:
     if isinstance(start, datetime):
         return start
@@ -178,7 +179,7 @@ class PeriodCloser:
             event = await self._append_once(
                 user_id, period, close or unvalued_period(period, terms)
             )
-            mark = carried_mark(event)
+            mark = carried_mark(event.mark_after)
             self.book.closed[user_id] = (period, mark)
             done.append(event)
         return done
