@@ -4,14 +4,16 @@ closed once per trader and period, by two closers at once and again after a rest
 trader on a priced plan without fee terms invoiced the plan price each period."""
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any, cast
 
 import pytest
 
 from fleet.auth.accounts import AuthDeps
 from fleet.auth.adapters.clock import ManualClock
-from fleet.auth.period_close import PeriodCloser, keep_reading_terms
+from fleet.auth.period_close import PeriodCloser, keep_closing, keep_reading_terms
 from fleet.auth.subscribers import HANDLERS, answer
 from fleet.billing import MONTHLY
 from fleet.events import AggregateId, AggregateRef, DomainEvent, auth_commands, wrap
@@ -19,6 +21,7 @@ from fleet.events.billing import (
     BILLING_AGGREGATE,
     FeeTermsSet,
     InvoiceStatusSet,
+    PeriodClosed,
     PlanAssigned,
     PlanLimits,
 )
@@ -218,3 +221,46 @@ async def test_a_restarted_closer_reads_the_close_under_an_invoice_status(
     restarted = PeriodCloser(event_store, MONTHLY, clock)
     await read_terms(restarted)
     assert await restarted.close_due() == closes  # read back, the status set skipped
+
+
+class SlowLog:
+    """The event store, but its followers read the first event and then wait for
+    ``more``: a terms reader that has not caught up yet."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store, self.more = store, asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def follow(self, **kwargs: Any) -> AsyncIterator[object]:
+        read = 0
+        async for item in self.store.follow(**kwargs):
+            if read == 1:
+                await self.more.wait()
+            read += 1
+            yield item
+
+
+async def test_no_period_is_closed_before_the_terms_are_read(event_store: EventStore) -> None:
+    """The reader has the priced plan but not yet the fee terms after it: a pass then
+    would close January at rate 0, for good (a close is appended once)."""
+    await assign(event_store, USER, PlanLimits(name="Starter", price=D("29")), at(1, 1, 0))
+    await the_path(event_store)
+    log = SlowLog(event_store)
+    closer = PeriodCloser(cast(EventStore, log), MONTHLY, ManualClock(at(2, 1, 1)))
+    closing = asyncio.create_task(keep_closing(closer, every_s=0.01))
+    ref = AggregateRef(type=BILLING_AGGREGATE, id=AggregateId(f"{USER}_2026-01"))
+    try:
+        await asyncio.sleep(0.3)
+        assert await event_store.load(ref) == []  # not before the reader caught up
+        log.more.set()
+        for _ in range(200):
+            if await event_store.load(ref):
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        closing.cancel()
+    [january] = [event_store.registry.decode(e) for e in await event_store.load(ref)]
+    assert isinstance(january, PeriodClosed)
+    assert (january.rate, january.fee) == (D("0.2"), D(40))

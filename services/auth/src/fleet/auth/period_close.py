@@ -47,7 +47,7 @@ from fleet.events.subjects import aggregate_type_subject
 from fleet.events.trading import ACCOUNT_AGGREGATE, AccountValued, TransferRecorded
 from fleet.events.users import USER_AGGREGATE, UserDeleted
 from fleet.eventstore import ConcurrencyError, EventStore
-from fleet.eventstore.store import StoredEvent
+from fleet.eventstore.store import StoredEvent, position_of
 from fleet.obs import count_unexpected, get_logger
 
 BOOK_TYPES = frozenset({FeeTermsSet.event_type, PlanAssigned.event_type, UserDeleted.event_type})
@@ -64,6 +64,7 @@ class FeeBook:
     priced_since: dict[str, datetime] = field(default_factory=dict)
     deleted_at: dict[str, datetime] = field(default_factory=dict)
     closed: dict[str, tuple[Period, Decimal | None]] = field(default_factory=dict)
+    caught_up: asyncio.Event = field(default_factory=asyncio.Event)
 
     def apply(self, user_id: str, event: object, at: datetime) -> None:
         if isinstance(event, FeeTermsSet):
@@ -92,11 +93,18 @@ class FeeBook:
 
 
 async def keep_reading_terms(store: EventStore, book: FeeBook) -> None:
-    """Follow every user's fee terms and plan into ``book`` (from the start of the log)."""
+    """Follow every user's fee terms and plan into ``book`` (from the start of the log);
+    ``book.caught_up`` is set once it has read what the log held when it started, so no
+    period is closed from half-read terms (a close is appended once: a wrong one stays)."""
     subject = aggregate_type_subject(store.spec.prefix, USER_AGGREGATE)
+    last = await store.last_sequence_of(subject)
+    if last == 0:
+        book.caught_up.set()
     async for item in store.follow(subject=subject, types=BOOK_TYPES):
         if isinstance(item, StoredEvent):
             book.apply(item.envelope.aggregate.id, item.event, item.envelope.occurred_at)
+        if position_of(item) >= last:
+            book.caught_up.set()
 
 
 async def account_history(store: EventStore, user_id: str) -> AccountHistory:
@@ -223,13 +231,16 @@ class PeriodCloser:
 
 async def keep_closing(closer: PeriodCloser, every_s: float) -> None:
     """Close due periods every ``every_s`` seconds until cancelled; a failed pass is
-    logged and the next one tries again (each close is appended once)."""
+    logged and the next one tries again (each close is appended once). No pass runs before
+    the terms reader has caught up with the log."""
     reader = asyncio.create_task(keep_reading_terms(closer.store, closer.book))
     try:
         while True:
             await asyncio.sleep(every_s)
             if reader.done():
                 reader.result()  # a failed reader fails the loop (supervise restarts it)
+            if not closer.book.caught_up.is_set():
+                continue
             try:
                 await closer.close_due()
             except Exception as exc:
