@@ -264,3 +264,37 @@ async def test_no_period_is_closed_before_the_terms_are_read(event_store: EventS
     [january] = [event_store.registry.decode(e) for e in await event_store.load(ref)]
     assert isinstance(january, PeriodClosed)
     assert (january.rate, january.fee) == (D("0.2"), D(40))
+
+
+class CountingLog:
+    """The event store, counting the loads of a trading account's stream."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store, self.account_loads = store, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def load_stored(self, ref: AggregateRef, **kwargs: Any) -> Any:
+        self.account_loads += ref.type == ACCOUNT_AGGREGATE
+        return await self.store.load_stored(ref, **kwargs)
+
+
+async def test_a_pass_with_nothing_due_does_not_read_the_account(
+    event_store: EventStore,
+) -> None:
+    """Almost every pass has nothing to close: it must not load the trader's whole
+    account stream to find that out."""
+    await the_path(event_store)
+    log = CountingLog(event_store)
+    clock = ManualClock(at(2, 1, 1))
+    closer = PeriodCloser(cast(EventStore, log), MONTHLY, clock)
+    await read_terms(closer)
+    assert [c.period for c in await closer.close_due()] == ["2026-01"]
+    log.account_loads = 0
+    clock.advance(at(2, 20) - at(2, 1, 1))  # February still running
+    assert await closer.close_due() == []
+    assert log.account_loads == 0
+    clock.advance(at(3, 1, 1) - at(2, 20))
+    assert [c.period for c in await closer.close_due()] == ["2026-02"]
+    assert log.account_loads == 1

@@ -166,6 +166,8 @@ class PeriodCloser:
         if accounting is None:
             return []
         terms, starts_on = accounting
+        if not self._any_ended(user_id, as_moment(starts_on), now):
+            return []  # the usual pass: spare loading his whole account stream
         plan = self.book.plans.get(user_id)
         priced = plan is not None and plan.price > 0
         history = await account_history(self.store, user_id)
@@ -191,6 +193,12 @@ class PeriodCloser:
             self.book.closed[user_id] = (period, mark)
             done.append(event)
         return done
+
+    def _any_ended(self, user_id: str, start: datetime, now: datetime) -> bool:
+        """Whether a period may be due, before the account is read: the fee's accounting
+        never begins before its start date, so none from it ended means none is due."""
+        first, _ = self._resume(user_id, start)
+        return next(iter(self.scheme.ended(first.starts_at, now)), None) is not None
 
     def _resume(self, user_id: str, start: datetime) -> tuple[Period, Decimal | None]:
         """The first period to close from ``start``, and the mark before it: after the
