@@ -5,7 +5,7 @@ trader on a priced plan without fee terms invoiced the plan price each period.""
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
@@ -298,3 +298,20 @@ async def test_a_pass_with_nothing_due_does_not_read_the_account(
     clock.advance(at(3, 1, 1) - at(2, 20))
     assert [c.period for c in await closer.close_due()] == ["2026-02"]
     assert log.account_loads == 1
+
+
+async def test_a_period_is_closed_once_its_transfers_are_recorded(
+    event_store: EventStore,
+) -> None:
+    """The executor may record a transfer up to an hour after it was made: a period
+    closed at its end would count a late deposit as profit. It waits ``settle``."""
+    await the_path(event_store)
+    late = TransferRecorded(transfer_id="late-1", amount=D(100), moved_at=at(2, 28, 23))
+    clock = ManualClock(at(3, 1, 0).replace(minute=30))
+    closer = PeriodCloser(event_store, MONTHLY, clock, settle=timedelta(hours=1))
+    await read_terms(closer)
+    assert [c.period for c in await closer.close_due()] == ["2026-01"]  # not February yet
+    await put(event_store, ACCOUNT_AGGREGATE, USER, late)  # recorded 40 minutes late
+    clock.advance(timedelta(minutes=31))
+    [february] = await closer.close_due()
+    assert (february.period, february.deposits, february.end_equity) == ("2026-02", D(100), D(1100))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from fleet.auth.ports import Clock
@@ -150,12 +150,15 @@ class PeriodCloser:
     scheme: PeriodScheme
     clock: Clock
     book: FeeBook = field(default_factory=FeeBook)
+    # how long after its end a period is closed: a transfer may be recorded late
+    settle: timedelta = timedelta(0)
 
     async def close_due(self, users: Iterable[str] | None = None) -> list[PeriodClosed]:
         """Close every ended period not closed yet, for ``users`` (default: every trader
         with fee terms or on a priced plan); returns the closes this pass appended or
-        found stored."""
-        now = self.clock()
+        found stored. A period is closed ``settle`` after its end, once the executor has
+        recorded its transfers (a late deposit would count as profit)."""
+        now = self.clock() - self.settle
         done: list[PeriodClosed] = []
         for user_id in list(users if users is not None else self.book.billed()):
             done += await self._close_user(user_id, now)
