@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from fleet.billing import month_of, unvalued_period
+from fleet.billing import carried_mark, month_of, unvalued_period
 from fleet.billing.fees import FeeTerms
 from fleet.billing.ledger import AccountHistory, Transfer, Valuation, fee_periods
 
@@ -54,3 +54,16 @@ def test_a_period_without_a_valuation_closes_with_no_fee_and_no_mark() -> None:
         close.sentence
         == "March 2026: no valuation of the account in the period, no performance fee."
     )
+
+
+def test_a_zero_mark_carries_nothing() -> None:
+    """A zero high-water mark (a period without a valuation, an emptied account) is no
+    mark: the estimate handed the last close's zero mark charges from the start equity,
+    as the close will, not the rate on the whole equity."""
+    assert carried_mark(D(0)) is None
+    assert carried_mark(D(770)) == D(770)
+    terms, now = FeeTerms(D("0.2")), at(3, 20)
+    after_zero = list(fee_periods(HISTORY, terms, date(2026, 1, 1), now, mark=D(0)))
+    fresh = list(fee_periods(HISTORY, terms, date(2026, 1, 1), now))
+    assert after_zero == fresh
+    assert after_zero[0].fee == D(40)  # 20 % of 1,200 - 1,000, not of 1,200

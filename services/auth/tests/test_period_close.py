@@ -4,14 +4,16 @@ closed once per trader and period, by two closers at once and again after a rest
 trader on a priced plan without fee terms invoiced the plan price each period."""
 
 import asyncio
-from datetime import UTC, date, datetime
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
 import pytest
 
 from fleet.auth.accounts import AuthDeps
 from fleet.auth.adapters.clock import ManualClock
-from fleet.auth.period_close import PeriodCloser, keep_reading_terms
+from fleet.auth.period_close import PeriodCloser, keep_closing, keep_reading_terms
 from fleet.auth.subscribers import HANDLERS, answer
 from fleet.billing import MONTHLY
 from fleet.events import AggregateId, AggregateRef, DomainEvent, auth_commands, wrap
@@ -19,6 +21,7 @@ from fleet.events.billing import (
     BILLING_AGGREGATE,
     FeeTermsSet,
     InvoiceStatusSet,
+    PeriodClosed,
     PlanAssigned,
     PlanLimits,
 )
@@ -200,3 +203,115 @@ async def test_a_priced_plan_is_invoiced_each_period_without_fee_terms(
     [may] = [c for c in again if c.user_id == "no-key" and c.period == "2026-05"]
     assert (may.start_equity, may.mark_before, may.end_equity) == (D(1000), D(1000), D(1100))
     assert (may.fee, may.plan_price) == (D(0), D(49))
+
+
+async def test_a_restarted_closer_reads_the_close_under_an_invoice_status(
+    event_store: EventStore,
+) -> None:
+    """An admin's ``InvoiceStatusSet`` follows the close in its aggregate: a closer that
+    walks the period again (after a restart) must read the close, not the last event."""
+    await the_path(event_store)
+    clock = ManualClock(at(3, 1, 0).replace(minute=5))
+    closer = PeriodCloser(event_store, MONTHLY, clock)
+    await read_terms(closer)
+    closes = await closer.close_due()
+    paid = InvoiceStatusSet(status="paid", set_by="admin-1", note="wire 42")
+    await put(event_store, BILLING_AGGREGATE, f"{USER}_2026-01", paid)
+
+    restarted = PeriodCloser(event_store, MONTHLY, clock)
+    await read_terms(restarted)
+    assert await restarted.close_due() == closes  # read back, the status set skipped
+
+
+class SlowLog:
+    """The event store, but its followers read the first event and then wait for
+    ``more``: a terms reader that has not caught up yet."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store, self.more = store, asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def follow(self, **kwargs: Any) -> AsyncIterator[object]:
+        read = 0
+        async for item in self.store.follow(**kwargs):
+            if read == 1:
+                await self.more.wait()
+            read += 1
+            yield item
+
+
+async def test_no_period_is_closed_before_the_terms_are_read(event_store: EventStore) -> None:
+    """The reader has the priced plan but not yet the fee terms after it: a pass then
+    would close January at rate 0, for good (a close is appended once)."""
+    await assign(event_store, USER, PlanLimits(name="Starter", price=D("29")), at(1, 1, 0))
+    await the_path(event_store)
+    log = SlowLog(event_store)
+    closer = PeriodCloser(cast(EventStore, log), MONTHLY, ManualClock(at(2, 1, 1)))
+    closing = asyncio.create_task(keep_closing(closer, every_s=0.01))
+    ref = AggregateRef(type=BILLING_AGGREGATE, id=AggregateId(f"{USER}_2026-01"))
+    try:
+        await asyncio.sleep(0.3)
+        assert await event_store.load(ref) == []  # not before the reader caught up
+        log.more.set()
+        for _ in range(200):
+            if await event_store.load(ref):
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        closing.cancel()
+    [january] = [event_store.registry.decode(e) for e in await event_store.load(ref)]
+    assert isinstance(january, PeriodClosed)
+    assert (january.rate, january.fee) == (D("0.2"), D(40))
+
+
+class CountingLog:
+    """The event store, counting the loads of a trading account's stream."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store, self.account_loads = store, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def load_stored(self, ref: AggregateRef, **kwargs: Any) -> Any:
+        self.account_loads += ref.type == ACCOUNT_AGGREGATE
+        return await self.store.load_stored(ref, **kwargs)
+
+
+async def test_a_pass_with_nothing_due_does_not_read_the_account(
+    event_store: EventStore,
+) -> None:
+    """Almost every pass has nothing to close: it must not load the trader's whole
+    account stream to find that out."""
+    await the_path(event_store)
+    log = CountingLog(event_store)
+    clock = ManualClock(at(2, 1, 1))
+    closer = PeriodCloser(cast(EventStore, log), MONTHLY, clock)
+    await read_terms(closer)
+    assert [c.period for c in await closer.close_due()] == ["2026-01"]
+    log.account_loads = 0
+    clock.advance(at(2, 20) - at(2, 1, 1))  # February still running
+    assert await closer.close_due() == []
+    assert log.account_loads == 0
+    clock.advance(at(3, 1, 1) - at(2, 20))
+    assert [c.period for c in await closer.close_due()] == ["2026-02"]
+    assert log.account_loads == 1
+
+
+async def test_a_period_is_closed_once_its_transfers_are_recorded(
+    event_store: EventStore,
+) -> None:
+    """The executor may record a transfer up to an hour after it was made: a period
+    closed at its end would count a late deposit as profit. It waits ``settle``."""
+    await the_path(event_store)
+    late = TransferRecorded(transfer_id="late-1", amount=D(100), moved_at=at(2, 28, 23))
+    clock = ManualClock(at(3, 1, 0).replace(minute=30))
+    closer = PeriodCloser(event_store, MONTHLY, clock, settle=timedelta(hours=1))
+    await read_terms(closer)
+    assert [c.period for c in await closer.close_due()] == ["2026-01"]  # not February yet
+    await put(event_store, ACCOUNT_AGGREGATE, USER, late)  # recorded 40 minutes late
+    clock.advance(timedelta(minutes=31))
+    [february] = await closer.close_due()
+    assert (february.period, february.deposits, february.end_equity) == ("2026-02", D(100), D(1100))

@@ -6,6 +6,7 @@ from fleet.billing.fees import (
     FeeTerms,
     PeriodClose,
     PeriodFlows,
+    carried_mark,
     close_period,
     unvalued_period,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "PeriodFlows",
     "PeriodScheme",
     "PlanLimits",
+    "carried_mark",
     "close_period",
     "month_of",
     "periods_between",

@@ -124,6 +124,14 @@ def close_period(
     return _with_sentence(close)
 
 
+def carried_mark(mark_after: Decimal) -> Decimal | None:
+    """The high-water mark the next period starts from. A zero mark carries nothing (a
+    period without a valuation, or an emptied account): the next period starts from its
+    start equity, else the rate would be charged on the whole equity. Shared by the
+    period closer, the ledger and the running estimate, so the estimate is the close."""
+    return mark_after if mark_after > 0 else None
+
+
 def unvalued_period(period: Period, terms: FeeTerms) -> PeriodClose:
     """``period`` closed without a valuation of the account (no key connected yet): zero
     figures and no fee, so a priced plan is still invoiced; its zero mark carries nothing."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from fleet.billing.fees import FeeTerms, PeriodClose, PeriodFlows, close_period
+from fleet.billing.fees import FeeTerms, PeriodClose, PeriodFlows, carried_mark, close_period
 from fleet.billing.periods import MONTHLY, Period, PeriodScheme
 
 ZERO = Decimal(0)
@@ -76,7 +76,9 @@ def fee_periods(
 ) -> Iterator[PeriodClose]:
     """Every period from the fee's start (:func:`fee_start`) up to ``now``'s, in order;
     the last one is the running estimate when ``now`` is inside it. ``mark``: the
-    high-water mark before the first of them (``None``: that period's start equity)."""
+    high-water mark before the first of them (``None``, or zero: that period's start
+    equity, see :func:`carried_mark`)."""
+    mark = None if mark is None else carried_mark(mark)
     begin = fee_start(history, starts_on)
     if begin is None:
         return
@@ -86,7 +88,7 @@ def fee_periods(
         if close is None:
             return
         yield close
-        mark, period = close.mark_after, period.next()
+        mark, period = carried_mark(close.mark_after), period.next()
 
 
 def close_in(

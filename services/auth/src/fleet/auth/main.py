@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 
 from faststream.asgi import AsgiFastStream
 from nats.aio.client import Client
@@ -122,7 +123,12 @@ class AuthWorker:
             supervise(
                 "period close",
                 lambda: keep_closing(
-                    PeriodCloser(store, settings.period_scheme(), utc_now),
+                    PeriodCloser(
+                        store,
+                        settings.period_scheme(),
+                        utc_now,
+                        settle=timedelta(seconds=settings.billing_settle_s),
+                    ),
                     settings.billing_close_every_s,
                 ),
             ),

@@ -20,11 +20,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from fleet.auth.ports import Clock
-from fleet.billing import FeeTerms, Period, PeriodClose, PeriodScheme, unvalued_period
+from fleet.billing import (
+    FeeTerms,
+    Period,
+    PeriodClose,
+    PeriodScheme,
+    carried_mark,
+    unvalued_period,
+)
 from fleet.billing.ledger import AccountHistory, Transfer, Valuation, close_in, fee_start
 from fleet.events import AggregateId, AggregateRef, wrap
 from fleet.events.aggregate import idempotent_id
@@ -40,7 +47,7 @@ from fleet.events.subjects import aggregate_type_subject
 from fleet.events.trading import ACCOUNT_AGGREGATE, AccountValued, TransferRecorded
 from fleet.events.users import USER_AGGREGATE, UserDeleted
 from fleet.eventstore import ConcurrencyError, EventStore
-from fleet.eventstore.store import StoredEvent
+from fleet.eventstore.store import StoredEvent, position_of
 from fleet.obs import count_unexpected, get_logger
 
 BOOK_TYPES = frozenset({FeeTermsSet.event_type, PlanAssigned.event_type, UserDeleted.event_type})
@@ -57,6 +64,7 @@ class FeeBook:
     priced_since: dict[str, datetime] = field(default_factory=dict)
     deleted_at: dict[str, datetime] = field(default_factory=dict)
     closed: dict[str, tuple[Period, Decimal | None]] = field(default_factory=dict)
+    caught_up: asyncio.Event = field(default_factory=asyncio.Event)
 
     def apply(self, user_id: str, event: object, at: datetime) -> None:
         if isinstance(event, FeeTermsSet):
@@ -85,11 +93,18 @@ class FeeBook:
 
 
 async def keep_reading_terms(store: EventStore, book: FeeBook) -> None:
-    """Follow every user's fee terms and plan into ``book`` (from the start of the log)."""
+    """Follow every user's fee terms and plan into ``book`` (from the start of the log);
+    ``book.caught_up`` is set once it has read what the log held when it started, so no
+    period is closed from half-read terms (a close is appended once: a wrong one stays)."""
     subject = aggregate_type_subject(store.spec.prefix, USER_AGGREGATE)
+    last = await store.last_sequence_of(subject)
+    if last == 0:
+        book.caught_up.set()
     async for item in store.follow(subject=subject, types=BOOK_TYPES):
         if isinstance(item, StoredEvent):
             book.apply(item.envelope.aggregate.id, item.event, item.envelope.occurred_at)
+        if position_of(item) >= last:
+            book.caught_up.set()
 
 
 async def account_history(store: EventStore, user_id: str) -> AccountHistory:
@@ -110,12 +125,6 @@ async def account_history(store: EventStore, user_id: str) -> AccountHistory:
     return AccountHistory(
         sorted(valuations, key=lambda v: v.at), sorted(transfers, key=lambda t: t.at)
     )
-
-
-def carried_mark(close: PeriodClosed) -> Decimal | None:
-    """The high-water mark the next period starts from; a zero mark carries nothing (a
-    period without a valuation, or an emptied account, whose next start equity is zero)."""
-    return close.mark_after if close.mark_after > 0 else None
 
 
 def as_moment(start: date | datetime) -> datetime:
@@ -141,12 +150,15 @@ class PeriodCloser:
     scheme: PeriodScheme
     clock: Clock
     book: FeeBook = field(default_factory=FeeBook)
+    # how long after its end a period is closed: a transfer may be recorded late
+    settle: timedelta = timedelta(0)
 
     async def close_due(self, users: Iterable[str] | None = None) -> list[PeriodClosed]:
         """Close every ended period not closed yet, for ``users`` (default: every trader
         with fee terms or on a priced plan); returns the closes this pass appended or
-        found stored."""
-        now = self.clock()
+        found stored. A period is closed ``settle`` after its end, once the executor has
+        recorded its transfers (a late deposit would count as profit)."""
+        now = self.clock() - self.settle
         done: list[PeriodClosed] = []
         for user_id in list(users if users is not None else self.book.billed()):
             done += await self._close_user(user_id, now)
@@ -157,6 +169,8 @@ class PeriodCloser:
         if accounting is None:
             return []
         terms, starts_on = accounting
+        if not self._any_ended(user_id, as_moment(starts_on), now):
+            return []  # the usual pass: spare loading his whole account stream
         plan = self.book.plans.get(user_id)
         priced = plan is not None and plan.price > 0
         history = await account_history(self.store, user_id)
@@ -178,10 +192,16 @@ class PeriodCloser:
             event = await self._append_once(
                 user_id, period, close or unvalued_period(period, terms)
             )
-            mark = carried_mark(event)
+            mark = carried_mark(event.mark_after)
             self.book.closed[user_id] = (period, mark)
             done.append(event)
         return done
+
+    def _any_ended(self, user_id: str, start: datetime, now: datetime) -> bool:
+        """Whether a period may be due, before the account is read: the fee's accounting
+        never begins before its start date, so none from it ended means none is due."""
+        first, _ = self._resume(user_id, start)
+        return next(iter(self.scheme.ended(first.starts_at, now)), None) is not None
 
     def _resume(self, user_id: str, start: datetime) -> tuple[Period, Decimal | None]:
         """The first period to close from ``start``, and the mark before it: after the
@@ -195,29 +215,43 @@ class PeriodCloser:
     async def _append_once(self, user_id: str, period: Period, close: PeriodClose) -> PeriodClosed:
         """``close`` appended as the period's one event, or the one already stored."""
         ref = AggregateRef(type=BILLING_AGGREGATE, id=AggregateId(close_id(user_id, period.key)))
-        stored = await self.store.last(ref)
+        stored = await self._stored_close(ref)
         if stored is None:
             event = closed_event(user_id, close, self.book.plans.get(user_id))
             envelope = wrap(event, ref, event_id=idempotent_id(ref, event))
             try:
                 await self.store.append(ref, [envelope], 0)
             except ConcurrencyError:  # another closer was first: take its numbers
-                stored = await self.store.last(ref)
+                stored = await self._stored_close(ref)
             if stored is None:
                 get_logger().info("period closed", user=user_id, period=period.key)
                 return event
-        return PeriodClosed.model_validate(stored.data)
+        return stored
+
+    async def _stored_close(self, ref: AggregateRef) -> PeriodClosed | None:
+        """The period's close: its aggregate's first event, not its last (an admin's
+        ``InvoiceStatusSet`` follows it there); ``None`` before the close."""
+        stored, _ = await self.store.load_stored(ref)
+        if not stored:
+            return None
+        first = stored[0].event
+        if not isinstance(first, PeriodClosed):
+            raise TypeError(f"{ref.id} does not start with its close")
+        return first
 
 
 async def keep_closing(closer: PeriodCloser, every_s: float) -> None:
     """Close due periods every ``every_s`` seconds until cancelled; a failed pass is
-    logged and the next one tries again (each close is appended once)."""
+    logged and the next one tries again (each close is appended once). No pass runs before
+    the terms reader has caught up with the log."""
     reader = asyncio.create_task(keep_reading_terms(closer.store, closer.book))
     try:
         while True:
             await asyncio.sleep(every_s)
             if reader.done():
                 reader.result()  # a failed reader fails the loop (supervise restarts it)
+            if not closer.book.caught_up.is_set():
+                continue
             try:
                 await closer.close_due()
             except Exception as exc:

@@ -72,6 +72,15 @@ class AuthSettings(ServiceSettings):
     billing_close_every_s: float = Field(
         default=60, gt=0, description="How often ended fee periods are looked for and closed."
     )
+    billing_settle_s: float = Field(
+        default=3600,
+        ge=0,
+        description=(
+            "How long after its end a fee period is closed: the executor may record a"
+            " transfer up to an hour late (its transfers poll), and a late deposit must"
+            " not count as profit."
+        ),
+    )
     database_url: str = Field(
         default="postgresql+psycopg://postgres@127.0.0.1:5432/fleet",
         description="SQLAlchemy URL of the database holding the personal-data keys.",

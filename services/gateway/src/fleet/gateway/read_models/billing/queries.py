@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, literal, select
 
-from fleet.billing import FeeTerms, PeriodClose, PeriodScheme
+from fleet.billing import FeeTerms, PeriodClose, PeriodScheme, carried_mark
 from fleet.billing.ledger import AccountHistory, Transfer, Valuation, fee_periods
 from fleet.gateway.read_models.billing import projection as p
 from fleet.gateway.read_models.live import live
@@ -119,7 +119,7 @@ def estimate(
         .limit(1)
     ).first()
     since: datetime | date = last.ends_at if last is not None else found.starts_on
-    mark = last.mark_after if last is not None else None
+    mark = carried_mark(last.mark_after) if last is not None else None
     history = _history(connection, user_id, since)
     closes = list(fee_periods(history, FeeTerms(found.rate), since, now, mark, scheme))
     if not closes:
