@@ -65,6 +65,7 @@ def auth_env() -> dict[str, str]:
         "FLEET_LOGIN_SOURCE_BURST": "500",
         "FLEET_BILLING_PERIOD": str(PERIOD_S),
         "FLEET_BILLING_CLOSE_EVERY_S": "1",
+        "FLEET_BILLING_SETTLE_S": "0",  # the simulator's transfers are streamed at once
     }
 
 

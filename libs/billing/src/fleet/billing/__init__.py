@@ -17,7 +17,6 @@ from fleet.billing.periods import (
     Period,
     PeriodScheme,
     month_of,
-    periods_between,
 )
 from fleet.billing.plans import PlanLimits, plan_refusal
 
@@ -34,7 +33,6 @@ __all__ = [
     "carried_mark",
     "close_period",
     "month_of",
-    "periods_between",
     "plan_refusal",
     "unvalued_period",
 ]

@@ -57,14 +57,6 @@ def month_of(moment: datetime | date) -> BillingPeriod:
     return BillingPeriod(moment.year, moment.month)
 
 
-def periods_between(start: date, now: datetime) -> Iterator[BillingPeriod]:
-    """The periods from the one holding ``start`` that have ended by ``now``, in order."""
-    period = month_of(start)
-    while period.ends_at <= now:
-        yield period
-        period = period.next()
-
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -54,11 +54,6 @@ def kind_of(code: str, field: str = "code") -> str:
     raise InvalidInput(field, "expected a 6-digit code or a recovery code xxxx-xxxx-xxxx-xxxx")
 
 
-def totp_matches(secret: str, code: str, now: datetime) -> bool:
-    """Whether ``code`` is the secret's code at ``now`` (one step of drift either way)."""
-    return totp_step(secret, code, now) is not None
-
-
 def totp_step(secret: str, code: str, now: datetime, after: int = -1) -> int | None:
     """The time step (RFC 6238 counter) whose code ``code`` is, within one step of drift
     of ``now`` and later than ``after`` (the last step accepted: a code is good once);
