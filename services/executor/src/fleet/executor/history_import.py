@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import TypeVar
 
 from fleet.bingx import BingxClient
@@ -60,6 +61,7 @@ class _Run:
     correlation_id: CorrelationId | None
     fills: list[FillRow] = field(default_factory=list)
     income: list[ImportedIncome] = field(default_factory=list)
+    realised: dict[str, Decimal] = field(default_factory=dict)  # tradeId → realised PnL
     income_read: int = 0
     rate_limited: int = 0
 
@@ -154,6 +156,7 @@ class HistoryImports:
                 continue
             run.fills += fills
             run.income += [row for row in map(imported_income, rows) if row is not None]
+            run.realised.update(realised_by_fill(rows))  # windows do not overlap
             run.income_read += len(rows)
             return
 
@@ -172,11 +175,7 @@ class HistoryImports:
         )
 
     async def _store(self, run: _Run) -> None:
-        realised = realised_by_fill(
-            {"incomeType": i.income_type, "symbol": i.symbol, "time": _ms(i.at), "income": i.amount}
-            for i in run.income
-        )
-        trades = fold_fills(run.user_id, run.fills, realised).trades
+        trades = fold_fills(run.user_id, run.fills, run.realised).trades
         added_trades = await self._add(run, trades, lambda h, c: h.add("bingx", c))
         added_income = await self._add(run, run.income, lambda h, c: h.add_income("bingx", c))
         await self._finish(run, added_trades, len(trades) - added_trades, added_income, "")

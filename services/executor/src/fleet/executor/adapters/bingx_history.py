@@ -70,8 +70,7 @@ class BingxHistory:
             return await self._client.fills(None, start, end)
 
         found = await _all_rows(page, start_ms, end_ms, self._fill_cap)
-        unique = {row.identity: row for row in map(fill_row, found) if row is not None}
-        return list(unique.values())
+        return [row for row in map(fill_row, found) if row is not None]
 
     async def income(self, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
         """Every income row of the window (each ``tranId`` once)."""
@@ -84,9 +83,10 @@ class BingxHistory:
 
 
 def fill_row(fill: Fill) -> FillRow | None:
-    """A fill as the fold reads it; ``None`` when it has no time or no quantity."""
+    """A fill as the fold reads it; ``None`` when it has no time, no quantity or no
+    ``tradeId`` (without one no income row can name it)."""
     at = fill.filled_at
-    if at is None or fill.quantity <= 0:
+    if at is None or fill.quantity <= 0 or not fill.trade_id:
         return None
     return FillRow(
         order_id=fill.order_id,
@@ -97,6 +97,7 @@ def fill_row(fill: Fill) -> FillRow | None:
         quantity=fill.quantity,
         fee=abs(fill.commission),
         at=at.astimezone(UTC),
+        trade_id=fill.trade_id,
     )
 
 
