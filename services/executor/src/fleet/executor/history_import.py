@@ -43,8 +43,8 @@ STALLED_AFTER = timedelta(minutes=5)
 RATE_LIMIT_PAUSE_S = 1.0  # after a refusal: 1 s, 2 s, 4 s ... up to 30 s
 RATE_LIMIT_PAUSE_MAX_S = 30.0
 RATE_LIMITED_MAX = 20  # refusals one import waits out before giving up
-TROUBLE_MAX = 3  # other failures of one window before giving up
 T = TypeVar("T", ImportedTrade, ImportedIncome)
+R = TypeVar("R")
 
 
 class ImportFailed(ExecutorError):
@@ -64,6 +64,13 @@ class _Run:
     realised: dict[str, Decimal] = field(default_factory=dict)  # tradeId → realised PnL
     income_read: int = 0
     rate_limited: int = 0
+
+
+@dataclass
+class _Refusals:
+    """One window's rate-limit refusals (its back-off grows with them)."""
+
+    count: int = 0
 
 
 class HistoryImports:
@@ -136,29 +143,34 @@ class HistoryImports:
             await self._finish(run, 0, 0, 0, f"the import stopped: {type(exc).__name__}")
 
     async def _read_window(self, run: _Run, source: BingxHistory, start: int, end: int) -> None:
-        troubles = refused = 0  # the back-off grows with this window's refusals only
+        """One window's fills, then its income: a rate-limit refusal of the income does not
+        read the fills again. The back-off grows with this window's refusals only."""
+        refused = _Refusals()
+        fills = await self._patiently(run, refused, lambda: source.fills(start, end))
+        rows = await self._patiently(run, refused, lambda: source.income(start, end))
+        run.fills += fills
+        run.income += [row for row in map(imported_income, rows) if row is not None]
+        run.realised.update(realised_by_fill(rows))  # windows do not overlap
+        run.income_read += len(rows)
+
+    async def _patiently(
+        self, run: _Run, refused: _Refusals, read: Callable[[], Awaitable[R]]
+    ) -> R:
+        """``read`` until it is not refused for BingX's rate limit. Only that refusal is
+        waited out (the long cool-down the transport could not wait): the transport has
+        already retried passing failures, and a rejection (a bad parameter, a missing
+        permission) is refused again however often it is sent, so it ends the import."""
         while True:
             try:
-                fills = await source.fills(start, end)
-                rows = await source.income(start, end)
+                return await read()
             except RateLimited as exc:
                 run.rate_limited += 1
-                refused += 1
+                refused.count += 1
                 if run.rate_limited > RATE_LIMITED_MAX:
                     raise ImportFailed("BingX kept refusing for its rate limit") from None
-                await self._sleep(self._pause(refused, exc.cool_down_s))
-                continue
+                await self._sleep(self._pause(refused.count, exc.cool_down_s))
             except (BingxError, SigningUnavailable) as exc:
-                troubles += 1
-                if troubles >= TROUBLE_MAX:
-                    raise ImportFailed(f"BingX did not answer: {exc}") from None
-                await self._sleep(self._pause(troubles, 0.0))
-                continue
-            run.fills += fills
-            run.income += [row for row in map(imported_income, rows) if row is not None]
-            run.realised.update(realised_by_fill(rows))  # windows do not overlap
-            run.income_read += len(rows)
-            return
+                raise ImportFailed(f"BingX's history could not be read: {exc}") from None
 
     def _pause(self, attempt: int, cool_down_s: float) -> float:
         growing = self._pause_s * float(2 ** min(attempt - 1, 5))
