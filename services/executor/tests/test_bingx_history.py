@@ -16,7 +16,13 @@ from fleet.events.history import (
     BingxImportStarted,
     ImportedTrade,
 )
-from fleet.executor.adapters.bingx_history import BingxHistory, _all_rows, windows
+from fleet.executor.adapters.bingx_account import income_funding, income_transfer
+from fleet.executor.adapters.bingx_history import (
+    BingxHistory,
+    _all_rows,
+    imported_income,
+    windows,
+)
 from fleet.executor.domain.bingx_fills import FillRow, fold_fills, realised_by_fill
 from fleet.executor.domain.history import ImportedHistory, match_open_trades
 
@@ -203,3 +209,21 @@ def test_the_history_follows_its_latest_import() -> None:
     )
     assert history.bingx_import.status == "done" and history.bingx_import.trades_imported == 3
     assert history.bingx_import.windows_done == 4
+
+
+def test_an_income_row_without_a_symbol_names_none() -> None:
+    """BingX omits ``symbol`` on account-wide rows: every income reader says ``None``,
+    never the text "None"."""
+    row = {
+        "incomeType": "FUNDING_FEE", "income": "-0.0450", "asset": "USDT",
+        "time": 1702713615000, "tranId": "170271361500", "tradeId": "",
+    }  # fmt: skip
+    imported = imported_income(row)
+    paid = income_funding(row)
+    moved = income_transfer(row | {"incomeType": "TRANSFER"})
+    assert imported is not None and imported.symbol is None
+    assert paid is not None and paid.symbol is None
+    assert moved is not None and moved.amount == Decimal("-0.045")
+    assert imported_income(row | {"symbol": ""}) == imported
+    assert imported_income(row | {"income": "not a number"}) is None
+    assert income_funding(row | {"time": None}) is None

@@ -12,13 +12,13 @@ reported to the caller (:class:`RateLimited`), which pauses and reads the window
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import UTC
 from typing import Any
 
 from fleet.bingx import BingxClient
 from fleet.bingx.models import Fill
 from fleet.events.history import ImportedIncome
+from fleet.executor.adapters.bingx_account import income_row
 from fleet.executor.domain.bingx_fills import FillRow
 
 FILL_WINDOW_MS = 30 * 24 * 3_600_000
@@ -102,15 +102,19 @@ def fill_row(fill: Fill) -> FillRow | None:
 
 
 def imported_income(row: dict[str, Any]) -> ImportedIncome | None:
-    """An income row as history; ``None`` if BingX's row is unreadable."""
+    """An income row as history; ``None`` if BingX's row is unreadable or out of the
+    event's bounds (an over-long id or symbol)."""
+    read = income_row(row)
+    if read is None:
+        return None
     try:
         return ImportedIncome(
-            tran_id=str(row["tranId"]),
-            income_type=str(row.get("incomeType") or ""),
-            symbol=str(row.get("symbol")) or None,
-            amount=Decimal(str(row.get("income"))),
-            asset=str(row.get("asset") or "USDT"),
-            at=datetime.fromtimestamp(int(str(row.get("time"))) / 1000, UTC),
+            tran_id=read.tran_id,
+            income_type=read.income_type,
+            symbol=read.symbol,
+            amount=read.amount,
+            asset=read.asset,
+            at=read.at,
         )
-    except (KeyError, ArithmeticError, ValueError, TypeError):
+    except ValueError:  # pydantic's ValidationError
         return None
