@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from fleet.bingx import BingxClient
-from fleet.bingx.errors import BingxError, RateLimited
+from fleet.bingx.errors import COOL_DOWN_S, MAX_COOL_DOWN_S, BingxError, RateLimited
 from fleet.events import ActorId, AggregateId, CorrelationId
 from fleet.events.catalog import domain_registry
 from fleet.events.directory import UserView
@@ -39,7 +39,11 @@ from fleet.executor.errors import ExecutorError, SigningUnavailable
 from fleet.obs import count_unexpected, get_logger
 
 WINDOW = timedelta(days=7)  # one progress step (BingX would take up to 30 days at once)
-STALLED_AFTER = timedelta(minutes=5)
+# The longest an import may go unheard while alive: a pause for BingX's longest cool-down
+# (a 418/403 ban, 5 min), then a read whose budget may wait out a new one, plus a margin.
+# Equal to one cool-down, a live import pausing looked stalled and a second one started.
+LONGEST_COOL_DOWN = timedelta(seconds=max(MAX_COOL_DOWN_S, *COOL_DOWN_S.values()))
+STALLED_AFTER = 2 * LONGEST_COOL_DOWN + timedelta(minutes=5)
 RATE_LIMIT_PAUSE_S = 1.0  # after a refusal: 1 s, 2 s, 4 s ... up to 30 s
 RATE_LIMIT_PAUSE_MAX_S = 30.0
 RATE_LIMITED_MAX = 20  # refusals one import waits out before giving up
@@ -98,7 +102,10 @@ class HistoryImports:
     async def start(
         self, view: UserView, days: int, actor: ActorId, correlation_id: CorrelationId | None
     ) -> BingxImportState:
-        """Start an import of the last ``days`` days, unless one is running."""
+        """Start an import of the last ``days`` days, unless one is running (this
+        process's own task is running whatever the log's clock says)."""
+        if self._running(view.user_id):
+            return await self.state(view.user_id)
         now = self._clock()
         since, until = now - timedelta(days=days), now
         cuts = windows(_ms(since), _ms(until), int(WINDOW.total_seconds() * 1000))
@@ -119,9 +126,23 @@ class HistoryImports:
         if stored:
             run = _Run(view.user_id, import_id, actor, correlation_id)
             task = asyncio.create_task(self._run(run, self._clients(view), cuts))
-            self._tasks[view.user_id] = task
-            task.add_done_callback(lambda _: self._tasks.pop(view.user_id, None))
+            self._track(view.user_id, task)
         return await self.state(view.user_id)
+
+    def _running(self, user_id: str) -> bool:
+        task = self._tasks.get(user_id)
+        return task is not None and not task.done()
+
+    def _track(self, user_id: str, task: asyncio.Task[None]) -> None:
+        """Keep ``task`` as ``user_id``'s until it ends; an ended task forgets only itself,
+        never a newer import that took its place."""
+        self._tasks[user_id] = task
+
+        def forget(_: asyncio.Task[None]) -> None:
+            if self._tasks.get(user_id) is task:
+                del self._tasks[user_id]
+
+        task.add_done_callback(forget)
 
     async def stop(self) -> None:
         for task in list(self._tasks.values()):
