@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 
@@ -16,7 +16,12 @@ from fleet.events.history import (
     BingxImportStarted,
     ImportedTrade,
 )
-from fleet.executor.adapters.bingx_account import income_funding, income_transfer
+from fleet.executor.adapters.bingx_account import (
+    IncomeRow,
+    income_funding,
+    income_row,
+    income_transfer,
+)
 from fleet.executor.adapters.bingx_history import (
     BingxHistory,
     _all_rows,
@@ -70,15 +75,16 @@ def trade(
     )
 
 
-def pnl_row(minutes: int, amount: str, trade_id: str) -> dict[str, object]:
-    at = int((T0 + timedelta(minutes=minutes)).timestamp() * 1000)
-    return {
-        "incomeType": "REALIZED_PNL",
-        "symbol": "BTC-USDT",
-        "time": at,
-        "income": amount,
-        "tradeId": trade_id,
-    }
+def pnl_row(minutes: int, amount: str, trade_id: str) -> IncomeRow:
+    return IncomeRow(
+        tran_id=f"pnl-{trade_id}",
+        income_type="REALIZED_PNL",
+        symbol="BTC-USDT",
+        amount=Decimal(amount),
+        asset="USDT",
+        at=T0 + timedelta(minutes=minutes),
+        trade_id=trade_id,
+    )
 
 
 def test_a_closing_fill_is_a_closed_trade_with_bingxs_pnl_and_the_opening_time() -> None:
@@ -141,6 +147,14 @@ async def test_equal_partials_of_one_order_are_both_read() -> None:
 
     read = await BingxHistory(Client()).fills(0, 1)  # type: ignore[arg-type]
     assert sorted(f.trade_id for f in read) == ["1", "2"]
+
+
+def test_realised_pnl_is_read_from_parsed_income_rows() -> None:
+    """The fold takes the adapter's parsed rows as they are (no dicts rebuilt from them
+    to be parsed again); rows of other kinds or naming no fill earn nothing."""
+    fee = IncomeRow("f1", "TRADING_FEE", "BTC-USDT", Decimal("-0.3"), "USDT", T0, "a")
+    unnamed = pnl_row(0, "5", "")
+    assert realised_by_fill([pnl_row(0, "10", "a"), fee, unnamed]) == {"a": Decimal(10)}
 
 
 def test_trade_ids_are_stable_and_per_user() -> None:
@@ -214,16 +228,18 @@ def test_the_history_follows_its_latest_import() -> None:
 def test_an_income_row_without_a_symbol_names_none() -> None:
     """BingX omits ``symbol`` on account-wide rows: every income reader says ``None``,
     never the text "None"."""
-    row = {
+    row: dict[str, Any] = {
         "incomeType": "FUNDING_FEE", "income": "-0.0450", "asset": "USDT",
         "time": 1702713615000, "tranId": "170271361500", "tradeId": "",
     }  # fmt: skip
-    imported = imported_income(row)
+    read = income_row(row)
+    assert read is not None and read.symbol is None
+    imported = imported_income(read)
     paid = income_funding(row)
     moved = income_transfer(row | {"incomeType": "TRANSFER"})
     assert imported is not None and imported.symbol is None
     assert paid is not None and paid.symbol is None
     assert moved is not None and moved.amount == Decimal("-0.045")
-    assert imported_income(row | {"symbol": ""}) == imported
-    assert imported_income(row | {"income": "not a number"}) is None
+    assert income_row(row | {"symbol": ""}) == read
+    assert income_row(row | {"income": "not a number"}) is None
     assert income_funding(row | {"time": None}) is None

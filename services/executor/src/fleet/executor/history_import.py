@@ -32,6 +32,7 @@ from fleet.events.history import (
     ImportedTrade,
 )
 from fleet.eventstore import EventStore, Repository
+from fleet.executor.adapters.bingx_account import income_row
 from fleet.executor.adapters.bingx_history import BingxHistory, imported_income, windows
 from fleet.executor.domain.bingx_fills import FillRow, fold_fills, realised_by_fill
 from fleet.executor.domain.history import ImportedHistory
@@ -169,9 +170,10 @@ class HistoryImports:
         refused = _Refusals()
         fills = await self._patiently(run, refused, lambda: source.fills(start, end))
         rows = await self._patiently(run, refused, lambda: source.income(start, end))
+        read = [row for row in map(income_row, rows) if row is not None]
         run.fills += fills
-        run.income += [row for row in map(imported_income, rows) if row is not None]
-        run.realised.update(realised_by_fill(rows))  # windows do not overlap
+        run.income += [row for row in map(imported_income, read) if row is not None]
+        run.realised.update(realised_by_fill(read))  # windows do not overlap
         run.income_read += len(rows)
 
     async def _patiently(

@@ -18,7 +18,7 @@ from typing import Any
 from fleet.bingx import BingxClient
 from fleet.bingx.models import Fill
 from fleet.events.history import ImportedIncome
-from fleet.executor.adapters.bingx_account import income_row
+from fleet.executor.adapters.bingx_account import IncomeRow
 from fleet.executor.domain.bingx_fills import FillRow
 
 FILL_WINDOW_MS = 30 * 24 * 3_600_000
@@ -101,12 +101,9 @@ def fill_row(fill: Fill) -> FillRow | None:
     )
 
 
-def imported_income(row: dict[str, Any]) -> ImportedIncome | None:
-    """An income row as history; ``None`` if BingX's row is unreadable or out of the
-    event's bounds (an over-long id or symbol)."""
-    read = income_row(row)
-    if read is None:
-        return None
+def imported_income(read: IncomeRow) -> ImportedIncome | None:
+    """An income row (read by :func:`income_row`) as history; ``None`` if it is out of
+    the event's bounds (an over-long id or symbol)."""
     try:
         return ImportedIncome(
             tran_id=read.tran_id,

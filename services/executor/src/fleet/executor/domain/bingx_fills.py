@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Protocol
 
 from fleet.events.history import ImportedTrade
 
@@ -70,14 +70,25 @@ class FoldedHistory:
     skipped: int = 0  # fills whose direction BingX's rows do not tell
 
 
-def realised_by_fill(rows: Iterable[Mapping[str, object]]) -> dict[str, Decimal]:
+class IncomeFigure(Protocol):
+    """What the fold needs of an income row (the adapter's parsed row): read once by the
+    adapter, never re-parsed from text here."""
+
+    @property
+    def income_type(self) -> str: ...
+    @property
+    def trade_id(self) -> str: ...
+    @property
+    def amount(self) -> Decimal: ...
+
+
+def realised_by_fill(rows: Iterable[IncomeFigure]) -> dict[str, Decimal]:
     """tradeId → realised PnL, from the income history's REALIZED_PNL rows (a row without
     a ``tradeId`` names no fill, so it closes none)."""
     found: dict[str, Decimal] = defaultdict(Decimal)
     for row in rows:
-        named = row.get("tradeId")
-        if row.get("incomeType") == "REALIZED_PNL" and named:
-            found[str(named)] += Decimal(str(row.get("income")))
+        if row.income_type == "REALIZED_PNL" and row.trade_id:
+            found[row.trade_id] += row.amount
     return dict(found)
 
 
