@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 
+from fleet.bingx.models import Fill
 from fleet.events import AggregateId
 from fleet.events.history import (
     BingxImportFinished,
@@ -15,7 +16,18 @@ from fleet.events.history import (
     BingxImportStarted,
     ImportedTrade,
 )
-from fleet.executor.adapters.bingx_history import _all_rows, windows
+from fleet.executor.adapters.bingx_account import (
+    IncomeRow,
+    income_funding,
+    income_row,
+    income_transfer,
+)
+from fleet.executor.adapters.bingx_history import (
+    BingxHistory,
+    _all_rows,
+    imported_income,
+    windows,
+)
 from fleet.executor.domain.bingx_fills import FillRow, fold_fills, realised_by_fill
 from fleet.executor.domain.history import ImportedHistory, match_open_trades
 
@@ -30,6 +42,8 @@ def fill(
     price: str,
     quantity: str = "0.01",
     side: Literal["BUY", "SELL"] | None = None,
+    *,
+    trade_id: str = "",
 ) -> FillRow:
     return FillRow(
         order_id=order_id,
@@ -40,6 +54,7 @@ def fill(
         quantity=Decimal(quantity),
         fee=Decimal("0.3"),
         at=T0 + timedelta(minutes=minutes),
+        trade_id=trade_id or f"t{order_id}",
     )
 
 
@@ -60,14 +75,21 @@ def trade(
     )
 
 
-def pnl_row(minutes: int, amount: str) -> dict[str, object]:
-    at = int((T0 + timedelta(minutes=minutes)).timestamp() * 1000)
-    return {"incomeType": "REALIZED_PNL", "symbol": "BTC-USDT", "time": at, "income": amount}
+def pnl_row(minutes: int, amount: str, trade_id: str) -> IncomeRow:
+    return IncomeRow(
+        tran_id=f"pnl-{trade_id}",
+        income_type="REALIZED_PNL",
+        symbol="BTC-USDT",
+        amount=Decimal(amount),
+        asset="USDT",
+        at=T0 + timedelta(minutes=minutes),
+        trade_id=trade_id,
+    )
 
 
 def test_a_closing_fill_is_a_closed_trade_with_bingxs_pnl_and_the_opening_time() -> None:
     fills = [fill("1", 0, "LONG", "60000"), fill("2", 60, "LONG", "61000")]
-    folded = fold_fills("u1", fills, realised_by_fill([pnl_row(60, "10")]))
+    folded = fold_fills("u1", fills, realised_by_fill([pnl_row(60, "10", "t2")]))
     [closed] = folded.trades
     assert closed.direction == "long" and closed.realised_pnl == Decimal(10)
     assert closed.entry_price == Decimal(60000) and closed.exit_price == Decimal(61000)
@@ -82,15 +104,62 @@ def test_shorts_openings_still_open_and_unknown_directions() -> None:
         fill("3", 40, "LONG", "59000"),  # opens a long still open: no trade
         fill("4", 50, "BOTH", "59000"),  # one-way, no side: direction unknown
     ]
-    folded = fold_fills("u1", fills, realised_by_fill([pnl_row(30, "10")]))
+    folded = fold_fills("u1", fills, realised_by_fill([pnl_row(30, "10", "t2")]))
     [closed] = folded.trades
     assert closed.direction == "short" and closed.entry_price == Decimal(60000)
     assert folded.skipped == 1
 
 
+def test_partial_closes_in_one_millisecond_are_each_a_trade() -> None:
+    """A market order closing in three partials at one millisecond (two of them equal):
+    each partial has its own REALIZED_PNL row by tradeId, so each is a closed trade and
+    none is taken for an opening nor merged with its twin."""
+    fills = [
+        fill("1", 0, "LONG", "60000", "0.03"),
+        fill("2", 60, "LONG", "61000", "0.01", trade_id="a"),
+        fill("2", 60, "LONG", "61000", "0.01", trade_id="b"),  # equal to the one above
+        fill("2", 60, "LONG", "61010", "0.01", trade_id="c"),
+    ]
+    realised = realised_by_fill(
+        [pnl_row(60, "10", "a"), pnl_row(60, "10", "b"), pnl_row(60, "10.1", "c")]
+    )
+    folded = fold_fills("u1", fills, realised)
+    assert len(folded.trades) == 3
+    assert sum(t.realised_pnl or 0 for t in folded.trades) == Decimal("30.1")
+    assert {t.entry_price for t in folded.trades} == {Decimal(60000)}
+    assert len({t.trade_id for t in folded.trades}) == 3
+
+
+async def test_equal_partials_of_one_order_are_both_read() -> None:
+    """Two partials of one order with the same time, quantity and price are two fills:
+    the reader keeps both (BingX's tradeId tells them apart)."""
+    row = {
+        "orderId": "9",
+        "symbol": "BTC-USDT",
+        "price": "61000",
+        "volume": "0.01",
+        "filledTm": "2026-09-01T01:00:00Z",
+    }
+
+    class Client:
+        async def fills(self, symbol: str | None, start: int, end: int) -> list[Fill]:
+            return [Fill.model_validate(row | {"tradeId": n}) for n in (1, 2)]
+
+    read = await BingxHistory(Client()).fills(0, 1)  # type: ignore[arg-type]
+    assert sorted(f.trade_id for f in read) == ["1", "2"]
+
+
+def test_realised_pnl_is_read_from_parsed_income_rows() -> None:
+    """The fold takes the adapter's parsed rows as they are (no dicts rebuilt from them
+    to be parsed again); rows of other kinds or naming no fill earn nothing."""
+    fee = IncomeRow("f1", "TRADING_FEE", "BTC-USDT", Decimal("-0.3"), "USDT", T0, "a")
+    unnamed = pnl_row(0, "5", "")
+    assert realised_by_fill([pnl_row(0, "10", "a"), fee, unnamed]) == {"a": Decimal(10)}
+
+
 def test_trade_ids_are_stable_and_per_user() -> None:
     fills = [fill("1", 0, "LONG", "60000"), fill("2", 60, "LONG", "61000")]
-    realised = realised_by_fill([pnl_row(60, "10")])
+    realised = realised_by_fill([pnl_row(60, "10", "t2")])
     first = fold_fills("u1", fills, realised).trades[0].trade_id
     assert first == fold_fills("u1", list(reversed(fills)), realised).trades[0].trade_id
     assert first != fold_fills("u2", fills, realised).trades[0].trade_id
@@ -154,3 +223,23 @@ def test_the_history_follows_its_latest_import() -> None:
     )
     assert history.bingx_import.status == "done" and history.bingx_import.trades_imported == 3
     assert history.bingx_import.windows_done == 4
+
+
+def test_an_income_row_without_a_symbol_names_none() -> None:
+    """BingX omits ``symbol`` on account-wide rows: every income reader says ``None``,
+    never the text "None"."""
+    row: dict[str, Any] = {
+        "incomeType": "FUNDING_FEE", "income": "-0.0450", "asset": "USDT",
+        "time": 1702713615000, "tranId": "170271361500", "tradeId": "",
+    }  # fmt: skip
+    read = income_row(row)
+    assert read is not None and read.symbol is None
+    imported = imported_income(read)
+    paid = income_funding(row)
+    moved = income_transfer(row | {"incomeType": "TRANSFER"})
+    assert imported is not None and imported.symbol is None
+    assert paid is not None and paid.symbol is None
+    assert moved is not None and moved.amount == Decimal("-0.045")
+    assert income_row(row | {"symbol": ""}) == read
+    assert income_row(row | {"income": "not a number"}) is None
+    assert income_funding(row | {"time": None}) is None

@@ -14,10 +14,11 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import TypeVar
 
 from fleet.bingx import BingxClient
-from fleet.bingx.errors import BingxError, RateLimited
+from fleet.bingx.errors import COOL_DOWN_S, MAX_COOL_DOWN_S, BingxError, RateLimited
 from fleet.events import ActorId, AggregateId, CorrelationId
 from fleet.events.catalog import domain_registry
 from fleet.events.directory import UserView
@@ -31,6 +32,7 @@ from fleet.events.history import (
     ImportedTrade,
 )
 from fleet.eventstore import EventStore, Repository
+from fleet.executor.adapters.bingx_account import income_row
 from fleet.executor.adapters.bingx_history import BingxHistory, imported_income, windows
 from fleet.executor.domain.bingx_fills import FillRow, fold_fills, realised_by_fill
 from fleet.executor.domain.history import ImportedHistory
@@ -38,12 +40,16 @@ from fleet.executor.errors import ExecutorError, SigningUnavailable
 from fleet.obs import count_unexpected, get_logger
 
 WINDOW = timedelta(days=7)  # one progress step (BingX would take up to 30 days at once)
-STALLED_AFTER = timedelta(minutes=5)
+# The longest an import may go unheard while alive: a pause for BingX's longest cool-down
+# (a 418/403 ban, 5 min), then a read whose budget may wait out a new one, plus a margin.
+# Equal to one cool-down, a live import pausing looked stalled and a second one started.
+LONGEST_COOL_DOWN = timedelta(seconds=max(MAX_COOL_DOWN_S, *COOL_DOWN_S.values()))
+STALLED_AFTER = 2 * LONGEST_COOL_DOWN + timedelta(minutes=5)
 RATE_LIMIT_PAUSE_S = 1.0  # after a refusal: 1 s, 2 s, 4 s ... up to 30 s
 RATE_LIMIT_PAUSE_MAX_S = 30.0
 RATE_LIMITED_MAX = 20  # refusals one import waits out before giving up
-TROUBLE_MAX = 3  # other failures of one window before giving up
 T = TypeVar("T", ImportedTrade, ImportedIncome)
+R = TypeVar("R")
 
 
 class ImportFailed(ExecutorError):
@@ -60,8 +66,16 @@ class _Run:
     correlation_id: CorrelationId | None
     fills: list[FillRow] = field(default_factory=list)
     income: list[ImportedIncome] = field(default_factory=list)
+    realised: dict[str, Decimal] = field(default_factory=dict)  # tradeId → realised PnL
     income_read: int = 0
     rate_limited: int = 0
+
+
+@dataclass
+class _Refusals:
+    """One window's rate-limit refusals (its back-off grows with them)."""
+
+    count: int = 0
 
 
 class HistoryImports:
@@ -89,7 +103,10 @@ class HistoryImports:
     async def start(
         self, view: UserView, days: int, actor: ActorId, correlation_id: CorrelationId | None
     ) -> BingxImportState:
-        """Start an import of the last ``days`` days, unless one is running."""
+        """Start an import of the last ``days`` days, unless one is running (this
+        process's own task is running whatever the log's clock says)."""
+        if self._running(view.user_id):
+            return await self.state(view.user_id)
         now = self._clock()
         since, until = now - timedelta(days=days), now
         cuts = windows(_ms(since), _ms(until), int(WINDOW.total_seconds() * 1000))
@@ -110,9 +127,23 @@ class HistoryImports:
         if stored:
             run = _Run(view.user_id, import_id, actor, correlation_id)
             task = asyncio.create_task(self._run(run, self._clients(view), cuts))
-            self._tasks[view.user_id] = task
-            task.add_done_callback(lambda _: self._tasks.pop(view.user_id, None))
+            self._track(view.user_id, task)
         return await self.state(view.user_id)
+
+    def _running(self, user_id: str) -> bool:
+        task = self._tasks.get(user_id)
+        return task is not None and not task.done()
+
+    def _track(self, user_id: str, task: asyncio.Task[None]) -> None:
+        """Keep ``task`` as ``user_id``'s until it ends; an ended task forgets only itself,
+        never a newer import that took its place."""
+        self._tasks[user_id] = task
+
+        def forget(_: asyncio.Task[None]) -> None:
+            if self._tasks.get(user_id) is task:
+                del self._tasks[user_id]
+
+        task.add_done_callback(forget)
 
     async def stop(self) -> None:
         for task in list(self._tasks.values()):
@@ -134,28 +165,35 @@ class HistoryImports:
             await self._finish(run, 0, 0, 0, f"the import stopped: {type(exc).__name__}")
 
     async def _read_window(self, run: _Run, source: BingxHistory, start: int, end: int) -> None:
-        troubles = refused = 0  # the back-off grows with this window's refusals only
+        """One window's fills, then its income: a rate-limit refusal of the income does not
+        read the fills again. The back-off grows with this window's refusals only."""
+        refused = _Refusals()
+        fills = await self._patiently(run, refused, lambda: source.fills(start, end))
+        rows = await self._patiently(run, refused, lambda: source.income(start, end))
+        read = [row for row in map(income_row, rows) if row is not None]
+        run.fills += fills
+        run.income += [row for row in map(imported_income, read) if row is not None]
+        run.realised.update(realised_by_fill(read))  # windows do not overlap
+        run.income_read += len(rows)
+
+    async def _patiently(
+        self, run: _Run, refused: _Refusals, read: Callable[[], Awaitable[R]]
+    ) -> R:
+        """``read`` until it is not refused for BingX's rate limit. Only that refusal is
+        waited out (the long cool-down the transport could not wait): the transport has
+        already retried passing failures, and a rejection (a bad parameter, a missing
+        permission) is refused again however often it is sent, so it ends the import."""
         while True:
             try:
-                fills = await source.fills(start, end)
-                rows = await source.income(start, end)
+                return await read()
             except RateLimited as exc:
                 run.rate_limited += 1
-                refused += 1
+                refused.count += 1
                 if run.rate_limited > RATE_LIMITED_MAX:
                     raise ImportFailed("BingX kept refusing for its rate limit") from None
-                await self._sleep(self._pause(refused, exc.cool_down_s))
-                continue
+                await self._sleep(self._pause(refused.count, exc.cool_down_s))
             except (BingxError, SigningUnavailable) as exc:
-                troubles += 1
-                if troubles >= TROUBLE_MAX:
-                    raise ImportFailed(f"BingX did not answer: {exc}") from None
-                await self._sleep(self._pause(troubles, 0.0))
-                continue
-            run.fills += fills
-            run.income += [row for row in map(imported_income, rows) if row is not None]
-            run.income_read += len(rows)
-            return
+                raise ImportFailed(f"BingX's history could not be read: {exc}") from None
 
     def _pause(self, attempt: int, cool_down_s: float) -> float:
         growing = self._pause_s * float(2 ** min(attempt - 1, 5))
@@ -172,11 +210,7 @@ class HistoryImports:
         )
 
     async def _store(self, run: _Run) -> None:
-        realised = realised_by_fill(
-            {"incomeType": i.income_type, "symbol": i.symbol, "time": _ms(i.at), "income": i.amount}
-            for i in run.income
-        )
-        trades = fold_fills(run.user_id, run.fills, realised).trades
+        trades = fold_fills(run.user_id, run.fills, run.realised).trades
         added_trades = await self._add(run, trades, lambda h, c: h.add("bingx", c))
         added_income = await self._add(run, run.income, lambda h, c: h.add_income("bingx", c))
         await self._finish(run, added_trades, len(trades) - added_trades, added_income, "")

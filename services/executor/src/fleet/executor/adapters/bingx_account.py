@@ -18,6 +18,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -334,17 +335,50 @@ def stream_funding(message: dict[str, Any]) -> list[FundingPaid]:
     return paid
 
 
+@dataclass(frozen=True)
+class IncomeRow:
+    """One row of ``GET /openApi/swap/v2/user/income`` (API.md §4.2), read once for every
+    use of it (funding, transfers, the history import), so they all read it alike."""
+
+    tran_id: str  # BingX's identity of the row
+    income_type: str
+    symbol: str | None  # BingX omits it for account-wide rows (a transfer)
+    amount: Decimal  # signed: negative is paid
+    asset: str
+    at: datetime
+    trade_id: str  # the fill it came from (REALIZED_PNL, TRADING_FEE); "" for others
+
+
+def income_row(row: dict[str, Any]) -> IncomeRow | None:
+    """``row`` read; ``None`` without a ``tranId``, a readable ``income`` or ``time``: a
+    row without them is no money movement that can be told apart or placed."""
+    if not row.get("tranId"):
+        return None
+    try:
+        return IncomeRow(
+            tran_id=str(row["tranId"]),
+            income_type=str(row.get("incomeType") or ""),
+            symbol=str(row.get("symbol") or "") or None,
+            amount=Decimal(str(row["income"])),
+            asset=str(row.get("asset") or "USDT"),
+            at=datetime.fromtimestamp(int(str(row["time"])) / 1000, UTC),
+            trade_id=str(row.get("tradeId") or ""),
+        )
+    except (KeyError, ArithmeticError, ValueError, TypeError, OverflowError, OSError):
+        return None
+
+
 def income_funding(row: dict[str, Any]) -> FundingPaid | None:
-    """A ``FUNDING_FEE`` row of ``GET /openApi/swap/v2/user/income`` (API.md §4.2):
-    ``income`` signed, ``tranId`` its identity, ``time`` in ms."""
-    if row.get("incomeType") != "FUNDING_FEE" or not row.get("tranId"):
+    """A ``FUNDING_FEE`` row of the income history: ``tranId`` its identity."""
+    read = income_row(row)
+    if read is None or read.income_type != "FUNDING_FEE":
         return None
     return FundingPaid(
-        funding_id=f"income-{row['tranId']}",
-        symbol=str(row.get("symbol")) or None,
-        amount=_decimal(row.get("income")),
-        asset=str(row.get("asset") or "USDT"),
-        paid_at=_at(row.get("time")),
+        funding_id=f"income-{read.tran_id}",
+        symbol=read.symbol,
+        amount=read.amount,
+        asset=read.asset,
+        paid_at=read.at,
         reported_by="query",
     )
 
@@ -360,21 +394,16 @@ def stream_transfer(message: dict[str, Any]) -> bool:
 
 
 def income_transfer(row: dict[str, Any]) -> TransferRecorded | None:
-    """A ``TRANSFER`` row of ``GET /openApi/swap/v2/user/income`` (API.md §4.2): ``income``
-    signed (positive in, negative out), ``tranId`` its identity, ``time`` in ms."""
-    if row.get("incomeType") != "TRANSFER" or not row.get("tranId"):
-        return None
-    try:
-        amount = _decimal(row.get("income"))
-    except ArithmeticError:
-        return None
-    if amount == 0:
+    """A ``TRANSFER`` row of the income history: ``income`` signed (positive in, negative
+    out), ``tranId`` its identity; a zero amount moved nothing."""
+    read = income_row(row)
+    if read is None or read.income_type != "TRANSFER" or read.amount == 0:
         return None
     return TransferRecorded(
-        transfer_id=f"income-{row['tranId']}",
-        amount=amount,
-        asset=str(row.get("asset") or "USDT"),
-        moved_at=_at(row.get("time")),
+        transfer_id=f"income-{read.tran_id}",
+        amount=read.amount,
+        asset=read.asset,
+        moved_at=read.at,
         reported_by="query",
     )
 

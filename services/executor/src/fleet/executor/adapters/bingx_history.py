@@ -12,13 +12,13 @@ reported to the caller (:class:`RateLimited`), which pauses and reads the window
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import UTC
 from typing import Any
 
 from fleet.bingx import BingxClient
 from fleet.bingx.models import Fill
 from fleet.events.history import ImportedIncome
+from fleet.executor.adapters.bingx_account import IncomeRow
 from fleet.executor.domain.bingx_fills import FillRow
 
 FILL_WINDOW_MS = 30 * 24 * 3_600_000
@@ -70,8 +70,7 @@ class BingxHistory:
             return await self._client.fills(None, start, end)
 
         found = await _all_rows(page, start_ms, end_ms, self._fill_cap)
-        unique = {row.identity: row for row in map(fill_row, found) if row is not None}
-        return list(unique.values())
+        return [row for row in map(fill_row, found) if row is not None]
 
     async def income(self, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
         """Every income row of the window (each ``tranId`` once)."""
@@ -84,9 +83,10 @@ class BingxHistory:
 
 
 def fill_row(fill: Fill) -> FillRow | None:
-    """A fill as the fold reads it; ``None`` when it has no time or no quantity."""
+    """A fill as the fold reads it; ``None`` when it has no time, no quantity or no
+    ``tradeId`` (without one no income row can name it)."""
     at = fill.filled_at
-    if at is None or fill.quantity <= 0:
+    if at is None or fill.quantity <= 0 or not fill.trade_id:
         return None
     return FillRow(
         order_id=fill.order_id,
@@ -97,19 +97,21 @@ def fill_row(fill: Fill) -> FillRow | None:
         quantity=fill.quantity,
         fee=abs(fill.commission),
         at=at.astimezone(UTC),
+        trade_id=fill.trade_id,
     )
 
 
-def imported_income(row: dict[str, Any]) -> ImportedIncome | None:
-    """An income row as history; ``None`` if BingX's row is unreadable."""
+def imported_income(read: IncomeRow) -> ImportedIncome | None:
+    """An income row (read by :func:`income_row`) as history; ``None`` if it is out of
+    the event's bounds (an over-long id or symbol)."""
     try:
         return ImportedIncome(
-            tran_id=str(row["tranId"]),
-            income_type=str(row.get("incomeType") or ""),
-            symbol=str(row.get("symbol")) or None,
-            amount=Decimal(str(row.get("income"))),
-            asset=str(row.get("asset") or "USDT"),
-            at=datetime.fromtimestamp(int(str(row.get("time"))) / 1000, UTC),
+            tran_id=read.tran_id,
+            income_type=read.income_type,
+            symbol=read.symbol,
+            amount=read.amount,
+            asset=read.asset,
+            at=read.at,
         )
-    except (KeyError, ArithmeticError, ValueError, TypeError):
+    except ValueError:  # pydantic's ValidationError
         return None

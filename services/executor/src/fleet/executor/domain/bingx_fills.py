@@ -1,18 +1,20 @@
 """BingX's fill and income history as past trades (pure, no I/O).
 
 A BingX fill row says neither whether it opened or closed a position (recorded rows have
-no ``side``) nor what it earned; the income history does: a ``REALIZED_PNL`` row at the
-fill's millisecond on its symbol. So a fill with realised PnL is a *closing* fill and
-becomes one closed trade — its exit price the fill's, its PnL BingX's figure, its entry
-price the average BingX closed against (exit ∓ PnL / quantity), opened at the earliest
-opening fill it used up (first in, first out) — and the other fills are openings. A close
-at exactly zero PnL has no income row and is taken for an opening: BingX gives no way to
-tell. Openings still open at the end are a live position, not history: the executor's
+no ``side``) nor what it earned; the income history does: a ``REALIZED_PNL`` row carrying
+the fill's ``tradeId``. So a fill with realised PnL is a *closing* fill and becomes one
+closed trade — its exit price the fill's, its PnL BingX's figure, its entry price the
+average BingX closed against (exit ∓ PnL / quantity), opened at the earliest opening fill
+it used up (first in, first out) — and the other fills are openings. The pairing is by
+``tradeId``, not by time: a market order closing in several partial fills in one
+millisecond has one REALIZED_PNL row per partial, each its own trade. A close at exactly
+zero PnL has no income row and is taken for an opening: BingX gives no way to tell.
+Openings still open at the end are a live position, not history: the executor's
 reconciliation follows that. A fill whose direction cannot be told (one-way mode without a
 ``side``) is counted as skipped.
 
-Each closing fill's trade has a stable identity (order id, fill time, quantity, price), so
-importing the same history twice stores it once.
+Each closing fill's trade has a stable identity (its ``tradeId``), so importing the same
+history twice stores it once.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Protocol
 
 from fleet.events.history import ImportedTrade
 
@@ -43,6 +45,7 @@ class FillRow:
     quantity: Decimal
     fee: Decimal  # paid, positive
     at: datetime  # to the millisecond
+    trade_id: str  # BingX's ``tradeId``: the fill's identity, named by its income rows too
 
     @property
     def at_ms(self) -> int:
@@ -50,7 +53,8 @@ class FillRow:
 
     @property
     def identity(self) -> str:
-        return f"{self.order_id}|{self.at_ms}|{self.quantity}|{self.price}"
+        """BingX's own id: two equal partials of one order are still two fills."""
+        return self.trade_id
 
 
 @dataclass
@@ -66,14 +70,25 @@ class FoldedHistory:
     skipped: int = 0  # fills whose direction BingX's rows do not tell
 
 
-def realised_by_fill(rows: Iterable[Mapping[str, object]]) -> dict[tuple[str, int], Decimal]:
-    """(symbol, time in ms) → realised PnL, from the income history's REALIZED_PNL rows."""
-    found: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
+class IncomeFigure(Protocol):
+    """What the fold needs of an income row (the adapter's parsed row): read once by the
+    adapter, never re-parsed from text here."""
+
+    @property
+    def income_type(self) -> str: ...
+    @property
+    def trade_id(self) -> str: ...
+    @property
+    def amount(self) -> Decimal: ...
+
+
+def realised_by_fill(rows: Iterable[IncomeFigure]) -> dict[str, Decimal]:
+    """tradeId → realised PnL, from the income history's REALIZED_PNL rows (a row without
+    a ``tradeId`` names no fill, so it closes none)."""
+    found: dict[str, Decimal] = defaultdict(Decimal)
     for row in rows:
-        if row.get("incomeType") == "REALIZED_PNL":
-            found[(str(row.get("symbol")), int(str(row.get("time"))))] += Decimal(
-                str(row.get("income"))
-            )
+        if row.income_type == "REALIZED_PNL" and row.trade_id:
+            found[row.trade_id] += row.amount
     return dict(found)
 
 
@@ -83,14 +98,13 @@ def trade_id(user_id: str, fill: FillRow) -> str:
 
 
 def fold_fills(
-    user_id: str, fills: Iterable[FillRow], realised: Mapping[tuple[str, int], Decimal]
+    user_id: str, fills: Iterable[FillRow], realised: Mapping[str, Decimal]
 ) -> FoldedHistory:
     """The closed trades the fills make (in time order); see the module's docstring."""
     folded = FoldedHistory()
     lots: dict[tuple[str, Direction], deque[_Lot]] = defaultdict(deque)
-    unused = dict(realised)  # two fills in one millisecond: the PnL goes to the first
-    for fill in sorted(fills, key=lambda f: (f.at_ms, f.order_id)):
-        pnl = unused.pop((fill.symbol, fill.at_ms), None)
+    for fill in sorted(fills, key=lambda f: (f.at_ms, f.order_id, f.trade_id)):
+        pnl = realised.get(fill.trade_id)
         direction = _direction(fill, closing=pnl is not None)
         if direction is None:
             folded.skipped += 1
