@@ -11,7 +11,14 @@ from fastapi import Depends
 from fleet.events.executor_commands import BotChanged, ResumeTrading, TradingResumedReply
 from fleet.events.ids import UserId
 from fleet.gateway.api.bot import BotVerb, bot_command
-from fleet.gateway.api.routing import ServicesDep, ask, audit, make_router, send, settle
+from fleet.gateway.api.routing import (
+    ServicesDep,
+    audit,
+    audited,
+    make_router,
+    send,
+    settle,
+)
 from fleet.gateway.deps import Access, Services, authorize
 from fleet.gateway.errors import check
 from fleet.gateway.read_models.bots.queries import paused_by_an_admin
@@ -120,12 +127,17 @@ async def resume_all(
     """The kill switch undone: ``trading.resumed`` (every executor allows entries again at
     once), then the bots paused by an admin (a bulk pause, or the kill switch before it was
     one event; not those their trader or a risk limit paused) are resumed through the bulk
-    path; one ``admin.resume_all`` entry sums it up."""
+    path; one ``admin.resume_all`` entry sums it up. The lift has an entry of its own
+    (``admin.resume_trading``), written as soon as it is answered, like the kill switch's:
+    should the bulk resume fail, trading is on again and the audit log says who did it."""
     reason = body.reason if body else ""
     command = ResumeTrading(
         reason=reason, actor=access.caller.actor(), correlation_id=access.request_id
     )
-    lifted = await ask(services, command, TradingResumedReply)
+    noted = {"reason": reason} if reason else {}
+    lifted = await audited(
+        services, access, "admin.resume_trading", command, TradingResumedReply, details=noted
+    )
     chosen = await services.db.read(paused_by_an_admin)
     result = ResumeAllResult(done=0, failed=0, outcomes=[], trading_resumed=lifted.was_halted)
     for start in range(0, len(chosen), BULK_MAX):

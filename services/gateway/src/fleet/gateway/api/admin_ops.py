@@ -158,12 +158,15 @@ async def kill_switch(
 
 
 async def halt_state(services: Services) -> HaltState:
-    """The kill switch as the log says now (one subject, a few events: read, not projected,
-    so the overview right after the switch shows it)."""
+    """The kill switch as the log says now (read, not projected, so the overview right
+    after the switch shows it). Each event of ``halt.platform`` sets every field of the
+    state, so its last event alone is the state: one direct get per overview poll, not a
+    replay of every halt and resume since the platform began."""
     state = HaltState()
-    ref = AggregateRef(type=HALT_AGGREGATE, id=AggregateId(HALT_ID))
-    for stored in (await services.read_models.store.load_stored(ref))[0]:
-        state.apply(stored.event)
+    store = services.read_models.store
+    last = await store.last(AggregateRef(type=HALT_AGGREGATE, id=AggregateId(HALT_ID)))
+    if last is not None:
+        state.apply(store.registry.decode(last))
     return state
 
 

@@ -25,17 +25,16 @@ from nats.aio.client import Client
 from nats.js.kv import KeyValue
 from sqlalchemy import Engine, text
 
-from fleet.bus.lease import Lease
+from fleet.bus.lease import Lease, hold
 from fleet.bus.loops import supervise
 from fleet.eventstore import EventStore
-from fleet.eventstore.stream import LEASE_TTL_S, PROJECTION_LEASE_BUCKET
+from fleet.eventstore.stream import PROJECTION_LEASE_BUCKET
 from fleet.gateway.read_models import ALL
 from fleet.gateway.read_models.follower import FollowerThread
-from fleet.obs import count_unexpected, get_logger
+from fleet.obs import get_logger
 from fleet.projections import ProjectionFailed, ProjectionRunner
 
 STEADY_S = 30.0  # a handler failure not repeated for this long has healed
-RENEW_EVERY_S = LEASE_TTL_S / 3
 _FIRST_POLL_S = 0.002
 _MAX_POLL_S = 0.025
 _CHECKPOINT = "SELECT '{name}' AS name, last_sequence FROM rm_{name}._checkpoint"
@@ -94,34 +93,28 @@ class ReadModels:
         ]
 
     async def _lead(self, name: str, runner: ProjectionRunner, leases: KeyValue) -> None:
-        """Follow the log while this instance holds ``name``'s lease; stand by otherwise."""
+        """Follow the log while this instance holds ``name``'s lease; stand by otherwise.
+        The platform's :func:`fleet.bus.lease.hold` decides: a renewal that fails (NATS
+        unreachable) ends it, and the follower with it, since past the TTL another replica
+        may lead; the supervisor restarts it, which takes the lease back only if still free."""
         lease = Lease(leases, f"{self.store.spec.name}.{name}", self.owner)
-        following: asyncio.Task[None] | None = None
-        try:
-            while True:
-                mine = await self._still_mine(lease, following is not None)
-                if mine and following is None:
-                    following = asyncio.create_task(self._follow(name, runner), name=name)
-                    self.leading.add(name)
-                    self._log.info("read model led here", read_model=name, owner=self.owner)
-                elif not mine and following is not None:
-                    self.leading.discard(name)
-                    await _cancel([following])
-                    following = None
-                await asyncio.sleep(RENEW_EVERY_S)
-        finally:
-            self.leading.discard(name)
-            if following is not None:
-                await _cancel([following])
-            await lease.release()
+        following: list[asyncio.Task[None]] = []
 
-    async def _still_mine(self, lease: Lease, held: bool) -> bool:
+        async def on_active() -> None:
+            following.append(asyncio.create_task(self._follow(name, runner), name=name))
+            self.leading.add(name)
+            self._log.info("read model led here", read_model=name, owner=self.owner)
+
+        async def on_standby() -> None:
+            self.leading.discard(name)
+            await _cancel(following)
+            following.clear()
+
         try:
-            return await lease.try_acquire()
-        except Exception as exc:  # NATS unreachable for now: keep doing what we did
-            count_unexpected("gateway.read_model_lease")
-            self._log.warning("read model lease not renewed", error=f"{type(exc).__name__}")
-            return held
+            await hold(lease, on_active, on_standby)
+        finally:
+            await on_standby()
+            await lease.release()
 
     async def _follow(self, name: str, runner: ProjectionRunner) -> None:
         """Run ``runner`` under the process's loop supervisor (fleet.bus.loops): restarted
