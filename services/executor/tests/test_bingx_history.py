@@ -42,8 +42,6 @@ def fill(
     price: str,
     quantity: str = "0.01",
     side: Literal["BUY", "SELL"] | None = None,
-    *,
-    trade_id: str = "",
 ) -> FillRow:
     return FillRow(
         order_id=order_id,
@@ -54,7 +52,6 @@ def fill(
         quantity=Decimal(quantity),
         fee=Decimal("0.3"),
         at=T0 + timedelta(minutes=minutes),
-        trade_id=trade_id or f"t{order_id}",
     )
 
 
@@ -75,15 +72,14 @@ def trade(
     )
 
 
-def pnl_row(minutes: int, amount: str, trade_id: str) -> IncomeRow:
+def pnl_row(minutes: int, amount: str, tran_id: str, symbol: str | None = "BTC-USDT") -> IncomeRow:
     return IncomeRow(
-        tran_id=f"pnl-{trade_id}",
+        tran_id=f"pnl-{tran_id}",
         income_type="REALIZED_PNL",
-        symbol="BTC-USDT",
+        symbol=symbol,
         amount=Decimal(amount),
         asset="USDT",
         at=T0 + timedelta(minutes=minutes),
-        trade_id=trade_id,
     )
 
 
@@ -110,29 +106,31 @@ def test_shorts_openings_still_open_and_unknown_directions() -> None:
     assert folded.skipped == 1
 
 
-def test_partial_closes_in_one_millisecond_are_each_a_trade() -> None:
-    """A market order closing in three partials at one millisecond (two of them equal):
-    each partial has its own REALIZED_PNL row by tradeId, so each is a closed trade and
-    none is taken for an opening nor merged with its twin."""
+def test_partial_closes_of_one_order_in_one_millisecond_are_one_trade() -> None:
+    """A market order closing in three partials at one millisecond (two of them equal),
+    with a REALIZED_PNL row each: one closed trade of the order's whole quantity and PnL,
+    its entry price right, and no partial taken for an opening (no made-up trade later)."""
     fills = [
         fill("1", 0, "LONG", "60000", "0.03"),
-        fill("2", 60, "LONG", "61000", "0.01", trade_id="a"),
-        fill("2", 60, "LONG", "61000", "0.01", trade_id="b"),  # equal to the one above
-        fill("2", 60, "LONG", "61010", "0.01", trade_id="c"),
+        fill("2", 60, "LONG", "61000", "0.01"),
+        fill("2", 60, "LONG", "61000", "0.01"),  # equal to the one above
+        fill("2", 60, "LONG", "61010", "0.01"),
+        fill("3", 90, "LONG", "62000", "0.01"),  # a later close: nothing left open for it
     ]
     realised = realised_by_fill(
         [pnl_row(60, "10", "a"), pnl_row(60, "10", "b"), pnl_row(60, "10.1", "c")]
     )
     folded = fold_fills("u1", fills, realised)
-    assert len(folded.trades) == 3
-    assert sum(t.realised_pnl or 0 for t in folded.trades) == Decimal("30.1")
-    assert {t.entry_price for t in folded.trades} == {Decimal(60000)}
-    assert len({t.trade_id for t in folded.trades}) == 3
+    [closed] = folded.trades
+    assert closed.quantity == Decimal("0.03") and closed.realised_pnl == Decimal("30.1")
+    assert closed.entry_price == Decimal(60000)
+    assert closed.exit_price == Decimal("61003.33333333")
+    assert closed.fees == Decimal("1.2")  # three closing partials' 0.9 and the opening's 0.3
 
 
 async def test_equal_partials_of_one_order_are_both_read() -> None:
     """Two partials of one order with the same time, quantity and price are two fills:
-    the reader keeps both (BingX's tradeId tells them apart)."""
+    the reader keeps both (the fold merges an order's partials, summing them)."""
     row = {
         "orderId": "9",
         "symbol": "BTC-USDT",
@@ -143,18 +141,21 @@ async def test_equal_partials_of_one_order_are_both_read() -> None:
 
     class Client:
         async def fills(self, symbol: str | None, start: int, end: int) -> list[Fill]:
-            return [Fill.model_validate(row | {"tradeId": n}) for n in (1, 2)]
+            return [Fill.model_validate(row) for _ in (1, 2)]
 
     read = await BingxHistory(Client()).fills(0, 1)  # type: ignore[arg-type]
-    assert sorted(f.trade_id for f in read) == ["1", "2"]
+    assert [f.quantity for f in read] == [Decimal("0.01"), Decimal("0.01")]
 
 
 def test_realised_pnl_is_read_from_parsed_income_rows() -> None:
     """The fold takes the adapter's parsed rows as they are (no dicts rebuilt from them
-    to be parsed again); rows of other kinds or naming no fill earn nothing."""
-    fee = IncomeRow("f1", "TRADING_FEE", "BTC-USDT", Decimal("-0.3"), "USDT", T0, "a")
-    unnamed = pnl_row(0, "5", "")
-    assert realised_by_fill([pnl_row(0, "10", "a"), fee, unnamed]) == {"a": Decimal(10)}
+    to be parsed again); rows of other kinds or without a symbol earn nothing, and one
+    millisecond's rows on a symbol are summed."""
+    fee = IncomeRow("f1", "TRADING_FEE", "BTC-USDT", Decimal("-0.3"), "USDT", T0)
+    unnamed = pnl_row(0, "5", "x", symbol=None)
+    rows = [pnl_row(0, "10", "a"), pnl_row(0, "2.5", "b"), fee, unnamed]
+    at_ms = int(T0.timestamp() * 1000)
+    assert realised_by_fill(rows) == {("BTC-USDT", at_ms): Decimal("12.5")}
 
 
 def test_trade_ids_are_stable_and_per_user() -> None:

@@ -28,14 +28,6 @@ def _dec(value: Any) -> Decimal:
 LooseDecimal = Annotated[Decimal, BeforeValidator(_dec)]
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-# An id BingX may send as a number or a string (``tradeId``): read as text either way.
-LooseText = Annotated[str, BeforeValidator(_text)]
-
-
 class Contract(_Model):
     symbol: str
     quantity_precision: int = Field(alias="quantityPrecision")
@@ -167,8 +159,6 @@ class Fill(_Model):
     client_order_id: str = Field(
         default="", validation_alias=AliasChoices("clientOrderID", "clientOrderId")
     )
-    # the fill's own identity, shared with its income rows (TRADING_FEE, REALIZED_PNL)
-    trade_id: LooseText = Field(default="", alias="tradeId")
     # ``filledTime`` is local UTC+8 text to the millisecond, ``filledTm`` UTC to the second
     filled_time: str = Field(default="", alias="filledTime")
     filled_tm: str = Field(default="", alias="filledTm")

@@ -66,7 +66,8 @@ class _Run:
     correlation_id: CorrelationId | None
     fills: list[FillRow] = field(default_factory=list)
     income: list[ImportedIncome] = field(default_factory=list)
-    realised: dict[str, Decimal] = field(default_factory=dict)  # tradeId → realised PnL
+    # (symbol, ms) → realised PnL
+    realised: dict[tuple[str, int], Decimal] = field(default_factory=dict)
     income_read: int = 0
     rate_limited: int = 0
 

@@ -346,7 +346,6 @@ class IncomeRow:
     amount: Decimal  # signed: negative is paid
     asset: str
     at: datetime
-    trade_id: str  # the fill it came from (REALIZED_PNL, TRADING_FEE); "" for others
 
 
 def income_row(row: dict[str, Any]) -> IncomeRow | None:
@@ -362,7 +361,6 @@ def income_row(row: dict[str, Any]) -> IncomeRow | None:
             amount=Decimal(str(row["income"])),
             asset=str(row.get("asset") or "USDT"),
             at=datetime.fromtimestamp(int(str(row["time"])) / 1000, UTC),
-            trade_id=str(row.get("tradeId") or ""),
         )
     except (KeyError, ArithmeticError, ValueError, TypeError, OverflowError, OSError):
         return None

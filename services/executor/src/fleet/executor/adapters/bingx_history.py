@@ -83,10 +83,9 @@ class BingxHistory:
 
 
 def fill_row(fill: Fill) -> FillRow | None:
-    """A fill as the fold reads it; ``None`` when it has no time, no quantity or no
-    ``tradeId`` (without one no income row can name it)."""
+    """A fill as the fold reads it; ``None`` when it has no time or no quantity."""
     at = fill.filled_at
-    if at is None or fill.quantity <= 0 or not fill.trade_id:
+    if at is None or fill.quantity <= 0:
         return None
     return FillRow(
         order_id=fill.order_id,
@@ -97,7 +96,6 @@ def fill_row(fill: Fill) -> FillRow | None:
         quantity=fill.quantity,
         fee=abs(fill.commission),
         at=at.astimezone(UTC),
-        trade_id=fill.trade_id,
     )
 
 

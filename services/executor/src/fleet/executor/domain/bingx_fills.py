@@ -1,20 +1,25 @@
 """BingX's fill and income history as past trades (pure, no I/O).
 
 A BingX fill row says neither whether it opened or closed a position (recorded rows have
-no ``side``) nor what it earned; the income history does: a ``REALIZED_PNL`` row carrying
-the fill's ``tradeId``. So a fill with realised PnL is a *closing* fill and becomes one
+no ``side``) nor what it earned; the income history does: a ``REALIZED_PNL`` row at the
+fill's millisecond on its symbol. (Income rows carry a ``tradeId``, but API.md lists none on
+``allFillOrders`` rows, so time is the one key both sides have.) The partial fills of one
+order at one millisecond are first merged into one fill — their quantities and fees
+summed, their price the quantity-weighted average — since the REALIZED_PNL rows of that
+millisecond are summed too: an order closing in three partials is one closed trade, not one
+close and two made-up openings. A fill with realised PnL is a *closing* fill and becomes one
 closed trade — its exit price the fill's, its PnL BingX's figure, its entry price the
 average BingX closed against (exit ∓ PnL / quantity), opened at the earliest opening fill
-it used up (first in, first out) — and the other fills are openings. The pairing is by
-``tradeId``, not by time: a market order closing in several partial fills in one
-millisecond has one REALIZED_PNL row per partial, each its own trade. A close at exactly
-zero PnL has no income row and is taken for an opening: BingX gives no way to tell.
-Openings still open at the end are a live position, not history: the executor's
-reconciliation follows that. A fill whose direction cannot be told (one-way mode without a
-``side``) is counted as skipped.
+it used up (first in, first out) — and the other fills are openings. Two orders on one
+symbol closing in the same millisecond cannot be told apart: the PnL goes to the first. A
+close at exactly zero PnL has no income row and is taken for an opening: BingX gives no
+way to tell. Openings still open at the end are a live position, not history: the
+executor's reconciliation follows that. A fill whose direction cannot be told (one-way
+mode without a ``side``) is counted as skipped.
 
-Each closing fill's trade has a stable identity (its ``tradeId``), so importing the same
-history twice stores it once.
+Each closing fill's trade has a stable identity (order id, fill time, quantity, price — a
+single fill's as before partials were merged), so importing the same history twice stores
+it once.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal, Protocol
@@ -45,7 +50,6 @@ class FillRow:
     quantity: Decimal
     fee: Decimal  # paid, positive
     at: datetime  # to the millisecond
-    trade_id: str  # BingX's ``tradeId``: the fill's identity, named by its income rows too
 
     @property
     def at_ms(self) -> int:
@@ -53,8 +57,7 @@ class FillRow:
 
     @property
     def identity(self) -> str:
-        """BingX's own id: two equal partials of one order are still two fills."""
-        return self.trade_id
+        return f"{self.order_id}|{self.at_ms}|{self.quantity}|{self.price}"
 
 
 @dataclass
@@ -77,19 +80,41 @@ class IncomeFigure(Protocol):
     @property
     def income_type(self) -> str: ...
     @property
-    def trade_id(self) -> str: ...
+    def symbol(self) -> str | None: ...
+    @property
+    def at(self) -> datetime: ...
     @property
     def amount(self) -> Decimal: ...
 
 
-def realised_by_fill(rows: Iterable[IncomeFigure]) -> dict[str, Decimal]:
-    """tradeId → realised PnL, from the income history's REALIZED_PNL rows (a row without
-    a ``tradeId`` names no fill, so it closes none)."""
-    found: dict[str, Decimal] = defaultdict(Decimal)
+def realised_by_fill(rows: Iterable[IncomeFigure]) -> dict[tuple[str, int], Decimal]:
+    """(symbol, time in ms) → realised PnL, summed, from the REALIZED_PNL rows."""
+    found: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
     for row in rows:
-        if row.income_type == "REALIZED_PNL" and row.trade_id:
-            found[row.trade_id] += row.amount
+        if row.income_type == "REALIZED_PNL" and row.symbol:
+            found[(row.symbol, int(row.at.timestamp() * 1000))] += row.amount
     return dict(found)
+
+
+def merged_partials(fills: Iterable[FillRow]) -> list[FillRow]:
+    """The fills with the partials of each order at each millisecond merged into one."""
+    groups: dict[tuple[str, int], list[FillRow]] = defaultdict(list)
+    for fill in fills:
+        groups[(fill.order_id, fill.at_ms)].append(fill)
+    return [_merged(group) for group in groups.values()]
+
+
+def _merged(group: list[FillRow]) -> FillRow:
+    if len(group) == 1:
+        return group[0]
+    quantity = sum((f.quantity for f in group), Decimal(0))
+    price = sum((f.price * f.quantity for f in group), Decimal(0)) / quantity
+    return replace(
+        group[0],
+        quantity=quantity,
+        price=price.quantize(PRICE_PLACES),
+        fee=sum((f.fee for f in group), Decimal(0)),
+    )
 
 
 def trade_id(user_id: str, fill: FillRow) -> str:
@@ -98,13 +123,14 @@ def trade_id(user_id: str, fill: FillRow) -> str:
 
 
 def fold_fills(
-    user_id: str, fills: Iterable[FillRow], realised: Mapping[str, Decimal]
+    user_id: str, fills: Iterable[FillRow], realised: Mapping[tuple[str, int], Decimal]
 ) -> FoldedHistory:
     """The closed trades the fills make (in time order); see the module's docstring."""
     folded = FoldedHistory()
     lots: dict[tuple[str, Direction], deque[_Lot]] = defaultdict(deque)
-    for fill in sorted(fills, key=lambda f: (f.at_ms, f.order_id, f.trade_id)):
-        pnl = realised.get(fill.trade_id)
+    unused = dict(realised)  # two orders closing in one millisecond: the PnL goes to the first
+    for fill in sorted(merged_partials(fills), key=lambda f: (f.at_ms, f.order_id)):
+        pnl = unused.pop((fill.symbol, fill.at_ms), None)
         direction = _direction(fill, closing=pnl is not None)
         if direction is None:
             folded.skipped += 1
