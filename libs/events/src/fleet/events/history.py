@@ -18,6 +18,7 @@ from fleet.events.bounds import Amount, ClippedText, IdText, SymbolText
 from fleet.events.commands import ReplyPayload
 from fleet.events.executor_commands import ExecutorCommand
 from fleet.events.registry import DomainEvent
+from fleet.events.trading import income_id
 
 HISTORY_AGGREGATE = "history"
 HistorySource = Literal["legacy", "bingx"]
@@ -110,7 +111,7 @@ class IncomeImported(DomainEvent):
     income: ImportedIncome
 
     def idempotency_key(self) -> str | None:
-        return f"income-{self.income.tran_id}"
+        return income_id(self.income.tran_id)
 
 
 class BingxImportStarted(DomainEvent):

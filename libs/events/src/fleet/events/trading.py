@@ -203,6 +203,20 @@ class OrderEnded(DomainEvent):
         return f"ended:{self.exchange_order_id}"
 
 
+INCOME_ID_PREFIX = "income-"
+
+
+def income_id(tran_id: str) -> str:
+    """The id a row of BingX's income history (its ``tranId``) gets as a funding fee or a
+    transfer: the same row read live and imported is one row of the trader's income."""
+    return f"{INCOME_ID_PREFIX}{tran_id}"
+
+
+def tran_id_of(recorded_id: str) -> str:
+    """BingX's ``tranId`` back from :func:`income_id` (a stream's own id as it is)."""
+    return recorded_id.removeprefix(INCOME_ID_PREFIX)
+
+
 class FundingPaid(DomainEvent):
     """A funding fee moved the trader's balance (``amount`` signed: negative paid,
     positive received), from BingX's user-data stream (``ACCOUNT_UPDATE`` reason

@@ -37,7 +37,7 @@ from fleet.bingx.errors import (
     UnknownOutcome,
 )
 from fleet.bingx.models import Order, Position, PositionSide
-from fleet.events.trading import FundingPaid, OrderIntended, TransferRecorded
+from fleet.events.trading import FundingPaid, OrderIntended, TransferRecorded, income_id
 from fleet.executor.errors import ExecutorError, SigningUnavailable
 from fleet.executor.ports import (
     ExchangeBalance,
@@ -372,7 +372,7 @@ def income_funding(row: dict[str, Any]) -> FundingPaid | None:
     if read is None or read.income_type != "FUNDING_FEE":
         return None
     return FundingPaid(
-        funding_id=f"income-{read.tran_id}",
+        funding_id=income_id(read.tran_id),
         symbol=read.symbol,
         amount=read.amount,
         asset=read.asset,
@@ -398,7 +398,7 @@ def income_transfer(row: dict[str, Any]) -> TransferRecorded | None:
     if read is None or read.income_type != "TRANSFER" or read.amount == 0:
         return None
     return TransferRecorded(
-        transfer_id=f"income-{read.tran_id}",
+        transfer_id=income_id(read.tran_id),
         amount=read.amount,
         asset=read.asset,
         moved_at=read.at,

@@ -28,7 +28,6 @@ from fleet.gateway.read_models.dispatch import DispatchingProjection, Handler
 from fleet.gateway.read_models.trading.decisions import decision_row
 from fleet.gateway.read_models.trading.equity import RESOLUTIONS, bucket_start
 from fleet.gateway.read_models.trading.tables import (
-    INCOME_PREFIX,
     accounts,
     decisions,
     equity_history,
@@ -362,7 +361,7 @@ def _funding(tx: ProjectionTx, event: ev.FundingPaid, envelope: Envelope) -> Non
 def _income(tx: ProjectionTx, user_id: str, row: dict[str, Any]) -> None:
     """One income row; the same BingX row (``tranId``) seen live and imported is one,
     marked imported once the history import brought it too."""
-    row["income_id"] = row["income_id"].removeprefix(INCOME_PREFIX)
+    row["income_id"] = ev.tran_id_of(row["income_id"])
     statement = insert(income).values(user_id=user_id, **row)
     if row.get("imported_from"):
         keys = ["user_id", "income_id"]

@@ -23,9 +23,6 @@ from fleet.projections import PROJECTION_SCHEMA
 from fleet.projections.columns import text_column
 
 MONEY = Numeric()  # PostgreSQL numeric keeps the scale each event gave
-# the executor names a funding or transfer it read from BingX's income history by its
-# tranId with this prefix (stream-only fundings have ids of their own)
-INCOME_PREFIX = "income-"
 metadata = MetaData(schema=PROJECTION_SCHEMA)
 trades = Table(
     "trades",
