@@ -150,14 +150,15 @@ class RawPull:
         self._owed.clear()
 
     async def _still_there(self) -> None:
-        """``NotFoundError`` when the consumer is gone; any other trouble (a reconnect
-        under way: the question times out) is no answer, and the reader asks afresh."""
+        """``NotFoundError`` unless the consumer is confirmed to exist: gone, or the
+        question failed (a reconnect, or the node holding this one-replica consumer is
+        down: it would time out for ever). Either way the store makes a new consumer from
+        the first message not yielded, so nothing is lost or read twice, and a follower
+        does not end on a timeout."""
         try:
             await self._js.consumer_info(self._stream, self._consumer)
-        except NotFoundError:
-            raise
-        except NATS_TROUBLE:
-            return
+        except NATS_TROUBLE as trouble:
+            raise NotFoundError from trouble
 
 
 def reply_position(msg: Msg) -> tuple[int, int, int]:
