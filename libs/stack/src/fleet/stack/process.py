@@ -44,18 +44,32 @@ def _worker_band() -> range | None:
     return range(start, start + WORKER_BAND_SIZE)
 
 
+_HANDED_OUT: set[int] = set()  # this process's band ports given, not handed out again
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1 (never one of the machine's own services'); in a test
-    worker, one of its own band's, tried in random order."""
+    worker, one of its own band's, tried in random order and never one this process handed
+    out before (a probed port is free again until its server binds it: nine ports of one
+    cluster once held a pair), until half the band is used."""
     band = _worker_band()
     while True:
+        candidate = 0
+        if band is not None:
+            if len(_HANDED_OUT) >= len(band) // 2:
+                _HANDED_OUT.clear()
+            candidate = secrets.choice(band)
+            if candidate in _HANDED_OUT:
+                continue
         with socket.socket() as probe:
             try:
-                probe.bind(("127.0.0.1", secrets.choice(band) if band else 0))
+                probe.bind(("127.0.0.1", candidate))
             except OSError:
                 continue
             port = int(probe.getsockname()[1])
         if port not in RESERVED_PORTS:
+            if band is not None:
+                _HANDED_OUT.add(port)
             return port
 
 
