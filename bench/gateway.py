@@ -70,7 +70,7 @@ from fleet.events.commands import Command, command_subject
 from fleet.events.trading import AccountValued, PositionOpened
 from fleet.events.users import UserCreated
 from fleet.eventstore import EventStore, StreamSpec
-from fleet.eventstore.stream import ensure_platform
+from fleet.eventstore.stream import TelemetrySpec, ensure_platform
 from fleet.stack import NatsServer, PostgresServer
 from fleet.testing.services import ServiceProcess
 
@@ -566,11 +566,16 @@ class ReadModelLag:
             )
             schemas = [row[0] for row in await found.fetchall()]
             last = await self.bench.store.last_sequence()
+            # the telemetry read model follows a stream of its own: its lag is against
+            # that stream's end (against the log's it would never reach 0)
+            telemetry = TelemetrySpec.beside(self.bench.store.spec).as_log()
+            ends = {"telemetry": await EventStore(self.bench.store.nc, telemetry).last_sequence()}
             lag = {}
             for schema in schemas:
                 read = await conn.execute(f'SELECT last_sequence FROM "{schema}"._checkpoint')
                 row = await read.fetchone()
-                lag[schema.removeprefix("rm_")] = last - (int(row[0]) if row else 0)
+                name = schema.removeprefix("rm_")
+                lag[name] = max(0, ends.get(name, last) - (int(row[0]) if row else 0))
             return lag
 
     async def caught_up(self, longest: float = 300.0) -> float:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 
 from fleet.events import ActorId, AggregateId, AggregateRef, DomainEvent, wrap
 from fleet.events import audit as audit_ev
@@ -25,6 +25,7 @@ from fleet.events import trading as trade_ev
 from fleet.events import users as user_ev
 from fleet.eventstore import EventStore
 from fleet.eventstore.stream import ensure_platform
+from fleet.gateway.live.revocation import live_tokens
 from fleet.gateway.read_models import views
 from fleet.gateway.read_models.audit.queries import AuditFilter, audit_page
 from fleet.gateway.read_models.credentials.queries import credential_of
@@ -296,6 +297,45 @@ def rows(engine: Engine, schema: str) -> dict[str, list[tuple[Any, ...]]]:
             )
             for table in tables
         }
+
+
+async def test_live_tokens_are_checked_in_one_query_by_the_same_rules(
+    event_store: EventStore, engine: Engine
+) -> None:
+    """The live-socket check asks for every token of the process at once (it runs every
+    half second over hundreds of tokens); revoked, expired and locked owners' tokens are
+    not live, exactly as for one token."""
+    await a_small_world(event_store)  # alice's live token "ab"*32; bob is locked
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    tokens = (
+        ("alice", "tok2", "cd" * 32, None),  # revoked below
+        ("alice", "tok3", "ef" * 32, past),  # expired
+        ("bob", "tok4", "12" * 32, None),  # owner locked
+        ("admin1", "tok5", "34" * 32, None),  # live
+    )
+    for owner, token_id, digest, expires in tokens:
+        created = user_ev.AccessTokenCreated(
+            token_id=token_id, name="t", scope="read", token_sha256=digest, expires_at=expires
+        )
+        await append(event_store, "user", owner, created)
+    last = await append(event_store, "user", "alice", user_ev.AccessTokenRevoked(token_id="tok2"))
+    models = ReadModels(engine, event_store)
+    await models.runners["users"].run(until=last)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    asked = {"ab" * 32, "cd" * 32, "ef" * 32, "12" * 32, "34" * 32, "56" * 32}
+    with engine.connect() as c:
+        event.listen(c, "before_cursor_execute", count)
+        live = live_tokens(c, asked)
+        event.remove(c, "before_cursor_execute", count)
+        assert live == {"ab" * 32: "trader", "34" * 32: "admin"}
+        assert len(statements) == 1, statements
+        for digest in asked:  # one token at a time: the same answer
+            owner = users.token_owner(c, digest)
+            assert (owner is not None) == (digest in live), digest
 
 
 async def test_projections_answer_the_gateways_queries_and_rebuild_identically(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, text
 
-from fleet.gateway.read_models.users.queries import token_owner
+from fleet.gateway.read_models.users.queries import token_owners
 from fleet.gateway.sessions import ALIVE, LAST_SEEN_RESOLUTION
 
 # the rule of SessionStore.resolve, for many sessions at once
@@ -41,9 +41,4 @@ def live_sessions(connection: Connection, hashes: set[str], idle: timedelta) -> 
 
 def live_tokens(connection: Connection, hashes: set[str]) -> dict[str, str]:
     """Of ``hashes`` (SHA-256 of tokens), the tokens still valid, with their owner's role."""
-    found = {}
-    for digest in hashes:
-        owner = token_owner(connection, digest)
-        if owner is not None:
-            found[digest] = str(owner.role)
-    return found
+    return {digest: str(owner.role) for digest, owner in token_owners(connection, hashes).items()}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -176,25 +176,36 @@ def settings_of(connection: Connection, user_id: str) -> SettingsOut:
 
 def token_owner(connection: Connection, token_sha256: str) -> TokenOwner | None:
     """The owner of a live token (not revoked or expired; owner active, unlocked)."""
+    return token_owners(connection, [token_sha256]).get(token_sha256)
+
+
+def token_owners(connection: Connection, digests: Iterable[str]) -> dict[str, TokenOwner]:
+    """Of ``digests`` (SHA-256 of tokens), the live ones with their owners, in ONE query
+    (a live socket check holds hundreds of tokens every half second)."""
+    wanted = sorted(set(digests))
+    if not wanted:
+        return {}
     now = datetime.now(UTC)
     query = (
-        select(tokens.c.scope, tokens.c.expires_at, users)
+        select(tokens.c.token_sha256, tokens.c.scope, tokens.c.expires_at, users)
         .join(users, users.c.user_id == tokens.c.user_id)
-        .where(tokens.c.token_sha256 == token_sha256, tokens.c.revoked_at.is_(None))
+        .where(tokens.c.token_sha256.in_(wanted), tokens.c.revoked_at.is_(None))
     )
-    row = connection.execute(query).mappings().first()
-    if row is None or not row["active"] or row["deleted"] or _locked(row, now):
-        return None
-    if row["expires_at"] is not None and row["expires_at"] <= now:
-        return None
-    return TokenOwner(
-        UserId(row["user_id"]),
-        row["username"],
-        row["role"],
-        row["scope"],
-        bool(row["totp_enabled"]),
-        bool(row["totp_required"]),
-    )
+    found = {}
+    for row in connection.execute(query).mappings():
+        if not row["active"] or row["deleted"] or _locked(row, now):
+            continue
+        if row["expires_at"] is not None and row["expires_at"] <= now:
+            continue
+        found[row["token_sha256"]] = TokenOwner(
+            UserId(row["user_id"]),
+            row["username"],
+            row["role"],
+            row["scope"],
+            bool(row["totp_enabled"]),
+            bool(row["totp_required"]),
+        )
+    return found
 
 
 def tokens_of(connection: Connection, user_id: str) -> list[TokenOut]:
