@@ -16,14 +16,16 @@ from sqlalchemy import (
     String,
     Table,
     create_engine,
+    event,
     text,
 )
 from sqlalchemy.dialects.postgresql import insert
 
 from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, EventRegistry, wrap
-from fleet.eventstore import AppendRejected, EventStore
+from fleet.eventstore import AppendRejected, EventStore, StoredEvent
 from fleet.projections import (
     PROJECTION_SCHEMA,
+    CheckpointMoved,
     Projection,
     ProjectionFailed,
     ProjectionRunner,
@@ -250,3 +252,45 @@ async def test_a_runner_decodes_and_screens_only_the_types_its_projection_uses(
     listed = await event_store.quarantine.list(event_store.spec.name)
     assert [item.sequence for item in listed] == [wrong]  # the unused type was never read
     assert "validation error for Deposited" in listed[0].reason
+
+
+async def test_a_batch_moves_the_checkpoint_only_from_where_it_stands(
+    engine: Engine, event_store: EventStore
+) -> None:
+    """The checkpoint is locked, read and moved by one statement per batch: a batch of
+    positions the projection does not use is that statement alone (no transaction); a
+    batch that starts past the checkpoint (tables swapped in behind a follower) writes
+    nothing and says where the checkpoint is; one already covered applies nothing."""
+    last = await fill(event_store, 6)
+    runner = ProjectionRunner(engine, event_store, registry, Balances())
+    await runner.prepare()
+    tables, schema = runner.tables, "rm_balances"
+    stored = [item async for item in _first(event_store, last)]
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]).split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert tables.apply(schema, [], through=2, start=1) == 2  # passed over: 1 statement
+        assert statements == ["WITH"], statements
+        with pytest.raises(CheckpointMoved) as moved:
+            tables.apply(schema, stored[4:], through=last, start=5)  # 3..4 never applied
+        assert moved.value.last_sequence == 2
+        assert tables.apply(schema, stored[2:], through=last, start=3) == last
+        statements.clear()
+        assert tables.apply(schema, stored[:3], through=3, start=1) == last  # covered
+        assert [s for s in statements if s not in {"WITH", "SELECT"}] == [], statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    state = rows(engine, schema)
+    assert [row.sequence for row in state["ledger"]] == [3, 4, 5, 6]  # 1 and 2 passed over
+    assert state["checkpoint"][0].last_sequence == last
+
+
+async def _first(event_store: EventStore, count: int) -> AsyncIterator[StoredEvent]:
+    async for item in event_store.subscribe(from_sequence=1):
+        yield item
+        if item.envelope.sequence == count:
+            return

@@ -334,8 +334,8 @@ async def test_live_tokens_are_checked_in_one_query_by_the_same_rules(
         assert live == {"ab" * 32: "trader", "34" * 32: "admin"}
         assert len(statements) == 1, statements
         for digest in asked:  # one token at a time: the same answer
-            owner = users.token_owner(c, digest)
-            assert (owner is not None) == (digest in live), digest
+            found = users.token_owner(c, digest)
+            assert (found is not None) == (digest in live), digest
 
 
 async def test_projections_answer_the_gateways_queries_and_rebuild_identically(

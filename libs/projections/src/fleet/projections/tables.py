@@ -11,11 +11,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from fleet.events import DomainEvent
 from fleet.eventstore.store import StoredEvent
 from fleet.projections.checkpoint import (
+    advance_checkpoint,
     checkpoint_metadata,
     checkpoint_table,
     read_checkpoint,
     schema_exists,
-    write_checkpoint,
 )
 from fleet.projections.errors import CheckpointMoved, ProjectionFailed
 from fleet.projections.projection import PROJECTION_SCHEMA, Projection, ProjectionTx
@@ -123,21 +123,33 @@ class ProjectionTables:
         raise AssertionError("a batch that failed as a whole succeeded event by event")
 
     def _apply(self, schema: str, batch: Sequence[StoredEvent], start: int, through: int) -> int:
+        # Positions the projection does not use (most of the log, for most read models)
+        # only move the checkpoint: one autocommitted statement, no transaction around it.
+        if not batch:
+            with self.engine.connect() as raw:
+                connection = _in_schema(raw, schema).execution_options(isolation_level="AUTOCOMMIT")
+                return max(self._advanced(connection, start, through), through)
         with self.engine.begin() as raw:
             connection = _in_schema(raw, schema)
-            stored = read_checkpoint(connection, lock=True)
-            last = stored[1] if stored else 0
+            # the checkpoint row stays locked until the events it now covers commit
+            last = self._advanced(connection, start, through)
             if through <= last:
                 return last
-            if start > last + 1:
-                raise CheckpointMoved(last)  # a rebuild swapped tables in behind us
             tx = ProjectionTx(connection, schema)
             for item in batch:
                 if (item.envelope.sequence or 0) > last:
                     self._apply_one(tx, item)
             tx.flush()
-            write_checkpoint(connection, through)
             return through
+
+    @staticmethod
+    def _advanced(connection: Connection, start: int, through: int) -> int:
+        """The checkpoint before the move (``through`` or more: nothing to apply)."""
+        last = advance_checkpoint(connection, start, through)
+        if last is None:
+            stored = read_checkpoint(connection)
+            raise CheckpointMoved(stored[1] if stored else 0)  # a rebuild swapped tables in
+        return last
 
     def _apply_one(self, tx: ProjectionTx, stored: StoredEvent) -> None:
         envelope = stored.envelope
