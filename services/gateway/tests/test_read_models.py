@@ -567,3 +567,16 @@ async def test_one_runner_per_read_model_across_instances_and_a_standby_takes_ov
 
 
 _SCHEMAS = ("rm_users", "rm_audit", "rm_trading", "rm_credentials", "rm_bots", "rm_notifications")
+
+
+def test_a_live_frame_waits_only_for_the_read_models_that_apply_its_events(
+    event_store: EventStore, engine: Engine
+) -> None:
+    """The live hub sends a frame once the read models a reload would read have applied
+    it: those whose projections apply its event, not every read model of the page."""
+    models = ReadModels(engine, event_store)
+    names = ("users", "credentials", "bots", "trading")
+    assert models.using(names, {"trading.account_valued"}) == ["trading"]
+    assert models.using(names, {"credential.connected"}) == ["credentials"]
+    assert "users" in models.using(names, {"user.viewer_grant_given"})
+    assert models.using(names, {"nothing.of_theirs"}) == []

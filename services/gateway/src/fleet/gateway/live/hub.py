@@ -177,8 +177,13 @@ class LiveHub:
         frames = [frame for frame in map(frame_of, stored) if frame is not None]
         changed = {env.aggregate.id for env in stored if env.type in AUDIENCE_EVENTS}
         if frames or changed:
-            # a client that reloads on this frame must read the state it announces
-            ready = await self.read_models.caught_up(READ_MODELS, last, timeout=CAUGHT_UP_WAIT_S)
+            # a client that reloads on this frame must read the state it announces: the
+            # read models that apply these events have applied them (the others hold
+            # nothing they announce, and need not be waited for)
+            types = {env.type for env in stored if env.type in AUDIENCE_EVENTS}
+            types |= {frame.data["event"] for frame in frames}
+            wanted = self.read_models.using(READ_MODELS, types)
+            ready = await self.read_models.caught_up(wanted, last, timeout=CAUGHT_UP_WAIT_S)
             if not ready:
                 self._log.warning("live frames sent before the read models caught up", seq=last)
         await self._refresh_audiences(changed)

@@ -140,6 +140,17 @@ class ReadModels:
         others follow the telemetry stream."""
         return {name for name, runner in self.runners.items() if runner.store is self.store}
 
+    def using(self, names: Iterable[str], types: Iterable[str]) -> list[str]:
+        """Of ``names``, the read models that apply any of the event ``types`` (a read
+        model that applies none of them holds no state those events announce)."""
+        wanted = set(types)
+        chosen = []
+        for name in names:
+            used = self.runners[name].projection.event_types()
+            if used is None or used & wanted:
+                chosen.append(name)
+        return chosen
+
     @property
     def failures(self) -> dict[str, str]:
         """Read models failing now (a failure not repeated for a while has healed)."""
