@@ -50,7 +50,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -510,7 +511,11 @@ async def sockets_part(
     print(f"  {len(bots)} bots trading, {shape.rate:g} trades/s offered", flush=True)
     trading = Trading(bench, bots)
     samples: list[float] = []
-    listeners = [asyncio.create_task(listen(ws, trading.appended, samples)) for ws in opened]
+    received = [0] * len(opened)
+    listeners = [
+        asyncio.create_task(listen(ws, trading.appended, samples, received, index))
+        for index, ws in enumerate(opened)
+    ]
     assert bench.gateway is not None
     pid = bench.gateway.process.pid
     assert pid is not None
@@ -531,6 +536,8 @@ async def sockets_part(
     own = (sum(os.times()[:2]) - own_before) / wall
     for task in listeners:
         task.cancel()
+    # sockets the gateway closed while measured, by close code (a slow socket is dropped)
+    closed = Counter(str(ws.close_code) for ws in opened if ws.closed)
     for ws in opened:
         await ws.close()
     await bench.sockets_http.close()
@@ -546,6 +553,11 @@ async def sockets_part(
         f"{len(trading.owner_of)} events appended in {seconds:.0f} s{failed}"
     )
     report(samples, wanted, cpu)
+    short = missing_by_socket(trading.owner_of.values(), audience, received)
+    if short:
+        print(f"  frames missing by socket: {short}")
+    if closed:
+        print(f"  sockets closed by the gateway while measured (by code): {dict(closed)}")
     print(f"  this bench's own CPU (the sockets' frames, the appends): {own * 100:.0f} %")
 
 
@@ -607,15 +619,38 @@ async def settled(samples: list[float], quiet: float = 3.0, longest: float = 60.
 
 
 async def listen(
-    ws: aiohttp.ClientWebSocketResponse, appended: dict[int, float], samples: list[float]
+    ws: aiohttp.ClientWebSocketResponse,
+    appended: dict[int, float],
+    samples: list[float],
+    received: list[int],
+    index: int,
 ) -> None:
-    """Each frame of an event the bench appended: its delivery time."""
+    """Each frame of an event the bench appended: its delivery time (and a count per
+    socket)."""
     async for message in ws:
         if message.type != aiohttp.WSMsgType.TEXT:
             break
         seq = json.loads(message.data).get("seq")
         if seq in appended:
             samples.append(time.perf_counter() - appended[seq])
+            received[index] += 1
+
+
+def missing_by_socket(
+    owners: Iterable[str], audience: list[set[str] | None], received: list[int]
+) -> str:
+    """The sockets that got fewer frames than they should: how many, whose (admin,
+    viewer, trader) and how many frames short in all."""
+    counted = Counter(owners)
+    short: Counter[str] = Counter()
+    frames: Counter[str] = Counter()
+    for whose, got in zip(audience, received, strict=True):
+        kind = "admin" if whose is None else "trader" if len(whose) == 1 else "viewer"
+        expected = sum(counted.values()) if whose is None else sum(counted[o] for o in whose)
+        if got < expected:
+            short[kind] += 1
+            frames[kind] += expected - got
+    return ", ".join(f"{n} {kind} sockets {frames[kind]} frames short" for kind, n in short.items())
 
 
 def report(samples: list[float], wanted: int, cpu: float) -> None:
