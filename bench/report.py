@@ -10,6 +10,10 @@ at the top, so the figures and their goals read at a glance.
     .venv/bin/python -m bench.report --quick         # smaller sizes (a smoke run)
     .venv/bin/python -m bench.report --only eventstore,fanout
 
+Besides the benchmarks of ``bench/``, it runs the chaos campaign (``tests/chaos``, its
+bounded run) and puts its table in the report, and the gateway benchmark twice: its HTTP
+part, and its live part alone (1,000 WebSockets while 1,000 bots trade).
+
 A benchmark that fails or runs past its time limit is reported as such (with the tail of
 its output); the others still run. Exit code: 0, or 1 if any benchmark failed.
 """
@@ -35,29 +39,53 @@ _FIGURE = re.compile(r"goal|baseline|of raw|of the raw|of the per-IP cap|->", re
 
 @dataclass(frozen=True)
 class Bench:
-    """One benchmark: its module and its arguments (usual and quick)."""
+    """One benchmark: its module and its arguments (usual and quick), and which of its
+    output lines are its figures (default: those naming a goal or a baseline)."""
 
     name: str
     module: str
     args: tuple[str, ...]
     quick: tuple[str, ...]
     limit_s: int
+    figures: re.Pattern[str] = _FIGURE
 
+
+# the chaos campaign's table (rows are "check | goal | measured")
+_TABLE = re.compile(r" \| |-\+-")
+# pytest's basetemp of the chaos run (its servers' data; removed by pytest's own rotation)
+_CHAOS_TMP = Path(os.environ.get("TMPDIR", "/tmp")) / "fleet-bench-chaos"
+_SOCKETS = ("--sockets", "1000", "--tabs", "5", "--viewers", "9", "--bots", "1000")
 
 BENCHES = (
+    Bench("log_growth", "bench.log_growth", (), (), 600, re.compile(r"B/trader/day|held at steady state")),
     Bench("eventstore", "bench.eventstore", (), ("--events", "20000"), 1800),
     Bench(
         "fanout",
         "bench.fanout",
-        ("--users", "1000", "--signals", "8", "--fills", "stream"),
+        ("--users", "1000,10000", "--signals", "8", "--fills", "stream"),
         ("--users", "100", "--signals", "4", "--parts", "1"),
-        3600,
+        5400,
     ),
     Bench("gateway", "bench.gateway", (), ("--sessions", "50", "--seconds", "5"), 1800),
+    Bench(
+        "gateway_live",
+        "bench.gateway",
+        ("--sessions", "1", *_SOCKETS, "--rate", "50", "--seconds", "20", "--workers", "0"),
+        ("--sessions", "1", "--sockets", "100", "--bots", "100", "--seconds", "5"),
+        1200,
+    ),
     Bench("vault", "bench.vault", (), ("--seconds", "3"), 1200),
     Bench("strategy", "bench.strategy", (), ("--symbols", "50", "--seconds", "3"), 1200),
     Bench("bingx_sim", "bench.bingx_sim", (), ("--orders", "2000"), 1200),
     Bench("nats_cluster", "bench.nats_cluster", (), ("--events", "1000"), 1200),
+    Bench(
+        "chaos",
+        "pytest",
+        ("tests/chaos", "-q", "-p", "no:cacheprovider", f"--basetemp={_CHAOS_TMP}"),
+        ("tests/chaos", "-q", "-p", "no:cacheprovider", f"--basetemp={_CHAOS_TMP}"),
+        1800,
+        _TABLE,
+    ),
 )
 
 
@@ -145,8 +173,13 @@ def render(outcomes: list[Outcome], quick: bool) -> str:
         status = f"FAILED ({outcome.failed})" if outcome.failed else f"{outcome.seconds:.0f} s"
         lines.append(f"**{outcome.bench.name}** ({status})")
         lines.append("")
-        figures = [ln.strip() for ln in outcome.output.splitlines() if _FIGURE.search(ln)]
-        lines.extend(f"- `{figure}`" for figure in figures or ["(no goal line printed)"])
+        figures = [
+            ln.strip() for ln in outcome.output.splitlines() if outcome.bench.figures.search(ln)
+        ]
+        if outcome.bench.figures is _TABLE and figures:  # a table reads as one block
+            lines += ["```", *figures, "```"]
+        else:
+            lines.extend(f"- `{figure}`" for figure in figures or ["(no goal line printed)"])
         lines.append("")
     lines += ["## Full output", ""]
     for outcome in outcomes:
