@@ -34,6 +34,11 @@ from bench._trading_stack import TradingStack, baseline_orders_per_s
 from fleet.executor.settings import ExecutorSettings
 
 IP_CAP_PER_S = 30.0  # BingX: 300 place-order requests per 10 s per source IP
+# issue 22's hot-path goals (limits off): Fleet's own CPU per order (the simulator, the
+# bench and nats-server excluded) and 1,000 users' signal -> last order p99
+FLEET_ROLES = ("executor", "vault workers", "OpenBao")
+GOAL_CPU_MS = 2.0
+GOAL_P99_S = 1.5
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -76,9 +81,21 @@ async def unlimited(
             f"p99 {percentile(last_fills, 0.99):.2f} s (fills: {paths})"
         )
         print("        where the CPU goes (2 cores shared by every part), per order:")
+        per_order = {}
         for role, seconds in cpu_after.items():
-            used = 1000 * (seconds - cpu_before[role]) / orders
+            per_order[role] = used = 1000 * (seconds - cpu_before[role]) / orders
             print(f"          {role:<36} {used:8.3f} ms CPU")
+        fleet = sum(per_order.get(role, 0.0) for role in FLEET_ROLES)
+        print(
+            f"        -> Fleet's CPU per order ({' + '.join(FLEET_ROLES)}): {fleet:.2f} ms; "
+            f"goal <= {GOAL_CPU_MS:.1f} ms: {'met' if fleet <= GOAL_CPU_MS else 'MISSED'}"
+        )
+        if users == 1000:
+            verdict = "met" if p99 <= GOAL_P99_S else "MISSED"
+            print(
+                f"        -> 1,000 users, signal -> last order p99 {p99:.2f} s; "
+                f"goal <= {GOAL_P99_S:.1f} s: {verdict}"
+            )
         print("        wall time of each step, per order (mean, under this load):")
         for name, label in (
             ("executor_decide_seconds", "risk decision"),

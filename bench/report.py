@@ -50,6 +50,8 @@ class Bench:
     figures: re.Pattern[str] = _FIGURE
 
 
+# the log-growth benchmark's totals (bytes per trader per day, each stream)
+_GROWTH = re.compile(r"B/trader/day|held at steady state")
 # the chaos campaign's table (rows are "check | goal | measured")
 _TABLE = re.compile(r" \| |-\+-")
 # pytest's basetemp of the chaos run (its servers' data; removed by pytest's own rotation)
@@ -57,7 +59,7 @@ _CHAOS_TMP = Path(os.environ.get("TMPDIR", "/tmp")) / "fleet-bench-chaos"
 _SOCKETS = ("--sockets", "1000", "--tabs", "5", "--viewers", "9", "--bots", "1000")
 
 BENCHES = (
-    Bench("log_growth", "bench.log_growth", (), (), 600, re.compile(r"B/trader/day|held at steady state")),
+    Bench("log_growth", "bench.log_growth", (), (), 600, _GROWTH),
     Bench("eventstore", "bench.eventstore", (), ("--events", "20000"), 1800),
     Bench(
         "fanout",
