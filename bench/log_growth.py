@@ -67,24 +67,28 @@ class Tally:
 
     events: Counter[str]
     size: Counter[str]
+    legacy: bool = False  # before issue 22: the type and version headers too
 
     @classmethod
-    def empty(cls) -> Tally:
-        return cls(Counter(), Counter())
+    def empty(cls, *, legacy: bool = False) -> Tally:
+        return cls(Counter(), Counter(), legacy)
 
     def add(self, kind: str, envelope: Envelope, *, telemetry: bool = False) -> None:
         self.events[kind] += 1
-        self.size[kind] += stored_bytes(envelope, telemetry=telemetry)
+        self.size[kind] += stored_bytes(envelope, telemetry=telemetry, legacy=self.legacy)
 
     def total(self) -> int:
         return sum(self.size.values())
 
 
-def stored_bytes(envelope: Envelope, *, telemetry: bool = False) -> int:
+def stored_bytes(envelope: Envelope, *, telemetry: bool = False, legacy: bool = False) -> int:
     """What one event costs in its stream: subject, headers, payload, record overhead (an
-    append to the log carries its expected sequence; a telemetry publish does not)."""
+    append to the log carries its expected sequence; a telemetry publish does not; before
+    issue 22 every event also carried ``Fleet-Event-Type`` and ``Fleet-Schema-Version``)."""
     subject = aggregate_subject("tm" if telemetry else "ev", envelope.aggregate)
     headers = headers_for(envelope, expected=None if telemetry else 1_234_567)
+    if legacy:
+        headers |= {"Fleet-Event-Type": envelope.type, "Fleet-Schema-Version": "1"}
     header_block = len("NATS/1.0\r\n\r\n") + sum(len(k) + len(v) + 4 for k, v in headers.items())
     return len(subject) + header_block + len(envelope.to_wire()) + RECORD_OVERHEAD
 
@@ -258,7 +262,7 @@ class _Valuations:
 def one_day(symbols: int, seed: int) -> tuple[Tally, Tally, Tally]:
     """(before, FLEET_EVENTS now, FLEET_TELEMETRY now) for one trader's day."""
     rng = random.Random(seed)
-    tallies = (Tally.empty(), Tally.empty(), Tally.empty())
+    tallies = (Tally.empty(legacy=True), Tally.empty(), Tally.empty())
     valuations = _Valuations(tallies[0], tallies[1])
     price = Decimal("97000.0")
     valuations.poll(DAY, Decimal(0))  # the day's first valuation
