@@ -1,7 +1,8 @@
 """Chaos campaign, first part: while traders trade on the simulator, each service in turn
 is SIGKILLed and restarted (strategy, executor, vault, gateway, auth, notify), then the
 simulator misbehaves (answers lost after an order was accepted, proxy 502s after an
-accepted order, a rate-limit storm, latency spikes), then nats-server restarts (its
+accepted order, a rate-limit storm, latency spikes, every WebSocket dropped and new ones
+refused for 2 s: each client must open its own again), then nats-server restarts (its
 JetStream store kept on disk), then PostgreSQL restarts (a fast shutdown while a signal is
 appended, the same port and data directory; the gateway asked at once must answer, not
 500/503 on a connection the restart cut), then OpenBao is unavailable (its process stopped:
@@ -19,7 +20,7 @@ appended, the same port and data directory; the gateway asked at once must answe
 The bounded run (inside ``./fleet test``) is one round with 10 traders; the soak
 (``FLEET_CHAOS_SOAK=1``) runs ``FLEET_CHAOS_ROUNDS`` rounds (default 5) with 50 traders.
 
-Not in this part yet: dropped WebSockets and delayed or partial fills."""
+Not in this part yet: delayed or partial fills."""
 
 from __future__ import annotations
 
@@ -62,11 +63,13 @@ SOAK = os.environ.get("FLEET_CHAOS_SOAK") == "1"
 ROUNDS = int(os.environ.get("FLEET_CHAOS_ROUNDS", "5")) if SOAK else 1
 TRADERS = 50 if SOAK else 10
 KILLED = ("strategy", "executor", "vault", "gateway", "auth", "notify")
-SIM_FAULTS: tuple[tuple[str, dict[str, int]], ...] = (
+SIM_FAULTS: tuple[tuple[str, dict[str, int | bool]], ...] = (
     ("answer lost after accept", {"timeout_after_accept": 3}),
     ("502 after accept", {"bad_gateway_after_accept": 3}),
     ("rate-limit storm", {"rate_limit_storm": 6}),
     ("latency spike 400 ms", {"latency_ms": 400}),
+    # every open WebSocket closed (1011), new handshakes refused for 2 s
+    ("WebSockets dropped", {"drop_websockets": True, "refuse_websockets_s": 2}),
 )
 # the issue's 30 s in the soak; in the bounded run, long enough for signatures to time out
 OPENBAO_DOWN_S = float(os.environ.get("FLEET_CHAOS_OPENBAO_DOWN_S", "30" if SOAK else "8"))
@@ -175,12 +178,28 @@ class Campaign:
         name = f"OpenBao unavailable {seconds:.0f} s (SIGSTOP)"
         self.injected.append((name, f"vault ready again after {took:.1f} s"))
 
-    async def sim_fault(self, name: str, plan: dict[str, int]) -> None:
+    async def sim_fault(self, name: str, plan: dict[str, int | bool]) -> None:
+        before = await self.open_websockets()
+        began = time.monotonic()
         await self.trading.sim_api("POST", "/sim/faults", plan)
         await self.signal()
         await asyncio.sleep(0.5)
+        during = await self.open_websockets()  # handshakes still refused
         await self.trading.sim_api("POST", "/sim/faults", NO_FAULTS)
-        self.injected.append((f"simulator: {name}", "injected"))
+        outcome = "injected"
+        if plan.get("drop_websockets"):  # every client that had one opens it again
+
+            async def reopened() -> bool:
+                return await self.open_websockets() >= before
+
+            await _helpers.eventually(reopened, timeout=60, every=0.25)
+            took = time.monotonic() - began
+            outcome = f"{before} open, {during} after, all again in {took:.1f} s"
+        self.injected.append((f"simulator: {name}", outcome))
+
+    async def open_websockets(self) -> int:
+        seen = await self.trading.sim_api("GET", "/sim/websockets")
+        return sum(int(n) for n in seen["open_by_address"].values())
 
 
 def other_services(trading: Trading, database_url: str) -> dict[str, ServiceProcess]:
