@@ -231,15 +231,23 @@ def other_services(trading: Trading, database_url: str) -> dict[str, ServiceProc
 
 async def settled(trading: Trading, traders: list[TraderKeys], signals: list[str]) -> bool:
     """Every trader decided every signal and no order waits for its outcome."""
+    return not await unsettled(trading, traders, signals)
+
+
+async def unsettled(trading: Trading, traders: list[TraderKeys], signals: list[str]) -> list[str]:
+    """Per trader not settled: the signals not decided and the orders without an outcome."""
+    waiting = []
     for keys in traders:
         events = await trading.events("account", keys.user_id)
         decided = {e.signal_id for e in await trading.decisions(keys.user_id)}
         intended = {i.client_order_id for i in _helpers.intents_in(events)}
         ended = (OrderAccepted, OrderRejected)
         outcomes = {e.client_order_id for e in events if isinstance(e, ended)}
-        if not set(signals) <= decided or intended - outcomes:
-            return False
-    return True
+        undecided = [signals.index(s) for s in signals if s not in decided]
+        if undecided or intended - outcomes:
+            pending = sorted(intended - outcomes)
+            waiting.append(f"{keys.user_id}: signals {undecided} undecided, orders {pending}")
+    return waiting
 
 
 @dataclass
@@ -248,6 +256,7 @@ class Tally:
     duplicates: int = 0
     missing_from_log: int = 0
     invented_in_log: int = 0
+    unmatched: list[str] = field(default_factory=list)  # "user: clientOrderID ..." of both
     position_mismatches: list[str] = field(default_factory=list)
 
 
@@ -264,6 +273,8 @@ async def tally(trading: Trading, traders: list[TraderKeys]) -> Tally:
         accepted = {e.client_order_id for e in events if isinstance(e, OrderAccepted)}
         result.missing_from_log += len(set(counts) - accepted)
         result.invented_in_log += len(accepted - set(counts))
+        if set(counts) ^ accepted:
+            result.unmatched.append(f"{keys.user_id}: {sorted(set(counts) ^ accepted)}")
         account = await accounts.load(AggregateId(keys.user_id))
         in_log = {
             (t.symbol, "LONG" if t.direction == "long" else "SHORT"): Decimal(t.quantity)
@@ -455,9 +466,13 @@ async def test_killing_every_service_and_a_misbehaving_exchange_lose_and_double_
             await campaign.restart_postgres(postgres_server)
             await campaign.pause_openbao(openbao_server, OPENBAO_DOWN_S)
         phases.mark()
-        await _helpers.eventually(
-            lambda: settled(trading, traders, campaign.signals), timeout=120, every=1
-        )
+        try:
+            await _helpers.eventually(
+                lambda: settled(trading, traders, campaign.signals), timeout=120, every=1
+            )
+        except AssertionError:
+            waiting = await unsettled(trading, traders, campaign.signals)
+            raise AssertionError(f"not settled in 120 s: {waiting}") from None
 
         async def positions_agree() -> Tally | None:
             counted = await tally(trading, traders)
@@ -485,7 +500,7 @@ async def test_killing_every_service_and_a_misbehaving_exchange_lose_and_double_
         print("\n\nChaos campaign (part 1)\n" + table(rows) + "\n")
 
     assert result.duplicates == 0
-    assert result.missing_from_log == 0 and result.invented_in_log == 0
+    assert result.missing_from_log == 0 and result.invented_in_log == 0, result.unmatched
     assert result.position_mismatches == [], result.position_mismatches
     assert all(readiness.values()), readiness
     # no 500 from the gateway just after PostgreSQL's restart (a 503 from /healthz while
