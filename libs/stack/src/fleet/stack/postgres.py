@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import secrets
+import signal
 import subprocess
 from pathlib import Path
 
@@ -256,6 +257,9 @@ class PostgresServer:
         return self.url(name)
 
     def stop(self) -> None:
-        """Stop (SIGTERM = smart shutdown, then fast)."""
+        """Stop as ``pg_ctl stop`` does: SIGINT, a fast shutdown (open sessions are ended,
+        their transactions rolled back, a checkpoint written), then SIGKILL after 20 s.
+        SIGTERM would be a smart shutdown, which waits for every client to disconnect: a
+        service's connection pool never does, so every stop took the 20 s and a SIGKILL."""
         with contextlib.suppress(Exception):
-            self.process.stop(timeout=20)
+            self.process.stop(timeout=20, signum=signal.SIGINT)

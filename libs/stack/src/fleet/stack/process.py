@@ -150,12 +150,13 @@ class ManagedProcess:
             return "(no log)"
         return " | ".join(text[-lines:]) or "(empty log)"
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM, wait, then SIGKILL: the child and its process group are gone."""
+    def stop(self, timeout: float = 10.0, signum: signal.Signals = signal.SIGTERM) -> None:
+        """``signum`` (SIGTERM unless told), wait, then SIGKILL: the child and its process
+        group are gone."""
         if self.proc is None or self.proc.poll() is not None:
             return
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            os.killpg(self.proc.pid, signum)
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:

@@ -28,6 +28,10 @@ from fleet.executor.traders import Trader
 from fleet.obs import correlated, count_unexpected, get_logger
 
 GOLDEN = (5**0.5 - 1) / 2
+# a decision that failed (the log unreachable: a NATS restart, a leader election) is tried
+# again after each of these pauses; deciding is idempotent (a signal already evaluated is
+# a no-op), and nothing else brings the signal back to this trader
+RETRY_AFTER_S: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0)
 
 
 class Queued(Protocol):
@@ -71,6 +75,7 @@ class Fanout:
         self._recent: deque[SignalReceived] = deque()
         self._tasks: set[asyncio.Task[None]] = set()
         self.lookback = REPLAY_WINDOW
+        self.retry_after_s = RETRY_AFTER_S
 
     def dispatch(self, received: SignalReceived) -> None:
         """Start deciding this signal for every owned follower (does not wait)."""
@@ -107,14 +112,23 @@ class Fanout:
     async def _decide(self, trader: Trader, received: SignalReceived) -> None:
         metrics.FANOUT_IN_FLIGHT.inc()
         try:
-            with self.execution.traffic.deciding():
-                async with self._gate:
-                    await self.execution.on_signal(trader, received)
-        except Exception:  # one user's failure never stops the others
-            count_unexpected("executor.signal")
-            get_logger().exception(
-                "signal decision failed", user=trader.user_id, signal=received.event_id
-            )
+            for pause in (*self.retry_after_s, None):
+                try:
+                    with self.execution.traffic.deciding():
+                        async with self._gate:
+                            await self.execution.on_signal(trader, received)
+                    return
+                except Exception:  # one user's failure never stops the others
+                    count_unexpected("executor.signal")
+                    get_logger().exception(
+                        "signal decision failed",
+                        user=trader.user_id,
+                        signal=received.event_id,
+                        again_in_s=pause,
+                    )
+                if pause is None:
+                    return
+                await asyncio.sleep(pause)  # outside the gate: others decide meanwhile
         finally:
             metrics.FANOUT_IN_FLIGHT.dec()
 

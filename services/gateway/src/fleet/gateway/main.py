@@ -112,13 +112,27 @@ class Overrides:
     engine: Engine | None = None
 
 
+def database_engine(database_url: str) -> Engine:
+    """The gateway's pool. ``pool_pre_ping``: a pooled connection PostgreSQL closed (a
+    restart, a failover, an idle timeout) is replaced at checkout; without it the first
+    request to draw each one got an OperationalError (a 503) after a PostgreSQL restart.
+    ``connect_timeout``: a new connection to an unreachable server fails in seconds
+    rather than holding a worker thread for the kernel's TCP timeout."""
+    return create_engine(
+        database_url,
+        pool_size=20,
+        max_overflow=20,
+        pool_recycle=1800,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": 10},
+    )
+
+
 def create_app(settings: GatewaySettings, *, overrides: Overrides | None = None) -> FastAPI:
     """Build the gateway: routes, error mapping, and a lifespan that connects NATS,
     starts the read models and purges dead sessions."""
     chosen = overrides or Overrides()
-    engine = chosen.engine or create_engine(
-        settings.database_url, pool_size=20, max_overflow=20, pool_recycle=1800
-    )
+    engine = chosen.engine or database_engine(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
