@@ -122,6 +122,29 @@ async def test_conflicting_batch_stores_nothing(event_store: EventStore) -> None
     assert len(await event_store.load(ref())) == 1
 
 
+async def test_a_retried_save_whose_first_events_were_stored_appends_the_rest(
+    event_store: EventStore,
+) -> None:
+    """A save whose answer was lost (a timeout, a NATS restart) stored its events; the
+    retry carries them and what was recorded since: the rest is appended after them, not
+    refused as a conflict (which made the executor drop the newer events from memory)."""
+    first, second = deposit(1), deposit(2)
+    [landed] = await event_store.append(ref(), [first], expected_version=0)  # answer lost
+    stored = await event_store.append(ref(), [first, second], expected_version=0)
+    assert [(e.id, e.sequence) for e in stored] == [
+        (first.id, landed.sequence),
+        (second.id, (landed.sequence or 0) + 1),
+    ]
+    assert [e.id for e in await event_store.load(ref())] == [first.id, second.id]
+    # someone else's event after the expected version is a conflict, as before
+    await event_store.append(ref(), [deposit(3)], expected_version=stored[-1].sequence)
+    with pytest.raises(ConcurrencyError):
+        await event_store.append(
+            ref(), [deposit(4), deposit(5)], expected_version=stored[-1].sequence
+        )
+    assert len(await event_store.load(ref())) == 3
+
+
 async def test_aggregates_are_isolated_by_subject(event_store: EventStore) -> None:
     await event_store.append(ref("a"), [deposit(1, ref("a"))], expected_version=0)
     await event_store.append(ref("b"), [deposit(2, ref("b"))], expected_version=0)

@@ -193,12 +193,20 @@ class EventStore:
     async def _already_stored(
         self, aggregate: AggregateRef, envelopes: Sequence[Envelope], expected: int | None
     ) -> list[Envelope] | None:
+        """The stored copies of ``envelopes`` if an earlier attempt stored them all; if it
+        stored their first ones and nothing else came after (a save whose answer was lost
+        -- a timeout, a NATS restart -- then retried with more events recorded since), the
+        rest appended after those; ``None`` if someone else wrote."""
         wanted = [e.id for e in envelopes]
-        stored = await self.load(aggregate, after=expected or 0)
+        stored, last = await self.load_versioned(aggregate, after=expected or 0)
         by_id = {e.id: e for e in stored}
         if all(event_id in by_id for event_id in wanted):
             return [by_id[event_id] for event_id in wanted]
-        return None
+        ours = [e.id for e in stored] == wanted[: len(stored)]
+        if expected is None or not stored or not ours or last != stored[-1].sequence:
+            return None
+        rest = await self.append(aggregate, envelopes[len(stored) :], expected_version=last)
+        return stored + rest
 
     async def _last_msg(self, subject: str) -> RawStreamMsg:
         return await _while_electing(lambda: self._js.get_last_msg(self._spec.name, subject))
