@@ -126,3 +126,37 @@ async def test_market_stream_survives_callback_errors_bad_frames_and_drops(bingx
     assert stream.refused == {"NOPE-USDT@kline_1m": 80015}
     await stream.close()
     await asyncio.wait_for(runner, 5)
+
+
+async def test_pushes_are_read_while_a_long_topic_list_is_still_subscribing(
+    bingx_sim: Any,
+) -> None:
+    """Subscriptions are paced (BingX: about 10 a second); reading does not wait for the
+    last of them: a socket that read nothing (no Pong, no push) while 100 topics went out
+    over 11 s was dropped, and a large symbol list never got through."""
+    from fleet.bingx.ratelimit import TokenBucket
+
+    first_push: list[float] = []
+
+    async def on_message(message: dict[str, Any]) -> None:
+        if not first_push:
+            first_push.append(asyncio.get_running_loop().time())
+
+    # 2 subscriptions a second: the 12 topics take 6 s to go out
+    stream = MarketStream(bingx_sim.ws_url, on_message, pace=TokenBucket(2.0, 1.0))
+    for interval in ("1m", "3m", "5m", "15m", "30m", "1h"):
+        for symbol in ("BTC-USDT", "ETH-USDT"):
+            await stream.subscribe(f"{symbol}@kline_{interval}")
+    started = asyncio.get_running_loop().time()
+    runner = asyncio.create_task(stream.run())
+    try:
+        for _ in range(60):
+            if first_push:
+                break
+            await asyncio.sleep(0.1)
+        assert first_push, "no push within 6 s"
+        assert first_push[0] - started < 4.0  # before the last subscriptions went out
+        assert stream.refused == {}
+    finally:
+        await stream.close()
+        runner.cancel()

@@ -182,12 +182,26 @@ class MarketStream(_Stream):
         self.refused: dict[str, int] = {}  # topic -> BingX's code (80015, 80403, ...)
         self._pending: dict[str, str] = {}  # request id -> topic, until acked
         self._pace = pace or TokenBucket(SUBSCRIBES_PER_S, 1.0)
+        self._subscribing: asyncio.Task[None] | None = None
 
     async def _on_connect(self, first: bool) -> None:
+        # The subscriptions go out paced (100 topics take 11 s) BESIDE the reading: read
+        # only after them, a socket answered no Ping and read no push for that long, and
+        # BingX (or the simulator) dropped it, so a large symbol list never got through.
         self._pending.clear()
-        for topic in sorted(self.topics):
-            await self._request("sub", topic)
+        if self._subscribing is not None:
+            self._subscribing.cancel()
+        self._subscribing = asyncio.create_task(
+            self._subscribe_all(self._connection, sorted(self.topics))
+        )
         await super()._on_connect(first)
+
+    async def _subscribe_all(self, connection: ClientConnection | None, topics: list[str]) -> None:
+        for topic in topics:
+            if self._connection is not connection:
+                return  # a reconnect subscribes again
+            if topic in self.topics:
+                await self._request("sub", topic)
 
     async def _request(self, kind: str, topic: str) -> None:
         if self._connection is not None:
@@ -209,6 +223,11 @@ class MarketStream(_Stream):
         if topic is not None and str(code) != "0":
             self.refused[topic] = int(code) if str(code).isdigit() else -1
             LOG.error("subscription to %s refused: %s (code %s)", topic, message.get("msg"), code)
+
+    async def close(self) -> None:
+        if self._subscribing is not None:
+            self._subscribing.cancel()
+        await super().close()
 
     async def subscribe(self, topic: str) -> None:
         """Subscribe now (if connected) and after every reconnect."""
