@@ -72,16 +72,26 @@ async def ingest(topics: int, seconds: float) -> None:
 
 async def _count(url: str, topics: int, seconds: float) -> None:
     received = 0
+    seen: set[str] = set()
 
-    async def on_message(_message: dict[str, Any]) -> None:
+    async def on_message(message: dict[str, Any]) -> None:
         nonlocal received
         received += 1
+        seen.add(str(message.get("dataType", "")))
 
     stream = MarketStream(url, on_message)
     for i in range(topics):
         await stream.subscribe(f"S{i}-USDT@kline_1m")
     runner = asyncio.create_task(stream.run())
-    await asyncio.sleep(2)  # connect and subscribe
+    # subscriptions are paced (BingX: about 10 a second per address): measure once every
+    # topic pushes (100 topics take about 11 s), not 2 s in while most are still waiting
+    subscribing = time.monotonic()
+    for _ in range(600):
+        if len(seen) >= topics:
+            break
+        await asyncio.sleep(0.1)
+    took = time.monotonic() - subscribing
+    print(f"  ({len(seen)} of {topics} topics pushing after {took:.1f} s)")
     start_count, started = received, time.perf_counter()
     await asyncio.sleep(seconds)
     rate = (received - start_count) / (time.perf_counter() - started)

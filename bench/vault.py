@@ -57,6 +57,10 @@ class Stack:
             "FLEET_VAULT_TOKEN": self.openbao.vault_service_token(),
             "FLEET_BINGX_BASE_URL": self.simulator.url,
             "FLEET_LOG_LEVEL": "warning",
+            # the bench connects its users at once: beyond the platform's connect budget
+            # (10 at once, then a few a minute), which refused the 11th
+            "FLEET_CONNECT_PLATFORM_PER_MINUTE": "600000",
+            "FLEET_CONNECT_PLATFORM_BURST": "100000",
         }
 
     def scale_to(self, count: int) -> None:
