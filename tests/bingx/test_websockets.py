@@ -160,3 +160,35 @@ async def test_pushes_are_read_while_a_long_topic_list_is_still_subscribing(
     finally:
         await stream.close()
         runner.cancel()
+
+
+async def test_a_subscription_refused_for_the_rate_is_asked_again(bingx_sim: Any) -> None:
+    """BingX refuses subscriptions beyond about 10 a second per address with 100410 (the
+    simulator too): such a topic is asked again, not given up, and every topic pushes."""
+    from fleet.bingx.ratelimit import TokenBucket
+
+    seen: set[str] = set()
+
+    async def on_message(message: dict[str, Any]) -> None:
+        seen.add(str(message.get("dataType")))
+
+    topics = {
+        f"{symbol}@kline_{interval}"
+        for interval in ("1m", "3m", "5m", "15m", "30m", "1h", "4h")
+        for symbol in ("BTC-USDT", "ETH-USDT")
+    }
+    # no pacing at all: 14 at once, 4 beyond the address's 10 a second
+    stream = MarketStream(bingx_sim.ws_url, on_message, pace=TokenBucket(1000.0, 1000.0))
+    for topic in sorted(topics):
+        await stream.subscribe(topic)
+    runner = asyncio.create_task(stream.run())
+    try:
+        for _ in range(80):
+            if seen >= topics:
+                break
+            await asyncio.sleep(0.1)
+        assert seen >= topics, sorted(topics - seen)
+        assert stream.refused == {}
+    finally:
+        await stream.close()
+        runner.cancel()

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from fleet.bingx.errors import RATE_CODE
 from fleet.bingx.ratelimit import TokenBucket
 
 OnMessage = Callable[[dict[str, Any]], Awaitable[None]]
@@ -30,6 +31,7 @@ OnGap = Callable[[int], Awaitable[None]]  # epoch ms of the last message before 
 CLOSE_TIMEOUT_S = 2.0  # a server that does not answer our close is not waited for longer
 MAX_BACKOFF_S = 60.0
 SUBSCRIBES_PER_S = 9.0  # BingX: about 10 subscribe requests per second per address
+SUBSCRIBE_RETRY_S = 1.0  # a subscription refused with 100410 is asked again after this
 LOG = logging.getLogger("fleet.bingx.ws")
 
 
@@ -183,6 +185,7 @@ class MarketStream(_Stream):
         self._pending: dict[str, str] = {}  # request id -> topic, until acked
         self._pace = pace or TokenBucket(SUBSCRIBES_PER_S, 1.0)
         self._subscribing: asyncio.Task[None] | None = None
+        self._retries: set[asyncio.Task[None]] = set()
 
     async def _on_connect(self, first: bool) -> None:
         # The subscriptions go out paced (100 topics take 11 s) BESIDE the reading: read
@@ -220,13 +223,29 @@ class MarketStream(_Stream):
     def _on_reply(self, message: dict[str, Any]) -> None:
         topic = self._pending.pop(str(message.get("id", "")), None)
         code = message.get("code") or 0
-        if topic is not None and str(code) != "0":
-            self.refused[topic] = int(code) if str(code).isdigit() else -1
-            LOG.error("subscription to %s refused: %s (code %s)", topic, message.get("msg"), code)
+        if topic is None or str(code) == "0":
+            return
+        if str(code) == str(RATE_CODE) and topic in self.topics:
+            # too many subscriptions from this address this second (another socket of it,
+            # the last connection's in the same window): asked again, not given up
+            LOG.warning("subscription to %s refused for now (100410); asking again", topic)
+            self._retries.add(asyncio.create_task(self._again(topic)))
+            return
+        self.refused[topic] = int(code) if str(code).isdigit() else -1
+        LOG.error("subscription to %s refused: %s (code %s)", topic, message.get("msg"), code)
+
+    async def _again(self, topic: str) -> None:
+        try:
+            await asyncio.sleep(SUBSCRIBE_RETRY_S)
+            if topic in self.topics:
+                await self._request("sub", topic)
+        finally:
+            self._retries.discard(asyncio.current_task())
 
     async def close(self) -> None:
-        if self._subscribing is not None:
-            self._subscribing.cancel()
+        for task in [self._subscribing, *self._retries]:
+            if task is not None:
+                task.cancel()
         await super().close()
 
     async def subscribe(self, topic: str) -> None:
