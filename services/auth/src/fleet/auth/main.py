@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from faststream.asgi import AsgiFastStream
 from nats.aio.client import Client
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 
 from fleet.auth.accounts import AuthDeps
 from fleet.auth.adapters.argon2_hasher import Argon2Hasher
@@ -36,6 +36,7 @@ from fleet.bus.loops import supervise
 from fleet.events.catalog import domain_registry
 from fleet.eventstore import EventStore, Repository, StreamSpec
 from fleet.eventstore.budget import UsageAlarm
+from fleet.projections.engine import service_engine
 from fleet.projections.meta import migrate
 
 STOP_WORK_S = 3.0
@@ -99,7 +100,7 @@ class AuthWorker:
     async def start(self, nc: Client) -> None:
         """Build the dependencies and start the background work on ``nc``, the service's
         one NATS connection (its broker's, which closes it after :meth:`stop`)."""
-        self._engine = create_engine(self.settings.database_url, pool_size=4, pool_pre_ping=True)
+        self._engine = service_engine(self.settings.database_url, pool_size=4)
         await asyncio.to_thread(migrate, self._engine)  # fleet_meta.personal_keys
         personal = PostgresPersonalData(self._engine)
         self._deps = build_deps(self.settings, nc, personal)

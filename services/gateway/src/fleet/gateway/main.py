@@ -15,7 +15,7 @@ from datetime import timedelta
 import nats
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from fleet.bus.loops import supervise
@@ -66,6 +66,7 @@ from fleet.gateway.web import install_web_ui
 from fleet.gateway.write_limits import WriteLimiter
 from fleet.gateway.written_scope import WrittenScope
 from fleet.obs import configure_logging, get_logger, settle_collector
+from fleet.projections.engine import service_engine
 from fleet.projections.meta import migrate
 from fleet.projections.personal_keys import PersonalKeys
 from fleet.settings import SettingsError, load_settings
@@ -113,19 +114,8 @@ class Overrides:
 
 
 def database_engine(database_url: str) -> Engine:
-    """The gateway's pool. ``pool_pre_ping``: a pooled connection PostgreSQL closed (a
-    restart, a failover, an idle timeout) is replaced at checkout; without it the first
-    request to draw each one got an OperationalError (a 503) after a PostgreSQL restart.
-    ``connect_timeout``: a new connection to an unreachable server fails in seconds
-    rather than holding a worker thread for the kernel's TCP timeout."""
-    return create_engine(
-        database_url,
-        pool_size=20,
-        max_overflow=20,
-        pool_recycle=1800,
-        pool_pre_ping=True,
-        connect_args={"connect_timeout": 10},
-    )
+    """The gateway's pool (Fleet's service pool rules: :func:`service_engine`)."""
+    return service_engine(database_url, pool_size=20, max_overflow=20)
 
 
 def create_app(settings: GatewaySettings, *, overrides: Overrides | None = None) -> FastAPI:

@@ -10,7 +10,7 @@ from typing import Any
 
 from faststream.asgi import AsgiFastStream
 from nats.aio.client import Client
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 
 from fleet.bus import ServiceRuntime, make_broker, serve
 from fleet.bus.loops import supervise
@@ -26,6 +26,7 @@ from fleet.notify.settings import NotifySettings
 from fleet.notify.subscribers import register
 from fleet.notify.watermark import Watermark
 from fleet.obs import get_logger
+from fleet.projections.engine import service_engine
 from fleet.projections.meta import migrate
 from fleet.projections.personal_keys import PersonalKeys
 
@@ -58,7 +59,7 @@ class NotifyWorker:
         planner = Planner(s.notify_max_per_hour, window, s.ui_url)
         watermark = Watermark(0)
         self._dispatcher = Dispatcher(s, self._store, watermark.finished)
-        self._engine = create_engine(s.database_url, pool_size=2, pool_pre_ping=True)
+        self._engine = service_engine(s.database_url, pool_size=2)
         await asyncio.to_thread(migrate, self._engine)  # fleet_meta: the personal-data keys
         keys = PersonalKeys(self._engine)
 
