@@ -44,10 +44,9 @@ from sqlalchemy.pool import NullPool
 from fleet.events import AggregateId
 from fleet.events.catalog import domain_registry
 from fleet.events.trading import OrderAccepted, OrderRejected
-from fleet.eventstore import EventStore, Repository
+from fleet.eventstore import Repository
 from fleet.executor.domain.account import TradingAccount
-from fleet.gateway.read_models import ALL as READ_MODELS
-from fleet.projections import ProjectionRunner
+from fleet.gateway.read_models.runners import read_model_runners
 from fleet.projections.meta import migrate
 from fleet.projections.personal_keys import personal_keys
 from fleet.stack import PostgresServer
@@ -314,15 +313,6 @@ async def gateway_answers(gateway: ServiceProcess) -> dict[str, int]:
     }
 
 
-# Columns a rebuild may legitimately write differently from the live runner, per
-# (read model, table): none. Every column of every read model comes from the events
-# (their ids, sequences, times and contents; no now(), no serial ids; the telemetry's
-# expiry ages rows by the events' own time), so a row that differs is a projection bug.
-# Each ``_checkpoint`` table is compared too: its sequence is equal by construction (the
-# rebuild stops where the live one stood) and its version must be.
-PROCESS_LOCAL: dict[tuple[str, str], frozenset[str]] = {}
-
-
 @dataclass
 class Rebuilt:
     tables: int = 0
@@ -347,23 +337,19 @@ async def rebuilt_vs_live(trading: Trading, postgres_server: Any, live_url: str)
             keys = [row._asdict() for row in source.execute(select(personal_keys))]
             if keys:
                 target.execute(insert(personal_keys), keys)
-        for factory in READ_MODELS:
-            spec = factory()
-            stream = spec.stream(trading.store.spec)
-            reader = (
-                trading.store if stream == trading.store.spec else EventStore(trading.nc, stream)
-            )
-            schema = spec.projection.schema
+        # No column is left out of the comparison: every column of every read model comes
+        # from the events (ids, sequences, times, contents; no now(), no serial ids), so a
+        # row that differs is a projection bug. Each _checkpoint is compared too.
+        for runner in read_model_runners(fresh, trading.store).values():
+            schema = runner.projection.schema
             with live.connect() as connection:
                 query = text(f'SELECT last_sequence FROM "{schema}"._checkpoint')
                 reached = int(connection.execute(query).scalar_one())
-            runner = ProjectionRunner(fresh, reader, spec.registry, spec.projection)
             await runner.run(until=reached)
             for table in await asyncio.to_thread(_tables, live, schema):
                 result.tables += 1
-                ignored = PROCESS_LOCAL.get((spec.projection.name, table), frozenset())
-                live_rows = await asyncio.to_thread(_rows, live, schema, table, ignored)
-                fresh_rows = await asyncio.to_thread(_rows, fresh, schema, table, ignored)
+                live_rows = await asyncio.to_thread(_rows, live, schema, table)
+                fresh_rows = await asyncio.to_thread(_rows, fresh, schema, table)
                 result.rows += len(live_rows)
                 if live_rows != fresh_rows:
                     only_live = [r for r in live_rows if r not in fresh_rows][:3]
@@ -387,14 +373,11 @@ def _tables(engine: Engine, schema: str) -> list[str]:
         return [str(name) for name in connection.execute(query, {"s": schema}).scalars()]
 
 
-def _rows(engine: Engine, schema: str, table: str, ignored: frozenset[str]) -> list[str]:
-    """The table's rows without the ignored columns, each as its repr, sorted."""
+def _rows(engine: Engine, schema: str, table: str) -> list[str]:
+    """The table's rows, each as its repr, sorted."""
     with engine.connect() as connection:
         found = connection.execute(text(f'SELECT * FROM "{schema}"."{table}"'))
-        return sorted(
-            repr({name: value for name, value in row.items() if name not in ignored})
-            for row in found.mappings()
-        )
+        return sorted(repr(dict(row)) for row in found.mappings())
 
 
 def report(

@@ -46,7 +46,7 @@ class ReadModels:
     def __init__(self, engine: Engine, store: EventStore, *, owner: str | None = None) -> None:
         self.engine = engine
         self.store = store
-        self.runners = _runners(engine, store)
+        self.runners = read_model_runners(engine, store)
         # unique among live instances: a restarted worker must not pass for its former self
         self.owner = owner or f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
         self.leading: set[str] = set()  # the read models this instance applies events to
@@ -73,7 +73,7 @@ class ReadModels:
                 **own_loop_nats, max_reconnect_attempts=-1, name="gateway-read-models"
             )
             store = EventStore(nc, self.store.spec)
-            tasks = await self._leaders(nc, _runners(self.engine, store))
+            tasks = await self._leaders(nc, read_model_runners(self.engine, store))
             await stop.wait()
             await _cancel(tasks)
             await nc.close()
@@ -200,7 +200,9 @@ class ReadModels:
         }
 
 
-def _runners(engine: Engine, store: EventStore) -> dict[str, ProjectionRunner]:
+def read_model_runners(engine: Engine, store: EventStore) -> dict[str, ProjectionRunner]:
+    """A runner for each gateway read model into ``engine``, each reading its stream (the
+    log ``store``, or the telemetry stream beside it)."""
     runners = {}
     for factory in ALL:
         spec = factory()
