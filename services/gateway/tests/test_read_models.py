@@ -338,6 +338,61 @@ async def test_live_tokens_are_checked_in_one_query_by_the_same_rules(
             assert (found is not None) == (digest in live), digest
 
 
+async def test_a_valuation_is_one_statement_whatever_it_changes(
+    event_store: EventStore, engine: Engine
+) -> None:
+    """A valuation writes the account, the live session's balance, three equity buckets,
+    the buckets no longer kept and each open position's liquidation price: in one round
+    trip to PostgreSQL (it was 4 + one per position; a valuation follows every trade, and
+    the live sockets' frames wait for the trading read model)."""
+    await a_small_world(event_store)  # alice: session s1, open trades t2 (ETH short), t4
+    models = ReadModels(engine, event_store)
+    runner = models.runners["trading"]
+    await runner.run(until=await event_store.last_sequence())
+    later = T0 + timedelta(days=3)  # the 5-minute bucket of T0 is kept 2 days
+    valued = trade_ev.AccountValued(
+        balance=Decimal("2490"),
+        equity=Decimal("2480.5"),
+        available_margin=Decimal("2000"),
+        unrealised_pnl=Decimal("-9.5"),
+        valued_at=later,
+        liquidation_prices=[
+            trade_ev.LiquidationPrice(symbol="ETH-USDT", direction="short", price=Decimal(3500)),
+            trade_ev.LiquidationPrice(symbol="XRP-USDT", direction="long", price=Decimal("0.4")),
+        ],
+    )
+    last = await append(event_store, "account", "alice", valued)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        await runner.run(until=last)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    # the run's own (its schema's check, the checkpoint) aside, what the event wrote
+    written = [sql for sql in statements if "rm_trading." in sql and "_checkpoint" not in sql]
+    assert len(written) == 1, written
+
+    with engine.connect() as c:
+        account = c.execute(text("SELECT balance, equity FROM rm_trading.accounts")).one()
+        assert account == (Decimal("2490"), Decimal("2480.5"))
+        session = "SELECT current_balance FROM rm_trading.sessions WHERE session_id = 's1'"
+        assert c.execute(text(session)).scalar_one() == Decimal("2490")
+        liquidation = "SELECT trade_id, liquidation_price FROM rm_trading.trades"
+        found: dict[str, Decimal] = dict(
+            c.execute(text(liquidation + " WHERE status = 'open'")).tuples().all()
+        )
+        assert found == {"t2": Decimal(3500), "t4": Decimal("0.4")}
+        buckets = "SELECT resolution, bucket FROM rm_trading.equity_history"
+        kept = sorted(c.execute(text(buckets)).tuples().all())
+        # T0's 5-minute bucket is gone (older than 2 days); its hour and day are kept
+        assert ("5m", T0) not in kept and ("1h", T0) in kept and ("5m", later) in kept
+        assert {resolution for resolution, _ in kept} == {"5m", "1h", "1d"}
+
+
 async def test_projections_answer_the_gateways_queries_and_rebuild_identically(
     event_store: EventStore, engine: Engine
 ) -> None:

@@ -7,6 +7,7 @@ imported from BingX), and every risk decision."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -14,6 +15,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    literal,
     or_,
     select,
     update,
@@ -171,29 +173,45 @@ def _closed(tx: ProjectionTx, event: ev.PositionClosed, envelope: Envelope) -> N
     )
 
 
-def _prepared_valuation() -> tuple[Any, Any, Any, Any, Any]:
-    """The statements of a valuation, built once (see ``_prepared_open``)."""
+@functools.cache
+def _valuation(liquidations: int) -> Any:
+    """A valuation's writes as ONE statement (data-modifying CTEs: one round trip, not
+    4 + one per position): the account row, the live session's balance, every
+    resolution's equity bucket, the buckets each resolution keeps no longer, and each open
+    position's liquidation price. Built once per number of positions, run with each
+    valuation's values. The CTEs touch different rows (a bucket written is never one
+    expired: it is younger than any resolution's horizon), so their shared snapshot is
+    the same as statements one after another."""
     names = ("balance", "equity", "available_margin", "unrealised_pnl", "valued_at")
-    account = insert(accounts)  # the row comes with each execution
+    user: Any = bindparam("b_user")
+    account = insert(accounts).values(user_id=user, **{n: bindparam(f"b_{n}") for n in names})
     account = account.on_conflict_do_update(
         index_elements=["user_id"], set_={name: account.excluded[name] for name in names}
     )
     session = (
         update(sessions)
-        .where(sessions.c.user_id == bindparam("b_user"), sessions.c.status != "stopped")
+        .where(sessions.c.user_id == user, sessions.c.status != "stopped")
         .values(current_balance=bindparam("b_balance"))
     )
-    # every resolution's bucket: rows given at execution, sent as one statement (a
-    # multi-row VALUES built here would be compiled again at every execution)
-    points = insert(equity_history)
+    points = insert(equity_history).values(
+        [
+            {
+                "user_id": user,
+                "resolution": resolution.name,
+                "bucket": bindparam(f"b_bucket_{resolution.name}"),
+                "opening": bindparam("b_equity"),
+                "equity": bindparam("b_equity"),
+            }
+            for resolution in RESOLUTIONS
+        ]
+    )
     points = points.on_conflict_do_update(
         index_elements=["user_id", "resolution", "bucket"],
         set_={"equity": points.excluded.equity},
     )
     h = equity_history.c
-    # what each resolution keeps no longer, in one delete
     expired = delete(equity_history).where(
-        h.user_id == bindparam("b_user"),
+        h.user_id == user,
         or_(
             *(
                 and_(
@@ -205,66 +223,42 @@ def _prepared_valuation() -> tuple[Any, Any, Any, Any, Any]:
             )
         ),
     )
-    liquidation = (
+    writes = [account, session, points, expired]
+    writes += [
         update(trades)
         .where(
-            trades.c.user_id == bindparam("b_user"),
+            trades.c.user_id == user,
             trades.c.status == "open",
-            trades.c.symbol == bindparam("b_symbol"),
-            trades.c.direction == bindparam("b_direction"),
+            trades.c.symbol == bindparam(f"b_symbol_{n}"),
+            trades.c.direction == bindparam(f"b_direction_{n}"),
         )
-        .values(liquidation_price=bindparam("b_price"))
-    )
-    return account, session, points, expired, liquidation
-
-
-_ACCOUNT, _SESSION_BALANCE, _EQUITY_POINTS, _EQUITY_EXPIRED, _LIQUIDATION = _prepared_valuation()
+        .values(liquidation_price=bindparam(f"b_price_{n}"))
+        for n in range(liquidations)
+    ]
+    ctes = [write.cte(f"valuation_{n}") for n, write in enumerate(writes)]
+    return select(literal(1)).add_cte(*ctes)
 
 
 def _valued(tx: ProjectionTx, event: ev.AccountValued, envelope: Envelope) -> None:
-    user = envelope.aggregate.id
-    row = {
-        "user_id": user,
-        "balance": event.balance,
-        "equity": event.equity,
-        "available_margin": event.available_margin,
-        "unrealised_pnl": event.unrealised_pnl,
-        "valued_at": event.valued_at,
-    }
-    tx.execute(_ACCOUNT, row)
-    tx.execute(_SESSION_BALANCE, {"b_user": user, "b_balance": event.balance})
-    _equity_history(tx, user, event)
-    for liquidation in event.liquidation_prices:  # open positions' (older events: none)
-        tx.execute(
-            _LIQUIDATION,
-            {
-                "b_user": user,
-                "b_symbol": liquidation.symbol,
-                "b_direction": liquidation.direction,
-                "b_price": liquidation.price,
-            },
-        )
-
-
-def _equity_history(tx: ProjectionTx, user_id: str, event: ev.AccountValued) -> None:
-    # two statements per valuation, whatever the number of resolutions
     at = event.valued_at
-    points = [
-        {
-            "user_id": user_id,
-            "resolution": resolution.name,
-            "bucket": bucket_start(at, resolution),
-            "opening": event.equity,
-            "equity": event.equity,
-        }
-        for resolution in RESOLUTIONS
-    ]
-    expired: dict[str, Any] = {"b_user": user_id}
+    values: dict[str, Any] = {
+        "b_user": envelope.aggregate.id,
+        "b_balance": event.balance,
+        "b_equity": event.equity,
+        "b_available_margin": event.available_margin,
+        "b_unrealised_pnl": event.unrealised_pnl,
+        "b_valued_at": at,
+    }
     for resolution in RESOLUTIONS:
+        values[f"b_bucket_{resolution.name}"] = bucket_start(at, resolution)
         if resolution.keep is not None:
-            expired[f"b_keep_{resolution.name}"] = at - resolution.keep
-    tx.execute(_EQUITY_POINTS, points)
-    tx.execute(_EQUITY_EXPIRED, expired)
+            values[f"b_keep_{resolution.name}"] = at - resolution.keep
+    liquidations = event.liquidation_prices  # open positions' (older events: none)
+    for n, liquidation in enumerate(liquidations):
+        values[f"b_symbol_{n}"] = liquidation.symbol
+        values[f"b_direction_{n}"] = liquidation.direction
+        values[f"b_price_{n}"] = liquidation.price
+    tx.execute(_valuation(len(liquidations)), values)
 
 
 def _intended(tx: ProjectionTx, event: ev.OrderIntended, envelope: Envelope) -> None:
