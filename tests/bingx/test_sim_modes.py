@@ -120,6 +120,25 @@ async def test_delayed_market_order_is_accepted_new_then_filled_in_three_parts(
     await admin(bingx_sim, "/sim/modes", {"apiKey": trader.api_key, "reset": True})
 
 
+async def test_a_late_fill_refused_for_margin_is_not_held(trader: Trader, bingx_sim: Any) -> None:
+    """Refused with 101204 in the delayed mode, the order is not on the book: it stayed
+    NEW for good (a query found it; Fleet had recorded the refusal)."""
+    await admin(bingx_sim, "/sim/modes", {"apiKey": trader.api_key, "fill_delay_ms": 300})
+    try:
+        with pytest.raises(BingxError) as refused:
+            await trader.signed(
+                "POST", ORDER, symbol="BTC-USDT", side="BUY", positionSide="LONG",
+                type="MARKET", quantity="100", clientOrderID="fl-too-big",
+            )  # fmt: skip
+        assert refused.value.code == 101204
+        with pytest.raises(BingxError) as unknown:
+            await trader.signed("GET", ORDER, symbol="BTC-USDT", clientOrderID="fl-too-big")
+        assert unknown.value.code != 0  # no such order
+        assert await trader.client.open_orders("BTC-USDT") == []
+    finally:
+        await admin(bingx_sim, "/sim/modes", {"apiKey": trader.api_key, "reset": True})
+
+
 async def test_fill_rows_are_bingx_text_and_the_time_window_is_enforced(
     trader: Trader,
 ) -> None:

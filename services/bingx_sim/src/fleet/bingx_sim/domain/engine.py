@@ -170,6 +170,10 @@ class Engine:
         )
         if sim.type == "LIMIT":
             sim.status = "PENDING"
+        if sim.type == "MARKET" and not mode.immediate:
+            # a late fill is refused for margin now, before the order is held: a refused
+            # order stayed NEW for good (its client was told 101204, a query found it)
+            self._check_margin(account, sim, sim.quantity, mark, Decimal(0))
         account.orders[sim.order_id] = sim
         if sim.client_order_id:
             account.client_ids[sim.client_order_id] = sim.order_id
@@ -186,7 +190,6 @@ class Engine:
                 account.client_ids.pop(sim.client_order_id, None)
                 raise
             return sim
-        self._check_margin(account, sim, sim.quantity, mark, Decimal(0))
         self._notify(account, sim, None)
         start = time.monotonic() + mode.fill_delay_ms / 1000
         if 0 < mode.expire_after_parts < len(pieces):  # the rest expires (quantity 0)
