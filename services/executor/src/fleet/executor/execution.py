@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +27,7 @@ from fleet.events.trading import (
 from fleet.executor import metrics, order_flow
 from fleet.executor.adapters.bingx_account import query_report
 from fleet.executor.adapters.contracts import ContractBook, UnknownSymbol
-from fleet.executor.domain.account import OpenTrade
+from fleet.executor.domain.account import LiveOrder, OpenTrade
 from fleet.executor.domain.ids import client_order_id
 from fleet.executor.domain.planner import (
     NO_CAPS,
@@ -235,7 +235,11 @@ class Execution:
                 if not self._record(trader, report):
                     order = trader.account.orders.get(report.client_order_id)
                     if order is not None and report.cumulative_quantity > order.filled:
-                        await self._poll(trader)  # a gap: the query tells the totals
+                        # a gap: the query tells this order's totals (this order's only:
+                        # after a takeover every part of every order reports a gap, and
+                        # asking about all of them each time went past BingX's 5
+                        # queries a second per UID)
+                        await self._poll(trader, [order])
                 await trader.save()
                 await self._cover_stops(trader)
 
@@ -250,15 +254,18 @@ class Execution:
             trader.account.record(ended)
         return filled is not None or ended is not None
 
-    async def _poll(self, trader: Trader) -> None:
-        """Ask BingX for every live order of the trader (the stream may have missed fills)."""
-        for order in list(trader.account.orders.values()):
+    async def _poll(self, trader: Trader, orders: Iterable[LiveOrder] | None = None) -> None:
+        """Ask BingX for ``orders`` (default: every live order of the trader; the stream
+        may have missed fills)."""
+        for order in list(trader.account.orders.values() if orders is None else orders):
             try:
                 found = await trader.exchange.find(
                     order.intent.symbol, order.intent.client_order_id
                 )
             except OutcomeUnknown:
-                continue
+                # BingX cannot tell now (a rate limit, a timeout): asking about the next
+                # order at once would only add to a refusal; the next round asks again
+                return
             if found is not None:
                 self._record(trader, query_report(found, self.clock()))
 
