@@ -29,12 +29,14 @@ The bounded run (inside ``./fleet test``) is one round with 10 traders; the soak
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import os
 import signal
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -107,6 +109,7 @@ class Campaign:
     injected: list[tuple[str, str]] = field(default_factory=list)  # (fault, outcome)
     # the gateway's answers (path: status) just after PostgreSQL came back
     right_after_postgres: dict[str, int] = field(default_factory=dict)
+    refused_by: dict[str, int] = field(default_factory=dict)  # BingX's limits, so far
 
     def process(self, name: str) -> ServiceProcess:
         if name == "executor":
@@ -235,6 +238,21 @@ class Campaign:
         took = time.monotonic() - began
         self.injected.append((f"simulator: {name}", f"2 signals in {took:.1f} s"))
 
+    async def count_refusals(self) -> None:
+        """Add to the last fault's outcome the requests BingX's rate limits refused
+        meanwhile (not the injected storm's: the simulator's windows), by window."""
+        limits = await self.trading.sim_api("GET", "/sim/limits")
+        refused_by = {str(k): int(v) for k, v in limits["refused_by"].items()}
+        new = {k: n - self.refused_by.get(k, 0) for k, n in refused_by.items()}
+        self.refused_by = refused_by
+        if any(new.values()) and self.injected:
+            fault, outcome = self.injected[-1]
+            by = ", ".join(f"{n} {k}" for k, n in sorted(new.items()) if n)
+            self.injected[-1] = (fault, f"{outcome}; BingX's limits refused {by}")
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        return [("fault", "", "outcome"), *((f, "", o) for f, o in self.injected)]
+
     async def open_websockets(self) -> int:
         seen = await self.trading.sim_api("GET", "/sim/websockets")
         return sum(int(n) for n in seen["open_by_address"].values())
@@ -317,7 +335,10 @@ async def tally(trading: Trading, traders: list[TraderKeys]) -> Tally:
         result.missing_from_log += len(set(counts) - accepted)
         result.invented_in_log += len(accepted - set(counts))
         if set(counts) ^ accepted:
-            result.unmatched.append(f"{keys.user_id}: {sorted(set(counts) ^ accepted)}")
+            result.unmatched += [
+                f"{keys.user_id}: {unmatched(cid, orders, events)}"
+                for cid in sorted(set(counts) ^ accepted)
+            ]
         untold(result, keys.user_id, orders, events)
         account = await accounts.load(AggregateId(keys.user_id))
         in_log = {
@@ -333,6 +354,18 @@ async def tally(trading: Trading, traders: list[TraderKeys]) -> Tally:
         if in_log != on_sim:
             result.position_mismatches.append(f"{keys.user_id}: log {in_log} vs sim {on_sim}")
     return result
+
+
+def unmatched(client_order_id: str, orders: list[dict[str, Any]], events: list[Any]) -> str:
+    """One order on one side only: what the simulator holds of it and what the log says."""
+    held = [o for o in orders if o["clientOrderId"] == client_order_id]
+    on_sim = ", ".join(f"{o['type']} {o['status']} {o['executedQty']}" for o in held) or "none"
+    said = [
+        type(e).__name__ + (f" ({e.message})" if isinstance(e, OrderRejected) else "")
+        for e in events
+        if getattr(e, "client_order_id", None) == client_order_id
+    ]
+    return f"{client_order_id}: simulator {on_sim}; log {', '.join(said) or 'nothing'}"
 
 
 CONDITIONAL = ("STOP_MARKET", "TAKE_PROFIT_MARKET")
@@ -535,16 +568,24 @@ async def test_killing_every_service_and_a_misbehaving_exchange_lose_and_double_
         )
         phases.mark()
         campaign = Campaign(trading, extra)
-        for _round in range(ROUNDS):
-            for name in KILLED:
-                await campaign.kill_and_restart(name)
-            for name, plan in SIM_FAULTS:
-                await campaign.sim_fault(name, plan)
-            for name, mode, kill in SIM_MODES:
-                await campaign.sim_mode(name, mode, kill)
-            await campaign.restart_nats(nats_server)
-            await campaign.restart_postgres(postgres_server)
-            await campaign.pause_openbao(openbao_server, OPENBAO_DOWN_S)
+        steps: list[Callable[[], Awaitable[None]]] = [
+            *(functools.partial(campaign.kill_and_restart, name) for name in KILLED),
+            *(functools.partial(campaign.sim_fault, name, plan) for name, plan in SIM_FAULTS),
+            *(functools.partial(campaign.sim_mode, *mode) for mode in SIM_MODES),
+            functools.partial(campaign.restart_nats, nats_server),
+            functools.partial(campaign.restart_postgres, postgres_server),
+            functools.partial(campaign.pause_openbao, openbao_server, OPENBAO_DOWN_S),
+        ]
+        try:
+            for _round in range(ROUNDS):
+                for step in steps:
+                    await step()
+                    await campaign.count_refusals()
+        except BaseException:  # what was done until then, and who BingX's limits refused
+            with capsys.disabled():
+                print("\n\nChaos campaign stopped after\n" + table(campaign.rows()))
+                print(f"BingX's limits: {await trading.sim_api('GET', '/sim/limits')}\n")
+            raise
         phases.mark()
         try:
             await _helpers.eventually(
