@@ -510,11 +510,9 @@ async def sockets_part(
     bots += await bench.log_only_traders(max(0, shape.bots - len(bots)))
     print(f"  {len(bots)} bots trading, {shape.rate:g} trades/s offered", flush=True)
     trading = Trading(bench, bots)
-    samples: list[float] = []
-    received = [0] * len(opened)
+    arrivals: list[tuple[int, float, int]] = []  # (seq, when, socket) of every frame
     listeners = [
-        asyncio.create_task(listen(ws, trading.appended, samples, received, index))
-        for index, ws in enumerate(opened)
+        asyncio.create_task(listen(ws, arrivals, index)) for index, ws in enumerate(opened)
     ]
     assert bench.gateway is not None
     pid = bench.gateway.process.pid
@@ -528,7 +526,7 @@ async def sockets_part(
     print(f"  read models caught up with the setup in {waited:.1f} s", flush=True)
     sampling = asyncio.create_task(behind.sample_forever())
     await trading.run(seconds, shape.rate)
-    await settled(samples)  # the last frames
+    await settled(arrivals)  # the last frames
     sampling.cancel()
     print(f"  read models' largest lag while measured: {behind.worst()}")
     wall = time.monotonic() - wall_before
@@ -536,6 +534,12 @@ async def sockets_part(
     own = (sum(os.times()[:2]) - own_before) / wall
     for task in listeners:
         task.cancel()
+    # matched once every append has answered: a frame may beat its append's answer to
+    # this process (it was then lost to the count: "5 admin sockets 5 frames short")
+    ours = [(seq, at, index) for seq, at, index in arrivals if seq in trading.appended]
+    samples = [at - trading.appended[seq] for seq, at, _ in ours]
+    by_socket = Counter(index for _, _, index in ours)
+    received = [by_socket[index] for index in range(len(opened))]
     # sockets the gateway closed while measured, by close code (a slow socket is dropped)
     closed = Counter(str(ws.close_code) for ws in opened if ws.closed)
     for ws in opened:
@@ -609,31 +613,25 @@ class ReadModelLag:
         return ", ".join(f"{name} {events} events" for name, events in ranked[:4]) or "none"
 
 
-async def settled(samples: list[float], quiet: float = 3.0, longest: float = 60.0) -> None:
+async def settled(arrivals: list[Any], quiet: float = 3.0, longest: float = 60.0) -> None:
     """Wait for the frames still on their way: until none came for ``quiet`` seconds."""
     until = time.monotonic() + longest
     seen = -1
-    while len(samples) != seen and time.monotonic() < until:
-        seen = len(samples)
+    while len(arrivals) != seen and time.monotonic() < until:
+        seen = len(arrivals)
         await asyncio.sleep(quiet)
 
 
 async def listen(
-    ws: aiohttp.ClientWebSocketResponse,
-    appended: dict[int, float],
-    samples: list[float],
-    received: list[int],
-    index: int,
+    ws: aiohttp.ClientWebSocketResponse, arrivals: list[tuple[int, float, int]], index: int
 ) -> None:
-    """Each frame of an event the bench appended: its delivery time (and a count per
-    socket)."""
+    """Note each frame's sequence and arrival (matched with the appends afterwards)."""
     async for message in ws:
         if message.type != aiohttp.WSMsgType.TEXT:
             break
         seq = json.loads(message.data).get("seq")
-        if seq in appended:
-            samples.append(time.perf_counter() - appended[seq])
-            received[index] += 1
+        if isinstance(seq, int):
+            arrivals.append((seq, time.perf_counter(), index))
 
 
 def missing_by_socket(

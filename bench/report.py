@@ -56,6 +56,9 @@ _GROWTH = re.compile(r"B/trader/day|held at steady state")
 _TABLE = re.compile(r" \| |-\+-")
 # pytest's basetemp of the chaos run (its servers' data; removed by pytest's own rotation)
 _CHAOS_TMP = Path(os.environ.get("TMPDIR", "/tmp")) / "fleet-bench-chaos"
+# before each benchmark, the 1-minute load average must fall to this (at most so long)
+COOL_LOAD = 1.0
+COOL_LONGEST_S = 180.0
 _SOCKETS = ("--sockets", "1000", "--tabs", "5", "--viewers", "9", "--bots", "1000")
 
 BENCHES = (
@@ -106,6 +109,7 @@ class Outcome:
     output: str
     seconds: float
     failed: str | None  # why, when it failed
+    calm: str = ""  # the machine's load when it started (cool_down)
 
 
 def machine() -> list[str]:
@@ -145,10 +149,23 @@ def commit() -> str:
     return found.stdout.strip() or "unknown"
 
 
+def cool_down(calm: float = COOL_LOAD, longest: float = COOL_LONGEST_S) -> str:
+    """Wait until the last minute's load average falls to ``calm`` (at most ``longest``
+    seconds): a benchmark that starts while the last one's processes are still winding
+    down, or while the 1-minute average still counts them, measures the machine's
+    leftovers (the live sockets' p99 was 733 ms at load 7.6 right after the HTTP part,
+    65 ms on a calm machine). Returns what it waited, for the report."""
+    began = time.monotonic()
+    while os.getloadavg()[0] > calm and time.monotonic() - began < longest:
+        time.sleep(2)
+    return f"started at load {os.getloadavg()[0]:.2f} after {time.monotonic() - began:.0f} s"
+
+
 def run(bench: Bench, quick: bool) -> Outcome:
     args = bench.quick if quick else bench.args
     command = [sys.executable, "-m", bench.module, *args]
-    print(f"== {bench.name}: {' '.join(command[1:])}", flush=True)
+    calm = cool_down()
+    print(f"== {bench.name}: {' '.join(command[1:])} ({calm})", flush=True)
     started = time.monotonic()
     try:
         done = subprocess.run(
@@ -156,14 +173,14 @@ def run(bench: Bench, quick: bool) -> Outcome:
         )
     except subprocess.TimeoutExpired as exc:
         out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        return Outcome(bench, out, time.monotonic() - started, f"over {bench.limit_s} s")
+        return Outcome(bench, out, time.monotonic() - started, f"over {bench.limit_s} s", calm)
     elapsed = time.monotonic() - started
     output = done.stdout
     print(output, flush=True)
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-15:])
-        return Outcome(bench, output + "\n" + tail, elapsed, f"exit code {done.returncode}")
-    return Outcome(bench, output, elapsed, None)
+        return Outcome(bench, output + "\n" + tail, elapsed, f"exit code {done.returncode}", calm)
+    return Outcome(bench, output, elapsed, None, calm)
 
 
 def render(outcomes: list[Outcome], quick: bool) -> str:
@@ -182,7 +199,7 @@ def render(outcomes: list[Outcome], quick: bool) -> str:
     ]
     for outcome in outcomes:
         status = f"FAILED ({outcome.failed})" if outcome.failed else f"{outcome.seconds:.0f} s"
-        lines.append(f"**{outcome.bench.name}** ({status})")
+        lines.append(f"**{outcome.bench.name}** ({status}; {outcome.calm})")
         lines.append("")
         figures = [
             ln.strip() for ln in outcome.output.splitlines() if outcome.bench.figures.search(ln)
