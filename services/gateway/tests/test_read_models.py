@@ -382,12 +382,10 @@ async def test_a_valuation_is_one_statement_whatever_it_changes(
         session = "SELECT current_balance FROM rm_trading.sessions WHERE session_id = 's1'"
         assert c.execute(text(session)).scalar_one() == Decimal("2490")
         liquidation = "SELECT trade_id, liquidation_price FROM rm_trading.trades"
-        found: dict[str, Decimal] = dict(
-            c.execute(text(liquidation + " WHERE status = 'open'")).tuples().all()
-        )
+        found = {r[0]: r[1] for r in c.execute(text(liquidation + " WHERE status = 'open'"))}
         assert found == {"t2": Decimal(3500), "t4": Decimal("0.4")}
         buckets = "SELECT resolution, bucket FROM rm_trading.equity_history"
-        kept = sorted(c.execute(text(buckets)).tuples().all())
+        kept = sorted((r[0], r[1]) for r in c.execute(text(buckets)))
         # T0's 5-minute bucket is gone (older than 2 days); its hour and day are kept
         assert ("5m", T0) not in kept and ("1h", T0) in kept and ("5m", later) in kept
         assert {resolution for resolution, _ in kept} == {"5m", "1h", "1d"}

@@ -57,10 +57,10 @@ async def test_a_bot_paused_by_the_admin_reaches_the_trader_in_app_and_by_email(
     latency = (created.occurred_at - paused.occurred_at).total_seconds()
     print(f"\nbot.paused -> notification.created: {latency * 1000:.0f} ms")
 
-    async def mailed() -> bool:
-        return bool(inbox.messages)
+    async def mailed() -> bool:  # accepted by SMTP, then its outcome recorded
+        return bool(inbox.messages) and bool(await _outcomes(harness, "tr", "email"))
 
-    await harness.wait_for(mailed, what="the e-mail")
+    await harness.wait_for(mailed, what="the e-mail and its outcome")
     [sent] = await _outcomes(harness, "tr", "email")
     stored = [e for e in await harness.notifications("tr") if e.id == sent["delivery_id"]]
     mail_latency = (stored[0].occurred_at - paused.occurred_at).total_seconds()
