@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
+from fleet.events.directory import UserView
 from fleet.events.trading import OrderAccepted, OrderIntended
+from fleet.events.users import TradingSettings
 from fleet.executor.domain.account import TradingAccount
 from fleet.executor.domain.positions import fill_from
 from fleet.executor.ports import ExchangeOrder, OrderRefused, OrderReport, OutcomeUnknown
@@ -78,3 +82,27 @@ def fill_completely(
     filled = fill_from(account, report)
     assert filled is not None
     account.apply(filled)
+
+
+class FakeTrader:
+    """A trader the executor owns (``u1``, bot running, leverage 5) with ``account`` and
+    ``exchange``: what :class:`fleet.executor.execution.Execution` reads of a Trader.
+    Saves are counted, not stored."""
+
+    def __init__(self, account: TradingAccount, exchange: Any) -> None:
+        self.view = UserView("u1", credential="verified", bot="active")
+        self.view.settings = TradingSettings(trading_enabled=True, leverage=5)
+        self.account = account
+        self.exchange = exchange
+        self.lock = asyncio.Lock()
+        self.saved = 0
+
+    @property
+    def user_id(self) -> str:
+        return "u1"
+
+    async def fence(self) -> None:  # owns the user's partition throughout
+        return None
+
+    async def save(self, **_: Any) -> None:
+        self.saved += 1

@@ -6,7 +6,6 @@ BingX refused (its 5 queries a second per UID), every report asked about every o
 again, each question refused in turn. In the chaos campaign (rate budgets off) that went
 to 100 refusals in 10 s and BingX's ban of the address."""
 
-import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -14,13 +13,13 @@ from typing import Any, cast
 import pytest
 
 from fleet.events import AggregateId
-from fleet.events.directory import UserView
 from fleet.events.trading import OrderAccepted, OrderFilled, OrderIntended
-from fleet.events.users import TradingSettings
 from fleet.executor.domain.account import TradingAccount
 from fleet.executor.execution import Execution
 from fleet.executor.ports import ExchangeOrder, ExchangeStop, OrderReport, OutcomeUnknown
 from fleet.executor.traders import Trader
+
+from .fakes import FakeTrader
 
 pytestmark = pytest.mark.unit
 
@@ -63,29 +62,15 @@ class Exchange:
         return []
 
 
-class FakeTrader:
-    def __init__(self, exchange: Exchange) -> None:
-        self.view = UserView("u1", credential="verified", bot="active")
-        self.view.settings = TradingSettings(trading_enabled=True, leverage=5)
-        self.account = TradingAccount(AggregateId("u1"))
-        for n in range(3):
-            self.account.apply(entry(n))
-            accepted = OrderAccepted(
-                client_order_id=f"entry-{n}", exchange_order_id=f"9{n}", status="NEW"
-            )
-            self.account.apply(accepted)
-        self.exchange = exchange
-        self.lock = asyncio.Lock()
-
-    @property
-    def user_id(self) -> str:
-        return "u1"
-
-    async def fence(self) -> None:
-        return None
-
-    async def save(self, **_: Any) -> None:
-        return None
+def owning_three_entries(exchange: Exchange) -> FakeTrader:
+    """A trader whose three entries BingX accepted (``NEW``), nothing recorded filled."""
+    account = TradingAccount(AggregateId("u1"))
+    for n in range(3):
+        account.apply(entry(n))
+        account.apply(
+            OrderAccepted(client_order_id=f"entry-{n}", exchange_order_id=f"9{n}", status="NEW")
+        )
+    return FakeTrader(account, exchange)
 
 
 def part(n: int, cumulative: str) -> OrderReport:
@@ -105,7 +90,7 @@ def part(n: int, cumulative: str) -> OrderReport:
 
 async def test_a_missed_fill_is_asked_about_for_its_own_order_only() -> None:
     exchange = Exchange()
-    trader = FakeTrader(exchange)
+    trader = owning_three_entries(exchange)
 
     async def pause(_user: str, _reason: str) -> None:
         return None
@@ -129,7 +114,7 @@ async def test_while_bingx_refuses_each_report_asks_once() -> None:
     """Every query refused: each report of a gap asks once (it asked about every live
     order: 3 orders x 2 reports each made 18 refused queries, here 6)."""
     exchange = Exchange(refusing=1000)
-    trader = FakeTrader(exchange)
+    trader = owning_three_entries(exchange)
 
     async def pause(_user: str, _reason: str) -> None:
         return None

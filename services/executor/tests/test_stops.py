@@ -1,7 +1,6 @@
 """An entry that ends with less filled than asked: Fleet places the trade's stop-loss for
 exactly what filled (once, through the risk gate) and cancels the stop it replaces."""
 
-import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -9,14 +8,12 @@ from typing import Any, cast
 import pytest
 
 from fleet.events import AggregateId
-from fleet.events.directory import UserView
 from fleet.events.trading import (
     OrderAccepted,
     OrderEnded,
     OrderIntended,
     OrderRejected,
 )
-from fleet.events.users import TradingSettings
 from fleet.executor.domain.account import TradingAccount
 from fleet.executor.domain.positions import fill_from
 from fleet.executor.domain.stops import (
@@ -32,6 +29,8 @@ from fleet.executor.execution import Execution
 from fleet.executor.ports import ExchangeOrder, ExchangeStop, OrderRefused, OrderReport
 from fleet.executor.traders import Trader
 from fleet.risk import Instrument
+
+from .fakes import FakeTrader
 
 pytestmark = pytest.mark.unit
 
@@ -184,26 +183,6 @@ class StopBook:
 class Contracts:
     async def rules(self, _symbol: str) -> Instrument:
         return BTC
-
-
-class FakeTrader:
-    def __init__(self, account: TradingAccount, exchange: StopBook) -> None:
-        self.view = UserView("u1", credential="verified", bot="active")
-        self.view.settings = TradingSettings(trading_enabled=True, leverage=5)
-        self.account = account
-        self.exchange = exchange
-        self.lock = asyncio.Lock()
-        self.saved = 0
-
-    @property
-    def user_id(self) -> str:
-        return "u1"
-
-    async def fence(self) -> None:  # owns the user's partition throughout
-        return None
-
-    async def save(self, **_: Any) -> None:
-        self.saved += 1
 
 
 async def test_the_executor_places_the_stop_for_what_filled_once_and_cancels_the_old_one() -> None:
