@@ -118,6 +118,70 @@ def test_occurred_at_is_normalised_to_utc() -> None:
     assert json.loads(envelope.to_wire())["occurred_at"].endswith("Z")
 
 
+def _by_the_model(payload: bytes, sequence: int) -> Envelope:
+    """What pydantic's own validation of the envelope makes of ``payload``."""
+    return Envelope.model_validate({**json.loads(payload), "sequence": sequence})
+
+
+def test_the_fast_read_of_a_stored_envelope_is_the_models_own() -> None:
+    """The log is read through msgspec, not the model: field for field the same envelope
+    (the occurred_at time in UTC, the aggregate checked), and one of its own."""
+    paris = timezone(timedelta(hours=1))
+    sent = Envelope(
+        type="test.deposit_made",
+        schema_version=2,
+        aggregate=ACCOUNT,
+        data={"amount": "1.5", "currency": "USDT", "nested": [1, 2.5, None, {"k": True}]},
+        occurred_at=datetime(2026, 1, 1, 13, 0, tzinfo=paris),
+        correlation_id=None,
+        actor="admin-1",
+    )
+    payload = json.dumps({**json.loads(sent.to_wire()), "occurred_at": "2026-01-01T13:00+01:00"})
+    read = Envelope.from_wire(payload.encode(), sequence=9)
+    assert read == _by_the_model(payload.encode(), 9)
+    assert read.occurred_at.tzinfo is UTC and read.occurred_at.hour == 12
+    assert read.aggregate == ACCOUNT and hash(read.aggregate) == hash(ACCOUNT)
+    moved = read.with_sequence(10)  # a copy changes nothing of the envelope it came from
+    assert (moved.sequence, read.sequence) == (10, 9)
+    assert read.model_fields_set == set(Envelope.model_fields)
+
+
+@pytest.mark.parametrize(
+    ("member", "value"),
+    [("schema_version", '"2"'), ("data", '{"big": 123456789012345678901234567890}')],
+)
+def test_what_the_fast_read_refuses_and_the_model_accepts_still_loads(
+    member: str, value: str
+) -> None:
+    """msgspec is the stricter: a number in a string, an integer beyond 64 bits. Such an
+    event, already stored, still loads (through the model), exactly as before."""
+    stored = json.loads(wrap(DepositMade(amount=Decimal(1), currency="USDT"), ACCOUNT).to_wire())
+    payload = json.dumps({**stored, member: "@"}).replace('"@"', value).encode()
+    assert Envelope.from_wire(payload, sequence=3) == _by_the_model(payload, 3)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"aggregate": {"type": "account", "id": "a.b"}},
+        {"aggregate": {"type": "account"}},
+        {"schema_version": 0},
+        {"type": "t" * 65},
+        {"actor": "a" * 129},
+        {"occurred_at": "2026-01-01T12:00:00"},  # no time zone
+        {"id": None},
+        {"data": []},
+    ],
+)
+def test_an_envelope_the_model_refuses_is_refused_by_the_fast_read(change: dict[str, Any]) -> None:
+    stored = json.loads(wrap(DepositMade(amount=Decimal(1), currency="USDT"), ACCOUNT).to_wire())
+    payload = json.dumps({**stored, **change}).encode()
+    with pytest.raises(ValueError):  # pydantic's ValidationError is one
+        _by_the_model(payload, 1)
+    with pytest.raises(ValueError):
+        Envelope.from_wire(payload, sequence=1)
+
+
 @pytest.mark.parametrize("bad", ["", "a.b", "a b", "*", ">", "x" * 129])
 def test_aggregate_ids_must_be_subject_tokens(bad: str) -> None:
     with pytest.raises(ValueError, match="letters, digits"):

@@ -117,7 +117,7 @@ def wrap(
     Every field is already typed and validated (the event by its model, the aggregate by
     :class:`AggregateRef`), so the envelope is constructed without re-validation.
     """
-    return Envelope.model_construct(
+    return Envelope.assemble(
         id=event_id or new_event_id(),
         type=event.event_type,
         schema_version=event.schema_version,

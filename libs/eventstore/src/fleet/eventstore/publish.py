@@ -6,11 +6,11 @@ publishes plus a final request that carries the commit and receives the PubAck.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from nats.aio.client import Client
 from nats.errors import NoRespondersError
 
@@ -25,6 +25,7 @@ MAX_BATCH = 1000
 
 ERR_WRONG_LAST_SEQUENCE = 10071
 ERR_BATCH_DUPLICATE_MSG_ID = 10201
+_ACK = msgspec.json.Decoder(dict[str, Any])  # a PubAck or an error, read on every append
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ async def publish_one(
         reply = await nc.request(subject, envelope.to_wire(), timeout=timeout, headers=headers)
     except NoRespondersError:
         return PublishOutcome(None, error_code=503, error=f"no stream listens on {subject}")
-    return ack_outcome(json.loads(reply.data))
+    return ack_outcome(_ACK.decode(reply.data))
 
 
 async def publish_batch(
@@ -87,7 +88,7 @@ async def publish_batch(
             continue
         headers[BATCH_COMMIT] = "1"
         reply = await nc.request(subject, envelope.to_wire(), timeout=timeout, headers=headers)
-        return ack_outcome(json.loads(reply.data))
+        return ack_outcome(_ACK.decode(reply.data))
     raise AssertionError("unreachable")
 
 
