@@ -1,6 +1,7 @@
 """The event store against a real nats-server (JetStream, file storage)."""
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,6 +27,7 @@ from fleet.eventstore.errors import MessagesLost
 from fleet.eventstore.publish import headers_for
 from fleet.eventstore.pull import RawPull
 from fleet.eventstore.snapshots import KvSnapshots, Snapshot, ensure_snapshot_bucket
+from fleet.eventstore.store import NotRead, PassedOver, StoredEvent, position_of
 from fleet.testing.deposits import Deposited, registry
 
 pytestmark = pytest.mark.integration
@@ -215,6 +217,38 @@ async def test_an_event_message_carries_its_id_and_expected_sequence_only(
     assert msg.headers is not None and msg.headers["Nats-Msg-Id"] == event.id
     assert not [name for name in msg.headers if name.startswith("Fleet-")]
     assert json.loads(msg.data or b"{}")["type"] == "test.deposited"
+
+
+async def test_following_by_batch_covers_every_position_once_a_forged_one_passed_over(
+    event_store: EventStore, nc: Client
+) -> None:
+    """What rebuilds read: batches as pulled (never empty), every stream position once and
+    in order, a message that is no valid event passed over (and quarantined), the types
+    the reader does not use not decoded."""
+    first, other = ref("f1"), ref("f2")
+    for n in range(1, 6):
+        await event_store.append(first, [wrap(Deposited(amount=n), first)], None)
+    forged = (await nc.jetstream().publish(event_store.subject(first), b"not json")).seq
+    for n in range(6, 9):
+        await event_store.append(other, [wrap(Deposited(amount=n), other)], None)
+    last = await event_store.last_sequence()
+    subject = f"{event_store.spec.prefix}.account.>"
+    seen: list[StoredEvent | PassedOver | NotRead] = []
+    read = event_store.follow_batches(subject=subject, types={"test.deposited"})
+    async with contextlib.aclosing(read):
+        async for batch in read:
+            assert batch
+            seen.extend(batch)
+            if position_of(batch[-1]) >= last:
+                break
+    positions = [position_of(item) for item in seen]
+    assert positions == sorted(set(positions)) and positions[-1] == last
+    assert [type(item).__name__ for item in seen].count("PassedOver") == 1
+    assert [position_of(i) for i in seen if isinstance(i, PassedOver)] == [forged]
+    stored = [item for item in seen if isinstance(item, StoredEvent)]
+    assert [getattr(item.event, "amount") for item in stored] == list(range(1, 9))  # noqa: B009
+    listed = await event_store.quarantine.list(event_store.spec.name)
+    assert [q.sequence for q in listed] == [forged]
 
 
 async def test_subscribe_to_several_subjects_or_from_a_time(event_store: EventStore) -> None:

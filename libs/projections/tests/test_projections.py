@@ -145,13 +145,19 @@ async def test_fault_mid_batch_keeps_state_before_that_event_then_resumes(
     assert rows(engine, "rm_balances") == resumed
 
 
-async def test_rebuild_yields_identical_rows(engine: Engine, event_store: EventStore) -> None:
+@pytest.mark.parametrize("write_in_thread", [True, False], ids=["gateway", "rebuild command"])
+async def test_rebuild_yields_identical_rows(
+    engine: Engine, event_store: EventStore, write_in_thread: bool
+) -> None:
     last = await fill(event_store, 300)
     runner = ProjectionRunner(engine, event_store, registry, Balances(), batch_size=1)
     await runner.run(until=last)
     live = rows(engine, "rm_balances")
     progress: list[int] = []
-    done = await runner.rebuild(on_progress=lambda p: progress.append(p.done))
+    rebuilding = ProjectionRunner(
+        engine, event_store, registry, Balances(), batch_size=64, write_in_thread=write_in_thread
+    )
+    done = await rebuilding.rebuild(on_progress=lambda p: progress.append(p.done))
     assert done == last
     assert progress[-1] == last
     assert rows(engine, "rm_balances") == live

@@ -133,6 +133,12 @@ class RawPull:
 
     def _contiguous(self, arrived: list[Msg]) -> list[Msg]:
         """The messages of ``arrived`` up to the first gap in the consumer sequence."""
+        # consumer sequences only grow: no gap when the last is as far as the count says
+        # (one reply subject parsed per batch, not one per message)
+        last = reply_position(arrived[-1])[1]
+        if last == self._delivered + len(arrived):
+            self._delivered = last
+            return arrived
         for index, msg in enumerate(arrived):
             sequence = reply_position(msg)[1]
             if sequence != self._delivered + 1:

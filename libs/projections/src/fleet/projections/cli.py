@@ -55,8 +55,10 @@ def rebuild(
     except UnknownProjection as exc:
         typer.echo(f"fleet projections rebuild: {exc}", err=True)
         raise typer.Exit(2) from None
+    from fleet.obs import settle_collector
     from fleet.projections.rebuild import Target, default_jobs, rebuild_all
 
+    settle_collector()  # a long replay allocates like a service: collected like one
     target = Target(database_url, nats_url, stream, prefix)
     asyncio.run(rebuild_all(specs, target, jobs or default_jobs()))
 

@@ -62,6 +62,10 @@ class ProjectionTx:
         dialect = self.connection.dialect
         convert = [_converter(table.c[name].type, dialect) for name in columns]
         with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            if all(to is _keep for to in convert):  # most tables: the values as they are
+                for row in rows:
+                    copy.write_row([row[name] for name in columns])
+                return
             for row in rows:
                 copy.write_row([to(row[name]) for to, name in zip(convert, columns, strict=True)])
 

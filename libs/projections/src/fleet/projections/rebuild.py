@@ -30,6 +30,7 @@ from rich.progress import (
 from sqlalchemy import create_engine
 
 from fleet.eventstore import EventStore, StreamSpec
+from fleet.obs import settle_collector
 from fleet.projections.catalog import ProjectionSpec, select_projections
 from fleet.projections.meta import migrate, record_rebuild
 from fleet.projections.runner import Progress as ReplayProgress
@@ -105,6 +106,7 @@ def _in_processes(
 def _rebuild_in_process(
     name: str, target: Target, progress: queue.Queue[tuple[str, int, int, float]]
 ) -> tuple[int, float]:
+    settle_collector()  # a process of its own: set like a service's
     spec = select_projections([name])[0]
 
     def show(step: ReplayProgress) -> None:
@@ -126,7 +128,9 @@ async def rebuild_one(
         # the log is screened with the event types this projection reads
         stream = spec.stream(StreamSpec(name=target.stream, prefix=target.prefix))
         store = EventStore(nc, stream, registry=spec.registry)
-        runner = ProjectionRunner(engine, store, spec.registry, spec.projection)
+        runner = ProjectionRunner(
+            engine, store, spec.registry, spec.projection, write_in_thread=False
+        )
         done = await runner.rebuild(on_progress=show)
     finally:
         engine.dispose()

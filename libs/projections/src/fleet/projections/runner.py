@@ -55,11 +55,19 @@ class ProjectionRunner:
         projection: Projection,
         *,
         batch_size: int = DEFAULT_BATCH,
+        write_in_thread: bool = True,
     ) -> None:
         self.store = store
         self.projection = projection
         self.tables = ProjectionTables(engine, projection, partial(event_read_by, registry, store))
         self.batch_size = batch_size
+        # A process that serves (the gateway) writes PostgreSQL on a worker thread, so its
+        # event loop never waits for a batch. A process that only rebuilds (the rebuild
+        # command) writes on the loop's own thread: both sides are Python, so they share
+        # one interpreter lock, and handing it back and forth with a writer thread costs
+        # more than the overlap gives. The log's next batches still arrive meanwhile
+        # (two pull requests stay outstanding).
+        self._write_in_thread = write_in_thread
 
     async def prepare(self) -> None:
         """Create the live schema if missing; rebuild it if the projection's version changed.
@@ -121,9 +129,11 @@ class ProjectionRunner:
         try:
             while True:
                 batch = await _next_batch(batches, reader)
-                last = await asyncio.to_thread(
-                    self.tables.apply, schema, batch.events, batch.through, batch.start
-                )
+                write = (batch.events, batch.through, batch.start)
+                if self._write_in_thread:
+                    last = await asyncio.to_thread(self.tables.apply, schema, *write)
+                else:
+                    last = self.tables.apply(schema, *write)
                 if on_progress is not None:
                     total = until if until is not None else last + batch.pending
                     on_progress(Progress(last, total, time.monotonic() - started))
@@ -143,16 +153,20 @@ class ProjectionRunner:
         events: list[StoredEvent] = []
         start = last + 1
         types = self.projection.event_types()
-        async for item in self.store.follow(from_sequence=start, types=types):
-            if isinstance(item, StoredEvent):
-                events.append(item)
-            sequence = position_of(item)
-            reached = until is not None and sequence >= until
-            if len(events) >= self.batch_size or item.pending == 0 or reached:
-                await batches.put(_Batch(events, item.pending, start, sequence, final=reached))
-                events, start = [], sequence + 1
-                if reached:
-                    return
+        read = self.store.follow_batches(from_sequence=start, types=types)
+        async with contextlib.aclosing(read):
+            async for pulled in read:
+                for item in pulled:
+                    if isinstance(item, StoredEvent):
+                        events.append(item)
+                    sequence = position_of(item)
+                    reached = until is not None and sequence >= until
+                    if len(events) >= self.batch_size or item.pending == 0 or reached:
+                        batch = _Batch(events, item.pending, start, sequence, final=reached)
+                        await batches.put(batch)
+                        events, start = [], sequence + 1
+                        if reached:
+                            return
 
 
 async def _next_batch(batches: asyncio.Queue[_Batch], reader: asyncio.Task[None]) -> _Batch:
