@@ -5,8 +5,10 @@ Prints, in one run, for N events (default 100,000):
   * ``EventStore.append`` with the expected-sequence check, 1 and 16 concurrent writers on
     distinct aggregates;
   * reading the event stream: nats-py's raw ordered consumer (no decoding: the ceiling),
-    ``EventStore`` replay (screened and decoded) and a projection rebuild into PostgreSQL,
-    each also as a share of the raw read;
+    ``EventStore`` replay (screened and decoded, a batch at a time as rebuilds read, and
+    one event at a time) and a projection rebuild into PostgreSQL (as the rebuild command
+    runs it, and writing on a worker thread as a serving gateway does), each also as a
+    share of the raw read;
 and the same append figures with nats-server ``sync_interval: always`` beside them. Issue
 22's goals: rebuild >= 30,000 events/s, replay >= 60,000, append (16 writers) >= 15,000.
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import tempfile
 import time
@@ -29,11 +32,14 @@ from typing import ClassVar
 
 import nats
 import uvloop
+from nats.aio.client import Client
 from nats.aio.msg import Msg
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, create_engine
 
 from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, EventRegistry, wrap
 from fleet.eventstore import EventStore, StreamSpec, ensure_stream
+from fleet.eventstore.store import position_of
+from fleet.obs import settle_collector
 from fleet.projections import PROJECTION_SCHEMA, Projection, ProjectionRunner, ProjectionTx
 from fleet.stack import NatsServer, PostgresServer
 
@@ -85,7 +91,7 @@ class Figure:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-async def timed(label: str, events: int, work: Callable[[], Awaitable[None]]) -> Figure:
+async def timed(label: str, events: int, work: Callable[[], Awaitable[object]]) -> Figure:
     started = time.perf_counter()
     await work()
     figure = Figure(label, events, time.perf_counter() - started)
@@ -175,40 +181,71 @@ async def append_figures(url: str, total: int, tag: str) -> tuple[StreamSpec, li
     return spec, figures
 
 
+async def raw_read(nc: Client, spec: StreamSpec, total: int) -> None:
+    """nats-py's ordered consumer, messages counted and not decoded: the ceiling."""
+    done, seen = asyncio.Event(), [0]
+
+    async def count(msg: Msg) -> None:
+        seen[0] += 1
+        if seen[0] == total:
+            done.set()
+
+    sub = await nc.jetstream().subscribe(
+        f"{spec.prefix}.>", stream=spec.name, ordered_consumer=True, cb=count
+    )
+    await done.wait()
+    await sub.unsubscribe()
+
+
+async def replay(store: EventStore, total: int) -> None:
+    """As rebuilds and catch-ups read: a pull's batch at a time, every event screened and
+    decoded."""
+    async with contextlib.aclosing(store.follow_batches(from_sequence=1)) as read:
+        async for batch in read:
+            if position_of(batch[-1]) == total:
+                return
+
+
+async def subscribed(store: EventStore, total: int) -> None:
+    """The same one event at a time (``subscribe``, as live followers read)."""
+    async with contextlib.aclosing(store.subscribe(from_sequence=1)) as read:
+        async for stored in read:
+            if stored.envelope.sequence == total:
+                return
+
+
 async def rebuild_figure(url: str, database_url: str, spec: StreamSpec) -> Figure:
     nc = await nats.connect(url)
     store = EventStore(nc, spec, registry=REGISTRY)
     total = await store.last_sequence()
     engine = create_engine(database_url)
-    runner = ProjectionRunner(engine, store, REGISTRY, OrdersProjection(), batch_size=2000)
+    # as the rebuild command runs it (its own process: PostgreSQL written on its thread)
+    runner = ProjectionRunner(
+        engine, store, REGISTRY, OrdersProjection(), batch_size=2000, write_in_thread=False
+    )
+    in_thread = ProjectionRunner(engine, store, REGISTRY, OrdersProjection(), batch_size=2000)
     await runner.prepare()
-
-    async def raw_read() -> None:
-        # nats-py's ordered consumer, messages counted and not decoded: the ceiling
-        done, seen = asyncio.Event(), [0]
-
-        async def count(msg: Msg) -> None:
-            seen[0] += 1
-            if seen[0] == total:
-                done.set()
-
-        sub = await nc.jetstream().subscribe(
-            f"{spec.prefix}.>", stream=spec.name, ordered_consumer=True, cb=count
-        )
-        await done.wait()
-        await sub.unsubscribe()
-
-    async def replay() -> None:
-        async for stored in store.subscribe(from_sequence=1):
-            if stored.envelope.sequence == total:
-                return
-
-    async def rebuild() -> None:
-        await runner.rebuild()
-
-    raw = await timed("raw nats-py ordered consumer, no decoding (baseline)", total, raw_read)
-    played = await timed("EventStore replay (screened and decoded)", total, replay)
-    figure = await timed("projection rebuild into PostgreSQL (whole stream)", total, rebuild)
+    raw = await timed(
+        "raw nats-py ordered consumer, no decoding (baseline)",
+        total,
+        lambda: raw_read(nc, spec, total),
+    )
+    played = await timed(
+        "EventStore replay (screened and decoded, by batch)", total, lambda: replay(store, total)
+    )
+    await timed(
+        "EventStore.subscribe (the same, one event at a time)",
+        total,
+        lambda: subscribed(store, total),
+    )
+    figure = await timed(
+        "projection rebuild into PostgreSQL (rebuild command)", total, runner.rebuild
+    )
+    await timed(
+        "the same, writing on a worker thread (a serving gateway)",
+        total,
+        in_thread.rebuild,
+    )
     for what, got, goal in (("replay", played, 60_000), ("rebuild", figure, 30_000)):
         print(
             f"  -> {what}: {got.rate:,.0f} events/s = {got.rate / raw.rate:.0%} of the raw "
@@ -222,6 +259,9 @@ async def rebuild_figure(url: str, database_url: str, spec: StreamSpec) -> Figur
 async def main(events: int) -> None:
     # figures on a loaded machine are read as shares of the raw figures of the same run
     print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+    # the garbage collector as every service and the rebuild command set it before work
+    settle_collector()
+    print("garbage collector: fleet.obs.settle_collector() (as in every service)")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         postgres = PostgresServer(root / "pg")
