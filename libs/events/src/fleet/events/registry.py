@@ -85,7 +85,9 @@ class EventRegistry:
     def decode(self, envelope: Envelope) -> DomainEvent:
         """The typed event inside ``envelope``, upcast to the current schema version."""
         cls = self.class_for(envelope.type, envelope.schema_version)
-        data = self.upcast(envelope.type, envelope.schema_version, envelope.data)
+        data = envelope.data
+        if envelope.schema_version < cls.schema_version:  # every read: upcast only the old
+            data = self.upcast(envelope.type, envelope.schema_version, data)
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
