@@ -8,7 +8,7 @@ at the top, so the figures and their goals read at a glance.
 
     .venv/bin/python -m bench.report                 # every benchmark, the usual sizes
     .venv/bin/python -m bench.report --quick         # smaller sizes (a smoke run)
-    .venv/bin/python -m bench.report --only eventstore,fanout
+    .venv/bin/python -m bench.report --only eventstore,fanout   # the others' kept
 
 Besides the benchmarks of ``bench/``, it runs the chaos campaign (``tests/chaos``, its
 bounded run) and puts its table in the report, and the gateway benchmark twice: its HTTP
@@ -110,6 +110,7 @@ class Outcome:
     seconds: float
     failed: str | None  # why, when it failed
     calm: str = ""  # the machine's load when it started (cool_down)
+    ran: str = ""  # when and at which commit it ran ("2026-12-04 18:37 UTC at 7c8d99a")
 
 
 def machine() -> list[str]:
@@ -177,20 +178,68 @@ def run(bench: Bench, quick: bool) -> Outcome:
     elapsed = time.monotonic() - started
     output = done.stdout
     print(output, flush=True)
+    ran = f"{_now()} at {commit()}"
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-15:])
-        return Outcome(bench, output + "\n" + tail, elapsed, f"exit code {done.returncode}", calm)
-    return Outcome(bench, output, elapsed, None, calm)
+        why = f"exit code {done.returncode}"
+        return Outcome(bench, output + "\n" + tail, elapsed, why, calm, ran)
+    return Outcome(bench, output, elapsed, None, calm, ran)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+_WRITTEN = re.compile(r"^Written by `bench/report.py` on (.+?) at commit `(\w+)`")
+_SUMMARY = re.compile(r"^\*\*(\w+)\*\* \((.*)\)$")
+_STATUS = re.compile(r"^(?:(\d+) s|FAILED \((.*)\))$")
+
+
+def previous(report: Path) -> dict[str, Outcome]:
+    """The outcomes an earlier report holds, by benchmark (none if it is missing or not
+    one of ours): ``--only`` re-runs some benchmarks and keeps the others' last figures,
+    each still naming when and at which commit it ran."""
+    if not report.exists():
+        return {}
+    benches = {b.name: b for b in BENCHES}
+    lines = report.read_text().splitlines()
+    written = next((m for ln in lines[:5] if (m := _WRITTEN.match(ln))), None)
+    default_ran = f"{written.group(1)} at {written.group(2)}" if written else "unknown"
+    found: dict[str, Outcome] = {}
+    for line in lines:
+        summary = _SUMMARY.match(line)
+        if summary is None or summary.group(1) not in benches:
+            continue
+        status, *rest = summary.group(2).split("; ")
+        parsed = _STATUS.match(status)
+        ran = next((p.removeprefix("ran ") for p in rest if p.startswith("ran ")), default_ran)
+        calm = "; ".join(p for p in rest if not p.startswith("ran "))
+        seconds = float(parsed.group(1)) if parsed and parsed.group(1) else 0.0
+        failed = parsed.group(2) if parsed and parsed.group(2) else None
+        name = summary.group(1)
+        found[name] = Outcome(benches[name], _output_of(lines, name), seconds, failed, calm, ran)
+    return found
+
+
+def _output_of(lines: list[str], name: str) -> str:
+    """The full output a report holds for ``name`` (its fenced block under ``### name``)."""
+    try:
+        start = lines.index(f"### {name}")
+        opened = lines.index("```", start)
+        closed = lines.index("```", opened + 1)
+    except ValueError:
+        return ""
+    return "\n".join(lines[opened + 1 : closed])
 
 
 def render(outcomes: list[Outcome], quick: bool) -> str:
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Benchmark report",
         "",
-        f"Written by `bench/report.py` on {now} at commit `{commit()}`"
+        f"Written by `bench/report.py` on {_now()} at commit `{commit()}`"
         + (" (quick sizes: a smoke run, not figures to quote)" if quick else "")
-        + ". Every benchmark ran alone, one after another.",
+        + ". Every benchmark ran alone, one after another; each names when and at which"
+        " commit it ran (`--only` re-runs some and keeps the others' last figures).",
         "",
         *machine(),
         "",
@@ -199,7 +248,10 @@ def render(outcomes: list[Outcome], quick: bool) -> str:
     ]
     for outcome in outcomes:
         status = f"FAILED ({outcome.failed})" if outcome.failed else f"{outcome.seconds:.0f} s"
-        lines.append(f"**{outcome.bench.name}** ({status}; {outcome.calm})")
+        when = [
+            part for part in (outcome.calm, f"ran {outcome.ran}" if outcome.ran else "") if part
+        ]
+        lines.append(f"**{outcome.bench.name}** ({'; '.join([status, *when])})")
         lines.append("")
         figures = [
             ln.strip() for ln in outcome.output.splitlines() if outcome.bench.figures.search(ln)
@@ -238,7 +290,9 @@ def main() -> int:
         print(f"unknown benchmark(s): {', '.join(sorted(unknown))} (known: {known})")
         return 2
     chosen = [b for b in BENCHES if not names or b.name in names]
-    outcomes = [run(bench, options.quick) for bench in chosen]
+    fresh = {bench.name: run(bench, options.quick) for bench in chosen}
+    kept = previous(options.output) if names and not options.quick else {}
+    outcomes = [fresh.get(b.name) or kept[b.name] for b in BENCHES if b.name in fresh | kept]
     options.output.write_text(render(outcomes, options.quick))
     print(f"written: {options.output}")
     return 1 if any(o.failed for o in outcomes) else 0
