@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Annotated, Any, NewType, TypeVar
 
 import msgspec
@@ -177,7 +177,7 @@ def _assembled(model: type[M], values: dict[str, Any]) -> M:
     ``model_construct`` ends with, without its pass over every field's default and alias."""
     built = model.__new__(model)
     _set(built, "__dict__", values)
-    _set(built, "__pydantic_fields_set__", set(_FIELDS[model]))  # its own: model_copy adds
+    _set(built, "__pydantic_fields_set__", set(_field_names(model)))  # its own: copies add
     _set(built, "__pydantic_extra__", None)
     _set(built, "__pydantic_private__", None)
     return built
@@ -209,6 +209,8 @@ class _WireEnvelope(msgspec.Struct):
 
 
 _WIRE = msgspec.json.Decoder(_WireEnvelope)
-_FIELDS: dict[type[BaseModel], frozenset[str]] = {
-    model: frozenset(model.model_fields) for model in (Envelope, AggregateRef)
-}
+
+
+@cache
+def _field_names(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(model.model_fields)
