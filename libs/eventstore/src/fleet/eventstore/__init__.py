@@ -3,6 +3,9 @@
 nats-py is used directly here (stream admin, expected-sequence headers, atomic batches,
 ordered replay): FastStream has no API for those. Services use FastStream for their own
 subscribers and publishers.
+
+Importing it puts a cheaper equivalent of nats-py's header parser in place
+(:mod:`fleet.eventstore.nats_headers`): every message read pays for it.
 """
 
 from fleet.events.aggregate import Aggregate  # the pure base, re-exported
@@ -12,6 +15,7 @@ from fleet.eventstore.errors import (
     EventStoreError,
     StreamMisconfigured,
 )
+from fleet.eventstore.nats_headers import install as _install_header_parser
 from fleet.eventstore.repository import Repository
 from fleet.eventstore.store import EventStore, StoredEvent
 from fleet.eventstore.stream import (
@@ -20,6 +24,8 @@ from fleet.eventstore.stream import (
     ensure_domain_stream,
     ensure_stream,
 )
+
+_install_header_parser()
 
 __all__ = [
     "NOTIFY_BUCKET",
