@@ -55,7 +55,7 @@ def install() -> bool:
     such method any more (its parser is then left as it is)."""
     if ORIGINAL is None:
         return False
-    Client._parse_header_lines = staticmethod(parse_header_lines)  # type: ignore[method-assign,assignment]
+    Client._parse_header_lines = staticmethod(parse_header_lines)  # type: ignore[method-assign]
     return True
 
 
