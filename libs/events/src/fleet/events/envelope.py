@@ -146,9 +146,7 @@ class Envelope(BaseModel):
             "id": wire.id,
             "type": wire.type,
             "schema_version": wire.schema_version,
-            "aggregate": _assembled(
-                AggregateRef, {"type": wire.aggregate.type, "id": wire.aggregate.id}
-            ),
+            "aggregate": _ref(wire.aggregate.type, wire.aggregate.id),
             "sequence": sequence,
             "occurred_at": occurred_at,
             "causation_id": wire.causation_id,
@@ -181,6 +179,22 @@ def _assembled(model: type[M], values: dict[str, Any]) -> M:
     _set(built, "__pydantic_extra__", None)
     _set(built, "__pydantic_private__", None)
     return built
+
+
+# An aggregate's events are read together (a replay, a load): its reference, which is
+# frozen, is built once and shared by all of them (a lookup, not a model, per read).
+_REFS: dict[tuple[str, str], AggregateRef] = {}
+_REFS_MAX = 65_536
+
+
+def _ref(aggregate_type: str, aggregate_id: str) -> AggregateRef:
+    key = (aggregate_type, aggregate_id)
+    ref = _REFS.get(key)
+    if ref is None:
+        if len(_REFS) >= _REFS_MAX:
+            _REFS.clear()
+        ref = _REFS[key] = _assembled(AggregateRef, {"type": aggregate_type, "id": aggregate_id})
+    return ref
 
 
 _Token = Annotated[str, msgspec.Meta(pattern=_NAME_PATTERN)]

@@ -89,9 +89,12 @@ class EventRegistry:
         if envelope.schema_version < cls.schema_version:  # every read: upcast only the old
             data = self.upcast(envelope.type, envelope.schema_version, data)
         try:
-            return cls.model_validate(data)
+            # the model's own validator, as model_validate calls it with no options (a
+            # third of its cost is the Python call around it, paid on every read)
+            event: DomainEvent = cls.__pydantic_validator__.validate_python(data)
         except ValidationError as exc:
             raise UpcastError(f"{envelope.type} v{envelope.schema_version}: {exc}") from exc
+        return event
 
     def upcast(self, event_type: str, version: int, data: dict[str, Any]) -> dict[str, Any]:
         """Apply upcasters from ``version`` up to the class's current version."""

@@ -14,7 +14,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar, overload
+from typing import NamedTuple, TypeVar, overload
 
 import msgspec
 from nats.aio.client import Client
@@ -63,10 +63,10 @@ UNAVAILABLE = 503
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class StoredEvent:
+class StoredEvent(NamedTuple):
     """An envelope read from a subscription, its event (decoded once, by the screen every
-    read passes), and how many events remain after it."""
+    read passes), and how many events remain after it. (A named tuple: built for every
+    event read, at half a frozen dataclass's cost.)"""
 
     envelope: Envelope
     event: DomainEvent
