@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import nats
+import nats.errors
 import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -24,7 +25,7 @@ from fleet.eventstore import (
 )
 from fleet.eventstore import pull as pull_module
 from fleet.eventstore.errors import MessagesLost
-from fleet.eventstore.publish import headers_for
+from fleet.eventstore.publish import acks_of, headers_for
 from fleet.eventstore.pull import RawPull
 from fleet.eventstore.snapshots import KvSnapshots, Snapshot, ensure_snapshot_bucket
 from fleet.eventstore.store import NotRead, PassedOver, StoredEvent, position_of
@@ -439,3 +440,56 @@ async def test_a_repository_keeps_snapshots_in_the_kv_bucket_and_loads_the_tail_
     loaded = await repo.load(account_id)
     assert loaded.balance == 10 and loaded.unsnapshotted == 1
     assert loaded.version == await event_store.version(loaded.ref) > snapshot.version
+
+
+async def test_concurrent_appends_get_their_own_pubacks_from_one_inbox(
+    event_store: EventStore,
+) -> None:
+    """Every PubAck comes back to one subscription of the connection, told apart by a
+    counter: 40 appends at once each get the sequence their event was stored at."""
+    nc = event_store.nc
+    before = len(nc._subs)
+    aggregates = [ref(f"inbox{i}") for i in range(40)]
+    stored = await asyncio.gather(
+        *(
+            event_store.append(a, [deposit(i, a)], expected_version=0)
+            for i, a in enumerate(aggregates)
+        )
+    )
+    for aggregate, (envelope,) in zip(aggregates, stored, strict=True):
+        (loaded,) = await event_store.load(aggregate)
+        assert (loaded.id, loaded.sequence) == (envelope.id, envelope.sequence)
+    assert len({e.sequence for (e,) in stored}) == 40
+    assert len(nc._subs) - before <= 1  # the inbox (if this test made the first append)
+    assert acks_of(nc) is acks_of(nc)
+
+
+async def test_a_pubacks_wait_ends_at_its_timeout_and_a_late_answer_reaches_nobody(
+    nc: Client, namespace: str
+) -> None:
+    """An answer that comes after its publish gave up is dropped; the next publish gets
+    its own answer, not that one."""
+    subject, answered = f"{namespace}.slow", 0
+
+    async def answer(msg: Msg) -> None:
+        nonlocal answered
+        answered += 1
+        number = answered
+        if number == 1:
+            await asyncio.sleep(0.4)  # past the first publish's timeout
+        await nc.publish(msg.reply, json.dumps({"stream": "S", "seq": number}).encode())
+
+    await nc.subscribe(subject, cb=answer)
+    inbox = acks_of(nc)
+    with pytest.raises(nats.errors.TimeoutError):
+        await inbox.request(nc, subject, b"{}", {}, 0.1)
+    outcome = await inbox.request(nc, subject, b"{}", {}, 2.0)
+    assert outcome.last_sequence == 2
+    await asyncio.sleep(0.5)  # the first answer arrives now, and is dropped
+    assert answered == 2
+    assert (await inbox.request(nc, subject, b"{}", {}, 2.0)).last_sequence == 3
+
+
+async def test_a_publish_no_stream_listens_to_is_answered_503(nc: Client, namespace: str) -> None:
+    outcome = await acks_of(nc).request(nc, f"{namespace}.nobody", b"{}", {}, 2.0)
+    assert (outcome.last_sequence, outcome.error_code) == (None, 503)

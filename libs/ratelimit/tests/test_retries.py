@@ -4,7 +4,7 @@ ever taking time off."""
 import pytest
 from stamina.instrumentation import RetryDetails, get_on_retry_hooks, set_on_retry_hooks
 
-from fleet.ratelimit.retries import attempts_of, retried
+from fleet.ratelimit.retries import Backoff, attempts_of, retried, retried_after
 
 pytestmark = pytest.mark.unit
 
@@ -87,3 +87,30 @@ async def test_retried_passes_a_success_and_a_foreign_error_through_at_once() ->
     assert await retried(fine, ConnectionError, attempts=3, first_pause_s=5, jitter_s=1) == "ok"
     with pytest.raises(ValueError, match="a bug"):
         await retried(broken, ConnectionError, attempts=3, first_pause_s=5, jitter_s=1)
+
+
+async def test_retried_after_a_first_failure_made_by_the_caller() -> None:
+    """A hot path tries once itself; the attempts after it are the rule's, counted from 2."""
+    numbers: list[int] = []
+
+    async def second_time_lucky(number: int) -> int:
+        numbers.append(number)
+        if number < 3:
+            raise ConnectionError
+        return number
+
+    figures: Backoff = {"attempts": 3, "first_pause_s": 0.01, "jitter_s": 0.001}
+    assert (
+        await retried_after(ConnectionError(), second_time_lucky, ConnectionError, **figures) == 3
+    )
+    assert numbers == [2, 3]
+    numbers.clear()
+    with pytest.raises(ValueError, match="not retried"):
+        await retried_after(
+            ValueError("not retried"), second_time_lucky, ConnectionError, **figures
+        )
+    assert numbers == []  # a foreign error is raised at once, nothing asked again
+    once_more: Backoff = {"attempts": 2, "first_pause_s": 0.01, "jitter_s": 0.001}
+    with pytest.raises(ConnectionError):
+        await retried_after(ConnectionError(), second_time_lucky, ConnectionError, **once_more)
+    assert numbers == [2]

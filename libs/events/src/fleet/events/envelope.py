@@ -157,6 +157,18 @@ class Envelope(BaseModel):
         return _assembled(cls, values)
 
     @classmethod
+    def read_back(cls, payload: bytes) -> tuple[str, int, dict[str, Any]]:
+        """The type, schema version and data a reader gets from ``payload``, checked as
+        :meth:`from_wire` checks it (the same errors), without building the envelope:
+        what an append's self-check needs of the bytes it is about to publish."""
+        try:
+            wire = _WIRE.decode(payload)
+        except msgspec.DecodeError:
+            envelope = cls._validated(payload, 1)
+            return envelope.type, envelope.schema_version, envelope.data
+        return wire.type, wire.schema_version, wire.data
+
+    @classmethod
     def _validated(cls, payload: bytes, sequence: int) -> Envelope:
         # the model's own validation, with the sequence written in as the object's last
         # member (the last of a repeated key wins): no copy to attach it afterwards

@@ -84,16 +84,19 @@ class EventRegistry:
 
     def decode(self, envelope: Envelope) -> DomainEvent:
         """The typed event inside ``envelope``, upcast to the current schema version."""
-        cls = self.class_for(envelope.type, envelope.schema_version)
-        data = envelope.data
-        if envelope.schema_version < cls.schema_version:  # every read: upcast only the old
-            data = self.upcast(envelope.type, envelope.schema_version, data)
+        return self.decode_data(envelope.type, envelope.schema_version, envelope.data)
+
+    def decode_data(self, event_type: str, version: int, data: dict[str, Any]) -> DomainEvent:
+        """The typed event of ``data`` stored as ``event_type`` at schema ``version``."""
+        cls = self.class_for(event_type, version)
+        if version < cls.schema_version:  # every read: upcast only the old
+            data = self.upcast(event_type, version, data)
         try:
             # the model's own validator, as model_validate calls it with no options (a
             # third of its cost is the Python call around it, paid on every read)
             event: DomainEvent = cls.__pydantic_validator__.validate_python(data)
         except ValidationError as exc:
-            raise UpcastError(f"{envelope.type} v{envelope.schema_version}: {exc}") from exc
+            raise UpcastError(f"{event_type} v{version}: {exc}") from exc
         return event
 
     def upcast(self, event_type: str, version: int, data: dict[str, Any]) -> dict[str, Any]:

@@ -100,16 +100,16 @@ def refusal(envelope: Envelope, registry: EventRegistry) -> str | None:
 
     The checks of :func:`screen`: the bytes about to be published read back as readers
     read them (:func:`fleet.events.wrap` builds the envelope unvalidated; the read costs
-    a few microseconds, and the bytes are made once, for this and the publish), and its
-    data decoded to its type (already in JSON form: the envelope's own is decoded). The
-    subject is the aggregate's by construction: the store publishes there.
+    a few microseconds, and the bytes are made once, for this and the publish), and the
+    data read back decoded to its type. The subject is the aggregate's by construction:
+    the store publishes there.
     """
     try:
-        Envelope.from_wire(envelope.to_wire(), 1)
+        event_type, version, data = Envelope.read_back(envelope.to_wire())
     except ValueError as exc:  # pydantic's ValidationError and msgspec's are ValueErrors
         return _short(f"not a Fleet envelope: {_first_error(exc)}")
     try:
-        registry.decode(envelope)
+        registry.decode_data(event_type, version, data)
     except (EventError, ValueError, LookupError, TypeError) as exc:
         return _short(f"{envelope.type} v{envelope.schema_version}: {_first_error(exc)}")
     return None

@@ -42,7 +42,7 @@ from fleet.eventstore.quarantine import (
     screen,
 )
 from fleet.eventstore.stream import StreamSpec
-from fleet.ratelimit.retries import retried
+from fleet.ratelimit.retries import Backoff, retried, retried_after
 
 _LAST_SEQUENCE = re.compile(r"wrong last sequence: (\d+)")
 _RETRY_SIGNS = {ERR_WRONG_LAST_SEQUENCE, ERR_BATCH_DUPLICATE_MSG_ID}
@@ -144,14 +144,14 @@ class EventStore:
         if not envelopes:
             return []
         for envelope in envelopes:
-            if envelope.aggregate != aggregate:
+            if envelope.aggregate is not aggregate and envelope.aggregate != aggregate:
                 raise ValueError(f"event {envelope.id} belongs to {envelope.aggregate}")
             refused = refusal(envelope, self._registry)
             if refused is not None:
                 raise AppendRejected(f"event {envelope.id} is not a valid event: {refused}")
         subject = self.subject(aggregate)
 
-        async def publish() -> PublishOutcome:
+        async def publish(_attempt: int = 1) -> PublishOutcome:
             if len(envelopes) == 1:
                 outcome = await publish_one(
                     self._nc, subject, envelopes[0], expected_version, self._timeout
@@ -165,7 +165,12 @@ class EventStore:
             return outcome
 
         try:
-            outcome = await _while_electing(publish)
+            # the first attempt made here, the rest (a leader election) by the retry rule:
+            # every append's answer passes back through no wrapper
+            try:
+                outcome = await publish()
+            except _ELECTING as failure:
+                outcome = await retried_after(failure, publish, _ELECTING, **_ELECTION_BACKOFF)
         except _StillElecting as exc:
             outcome = exc.outcome  # settled below like any other refusal
         stored = await self._settle(aggregate, envelopes, expected_version, outcome)
@@ -461,16 +466,18 @@ class _StillElecting(EventStoreError):
         self.outcome = outcome
 
 
+_ELECTING = (ServiceUnavailableError, _StillElecting)
+_ELECTION_BACKOFF: Backoff = {
+    "attempts": UNAVAILABLE_ATTEMPTS,
+    "first_pause_s": UNAVAILABLE_FIRST_PAUSE_S,
+    "jitter_s": UNAVAILABLE_JITTER_S,
+}
+
+
 async def _while_electing(call: Callable[[], Awaitable[T]]) -> T:
     """``call()``, asked again while JetStream answers "unavailable" (a leader election);
     the error once :data:`UNAVAILABLE_ATTEMPTS` are spent."""
-    return await retried(
-        call,
-        (ServiceUnavailableError, _StillElecting),
-        attempts=UNAVAILABLE_ATTEMPTS,
-        first_pause_s=UNAVAILABLE_FIRST_PAUSE_S,
-        jitter_s=UNAVAILABLE_JITTER_S,
-    )
+    return await retried(call, _ELECTING, **_ELECTION_BACKOFF)
 
 
 def position_of(item: StoredEvent | PassedOver | NotRead) -> int:

@@ -58,12 +58,24 @@ async def retried_numbered(
     call: Callable[[int], Awaitable[T]], on: RetryOn, **backoff: Unpack[Backoff]
 ) -> T:
     """As :func:`retried`, ``call`` told which attempt it is (1 to ``attempts``)."""
-    attempts = backoff["attempts"]
     try:
         return await call(1)
     except Exception as exc:
-        if attempts <= 1 or not _retryable(on, exc):
-            raise
+        return await retried_after(exc, call, on, **backoff)
+
+
+async def retried_after(
+    failure: Exception,
+    call: Callable[[int], Awaitable[T]],
+    on: RetryOn,
+    **backoff: Unpack[Backoff],
+) -> T:
+    """The attempts after a first one that raised ``failure`` (made by the caller itself:
+    a path hot enough to count its awaits, such as every append, tries once with no
+    wrapper around it). ``failure`` is raised again at once if it is not one to retry."""
+    attempts = backoff["attempts"]
+    if attempts <= 1 or not _retryable(on, failure):
+        raise failure
     first_pause_s, jitter_s = backoff["first_pause_s"], backoff["jitter_s"]
     growth = backoff.get("growth", GROWTH)
     await asyncio.sleep(max(0.0, first_pause_s - random.uniform(0, jitter_s)))  # noqa: S311
