@@ -4,7 +4,8 @@ Prints, in one run, for N events (default 100,000):
   * raw JetStream publish-with-ack rate (the ceiling), 1 and 16 concurrent publishers;
   * ``EventStore.append`` with the expected-sequence check, 1 and 16 concurrent writers on
     distinct aggregates;
-  * reading the event stream: nats-py's raw ordered consumer (no decoding: the ceiling),
+  * reading the event stream: nats-py's raw ordered consumer (no decoding: the ceiling; as
+    released, and with Fleet's header parser in it),
     ``EventStore`` replay (screened and decoded, a batch at a time as rebuilds read, and
     one event at a time) and a projection rebuild into PostgreSQL (as the rebuild command
     runs it, and writing on a worker thread as a serving gateway does), each also as a
@@ -37,7 +38,7 @@ from nats.aio.msg import Msg
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, create_engine
 
 from fleet.events import AggregateId, AggregateRef, DomainEvent, Envelope, EventRegistry, wrap
-from fleet.eventstore import EventStore, StreamSpec, ensure_stream
+from fleet.eventstore import EventStore, StreamSpec, ensure_stream, nats_headers
 from fleet.eventstore.store import position_of
 from fleet.obs import settle_collector
 from fleet.projections import PROJECTION_SCHEMA, Projection, ProjectionRunner, ProjectionTx
@@ -225,8 +226,19 @@ async def rebuild_figure(url: str, database_url: str, spec: StreamSpec) -> Figur
     )
     in_thread = ProjectionRunner(engine, store, REGISTRY, OrdersProjection(), batch_size=2000)
     await runner.prepare()
-    raw = await timed(
-        "raw nats-py ordered consumer, no decoding (baseline)",
+    # the baseline reads with nats-py as released: its own header parser, which importing
+    # fleet.eventstore replaces (fleet.eventstore.nats_headers)
+    nats_headers.uninstall()
+    try:
+        raw = await timed(
+            "raw nats-py ordered consumer, no decoding (baseline)",
+            total,
+            lambda: raw_read(nc, spec, total),
+        )
+    finally:
+        nats_headers.install()
+    await timed(
+        "the same with Fleet's header parser in nats-py",
         total,
         lambda: raw_read(nc, spec, total),
     )

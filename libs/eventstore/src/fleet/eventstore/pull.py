@@ -167,6 +167,37 @@ class RawPull:
             raise NotFoundError from trouble
 
 
+def batch_positions(batch: list[Msg]) -> list[tuple[int, int]]:
+    """(stream sequence, messages pending) of each message of one pull's batch (not empty).
+
+    The last message's reply subject is read whole. The others give only their stream
+    sequence (one split short of the end, at the place the last one's form says: half
+    the cost), and their pending count is counted back from the last: exact when nothing
+    was appended while the batch was sent, one more per event appended then otherwise.
+    Either way it is 0 only for a message that really was the last one there.
+    """
+    last_sequence, _consumer, last_pending = reply_position(batch[-1])
+    count = len(batch)
+    tokens = batch[-1].reply.count(".") + 1
+    at = 5 if tokens == 9 else 7 if tokens == 12 else None
+    positions: list[tuple[int, int]] = []
+    try:
+        if at is None:
+            raise ValueError(tokens)
+        for index in range(count - 1):
+            sequence = int(batch[index].reply.split(".", at + 1)[at])
+            positions.append((sequence, last_pending + count - 1 - index))
+    except (ValueError, IndexError):
+        positions = [_sequence_and_pending(msg) for msg in batch[:-1]]
+    positions.append((last_sequence, last_pending))
+    return positions
+
+
+def _sequence_and_pending(msg: Msg) -> tuple[int, int]:
+    sequence, _consumer, pending = reply_position(msg)
+    return sequence, pending
+
+
 def reply_position(msg: Msg) -> tuple[int, int, int]:
     """(stream sequence, consumer sequence, messages pending) of ``msg``.
 

@@ -33,7 +33,7 @@ from fleet.eventstore.publish import (
     publish_batch,
     publish_one,
 )
-from fleet.eventstore.pull import RawPull, reply_position
+from fleet.eventstore.pull import RawPull, batch_positions
 from fleet.eventstore.quarantine import (
     Quarantined,
     QuarantineLog,
@@ -380,7 +380,12 @@ class EventStore:
             try:
                 async with pull:
                     async for batch in pull.batches():
-                        items = [self._screened(msg, types) for msg in batch]
+                        items = [
+                            self._screened(msg, sequence, pending, types)
+                            for msg, (sequence, pending) in zip(
+                                batch, batch_positions(batch), strict=True
+                            )
+                        ]
                         for item in items:
                             if isinstance(item, PassedOver):
                                 await self.quarantine.record(item.quarantined)
@@ -400,9 +405,8 @@ class EventStore:
                     await self._js.delete_consumer(self._spec.name, str(config.name))
 
     def _screened(
-        self, msg: Msg, types: Collection[str] | None = None
+        self, msg: Msg, sequence: int, pending: int, types: Collection[str] | None
     ) -> StoredEvent | PassedOver | NotRead:
-        sequence, pending = _position(msg)
         if types is not None:
             peeked = _peeked_type(msg.data)
             if peeked is not None and peeked not in types:
@@ -428,12 +432,6 @@ def _peeked_type(payload: bytes) -> str | None:
         return _PEEK.decode(payload).type
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None  # not even JSON with a text type: screened (and quarantined) as before
-
-
-def _position(msg: Msg) -> tuple[int, int]:
-    """(stream sequence, messages pending) from the message's reply subject."""
-    sequence, _consumer, pending = reply_position(msg)
-    return sequence, pending
 
 
 def _reader_config(filters: list[str], start: int, from_time: datetime | None) -> ConsumerConfig:
