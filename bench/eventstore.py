@@ -52,6 +52,8 @@ class OrderPlaced(DomainEvent):
 
 
 REGISTRY = EventRegistry([OrderPlaced])
+APPEND_GOAL = 15_000  # with the server's default sync (every append waits for its fsync
+# with sync_interval=always: printed beside it, a different machine's question)
 METADATA = MetaData(schema=PROJECTION_SCHEMA)
 ORDERS = Table(
     "orders",
@@ -287,9 +289,11 @@ async def main(events: int) -> None:
                     print(f"\nnats-server sync_interval={sync}:")
                     spec, figures = await append_figures(nats_server.admin_url, events, sync)
                     raw_checked, ours = figures[3].rate, figures[5].rate
+                    verdict = "met" if ours >= APPEND_GOAL else "MISSED"
                     print(
                         f"  -> append with 16 writers: {ours:,.0f} events/s = "
-                        f"{ours / raw_checked:.0%} of raw checked publishes; goal >= 15,000"
+                        f"{ours / raw_checked:.0%} of raw checked publishes; goal >= "
+                        f"{APPEND_GOAL:,}" + (f": {verdict}" if sync == "default" else "")
                     )
                     if sync == "default":
                         await rebuild_figure(nats_server.admin_url, database_url, spec)
