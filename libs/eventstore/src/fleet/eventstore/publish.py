@@ -23,6 +23,7 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 
 from fleet.events import Envelope
+from fleet.eventstore.pull import NO_RESPONDERS, STATUS
 
 EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence"
 MSG_ID = "Nats-Msg-Id"
@@ -34,8 +35,6 @@ MAX_BATCH = 1000
 ERR_WRONG_LAST_SEQUENCE = 10071
 ERR_BATCH_DUPLICATE_MSG_ID = 10201
 _ACK = msgspec.json.Decoder(dict[str, Any])  # a PubAck or an error, read on every append
-STATUS = "Status"
-NO_RESPONDERS = "503"
 
 
 @dataclass(frozen=True)
