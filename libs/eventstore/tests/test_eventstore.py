@@ -25,8 +25,9 @@ from fleet.eventstore import (
 )
 from fleet.eventstore import pull as pull_module
 from fleet.eventstore.errors import MessagesLost
-from fleet.eventstore.publish import acks_of, headers_for
+from fleet.eventstore.publish import acked, headers_for
 from fleet.eventstore.pull import RawPull
+from fleet.eventstore.replies import replies_of
 from fleet.eventstore.snapshots import KvSnapshots, Snapshot, ensure_snapshot_bucket
 from fleet.eventstore.store import NotRead, PassedOver, StoredEvent, position_of
 from fleet.testing.deposits import Deposited, registry
@@ -461,7 +462,7 @@ async def test_concurrent_appends_get_their_own_pubacks_from_one_inbox(
         assert (loaded.id, loaded.sequence) == (envelope.id, envelope.sequence)
     assert len({e.sequence for (e,) in stored}) == 40
     assert len(nc._subs) - before <= 1  # the inbox (if this test made the first append)
-    assert acks_of(nc) is acks_of(nc)
+    assert replies_of(nc) is replies_of(nc)
 
 
 async def test_a_pubacks_wait_ends_at_its_timeout_and_a_late_answer_reaches_nobody(
@@ -480,16 +481,15 @@ async def test_a_pubacks_wait_ends_at_its_timeout_and_a_late_answer_reaches_nobo
         await nc.publish(msg.reply, json.dumps({"stream": "S", "seq": number}).encode())
 
     await nc.subscribe(subject, cb=answer)
-    inbox = acks_of(nc)
     with pytest.raises(nats.errors.TimeoutError):
-        await inbox.request(nc, subject, b"{}", {}, 0.1)
-    outcome = await inbox.request(nc, subject, b"{}", {}, 2.0)
+        await acked(nc, subject, b"{}", {}, 0.1)
+    outcome = await acked(nc, subject, b"{}", {}, 2.0)
     assert outcome.last_sequence == 2
     await asyncio.sleep(0.5)  # the first answer arrives now, and is dropped
     assert answered == 2
-    assert (await inbox.request(nc, subject, b"{}", {}, 2.0)).last_sequence == 3
+    assert (await acked(nc, subject, b"{}", {}, 2.0)).last_sequence == 3
 
 
 async def test_a_publish_no_stream_listens_to_is_answered_503(nc: Client, namespace: str) -> None:
-    outcome = await acks_of(nc).request(nc, f"{namespace}.nobody", b"{}", {}, 2.0)
+    outcome = await acked(nc, f"{namespace}.nobody", b"{}", {}, 2.0)
     assert (outcome.last_sequence, outcome.error_code) == (None, 503)

@@ -3,27 +3,22 @@
 nats-py has no API for atomic batches, so the batch protocol is spoken here with core
 publishes plus a final request that carries the commit and receives the PubAck.
 
-PubAcks come back to one reply subscription per connection (:class:`AckInbox`), each
-publish told apart by a counter: nats-py's ``request`` draws two random bytes from the
-operating system, a NUID and a ``wait_for`` per call, a quarter of an append's CPU.
+PubAcks come back to the connection's reply inbox (:mod:`fleet.eventstore.replies`), not
+nats-py's ``request``, whose per-call costs were a quarter of an append's CPU.
 """
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 from nats.aio.client import Client
-from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
+from nats.errors import NoRespondersError
 
 from fleet.events import Envelope
-from fleet.eventstore.pull import NO_RESPONDERS, STATUS
+from fleet.eventstore.replies import replies_of
 
 EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence"
 MSG_ID = "Nats-Msg-Id"
@@ -66,7 +61,7 @@ async def publish_one(
     """Publish a single event and wait for its PubAck (read here, not by nats-py's
     per-publish dataclasses)."""
     headers = headers_for(envelope, expected)
-    return await acks_of(nc).request(nc, subject, envelope.to_wire(), headers, timeout)
+    return await acked(nc, subject, envelope.to_wire(), headers, timeout)
 
 
 async def publish_batch(
@@ -89,7 +84,7 @@ async def publish_batch(
             await nc.publish(subject, envelope.to_wire(), headers=headers)
             continue
         headers[BATCH_COMMIT] = "1"
-        return await acks_of(nc).request(nc, subject, envelope.to_wire(), headers, timeout)
+        return await acked(nc, subject, envelope.to_wire(), headers, timeout)
     raise AssertionError("unreachable")
 
 
@@ -103,67 +98,14 @@ def ack_outcome(answer: dict[str, Any]) -> PublishOutcome:
     return PublishOutcome(int(answer["seq"]), duplicate=bool(answer.get("duplicate")))
 
 
-class AckInbox:
-    """One connection's reply subscription for PubAcks (``<inbox>.<nuid>.<counter>``).
-
-    Subscribed on first use; nats-py subscribes it again after a reconnect. An answer
-    whose publish gave up (timed out, cancelled) finds nobody waiting and is dropped.
-    It holds no reference to its connection (the connection's subscription holds it).
-    """
-
-    def __init__(self, nc: Client) -> None:
-        self._prefix = nc.new_inbox() + "."
-        self._skip = len(self._prefix)
-        self._tokens = itertools.count(1)
-        self._waiting: dict[str, asyncio.Future[Msg]] = {}
-        self._subscribed = False
-        self._subscribing = asyncio.Lock()
-
-    async def request(
-        self, nc: Client, subject: str, payload: bytes, headers: dict[str, str], timeout: float
-    ) -> PublishOutcome:
-        """Publish with a reply subject of this inbox; the PubAck (or error) it answers.
-        ``nats.errors.TimeoutError`` after ``timeout`` s, as nats-py's request raises."""
-        if not self._subscribed:
-            await self._subscribe(nc)
-        token = str(next(self._tokens))
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[Msg] = loop.create_future()
-        self._waiting[token] = answer
-        expiry = loop.call_later(timeout, _expire, answer)
-        try:
-            await nc.publish(subject, payload, reply=self._prefix + token, headers=headers)
-            msg = await answer
-        finally:
-            expiry.cancel()
-            del self._waiting[token]
-        if not msg.data and msg.headers and msg.headers.get(STATUS) == NO_RESPONDERS:
-            return PublishOutcome(None, error_code=503, error=f"no stream listens on {subject}")
-        return ack_outcome(_ACK.decode(msg.data))
-
-    async def _subscribe(self, nc: Client) -> None:
-        async with self._subscribing:
-            if not self._subscribed:
-                await nc.subscribe(self._prefix + "*", cb=self._answered)
-                self._subscribed = True
-
-    async def _answered(self, msg: Msg) -> None:
-        answer = self._waiting.get(msg.subject[self._skip :])
-        if answer is not None and not answer.done():
-            answer.set_result(msg)
-
-
-def _expire(answer: asyncio.Future[Msg]) -> None:
-    if not answer.done():
-        answer.set_exception(NatsTimeoutError())
-
-
-_INBOXES: weakref.WeakKeyDictionary[Client, AckInbox] = weakref.WeakKeyDictionary()
-
-
-def acks_of(nc: Client) -> AckInbox:
-    """The PubAck inbox of ``nc`` (one per connection, made on first use)."""
-    inbox = _INBOXES.get(nc)
-    if inbox is None:
-        inbox = _INBOXES[nc] = AckInbox(nc)
-    return inbox
+async def acked(
+    nc: Client, subject: str, payload: bytes, headers: dict[str, str], timeout: float
+) -> PublishOutcome:
+    """Publish and wait for the PubAck (or error); nobody listening on ``subject`` (no
+    stream, or a leader election under way) is the outcome 503.
+    ``nats.errors.TimeoutError`` after ``timeout`` s."""
+    try:
+        msg = await replies_of(nc).request(nc, subject, payload, timeout=timeout, headers=headers)
+    except NoRespondersError:
+        return PublishOutcome(None, error_code=503, error=f"no stream listens on {subject}")
+    return ack_outcome(_ACK.decode(msg.data))

@@ -3,7 +3,11 @@ leaves Vault, so this process never holds it (it receives a signature for one re
 
 The API key (the ``X-BX-APIKEY`` header, not a secret that can sign) comes with the first
 signature and is kept for the next ones, which then ask vault for the signature only (one
-Vault call instead of two). A new credential (``generation`` changes) drops it."""
+Vault call instead of two). A new credential (``generation`` changes) drops it.
+
+Requests go through the connection's reply inbox (:mod:`fleet.eventstore.replies`):
+nats-py's own ``request`` cost a system call for random bytes and a ``wait_for`` per
+signature."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from nats.aio.client import Client
 from fleet.bingx import Signature
 from fleet.events.commands import Actor, Reply, command_subject
 from fleet.events.vault_commands import PayloadSigned, SignPayload
+from fleet.eventstore.replies import request
 from fleet.executor.errors import SigningUnavailable
 from fleet.executor.metrics import SIGN_SECONDS
 from fleet.obs import current_correlation_id
@@ -65,8 +70,11 @@ class VaultSigner:
         )
         try:
             with SIGN_SECONDS.time():
-                reply = await self._nc.request(
-                    SIGN_SUBJECT, command.model_dump_json().encode(), timeout=self._timeout
+                reply = await request(
+                    self._nc,
+                    SIGN_SUBJECT,
+                    command.model_dump_json().encode(),
+                    timeout=self._timeout,
                 )
         except (nats.errors.TimeoutError, nats.errors.NoRespondersError) as exc:
             raise SigningUnavailable(f"the vault service did not answer: {exc!r}") from None
