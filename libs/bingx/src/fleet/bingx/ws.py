@@ -16,10 +16,12 @@ import json
 import logging
 import time
 import uuid
+import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
 import websockets
 from websockets.asyncio.client import ClientConnection
 
@@ -55,9 +57,32 @@ def swap_ws_url(rest_base_url: str, override: str = "") -> str:
     return rest_base_url.replace("http", "ws", 1).rstrip("/") + "/swap-market"
 
 
+def inflate(frame: bytes | str) -> bytes | str:
+    """A server frame's content: a binary frame is a gzip member (API.md §5), inflated by
+    zlib in one C call (``gzip.decompress`` reads the header in Python first: 3.5 against
+    1.2 µs a frame); text frames are taken as they are. Whatever zlib leaves (a second
+    member) goes to ``gzip.decompress``, which reads every member."""
+    if isinstance(frame, str):
+        return frame
+    inflater = zlib.decompressobj(_GZIP)
+    try:
+        content = inflater.decompress(frame)
+    except zlib.error:
+        content = b""  # not gzip, or damaged: gzip.decompress says which
+    if inflater.unused_data or not inflater.eof:
+        # more than one member, a truncated or a damaged one: read, or refused, as before
+        return gzip.decompress(frame)
+    return content
+
+
 def decode(frame: bytes | str) -> str:
     """A server frame as text (binary frames are gzip; text frames are taken as they are)."""
-    return gzip.decompress(frame).decode() if isinstance(frame, bytes) else frame
+    content = inflate(frame)
+    return content.decode() if isinstance(content, bytes) else content
+
+
+_GZIP = 16 + zlib.MAX_WBITS  # zlib reads a gzip header and checks its trailer (CRC, size)
+_PING = ("Ping", b"Ping")
 
 
 class _Stream:
@@ -137,14 +162,14 @@ class _Stream:
     async def _read(self, connection: ClientConnection) -> None:
         async for frame in connection:
             try:
-                text = decode(frame)
-                if text == "Ping":
+                content = inflate(frame)
+                if content in _PING:
                     await connection.send("Pong")
                     continue
-                message = json.loads(text)
+                message = msgspec.json.decode(content)  # 2x json.loads; invalid: ValueError
                 if not isinstance(message, dict):
                     raise TypeError(type(message).__name__)
-            except (OSError, EOFError, UnicodeDecodeError, ValueError, TypeError) as exc:
+            except (OSError, EOFError, zlib.error, ValueError, TypeError) as exc:
                 self.bad_frames += 1
                 LOG.warning("websocket frame skipped (%s): %.80r", exc, frame)
                 continue
