@@ -68,6 +68,10 @@ FUNDING_EVERY = timedelta(hours=8)  # BingX's funding times: 00:00, 08:00, 16:00
 # (a transfer made while the stream was down); each read looks this far back
 TRANSFERS_EVERY = timedelta(hours=1)
 TRANSFERS_LOOK_BACK = timedelta(days=7)
+# A decision whose order the budget held back longer than this is made again when its turn
+# comes; one sooner stands (as if the signal had come that much later). Deciding twice was
+# 9 % of a 1,000-user fan-out's decision path, for turns that came at once.
+REDECIDE_AFTER_S = 0.05
 
 
 def utc_now() -> datetime:
@@ -146,11 +150,15 @@ class Execution:
             # an order of this symbol whose fills are not all recorded: decide on what filled
             await self._poll(trader)
             await trader.save()
-        decided = plan(self._turn(received), trader.view, trader.account, rules, self.caps)
+        asked = self.clock()
+        with metrics.DECIDE_SECONDS.time():
+            decided = plan(self._turn(received), trader.view, trader.account, rules, self.caps)
         if not decided.intents:
             return decided
         await trader.order_turn()  # the budget decides when "its turn comes"
-        with metrics.DECIDE_SECONDS.time():
+        if (self.clock() - asked).total_seconds() > REDECIDE_AFTER_S:
+            # held back: decided again on the trader as he is now (the signal's age, his
+            # settings; his account cannot change meanwhile: this holds his lock)
             decided = plan(self._turn(received), trader.view, trader.account, rules, self.caps)
         if decided.intents and not await self._configured(trader, received.signal.symbol):
             return _not_configured(decided)
