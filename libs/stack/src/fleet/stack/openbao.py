@@ -15,7 +15,14 @@ from pathlib import Path
 import httpx
 import hvac
 
-from fleet.stack.process import ManagedProcess, StackError, bin_dir, free_port, port_answers
+from fleet.stack.process import (
+    ManagedProcess,
+    StackError,
+    bin_dir,
+    free_port,
+    go_environment,
+    port_answers,
+)
 from fleet.stack.tls import TlsFiles
 
 VAULT_POLICY = "fleet-vault"
@@ -82,7 +89,9 @@ class OpenBaoServer:
         # what clients verify the server with: the CA file, or plain HTTP
         self.verify: str | bool = str(tls.ca_file) if tls is not None else True
         self.root_token = secrets.token_urlsafe(16) if dev else ""
-        self.process = ManagedProcess("openbao", self._argv(), data_dir / "openbao.log")
+        self.process = ManagedProcess(
+            "openbao", self._argv(), data_dir / "openbao.log", env=go_environment()
+        )
 
     def _saved_port(self, key: str) -> int | None:
         path = self.data_dir / "openbao.json"

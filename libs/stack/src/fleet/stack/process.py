@@ -93,6 +93,22 @@ def port_answers(port: int) -> bool:
     return True
 
 
+# OpenBao's Go runtime on the embedded stack runs Go code on one thread at a time. It
+# shares 2 cores with NATS, PostgreSQL and every Fleet process; with a thread per core,
+# Go's idle threads spin looking for work, taking CPU the other processes would have used.
+# With a core taken by another process, a transit HMAC cost OpenBao 0.24 ms of CPU with
+# one thread against 0.32 ms with two (4 runs each, alternated), and 2,300 against 2,000
+# went through a second. An operator's own GOMAXPROCS wins. (nats-server keeps Go's
+# default: no gain was measured, and its raw reads are bench/eventstore.py's baseline.)
+EMBEDDED_GO_THREADS = "1"
+
+
+def go_environment() -> dict[str, str]:
+    """The environment a Go server starts with: this process's, with ``GOMAXPROCS``
+    defaulted to :data:`EMBEDDED_GO_THREADS`."""
+    return {"GOMAXPROCS": EMBEDDED_GO_THREADS} | dict(os.environ)
+
+
 class ManagedProcess:
     """One child process in its own session, killed with its parent (PDEATHSIG)."""
 
