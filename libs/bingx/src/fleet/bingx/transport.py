@@ -83,11 +83,15 @@ def open_session(
     source_address: str | None = None, max_connections: int = 100, timeout_s: float = 10.0
 ) -> aiohttp.ClientSession:
     """An HTTP connection pool whose requests leave from ``source_address`` (the egress IP
-    BingX counts its per-IP limits by); many transports may share one."""
+    BingX counts its per-IP limits by); many transports may share one. It keeps no
+    cookies: BingX's API authenticates each request by its key and signature, and a cookie
+    jar is filtered for every request (and shared by every user of the pool)."""
     local = (source_address, 0) if source_address else None
     connector = aiohttp.TCPConnector(limit=max_connections, local_addr=local)
     return aiohttp.ClientSession(
-        connector=connector, timeout=aiohttp.ClientTimeout(total=timeout_s)
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=timeout_s),
+        cookie_jar=aiohttp.DummyCookieJar(),
     )
 
 

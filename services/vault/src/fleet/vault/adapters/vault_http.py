@@ -53,7 +53,11 @@ class VaultHttp:
             connector = aiohttp.TCPConnector(
                 limit=self._max_connections, ssl=self._tls if self._tls is not None else True
             )
-            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=self._timeout,
+                cookie_jar=aiohttp.DummyCookieJar(),  # Vault's API sets none to keep
+            )
         return self._session
 
     async def call(
