@@ -465,31 +465,6 @@ async def test_concurrent_appends_get_their_own_pubacks_from_one_inbox(
     assert replies_of(nc) is replies_of(nc)
 
 
-async def test_a_pubacks_wait_ends_at_its_timeout_and_a_late_answer_reaches_nobody(
-    nc: Client, namespace: str
-) -> None:
-    """An answer that comes after its publish gave up is dropped; the next publish gets
-    its own answer, not that one."""
-    subject, answered = f"{namespace}.slow", 0
-
-    async def answer(msg: Msg) -> None:
-        nonlocal answered
-        answered += 1
-        number = answered
-        if number == 1:
-            await asyncio.sleep(0.4)  # past the first publish's timeout
-        await nc.publish(msg.reply, json.dumps({"stream": "S", "seq": number}).encode())
-
-    await nc.subscribe(subject, cb=answer)
-    with pytest.raises(nats.errors.TimeoutError):
-        await acked(nc, subject, b"{}", {}, 0.1)
-    outcome = await acked(nc, subject, b"{}", {}, 2.0)
-    assert outcome.last_sequence == 2
-    await asyncio.sleep(0.5)  # the first answer arrives now, and is dropped
-    assert answered == 2
-    assert (await acked(nc, subject, b"{}", {}, 2.0)).last_sequence == 3
-
-
 async def test_a_publish_no_stream_listens_to_is_answered_503(nc: Client, namespace: str) -> None:
     outcome = await acked(nc, f"{namespace}.nobody", b"{}", {}, 2.0)
     assert (outcome.last_sequence, outcome.error_code) == (None, 503)
