@@ -75,12 +75,6 @@ def inflate(frame: bytes | str) -> bytes | str:
     return content
 
 
-def decode(frame: bytes | str) -> str:
-    """A server frame as text (binary frames are gzip; text frames are taken as they are)."""
-    content = inflate(frame)
-    return content.decode() if isinstance(content, bytes) else content
-
-
 _GZIP = 16 + zlib.MAX_WBITS  # zlib reads a gzip header and checks its trailer (CRC, size)
 _PING = ("Ping", b"Ping")
 
