@@ -39,6 +39,7 @@ IP_CAP_PER_S = 30.0  # BingX: 300 place-order requests per 10 s per source IP
 FLEET_ROLES = ("executor", "vault workers", "OpenBao")
 GOAL_CPU_MS = 2.0
 GOAL_P99_S = 1.5
+IDLE_WINDOW_S = 10.0
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -62,6 +63,7 @@ async def unlimited(
         per_egress = ExecutorSettings.model_fields["user_streams_per_egress"].default
         waited = await stack.streams_open(users if fills == "stream" else min(users, per_egress))
         print(f"        (their user streams open {waited:.0f} s later)", flush=True)
+        await idle_cost(stack, users)
         before, cpu_before = await stack.executor_metrics(), stack.cpu_seconds()
         lasts: list[float] = []
         for index in range(signals):
@@ -106,6 +108,20 @@ async def unlimited(
             print(f"          {label:<36} {_mean_ms(before, after, name, orders):8.2f} ms")
         base = await baseline_orders_per_s(stack.sim.url, min(users, 2000))
         print(f"        baseline: the simulator alone takes {base:,.0f} signed orders/s")
+
+
+async def idle_cost(stack: TradingStack, users: int) -> None:
+    """What the open user streams cost with no signal: heartbeats and timers, part of
+    every figure per order below (the rounds' window holds idle time too)."""
+    cpu_before, started = stack.cpu_seconds(), time.monotonic()
+    await asyncio.sleep(IDLE_WINDOW_S)
+    cpu_after, spent = stack.cpu_seconds(), time.monotonic() - started
+    shares = ", ".join(
+        f"{role} {100 * (cpu_after[role] - cpu_before[role]) / spent:.1f} %"
+        for role in ("executor", "vault workers", "OpenBao", "simulator", "nats-server")
+    )
+    print(f"        idle, {users} user streams open, no signal ({spent:.0f} s), share of a core:")
+    print(f"          {shares}", flush=True)
 
 
 async def limited(users: int, identities: int, signals: int, workdir: Path) -> None:

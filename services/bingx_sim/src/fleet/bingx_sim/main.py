@@ -67,9 +67,10 @@ async def apply_faults_and_market_limits(request: Request) -> None:
         raise EdgeRefusal(state.faults.bare_status)
     if state.faults.error_rate and random.random() < state.faults.error_rate:  # noqa: S311
         raise SimError(100500, "The current system is busy, please try again later")
-    if "/quote/" in request.url.path or "/ticker/" in request.url.path:
+    path: str = request.scope["path"]
+    if "/quote/" in path or "/ticker/" in path:
         ip = request.client.host if request.client else ""
-        state.limits.check(request.url.path, "GET", ip, None, int(time.time() * 1000))
+        state.limits.check(path, "GET", ip, None, int(time.time() * 1000))
 
 
 def create_app(settings: SimSettings) -> FastAPI:

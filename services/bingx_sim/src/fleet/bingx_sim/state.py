@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -74,6 +75,16 @@ class SimState:
     funding_history: list[tuple[int, Decimal]] = field(default_factory=list)  # (time, rate)
     _funding_epoch: int = 0
     history: HistoryRules = field(default_factory=HistoryRules)  # how much past one answer gives
+
+    def listen_key_lapses_in(self, key: str, now: float) -> float:
+        """Seconds until ``key`` lapses unless extended (0 once it has; ``inf`` for a key
+        that was never given a lifetime, which :meth:`listen_key_expired` never lapses)."""
+        if key in self.expired_listen_keys:
+            return 0.0
+        touched = self.listen_key_touched.get(key)
+        if touched is None:
+            return math.inf
+        return max(0.0, touched + self.listen_key_ttl_s - now)
 
     def listen_key_expired(self, key: str) -> bool:
         """Whether ``key`` lapsed (not extended within the TTL); forgets it if so."""

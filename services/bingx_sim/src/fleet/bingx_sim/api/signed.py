@@ -30,12 +30,12 @@ async def signed_account(request: Request, state: SimState) -> Account:
     # Freshness is judged on the wall clock, as BingX does: the simulated clock is the
     # market's (it may run 60x faster) and has nothing to do with request signing.
     refusal = verify(
-        request.url.query, body, account.secret, int(time.time() * 1000), strict=state.strict
+        raw_query(request), body, account.secret, int(time.time() * 1000), strict=state.strict
     )
     if refusal is not None:
         raise SimError(refusal.code, refusal.message)
     state.limits.check(
-        request.url.path, request.method, client_ip, account.uid, int(time.time() * 1000)
+        request.scope["path"], request.method, client_ip, account.uid, int(time.time() * 1000)
     )
     if READ not in account.permissions:
         raise SimError(100004, "Permission denied, the API key was created without read permission")
@@ -45,11 +45,17 @@ async def signed_account(request: Request, state: SimState) -> Account:
     return account
 
 
+def raw_query(request: Request) -> str:
+    """The query string as sent (percent-encoded): what the signature covers. Read from
+    the ASGI scope: ``request.url`` parses and rebuilds the whole URL first."""
+    return bytes(request.scope["query_string"]).decode()
+
+
 def params_of(request: Request, body: str = "") -> dict[str, str]:
     """Query and form-body parameters (query wins), percent-decoded."""
     from urllib.parse import parse_qsl
 
     values = dict(parse_qsl(body, keep_blank_values=True))
-    values.update(parse_qsl(request.url.query, keep_blank_values=True))
+    values.update(parse_qsl(raw_query(request), keep_blank_values=True))
     values.pop("signature", None)
     return values
