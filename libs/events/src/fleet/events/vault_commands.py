@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from fleet.events.commands import Command, ReplyPayload, SparseReplyPayload
+from fleet.events.commands import Command, Reply, ReplyPayload, SparseReplyPayload
 from fleet.events.credentials import BingxEnvironment
 
 
@@ -90,6 +90,18 @@ class SignPayload(VaultCommand):
     with_api_key: bool = True
 
 
+SIGN_BATCH_MAX = 64
+
+
+class SignPayloads(VaultCommand):
+    """Several :class:`SignPayload` in one message (an executor's requests of one event
+    loop pass): one NATS message each way instead of one per signature. Only executor
+    identities may send it. Reply: :class:`PayloadsSigned`."""
+
+    name: ClassVar[str] = "sign_batch"
+    requests: list[SignPayload] = Field(min_length=1, max_length=SIGN_BATCH_MAX)
+
+
 class CredentialChecked(ReplyPayload):
     """What an accepted :class:`VerifyCredential` answers."""
 
@@ -118,6 +130,14 @@ class PayloadSigned(SparseReplyPayload):
     api_key: str | None = None
 
 
+class PayloadsSigned(ReplyPayload):
+    """What an accepted :class:`SignPayloads` answers: one reply per request, in order,
+    each exactly what that :class:`SignPayload` alone would answer (a refusal of one
+    request, e.g. a user not connected, is that request's reply, not the batch's)."""
+
+    replies: list[Reply[PayloadSigned]]
+
+
 VAULT_COMMANDS: tuple[type[VaultCommand], ...] = (
     GetWrappingKey,
     ConnectCredential,
@@ -125,4 +145,5 @@ VAULT_COMMANDS: tuple[type[VaultCommand], ...] = (
     DisconnectCredential,
     RotateCredential,
     SignPayload,
+    SignPayloads,
 )

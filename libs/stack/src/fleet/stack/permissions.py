@@ -226,6 +226,7 @@ def table() -> tuple[Row, ...]:
             ),
             sends=(
                 Entry("cmd.vault.sign", "signs BingX requests (only the executor)"),
+                Entry("cmd.vault.sign_batch", "signs a loop pass's BingX requests at once"),
                 Entry(f"{BUDGET_GRANT_PREFIX}.>", "books a turn with an identity's budget owner"),
             ),
             serves=(

@@ -7,6 +7,10 @@ Why not FastStream, as every other subscriber: on this hot path its per-message 
 costs as much CPU as the signing itself and slows a single request (figures: the README's
 "Signing cost and scaling", from bench/vault.py). The credential commands, a few per user
 per day, stay on FastStream.
+
+``cmd.vault.sign_batch`` carries several requests in one message (an executor's requests of
+one event loop pass): each is answered exactly as alone, concurrently, and the replies go
+back together in one message. A batch takes one of the ``max_in_flight`` slots.
 """
 
 from __future__ import annotations
@@ -15,17 +19,21 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Awaitable, Callable
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+from pydantic import ValidationError
 
 from fleet.events.commands import CommandReply, command_subject
-from fleet.events.vault_commands import SignPayload
+from fleet.events.vault_commands import SignPayload, SignPayloads
 from fleet.obs import count_unexpected, get_logger
 from fleet.vault import signing
 from fleet.vault.metrics import SIGN_REPLIES, SIGN_SECONDS
-from fleet.vault.subscribers import QUEUE, Deps, answer
+from fleet.vault.subscribers import QUEUE, Deps, answer, answer_command, invalid_reply
+
+Callback = Callable[[Msg], Awaitable[None]]
 
 INTERNAL_ERROR = (
     CommandReply.failure(
@@ -43,41 +51,82 @@ class SignSubscriber:
         self._deps = deps
         self._slots = asyncio.Semaphore(max_in_flight)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._subscription: Subscription | None = None
+        self._subscriptions: list[Subscription] = []
 
     async def start(self, nc: Client) -> None:
         """Join the ``vault`` queue group (only once the worker can answer)."""
-        subject = command_subject(SignPayload)
-        self._subscription = await nc.subscribe(subject, queue=QUEUE, cb=self._receive)
+        for subject, answering in (
+            (command_subject(SignPayload), self._one),
+            (command_subject(SignPayloads), self._batch),
+        ):
+            self._subscriptions.append(
+                await nc.subscribe(subject, queue=QUEUE, cb=self._receiver(answering))
+            )
 
-    async def _receive(self, msg: Msg) -> None:
-        await self._slots.acquire()  # nats-py delivers the next message after this returns
-        task = asyncio.create_task(self._handle(msg))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _receiver(self, answering: Callable[[bytes], Awaitable[bytes]]) -> Callback:
+        async def receive(msg: Msg) -> None:
+            await self._slots.acquire()  # nats-py delivers the next message after this
+            task = asyncio.create_task(self._handle(msg, answering))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
-    async def _handle(self, msg: Msg) -> None:
-        started = time.perf_counter()
+        return receive
+
+    async def _handle(self, msg: Msg, answering: Callable[[bytes], Awaitable[bytes]]) -> None:
         try:
-            reply = await answer(SignPayload, signing.sign, msg.data, self._deps)
-        except Exception as exc:  # fail closed, and say so rather than let it time out
-            count_unexpected("vault.sign")
-            get_logger().error("signing request failed", error=repr(exc))
-            reply = INTERNAL_ERROR
+            reply = await answering(msg.data)
         finally:
             self._slots.release()
         with contextlib.suppress(Exception):  # the requester may be gone
             await msg.respond(reply)
-        SIGN_SECONDS.observe(time.perf_counter() - started)
-        SIGN_REPLIES.labels(_outcome(reply)).inc()
+
+    async def _one(self, body: bytes) -> bytes:
+        started = time.perf_counter()
+        try:
+            reply = await answer(SignPayload, signing.sign, body, self._deps)
+        except Exception as exc:  # fail closed, and say so rather than let it time out
+            reply = _failed(exc)
+        _count(reply, time.perf_counter() - started)
+        return reply
+
+    async def _batch(self, body: bytes) -> bytes:
+        started = time.perf_counter()
+        try:
+            batch = SignPayloads.model_validate_json(body)
+        except ValidationError as exc:
+            return invalid_reply(exc).model_dump_json().encode()
+        replies = await asyncio.gather(*(self._one_of(c, started) for c in batch.requests))
+        # each reply is already its JSON: the batch's is their list in the reply envelope
+        return b'{"ok":true,"data":{"replies":[' + b",".join(replies) + b"]}}"
+
+    async def _one_of(self, command: SignPayload, started: float) -> bytes:
+        try:
+            answered = await answer_command(command, signing.sign, self._deps)
+            reply = answered.model_dump_json().encode()
+        except Exception as exc:
+            reply = _failed(exc)
+        _count(reply, time.perf_counter() - started)
+        return reply
 
     async def stop(self) -> None:
         """Leave the queue group, then let the requests in flight finish."""
-        if self._subscription is not None:
+        for subscription in self._subscriptions:
             with contextlib.suppress(Exception):
-                await self._subscription.unsubscribe()
+                await subscription.unsubscribe()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=5)
+
+
+def _failed(exc: Exception) -> bytes:
+    """Fail closed, and say so rather than let the request time out."""
+    count_unexpected("vault.sign")
+    get_logger().error("signing request failed", error=repr(exc))
+    return INTERNAL_ERROR
+
+
+def _count(reply: bytes, seconds: float) -> None:
+    SIGN_SECONDS.observe(seconds)
+    SIGN_REPLIES.labels(_outcome(reply)).inc()
 
 
 def _outcome(reply: bytes) -> str:

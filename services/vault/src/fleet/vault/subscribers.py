@@ -74,11 +74,17 @@ async def answer(
     """The JSON reply to one request."""
     try:
         command = command_type.model_validate_json(body)
-        check_token(getattr(command, "user_id", "") or "-", "user_id")
     except ValidationError as exc:
-        return _invalid(exc).model_dump_json().encode()
+        return invalid_reply(exc).model_dump_json().encode()
+    return (await answer_command(command, handler, deps)).model_dump_json().encode()
+
+
+async def answer_command(command: CommandT, handler: Handler[CommandT], deps: Deps) -> CommandReply:
+    """The reply to one decoded command."""
+    try:
+        check_token(getattr(command, "user_id", "") or "-", "user_id")
     except InvalidAggregateId as exc:  # it names transit keys and log subjects
-        return CommandReply.failure("invalid", str(exc), field="user_id").model_dump_json().encode()
+        return CommandReply.failure("invalid", str(exc), field="user_id")
     with correlated(command.correlation_id):
         try:
             reply = await handler(command, deps())
@@ -86,14 +92,14 @@ async def answer(
             reply = handlers.vault_failure(exc)
         get_logger().debug(
             "command answered",
-            command=command_type.__name__,
+            command=type(command).__name__,
             user=getattr(command, "user_id", None),
             ok=reply.ok,
         )
-    return reply.model_dump_json().encode()
+    return reply
 
 
-def _invalid(exc: ValidationError) -> CommandReply:
+def invalid_reply(exc: ValidationError) -> CommandReply:
     first = exc.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "body"
     if first["type"] == "json_invalid":
