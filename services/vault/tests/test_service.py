@@ -19,7 +19,7 @@ import nats
 import pytest
 from nats.aio.client import Client
 
-from fleet.events.vault_commands import SignPayload
+from fleet.events.vault_commands import SIGN_BATCH_MAX, SignPayload, SignPayloads
 from fleet.eventstore import EventStore, StreamSpec, ensure_stream
 from fleet.stack import OpenBaoServer
 from fleet.testing.vault import connect_command
@@ -130,6 +130,60 @@ async def test_bad_requests_are_answered_invalid_naming_the_field(
     service: Service, body: bytes, field: str
 ) -> None:
     answer = json.loads((await service.nc.request("cmd.vault.sign", body, timeout=5)).data)
+    assert answer["error"]["code"] == "invalid"
+    assert answer["error"]["details"]["field"] == field
+
+
+async def test_a_batch_answers_each_request_as_it_would_alone(
+    service: Service, bingx_sim: Any
+) -> None:
+    alice, alice_keys = await connected_user(service, bingx_sim)
+    bob, bob_keys = await connected_user(service, bingx_sim)
+    batch = SignPayloads(
+        requests=[
+            SignPayload(user_id=alice, payload="a=1", with_api_key=False),
+            SignPayload(user_id="u" + uuid.uuid4().hex[:10], payload="b=2"),  # not connected
+            SignPayload(user_id="../keys/other", payload="c=3"),
+            SignPayload(user_id=bob, payload="d=4"),
+        ]
+    )
+    message = await service.nc.request(
+        "cmd.vault.sign_batch", batch.model_dump_json().encode(), timeout=10
+    )
+    answer = json.loads(message.data)
+    assert answer["ok"], answer
+    first, unknown, invalid, last = answer["data"]["replies"]
+    assert first["ok"] and first["data"] == {
+        "signature": plain_hmac(alice_keys["secretKey"], "a=1")
+    }
+    assert unknown["error"]["code"] == "not_found"
+    refusal = invalid["error"]
+    assert (refusal["code"], refusal["details"]["field"]) == ("invalid", "user_id")
+    assert last["data"] == {
+        "signature": plain_hmac(bob_keys["secretKey"], "d=4"),
+        "api_key": bob_keys["apiKey"],
+    }
+    assert bob_keys["secretKey"] not in message.data.decode()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b"not json", "body"),
+        (b'{"requests": []}', "requests"),
+        (
+            json.dumps(
+                {"requests": [{"user_id": "u1", "payload": "x"}] * (SIGN_BATCH_MAX + 1)}
+            ).encode(),
+            "requests",
+        ),
+        (b'{"requests": [{"user_id": "u1"}]}', "requests.0.payload"),
+    ],
+)
+async def test_a_bad_batch_is_answered_invalid_naming_the_field(
+    service: Service, body: bytes, field: str
+) -> None:
+    answer = json.loads((await service.nc.request("cmd.vault.sign_batch", body, timeout=5)).data)
     assert answer["error"]["code"] == "invalid"
     assert answer["error"]["details"]["field"] == field
 
