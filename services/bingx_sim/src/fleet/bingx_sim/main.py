@@ -20,6 +20,7 @@ import uvicorn
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.routing import Route
 
 from fleet.bingx_sim import snapshot
 from fleet.bingx_sim.api import admin, history, market, trading, ws
@@ -73,6 +74,11 @@ async def apply_faults_and_market_limits(request: Request) -> None:
         state.limits.check(path, "GET", ip, None, int(time.time() * 1000))
 
 
+async def _place_order(request: Request) -> Response:
+    await apply_faults_and_market_limits(request)
+    return await trading.place_order(request)
+
+
 def create_app(settings: SimSettings) -> FastAPI:
     """The simulator's HTTP application."""
     state = build_state(settings)
@@ -107,6 +113,10 @@ def create_app(settings: SimSettings) -> FastAPI:
     app.include_router(admin.router, dependencies=[Depends(admin_guard(settings.host))])
     app.include_router(history.router, dependencies=[Depends(admin_guard(settings.host))])
     app.include_router(ws.router)
+    # Placing an order, the one path a signal's fan-out takes a thousand times a second,
+    # is a plain Starlette route matched first: FastAPI's dependency solving and its scan
+    # of every route before it were a fifth of the simulator's CPU per order.
+    app.router.routes.insert(0, Route(trading.ORDER_PATH, _place_order, methods=["POST"]))
 
     @app.exception_handler(EdgeRefusal)
     async def edge_refusal(_request: Request, exc: EdgeRefusal) -> PlainTextResponse:

@@ -123,8 +123,12 @@ async def api_permissions(request: Request) -> dict[str, Any]:
     }
 
 
-@router.post(f"{SWAP}/v2/trade/order")
-async def place_order(request: Request) -> Any:
+ORDER_PATH = f"{SWAP}/v2/trade/order"
+
+
+async def place_order(request: Request) -> Response:
+    """``POST /trade/order``: mounted by :func:`fleet.bingx_sim.main.create_app` as a plain
+    route, ahead of every other (the simulator's hottest path)."""
     state, account, params = await _context(request)
     symbol = params.get("symbol", "")
     if not state.market.has(symbol):
