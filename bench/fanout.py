@@ -76,6 +76,7 @@ async def unlimited(
             f"{users:>6} users: signal -> last order accepted p50 {p50:.2f} s, p99 {p99:.2f} s; "
             f"{users / statistics.mean(lasts):,.0f} orders/s"
         )
+        print(f"        each signal's last order: {' '.join(f'{s:.2f}' for s in lasts)} s")
         last_fills = stack.last_fills
         paths = ", ".join(f"{n} by {path}" for path, n in sorted(stack.fill_paths.items()))
         print(

@@ -84,6 +84,13 @@ def fleet_report(message: dict[str, Any]) -> OrderReport | None:
     return report
 
 
+def accepted_only(report: OrderReport) -> bool:
+    """Whether ``report`` only says BingX took the order (``NEW``, nothing filled): every
+    order of Fleet's gets one, before its fill, and it changes nothing recorded (handing it
+    to the sink cost a task, the trader's lock and a save per order)."""
+    return report.status == "NEW" and report.cumulative_quantity == 0
+
+
 @dataclass
 class _Open:
     trader: Trader
@@ -212,6 +219,8 @@ class UserStreams:
             return False
         report = fleet_report(message)
         funding = stream_funding(message)
+        if report is not None and accepted_only(report):
+            return True  # nothing to record: the order's own answer recorded the acceptance
         if report is not None:
             work = self._fills.on_report(trader, report)
         elif funding:
