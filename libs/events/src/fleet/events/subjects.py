@@ -47,8 +47,10 @@ def fnv1a_32(data: bytes) -> int:
     return value
 
 
+@lru_cache(maxsize=1 << 16)
 def partition_of(aggregate_id: str, partitions: int) -> int:
-    """The partition (0..partitions-1) NATS's ``{{partition(n, k)}}`` gives the id token."""
+    """The partition (0..partitions-1) NATS's ``{{partition(n, k)}}`` gives the id token.
+    Cached: an executor asks for each of its traders' at every write (the fence)."""
     if partitions < 1:
         raise ValueError("partitions must be >= 1")
     return fnv1a_32(aggregate_id.encode()) % partitions

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_DOWN, Decimal
+from functools import lru_cache
 
 from fleet.bingx_sim.domain.accounts import (
     PERPETUAL,
@@ -107,11 +108,20 @@ def exchange_ms() -> int:
 def fill_times(ms: int) -> tuple[str, str]:
     """``filledTm`` (ISO-8601 UTC, seconds) and ``filledTime`` (UTC+8 with milliseconds),
     as BingX writes them (API.md §4.3)."""
-    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    utc, local, offset = _second_strings(ms // 1000)
+    return utc, f"{local}.{ms % 1000:03d}{offset}"
+
+
+@lru_cache(maxsize=256)
+def _second_strings(seconds: int) -> tuple[str, str, str]:
+    """One second's texts (every fill of that second shares them: formatting them for
+    each fill was 3 % of the simulator's CPU per order)."""
+    moment = datetime.fromtimestamp(seconds, UTC)
     local = moment.astimezone(BEIJING)
     return (
         moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}" + local.strftime("%z"),
+        local.strftime("%Y-%m-%dT%H:%M:%S"),
+        local.strftime("%z"),
     )
 
 
