@@ -117,19 +117,26 @@ async def test_connect_sign_and_refusals(service: Service, bingx_sim: Any) -> No
     assert keys["secretKey"] not in logged and keys["apiKey"] not in logged
 
 
+TOO_MANY = {"requests": [{"user_id": "u1", "payload": "x"}] * (SIGN_BATCH_MAX + 1)}
+
+
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("subject", "body", "field"),
     [
-        (b"not json", "body"),
-        (b'{"user_id": "u1"}', "payload"),
-        (b'{"user_id": "u1", "payload": "x", "extra": 1}', "extra"),
-        (b'{"user_id": "../keys/other", "payload": "x"}', "user_id"),
+        ("cmd.vault.sign", b"not json", "body"),
+        ("cmd.vault.sign", b'{"user_id": "u1"}', "payload"),
+        ("cmd.vault.sign", b'{"user_id": "u1", "payload": "x", "extra": 1}', "extra"),
+        ("cmd.vault.sign", b'{"user_id": "../keys/other", "payload": "x"}', "user_id"),
+        ("cmd.vault.sign_batch", b"not json", "body"),
+        ("cmd.vault.sign_batch", b'{"requests": []}', "requests"),
+        ("cmd.vault.sign_batch", json.dumps(TOO_MANY).encode(), "requests"),
+        ("cmd.vault.sign_batch", b'{"requests": [{"user_id": "u1"}]}', "requests.0.payload"),
     ],
 )
 async def test_bad_requests_are_answered_invalid_naming_the_field(
-    service: Service, body: bytes, field: str
+    service: Service, subject: str, body: bytes, field: str
 ) -> None:
-    answer = json.loads((await service.nc.request("cmd.vault.sign", body, timeout=5)).data)
+    answer = json.loads((await service.nc.request(subject, body, timeout=5)).data)
     assert answer["error"]["code"] == "invalid"
     assert answer["error"]["details"]["field"] == field
 
@@ -164,28 +171,6 @@ async def test_a_batch_answers_each_request_as_it_would_alone(
         "api_key": bob_keys["apiKey"],
     }
     assert bob_keys["secretKey"] not in message.data.decode()
-
-
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        (b"not json", "body"),
-        (b'{"requests": []}', "requests"),
-        (
-            json.dumps(
-                {"requests": [{"user_id": "u1", "payload": "x"}] * (SIGN_BATCH_MAX + 1)}
-            ).encode(),
-            "requests",
-        ),
-        (b'{"requests": [{"user_id": "u1"}]}', "requests.0.payload"),
-    ],
-)
-async def test_a_bad_batch_is_answered_invalid_naming_the_field(
-    service: Service, body: bytes, field: str
-) -> None:
-    answer = json.loads((await service.nc.request("cmd.vault.sign_batch", body, timeout=5)).data)
-    assert answer["error"]["code"] == "invalid"
-    assert answer["error"]["details"]["field"] == field
 
 
 def fleet(*args: str) -> subprocess.CompletedProcess[str]:

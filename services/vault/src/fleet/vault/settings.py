@@ -38,7 +38,11 @@ class VaultSettings(ServiceSettings):
     health_check_minutes: float = Field(default=10.0, gt=0, description="Re-verify every N min.")
     health_check_concurrency: int = Field(default=4, ge=1, le=64, description="Checks at once.")
     sign_concurrency: int = Field(
-        default=64, ge=1, le=1024, description="Signing requests one worker handles at once."
+        default=64,
+        ge=1,
+        le=1024,
+        description="Signing messages (one request, or a batch of up to 64) one worker handles at"
+        " once; its calls to Vault wait for its connection pool.",
     )
     connect_user_per_minute: float = Field(
         default=3, gt=0, description="Connect attempts per user per minute (before BingX)."
