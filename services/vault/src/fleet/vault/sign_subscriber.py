@@ -82,12 +82,7 @@ class SignSubscriber:
 
     async def _one(self, body: bytes) -> bytes:
         started = time.perf_counter()
-        try:
-            reply = await answer(SignPayload, signing.sign, body, self._deps)
-        except Exception as exc:  # fail closed, and say so rather than let it time out
-            reply = _failed(exc)
-        _count(reply, time.perf_counter() - started)
-        return reply
+        return await _counted(answer(SignPayload, signing.sign, body, self._deps), started)
 
     async def _batch(self, body: bytes) -> bytes:
         started = time.perf_counter()
@@ -95,18 +90,14 @@ class SignSubscriber:
             batch = SignPayloads.model_validate_json(body)
         except ValidationError as exc:
             return invalid_reply(exc).model_dump_json().encode()
-        replies = await asyncio.gather(*(self._one_of(c, started) for c in batch.requests))
+        replies = await asyncio.gather(
+            *(_counted(self._reply_to(c), started) for c in batch.requests)
+        )
         # each reply is already its JSON: the batch's is their list in the reply envelope
         return b'{"ok":true,"data":{"replies":[' + b",".join(replies) + b"]}}"
 
-    async def _one_of(self, command: SignPayload, started: float) -> bytes:
-        try:
-            answered = await answer_command(command, signing.sign, self._deps)
-            reply = answered.model_dump_json().encode()
-        except Exception as exc:
-            reply = _failed(exc)
-        _count(reply, time.perf_counter() - started)
-        return reply
+    async def _reply_to(self, command: SignPayload) -> bytes:
+        return (await answer_command(command, signing.sign, self._deps)).model_dump_json().encode()
 
     async def stop(self) -> None:
         """Leave the queue group, then let the requests in flight finish."""
@@ -117,16 +108,18 @@ class SignSubscriber:
             await asyncio.wait(set(self._tasks), timeout=5)
 
 
-def _failed(exc: Exception) -> bytes:
-    """Fail closed, and say so rather than let the request time out."""
-    count_unexpected("vault.sign")
-    get_logger().error("signing request failed", error=repr(exc))
-    return INTERNAL_ERROR
-
-
-def _count(reply: bytes, seconds: float) -> None:
-    SIGN_SECONDS.observe(seconds)
+async def _counted(work: Awaitable[bytes], started: float) -> bytes:
+    """One request's reply, counted; an unexpected failure is answered, failing closed
+    (saying so rather than letting the request time out)."""
+    try:
+        reply = await work
+    except Exception as exc:
+        count_unexpected("vault.sign")
+        get_logger().error("signing request failed", error=repr(exc))
+        reply = INTERNAL_ERROR
+    SIGN_SECONDS.observe(time.perf_counter() - started)
     SIGN_REPLIES.labels(_outcome(reply)).inc()
+    return reply
 
 
 def _outcome(reply: bytes) -> str:
