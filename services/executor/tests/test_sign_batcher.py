@@ -3,8 +3,10 @@ caller gets its own request's answer (or its own refusal); an older vault that s
 at a time is still served; a vault that does not answer fails every caller."""
 
 import asyncio
+import gc
 import json
 import uuid
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -133,3 +135,14 @@ async def test_a_caller_that_gives_up_leaves_the_others_served(nc: Client) -> No
     release.set()
     assert (await kept).signature == "sig:n=1"
     assert gone.cancelled()
+
+
+def test_a_connections_batchers_do_not_keep_it_alive() -> None:
+    connection = Client()
+    first = vault_signer.batcher_of(connection, 5.0)
+    assert vault_signer.batcher_of(connection, 5.0) is first
+    assert vault_signer.batcher_of(connection, 0.3) is not first  # its own wait, its own
+    gone = weakref.ref(connection)
+    del connection, first
+    gc.collect()
+    assert gone() is None

@@ -97,7 +97,8 @@ class SignBatcher:
     its own request's reply, or :class:`SigningUnavailable` when vault did not answer."""
 
     def __init__(self, nc: Client, timeout_s: float) -> None:
-        self._nc = nc
+        # weak: the connection's map of batchers must not keep it alive
+        self._nc = weakref.ref(nc)
         self._timeout = timeout_s
         self._waiting: list[tuple[SignPayload, asyncio.Future[SignReply]]] = []
         self._sending: set[asyncio.Task[None]] = set()
@@ -135,11 +136,17 @@ class SignBatcher:
             if not answer.done():  # its caller may have given up (cancelled)
                 answer.set_result(reply)
 
+    def _connection(self) -> Client:
+        nc = self._nc()
+        if nc is None:
+            raise SigningUnavailable("the NATS connection is gone")
+        return nc
+
     async def _replies(self, commands: list[SignPayload]) -> list[SignReply]:
         body = SignPayloads(requests=commands, actor=EXECUTOR_ACTOR).model_dump_json()
         try:
             message = await request(
-                self._nc, SIGN_BATCH_SUBJECT, body.encode(), timeout=self._timeout
+                self._connection(), SIGN_BATCH_SUBJECT, body.encode(), timeout=self._timeout
             )
         except nats.errors.NoRespondersError:  # a vault that only signs one at a time
             return list(await asyncio.gather(*(self._alone(c) for c in commands)))
@@ -154,19 +161,23 @@ class SignBatcher:
     async def _alone(self, command: SignPayload) -> SignReply:
         try:
             message = await request(
-                self._nc, SIGN_SUBJECT, command.model_dump_json().encode(), timeout=self._timeout
+                self._connection(),
+                SIGN_SUBJECT,
+                command.model_dump_json().encode(),
+                timeout=self._timeout,
             )
         except (nats.errors.TimeoutError, nats.errors.NoRespondersError) as exc:
             raise SigningUnavailable(f"the vault service did not answer: {exc!r}") from None
         return SignReply.model_validate_json(message.data)
 
 
-_BATCHERS: weakref.WeakKeyDictionary[Client, SignBatcher] = weakref.WeakKeyDictionary()
+_BATCHERS: weakref.WeakKeyDictionary[Client, dict[float, SignBatcher]] = weakref.WeakKeyDictionary()
 
 
 def batcher_of(nc: Client, timeout_s: float = SIGN_TIMEOUT_S) -> SignBatcher:
-    """The signature batcher of connection ``nc`` (one per connection and timeout)."""
-    batcher = _BATCHERS.get(nc)
-    if batcher is None or batcher._timeout != timeout_s:
-        batcher = _BATCHERS[nc] = SignBatcher(nc, timeout_s)
+    """The signature batcher of connection ``nc`` for requests that wait ``timeout_s``."""
+    batchers = _BATCHERS.setdefault(nc, {})
+    batcher = batchers.get(timeout_s)
+    if batcher is None:
+        batcher = batchers[timeout_s] = SignBatcher(nc, timeout_s)
     return batcher
