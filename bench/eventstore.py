@@ -290,10 +290,14 @@ async def main(events: int) -> None:
                     spec, figures = await append_figures(nats_server.admin_url, events, sync)
                     raw_checked, ours = figures[3].rate, figures[5].rate
                     verdict = "met" if ours >= APPEND_GOAL else "MISSED"
+                    goal = (
+                        f"goal >= {APPEND_GOAL:,}: {verdict}"
+                        if sync == "default"
+                        else "no goal: every write waits for the disk (the goal is for the default)"
+                    )
                     print(
                         f"  -> append with 16 writers: {ours:,.0f} events/s = "
-                        f"{ours / raw_checked:.0%} of raw checked publishes; goal >= "
-                        f"{APPEND_GOAL:,}" + (f": {verdict}" if sync == "default" else "")
+                        f"{ours / raw_checked:.0%} of raw checked publishes; {goal}"
                     )
                     if sync == "default":
                         await rebuild_figure(nats_server.admin_url, database_url, spec)
