@@ -94,7 +94,7 @@ async def unlimited(
             f"goal <= {GOAL_CPU_MS:.1f} ms: {'met' if fleet <= GOAL_CPU_MS else 'MISSED'}"
         )
         queries = stack.fill_paths.get("query", 0)
-        if queries:  # each such fill cost one more signed request than the order itself
+        if fills == "query":  # each fill found so cost one more signed request at least
             print(
                 f"           ({queries} fills found by query, each one signed request or "
                 f"more: <= {fleet * orders / (orders + queries):.2f} ms per signed request)"
