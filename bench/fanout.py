@@ -61,9 +61,10 @@ async def unlimited(
     ) as stack:
         await stack.populate(users)
         per_egress = ExecutorSettings.model_fields["user_streams_per_egress"].default
-        waited = await stack.streams_open(users if fills == "stream" else min(users, per_egress))
-        print(f"        (their user streams open {waited:.0f} s later)", flush=True)
-        await idle_cost(stack, users)
+        streams = users if fills == "stream" else min(users, per_egress)
+        waited = await stack.streams_open(streams)
+        print(f"        ({streams} user streams open {waited:.0f} s later)", flush=True)
+        await idle_cost(stack, streams)
         before, cpu_before = await stack.executor_metrics(), stack.cpu_seconds()
         lasts: list[float] = []
         for index in range(signals):
@@ -117,7 +118,7 @@ async def unlimited(
         print(f"        baseline: the simulator alone takes {base:,.0f} signed orders/s")
 
 
-async def idle_cost(stack: TradingStack, users: int) -> None:
+async def idle_cost(stack: TradingStack, streams: int) -> None:
     """What the open user streams cost with no signal: heartbeats and timers, part of
     every figure per order below (the rounds' window holds idle time too)."""
     cpu_before, started = stack.cpu_seconds(), time.monotonic()
@@ -127,7 +128,7 @@ async def idle_cost(stack: TradingStack, users: int) -> None:
         f"{role} {100 * (cpu_after[role] - cpu_before[role]) / spent:.1f} %"
         for role in ("executor", "vault workers", "OpenBao", "simulator", "nats-server")
     )
-    print(f"        idle, {users} user streams open, no signal ({spent:.0f} s), share of a core:")
+    print(f"        idle, {streams} user streams open, no signal ({spent:.0f} s), share of a core:")
     print(f"          {shares}", flush=True)
 
 
