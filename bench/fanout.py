@@ -94,8 +94,8 @@ async def unlimited(
             f"        -> Fleet's CPU per order ({' + '.join(FLEET_ROLES)}): {fleet:.2f} ms; "
             f"goal <= {GOAL_CPU_MS:.1f} ms: {'met' if fleet <= GOAL_CPU_MS else 'MISSED'}"
         )
-        queries = stack.fill_paths.get("query", 0)
         if fills == "query":  # each fill found so cost one more signed request at least
+            queries = stack.fill_paths.get("query", 0)
             print(
                 f"           ({queries} fills found by query, each one signed request or "
                 f"more: <= {fleet * orders / (orders + queries):.2f} ms per signed request)"
